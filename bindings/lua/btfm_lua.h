@@ -1,0 +1,82 @@
+/* Shared pieces of the Lua module "btfm": the error convention, checked arguments and
+ * the generic handle type (metatable, close, parameters) every handle binding reuses. */
+#ifndef BTFM_LUA_H
+#define BTFM_LUA_H
+
+#include <lua.h>
+#include <lauxlib.h>
+#include <btfm/btfm.h>
+
+#if defined(_WIN32)
+#  define BTFM_LUA_EXPORT __declspec(dllexport)
+#elif defined(__GNUC__) || defined(__clang__)
+#  define BTFM_LUA_EXPORT __attribute__((visibility("default")))
+#else
+#  define BTFM_LUA_EXPORT
+#endif
+
+/* The only symbol the module exports. */
+BTFM_LUA_EXPORT LUALIB_API int luaopen_btfm(lua_State *L);
+
+/* A kind of handle as seen from Lua. Adapters take void * so one set of generic
+ * methods (close, __gc, __close, __tostring, set_param, get_param, params) serves every
+ * handle type; each binding file defines one of these and registers it. */
+typedef struct btfm_lua_type {
+    const char *name;  /* metatable name and message prefix, e.g. "btfm.container" */
+    int object_kind;   /* BTFM_OBJECT_* for the parameter methods; 0 when it has none */
+    btfm_status (*set_param)(void *handle, int param, double value);
+    btfm_status (*get_param)(const void *handle, int param, double *value);
+    void (*free)(void *handle);
+    /* Push a short description for __tostring (the text inside the parentheses). */
+    void (*describe)(lua_State *L, void *handle);
+} btfm_lua_type;
+
+/* The userdata of every handle: NULL once closed, so closing twice is harmless. */
+typedef struct btfm_lua_box {
+    void *handle;
+} btfm_lua_box;
+
+/* Create the metatable of `type`: `methods` plus the generic ones under __index,
+ * `metamethods` plus __gc, __close and __tostring. Each function receives `type` as
+ * upvalue 1. Leaves the stack unchanged. */
+void btfm_lua_register_type(lua_State *L, const btfm_lua_type *type, const luaL_Reg *methods,
+                            const luaL_Reg *metamethods);
+
+/* Push a new, empty box of `type` (handle NULL). Create the box before the handle, so
+ * a Lua memory error can never leak a handle; then store the handle in it. */
+btfm_lua_box *btfm_lua_new_box(lua_State *L, const btfm_lua_type *type);
+
+/* The open handle at `arg`; raises "<type>: used after close" when it was closed. */
+void *btfm_lua_check_handle(lua_State *L, int arg, const btfm_lua_type *type);
+
+/* The error convention of every fallible function: push nil, btfm_last_error() and
+ * btfm_status_name(status); return 3. Call it right after the failing library call. */
+int btfm_lua_fail(lua_State *L, int status);
+
+/* The same convention for failures the module detects itself, with its own message. */
+int btfm_lua_fail_message(lua_State *L, int status, const char *fmt, ...);
+
+/* A string argument without NUL bytes (the C API takes NUL-terminated strings, so an
+ * embedded NUL would silently cut it). The opt_ variant returns NULL for none/nil. */
+const char *btfm_lua_check_cstring(lua_State *L, int arg);
+const char *btfm_lua_opt_cstring(lua_State *L, int arg);
+
+/* An integer argument that fits a C int. */
+int btfm_lua_check_int(lua_State *L, int arg);
+
+/* The BTFM_OBJECT_* number of an object kind name ("container"), 0 if unknown;
+ * enumerated from btfm_object_kind_name(1, 2, ...) until NULL. */
+int btfm_lua_object_kind(const char *name);
+
+/* Push "a, b, c": the names name_of(first), name_of(first + 1), ... until NULL. Used
+ * for the "known: ..." part of messages about unknown names. */
+void btfm_lua_push_names(lua_State *L, const char *(*name_of)(int), int first);
+
+/* Push a parameter value as Lua sees it: integers for int and bool parameters,
+ * floats for real ones. */
+void btfm_lua_push_param_value(lua_State *L, int param_type, double value);
+
+/* Register each handle type (one function per binding file). */
+void btfm_lua_open_container(lua_State *L, int module_index);
+
+#endif

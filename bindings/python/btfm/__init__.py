@@ -1,0 +1,39 @@
+"""btfm: Python interface to libbtfm (brain recordings to training signals for
+foundation models), over ctypes.
+
+The shared library is found through the environment variable BTFM_LIBRARY, then a
+libbtfm.so.1 inside this package's folder, then the system's library path; importing
+fails with an ImportError listing every place tried, or naming the version found when it
+is older than this package needs.
+
+    >>> import btfm
+    >>> btfm.version()                      # the loaded library's version
+    '1.0.0'
+    >>> with btfm.Container("demo") as c:
+    ...     c.put("weights", [[1.0, 2.0], [3.0, 4.0]])
+    ...     blob = c.to_bytes()
+
+Every failing library call raises btfm.Error, which carries `.status`, `.status_name`
+(e.g. "BTFM_E_FORMAT") and the library's message. numpy is optional: see btfm.Container.
+"""
+
+from ._lib import MIN_VERSION_NUMBER, library_path
+from ._errors import Error, NotFoundError, Status, STATUS_NAMES, check
+from ._version import (capabilities, has_capability, live_allocations, version,
+                       version_number)
+from ._params import ParamInfo, ParamsMixin, ParamsView, object_kinds, param_info
+from ._log import (get_log_level, log_levels, log_to_logging, set_log_handler,
+                   set_log_level)
+from ._arrays import DTYPES, ShapedArray
+from ._container import ArrayInfo, Container, container_format_version
+
+__version__ = "1.0.0"
+
+__all__ = [
+    "ArrayInfo", "Container", "DTYPES", "Error", "MIN_VERSION_NUMBER", "NotFoundError",
+    "ParamInfo", "ParamsMixin", "ParamsView", "STATUS_NAMES", "ShapedArray", "Status",
+    "capabilities", "check", "container_format_version", "get_log_level",
+    "has_capability", "library_path", "live_allocations", "log_levels", "log_to_logging",
+    "object_kinds", "param_info", "set_log_handler", "set_log_level", "version",
+    "version_number", "__version__",
+]

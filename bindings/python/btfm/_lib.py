@@ -1,0 +1,185 @@
+"""Find, load and declare libbtfm: every C function's argtypes/restype in one table.
+
+Search order: the file named by the environment variable BTFM_LIBRARY (an explicit
+choice: if it cannot be loaded, nothing else is tried), then a copy of the library inside
+this package's folder, then the system's library search path.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import sys
+from ctypes import (POINTER, Structure, c_char_p, c_double, c_int, c_int64, c_long,
+                    c_size_t, c_uint, c_void_p)
+
+__all__ = ["lib", "library_path", "MIN_VERSION_NUMBER", "ContainerPtr", "LOG_FN",
+           "MALLOC_FN", "REALLOC_FN", "FREE_FN"]
+
+#: Oldest library this package works with, in the BTFM_VERSION_NUMBER encoding
+#: (MAJOR * 10000 + MINOR * 100 + PATCH).
+MIN_VERSION_NUMBER = 10000
+
+ENV_VAR = "BTFM_LIBRARY"
+
+
+class _Container(Structure):
+    """Opaque btfm_container; only pointers to it are ever used."""
+
+
+ContainerPtr = POINTER(_Container)
+
+LOG_FN = ctypes.CFUNCTYPE(None, c_int, c_char_p, c_void_p)
+MALLOC_FN = ctypes.CFUNCTYPE(c_void_p, c_size_t, c_void_p)
+REALLOC_FN = ctypes.CFUNCTYPE(c_void_p, c_void_p, c_size_t, c_void_p)
+FREE_FN = ctypes.CFUNCTYPE(None, c_void_p, c_void_p)
+
+_p_int = POINTER(c_int)
+_p_double = POINTER(c_double)
+_p_size = POINTER(c_size_t)
+_p_int64 = POINTER(c_int64)
+_p_str = POINTER(c_char_p)
+_p_void = POINTER(c_void_p)
+_p_container = POINTER(ContainerPtr)
+
+# name: (restype, argtypes). Statuses (btfm_status) are C ints.
+_SIGNATURES = {
+    # version.h
+    "btfm_version_number": (c_uint, []),
+    "btfm_version_string": (c_char_p, []),
+    "btfm_capabilities": (c_char_p, []),
+    "btfm_has_capability": (c_int, [c_char_p]),
+    # status.h
+    "btfm_status_name": (c_char_p, [c_int]),
+    "btfm_status_str": (c_char_p, [c_int]),
+    "btfm_last_error": (c_char_p, []),
+    "btfm_last_error_status": (c_int, []),
+    "btfm_clear_error": (None, []),
+    # alloc.h
+    "btfm_set_allocator": (c_int, [MALLOC_FN, REALLOC_FN, FREE_FN, c_void_p]),
+    "btfm_live_allocations": (c_long, []),
+    # log.h
+    "btfm_set_log_callback": (None, [LOG_FN, c_void_p]),
+    "btfm_set_log_level": (c_int, [c_int]),
+    "btfm_get_log_level": (c_int, []),
+    "btfm_log_level_name": (c_char_p, [c_int]),
+    # param.h
+    "btfm_object_kind_name": (c_char_p, [c_int]),
+    "btfm_param_type_name": (c_char_p, [c_int]),
+    "btfm_param_count": (c_int, [c_int]),
+    "btfm_param_info": (c_int, [c_int, c_int, _p_str, _p_int, _p_double, _p_double,
+                                _p_double]),
+    "btfm_param_description": (c_char_p, [c_int, c_int]),
+    "btfm_param_find": (c_int, [c_int, c_char_p, _p_int]),
+    # container.h
+    "btfm_container_format_version": (c_int, []),
+    "btfm_dtype_size": (c_size_t, [c_int]),
+    "btfm_dtype_name": (c_char_p, [c_int]),
+    "btfm_container_new": (c_int, [_p_container, c_char_p]),
+    "btfm_container_free": (None, [ContainerPtr]),
+    "btfm_container_set_param": (c_int, [ContainerPtr, c_int, c_double]),
+    "btfm_container_get_param": (c_int, [ContainerPtr, c_int, _p_double]),
+    "btfm_container_put": (c_int, [ContainerPtr, c_char_p, c_int, c_int, _p_int64,
+                                   c_void_p]),
+    "btfm_container_put_text": (c_int, [ContainerPtr, c_char_p, c_char_p]),
+    "btfm_container_save": (c_int, [ContainerPtr, c_char_p]),
+    "btfm_container_serialized_size": (c_int, [ContainerPtr, _p_size]),
+    "btfm_container_save_buffer": (c_int, [ContainerPtr, c_void_p, c_size_t, _p_size]),
+    "btfm_container_load": (c_int, [_p_container, c_char_p, c_char_p]),
+    "btfm_container_load_buffer": (c_int, [_p_container, c_void_p, c_size_t, c_char_p]),
+    "btfm_container_kind": (c_char_p, [ContainerPtr]),
+    "btfm_container_count": (c_int, [ContainerPtr]),
+    "btfm_container_find": (c_int, [ContainerPtr, c_char_p, _p_int]),
+    "btfm_container_array_info": (c_int, [ContainerPtr, c_int, _p_str, _p_int, _p_int,
+                                          _p_int64]),
+    "btfm_container_array_data": (c_int, [ContainerPtr, c_int, _p_void, _p_size]),
+    "btfm_container_get": (c_int, [ContainerPtr, c_char_p, c_int, c_size_t, c_void_p]),
+    "btfm_container_get_text": (c_int, [ContainerPtr, c_char_p, c_char_p, c_size_t,
+                                        _p_size]),
+}
+
+
+def _package_file_names():
+    """File names the library has on this platform, most specific first."""
+    if sys.platform == "darwin":
+        return ["libbtfm.1.dylib", "libbtfm.dylib"]
+    if sys.platform.startswith("win") or sys.platform == "cygwin":
+        return ["btfm-1.dll", "libbtfm-1.dll", "btfm.dll"]
+    return ["libbtfm.so.1"]
+
+
+def _candidates():
+    """Yield (where, path) pairs in search order; `where` explains the source."""
+    env_path = os.environ.get(ENV_VAR)
+    if env_path:
+        yield f"${ENV_VAR}", env_path
+        return
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in _package_file_names():
+        yield "package folder", os.path.join(here, name)
+    found = ctypes.util.find_library("btfm")
+    if found:
+        yield "ctypes.util.find_library('btfm')", found
+    for name in _package_file_names():
+        yield "system search path", name
+
+
+def _load():
+    tried = []
+    seen = set()
+    for where, path in _candidates():
+        if path in seen:
+            continue
+        seen.add(path)
+        if where == "package folder" and not os.path.exists(path):
+            tried.append(f"  {where}: {path}: no such file")
+            continue
+        if os.sep in path:  # a file, not a name for the dynamic loader to look up
+            path = os.path.abspath(path)
+        try:
+            return ctypes.CDLL(path), path
+        except OSError as exc:
+            tried.append(f"  {where}: {path}: {exc}")
+    hint = (f"Set {ENV_VAR} to the full path of libbtfm.so.1 (e.g. build/lib/libbtfm.so.1"
+            " in a meson build folder), or install libbtfm.")
+    raise ImportError("btfm: cannot load the libbtfm shared library. Tried:\n"
+                      + "\n".join(tried) + "\n" + hint)
+
+
+def _declare(handle, path):
+    for name, (restype, argtypes) in _SIGNATURES.items():
+        try:
+            func = getattr(handle, name)
+        except AttributeError:
+            raise ImportError(f"btfm: {path} has no function {name}: it is not libbtfm, "
+                              "or a version older than this package supports") from None
+        func.restype = restype
+        func.argtypes = argtypes
+
+
+def _check_version(handle, path):
+    try:
+        number_fn = handle.btfm_version_number
+        string_fn = handle.btfm_version_string
+    except AttributeError:
+        raise ImportError(f"btfm: {path} has no btfm_version_number(): it is not "
+                          "libbtfm") from None
+    number_fn.restype, number_fn.argtypes = c_uint, []
+    string_fn.restype, string_fn.argtypes = c_char_p, []
+    number = number_fn()
+    if number < MIN_VERSION_NUMBER:
+        text = (string_fn() or b"?").decode("utf-8", "replace")
+        need = "%d.%d.%d" % (MIN_VERSION_NUMBER // 10000, MIN_VERSION_NUMBER // 100 % 100,
+                             MIN_VERSION_NUMBER % 100)
+        raise ImportError(f"btfm: {path} is libbtfm {text} (version number {number}), "
+                          f"but this package needs libbtfm {need} or newer "
+                          f"(version number {MIN_VERSION_NUMBER}); install a newer "
+                          f"library or point {ENV_VAR} at one")
+
+
+#: The CDLL and where it came from: an absolute path, or the bare name the dynamic
+#: loader resolved (system search path).
+lib, library_path = _load()
+_check_version(lib, library_path)
+_declare(lib, library_path)

@@ -1,0 +1,14 @@
+/* libbtfm: brain recordings to training signals for foundation models.
+ * The umbrella header; every public header of the library. */
+#ifndef BTFM_BTFM_H
+#define BTFM_BTFM_H
+
+#include "export.h"
+#include "version.h"
+#include "status.h"
+#include "alloc.h"
+#include "log.h"
+#include "param.h"
+#include "container.h"
+
+#endif

@@ -1,0 +1,54 @@
+/* Parameter introspection: every handle's tunables, with names, types, defaults and
+ * bounds available at run time, so bindings generate wrappers instead of hard-coding. */
+#ifndef BTFM_PARAM_H
+#define BTFM_PARAM_H
+
+#include "export.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Kinds of handle that have parameters. Numbers are never reused. */
+typedef enum btfm_object_kind {
+    BTFM_OBJECT_CONTAINER = 1,
+    BTFM_OBJECT_KIND_MAX_ = 0x7fffffff /* keeps the enum's size fixed; not a kind */
+} btfm_object_kind;
+
+typedef enum btfm_param_type {
+    BTFM_PARAM_REAL = 0, /* any finite double within the bounds */
+    BTFM_PARAM_INT = 1,  /* a whole number within the bounds */
+    BTFM_PARAM_BOOL = 2, /* 0 or 1 */
+    BTFM_PARAM_TYPE_MAX_ = 0x7fffffff
+} btfm_param_type;
+
+/* Name of a parameter type: "real", "int" or "bool"; NULL for an unknown type. */
+BTFM_API const char *btfm_param_type_name(int type);
+
+/* Name of an object kind ("container"); NULL for an unknown kind. */
+BTFM_API const char *btfm_object_kind_name(int kind);
+
+/* Number of parameters of an object kind; parameters are numbered 0 .. count-1.
+ * A negative status (BTFM_E_INVALID) for an unknown kind. */
+BTFM_API int btfm_param_count(int kind);
+
+/* Describe parameter `param` of `kind`. Any output pointer may be NULL. `name` is
+ * static storage, lower_snake_case (e.g. "fsync"). */
+BTFM_API btfm_status btfm_param_info(int kind, int param, const char **name, int *type,
+                                     double *default_value, double *min_value,
+                                     double *max_value);
+
+/* One-sentence description of a parameter for help texts and docstrings; NULL for an
+ * unknown kind or parameter. Static storage. */
+BTFM_API const char *btfm_param_description(int kind, int param);
+
+/* Find a parameter by name. BTFM_E_NOTFOUND (with the known names in the message)
+ * when the kind has no such parameter. */
+BTFM_API btfm_status btfm_param_find(int kind, const char *name, int *param);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

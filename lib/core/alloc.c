@@ -1,0 +1,82 @@
+/* The allocator hook: every allocation of libbtfm goes through here, and the count of
+ * live blocks tells whether the allocator may still be changed. */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include "internal.h"
+
+static void *libc_malloc(size_t size, void *user) { (void)user; return malloc(size); }
+static void *libc_realloc(void *p, size_t size, void *user) { (void)user; return realloc(p, size); }
+static void libc_free(void *p, void *user) { (void)user; free(p); }
+
+static btfm_malloc_fn malloc_hook = libc_malloc;
+static btfm_realloc_fn realloc_hook = libc_realloc;
+static btfm_free_fn free_hook = libc_free;
+static void *hook_user;
+static atomic_long live_blocks;
+
+btfm_status btfm_set_allocator(btfm_malloc_fn malloc_fn, btfm_realloc_fn realloc_fn,
+                               btfm_free_fn free_fn, void *user)
+{
+    int given = (malloc_fn != NULL) + (realloc_fn != NULL) + (free_fn != NULL);
+    if (given != 0 && given != 3)
+        return btfm_fail(BTFM_E_INVALID,
+                         "btfm_set_allocator: give malloc, realloc and free together "
+                         "(or all NULL for the C library's), got %d of 3", given);
+    long live = atomic_load(&live_blocks);
+    if (live != 0)
+        return btfm_fail(BTFM_E_STATE,
+                         "btfm_set_allocator: %ld blocks allocated by libbtfm are still live; "
+                         "install the allocator before creating any handle", live);
+    if (given == 0) {
+        malloc_hook = libc_malloc;
+        realloc_hook = libc_realloc;
+        free_hook = libc_free;
+        hook_user = NULL;
+    } else {
+        malloc_hook = malloc_fn;
+        realloc_hook = realloc_fn;
+        free_hook = free_fn;
+        hook_user = user;
+    }
+    return BTFM_OK;
+}
+
+long btfm_live_allocations(void) { return atomic_load(&live_blocks); }
+
+void *btfm_malloc(size_t size)
+{
+    void *p = malloc_hook(size ? size : 1, hook_user);
+    if (p) atomic_fetch_add(&live_blocks, 1);
+    return p;
+}
+
+void *btfm_calloc(size_t count, size_t size)
+{
+    size_t total;
+    if (btfm_mul_size(count, size, &total)) return NULL;
+    void *p = btfm_malloc(total);
+    if (p) memset(p, 0, total);
+    return p;
+}
+
+void *btfm_realloc(void *ptr, size_t size)
+{
+    if (ptr == NULL) return btfm_malloc(size);
+    return realloc_hook(ptr, size ? size : 1, hook_user);
+}
+
+void btfm_free(void *ptr)
+{
+    if (ptr == NULL) return;
+    atomic_fetch_sub(&live_blocks, 1);
+    free_hook(ptr, hook_user);
+}
+
+char *btfm_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *copy = btfm_malloc(n);
+    if (copy) memcpy(copy, s, n);
+    return copy;
+}

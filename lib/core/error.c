@@ -1,0 +1,75 @@
+/* Status names and the thread-local last-error message behind btfm_last_error(). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "internal.h"
+
+#define BTFM_ERROR_CAPACITY 1024
+
+static _Thread_local char last_message[BTFM_ERROR_CAPACITY];
+static _Thread_local int last_status;
+
+static const struct {
+    const char *name;
+    const char *text;
+} status_table[] = {
+    /*   0 */ {"BTFM_OK", "success"},
+    /*  -1 */ {"BTFM_E_INVALID", "invalid argument"},
+    /*  -2 */ {"BTFM_E_NOMEM", "out of memory"},
+    /*  -3 */ {"BTFM_E_IO", "input/output error"},
+    /*  -4 */ {"BTFM_E_FORMAT", "malformed input"},
+    /*  -5 */ {"BTFM_E_UNSUPPORTED", "not supported by this build"},
+    /*  -6 */ {"BTFM_E_RANGE", "value out of range"},
+    /*  -7 */ {"BTFM_E_STATE", "not allowed in the current state"},
+    /*  -8 */ {"BTFM_E_CHECKSUM", "checksum mismatch"},
+    /*  -9 */ {"BTFM_E_VERSION", "written by a newer format version"},
+    /* -10 */ {"BTFM_E_KIND", "wrong kind of object"},
+    /* -11 */ {"BTFM_E_TRUNCATED", "input is truncated"},
+    /* -12 */ {"BTFM_E_NOTFOUND", "not found"},
+    /* -13 */ {"BTFM_E_NUMERIC", "numerical error (NaN, Inf or singular problem)"},
+    /* -14 */ {"BTFM_E_INTERNAL", "internal error"},
+};
+
+#define STATUS_COUNT ((int)(sizeof status_table / sizeof status_table[0]))
+
+const char *btfm_status_name(int status)
+{
+    if (status > 0 || -status >= STATUS_COUNT) return NULL;
+    return status_table[-status].name;
+}
+
+const char *btfm_status_str(int status)
+{
+    if (status > 0 || -status >= STATUS_COUNT) return "unknown status";
+    return status_table[-status].text;
+}
+
+const char *btfm_last_error(void) { return last_message; }
+
+int btfm_last_error_status(void) { return last_status; }
+
+void btfm_clear_error(void)
+{
+    last_message[0] = '\0';
+    last_status = BTFM_OK;
+}
+
+btfm_status btfm_fail(btfm_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(last_message, sizeof last_message, fmt, ap);
+    va_end(ap);
+    if (n < 0) snprintf(last_message, sizeof last_message, "%s", btfm_status_str(status));
+    else if ((size_t)n >= sizeof last_message) /* mark the cut so nobody misreads it */
+        memcpy(last_message + sizeof last_message - 4, "...", 4);
+    last_status = status;
+    btfm_log(BTFM_LOG_DEBUG, "%s: %s", btfm_status_name(status) ? btfm_status_name(status) : "?",
+             last_message);
+    return status;
+}
+
+btfm_status btfm_fail_nomem(const char *where, size_t size)
+{
+    return btfm_fail(BTFM_E_NOMEM, "%s: cannot allocate %zu bytes", where, size);
+}

@@ -1,0 +1,57 @@
+/* Helpers shared by every layer inside libbtfm: the one error path, the allocator,
+ * logging, and overflow-checked size arithmetic. Not installed. */
+#ifndef BTFM_CORE_INTERNAL_H
+#define BTFM_CORE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <btfm/btfm.h>
+
+#if defined(__GNUC__) || defined(__clang__)
+#  define BTFM_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#  define BTFM_PRINTF(fmt, args)
+#endif
+
+/* Record `status` and a formatted message as the thread's last error; returns status so
+ * failures read `return btfm_fail(BTFM_E_FORMAT, "edf: %s: ...", path);`. */
+btfm_status btfm_fail(btfm_status status, const char *fmt, ...) BTFM_PRINTF(2, 3);
+
+/* Fail with BTFM_E_INVALID when `ptr` is NULL: "<func>: <what> is NULL". */
+#define BTFM_CHECK_ARG(ptr, func, what)                                               \
+    do {                                                                              \
+        if ((ptr) == NULL) return btfm_fail(BTFM_E_INVALID, "%s: %s is NULL", func, what); \
+    } while (0)
+
+/* Allocation through the installed allocator. btfm_free(NULL) is a no-op. Failures
+ * return NULL; callers report BTFM_E_NOMEM with btfm_fail_nomem. */
+void *btfm_malloc(size_t size);
+void *btfm_calloc(size_t count, size_t size);
+void *btfm_realloc(void *ptr, size_t size);
+void btfm_free(void *ptr);
+char *btfm_strdup(const char *s);
+btfm_status btfm_fail_nomem(const char *where, size_t size);
+
+/* Log a message at `level` through the installed callback. */
+void btfm_log(int level, const char *fmt, ...) BTFM_PRINTF(2, 3);
+#define btfm_warn(...) btfm_log(BTFM_LOG_WARNING, __VA_ARGS__)
+
+/* a * b and a + b without overflow: 0 on success, -1 when the result exceeds SIZE_MAX. */
+static inline int btfm_mul_size(size_t a, size_t b, size_t *out)
+{
+    if (b != 0 && a > SIZE_MAX / b) return -1;
+    *out = a * b;
+    return 0;
+}
+
+static inline int btfm_add_size(size_t a, size_t b, size_t *out)
+{
+    if (a > SIZE_MAX - b) return -1;
+    *out = a + b;
+    return 0;
+}
+
+/* 1 when `s` (of `len` bytes) is valid UTF-8 without NUL bytes. */
+int btfm_utf8_valid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,26 @@
+/* UTF-8 validation (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF). */
+#include "internal.h"
+
+int btfm_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        unsigned c = *p++;
+        if (c == 0) return 0;
+        if (c < 0x80) continue;
+        int extra;
+        unsigned min, cp;
+        if (c >= 0xC2 && c <= 0xDF) { extra = 1; cp = c & 0x1F; min = 0x80; }
+        else if (c >= 0xE0 && c <= 0xEF) { extra = 2; cp = c & 0x0F; min = 0x800; }
+        else if (c >= 0xF0 && c <= 0xF4) { extra = 3; cp = c & 0x07; min = 0x10000; }
+        else return 0;
+        if (end - p < extra) return 0;
+        for (int i = 0; i < extra; i++) {
+            if ((p[i] & 0xC0) != 0x80) return 0;
+            cp = (cp << 6) | (p[i] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+        p += extra;
+    }
+    return 1;
+}

@@ -1,0 +1,230 @@
+/* Core: version, status codes, thread-local errors, allocator hook, log callback. */
+#include <pthread.h>
+#include <stdio.h>
+#include "unit.h"
+
+START_TEST(version_matches_headers)
+{
+    ck_assert_uint_eq(btfm_version_number(), BTFM_VERSION_NUMBER);
+    ck_assert_uint_eq(BTFM_VERSION_NUMBER, BTFM_VERSION_MAJOR * 10000u + BTFM_VERSION_MINOR * 100u + BTFM_VERSION_PATCH);
+    char expected[32];
+    snprintf(expected, sizeof expected, "%d.%d.%d", BTFM_VERSION_MAJOR, BTFM_VERSION_MINOR,
+             BTFM_VERSION_PATCH);
+    ck_assert_str_eq(btfm_version_string(), expected);
+    ck_assert_str_eq(BTFM_VERSION_STRING, expected);
+    ck_assert(BTFM_VERSION_CHECK(1, 0, 0));
+    ck_assert(!BTFM_VERSION_CHECK(BTFM_VERSION_MAJOR + 1, 0, 0));
+}
+END_TEST
+
+START_TEST(capabilities_are_words)
+{
+    ck_assert(btfm_has_capability("core"));
+    ck_assert(btfm_has_capability("container"));
+    ck_assert(!btfm_has_capability("cor"));   /* a prefix is not a word */
+    ck_assert(!btfm_has_capability("ore"));
+    ck_assert(!btfm_has_capability(""));
+    ck_assert(!btfm_has_capability(NULL));
+    ck_assert_ptr_nonnull(strstr(btfm_capabilities(), "core"));
+}
+END_TEST
+
+START_TEST(status_names_are_dense_and_stable)
+{
+    /* The numbers are part of the ABI: pin every one. */
+    static const struct { int code; const char *name; } pinned[] = {
+        {0, "BTFM_OK"}, {-1, "BTFM_E_INVALID"}, {-2, "BTFM_E_NOMEM"}, {-3, "BTFM_E_IO"},
+        {-4, "BTFM_E_FORMAT"}, {-5, "BTFM_E_UNSUPPORTED"}, {-6, "BTFM_E_RANGE"},
+        {-7, "BTFM_E_STATE"}, {-8, "BTFM_E_CHECKSUM"}, {-9, "BTFM_E_VERSION"},
+        {-10, "BTFM_E_KIND"}, {-11, "BTFM_E_TRUNCATED"}, {-12, "BTFM_E_NOTFOUND"},
+        {-13, "BTFM_E_NUMERIC"}, {-14, "BTFM_E_INTERNAL"},
+    };
+    for (size_t i = 0; i < sizeof pinned / sizeof pinned[0]; i++) {
+        ck_assert_str_eq(btfm_status_name(pinned[i].code), pinned[i].name);
+        ck_assert_str_ne(btfm_status_str(pinned[i].code), "unknown status");
+    }
+    ck_assert_int_eq(BTFM_E_FORMAT, -4);
+    ck_assert_int_eq(BTFM_E_INTERNAL, -14);
+    ck_assert_ptr_null(btfm_status_name(-15));
+    ck_assert_ptr_null(btfm_status_name(1));
+    ck_assert_str_eq(btfm_status_str(-15), "unknown status");
+    ck_assert_int_eq(sizeof(btfm_status), sizeof(int));
+}
+END_TEST
+
+START_TEST(last_error_never_null_and_clearable)
+{
+    btfm_clear_error();
+    ck_assert_ptr_nonnull(btfm_last_error());
+    ck_assert_str_eq(btfm_last_error(), "");
+    ck_assert_int_eq(btfm_last_error_status(), BTFM_OK);
+    ck_assert_status(btfm_set_log_level(9), BTFM_E_RANGE);
+    ck_assert_int_eq(btfm_last_error_status(), BTFM_E_RANGE);
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(), "level 9"));
+    btfm_clear_error();
+    ck_assert_str_eq(btfm_last_error(), "");
+}
+END_TEST
+
+static void *fail_in_thread(void *arg)
+{
+    int level = *(int *)arg;
+    for (int i = 0; i < 1000; i++) {
+        btfm_set_log_level(level);
+        char expected[32];
+        snprintf(expected, sizeof expected, "level %d ", level);
+        if (!strstr(btfm_last_error(), expected)) return (void *)1;
+    }
+    return NULL;
+}
+
+START_TEST(last_error_is_per_thread)
+{
+    int levels[2] = {100, 200};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) pthread_create(&t[i], NULL, fail_in_thread, &levels[i]);
+    for (int i = 0; i < 2; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        ck_assert_ptr_null(r);
+    }
+}
+END_TEST
+
+/* A counting allocator that can be told to fail after `budget` calls. */
+static struct { long calls, live, budget; } counter;
+
+static void *count_malloc(size_t n, void *user)
+{
+    ck_assert_ptr_eq(user, &counter);
+    if (counter.budget >= 0 && counter.calls >= counter.budget) return NULL;
+    counter.calls++;
+    void *p = malloc(n);
+    if (p) counter.live++;
+    return p;
+}
+static void *count_realloc(void *p, size_t n, void *user)
+{
+    (void)user;
+    if (counter.budget >= 0 && counter.calls >= counter.budget) return NULL;
+    counter.calls++;
+    return realloc(p, n);
+}
+static void count_free(void *p, void *user)
+{
+    (void)user;
+    if (p) counter.live--;
+    free(p);
+}
+
+START_TEST(allocator_hook_routes_and_refuses_late_change)
+{
+    counter.calls = counter.live = 0;
+    counter.budget = -1;
+    ck_assert_status(btfm_set_allocator(count_malloc, NULL, count_free, &counter), BTFM_E_INVALID);
+    ck_assert_ok(btfm_set_allocator(count_malloc, count_realloc, count_free, &counter));
+    btfm_container *c = NULL;
+    ck_assert_ok(btfm_container_new(&c, "x"));
+    ck_assert_int_gt(counter.calls, 0);
+    ck_assert_int_eq(btfm_live_allocations(), counter.live);
+    /* Changing the allocator while memory is live would free it with the wrong one. */
+    ck_assert_status(btfm_set_allocator(NULL, NULL, NULL, NULL), BTFM_E_STATE);
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(), "still live"));
+    btfm_container_free(c);
+    ck_assert_int_eq(counter.live, 0);
+    ck_assert_int_eq(btfm_live_allocations(), 0);
+    ck_assert_ok(btfm_set_allocator(NULL, NULL, NULL, NULL));
+}
+END_TEST
+
+/* Every allocation failure point of a save/load round trip gives BTFM_E_NOMEM, leaks
+ * nothing, and the call succeeds once enough memory is available. */
+START_TEST(every_allocation_failure_is_clean)
+{
+    ck_assert_ok(btfm_set_allocator(count_malloc, count_realloc, count_free, &counter));
+    const double values[4] = {1, 2, 3, 4};
+    const int64_t shape[1] = {4};
+    int succeeded = 0;
+    for (long budget = 0; budget < 200 && !succeeded; budget++) {
+        counter.calls = counter.live = 0;
+        counter.budget = budget;
+        btfm_container *c = NULL, *back = NULL;
+        int st = btfm_container_new(&c, "oom");
+        for (int i = 0; st == BTFM_OK && i < 12; i++) {
+            char name[16];
+            snprintf(name, sizeof name, "a%d", i);
+            st = btfm_container_put(c, name, BTFM_DTYPE_F64, 1, shape, values);
+        }
+        unsigned char buf[4096];
+        size_t n = 0;
+        if (st == BTFM_OK) st = btfm_container_save_buffer(c, buf, sizeof buf, &n);
+        if (st == BTFM_OK) st = btfm_container_load_buffer(&back, buf, n, "oom");
+        ck_assert_msg(st == BTFM_OK || st == BTFM_E_NOMEM, "budget %ld: %s", budget, btfm_last_error());
+        if (st == BTFM_E_NOMEM) ck_assert_ptr_null(back);
+        if (st == BTFM_OK) {
+            ck_assert_int_eq(btfm_container_count(back), 12);
+            succeeded = 1;
+        }
+        btfm_container_free(c);
+        btfm_container_free(back);
+        ck_assert_msg(counter.live == 0, "budget %ld leaked %ld blocks", budget, counter.live);
+    }
+    ck_assert(succeeded);
+    counter.budget = -1;
+    ck_assert_ok(btfm_set_allocator(NULL, NULL, NULL, NULL));
+}
+END_TEST
+
+static struct { int calls, level; char last[512]; } logged;
+
+static void capture_log(int level, const char *message, void *user)
+{
+    ck_assert_ptr_eq(user, &logged);
+    logged.calls++;
+    logged.level = level;
+    snprintf(logged.last, sizeof logged.last, "%s", message);
+}
+
+START_TEST(log_callback_and_level)
+{
+    ck_assert_int_eq(btfm_get_log_level(), BTFM_LOG_WARNING);
+    ck_assert_str_eq(btfm_log_level_name(BTFM_LOG_ERROR), "error");
+    ck_assert_str_eq(btfm_log_level_name(BTFM_LOG_DEBUG), "debug");
+    ck_assert_ptr_null(btfm_log_level_name(4));
+    ck_assert_ptr_null(btfm_log_level_name(-1));
+    btfm_set_log_callback(capture_log, &logged);
+    logged.calls = 0;
+    /* A failure is logged at debug level: dropped at the default level... */
+    btfm_param_find(BTFM_OBJECT_CONTAINER, "nope", &(int){0});
+    ck_assert_int_eq(logged.calls, 0);
+    /* ...and delivered with the failure's message at debug level. */
+    ck_assert_ok(btfm_set_log_level(BTFM_LOG_DEBUG));
+    btfm_param_find(BTFM_OBJECT_CONTAINER, "nope", &(int){0});
+    ck_assert_int_eq(logged.calls, 1);
+    ck_assert_int_eq(logged.level, BTFM_LOG_DEBUG);
+    ck_assert_ptr_nonnull(strstr(logged.last, "BTFM_E_NOTFOUND"));
+    ck_assert_ptr_nonnull(strstr(logged.last, "\"nope\""));
+    ck_assert_status(btfm_set_log_level(-1), BTFM_E_RANGE);
+    ck_assert_int_eq(btfm_get_log_level(), BTFM_LOG_DEBUG);
+    btfm_set_log_callback(NULL, NULL);
+    ck_assert_ok(btfm_set_log_level(BTFM_LOG_WARNING));
+}
+END_TEST
+
+static Suite *core_suite(void)
+{
+    Suite *s = suite_create("core");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, version_matches_headers);
+    tcase_add_test(tc, capabilities_are_words);
+    tcase_add_test(tc, status_names_are_dense_and_stable);
+    tcase_add_test(tc, last_error_never_null_and_clearable);
+    tcase_add_test(tc, last_error_is_per_thread);
+    tcase_add_test(tc, allocator_hook_routes_and_refuses_late_change);
+    tcase_add_test(tc, every_allocation_failure_is_clean);
+    tcase_add_test(tc, log_callback_and_level);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+BTFM_UNIT_MAIN(core_suite)

@@ -1,0 +1,123 @@
+/* btfm: the command line front end of libbtfm. One file per command (cmd_*.c). */
+#include <stdarg.h>
+#include <string.h>
+#include "cli.h"
+
+static const cli_command commands[] = {
+    {"help", "[COMMAND]", "show the commands, or one command's usage", cmd_help},
+    {"version", "", "print the library version and capabilities", cmd_version},
+    {"demo", "", "run the end-to-end demonstration", cmd_demo},
+    {"info", "FILE [--json]", "describe a file (a libbtfm model container)", cmd_info},
+    {"params", "[KIND] [--json]", "list the tunable parameters of each object kind", cmd_params},
+};
+#define COMMAND_COUNT (sizeof commands / sizeof commands[0])
+
+const cli_command *cli_find(const char *name)
+{
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        if (strcmp(commands[i].name, name) == 0) return &commands[i];
+    return NULL;
+}
+
+void cli_print_usage(FILE *out, const cli_command *cmd)
+{
+    fprintf(out, "usage: btfm %s%s%s\n", cmd->name, *cmd->synopsis ? " " : "", cmd->synopsis);
+}
+
+static void print_overview(FILE *out)
+{
+    fprintf(out, "usage: btfm [--version] COMMAND [ARGS]\n\ncommands:\n");
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'btfm help COMMAND' shows a command's usage.\n");
+}
+
+int cli_fail(const char *what)
+{
+    fprintf(stderr, "btfm: %s: %s\n", what, btfm_last_error());
+    return CLI_FAILED;
+}
+
+int cli_usage_error(const char *command, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "btfm %s: ", command);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    const cli_command *cmd = cli_find(command);
+    if (cmd) cli_print_usage(stderr, cmd);
+    return CLI_USAGE;
+}
+
+void cli_json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", out); break;
+        case '\\': fputs("\\\\", out); break;
+        case '\n': fputs("\\n", out); break;
+        case '\r': fputs("\\r", out); break;
+        case '\t': fputs("\\t", out); break;
+        default:
+            if (*p < 0x20) fprintf(out, "\\u%04x", *p);
+            else fputc(*p, out);
+        }
+    }
+    fputc('"', out);
+}
+
+void cli_json_number(FILE *out, double v)
+{
+    if (v != v || v - v != 0) fputs("null", out);
+    else fprintf(out, "%.17g", v);
+}
+
+int cmd_help(int argc, char **argv)
+{
+    if (argc > 2) return cli_usage_error("help", "expected at most one command name");
+    if (argc == 2) {
+        const cli_command *cmd = cli_find(argv[1]);
+        if (!cmd) return cli_usage_error("help", "unknown command '%s'", argv[1]);
+        cli_print_usage(stdout, cmd);
+        printf("%s\n", cmd->summary);
+        return CLI_OK;
+    }
+    print_overview(stdout);
+    return CLI_OK;
+}
+
+int cmd_version(int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 1) return cli_usage_error("version", "takes no arguments");
+    printf("btfm %s (library %s, capabilities: %s)\n", BTFM_VERSION_STRING,
+           btfm_version_string(), btfm_capabilities());
+    return CLI_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_overview(stderr);
+        return CLI_USAGE;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)
+        return cmd_version(argc - 1, argv + 1);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+        return cmd_help(1, argv + 1);
+    const cli_command *cmd = cli_find(argv[1]);
+    if (!cmd) {
+        fprintf(stderr, "btfm: unknown command '%s'\n\n", argv[1]);
+        print_overview(stderr);
+        return CLI_USAGE;
+    }
+    if (btfm_version_number() < BTFM_VERSION_NUMBER) {
+        fprintf(stderr, "btfm: this program needs libbtfm %d.%d.%d or later, but loaded %s\n",
+                BTFM_VERSION_MAJOR, BTFM_VERSION_MINOR, BTFM_VERSION_PATCH, btfm_version_string());
+        return CLI_FAILED;
+    }
+    return cmd->run(argc - 1, argv + 1);
+}

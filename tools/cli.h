@@ -1,0 +1,42 @@
+/* The btfm command line: the command table and helpers every command shares. */
+#ifndef BTFM_TOOLS_CLI_H
+#define BTFM_TOOLS_CLI_H
+
+#include <stdio.h>
+#include <btfm/btfm.h>
+
+typedef struct cli_command {
+    const char *name;
+    const char *synopsis;    /* arguments, e.g. "FILE [--json]" */
+    const char *summary;     /* one line */
+    int (*run)(int argc, char **argv); /* argv[0] is the command name */
+} cli_command;
+
+enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
+
+/* Print "btfm: <what>: <btfm_last_error()>" and return CLI_FAILED. */
+int cli_fail(const char *what);
+
+/* Print "btfm <command>: <message>", the command's usage, and return CLI_USAGE. */
+int cli_usage_error(const char *command, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Write `s` as a JSON string literal (quoted, escaped). */
+void cli_json_string(FILE *out, const char *s);
+
+/* Write a double as JSON (null for NaN/Inf). */
+void cli_json_number(FILE *out, double v);
+
+const cli_command *cli_find(const char *name);
+void cli_print_usage(FILE *out, const cli_command *cmd);
+
+int cmd_help(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_params(int argc, char **argv);
+
+#endif

@@ -1,0 +1,62 @@
+/* btfm info: describe a file (today: libbtfm model containers). */
+#include <string.h>
+#include "cli.h"
+
+static void print_shape(FILE *out, int ndim, const int64_t *shape, int json)
+{
+    fputc(json ? '[' : '(', out);
+    for (int d = 0; d < ndim; d++)
+        fprintf(out, "%s%lld", d ? ", " : "", (long long)shape[d]);
+    fputc(json ? ']' : ')', out);
+}
+
+static void print_container(const char *path, const btfm_container *c, int json)
+{
+    int n = btfm_container_count(c);
+    if (json) {
+        printf("{\"file\": ");
+        cli_json_string(stdout, path);
+        printf(", \"type\": \"container\", \"kind\": ");
+        cli_json_string(stdout, btfm_container_kind(c));
+        printf(", \"arrays\": [");
+    } else {
+        printf("%s: libbtfm container, kind \"%s\", %d array%s\n", path, btfm_container_kind(c),
+               n, n == 1 ? "" : "s");
+    }
+    for (int i = 0; i < n; i++) {
+        const char *name;
+        int dtype, ndim;
+        int64_t shape[BTFM_CONTAINER_MAX_NDIM];
+        btfm_container_array_info(c, i, &name, &dtype, &ndim, shape);
+        if (json) {
+            printf("%s{\"name\": ", i ? ", " : "");
+            cli_json_string(stdout, name);
+            printf(", \"dtype\": \"%s\", \"shape\": ", btfm_dtype_name(dtype));
+            print_shape(stdout, ndim, shape, 1);
+            putchar('}');
+        } else {
+            printf("  %-24s %-5s ", name, btfm_dtype_name(dtype));
+            print_shape(stdout, ndim, shape, 0);
+            putchar('\n');
+        }
+    }
+    if (json) printf("]}\n");
+}
+
+int cmd_info(int argc, char **argv)
+{
+    const char *path = NULL;
+    int json = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) json = 1;
+        else if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("info", "unknown option '%s'", argv[i]);
+        else if (path) return cli_usage_error("info", "expected one FILE, got '%s' and '%s'", path, argv[i]);
+        else path = argv[i];
+    }
+    if (!path) return cli_usage_error("info", "missing FILE");
+    btfm_container *c = NULL;
+    if (btfm_container_load(&c, path, NULL) != BTFM_OK) return cli_fail("info");
+    print_container(path, c, json);
+    btfm_container_free(c);
+    return CLI_OK;
+}
