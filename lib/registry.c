@@ -4,6 +4,8 @@
 #include <string.h>
 #include "core/param.h"
 
+/* Looked up by kind. Every kind of btfm_object_kind is listed, so kinds are dense from
+ * 1 (bindings enumerate btfm_object_kind_name(1, 2, ...) until NULL). */
 static const btfm_param_table *const tables[] = {
     &btfm_container_param_table,
 };
