@@ -8,10 +8,13 @@
  * 1 (bindings enumerate btfm_object_kind_name(1, 2, ...) until NULL). */
 static const btfm_param_table *const tables[] = {
     &btfm_container_param_table,
+    &btfm_dataset_param_table,
+    &btfm_aligner_param_table,
+    &btfm_cothb_param_table,
 };
 #define TABLE_COUNT ((int)(sizeof tables / sizeof tables[0]))
 
-static const char capabilities[] = "core container zlib";
+static const char capabilities[] = "core container zlib dataset edf bdf brainvision cothb align";
 
 const btfm_param_table *btfm_param_table_of(int kind)
 {

@@ -7,8 +7,18 @@ static const cli_command commands[] = {
     {"help", "[COMMAND]", "show the commands, or one command's usage", cmd_help},
     {"version", "", "print the library version and capabilities", cmd_version},
     {"demo", "", "run the end-to-end demonstration", cmd_demo},
-    {"info", "FILE [--json]", "describe a file (a libbtfm model container)", cmd_info},
+    {"info", "FILE [--json] [--complete-records]",
+     "describe a file (a libbtfm model container or a recording)", cmd_info},
+    {"convert", "IN OUT [--anonymize] [--complete-records]",
+     "copy a recording into the format of OUT's extension (.edf, .bdf, .vhdr)", cmd_convert},
+    {"anonymize", "IN OUT [--complete-records]",
+     "write a de-identified copy of a recording", cmd_anonymize},
     {"params", "[KIND] [--json]", "list the tunable parameters of each object kind", cmd_params},
+    {"cothb", "bench [--problems N] [--seed S] [--depth D] [--accuracy A] [--budget B] [--json]",
+     "compare CoTHB with greedy, self-consistency and top-b search", cmd_cothb},
+    {"align", "fit [--method M] [--n-features K] [--param NAME=VALUE] OUT.model IN.npy... | "
+     "transform MODEL IN.npy OUT.npy --subject I [--inverse]",
+     "fit hyperalignment or a shared response model; map data into the common space", cmd_align},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 

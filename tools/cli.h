@@ -38,5 +38,14 @@ int cmd_version(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_params(int argc, char **argv);
+int cmd_cothb(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+int cmd_anonymize(int argc, char **argv);
+int cmd_align(int argc, char **argv);
+
+/* Recordings (info_dataset.c, cmd_convert.c): describe one; open IN and save it as OUT
+ * with `save_flags` (BTFM_SAVE_*), parsing "IN OUT [--anonymize] [--complete-records]". */
+void cli_info_dataset(const char *path, const btfm_dataset *ds, int json);
+int cli_copy_dataset(const char *command, int argc, char **argv, unsigned save_flags);
 
 #endif

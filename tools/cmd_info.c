@@ -1,4 +1,5 @@
-/* btfm info: describe a file (today: libbtfm model containers). */
+/* btfm info: describe a file: a libbtfm model container, or a recording (EDF/BDF,
+ * BrainVision: info_dataset.c). */
 #include <string.h>
 #include "cli.h"
 
@@ -43,17 +44,48 @@ static void print_container(const char *path, const btfm_container *c, int json)
     if (json) printf("]}\n");
 }
 
+/* True when the file starts with the container magic (doc/container.md); anything else
+ * is tried as a recording. */
+static int is_container(const char *path)
+{
+    static const unsigned char magic[8] = {0x89, 'B', 'T', 'F', 'M', '\r', '\n', 0x1a};
+    unsigned char head[8];
+    FILE *f = fopen(path, "rb");
+    if (!f) return 1; /* let the container loader report the missing file */
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    return n == sizeof head && memcmp(head, magic, sizeof head) == 0;
+}
+
+static int info_recording(const char *path, unsigned flags, int json)
+{
+    btfm_dataset *ds = NULL;
+    btfm_status st = btfm_dataset_open(&ds, path, BTFM_FORMAT_AUTO, flags);
+    if (st == BTFM_E_UNSUPPORTED) {
+        fprintf(stderr, "btfm: info: %s: neither a libbtfm container nor a recording "
+                "(EDF/EDF+, BDF/BDF+, BrainVision .vhdr)\n", path);
+        return CLI_FAILED;
+    }
+    if (st) return cli_fail("info");
+    cli_info_dataset(path, ds, json);
+    btfm_dataset_free(ds);
+    return CLI_OK;
+}
+
 int cmd_info(int argc, char **argv)
 {
     const char *path = NULL;
     int json = 0;
+    unsigned flags = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) json = 1;
+        else if (strcmp(argv[i], "--complete-records") == 0) flags |= BTFM_OPEN_COMPLETE_RECORDS;
         else if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("info", "unknown option '%s'", argv[i]);
         else if (path) return cli_usage_error("info", "expected one FILE, got '%s' and '%s'", path, argv[i]);
         else path = argv[i];
     }
     if (!path) return cli_usage_error("info", "missing FILE");
+    if (!is_container(path)) return info_recording(path, flags, json);
     btfm_container *c = NULL;
     if (btfm_container_load(&c, path, NULL) != BTFM_OK) return cli_fail("info");
     print_container(path, c, json);

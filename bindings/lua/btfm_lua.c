@@ -205,5 +205,8 @@ LUALIB_API int luaopen_btfm(lua_State *L)
     push_statuses(L);
     lua_setfield(L, -2, "statuses");
     btfm_lua_open_container(L, lua_gettop(L));
+    btfm_lua_open_dataset(L, lua_gettop(L));
+    btfm_lua_open_cothb(L, lua_gettop(L));
+    btfm_lua_open_align(L, lua_gettop(L));
     return 1;
 }

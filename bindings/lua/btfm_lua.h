@@ -78,5 +78,8 @@ void btfm_lua_push_param_value(lua_State *L, int param_type, double value);
 
 /* Register each handle type (one function per binding file). */
 void btfm_lua_open_container(lua_State *L, int module_index);
+void btfm_lua_open_dataset(lua_State *L, int module_index);
+void btfm_lua_open_cothb(lua_State *L, int module_index);
+void btfm_lua_open_align(lua_State *L, int module_index);
 
 #endif

@@ -10,5 +10,8 @@
 #include "log.h"
 #include "param.h"
 #include "container.h"
+#include "dataset.h"
+#include "aligner.h"
+#include "cothb.h"
 
 #endif

@@ -77,6 +77,17 @@ class Cli(unittest.TestCase):
         self.assertIn("libbtfm %s\n" % header_version(), r.stdout)
         self.assertIn("capabilities: core container", r.stdout)
         self.assertIn("saved and reloaded 2 arrays", r.stdout)
+        # The simulated subjects' mixings are unrelated: matching is at chance (1/220
+        # windows) before alignment and nearly perfect after it.
+        import re
+        m = re.search(r"time-segment matching ([0-9.]+) before, ([0-9.]+) after", r.stdout)
+        self.assertIsNotNone(m, r.stdout)
+        self.assertLess(float(m.group(1)), 0.1)
+        self.assertGreaterEqual(float(m.group(2)), 0.95)
+        m = re.search(r"(\d+)% solved \(greedy chain of thought (\d+)%\)", r.stdout)
+        self.assertIsNotNone(m, r.stdout)
+        # Greedy succeeds only when all 6 steps are right: 0.8^6 = 26% (binomial sd 3%).
+        self.assertLess(abs(int(m.group(2)) - 26), 10)
 
     def test_info_on_a_container_written_independently(self):
         raw = struct.pack("<6f", *[0.5, 1, 2, 3, 4, 5])

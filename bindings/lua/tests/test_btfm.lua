@@ -13,62 +13,9 @@ local tmp_dir = os.getenv("BTFM_LUA_TEST_TMP")
 ---------------------------------------------------------------------------------------
 -- A small runner: each test is a function; an error is a failure.
 
-local passed, failed = 0, 0
-
-local function test(name, fn)
-  local ok, err = xpcall(fn, debug.traceback)
-  if ok then
-    passed = passed + 1
-    print("ok      " .. name)
-  else
-    failed = failed + 1
-    print("FAILED  " .. name .. "\n" .. tostring(err))
-  end
-end
-
-local function show(v)
-  if type(v) == "string" then return string.format("%q", v) end
-  if math.type(v) == "float" then return string.format("%.17g (float)", v) end
-  return tostring(v)
-end
-
-local function eq(actual, expected, what)
-  if actual ~= expected or math.type(actual) ~= math.type(expected) then
-    error(string.format("%s: expected %s, got %s", what or "value", show(expected),
-                        show(actual)), 2)
-  end
-end
-
-local function check(cond, what)
-  if not cond then error(what or "check failed", 2) end
-end
-
--- Check an error triple (nil, message, status name): the given status, or any error
--- status when `status` is nil. `what` names the call in failures. Returns the message.
-local function fails(status, what, r, msg, name)
-  what = what or "call"
-  if r ~= nil then error(what .. ": expected a failure, got " .. show(r), 2) end
-  if type(msg) ~= "string" or msg == "" then
-    error(what .. ": failure without a message", 2)
-  end
-  if status then
-    if name ~= status then
-      error(string.format("%s: expected %s, got %s (%s)", what, status, show(name), msg), 2)
-    end
-  elseif type(name) ~= "string" or not btfm.statuses[name] or btfm.statuses[name] >= 0 then
-    error(string.format("%s: expected an error status, got %s (%s)", what, show(name), msg), 2)
-  end
-  return msg
-end
-
--- Call fn, expecting an error whose message contains `pattern` (plain text).
-local function raises(pattern, fn, ...)
-  local ok, err = pcall(fn, ...)
-  if ok then error("expected an error containing '" .. pattern .. "'", 2) end
-  if not tostring(err):find(pattern, 1, true) then
-    error(string.format("error %q does not contain %q", tostring(err), pattern), 2)
-  end
-end
+package.path = (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/?.lua;" .. package.path
+local H = require "harness"
+local test, show, eq, check, fails, raises = H.test, H.show, H.eq, H.check, H.fails, H.raises
 
 local function has_token(s, token)
   return s:find("%f[%w.]" .. token:gsub("%p", "%%%0") .. "%f[^%w.]") ~= nil
@@ -532,5 +479,4 @@ end)
 ---------------------------------------------------------------------------------------
 
 for _, path in ipairs(scratch_files) do os.remove(path) end
-print(string.format("%d passed, %d failed", passed, failed))
-os.exit(failed == 0, true)
+H.finish()

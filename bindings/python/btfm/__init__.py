@@ -8,7 +8,7 @@ is older than this package needs.
 
     >>> import btfm
     >>> btfm.version()                      # the loaded library's version
-    '1.0.0'
+    '1.1.0'
     >>> with btfm.Container("demo") as c:
     ...     c.put("weights", [[1.0, 2.0], [3.0, 4.0]])
     ...     blob = c.to_bytes()
@@ -26,8 +26,12 @@ from ._log import (get_log_level, log_levels, log_to_logging, set_log_handler,
                    set_log_level)
 from ._arrays import DTYPES, ShapedArray
 from ._container import ArrayInfo, Container, container_format_version
+from .dataset import (CHANNEL_TYPES, FORMATS, Channel, Dataset, Event, Record,
+                      channel_type_from_name, channel_type_name, format_name, open)
+from .cothb import COTHB_ACTIONS, COTHB_DECISIONS, COTHB_SIGNALS, Action, CoTHB, NodeInfo
+from .align import ALIGN_METHODS, Aligner, classification, isc, segment_matching
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"
 
 __all__ = [
     "ArrayInfo", "Container", "DTYPES", "Error", "MIN_VERSION_NUMBER", "NotFoundError",
@@ -36,4 +40,8 @@ __all__ = [
     "has_capability", "library_path", "live_allocations", "log_levels", "log_to_logging",
     "object_kinds", "param_info", "set_log_handler", "set_log_level", "version",
     "version_number", "__version__",
+    "CHANNEL_TYPES", "Channel", "Dataset", "Event", "FORMATS", "Record",
+    "channel_type_from_name", "channel_type_name", "format_name", "open",
+    "Action", "COTHB_ACTIONS", "COTHB_DECISIONS", "COTHB_SIGNALS", "CoTHB", "NodeInfo",
+    "ALIGN_METHODS", "Aligner", "classification", "isc", "segment_matching",
 ]

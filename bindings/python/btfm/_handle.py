@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import threading
+
+from ._errors import check
 
 
 class Handle:
@@ -36,6 +39,24 @@ class Handle:
         """func(c_handle, *args) on the open handle, under the lock."""
         with self._lock:
             return func(self._require_open(), *args)
+
+    def _serialize(self, save_buffer) -> bytes:
+        """The bytes a `btfm_<x>_save_buffer` function writes for this handle (a size
+        query with a NULL buffer, then the write)."""
+        with self._lock:
+            ptr = self._require_open()
+            size = ctypes.c_size_t()
+            check(save_buffer(ptr, None, 0, ctypes.byref(size)))
+            buf = ctypes.create_string_buffer(size.value)
+            check(save_buffer(ptr, buf, size.value, ctypes.byref(size)))
+        return buf.raw[:size.value]
+
+    @classmethod
+    def _open_with(cls, func, pointer_type, *args):
+        """A new instance from `func(&handle, *args)` (a `*_load` or `*_load_buffer`)."""
+        ptr = pointer_type()
+        check(func(ctypes.byref(ptr), *args))
+        return cls._adopt(ptr)
 
     def close(self) -> None:
         """Release the C object. Safe to call more than once; any later use raises

@@ -14,12 +14,12 @@ import sys
 from ctypes import (POINTER, Structure, c_char_p, c_double, c_int, c_int64, c_long,
                     c_size_t, c_uint, c_void_p)
 
-__all__ = ["lib", "library_path", "MIN_VERSION_NUMBER", "ContainerPtr", "LOG_FN",
-           "MALLOC_FN", "REALLOC_FN", "FREE_FN"]
+__all__ = ["lib", "library_path", "MIN_VERSION_NUMBER", "ContainerPtr", "DatasetPtr",
+           "LOG_FN", "MALLOC_FN", "REALLOC_FN", "FREE_FN", "COTHB_STEP_FN"]
 
 #: Oldest library this package works with, in the BTFM_VERSION_NUMBER encoding
 #: (MAJOR * 10000 + MINOR * 100 + PATCH).
-MIN_VERSION_NUMBER = 10000
+MIN_VERSION_NUMBER = 10100
 
 ENV_VAR = "BTFM_LIBRARY"
 
@@ -30,13 +30,31 @@ class _Container(Structure):
 
 ContainerPtr = POINTER(_Container)
 
+
+class _Dataset(Structure):
+    """Opaque btfm_dataset; only pointers to it are ever used."""
+
+
+DatasetPtr = POINTER(_Dataset)
+
+
+class _Aligner(Structure):
+    """Opaque btfm_aligner; only pointers to it are ever used."""
+
+
+AlignerPtr = POINTER(_Aligner)
+
 LOG_FN = ctypes.CFUNCTYPE(None, c_int, c_char_p, c_void_p)
 MALLOC_FN = ctypes.CFUNCTYPE(c_void_p, c_size_t, c_void_p)
 REALLOC_FN = ctypes.CFUNCTYPE(c_void_p, c_void_p, c_size_t, c_void_p)
 FREE_FN = ctypes.CFUNCTYPE(None, c_void_p, c_void_p)
+# btfm_cothb_step_fn (cothb.h)
+COTHB_STEP_FN = ctypes.CFUNCTYPE(c_int, c_int, c_int64, c_int64, POINTER(c_double), c_int, c_void_p)
 
 _p_int = POINTER(c_int)
+_p_float = POINTER(ctypes.c_float)
 _p_double = POINTER(c_double)
+_p_float = POINTER(ctypes.c_float)
 _p_size = POINTER(c_size_t)
 _p_int64 = POINTER(c_int64)
 _p_str = POINTER(c_char_p)
@@ -97,6 +115,94 @@ _SIGNATURES = {
     "btfm_container_get": (c_int, [ContainerPtr, c_char_p, c_int, c_size_t, c_void_p]),
     "btfm_container_get_text": (c_int, [ContainerPtr, c_char_p, c_char_p, c_size_t,
                                         _p_size]),
+    # dataset.h
+    "btfm_format_name": (c_char_p, [c_int]),
+    "btfm_channel_type_name": (c_char_p, [c_int]),
+    "btfm_channel_type_from_name": (c_int, [c_char_p]),
+    "btfm_dataset_open": (c_int, [POINTER(DatasetPtr), c_char_p, c_int, c_uint]),
+    "btfm_dataset_free": (None, [DatasetPtr]),
+    "btfm_dataset_format": (c_int, [DatasetPtr]),
+    "btfm_dataset_n_times": (c_int64, [DatasetPtr]),
+    "btfm_dataset_n_channels": (c_int, [DatasetPtr]),
+    "btfm_dataset_sfreq": (c_double, [DatasetPtr]),
+    "btfm_dataset_start_time": (c_int, [DatasetPtr, _p_double]),
+    "btfm_dataset_subject": (c_char_p, [DatasetPtr]),
+    "btfm_dataset_recording": (c_char_p, [DatasetPtr]),
+    "btfm_dataset_channel_name": (c_char_p, [DatasetPtr, c_int]),
+    "btfm_dataset_channel_unit": (c_char_p, [DatasetPtr, c_int]),
+    "btfm_dataset_channel_type": (c_int, [DatasetPtr, c_int]),
+    "btfm_dataset_set_channel_type": (c_int, [DatasetPtr, c_int, c_int]),
+    "btfm_dataset_channel_rate": (c_double, [DatasetPtr, c_int]),
+    "btfm_dataset_channel_n_samples": (c_int64, [DatasetPtr, c_int]),
+    "btfm_dataset_channel_bad": (c_int, [DatasetPtr, c_int]),
+    "btfm_dataset_set_channel_bad": (c_int, [DatasetPtr, c_int, c_int]),
+    "btfm_dataset_find_channel": (c_int, [DatasetPtr, c_char_p, _p_int]),
+    "btfm_dataset_read": (c_int, [DatasetPtr, c_int64, c_int64, _p_int, c_int, _p_float]),
+    "btfm_dataset_read_native": (c_int, [DatasetPtr, c_int, c_int64, c_int64, _p_float]),
+    "btfm_dataset_n_events": (c_int64, [DatasetPtr]),
+    "btfm_dataset_event": (c_int, [DatasetPtr, c_int64, _p_double, _p_double, _p_str,
+                                   _p_str, _p_int]),
+    "btfm_dataset_n_records": (c_int64, [DatasetPtr]),
+    "btfm_dataset_record": (c_int, [DatasetPtr, c_int64, _p_double, _p_int64]),
+    "btfm_dataset_save": (c_int, [DatasetPtr, c_char_p, c_int, c_uint]),
+    "btfm_dataset_anonymize": (c_int, [DatasetPtr]),
+    # cothb.h (the handle as c_void_p; btfm/cothb.py)
+    "btfm_cothb_action_name": (c_char_p, [c_int]),
+    "btfm_cothb_signal_name": (c_char_p, [c_int]),
+    "btfm_cothb_status_name": (c_char_p, [c_int]),
+    "btfm_cothb_decision_name": (c_char_p, [c_int]),
+    "btfm_cothb_signal_count": (c_int, []),
+    "btfm_cothb_node_bytes": (c_size_t, []),
+    "btfm_cothb_new": (c_int, [_p_void]),
+    "btfm_cothb_free": (None, [c_void_p]),
+    "btfm_cothb_set_param": (c_int, [c_void_p, c_int, c_double]),
+    "btfm_cothb_get_param": (c_int, [c_void_p, c_int, _p_double]),
+    "btfm_cothb_next": (c_int, [c_void_p, _p_int, _p_int64, _p_int64]),
+    "btfm_cothb_add_node": (c_int, [c_void_p, c_int64, _p_int64]),
+    "btfm_cothb_observe": (c_int, [c_void_p, c_int64, _p_double, c_int]),
+    "btfm_cothb_run": (c_int, [c_void_p, COTHB_STEP_FN, _p_int, _p_int64, c_void_p]),
+    "btfm_cothb_node_count": (c_int64, [c_void_p]),
+    "btfm_cothb_node_info": (c_int, [c_void_p, c_int64, _p_int64, _p_int, _p_int, _p_int,
+                                     _p_int]),
+    "btfm_cothb_reliability": (c_int, [c_void_p, c_int64, _p_double]),
+    "btfm_cothb_posterior": (c_int, [c_void_p, c_int64, _p_double, _p_double]),
+    "btfm_cothb_progress": (c_int, [c_void_p, _p_int64, _p_int64, _p_double]),
+    "btfm_cothb_calibrate": (c_int, [c_void_p, _p_double, c_int, c_int, _p_int, c_double]),
+    "btfm_cothb_policy": (c_int, [c_void_p, c_int, _p_double, c_int, _p_double]),
+    "btfm_cothb_trace_jsonl": (c_int, [c_void_p, c_char_p, c_size_t, _p_size]),
+    "btfm_cothb_save": (c_int, [c_void_p, c_char_p]),
+    "btfm_cothb_save_buffer": (c_int, [c_void_p, c_void_p, c_size_t, _p_size]),
+    "btfm_cothb_load": (c_int, [_p_void, c_char_p]),
+    "btfm_cothb_load_buffer": (c_int, [_p_void, c_void_p, c_size_t]),
+    # aligner.h (btfm/align.py)
+    "btfm_align_method_name": (c_char_p, [c_int]),
+    "btfm_aligner_new": (c_int, [POINTER(AlignerPtr), c_int]),
+    "btfm_aligner_free": (None, [AlignerPtr]),
+    "btfm_aligner_set_param": (c_int, [AlignerPtr, c_int, c_double]),
+    "btfm_aligner_get_param": (c_int, [AlignerPtr, c_int, _p_double]),
+    "btfm_aligner_method": (c_int, [AlignerPtr]),
+    "btfm_aligner_add_subject": (c_int, [AlignerPtr, _p_float, c_int64, c_int64]),
+    "btfm_aligner_fit": (c_int, [AlignerPtr]),
+    "btfm_aligner_is_fitted": (c_int, [AlignerPtr]),
+    "btfm_aligner_n_subjects": (c_int, [AlignerPtr, _p_int]),
+    "btfm_aligner_n_times": (c_int, [AlignerPtr, _p_int64]),
+    "btfm_aligner_n_components": (c_int, [AlignerPtr, _p_int64]),
+    "btfm_aligner_subject_features": (c_int, [AlignerPtr, c_int, _p_int64]),
+    "btfm_aligner_fit_info": (c_int, [AlignerPtr, _p_int, _p_double]),
+    "btfm_aligner_common": (c_int, [AlignerPtr, _p_float, c_size_t]),
+    "btfm_aligner_transform": (c_int, [AlignerPtr, c_int, _p_float, c_int64, c_int64,
+                                       _p_float]),
+    "btfm_aligner_inverse_transform": (c_int, [AlignerPtr, c_int, _p_float, c_int64, c_int64,
+                                               _p_float]),
+    "btfm_aligner_save": (c_int, [AlignerPtr, c_char_p]),
+    "btfm_aligner_save_buffer": (c_int, [AlignerPtr, c_void_p, c_size_t, _p_size]),
+    "btfm_aligner_load": (c_int, [POINTER(AlignerPtr), c_char_p]),
+    "btfm_aligner_load_buffer": (c_int, [POINTER(AlignerPtr), c_void_p, c_size_t]),
+    "btfm_align_segment_matching": (c_int, [_p_float, c_int, c_int64, c_int64, c_int64,
+                                            _p_double]),
+    "btfm_align_isc": (c_int, [_p_float, c_int, c_int64, c_int64, c_int, _p_double]),
+    "btfm_align_classification": (c_int, [_p_float, _p_int, c_int, c_int64, c_int64,
+                                          _p_double]),
 }
 
 

@@ -105,7 +105,7 @@ def test_too_old_library_is_refused_with_both_versions(tmp_path):
     assert result.returncode != 0
     assert "ImportError" in result.stderr
     assert "0.99.3" in result.stderr and "9903" in result.stderr
-    assert "1.0.0" in result.stderr and "10000" in result.stderr
+    assert "1.1.0" in result.stderr and "10100" in result.stderr
 
 
 def test_minimum_version_is_not_newer_than_the_headers():
@@ -114,7 +114,7 @@ def test_minimum_version_is_not_newer_than_the_headers():
     parts = {k: int(re.search(rf"#define BTFM_VERSION_{k}\s+(\d+)", text).group(1))
              for k in ("MAJOR", "MINOR", "PATCH")}
     number = parts["MAJOR"] * 10000 + parts["MINOR"] * 100 + parts["PATCH"]
-    assert btfm.MIN_VERSION_NUMBER == 10000
+    assert btfm.MIN_VERSION_NUMBER == 10100
     assert btfm.MIN_VERSION_NUMBER <= number
 
 
@@ -156,9 +156,20 @@ def test_declared_types_match_the_header_prototypes():
               "btfm_log_fn": _lib.LOG_FN, "btfm_malloc_fn": _lib.MALLOC_FN,
               "btfm_realloc_fn": _lib.REALLOC_FN, "btfm_free_fn": _lib.FREE_FN}
 
+    scalar["float"] = ctypes.c_float
+
     def expected(c_type):
         if c_type in scalar:
             return scalar[c_type]
+        # A callback type "btfm_<name>_fn" is _lib.<NAME>_FN.
+        if c_type.startswith("btfm_") and c_type.endswith("_fn"):
+            return getattr(_lib, c_type[len("btfm_"):].upper())
+        # A handle "btfm_<name> *" is _lib.<Name>Ptr where the package defines one, else an
+        # opaque void pointer.
+        if c_type.startswith("btfm_") and c_type.endswith(" *") and c_type.count("*") == 1:
+            name = c_type[len("btfm_"):-2].strip()
+            camel = "".join(part.capitalize() for part in name.split("_")) + "Ptr"
+            return getattr(_lib, camel, ctypes.c_void_p)
         assert c_type.endswith("*"), c_type
         return ctypes.POINTER(expected(c_type[:-1].strip()))  # "char **" -> "char *"
 

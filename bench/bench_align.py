@@ -1,0 +1,103 @@
+"""Alignment speed, side by side in one run: libbtfm's hyperalignment against a NumPy
+implementation of PyMVPA's algorithm as written (full feature x feature SVDs), and
+libbtfm's deterministic SRM against a NumPy implementation of BrainIAK's DetSRM, on the
+same simulated shared-response data; prints times, ratios and time-segment-matching
+accuracies on held-out data. Then libbtfm alone at a larger size.
+
+    BTFM_LIBRARY=build/lib/libbtfm.so.1 PYTHONPATH=bindings/python:tests/align \
+        /usr/bin/python3 bench/bench_align.py [--quick] [--skip-large]
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "align"))
+import references as ref  # noqa: E402
+import btfm  # noqa: E402
+
+
+def timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+def accuracy(images):
+    return float(btfm.segment_matching(images, window=10).mean())
+
+
+def compare(n, t, v, k, noise):
+    train, test, *_ = ref.simulate(n, t, t // 2, v, k, noise=noise, seed=1)
+    print(f"N={n} subjects, T={t} (+{t // 2} held out), V={v}, K={k}, noise={noise}")
+    print(f"  anatomical alignment: accuracy {accuracy(test):.3f}")
+
+    def ours_hyper():
+        al = btfm.Aligner("hyperalignment").fit(train)
+        return [al.transform(x, i) for i, x in enumerate(test)]
+
+    def ref_hyper():
+        transform, _ = ref.hyperalignment(train)
+        return [transform(x, i) for i, x in enumerate(test)]
+
+    t_ours, img_ours = timed(ours_hyper)
+    t_ref, img_ref = timed(ref_hyper)
+    print(f"  hyperalignment  libbtfm {t_ours:8.2f} s  acc {accuracy(img_ours):.3f} | "
+          f"PyMVPA as written (NumPy) {t_ref:8.2f} s  acc {accuracy(img_ref):.3f} | "
+          f"ratio {t_ref / t_ours:6.1f}x")
+
+    def ours_srm():
+        al = btfm.Aligner("srm", n_features=k, max_iter=10).fit(train)
+        return al, [al.transform(x, i) for i, x in enumerate(test)]
+
+    def ref_srm():
+        w, _, means = ref.det_srm(train, k, n_iter=10)
+        return [(x - means[i]) @ w[i] for i, x in enumerate(test)]
+
+    t_ours, (al, img_ours) = timed(ours_srm)
+    t_ref, img_ref = timed(ref_srm)
+    print(f"  SRM (det.)      libbtfm {t_ours:8.2f} s  acc {accuracy(img_ours):.3f} "
+          f"({al.fit_info[0]} iterations) | BrainIAK DetSRM (NumPy, 10 iterations) "
+          f"{t_ref:8.2f} s  acc {accuracy(img_ref):.3f} | ratio {t_ref / t_ours:6.1f}x")
+
+
+def large(n, t, v, k, noise):
+    print(f"libbtfm alone: N={n}, T={t}, V={v}, K={k}")
+    rng = np.random.RandomState(2)
+    s = rng.randn(t + t // 2, k)
+    for method in ("srm", "hyperalignment"):
+        al = btfm.Aligner(method, n_features=k if method == "srm" else 0)
+        tests = []
+        for _ in range(n):  # one subject at a time: only the library's copy stays
+            w = np.linalg.qr(rng.randn(v, k))[0]
+            x = (s @ w.T + noise * rng.standard_normal((t + t // 2, v))).astype(np.float32)
+            al.add_subject(x[:t])
+            tests.append(x[t:])
+        elapsed, _ = timed(al.fit)
+        images = [al.transform(x, i) for i, x in enumerate(tests)]
+        print(f"  {method:15s} fit {elapsed:8.2f} s  acc {accuracy(images):.3f}")
+        al.close()
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--skip-large", action="store_true")
+    args = parser.parse_args()
+    print(f"numpy {np.__version__}; {os.cpu_count()} CPUs; libbtfm {btfm.version()}")
+    if args.quick:
+        compare(4, 200, 400, 10, 0.3)
+        if not args.skip_large:
+            large(6, 200, 2000, 10, 0.3)
+        return
+    compare(10, 800, 3000, 30, 0.3)
+    if not args.skip_large:
+        large(50, 800, 20000, 30, 0.3)
+
+
+if __name__ == "__main__":
+    main()

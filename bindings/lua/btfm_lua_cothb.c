@@ -1,0 +1,219 @@
+/* btfm.cothb: the CoTHB branching controller as a Lua userdata. Signals cross the
+ * boundary as a table keyed by signal name ({reliability = 0.9, terminal = 1}). */
+#include <math.h>
+#include <string.h>
+#include "btfm_lua.h"
+
+static btfm_status set_param_adapter(void *handle, int param, double value)
+{
+    return btfm_cothb_set_param((btfm_cothb *)handle, param, value);
+}
+
+static btfm_status get_param_adapter(const void *handle, int param, double *value)
+{
+    return btfm_cothb_get_param((const btfm_cothb *)handle, param, value);
+}
+
+static void free_adapter(void *handle) { btfm_cothb_free((btfm_cothb *)handle); }
+
+static void describe(lua_State *L, void *handle)
+{
+    int64_t current = 0, steps = 0;
+    btfm_cothb_progress((const btfm_cothb *)handle, &current, &steps, NULL);
+    lua_pushfstring(L, "%I nodes, current %I, %I steps",
+                    (lua_Integer)btfm_cothb_node_count((const btfm_cothb *)handle),
+                    (lua_Integer)current, (lua_Integer)steps);
+}
+
+static const btfm_lua_type cothb_type = {
+    "btfm.cothb", BTFM_OBJECT_COTHB, set_param_adapter, get_param_adapter, free_adapter,
+    describe,
+};
+
+static btfm_cothb *check_cothb(lua_State *L, int arg)
+{
+    return (btfm_cothb *)btfm_lua_check_handle(L, arg, &cothb_type);
+}
+
+/* c:next() -> action name, node, target */
+static int cothb_next(lua_State *L)
+{
+    btfm_cothb *c = check_cothb(L, 1);
+    int action;
+    int64_t node, target;
+    btfm_status st = btfm_cothb_next(c, &action, &node, &target);
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushstring(L, btfm_cothb_action_name(action));
+    lua_pushinteger(L, (lua_Integer)node);
+    lua_pushinteger(L, (lua_Integer)target);
+    return 3;
+}
+
+static int cothb_add_node(lua_State *L)
+{
+    btfm_cothb *c = check_cothb(L, 1);
+    int64_t id;
+    btfm_status st = btfm_cothb_add_node(c, (int64_t)luaL_checkinteger(L, 2), &id);
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushinteger(L, (lua_Integer)id);
+    return 1;
+}
+
+/* c:observe(node, {reliability = 0.9, outcome = 1, terminal = 1}) */
+static int cothb_observe(lua_State *L)
+{
+    btfm_cothb *c = check_cothb(L, 1);
+    lua_Integer node = luaL_checkinteger(L, 2);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    int n = btfm_cothb_signal_count();
+    double signals[16];
+    for (int i = 0; i < n && i < 16; i++) signals[i] = NAN;
+    lua_pushnil(L);
+    while (lua_next(L, 3)) {
+        const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+        int slot = -1;
+        for (int i = 0; i < n; i++)
+            if (strcmp(btfm_cothb_signal_name(i), name) == 0) slot = i;
+        if (slot < 0) {
+            btfm_lua_push_names(L, btfm_cothb_signal_name, 0);
+            return luaL_argerror(L, 3, lua_pushfstring(L, "unknown signal '%s' (known: %s)",
+                                                       name, lua_tostring(L, -1)));
+        }
+        signals[slot] = lua_isboolean(L, -1) ? lua_toboolean(L, -1) : luaL_checknumber(L, -1);
+        lua_pop(L, 1);
+    }
+    btfm_status st = btfm_cothb_observe(c, (int64_t)node, signals, n);
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int cothb_reliability(lua_State *L)
+{
+    double r;
+    btfm_status st = btfm_cothb_reliability(check_cothb(L, 1), (int64_t)luaL_checkinteger(L, 2), &r);
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushnumber(L, r);
+    return 1;
+}
+
+/* c:trace() -> the JSON Lines text */
+static int cothb_trace(lua_State *L)
+{
+    btfm_cothb *c = check_cothb(L, 1);
+    size_t size = 0, written = 0;
+    btfm_status st = btfm_cothb_trace_jsonl(c, NULL, 0, &size);
+    if (st) return btfm_lua_fail(L, st);
+    luaL_Buffer b;
+    char *out = luaL_buffinitsize(L, &b, size + 1);
+    st = btfm_cothb_trace_jsonl(c, out, size + 1, &written);
+    if (st) return btfm_lua_fail(L, st);
+    luaL_pushresultsize(&b, written);
+    return 1;
+}
+
+static int cothb_to_string(lua_State *L)
+{
+    btfm_cothb *c = check_cothb(L, 1);
+    size_t size = 0;
+    btfm_status st = btfm_cothb_save_buffer(c, NULL, 0, &size);
+    if (st) return btfm_lua_fail(L, st);
+    luaL_Buffer b;
+    char *out = luaL_buffinitsize(L, &b, size);
+    st = btfm_cothb_save_buffer(c, out, size, &size);
+    if (st) return btfm_lua_fail(L, st);
+    luaL_pushresultsize(&b, size);
+    return 1;
+}
+
+static int cothb_save(lua_State *L)
+{
+    btfm_status st = btfm_cothb_save(check_cothb(L, 1), btfm_lua_check_cstring(L, 2));
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int cothb_len(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)btfm_cothb_node_count(check_cothb(L, 1)));
+    return 1;
+}
+
+/* btfm.cothb([params]) -> a new controller; params is a table name -> value. */
+static int module_cothb(lua_State *L)
+{
+    int has_params = !lua_isnoneornil(L, 1);
+    if (has_params) luaL_checktype(L, 1, LUA_TTABLE);
+    btfm_lua_box *box = btfm_lua_new_box(L, &cothb_type);
+    btfm_cothb *c;
+    btfm_status st = btfm_cothb_new(&c);
+    if (st) return btfm_lua_fail(L, st);
+    box->handle = c;
+    int index = lua_gettop(L);
+    if (has_params) {
+        lua_pushnil(L);
+        while (lua_next(L, 1)) {
+            int param;
+            const char *name = luaL_checkstring(L, -2);
+            st = btfm_param_find(BTFM_OBJECT_COTHB, name, &param);
+            double value = lua_isboolean(L, -1) ? lua_toboolean(L, -1) : luaL_checknumber(L, -1);
+            if (!st) st = btfm_cothb_set_param(c, param, value);
+            if (st) return btfm_lua_fail(L, st);
+            lua_pop(L, 1);
+        }
+    }
+    lua_settop(L, index);
+    return 1;
+}
+
+/* btfm.cothb_load(path) / btfm.cothb_load_string(bytes) */
+static int module_cothb_load(lua_State *L)
+{
+    const char *path = btfm_lua_check_cstring(L, 1);
+    btfm_lua_box *box = btfm_lua_new_box(L, &cothb_type);
+    btfm_cothb *c;
+    btfm_status st = btfm_cothb_load(&c, path);
+    if (st) return btfm_lua_fail(L, st);
+    box->handle = c;
+    return 1;
+}
+
+static int module_cothb_load_string(lua_State *L)
+{
+    size_t size;
+    const char *bytes = luaL_checklstring(L, 1, &size);
+    btfm_lua_box *box = btfm_lua_new_box(L, &cothb_type);
+    btfm_cothb *c;
+    btfm_status st = btfm_cothb_load_buffer(&c, bytes, size);
+    if (st) return btfm_lua_fail(L, st);
+    box->handle = c;
+    return 1;
+}
+
+static const luaL_Reg cothb_methods[] = {
+    {"next", cothb_next},         {"add_node", cothb_add_node},
+    {"observe", cothb_observe},   {"reliability", cothb_reliability},
+    {"trace", cothb_trace},       {"to_string", cothb_to_string},
+    {"save", cothb_save},         {NULL, NULL},
+};
+
+static const luaL_Reg cothb_metamethods[] = {
+    {"__len", cothb_len},
+    {NULL, NULL},
+};
+
+static const luaL_Reg module_functions[] = {
+    {"cothb", module_cothb},
+    {"cothb_load", module_cothb_load},
+    {"cothb_load_string", module_cothb_load_string},
+    {NULL, NULL},
+};
+
+void btfm_lua_open_cothb(lua_State *L, int module_index)
+{
+    btfm_lua_register_type(L, &cothb_type, cothb_methods, cothb_metamethods);
+    lua_pushvalue(L, module_index);
+    luaL_setfuncs(L, module_functions, 0);
+    lua_pop(L, 1);
+}

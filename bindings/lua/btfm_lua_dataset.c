@@ -1,0 +1,395 @@
+/* btfm.dataset: a recording opened with btfm.open(path [, opts]), as a Lua userdata.
+ * Channels are numbered from 1 as in the channels() table (or named); sample offsets
+ * are 0-based and windows half-open, [start, stop), as in the C API and Python.
+ * Samples cross the boundary as flat time-major tables plus a shape {rows, columns}. */
+#include <stdint.h>
+#include <string.h>
+#include "btfm_lua.h"
+
+static void free_adapter(void *handle)
+{
+    btfm_dataset_free((btfm_dataset *)handle);
+}
+
+static void describe(lua_State *L, void *handle)
+{
+    const btfm_dataset *ds = (const btfm_dataset *)handle;
+    lua_pushfstring(L, "%s, %d channels x %I samples at %f Hz",
+                    btfm_format_name(btfm_dataset_format(ds)), btfm_dataset_n_channels(ds),
+                    (lua_Integer)btfm_dataset_n_times(ds), btfm_dataset_sfreq(ds));
+}
+
+static const btfm_lua_type dataset_type = {"btfm.dataset", 0, NULL, NULL, free_adapter, describe};
+
+static btfm_dataset *check_dataset(lua_State *L, int arg)
+{
+    return (btfm_dataset *)btfm_lua_check_handle(L, arg, &dataset_type);
+}
+
+/* A format name ("edf") as its number; raises listing the known names. */
+static int check_format(lua_State *L, int arg, const char *name)
+{
+    const char *known;
+    for (int format = 0; (known = btfm_format_name(format)) != NULL; format++)
+        if (strcmp(known, name) == 0) return format;
+    btfm_lua_push_names(L, btfm_format_name, 0);
+    return luaL_argerror(L, arg, lua_pushfstring(L, "unknown format '%s' (known: %s)", name,
+                                                 lua_tostring(L, -1)));
+}
+
+/* Options table at `arg` (or none): format = "edf" ..., and one boolean flag. */
+static int opt_format(lua_State *L, int arg, const char *flag_name, unsigned flag,
+                      unsigned *flags)
+{
+    int format = BTFM_FORMAT_AUTO;
+    *flags = 0;
+    if (lua_isnoneornil(L, arg)) return format;
+    luaL_checktype(L, arg, LUA_TTABLE);
+    if (lua_getfield(L, arg, "format") != LUA_TNIL)
+        format = check_format(L, arg, luaL_checkstring(L, -1));
+    lua_pop(L, 1);
+    lua_getfield(L, arg, flag_name);
+    if (lua_toboolean(L, -1)) *flags |= flag;
+    lua_pop(L, 1);
+    return format;
+}
+
+/* A channel argument: 1-based index or name, as a 0-based index. Raises when unknown. */
+static int check_channel(lua_State *L, btfm_dataset *ds, int arg)
+{
+    if (lua_type(L, arg) == LUA_TSTRING) {
+        int channel;
+        if (btfm_dataset_find_channel(ds, btfm_lua_check_cstring(L, arg), &channel))
+            luaL_argerror(L, arg, btfm_last_error());
+        return channel;
+    }
+    lua_Integer index = luaL_checkinteger(L, arg);
+    if (index < 1 || index > btfm_dataset_n_channels(ds))
+        luaL_argerror(L, arg, lua_pushfstring(L, "channel %I is outside [1, %d]", index,
+                                              btfm_dataset_n_channels(ds)));
+    return (int)index - 1;
+}
+
+/* Window [start, stop) within [0, limit]: start defaults to 0, stop to limit. */
+static void check_window(lua_State *L, int arg, int64_t limit, int64_t *first, int64_t *count)
+{
+    lua_Integer start = luaL_optinteger(L, arg, 0);
+    lua_Integer stop = lua_isnoneornil(L, arg + 1) ? (lua_Integer)limit
+                                                   : luaL_checkinteger(L, arg + 1);
+    if (stop < start)
+        luaL_argerror(L, arg + 1, lua_pushfstring(L, "stop (%I) is before start (%I)", stop,
+                                                  start));
+    *first = (int64_t)start;
+    *count = (int64_t)(stop - start);
+}
+
+static void push_floats(lua_State *L, const float *values, int64_t n)
+{
+    lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
+    for (int64_t i = 0; i < n; i++) {
+        lua_pushnumber(L, values[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+}
+
+/* Scratch memory owned by a Lua userdata, so an error can never leak it. */
+static void *scratch(lua_State *L, int64_t n, size_t size)
+{
+    if (n < 0 || (uint64_t)n > SIZE_MAX / size / 2) luaL_error(L, "btfm.dataset: window too large");
+    return lua_newuserdatauv(L, n ? (size_t)n * size : 1, 0);
+}
+
+/* ds:read([start [, stop [, picks]]]) -> values (flat, time-major), {rows, columns} */
+static int dataset_read(lua_State *L)
+{
+    btfm_dataset *ds = check_dataset(L, 1);
+    int n_picks = btfm_dataset_n_channels(ds);
+    int *picks = NULL;
+    if (!lua_isnoneornil(L, 4)) {
+        luaL_checktype(L, 4, LUA_TTABLE);
+        lua_Integer n = luaL_len(L, 4);
+        if (n > INT32_MAX) luaL_argerror(L, 4, "too many picks");
+        n_picks = (int)n;
+        picks = (int *)scratch(L, n_picks, sizeof *picks);
+        for (int j = 0; j < n_picks; j++) {
+            lua_geti(L, 4, j + 1);
+            picks[j] = check_channel(L, ds, lua_gettop(L));
+            lua_pop(L, 1);
+        }
+    }
+    int64_t first, count;
+    check_window(L, 2, btfm_dataset_n_times(ds), &first, &count);
+    if (count > 0 && n_picks > 0 && count > INT64_MAX / n_picks)
+        return luaL_error(L, "btfm.dataset: window too large");
+    float *out = (float *)scratch(L, count * (n_picks > 0 ? n_picks : 1), sizeof *out);
+    btfm_status st = btfm_dataset_read(ds, first, count, picks, n_picks, out);
+    if (st) return btfm_lua_fail(L, st);
+    push_floats(L, out, count * n_picks);
+    lua_createtable(L, 2, 0);
+    lua_pushinteger(L, (lua_Integer)count);
+    lua_rawseti(L, -2, 1);
+    lua_pushinteger(L, n_picks);
+    lua_rawseti(L, -2, 2);
+    return 2;
+}
+
+/* ds:data() -> ds:read(0, n_times) */
+static int dataset_data(lua_State *L)
+{
+    lua_settop(L, 1);
+    return dataset_read(L);
+}
+
+/* ds:read_native(channel [, start [, stop]]) -> values at the channel's own rate */
+static int dataset_read_native(lua_State *L)
+{
+    btfm_dataset *ds = check_dataset(L, 1);
+    int channel = check_channel(L, ds, 2);
+    int64_t first, count;
+    check_window(L, 3, btfm_dataset_channel_n_samples(ds, channel), &first, &count);
+    float *out = (float *)scratch(L, count, sizeof *out);
+    btfm_status st = btfm_dataset_read_native(ds, channel, first, count, out);
+    if (st) return btfm_lua_fail(L, st);
+    push_floats(L, out, count);
+    return 1;
+}
+
+static void set_string(lua_State *L, const char *key, const char *value)
+{
+    lua_pushstring(L, value ? value : "");
+    lua_setfield(L, -2, key);
+}
+
+static void set_number(lua_State *L, const char *key, double value)
+{
+    lua_pushnumber(L, value);
+    lua_setfield(L, -2, key);
+}
+
+static void set_integer(lua_State *L, const char *key, lua_Integer value)
+{
+    lua_pushinteger(L, value);
+    lua_setfield(L, -2, key);
+}
+
+/* ds:channels() -> {{index=, name=, type=, unit=, rate=, n_samples=, bad=}, ...} */
+static int dataset_channels(lua_State *L)
+{
+    btfm_dataset *ds = check_dataset(L, 1);
+    int n = btfm_dataset_n_channels(ds);
+    lua_createtable(L, n, 0);
+    for (int ch = 0; ch < n; ch++) {
+        lua_createtable(L, 0, 7);
+        set_integer(L, "index", ch + 1);
+        set_string(L, "name", btfm_dataset_channel_name(ds, ch));
+        set_string(L, "type", btfm_channel_type_name(btfm_dataset_channel_type(ds, ch)));
+        set_string(L, "unit", btfm_dataset_channel_unit(ds, ch));
+        set_number(L, "rate", btfm_dataset_channel_rate(ds, ch));
+        set_integer(L, "n_samples", (lua_Integer)btfm_dataset_channel_n_samples(ds, ch));
+        lua_pushboolean(L, btfm_dataset_channel_bad(ds, ch) == 1);
+        lua_setfield(L, -2, "bad");
+        lua_rawseti(L, -2, ch + 1);
+    }
+    return 1;
+}
+
+/* ds:set_channel_type(channel, "eog") */
+static int dataset_set_channel_type(lua_State *L)
+{
+    btfm_dataset *ds = check_dataset(L, 1);
+    int channel = check_channel(L, ds, 2);
+    const char *name = btfm_lua_check_cstring(L, 3);
+    int type = btfm_channel_type_from_name(name);
+    if (!type) {
+        btfm_lua_push_names(L, btfm_channel_type_name, 1);
+        return btfm_lua_fail_message(L, BTFM_E_INVALID, "btfm.dataset: unknown channel type "
+                                     "'%s' (known: %s)", name, lua_tostring(L, -1));
+    }
+    btfm_status st = btfm_dataset_set_channel_type(ds, channel, type);
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* ds:set_channel_bad(channel, true|false) */
+static int dataset_set_channel_bad(lua_State *L)
+{
+    btfm_dataset *ds = check_dataset(L, 1);
+    int channel = check_channel(L, ds, 2);
+    luaL_checktype(L, 3, LUA_TBOOLEAN);
+    btfm_status st = btfm_dataset_set_channel_bad(ds, channel, lua_toboolean(L, 3));
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* ds:events() -> {{onset=, duration=, type=, label=, code=}, ...} sorted by onset */
+static int dataset_events(lua_State *L)
+{
+    btfm_dataset *ds = check_dataset(L, 1);
+    int64_t n = btfm_dataset_n_events(ds);
+    lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
+    for (int64_t i = 0; i < n; i++) {
+        double onset, duration;
+        const char *type, *label;
+        int code;
+        btfm_status st = btfm_dataset_event(ds, i, &onset, &duration, &type, &label, &code);
+        if (st) return btfm_lua_fail(L, st);
+        lua_createtable(L, 0, 5);
+        set_number(L, "onset", onset);
+        set_number(L, "duration", duration);
+        set_string(L, "type", type);
+        set_string(L, "label", label);
+        set_integer(L, "code", code);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    return 1;
+}
+
+/* ds:records() -> {{onset=, first_sample=}, ...} */
+static int dataset_records(lua_State *L)
+{
+    btfm_dataset *ds = check_dataset(L, 1);
+    int64_t n = btfm_dataset_n_records(ds);
+    lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
+    for (int64_t i = 0; i < n; i++) {
+        double onset;
+        int64_t first;
+        btfm_status st = btfm_dataset_record(ds, i, &onset, &first);
+        if (st) return btfm_lua_fail(L, st);
+        lua_createtable(L, 0, 2);
+        set_number(L, "onset", onset);
+        set_integer(L, "first_sample", (lua_Integer)first);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    return 1;
+}
+
+static int dataset_sfreq(lua_State *L)
+{
+    lua_pushnumber(L, btfm_dataset_sfreq(check_dataset(L, 1)));
+    return 1;
+}
+
+static int dataset_n_times(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)btfm_dataset_n_times(check_dataset(L, 1)));
+    return 1;
+}
+
+static int dataset_n_channels(lua_State *L)
+{
+    lua_pushinteger(L, btfm_dataset_n_channels(check_dataset(L, 1)));
+    return 1;
+}
+
+static int dataset_format(lua_State *L)
+{
+    lua_pushstring(L, btfm_format_name(btfm_dataset_format(check_dataset(L, 1))));
+    return 1;
+}
+
+static int dataset_subject(lua_State *L)
+{
+    lua_pushstring(L, btfm_dataset_subject(check_dataset(L, 1)));
+    return 1;
+}
+
+static int dataset_recording(lua_State *L)
+{
+    lua_pushstring(L, btfm_dataset_recording(check_dataset(L, 1)));
+    return 1;
+}
+
+/* ds:start_time() -> POSIX seconds, or nil when the file stores none */
+static int dataset_start_time(lua_State *L)
+{
+    double seconds;
+    if (btfm_dataset_start_time(check_dataset(L, 1), &seconds) == BTFM_OK)
+        lua_pushnumber(L, seconds);
+    else
+        lua_pushnil(L);
+    return 1;
+}
+
+/* ds:save(path [, {format = "edf", anonymize = true}]) */
+static int dataset_save(lua_State *L)
+{
+    btfm_dataset *ds = check_dataset(L, 1);
+    const char *path = btfm_lua_check_cstring(L, 2);
+    unsigned flags;
+    int format = opt_format(L, 3, "anonymize", BTFM_SAVE_ANONYMIZE, &flags);
+    btfm_status st = btfm_dataset_save(ds, path, format, flags);
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int dataset_anonymize(lua_State *L)
+{
+    btfm_status st = btfm_dataset_anonymize(check_dataset(L, 1));
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* btfm.open(path [, {format = "edf", complete_records = true}]) */
+static int module_open(lua_State *L)
+{
+    const char *path = btfm_lua_check_cstring(L, 1);
+    unsigned flags;
+    int format = opt_format(L, 2, "complete_records", BTFM_OPEN_COMPLETE_RECORDS, &flags);
+    btfm_lua_box *box = btfm_lua_new_box(L, &dataset_type);
+    btfm_dataset *ds;
+    btfm_status st = btfm_dataset_open(&ds, path, format, flags);
+    if (st) return btfm_lua_fail(L, st);
+    box->handle = ds;
+    return 1;
+}
+
+/* btfm.channel_types() -> {"eeg", "eog", ...} in number order */
+static int module_channel_types(lua_State *L)
+{
+    const char *name;
+    lua_newtable(L);
+    for (int type = 1; (name = btfm_channel_type_name(type)) != NULL; type++) {
+        lua_pushstring(L, name);
+        lua_rawseti(L, -2, type);
+    }
+    return 1;
+}
+
+static const luaL_Reg dataset_methods[] = {
+    {"read", dataset_read},
+    {"data", dataset_data},
+    {"read_native", dataset_read_native},
+    {"channels", dataset_channels},
+    {"set_channel_type", dataset_set_channel_type},
+    {"set_channel_bad", dataset_set_channel_bad},
+    {"events", dataset_events},
+    {"records", dataset_records},
+    {"sfreq", dataset_sfreq},
+    {"n_times", dataset_n_times},
+    {"n_channels", dataset_n_channels},
+    {"format", dataset_format},
+    {"subject", dataset_subject},
+    {"recording", dataset_recording},
+    {"start_time", dataset_start_time},
+    {"save", dataset_save},
+    {"anonymize", dataset_anonymize},
+    {NULL, NULL},
+};
+
+static const luaL_Reg module_functions[] = {
+    {"open", module_open},
+    {"channel_types", module_channel_types},
+    {NULL, NULL},
+};
+
+void btfm_lua_open_dataset(lua_State *L, int module_index)
+{
+    btfm_lua_register_type(L, &dataset_type, dataset_methods, NULL);
+    lua_pushvalue(L, module_index);
+    luaL_setfuncs(L, module_functions, 0);
+    lua_pop(L, 1);
+}

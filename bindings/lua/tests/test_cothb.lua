@@ -1,0 +1,77 @@
+-- Tests of btfm.cothb. Expected actions follow from the documented policy (doc/cothb.md)
+-- applied by hand; the Beta posterior is checked against its closed form.
+local btfm = require "btfm"
+
+package.path = (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/?.lua;" .. package.path
+local H = require "harness"
+local test, eq = H.test, H.same
+
+-- Drive a controller: reliabilities for successive new nodes; the last one is terminal.
+local function drive(c, rel)
+  local seen, k = {}, 0
+  while true do
+    local action, node, target = assert(c:next())
+    seen[#seen + 1] = action .. ":" .. node
+    if action == "answer" or action == "stop" then return seen end
+    if action == "extend" or action == "branch" or action == "decompose" then
+      k = k + 1
+      local id = assert(c:add_node(node))
+      assert(c:observe(id, {reliability = rel[k], terminal = (k == #rel) and 1 or nil}))
+    end
+  end
+end
+
+test("a reliable chain is followed and answered", function()
+  local c = btfm.cothb{max_steps = 20, seed = 2}
+  eq(c:get_param("max_steps"), 20, "max_steps")
+  local seen = drive(c, {0.9, 0.95, 0.9})
+  eq(table.concat(seen, " "), "extend:0 extend:1 extend:2 answer:3", "actions")
+  eq(#c, 4, "node count")
+  local _, lines = c:trace():gsub("\n", "")
+  eq(lines, 3 + 3 + 4, "trace lines (3 adds, 3 observations, 4 actions)")
+  assert(c:trace():find('"action":"answer","node":3', 1, true))
+end)
+
+test("an unreliable step branches, a reliable alternative is confirmed", function()
+  local c = btfm.cothb()
+  local seen = drive(c, {0.9, 0.1, 0.95, 0.9})
+  eq(table.concat(seen, " "), "extend:0 extend:1 branch:1 confirm:3 extend:3 answer:4", "actions")
+end)
+
+test("outcomes give the Beta posterior mean", function()
+  local c = btfm.cothb{prior_success = 2, prior_failure = 1}
+  c:next()
+  local id = c:add_node(0)
+  for _, o in ipairs({1, 0, 1, 0.5}) do assert(c:observe(id, {outcome = o})) end
+  local want = (2 + 2.5) / (2 + 1 + 4)
+  assert(math.abs(c:reliability(id) - want) < 1e-15, c:reliability(id))
+end)
+
+test("bad input returns nil, message, status name", function()
+  local c = btfm.cothb()
+  local ok, msg, status = c:observe(0, {reliability = 1.5})
+  eq(ok, nil, "ok"); eq(status, "BTFM_E_RANGE", "status"); assert(msg:find("reliability = 1.5"))
+  ok, msg, status = c:observe(9, {reliability = 0.5})
+  eq(status, "BTFM_E_NOTFOUND", "unknown node")
+  assert(not pcall(c.observe, c, 0, {confidence = 0.5}))
+  ok, msg, status = btfm.cothb{max_steps = 0}
+  eq(status, "BTFM_E_RANGE", "zero budget")
+  c:next()
+  ok, msg, status = c:next()
+  eq(status, "BTFM_E_STATE", "next while a node is owed")
+  c:close()
+  assert(not pcall(c.next, c))
+end)
+
+test("a saved controller continues identically", function()
+  local c = btfm.cothb{explore_epsilon = 0.3, seed = 5}
+  drive(btfm.cothb(), {0.9})
+  c:next(); local id = c:add_node(0); c:observe(id, {reliability = 0.5})
+  local d = assert(btfm.cothb_load_string(c:to_string()))
+  local a = table.concat(drive(c, {0.9, 0.4, 0.2, 0.8, 0.9}), " ")
+  local b = table.concat(drive(d, {0.9, 0.4, 0.2, 0.8, 0.9}), " ")
+  eq(a, b, "continuation")
+  eq(c:trace(), d:trace(), "trace")
+end)
+
+H.finish()

@@ -1,0 +1,260 @@
+"""btfm.CoTHB: the branching controller for reasoning search (doc/cothb.md).
+
+The controller says what to do next (extend the current path, branch, decompose a step
+into a sub-problem, return, retrieve a monitored path, confirm, answer, stop); the host
+does it and reports the new node and its signals:
+
+    with btfm.CoTHB(max_steps=200, seed=1) as c:
+        for action in c:                       # ends after "answer" or "stop"
+            if action.expands:
+                node = c.add_node(action.node)
+                c.observe(node, reliability=verifier(node), terminal=is_done(node))
+        print(c.trace())                       # every action and signal, as dicts
+"""
+
+from __future__ import annotations
+
+import collections
+import ctypes
+import json
+import math
+
+from ._errors import check
+from ._handle import Handle
+from ._lib import lib
+from ._params import ParamsMixin
+from ._util import enumerate_names, from_cstr, to_cpath
+
+__all__ = ["CoTHB", "Action", "NodeInfo", "COTHB_ACTIONS", "COTHB_SIGNALS",
+           "COTHB_DECISIONS"]
+
+
+# The handle travels as a void pointer (declared so in _lib._SIGNATURES).
+CoTHBPtr = ctypes.c_void_p
+
+#: {number: name} of actions, signal slots, node statuses and human decisions, read from
+#: the library so new ones appear without a change here.
+COTHB_ACTIONS = {k: v for k, v in enumerate_names(lib.btfm_cothb_action_name, 1).items()}
+COTHB_SIGNALS = [name for _, name in sorted(enumerate_names(lib.btfm_cothb_signal_name, 0).items())]
+_STATUSES = enumerate_names(lib.btfm_cothb_status_name, 0)
+COTHB_DECISIONS = [name for _, name in
+                   sorted(enumerate_names(lib.btfm_cothb_decision_name, 0).items())]
+_EXPANSIONS = {"extend", "branch", "decompose"}
+_FINAL = {"answer", "stop"}
+
+Action = collections.namedtuple("Action", ["action", "node", "target"])
+Action.__doc__ = """What the controller asks for: action name ("extend", "branch",
+"decompose", "return", "retrieve", "confirm", "answer", "stop"), the node it concerns and
+a second node (-1 if none): where a "return" lands, the path a "retrieve"/"confirm" left."""
+Action.expands = property(lambda self: self.action in _EXPANSIONS,
+                          doc="True when the host must add a node (extend/branch/decompose).")
+Action.final = property(lambda self: self.action in _FINAL,
+                        doc='True for "answer" and "stop": the search is over.')
+
+NodeInfo = collections.namedtuple("NodeInfo",
+                                  ["parent", "level", "status", "depth", "n_children"])
+
+_STEP_FN = lib.btfm_cothb_run.argtypes[1]  # btfm_cothb_step_fn
+
+
+def _signal_array(signals, named):
+    """A ctypes double array from a sequence, a dict name -> value, and/or keywords."""
+    values = [math.nan] * len(COTHB_SIGNALS)
+    if signals is not None:
+        if isinstance(signals, dict):
+            named = {**signals, **named}
+        else:
+            seq = [float(v) for v in signals]
+            if len(seq) > len(values):
+                raise ValueError(f"got {len(seq)} signals; the library knows {len(values)}: "
+                                 f"{', '.join(COTHB_SIGNALS)}")
+            values[:len(seq)] = seq
+    for name, value in named.items():
+        if name not in COTHB_SIGNALS:
+            raise ValueError(f"unknown signal {name!r}; known: {', '.join(COTHB_SIGNALS)}")
+        values[COTHB_SIGNALS.index(name)] = math.nan if value is None else float(value)
+    return (ctypes.c_double * len(values))(*values)
+
+
+class CoTHB(ParamsMixin, Handle):
+    """The CoTHB controller. Keyword arguments set parameters (btfm.param_info("cothb")):
+    CoTHB(continue_threshold=0.8, max_steps=500, seed=3).
+
+    Pull API: next() -> Action; add_node(parent) -> id; observe(id, reliability=..., ...).
+    Iterating yields actions until "answer" or "stop" (the host adds the node of each
+    expanding action before asking for the next). run(step) drives it with a callback.
+    """
+
+    _type_name = "btfm.CoTHB"
+    _free = lib.btfm_cothb_free
+    _param_kind = "cothb"
+    _set_param_func = "btfm_cothb_set_param"
+    _get_param_func = "btfm_cothb_get_param"
+
+    def __init__(self, **params):
+        ptr = CoTHBPtr()
+        check(lib.btfm_cothb_new(ctypes.byref(ptr)))
+        super().__init__(ptr)
+        for name, value in params.items():
+            self.set_param(name, value)
+
+    @classmethod
+    def _adopt(cls, ptr):
+        self = cls.__new__(cls)
+        Handle.__init__(self, ptr)
+        return self
+
+    def next(self) -> Action:
+        """The next action (btfm.Error BTFM_E_STATE if a node is still owed or the search
+        is over)."""
+        action, node, target = ctypes.c_int(), ctypes.c_int64(), ctypes.c_int64()
+        check(self._invoke(lib.btfm_cothb_next, ctypes.byref(action), ctypes.byref(node),
+                           ctypes.byref(target)))
+        return Action(COTHB_ACTIONS.get(action.value, str(action.value)), node.value,
+                      target.value)
+
+    def __iter__(self):
+        while True:
+            action = self.next()
+            yield action
+            if action.final:
+                return
+
+    def add_node(self, parent: int) -> int:
+        """Add the node the pending extend/branch/decompose asked for; returns its id."""
+        new_id = ctypes.c_int64()
+        check(self._invoke(lib.btfm_cothb_add_node, int(parent), ctypes.byref(new_id)))
+        return new_id.value
+
+    def observe(self, node: int, signals=None, **named) -> None:
+        """Report signals for `node`: a sequence in slot order, a dict, or keywords
+        (reliability=0.9, outcome=1, terminal=True ...). Missing ones are not observed;
+        each value must lie in [0, 1]."""
+        values = _signal_array(signals, named)
+        check(self._invoke(lib.btfm_cothb_observe, int(node), values, len(values)))
+
+    def run(self, step) -> Action:
+        """Drive the search with step(action: Action, new_node: int) -> signals (a dict or
+        None); new_node is -1 for actions that add no node. Returns the final action."""
+        failure = []
+
+        def trampoline(action, node, new_node, signals, n_signals, _user):
+            try:
+                act = Action(COTHB_ACTIONS.get(action, str(action)), node, -1)
+                given = step(act, new_node)
+                if new_node >= 0 and given:
+                    values = _signal_array(given, {})
+                    for i in range(min(n_signals, len(values))):
+                        signals[i] = values[i]
+                return 0
+            except BaseException as exc:  # noqa: BLE001 - re-raised after the C call
+                failure.append(exc)
+                return -1
+
+        callback = _STEP_FN(trampoline)
+        action, node = ctypes.c_int(), ctypes.c_int64()
+        with self._lock:
+            status = lib.btfm_cothb_run(self._require_open(), callback, ctypes.byref(action),
+                                        ctypes.byref(node), None)
+        if failure:
+            raise failure[0]
+        check(status)
+        return Action(COTHB_ACTIONS.get(action.value, str(action.value)), node.value, -1)
+
+    def __len__(self) -> int:
+        return check(self._invoke(lib.btfm_cothb_node_count))
+
+    def node(self, node: int) -> NodeInfo:
+        """Parent, level, status name, depth and number of children of a node."""
+        parent, level, status = ctypes.c_int64(), ctypes.c_int(), ctypes.c_int()
+        depth, children = ctypes.c_int(), ctypes.c_int()
+        check(self._invoke(lib.btfm_cothb_node_info, int(node), ctypes.byref(parent),
+                           ctypes.byref(level), ctypes.byref(status), ctypes.byref(depth),
+                           ctypes.byref(children)))
+        return NodeInfo(parent.value, level.value, _STATUSES.get(status.value, status.value),
+                        depth.value, children.value)
+
+    def reliability(self, node: int) -> float:
+        """The reliability the policy uses for `node`."""
+        value = ctypes.c_double()
+        check(self._invoke(lib.btfm_cothb_reliability, int(node), ctypes.byref(value)))
+        return value.value
+
+    def posterior(self, node: int) -> tuple:
+        """(a, b) of the Beta posterior of the node's step success."""
+        a, b = ctypes.c_double(), ctypes.c_double()
+        check(self._invoke(lib.btfm_cothb_posterior, int(node), ctypes.byref(a),
+                           ctypes.byref(b)))
+        return a.value, b.value
+
+    @property
+    def progress(self) -> tuple:
+        """(current leaf, steps taken, cost spent)."""
+        cur, steps, cost = ctypes.c_int64(), ctypes.c_int64(), ctypes.c_double()
+        check(self._invoke(lib.btfm_cothb_progress, ctypes.byref(cur), ctypes.byref(steps),
+                           ctypes.byref(cost)))
+        return cur.value, steps.value, cost.value
+
+    def calibrate(self, features, decisions, l2: float = 1.0) -> None:
+        """Fit the logistic policy to human decisions. `features`: rows of signal values
+        (column j = signal slot j, 1 to 7 columns, values in [0, 1]); `decisions`:
+        "continue", "switch", "explore" (or 0, 1, 2). Same objective as scikit-learn's
+        LogisticRegression(C=1/l2); switches the policy parameter to 1."""
+        rows = [[float(v) for v in row] for row in features]
+        if not rows or any(len(r) != len(rows[0]) for r in rows):
+            raise ValueError("features must be a non-empty table with rows of equal length")
+        codes = [COTHB_DECISIONS.index(d) if isinstance(d, str) else int(d) for d in decisions]
+        if len(codes) != len(rows):
+            raise ValueError(f"{len(rows)} feature rows but {len(codes)} decisions")
+        n_features = len(rows[0])
+        flat = (ctypes.c_double * (len(rows) * n_features))(*[v for r in rows for v in r])
+        labels = (ctypes.c_int * len(codes))(*codes)
+        check(self._invoke(lib.btfm_cothb_calibrate, flat, len(rows), n_features, labels,
+                           float(l2)))
+
+    def policy(self, head: int = 0) -> tuple:
+        """(weights per signal slot, bias) of head 0 (continue vs leave) or 1 (switch vs
+        explore)."""
+        n = len(COTHB_SIGNALS)
+        weights, bias = (ctypes.c_double * n)(), ctypes.c_double()
+        check(self._invoke(lib.btfm_cothb_policy, int(head), weights, n, ctypes.byref(bias)))
+        return list(weights), bias.value
+
+    def trace_jsonl(self) -> str:
+        """Every action, added node and observation so far, as JSON Lines."""
+        with self._lock:
+            ptr = self._require_open()
+            size = ctypes.c_size_t()
+            check(lib.btfm_cothb_trace_jsonl(ptr, None, 0, ctypes.byref(size)))
+            buf = ctypes.create_string_buffer(size.value + 1)
+            check(lib.btfm_cothb_trace_jsonl(ptr, buf, size.value + 1, ctypes.byref(size)))
+        return buf.raw[:size.value].decode("utf-8")
+
+    def trace(self) -> list:
+        """The trace as a list of dicts (one per JSON line)."""
+        return [json.loads(line) for line in self.trace_jsonl().splitlines()]
+
+    def save(self, path) -> None:
+        """Save the whole state (kind "cothb" container, written atomically)."""
+        check(self._invoke(lib.btfm_cothb_save, to_cpath(path)))
+
+    def to_bytes(self) -> bytes:
+        """The whole state as the bytes save() would write."""
+        return self._serialize(lib.btfm_cothb_save_buffer)
+
+    @classmethod
+    def load(cls, path) -> "CoTHB":
+        """A controller saved by save(); it continues exactly where it was."""
+        return cls._open_with(lib.btfm_cothb_load, CoTHBPtr, to_cpath(path))
+
+    @classmethod
+    def from_bytes(cls, data) -> "CoTHB":
+        """A controller from to_bytes() output."""
+        data = bytes(data)
+        return cls._open_with(lib.btfm_cothb_load_buffer, CoTHBPtr, data, len(data))
+
+    def __repr__(self):
+        if self.closed:
+            return "<btfm.CoTHB closed>"
+        current, steps, cost = self.progress
+        return f"<btfm.CoTHB {len(self)} nodes, current {current}, {steps} steps, cost {cost:g}>"

@@ -1,0 +1,385 @@
+"""btfm.open and btfm.Dataset: one brain recording (EDF/EDF+, BDF/BDF+, BrainVision) as
+a time-major matrix of float32 values in SI units, with channels, events and records.
+
+    >>> with btfm.open("sub-01_eeg.edf") as ds:
+    ...     print(ds.sfreq, ds.n_times, ds.ch_names)
+    ...     window = ds.read(0, 512, picks=["Fz", "Cz"])   # (512, 2) float32, volts
+    ...     for event in ds.events:
+    ...         print(event.onset, event.label)
+
+Reads fill memory allocated by numpy directly (no intermediate copy); without numpy they
+return a btfm.ShapedArray (array.array('f') with a `.shape`). Formats: doc/formats.md;
+the user's guide: doc/datasets.md.
+"""
+
+from __future__ import annotations
+
+import collections
+import ctypes
+import datetime
+import numbers
+
+from ._arrays import ShapedArray, numpy
+from ._errors import Status, check, error_from_status
+from ._handle import Handle
+from ._lib import DatasetPtr, lib
+from ._util import enumerate_names, from_cstr, to_cpath, to_cstr
+
+__all__ = ["open", "Dataset", "Channel", "Event", "Record", "FORMATS", "CHANNEL_TYPES",
+           "format_name", "channel_type_name", "channel_type_from_name"]
+
+#: {number: name} of the file formats, e.g. {0: "auto", 1: "edf", 2: "bdf", ...}.
+FORMATS = enumerate_names(lib.btfm_format_name, 0)
+_FORMAT_NUMBERS = {name: number for number, name in FORMATS.items()}
+
+#: {number: name} of the channel types, e.g. {1: "eeg", 2: "eog", ...}.
+CHANNEL_TYPES = enumerate_names(lib.btfm_channel_type_name, 1)
+
+_P_FLOAT = ctypes.POINTER(ctypes.c_float)
+_OPEN_COMPLETE_RECORDS = 0x1  # BTFM_OPEN_COMPLETE_RECORDS
+_SAVE_ANONYMIZE = 0x1         # BTFM_SAVE_ANONYMIZE
+
+Event = collections.namedtuple("Event", ["onset", "duration", "type", "label", "code"])
+Event.__doc__ = """One event: onset and duration in seconds from the first sample; type
+"annotation" (EDF+), "gap" (EDF+D/BDF+D), "trigger" (stim channel) or a BrainVision
+marker type; label (str); code (int: trigger value or marker number, else 0)."""
+
+Record = collections.namedtuple("Record", ["onset", "first_sample"])
+Record.__doc__ = """One data record: its onset in seconds (as stored in EDF+D files) and
+the dataset sample at which it starts."""
+
+
+def format_name(number: int) -> str | None:
+    """Name of a format number ("edf"), None when unknown."""
+    return FORMATS.get(number)
+
+
+def channel_type_name(number: int) -> str | None:
+    """Name of a channel type number ("eeg"), None when unknown."""
+    return CHANNEL_TYPES.get(number)
+
+
+def channel_type_from_name(name: str) -> int:
+    """Number of a channel type name (case-insensitive); ValueError when unknown."""
+    number = lib.btfm_channel_type_from_name(to_cstr(name, "channel type"))
+    if number <= 0:
+        raise ValueError(f"unknown channel type {name!r}; known types: "
+                         f"{', '.join(CHANNEL_TYPES.values())}")
+    return number
+
+
+def _format_number(fmt) -> int:
+    if fmt is None:
+        return 0
+    if not isinstance(fmt, str):
+        raise TypeError(f"format must be a str such as 'edf' or None, not "
+                        f"{type(fmt).__name__}")
+    try:
+        return _FORMAT_NUMBERS[fmt.lower()]
+    except KeyError:
+        raise ValueError(f"unknown format {fmt!r}; known formats: "
+                         f"{', '.join(_FORMAT_NUMBERS)}") from None
+
+
+def _index(value, what: str) -> int:
+    """A Python int from an integer-like value (bool refused: it is never meant)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    return int(value)
+
+
+def _floats(buffer):
+    """A float * to the memory of a numpy float32 array or an array.array('f'), with no
+    copy (NULL when empty: the library then writes nothing)."""
+    if numpy is not None and isinstance(buffer, numpy.ndarray):
+        return buffer.ctypes.data_as(_P_FLOAT) if buffer.size else None
+    return (ctypes.c_float * len(buffer)).from_buffer(buffer) if len(buffer) else None
+
+
+def open(path, format: str | None = None, complete_records: bool = False) -> "Dataset":
+    """Open a recording. `format` ("edf", "bdf", "brainvision") overrides detection
+    from the content and extension; for BrainVision give the .vhdr. With
+    `complete_records`, a file whose record count disagrees with its size is read up to
+    its last complete record (the library logs a warning) instead of being refused.
+    Raises btfm.Error (BTFM_E_FORMAT, BTFM_E_NOTFOUND, ...) with the file, field and
+    byte offset of the problem."""
+    number = _format_number(format)
+    flags = _OPEN_COMPLETE_RECORDS if complete_records else 0
+    ptr = DatasetPtr()
+    check(lib.btfm_dataset_open(ctypes.byref(ptr), to_cpath(path), number, flags))
+    return Dataset._adopt(ptr, path)
+
+
+class Channel:
+    """A live view of one channel of an open Dataset. `type` (a name such as "eog") and
+    `bad` (bool) can be assigned; the other attributes are read-only."""
+
+    __slots__ = ("_dataset", "index")
+
+    def __init__(self, dataset: "Dataset", index: int):
+        self._dataset = dataset
+        self.index = index
+
+    def _call(self, func, *args):
+        return self._dataset._invoke(func, self.index, *args)
+
+    def _text(self, func) -> str:
+        # NULL means a bad index; the library's message says which.
+        with self._dataset._lock:
+            value = func(self._dataset._require_open(), self.index)
+            if value is None:
+                raise error_from_status(lib.btfm_last_error_status())
+            return from_cstr(value)
+
+    @property
+    def name(self) -> str:
+        return self._text(lib.btfm_dataset_channel_name)
+
+    @property
+    def unit(self) -> str:
+        """"V" for voltages (converted from nV/uV/mV), else the unit as stored."""
+        return self._text(lib.btfm_dataset_channel_unit)
+
+    @property
+    def rate(self) -> float:
+        """Native sampling rate in Hz as stored (the dataset rate may be higher)."""
+        check(self._call(lib.btfm_dataset_channel_type))  # a bad index raises here
+        return float(self._call(lib.btfm_dataset_channel_rate))
+
+    @property
+    def n_samples(self) -> int:
+        """Number of samples at the native rate."""
+        return check(self._call(lib.btfm_dataset_channel_n_samples))
+
+    @property
+    def type(self) -> str:
+        """Channel type name ("eeg", "eog", "stim", ...)."""
+        number = check(self._call(lib.btfm_dataset_channel_type))
+        return CHANNEL_TYPES.get(number, str(number))
+
+    @type.setter
+    def type(self, name: str) -> None:
+        check(self._call(lib.btfm_dataset_set_channel_type, channel_type_from_name(name)))
+
+    @property
+    def bad(self) -> bool:
+        return bool(check(self._call(lib.btfm_dataset_channel_bad)))
+
+    @bad.setter
+    def bad(self, value: bool) -> None:
+        check(self._call(lib.btfm_dataset_set_channel_bad, 1 if value else 0))
+
+    def __repr__(self):
+        return (f"<btfm.Channel {self.index} {self.name!r} {self.type} {self.unit} "
+                f"{self.rate:g} Hz{' bad' if self.bad else ''}>")
+
+
+class Dataset(Handle):
+    """One recording, opened with btfm.open(). Samples are read on demand: read() and
+    read_native() touch only the part of the file a window needs; `data` reads it all.
+
+    Use as a context manager, or call close(); a closed dataset raises ValueError.
+    """
+
+    _type_name = "btfm.Dataset"
+    _free = lib.btfm_dataset_free
+
+    @classmethod
+    def _adopt(cls, ptr, path):
+        self = cls.__new__(cls)
+        Handle.__init__(self, ptr)
+        self.path = path
+        return self
+
+    # ---- header ----
+
+    @property
+    def format(self) -> str:
+        """"edf", "bdf" or "brainvision"."""
+        return FORMATS.get(check(self._invoke(lib.btfm_dataset_format)), "unknown")
+
+    @property
+    def sfreq(self) -> float:
+        """Sampling rate in Hz: the highest channel rate."""
+        return float(self._invoke(lib.btfm_dataset_sfreq))
+
+    @property
+    def n_times(self) -> int:
+        """Number of samples at the dataset rate."""
+        return check(self._invoke(lib.btfm_dataset_n_times))
+
+    @property
+    def n_channels(self) -> int:
+        return check(self._invoke(lib.btfm_dataset_n_channels))
+
+    @property
+    def start_time(self) -> datetime.datetime | None:
+        """Start of the recording as an aware UTC datetime (files store local time
+        without a zone; it is given as stored), or None when the file has none."""
+        seconds = ctypes.c_double()
+        status = self._invoke(lib.btfm_dataset_start_time, ctypes.byref(seconds))
+        if status == Status.E_NOTFOUND:
+            return None
+        check(status)
+        epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+        return epoch + datetime.timedelta(seconds=seconds.value)
+
+    @property
+    def subject(self) -> str:
+        """Patient/subject identification as stored ("" when absent)."""
+        return from_cstr(self._invoke(lib.btfm_dataset_subject))
+
+    @property
+    def recording(self) -> str:
+        """Recording identification as stored ("" when absent)."""
+        return from_cstr(self._invoke(lib.btfm_dataset_recording))
+
+    # ---- channels, events, records ----
+
+    @property
+    def channels(self) -> list:
+        """The channels as live btfm.Channel views, in file order."""
+        return [Channel(self, index) for index in range(self.n_channels)]
+
+    @property
+    def ch_names(self) -> list:
+        """Channel names in file order."""
+        with self._lock:
+            ptr = self._require_open()
+            return [from_cstr(lib.btfm_dataset_channel_name(ptr, index))
+                    for index in range(check(lib.btfm_dataset_n_channels(ptr)))]
+
+    def channel(self, key) -> Channel:
+        """The Channel with index `key` (int) or name `key` (str)."""
+        return Channel(self, self._pick(key))
+
+    @property
+    def events(self) -> list:
+        """Events sorted by onset, as btfm.Event tuples."""
+        with self._lock:
+            ptr = self._require_open()
+            onset, duration = ctypes.c_double(), ctypes.c_double()
+            type_, label, code = ctypes.c_char_p(), ctypes.c_char_p(), ctypes.c_int()
+            events = []
+            for index in range(check(lib.btfm_dataset_n_events(ptr))):
+                check(lib.btfm_dataset_event(ptr, index, ctypes.byref(onset),
+                                             ctypes.byref(duration), ctypes.byref(type_),
+                                             ctypes.byref(label), ctypes.byref(code)))
+                events.append(Event(onset.value, duration.value, from_cstr(type_.value),
+                                    from_cstr(label.value), code.value))
+            return events
+
+    @property
+    def records(self) -> list:
+        """Data records as btfm.Record tuples (one for formats without records)."""
+        with self._lock:
+            ptr = self._require_open()
+            onset, first = ctypes.c_double(), ctypes.c_int64()
+            records = []
+            for index in range(check(lib.btfm_dataset_n_records(ptr))):
+                check(lib.btfm_dataset_record(ptr, index, ctypes.byref(onset),
+                                              ctypes.byref(first)))
+                records.append(Record(onset.value, first.value))
+            return records
+
+    # ---- reading ----
+
+    def _pick(self, key) -> int:
+        if isinstance(key, str):
+            index = ctypes.c_int()
+            check(self._invoke(lib.btfm_dataset_find_channel, to_cstr(key, "channel name"),
+                               ctypes.byref(index)))
+            return index.value
+        return _index(key, "a channel")
+
+    def _picks(self, picks):
+        """(ctypes int array or None, count) for picks given as None, one index or name,
+        or a sequence of them."""
+        if picks is None:
+            return None, self.n_channels
+        if isinstance(picks, (str, numbers.Integral)):
+            picks = [picks]
+        indices = [self._pick(key) for key in picks]
+        return (ctypes.c_int * max(len(indices), 1))(*indices), len(indices)
+
+    def _window(self, start, stop, limit):
+        start = _index(start, "start")
+        stop = limit if stop is None else _index(stop, "stop")
+        if stop < start:
+            raise ValueError(f"stop ({stop}) is before start ({start})")
+        return start, stop - start
+
+    def read(self, start: int = 0, stop: int | None = None, picks=None, out=None):
+        """Samples [start, stop) at the dataset rate as a (stop - start, n_picks)
+        float32 array in SI units (stop defaults to n_times). `picks`: None for all
+        channels, or channel indices and/or names (a single one gives one column).
+        Channels stored at a lower rate are resampled (anti-aliased polyphase).
+
+        With numpy the result is a C-ordered numpy.ndarray filled in place by the
+        library; `out` may give one to fill (float32, C-contiguous, right shape).
+        Without numpy it is a btfm.ShapedArray."""
+        c_picks, n_picks = self._picks(picks)
+        first, count = self._window(start, stop, self.n_times)
+        shape = (count, n_picks)
+        if numpy is not None:
+            if out is None:
+                out = numpy.empty(shape, dtype=numpy.float32)
+            elif (not isinstance(out, numpy.ndarray) or out.dtype != numpy.float32
+                  or out.shape != shape or not out.flags.c_contiguous
+                  or not out.flags.writeable):
+                raise ValueError(f"out must be a writeable C-contiguous float32 array of "
+                                 f"shape {shape}")
+            check(self._invoke(lib.btfm_dataset_read, first, count, c_picks,
+                               n_picks if c_picks is not None else 0, _floats(out)))
+            return out
+        if out is not None:
+            raise ValueError("out= needs numpy")
+        result = ShapedArray("f", bytes(4 * count * n_picks))
+        check(self._invoke(lib.btfm_dataset_read, first, count, c_picks,
+                           n_picks if c_picks is not None else 0, _floats(result)))
+        result.shape = shape
+        return result
+
+    def read_native(self, channel, start: int = 0, stop: int | None = None):
+        """One channel (index or name) at its native rate: native samples
+        [start, stop) (stop defaults to channel.n_samples) as a 1-D float32 array."""
+        index = self._pick(channel)
+        limit = check(self._invoke(lib.btfm_dataset_channel_n_samples, index))
+        first, count = self._window(start, stop, limit)
+        if numpy is not None:
+            out = numpy.empty(count, dtype=numpy.float32)
+        else:
+            out = ShapedArray("f", bytes(4 * count))
+            out.shape = (count,)
+        check(self._invoke(lib.btfm_dataset_read_native, index, first, count, _floats(out)))
+        return out
+
+    @property
+    def data(self):
+        """The whole recording: read(0, n_times), shape (n_times, n_channels)."""
+        return self.read(0, self.n_times)
+
+    # ---- writing ----
+
+    def save(self, path, format: str | None = None, anonymize: bool = False) -> None:
+        """Write the recording to `path` (format from the extension: .edf, .bdf, .vhdr,
+        unless given), atomically. Same-format writes keep the stored digital values
+        exactly. With `anonymize`, the copy is de-identified (see anonymize()) while
+        this dataset is left as it is."""
+        flags = _SAVE_ANONYMIZE if anonymize else 0
+        check(self._invoke(lib.btfm_dataset_save, to_cpath(path), _format_number(format),
+                           flags))
+
+    def anonymize(self) -> None:
+        """De-identify in memory: clear subject and recording identifiers and move the
+        start date to 1985-01-01, keeping the time of day (BIDS de-identification)."""
+        check(self._invoke(lib.btfm_dataset_anonymize))
+
+    def __repr__(self):
+        with self._lock:
+            if self._ptr is None:
+                return "<btfm.Dataset (closed)>"
+        return (f"<btfm.Dataset {str(self.path)!r} {self.format}, {self.n_channels} "
+                f"channels x {self.n_times} samples at {self.sfreq:g} Hz, "
+                f"{len(self.events)} events>")
+

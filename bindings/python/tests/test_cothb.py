@@ -1,0 +1,168 @@
+"""btfm.CoTHB against independent truth: SciPy's Beta distribution for the inference,
+scikit-learn's LogisticRegression for the calibration, Python's json for the trace, and
+exact arithmetic for the Game of 24 example's answer."""
+
+import math
+import re
+import subprocess
+import sys
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import btfm
+from conftest import SOURCE_ROOT, subprocess_env
+
+
+def chain(c, reliabilities, terminal_last=True):
+    """Drive c with the given reliabilities for successive new nodes; actions seen."""
+    seen, it = [], iter(reliabilities)
+    for action in c:
+        seen.append(action)
+        if action.expands:
+            r = next(it)
+            node = c.add_node(action.node)
+            last = terminal_last and len([a for a in seen if a.expands]) == len(reliabilities)
+            c.observe(node, reliability=r, terminal=1.0 if last else None)
+    return seen
+
+
+def test_params_and_iteration_protocol():
+    c = btfm.CoTHB(max_steps=50, continue_threshold=0.8)
+    assert c.params["max_steps"] == 50 and c.get_param("continue_threshold") == 0.8
+    assert {p.name for p in btfm.param_info("cothb")} >= {"hysteresis", "seed", "monitored"}
+    seen = chain(c, [0.9, 0.95, 0.9])
+    assert [a.action for a in seen] == ["extend", "extend", "extend", "answer"]
+    assert seen[-1].node == 3 and c.node(3).status == "answered"
+    assert c.progress == (3, 4, 3.0)
+    with pytest.raises(btfm.Error) as err:
+        c.next()
+    assert err.value.status_name == "BTFM_E_STATE"
+    c.close()
+    with pytest.raises(ValueError):
+        c.next()
+
+
+def test_beta_posterior_matches_scipy():
+    from scipy import stats
+
+    c = btfm.CoTHB(prior_success=1.5, prior_failure=2.5)
+    c.next()
+    node = c.add_node(0)
+    outcomes = [1, 0, 1, 1, 0.25, 1]
+    for o in outcomes:
+        c.observe(node, outcome=o)
+    a, b = c.posterior(node)
+    ref = stats.beta(1.5 + sum(outcomes), 2.5 + sum(1 - o for o in outcomes))
+    assert (a, b) == pytest.approx(ref.args, abs=1e-12)
+    assert c.reliability(node) == pytest.approx(ref.mean(), abs=1e-12)
+
+
+def test_calibration_matches_sklearn():
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(4)
+    n = 3000
+    x = rng.uniform(size=(n, 3))
+    p_continue = 1 / (1 + np.exp(-(12 * x[:, 0] - 3 * x[:, 2] - 6)))
+    p_switch = 1 / (1 + np.exp(-(10 * x[:, 1] - 5)))
+    u, v = rng.uniform(size=n), rng.uniform(size=n)
+    decisions = np.where(u < p_continue, 0, np.where(v < p_switch, 1, 2))
+    l2 = 0.5
+    c = btfm.CoTHB()
+    c.calibrate(x.tolist(), [btfm.COTHB_DECISIONS[d] for d in decisions], l2=l2)
+    assert c.params["policy"] == 1
+    heads = [(np.ones(n, bool), decisions == 0), (decisions != 0, decisions == 1)]
+    for head, (rows, labels) in enumerate(heads):
+        # newton-cg converges tightly (lbfgs stops about 1e-4 short of the optimum).
+        ref = LogisticRegression(C=1 / l2, solver="newton-cg", tol=1e-10,
+                                 max_iter=1000).fit(x[rows], labels[rows])
+        weights, bias = c.policy(head)
+        assert weights[:3] == pytest.approx(ref.coef_[0].tolist(), abs=1e-5)
+        assert weights[3:] == [0.0] * 4
+        assert bias == pytest.approx(ref.intercept_[0], abs=1e-5)
+    # The continue threshold on reliability recovered from the simulated people: 0.5
+    # (12 x - 6 = 0) at the table's mean of the third signal is 0.5 + 3 * 0.5 / 12.
+    weights, bias = c.policy(0)
+    assert -(bias + weights[2] * x[:, 2].mean()) / weights[0] == pytest.approx(0.625, abs=0.03)
+
+
+def test_trace_is_json_lines_of_every_action_and_signal():
+    c = btfm.CoTHB()
+    seen = chain(c, [0.9, 0.1, 0.95, 0.9])
+    trace = c.trace()
+    actions = [e for e in trace if e["event"] == "action"]
+    assert [(e["action"], e["node"], e["target"]) for e in actions] == \
+        [(a.action, a.node, a.target) for a in seen]
+    observed = [e["signals"]["reliability"] for e in trace if e["event"] == "observe"]
+    assert observed == [0.9, 0.1, 0.95, 0.9]
+    adds = [e for e in trace if e["event"] == "add"]
+    assert [e["node"] for e in adds] == [1, 2, 3, 4]
+    assert all(e["step"] >= 0 for e in trace)
+    assert c.trace_jsonl().count("\n") == len(trace)
+
+
+def test_save_load_reproduces_the_continuation(tmp_path):
+    def host(seed):
+        state = [seed]
+
+        def step(action, new_node):
+            if new_node < 0:
+                return None
+            state[0] = (state[0] * 1103515245 + 12345) % 2**31
+            r = state[0] / 2**31
+            return {"reliability": r, "terminal": 1.0 if state[0] % 7 == 0 else None}
+        return step
+
+    c = btfm.CoTHB(explore_epsilon=0.3, seed=11, max_steps=300)
+    for _ in range(10):
+        action = c.next()
+        if action.expands:
+            c.observe(c.add_node(action.node), reliability=0.5)
+    blob = c.to_bytes()
+    path = tmp_path / "ctl.btfm"
+    c.save(path)
+    d, e = btfm.CoTHB.from_bytes(blob), btfm.CoTHB.load(path)
+    finals = [x.run(host(5)) for x in (c, d, e)]
+    assert finals[0] == finals[1] == finals[2]
+    assert c.trace() == d.trace() == e.trace()
+    with pytest.raises(btfm.Error) as err:
+        btfm.CoTHB.from_bytes(btfm.Container("aligner").to_bytes())
+    assert err.value.status_name == "BTFM_E_KIND"
+
+
+def test_bad_input_raises_named_errors():
+    c = btfm.CoTHB()
+    with pytest.raises(btfm.NotFoundError):
+        c.observe(5, reliability=0.5)
+    for bad in (1.5, -0.1, math.inf):
+        with pytest.raises(btfm.Error) as err:
+            c.observe(0, reliability=bad)
+        assert err.value.status_name == "BTFM_E_RANGE"
+    with pytest.raises(ValueError):
+        c.observe(0, confidence=0.5)
+    with pytest.raises(btfm.Error) as err:
+        btfm.CoTHB(max_steps=0)
+    assert err.value.status_name == "BTFM_E_RANGE" and "max_steps" in str(err.value)
+    assert c.next().action == "extend"
+    with pytest.raises(btfm.Error) as err:
+        c.next()
+    assert err.value.status_name == "BTFM_E_STATE"
+    with pytest.raises(btfm.Error):
+        c.add_node(7)
+    with pytest.raises(ZeroDivisionError):  # a host exception comes back unchanged
+        c.add_node(0)
+        btfm.CoTHB().run(lambda action, node: 1 / 0)
+
+
+def test_game_of_24_example_finds_a_true_solution():
+    script = SOURCE_ROOT / "examples" / "python" / "cothb_search.py"
+    out = subprocess.run([sys.executable, str(script), "3", "3", "8", "8"],
+                         env=subprocess_env(), capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    expression = re.search(r"solution: (.*) = 24$", out.stdout, re.M).group(1)
+    assert sorted(int(t) for t in re.findall(r"\d+", expression)) == [3, 3, 8, 8]
+    value = eval(re.sub(r"(\d+)", r"Fraction(\1)", expression), {"Fraction": Fraction})
+    assert value == 24
+    assert "final action: answer" in out.stdout

@@ -1,0 +1,212 @@
+/* CoTHB (chain of thought from human brain): a branching controller for reasoning
+ * search, driven by reliability signals the host observes (a brain-derived predictor, a
+ * verifier, the model's own uncertainty) or infers from step outcomes. See doc/cothb.md. */
+#ifndef BTFM_COTHB_H
+#define BTFM_COTHB_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "export.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct btfm_cothb btfm_cothb;
+
+/* What btfm_cothb_next asks the host to do. Numbers are never reused.
+ * EXTEND, BRANCH and DECOMPOSE ask for one new node (btfm_cothb_add_node with the
+ * action's node as parent, then btfm_cothb_observe); the others are applied by the
+ * controller itself and only tell the host what changed. */
+typedef enum btfm_cothb_action {
+    BTFM_COTHB_EXTEND = 1,    /* add the next step after `node` on the current path */
+    BTFM_COTHB_BRANCH = 2,    /* add an alternative child of `node` (exploration) */
+    BTFM_COTHB_DECOMPOSE = 3, /* open a sub-problem under `node`, one level lower */
+    BTFM_COTHB_RETURN = 4,    /* sub-problem ending at `node` is done; back at `target` */
+    BTFM_COTHB_RETRIEVE = 5,  /* resume the monitored path ending at `node` */
+    BTFM_COTHB_CONFIRM = 6,   /* the exploratory path ending at `node` becomes current */
+    BTFM_COTHB_ANSWER = 7,    /* `node` answers the problem; the search is over */
+    BTFM_COTHB_STOP = 8,      /* a budget is spent (or nothing is left to try) */
+    BTFM_COTHB_ACTION_MAX_ = 0x7fffffff
+} btfm_cothb_action;
+
+/* Slots of the signal array given to btfm_cothb_observe. Every signal is optional
+ * (NaN = not observed) and lies in [0, 1]. New slots are only ever appended. */
+typedef enum btfm_cothb_signal {
+    BTFM_COTHB_SIGNAL_RELIABILITY = 0,  /* reliability of this step's rule */
+    BTFM_COTHB_SIGNAL_ALTERNATIVE = 1,  /* reliability of the best alternative to it */
+    BTFM_COTHB_SIGNAL_EXPLORATION = 2,  /* value of exploring a new branch here */
+    BTFM_COTHB_SIGNAL_RETRIEVAL = 3,    /* evidence that a monitored path applies again */
+    BTFM_COTHB_SIGNAL_CONFIRMATION = 4, /* evidence confirming this exploratory path */
+    BTFM_COTHB_SIGNAL_OUTCOME = 5,      /* step outcome: 1 success, 0 failure, or between */
+    BTFM_COTHB_SIGNAL_TERMINAL = 6,     /* 1 when the node completes its (sub-)problem */
+    BTFM_COTHB_SIGNAL_MAX_ = 0x7fffffff
+} btfm_cothb_signal;
+
+/* Node status. */
+typedef enum btfm_cothb_status {
+    BTFM_COTHB_OPEN = 0,      /* added, not (yet) on the current path */
+    BTFM_COTHB_CURRENT = 1,   /* the leaf of the path being followed */
+    BTFM_COTHB_MONITORED = 2, /* the leaf of an alternative kept for retrieval */
+    BTFM_COTHB_CONFIRMED = 3, /* an inner node of a followed path */
+    BTFM_COTHB_ABANDONED = 4, /* closed: unreliable, or evicted from the monitored set */
+    BTFM_COTHB_ANSWERED = 5,  /* closed: the answer */
+    BTFM_COTHB_STATUS_MAX_ = 0x7fffffff
+} btfm_cothb_status;
+
+/* Human decisions for btfm_cothb_calibrate. */
+typedef enum btfm_cothb_decision {
+    BTFM_COTHB_DECISION_CONTINUE = 0, /* stay with the current rule */
+    BTFM_COTHB_DECISION_SWITCH = 1,   /* go back to a previously used (monitored) rule */
+    BTFM_COTHB_DECISION_EXPLORE = 2,  /* try a new rule */
+    BTFM_COTHB_DECISION_MAX_ = 0x7fffffff
+} btfm_cothb_decision;
+
+/* Parameters (btfm_cothb_set_param); btfm_param_info(BTFM_OBJECT_COTHB, ...) gives
+ * names, defaults, bounds and one-sentence descriptions. */
+typedef enum btfm_cothb_param {
+    BTFM_COTHB_PARAM_CONTINUE_THRESHOLD = 0,
+    BTFM_COTHB_PARAM_BRANCH_THRESHOLD = 1,
+    BTFM_COTHB_PARAM_HYSTERESIS = 2,
+    BTFM_COTHB_PARAM_ANSWER_THRESHOLD = 3,
+    BTFM_COTHB_PARAM_SWITCH_MARGIN = 4,
+    BTFM_COTHB_PARAM_MAX_STEPS = 5,
+    BTFM_COTHB_PARAM_MAX_NODES = 6,
+    BTFM_COTHB_PARAM_MAX_DEPTH = 7,
+    BTFM_COTHB_PARAM_MAX_BREADTH = 8,
+    BTFM_COTHB_PARAM_MAX_LEVELS = 9,
+    BTFM_COTHB_PARAM_MAX_COST = 10,
+    BTFM_COTHB_PARAM_COST_EXTEND = 11,
+    BTFM_COTHB_PARAM_COST_BRANCH = 12,
+    BTFM_COTHB_PARAM_COST_DECOMPOSE = 13,
+    BTFM_COTHB_PARAM_COST_OTHER = 14,
+    BTFM_COTHB_PARAM_MONITORED = 15,
+    BTFM_COTHB_PARAM_PRIOR_SUCCESS = 16,
+    BTFM_COTHB_PARAM_PRIOR_FAILURE = 17,
+    BTFM_COTHB_PARAM_EXPLORE_EPSILON = 18,
+    BTFM_COTHB_PARAM_SEED = 19,
+    BTFM_COTHB_PARAM_POLICY = 20, /* 0 thresholds on reliability, 1 calibrated logistic */
+    BTFM_COTHB_PARAM_TRACE = 21,
+    BTFM_COTHB_PARAM_MAX_ = 0x7fffffff
+} btfm_cothb_param;
+
+/* Names for messages, traces and bindings ("extend", "reliability", "monitored",
+ * "switch"); NULL for an unknown number. Static storage. */
+BTFM_API const char *btfm_cothb_action_name(int action);
+BTFM_API const char *btfm_cothb_signal_name(int signal);
+BTFM_API const char *btfm_cothb_status_name(int status);
+BTFM_API const char *btfm_cothb_decision_name(int decision);
+
+/* Number of signal slots this library knows (BTFM_COTHB_SIGNAL_TERMINAL + 1). */
+BTFM_API int btfm_cothb_signal_count(void);
+
+/* Bytes of controller memory per node (the node record; trace records are extra). */
+BTFM_API size_t btfm_cothb_node_bytes(void);
+
+/* A new controller holding the root node 0 (the problem), current, level 0. */
+BTFM_API btfm_status btfm_cothb_new(btfm_cothb **out);
+
+/* Release a controller. NULL is a no-op. */
+BTFM_API void btfm_cothb_free(btfm_cothb *c);
+
+BTFM_API btfm_status btfm_cothb_set_param(btfm_cothb *c, int param, double value);
+BTFM_API btfm_status btfm_cothb_get_param(const btfm_cothb *c, int param, double *value);
+
+/* The next action. *action receives a btfm_cothb_action, *node the node it concerns,
+ * *target (may be NULL) the second node of RETURN (the parent-level node the search
+ * returns to) and RETRIEVE/CONFIRM (the path left), else -1. Every action consumes one
+ * step and its cost, so a search always ends with ANSWER or STOP. BTFM_E_STATE when an
+ * EXTEND/BRANCH/DECOMPOSE still waits for its node, or after ANSWER/STOP; BTFM_E_RANGE
+ * when branch_threshold exceeds continue_threshold. */
+BTFM_API btfm_status btfm_cothb_next(btfm_cothb *c, int *action, int64_t *node,
+                                     int64_t *target);
+
+/* Add the node the pending EXTEND/BRANCH/DECOMPOSE asked for; `parent` must be the
+ * action's node (BTFM_E_STATE otherwise, or when no such action is pending). *id
+ * receives the new node's number (nodes are numbered 0, 1, 2... in order of addition). */
+BTFM_API btfm_status btfm_cothb_add_node(btfm_cothb *c, int64_t parent, int64_t *id);
+
+/* Report signals for an open node: `signals` has `n_signals` (1 to
+ * btfm_cothb_signal_count()) entries indexed by btfm_cothb_signal; NaN means not
+ * observed. A value outside [0, 1] or infinite is refused (BTFM_E_RANGE) and nothing is
+ * recorded; an unknown node is BTFM_E_NOTFOUND; an abandoned or answered node
+ * BTFM_E_STATE. Outcomes accumulate (Beta posterior); other signals keep the latest. */
+BTFM_API btfm_status btfm_cothb_observe(btfm_cothb *c, int64_t node, const double *signals,
+                                        int n_signals);
+
+/* Callback of btfm_cothb_run. For EXTEND/BRANCH/DECOMPOSE the controller has already
+ * added `new_node` (child of `node`) and the host writes its signals into `signals`
+ * (`n_signals` slots, all NaN on entry); for other actions new_node is -1 and `signals`
+ * is ignored. Return BTFM_OK to go on; any other status stops the run and is returned. */
+typedef int (*btfm_cothb_step_fn)(int action, int64_t node, int64_t new_node,
+                                  double *signals, int n_signals, void *user);
+
+/* Drive the controller to its end with a callback: next, add_node, callback, observe,
+ * until ANSWER or STOP. *final_action and *final_node (may be NULL) receive the last
+ * action. */
+BTFM_API btfm_status btfm_cothb_run(btfm_cothb *c, btfm_cothb_step_fn step, int *final_action,
+                                    int64_t *final_node, void *user);
+
+/* Number of nodes (the root included). */
+BTFM_API int64_t btfm_cothb_node_count(const btfm_cothb *c);
+
+/* Describe node `id`. Output pointers may be NULL. parent is -1 for the root; depth is
+ * the number of steps from the root; n_children the children added so far. */
+BTFM_API btfm_status btfm_cothb_node_info(const btfm_cothb *c, int64_t id, int64_t *parent,
+                                          int *level, int *status, int *depth,
+                                          int *n_children);
+
+/* Reliability the policy uses for node `id`: the reliability returned by its
+ * sub-problem when it was decomposed, else the host's latest reliability signal, else
+ * the Beta posterior mean of its outcomes (the prior mean when none). */
+BTFM_API btfm_status btfm_cothb_reliability(const btfm_cothb *c, int64_t id, double *value);
+
+/* The Beta posterior (a, b) of node `id`'s step success: prior_success + sum of
+ * outcomes, prior_failure + sum of (1 - outcome). */
+BTFM_API btfm_status btfm_cothb_posterior(const btfm_cothb *c, int64_t id, double *a,
+                                          double *b);
+
+/* The leaf of the current path, steps taken (every action but the final STOP) and
+ * cost spent so far. */
+BTFM_API btfm_status btfm_cothb_progress(const btfm_cothb *c, int64_t *current,
+                                         int64_t *steps, double *cost);
+
+/* Fit the logistic policy to human decisions: `features` is n_rows x n_features (C
+ * order, 1 <= n_features <= signal count, column j = signal slot j, finite values in
+ * [0, 1]); decisions[i] a btfm_cothb_decision. Two L2-penalized logistic regressions
+ * (intercepts not penalized, penalty l2/2 ||w||^2, as scikit-learn's
+ * LogisticRegression(C = 1/l2)): continue vs leave on every row, and switch vs explore
+ * on the rows that leave. Sets the policy parameter to 1. Each class needs at least one
+ * row (BTFM_E_INVALID otherwise). */
+BTFM_API btfm_status btfm_cothb_calibrate(btfm_cothb *c, const double *features, int n_rows,
+                                          int n_features, const int *decisions, double l2);
+
+/* The fitted policy: head 0 continue-vs-leave, head 1 switch-vs-explore. `weights`
+ * receives btfm_cothb_signal_count() values (0 for slots not fitted), *bias the
+ * intercept. P(head) = 1 / (1 + exp(-(w . x + bias))). */
+BTFM_API btfm_status btfm_cothb_policy(const btfm_cothb *c, int head, double *weights,
+                                       int n_weights, double *bias);
+
+/* The trace as JSON Lines: one object per action, added node and observation, in order.
+ * Same buffer convention as btfm_container_save_buffer: NULL `buffer` is a size query;
+ * too small a capacity writes nothing, sets *written to the size needed and returns
+ * BTFM_E_RANGE. The text is NUL-terminated; *written excludes the NUL, capacity must
+ * include it. */
+BTFM_API btfm_status btfm_cothb_trace_jsonl(const btfm_cothb *c, char *buffer, size_t capacity,
+                                            size_t *written);
+
+/* Save and load the whole state (parameters, nodes, signals, policy, pending action,
+ * trace, random state) through the container format (kind "cothb"): a loaded controller
+ * continues exactly as the saved one would. */
+BTFM_API btfm_status btfm_cothb_save(const btfm_cothb *c, const char *path);
+BTFM_API btfm_status btfm_cothb_save_buffer(const btfm_cothb *c, void *buffer,
+                                            size_t capacity, size_t *written);
+BTFM_API btfm_status btfm_cothb_load(btfm_cothb **out, const char *path);
+BTFM_API btfm_status btfm_cothb_load_buffer(btfm_cothb **out, const void *buffer, size_t size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

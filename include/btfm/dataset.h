@@ -1,0 +1,146 @@
+/* Neural datasets: one recording of one subject/session/run, presented as a time-major
+ * n_times x n_channels matrix of floats in SI units, with channel information, events
+ * and windowed reads into caller memory. Formats: doc/formats.md. */
+#ifndef BTFM_DATASET_H
+#define BTFM_DATASET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "export.h"
+#include "status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct btfm_dataset btfm_dataset;
+
+/* File formats. Numbers are never reused. */
+typedef enum btfm_format {
+    BTFM_FORMAT_AUTO = 0,        /* detect from content, then extension */
+    BTFM_FORMAT_EDF = 1,         /* EDF and EDF+ (C and D) */
+    BTFM_FORMAT_BDF = 2,         /* BDF and BDF+ (C and D) */
+    BTFM_FORMAT_BRAINVISION = 3, /* .vhdr + .vmrk + binary data */
+    BTFM_FORMAT_MAX_ = 0x7fffffff
+} btfm_format;
+
+/* Channel types (BIDS and MNE names from btfm_channel_type_name). */
+typedef enum btfm_channel_type {
+    BTFM_CH_EEG = 1, BTFM_CH_EOG = 2, BTFM_CH_ECG = 3, BTFM_CH_EMG = 4, BTFM_CH_MISC = 5,
+    BTFM_CH_STIM = 6, BTFM_CH_ECOG = 7, BTFM_CH_SEEG = 8, BTFM_CH_DBS = 9,
+    BTFM_CH_MEG_MAG = 10, BTFM_CH_MEG_GRAD = 11, BTFM_CH_HBO = 12, BTFM_CH_HBR = 13,
+    BTFM_CH_FNIRS_CW_AMPLITUDE = 14, BTFM_CH_FNIRS_OD = 15, BTFM_CH_BOLD = 16,
+    BTFM_CH_GAZE = 17, BTFM_CH_PUPIL = 18, BTFM_CH_GSR = 19, BTFM_CH_RESP = 20,
+    BTFM_CH_PPG = 21, BTFM_CH_TEMPERATURE = 22,
+    BTFM_CH_TYPE_MAX_ = 0x7fffffff
+} btfm_channel_type;
+
+/* Flags of btfm_dataset_open. */
+#define BTFM_OPEN_COMPLETE_RECORDS 0x1u /* accept a file whose record count disagrees with
+                                           its size: read the complete records, warn */
+
+/* Flags of btfm_dataset_save. */
+#define BTFM_SAVE_ANONYMIZE 0x1u /* write with btfm_dataset_anonymize applied */
+
+/* Name of a format ("edf"), channel type ("eeg"); NULL when unknown. */
+BTFM_API const char *btfm_format_name(int format);
+BTFM_API const char *btfm_channel_type_name(int type);
+/* Channel type from its name (case-insensitive, "eeg", "EOG", ...); 0 when unknown. */
+BTFM_API int btfm_channel_type_from_name(const char *name);
+
+/* Open a recording. `format` BTFM_FORMAT_AUTO detects it from the content (magic bytes,
+ * header shape), then the extension. For BrainVision give the .vhdr. Reads the header
+ * and the annotations; samples are read on demand. */
+BTFM_API btfm_status btfm_dataset_open(btfm_dataset **out, const char *path, int format,
+                                       unsigned flags);
+
+/* Release the dataset. NULL is a no-op. */
+BTFM_API void btfm_dataset_free(btfm_dataset *ds);
+
+BTFM_API int btfm_dataset_format(const btfm_dataset *ds);
+/* Number of samples at the dataset rate, and of channels; negative status for NULL. */
+BTFM_API int64_t btfm_dataset_n_times(const btfm_dataset *ds);
+BTFM_API int btfm_dataset_n_channels(const btfm_dataset *ds);
+/* Sampling rate in Hz (the highest channel rate); NaN for NULL. */
+BTFM_API double btfm_dataset_sfreq(const btfm_dataset *ds);
+
+/* Start of the recording as POSIX seconds (UTC, as stored: formats keep local time
+ * without a zone); BTFM_E_NOTFOUND when the file has none. */
+BTFM_API btfm_status btfm_dataset_start_time(const btfm_dataset *ds, double *posix_seconds);
+
+/* Subject and recording identification as stored (EDF patient/recording fields);
+ * "" when absent. Owned by the dataset. */
+BTFM_API const char *btfm_dataset_subject(const btfm_dataset *ds);
+BTFM_API const char *btfm_dataset_recording(const btfm_dataset *ds);
+
+/* ---- channels (0 .. n_channels-1) ---- */
+
+/* Name (UTF-8) and unit ("V" for voltages, else as stored); NULL for a bad index.
+ * Owned by the dataset. */
+BTFM_API const char *btfm_dataset_channel_name(const btfm_dataset *ds, int channel);
+BTFM_API const char *btfm_dataset_channel_unit(const btfm_dataset *ds, int channel);
+/* Type (btfm_channel_type), or a negative status for a bad index. */
+BTFM_API int btfm_dataset_channel_type(const btfm_dataset *ds, int channel);
+BTFM_API btfm_status btfm_dataset_set_channel_type(btfm_dataset *ds, int channel, int type);
+/* Native sampling rate as stored, and number of native samples. */
+BTFM_API double btfm_dataset_channel_rate(const btfm_dataset *ds, int channel);
+BTFM_API int64_t btfm_dataset_channel_n_samples(const btfm_dataset *ds, int channel);
+/* 1 if marked bad, 0 if good, negative status for a bad index. */
+BTFM_API int btfm_dataset_channel_bad(const btfm_dataset *ds, int channel);
+BTFM_API btfm_status btfm_dataset_set_channel_bad(btfm_dataset *ds, int channel, int bad);
+/* Index of the channel called `name`; BTFM_E_NOTFOUND if none. */
+BTFM_API btfm_status btfm_dataset_find_channel(const btfm_dataset *ds, const char *name,
+                                               int *channel);
+
+/* ---- reading ---- */
+
+/* Samples [first, first + count) at the dataset rate of the `n_picks` channels listed in
+ * `picks` (all channels in order when picks is NULL), into `out`, time-major: count rows
+ * of n_picks (or n_channels) floats, in SI units. Channels stored at a lower rate are
+ * resampled by an anti-aliased polyphase filter (doc/formats.md). Reads only the part
+ * of the file the window needs. */
+BTFM_API btfm_status btfm_dataset_read(btfm_dataset *ds, int64_t first, int64_t count,
+                                       const int *picks, int n_picks, float *out);
+
+/* One channel at its native rate: native samples [first, first + count). */
+BTFM_API btfm_status btfm_dataset_read_native(btfm_dataset *ds, int channel, int64_t first,
+                                              int64_t count, float *out);
+
+/* ---- events (0 .. n_events-1, sorted by onset) ---- */
+
+BTFM_API int64_t btfm_dataset_n_events(const btfm_dataset *ds);
+/* Onset and duration in seconds from the start of the recording; `type` is "annotation"
+ * (EDF+), "gap" (EDF+D/BDF+D), "trigger" (a stim channel) or the BrainVision marker
+ * type ("Stimulus", ...); `label` the text (UTF-8); `code` an integer code (trigger
+ * value, the number of a "S  1" marker, else 0). Outputs may be NULL; strings are
+ * owned by the dataset. */
+BTFM_API btfm_status btfm_dataset_event(const btfm_dataset *ds, int64_t index, double *onset_s,
+                                        double *duration_s, const char **type,
+                                        const char **label, int *code);
+
+/* ---- records (EDF/BDF data records; 1 record for formats without them) ---- */
+
+BTFM_API int64_t btfm_dataset_n_records(const btfm_dataset *ds);
+/* Onset in seconds of record `index` (EDF+D: as stored; else index x duration) and the
+ * dataset sample at which it starts. */
+BTFM_API btfm_status btfm_dataset_record(const btfm_dataset *ds, int64_t index, double *onset_s,
+                                         int64_t *first_sample);
+
+/* ---- writing ---- */
+
+/* Write the dataset to `path` in `format` (BTFM_FORMAT_AUTO: from the extension: .edf,
+ * .bdf, .vhdr), atomically (every file written goes through a temporary file and a
+ * rename). Same-format writes keep the stored digital values exactly. */
+BTFM_API btfm_status btfm_dataset_save(btfm_dataset *ds, const char *path, int format,
+                                       unsigned flags);
+
+/* De-identify in memory: clear subject and recording identifiers and shift the start
+ * date to 1985-01-01 (time of day kept), as BIDS de-identification does. Events keep
+ * their onsets relative to the start. */
+BTFM_API btfm_status btfm_dataset_anonymize(btfm_dataset *ds);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,164 @@
+/* The aligner's internals shared by the files of lib/align: the handle, the per-subject
+ * map every method produces, and the dense helpers over OpenBLAS/LAPACKE. */
+#ifndef BTFM_ALIGN_INTERNAL_H
+#define BTFM_ALIGN_INTERNAL_H
+
+#include <btfm/aligner.h>
+#include "core/internal.h"
+#include "core/param.h"
+
+#define ALIGNER_PARAM_COUNT 11
+
+/* Every method maps subject data x (n_times x n_features) to the common space as
+ *   y = ((x - mean) / scale) a b + offset
+ * with a (n_features x rank) and b (rank x n_components). SRM: a = W, b = I, scale = 1,
+ * offset = 0. Hyperalignment: a b is the (scaled) Procrustes rotation kept in factored
+ * form, so memory stays O(times x features) when features outnumber time points. */
+typedef struct align_map {
+    int64_t n_features;
+    int64_t rank;
+    double *mean;   /* n_features */
+    double *scale;  /* n_features */
+    double *a;      /* n_features x rank */
+    double *b;      /* rank x n_components */
+    double *offset; /* n_components */
+} align_map;
+
+struct btfm_aligner {
+    int method;
+    double params[ALIGNER_PARAM_COUNT];
+    int n_subjects;
+    int capacity;
+    int64_t n_times;
+    int64_t *n_features;  /* per subject */
+    float **train;        /* training copies until the fit, then NULL */
+    align_map *maps;      /* per subject, valid once fitted */
+    int fitted;
+    int64_t n_components;
+    double *common;       /* n_times x n_components */
+    int iterations;
+    double objective;
+};
+
+#define ALIGN_PARAM(a, p) ((a)->params[BTFM_ALIGNER_PARAM_##p])
+
+/* Method fits (one file each); the handle holds the training copies. */
+btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a);
+btfm_status btfm_align_fit_srm(btfm_aligner *a);
+btfm_status btfm_align_fit_srm_prob(btfm_aligner *a);
+/* Fit map `subject` to the fitted common space from its shared-stimulus data. */
+btfm_status btfm_align_hyper_fit_subject(btfm_aligner *a, int subject, const float *data);
+btfm_status btfm_align_srm_fit_subject(btfm_aligner *a, int subject, const float *data);
+
+/* Allocate a map's arrays (zeroed; scale set to 1). */
+btfm_status btfm_align_map_alloc(align_map *m, int64_t n_features, int64_t rank,
+                            int64_t n_components);
+void btfm_align_map_clear(align_map *m);
+
+/* --- dense.c --- */
+
+/* A zeroed array of `count` doubles, or NULL after recording BTFM_E_NOMEM. */
+double *btfm_align_doubles(size_t count, const char *where);
+/* count1 x count2 doubles with the size checked. */
+double *btfm_align_matrix(int64_t rows, int64_t cols, const char *where);
+
+/* Per-feature mean and (population) standard deviation of x (n_times x n_features);
+ * out (same shape, may be NULL) receives (x - mean) / std, or x - mean when zscore = 0
+ * (std then reported as 1). */
+void btfm_align_standardize(const float *x, int64_t n_times, int64_t n_features, int zscore,
+                       double *mean, double *scale, double *out);
+/* z-score the columns of x in place (population std); constant columns become 0. */
+void btfm_align_zscore_columns(double *x, int64_t rows, int64_t cols);
+
+/* Thin SVD of x (rows x cols) from the smaller Gram matrix: u (rows x rank), s
+ * (rank, descending), and v (cols x rank) when v_out is not NULL. Singular values below
+ * 1e-7 of the largest are dropped (the Gram route resolves no finer). *v_det receives
+ * det(v) when v is square (rank == cols), else 0. */
+btfm_status btfm_align_thin_svd(const double *x, int64_t rows, int64_t cols, double **u_out,
+                           double **s_out, double **v_out, int64_t *rank, double *v_det);
+
+/* Eigen-decomposition of the symmetric n x n matrix m (overwritten by the eigenvectors,
+ * columns, in descending order of the eigenvalues w). */
+btfm_status btfm_align_sym_eig(double *m, int64_t n, double *w);
+
+/* Determinant of a square n x n matrix (copied, LU). */
+btfm_status btfm_align_det(const double *m, int64_t n, double *det);
+
+/* out = U V^T of the thin SVD of m (rows x cols, rows >= cols): the orthonormal factor
+ * closest to m. */
+btfm_status btfm_align_polar(const double *m, int64_t rows, int64_t cols, double *out);
+
+/* A random rows x cols matrix with orthonormal columns, from `seed`. */
+btfm_status btfm_align_random_orthonormal(double *out, int64_t rows, int64_t cols, uint64_t seed);
+
+/* Whether x (n_times x n_features) is finite with no constant feature; the message
+ * names `subject`, the time point and the feature. */
+btfm_status btfm_align_check_subject(const float *x, int64_t n_times, int64_t n_features,
+                                int subject, const char *func);
+
+/* Apply OpenBLAS's thread count for the duration of a call: returns the previous count
+ * (to restore with btfm_align_threads_restore), or 0 when left alone. */
+int btfm_align_threads_begin(const btfm_aligner *a);
+void btfm_align_threads_restore(int previous);
+
+/* --- procrustes.c --- */
+
+/* The source of a Procrustes problem: a centered T x V matrix X in thin form
+ * X = u diag(s) v^T. */
+typedef struct align_source {
+    const double *u; /* n_times x rank */
+    const double *s; /* rank */
+    int64_t n_times;
+    int64_t rank;
+    int64_t n_features; /* V */
+    double v_det;       /* det(v) when v is square, else 0 */
+} align_source;
+
+/* The solution R = v p qt * scale of min ||X R - Y|| over orthogonal R (optionally
+ * scaled, optionally without reflection) for centered Y (T x n_target). */
+typedef struct align_rotation {
+    int64_t rank;   /* columns of p, rows of qt */
+    double *p;      /* source rank x rank */
+    double *qt;     /* rank x n_target */
+    double scale;
+} align_rotation;
+
+btfm_status btfm_align_procrustes(const align_source *src, const double *target,
+                             int64_t n_target, int scaling, int reflection,
+                             align_rotation *out);
+void btfm_align_rotation_clear(align_rotation *r);
+
+/* mapped (T x n_target) = X R = u diag(s) p qt * scale. */
+btfm_status btfm_align_rotation_apply(const align_source *src, const align_rotation *r,
+                                 int64_t n_target, double *mapped);
+
+
+/* --- srm.c: pieces both shared response models use --- */
+
+/* Standardize subject i's data x (T x V, float) in place, fill maps[i].mean/scale and
+ * allocate maps[i] with rank K and b = I (a = W is filled by the fit). */
+btfm_status btfm_align_srm_prepare(btfm_aligner *a, int i, float *x, int64_t K);
+
+/* w (V x K) = polar(x^T s) for x (T x V, float) and the shared response s (T x K, float);
+ * *fit receives <w, x^T s> (the trace both objectives need). `scratch` has V x K
+ * floats. */
+btfm_status btfm_align_srm_update_w(const float *x, int64_t T, int64_t V, int64_t K,
+                               const float *s, double *w, float *scratch, double *fit);
+
+/* accum (T x K) += weight * x w, with w_f a V x K float scratch. */
+void btfm_align_srm_project(const float *x, int64_t T, int64_t V, int64_t K, const double *w,
+                       float *w_f, double weight, double *accum);
+
+/* The common-space size to use: n_features, or min(50, T, smallest V) when 0; fails
+ * with BTFM_E_RANGE when K exceeds T or a subject's feature count. *max_features
+ * receives the largest feature count (for scratch sizes). */
+btfm_status btfm_align_srm_components(const btfm_aligner *a, int64_t *K, int64_t *max_features);
+
+/* Prepare every subject (btfm_align_srm_prepare), draw its seeded orthonormal W, and store
+ * ||X_i||^2 (after centering) in sq_norm[i]. */
+btfm_status btfm_align_srm_start(btfm_aligner *a, int64_t K, double *sq_norm);
+
+/* Room for one more subject in the per-subject arrays (aligner.c). */
+btfm_status btfm_align_grow_subjects(btfm_aligner *a);
+
+#endif

@@ -1,0 +1,301 @@
+/* Dense helpers of the align layer over OpenBLAS/LAPACKE: standardizing, thin SVDs from
+ * the smaller Gram matrix (never a V x V problem when T < V), polar factors, seeded
+ * orthonormal initializations and input checks. */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+#include <cblas.h>
+#include <lapacke.h>
+#include "align_internal.h"
+
+double *btfm_align_doubles(size_t count, const char *where)
+{
+    double *p = btfm_calloc(count ? count : 1, sizeof(double));
+    if (!p) btfm_fail_nomem(where, count * sizeof(double));
+    return p;
+}
+
+double *btfm_align_matrix(int64_t rows, int64_t cols, const char *where)
+{
+    size_t n;
+    if (rows < 0 || cols < 0 || btfm_mul_size((size_t)rows, (size_t)cols, &n) ||
+        n > SIZE_MAX / sizeof(double)) {
+        btfm_fail(BTFM_E_NOMEM, "%s: a %lld x %lld matrix does not fit in memory", where,
+                  (long long)rows, (long long)cols);
+        return NULL;
+    }
+    return btfm_align_doubles(n, where);
+}
+
+void btfm_align_standardize(const float *x, int64_t n_times, int64_t n_features, int zscore,
+                       double *mean, double *scale, double *out)
+{
+    for (int64_t f = 0; f < n_features; f++) mean[f] = scale[f] = 0.0;
+    for (int64_t t = 0; t < n_times; t++)
+        for (int64_t f = 0; f < n_features; f++) mean[f] += x[t * n_features + f];
+    for (int64_t f = 0; f < n_features; f++) mean[f] /= (double)n_times;
+    for (int64_t t = 0; t < n_times; t++)
+        for (int64_t f = 0; f < n_features; f++) {
+            double d = x[t * n_features + f] - mean[f];
+            scale[f] += d * d;
+        }
+    for (int64_t f = 0; f < n_features; f++) {
+        double sd = sqrt(scale[f] / (double)n_times);
+        scale[f] = zscore && sd > 0 ? sd : 1.0;
+    }
+    if (!out) return;
+    for (int64_t t = 0; t < n_times; t++)
+        for (int64_t f = 0; f < n_features; f++)
+            out[t * n_features + f] = (x[t * n_features + f] - mean[f]) / scale[f];
+}
+
+void btfm_align_zscore_columns(double *x, int64_t rows, int64_t cols)
+{
+    double *mean = btfm_calloc((size_t)cols * 2, sizeof(double));
+    if (!mean) { /* fall back to a column-at-a-time pass: same result, slower */
+        for (int64_t f = 0; f < cols; f++) {
+            double m = 0, v = 0;
+            for (int64_t t = 0; t < rows; t++) m += x[t * cols + f];
+            m /= (double)rows;
+            for (int64_t t = 0; t < rows; t++) v += (x[t * cols + f] - m) * (x[t * cols + f] - m);
+            double sd = sqrt(v / (double)rows);
+            for (int64_t t = 0; t < rows; t++)
+                x[t * cols + f] = sd > 0 ? (x[t * cols + f] - m) / sd : 0.0;
+        }
+        return;
+    }
+    double *var = mean + cols;
+    for (int64_t t = 0; t < rows; t++)
+        for (int64_t f = 0; f < cols; f++) mean[f] += x[t * cols + f];
+    for (int64_t f = 0; f < cols; f++) mean[f] /= (double)rows;
+    for (int64_t t = 0; t < rows; t++)
+        for (int64_t f = 0; f < cols; f++) {
+            double d = x[t * cols + f] - mean[f];
+            var[f] += d * d;
+        }
+    for (int64_t f = 0; f < cols; f++) {
+        double sd = sqrt(var[f] / (double)rows);
+        var[f] = sd > 0 ? 1.0 / sd : 0.0;
+    }
+    for (int64_t t = 0; t < rows; t++)
+        for (int64_t f = 0; f < cols; f++)
+            x[t * cols + f] = (x[t * cols + f] - mean[f]) * var[f];
+    btfm_free(mean);
+}
+
+btfm_status btfm_align_sym_eig(double *m, int64_t n, double *w)
+{
+    lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)n, m,
+                                     (lapack_int)n, w);
+    if (info != 0)
+        return btfm_fail(BTFM_E_NUMERIC, "aligner: the %lld x %lld eigenproblem did not "
+                         "converge (LAPACK dsyevd info %d)", (long long)n, (long long)n,
+                         (int)info);
+    /* LAPACK returns ascending order; the callers want the largest first. */
+    for (int64_t i = 0; i < n / 2; i++) {
+        int64_t j = n - 1 - i;
+        double tw = w[i];
+        w[i] = w[j];
+        w[j] = tw;
+        for (int64_t r = 0; r < n; r++) {
+            double tm = m[r * n + i];
+            m[r * n + i] = m[r * n + j];
+            m[r * n + j] = tm;
+        }
+    }
+    return BTFM_OK;
+}
+
+btfm_status btfm_align_det(const double *m, int64_t n, double *det)
+{
+    double *lu = btfm_align_matrix(n, n, "aligner: determinant");
+    lapack_int *piv = btfm_malloc((size_t)(n ? n : 1) * sizeof *piv);
+    if (!lu || !piv) {
+        btfm_free(lu);
+        btfm_free(piv);
+        return btfm_fail_nomem("aligner: determinant", (size_t)n * sizeof *piv);
+    }
+    memcpy(lu, m, (size_t)(n * n) * sizeof(double));
+    lapack_int info = LAPACKE_dgetrf(LAPACK_ROW_MAJOR, (lapack_int)n, (lapack_int)n, lu,
+                                     (lapack_int)n, piv);
+    double d = 1.0;
+    if (info > 0) {
+        d = 0.0;
+    } else {
+        for (int64_t i = 0; i < n; i++) d *= lu[i * n + i] * (piv[i] != i + 1 ? -1.0 : 1.0);
+    }
+    btfm_free(lu);
+    btfm_free(piv);
+    if (info < 0) return btfm_fail(BTFM_E_INTERNAL, "aligner: dgetrf argument %d", (int)-info);
+    *det = d;
+    return BTFM_OK;
+}
+
+btfm_status btfm_align_thin_svd(const double *x, int64_t rows, int64_t cols, double **u_out,
+                           double **s_out, double **v_out, int64_t *rank, double *v_det)
+{
+    /* Gram of the smaller side: rows x rows when rows <= cols, else cols x cols. */
+    int by_rows = rows <= cols;
+    int64_t n = by_rows ? rows : cols;
+    double *gram = btfm_align_matrix(n, n, "aligner: thin SVD");
+    double *w = btfm_align_doubles((size_t)n, "aligner: thin SVD");
+    double *u = NULL, *v = NULL, *s = NULL;
+    btfm_status st = BTFM_OK;
+    *u_out = *s_out = NULL;
+    if (v_out) *v_out = NULL;
+    *v_det = 0.0;
+    if (!gram || !w) { st = BTFM_E_NOMEM; goto done; }
+    if (by_rows)
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)rows, (blasint)cols,
+                    1.0, x, (blasint)cols, 0.0, gram, (blasint)n);
+    else
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (blasint)cols, (blasint)rows,
+                    1.0, x, (blasint)cols, 0.0, gram, (blasint)n);
+    if ((st = btfm_align_sym_eig(gram, n, w))) goto done;
+    int64_t r = 0;
+    double floor_ = w[0] > 0 ? w[0] * 1e-14 : 0.0; /* (1e-7 s_max)^2 */
+    while (r < n && w[r] > floor_ && w[r] > 0) r++;
+    if (r == 0) r = 1; /* an all-zero matrix: one null direction keeps shapes valid */
+    s = btfm_align_doubles((size_t)r, "aligner: thin SVD");
+    u = btfm_align_matrix(rows, r, "aligner: thin SVD");
+    if (!s || !u) { st = BTFM_E_NOMEM; goto done; }
+    for (int64_t k = 0; k < r; k++) s[k] = w[k] > 0 ? sqrt(w[k]) : 0.0;
+    if (v_out || !by_rows) {
+        v = btfm_align_matrix(cols, r, "aligner: thin SVD");
+        if (!v) { st = BTFM_E_NOMEM; goto done; }
+    }
+    /* The eigenvectors are one side's singular vectors; the other side is x (or x^T)
+     * times them divided by s. */
+    if (by_rows) {
+        for (int64_t i = 0; i < rows; i++)
+            for (int64_t k = 0; k < r; k++) u[i * r + k] = gram[i * n + k];
+        if (v) {
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)cols, (blasint)r,
+                        (blasint)rows, 1.0, x, (blasint)cols, u, (blasint)r, 0.0, v, (blasint)r);
+            for (int64_t i = 0; i < cols; i++)
+                for (int64_t k = 0; k < r; k++) v[i * r + k] = s[k] > 0 ? v[i * r + k] / s[k] : 0;
+        }
+    } else {
+        for (int64_t i = 0; i < cols; i++)
+            for (int64_t k = 0; k < r; k++) v[i * r + k] = gram[i * n + k];
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)rows, (blasint)r,
+                    (blasint)cols, 1.0, x, (blasint)cols, v, (blasint)r, 0.0, u, (blasint)r);
+        for (int64_t i = 0; i < rows; i++)
+            for (int64_t k = 0; k < r; k++) u[i * r + k] = s[k] > 0 ? u[i * r + k] / s[k] : 0;
+        if (r == cols && (st = btfm_align_det(v, cols, v_det))) goto done;
+    }
+    *rank = r;
+    *u_out = u;
+    *s_out = s;
+    if (v_out) *v_out = v;
+    else btfm_free(v);
+    u = s = v = NULL;
+done:
+    btfm_free(gram);
+    btfm_free(w);
+    btfm_free(u);
+    btfm_free(s);
+    btfm_free(v);
+    return st;
+}
+
+btfm_status btfm_align_polar(const double *m, int64_t rows, int64_t cols, double *out)
+{
+    double *copy = btfm_align_matrix(rows, cols, "aligner: polar factor");
+    double *s = btfm_align_doubles((size_t)cols, "aligner: polar factor");
+    double *vt = btfm_align_matrix(cols, cols, "aligner: polar factor");
+    double *u = btfm_align_matrix(rows, cols, "aligner: polar factor");
+    btfm_status st = BTFM_OK;
+    if (!copy || !s || !vt || !u) { st = BTFM_E_NOMEM; goto done; }
+    memcpy(copy, m, (size_t)(rows * cols) * sizeof(double));
+    lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', (lapack_int)rows, (lapack_int)cols,
+                                     copy, (lapack_int)cols, s, u, (lapack_int)cols, vt,
+                                     (lapack_int)cols);
+    if (info != 0) {
+        st = btfm_fail(BTFM_E_NUMERIC, "aligner: the SVD of a %lld x %lld matrix did not "
+                       "converge (LAPACK dgesdd info %d)", (long long)rows, (long long)cols,
+                       (int)info);
+        goto done;
+    }
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)rows, (blasint)cols,
+                (blasint)cols, 1.0, u, (blasint)cols, vt, (blasint)cols, 0.0, out, (blasint)cols);
+done:
+    btfm_free(copy);
+    btfm_free(s);
+    btfm_free(vt);
+    btfm_free(u);
+    return st;
+}
+
+/* splitmix64: a small, well-mixed generator; the stream is part of the seed's meaning. */
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static double uniform01(uint64_t *state)
+{
+    return ((double)(splitmix64(state) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+btfm_status btfm_align_random_orthonormal(double *out, int64_t rows, int64_t cols, uint64_t seed)
+{
+    uint64_t state = seed;
+    for (int64_t i = 0; i < rows * cols; i += 2) { /* Box-Muller pairs */
+        double r = sqrt(-2.0 * log(uniform01(&state)));
+        double phi = 6.283185307179586 * uniform01(&state);
+        out[i] = r * cos(phi);
+        if (i + 1 < rows * cols) out[i + 1] = r * sin(phi);
+    }
+    double *tau = btfm_align_doubles((size_t)cols, "aligner: initialization");
+    if (!tau) return BTFM_E_NOMEM;
+    lapack_int info = LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, (lapack_int)rows, (lapack_int)cols, out,
+                                     (lapack_int)cols, tau);
+    if (info == 0)
+        info = LAPACKE_dorgqr(LAPACK_ROW_MAJOR, (lapack_int)rows, (lapack_int)cols,
+                              (lapack_int)cols, out, (lapack_int)cols, tau);
+    btfm_free(tau);
+    if (info != 0)
+        return btfm_fail(BTFM_E_NUMERIC, "aligner: QR of the random initialization failed "
+                         "(LAPACK info %d)", (int)info);
+    return BTFM_OK;
+}
+
+btfm_status btfm_align_check_subject(const float *x, int64_t n_times, int64_t n_features,
+                                int subject, const char *func)
+{
+    for (int64_t t = 0; t < n_times; t++)
+        for (int64_t f = 0; f < n_features; f++)
+            if (!isfinite(x[t * n_features + f]))
+                return btfm_fail(BTFM_E_NUMERIC, "%s: subject %d: time point %lld, feature "
+                                 "%lld is %g; expected finite values (drop or interpolate "
+                                 "bad samples first)", func, subject, (long long)t,
+                                 (long long)f, (double)x[t * n_features + f]);
+    for (int64_t f = 0; f < n_features; f++) {
+        int64_t t = 1;
+        while (t < n_times && x[t * n_features + f] == x[f]) t++;
+        if (t == n_times)
+            return btfm_fail(BTFM_E_NUMERIC, "%s: subject %d: feature %lld is constant over "
+                             "time (%g at every time point); remove constant features (for "
+                             "fMRI, voxels outside the brain mask) before aligning", func,
+                             subject, (long long)f, (double)x[f]);
+    }
+    return BTFM_OK;
+}
+
+int btfm_align_threads_begin(const btfm_aligner *a)
+{
+    int wanted = (int)ALIGN_PARAM(a, NUM_THREADS);
+    if (wanted <= 0) return 0;
+    int previous = openblas_get_num_threads();
+    openblas_set_num_threads(wanted);
+    return previous;
+}
+
+void btfm_align_threads_restore(int previous)
+{
+    if (previous > 0) openblas_set_num_threads(previous);
+}

@@ -1,0 +1,140 @@
+/* Probabilistic shared response model (Chen et al. 2015, NIPS), the EM of BrainIAK's
+ * SRM with its pitfalls fixed: each subject's mean is removed at fit and at transform,
+ * and the noise trace ||X_i||^2 is taken after removing it. Model: x_i = W_i s + e_i,
+ * s ~ N(0, Sigma_s), e_i ~ N(0, rho_i^2 I), W_i^T W_i = I. */
+#include <math.h>
+#include <string.h>
+#include <cblas.h>
+#include <lapacke.h>
+#include "align_internal.h"
+
+/* inv (K x K) = m^-1 for a symmetric positive definite m; *log_det = log det m. */
+static btfm_status spd_inverse(const double *m, int64_t K, double *inv, double *log_det)
+{
+    memcpy(inv, m, (size_t)(K * K) * sizeof(double));
+    lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)K, inv, (lapack_int)K);
+    if (info != 0)
+        return btfm_fail(BTFM_E_NUMERIC, "btfm_aligner_fit: probabilistic SRM: the shared "
+                         "response covariance lost positive definiteness (LAPACK dpotrf info "
+                         "%d); lower n_features", (int)info);
+    double ld = 0.0;
+    for (int64_t k = 0; k < K; k++) ld += 2.0 * log(inv[k * K + k]);
+    *log_det = ld;
+    info = LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'U', (lapack_int)K, inv, (lapack_int)K);
+    if (info != 0)
+        return btfm_fail(BTFM_E_NUMERIC, "btfm_aligner_fit: probabilistic SRM: dpotri info %d",
+                         (int)info);
+    for (int64_t i = 0; i < K; i++)
+        for (int64_t j = 0; j < i; j++) inv[i * K + j] = inv[j * K + i];
+    return BTFM_OK;
+}
+
+btfm_status btfm_align_fit_srm_prob(btfm_aligner *a)
+{
+    const int N = a->n_subjects;
+    const int64_t T = a->n_times;
+    int64_t K, Vmax;
+    btfm_status st = btfm_align_srm_components(a, &K, &Vmax);
+    if (st) return st;
+    double *rho2 = btfm_align_doubles((size_t)N, "btfm_aligner_fit");
+    double *trace_xtx = btfm_align_doubles((size_t)N, "btfm_aligner_fit");
+    double *sigma_s = btfm_align_matrix(K, K, "btfm_aligner_fit");
+    double *inv_sigma_s = btfm_align_matrix(K, K, "btfm_aligner_fit");
+    double *sigma_rhos = btfm_align_matrix(K, K, "btfm_aligner_fit");
+    double *inv_sigma_rhos = btfm_align_matrix(K, K, "btfm_aligner_fit");
+    double *gain = btfm_align_matrix(K, K, "btfm_aligner_fit");
+    double *wtx = btfm_align_matrix(T, K, "btfm_aligner_fit"); /* sum_i x_i W_i / rho_i^2 */
+    double *shared = btfm_align_matrix(T, K, "btfm_aligner_fit");
+    double *tmp = btfm_align_matrix(T, K, "btfm_aligner_fit");
+    float *shared_f = btfm_malloc((size_t)(T * K) * sizeof(float));
+    float *scratch = btfm_malloc((size_t)(Vmax * K + T * K) * sizeof(float));
+    if (!rho2 || !trace_xtx || !sigma_s || !inv_sigma_s || !sigma_rhos || !inv_sigma_rhos ||
+        !gain || !wtx || !shared || !tmp || !shared_f || !scratch) {
+        st = btfm_fail_nomem("btfm_aligner_fit", 0);
+        goto done;
+    }
+    /* ||X_i||^2 after centering: BrainIAK takes it before. */
+    if ((st = btfm_align_srm_start(a, K, trace_xtx))) goto done;
+    for (int i = 0; i < N; i++) rho2[i] = 1.0;
+    for (int64_t k = 0; k < K; k++) sigma_s[k * K + k] = 1.0;
+
+    const int max_iter = (int)ALIGN_PARAM(a, MAX_ITER);
+    const double tol = ALIGN_PARAM(a, TOL);
+    double previous = -INFINITY, loglike = 0.0;
+    int iter = 0;
+    while (iter < max_iter) {
+        /* E-step: posterior mean of the shared response. */
+        double rho0 = 0.0, trace_x_inv = 0.0, log_det_psi = 0.0, ld_sigma, ld_rhos;
+        for (int i = 0; i < N; i++) {
+            rho0 += 1.0 / rho2[i];
+            trace_x_inv += trace_xtx[i] / rho2[i];
+            log_det_psi += log(rho2[i]) * (double)a->n_features[i];
+        }
+        if ((st = spd_inverse(sigma_s, K, inv_sigma_s, &ld_sigma))) goto done;
+        memcpy(sigma_rhos, inv_sigma_s, (size_t)(K * K) * sizeof(double));
+        for (int64_t k = 0; k < K; k++) sigma_rhos[k * K + k] += rho0;
+        if ((st = spd_inverse(sigma_rhos, K, inv_sigma_rhos, &ld_rhos))) goto done;
+        memset(wtx, 0, (size_t)(T * K) * sizeof(double));
+        for (int i = 0; i < N; i++)
+            btfm_align_srm_project(a->train[i], T, a->n_features[i], K, a->maps[i].a, scratch,
+                              1.0 / rho2[i], wtx);
+        /* shared (time-major) = wtx (I - rho0 inv_sigma_rhos)^T sigma_s^T */
+        for (int64_t i = 0; i < K; i++)
+            for (int64_t j = 0; j < K; j++)
+                gain[i * K + j] = (i == j ? 1.0 : 0.0) - rho0 * inv_sigma_rhos[i * K + j];
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)T, (blasint)K, (blasint)K,
+                    1.0, wtx, (blasint)K, gain, (blasint)K, 0.0, tmp, (blasint)K);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)T, (blasint)K, (blasint)K,
+                    1.0, tmp, (blasint)K, sigma_s, (blasint)K, 0.0, shared, (blasint)K);
+        /* The log-likelihood of the parameters the E-step used (up to a constant). */
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)K,
+                    (blasint)K, 1.0, wtx, (blasint)K, inv_sigma_rhos, (blasint)K, 0.0, tmp,
+                    (blasint)K);
+        double quad = 0.0;
+        for (int64_t j = 0; j < T * K; j++) quad += tmp[j] * wtx[j];
+        loglike = -0.5 * (double)T * (ld_rhos + log_det_psi + ld_sigma) - 0.5 * trace_x_inv +
+                  0.5 * quad;
+
+        /* M-step: Sigma_s, then each W_i and rho_i^2. */
+        memcpy(sigma_s, inv_sigma_rhos, (size_t)(K * K) * sizeof(double));
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (blasint)K, (blasint)T, 1.0 / T,
+                    shared, (blasint)K, 1.0, sigma_s, (blasint)K);
+        for (int64_t i = 0; i < K; i++)
+            for (int64_t j = 0; j < i; j++) sigma_s[i * K + j] = sigma_s[j * K + i];
+        double trace_sigma = 0.0;
+        for (int64_t k = 0; k < K; k++) trace_sigma += sigma_s[k * K + k];
+        trace_sigma *= (double)T;
+        for (int64_t j = 0; j < T * K; j++) shared_f[j] = (float)shared[j];
+        for (int i = 0; i < N; i++) {
+            const int64_t V = a->n_features[i];
+            double fit;
+            st = btfm_align_srm_update_w(a->train[i], T, V, K, shared_f, a->maps[i].a, scratch, &fit);
+            if (st) goto done;
+            rho2[i] = (trace_xtx[i] - 2.0 * fit + trace_sigma) / ((double)T * (double)V);
+            if (!(rho2[i] > 0))
+                rho2[i] = 1e-12; /* a noiseless subject: keep the precision finite */
+        }
+        iter++;
+        if (fabs(loglike - previous) <= tol * fabs(loglike)) break;
+        previous = loglike;
+    }
+    a->common = shared;
+    shared = NULL;
+    a->n_components = K;
+    a->iterations = iter;
+    a->objective = loglike;
+done:
+    btfm_free(rho2);
+    btfm_free(trace_xtx);
+    btfm_free(sigma_s);
+    btfm_free(inv_sigma_s);
+    btfm_free(sigma_rhos);
+    btfm_free(inv_sigma_rhos);
+    btfm_free(gain);
+    btfm_free(wtx);
+    btfm_free(shared);
+    btfm_free(tmp);
+    btfm_free(shared_f);
+    btfm_free(scratch);
+    return st;
+}

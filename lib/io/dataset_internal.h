@@ -1,0 +1,99 @@
+/* What a format driver fills in and implements; the dataset handle (dataset.c) owns the
+ * channel, event and record tables and does the generic parts (accessors, picks,
+ * resampling to the dataset rate). */
+#ifndef BTFM_IO_DATASET_INTERNAL_H
+#define BTFM_IO_DATASET_INTERNAL_H
+
+#include <btfm/dataset.h>
+#include "core/internal.h"
+#include "core/polyphase.h"
+
+typedef struct btfm_channel {
+    char *name;              /* UTF-8 */
+    char *unit;              /* SI unit for voltages ("V"), else as stored */
+    char *stored_unit;       /* as in the file ("uV") */
+    char *transducer;        /* as in the file, may be "" */
+    char *prefilter;         /* as in the file, may be "" */
+    int type;                /* btfm_channel_type */
+    int bad;
+    int64_t n_samples;       /* native samples */
+    double rate;             /* native rate, Hz */
+    /* physical (SI) = digital * gain + offset; stored range for writers */
+    double gain, offset;
+    double phys_min, phys_max, dig_min, dig_max; /* in stored units, as in the file */
+    int samples_per_record;  /* EDF/BDF; n_samples for formats without records */
+    btfm_polyphase *resampler; /* native rate -> dataset rate, NULL when equal */
+} btfm_channel;
+
+typedef struct btfm_event_rec {
+    double onset, duration;
+    char *type, *label;
+    int code;
+} btfm_event_rec;
+
+typedef struct btfm_io_driver {
+    const char *name;
+    /* Digital values of channel `ch`, native samples [first, first + count), as doubles
+     * (exact for every stored type). Range already checked. */
+    btfm_status (*read_digital)(btfm_dataset *ds, int ch, int64_t first, int64_t count,
+                                double *out);
+    /* Physical values of channels `picks` (all at the dataset rate), samples
+     * [first, first + count), time-major with row stride `stride` floats, into out
+     * (column j of a row is picks[j]). Range already checked. */
+    btfm_status (*read_block)(btfm_dataset *ds, int64_t first, int64_t count,
+                              const int *picks, int n_picks, size_t stride, float *out);
+    void (*close)(btfm_dataset *ds);
+} btfm_io_driver;
+
+struct btfm_dataset {
+    const btfm_io_driver *driver;
+    void *state;             /* the driver's */
+    char *path;
+    int format;
+    double sfreq;
+    int64_t n_times;
+    int n_channels;
+    btfm_channel *channels;
+    int64_t n_events, events_cap;
+    btfm_event_rec *events;
+    int64_t n_records;
+    double record_duration;  /* seconds; 0 when the format has no records */
+    double *record_onsets;   /* n_records, or NULL: onset = index x duration */
+    char *subject, *recording;
+    int has_start_time;
+    double start_time;       /* POSIX seconds */
+};
+
+/* A new dataset with `n_channels` zeroed channels (driver and fields to be filled). */
+btfm_status btfm_dataset_alloc(btfm_dataset **out, const char *path, int format,
+                               int n_channels);
+
+/* Duplicate a string into a channel/dataset field, reporting NOMEM. */
+btfm_status btfm_io_strdup(char **dst, const char *src, size_t len);
+
+/* Append an event (strings copied). */
+btfm_status btfm_dataset_add_event(btfm_dataset *ds, double onset, double duration,
+                                   const char *type, const char *label, int code);
+
+/* After the driver filled the channels: sort events, set up resamplers for channels below
+ * the dataset rate, and check consistency. */
+btfm_status btfm_dataset_finish(btfm_dataset *ds);
+
+/* Convert a stored unit to SI: sets *factor and *si ("V" for nV/uV/µV/mV/V). Returns 0
+ * for units it does not know (factor 1, unit kept). */
+int btfm_unit_to_si(const char *stored, double *factor, const char **si);
+
+/* Guess a channel type from an EDF-style label ("EEG Fpz-Cz", "EOG left", "Status"). */
+int btfm_channel_type_from_label(const char *label);
+
+/* Drivers. */
+btfm_status btfm_edf_open(btfm_dataset **out, const char *path, int format, unsigned flags);
+btfm_status btfm_brainvision_open(btfm_dataset **out, const char *path, unsigned flags);
+btfm_status btfm_edf_save(btfm_dataset *ds, const char *path, int format, unsigned flags);
+btfm_status btfm_brainvision_save(btfm_dataset *ds, const char *path, unsigned flags);
+
+/* Latin-1 to UTF-8 for bytes that are not valid UTF-8 (never fails on content): returns
+ * a new string owned by the caller (btfm_free), NULL when out of memory. */
+char *btfm_text_to_utf8(const char *bytes, size_t len);
+
+#endif

@@ -1,0 +1,92 @@
+/* Opening and saving: format detection from content and extension, driver dispatch. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include "dataset_internal.h"
+
+static const char *format_names[] = {"auto", "edf", "bdf", "brainvision"};
+
+const char *btfm_format_name(int format)
+{
+    return format >= 0 && format < (int)(sizeof format_names / sizeof *format_names)
+               ? format_names[format] : NULL;
+}
+
+static int has_extension(const char *path, const char *ext)
+{
+    size_t n = strlen(path), e = strlen(ext);
+    return n >= e && strcasecmp(path + n - e, ext) == 0;
+}
+
+static int format_from_extension(const char *path)
+{
+    if (has_extension(path, ".edf")) return BTFM_FORMAT_EDF;
+    if (has_extension(path, ".bdf")) return BTFM_FORMAT_BDF;
+    if (has_extension(path, ".vhdr")) return BTFM_FORMAT_BRAINVISION;
+    return BTFM_FORMAT_AUTO;
+}
+
+/* Content first: the EDF/BDF version field or the BrainVision header line. */
+static int format_from_content(const unsigned char *head, size_t n)
+{
+    if (n >= 8 && head[0] == 0xFF && memcmp(head + 1, "BIOSEMI", 7) == 0) return BTFM_FORMAT_BDF;
+    if (n >= 8 && memcmp(head, "0       ", 8) == 0) return BTFM_FORMAT_EDF;
+    const char *bv[] = {"Brain Vision Data Exchange Header File",
+                        "BrainVision Data Exchange Header File"};
+    size_t skip = n >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0; /* UTF-8 BOM */
+    for (int i = 0; i < 2; i++)
+        if (n >= skip + strlen(bv[i]) && memcmp(head + skip, bv[i], strlen(bv[i])) == 0)
+            return BTFM_FORMAT_BRAINVISION;
+    return BTFM_FORMAT_AUTO;
+}
+
+btfm_status btfm_dataset_open(btfm_dataset **out, const char *path, int format, unsigned flags)
+{
+    BTFM_CHECK_ARG(out, "btfm_dataset_open", "out");
+    *out = NULL;
+    BTFM_CHECK_ARG(path, "btfm_dataset_open", "path");
+    if (!btfm_format_name(format))
+        return btfm_fail(BTFM_E_INVALID, "btfm_dataset_open: %s: unknown format %d", path, format);
+    if (flags & ~BTFM_OPEN_COMPLETE_RECORDS)
+        return btfm_fail(BTFM_E_INVALID, "btfm_dataset_open: %s: unknown flags 0x%x", path, flags);
+    if (format == BTFM_FORMAT_AUTO) {
+        FILE *f = fopen(path, "rb");
+        if (!f)
+            return btfm_fail(errno == ENOENT ? BTFM_E_NOTFOUND : BTFM_E_IO, "btfm_dataset_open: %s: %s",
+                             path, strerror(errno));
+        unsigned char head[64];
+        size_t n = fread(head, 1, sizeof head, f);
+        fclose(f);
+        format = format_from_content(head, n);
+        if (format == BTFM_FORMAT_AUTO) format = format_from_extension(path);
+        if (format == BTFM_FORMAT_AUTO)
+            return btfm_fail(BTFM_E_UNSUPPORTED, "btfm_dataset_open: %s: not a recognized format "
+                             "(expected EDF/EDF+, BDF/BDF+ or a BrainVision .vhdr)", path);
+    }
+    switch (format) {
+    case BTFM_FORMAT_EDF:
+    case BTFM_FORMAT_BDF: return btfm_edf_open(out, path, format, flags);
+    case BTFM_FORMAT_BRAINVISION: return btfm_brainvision_open(out, path, flags);
+    default: return btfm_fail(BTFM_E_INTERNAL, "btfm_dataset_open: format %d has no driver", format);
+    }
+}
+
+btfm_status btfm_dataset_save(btfm_dataset *ds, const char *path, int format, unsigned flags)
+{
+    BTFM_CHECK_ARG(ds, "btfm_dataset_save", "dataset");
+    BTFM_CHECK_ARG(path, "btfm_dataset_save", "path");
+    if (flags & ~BTFM_SAVE_ANONYMIZE)
+        return btfm_fail(BTFM_E_INVALID, "btfm_dataset_save: %s: unknown flags 0x%x", path, flags);
+    if (format == BTFM_FORMAT_AUTO) format = format_from_extension(path);
+    switch (format) {
+    case BTFM_FORMAT_EDF:
+    case BTFM_FORMAT_BDF: return btfm_edf_save(ds, path, format, flags);
+    case BTFM_FORMAT_BRAINVISION: return btfm_brainvision_save(ds, path, flags);
+    case BTFM_FORMAT_AUTO:
+        return btfm_fail(BTFM_E_INVALID, "btfm_dataset_save: %s: cannot tell the format from the "
+                         "extension (expected .edf, .bdf or .vhdr)", path);
+    default:
+        return btfm_fail(BTFM_E_INVALID, "btfm_dataset_save: %s: unknown format %d", path, format);
+    }
+}

@@ -1,0 +1,78 @@
+"""`btfm align` driven as a user would: .npy files written and read by NumPy (the
+independent implementation of the format), the fitted model checked against the
+simulation's truth and against the same model used from Python."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import references as ref  # noqa: E402
+import btfm  # noqa: E402
+
+BTFM = os.environ.get("BTFM_EXE")
+pytestmark = pytest.mark.skipif(not BTFM, reason="BTFM_EXE names the btfm program")
+
+
+def run(*args):
+    return subprocess.run([BTFM, "align", *map(str, args)], capture_output=True, text=True)
+
+
+def test_fit_and_transform(tmp_path):
+    train, test, *_ = ref.simulate(4, 200, 100, 40, 4, noise=0.3, seed=5)
+    inputs = []
+    for i, x in enumerate(train):
+        inputs.append(tmp_path / f"sub-{i}.npy")
+        np.save(inputs[-1], x if i % 2 else x.astype(np.float64))  # f4 and f8 inputs
+    model = tmp_path / "srm.model"
+    r = run("fit", "--method", "srm", "--n-features", 4, "--param", "seed=3", model, *inputs)
+    assert r.returncode == 0, r.stderr
+    al = btfm.Aligner.load(model)
+    assert (al.method, al.n_subjects, al.n_components, al.get_param("seed")) == ("srm", 4, 4, 3)
+    images = []
+    for i, x in enumerate(test):
+        np.save(tmp_path / "in.npy", x)
+        r = run("transform", model, tmp_path / "in.npy", tmp_path / "out.npy", "--subject", i)
+        assert r.returncode == 0, r.stderr
+        images.append(np.load(tmp_path / "out.npy"))
+        np.testing.assert_array_equal(images[-1], al.transform(x, i))
+    assert ref.segment_matching(images).mean() >= 0.95
+    r = run("transform", model, tmp_path / "out.npy", tmp_path / "back.npy", "--subject", 3,
+            "--inverse")
+    assert r.returncode == 0 and np.load(tmp_path / "back.npy").shape == (100, 40)
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"not numpy", "not a .npy file"),
+    ("int", "dtype"),
+    ("3d", "expected a 2-D"),
+    ("fortran", "Fortran-ordered"),
+    ("truncated", "truncated"),
+])
+def test_bad_npy_inputs(tmp_path, content, message):
+    bad = tmp_path / "bad.npy"
+    if content == "int":
+        np.save(bad, np.zeros((10, 3), dtype=np.int32))
+    elif content == "3d":
+        np.save(bad, np.zeros((2, 10, 3), dtype=np.float32))
+    elif content == "fortran":
+        np.save(bad, np.asfortranarray(np.random.rand(10, 3).astype(np.float32)))
+    elif content == "truncated":
+        np.save(bad, np.random.rand(10, 3).astype(np.float32))
+        bad.write_bytes(bad.read_bytes()[:-8])
+    else:
+        bad.write_bytes(content)
+    good = tmp_path / "good.npy"
+    np.save(good, np.random.rand(10, 3).astype(np.float32))
+    r = run("fit", tmp_path / "m.model", good, bad)
+    assert r.returncode == 1 and message in r.stderr and "bad.npy" in r.stderr
+
+
+def test_usage_errors(tmp_path):
+    assert run("fit", "--method", "pca", "m", "a.npy", "b.npy").returncode == 2
+    r = run("fit", "--mask", "mask.nii.gz", "m", "a.nii.gz", "b.nii.gz")
+    assert r.returncode == 2 and "NIfTI" in r.stderr
+    assert run("transform", "m").returncode == 2

@@ -1,0 +1,123 @@
+"""libbtfm's aligner against SciPy and the NumPy references of tests/align/references.py
+(PyMVPA hyperalignment, BrainIAK SRMs and metrics) on simulated shared responses with
+known ground truth and unrelated anatomical layouts."""
+
+import os
+import sys
+
+import numpy as np
+import pytest
+import scipy.linalg
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import references as ref  # noqa: E402
+import btfm  # noqa: E402
+
+N, T_TRAIN, T_TEST, V, K = 5, 300, 200, 120, 8
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return ref.simulate(N, T_TRAIN, T_TEST, V, K, noise=0.3, seed=3)
+
+
+def rotation_residual(a, b):
+    """Relative residual of the best orthogonal map of a onto b (SRM's symmetry)."""
+    q, _ = scipy.linalg.orthogonal_procrustes(a, b)
+    return np.linalg.norm(a @ q - b) / np.linalg.norm(b)
+
+
+@pytest.mark.parametrize("t,v,flip", [(40, 6, False), (12, 50, False), (40, 6, True),
+                                      (30, 30, True)])
+def test_procrustes_matches_scipy(t, v, flip):
+    """The aligned data of a two-subject hyperalignment with level 2 off and the
+    template equal to the reference reduce to one Procrustes fit; compared with
+    scipy.linalg.orthogonal_procrustes on the same z-scored data."""
+    rng = np.random.RandomState(t * 100 + v)
+    x = rng.randn(t, v)
+    q = np.linalg.qr(rng.randn(v, v))[0]
+    if flip != (np.linalg.det(q) < 0):
+        q[:, 0] = -q[:, 0]
+    y = x @ q + 0.3 * rng.randn(t, v)
+    zx, zy = ref.zscore(x), ref.zscore(y)
+    r, _ = scipy.linalg.orthogonal_procrustes(zx, zy)
+    al = btfm.Aligner("hyperalignment", level2_passes=0, scaling=False, reference=1)
+    al.fit([x.astype(np.float32), y.astype(np.float32)])
+    ours = al.transform(x.astype(np.float32), subject=0)
+    # Level 3 maps x onto the template z(mean(z(x R1), z(y))); rebuild it from SciPy.
+    p1 = ref.zscore(zx @ r)
+    common = ref.zscore((p1 + zy) / 2)
+    r3, _ = scipy.linalg.orthogonal_procrustes(zx, common)
+    np.testing.assert_allclose(ours, zx @ r3, atol=2e-4 * np.abs(zx @ r3).max())
+
+
+@pytest.mark.parametrize("scaling,reflection,alpha,passes", [
+    (True, True, 1.0, 1), (False, False, 1.0, 2), (True, True, 0.9, 1)])
+def test_hyperalignment_matches_pymvpa(sim, scaling, reflection, alpha, passes):
+    train, test, *_ = sim
+    transform, common = ref.hyperalignment(train, scaling, reflection, passes, alpha=alpha)
+    al = btfm.Aligner("hyperalignment", scaling=scaling, reflection=reflection,
+                      alpha=alpha, level2_passes=passes)
+    al.fit(train)
+    np.testing.assert_allclose(al.common, common, atol=1e-3)
+    for i in range(N):  # training data: the rotations agree where the data lives
+        expect = transform(train[i], i)
+        np.testing.assert_allclose(al.transform(train[i], i), expect,
+                                   atol=2e-3 * np.abs(expect).max())
+    ours = btfm.segment_matching([al.transform(test[i], i) for i in range(N)])
+    theirs = ref.segment_matching([transform(test[i], i) for i in range(N)])
+    assert abs(ours.mean() - theirs.mean()) <= 0.01
+    if alpha == 1.0:
+        assert ours.mean() >= 0.95
+
+
+def test_anatomical_alignment_is_near_chance(sim):
+    _, test, *_ = sim
+    acc = btfm.segment_matching(test)
+    assert acc.mean() < 0.05
+    np.testing.assert_allclose(acc, ref.segment_matching(test), atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["srm", "probabilistic_srm"])
+def test_srm_matches_brainiak(sim, method):
+    train, test, s_train, *_ = sim
+    fit = ref.det_srm if method == "srm" else ref.prob_srm
+    w, s, means = fit(train, K, n_iter=30)
+    al = btfm.Aligner(method, n_features=K, max_iter=30, zscore=False, tol=0)
+    al.fit(train)
+    assert al.fit_info[0] == 30
+    # The shared response agrees up to a rotation within the shared space.
+    assert rotation_residual(al.common.astype(np.float64), s) < 0.01
+    # Both recover the simulated truth up to rotation.
+    assert rotation_residual(s_train, al.common.astype(np.float64)) < 0.3
+    ours = btfm.segment_matching([al.transform(test[i], i) for i in range(N)])
+    theirs = ref.segment_matching([(test[i] - means[i]) @ w[i] for i in range(N)])
+    assert ours.mean() >= 0.95
+    assert abs(ours.mean() - theirs.mean()) <= 0.01
+
+
+def test_transform_removes_the_subject_mean(sim):
+    """BrainIAK's transform() forgets the subject mean. With data far from zero mean,
+    the deterministic SRM's shared response is exactly the mean of the subjects'
+    transformed training data only when transform removes the mean fitted at training."""
+    train, *_ = sim
+    shifted = [(x + 5.0 * (i + 1)).astype(np.float32) for i, x in enumerate(train)]
+    al = btfm.Aligner("srm", n_features=K, zscore=False).fit(shifted)
+    mean_image = np.mean([al.transform(x, i) for i, x in enumerate(shifted)], axis=0)
+    np.testing.assert_allclose(mean_image, al.common, atol=1e-3)
+    # The same data without the shift give the same common space (the means are removed).
+    al0 = btfm.Aligner("srm", n_features=K, zscore=False).fit(train)
+    np.testing.assert_allclose(al0.common, al.common, atol=1e-3)
+
+
+def test_metrics_match_numpy(sim):
+    _, test, *_ = sim
+    rng = np.random.RandomState(0)
+    data = np.stack(test)[:, :, :10]
+    np.testing.assert_allclose(btfm.isc(data), ref.isc(data), atol=1e-6)
+    np.testing.assert_allclose(btfm.isc(data, pairwise=True), ref.isc(data, True), atol=1e-6)
+    labels = rng.randint(0, 4, size=data.shape[1])
+    np.testing.assert_allclose(btfm.classification(data, labels),
+                               ref.classification(data, labels), atol=1e-12)
+    np.testing.assert_allclose(btfm.segment_matching(data, 5), ref.segment_matching(data, 5),
+                               atol=1e-12)

@@ -1,0 +1,140 @@
+/* btfm info on a recording: header, channels and a summary of the events (how many of
+ * each type and label), as text or JSON. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cli.h"
+
+typedef struct event_key {
+    const char *type, *label;
+} event_key;
+
+static int compare_keys(const void *a, const void *b)
+{
+    const event_key *x = a, *y = b;
+    int c = strcmp(x->type, y->type);
+    return c ? c : strcmp(x->label, y->label);
+}
+
+/* The events sorted by (type, label), so equal ones are adjacent; NULL if none or no
+ * memory (the summary is then left out, with a note). */
+static event_key *sorted_events(const btfm_dataset *ds, int64_t n)
+{
+    if (n <= 0) return NULL;
+    event_key *keys = malloc((size_t)n * sizeof *keys);
+    if (!keys) return NULL;
+    for (int64_t i = 0; i < n; i++)
+        btfm_dataset_event(ds, i, NULL, NULL, &keys[i].type, &keys[i].label, NULL);
+    qsort(keys, (size_t)n, sizeof *keys, compare_keys);
+    return keys;
+}
+
+static void print_start(const btfm_dataset *ds, int json)
+{
+    double t;
+    if (btfm_dataset_start_time(ds, &t) != BTFM_OK) {
+        if (json) printf("null");
+        return;
+    }
+    time_t whole = (time_t)t;
+    if ((double)whole > t) whole--; /* floor for dates before 1970 */
+    struct tm tm;
+    char text[64];
+    gmtime_r(&whole, &tm);
+    strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
+    double fraction = t - (double)whole;
+    if (json) printf("\"%s", text);
+    else printf("  start:      %s", text);
+    if (fraction > 0) printf(".%07.0f", fraction * 1e7);
+    printf(json ? "\"" : "\n");
+}
+
+static void print_channels(const btfm_dataset *ds, int json)
+{
+    int n = btfm_dataset_n_channels(ds);
+    if (!json) printf("  channels:\n");
+    for (int ch = 0; ch < n; ch++) {
+        const char *name = btfm_dataset_channel_name(ds, ch);
+        const char *type = btfm_channel_type_name(btfm_dataset_channel_type(ds, ch));
+        const char *unit = btfm_dataset_channel_unit(ds, ch);
+        double rate = btfm_dataset_channel_rate(ds, ch);
+        int bad = btfm_dataset_channel_bad(ds, ch) == 1;
+        if (json) {
+            printf("%s{\"name\": ", ch ? ", " : "");
+            cli_json_string(stdout, name);
+            printf(", \"type\": \"%s\", \"unit\": ", type);
+            cli_json_string(stdout, unit);
+            printf(", \"rate\": ");
+            cli_json_number(stdout, rate);
+            printf(", \"n_samples\": %lld, \"bad\": %s}",
+                   (long long)btfm_dataset_channel_n_samples(ds, ch), bad ? "true" : "false");
+        } else {
+            printf("    %3d %-16s %-6s %-4s %g Hz%s\n", ch + 1, name, type, unit, rate,
+                   bad ? " (bad)" : "");
+        }
+    }
+}
+
+static void print_events(const btfm_dataset *ds, int json)
+{
+    int64_t n = btfm_dataset_n_events(ds);
+    event_key *keys = sorted_events(ds, n);
+    if (json) printf("{\"count\": %lld, \"summary\": [", (long long)n);
+    else printf("  events:     %lld\n", (long long)n);
+    if (n > 0 && !keys && !json) printf("    (no memory for the summary)\n");
+    int first = 1;
+    for (int64_t i = 0; keys && i < n;) {
+        int64_t j = i;
+        while (j < n && compare_keys(&keys[i], &keys[j]) == 0) j++;
+        if (json) {
+            printf("%s{\"type\": ", first ? "" : ", ");
+            cli_json_string(stdout, keys[i].type);
+            printf(", \"label\": ");
+            cli_json_string(stdout, keys[i].label);
+            printf(", \"count\": %lld}", (long long)(j - i));
+        } else {
+            printf("    %-10s %-24s x %lld\n", keys[i].type, keys[i].label, (long long)(j - i));
+        }
+        first = 0;
+        i = j;
+    }
+    if (json) printf("]}");
+    free(keys);
+}
+
+void cli_info_dataset(const char *path, const btfm_dataset *ds, int json)
+{
+    const char *format = btfm_format_name(btfm_dataset_format(ds));
+    int64_t n_times = btfm_dataset_n_times(ds);
+    double sfreq = btfm_dataset_sfreq(ds);
+    int n_channels = btfm_dataset_n_channels(ds);
+    if (json) {
+        printf("{\"file\": ");
+        cli_json_string(stdout, path);
+        printf(", \"type\": \"dataset\", \"format\": \"%s\", \"sfreq\": ", format);
+        cli_json_number(stdout, sfreq);
+        printf(", \"n_times\": %lld, \"n_channels\": %d, \"duration_s\": ", (long long)n_times,
+               n_channels);
+        cli_json_number(stdout, sfreq > 0 ? (double)n_times / sfreq : 0.0);
+        printf(", \"n_records\": %lld, \"start_time\": ", (long long)btfm_dataset_n_records(ds));
+        print_start(ds, 1);
+        printf(", \"subject\": ");
+        cli_json_string(stdout, btfm_dataset_subject(ds));
+        printf(", \"recording\": ");
+        cli_json_string(stdout, btfm_dataset_recording(ds));
+        printf(", \"channels\": [");
+        print_channels(ds, 1);
+        printf("], \"events\": ");
+        print_events(ds, 1);
+        printf("}\n");
+        return;
+    }
+    printf("%s: %s recording, %d channels x %lld samples at %g Hz (%g s)\n", path, format,
+           n_channels, (long long)n_times, sfreq, sfreq > 0 ? (double)n_times / sfreq : 0.0);
+    print_start(ds, 0);
+    printf("  subject:    %s\n  recording:  %s\n  records:    %lld\n",
+           btfm_dataset_subject(ds), btfm_dataset_recording(ds),
+           (long long)btfm_dataset_n_records(ds));
+    print_channels(ds, 0);
+    print_events(ds, 0);
+}

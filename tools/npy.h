@@ -1,0 +1,18 @@
+/* A small strict reader and writer of NumPy .npy files holding 2-D float32/float64
+ * arrays (C order), for commands that take matrices such as `btfm align`. */
+#ifndef BTFM_TOOLS_NPY_H
+#define BTFM_TOOLS_NPY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Read `path` into a new float array (*data, free() it) of rows x cols. float64 input is
+ * converted. On failure returns -1 with a message naming the file in `err`. */
+int npy_read_f32(const char *path, float **data, int64_t *rows, int64_t *cols, char *err,
+                 size_t err_size);
+
+/* Write rows x cols float32 values as a version 1.0 .npy file; -1 with `err` on failure. */
+int npy_write_f32(const char *path, const float *data, int64_t rows, int64_t cols, char *err,
+                  size_t err_size);
+
+#endif
