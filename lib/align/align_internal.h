@@ -121,12 +121,22 @@ typedef struct align_rotation {
     double *p;      /* source rank x rank */
     double *qt;     /* rank x n_target */
     double scale;
+    double trace;   /* sum of the (sign-corrected) singular values of X^T Y */
 } align_rotation;
 
 btfm_status btfm_align_procrustes(const align_source *src, const double *target,
                              int64_t n_target, int scaling, int reflection,
                              align_rotation *out);
 void btfm_align_rotation_clear(align_rotation *r);
+
+/* The same problem for a float target (T x n_target): the T x V products (Y Y^T, the
+ * aligned data L Y, qt) in single precision, the T x T algebra in double, nothing larger
+ * than T x T besides them. `mapped` (may be NULL) receives X R; `out` (may be NULL) the
+ * factored rotation. Falls back to the double route when T > n_target or when the
+ * reflection constraint applies (square full-rank X^T Y). */
+btfm_status btfm_align_procrustes_float(const align_source *src, const float *target,
+                                        int64_t n_target, int scaling, int reflection,
+                                        float *mapped, align_rotation *out);
 
 /* mapped (T x n_target) = X R = u diag(s) p qt * scale. */
 btfm_status btfm_align_rotation_apply(const align_source *src, const align_rotation *r,

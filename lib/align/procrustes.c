@@ -72,6 +72,7 @@ btfm_status btfm_align_procrustes(const align_source *src, const double *target,
     double norm2 = 0.0;
     for (int64_t k = 0; k < r; k++) norm2 += src->s[k] * src->s[k];
     out->scale = scaling ? trace / norm2 : 1.0;
+    out->trace = trace;
     out->rank = r2;
     out->p = p;
     out->qt = qt;
@@ -106,4 +107,139 @@ btfm_status btfm_align_rotation_apply(const align_source *src, const align_rotat
     btfm_free(us);
     btfm_free(left);
     return BTFM_OK;
+}
+
+/* Whether the reflection constraint can bite: X^T Y square and of full rank. */
+static int reflection_applies(const align_source *src, int64_t n_target, int reflection)
+{
+    return !reflection && src->v_det != 0.0 && src->rank == src->n_features &&
+           n_target == src->rank;
+}
+
+/* The double-precision route above, on float target and output. */
+static btfm_status procrustes_double(const align_source *src, const float *target,
+                                     int64_t n_target, int scaling, int reflection,
+                                     float *mapped, align_rotation *out)
+{
+    const int64_t T = src->n_times;
+    double *y = btfm_align_matrix(T, n_target, "aligner: Procrustes");
+    double *m = mapped ? btfm_align_matrix(T, n_target, "aligner: Procrustes") : NULL;
+    align_rotation rot;
+    btfm_status st = (!y || (mapped && !m)) ? BTFM_E_NOMEM : BTFM_OK;
+    if (!st) {
+        for (int64_t j = 0; j < T * n_target; j++) y[j] = target[j];
+        st = btfm_align_procrustes(src, y, n_target, scaling, reflection, &rot);
+    }
+    if (!st && mapped) {
+        st = btfm_align_rotation_apply(src, &rot, n_target, m);
+        for (int64_t j = 0; !st && j < T * n_target; j++) mapped[j] = (float)m[j];
+    }
+    if (!st && out) *out = rot;
+    else if (!st) btfm_align_rotation_clear(&rot);
+    btfm_free(y);
+    btfm_free(m);
+    return st;
+}
+
+btfm_status btfm_align_procrustes_float(const align_source *src, const float *target,
+                                        int64_t n_target, int scaling, int reflection,
+                                        float *mapped, align_rotation *out)
+{
+    const int64_t T = src->n_times, r = src->rank;
+    if (out) memset(out, 0, sizeof *out);
+    /* The T x T route pays off when the target is wider than it is long; otherwise (and
+     * for the rare square full-rank case without reflections) the r-sized route does. */
+    if (T > n_target || reflection_applies(src, n_target, reflection))
+        return procrustes_double(src, target, n_target, scaling, reflection, mapped, out);
+    const char *where = "aligner: Procrustes";
+    float *g = btfm_malloc((size_t)(T * T) * sizeof(float));
+    float *fp = btfm_malloc((size_t)(T * r) * sizeof(float));
+    float *fpd = btfm_malloc((size_t)(T * r) * sizeof(float));
+    double *gd = btfm_align_matrix(T, T, where);
+    double *gu = btfm_align_matrix(T, r, where);
+    double *h = btfm_align_matrix(r, r, where);
+    double *d2 = btfm_align_doubles((size_t)r, where);
+    double *p = NULL, *qt = NULL;
+    btfm_status st = BTFM_OK;
+    if (!g || !fp || !fpd || !gd || !gu || !h || !d2) {
+        st = btfm_fail_nomem(where, (size_t)(T * T) * sizeof(double));
+        goto done;
+    }
+    /* G = Y Y^T; H = s u^T G u s = (X^T Y)^T-side Gram whose eigenpairs give the SVD of
+     * X^T Y = v (s u^T Y): H = p d^2 p^T. */
+    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)n_target, 1.0f,
+                target, (blasint)n_target, 0.0f, g, (blasint)T);
+    for (int64_t i = 0; i < T; i++)
+        for (int64_t j = i; j < T; j++) gd[i * T + j] = gd[j * T + i] = g[i * T + j];
+    cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, (blasint)T, (blasint)r, 1.0, gd,
+                (blasint)T, src->u, (blasint)r, 0.0, gu, (blasint)r);
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)r, (blasint)r, (blasint)T,
+                1.0, src->u, (blasint)r, gu, (blasint)r, 0.0, h, (blasint)r);
+    for (int64_t i = 0; i < r; i++)
+        for (int64_t j = 0; j < r; j++) h[i * r + j] *= src->s[i] * src->s[j];
+    if ((st = btfm_align_sym_eig(h, r, d2))) goto done;
+    int64_t r2 = 0;
+    while (r2 < r && d2[r2] > d2[0] * 1e-14 && d2[r2] > 0) r2++;
+    if (r2 == 0) {
+        st = btfm_fail(BTFM_E_NUMERIC, "aligner: Procrustes: source and target are "
+                       "uncorrelated (X^T Y = 0); nothing to align");
+        goto done;
+    }
+    double trace = 0.0, norm2 = 0.0;
+    for (int64_t k = 0; k < r2; k++) trace += sqrt(d2[k]);
+    for (int64_t k = 0; k < r; k++) norm2 += src->s[k] * src->s[k];
+    const double scale = scaling ? trace / norm2 : 1.0;
+    /* F p with F = u s (T x r2), in double then rounded; fpd = F p d^-1. gd (T x T >=
+     * r x r2) is free again and holds s p. */
+    for (int64_t i = 0; i < r; i++)
+        for (int64_t k = 0; k < r2; k++) gd[i * r2 + k] = src->s[i] * h[i * r + k];
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)r2,
+                (blasint)r, 1.0, src->u, (blasint)r, gd, (blasint)r2, 0.0, gu, (blasint)r2);
+    if (out) {
+        p = btfm_align_matrix(r, r2, where);
+        qt = btfm_align_matrix(r2, n_target, where);
+        if (!p || !qt) { st = BTFM_E_NOMEM; goto done; }
+    }
+    for (int64_t t = 0; t < T; t++)
+        for (int64_t k = 0; k < r2; k++) {
+            double v = gu[t * r2 + k];
+            fp[t * r2 + k] = (float)v;
+            fpd[t * r2 + k] = (float)(v / sqrt(d2[k]));
+        }
+    if (mapped) { /* X R = scale F p d^-1 p^T F^T Y = L Y with L = scale fpd fp^T */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)T, (blasint)T,
+                    (blasint)r2, (float)scale, fpd, (blasint)r2, fp, (blasint)r2, 0.0f, g,
+                    (blasint)T);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)n_target,
+                    (blasint)T, 1.0f, g, (blasint)T, target, (blasint)n_target, 0.0f, mapped,
+                    (blasint)n_target);
+    }
+    if (out) { /* qt = d^-1 p^T F^T Y = fpd^T Y; p compacted to r x r2 */
+        float *qf = btfm_malloc((size_t)(r2 * n_target) * sizeof(float));
+        if (!qf) { st = btfm_fail_nomem(where, (size_t)(r2 * n_target) * sizeof(float)); goto done; }
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)r2, (blasint)n_target,
+                    (blasint)T, 1.0f, fpd, (blasint)r2, target, (blasint)n_target, 0.0f, qf,
+                    (blasint)n_target);
+        for (int64_t j = 0; j < r2 * n_target; j++) qt[j] = qf[j];
+        btfm_free(qf);
+        for (int64_t i = 0; i < r; i++)
+            for (int64_t k = 0; k < r2; k++) p[i * r2 + k] = h[i * r + k];
+        out->rank = r2;
+        out->p = p;
+        out->qt = qt;
+        out->scale = scale;
+        out->trace = trace;
+        p = qt = NULL;
+    }
+done:
+    btfm_free(g);
+    btfm_free(fp);
+    btfm_free(fpd);
+    btfm_free(gd);
+    btfm_free(gu);
+    btfm_free(h);
+    btfm_free(d2);
+    btfm_free(p);
+    btfm_free(qt);
+    return st;
 }
