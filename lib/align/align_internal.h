@@ -62,11 +62,11 @@ double *btfm_align_doubles(size_t count, const char *where);
 /* count1 x count2 doubles with the size checked. */
 double *btfm_align_matrix(int64_t rows, int64_t cols, const char *where);
 
-/* Per-feature mean and (population) standard deviation of x (n_times x n_features);
- * out (same shape, may be NULL) receives (x - mean) / std, or x - mean when zscore = 0
- * (std then reported as 1). */
-void btfm_align_standardize(const float *x, int64_t n_times, int64_t n_features, int zscore,
-                       double *mean, double *scale, double *out);
+/* Per-feature mean and (population) standard deviation of x (n_times x n_features),
+ * then x := (x - mean) / std in place, or x - mean when zscore = 0 (std then reported
+ * as 1). Returns the sum of squares of the standardized values. */
+double btfm_align_standardize(float *x, int64_t n_times, int64_t n_features, int zscore,
+                            double *mean, double *scale);
 /* z-score the columns of x in place (population std); constant columns become 0. */
 void btfm_align_zscore_columns(double *x, int64_t rows, int64_t cols);
 
@@ -146,14 +146,17 @@ btfm_status btfm_align_rotation_apply(const align_source *src, const align_rotat
 /* --- srm.c: pieces both shared response models use --- */
 
 /* Standardize subject i's data x (T x V, float) in place, fill maps[i].mean/scale and
- * allocate maps[i] with rank K and b = I (a = W is filled by the fit). */
-btfm_status btfm_align_srm_prepare(btfm_aligner *a, int i, float *x, int64_t K);
+ * allocate maps[i] with rank K and b = I (a = W is filled by the fit); *sq_norm receives
+ * ||x||^2 after standardizing. */
+btfm_status btfm_align_srm_prepare(btfm_aligner *a, int i, float *x, int64_t K,
+                                    double *sq_norm);
 
-/* w (V x K) = polar(x^T s) for x (T x V, float) and the shared response s (T x K, float);
- * *fit receives <w, x^T s> (the trace both objectives need). `scratch` has V x K
- * floats. */
+/* w (V x K) = polar(x^T s) for x (T x V, float) and the shared response s (T x K, float),
+ * through the K x K Gram matrix; *fit receives <w, x^T s> (the trace both objectives
+ * need). `scratch` has V x K floats, `work` V x K doubles. */
 btfm_status btfm_align_srm_update_w(const float *x, int64_t T, int64_t V, int64_t K,
-                               const float *s, double *w, float *scratch, double *fit);
+                                    const float *s, double *w, float *scratch, double *work,
+                                    double *fit);
 
 /* accum (T x K) += weight * x w, with w_f a V x K float scratch. */
 void btfm_align_srm_project(const float *x, int64_t T, int64_t V, int64_t K, const double *w,

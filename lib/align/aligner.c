@@ -360,25 +360,33 @@ btfm_status btfm_aligner_transform(const btfm_aligner *a, int subject, const flo
     if ((st = check_finite_rows(data, n_times, n_features, func))) return st;
     const align_map *m = &a->maps[subject];
     const int64_t V = m->n_features, r = m->rank, K = a->n_components;
-    double *z = btfm_align_matrix(n_times, V, func);
-    double *za = btfm_align_matrix(n_times, r, func);
-    double *y = btfm_align_matrix(n_times, K, func);
-    if (!z || !za || !y) { st = BTFM_E_NOMEM; goto done; }
+    /* Single precision products (the inputs and outputs are float): z a, then (z a) b. */
+    float *z = btfm_malloc((size_t)(n_times * V) * sizeof(float));
+    float *af = btfm_malloc((size_t)(V * r) * sizeof(float));
+    float *bf = btfm_malloc((size_t)(r * K) * sizeof(float));
+    float *za = btfm_malloc((size_t)(n_times * r) * sizeof(float));
+    if (!z || !af || !bf || !za) {
+        st = btfm_fail_nomem(func, (size_t)(n_times * V) * sizeof(float));
+        goto done;
+    }
     for (int64_t t = 0; t < n_times; t++)
         for (int64_t f = 0; f < V; f++)
-            z[t * V + f] = (data[t * V + f] - m->mean[f]) / m->scale[f];
+            z[t * V + f] = (float)((data[t * V + f] - m->mean[f]) / m->scale[f]);
+    for (int64_t j = 0; j < V * r; j++) af[j] = (float)m->a[j];
+    for (int64_t j = 0; j < r * K; j++) bf[j] = (float)m->b[j];
     int threads = btfm_align_threads_begin(a);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)n_times, (blasint)r,
-                (blasint)V, 1.0, z, (blasint)V, m->a, (blasint)r, 0.0, za, (blasint)r);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)n_times, (blasint)K,
-                (blasint)r, 1.0, za, (blasint)r, m->b, (blasint)K, 0.0, y, (blasint)K);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)n_times, (blasint)r,
+                (blasint)V, 1.0f, z, (blasint)V, af, (blasint)r, 0.0f, za, (blasint)r);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)n_times, (blasint)K,
+                (blasint)r, 1.0f, za, (blasint)r, bf, (blasint)K, 0.0f, out, (blasint)K);
     btfm_align_threads_restore(threads);
     for (int64_t t = 0; t < n_times; t++)
-        for (int64_t k = 0; k < K; k++) out[t * K + k] = (float)(y[t * K + k] + m->offset[k]);
+        for (int64_t k = 0; k < K; k++) out[t * K + k] += (float)m->offset[k];
 done:
     btfm_free(z);
+    btfm_free(af);
+    btfm_free(bf);
     btfm_free(za);
-    btfm_free(y);
     return st;
 }
 

@@ -27,26 +27,34 @@ double *btfm_align_matrix(int64_t rows, int64_t cols, const char *where)
     return btfm_align_doubles(n, where);
 }
 
-void btfm_align_standardize(const float *x, int64_t n_times, int64_t n_features, int zscore,
-                       double *mean, double *scale, double *out)
+double btfm_align_standardize(float *x, int64_t n_times, int64_t n_features, int zscore,
+                              double *mean, double *scale)
 {
+    double sq_norm = 0.0;
+    /* One pass for the statistics (sums and sums of squares in double), one to apply. */
     for (int64_t f = 0; f < n_features; f++) mean[f] = scale[f] = 0.0;
-    for (int64_t t = 0; t < n_times; t++)
-        for (int64_t f = 0; f < n_features; f++) mean[f] += x[t * n_features + f];
-    for (int64_t f = 0; f < n_features; f++) mean[f] /= (double)n_times;
-    for (int64_t t = 0; t < n_times; t++)
+    for (int64_t t = 0; t < n_times; t++) {
+        const float *row = x + t * n_features;
         for (int64_t f = 0; f < n_features; f++) {
-            double d = x[t * n_features + f] - mean[f];
-            scale[f] += d * d;
+            double v = row[f];
+            mean[f] += v;
+            scale[f] += v * v;
         }
-    for (int64_t f = 0; f < n_features; f++) {
-        double sd = sqrt(scale[f] / (double)n_times);
-        scale[f] = zscore && sd > 0 ? sd : 1.0;
     }
-    if (!out) return;
-    for (int64_t t = 0; t < n_times; t++)
+    for (int64_t f = 0; f < n_features; f++) {
+        mean[f] /= (double)n_times;
+        double var = scale[f] / (double)n_times - mean[f] * mean[f];
+        if (var < 0) var = 0;
+        double sd = sqrt(var);
+        scale[f] = zscore && sd > 0 ? sd : 1.0;
+        sq_norm += (double)n_times * var / (scale[f] * scale[f]);
+    }
+    for (int64_t t = 0; t < n_times; t++) {
+        float *row = x + t * n_features;
         for (int64_t f = 0; f < n_features; f++)
-            out[t * n_features + f] = (x[t * n_features + f] - mean[f]) / scale[f];
+            row[f] = (float)((row[f] - mean[f]) / scale[f]);
+    }
+    return sq_norm;
 }
 
 void btfm_align_zscore_columns(double *x, int64_t rows, int64_t cols)

@@ -1,7 +1,8 @@
 /* Hyperalignment (Haxby et al. 2011, Neuron), following PyMVPA's Hyperalignment:
  * level 1 grows a template from the reference subject, level 2 re-aligns each subject to
  * the leave-one-out mean for a number of passes, level 3 fits the final maps to the
- * common template. Every Procrustes step works on T-sized thin SVDs. */
+ * common template. Every Procrustes step works on T-sized problems: each subject's thin SVD
+ * is computed once, the T x V products run in single precision. */
 #include <math.h>
 #include <string.h>
 #include <cblas.h>
@@ -30,14 +31,54 @@ static align_source source_of(const hyper_subject *h, int64_t n_times, int64_t n
     return src;
 }
 
-/* Standardize x into z (T x V, caller's buffer) and decompose it. */
-static btfm_status prepare(const btfm_aligner *a, const float *x, int64_t V, double *mean,
-                           double *scale, double *z, hyper_subject *h, double **v_out)
+/* Standardize x (T x V) in place (float) with the statistics into mean/scale, and
+ * decompose it: for T <= V from the T x T Gram matrix (single-precision product, double
+ * eigenproblem), otherwise through the double thin SVD. */
+static btfm_status prepare(const btfm_aligner *a, float *x, int64_t V, double *mean,
+                           double *scale, hyper_subject *h)
 {
     const int64_t T = a->n_times;
     const double alpha = ALIGN_PARAM(a, ALPHA);
-    btfm_align_standardize(x, T, V, (int)ALIGN_PARAM(a, ZSCORE), mean, scale, z);
-    btfm_status st = btfm_align_thin_svd(z, T, V, &h->u, &h->s, v_out, &h->rank, &h->v_det);
+    btfm_status st = BTFM_OK;
+    btfm_align_standardize(x, T, V, (int)ALIGN_PARAM(a, ZSCORE), mean, scale);
+    if (T <= V) {
+        float *g = btfm_malloc((size_t)(T * T) * sizeof(float));
+        double *gram = btfm_align_matrix(T, T, "btfm_aligner_fit");
+        double *w = btfm_align_doubles((size_t)T, "btfm_aligner_fit");
+        if (!g || !gram || !w) st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * 8);
+        if (!st) {
+            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)V, 1.0f,
+                        x, (blasint)V, 0.0f, g, (blasint)T);
+            for (int64_t i = 0; i < T; i++)
+                for (int64_t j = i; j < T; j++) gram[i * T + j] = gram[j * T + i] = g[i * T + j];
+            st = btfm_align_sym_eig(gram, T, w);
+        }
+        if (!st) {
+            /* The single-precision Gram resolves eigenvalues to about 1e-9 of the
+             * largest (centering's null direction lands there): drop below 1e-8. */
+            int64_t r = 0;
+            double floor_ = w[0] > 0 ? w[0] * 1e-8 : 0.0;
+            while (r < T && w[r] > floor_ && w[r] > 0) r++;
+            if (r == 0) r = 1;
+            h->rank = r;
+            h->v_det = 0.0; /* as the thin SVD by rows: det(v) is kept only for T > V */
+            h->u = btfm_align_matrix(T, r, "btfm_aligner_fit");
+            h->s = btfm_align_doubles((size_t)r, "btfm_aligner_fit");
+            if (!h->u || !h->s) st = BTFM_E_NOMEM;
+            for (int64_t i = 0; !st && i < T; i++)
+                for (int64_t k = 0; k < r; k++) h->u[i * r + k] = gram[i * T + k];
+            for (int64_t k = 0; !st && k < r; k++) h->s[k] = w[k] > 0 ? sqrt(w[k]) : 0.0;
+        }
+        btfm_free(g);
+        btfm_free(gram);
+        btfm_free(w);
+    } else {
+        double *z = btfm_align_matrix(T, V, "btfm_aligner_fit");
+        if (!z) return BTFM_E_NOMEM;
+        for (int64_t j = 0; j < T * V; j++) z[j] = x[j];
+        st = btfm_align_thin_svd(z, T, V, &h->u, &h->s, NULL, &h->rank, &h->v_det);
+        btfm_free(z);
+    }
     if (st) return st;
     h->sw = btfm_align_doubles((size_t)h->rank, "btfm_aligner_fit");
     if (!h->sw) return BTFM_E_NOMEM;
@@ -47,61 +88,101 @@ static btfm_status prepare(const btfm_aligner *a, const float *x, int64_t V, dou
     return BTFM_OK;
 }
 
-/* The level-3 map of one subject onto a->common: a = v diag(sw/s) p scale, b = qt, where
- * v = z^T u / s, so a = z^T (u diag(sw / s^2) p scale). `mapped` (may be NULL) receives
- * the aligned training data. */
-static btfm_status final_map(const btfm_aligner *a, const hyper_subject *h, const double *z,
-                             int64_t V, align_map *m, double *mapped)
+/* Undo the in-place standardization of a training copy (after a failed fit, so a
+ * retry starts from the data as added, up to float rounding). */
+static void unstandardize(float *x, int64_t T, int64_t V, const double *mean,
+                          const double *scale)
+{
+    for (int64_t t = 0; t < T; t++)
+        for (int64_t f = 0; f < V; f++)
+            x[t * V + f] = (float)(x[t * V + f] * scale[f] + mean[f]);
+}
+
+/* The level-3 map of one subject onto the common template `target` (T x K, float):
+ * a = v diag(sw/s) p scale, b = qt, where v = z^T u / s, so a = z^T (u diag(sw / s^2) p
+ * scale). *sq receives ||X R - C||^2 from the factors: ||X R||^2 = scale^2 ||s p||^2
+ * (qt has orthonormal rows), <X R, C> = scale trace. */
+static btfm_status final_map(const btfm_aligner *a, const hyper_subject *h, const float *z,
+                             int64_t V, const float *target, double target_sq, align_map *m,
+                             double *sq)
 {
     const int64_t T = a->n_times, K = a->n_components;
     align_source src = source_of(h, T, V);
     align_rotation rot;
-    btfm_status st = btfm_align_procrustes(&src, a->common, K, (int)ALIGN_PARAM(a, SCALING),
-                                      (int)ALIGN_PARAM(a, REFLECTION), &rot);
+    btfm_status st = btfm_align_procrustes_float(&src, target, K, (int)ALIGN_PARAM(a, SCALING),
+                                                 (int)ALIGN_PARAM(a, REFLECTION), NULL, &rot);
     if (st) return st;
-    double *left = btfm_align_matrix(T, rot.rank, "btfm_aligner_fit");
-    double *ud = btfm_align_matrix(T, h->rank, "btfm_aligner_fit");
-    if (!left || !ud || (st = btfm_align_map_alloc(m, V, rot.rank, K))) {
-        st = st ? st : BTFM_E_NOMEM;
+    const int64_t r = h->rank, r2 = rot.rank;
+    float *ud = btfm_malloc((size_t)(T * r) * sizeof(float));
+    float *pf = btfm_malloc((size_t)(r * r2) * sizeof(float));
+    float *left = btfm_malloc((size_t)(T * r2) * sizeof(float));
+    float *af = btfm_malloc((size_t)(V * r2) * sizeof(float));
+    if (!ud || !pf || !left || !af || (st = btfm_align_map_alloc(m, V, r2, 0))) {
+        st = st ? st : btfm_fail_nomem("btfm_aligner_fit", (size_t)(V * r2) * sizeof(float));
         goto done;
     }
     for (int64_t t = 0; t < T; t++)
-        for (int64_t k = 0; k < h->rank; k++)
-            ud[t * h->rank + k] = h->u[t * h->rank + k] * h->sw[k] / (h->s[k] * h->s[k]);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)rot.rank,
-                (blasint)h->rank, rot.scale, ud, (blasint)h->rank, rot.p, (blasint)rot.rank,
-                0.0, left, (blasint)rot.rank);
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)V, (blasint)rot.rank,
-                (blasint)T, 1.0, z, (blasint)V, left, (blasint)rot.rank, 0.0, m->a,
-                (blasint)rot.rank);
-    memcpy(m->b, rot.qt, (size_t)(rot.rank * K) * sizeof(double));
-    if (mapped) st = btfm_align_rotation_apply(&src, &rot, K, mapped);
+        for (int64_t k = 0; k < r; k++)
+            ud[t * r + k] = (float)(h->u[t * r + k] * h->sw[k] / (h->s[k] * h->s[k]));
+    for (int64_t j = 0; j < r * r2; j++) pf[j] = (float)rot.p[j];
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)r2,
+                (blasint)r, (float)rot.scale, ud, (blasint)r, pf, (blasint)r2, 0.0f, left,
+                (blasint)r2);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)V, (blasint)r2, (blasint)T,
+                1.0f, z, (blasint)V, left, (blasint)r2, 0.0f, af, (blasint)r2);
+    for (int64_t j = 0; j < V * r2; j++) m->a[j] = af[j];
+    /* b = qt, taken over rather than copied; offset is K zeros. */
+    btfm_free(m->b);
+    btfm_free(m->offset);
+    m->b = rot.qt;
+    rot.qt = NULL;
+    m->offset = btfm_align_doubles((size_t)K, "btfm_aligner_fit");
+    if (!m->offset) { st = BTFM_E_NOMEM; goto done; }
+    double sp2 = 0.0;
+    for (int64_t i = 0; i < r; i++)
+        for (int64_t k = 0; k < r2; k++) {
+            double v = h->sw[i] * rot.p[i * r2 + k];
+            sp2 += v * v;
+        }
+    *sq = rot.scale * rot.scale * sp2 - 2.0 * rot.scale * rot.trace + target_sq;
 done:
-    btfm_free(left);
     btfm_free(ud);
+    btfm_free(pf);
+    btfm_free(left);
+    btfm_free(af);
     btfm_align_rotation_clear(&rot);
     return st;
 }
 
-/* mapped = procrustes(subject -> target).apply, optionally z-scored. */
+/* mapped = procrustes(subject -> target).apply. */
 static btfm_status map_to(const btfm_aligner *a, const hyper_subject *h, int64_t V,
-                          const double *target, int64_t n_target, double *mapped)
+                          const float *target, int64_t n_target, float *mapped)
 {
     align_source src = source_of(h, a->n_times, V);
-    align_rotation rot;
-    btfm_status st = btfm_align_procrustes(&src, target, n_target, (int)ALIGN_PARAM(a, SCALING),
-                                      (int)ALIGN_PARAM(a, REFLECTION), &rot);
-    if (!st) st = btfm_align_rotation_apply(&src, &rot, n_target, mapped);
-    btfm_align_rotation_clear(&rot);
-    return st;
+    return btfm_align_procrustes_float(&src, target, n_target, (int)ALIGN_PARAM(a, SCALING),
+                                       (int)ALIGN_PARAM(a, REFLECTION), mapped, NULL);
 }
 
-static void mean_of(double *const *mapped, int n, size_t count, double *out)
+/* z-score the columns of x (rows x cols, float) in place; `acc` has 2 cols doubles. */
+static void zscore_float(float *x, int64_t rows, int64_t cols, double *acc)
 {
-    memset(out, 0, count * sizeof(double));
-    for (int i = 0; i < n; i++)
-        for (size_t j = 0; j < count; j++) out[j] += mapped[i][j];
-    for (size_t j = 0; j < count; j++) out[j] /= n;
+    (void)btfm_align_standardize(x, rows, cols, 1, acc, acc + cols);
+}
+
+/* common = z(mean_i mapped[i]), accumulated in double row by row. */
+static void mean_template(float *const *mapped, int n, int64_t T, int64_t Vc, float *common,
+                          double *acc)
+{
+    double *row = acc; /* Vc doubles; acc holds 2 Vc, the z-score reuses it afterwards */
+    for (int64_t t = 0; t < T; t++) {
+        memset(row, 0, (size_t)Vc * sizeof(double));
+        for (int i = 0; i < n; i++) {
+            const float *m = mapped[i] + t * Vc;
+            for (int64_t f = 0; f < Vc; f++) row[f] += m[f];
+        }
+        for (int64_t f = 0; f < Vc; f++) common[t * Vc + f] = (float)(row[f] / n);
+    }
+    zscore_float(common, T, Vc, acc);
 }
 
 /* Reduce the template to its top `k` principal directions (PyMVPA's output_dim). */
@@ -153,128 +234,160 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
         return btfm_fail(BTFM_E_RANGE, "btfm_aligner_fit: n_features = %lld exceeds the %lld "
                          "time points", (long long)K, (long long)T);
     hyper_subject *hs = btfm_calloc((size_t)N, sizeof *hs);
-    double **mapped = btfm_calloc((size_t)N, sizeof *mapped);
-    double *common = btfm_align_matrix(T, Vc, "btfm_aligner_fit");
-    double *z = NULL, *v_ref = NULL;
+    float **mapped = btfm_calloc((size_t)N, sizeof *mapped);
+    float *common = btfm_malloc((size_t)(T * Vc) * sizeof(float));
+    float *target = btfm_malloc((size_t)(T * Vc) * sizeof(float));
+    double *acc = btfm_align_doubles((size_t)(2 * Vc), "btfm_aligner_fit");
+    double *common_d = NULL;
+    int prepared = 0; /* training copies standardized in place so far */
     btfm_status st = BTFM_OK;
-    if (!hs || !mapped || !common) { st = btfm_fail_nomem("btfm_aligner_fit", 0); goto done; }
+    if (!hs || !mapped || !common || !target || !acc) {
+        st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * Vc) * sizeof(float));
+        goto done;
+    }
     for (int i = 0; i < N && !st; i++) {
-        mapped[i] = btfm_align_matrix(T, Vc, "btfm_aligner_fit");
-        if (!mapped[i]) st = BTFM_E_NOMEM;
+        mapped[i] = btfm_malloc((size_t)(T * Vc) * sizeof(float));
+        if (!mapped[i]) st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * Vc) * 4);
     }
     for (int i = 0; i < N && !st; i++) {
         const int64_t V = a->n_features[i];
-        z = btfm_align_matrix(T, V, "btfm_aligner_fit");
-        if (!z) { st = BTFM_E_NOMEM; break; }
-        if (!(st = btfm_align_map_alloc(&a->maps[i], V, 0, 0)))
-            st = prepare(a, a->train[i], V, a->maps[i].mean, a->maps[i].scale, z, &hs[i],
-                         i == ref ? &v_ref : NULL);
-        if (!st && i == ref) { /* the reference as whitened: u diag(sw) v^T */
-            if (ALIGN_PARAM(a, ALPHA) < 1.0) {
-                double *us = btfm_align_matrix(T, hs[i].rank, "btfm_aligner_fit");
-                if (!us) { st = BTFM_E_NOMEM; break; }
-                for (int64_t t = 0; t < T; t++)
-                    for (int64_t k = 0; k < hs[i].rank; k++)
-                        us[t * hs[i].rank + k] = hs[i].u[t * hs[i].rank + k] * hs[i].sw[k];
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)T, (blasint)V,
-                            (blasint)hs[i].rank, 1.0, us, (blasint)hs[i].rank, v_ref,
-                            (blasint)hs[i].rank, 0.0, mapped[i], (blasint)V);
-                btfm_free(us);
-            } else {
-                memcpy(mapped[i], z, (size_t)(T * V) * sizeof(double));
-            }
-        }
-        btfm_free(z);
-        z = NULL;
+        if ((st = btfm_align_map_alloc(&a->maps[i], V, 0, 0))) break;
+        prepared = i + 1;
+        st = prepare(a, a->train[i], V, a->maps[i].mean, a->maps[i].scale, &hs[i]);
     }
     if (st) goto done;
+    { /* the reference as whitened: u diag(sw) v^T = u diag(sw / s) u^T z */
+        const hyper_subject *h = &hs[ref];
+        if (ALIGN_PARAM(a, ALPHA) < 1.0) {
+            double *w = btfm_align_matrix(T, T, "btfm_aligner_fit");
+            float *wf = btfm_malloc((size_t)(T * T) * sizeof(float));
+            double *us = btfm_align_matrix(T, h->rank, "btfm_aligner_fit");
+            if (!w || !wf || !us) st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * 8);
+            if (!st) {
+                for (int64_t t = 0; t < T; t++)
+                    for (int64_t k = 0; k < h->rank; k++)
+                        us[t * h->rank + k] = h->u[t * h->rank + k] * h->sw[k] / h->s[k];
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)T, (blasint)T,
+                            (blasint)h->rank, 1.0, us, (blasint)h->rank, h->u,
+                            (blasint)h->rank, 0.0, w, (blasint)T);
+                for (int64_t j = 0; j < T * T; j++) wf[j] = (float)w[j];
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)Vc,
+                            (blasint)T, 1.0f, wf, (blasint)T, a->train[ref], (blasint)Vc, 0.0f,
+                            mapped[ref], (blasint)Vc);
+            }
+            btfm_free(w);
+            btfm_free(wf);
+            btfm_free(us);
+            if (st) goto done;
+        } else {
+            memcpy(mapped[ref], a->train[ref], (size_t)(T * Vc) * sizeof(float));
+        }
+    }
 
     /* Level 1: the template grows subject by subject from the reference. */
-    memcpy(common, mapped[ref], (size_t)(T * Vc) * sizeof(double));
-    btfm_align_zscore_columns(common, T, Vc);
+    memcpy(common, mapped[ref], (size_t)(T * Vc) * sizeof(float));
+    zscore_float(common, T, Vc, acc);
     for (int i = 0; i < N; i++) {
         if (i == ref) continue;
         if ((st = map_to(a, &hs[i], a->n_features[i], common, Vc, mapped[i]))) goto done;
-        btfm_align_zscore_columns(mapped[i], T, Vc);
-        for (int64_t j = 0; j < T * Vc; j++) common[j] = 0.5 * (mapped[i][j] + common[j]);
-        btfm_align_zscore_columns(common, T, Vc);
+        zscore_float(mapped[i], T, Vc, acc);
+        for (int64_t j = 0; j < T * Vc; j++) common[j] = 0.5f * (mapped[i][j] + common[j]);
+        zscore_float(common, T, Vc, acc);
     }
-    mean_of(mapped, N, (size_t)(T * Vc), common);
-    btfm_align_zscore_columns(common, T, Vc);
+    mean_template(mapped, N, T, Vc, common, acc);
 
     /* Level 2: each subject against the mean of the others, `level2_passes` times. */
-    z = btfm_align_matrix(T, Vc, "btfm_aligner_fit"); /* the leave-one-out template */
-    if (!z) { st = BTFM_E_NOMEM; goto done; }
     for (int pass = 0; pass < (int)ALIGN_PARAM(a, LEVEL2_PASSES); pass++) {
         for (int i = 0; i < N; i++) {
-            for (int64_t j = 0; j < T * Vc; j++)
-                z[j] = (N * common[j] - mapped[i][j]) / (N - 1);
-            btfm_align_zscore_columns(z, T, Vc);
-            if ((st = map_to(a, &hs[i], a->n_features[i], z, Vc, mapped[i]))) goto done;
+            const float *mi = mapped[i];
+            const float n = (float)N, n1 = 1.0f / (float)(N - 1);
+            for (int64_t j = 0; j < T * Vc; j++) target[j] = (n * common[j] - mi[j]) * n1;
+            zscore_float(target, T, Vc, acc);
+            if ((st = map_to(a, &hs[i], a->n_features[i], target, Vc, mapped[i]))) goto done;
         }
-        mean_of(mapped, N, (size_t)(T * Vc), common);
-        btfm_align_zscore_columns(common, T, Vc);
+        mean_template(mapped, N, T, Vc, common, acc);
     }
-    btfm_free(z);
-    z = NULL;
+    for (int i = 0; i < N; i++) { /* the aligned data are no longer needed */
+        btfm_free(mapped[i]);
+        mapped[i] = NULL;
+    }
 
+    common_d = btfm_align_matrix(T, Vc, "btfm_aligner_fit");
+    if (!common_d) { st = BTFM_E_NOMEM; goto done; }
+    for (int64_t j = 0; j < T * Vc; j++) common_d[j] = common[j];
     if (K > 0 && K < Vc) {
-        if ((st = reduce_common(a, common, Vc, K))) goto done;
+        if ((st = reduce_common(a, common_d, Vc, K))) goto done;
         a->n_components = K;
     } else {
-        a->common = common;
-        common = NULL;
+        a->common = common_d;
+        common_d = NULL;
         a->n_components = Vc;
     }
 
     /* Level 3: the final map of every subject to the common template. */
+    const int64_t Kc = a->n_components;
+    double target_sq = 0.0;
+    for (int64_t j = 0; j < T * Kc; j++) {
+        target[j] = (float)a->common[j];
+        target_sq += a->common[j] * a->common[j];
+    }
     double sq = 0.0;
     for (int i = 0; i < N; i++) {
         const int64_t V = a->n_features[i];
-        z = btfm_align_matrix(T, V, "btfm_aligner_fit");
-        if (!z) { st = BTFM_E_NOMEM; goto done; }
-        double *mean = a->maps[i].mean, *scale = a->maps[i].scale;
+        double *mean = a->maps[i].mean, *scale = a->maps[i].scale, sq_i;
         a->maps[i].mean = a->maps[i].scale = NULL;
         btfm_align_map_clear(&a->maps[i]);
-        btfm_align_standardize(a->train[i], T, V, (int)ALIGN_PARAM(a, ZSCORE), mean, scale, z);
-        st = final_map(a, &hs[i], z, V, &a->maps[i], mapped[i]);
+        st = final_map(a, &hs[i], a->train[i], V, target, target_sq, &a->maps[i], &sq_i);
         if (!st) {
             memcpy(a->maps[i].mean, mean, (size_t)V * sizeof(double));
             memcpy(a->maps[i].scale, scale, (size_t)V * sizeof(double));
+            btfm_free(mean);
+            btfm_free(scale);
+        } else { /* keep the statistics for undoing the standardization */
+            btfm_align_map_clear(&a->maps[i]);
+            a->maps[i].mean = mean;
+            a->maps[i].scale = scale;
+            goto done;
         }
-        btfm_free(mean);
-        btfm_free(scale);
-        btfm_free(z);
-        z = NULL;
-        if (st) goto done;
-        for (int64_t j = 0; j < T * a->n_components; j++) {
-            double d = mapped[i][j] - a->common[j];
-            sq += d * d;
-        }
+        sq += sq_i;
     }
-    a->objective = sq / ((double)N * (double)T * (double)a->n_components);
+    a->objective = (sq > 0 ? sq : 0.0) / ((double)N * (double)T * (double)Kc);
     a->iterations = 0;
 done:
+    if (st)
+        for (int i = 0; i < prepared; i++)
+            if (a->maps[i].mean && a->maps[i].scale)
+                unstandardize(a->train[i], T, a->n_features[i], a->maps[i].mean,
+                              a->maps[i].scale);
     for (int i = 0; hs && i < N; i++) hyper_subject_clear(&hs[i]);
     for (int i = 0; mapped && i < N; i++) btfm_free(mapped[i]);
     btfm_free(hs);
     btfm_free(mapped);
     btfm_free(common);
-    btfm_free(z);
-    btfm_free(v_ref);
+    btfm_free(target);
+    btfm_free(acc);
+    btfm_free(common_d);
     return st;
 }
 
 btfm_status btfm_align_hyper_fit_subject(btfm_aligner *a, int subject, const float *data)
 {
-    const int64_t T = a->n_times, V = a->n_features[subject];
+    const int64_t T = a->n_times, V = a->n_features[subject], K = a->n_components;
     hyper_subject h = {0};
     double *mean = btfm_align_doubles((size_t)V, "btfm_aligner_add_subject");
     double *scale = btfm_align_doubles((size_t)V, "btfm_aligner_add_subject");
-    double *z = btfm_align_matrix(T, V, "btfm_aligner_add_subject");
-    btfm_status st = (!mean || !scale || !z) ? BTFM_E_NOMEM : BTFM_OK;
-    if (!st) st = prepare(a, data, V, mean, scale, z, &h, NULL);
-    if (!st) st = final_map(a, &h, z, V, &a->maps[subject], NULL);
+    float *z = btfm_malloc((size_t)(T * V) * sizeof(float));
+    float *target = btfm_malloc((size_t)(T * K) * sizeof(float));
+    btfm_status st = (!mean || !scale || !z || !target)
+                         ? btfm_fail_nomem("btfm_aligner_add_subject", (size_t)(T * V) * 4)
+                         : BTFM_OK;
+    double sq;
+    if (!st) {
+        memcpy(z, data, (size_t)(T * V) * sizeof(float));
+        for (int64_t j = 0; j < T * K; j++) target[j] = (float)a->common[j];
+        st = prepare(a, z, V, mean, scale, &h);
+    }
+    if (!st) st = final_map(a, &h, z, V, target, 0.0, &a->maps[subject], &sq);
     if (!st) {
         memcpy(a->maps[subject].mean, mean, (size_t)V * sizeof(double));
         memcpy(a->maps[subject].scale, scale, (size_t)V * sizeof(double));
@@ -283,5 +396,6 @@ btfm_status btfm_align_hyper_fit_subject(btfm_aligner *a, int subject, const flo
     btfm_free(mean);
     btfm_free(scale);
     btfm_free(z);
+    btfm_free(target);
     return st;
 }

@@ -153,33 +153,36 @@ btfm_status btfm_align_procrustes_float(const align_source *src, const float *ta
         return procrustes_double(src, target, n_target, scaling, reflection, mapped, out);
     const char *where = "aligner: Procrustes";
     float *g = btfm_malloc((size_t)(T * T) * sizeof(float));
+    float *f = btfm_malloc((size_t)(T * r) * sizeof(float));
     float *fp = btfm_malloc((size_t)(T * r) * sizeof(float));
     float *fpd = btfm_malloc((size_t)(T * r) * sizeof(float));
-    double *gd = btfm_align_matrix(T, T, where);
-    double *gu = btfm_align_matrix(T, r, where);
+    float *hf = btfm_malloc((size_t)(r * r) * sizeof(float));
     double *h = btfm_align_matrix(r, r, where);
     double *d2 = btfm_align_doubles((size_t)r, where);
     double *p = NULL, *qt = NULL;
     btfm_status st = BTFM_OK;
-    if (!g || !fp || !fpd || !gd || !gu || !h || !d2) {
+    if (!g || !f || !fp || !fpd || !hf || !h || !d2) {
         st = btfm_fail_nomem(where, (size_t)(T * T) * sizeof(double));
         goto done;
     }
-    /* G = Y Y^T; H = s u^T G u s = (X^T Y)^T-side Gram whose eigenpairs give the SVD of
-     * X^T Y = v (s u^T Y): H = p d^2 p^T. */
+    /* F = u s (T x r). G = Y Y^T (T x T); H = F^T G F = M M^T for M = s u^T Y, the
+     * r x V matrix with X^T Y = v M, so H = p d^2 p^T gives the SVD of X^T Y. */
+    for (int64_t t = 0; t < T; t++)
+        for (int64_t k = 0; k < r; k++) f[t * r + k] = (float)(src->u[t * r + k] * src->s[k]);
     cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)n_target, 1.0f,
                 target, (blasint)n_target, 0.0f, g, (blasint)T);
-    for (int64_t i = 0; i < T; i++)
-        for (int64_t j = i; j < T; j++) gd[i * T + j] = gd[j * T + i] = g[i * T + j];
-    cblas_dsymm(CblasRowMajor, CblasLeft, CblasUpper, (blasint)T, (blasint)r, 1.0, gd,
-                (blasint)T, src->u, (blasint)r, 0.0, gu, (blasint)r);
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)r, (blasint)r, (blasint)T,
-                1.0, src->u, (blasint)r, gu, (blasint)r, 0.0, h, (blasint)r);
-    for (int64_t i = 0; i < r; i++)
-        for (int64_t j = 0; j < r; j++) h[i * r + j] *= src->s[i] * src->s[j];
+    cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, (blasint)T, (blasint)r, 1.0f, g,
+                (blasint)T, f, (blasint)r, 0.0f, fp, (blasint)r);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)r, (blasint)r, (blasint)T,
+                1.0f, f, (blasint)r, fp, (blasint)r, 0.0f, hf, (blasint)r);
+    for (int64_t i = 0; i < r; i++) /* symmetrize while widening */
+        for (int64_t j = i; j < r; j++)
+            h[i * r + j] = h[j * r + i] = 0.5 * ((double)hf[i * r + j] + (double)hf[j * r + i]);
     if ((st = btfm_align_sym_eig(h, r, d2))) goto done;
+    /* H comes from single-precision products, which resolve its eigenvalues to about
+     * 1e-9 of the largest: directions below 1e-8 count as null (minimum norm). */
     int64_t r2 = 0;
-    while (r2 < r && d2[r2] > d2[0] * 1e-14 && d2[r2] > 0) r2++;
+    while (r2 < r && d2[r2] > d2[0] * 1e-8 && d2[r2] > 0) r2++;
     if (r2 == 0) {
         st = btfm_fail(BTFM_E_NUMERIC, "aligner: Procrustes: source and target are "
                        "uncorrelated (X^T Y = 0); nothing to align");
@@ -189,23 +192,19 @@ btfm_status btfm_align_procrustes_float(const align_source *src, const float *ta
     for (int64_t k = 0; k < r2; k++) trace += sqrt(d2[k]);
     for (int64_t k = 0; k < r; k++) norm2 += src->s[k] * src->s[k];
     const double scale = scaling ? trace / norm2 : 1.0;
-    /* F p with F = u s (T x r2), in double then rounded; fpd = F p d^-1. gd (T x T >=
-     * r x r2) is free again and holds s p. */
+    /* fp = F p (T x r2), fpd = F p d^-1. */
     for (int64_t i = 0; i < r; i++)
-        for (int64_t k = 0; k < r2; k++) gd[i * r2 + k] = src->s[i] * h[i * r + k];
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)r2,
-                (blasint)r, 1.0, src->u, (blasint)r, gd, (blasint)r2, 0.0, gu, (blasint)r2);
+        for (int64_t k = 0; k < r2; k++) hf[i * r2 + k] = (float)h[i * r + k];
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)r2,
+                (blasint)r, 1.0f, f, (blasint)r, hf, (blasint)r2, 0.0f, fp, (blasint)r2);
     if (out) {
         p = btfm_align_matrix(r, r2, where);
         qt = btfm_align_matrix(r2, n_target, where);
         if (!p || !qt) { st = BTFM_E_NOMEM; goto done; }
     }
     for (int64_t t = 0; t < T; t++)
-        for (int64_t k = 0; k < r2; k++) {
-            double v = gu[t * r2 + k];
-            fp[t * r2 + k] = (float)v;
-            fpd[t * r2 + k] = (float)(v / sqrt(d2[k]));
-        }
+        for (int64_t k = 0; k < r2; k++)
+            fpd[t * r2 + k] = (float)(fp[t * r2 + k] / sqrt(d2[k]));
     if (mapped) { /* X R = scale F p d^-1 p^T F^T Y = L Y with L = scale fpd fp^T */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)T, (blasint)T,
                     (blasint)r2, (float)scale, fpd, (blasint)r2, fp, (blasint)r2, 0.0f, g,
@@ -233,10 +232,10 @@ btfm_status btfm_align_procrustes_float(const align_source *src, const float *ta
     }
 done:
     btfm_free(g);
+    btfm_free(f);
     btfm_free(fp);
     btfm_free(fpd);
-    btfm_free(gd);
-    btfm_free(gu);
+    btfm_free(hf);
     btfm_free(h);
     btfm_free(d2);
     btfm_free(p);

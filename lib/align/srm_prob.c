@@ -48,8 +48,9 @@ btfm_status btfm_align_fit_srm_prob(btfm_aligner *a)
     double *tmp = btfm_align_matrix(T, K, "btfm_aligner_fit");
     float *shared_f = btfm_malloc((size_t)(T * K) * sizeof(float));
     float *scratch = btfm_malloc((size_t)(Vmax * K + T * K) * sizeof(float));
+    double *work = btfm_align_matrix(Vmax, K, "btfm_aligner_fit");
     if (!rho2 || !trace_xtx || !sigma_s || !inv_sigma_s || !sigma_rhos || !inv_sigma_rhos ||
-        !gain || !wtx || !shared || !tmp || !shared_f || !scratch) {
+        !gain || !wtx || !shared || !tmp || !shared_f || !scratch || !work) {
         st = btfm_fail_nomem("btfm_aligner_fit", 0);
         goto done;
     }
@@ -108,7 +109,8 @@ btfm_status btfm_align_fit_srm_prob(btfm_aligner *a)
         for (int i = 0; i < N; i++) {
             const int64_t V = a->n_features[i];
             double fit;
-            st = btfm_align_srm_update_w(a->train[i], T, V, K, shared_f, a->maps[i].a, scratch, &fit);
+            st = btfm_align_srm_update_w(a->train[i], T, V, K, shared_f, a->maps[i].a, scratch,
+                                         work, &fit);
             if (st) goto done;
             rho2[i] = (trace_xtx[i] - 2.0 * fit + trace_sigma) / ((double)T * (double)V);
             if (!(rho2[i] > 0))
@@ -136,5 +138,6 @@ done:
     btfm_free(tmp);
     btfm_free(shared_f);
     btfm_free(scratch);
+    btfm_free(work);
     return st;
 }

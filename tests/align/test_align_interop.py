@@ -121,3 +121,77 @@ def test_metrics_match_numpy(sim):
                                ref.classification(data, labels), atol=1e-12)
     np.testing.assert_allclose(btfm.segment_matching(data, 5), ref.segment_matching(data, 5),
                                atol=1e-12)
+
+
+# Fewer time points than features (T < V), the shape of fMRI: the T x T routes
+# (hyperalignment's Procrustes through Y Y^T, the SRM's updates through X X^T) against
+# the same references.
+N_W, T_W, V_W, K_W = 4, 120, 200, 5
+
+
+@pytest.fixture(scope="module")
+def wide():
+    return ref.simulate(N_W, T_W, 100, V_W, K_W, noise=0.3, seed=5)
+
+
+@pytest.mark.parametrize("scaling,reflection,alpha,passes", [
+    (True, True, 1.0, 1), (False, False, 1.0, 2), (True, True, 0.9, 1)])
+def test_wide_hyperalignment_matches_pymvpa(wide, scaling, reflection, alpha, passes):
+    train, test, *_ = wide
+    transform, common = ref.hyperalignment(train, scaling, reflection, passes, alpha=alpha)
+    al = btfm.Aligner("hyperalignment", scaling=scaling, reflection=reflection,
+                      alpha=alpha, level2_passes=passes)
+    al.fit(train)
+    np.testing.assert_allclose(al.common, common, atol=1e-3)
+    # With T < V the rotation is only determined on the training data's row space (the
+    # full V x V SVD picks an arbitrary completion, libbtfm the minimum-norm one), so the
+    # aligned training data agree exactly and held-out data through segment matching.
+    for i in range(N_W):
+        expect = transform(train[i], i)
+        np.testing.assert_allclose(al.transform(train[i], i), expect,
+                                   atol=2e-3 * np.abs(expect).max())
+    # The reported objective is its definition: mean squared distance of the aligned
+    # training data to the common template.
+    images = np.stack([al.transform(train[i], i) for i in range(N_W)]).astype(np.float64)
+    assert al.fit_info[1] == pytest.approx(np.mean((images - al.common) ** 2), rel=1e-3)
+    # Held-out accuracies are compared without whitening: with it (alpha < 1) at this
+    # size both are low (~0.35) and rest on the completion off the row space, where
+    # the two solutions legitimately differ.
+    if alpha == 1.0:
+        ours = btfm.segment_matching([al.transform(test[i], i) for i in range(N_W)])
+        theirs = ref.segment_matching([transform(test[i], i) for i in range(N_W)])
+        assert abs(ours.mean() - theirs.mean()) <= 0.01
+        assert ours.mean() >= 0.95
+
+
+def test_wide_hyperalignment_reduced_matches_pymvpa(wide):
+    """n_features = K: the template reduced to its top K principal directions; the maps
+    agree with PyMVPA's Procrustes onto that template (up to the directions' signs)."""
+    train, _, *_ = wide
+    _, common = ref.hyperalignment(train)
+    u, s, vt = np.linalg.svd(common, full_matrices=False)
+    reduced = ref.zscore(common @ vt[:K_W].T)
+    al = btfm.Aligner("hyperalignment", n_features=K_W).fit(train)
+    signs = np.sign(np.sum(al.common * reduced, axis=0))
+    np.testing.assert_allclose(al.common * signs, reduced, atol=1e-3)
+    for i in range(N_W):
+        proj, mi, mo = ref.procrustes(ref.zscore(train[i]), reduced)
+        expect = (ref.zscore(train[i]) - mi) @ proj + mo
+        np.testing.assert_allclose(al.transform(train[i], i) * signs, expect,
+                                   atol=2e-3 * np.abs(expect).max())
+
+
+def test_wide_srm_matches_brainiak(wide):
+    train, test, *_ = wide
+    w, s, means = ref.det_srm(train, K_W, n_iter=30)
+    al = btfm.Aligner("srm", n_features=K_W, max_iter=30, zscore=False, tol=0).fit(train)
+    assert al.fit_info[0] == 30
+    assert rotation_residual(al.common.astype(np.float64), s) < 0.01
+    ours = btfm.segment_matching([al.transform(test[i], i) for i in range(N_W)])
+    theirs = ref.segment_matching([(test[i] - means[i]) @ w[i] for i in range(N_W)])
+    assert abs(ours.mean() - theirs.mean()) <= 0.01
+    # The maps are orthonormal, as the model requires: transforming the identity (plus
+    # the subject mean the transform removes) gives W_i.
+    for i, x in enumerate(train):
+        w_i = al.transform(np.eye(V_W) + np.asarray(x, np.float64).mean(0), i)
+        np.testing.assert_allclose(w_i.T @ w_i, np.eye(K_W), atol=1e-4)

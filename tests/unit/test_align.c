@@ -90,6 +90,17 @@ static btfm_aligner *fit(int method, const sim *m, int n_subjects, int64_t k)
 
 /* --- Procrustes against exact answers ------------------------------------------ */
 
+/* x (T x V) := centered standard normal draws, as the aligner centers its sources. */
+static void centered_normal(double *x, int64_t T, int64_t V)
+{
+    for (int64_t j = 0; j < T * V; j++) x[j] = sim_normal();
+    for (int64_t f = 0; f < V; f++) {
+        double mean = 0;
+        for (int64_t t = 0; t < T; t++) mean += x[t * V + f];
+        for (int64_t t = 0; t < T; t++) x[t * V + f] -= mean / (double)T;
+    }
+}
+
 /* Source X (T x V) random, target Y = c X Q for a known orthogonal Q: the solution maps
  * X exactly onto Y with scale c. */
 static void check_exact_procrustes(int64_t T, int64_t V, int flip)
@@ -98,12 +109,7 @@ static void check_exact_procrustes(int64_t T, int64_t V, int flip)
     double *q = malloc(sizeof(double) * (size_t)(V * V));
     double *y = calloc((size_t)(T * V), sizeof(double));
     double *mapped = malloc(sizeof(double) * (size_t)(T * V));
-    for (int64_t j = 0; j < T * V; j++) x[j] = sim_normal();
-    for (int64_t f = 0; f < V; f++) { /* center the source, as the aligner does */
-        double mean = 0;
-        for (int64_t t = 0; t < T; t++) mean += x[t * V + f];
-        for (int64_t t = 0; t < T; t++) x[t * V + f] -= mean / (double)T;
-    }
+    centered_normal(x, T, V);
     sim_layout(q, V, V);
     if (flip)
         for (int64_t v = 0; v < V; v++) q[v * V] = -q[v * V];
@@ -129,6 +135,56 @@ static void check_exact_procrustes(int64_t T, int64_t V, int flip)
     free(mapped);
 }
 
+/* The single-precision route (T x T Gram of the target, used when T <= V) on the same
+ * exact problems: X maps onto Y = 2.5 X Q to float accuracy, and its factored rotation
+ * reproduces the same image. */
+static void check_exact_procrustes_float(int64_t T, int64_t V)
+{
+    double *x = malloc(sizeof(double) * (size_t)(T * V));
+    double *q = malloc(sizeof(double) * (size_t)(V * V));
+    double *y = calloc((size_t)(T * V), sizeof(double));
+    float *yf = malloc(sizeof(float) * (size_t)(T * V));
+    float *mapped = malloc(sizeof(float) * (size_t)(T * V));
+    double *again = malloc(sizeof(double) * (size_t)(T * V));
+    centered_normal(x, T, V);
+    sim_layout(q, V, V);
+    double ymax = 0;
+    for (int64_t t = 0; t < T; t++)
+        for (int64_t j = 0; j < V; j++) {
+            for (int64_t k = 0; k < V; k++) y[t * V + j] += 2.5 * x[t * V + k] * q[k * V + j];
+            yf[t * V + j] = (float)y[t * V + j];
+            if (fabs(y[t * V + j]) > ymax) ymax = fabs(y[t * V + j]);
+        }
+    double *u, *s;
+    int64_t rank;
+    double v_det;
+    ck_assert_ok(btfm_align_thin_svd(x, T, V, &u, &s, NULL, &rank, &v_det));
+    ck_assert_int_eq(rank, T - 1); /* centered: one direction less than T */
+    align_source src = {u, s, T, rank, V, v_det};
+    align_rotation rot;
+    ck_assert_ok(btfm_align_procrustes_float(&src, yf, V, 1, 1, mapped, &rot));
+    ck_assert_double_eq_tol(rot.scale, 2.5, 1e-5);
+    for (int64_t j = 0; j < T * V; j++) ck_assert_double_eq_tol(mapped[j], y[j], 1e-4 * ymax);
+    ck_assert_ok(btfm_align_rotation_apply(&src, &rot, V, again));
+    for (int64_t j = 0; j < T * V; j++) ck_assert_double_eq_tol(again[j], y[j], 1e-4 * ymax);
+    btfm_align_rotation_clear(&rot);
+    free(u);
+    free(s);
+    free(x);
+    free(q);
+    free(y);
+    free(yf);
+    free(mapped);
+    free(again);
+}
+
+START_TEST(procrustes_float_recovers_known_rotation)
+{
+    check_exact_procrustes_float(12, 50);
+    check_exact_procrustes_float(40, 90);
+}
+END_TEST
+
 START_TEST(procrustes_recovers_known_rotation)
 {
     check_exact_procrustes(40, 6, 0);  /* T > V: a unique full rotation */
@@ -145,12 +201,7 @@ START_TEST(procrustes_without_reflection)
 {
     const int64_t T = 30, V = 4;
     double x[30 * 4], y[30 * 4] = {0}, q[16], mapped[30 * 4];
-    for (int j = 0; j < T * V; j++) x[j] = sim_normal();
-    for (int64_t f = 0; f < V; f++) {
-        double mean = 0;
-        for (int64_t t = 0; t < T; t++) mean += x[t * V + f];
-        for (int64_t t = 0; t < T; t++) x[t * V + f] -= mean / (double)T;
-    }
+    centered_normal(x, T, V);
     sim_layout(q, V, V);
     double det_q;
     ck_assert_ok(btfm_align_det(q, V, &det_q));
@@ -582,6 +633,80 @@ START_TEST(bad_input_is_refused)
 }
 END_TEST
 
+/* Fewer time points than features (the fMRI shape), where hyperalignment and the SRM
+ * take their T x T routes: the SRM maps stay orthonormal, and hyperalignment's reported
+ * objective is its definition, the mean squared distance of the aligned training data
+ * to the common template. */
+START_TEST(wide_data_fits)
+{
+    enum { N = 3, T = 40, V = 100, K = 4 };
+    double *s = malloc(sizeof(double) * T * K), *w = malloc(sizeof(double) * V * K);
+    float *x[N];
+    sim_shared(s, T, K);
+    for (int i = 0; i < N; i++) {
+        x[i] = malloc(sizeof(float) * T * V);
+        sim_layout(w, V, K);
+        sim_subject(x[i], s, w, T, V, K, 1.0, 0.3);
+    }
+    /* SRM: W_i^T W_i = I, read back through the transform of the identity (plus the
+     * subject mean, which the transform removes; zscore off so the scale is 1). */
+    btfm_aligner *a;
+    ck_assert_ok(btfm_aligner_new(&a, BTFM_ALIGN_SRM));
+    ck_assert_ok(btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_N_FEATURES, K));
+    ck_assert_ok(btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_ZSCORE, 0));
+    for (int i = 0; i < N; i++) ck_assert_ok(btfm_aligner_add_subject(a, x[i], T, V));
+    ck_assert_ok(btfm_aligner_fit(a));
+    float *eye = malloc(sizeof(float) * V * V), *wt = malloc(sizeof(float) * V * K);
+    for (int i = 0; i < N; i++) {
+        double mean[V] = {0};
+        for (int t = 0; t < T; t++)
+            for (int f = 0; f < V; f++) mean[f] += x[i][t * V + f] / (double)T;
+        for (int r = 0; r < V; r++)
+            for (int f = 0; f < V; f++) eye[r * V + f] = (float)((r == f) + mean[f]);
+        ck_assert_ok(btfm_aligner_transform(a, i, eye, V, V, wt));
+        for (int k = 0; k < K; k++)
+            for (int l = 0; l < K; l++) {
+                double dot = 0;
+                for (int f = 0; f < V; f++) dot += (double)wt[f * K + k] * wt[f * K + l];
+                ck_assert_double_eq_tol(dot, k == l, 1e-4);
+            }
+    }
+    btfm_aligner_free(a);
+    /* Hyperalignment, full and reduced template, with and without whitening. */
+    const double settings[][2] = {{0, 1.0}, {K, 1.0}, {0, 0.9}};
+    for (int c = 0; c < 3; c++) {
+        ck_assert_ok(btfm_aligner_new(&a, BTFM_ALIGN_HYPERALIGNMENT));
+        ck_assert_ok(btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_N_FEATURES, settings[c][0]));
+        ck_assert_ok(btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_ALPHA, settings[c][1]));
+        for (int i = 0; i < N; i++) ck_assert_ok(btfm_aligner_add_subject(a, x[i], T, V));
+        ck_assert_ok(btfm_aligner_fit(a));
+        int64_t Kc;
+        double objective;
+        ck_assert_ok(btfm_aligner_n_components(a, &Kc));
+        ck_assert_ok(btfm_aligner_fit_info(a, NULL, &objective));
+        float *common = malloc(sizeof(float) * (size_t)(T * Kc));
+        float *img = malloc(sizeof(float) * (size_t)(T * Kc));
+        ck_assert_ok(btfm_aligner_common(a, common, (size_t)(T * Kc)));
+        double sq = 0;
+        for (int i = 0; i < N; i++) {
+            ck_assert_ok(btfm_aligner_transform(a, i, x[i], T, V, img));
+            for (int64_t j = 0; j < T * Kc; j++) sq += (img[j] - common[j]) * (img[j] - common[j]);
+        }
+        sq /= (double)N * T * (double)Kc;
+        ck_assert_msg(fabs(objective - sq) <= 1e-3 * sq, "setting %d: objective %g, "
+                      "mean squared distance %g", c, objective, sq);
+        free(common);
+        free(img);
+        btfm_aligner_free(a);
+    }
+    for (int i = 0; i < N; i++) free(x[i]);
+    free(eye);
+    free(wt);
+    free(s);
+    free(w);
+}
+END_TEST
+
 START_TEST(params_are_registered)
 {
     ck_assert_str_eq(btfm_object_kind_name(BTFM_OBJECT_ALIGNER), "aligner");
@@ -602,6 +727,7 @@ static Suite *align_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, procrustes_recovers_known_rotation);
     tcase_add_test(tc, procrustes_without_reflection);
+    tcase_add_test(tc, procrustes_float_recovers_known_rotation);
     tcase_add_test(tc, hyperalignment_aligns_simulation);
     tcase_add_test(tc, hyperalignment_reduced_aligns_simulation);
     tcase_add_test(tc, srm_aligns_simulation);
@@ -616,6 +742,7 @@ static Suite *align_suite(void)
     tcase_add_test(tc, isc_known_correlations);
     tcase_add_test(tc, classification_by_centroids);
     tcase_add_test(tc, bad_input_is_refused);
+    tcase_add_test(tc, wide_data_fits);
     tcase_add_test(tc, params_are_registered);
     suite_add_tcase(s, tc);
     return s;
