@@ -73,6 +73,21 @@ void btfm_free(void *ptr)
     free_hook(ptr, hook_user);
 }
 
+btfm_status btfm_reserve(void **array, int64_t *capacity, int64_t need, size_t size,
+                         const char *what)
+{
+    if (need <= *capacity) return BTFM_OK;
+    int64_t cap = *capacity ? *capacity : 64;
+    while (cap < need) cap *= 2;
+    size_t bytes;
+    if (btfm_mul_size((size_t)cap, size, &bytes)) return btfm_fail_nomem(what, SIZE_MAX);
+    void *grown = btfm_realloc(*array, bytes);
+    if (!grown) return btfm_fail_nomem(what, bytes);
+    *array = grown;
+    *capacity = cap;
+    return BTFM_OK;
+}
+
 char *btfm_strdup(const char *s)
 {
     size_t n = strlen(s) + 1;

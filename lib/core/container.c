@@ -131,13 +131,10 @@ btfm_status btfm_container_append(btfm_container *c, const char *func, const cha
     if (find_index(c, name, name_len) >= 0)
         return btfm_fail(BTFM_E_STATE, "%s: the container already has an array \"%.*s\"",
                          func, (int)name_len, name);
-    if (c->count == c->capacity) {
-        int cap = c->capacity ? 2 * c->capacity : 8;
-        btfm_array *grown = btfm_realloc(c->arrays, (size_t)cap * sizeof *grown);
-        if (!grown) return btfm_fail_nomem(func, (size_t)cap * sizeof *grown);
-        c->arrays = grown;
-        c->capacity = cap;
-    }
+    void *arrays = c->arrays;
+    st = btfm_reserve(&arrays, &c->capacity, c->count + 1, sizeof *c->arrays, func);
+    c->arrays = arrays;
+    if (st) return st;
     btfm_array *a = &c->arrays[c->count];
     memset(a, 0, sizeof *a);
     a->name = btfm_malloc(name_len + 1);

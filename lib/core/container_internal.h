@@ -21,7 +21,7 @@ typedef struct btfm_array {
 struct btfm_container {
     char *kind;
     int count;
-    int capacity;
+    int64_t capacity;
     btfm_array *arrays;
     double params[1];
 };

@@ -38,6 +38,11 @@ void *btfm_calloc(size_t count, size_t size);
 void *btfm_realloc(void *ptr, size_t size);
 void btfm_free(void *ptr);
 char *btfm_strdup(const char *s);
+
+/* Make room for `need` elements of `size` bytes in *array (capacity *capacity, grown by
+ * doubling from 64); `what` names the caller in the NOMEM message. */
+btfm_status btfm_reserve(void **array, int64_t *capacity, int64_t need, size_t size,
+                         const char *what);
 btfm_status btfm_fail_nomem(const char *where, size_t size);
 
 /* Log a message at `level` through the installed callback. */

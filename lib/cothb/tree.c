@@ -81,31 +81,16 @@ btfm_status btfm_cothb_check_node(const btfm_cothb *c, int64_t id, const char *f
     return BTFM_OK;
 }
 
-static btfm_status grow(void **array, int64_t *capacity, int64_t need, size_t size,
-                        const char *func)
-{
-    if (need <= *capacity) return BTFM_OK;
-    int64_t cap = *capacity ? *capacity : 64;
-    while (cap < need) cap *= 2;
-    size_t bytes;
-    if (btfm_mul_size((size_t)cap, size, &bytes)) return btfm_fail_nomem(func, SIZE_MAX);
-    void *grown = btfm_realloc(*array, bytes);
-    if (!grown) return btfm_fail_nomem(func, bytes);
-    *array = grown;
-    *capacity = cap;
-    return BTFM_OK;
-}
-
 btfm_status btfm_cothb_reserve_nodes(btfm_cothb *c, int64_t need, const char *func)
 {
-    return grow((void **)&c->nodes, &c->cap_nodes, need, sizeof *c->nodes, func);
+    return btfm_reserve((void **)&c->nodes, &c->cap_nodes, need, sizeof *c->nodes, func);
 }
 
 btfm_status btfm_cothb_trace_add(btfm_cothb *c, int type, int action, int64_t node,
                             int64_t target, const double *values, int n_values)
 {
     if (!c->params[BTFM_COTHB_PARAM_TRACE]) return BTFM_OK;
-    btfm_status st = grow((void **)&c->trace, &c->cap_trace, c->n_trace + 1, sizeof *c->trace,
+    btfm_status st = btfm_reserve((void **)&c->trace, &c->cap_trace, c->n_trace + 1, sizeof *c->trace,
                           "cothb trace");
     if (st) return st;
     cothb_event *e = &c->trace[c->n_trace++];

@@ -118,8 +118,8 @@ static btfm_status channel_key(parse *p, const char *key, char *value)
                          "expected Ch<n>=Name,Reference,Resolution,Unit with n from 1",
                          t->file, t->line, key);
     void *items = p->pending;
-    btfm_status st = btfm_bv_reserve(&items, p->n_pending, &p->cap_pending, sizeof *p->pending,
-                                     "brainvision header");
+    btfm_status st = btfm_reserve(&items, &p->cap_pending, p->n_pending + 1, sizeof *p->pending,
+                                  "brainvision header");
     p->pending = items;
     if (st) return st;
     p->pending[p->n_pending++] = (pending_channel){number, value, t->line};

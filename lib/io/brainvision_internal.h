@@ -43,7 +43,6 @@ int btfm_bv_split_fields(char *s, char **fields, int max);
 
 /* Room for one more item in a growing array (*items of *cap items of `size` bytes,
  * `n` used); NOMEM with `what` named. */
-btfm_status btfm_bv_reserve(void **items, int64_t n, int64_t *cap, size_t size, const char *what);
 
 /* Strict numbers: the whole string (blanks around allowed), finite. 0 on success. */
 int btfm_bv_parse_int(const char *s, int64_t *out);

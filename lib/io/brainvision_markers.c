@@ -40,7 +40,7 @@ static btfm_status add_marker(btfm_bv_markers *m, const char *key, char *value)
 {
     btfm_bv_text *t = &m->text;
     void *items = m->items;
-    btfm_status st = btfm_bv_reserve(&items, m->n, &m->cap, sizeof *m->items, "brainvision markers");
+    btfm_status st = btfm_reserve(&items, &m->cap, m->n + 1, sizeof *m->items, "brainvision markers");
     m->items = items;
     if (st) return st;
     char *f[6] = {NULL, "", "", "", "", ""};

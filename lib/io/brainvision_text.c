@@ -157,17 +157,6 @@ int btfm_bv_split_fields(char *s, char **fields, int max)
     return n;
 }
 
-btfm_status btfm_bv_reserve(void **items, int64_t n, int64_t *cap, size_t size, const char *what)
-{
-    if (n < *cap) return BTFM_OK;
-    int64_t grown_cap = *cap ? 2 * *cap : 64;
-    void *grown = btfm_realloc(*items, (size_t)grown_cap * size);
-    if (!grown) return btfm_fail_nomem(what, (size_t)grown_cap * size);
-    *items = grown;
-    *cap = grown_cap;
-    return BTFM_OK;
-}
-
 static int only_blanks(const char *s)
 {
     while (*s == ' ' || *s == '\t') s++;

@@ -63,13 +63,11 @@ void btfm_dataset_free(btfm_dataset *ds)
 btfm_status btfm_dataset_add_event(btfm_dataset *ds, double onset, double duration,
                                    const char *type, const char *label, int code)
 {
-    if (ds->n_events == ds->events_cap) {
-        int64_t cap = ds->events_cap ? 2 * ds->events_cap : 64;
-        btfm_event_rec *grown = btfm_realloc(ds->events, (size_t)cap * sizeof *grown);
-        if (!grown) return btfm_fail_nomem("dataset events", (size_t)cap * sizeof *grown);
-        ds->events = grown;
-        ds->events_cap = cap;
-    }
+    void *events = ds->events;
+    btfm_status st = btfm_reserve(&events, &ds->events_cap, ds->n_events + 1, sizeof *ds->events,
+                                  "dataset events");
+    ds->events = events;
+    if (st) return st;
     btfm_event_rec *e = &ds->events[ds->n_events];
     memset(e, 0, sizeof *e);
     if (btfm_io_strdup(&e->type, type, strlen(type)) ||

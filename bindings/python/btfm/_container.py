@@ -64,12 +64,6 @@ class Container(ParamsMixin, Handle):
         super().__init__(ptr)
 
     @classmethod
-    def _adopt(cls, ptr):
-        self = cls.__new__(cls)
-        Handle.__init__(self, ptr)
-        return self
-
-    @classmethod
     def load(cls, path, kind: str | None = None) -> "Container":
         """Read a container file. With `kind`, a container of another kind is refused
         (btfm.Error, BTFM_E_KIND). Truncated, corrupted or newer-format files raise

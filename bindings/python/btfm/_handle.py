@@ -52,6 +52,14 @@ class Handle:
         return buf.raw[:size.value]
 
     @classmethod
+    def _adopt(cls, ptr):
+        """An instance owning an existing C handle (from a *_load call), bypassing the
+        subclass constructor."""
+        self = cls.__new__(cls)
+        Handle.__init__(self, ptr)
+        return self
+
+    @classmethod
     def _open_with(cls, func, pointer_type, *args):
         """A new instance from `func(&handle, *args)` (a `*_load` or `*_load_buffer`)."""
         ptr = pointer_type()

@@ -86,12 +86,6 @@ class Aligner(ParamsMixin, Handle):
         for name, value in params.items():
             self.set_param(name, value)
 
-    @classmethod
-    def _adopt(cls, ptr):
-        self = cls.__new__(cls)
-        Handle.__init__(self, ptr)
-        return self
-
     @property
     def method(self) -> str:
         number = check(self._invoke(lib.btfm_aligner_method))

@@ -98,12 +98,6 @@ class CoTHB(ParamsMixin, Handle):
         for name, value in params.items():
             self.set_param(name, value)
 
-    @classmethod
-    def _adopt(cls, ptr):
-        self = cls.__new__(cls)
-        Handle.__init__(self, ptr)
-        return self
-
     def next(self) -> Action:
         """The next action (btfm.Error BTFM_E_STATE if a node is still owed or the search
         is over)."""
