@@ -21,6 +21,8 @@ typedef enum btfm_format {
     BTFM_FORMAT_EDF = 1,         /* EDF and EDF+ (C and D) */
     BTFM_FORMAT_BDF = 2,         /* BDF and BDF+ (C and D) */
     BTFM_FORMAT_BRAINVISION = 3, /* .vhdr + .vmrk + binary data */
+    BTFM_FORMAT_NIFTI = 4,       /* NIfTI-1/2: .nii, .nii.gz, .hdr/.img (include/btfm/volume.h) */
+    BTFM_FORMAT_MEMORY = 5,      /* a dataset over caller data (btfm_dataset_from_array) */
     BTFM_FORMAT_MAX_ = 0x7fffffff
 } btfm_format;
 
@@ -54,6 +56,16 @@ BTFM_API int btfm_channel_type_from_name(const char *name);
 BTFM_API btfm_status btfm_dataset_open(btfm_dataset **out, const char *path, int format,
                                        unsigned flags);
 
+/* A dataset over caller data (since 1.2): `n_times` x `n_channels` floats, time-major, in
+ * SI units, sampled at `sfreq` Hz; the data are copied. Channels are named "1".."n", of
+ * type misc with unit "", unless `like` (may be NULL) has the same channel count: then
+ * channel names, types, units and bad flags, events, start time and identification are
+ * copied from it. Such a dataset is read, edited and saved like any other, so derived and
+ * simulated data can be written as EDF, BDF or BrainVision. */
+BTFM_API btfm_status btfm_dataset_from_array(btfm_dataset **out, const float *data,
+                                             int64_t n_times, int n_channels, double sfreq,
+                                             const btfm_dataset *like);
+
 /* Release the dataset. NULL is a no-op. */
 BTFM_API void btfm_dataset_free(btfm_dataset *ds);
 
@@ -85,6 +97,11 @@ BTFM_API btfm_status btfm_dataset_set_channel_type(btfm_dataset *ds, int channel
 /* Native sampling rate as stored, and number of native samples. */
 BTFM_API double btfm_dataset_channel_rate(const btfm_dataset *ds, int channel);
 BTFM_API int64_t btfm_dataset_channel_n_samples(const btfm_dataset *ds, int channel);
+/* Rename a channel (UTF-8, not empty) or set its unit (since 1.2). */
+BTFM_API btfm_status btfm_dataset_set_channel_name(btfm_dataset *ds, int channel,
+                                                   const char *name);
+BTFM_API btfm_status btfm_dataset_set_channel_unit(btfm_dataset *ds, int channel,
+                                                   const char *unit);
 /* 1 if marked bad, 0 if good, negative status for a bad index. */
 BTFM_API int btfm_dataset_channel_bad(const btfm_dataset *ds, int channel);
 BTFM_API btfm_status btfm_dataset_set_channel_bad(btfm_dataset *ds, int channel, int bad);
@@ -117,6 +134,11 @@ BTFM_API int64_t btfm_dataset_n_events(const btfm_dataset *ds);
 BTFM_API btfm_status btfm_dataset_event(const btfm_dataset *ds, int64_t index, double *onset_s,
                                         double *duration_s, const char **type,
                                         const char **label, int *code);
+
+/* Add an event (since 1.2), kept in onset order (after events with the same onset).
+ * Onset and duration in seconds, finite, duration >= 0; type and label UTF-8. */
+BTFM_API btfm_status btfm_dataset_add_event(btfm_dataset *ds, double onset_s, double duration_s,
+                                            const char *type, const char *label, int code);
 
 /* ---- records (EDF/BDF data records; 1 record for formats without them) ---- */
 

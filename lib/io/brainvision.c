@@ -409,7 +409,7 @@ static btfm_status read_markers(btfm_dataset *ds, const char *vhdr, const char *
             ds->has_start_time = 1;
             ds->start_time = mk->date;
         }
-        st = btfm_dataset_add_event(ds, ((double)mk->position - 1) / ds->sfreq,
+        st = btfm_dataset_append_event(ds, ((double)mk->position - 1) / ds->sfreq,
                                     (double)mk->size / ds->sfreq, mk->type, mk->description,
                                     btfm_bv_marker_code(mk->description));
     }

@@ -60,7 +60,7 @@ void btfm_dataset_free(btfm_dataset *ds)
     btfm_free(ds);
 }
 
-btfm_status btfm_dataset_add_event(btfm_dataset *ds, double onset, double duration,
+btfm_status btfm_dataset_append_event(btfm_dataset *ds, double onset, double duration,
                                    const char *type, const char *label, int code)
 {
     void *events = ds->events;

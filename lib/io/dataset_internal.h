@@ -71,8 +71,11 @@ btfm_status btfm_dataset_alloc(btfm_dataset **out, const char *path, int format,
 /* Duplicate a string into a channel/dataset field, reporting NOMEM. */
 btfm_status btfm_io_strdup(char **dst, const char *src, size_t len);
 
-/* Append an event (strings copied). */
-btfm_status btfm_dataset_add_event(btfm_dataset *ds, double onset, double duration,
+/* Replace a string field with a copy of `value` (old value freed), reporting NOMEM. */
+btfm_status btfm_set_string(char **field, const char *value);
+
+/* Append an event (strings copied); btfm_dataset_finish sorts. */
+btfm_status btfm_dataset_append_event(btfm_dataset *ds, double onset, double duration,
                                    const char *type, const char *label, int code);
 
 /* After the driver filled the channels: sort events, set up resamplers for channels below

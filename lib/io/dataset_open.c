@@ -5,7 +5,7 @@
 #include <strings.h>
 #include "dataset_internal.h"
 
-static const char *format_names[] = {"auto", "edf", "bdf", "brainvision"};
+static const char *format_names[] = {"auto", "edf", "bdf", "brainvision", "nifti", "memory"};
 
 const char *btfm_format_name(int format)
 {
@@ -68,6 +68,9 @@ btfm_status btfm_dataset_open(btfm_dataset **out, const char *path, int format, 
     case BTFM_FORMAT_EDF:
     case BTFM_FORMAT_BDF: return btfm_edf_open(out, path, format, flags);
     case BTFM_FORMAT_BRAINVISION: return btfm_brainvision_open(out, path, flags);
+    case BTFM_FORMAT_MEMORY:
+        return btfm_fail(BTFM_E_INVALID, "btfm_dataset_open: %s: memory datasets are made by "
+                         "btfm_dataset_from_array, not opened", path);
     default: return btfm_fail(BTFM_E_INTERNAL, "btfm_dataset_open: format %d has no driver", format);
     }
 }

@@ -83,7 +83,7 @@ static btfm_status parse_tals(const tal_ctx *t, const unsigned char *b, size_t l
             if (n == 0) continue;
             char *label = btfm_text_to_utf8((const char *)b + s0, n);
             if (!label) return btfm_fail_nomem("edf annotations", n * 2 + 1);
-            btfm_status st = btfm_dataset_add_event(ds, onset, duration, "annotation", label, 0);
+            btfm_status st = btfm_dataset_append_event(ds, onset, duration, "annotation", label, 0);
             btfm_free(label);
             if (st) return st;
         }
@@ -150,7 +150,7 @@ btfm_status btfm_edf_read_annotations(btfm_dataset *ds, edf_state *st)
                                  "of record %lld, but the file says it is continuous (%s+C)",
                                  ds->path, (long long)(r + 1), gap, (long long)r, st->bdf ? "BDF" : "EDF");
             }
-            status = btfm_dataset_add_event(ds, end, gap, "gap", "gap", 0);
+            status = btfm_dataset_append_event(ds, end, gap, "gap", "gap", 0);
             if (status) {
                 btfm_free(onsets);
                 return status;
@@ -202,7 +202,7 @@ btfm_status btfm_edf_read_triggers(btfm_dataset *ds, edf_state *st)
                 char label[16];
                 snprintf(label, sizeof label, "%u", previous);
                 double t = sample_time(ds, onset_sample, c->samples_per_record);
-                status = btfm_dataset_add_event(ds, t, sample_time(ds, first + i, c->samples_per_record) - t,
+                status = btfm_dataset_append_event(ds, t, sample_time(ds, first + i, c->samples_per_record) - t,
                                                 "trigger", label, (int)previous);
             }
             previous = value;
@@ -213,7 +213,7 @@ btfm_status btfm_edf_read_triggers(btfm_dataset *ds, edf_state *st)
         char label[16];
         snprintf(label, sizeof label, "%u", previous);
         double t = sample_time(ds, onset_sample, c->samples_per_record);
-        status = btfm_dataset_add_event(ds, t, (double)c->n_samples / c->rate - t, "trigger", label,
+        status = btfm_dataset_append_event(ds, t, (double)c->n_samples / c->rate - t, "trigger", label,
                                         (int)previous);
     }
     btfm_free(x);

@@ -146,6 +146,12 @@ _SIGNATURES = {
     "btfm_dataset_record": (c_int, [DatasetPtr, c_int64, _p_double, _p_int64]),
     "btfm_dataset_save": (c_int, [DatasetPtr, c_char_p, c_int, c_uint]),
     "btfm_dataset_anonymize": (c_int, [DatasetPtr]),
+    "btfm_dataset_from_array": (c_int, [POINTER(DatasetPtr), _p_float, c_int64, c_int, c_double,
+                                        DatasetPtr]),
+    "btfm_dataset_set_channel_name": (c_int, [DatasetPtr, c_int, c_char_p]),
+    "btfm_dataset_set_channel_unit": (c_int, [DatasetPtr, c_int, c_char_p]),
+    "btfm_dataset_add_event": (c_int, [DatasetPtr, c_double, c_double, c_char_p, c_char_p,
+                                       c_int]),
     # cothb.h (the handle as c_void_p; btfm/cothb.py)
     "btfm_cothb_action_name": (c_char_p, [c_int]),
     "btfm_cothb_signal_name": (c_char_p, [c_int]),

@@ -25,7 +25,7 @@ from ._handle import Handle
 from ._lib import DatasetPtr, lib
 from ._util import enumerate_names, from_cstr, to_cpath, to_cstr
 
-__all__ = ["open", "Dataset", "Channel", "Event", "Record", "FORMATS", "CHANNEL_TYPES",
+__all__ = ["open", "from_array", "Dataset", "Channel", "Event", "Record", "FORMATS", "CHANNEL_TYPES",
            "format_name", "channel_type_name", "channel_type_from_name"]
 
 #: {number: name} of the file formats, e.g. {0: "auto", 1: "edf", 2: "bdf", ...}.
@@ -110,6 +110,41 @@ def open(path, format: str | None = None, complete_records: bool = False) -> "Da
     return Dataset._adopt(ptr, path)
 
 
+def from_array(data, sfreq: float, like: "Dataset | None" = None,
+               ch_names=None, ch_types=None, units=None) -> "Dataset":
+    """A Dataset over an (n_times, n_channels) array (copied as float32, SI units)
+    sampled at `sfreq` Hz: derived or simulated data that can then be saved as EDF, BDF
+    or BrainVision. Channel names, types, units, bad flags, events, start time and
+    identification come from `like` (a Dataset with as many channels) when given;
+    `ch_names`, `ch_types` and `units` (sequences, one entry a channel) override."""
+    if numpy is None:
+        raise RuntimeError("btfm.from_array needs numpy")
+    array = numpy.ascontiguousarray(data, dtype=numpy.float32)
+    if array.ndim != 2:
+        raise ValueError(f"data must be 2-D (n_times, n_channels), not shape {array.shape}")
+    ptr = DatasetPtr()
+    like_ptr = None
+    if like is not None:
+        if not isinstance(like, Dataset):
+            raise TypeError(f"like must be a btfm.Dataset, not {type(like).__name__}")
+        like_ptr = like._require_open()
+    check(lib.btfm_dataset_from_array(ctypes.byref(ptr), _floats(array), array.shape[0],
+                                      array.shape[1], float(sfreq), like_ptr))
+    dataset = Dataset._adopt(ptr, "<memory>")
+    for values, what in ((ch_names, "ch_names"), (ch_types, "ch_types"), (units, "units")):
+        if values is not None and len(values) != array.shape[1]:
+            raise ValueError(f"{what} has {len(values)} entries, the data "
+                             f"{array.shape[1]} channels")
+    for index, channel in enumerate(dataset.channels):
+        if ch_names is not None:
+            channel.name = ch_names[index]
+        if ch_types is not None:
+            channel.type = ch_types[index]
+        if units is not None:
+            channel.unit = units[index]
+    return dataset
+
+
 class Channel:
     """A live view of one channel of an open Dataset. `type` (a name such as "eog") and
     `bad` (bool) can be assigned; the other attributes are read-only."""
@@ -135,10 +170,18 @@ class Channel:
     def name(self) -> str:
         return self._text(lib.btfm_dataset_channel_name)
 
+    @name.setter
+    def name(self, value: str) -> None:
+        check(self._call(lib.btfm_dataset_set_channel_name, to_cstr(value, "channel name")))
+
     @property
     def unit(self) -> str:
         """"V" for voltages (converted from nV/uV/mV), else the unit as stored."""
         return self._text(lib.btfm_dataset_channel_unit)
+
+    @unit.setter
+    def unit(self, value: str) -> None:
+        check(self._call(lib.btfm_dataset_set_channel_unit, to_cstr(value, "unit")))
 
     @property
     def rate(self) -> float:
@@ -268,6 +311,13 @@ class Dataset(Handle):
                 events.append(Event(onset.value, duration.value, from_cstr(type_.value),
                                     from_cstr(label.value), code.value))
             return events
+
+    def add_event(self, onset: float, duration: float = 0.0, label: str = "",
+                  type: str = "annotation", code: int = 0) -> None:
+        """Add an event (onset and duration in seconds); events stay sorted by onset."""
+        check(self._invoke(lib.btfm_dataset_add_event, float(onset), float(duration),
+                           to_cstr(type, "event type"), to_cstr(label, "event label"),
+                           _index(code, "code")))
 
     @property
     def records(self) -> list:

@@ -306,3 +306,63 @@ def test_example_read_edf_reports_the_file(edf, tmp_path):
     assert "shared copy: subject '" in out and "Jane" not in out.split("shared copy")[1]
     assert "start 1985-01-01 04:05:06+00:00" in out
     assert list(work.iterdir()) == []
+
+
+# ---- datasets over caller data ----
+
+def test_from_array_round_trips_through_brainvision_and_edf(tmp_path):
+    import numpy as np
+    rng = np.random.default_rng(5)
+    data = (rng.standard_normal((1000, 3)) * 20e-6).astype(np.float32)
+    ds = btfm.from_array(data, 250.0, ch_names=["Fz", "Cz", "Pz"], ch_types=["eeg"] * 3,
+                         units=["V"] * 3)
+    assert ds.format == "memory" and ds.sfreq == 250.0 and ds.ch_names == ["Fz", "Cz", "Pz"]
+    np.testing.assert_array_equal(ds.data, data)
+    np.testing.assert_array_equal(ds.read(10, 20, picks=["Pz", "Fz"]), data[10:20, [2, 0]])
+    ds.add_event(2.0, 0.5, "late")
+    ds.add_event(1.0, 0.0, "early", code=7)
+    ds.add_event(1.0, 0.0, "early-second")
+    assert [(e.onset, e.label, e.code) for e in ds.events] == [
+        (1.0, "early", 7), (1.0, "early-second", 0), (2.0, "late", 0)]
+    # BrainVision float32 in uV keeps the values up to float32 rounding of the uV scaling.
+    ds.save(tmp_path / "x.vhdr")
+    with btfm.open(tmp_path / "x.vhdr") as back:
+        np.testing.assert_allclose(back.data, data, rtol=1e-6, atol=1e-12)
+        assert [e.label for e in back.events if e.type != "New Segment"][:3] == [
+            "early", "early-second", "late"]
+    # EDF: 16-bit quantization over the measured range, one step at most.
+    ds.save(tmp_path / "x.edf")
+    with btfm.open(tmp_path / "x.edf") as back:
+        step = (data.max(axis=0) - data.min(axis=0)) / 65535
+        assert np.all(np.abs(back.data[:1000] - data) <= step * 1.01)
+        assert back.ch_names == ["Fz", "Cz", "Pz"]
+
+
+def test_from_array_copies_channel_info_from_like():
+    import numpy as np
+    first = btfm.from_array(np.zeros((10, 2), np.float32), 100.0, ch_names=["a", "b"],
+                            ch_types=["eog", "emg"])
+    first.channel("b").bad = True
+    first.add_event(0.05, 0, "x")
+    second = btfm.from_array(np.ones((20, 2), np.float32), 100.0, like=first)
+    assert second.ch_names == ["a", "b"]
+    assert [c.type for c in second.channels] == ["eog", "emg"]
+    assert [c.bad for c in second.channels] == [False, True]
+    assert [e.label for e in second.events] == ["x"]
+
+
+def test_from_array_refuses_bad_shapes_and_rates():
+    import numpy as np
+    with pytest.raises(btfm.Error, match="sfreq is nan"):
+        btfm.from_array(np.zeros((5, 2), np.float32), float("nan"))
+    with pytest.raises(btfm.Error, match="shape 0 x 2"):
+        btfm.from_array(np.zeros((0, 2), np.float32), 10.0)
+    with pytest.raises(ValueError, match="2-D"):
+        btfm.from_array(np.zeros(5, np.float32), 10.0)
+    like = btfm.from_array(np.zeros((5, 3), np.float32), 10.0)
+    with pytest.raises(btfm.Error, match="has 3 channels, the data 2"):
+        btfm.from_array(np.zeros((5, 2), np.float32), 10.0, like=like)
+    with pytest.raises(btfm.Error, match="name is empty"):
+        like.channel(0).name = ""
+    with pytest.raises(btfm.Error, match="duration -1"):
+        like.add_event(0.0, -1.0, "x")
