@@ -14,7 +14,13 @@ static const btfm_param_table *const tables[] = {
 };
 #define TABLE_COUNT ((int)(sizeof tables / sizeof tables[0]))
 
-static const char capabilities[] = "core container zlib dataset edf bdf brainvision cothb align";
+#ifdef BTFM_HAVE_NIFTI
+#  define BTFM_CAP_NIFTI " nifti"
+#else
+#  define BTFM_CAP_NIFTI ""
+#endif
+static const char capabilities[] =
+    "core container zlib dataset edf bdf brainvision volume" BTFM_CAP_NIFTI " cothb align";
 
 const btfm_param_table *btfm_param_table_of(int kind)
 {

@@ -2,7 +2,7 @@
 #include <math.h>
 #include <string.h>
 #include "core/param.h"
-#include "dataset_internal.h"
+#include "volume_internal.h"
 
 /* Datasets have no tunables yet; the kind is registered so kinds stay dense. */
 const btfm_param_table btfm_dataset_param_table = {BTFM_OBJECT_DATASET, "dataset", 0, NULL};
@@ -34,19 +34,45 @@ btfm_status btfm_dataset_alloc(btfm_dataset **out, const char *path, int format,
     return BTFM_OK;
 }
 
-void btfm_dataset_free(btfm_dataset *ds)
+void btfm_channel_clear(btfm_channel *c)
 {
-    if (!ds) return;
-    if (ds->driver && ds->driver->close) ds->driver->close(ds);
-    for (int i = 0; i < ds->n_channels; i++) {
-        btfm_channel *c = &ds->channels[i];
+    if (!c->shared_strings) {
         btfm_free(c->name);
         btfm_free(c->unit);
         btfm_free(c->stored_unit);
         btfm_free(c->transducer);
         btfm_free(c->prefilter);
-        btfm_polyphase_free(c->resampler);
     }
+    btfm_polyphase_free(c->resampler);
+    memset(c, 0, sizeof *c);
+}
+
+btfm_status btfm_channel_own_strings(btfm_channel *c)
+{
+    if (!c->shared_strings) return BTFM_OK;
+    char *s[5] = {0};
+    const char *src[5] = {c->name, c->unit, c->stored_unit, c->transducer, c->prefilter};
+    for (int i = 0; i < 5; i++)
+        if (btfm_io_strdup(&s[i], src[i], strlen(src[i]))) {
+            for (int j = 0; j < i; j++) btfm_free(s[j]);
+            return BTFM_E_NOMEM;
+        }
+    c->name = s[0];
+    c->unit = s[1];
+    c->stored_unit = s[2];
+    c->transducer = s[3];
+    c->prefilter = s[4];
+    c->shared_strings = 0;
+    return BTFM_OK;
+}
+
+void btfm_dataset_free(btfm_dataset *ds)
+{
+    if (!ds) return;
+    if (ds->driver && ds->driver->close) ds->driver->close(ds);
+    for (int i = 0; i < ds->n_channels; i++) btfm_channel_clear(&ds->channels[i]);
+    btfm_free(ds->channel_arena);
+    btfm_volume_free(ds->volume);
     for (int64_t i = 0; i < ds->n_events; i++) {
         btfm_free(ds->events[i].type);
         btfm_free(ds->events[i].label);

@@ -23,6 +23,7 @@ typedef struct btfm_channel {
     double phys_min, phys_max, dig_min, dig_max; /* in stored units, as in the file */
     int samples_per_record;  /* EDF/BDF; n_samples for formats without records */
     btfm_polyphase *resampler; /* native rate -> dataset rate, NULL when equal */
+    int shared_strings;      /* the five strings live in ds->channel_arena (volumes) */
 } btfm_channel;
 
 typedef struct btfm_event_rec {
@@ -62,7 +63,14 @@ struct btfm_dataset {
     char *subject, *recording;
     int has_start_time;
     double start_time;       /* POSIX seconds */
+    char *channel_arena;     /* strings of channels with shared_strings set */
+    struct btfm_volume *volume; /* geometry and mask of volume datasets, else NULL */
 };
+
+/* Give a channel whose strings live in the arena its own copies, before changing one. */
+btfm_status btfm_channel_own_strings(btfm_channel *c);
+/* Free a channel's strings and resampler (not the channel itself). */
+void btfm_channel_clear(btfm_channel *c);
 
 /* A new dataset with `n_channels` zeroed channels (driver and fields to be filled). */
 btfm_status btfm_dataset_alloc(btfm_dataset **out, const char *path, int format,

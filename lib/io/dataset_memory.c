@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include "dataset_internal.h"
+#include "volume_internal.h"
 
 typedef struct memory_state {
     float *data; /* n_times x n_channels, time-major */
@@ -110,6 +110,10 @@ btfm_status btfm_dataset_from_array(btfm_dataset **out, const float *data, int64
             return st;
         }
     }
+    if (like && like->volume && (st = btfm_volume_copy(&ds->volume, like->volume))) {
+        btfm_dataset_free(ds);
+        return st;
+    }
     if (like) {
         ds->has_start_time = like->has_start_time;
         ds->start_time = like->start_time;
@@ -146,6 +150,7 @@ static btfm_status channel_string(btfm_dataset *ds, int ch, const char *value, c
     BTFM_CHECK_ARG(value, func, "value");
     if (!btfm_utf8_valid(value, strlen(value)))
         return btfm_fail(BTFM_E_INVALID, "%s: channel %d: the value is not valid UTF-8", func, ch);
+    if (btfm_channel_own_strings(&ds->channels[ch])) return btfm_fail_nomem(func, 64);
     return btfm_set_string((char **)((char *)&ds->channels[ch] + field), value);
 }
 

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include "dataset_internal.h"
+#include "volume_internal.h"
 
 static const char *format_names[] = {"auto", "edf", "bdf", "brainvision", "nifti", "memory"};
 
@@ -24,6 +24,9 @@ static int format_from_extension(const char *path)
     if (has_extension(path, ".edf")) return BTFM_FORMAT_EDF;
     if (has_extension(path, ".bdf")) return BTFM_FORMAT_BDF;
     if (has_extension(path, ".vhdr")) return BTFM_FORMAT_BRAINVISION;
+    static const char *nifti[] = {".nii", ".nii.gz", ".hdr", ".img", ".hdr.gz", ".img.gz"};
+    for (size_t i = 0; i < sizeof nifti / sizeof *nifti; i++)
+        if (has_extension(path, nifti[i])) return BTFM_FORMAT_NIFTI;
     return BTFM_FORMAT_AUTO;
 }
 
@@ -32,6 +35,10 @@ static int format_from_content(const unsigned char *head, size_t n)
 {
     if (n >= 8 && head[0] == 0xFF && memcmp(head + 1, "BIOSEMI", 7) == 0) return BTFM_FORMAT_BDF;
     if (n >= 8 && memcmp(head, "0       ", 8) == 0) return BTFM_FORMAT_EDF;
+    /* NIfTI-1 (sizeof_hdr 348, magic at 344) and NIfTI-2 (540, magic at 4), either order. */
+    if (n >= 8 && (memcmp(head, "\x5c\x01\0\0", 4) == 0 || memcmp(head, "\0\0\x01\x5c", 4) == 0 ||
+                   memcmp(head, "\x1c\x02\0\0", 4) == 0 || memcmp(head, "\0\0\x02\x1c", 4) == 0))
+        return BTFM_FORMAT_NIFTI;
     const char *bv[] = {"Brain Vision Data Exchange Header File",
                         "BrainVision Data Exchange Header File"};
     size_t skip = n >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0; /* UTF-8 BOM */
@@ -62,12 +69,13 @@ btfm_status btfm_dataset_open(btfm_dataset **out, const char *path, int format, 
         if (format == BTFM_FORMAT_AUTO) format = format_from_extension(path);
         if (format == BTFM_FORMAT_AUTO)
             return btfm_fail(BTFM_E_UNSUPPORTED, "btfm_dataset_open: %s: not a recognized format "
-                             "(expected EDF/EDF+, BDF/BDF+ or a BrainVision .vhdr)", path);
+                             "(expected EDF/EDF+, BDF/BDF+, a BrainVision .vhdr or NIfTI)", path);
     }
     switch (format) {
     case BTFM_FORMAT_EDF:
     case BTFM_FORMAT_BDF: return btfm_edf_open(out, path, format, flags);
     case BTFM_FORMAT_BRAINVISION: return btfm_brainvision_open(out, path, flags);
+    case BTFM_FORMAT_NIFTI: return btfm_nifti_open(out, path, flags);
     case BTFM_FORMAT_MEMORY:
         return btfm_fail(BTFM_E_INVALID, "btfm_dataset_open: %s: memory datasets are made by "
                          "btfm_dataset_from_array, not opened", path);
@@ -86,9 +94,10 @@ btfm_status btfm_dataset_save(btfm_dataset *ds, const char *path, int format, un
     case BTFM_FORMAT_EDF:
     case BTFM_FORMAT_BDF: return btfm_edf_save(ds, path, format, flags);
     case BTFM_FORMAT_BRAINVISION: return btfm_brainvision_save(ds, path, flags);
+    case BTFM_FORMAT_NIFTI: return btfm_nifti_save(ds, path);
     case BTFM_FORMAT_AUTO:
         return btfm_fail(BTFM_E_INVALID, "btfm_dataset_save: %s: cannot tell the format from the "
-                         "extension (expected .edf, .bdf or .vhdr)", path);
+                         "extension (expected .edf, .bdf, .vhdr, .nii or .nii.gz)", path);
     default:
         return btfm_fail(BTFM_E_INVALID, "btfm_dataset_save: %s: unknown format %d", path, format);
     }

@@ -152,6 +152,17 @@ _SIGNATURES = {
     "btfm_dataset_set_channel_unit": (c_int, [DatasetPtr, c_int, c_char_p]),
     "btfm_dataset_add_event": (c_int, [DatasetPtr, c_double, c_double, c_char_p, c_char_p,
                                        c_int]),
+    # volume.h
+    "btfm_mask_kind_name": (c_char_p, [c_int]),
+    "btfm_dataset_volume_shape": (c_int, [DatasetPtr, _p_int64]),
+    "btfm_dataset_volume_affine": (c_int, [DatasetPtr, _p_double]),
+    "btfm_dataset_volume_zooms": (c_int, [DatasetPtr, _p_double]),
+    "btfm_dataset_mask_kind": (c_int, [DatasetPtr]),
+    "btfm_dataset_channel_voxels": (c_int, [DatasetPtr, _p_int64]),
+    "btfm_dataset_mask_image": (c_int, [DatasetPtr, c_char_p]),
+    "btfm_dataset_mask_voxels": (c_int, [DatasetPtr, POINTER(ctypes.c_uint8), c_int64]),
+    "btfm_dataset_mask_compute": (c_int, [DatasetPtr, c_int, c_double]),
+    "btfm_dataset_mask_labels": (c_int, [DatasetPtr, c_char_p]),
     # cothb.h (the handle as c_void_p; btfm/cothb.py)
     "btfm_cothb_action_name": (c_char_p, [c_int]),
     "btfm_cothb_signal_name": (c_char_p, [c_int]),

@@ -96,18 +96,36 @@ def _floats(buffer):
     return (ctypes.c_float * len(buffer)).from_buffer(buffer) if len(buffer) else None
 
 
-def open(path, format: str | None = None, complete_records: bool = False) -> "Dataset":
-    """Open a recording. `format` ("edf", "bdf", "brainvision") overrides detection
-    from the content and extension; for BrainVision give the .vhdr. With
+def open(path, format: str | None = None, complete_records: bool = False, mask=None,
+         labels=None) -> "Dataset":
+    """Open a recording. `format` ("edf", "bdf", "brainvision", "nifti") overrides
+    detection from the content and extension; for BrainVision give the .vhdr. With
     `complete_records`, a file whose record count disagrees with its size is read up to
     its last complete record (the library logs a warning) instead of being refused.
+
+    For NIfTI volumes (.nii, .nii.gz, .hdr/.img) the channels are voxels: `mask` chooses
+    them (see Dataset.set_mask: a mask image path, "epi", "background", "all",
+    ("threshold", value) or a boolean array of the grid's shape), or `labels` (an atlas
+    image path) gives one channel per label.
+
     Raises btfm.Error (BTFM_E_FORMAT, BTFM_E_NOTFOUND, ...) with the file, field and
     byte offset of the problem."""
     number = _format_number(format)
     flags = _OPEN_COMPLETE_RECORDS if complete_records else 0
     ptr = DatasetPtr()
     check(lib.btfm_dataset_open(ctypes.byref(ptr), to_cpath(path), number, flags))
-    return Dataset._adopt(ptr, path)
+    dataset = Dataset._adopt(ptr, path)
+    try:
+        if mask is not None and labels is not None:
+            raise ValueError("give mask or labels, not both")
+        if mask is not None:
+            dataset.set_mask(mask)
+        if labels is not None:
+            dataset.set_labels(labels)
+    except BaseException:
+        dataset.close()
+        raise
+    return dataset
 
 
 def from_array(data, sfreq: float, like: "Dataset | None" = None,
@@ -409,11 +427,116 @@ class Dataset(Handle):
         """The whole recording: read(0, n_times), shape (n_times, n_channels)."""
         return self.read(0, self.n_times)
 
+    # ---- volumes (NIfTI) ----
+
+    @property
+    def volume_shape(self) -> tuple:
+        """(nx, ny, nz, n_volumes) of a volume dataset; btfm.Error (unsupported) else."""
+        shape = (ctypes.c_int64 * 4)()
+        check(self._invoke(lib.btfm_dataset_volume_shape, shape))
+        return tuple(shape)
+
+    @property
+    def affine(self):
+        """The 4x4 voxel-to-world affine (sform, else qform, else from the voxel sizes:
+        nibabel's rule) as a numpy array (nested lists without numpy)."""
+        values = (ctypes.c_double * 16)()
+        check(self._invoke(lib.btfm_dataset_volume_affine, values))
+        rows = [list(values[4 * r:4 * r + 4]) for r in range(4)]
+        return numpy.array(rows) if numpy is not None else rows
+
+    @property
+    def zooms(self) -> tuple:
+        """Voxel sizes in mm and the repetition time in seconds (0 when none)."""
+        values = (ctypes.c_double * 4)()
+        check(self._invoke(lib.btfm_dataset_volume_zooms, values))
+        return tuple(values)
+
+    @property
+    def mask_kind(self) -> str:
+        """How the channels were chosen: "all", "image", "voxels", "threshold",
+        "background", "epi" or "labels"."""
+        return from_cstr(lib.btfm_mask_kind_name(check(self._invoke(lib.btfm_dataset_mask_kind))))
+
+    def _channel_voxels(self):
+        n = self.n_channels
+        out = (ctypes.c_int64 * max(n, 1))()
+        check(self._invoke(lib.btfm_dataset_channel_voxels, out))
+        return list(out[:n])
+
+    @property
+    def voxel_indices(self):
+        """Flat voxel index (x + nx * (y + ny * z), Fortran order of the grid) of every
+        channel of a voxel mask, as an int64 array."""
+        values = self._channel_voxels()
+        return numpy.array(values, dtype=numpy.int64) if numpy is not None else values
+
+    @property
+    def voxel_coords(self):
+        """(n_channels, 3) voxel coordinates (x, y, z) of a voxel mask's channels."""
+        nx, ny, _, _ = self.volume_shape
+        flat = self._channel_voxels()
+        coords = [(v % nx, (v // nx) % ny, v // (nx * ny)) for v in flat]
+        return numpy.array(coords, dtype=numpy.int64).reshape(-1, 3) if numpy is not None else coords
+
+    @property
+    def label_values(self):
+        """The atlas label of every channel of a label mask."""
+        return self.voxel_indices
+
+    def set_mask(self, mask) -> None:
+        """Choose the voxels that are the channels: a mask image path (same grid and
+        affine), "all", "epi" or "background" (computed from the data as nilearn's
+        strategies), ("threshold", value) (voxels whose mean exceeds value), or a
+        boolean/integer array of shape (nx, ny, nz) (non-zero voxels)."""
+        kinds = {"all": 0, "threshold": 3, "background": 4, "epi": 5}
+        if isinstance(mask, str) and mask in kinds:
+            if mask == "threshold":
+                raise ValueError('give ("threshold", value)')
+            check(self._invoke(lib.btfm_dataset_mask_compute, kinds[mask], 0.0))
+        elif isinstance(mask, tuple) and len(mask) == 2 and mask[0] == "threshold":
+            check(self._invoke(lib.btfm_dataset_mask_compute, 3, float(mask[1])))
+        elif isinstance(mask, (str, bytes)) or hasattr(mask, "__fspath__"):
+            check(self._invoke(lib.btfm_dataset_mask_image, to_cpath(mask)))
+        else:
+            if numpy is None:
+                raise TypeError("an array mask needs numpy")
+            array = numpy.asarray(mask)
+            shape = self.volume_shape[:3]
+            if array.shape != shape:
+                raise ValueError(f"the mask has shape {array.shape}, the grid {shape}")
+            flat = numpy.ascontiguousarray((array != 0).ravel(order="F"), dtype=numpy.uint8)
+            check(self._invoke(lib.btfm_dataset_mask_voxels,
+                               flat.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)), flat.size))
+
+    def set_labels(self, atlas) -> None:
+        """One channel per non-zero label of the atlas image `atlas` (same grid and
+        affine), in increasing label order: the mean over the label's voxels."""
+        check(self._invoke(lib.btfm_dataset_mask_labels, to_cpath(atlas)))
+
+    def unmask(self, data):
+        """Put an (n_times, n_channels) array back into the grid: an (nx, ny, nz,
+        n_times) float32 array, 0 outside the mask (label masks fill every voxel of a
+        label with its channel's value)."""
+        if numpy is None:
+            raise RuntimeError("unmask needs numpy")
+        data = numpy.asarray(data, dtype=numpy.float32)
+        if data.ndim != 2 or data.shape[1] != self.n_channels:
+            raise ValueError(f"data must have shape (n_times, {self.n_channels}), not {data.shape}")
+        nx, ny, nz, _ = self.volume_shape
+        out = numpy.zeros((nx * ny * nz, data.shape[0]), dtype=numpy.float32)
+        if self.mask_kind == "labels":
+            raise ValueError("unmask of label channels: save through btfm.from_array(data, "
+                             "sfreq, like=dataset).save(path)")
+        out[self.voxel_indices] = data.T
+        return out.reshape((nx, ny, nz, data.shape[0]), order="F")
+
     # ---- writing ----
 
     def save(self, path, format: str | None = None, anonymize: bool = False) -> None:
         """Write the recording to `path` (format from the extension: .edf, .bdf, .vhdr,
-        unless given), atomically. Same-format writes keep the stored digital values
+        .nii, .nii.gz, unless given), atomically; volumes are written unmasked into their
+        grid as float32 NIfTI-1. Same-format writes keep the stored digital values
         exactly. With `anonymize`, the copy is de-identified (see anonymize()) while
         this dataset is left as it is."""
         flags = _SAVE_ANONYMIZE if anonymize else 0

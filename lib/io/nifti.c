@@ -1,0 +1,448 @@
+/* The NIfTI driver: NIfTI-1 and NIfTI-2 headers through nifticlib (after our own checks),
+ * samples read a volume at a time (pread for .nii/.img, zlib for .gz) and gathered into
+ * the active mask's channels. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <nifti2_io.h>
+#include "volume_internal.h"
+
+typedef struct nifti_state {
+    char *data_path;
+    int64_t data_offset;
+    int fd;                 /* uncompressed data file, else -1 */
+    gzFile gz;              /* compressed data file, else NULL */
+    int datatype, bytes, swapped, scaled;
+    double slope, inter;
+    size_t volume_bytes;
+    unsigned char *raw;     /* one volume as stored */
+    int64_t raw_index;      /* the volume in `raw`, -1 when none */
+    double *sums;           /* label masks: one sum per channel */
+    int64_t *picked;        /* scratch: voxel of each pick */
+    int64_t picked_cap;
+} nifti_state;
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcasecmp(s + n - k, suffix) == 0;
+}
+
+/* ---- reading one volume ---- */
+
+static btfm_status read_raw_volume(btfm_dataset *ds, int64_t t)
+{
+    nifti_state *st = ds->state;
+    if (st->raw_index == t) return BTFM_OK;
+    st->raw_index = -1;
+    int64_t at = st->data_offset + t * (int64_t)st->volume_bytes;
+    size_t done = 0;
+    if (st->gz) {
+        if ((int64_t)gztell(st->gz) != at && gzseek(st->gz, (z_off_t)at, SEEK_SET) < 0)
+            return btfm_fail(BTFM_E_IO, "nifti: %s: cannot seek to volume %lld (byte %lld of the "
+                             "uncompressed data)", st->data_path, (long long)t, (long long)at);
+        while (done < st->volume_bytes) {
+            size_t want = st->volume_bytes - done;
+            if (want > (1u << 30)) want = 1u << 30;
+            int got = gzread(st->gz, st->raw + done, (unsigned)want);
+            if (got <= 0) {
+                int zerr = 0;
+                const char *msg = gzerror(st->gz, &zerr);
+                if (got < 0 || zerr)
+                    return btfm_fail(BTFM_E_FORMAT, "nifti: %s: volume %lld: gzip data: %s",
+                                     st->data_path, (long long)t, msg);
+                return btfm_fail(BTFM_E_TRUNCATED, "nifti: %s: volume %lld ends after %zu of %zu "
+                                 "bytes (the file is shorter than its header says)",
+                                 st->data_path, (long long)t, done, st->volume_bytes);
+            }
+            done += (size_t)got;
+        }
+    } else {
+        while (done < st->volume_bytes) {
+            ssize_t got = pread(st->fd, st->raw + done, st->volume_bytes - done, (off_t)(at + (int64_t)done));
+            if (got < 0 && errno == EINTR) continue;
+            if (got < 0)
+                return btfm_fail(BTFM_E_IO, "nifti: %s: volume %lld: %s", st->data_path,
+                                 (long long)t, strerror(errno));
+            if (got == 0)
+                return btfm_fail(BTFM_E_TRUNCATED, "nifti: %s: volume %lld ends after %zu of %zu "
+                                 "bytes at byte %lld", st->data_path, (long long)t, done,
+                                 st->volume_bytes, (long long)(at + (int64_t)done));
+            done += (size_t)got;
+        }
+    }
+    if (st->swapped) {
+        size_t n = st->volume_bytes / (size_t)st->bytes;
+        if (st->bytes == 2) {
+            uint16_t *p = (uint16_t *)st->raw;
+            for (size_t i = 0; i < n; i++) p[i] = (uint16_t)(p[i] >> 8 | p[i] << 8);
+        } else if (st->bytes == 4) {
+            uint32_t *p = (uint32_t *)st->raw;
+            for (size_t i = 0; i < n; i++) p[i] = __builtin_bswap32(p[i]);
+        } else if (st->bytes == 8) {
+            uint64_t *p = (uint64_t *)st->raw;
+            for (size_t i = 0; i < n; i++) p[i] = __builtin_bswap64(p[i]);
+        }
+    }
+    st->raw_index = t;
+    return BTFM_OK;
+}
+
+/* out[j] = physical value of voxel idx[j] of the volume in st->raw. */
+#define GATHER(T)                                                                        \
+    do {                                                                                 \
+        const T *src = (const T *)st->raw;                                               \
+        if (st->scaled)                                                                  \
+            for (size_t j = 0; j < n; j++)                                               \
+                out[j * stride] = (float)((double)src[idx[j]] * st->slope + st->inter);  \
+        else                                                                             \
+            for (size_t j = 0; j < n; j++) out[j * stride] = (float)src[idx[j]];         \
+    } while (0)
+
+BTFM_HOT static void gather(const nifti_state *st, const int64_t *idx, size_t n, size_t stride,
+                            float *out)
+{
+    switch (st->datatype) {
+    case 2: GATHER(uint8_t); break;
+    case 256: GATHER(int8_t); break;
+    case 4: GATHER(int16_t); break;
+    case 512: GATHER(uint16_t); break;
+    case 8: GATHER(int32_t); break;
+    case 768: GATHER(uint32_t); break;
+    case 16: GATHER(float); break;
+    case 64: GATHER(double); break;
+    case 1024: GATHER(int64_t); break;
+    case 1280: GATHER(uint64_t); break;
+    }
+}
+
+/* Every voxel of the volume in st->raw as doubles (physical values). */
+static void volume_values(const nifti_state *st, int64_t n_voxels, double *out)
+{
+#define ALL(T)                                                                           \
+    do {                                                                                 \
+        const T *src = (const T *)st->raw;                                               \
+        for (int64_t v = 0; v < n_voxels; v++)                                           \
+            out[v] = st->scaled ? (double)src[v] * st->slope + st->inter : (double)src[v]; \
+    } while (0)
+    switch (st->datatype) {
+    case 2: ALL(uint8_t); break;
+    case 256: ALL(int8_t); break;
+    case 4: ALL(int16_t); break;
+    case 512: ALL(uint16_t); break;
+    case 8: ALL(int32_t); break;
+    case 768: ALL(uint32_t); break;
+    case 16: ALL(float); break;
+    case 64: ALL(double); break;
+    case 1024: ALL(int64_t); break;
+    case 1280: ALL(uint64_t); break;
+    }
+#undef ALL
+}
+
+btfm_status btfm_nifti_read_volume(btfm_dataset *ds, int64_t t, double *out)
+{
+    btfm_status st = read_raw_volume(ds, t);
+    if (!st) volume_values(ds->state, ds->volume->n_voxels, out);
+    return st;
+}
+
+/* Label means of the volume in st->raw into st->sums (one per channel). */
+static void label_means(btfm_dataset *ds)
+{
+    nifti_state *st = ds->state;
+    const btfm_volume *vol = ds->volume;
+    memset(st->sums, 0, (size_t)ds->n_channels * sizeof *st->sums);
+#define SUM(T)                                                                           \
+    do {                                                                                 \
+        const T *src = (const T *)st->raw;                                               \
+        for (int64_t v = 0; v < vol->n_voxels; v++)                                      \
+            if (vol->label_of[v] >= 0)                                                   \
+                st->sums[vol->label_of[v]] += st->scaled ? (double)src[v] * st->slope + st->inter \
+                                                         : (double)src[v];               \
+    } while (0)
+    switch (st->datatype) {
+    case 2: SUM(uint8_t); break;
+    case 256: SUM(int8_t); break;
+    case 4: SUM(int16_t); break;
+    case 512: SUM(uint16_t); break;
+    case 8: SUM(int32_t); break;
+    case 768: SUM(uint32_t); break;
+    case 16: SUM(float); break;
+    case 64: SUM(double); break;
+    case 1024: SUM(int64_t); break;
+    case 1280: SUM(uint64_t); break;
+    }
+#undef SUM
+    for (int c = 0; c < ds->n_channels; c++) st->sums[c] /= (double)vol->label_count[c];
+}
+
+static btfm_status nifti_read_block(btfm_dataset *ds, int64_t first, int64_t count,
+                                    const int *picks, int n_picks, size_t stride, float *out)
+{
+    nifti_state *st = ds->state;
+    const btfm_volume *vol = ds->volume;
+    int labels = vol->kind == BTFM_MASK_LABELS;
+    if (!labels) {
+        void *p = st->picked;
+        btfm_status s = btfm_reserve(&p, &st->picked_cap, n_picks, sizeof *st->picked, "nifti read");
+        st->picked = p;
+        if (s) return s;
+        for (int j = 0; j < n_picks; j++) st->picked[j] = vol->voxel[picks[j]];
+    }
+    for (int64_t t = 0; t < count; t++) {
+        btfm_status s = read_raw_volume(ds, first + t);
+        if (s) return s;
+        float *row = out + (size_t)t * stride;
+        if (labels) {
+            label_means(ds);
+            for (int j = 0; j < n_picks; j++) row[j] = (float)st->sums[picks[j]];
+        } else
+            gather(st, st->picked, (size_t)n_picks, 1, row);
+    }
+    return BTFM_OK;
+}
+
+static btfm_status nifti_read_digital(btfm_dataset *ds, int ch, int64_t first, int64_t count,
+                                      double *out)
+{
+    /* Channels carry physical values with gain 1: one float per volume. */
+    for (int64_t t = 0; t < count; t++) {
+        float v;
+        btfm_status s = nifti_read_block(ds, first + t, 1, &ch, 1, 1, &v);
+        if (s) return s;
+        out[t] = v;
+    }
+    return BTFM_OK;
+}
+
+static void nifti_close(btfm_dataset *ds)
+{
+    nifti_state *st = ds->state;
+    if (!st) return;
+    if (st->fd >= 0) close(st->fd);
+    if (st->gz) gzclose(st->gz);
+    btfm_free(st->data_path);
+    btfm_free(st->raw);
+    btfm_free(st->sums);
+    btfm_free(st->picked);
+    btfm_free(st);
+    ds->state = NULL;
+}
+
+static const btfm_io_driver nifti_driver = {"nifti", nifti_read_digital, nifti_read_block,
+                                            nifti_close};
+
+btfm_status btfm_nifti_label_scratch(btfm_dataset *ds)
+{
+    nifti_state *st = ds->state;
+    btfm_free(st->sums);
+    st->sums = btfm_calloc((size_t)(ds->n_channels ? ds->n_channels : 1), sizeof *st->sums);
+    return st->sums ? BTFM_OK : btfm_fail_nomem("nifti labels", (size_t)ds->n_channels * 8);
+}
+
+/* ---- opening ---- */
+
+/* The header file of `path`: .img -> .hdr (and .img.gz -> .hdr.gz). */
+static char *header_path(const char *path)
+{
+    char *h = btfm_strdup(path);
+    if (!h) return NULL;
+    size_t n = strlen(h);
+    if (ends_with(h, ".img")) memcpy(h + n - 4, ".hdr", 4);
+    else if (ends_with(h, ".img.gz")) memcpy(h + n - 7, ".hdr", 4);
+    return h;
+}
+
+static btfm_status read_head(const char *path, unsigned char *buf, size_t cap, size_t *n,
+                             int64_t *file_size)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return btfm_fail(errno == ENOENT ? BTFM_E_NOTFOUND : BTFM_E_IO, "nifti: %s: %s", path,
+                         strerror(errno));
+    *file_size = ends_with(path, ".gz") ? -1 : (int64_t)sb.st_size;
+    gzFile gz = gzopen(path, "rb");
+    if (!gz) return btfm_fail(BTFM_E_IO, "nifti: %s: cannot open: %s", path, strerror(errno));
+    int got = gzread(gz, buf, (unsigned)cap);
+    int zerr = 0;
+    const char *msg = gzerror(gz, &zerr);
+    btfm_status st = got < 0 ? btfm_fail(BTFM_E_FORMAT, "nifti: %s: gzip data: %s", path, msg) : BTFM_OK;
+    gzclose(gz);
+    *n = got < 0 ? 0 : (size_t)got;
+    return st;
+}
+
+static double unit_scale(int code, int spatial)
+{
+    if (spatial) return code == NIFTI_UNITS_METER ? 1000.0 : code == NIFTI_UNITS_MICRON ? 1e-3 : 1.0;
+    return code == NIFTI_UNITS_MSEC ? 1e-3 : code == NIFTI_UNITS_USEC ? 1e-6 : 1.0;
+}
+
+static void fill_geometry(btfm_volume *vol, const nifti_image *nim)
+{
+    vol->nx = nim->nx;
+    vol->ny = nim->ny;
+    vol->nz = nim->nz;
+    vol->nt = nim->nt;
+    vol->n_voxels = vol->nx * vol->ny * vol->nz;
+    vol->qform_code = nim->qform_code;
+    vol->sform_code = nim->sform_code;
+    vol->xyz_units = nim->xyz_units;
+    vol->time_units = nim->time_units;
+    vol->quatern[0] = nim->quatern_b;
+    vol->quatern[1] = nim->quatern_c;
+    vol->quatern[2] = nim->quatern_d;
+    vol->qoffset[0] = nim->qoffset_x;
+    vol->qoffset[1] = nim->qoffset_y;
+    vol->qoffset[2] = nim->qoffset_z;
+    vol->qfac = nim->qfac;
+    for (int i = 0; i < 8; i++) vol->pixdim[i] = nim->pixdim[i];
+    for (int r = 0; r < 3; r++)
+        for (int c = 0; c < 4; c++) vol->srow[4 * r + c] = nim->sto_xyz.m[r][c];
+    /* The best affine, as nibabel: sform, else qform, else from the voxel sizes with x
+     * flipped and the grid centre at the origin. */
+    memset(vol->affine, 0, sizeof vol->affine);
+    vol->affine[15] = 1.0;
+    if (nim->sform_code > 0 || nim->qform_code > 0) {
+        const nifti_dmat44 *m = nim->sform_code > 0 ? &nim->sto_xyz : &nim->qto_xyz;
+        for (int r = 0; r < 3; r++)
+            for (int c = 0; c < 4; c++) vol->affine[4 * r + c] = m->m[r][c];
+    } else {
+        double shape[3] = {(double)vol->nx, (double)vol->ny, (double)vol->nz};
+        for (int i = 0; i < 3; i++) {
+            double zoom = nim->pixdim[i + 1] * (i == 0 ? -1.0 : 1.0);
+            vol->affine[5 * i] = zoom;
+            vol->affine[4 * i + 3] = -(shape[i] - 1.0) / 2.0 * zoom;
+        }
+    }
+    for (int i = 0; i < 3; i++) vol->zooms[i] = nim->pixdim[i + 1] * unit_scale(nim->xyz_units, 1);
+    vol->zooms[3] = nim->nt > 1 || nim->pixdim[4] > 0 ? nim->pixdim[4] * unit_scale(nim->time_units, 0) : 0.0;
+}
+
+static btfm_status open_data(nifti_state *st, const nifti_image *nim, const char *path)
+{
+    if (!(st->data_path = btfm_strdup(nim->iname))) return btfm_fail_nomem("nifti", strlen(nim->iname));
+    if (ends_with(st->data_path, ".gz")) {
+        st->gz = gzopen(st->data_path, "rb");
+        if (!st->gz)
+            return btfm_fail(BTFM_E_IO, "nifti: %s: cannot open the data file %s: %s", path,
+                             st->data_path, strerror(errno));
+        gzbuffer(st->gz, 1u << 18);
+        return BTFM_OK;
+    }
+    st->fd = open(st->data_path, O_RDONLY | O_CLOEXEC);
+    if (st->fd < 0)
+        return btfm_fail(errno == ENOENT ? BTFM_E_NOTFOUND : BTFM_E_IO, "nifti: %s: cannot open "
+                         "the data file %s: %s", path, st->data_path, strerror(errno));
+    struct stat sb;
+    double need = (double)st->data_offset + (double)st->volume_bytes * (double)nim->nt;
+    if (fstat(st->fd, &sb) == 0 && (double)sb.st_size < need)
+        return btfm_fail(BTFM_E_TRUNCATED, "nifti: %s: the data file %s has %lld bytes, the header "
+                         "describes %.0f", path, st->data_path, (long long)sb.st_size, need);
+    return BTFM_OK;
+}
+
+btfm_status btfm_nifti_open(btfm_dataset **out, const char *path, unsigned flags)
+{
+    (void)flags;
+    *out = NULL;
+    char *hdr = header_path(path);
+    if (!hdr) return btfm_fail_nomem("nifti", strlen(path));
+    unsigned char head[540];
+    size_t n;
+    int64_t file_size = -1;
+    btfm_nifti_header h;
+    btfm_status st = read_head(hdr, head, sizeof head, &n, &file_size);
+    if (!st) st = btfm_nifti_check_header(head, n, file_size, hdr, &h);
+    if (st) {
+        btfm_free(hdr);
+        return st;
+    }
+    if (h.dim[5] * h.dim[6] * h.dim[7] != 1) {
+        btfm_fail(BTFM_E_UNSUPPORTED, "nifti: %s: %lld-dimensional data (dims 5-7: %lld x %lld x "
+                  "%lld); volume datasets are 3D or 4D", hdr, (long long)h.dim[0],
+                  (long long)h.dim[5], (long long)h.dim[6], (long long)h.dim[7]);
+        btfm_free(hdr);
+        return BTFM_E_UNSUPPORTED;
+    }
+    if (h.scl_slope != 0 && isfinite(h.scl_slope) && !isfinite(h.scl_inter)) {
+        btfm_fail(BTFM_E_FORMAT, "nifti: %s: scl_slope is %g but scl_inter is %g; expected a "
+                  "finite intercept", hdr, h.scl_slope, h.scl_inter);
+        btfm_free(hdr);
+        return BTFM_E_FORMAT;
+    }
+    nifti_set_debug_level(0);
+    nifti_image *nim = nifti_image_read(hdr, 0);
+    if (!nim) {
+        btfm_fail(BTFM_E_FORMAT, "nifti: %s: nifticlib refused the header (or could not find the "
+                  "image file of a .hdr/.img pair)", hdr);
+        btfm_free(hdr);
+        return BTFM_E_FORMAT;
+    }
+    btfm_free(hdr);
+    btfm_dataset *ds = NULL;
+    nifti_state *ns = NULL;
+    btfm_volume *vol = NULL;
+    if ((st = btfm_dataset_alloc(&ds, path, BTFM_FORMAT_NIFTI, 0))) goto fail;
+    if (!(ns = btfm_calloc(1, sizeof *ns))) {
+        st = btfm_fail_nomem("nifti", sizeof *ns);
+        goto fail;
+    }
+    ns->fd = -1;
+    ns->raw_index = -1;
+    ds->state = ns;
+    ds->driver = &nifti_driver;
+    if (!(vol = btfm_calloc(1, sizeof *vol))) {
+        st = btfm_fail_nomem("nifti", sizeof *vol);
+        goto fail;
+    }
+    ds->volume = vol;
+    fill_geometry(vol, nim);
+    ns->datatype = h.datatype;
+    ns->bytes = btfm_nifti_datatype_size(h.datatype);
+    ns->swapped = h.swapped;
+    ns->scaled = h.scl_slope != 0 && isfinite(h.scl_slope) && !(h.scl_slope == 1 && h.scl_inter == 0);
+    ns->slope = ns->scaled ? h.scl_slope : 1.0;
+    ns->inter = ns->scaled ? h.scl_inter : 0.0;
+    ns->data_offset = nim->iname_offset;
+    ns->volume_bytes = (size_t)vol->n_voxels * (size_t)ns->bytes;
+    if ((st = open_data(ns, nim, path))) goto fail;
+    if (!(ns->raw = btfm_malloc(ns->volume_bytes))) {
+        st = btfm_fail_nomem("nifti volume", ns->volume_bytes);
+        goto fail;
+    }
+    double tr = vol->zooms[3];
+    if (vol->nt > 1 && !(tr > 0 && isfinite(tr)))
+        btfm_warn("nifti: %s: no repetition time (pixdim[4] is %g); sfreq set to 1 Hz", path,
+                  nim->pixdim[4]);
+    ds->sfreq = tr > 0 && isfinite(tr) ? 1.0 / tr : 1.0;
+    ds->n_times = vol->nt;
+    ds->record_duration = 0;
+    vol->kind = BTFM_MASK_ALL;
+    if (!(vol->voxel = btfm_malloc((size_t)vol->n_voxels * sizeof *vol->voxel))) {
+        st = btfm_fail_nomem("nifti mask", (size_t)vol->n_voxels * 8);
+        goto fail;
+    }
+    for (int64_t v = 0; v < vol->n_voxels; v++) vol->voxel[v] = v;
+    vol->n_mask = vol->n_voxels;
+    if (vol->n_voxels > INT32_MAX) {
+        st = btfm_fail(BTFM_E_UNSUPPORTED, "nifti: %s: %lld voxels a volume; at most %d channels",
+                       path, (long long)vol->n_voxels, INT32_MAX);
+        goto fail;
+    }
+    if ((st = btfm_volume_make_channels(ds, (int)vol->n_voxels))) goto fail;
+    nifti_image_free(nim);
+    *out = ds;
+    return BTFM_OK;
+fail:
+    nifti_image_free(nim);
+    btfm_dataset_free(ds);
+    return st;
+}

@@ -1,0 +1,157 @@
+/* Volume datasets: geometry accessors, the channel table of a mask, copies for datasets
+ * made like a volume. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include "volume_internal.h"
+
+static const char *mask_names[] = {"all", "image", "voxels", "threshold", "background", "epi",
+                                   "labels"};
+
+const char *btfm_mask_kind_name(int kind)
+{
+    return kind >= 0 && kind < (int)(sizeof mask_names / sizeof *mask_names) ? mask_names[kind] : NULL;
+}
+
+void btfm_volume_free(btfm_volume *v)
+{
+    if (!v) return;
+    btfm_free(v->voxel);
+    btfm_free(v->label_of);
+    btfm_free(v->label_count);
+    btfm_free(v);
+}
+
+static void *copy_array(const void *src, size_t bytes, int *failed)
+{
+    if (!src) return NULL;
+    void *p = btfm_malloc(bytes ? bytes : 1);
+    if (!p) *failed = 1;
+    else memcpy(p, src, bytes);
+    return p;
+}
+
+btfm_status btfm_volume_copy(btfm_volume **out, const btfm_volume *v)
+{
+    *out = NULL;
+    if (!v) return BTFM_OK;
+    btfm_volume *c = btfm_malloc(sizeof *c);
+    if (!c) return btfm_fail_nomem("volume", sizeof *c);
+    *c = *v;
+    int failed = 0;
+    c->voxel = copy_array(v->voxel, (size_t)v->n_mask * sizeof *v->voxel, &failed);
+    c->label_of = copy_array(v->label_of, (size_t)v->n_voxels * sizeof *v->label_of, &failed);
+    c->label_count = copy_array(v->label_count, (size_t)v->n_mask * sizeof *v->label_count, &failed);
+    if (failed) {
+        btfm_volume_free(c);
+        return btfm_fail_nomem("volume", (size_t)v->n_voxels * 8);
+    }
+    *out = c;
+    return BTFM_OK;
+}
+
+btfm_status btfm_volume_make_channels(btfm_dataset *ds, int n_channels)
+{
+    const btfm_volume *vol = ds->volume;
+    int labels = vol->kind == BTFM_MASK_LABELS;
+    /* Names "x,y,z" (voxels) or the label value, in one block with the shared "" for the
+     * other strings. */
+    size_t per = 3 * 21 + 3, bytes = 1 + (size_t)n_channels * per;
+    char *arena = btfm_malloc(bytes);
+    btfm_channel *channels = btfm_calloc((size_t)(n_channels ? n_channels : 1), sizeof *channels);
+    if (!arena || !channels) {
+        btfm_free(arena);
+        btfm_free(channels);
+        return btfm_fail_nomem("volume channels", bytes + (size_t)n_channels * sizeof *channels);
+    }
+    char *empty = arena, *p = arena + 1;
+    *empty = '\0';
+    for (int c = 0; c < n_channels; c++) {
+        btfm_channel *ch = &channels[c];
+        int64_t v = vol->voxel[c];
+        int len = labels ? snprintf(p, per, "%" PRId64, v)
+                         : snprintf(p, per, "%" PRId64 ",%" PRId64 ",%" PRId64, v % vol->nx,
+                                    (v / vol->nx) % vol->ny, v / (vol->nx * vol->ny));
+        ch->name = p;
+        p += len + 1;
+        ch->unit = ch->stored_unit = ch->transducer = ch->prefilter = empty;
+        ch->shared_strings = 1;
+        ch->type = BTFM_CH_BOLD;
+        ch->rate = ds->sfreq;
+        ch->n_samples = ds->n_times;
+        ch->samples_per_record = (int)(ds->n_times < INT32_MAX ? ds->n_times : INT32_MAX);
+        ch->gain = 1.0;
+    }
+    for (int i = 0; i < ds->n_channels; i++) btfm_channel_clear(&ds->channels[i]);
+    btfm_free(ds->channels);
+    btfm_free(ds->channel_arena);
+    ds->channels = channels;
+    ds->channel_arena = arena;
+    ds->n_channels = n_channels;
+    return BTFM_OK;
+}
+
+static const btfm_volume *volume_of(const btfm_dataset *ds, const char *func, btfm_status *st)
+{
+    if (!ds) {
+        *st = btfm_fail(BTFM_E_INVALID, "%s: dataset is NULL", func);
+        return NULL;
+    }
+    if (!ds->volume) {
+        *st = btfm_fail(BTFM_E_UNSUPPORTED, "%s: %s is not a volume (format %s)", func, ds->path,
+                        btfm_format_name(ds->format));
+        return NULL;
+    }
+    *st = BTFM_OK;
+    return ds->volume;
+}
+
+btfm_status btfm_dataset_volume_shape(const btfm_dataset *ds, int64_t *shape)
+{
+    btfm_status st;
+    const btfm_volume *v = volume_of(ds, "btfm_dataset_volume_shape", &st);
+    if (!v) return st;
+    BTFM_CHECK_ARG(shape, "btfm_dataset_volume_shape", "shape");
+    shape[0] = v->nx;
+    shape[1] = v->ny;
+    shape[2] = v->nz;
+    shape[3] = ds->n_times;
+    return BTFM_OK;
+}
+
+btfm_status btfm_dataset_volume_affine(const btfm_dataset *ds, double *affine)
+{
+    btfm_status st;
+    const btfm_volume *v = volume_of(ds, "btfm_dataset_volume_affine", &st);
+    if (!v) return st;
+    BTFM_CHECK_ARG(affine, "btfm_dataset_volume_affine", "affine");
+    memcpy(affine, v->affine, sizeof v->affine);
+    return BTFM_OK;
+}
+
+btfm_status btfm_dataset_volume_zooms(const btfm_dataset *ds, double *zooms)
+{
+    btfm_status st;
+    const btfm_volume *v = volume_of(ds, "btfm_dataset_volume_zooms", &st);
+    if (!v) return st;
+    BTFM_CHECK_ARG(zooms, "btfm_dataset_volume_zooms", "zooms");
+    memcpy(zooms, v->zooms, sizeof v->zooms);
+    return BTFM_OK;
+}
+
+int btfm_dataset_mask_kind(const btfm_dataset *ds)
+{
+    btfm_status st;
+    const btfm_volume *v = volume_of(ds, "btfm_dataset_mask_kind", &st);
+    return v ? v->kind : st;
+}
+
+btfm_status btfm_dataset_channel_voxels(const btfm_dataset *ds, int64_t *out)
+{
+    btfm_status st;
+    const btfm_volume *v = volume_of(ds, "btfm_dataset_channel_voxels", &st);
+    if (!v) return st;
+    BTFM_CHECK_ARG(out, "btfm_dataset_channel_voxels", "out");
+    memcpy(out, v->voxel, (size_t)ds->n_channels * sizeof *out);
+    return BTFM_OK;
+}
