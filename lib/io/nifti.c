@@ -351,7 +351,6 @@ static btfm_status open_data(nifti_state *st, const nifti_image *nim, const char
 
 btfm_status btfm_nifti_open(btfm_dataset **out, const char *path, unsigned flags)
 {
-    (void)flags;
     *out = NULL;
     char *hdr = header_path(path);
     if (!hdr) return btfm_fail_nomem("nifti", strlen(path));
@@ -437,7 +436,9 @@ btfm_status btfm_nifti_open(btfm_dataset **out, const char *path, unsigned flags
                        path, (long long)vol->n_voxels, INT32_MAX);
         goto fail;
     }
-    if ((st = btfm_volume_make_channels(ds, (int)vol->n_voxels))) goto fail;
+    /* Images read only for their values (masks, atlases) need no channel table. */
+    if (!(flags & BTFM_NIFTI_VALUES_ONLY) && (st = btfm_volume_make_channels(ds, (int)vol->n_voxels)))
+        goto fail;
     nifti_image_free(nim);
     *out = ds;
     return BTFM_OK;

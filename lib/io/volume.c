@@ -1,7 +1,5 @@
 /* Volume datasets: geometry accessors, the channel table of a mask, copies for datasets
  * made like a volume. */
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 #include "volume_internal.h"
 
@@ -50,6 +48,17 @@ btfm_status btfm_volume_copy(btfm_volume **out, const btfm_volume *v)
     return BTFM_OK;
 }
 
+/* Decimal digits of v >= 0 at p; returns the end. */
+static char *put_int(char *p, int64_t v)
+{
+    char tmp[24];
+    int n = 0;
+    do tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) > 0);
+    while (n) *p++ = tmp[--n];
+    return p;
+}
+
 btfm_status btfm_volume_make_channels(btfm_dataset *ds, int n_channels)
 {
     const btfm_volume *vol = ds->volume;
@@ -58,7 +67,7 @@ btfm_status btfm_volume_make_channels(btfm_dataset *ds, int n_channels)
      * other strings. */
     size_t per = 3 * 21 + 3, bytes = 1 + (size_t)n_channels * per;
     char *arena = btfm_malloc(bytes);
-    btfm_channel *channels = btfm_calloc((size_t)(n_channels ? n_channels : 1), sizeof *channels);
+    btfm_channel *channels = btfm_malloc((size_t)(n_channels ? n_channels : 1) * sizeof *channels);
     if (!arena || !channels) {
         btfm_free(arena);
         btfm_free(channels);
@@ -66,21 +75,34 @@ btfm_status btfm_volume_make_channels(btfm_dataset *ds, int n_channels)
     }
     char *empty = arena, *p = arena + 1;
     *empty = '\0';
+    btfm_channel proto;
+    memset(&proto, 0, sizeof proto);
+    proto.unit = proto.stored_unit = proto.transducer = proto.prefilter = empty;
+    proto.shared_strings = 1;
+    proto.type = BTFM_CH_BOLD;
+    proto.rate = ds->sfreq;
+    proto.n_samples = ds->n_times;
+    proto.samples_per_record = (int)(ds->n_times < INT32_MAX ? ds->n_times : INT32_MAX);
+    proto.gain = 1.0;
     for (int c = 0; c < n_channels; c++) {
         btfm_channel *ch = &channels[c];
-        int64_t v = vol->voxel[c];
-        int len = labels ? snprintf(p, per, "%" PRId64, v)
-                         : snprintf(p, per, "%" PRId64 ",%" PRId64 ",%" PRId64, v % vol->nx,
-                                    (v / vol->nx) % vol->ny, v / (vol->nx * vol->ny));
+        *ch = proto;
         ch->name = p;
-        p += len + 1;
-        ch->unit = ch->stored_unit = ch->transducer = ch->prefilter = empty;
-        ch->shared_strings = 1;
-        ch->type = BTFM_CH_BOLD;
-        ch->rate = ds->sfreq;
-        ch->n_samples = ds->n_times;
-        ch->samples_per_record = (int)(ds->n_times < INT32_MAX ? ds->n_times : INT32_MAX);
-        ch->gain = 1.0;
+        int64_t v = vol->voxel[c];
+        if (labels) {
+            if (v < 0) {
+                *p++ = '-';
+                v = -v;
+            }
+            p = put_int(p, v);
+        } else {
+            p = put_int(p, v % vol->nx);
+            *p++ = ',';
+            p = put_int(p, (v / vol->nx) % vol->ny);
+            *p++ = ',';
+            p = put_int(p, v / (vol->nx * vol->ny));
+        }
+        *p++ = '\0';
     }
     for (int i = 0; i < ds->n_channels; i++) btfm_channel_clear(&ds->channels[i]);
     btfm_free(ds->channels);

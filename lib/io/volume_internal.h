@@ -44,7 +44,9 @@ btfm_status btfm_nifti_label_scratch(btfm_dataset *ds);
  * float32 NIfTI-1 (.nii, or gzip-compressed for .nii.gz), atomically. */
 btfm_status btfm_nifti_save(btfm_dataset *ds, const char *path);
 
-/* The driver. */
+/* The driver. BTFM_NIFTI_VALUES_ONLY (internal flag): build no channel table, for images
+ * read with btfm_nifti_read_volume only. */
+#define BTFM_NIFTI_VALUES_ONLY 0x80000000u
 btfm_status btfm_nifti_open(btfm_dataset **out, const char *path, unsigned flags);
 
 /* The checks made on a NIfTI header before nifticlib sees it (also the fuzz target):

@@ -58,7 +58,7 @@ static btfm_status read_companion(btfm_dataset *ds, const char *path, const char
 {
     *values = NULL;
     btfm_dataset *img;
-    btfm_status st = btfm_nifti_open(&img, path, 0);
+    btfm_status st = btfm_nifti_open(&img, path, BTFM_NIFTI_VALUES_ONLY);
     if (st) return st;
     const btfm_volume *a = ds->volume, *b = img->volume;
     if (a->nx != b->nx || a->ny != b->ny || a->nz != b->nz || img->n_times != 1) {
