@@ -102,8 +102,44 @@ static void print_events(const btfm_dataset *ds, int json)
     free(keys);
 }
 
+/* Geometry of a volume dataset; 0 when the dataset is not a volume. */
+static int print_volume(const btfm_dataset *ds, int json)
+{
+    int64_t shape[4];
+    double affine[16], zooms[4];
+    if (btfm_dataset_volume_shape(ds, shape) != BTFM_OK) return 0;
+    btfm_dataset_volume_affine(ds, affine);
+    btfm_dataset_volume_zooms(ds, zooms);
+    const char *mask = btfm_mask_kind_name(btfm_dataset_mask_kind(ds));
+    if (json) {
+        printf(", \"volume\": {\"shape\": [%lld, %lld, %lld, %lld], \"zooms\": [", (long long)shape[0],
+               (long long)shape[1], (long long)shape[2], (long long)shape[3]);
+        for (int i = 0; i < 4; i++) {
+            printf(i ? ", " : "");
+            cli_json_number(stdout, zooms[i]);
+        }
+        printf("], \"affine\": [");
+        for (int i = 0; i < 16; i++) {
+            printf(i ? ", " : "");
+            cli_json_number(stdout, affine[i]);
+        }
+        printf("], \"mask\": \"%s\"}", mask);
+        return 1;
+    }
+    printf("  volume:     %lld x %lld x %lld voxels x %lld volumes, voxels %g x %g x %g mm, "
+           "TR %g s\n", (long long)shape[0], (long long)shape[1], (long long)shape[2],
+           (long long)shape[3], zooms[0], zooms[1], zooms[2], zooms[3]);
+    for (int r = 0; r < 3; r++)
+        printf("  %s [%10.4f %10.4f %10.4f %10.4f]\n", r ? "          " : "affine:   ",
+               affine[4 * r], affine[4 * r + 1], affine[4 * r + 2], affine[4 * r + 3]);
+    printf("  mask:       %s (%d channels)\n", mask, btfm_dataset_n_channels(ds));
+    return 1;
+}
+
 void cli_info_dataset(const char *path, const btfm_dataset *ds, int json)
 {
+    int64_t shape[4];
+    int volume = btfm_dataset_volume_shape(ds, shape) == BTFM_OK;
     const char *format = btfm_format_name(btfm_dataset_format(ds));
     int64_t n_times = btfm_dataset_n_times(ds);
     double sfreq = btfm_dataset_sfreq(ds);
@@ -122,8 +158,9 @@ void cli_info_dataset(const char *path, const btfm_dataset *ds, int json)
         cli_json_string(stdout, btfm_dataset_subject(ds));
         printf(", \"recording\": ");
         cli_json_string(stdout, btfm_dataset_recording(ds));
+        print_volume(ds, 1);
         printf(", \"channels\": [");
-        print_channels(ds, 1);
+        if (!volume) print_channels(ds, 1); /* voxels are described by the volume */
         printf("], \"events\": ");
         print_events(ds, 1);
         printf("}\n");
@@ -135,6 +172,6 @@ void cli_info_dataset(const char *path, const btfm_dataset *ds, int json)
     printf("  subject:    %s\n  recording:  %s\n  records:    %lld\n",
            btfm_dataset_subject(ds), btfm_dataset_recording(ds),
            (long long)btfm_dataset_n_records(ds));
-    print_channels(ds, 0);
+    if (!print_volume(ds, 0)) print_channels(ds, 0);
     print_events(ds, 0);
 }

@@ -333,7 +333,117 @@ static int dataset_anonymize(lua_State *L)
     return 1;
 }
 
-/* btfm.open(path [, {format = "edf", complete_records = true}]) */
+/* ---- volumes (NIfTI) ---- */
+
+static void push_numbers(lua_State *L, const double *v, int n)
+{
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushnumber(L, v[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
+/* ds:volume_shape() -> {nx, ny, nz, n_volumes} */
+static int dataset_volume_shape(lua_State *L)
+{
+    int64_t shape[4];
+    btfm_status st = btfm_dataset_volume_shape(check_dataset(L, 1), shape);
+    if (st) return btfm_lua_fail(L, st);
+    lua_createtable(L, 4, 0);
+    for (int i = 0; i < 4; i++) {
+        lua_pushinteger(L, (lua_Integer)shape[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+/* ds:affine() -> 16 numbers, row-major */
+static int dataset_affine(lua_State *L)
+{
+    double a[16];
+    btfm_status st = btfm_dataset_volume_affine(check_dataset(L, 1), a);
+    if (st) return btfm_lua_fail(L, st);
+    push_numbers(L, a, 16);
+    return 1;
+}
+
+/* ds:zooms() -> {dx, dy, dz, tr} */
+static int dataset_zooms(lua_State *L)
+{
+    double z[4];
+    btfm_status st = btfm_dataset_volume_zooms(check_dataset(L, 1), z);
+    if (st) return btfm_lua_fail(L, st);
+    push_numbers(L, z, 4);
+    return 1;
+}
+
+/* ds:mask_kind() -> "all", "image", "voxels", "threshold", "background", "epi", "labels" */
+static int dataset_mask_kind(lua_State *L)
+{
+    int kind = btfm_dataset_mask_kind(check_dataset(L, 1));
+    if (kind < 0) return btfm_lua_fail(L, kind);
+    lua_pushstring(L, btfm_mask_kind_name(kind));
+    return 1;
+}
+
+/* ds:channel_voxels() -> flat voxel index (0-based, x fastest) or label of each channel */
+static int dataset_channel_voxels(lua_State *L)
+{
+    btfm_dataset *ds = check_dataset(L, 1);
+    int n = btfm_dataset_n_channels(ds);
+    int64_t *v = (int64_t *)scratch(L, n > 0 ? n : 1, sizeof *v);
+    btfm_status st = btfm_dataset_channel_voxels(ds, v);
+    if (st) return btfm_lua_fail(L, st);
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushinteger(L, (lua_Integer)v[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
+/* Apply a mask given as "all" | "epi" | "background" | {"threshold", value} | a path. */
+static btfm_status apply_mask(lua_State *L, btfm_dataset *ds, int arg)
+{
+    if (lua_type(L, arg) == LUA_TTABLE) {
+        lua_geti(L, arg, 1);
+        const char *kind = lua_tostring(L, -1);
+        lua_geti(L, arg, 2);
+        double threshold = luaL_checknumber(L, -1);
+        if (!kind || strcmp(kind, "threshold") != 0)
+            luaL_argerror(L, arg, "a table mask is {\"threshold\", value}");
+        lua_pop(L, 2);
+        return btfm_dataset_mask_compute(ds, BTFM_MASK_THRESHOLD, threshold);
+    }
+    const char *mask = btfm_lua_check_cstring(L, arg);
+    static const int kinds[] = {BTFM_MASK_ALL, BTFM_MASK_BACKGROUND, BTFM_MASK_EPI};
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+        if (strcmp(mask, btfm_mask_kind_name(kinds[i])) == 0)
+            return btfm_dataset_mask_compute(ds, kinds[i], 0.0);
+    return btfm_dataset_mask_image(ds, mask);
+}
+
+/* ds:set_mask(mask) (see apply_mask) -> true */
+static int dataset_set_mask(lua_State *L)
+{
+    btfm_status st = apply_mask(L, check_dataset(L, 1), 2);
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* ds:set_labels(atlas_path) -> true */
+static int dataset_set_labels(lua_State *L)
+{
+    btfm_dataset *ds = check_dataset(L, 1);
+    btfm_status st = btfm_dataset_mask_labels(ds, btfm_lua_check_cstring(L, 2));
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* btfm.open(path [, {format = "edf", complete_records = true, mask = ..., labels = path}]) */
 static int module_open(lua_State *L)
 {
     const char *path = btfm_lua_check_cstring(L, 1);
@@ -342,6 +452,43 @@ static int module_open(lua_State *L)
     btfm_lua_box *box = btfm_lua_new_box(L, &dataset_type);
     btfm_dataset *ds;
     btfm_status st = btfm_dataset_open(&ds, path, format, flags);
+    if (st) return btfm_lua_fail(L, st);
+    box->handle = ds;
+    if (lua_istable(L, 2)) {
+        int box_index = lua_gettop(L);
+        if (lua_getfield(L, 2, "mask") != LUA_TNIL && (st = apply_mask(L, ds, lua_gettop(L))))
+            return btfm_lua_fail(L, st); /* the box closes the dataset when collected */
+        lua_pop(L, 1);
+        if (lua_getfield(L, 2, "labels") != LUA_TNIL &&
+            (st = btfm_dataset_mask_labels(ds, btfm_lua_check_cstring(L, -1))))
+            return btfm_lua_fail(L, st);
+        lua_settop(L, box_index);
+    }
+    return 1;
+}
+
+/* btfm.from_array(values, n_times, n_channels, sfreq [, like]): a dataset over a flat
+ * time-major table of numbers (copied). */
+static int module_from_array(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_Integer n_times = luaL_checkinteger(L, 2), n_channels = luaL_checkinteger(L, 3);
+    double sfreq = luaL_checknumber(L, 4);
+    btfm_dataset *like = lua_isnoneornil(L, 5) ? NULL : check_dataset(L, 5);
+    if (n_times < 1 || n_channels < 1 || n_channels > INT32_MAX || n_times > INT64_MAX / n_channels)
+        return luaL_argerror(L, 2, "expected n_times >= 1 and n_channels >= 1");
+    if (luaL_len(L, 1) != n_times * n_channels)
+        return luaL_argerror(L, 1, lua_pushfstring(L, "has %I values, expected %I x %I",
+                                                   (lua_Integer)luaL_len(L, 1), n_times, n_channels));
+    float *data = (float *)scratch(L, n_times * n_channels, sizeof *data);
+    for (lua_Integer i = 0; i < n_times * n_channels; i++) {
+        lua_geti(L, 1, i + 1);
+        data[i] = (float)luaL_checknumber(L, -1);
+        lua_pop(L, 1);
+    }
+    btfm_lua_box *box = btfm_lua_new_box(L, &dataset_type);
+    btfm_dataset *ds;
+    btfm_status st = btfm_dataset_from_array(&ds, data, n_times, (int)n_channels, sfreq, like);
     if (st) return btfm_lua_fail(L, st);
     box->handle = ds;
     return 1;
@@ -377,11 +524,19 @@ static const luaL_Reg dataset_methods[] = {
     {"start_time", dataset_start_time},
     {"save", dataset_save},
     {"anonymize", dataset_anonymize},
+    {"volume_shape", dataset_volume_shape},
+    {"affine", dataset_affine},
+    {"zooms", dataset_zooms},
+    {"mask_kind", dataset_mask_kind},
+    {"channel_voxels", dataset_channel_voxels},
+    {"set_mask", dataset_set_mask},
+    {"set_labels", dataset_set_labels},
     {NULL, NULL},
 };
 
 static const luaL_Reg module_functions[] = {
     {"open", module_open},
+    {"from_array", module_from_array},
     {"channel_types", module_channel_types},
     {NULL, NULL},
 };

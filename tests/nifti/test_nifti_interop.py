@@ -4,7 +4,9 @@ scaled, sform/qform/pixdim affines) and the real files nibabel ships in its test
 Masks are compared with a SciPy implementation of nilearn's documented rules (nilearn
 itself is not packaged here); files written by libbtfm are read back by nibabel."""
 
+import json
 import os
+import subprocess
 
 import nibabel as nib
 import numpy as np
@@ -349,3 +351,25 @@ def test_bad_files_are_refused_with_the_field_named(tmp_path):
         btfm.open(magic, format="nifti")
     with pytest.raises(btfm.Error, match="not a volume"):
         btfm.from_array(np.zeros((4, 2), np.float32), 10.0).save(str(tmp_path / "x.nii"))
+
+
+# ---- command line ----
+
+def test_btfm_info_describes_the_volume(tmp_path):
+    affine = np.array([[-2.0, 0, 0, 90], [0, 2.5, 0, -126], [0, 0, 3, -72], [0, 0, 0, 1]])
+    img = nib.Nifti1Image(np.zeros((5, 6, 4, 7), np.int16), affine)
+    img.header.set_xyzt_units("mm", "msec")
+    img.header["pixdim"][4] = 2500.0
+    path = str(tmp_path / "run.nii.gz")
+    nib.save(img, path)
+    out = subprocess.run([os.environ["BTFM_EXE"], "info", "--json", path], check=True,
+                         capture_output=True, text=True).stdout
+    info = json.loads(out)
+    assert info["format"] == "nifti" and info["n_times"] == 7 and info["n_channels"] == 120
+    assert info["volume"]["shape"] == [5, 6, 4, 7]
+    assert info["volume"]["zooms"] == pytest.approx([2.0, 2.5, 3.0, 2.5])
+    np.testing.assert_allclose(np.reshape(info["volume"]["affine"], (4, 4)), affine)
+    assert info["sfreq"] == pytest.approx(0.4)
+    text = subprocess.run([os.environ["BTFM_EXE"], "info", path], check=True,
+                          capture_output=True, text=True).stdout
+    assert "5 x 6 x 4 voxels x 7 volumes" in text and "TR 2.5 s" in text
