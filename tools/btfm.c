@@ -16,8 +16,9 @@ static const cli_command commands[] = {
     {"params", "[KIND] [--json]", "list the tunable parameters of each object kind", cmd_params},
     {"cothb", "bench [--problems N] [--seed S] [--depth D] [--accuracy A] [--budget B] [--json]",
      "compare CoTHB with greedy, self-consistency and top-b search", cmd_cothb},
-    {"align", "fit [--method M] [--n-features K] [--param NAME=VALUE] OUT.model IN.npy... | "
-     "transform MODEL IN.npy OUT.npy --subject I [--inverse]",
+    {"align", "fit [--method M] [--n-features K] [--param NAME=VALUE] [--mask MASK] OUT.model "
+     "IN... | transform MODEL IN OUT.npy --subject I [--inverse] [--mask MASK] (IN: .npy or a "
+     "dataset such as .nii.gz; MASK: an image, epi or background)",
      "fit hyperalignment or a shared response model; map data into the common space", cmd_align},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])

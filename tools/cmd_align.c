@@ -1,9 +1,47 @@
-/* btfm align: fit an aligner on per-subject .npy matrices (time x features) and map data
- * into the common space. NIfTI inputs with --mask follow once the NIfTI reader exists. */
+/* btfm align: fit an aligner on per-subject matrices (time x features) and map data into
+ * the common space. Inputs are .npy matrices or any dataset (NIfTI volumes masked with
+ * --mask, EDF, BrainVision). */
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 #include "npy.h"
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* A time x features matrix from a .npy file or a dataset (masked by `mask`: a mask image,
+ * or "epi", "background"); 0 on success, else the message printed. */
+static int read_matrix(const char *what, const char *path, const char *mask, float **data,
+                       int64_t *rows, int64_t *cols)
+{
+    char err[512];
+    if (has_suffix(path, ".npy")) {
+        if (!npy_read_f32(path, data, rows, cols, err, sizeof err)) return 0;
+        fprintf(stderr, "btfm align %s: %s\n", what, err);
+        return -1;
+    }
+    btfm_dataset *ds;
+    btfm_status st = btfm_dataset_open(&ds, path, BTFM_FORMAT_AUTO, 0);
+    if (!st && mask) {
+        if (strcmp(mask, "epi") == 0) st = btfm_dataset_mask_compute(ds, BTFM_MASK_EPI, 0);
+        else if (strcmp(mask, "background") == 0)
+            st = btfm_dataset_mask_compute(ds, BTFM_MASK_BACKGROUND, 0);
+        else st = btfm_dataset_mask_image(ds, mask);
+    }
+    if (!st) {
+        *rows = btfm_dataset_n_times(ds);
+        *cols = btfm_dataset_n_channels(ds);
+        *data = malloc(sizeof(float) * (size_t)(*rows * *cols) + 1);
+        st = *data ? btfm_dataset_read(ds, 0, *rows, NULL, 0, *data) : BTFM_E_NOMEM;
+        if (st) free(*data);
+    }
+    btfm_dataset_free(ds);
+    if (st) cli_fail(path);
+    return st ? -1 : 0;
+}
 
 static int method_number(const char *name)
 {
@@ -35,7 +73,7 @@ static int set_named_param(btfm_aligner *a, const char *spec)
 
 static int align_fit(int argc, char **argv)
 {
-    const char *method = "srm", *out = NULL;
+    const char *method = "srm", *out = NULL, *mask = NULL;
     btfm_aligner *a = NULL;
     int rc = CLI_OK, n_params = 0, n_inputs = 0;
     char spec[80];
@@ -48,11 +86,8 @@ static int align_fit(int argc, char **argv)
             snprintf(spec, sizeof spec, "n_features=%s", argv[++i]);
             params[n_params++] = spec;
         } else if (strcmp(argv[i], "--param") == 0 && i + 1 < argc) params[n_params++] = argv[++i];
-        else if (strcmp(argv[i], "--mask") == 0) {
-            free(params);
-            return cli_usage_error("align", "--mask needs NIfTI inputs, which this build does "
-                                   "not read yet; pass .npy matrices (time x features)");
-        } else if (argv[i][0] == '-') {
+        else if (strcmp(argv[i], "--mask") == 0 && i + 1 < argc) mask = argv[++i];
+        else if (argv[i][0] == '-') {
             free(params);
             return cli_usage_error("align", "unknown option '%s'", argv[i]);
         } else if (!out) out = argv[i];
@@ -73,9 +108,7 @@ static int align_fit(int argc, char **argv)
     for (int i = 0; i < n_inputs && rc == CLI_OK; i++) {
         float *data;
         int64_t rows, cols;
-        char err[512];
-        if (npy_read_f32(inputs[i], &data, &rows, &cols, err, sizeof err)) {
-            fprintf(stderr, "btfm align fit: %s\n", err);
+        if (read_matrix("fit", inputs[i], mask, &data, &rows, &cols)) {
             rc = CLI_FAILED;
             break;
         }
@@ -100,7 +133,7 @@ static int align_fit(int argc, char **argv)
 
 static int align_transform(int argc, char **argv)
 {
-    const char *model = NULL, *in = NULL, *out = NULL;
+    const char *model = NULL, *in = NULL, *out = NULL, *mask = NULL;
     long subject = -1;
     int inverse = 0;
     for (int i = 2; i < argc; i++) {
@@ -109,6 +142,7 @@ static int align_transform(int argc, char **argv)
             subject = strtol(argv[++i], &end, 10);
             if (*end || subject < 0) return cli_usage_error("align", "--subject takes an index >= 0");
         } else if (strcmp(argv[i], "--inverse") == 0) inverse = 1;
+        else if (strcmp(argv[i], "--mask") == 0 && i + 1 < argc) mask = argv[++i];
         else if (argv[i][0] == '-') return cli_usage_error("align", "unknown option '%s'", argv[i]);
         else if (!model) model = argv[i];
         else if (!in) in = argv[i];
@@ -116,15 +150,14 @@ static int align_transform(int argc, char **argv)
         else return cli_usage_error("align", "unexpected argument '%s'", argv[i]);
     }
     if (!out || subject < 0)
-        return cli_usage_error("align", "transform needs MODEL IN.npy OUT.npy --subject I");
+        return cli_usage_error("align", "transform needs MODEL IN OUT.npy --subject I");
     btfm_aligner *a;
     if (btfm_aligner_load(&a, model)) return cli_fail(model);
     float *data, *result = NULL;
     int64_t rows, cols, width = 0;
     char err[512];
     int rc = CLI_OK;
-    if (npy_read_f32(in, &data, &rows, &cols, err, sizeof err)) {
-        fprintf(stderr, "btfm align transform: %s\n", err);
+    if (read_matrix("transform", in, mask, &data, &rows, &cols)) {
         btfm_aligner_free(a);
         return CLI_FAILED;
     }
