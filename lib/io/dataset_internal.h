@@ -62,6 +62,9 @@ struct btfm_dataset {
     char *subject, *recording;
     int has_start_time;
     double start_time;       /* POSIX seconds */
+    struct btfm_json *metadata;   /* a JSON object (BIDS sidecars), NULL when none */
+    char *metadata_text;          /* its text, NULL when none */
+    struct btfm_table *events_table; /* the table events came from (BIDS events.tsv) */
 };
 
 /* A new dataset with `n_channels` zeroed channels (driver and fields to be filled). */
@@ -88,6 +91,13 @@ int btfm_unit_to_si(const char *stored, double *factor, const char **si);
 
 /* Guess a channel type from an EDF-style label ("EEG Fpz-Cz", "EOG left", "Status"). */
 int btfm_channel_type_from_label(const char *label);
+
+/* Replace the metadata with `json` (an object; ownership taken, also on failure) or the
+ * events table with `table` (ownership taken) (dataset_meta.c). */
+btfm_status btfm_dataset_take_metadata(btfm_dataset *ds, struct btfm_json *json);
+void btfm_dataset_take_events_table(btfm_dataset *ds, struct btfm_table *table);
+/* Copy src's metadata and events table into dst. */
+btfm_status btfm_dataset_copy_extras(btfm_dataset *dst, const btfm_dataset *src);
 
 /* Drivers. */
 btfm_status btfm_edf_open(btfm_dataset **out, const char *path, int format, unsigned flags);
