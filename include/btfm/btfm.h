@@ -13,6 +13,7 @@
 #include "dataset.h"
 #include "aligner.h"
 #include "cothb.h"
+#include "table.h"
 #include "bids.h"
 
 #endif

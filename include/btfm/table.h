@@ -1,5 +1,6 @@
 /* Tables of text cells read from and written to BIDS-style TSV files (events.tsv,
- * channels.tsv, participants.tsv, beh/*.tsv), with typed accessors. Rules: doc/tables.md. */
+ * channels.tsv, participants.tsv, scans.tsv, _beh.tsv), with typed accessors.
+ * Rules: doc/tables.md. */
 #ifndef BTFM_TABLE_H
 #define BTFM_TABLE_H
 

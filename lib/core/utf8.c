@@ -24,3 +24,24 @@ int btfm_utf8_valid(const char *s, size_t len)
     }
     return 1;
 }
+
+int btfm_utf8_char(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    if (len == 0) return 0;
+    unsigned c = p[0];
+    if (c < 0x80) return 1;
+    int extra;
+    unsigned min, cp;
+    if (c >= 0xC2 && c <= 0xDF) { extra = 1; cp = c & 0x1F; min = 0x80; }
+    else if (c >= 0xE0 && c <= 0xEF) { extra = 2; cp = c & 0x0F; min = 0x800; }
+    else if (c >= 0xF0 && c <= 0xF4) { extra = 3; cp = c & 0x07; min = 0x10000; }
+    else return 0;
+    if (len - 1 < (size_t)extra) return 0;
+    for (int i = 1; i <= extra; i++) {
+        if ((p[i] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return extra + 1;
+}
