@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "core/read_file.h"
 #include "bids_internal.h"
 
 /* Data files by datatype folder: suffix and extensions ("" ends the list). */
@@ -131,51 +132,16 @@ static btfm_status skip_or_fail(btfm_bids *b, const char *rel, btfm_status st)
     return BTFM_OK;
 }
 
-/* Read a whole file; a UTF-8 byte-order mark is dropped. */
-static btfm_status read_text(const char *path, char **text, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return btfm_fail(errno == ENOENT ? BTFM_E_NOTFOUND : BTFM_E_IO, "bids: %s: %s", path,
-                         strerror(errno));
-    size_t cap = 4096, n = 0;
-    char *buf = btfm_malloc(cap);
-    while (buf) {
-        n += fread(buf + n, 1, cap - n - 1, f);
-        if (n < cap - 1) break;
-        char *grown = btfm_realloc(buf, cap * 2);
-        if (!grown) {
-            btfm_free(buf);
-            buf = NULL;
-            break;
-        }
-        buf = grown;
-        cap *= 2;
-    }
-    int failed = ferror(f);
-    fclose(f);
-    if (!buf) return btfm_fail_nomem("bids", cap);
-    if (failed) {
-        btfm_free(buf);
-        return btfm_fail(BTFM_E_IO, "bids: %s: read error", path);
-    }
-    buf[n] = '\0';
-    if (n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
-        memmove(buf, buf + 3, n - 2);
-        n -= 3;
-    }
-    *text = buf;
-    *len = n;
-    return BTFM_OK;
-}
-
 btfm_status btfm_bids_read_json(const char *path, btfm_json **out, char **text_out)
 {
     char *text;
     size_t len;
-    btfm_status st = read_text(path, &text, &len);
+    btfm_status st = btfm_read_file(path, "bids", (size_t)64 << 20, &text, &len);
     if (st) return st;
-    st = btfm_json_parse(out, text, len, path);
+    /* Sidecars written on Windows often start with a byte-order mark; MNE-BIDS reads
+     * them as utf-8-sig too. */
+    size_t skip = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    st = btfm_json_parse(out, text + skip, len - skip, path);
     if (text_out && !st) *text_out = text;
     else btfm_free(text);
     return st;

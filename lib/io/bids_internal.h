@@ -35,8 +35,10 @@ const char *btfm_bids_name_get(const btfm_bids_name *n, const char *key);
 /* 1 for an entity whose label is an index (run, echo, flip, inv, split, chunk). */
 int btfm_bids_is_index_entity(const char *key);
 
-/* 1 for an entity the specification defines. */
+/* 1 for an entity the specification defines; the key of the entity at `rank` in the
+ * specification's order (0 = sub), NULL past the last. */
 int btfm_bids_is_known_entity(const char *key);
+const char *btfm_bids_entity_key(int rank);
 
 /* Labels equal as the entity compares them: index entities as numbers ("01" == "1"). */
 int btfm_bids_label_equal(const char *key, const char *a, const char *b);

@@ -25,6 +25,11 @@ static int entity_rank(const char *key)
 
 int btfm_bids_is_known_entity(const char *key) { return entity_rank(key) >= 0; }
 
+const char *btfm_bids_entity_key(int rank)
+{
+    return rank >= 0 && rank < N_ORDERED ? entity_order[rank] : NULL;
+}
+
 int btfm_bids_is_index_entity(const char *key)
 {
     for (size_t i = 0; i < sizeof index_entities / sizeof *index_entities; i++)
@@ -163,13 +168,11 @@ btfm_status btfm_bids_name_parse(btfm_bids_name *out, const char *name, const ch
     const char *last = strrchr(name, '_');
     const char *tail = last ? last + 1 : name;
     int last_rank = 0;
-    for (const char *p = name; last && p < last;) {
-        const char *end = memchr(p, '_', (size_t)(last - p));
-        if (!end) end = last;
+    for (const char *p = name; last && p <= last;) {
+        const char *end = memchr(p, '_', (size_t)(last - p) + 1);
         btfm_status st = parse_entity(out, p, (size_t)(end - p), where, &last_rank);
         if (st) return st;
         p = end + 1;
-        if (end == last) break;
     }
     const char *dot = strchr(tail, '.');
     size_t suffix_len = dot ? (size_t)(dot - tail) : strlen(tail);
