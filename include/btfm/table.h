@@ -81,7 +81,8 @@ BTFM_API btfm_status btfm_table_add_column(btfm_table *t, const char *name,
 BTFM_API btfm_status btfm_table_set_cell(btfm_table *t, int64_t row, int column,
                                          const char *text);
 
-/* Write the table as TSV (header line, one line a row, LF endings, no BOM) to `path`
+/* Write the table as TSV (header line, one line a row, LF endings; no BOM unless the
+ * first column's name starts with U+FEFF, which the BOM then protects) to `path`
  * atomically: `path` holds either its old content or the complete new table. */
 BTFM_API btfm_status btfm_table_save(const btfm_table *t, const char *path);
 

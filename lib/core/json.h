@@ -80,8 +80,8 @@ btfm_status btfm_json_copy(btfm_json **out, const btfm_json *v);
 btfm_status btfm_json_merge(btfm_json **out, const btfm_json *base, const btfm_json *over);
 
 /* Serialize as UTF-8 text, 2-space indented, members in order, a final newline; numbers
- * in the shortest form that reads back to the same double ("0.1", "1e+300"); non-finite
- * numbers as null. Non-ASCII characters are written as they are; control characters,
+ * in the shortest form that reads back to the same double ("0.1", "1e+300", "-0.0");
+ * non-finite numbers as null. Non-ASCII characters are written as they are; control characters,
  * '"' and '\\' escaped. *text is NUL-terminated, *len excludes the NUL (len may be
  * NULL); release *text with btfm_free. */
 btfm_status btfm_json_dump(const btfm_json *v, char **text, size_t *len);

@@ -72,6 +72,8 @@ static void put_value(writer *w, const btfm_json *v, int depth)
     case BTFM_JSON_TRUE: put_str(w, "true"); return;
     case BTFM_JSON_NUMBER:
         if (!isfinite(v->number)) put_str(w, "null");
+        else if (v->number == 0 && signbit(v->number)) put_str(w, "-0.0"); /* "-0" reads
+                                                  * back as the integer 0 in many parsers */
         else put(w, num, (size_t)btfm_format_double(v->number, num));
         return;
     case BTFM_JSON_STRING: put_quoted(w, v->string, v->length); return;

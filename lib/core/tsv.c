@@ -187,12 +187,19 @@ btfm_status btfm_table_format(const btfm_table *t, char **text, size_t *len)
     BTFM_CHECK_ARG(t, "btfm_table_format", "table");
     BTFM_CHECK_ARG(text, "btfm_table_format", "text");
     *text = NULL;
-    size_t size = 1; /* the NUL */
+    /* A first column name that starts with U+FEFF would lose it to the reader's BOM
+     * skipping; a BOM in front keeps it. */
+    int bom = strncmp(t->columns[0], "\xEF\xBB\xBF", 3) == 0;
+    size_t size = 1 + (bom ? 3 : 0); /* the NUL */
     for (int c = 0; c < t->n_columns; c++) size += strlen(t->columns[c]) + 1;
     size_t n_cells = (size_t)t->n_rows * (size_t)t->n_columns;
     for (size_t i = 0; i < n_cells; i++) size += strlen(t->text + t->cells[i]) + 1;
     char *out = btfm_malloc(size), *p = out;
     if (!out) return btfm_fail_nomem("btfm_table_format", size);
+    if (bom) {
+        memcpy(p, "\xEF\xBB\xBF", 3);
+        p += 3;
+    }
     for (int c = 0; c < t->n_columns; c++) {
         size_t n = strlen(t->columns[c]);
         memcpy(p, t->columns[c], n);
