@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "core/number.h"
@@ -115,6 +116,22 @@ btfm_status btfm_bids_writer_set_participants(btfm_bids_writer *w, const btfm_ta
     btfm_table_free(w->participants);
     w->participants = copy;
     return BTFM_OK;
+}
+
+/* A number for a TSV cell: the shortest text that reads back exactly, in fixed
+ * notation when that is as exact ("250", "0.004" rather than "2.5e+02", "4e-03"). */
+static void format_cell_number(double value, char *out)
+{
+    btfm_format_double(value, out);
+    if (!strchr(out, 'e') || !(fabs(value) < 1e15) || fabs(value) < 1e-6) return;
+    for (int decimals = 0; decimals <= 20; decimals++) {
+        char fixed[64];
+        snprintf(fixed, sizeof fixed, "%.*f", decimals, value);
+        if (strtod(fixed, NULL) == value && strlen(fixed) < 32) {
+            strcpy(out, fixed);
+            return;
+        }
+    }
 }
 
 /* ---- one recording ---- */
@@ -259,7 +276,7 @@ static btfm_status write_channels(const btfm_dataset *written, const btfm_datase
     btfm_status st = btfm_table_new(&t, columns, 5);
     for (int c = 0; !st && c < ds->n_channels; c++) {
         char rate[32];
-        btfm_format_double(written->channels[c].rate, rate);
+        format_cell_number(written->channels[c].rate, rate);
         const char *unit = written->channels[c].stored_unit;
         const char *cells[5] = {written->channels[c].name,
                                 btfm_bids_channel_type_name(ds->channels[c].type),
@@ -288,8 +305,8 @@ static btfm_status write_events(const btfm_dataset *ds, const btfm_table *events
         const btfm_event_rec *e = &ds->events[i];
         if (strcmp(e->type, "gap") == 0) continue;
         char onset[32], duration[32], value[16], sample[24];
-        btfm_format_double(e->onset, onset);
-        btfm_format_double(e->duration, duration);
+        format_cell_number(e->onset, onset);
+        format_cell_number(e->duration, duration);
         snprintf(value, sizeof value, "%d", e->code);
         snprintf(sample, sizeof sample, "%lld", (long long)llround(e->onset * ds->sfreq));
         const char *cells[5] = {onset, duration, *e->label ? e->label : NULL, value, sample};

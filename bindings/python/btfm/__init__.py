@@ -31,6 +31,7 @@ from .dataset import (CHANNEL_TYPES, FORMATS, Channel, Dataset, Event, Record,
 from .cothb import COTHB_ACTIONS, COTHB_DECISIONS, COTHB_SIGNALS, Action, CoTHB, NodeInfo
 from .align import ALIGN_METHODS, Aligner, classification, isc, segment_matching
 from .table import Table, parse_table, read_table
+from . import bids
 
 __version__ = "1.1.0"
 
@@ -46,4 +47,5 @@ __all__ = [
     "Action", "COTHB_ACTIONS", "COTHB_DECISIONS", "COTHB_SIGNALS", "CoTHB", "NodeInfo",
     "ALIGN_METHODS", "Aligner", "classification", "isc", "segment_matching",
     "Table", "parse_table", "read_table",
+    "bids",
 ]
