@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "core/number.h"
@@ -118,20 +117,13 @@ btfm_status btfm_bids_writer_set_participants(btfm_bids_writer *w, const btfm_ta
     return BTFM_OK;
 }
 
-/* A number for a TSV cell: the shortest text that reads back exactly, in fixed
- * notation when that is as exact ("250", "0.004" rather than "2.5e+02", "4e-03"). */
+/* A number for a TSV cell: the shortest text that reads back exactly, whole numbers
+ * without an exponent ("250" rather than "2.5e+02"). */
 static void format_cell_number(double value, char *out)
 {
     btfm_format_double(value, out);
-    if (!strchr(out, 'e') || !(fabs(value) < 1e15) || fabs(value) < 1e-6) return;
-    for (int decimals = 0; decimals <= 20; decimals++) {
-        char fixed[64];
-        snprintf(fixed, sizeof fixed, "%.*f", decimals, value);
-        if (strtod(fixed, NULL) == value && strlen(fixed) < 32) {
-            strcpy(out, fixed);
-            return;
-        }
-    }
+    if (strchr(out, 'e') && value == nearbyint(value) && fabs(value) < 1e15)
+        snprintf(out, 32, "%.0f", value); /* no decimal point: locale-independent */
 }
 
 /* ---- one recording ---- */
