@@ -1,5 +1,5 @@
-/* btfm info: describe a file: a libbtfm model container, or a recording (EDF/BDF,
- * BrainVision: info_dataset.c). */
+/* btfm info: describe a file: a libbtfm model container, a TSV table (info_table.c), or
+ * a recording (EDF/BDF, BrainVision: info_dataset.c). */
 #include <string.h>
 #include "cli.h"
 
@@ -85,6 +85,8 @@ int cmd_info(int argc, char **argv)
         else path = argv[i];
     }
     if (!path) return cli_usage_error("info", "missing FILE");
+    size_t len = strlen(path);
+    if (len > 4 && strcmp(path + len - 4, ".tsv") == 0) return cli_info_table(path, json);
     if (!is_container(path)) return info_recording(path, flags, json);
     btfm_container *c = NULL;
     if (btfm_container_load(&c, path, NULL) != BTFM_OK) return cli_fail("info");
