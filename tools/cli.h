@@ -51,4 +51,7 @@ void cli_info_dataset(const char *path, const btfm_dataset *ds, int json);
 int cli_info_bids(const char *path, int lenient, int json);
 int cli_copy_dataset(const char *command, int argc, char **argv, unsigned save_flags);
 
+/* Tables (info_table.c): describe a TSV file (columns, rows, numeric ranges). */
+int cli_info_table(const char *path, int json);
+
 #endif

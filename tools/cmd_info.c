@@ -1,5 +1,10 @@
+<<<<<<< HEAD
 /* btfm info: describe a file: a libbtfm model container, or a recording (EDF/BDF,
  * BrainVision: info_dataset.c), or a BIDS folder (info_bids.c). */
+=======
+/* btfm info: describe a file: a libbtfm model container, a TSV table (info_table.c), or
+ * a recording (EDF/BDF, BrainVision: info_dataset.c). */
+>>>>>>> table
 #include <string.h>
 #include <sys/stat.h>
 #include "cli.h"
@@ -89,6 +94,8 @@ int cmd_info(int argc, char **argv)
     if (!path) return cli_usage_error("info", "missing FILE");
     struct stat sb;
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) return cli_info_bids(path, lenient, json);
+    size_t len = strlen(path);
+    if (len > 4 && strcmp(path + len - 4, ".tsv") == 0) return cli_info_table(path, json);
     if (!is_container(path)) return info_recording(path, flags, json);
     btfm_container *c = NULL;
     if (btfm_container_load(&c, path, NULL) != BTFM_OK) return cli_fail("info");

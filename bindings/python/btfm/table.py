@@ -153,9 +153,9 @@ class Table(Handle):
         c = self._column(column)
         with self._lock:
             ptr = self._require_open()
-            cell, is_na = lib.btfm_table_cell, lib.btfm_table_is_na
-            return [None if is_na(ptr, r, c) else from_cstr(cell(ptr, r, c))
-                    for r in range(lib.btfm_table_n_rows(ptr))]
+            cell = lib.btfm_table_cell
+            texts = [cell(ptr, r, c) for r in range(lib.btfm_table_n_rows(ptr))]
+        return [None if t == b"n/a" else t.decode("utf-8") for t in texts]
 
     def numbers(self, column):
         """A numeric column as float64 (a numpy array, or a list without numpy), NaN for
