@@ -1,10 +1,5 @@
-<<<<<<< HEAD
-/* btfm info: describe a file: a libbtfm model container, or a recording (EDF/BDF,
- * BrainVision: info_dataset.c), or a BIDS folder (info_bids.c). */
-=======
-/* btfm info: describe a file: a libbtfm model container, a TSV table (info_table.c), or
- * a recording (EDF/BDF, BrainVision: info_dataset.c). */
->>>>>>> table
+/* btfm info: describe a file: a libbtfm model container, a TSV table (info_table.c), a
+ * recording (EDF/BDF, BrainVision: info_dataset.c), or a BIDS folder (info_bids.c). */
 #include <string.h>
 #include <sys/stat.h>
 #include "cli.h"
