@@ -7,7 +7,7 @@ static const cli_command commands[] = {
     {"help", "[COMMAND]", "show the commands, or one command's usage", cmd_help},
     {"version", "", "print the library version and capabilities", cmd_version},
     {"demo", "", "run the end-to-end demonstration", cmd_demo},
-    {"info", "FILE|FOLDER [--json] [--complete-records] [--lenient]",
+    {"info", "FILE [--json] [--complete-records] [--lenient]",
      "describe a file (a libbtfm model container or a recording) or a BIDS folder", cmd_info},
     {"convert", "IN OUT [--anonymize] [--complete-records]",
      "copy a recording into the format of OUT's extension (.edf, .bdf, .vhdr)", cmd_convert},
