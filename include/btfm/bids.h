@@ -108,10 +108,9 @@ BTFM_API btfm_status btfm_bids_open_recording(const btfm_bids *b, int64_t index,
  *   SamplingFrequency must equal the dataset's rate (func: RepetitionTime its 1/rate);
  * - the closest *_events.tsv replaces the dataset's events (EDF+D gaps are kept): rows
  *   with an n/a onset are dropped; events get the type "bids"; labels come from
- *   trial_type, else from value, rows
- *   whose label is n/a being dropped (the MNE-BIDS rules); codes from an integer value
- *   column; durations n/a are 0; every column stays available through
- *   btfm_dataset_events_table;
+ *   trial_type, else from value, rows whose label is n/a being dropped (the MNE-BIDS
+ *   rules); codes from an integer value column; durations n/a are 0; every column
+ *   stays available through btfm_dataset_events_table;
  * - the closest *_channels.tsv sets channel types, bad flags (status bad) and units of
  *   unit-less channels, matched by name; a channel missing on either side is BTFM_E_FORMAT
  *   (a warning in lenient mode);
