@@ -177,17 +177,6 @@ const char *btfm_bids_channel_type_name(int type)
     return "MISC";
 }
 
-/* Days from 1970-01-01 to a civil date (proleptic Gregorian; Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 int btfm_bids_parse_time(const char *text, double *seconds)
 {
     int y, mo, d, h, mi, s, used = 0;
@@ -203,7 +192,7 @@ int btfm_bids_parse_time(const char *text, double *seconds)
     }
     if (*p == 'Z') p++;
     if (*p) return -1;
-    *seconds = (double)(days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) + fraction;
+    *seconds = (double)(btfm_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s) + fraction;
     return 0;
 }
 

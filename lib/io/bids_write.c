@@ -80,26 +80,6 @@ void btfm_bids_writer_free(btfm_bids_writer *w)
     btfm_free(w);
 }
 
-/* A copy of a table (columns and rows). */
-static btfm_status copy_table(const btfm_table *t, btfm_table **out)
-{
-    int n = btfm_table_n_columns(t);
-    const char **cells = btfm_malloc((size_t)n * sizeof *cells);
-    if (!cells) return btfm_fail_nomem("bids writer", (size_t)n * sizeof *cells);
-    for (int c = 0; c < n; c++) cells[c] = btfm_table_column_name(t, c);
-    btfm_status st = btfm_table_new(out, cells, n);
-    for (int64_t r = 0; !st && r < btfm_table_n_rows(t); r++) {
-        for (int c = 0; c < n; c++) cells[c] = btfm_table_cell(t, r, c);
-        st = btfm_table_add_row(*out, cells);
-    }
-    btfm_free(cells);
-    if (st) {
-        btfm_table_free(*out);
-        *out = NULL;
-    }
-    return st;
-}
-
 btfm_status btfm_bids_writer_set_participants(btfm_bids_writer *w, const btfm_table *participants)
 {
     static const char func[] = "btfm_bids_writer_set_participants";
@@ -110,7 +90,7 @@ btfm_status btfm_bids_writer_set_participants(btfm_bids_writer *w, const btfm_ta
         return btfm_fail(BTFM_E_INVALID, "%s: the first column is \"%s\", expected participant_id",
                          func, first ? first : "");
     btfm_table *copy;
-    btfm_status st = copy_table(participants, &copy);
+    btfm_status st = btfm_io_table_copy(&copy, participants);
     if (st) return st;
     btfm_table_free(w->participants);
     w->participants = copy;
@@ -381,7 +361,7 @@ static btfm_status write_participants(btfm_bids_writer *w)
 {
     static const char *const id_only[] = {"participant_id"};
     btfm_table *t = NULL;
-    btfm_status st = w->participants ? copy_table(w->participants, &t) : btfm_table_new(&t, id_only, 1);
+    btfm_status st = w->participants ? btfm_io_table_copy(&t, w->participants) : btfm_table_new(&t, id_only, 1);
     int n_cols = btfm_table_n_columns(t);
     for (int64_t i = 0; !st && i < w->n_scans; i++) {
         char id[256];

@@ -99,6 +99,12 @@ void btfm_dataset_take_events_table(btfm_dataset *ds, struct btfm_table *table);
 /* Copy src's metadata and events table into dst. */
 btfm_status btfm_dataset_copy_extras(btfm_dataset *dst, const btfm_dataset *src);
 
+/* A new table with the columns and cells of `t` (dataset_meta.c). */
+btfm_status btfm_io_table_copy(struct btfm_table **out, const struct btfm_table *t);
+
+/* Days from 1970-01-01 to a proleptic Gregorian date (edf_header.c). */
+int64_t btfm_days_from_civil(int64_t y, int m, int d);
+
 /* Drivers. */
 btfm_status btfm_edf_open(btfm_dataset **out, const char *path, int format, unsigned flags);
 btfm_status btfm_brainvision_open(btfm_dataset **out, const char *path, unsigned flags);

@@ -37,21 +37,31 @@ btfm_status btfm_dataset_copy_extras(btfm_dataset *dst, const btfm_dataset *src)
         if ((st = btfm_dataset_take_metadata(dst, copy))) return st;
     }
     if (!src->events_table) return BTFM_OK;
-    const btfm_table *t = src->events_table;
+    btfm_table *copy;
+    if ((st = btfm_io_table_copy(&copy, src->events_table))) return st;
+    btfm_dataset_take_events_table(dst, copy);
+    return BTFM_OK;
+}
+
+btfm_status btfm_io_table_copy(btfm_table **out, const btfm_table *t)
+{
     int n_cols = btfm_table_n_columns(t);
     const char **cells = btfm_malloc((size_t)n_cols * sizeof *cells);
-    if (!cells) return btfm_fail_nomem("dataset", (size_t)n_cols * sizeof *cells);
+    if (!cells) return btfm_fail_nomem("table copy", (size_t)n_cols * sizeof *cells);
     for (int c = 0; c < n_cols; c++) cells[c] = btfm_table_column_name(t, c);
     btfm_table *copy = NULL;
-    st = btfm_table_new(&copy, cells, n_cols);
+    btfm_status st = btfm_table_new(&copy, cells, n_cols);
     for (int64_t r = 0; !st && r < btfm_table_n_rows(t); r++) {
         for (int c = 0; c < n_cols; c++) cells[c] = btfm_table_cell(t, r, c);
         st = btfm_table_add_row(copy, cells);
     }
     btfm_free(cells);
-    if (st) btfm_table_free(copy);
-    else btfm_dataset_take_events_table(dst, copy);
-    return st;
+    if (st) {
+        btfm_table_free(copy);
+        return st;
+    }
+    *out = copy;
+    return BTFM_OK;
 }
 
 const char *btfm_dataset_metadata(const btfm_dataset *ds)
