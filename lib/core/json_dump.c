@@ -5,7 +5,7 @@
 #include <string.h>
 #include "json_impl.h"
 #include "number.h"
-#include "whole_file.h"
+#include "read_file.h"
 
 typedef struct writer {
     char *buf;

@@ -4,7 +4,7 @@
 #include <string.h>
 #include "json_impl.h"
 #include "number.h"
-#include "whole_file.h"
+#include "read_file.h"
 
 #define MAX_JSON_BYTES ((size_t)1 << 30) /* sidecars are kilobytes; refuse absurd files */
 

@@ -2,7 +2,7 @@
  * split in place (tabs and line ends become NULs) and indexed by one offsets array. */
 #include <stdio.h>
 #include <string.h>
-#include "whole_file.h"
+#include "read_file.h"
 #include "table_impl.h"
 
 #define MAX_TSV_BYTES ((size_t)1 << 34) /* 16 GiB: far beyond any BIDS table */

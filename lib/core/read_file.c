@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "atomic_file.h"
-#include "whole_file.h"
+#include "read_file.h"
 
 btfm_status btfm_read_file(const char *path, const char *who, size_t max_bytes, char **bytes,
                            size_t *len)

@@ -1,6 +1,6 @@
 /* Whole files in and out of memory, for the TSV and JSON readers and writers. Internal. */
-#ifndef BTFM_CORE_WHOLE_FILE_H
-#define BTFM_CORE_WHOLE_FILE_H
+#ifndef BTFM_CORE_READ_FILE_H
+#define BTFM_CORE_READ_FILE_H
 
 #include <stddef.h>
 #include "internal.h"
