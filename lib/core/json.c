@@ -393,14 +393,14 @@ btfm_status btfm_json_set_bool(btfm_json *object, const char *key, int value)
     return st ? st : btfm_json_set(object, key, v);
 }
 
-btfm_status btfm_json_set_numbers(btfm_json *object, const char *key, const double *values,
-                                  size_t n)
+/* An array of `n` values made by `make(&item, i, values)`, set as member `key`. */
+static btfm_status set_array(btfm_json *object, const char *key, size_t n, const void *values,
+                             btfm_status (*make)(btfm_json **, size_t, const void *))
 {
-    if (n) BTFM_CHECK_ARG(values, "btfm_json_set_numbers", "values");
     btfm_json *array, *item;
     btfm_status st = btfm_json_new_array(&array);
     for (size_t i = 0; i < n && !st; i++)
-        if (!(st = btfm_json_new_number(&item, values[i]))) st = btfm_json_append(array, item);
+        if (!(st = make(&item, i, values))) st = btfm_json_append(array, item);
     if (st) {
         btfm_json_free(array);
         return st;
@@ -408,17 +408,26 @@ btfm_status btfm_json_set_numbers(btfm_json *object, const char *key, const doub
     return btfm_json_set(object, key, array);
 }
 
+static btfm_status make_number(btfm_json **out, size_t i, const void *values)
+{
+    return btfm_json_new_number(out, ((const double *)values)[i]);
+}
+
+static btfm_status make_string(btfm_json **out, size_t i, const void *values)
+{
+    return btfm_json_new_string(out, ((const char *const *)values)[i]);
+}
+
+btfm_status btfm_json_set_numbers(btfm_json *object, const char *key, const double *values,
+                                  size_t n)
+{
+    if (n) BTFM_CHECK_ARG(values, "btfm_json_set_numbers", "values");
+    return set_array(object, key, n, values, make_number);
+}
+
 btfm_status btfm_json_set_strings(btfm_json *object, const char *key,
                                   const char *const *values, size_t n)
 {
     if (n) BTFM_CHECK_ARG(values, "btfm_json_set_strings", "values");
-    btfm_json *array, *item;
-    btfm_status st = btfm_json_new_array(&array);
-    for (size_t i = 0; i < n && !st; i++)
-        if (!(st = btfm_json_new_string(&item, values[i]))) st = btfm_json_append(array, item);
-    if (st) {
-        btfm_json_free(array);
-        return st;
-    }
-    return btfm_json_set(object, key, array);
+    return set_array(object, key, n, values, make_string);
 }

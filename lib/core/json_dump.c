@@ -3,9 +3,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include "atomic_file.h"
 #include "json_impl.h"
 #include "number.h"
+#include "read_file.h"
 
 typedef struct writer {
     char *buf;
@@ -123,15 +123,7 @@ btfm_status btfm_json_write_file(const btfm_json *v, const char *path)
     size_t len;
     btfm_status st = btfm_json_dump(v, &text, &len);
     if (st) return st;
-    btfm_atomic_file af;
-    if (!(st = btfm_atomic_open(&af, path, 1))) {
-        if (fwrite(text, 1, len, af.fp) != len) {
-            btfm_atomic_abort(&af);
-            st = btfm_fail(BTFM_E_IO, "btfm_json_write_file: %s: write failed", path);
-        } else {
-            st = btfm_atomic_commit(&af);
-        }
-    }
+    st = btfm_write_file(path, "btfm_json_write_file", text, len);
     btfm_free(text);
     return st;
 }

@@ -227,6 +227,10 @@ static btfm_status parse_number(parser *ps, double *value)
         s = exp;
     }
     size_t len = (size_t)(s - start);
+    if (btfm_decimal_fast(start, len, value)) {
+        ps->p = s;
+        return BTFM_OK;
+    }
     char small[64], *copy = len < sizeof small ? small : btfm_malloc(len + 1);
     if (!copy) return ps->status = btfm_fail_nomem(ps->where, len + 1);
     memcpy(copy, start, len);

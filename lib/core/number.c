@@ -3,6 +3,7 @@
  * "C" locale object installed for the calling thread only. */
 #include <locale.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include "number.h"
@@ -60,6 +61,53 @@ int btfm_decimal_valid(const char *text, size_t len)
         i = exp_end;
     }
     return i == len;
+}
+
+int btfm_decimal_fast(const char *text, size_t len, double *value)
+{
+    static const double powers[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    size_t i = 0;
+    int negative = 0;
+    if (i < len && (text[i] == '+' || text[i] == '-')) negative = text[i++] == '-';
+    uint64_t mantissa = 0;
+    int n_digits = 0;   /* significant digits taken into the mantissa */
+    long exp10 = 0;
+    int seen_point = 0;
+    for (; i < len; i++) {
+        char c = text[i];
+        if (c == '.') {
+            seen_point = 1;
+            continue;
+        }
+        if (c < '0' || c > '9') break;
+        if (mantissa == 0 && c == '0') { /* leading zeros are not significant */
+            if (seen_point) exp10--;
+            continue;
+        }
+        if (++n_digits > 19) return 0;
+        mantissa = mantissa * 10 + (uint64_t)(c - '0');
+        if (seen_point) exp10--;
+    }
+    if (i < len) { /* exponent */
+        i++;
+        int exp_negative = 0;
+        if (i < len && (text[i] == '+' || text[i] == '-')) exp_negative = text[i++] == '-';
+        long e = 0;
+        for (; i < len; i++) {
+            if (e > 100000) return 0;
+            e = e * 10 + (text[i] - '0');
+        }
+        exp10 += exp_negative ? -e : e;
+    }
+    if (mantissa > ((uint64_t)1 << 53)) return 0;
+    double m = (double)mantissa;
+    if (mantissa == 0) exp10 = 0;
+    if (exp10 < -22 || exp10 > 22) return 0;
+    double v = exp10 < 0 ? m / powers[-exp10] : m * powers[exp10];
+    *value = negative ? -v : v;
+    return 1;
 }
 
 int btfm_format_double(double value, char *buf)

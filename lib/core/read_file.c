@@ -1,8 +1,9 @@
-/* Whole-file reads for the text formats (TSV, JSON). */
+/* Whole-file reads and atomic writes for the text formats (TSV, JSON). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "atomic_file.h"
 #include "read_file.h"
 
 btfm_status btfm_read_file(const char *path, const char *who, size_t max_bytes, char **bytes,
@@ -42,4 +43,17 @@ btfm_status btfm_read_file(const char *path, const char *who, size_t max_bytes, 
     *bytes = buf;
     *len = size;
     return BTFM_OK;
+}
+
+btfm_status btfm_write_file(const char *path, const char *who, const void *bytes, size_t len)
+{
+    btfm_atomic_file af;
+    btfm_status st = btfm_atomic_open(&af, path, 1);
+    if (st) return st;
+    if (fwrite(bytes, 1, len, af.fp) != len) {
+        btfm_atomic_abort(&af);
+        return btfm_fail(BTFM_E_IO, "%s: %s: write failed: %s; the file was left as it was",
+                         who, path, strerror(errno));
+    }
+    return btfm_atomic_commit(&af);
 }

@@ -179,7 +179,7 @@ static btfm_status cell_number(const btfm_table *t, int64_t row, int column, dou
                          "a number; expected a decimal number such as 1.5 or -2e-3, or n/a",
                          t->source, (long long)btfm_table_row_line(t, row), column + 1,
                          t->columns[column], text, len > 40 ? "..." : "");
-    *value = btfm_strtod_c(text);
+    if (!btfm_decimal_fast(text, len, value)) *value = btfm_strtod_c(text);
     return BTFM_OK;
 }
 

@@ -1,7 +1,7 @@
 /* The one TSV reader and writer of libbtfm (BIDS tabular files): the text is read once,
  * split in place (tabs and line ends become NULs) and indexed by one offsets array. */
+#include <stdio.h>
 #include <string.h>
-#include "atomic_file.h"
 #include "read_file.h"
 #include "table_impl.h"
 
@@ -227,15 +227,7 @@ btfm_status btfm_table_save(const btfm_table *t, const char *path)
     size_t len;
     btfm_status st = btfm_table_format(t, &text, &len);
     if (st) return st;
-    btfm_atomic_file af;
-    if (!(st = btfm_atomic_open(&af, path, 1))) {
-        if (fwrite(text, 1, len, af.fp) != len) {
-            btfm_atomic_abort(&af);
-            st = btfm_fail(BTFM_E_IO, "btfm_table_save: %s: write failed", path);
-        } else {
-            st = btfm_atomic_commit(&af);
-        }
-    }
+    st = btfm_write_file(path, "btfm_table_save", text, len);
     btfm_free(text);
     return st;
 }

@@ -50,6 +50,20 @@ def random_decimal_text(rng):
     return text
 
 
+def short_decimal_text(rng):
+    """Numbers as BIDS files usually hold them (few digits, small exponents), including
+    leading and trailing zeros and exponents around the exact powers of ten (1e22)."""
+    digits = str(rng.randint(0, 10 ** rng.randint(1, 17)))
+    point = rng.randint(0, len(digits))
+    text = digits[:point] + "." + digits[point:] if rng.random() < 0.7 else digits
+    if text.startswith("."):
+        text = "0" + text
+    text = "0" * rng.randint(0, 2) + text + "0" * rng.randint(0, 3) * ("." in text)
+    if rng.random() < 0.4:
+        text += "e" + str(rng.randint(-30, 30))
+    return rng.choice(["", "-", "+"]) + text
+
+
 def same_bits(a, b):
     return struct.pack("<d", a) == struct.pack("<d", b)
 
@@ -95,6 +109,7 @@ def test_tsv_numbers_match_python_float(tmp_path, seed):
     rng = random.Random(100 + seed)
     texts = [random_decimal_text(rng) for _ in range(3000)]
     texts += [repr(random_double(rng)) for _ in range(3000)]
+    texts += [short_decimal_text(rng) for _ in range(6000)]
     texts = [t for t in texts if math.isfinite(float(t))]
     texts[::7] = ["n/a"] * len(texts[::7])
     path = tmp_path / "n.tsv"
@@ -196,7 +211,8 @@ def test_json_written_by_python_read_by_btfm_and_back(tmp_path, seed):
 def test_json_numbers_match_python_float(tmp_path):
     rng = random.Random(5)
     texts = [random_decimal_text(rng) for _ in range(4000)]
-    texts = [t.replace("+", "") if t.startswith("+") else t for t in texts]
+    texts += [short_decimal_text(rng) for _ in range(6000)]
+    texts = [t[1:] if t.startswith("+") else t for t in texts]
     # JSON has no leading zeros and no empty fractions; keep what json.loads accepts.
     kept = []
     for t in texts:

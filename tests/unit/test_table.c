@@ -131,13 +131,18 @@ END_TEST
 START_TEST(tsv_numbers_are_exact_and_strict)
 {
     btfm_table *t = parse_ok("x\n0.1\n1e-3\n.5\n5.\n+3\n-0\n1E+2\n123456789012345678901234567890\n"
-                             "2.2250738585072014e-308\n4.9e-324\n1.7976931348623157e308\nn/a\n");
-    double v[12];
+                             "2.2250738585072014e-308\n4.9e-324\n1.7976931348623157e308\nn/a\n"
+                             "0.000123\n007\n123456789.125e-5\n9007199254740993\n1e22\n1e23\n"
+                             "0.30000000000000004\n");
+    double v[19];
     ck_assert_ok(btfm_table_column_numbers(t, 0, v));
-    const double expected[12] = {0.1, 1e-3, 0.5, 5.0, 3.0, -0.0, 100.0,
+    const double expected[19] = {0.1, 1e-3, 0.5, 5.0, 3.0, -0.0, 100.0,
                                  123456789012345678901234567890.0, 2.2250738585072014e-308,
-                                 4.9e-324, 1.7976931348623157e308, NAN};
-    for (int i = 0; i < 11; i++) ck_assert_msg(v[i] == expected[i], "row %d: %.17g", i, v[i]);
+                                 4.9e-324, 1.7976931348623157e308, NAN, 0.000123, 7.0,
+                                 1234.56789125, 9007199254740992.0, 1e22, 1e23,
+                                 0.30000000000000004};
+    for (int i = 0; i < 19; i++)
+        if (i != 11) ck_assert_msg(v[i] == expected[i], "row %d: %.17g", i, v[i]);
     ck_assert(signbit(v[5]));
     ck_assert(isnan(v[11]));
     btfm_table_free(t);
