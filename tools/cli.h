@@ -46,6 +46,12 @@ int cmd_align(int argc, char **argv);
 /* Recordings (info_dataset.c, cmd_convert.c): describe one; open IN and save it as OUT
  * with `save_flags` (BTFM_SAVE_*), parsing "IN OUT [--anonymize] [--complete-records]". */
 void cli_info_dataset(const char *path, const btfm_dataset *ds, int json);
+
+/* A BIDS folder (info_bids.c): subjects, sessions, tasks, datatypes and counts. */
+int cli_info_bids(const char *path, int lenient, int json);
 int cli_copy_dataset(const char *command, int argc, char **argv, unsigned save_flags);
+
+/* Tables (info_table.c): describe a TSV file (columns, rows, numeric ranges). */
+int cli_info_table(const char *path, int json);
 
 #endif

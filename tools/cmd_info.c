@@ -1,6 +1,7 @@
-/* btfm info: describe a file: a libbtfm model container, or a recording (EDF/BDF,
- * BrainVision: info_dataset.c). */
+/* btfm info: describe a file: a libbtfm model container, a TSV table (info_table.c), a
+ * recording (EDF/BDF, BrainVision: info_dataset.c), or a BIDS folder (info_bids.c). */
 #include <string.h>
+#include <sys/stat.h>
 #include "cli.h"
 
 static void print_shape(FILE *out, int ndim, const int64_t *shape, int json)
@@ -75,16 +76,21 @@ static int info_recording(const char *path, unsigned flags, int json)
 int cmd_info(int argc, char **argv)
 {
     const char *path = NULL;
-    int json = 0;
+    int json = 0, lenient = 0;
     unsigned flags = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) json = 1;
         else if (strcmp(argv[i], "--complete-records") == 0) flags |= BTFM_OPEN_COMPLETE_RECORDS;
+        else if (strcmp(argv[i], "--lenient") == 0) lenient = 1;
         else if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("info", "unknown option '%s'", argv[i]);
         else if (path) return cli_usage_error("info", "expected one FILE, got '%s' and '%s'", path, argv[i]);
         else path = argv[i];
     }
     if (!path) return cli_usage_error("info", "missing FILE");
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) return cli_info_bids(path, lenient, json);
+    size_t len = strlen(path);
+    if (len > 4 && strcmp(path + len - 4, ".tsv") == 0) return cli_info_table(path, json);
     if (!is_container(path)) return info_recording(path, flags, json);
     btfm_container *c = NULL;
     if (btfm_container_load(&c, path, NULL) != BTFM_OK) return cli_fail("info");

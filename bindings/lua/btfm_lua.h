@@ -81,5 +81,12 @@ void btfm_lua_open_container(lua_State *L, int module_index);
 void btfm_lua_open_dataset(lua_State *L, int module_index);
 void btfm_lua_open_cothb(lua_State *L, int module_index);
 void btfm_lua_open_align(lua_State *L, int module_index);
+void btfm_lua_open_table(lua_State *L, int module_index);
+void btfm_lua_open_bids(lua_State *L, int module_index); /* after btfm_lua_open_dataset */
+
+/* Datasets made by other binding files (btfm_lua_bids.c): a new empty box, and the open
+ * dataset at `arg`. */
+btfm_lua_box *btfm_lua_new_dataset_box(lua_State *L);
+btfm_dataset *btfm_lua_check_dataset(lua_State *L, int arg);
 
 #endif

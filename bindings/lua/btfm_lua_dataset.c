@@ -26,6 +26,10 @@ static btfm_dataset *check_dataset(lua_State *L, int arg)
     return (btfm_dataset *)btfm_lua_check_handle(L, arg, &dataset_type);
 }
 
+btfm_lua_box *btfm_lua_new_dataset_box(lua_State *L) { return btfm_lua_new_box(L, &dataset_type); }
+
+btfm_dataset *btfm_lua_check_dataset(lua_State *L, int arg) { return check_dataset(L, arg); }
+
 /* A format name ("edf") as its number; raises listing the known names. */
 static int check_format(lua_State *L, int arg, const char *name)
 {

@@ -14,5 +14,7 @@
 #include "volume.h"
 #include "aligner.h"
 #include "cothb.h"
+#include "table.h"
+#include "bids.h"
 
 #endif

@@ -59,8 +59,8 @@ BTFM_API btfm_status btfm_dataset_open(btfm_dataset **out, const char *path, int
 /* A dataset over caller data (since 1.2): `n_times` x `n_channels` floats, time-major, in
  * SI units, sampled at `sfreq` Hz; the data are copied. Channels are named "1".."n", of
  * type misc with unit "", unless `like` (may be NULL) has the same channel count: then
- * channel names, types, units and bad flags, events, start time and identification are
- * copied from it. Such a dataset is read, edited and saved like any other, so derived and
+ * channel names, types, units and bad flags, events, start time, identification, metadata
+ * and events table (include/btfm/bids.h) are copied from it. Such a dataset is read, edited and saved like any other, so derived and
  * simulated data can be written as EDF, BDF or BrainVision. */
 BTFM_API btfm_status btfm_dataset_from_array(btfm_dataset **out, const float *data,
                                              int64_t n_times, int n_channels, double sfreq,

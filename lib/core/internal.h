@@ -67,4 +67,8 @@ static inline int btfm_add_size(size_t a, size_t b, size_t *out)
 /* 1 when `s` (of `len` bytes) is valid UTF-8 without NUL bytes. */
 int btfm_utf8_valid(const char *s, size_t len);
 
+/* Length in bytes (1 to 4) of the well-formed UTF-8 character at the start of `s` (of
+ * `len` bytes; a NUL byte counts as a character of 1); 0 when it is malformed. */
+int btfm_utf8_char(const char *s, size_t len);
+
 #endif

@@ -3,24 +3,36 @@
 
 int btfm_utf8_valid(const char *s, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    const char *p = s, *end = s + len;
     while (p < end) {
-        unsigned c = *p++;
-        if (c == 0) return 0;
-        if (c < 0x80) continue;
-        int extra;
-        unsigned min, cp;
-        if (c >= 0xC2 && c <= 0xDF) { extra = 1; cp = c & 0x1F; min = 0x80; }
-        else if (c >= 0xE0 && c <= 0xEF) { extra = 2; cp = c & 0x0F; min = 0x800; }
-        else if (c >= 0xF0 && c <= 0xF4) { extra = 3; cp = c & 0x07; min = 0x10000; }
-        else return 0;
-        if (end - p < extra) return 0;
-        for (int i = 0; i < extra; i++) {
-            if ((p[i] & 0xC0) != 0x80) return 0;
-            cp = (cp << 6) | (p[i] & 0x3F);
+        if ((unsigned char)*p - 1u < 0x7Fu) { /* ASCII other than NUL: the common case */
+            p++;
+            continue;
         }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-        p += extra;
+        int n = *p ? btfm_utf8_char(p, (size_t)(end - p)) : 0;
+        if (n == 0) return 0;
+        p += n;
     }
     return 1;
+}
+
+int btfm_utf8_char(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    if (len == 0) return 0;
+    unsigned c = p[0];
+    if (c < 0x80) return 1;
+    int extra;
+    unsigned min, cp;
+    if (c >= 0xC2 && c <= 0xDF) { extra = 1; cp = c & 0x1F; min = 0x80; }
+    else if (c >= 0xE0 && c <= 0xEF) { extra = 2; cp = c & 0x0F; min = 0x800; }
+    else if (c >= 0xF0 && c <= 0xF4) { extra = 3; cp = c & 0x07; min = 0x10000; }
+    else return 0;
+    if (len - 1 < (size_t)extra) return 0;
+    for (int i = 1; i <= extra; i++) {
+        if ((p[i] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return extra + 1;
 }

@@ -83,6 +83,8 @@ void btfm_dataset_free(btfm_dataset *ds)
     btfm_free(ds->subject);
     btfm_free(ds->recording);
     btfm_free(ds->path);
+    btfm_dataset_take_metadata(ds, NULL);
+    btfm_dataset_take_events_table(ds, NULL);
     btfm_free(ds);
 }
 

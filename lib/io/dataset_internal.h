@@ -65,6 +65,9 @@ struct btfm_dataset {
     double start_time;       /* POSIX seconds */
     char *channel_arena;     /* strings of channels with shared_strings set */
     struct btfm_volume *volume; /* geometry and mask of volume datasets, else NULL */
+    struct btfm_json *metadata;   /* a JSON object (BIDS sidecars), NULL when none */
+    char *metadata_text;          /* its text, NULL when none */
+    struct btfm_table *events_table; /* the table events came from (BIDS events.tsv) */
 };
 
 /* Give a channel whose strings live in the arena its own copies, before changing one. */
@@ -96,6 +99,19 @@ int btfm_unit_to_si(const char *stored, double *factor, const char **si);
 
 /* Guess a channel type from an EDF-style label ("EEG Fpz-Cz", "EOG left", "Status"). */
 int btfm_channel_type_from_label(const char *label);
+
+/* Replace the metadata with `json` (an object; ownership taken, also on failure) or the
+ * events table with `table` (ownership taken) (dataset_meta.c). */
+btfm_status btfm_dataset_take_metadata(btfm_dataset *ds, struct btfm_json *json);
+void btfm_dataset_take_events_table(btfm_dataset *ds, struct btfm_table *table);
+/* Copy src's metadata and events table into dst. */
+btfm_status btfm_dataset_copy_extras(btfm_dataset *dst, const btfm_dataset *src);
+
+/* A new table with the columns and cells of `t` (dataset_meta.c). */
+btfm_status btfm_io_table_copy(struct btfm_table **out, const struct btfm_table *t);
+
+/* Days from 1970-01-01 to a proleptic Gregorian date (edf_header.c). */
+int64_t btfm_days_from_civil(int64_t y, int m, int d);
 
 /* Drivers. */
 btfm_status btfm_edf_open(btfm_dataset **out, const char *path, int format, unsigned flags);

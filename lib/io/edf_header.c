@@ -80,8 +80,7 @@ static btfm_status text_field(const field_ctx *f, size_t off, size_t len, char *
     return *dst ? BTFM_OK : btfm_fail_nomem("edf", len * 2 + 1);
 }
 
-/* Days from 1970-01-01 to a proleptic Gregorian date. */
-static int64_t days_from_civil(int64_t y, int m, int d)
+int64_t btfm_days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -116,7 +115,7 @@ static void parse_start(btfm_dataset *ds, const field_ctx *f)
         const char *hit = strstr(months, mon);
         if (hit && (hit - months) % 3 == 0 && (hit - months) / 3 + 1 == m && d4 == d) year = y4;
     }
-    ds->start_time = (double)(days_from_civil(year, m, d) * 86400 + hh * 3600 + mm * 60 + ss);
+    ds->start_time = (double)(btfm_days_from_civil(year, m, d) * 86400 + hh * 3600 + mm * 60 + ss);
     ds->has_start_time = 1;
 }
 

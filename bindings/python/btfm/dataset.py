@@ -17,6 +17,7 @@ from __future__ import annotations
 import collections
 import ctypes
 import datetime
+import json
 import numbers
 
 from ._arrays import ShapedArray, numpy
@@ -349,6 +350,32 @@ class Dataset(Handle):
                                               ctypes.byref(first)))
                 records.append(Record(onset.value, first.value))
             return records
+
+    @property
+    def metadata(self) -> dict:
+        """Metadata as a dict: the merged BIDS sidecar of a recording opened through
+        btfm.bids ({} when none). Assign a dict to replace it (the BIDS writer puts it in
+        the sidecar)."""
+        return json.loads(from_cstr(self._invoke(lib.btfm_dataset_metadata)))
+
+    @metadata.setter
+    def metadata(self, value: dict) -> None:
+        if not isinstance(value, dict):
+            raise TypeError(f"metadata must be a dict, not {type(value).__name__}")
+        check(self._invoke(lib.btfm_dataset_set_metadata, to_cstr(json.dumps(value), "metadata")))
+
+    @property
+    def events_table(self):
+        """The BIDS events.tsv the events came from, as a btfm.Table (every column; the
+        rows kept as events, in event order), or None."""
+        from .bids import _copy_table
+        table = ctypes.c_void_p()
+        with self._lock:
+            status = lib.btfm_dataset_events_table(self._require_open(), ctypes.byref(table))
+            if status == Status.E_NOTFOUND:
+                return None
+            check(status)
+            return _copy_table(table)
 
     # ---- reading ----
 

@@ -1,0 +1,131 @@
+-- Tests of btfm.bids_open and btfm.bids_writer. The tree is written here (BrainVision
+-- header and markers as text, INT_16 samples with string.pack, TSV and JSON by hand), so
+-- every expected value comes from what this script wrote.
+-- Environment as test_btfm.lua: LUA_CPATH, BTFM_SOURCE_DIR, BTFM_LUA_TEST_TMP.
+
+local btfm = require "btfm"
+local tmp_dir = os.getenv("BTFM_LUA_TEST_TMP") or "/tmp"
+
+package.path = (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/?.lua;" .. package.path
+local H = require "harness"
+local test, same, close_to, raises = H.test, H.same, H.close_to, H.raises
+
+local root = tmp_dir .. "/lua-bids-" .. tostring(os.time()) .. "-" .. tostring(math.random(1e6))
+
+local function put(rel, text)
+  local path = root .. "/" .. rel
+  os.execute("mkdir -p '" .. path:match("^(.*)/[^/]*$") .. "'")
+  local f = assert(io.open(path, "wb"))
+  f:write(text)
+  f:close()
+end
+
+local SAMPLES = {{100, -200}, {300, -400}, {500, -600}, {700, -800}} -- raw, 0.5 uV each
+
+local function put_recording(sub)
+  local base = "sub-" .. sub .. "_task-rest_eeg"
+  local dir = "sub-" .. sub .. "/eeg/"
+  put(dir .. base .. ".vhdr", table.concat({
+    "Brain Vision Data Exchange Header File Version 1.0", "", "[Common Infos]",
+    "Codepage=UTF-8", "DataFile=" .. base .. ".eeg", "MarkerFile=" .. base .. ".vmrk",
+    "DataFormat=BINARY", "DataOrientation=MULTIPLEXED", "NumberOfChannels=2",
+    "SamplingInterval=10000", "", "[Binary Infos]", "BinaryFormat=INT_16", "",
+    "[Channel Infos]", "Ch1=Fz,,0.5,µV", "Ch2=EOG,,0.5,µV", ""}, "\n"))
+  put(dir .. base .. ".vmrk", "Brain Vision Data Exchange Marker File Version 1.0\n\n" ..
+      "[Common Infos]\nCodepage=UTF-8\nDataFile=" .. base .. ".eeg\n\n[Marker Infos]\n")
+  local bytes = {}
+  for _, row in ipairs(SAMPLES) do bytes[#bytes + 1] = string.pack("<i2<i2", row[1], row[2]) end
+  put(dir .. base .. ".eeg", table.concat(bytes))
+  put(dir .. "sub-" .. sub .. "_task-rest_events.tsv",
+      "onset\tduration\ttrial_type\tvalue\n0.02\t0\tgo\t5\nn/a\t0\tgo\t5\n0.01\t0.01\tn/a\t6\n")
+  put(dir .. "sub-" .. sub .. "_task-rest_channels.tsv",
+      "name\ttype\tunits\tstatus\nFz\tEEG\tµV\tgood\nEOG\tEOG\tµV\tbad\n")
+end
+
+put("dataset_description.json", '{"Name": "lua", "BIDSVersion": "1.9.0"}')
+put("participants.tsv", "participant_id\tage\nsub-01\t40\nsub-02\tn/a\n")
+put("task-rest_eeg.json", '{"TaskName": "rest", "SamplingFrequency": 100, ' ..
+    '"PowerLineFrequency": 50, "SoftwareFilters": "n/a", "EEGReference": "Cz", ' ..
+    '"SliceLike": [1, 2.5]}')
+put_recording("01")
+put_recording("02")
+
+test("index and queries", function()
+  local b = assert(btfm.bids_open(root))
+  same(#b:recordings(), 2, "recordings")
+  same(table.concat(b:values("sub"), ","), "01,02", "subjects")
+  local found = assert(b:query({sub = "02"}))
+  same(#found, 1, "matches")
+  same(found[1].index, 2, "index")
+  same(found[1].entities.task, "rest", "task")
+  same(found[1].datatype, "eeg", "datatype")
+  same(found[1].extension, ".vhdr", "extension")
+  same(#assert(b:query("sub=01,02 task=rest")), 2, "text query")
+  same(#assert(b:query({sub = {"01", "02"}})), 2, "alternatives")
+  local ok, msg, status = b:query("nokey=1")
+  same(ok, nil, "bad key")
+  same(status, "BTFM_E_INVALID", "status")
+  assert(msg:find("nokey", 1, true), msg)
+  same(b:participants()[1].age, "40", "participants")
+  same(b:participants()[2].age, nil, "n/a is nil")
+  assert(b:metadata(1):find('"TaskName": "rest"', 1, true))
+  b:close()
+end)
+
+test("recordings open with their sidecars", function()
+  local b = assert(btfm.bids_open(root))
+  local ds = assert(b:open(1))
+  local data = ds:data()
+  close_to(data[1], 100 * 0.5e-6, 1e-7, "first sample")
+  close_to(data[8], -800 * 0.5e-6, 1e-7, "last sample")
+  local events = ds:events()
+  same(#events, 1, "n/a onset and n/a trial_type rows dropped")
+  same(events[1].label, "go", "label")
+  same(events[1].code, 5, "code")
+  close_to(events[1].onset, 0.02, 1e-12, "onset")
+  same(ds:events_table()[1].value, "5", "events table")
+  same(ds:channels()[2].bad, true, "status bad")
+  same(ds:channels()[2].type, "eog", "type")
+  same(ds:meta_numbers("PowerLineFrequency")[1], 50, "number")
+  same(ds:meta_numbers("SliceLike")[2], 2.5, "array")
+  same(ds:meta_string("EEGReference"), "Cz", "string")
+  local ok, _, status = ds:meta_string("PowerLineFrequency")
+  same(ok, nil, "not a string")
+  same(status, "BTFM_E_FORMAT", "status")
+  raises("outside", function() b:open(3) end)
+  ds:close()
+  b:close()
+  raises("used after close", function() b:recordings() end)
+end)
+
+test("writer round trip", function()
+  local b = assert(btfm.bids_open(root))
+  local ds = assert(b:open(1))
+  local out = root .. "/derivatives/copy"
+  local w = assert(btfm.bids_writer(out, "copy"))
+  assert(w:add(ds, {sub = "01", task = "rest", datatype = "eeg"},
+               {format = "edf", sidecar = '{"EEGReference": "FCz"}'}))
+  local ok, msg = w:add(ds, "sub=01 datatype=eeg")
+  same(ok, nil, "no task")
+  assert(msg:find("task", 1, true), msg)
+  assert(w:finish())
+  local c = assert(btfm.bids_open(out))
+  local back = assert(c:open(1))
+  same(#back:events(), 1, "events")
+  same(back:meta_string("EEGReference"), "FCz", "sidecar")
+  same(back:channels()[2].bad, true, "bad channel")
+  back:close()
+  c:close()
+  ds:close()
+  b:close()
+end)
+
+test("errors", function()
+  local ok, msg, status = btfm.bids_open(root .. "/sub-01")
+  same(ok, nil, "not a dataset")
+  same(status, "BTFM_E_FORMAT", "status")
+  assert(msg:find("rule dataset-description", 1, true), msg)
+end)
+
+os.execute("rm -rf '" .. root .. "'")
+H.finish()

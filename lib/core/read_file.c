@@ -1,0 +1,59 @@
+/* Whole-file reads and atomic writes for the text formats (TSV, JSON). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "atomic_file.h"
+#include "read_file.h"
+
+btfm_status btfm_read_file(const char *path, const char *who, size_t max_bytes, char **bytes,
+                           size_t *len)
+{
+    *bytes = NULL;
+    *len = 0;
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return btfm_fail(errno == ENOENT ? BTFM_E_NOTFOUND : BTFM_E_IO, "%s: %s: %s", who, path,
+                         strerror(errno));
+    struct stat sb;
+    if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(fp);
+        return btfm_fail(BTFM_E_IO, "%s: %s: not a regular file", who, path);
+    }
+    if ((uint64_t)sb.st_size > (uint64_t)max_bytes) {
+        fclose(fp);
+        return btfm_fail(BTFM_E_RANGE, "%s: %s: %lld bytes, more than the %zu this reader "
+                         "accepts", who, path, (long long)sb.st_size, max_bytes);
+    }
+    size_t size = (size_t)sb.st_size;
+    char *buf = btfm_malloc(size + 1);
+    if (!buf) {
+        fclose(fp);
+        return btfm_fail_nomem(who, size + 1);
+    }
+    size_t got = fread(buf, 1, size, fp);
+    int err = ferror(fp) ? errno : 0;
+    fclose(fp);
+    if (got != size) {
+        btfm_free(buf);
+        return btfm_fail(BTFM_E_IO, "%s: %s: read %zu of %zu bytes: %s", who, path, got, size,
+                         err ? strerror(err) : "the file shrank while being read");
+    }
+    buf[size] = '\0';
+    *bytes = buf;
+    *len = size;
+    return BTFM_OK;
+}
+
+btfm_status btfm_write_file(const char *path, const char *who, const void *bytes, size_t len)
+{
+    btfm_atomic_file af;
+    btfm_status st = btfm_atomic_open(&af, path, 1);
+    if (st) return st;
+    if (fwrite(bytes, 1, len, af.fp) != len) {
+        btfm_atomic_abort(&af);
+        return btfm_fail(BTFM_E_IO, "%s: %s: write failed: %s; the file was left as it was",
+                         who, path, strerror(errno));
+    }
+    return btfm_atomic_commit(&af);
+}

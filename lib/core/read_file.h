@@ -1,0 +1,19 @@
+/* Whole files in and out of memory, for the TSV and JSON readers and writers. Internal. */
+#ifndef BTFM_CORE_READ_FILE_H
+#define BTFM_CORE_READ_FILE_H
+
+#include <stddef.h>
+#include "internal.h"
+
+/* Read all of the regular file `path` into a new buffer (*bytes, *len bytes, followed by
+ * a NUL not counted in *len; release with btfm_free). `who` starts the messages.
+ * BTFM_E_NOTFOUND when the file does not exist, BTFM_E_IO when it cannot be read or is
+ * not a regular file, BTFM_E_RANGE when it is larger than `max_bytes`. */
+btfm_status btfm_read_file(const char *path, const char *who, size_t max_bytes, char **bytes,
+                           size_t *len);
+
+/* Replace `path` with `len` bytes atomically (lib/core/atomic_file.h, durable): the file
+ * holds its old content or the new one, never a mix. `who` starts the messages. */
+btfm_status btfm_write_file(const char *path, const char *who, const void *bytes, size_t len);
+
+#endif
