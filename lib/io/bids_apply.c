@@ -149,7 +149,7 @@ btfm_status btfm_bids_apply_channels(btfm_dataset *ds, const btfm_table *channel
         }
         const char *units = btfm_table_cell(channels, r, 2);
         if (!btfm_table_is_na(channels, r, 2) && !*c->unit) {
-            if ((st = btfm_set_string(&c->unit, units)) || (st = btfm_set_string(&c->stored_unit, units)))
+            if ((st = btfm_channel_own_strings(c)) || (st = btfm_set_string(&c->unit, units)) || (st = btfm_set_string(&c->stored_unit, units)))
                 break;
         }
         if (status_col >= 0 && !btfm_table_is_na(channels, r, status_col)) {

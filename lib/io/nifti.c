@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <nifti2_io.h>
+#include "core/json.h"
 #include "volume_internal.h"
 
 typedef struct nifti_state {
@@ -349,6 +350,32 @@ static btfm_status open_data(nifti_state *st, const nifti_image *nim, const char
     return BTFM_OK;
 }
 
+/* The BIDS sidecar beside an image (run_bold.nii.gz -> run_bold.json), when there is one,
+ * as the dataset's metadata (RepetitionTime, SliceTiming, ...). A sidecar that is not
+ * valid JSON is refused, naming its line and column. */
+static btfm_status read_sidecar(btfm_dataset *ds, const char *path)
+{
+    size_t n = strlen(path), cut = ends_with(path, ".nii.gz") ? 7 : ends_with(path, ".nii") ? 4 : 0;
+    if (!cut) return BTFM_OK;
+    char *json_path = btfm_malloc(n - cut + 6);
+    if (!json_path) return btfm_fail_nomem("nifti sidecar", n);
+    memcpy(json_path, path, n - cut);
+    memcpy(json_path + n - cut, ".json", 6);
+    struct stat sb;
+    btfm_status st = BTFM_OK;
+    if (stat(json_path, &sb) == 0) {
+        btfm_json *meta;
+        st = btfm_json_read_file(&meta, json_path);
+        if (!st && btfm_json_kind_of(meta) != BTFM_JSON_OBJECT) {
+            btfm_json_free(meta);
+            st = btfm_fail(BTFM_E_FORMAT, "nifti: %s: the sidecar is not a JSON object", json_path);
+        } else if (!st)
+            st = btfm_dataset_take_metadata(ds, meta);
+    }
+    btfm_free(json_path);
+    return st;
+}
+
 btfm_status btfm_nifti_open(btfm_dataset **out, const char *path, unsigned flags)
 {
     *out = NULL;
@@ -439,6 +466,7 @@ btfm_status btfm_nifti_open(btfm_dataset **out, const char *path, unsigned flags
     /* Images read only for their values (masks, atlases) need no channel table. */
     if (!(flags & BTFM_NIFTI_VALUES_ONLY) && (st = btfm_volume_make_channels(ds, (int)vol->n_voxels)))
         goto fail;
+    if (!(flags & BTFM_NIFTI_VALUES_ONLY) && (st = read_sidecar(ds, path))) goto fail;
     nifti_image_free(nim);
     *out = ds;
     return BTFM_OK;

@@ -373,3 +373,57 @@ def test_btfm_info_describes_the_volume(tmp_path):
     text = subprocess.run([os.environ["BTFM_EXE"], "info", path], check=True,
                           capture_output=True, text=True).stdout
     assert "5 x 6 x 4 voxels x 7 volumes" in text and "TR 2.5 s" in text
+
+
+# ---- BIDS func recordings ----
+
+def write_func_tree(root, tr=2.0, sidecar_tr=2.0):
+    """A BIDS folder with one fMRI run, written here with nibabel, json and plain text."""
+    data, inside = brain_like(shape=(10, 9, 8), n_times=15, seed=7)
+    func = root / "sub-01" / "func"
+    func.mkdir(parents=True)
+    (root / "dataset_description.json").write_text(json.dumps(
+        {"Name": "func test", "BIDSVersion": "1.8.0"}))
+    img = nib.Nifti1Image(data, np.diag([3.0, 3.0, 3.5, 1.0]))
+    img.header.set_xyzt_units("mm", "sec")
+    img.header["pixdim"][4] = tr
+    nib.save(img, func / "sub-01_task-rest_bold.nii.gz")
+    slice_timing = [0.0, 1.0, 0.25, 1.25, 0.5, 1.5, 0.75, 1.75]
+    (func / "sub-01_task-rest_bold.json").write_text(json.dumps(
+        {"TaskName": "rest", "RepetitionTime": sidecar_tr, "SliceTiming": slice_timing}))
+    (func / "sub-01_task-rest_events.tsv").write_text(
+        "onset\tduration\ttrial_type\tvalue\trating\n"
+        "4.0\t2.0\tface\t1\t0.5\n"
+        "n/a\t1.0\thouse\t2\t0.1\n"
+        "10.0\tn/a\tn/a\t3\tn/a\n"
+        "14.5\t2.0\thouse\t2\t0.9\n")
+    mask_path = str(root / "mask.nii.gz")
+    nib.save(nib.Nifti1Image(inside.astype(np.uint8), np.diag([3.0, 3.0, 3.5, 1.0])), mask_path)
+    return data, inside, slice_timing, mask_path
+
+
+def test_bids_func_recording_opens_with_its_sidecars(tmp_path):
+    data, inside, slice_timing, mask_path = write_func_tree(tmp_path)
+    layout = btfm.bids.open(tmp_path)
+    (rec,) = layout.query(sub="01", datatype="func")
+    assert rec.entities["task"] == "rest" and rec.suffix == "bold"
+    with rec.open(mask=mask_path) as ds:
+        assert ds.format == "nifti" and ds.sfreq == pytest.approx(0.5)
+        np.testing.assert_array_equal(ds.data, as_matrix(data)[:, np.flatnonzero(inside.ravel(order="F"))])
+        assert ds.metadata["SliceTiming"] == slice_timing
+        # MNE-BIDS rules: rows with an n/a onset dropped; labels from the trial_type
+        # column (it exists), whose n/a rows are dropped too
+        assert [(e.onset, e.duration, e.label) for e in ds.events] == [
+            (4.0, 2.0, "face"), (14.5, 2.0, "house")]
+        assert list(ds.events_table["rating"]) == [0.5, 0.9]  # the kept rows
+    # opened directly, the image still finds its sidecar
+    with btfm.open(rec.path) as ds:
+        assert ds.metadata["SliceTiming"] == slice_timing
+        assert ds.metadata["RepetitionTime"] == 2.0
+
+
+def test_bids_func_repetition_time_must_agree(tmp_path):
+    write_func_tree(tmp_path, tr=2.0, sidecar_tr=2.5)
+    (rec,) = btfm.bids.open(tmp_path).query(datatype="func")
+    with pytest.raises(btfm.Error, match="rule repetition-time.*RepetitionTime 2.5 s but the image's is 2 s"):
+        rec.open()

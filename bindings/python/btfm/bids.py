@@ -141,12 +141,24 @@ class Recording:
                                  ctypes.byref(text)))
         return json.loads(from_cstr(text.value))
 
-    def open(self) -> Dataset:
+    def open(self, mask=None, labels=None) -> Dataset:
         """The data file as a btfm.Dataset with events.tsv, channels.tsv, the merged
-        sidecar (Dataset.metadata) and scans.tsv's acq_time applied."""
+        sidecar (Dataset.metadata) and scans.tsv's acq_time applied. For fMRI (func)
+        recordings `mask` or `labels` choose the channels as in btfm.open."""
         ptr = DatasetPtr()
         check(self._bids._invoke(lib.btfm_bids_open_recording, self.index, ctypes.byref(ptr)))
-        return Dataset._adopt(ptr, self.path)
+        dataset = Dataset._adopt(ptr, self.path)
+        try:
+            if mask is not None and labels is not None:
+                raise ValueError("give mask or labels, not both")
+            if mask is not None:
+                dataset.set_mask(mask)
+            if labels is not None:
+                dataset.set_labels(labels)
+        except BaseException:
+            dataset.close()
+            raise
+        return dataset
 
     def apply_sidecars(self, dataset: Dataset) -> None:
         """Apply this recording's sidecars to a dataset made from its data another way
