@@ -1,6 +1,7 @@
 /* Decimal text to double and back, independent of the process locale: the C library's
  * strtod and printf are correctly rounded but follow LC_NUMERIC, so both run under a
  * "C" locale object installed for the calling thread only. */
+#include <math.h>
 #include <locale.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -112,6 +113,9 @@ int btfm_decimal_fast(const char *text, size_t len, double *value)
 
 int btfm_format_double(double value, char *buf)
 {
+    /* Whole numbers below 2^53 as integers ("50", not "5e+01"): exact and what people write. */
+    if (value == floor(value) && fabs(value) < 9007199254740992.0 && !(value == 0 && signbit(value)))
+        return snprintf(buf, 32, "%.0f", value);
     locale_t previous = enter_c_locale();
     int n = 0;
     for (int precision = 1; precision <= 17; precision++) {
