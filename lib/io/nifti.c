@@ -25,6 +25,7 @@ typedef struct nifti_state {
     unsigned char *raw;     /* one volume as stored */
     int64_t raw_index;      /* the volume in `raw`, -1 when none */
     double *sums;           /* label masks: one sum per channel */
+    double *values;         /* label masks: one volume as doubles */
     int64_t *picked;        /* scratch: voxel of each pick */
     int64_t picked_cap;
 } nifti_state;
@@ -95,55 +96,40 @@ static btfm_status read_raw_volume(btfm_dataset *ds, int64_t t)
     return BTFM_OK;
 }
 
-/* out[j] = physical value of voxel idx[j] of the volume in st->raw. */
-#define GATHER(T)                                                                        \
-    do {                                                                                 \
+/* The datatypes read, as X(NIfTI code, C type). */
+#define FOR_EACH_TYPE(X)                                                                 \
+    X(2, uint8_t) X(256, int8_t) X(4, int16_t) X(512, uint16_t) X(8, int32_t)          \
+    X(768, uint32_t) X(16, float) X(64, double) X(1024, int64_t) X(1280, uint64_t)
+
+/* out[j * stride] = physical value of voxel idx[j] of the volume in st->raw. */
+BTFM_HOT static void gather(const nifti_state *st, const int64_t *idx, size_t n, size_t stride,
+                            float *out)
+{
+#define GATHER(code, T)                                                                  \
+    case code: {                                                                         \
         const T *src = (const T *)st->raw;                                               \
         if (st->scaled)                                                                  \
             for (size_t j = 0; j < n; j++)                                               \
                 out[j * stride] = (float)((double)src[idx[j]] * st->slope + st->inter);  \
         else                                                                             \
             for (size_t j = 0; j < n; j++) out[j * stride] = (float)src[idx[j]];         \
-    } while (0)
-
-BTFM_HOT static void gather(const nifti_state *st, const int64_t *idx, size_t n, size_t stride,
-                            float *out)
-{
-    switch (st->datatype) {
-    case 2: GATHER(uint8_t); break;
-    case 256: GATHER(int8_t); break;
-    case 4: GATHER(int16_t); break;
-    case 512: GATHER(uint16_t); break;
-    case 8: GATHER(int32_t); break;
-    case 768: GATHER(uint32_t); break;
-    case 16: GATHER(float); break;
-    case 64: GATHER(double); break;
-    case 1024: GATHER(int64_t); break;
-    case 1280: GATHER(uint64_t); break;
+        break;                                                                           \
     }
+    switch (st->datatype) { FOR_EACH_TYPE(GATHER) }
+#undef GATHER
 }
 
 /* Every voxel of the volume in st->raw as doubles (physical values). */
 static void volume_values(const nifti_state *st, int64_t n_voxels, double *out)
 {
-#define ALL(T)                                                                           \
-    do {                                                                                 \
+#define ALL(code, T)                                                                     \
+    case code: {                                                                         \
         const T *src = (const T *)st->raw;                                               \
         for (int64_t v = 0; v < n_voxels; v++)                                           \
             out[v] = st->scaled ? (double)src[v] * st->slope + st->inter : (double)src[v]; \
-    } while (0)
-    switch (st->datatype) {
-    case 2: ALL(uint8_t); break;
-    case 256: ALL(int8_t); break;
-    case 4: ALL(int16_t); break;
-    case 512: ALL(uint16_t); break;
-    case 8: ALL(int32_t); break;
-    case 768: ALL(uint32_t); break;
-    case 16: ALL(float); break;
-    case 64: ALL(double); break;
-    case 1024: ALL(int64_t); break;
-    case 1280: ALL(uint64_t); break;
+        break;                                                                           \
     }
+    switch (st->datatype) { FOR_EACH_TYPE(ALL) }
 #undef ALL
 }
 
@@ -159,28 +145,10 @@ static void label_means(btfm_dataset *ds)
 {
     nifti_state *st = ds->state;
     const btfm_volume *vol = ds->volume;
+    volume_values(st, vol->n_voxels, st->values);
     memset(st->sums, 0, (size_t)ds->n_channels * sizeof *st->sums);
-#define SUM(T)                                                                           \
-    do {                                                                                 \
-        const T *src = (const T *)st->raw;                                               \
-        for (int64_t v = 0; v < vol->n_voxels; v++)                                      \
-            if (vol->label_of[v] >= 0)                                                   \
-                st->sums[vol->label_of[v]] += st->scaled ? (double)src[v] * st->slope + st->inter \
-                                                         : (double)src[v];               \
-    } while (0)
-    switch (st->datatype) {
-    case 2: SUM(uint8_t); break;
-    case 256: SUM(int8_t); break;
-    case 4: SUM(int16_t); break;
-    case 512: SUM(uint16_t); break;
-    case 8: SUM(int32_t); break;
-    case 768: SUM(uint32_t); break;
-    case 16: SUM(float); break;
-    case 64: SUM(double); break;
-    case 1024: SUM(int64_t); break;
-    case 1280: SUM(uint64_t); break;
-    }
-#undef SUM
+    for (int64_t v = 0; v < vol->n_voxels; v++)
+        if (vol->label_of[v] >= 0) st->sums[vol->label_of[v]] += st->values[v];
     for (int c = 0; c < ds->n_channels; c++) st->sums[c] /= (double)vol->label_count[c];
 }
 
@@ -232,6 +200,7 @@ static void nifti_close(btfm_dataset *ds)
     btfm_free(st->data_path);
     btfm_free(st->raw);
     btfm_free(st->sums);
+    btfm_free(st->values);
     btfm_free(st->picked);
     btfm_free(st);
     ds->state = NULL;
@@ -245,7 +214,9 @@ btfm_status btfm_nifti_label_scratch(btfm_dataset *ds)
     nifti_state *st = ds->state;
     btfm_free(st->sums);
     st->sums = btfm_calloc((size_t)(ds->n_channels ? ds->n_channels : 1), sizeof *st->sums);
-    return st->sums ? BTFM_OK : btfm_fail_nomem("nifti labels", (size_t)ds->n_channels * 8);
+    if (!st->values) st->values = btfm_malloc((size_t)ds->volume->n_voxels * sizeof *st->values);
+    return st->sums && st->values ? BTFM_OK
+                                  : btfm_fail_nomem("nifti labels", (size_t)ds->volume->n_voxels * 8);
 }
 
 /* ---- opening ---- */

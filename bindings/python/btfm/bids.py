@@ -147,18 +147,7 @@ class Recording:
         recordings `mask` or `labels` choose the channels as in btfm.open."""
         ptr = DatasetPtr()
         check(self._bids._invoke(lib.btfm_bids_open_recording, self.index, ctypes.byref(ptr)))
-        dataset = Dataset._adopt(ptr, self.path)
-        try:
-            if mask is not None and labels is not None:
-                raise ValueError("give mask or labels, not both")
-            if mask is not None:
-                dataset.set_mask(mask)
-            if labels is not None:
-                dataset.set_labels(labels)
-        except BaseException:
-            dataset.close()
-            raise
-        return dataset
+        return Dataset._adopt(ptr, self.path)._with_channels(mask, labels)
 
     def apply_sidecars(self, dataset: Dataset) -> None:
         """Apply this recording's sidecars to a dataset made from its data another way

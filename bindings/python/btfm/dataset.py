@@ -115,18 +115,7 @@ def open(path, format: str | None = None, complete_records: bool = False, mask=N
     flags = _OPEN_COMPLETE_RECORDS if complete_records else 0
     ptr = DatasetPtr()
     check(lib.btfm_dataset_open(ctypes.byref(ptr), to_cpath(path), number, flags))
-    dataset = Dataset._adopt(ptr, path)
-    try:
-        if mask is not None and labels is not None:
-            raise ValueError("give mask or labels, not both")
-        if mask is not None:
-            dataset.set_mask(mask)
-        if labels is not None:
-            dataset.set_labels(labels)
-    except BaseException:
-        dataset.close()
-        raise
-    return dataset
+    return Dataset._adopt(ptr, path)._with_channels(mask, labels)
 
 
 def from_array(data, sfreq: float, like: "Dataset | None" = None,
@@ -510,6 +499,21 @@ class Dataset(Handle):
     def label_values(self):
         """The atlas label of every channel of a label mask."""
         return self.voxel_indices
+
+    def _with_channels(self, mask, labels) -> "Dataset":
+        """self after set_mask(mask) or set_labels(labels) (None: neither); closed when
+        that fails."""
+        try:
+            if mask is not None and labels is not None:
+                raise ValueError("give mask or labels, not both")
+            if mask is not None:
+                self.set_mask(mask)
+            if labels is not None:
+                self.set_labels(labels)
+        except BaseException:
+            self.close()
+            raise
+        return self
 
     def set_mask(self, mask) -> None:
         """Choose the voxels that are the channels: a mask image path (same grid and
