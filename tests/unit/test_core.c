@@ -92,30 +92,7 @@ START_TEST(last_error_is_per_thread)
 END_TEST
 
 /* A counting allocator that can be told to fail after `budget` calls. */
-static struct { long calls, live, budget; } counter;
-
-static void *count_malloc(size_t n, void *user)
-{
-    ck_assert_ptr_eq(user, &counter);
-    if (counter.budget >= 0 && counter.calls >= counter.budget) return NULL;
-    counter.calls++;
-    void *p = malloc(n);
-    if (p) counter.live++;
-    return p;
-}
-static void *count_realloc(void *p, size_t n, void *user)
-{
-    (void)user;
-    if (counter.budget >= 0 && counter.calls >= counter.budget) return NULL;
-    counter.calls++;
-    return realloc(p, n);
-}
-static void count_free(void *p, void *user)
-{
-    (void)user;
-    if (p) counter.live--;
-    free(p);
-}
+#include "counting_alloc.h"
 
 START_TEST(allocator_hook_routes_and_refuses_late_change)
 {

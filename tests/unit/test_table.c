@@ -691,30 +691,7 @@ END_TEST
 
 /* ---- allocation failures ---- */
 
-static struct { long calls, live, budget; } counter;
-
-static void *count_malloc(size_t n, void *user)
-{
-    (void)user;
-    if (counter.budget >= 0 && counter.calls >= counter.budget) return NULL;
-    counter.calls++;
-    void *p = malloc(n);
-    if (p) counter.live++;
-    return p;
-}
-static void *count_realloc(void *p, size_t n, void *user)
-{
-    (void)user;
-    if (counter.budget >= 0 && counter.calls >= counter.budget) return NULL;
-    counter.calls++;
-    return realloc(p, n);
-}
-static void count_free(void *p, void *user)
-{
-    (void)user;
-    if (p) counter.live--;
-    free(p);
-}
+#include "counting_alloc.h"
 
 /* Run `body` with allocation budgets 0, 1, 2... until it succeeds: every failure must be
  * BTFM_E_NOMEM and leak nothing. */
