@@ -1,0 +1,54 @@
+/* Helpers shared by the signal layer: argument checks on time-major arrays, the
+ * finite-value scan, and the second-order-section kernel. Not installed. */
+#ifndef BTFM_SIGNAL_INTERNAL_H
+#define BTFM_SIGNAL_INTERNAL_H
+
+#include <stdint.h>
+#include "core/internal.h"
+#include <btfm/signal.h>
+
+/* Channels filtered together by the section kernel: one cache line of floats. */
+#define BTFM_SOS_TILE 16
+/* Longest cascade accepted (Butterworth band filters of order 10 have 10 sections). */
+#define BTFM_SOS_MAX_SECTIONS 64
+
+/* Vectorized clones of the hot loops for CPUs with AVX2 (chosen at load time). The
+ * results are the same in every clone: the loops use no fused multiply-add. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#  define BTFM_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#  define BTFM_SIMD_CLONES
+#endif
+
+/* Check the shape of a time-major array argument: x not NULL (unless n_times is 0),
+ * n_times >= 0, n_channels >= 1, and n_times x n_channels floats addressable. */
+btfm_status btfm_signal_check_array(const char *func, const float *x, int64_t n_times,
+                                    int n_channels);
+
+/* BTFM_E_NUMERIC naming the first non-finite value (channel, sample) of the n_times x
+ * n_channels block at x, unless `flags` allows them. `first_sample` is added to the
+ * reported sample index. */
+btfm_status btfm_signal_check_finite(const char *func, const float *x, int64_t n_times,
+                                     int n_channels, int64_t first_sample, unsigned flags);
+
+/* A cascade normalized to a0 = 1: per section b0 b1 b2 a1 a2. */
+typedef struct btfm_sos {
+    int n_sections;
+    double *coef; /* n_sections x 5 */
+} btfm_sos;
+
+/* Validate a caller's sos array (finite, a0 != 0) and normalize it into `f` (coef
+ * allocated; free with btfm_sos_clear). */
+btfm_status btfm_sos_init(btfm_sos *f, const char *func, const double *sos, int n_sections);
+void btfm_sos_clear(btfm_sos *f);
+
+/* Run the cascade over the samples x[0], x[x_step], ... (n samples of cw <= TILE
+ * channels, consecutive floats per sample), writing y[0], y[y_step], ... in place order
+ * (y may alias x). `z` is the tile state: n_sections x 2 x TILE doubles. */
+void btfm_sos_run_tile(const btfm_sos *f, double *z, const float *x, ptrdiff_t x_step,
+                       float *y, ptrdiff_t y_step, int64_t n, int cw);
+
+/* The step-response state of sosfilt_zi for a normalized cascade: n_sections x 2. */
+void btfm_sos_zi(const btfm_sos *f, double *zi);
+
+#endif
