@@ -46,6 +46,11 @@ typedef enum btfm_pad {
 /* Flags of the filtering, resampling, referencing and epoching functions. */
 #define BTFM_SIGNAL_ALLOW_NONFINITE 0x1u /* let NaN/Inf input propagate instead of failing
                                             with BTFM_E_NUMERIC naming channel and sample */
+#define BTFM_SIGNAL_SINGLE_THREAD 0x2u   /* run on the calling thread only. Without it, long
+                                            offline calls (sosfiltfilt, resample_poly,
+                                            whole-dataset filtering) split the channels over
+                                            the online CPUs (or BTFM_NUM_THREADS); results
+                                            are identical either way */
 
 /* Epoch outcome codes (the `reason` output of btfm_epochs); a reason >= 0 is the index
  * of the first channel whose peak-to-peak amplitude exceeded its rejection threshold. */

@@ -72,8 +72,18 @@ static void sos_kernel(const double *coef, int n_sections, double *restrict z,
     }
 }
 
-void btfm_sos_run_tile(const btfm_sos *f, double *z, const float *x, ptrdiff_t x_step,
-                       float *y, ptrdiff_t y_step, int64_t n, int cw)
+/* Index of the first non-finite value among n rows of TILE floats, or -1. */
+BTFM_HOT static int64_t first_nonfinite(const float *buf, int n)
+{
+    if (!btfm_floats_nonfinite(buf, (size_t)n * TILE)) return -1;
+    for (int t = 0; t < n; t++)
+        for (int c = 0; c < TILE; c++)
+            if (!isfinite(buf[t * TILE + c])) return t;
+    return -1;
+}
+
+int64_t btfm_sos_run_tile(const btfm_sos *f, double *z, const float *x, ptrdiff_t x_step,
+                          float *y, ptrdiff_t y_step, int64_t n, int cw, int check)
 {
     float buf[BLOCK * TILE];
     if (cw < TILE) memset(buf, 0, sizeof buf);
@@ -85,10 +95,19 @@ void btfm_sos_run_tile(const btfm_sos *f, double *z, const float *x, ptrdiff_t x
         } else {
             for (int t = 0; t < len; t++) memcpy(buf + t * TILE, src + t * x_step, sizeof(float) * (size_t)cw);
         }
+        if (check) {
+            int64_t bad = first_nonfinite(buf, len);
+            if (bad >= 0) return t0 + bad;
+        }
         sos_kernel(f->coef, f->n_sections, z, buf, len);
         float *dst = y + t0 * y_step;
-        for (int t = 0; t < len; t++) memcpy(dst + t * y_step, buf + t * TILE, sizeof(float) * (size_t)cw);
+        if (cw == TILE) {
+            for (int t = 0; t < len; t++) memcpy(dst + t * y_step, buf + t * TILE, sizeof(float) * TILE);
+        } else {
+            for (int t = 0; t < len; t++) memcpy(dst + t * y_step, buf + t * TILE, sizeof(float) * (size_t)cw);
+        }
     }
+    return -1;
 }
 
 void btfm_sos_zi(const btfm_sos *f, double *zi)
@@ -138,7 +157,7 @@ static void sos_filter_all(const btfm_sos *f, const float *x, int64_t n_times, i
         if (state)
             for (int s = 0; s < 2 * S; s++)
                 memcpy(zt + (size_t)s * TILE, state + (size_t)s * n_channels + c0, sizeof(double) * (size_t)cw);
-        btfm_sos_run_tile(f, zt, x + c0, n_channels, out + c0, n_channels, n_times, cw);
+        btfm_sos_run_tile(f, zt, x + c0, n_channels, out + c0, n_channels, n_times, cw, 0);
         if (state)
             for (int s = 0; s < 2 * S; s++)
                 memcpy(state + (size_t)s * n_channels + c0, zt + (size_t)s * TILE, sizeof(double) * (size_t)cw);
