@@ -173,9 +173,9 @@ BTFM_API btfm_status btfm_detrend(const float *x, int64_t n_times, int n_channel
 
 /* Re-reference: subtract, at every sample, the mean of the `n_refs` channels `refs` from
  * the `n_targets` channels `targets` (NULL: every channel); other channels are copied.
- * The average reference is refs = the good EEG channels, targets = all EEG channels
- * (what MNE's set_eeg_reference("average") does); a single channel or a linked pair
- * (e.g. mastoids) are other choices of refs. out == x is allowed. */
+ * MNE's set_eeg_reference("average") is refs = targets = the good EEG channels (bad
+ * channels are left as they are); a single channel or a linked pair (e.g. mastoids) are
+ * other choices of refs. out == x is allowed. */
 BTFM_API btfm_status btfm_rereference(const float *x, int64_t n_times, int n_channels,
                                       const int *refs, int n_refs, const int *targets,
                                       int n_targets, unsigned flags, float *out);

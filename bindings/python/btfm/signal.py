@@ -240,8 +240,8 @@ def _indices(values, what):
 
 def rereference(x, refs, targets=None, *, allow_nonfinite: bool = False):
     """Subtract the mean of channels `refs` from channels `targets` (all when None) at
-    every sample. The average reference is refs = the good EEG channels, targets = all
-    EEG channels (MNE's set_eeg_reference("average"))."""
+    every sample. MNE's set_eeg_reference("average") is refs = targets = the good EEG
+    channels (bad channels left as they are)."""
     arr, _ = _signal(x)
     r = _indices(refs, "refs")
     t = None if targets is None else _indices(targets, "targets")
