@@ -21,9 +21,9 @@
 #  define BTFM_HOT
 #endif
 
-/* Vectorized clones of hot loops for CPUs with AVX-512 or AVX2, chosen when the library loads. The
- * loops use no fused multiply-add (C11 mode contracts nothing), so every clone computes
- * the same values. */
+/* Vectorized clones of hot loops for CPUs with AVX-512 or AVX2, chosen when the library
+ * loads. The loops use no fused multiply-add (C11 mode contracts nothing), so every clone
+ * computes the same values. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #  define BTFM_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
