@@ -20,6 +20,10 @@ static const cli_command commands[] = {
      "IN... | transform MODEL IN OUT.npy --subject I [--inverse] [--mask MASK] (IN: .npy or a "
      "dataset such as .nii.gz; MASK: an image, epi or background)",
      "fit hyperalignment or a shared response model; map data into the common space", cmd_align},
+    {"filter", "IN OUT [--band LOW HIGH] [--low HZ] [--high HZ] [--notch HZ]... [--order N] [--notch-q Q]",
+     "zero-phase Butterworth and notch filtering of a recording, written in any format", cmd_filter},
+    {"epochs", "IN OUT.npy [--tmin S] [--tmax S] [--baseline BMIN BMAX] [--reject eeg=100e-6,...] [--label TEXT]",
+     "cut epochs around a recording's events into a .npy array (epochs x times x channels)", cmd_epochs},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 

@@ -42,6 +42,11 @@ int cmd_cothb(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_anonymize(int argc, char **argv);
 int cmd_align(int argc, char **argv);
+int cmd_filter(int argc, char **argv);
+int cmd_epochs(int argc, char **argv);
+
+/* Parse the number after option argv[*i] (advancing *i); CLI_OK or a usage error. */
+int cli_number_option(const char *command, int argc, char **argv, int *i, double *value);
 
 /* Recordings (info_dataset.c, cmd_convert.c): describe one; open IN and save it as OUT
  * with `save_flags` (BTFM_SAVE_*), parsing "IN OUT [--anonymize] [--complete-records]". */

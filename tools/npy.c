@@ -88,12 +88,20 @@ fail:
     return -1;
 }
 
-int npy_write_f32(const char *path, const float *data, int64_t rows, int64_t cols, char *err,
-                  size_t err_size)
+int npy_write_f32_nd(const char *path, const float *data, const int64_t *shape, int ndim,
+                     char *err, size_t err_size)
 {
-    char dict[128];
-    int n = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%lld, %lld), }",
-                     (long long)rows, (long long)cols);
+    char dims[256] = "";
+    size_t count = 1, used = 0;
+    for (int i = 0; i < ndim && i < 8; i++) {
+        used += (size_t)snprintf(dims + used, sizeof dims - used, "%lld,%s", (long long)shape[i],
+                                 i + 1 < ndim ? " " : "");
+        count *= (size_t)shape[i];
+    }
+    if (ndim > 1) dims[used - 1] = 0; /* (a, b) but (a,) */
+    char dict[320];
+    int n = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }",
+                     dims);
     size_t total = 10 + (size_t)n + 1, pad = (64 - total % 64) % 64;
     FILE *f = fopen(path, "wb");
     if (!f) {
@@ -106,8 +114,15 @@ int npy_write_f32(const char *path, const float *data, int64_t rows, int64_t col
     int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(dict, 1, (size_t)n, f) == (size_t)n;
     for (size_t i = 0; ok && i < pad; i++) ok = fputc(' ', f) != EOF;
     ok = ok && fputc('\n', f) != EOF;
-    ok = ok && fwrite(data, sizeof(float), (size_t)(rows * cols), f) == (size_t)(rows * cols);
+    ok = ok && fwrite(data, sizeof(float), count, f) == count;
     if (fclose(f) != 0) ok = 0;
     if (!ok) snprintf(err, err_size, "%s: write failed: %s", path, strerror(errno));
     return ok ? 0 : -1;
+}
+
+int npy_write_f32(const char *path, const float *data, int64_t rows, int64_t cols, char *err,
+                  size_t err_size)
+{
+    int64_t shape[2] = {rows, cols};
+    return npy_write_f32_nd(path, data, shape, 2, err, err_size);
 }

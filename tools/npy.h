@@ -15,4 +15,8 @@ int npy_read_f32(const char *path, float **data, int64_t *rows, int64_t *cols, c
 int npy_write_f32(const char *path, const float *data, int64_t rows, int64_t cols, char *err,
                   size_t err_size);
 
+/* The same for an array of `ndim` (1 to 8) dimensions `shape`. */
+int npy_write_f32_nd(const char *path, const float *data, const int64_t *shape, int ndim,
+                     char *err, size_t err_size);
+
 #endif

@@ -88,5 +88,6 @@ void btfm_lua_open_bids(lua_State *L, int module_index); /* after btfm_lua_open_
  * dataset at `arg`. */
 btfm_lua_box *btfm_lua_new_dataset_box(lua_State *L);
 btfm_dataset *btfm_lua_check_dataset(lua_State *L, int arg);
+void btfm_lua_open_signal(lua_State *L, int module_index);
 
 #endif

@@ -12,6 +12,7 @@
 #include "container.h"
 #include "dataset.h"
 #include "volume.h"
+#include "signal.h"
 #include "aligner.h"
 #include "cothb.h"
 #include "table.h"

@@ -32,6 +32,7 @@ from .cothb import COTHB_ACTIONS, COTHB_DECISIONS, COTHB_SIGNALS, Action, CoTHB,
 from .align import ALIGN_METHODS, Aligner, classification, isc, segment_matching
 from .table import Table, parse_table, read_table
 from . import bids
+from . import signal
 
 __version__ = "1.1.0"
 
@@ -48,4 +49,5 @@ __all__ = [
     "ALIGN_METHODS", "Aligner", "classification", "isc", "segment_matching",
     "Table", "parse_table", "read_table",
     "bids",
+    "signal",
 ]

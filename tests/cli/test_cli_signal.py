@@ -1,0 +1,101 @@
+"""btfm filter / btfm epochs driven as from a shell on an EDF+ file written from the
+specification (tests/io/edfspec.py). The filtered file is read back by MNE and compared
+with scipy.signal.sosfiltfilt of the input as MNE reads it; the epochs .npy is compared
+with windows cut by NumPy from MNE's reading around the annotations."""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+BTFM = sys.argv.pop(1) if len(sys.argv) > 1 else os.environ["BTFM_EXE"]
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "io"))
+import edfspec  # noqa: E402
+
+try:
+    import mne
+    import scipy.signal as ss
+except ImportError:  # the interpreter lacks SciPy/MNE: nothing to compare with
+    mne = None
+
+SFREQ, N_RECORDS = 256, 20
+ONSETS = [1.0, 5.5, 10.25, 19.9]
+
+
+def run(*args):
+    return subprocess.run([BTFM, *args], capture_output=True, text=True, timeout=60)
+
+
+@unittest.skipIf(mne is None, "needs mne and scipy")
+class SignalCli(unittest.TestCase):
+    def setUp(self):
+        mne.set_log_level("ERROR")
+        self.dir = tempfile.TemporaryDirectory()
+        self.path = os.path.join(self.dir.name, "rec.edf")
+        t = np.arange(SFREQ * N_RECORDS) / SFREQ
+        rng = np.random.default_rng(0)
+        signals = []
+        for k in range(3):
+            uv = 40 * np.sin(2 * np.pi * 10 * t + k) + 80 * np.sin(2 * np.pi * 0.1 * t) \
+                + 30 * np.sin(2 * np.pi * 50 * t) + rng.normal(0, 5, t.size)
+            digital = np.round(uv / 500 * 32767).astype(int)
+            signals.append({"label": f"EEG {k}", "dim": "uV", "pmin": -500 * 32768 / 32767,
+                            "pmax": 500, "dmin": -32768, "dmax": 32767, "spr": SFREQ,
+                            "digital": digital})
+        edfspec.write(self.path, signals, N_RECORDS,
+                      annotations=[(o, None, "stim") for o in ONSETS])
+        self.raw = mne.io.read_raw_edf(self.path, preload=True)
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def test_filter_band_and_notch_equal_scipy(self):
+        out = os.path.join(self.dir.name, "filtered.edf")
+        r = run("filter", self.path, out, "--band", "1", "40", "--notch", "50", "--order", "4")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        x = self.raw.get_data().T
+        sos = np.vstack([ss.butter(4, [1, 40], "bandpass", output="sos", fs=SFREQ),
+                         np.r_[ss.iirnotch(50, 30, fs=SFREQ)][None, :].reshape(1, 6)])
+        ref = ss.sosfiltfilt(sos, x.astype(np.float32), axis=0)
+        got = mne.io.read_raw_edf(out, preload=True).get_data().T
+        self.assertEqual(got.shape, ref.shape)
+        rms = np.sqrt(np.mean(ref ** 2, axis=0))
+        # EDF stores int16 over the signal's range: quantization well under 1% of the RMS
+        self.assertTrue(np.all(np.max(np.abs(got - ref), axis=0) < 0.01 * rms))
+        # drift (80 uV at 0.1 Hz) and line noise (30 uV) are gone, the 40 uV alpha stays:
+        # RMS about 40 / sqrt(2) = 28 uV plus a little noise
+        middle = np.sqrt(np.mean(got[SFREQ * 5:-SFREQ * 5] ** 2, axis=0))
+        self.assertTrue(np.all((middle > 27e-6) & (middle < 31e-6)), middle)
+
+    def test_filter_usage_errors(self):
+        self.assertEqual(run("filter", self.path).returncode, 2)
+        self.assertEqual(run("filter", self.path, "o.edf").returncode, 2)
+        r = run("filter", self.path, os.path.join(self.dir.name, "o.edf"), "--high", "200")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("200 Hz is outside (0, 128)", r.stderr)
+
+    def test_epochs_equal_numpy_windows(self):
+        out = os.path.join(self.dir.name, "epochs.npy")
+        r = run("epochs", self.path, out, "--tmin", "-0.2", "--tmax", "0.5",
+                "--baseline", "-0.2", "0", "--reject", "eeg=1e-3")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("1 out of bounds", r.stdout)
+        got = np.load(out)
+        x = self.raw.get_data().T
+        first, last = round(-0.2 * SFREQ), round(0.5 * SFREQ)
+        expect = []
+        for onset in ONSETS[:3]:
+            s = round(onset * SFREQ)
+            e = x[s + first:s + last + 1]
+            expect.append(e - e[:1 - first].mean(axis=0))
+        np.testing.assert_allclose(got, np.array(expect), rtol=0, atol=1e-9)
+        r = run("epochs", self.path, out, "--reject", "eeg=1e-6")
+        self.assertIn("wrote", r.stdout)
+        self.assertEqual(np.load(out).shape[0], 0)  # every epoch swings more than 1 uV
+
+
+if __name__ == "__main__":
+    unittest.main()
