@@ -11,6 +11,7 @@
 #include "param.h"
 #include "container.h"
 #include "dataset.h"
+#include "signal.h"
 #include "aligner.h"
 #include "cothb.h"
 #include "glm.h"

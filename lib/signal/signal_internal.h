@@ -1,0 +1,73 @@
+/* Helpers shared by the signal layer: argument checks on time-major arrays, the
+ * finite-value scan, and the second-order-section kernel. Not installed. */
+#ifndef BTFM_SIGNAL_INTERNAL_H
+#define BTFM_SIGNAL_INTERNAL_H
+
+#include <stdint.h>
+#include "core/internal.h"
+#include <btfm/signal.h>
+
+/* Channels filtered together by the section kernel: one cache line of floats. */
+#define BTFM_SOS_TILE 16
+/* Longest cascade accepted (Butterworth band filters of order 10 have 10 sections). */
+#define BTFM_SOS_MAX_SECTIONS 64
+
+/* Vectorized clones of the hot loops for CPUs with AVX2 (chosen at load time). The
+ * results are the same in every clone: the loops use no fused multiply-add. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#  define BTFM_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#  define BTFM_SIMD_CLONES
+#endif
+
+/* Check the shape of a time-major array argument: x not NULL (unless n_times is 0),
+ * n_times >= 0, n_channels >= 1, and n_times x n_channels floats addressable. */
+btfm_status btfm_signal_check_array(const char *func, const float *x, int64_t n_times,
+                                    int n_channels);
+
+/* BTFM_E_NUMERIC: "<func>: channel c, sample s holds NaN; ..." */
+btfm_status btfm_signal_fail_nonfinite(const char *func, int channel, int64_t sample, float value);
+
+/* 1 when any of the n floats at x is NaN or Inf. */
+int btfm_floats_nonfinite(const float *x, size_t n);
+
+/* BTFM_E_NUMERIC naming the first non-finite value (channel, sample) of the n_times x
+ * n_channels block at x, unless `flags` allows them. `first_sample` is added to the
+ * reported sample index. */
+btfm_status btfm_signal_check_finite(const char *func, const float *x, int64_t n_times,
+                                     int n_channels, int64_t first_sample, unsigned flags);
+
+/* Threads for a call of `n_tasks` independent tasks and about `work` operations: 1 for
+ * small work or with BTFM_SIGNAL_SINGLE_THREAD, else the online CPUs (or the environment
+ * variable BTFM_NUM_THREADS), at most n_tasks. */
+int btfm_signal_threads(int n_tasks, double work, unsigned flags);
+
+/* Run fn(ctx, task, worker) for task 0 .. n_tasks-1 on n_threads threads (the caller's
+ * included); worker is in [0, n_threads). Falls back to fewer threads if creating one
+ * fails. */
+void btfm_signal_parallel(int n_tasks, int n_threads, void (*fn)(void *ctx, int task, int worker),
+                          void *ctx);
+
+/* A cascade normalized to a0 = 1: per section b0 b1 b2 a1 a2. */
+typedef struct btfm_sos {
+    int n_sections;
+    double *coef; /* n_sections x 5 */
+} btfm_sos;
+
+/* Validate a caller's sos array (finite, a0 != 0) and normalize it into `f` (coef
+ * allocated; free with btfm_sos_clear). */
+btfm_status btfm_sos_init(btfm_sos *f, const char *func, const double *sos, int n_sections);
+void btfm_sos_clear(btfm_sos *f);
+
+/* Run the cascade over the samples x[0], x[x_step], ... (n samples of cw <= TILE
+ * channels, consecutive floats per sample), writing y[0], y[y_step], ... in place order
+ * (y may alias x). `z` is the tile state: n_sections x 2 x TILE doubles. With `check`,
+ * stops at the first block holding a NaN/Inf and returns the index of its first such
+ * sample (nothing of that block is written); otherwise returns -1. */
+int64_t btfm_sos_run_tile(const btfm_sos *f, double *z, const float *x, ptrdiff_t x_step,
+                          float *y, ptrdiff_t y_step, int64_t n, int cw, int check);
+
+/* The step-response state of sosfilt_zi for a normalized cascade: n_sections x 2. */
+void btfm_sos_zi(const btfm_sos *f, double *zi);
+
+#endif
