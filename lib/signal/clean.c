@@ -4,6 +4,7 @@
 #include <float.h>
 #include <math.h>
 #include <string.h>
+#include <btfm/signal.h>
 #include "glm_internal.h"
 
 #define BUTTERWORTH_ORDER 5
@@ -16,20 +17,46 @@ typedef struct clean_plan {
     double *poly;          /* n x (detrend_order + 1) orthonormal, or NULL */
     int butterworth;
     double high_pass, low_pass;
+    double sos[6 * 2 * BUTTERWORTH_ORDER]; /* the Butterworth cascade */
+    int n_sections;
+    float *filter_buffer;  /* n x GLM_BLOCK */
     double *q;             /* n x rank: orthonormal basis of the cleaned confounds */
     int64_t rank;
     int standardize;
     double *work;          /* n x GLM_BLOCK */
 } clean_plan;
 
-/* The Butterworth step on a block (n x c, time-major doubles). */
+/* Design the Butterworth cascade as nilearn's butterworth(): band-pass with both
+ * cutoffs, else high- or low-pass, order 5, at the sampling rate 1 / t_r. */
+static btfm_status butterworth_design(clean_plan *plan)
+{
+    int kind = plan->high_pass > 0 && plan->low_pass > 0 ? BTFM_FILTER_BANDPASS
+               : plan->high_pass > 0                     ? BTFM_FILTER_HIGHPASS
+                                                         : BTFM_FILTER_LOWPASS;
+    double f1 = kind == BTFM_FILTER_LOWPASS ? plan->low_pass : plan->high_pass;
+    plan->n_sections = btfm_butter_n_sections(BUTTERWORTH_ORDER, kind);
+    if (plan->n_sections < 0) return plan->n_sections;
+    btfm_status st = btfm_butter(BUTTERWORTH_ORDER, kind, f1, plan->low_pass, 1.0 / plan->t_r,
+                                 plan->sos, sizeof plan->sos / sizeof plan->sos[0]);
+    if (st) return st;
+    size_t bytes;
+    if (btfm_mul_size((size_t)plan->n, GLM_BLOCK * sizeof(float), &bytes))
+        return btfm_fail_nomem("btfm_glm_clean", SIZE_MAX);
+    plan->filter_buffer = btfm_malloc(bytes);
+    return plan->filter_buffer ? BTFM_OK : btfm_fail_nomem("btfm_glm_clean", bytes);
+}
+
+/* The Butterworth step on a block (n x c, time-major doubles): zero phase with
+ * scipy's default odd padding (btfm_sosfiltfilt), on a float copy. */
 static btfm_status butterworth_block(const clean_plan *plan, double *y, int64_t c)
 {
-    (void)y;
-    (void)c;
-    return btfm_fail(BTFM_E_UNSUPPORTED, "btfm_glm_clean: Butterworth filtering (%g-%g Hz) "
-                     "is not available in this build; use BTFM_CLEAN_FILTER_COSINE for a "
-                     "high-pass", plan->high_pass, plan->low_pass);
+    float *f = plan->filter_buffer;
+    for (int64_t i = 0; i < plan->n * c; i++) f[i] = (float)y[i];
+    btfm_status st = btfm_sosfiltfilt(plan->sos, plan->n_sections, f, plan->n, (int)c,
+                                      BTFM_PAD_ODD, -1, 0, f);
+    if (st) return st;
+    for (int64_t i = 0; i < plan->n * c; i++) y[i] = f[i];
+    return BTFM_OK;
 }
 
 /* Detrend and filter a block: the steps the data and the confounds share. */
@@ -185,6 +212,7 @@ btfm_status btfm_glm_clean(const float *data, int64_t n_times, int64_t n_voxels,
     if (!y || !plan.work) { st = BTFM_E_NOMEM; goto done; }
     if (detrend_order >= 0 && (st = btfm_glm_poly_basis(n, detrend_order, &plan.poly)))
         goto done;
+    if (plan.butterworth && (st = butterworth_design(&plan))) goto done;
     if (n_confounds > 0 || filter == BTFM_CLEAN_FILTER_COSINE)
         if ((st = confound_basis(&plan, confounds, n_confounds,
                                  filter == BTFM_CLEAN_FILTER_COSINE)))
@@ -213,5 +241,6 @@ done:
     btfm_free(plan.work);
     btfm_free(plan.poly);
     btfm_free(plan.q);
+    btfm_free(plan.filter_buffer);
     return st;
 }

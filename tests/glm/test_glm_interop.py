@@ -126,6 +126,21 @@ def test_clean_cosine_filter(standardize):
     assert rel_err(got, want) < 2e-5
 
 
+@pytest.mark.parametrize("high_pass,low_pass", [(0.01, 0.1), (0.01, None), (None, 0.08)])
+@pytest.mark.parametrize("standardize", ["zscore_sample", None])
+def test_clean_butterworth(high_pass, low_pass, standardize):
+    """Order-5 Butterworth (scipy.signal.butter + sosfiltfilt, odd padding) applied to
+    data and confounds after detrending; the original mean restored before
+    standardizing, as nilearn does after filtering."""
+    x, conf = bold_like(seed=3)
+    got = glm.clean(x, 2.0, detrend=1, filter="butterworth", high_pass=high_pass,
+                    low_pass=low_pass, confounds=conf, standardize=standardize)
+    want = ref.clean(x, 2.0, 1, "butterworth", high_pass=high_pass, low_pass=low_pass,
+                     confounds=conf, standardize=standardize)
+    scale = np.abs(want - want.mean(0)).max()
+    assert np.abs(got - want).max() / scale < 1e-4
+
+
 def test_clean_in_place_and_finite_check():
     x, _ = bold_like(seed=2)
     want = glm.clean(x, 2.0)
