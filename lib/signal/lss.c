@@ -10,17 +10,32 @@
 #include <lapacke.h>
 #include "glm_internal.h"
 
-/* The shared part: the residualized events and their Gram matrix. */
+/* Voxels per block of the data pass: wide enough for efficient GEMMs. */
+#define LSS_BLOCK 1024
+
+/* The shared part: the residualized events and their Gram matrix, and for event
+ * regressors that are zero outside a short window (HRF-convolved events), the sparse
+ * route G = E^T Y - (E^T Q)(Q^T Y), which costs far less than the dense E~^T Y. */
 typedef struct lss_model {
     int64_t n, n_events;
     double *events; /* n x n_events, nuisance projected out */
     double *gram;   /* n_events x n_events */
+    int sparse;
+    const double *raw;  /* n x n_events, the caller's events */
+    int64_t *first, *last; /* per event: its nonzero rows [first, last) */
+    double *q;          /* n x rank: orthonormal basis of the nuisance */
+    int64_t rank;
+    double *etq;        /* n_events x rank: E^T Q */
 } lss_model;
 
 static void model_clear(lss_model *m)
 {
     btfm_free(m->events);
     btfm_free(m->gram);
+    btfm_free(m->first);
+    btfm_free(m->last);
+    btfm_free(m->q);
+    btfm_free(m->etq);
 }
 
 static btfm_status model_init(lss_model *m, const char *func, const float *data, int64_t n,
@@ -44,32 +59,49 @@ static btfm_status model_init(lss_model *m, const char *func, const float *data,
     if (!st && n_nuisance > 0)
         st = btfm_glm_check_finite_d(nuisance, n, n_nuisance, func, "nuisance regressor");
     if (st) return st;
-    for (int64_t e = 0; e < n_events; e++) {
-        int64_t t = 0;
-        while (t < n && events[t * n_events + e] == 0) t++;
-        if (t == n)
-            return btfm_fail(BTFM_E_NUMERIC, "%s: the regressor of event %lld is all zeros; "
-                             "expected its HRF-convolved response", func, (long long)e);
-    }
     m->n = n;
     m->n_events = n_events;
+    m->raw = events;
     m->events = btfm_glm_doubles(n, n_events, func);
     m->gram = btfm_glm_doubles(n_events, n_events, func);
-    double *q = NULL, *work = NULL;
-    int64_t rank = 0;
-    if (!m->events || !m->gram) { st = BTFM_E_NOMEM; goto done; }
+    m->first = btfm_calloc((size_t)n_events, sizeof(int64_t));
+    m->last = btfm_calloc((size_t)n_events, sizeof(int64_t));
+    double *work = NULL;
+    if (!m->events || !m->gram || !m->first || !m->last) {
+        st = btfm_fail_nomem(func, (size_t)n_events * sizeof(int64_t));
+        goto done;
+    }
+    int64_t support = 0;
+    for (int64_t e = 0; e < n_events; e++) {
+        int64_t a = 0, b = n;
+        while (a < n && events[a * n_events + e] == 0) a++;
+        if (a == n) {
+            st = btfm_fail(BTFM_E_NUMERIC, "%s: the regressor of event %lld is all zeros; "
+                           "expected its HRF-convolved response", func, (long long)e);
+            goto done;
+        }
+        while (b > a && events[(b - 1) * n_events + e] == 0) b--;
+        m->first[e] = a;
+        m->last[e] = b;
+        support += b - a;
+    }
+    m->sparse = support < n * n_events / 4;
     memcpy(m->events, events, (size_t)(n * n_events) * sizeof(double));
     if (n_nuisance > 0) {
-        if ((st = btfm_glm_basis(nuisance, n, n_nuisance, 1e-10, &q, &rank, NULL))) goto done;
-        work = btfm_glm_doubles(rank, n_events, func);
-        if (!work) { st = BTFM_E_NOMEM; goto done; }
-        btfm_glm_project_out(q, n, rank, m->events, n_events, work);
+        if ((st = btfm_glm_basis(nuisance, n, n_nuisance, 1e-10, &m->q, &m->rank, NULL)))
+            goto done;
+        work = btfm_glm_doubles(m->rank, n_events, func);
+        m->etq = btfm_glm_doubles(n_events, m->rank, func);
+        if (!work || !m->etq) { st = BTFM_E_NOMEM; goto done; }
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)n_events,
+                    (blasint)m->rank, (blasint)n, 1.0, events, (blasint)n_events, m->q,
+                    (blasint)m->rank, 0.0, m->etq, (blasint)m->rank);
+        btfm_glm_project_out(m->q, n, m->rank, m->events, n_events, work);
     }
     cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)n_events, (blasint)n_events,
                 (blasint)n, 1.0, m->events, (blasint)n_events, m->events, (blasint)n_events,
                 0.0, m->gram, (blasint)n_events);
 done:
-    btfm_free(q);
     btfm_free(work);
     if (st) model_clear(m);
     return st;
@@ -79,29 +111,55 @@ done:
 typedef void (*block_fn)(const void *ctx, double *g, int64_t c, float *betas,
                          int64_t n_voxels, int64_t first);
 
+/* g (n_events x c) = E^T y over each event's nonzero rows. */
+BTFM_HOT static void sparse_products(const lss_model *m, const double *y, int64_t c, double *g)
+{
+    const int64_t E = m->n_events;
+    for (int64_t e = 0; e < E; e++) {
+        double *ge = g + e * c;
+        for (int64_t j = 0; j < c; j++) ge[j] = 0;
+        for (int64_t t = m->first[e]; t < m->last[e]; t++) {
+            const double w = m->raw[t * E + e];
+            const double *row = y + t * c;
+            for (int64_t j = 0; j < c; j++) ge[j] += w * row[j];
+        }
+    }
+}
+
 static btfm_status for_each_block(const lss_model *m, const float *data, int64_t n_voxels,
                                   const char *func, block_fn per_block, const void *ctx,
                                   float *betas)
 {
-    const int64_t n = m->n, E = m->n_events;
-    double *y = btfm_glm_doubles(n, GLM_BLOCK, func);
-    double *g = btfm_glm_doubles(E, GLM_BLOCK, func);
-    if (!y || !g) {
-        btfm_free(y);
-        btfm_free(g);
-        return BTFM_E_NOMEM;
-    }
-    for (int64_t v0 = 0; v0 < n_voxels; v0 += GLM_BLOCK) {
-        int64_t c = n_voxels - v0 < GLM_BLOCK ? n_voxels - v0 : GLM_BLOCK;
+    const int64_t n = m->n, E = m->n_events, r = m->rank;
+    double *y = btfm_glm_doubles(n, LSS_BLOCK, func);
+    double *g = btfm_glm_doubles(E, LSS_BLOCK, func);
+    double *qty = m->sparse && r > 0 ? btfm_glm_doubles(r, LSS_BLOCK, func) : NULL;
+    btfm_status st = (!y || !g || (m->sparse && r > 0 && !qty)) ? BTFM_E_NOMEM : BTFM_OK;
+    for (int64_t v0 = 0; !st && v0 < n_voxels; v0 += LSS_BLOCK) {
+        int64_t c = n_voxels - v0 < LSS_BLOCK ? n_voxels - v0 : LSS_BLOCK;
         btfm_glm_gather(data, n, n_voxels, v0, c, y);
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)E, (blasint)c,
-                    (blasint)n, 1.0, m->events, (blasint)E, y, (blasint)c, 0.0, g,
-                    (blasint)c);
+        if (m->sparse) {
+            /* E~^T y = E^T y - (E^T Q)(Q^T y): the projection moved onto the data side. */
+            sparse_products(m, y, c, g);
+            if (r > 0) {
+                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)r, (blasint)c,
+                            (blasint)n, 1.0, m->q, (blasint)r, y, (blasint)c, 0.0, qty,
+                            (blasint)c);
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)E, (blasint)c,
+                            (blasint)r, -1.0, m->etq, (blasint)r, qty, (blasint)c, 1.0, g,
+                            (blasint)c);
+            }
+        } else {
+            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)E, (blasint)c,
+                        (blasint)n, 1.0, m->events, (blasint)E, y, (blasint)c, 0.0, g,
+                        (blasint)c);
+        }
         per_block(ctx, g, c, betas, n_voxels, v0);
     }
     btfm_free(y);
     btfm_free(g);
-    return BTFM_OK;
+    btfm_free(qty);
+    return st;
 }
 
 /* An event whose regressor is (to 1e-10) a combination of the others and the nuisance. */
@@ -172,7 +230,7 @@ typedef struct lss_ctx {
     int64_t n_conditions;
     const double *own;    /* per event: weight of its own G row (w0 - w_own_condition) */
     const double *weight; /* n_events x n_conditions: weights of the condition sums */
-    double *sums;         /* n_conditions x GLM_BLOCK scratch */
+    double *sums;         /* n_conditions x LSS_BLOCK scratch */
 } lss_ctx;
 
 BTFM_HOT static void lss_block(const void *ctx_, double *g, int64_t c, float *betas,
@@ -269,7 +327,7 @@ btfm_status btfm_glm_lss(const float *data, int64_t n_times, int64_t n_voxels,
     double *s = btfm_glm_doubles(K, K, func);      /* S_kl = sum_{j in k, i in l} P_ji */
     double *own = btfm_glm_doubles(E, 1, func);
     double *weight = btfm_glm_doubles(E, K, func);
-    double *sums = btfm_glm_doubles(K, GLM_BLOCK, func);
+    double *sums = btfm_glm_doubles(K, LSS_BLOCK, func);
     if (!cond || !r || !s || !own || !weight || !sums) {
         st = cond ? BTFM_E_NOMEM : btfm_fail_nomem(func, (size_t)E * sizeof *cond);
         goto done;
