@@ -81,5 +81,6 @@ void btfm_lua_open_container(lua_State *L, int module_index);
 void btfm_lua_open_dataset(lua_State *L, int module_index);
 void btfm_lua_open_cothb(lua_State *L, int module_index);
 void btfm_lua_open_align(lua_State *L, int module_index);
+void btfm_lua_open_glm(lua_State *L, int module_index);
 
 #endif
