@@ -135,6 +135,111 @@ BTFM_API btfm_status btfm_iir_state(const btfm_iir *f, double *state, size_t cap
 BTFM_API int btfm_iir_n_sections(const btfm_iir *f);
 BTFM_API int btfm_iir_n_channels(const btfm_iir *f);
 
+/* ---- FIR design ---- */
+
+/* Windowed-sinc FIR filter of `numtaps` taps, as scipy.signal.firwin(numtaps, cutoff,
+ * window=..., pass_zero=<kind>, scale=True, fs=sfreq): low/high-pass with cutoff f1_hz,
+ * band-pass/stop with f1_hz < f2_hz, cutoffs in (0, sfreq / 2). `window` is a
+ * btfm_fir_window (`beta` is the Kaiser shape, ignored otherwise). High-pass and
+ * band-stop filters pass the Nyquist frequency and need an odd numtaps. `taps` receives
+ * numtaps doubles. Applying long FIR filters is done by FFT (include/btfm/spectrum.h). */
+BTFM_API btfm_status btfm_firwin(int numtaps, int kind, double f1_hz, double f2_hz, int window,
+                                 double beta, double sfreq, double *taps);
+
+/* ---- resampling ---- */
+
+/* Samples after resampling n_times samples by up / down: ceil(n_times x up / down);
+ * a negative status for invalid arguments. */
+BTFM_API int64_t btfm_resample_poly_len(int64_t n_times, int up, int down);
+
+/* Polyphase resampling by up / down of every channel, as scipy.signal.resample_poly(x,
+ * up, down, axis=0) with its default window ('kaiser', 5.0) and zero padding: the
+ * filter of the dataset readers (lib/core/polyphase.c). `out` receives
+ * btfm_resample_poly_len(n_times, up, down) x n_channels floats. */
+BTFM_API btfm_status btfm_resample_poly(const float *x, int64_t n_times, int n_channels,
+                                        int up, int down, unsigned flags, float *out);
+
+/* ---- detrending, referencing, interpolation ---- */
+
+/* Detrend types (MNE's detrend argument: 0 constant, 1 linear). */
+#define BTFM_DETREND_CONSTANT 0 /* subtract each channel's mean */
+#define BTFM_DETREND_LINEAR 1   /* subtract each channel's least-squares line */
+
+/* Remove the mean or the linear trend of each channel over time, as
+ * scipy.signal.detrend(x, axis=0, type="constant"|"linear"), computed in double.
+ * out == x is allowed. */
+BTFM_API btfm_status btfm_detrend(const float *x, int64_t n_times, int n_channels, int type,
+                                  unsigned flags, float *out);
+
+/* Re-reference: subtract, at every sample, the mean of the `n_refs` channels `refs` from
+ * the `n_targets` channels `targets` (NULL: every channel); other channels are copied.
+ * The average reference is refs = the good EEG channels, targets = all EEG channels
+ * (what MNE's set_eeg_reference("average") does); a single channel or a linked pair
+ * (e.g. mastoids) are other choices of refs. out == x is allowed. */
+BTFM_API btfm_status btfm_rereference(const float *x, int64_t n_times, int n_channels,
+                                      const int *refs, int n_refs, const int *targets,
+                                      int n_targets, unsigned flags, float *out);
+
+/* Replace each channel with bad[c] != 0 by the inverse-distance-weighted mean (weights
+ * 1 / d^2) of its `n_neighbors` nearest good channels, from sensor positions
+ * (n_channels x 3 doubles, any unit). Good channels are copied. out == x is allowed. */
+BTFM_API btfm_status btfm_interpolate_bads(const float *x, int64_t n_times, int n_channels,
+                                           const double *positions, const unsigned char *bad,
+                                           int n_neighbors, unsigned flags, float *out);
+
+/* ---- epochs ---- */
+
+/* Samples per epoch for the window [tmin, tmax] s at sfreq: round(tmax sfreq) -
+ * round(tmin sfreq) + 1, rounding half to even as MNE does; negative status on error. */
+BTFM_API int64_t btfm_epochs_n_times(double tmin, double tmax, double sfreq);
+
+/* Cut epochs around events, as mne.Epochs(raw, events, tmin, tmax, baseline, reject):
+ * epoch e covers samples event_samples[e] + round(tmin sfreq) ... + round(tmax sfreq).
+ * Baseline: the mean over the epoch's times within [baseline_min, baseline_max] s
+ * (-INFINITY / +INFINITY for the epoch's start / end; both NaN for no baseline) is
+ * subtracted per channel. Rejection: an epoch is dropped when a channel's peak-to-peak
+ * amplitude exceeds reject_ptp[c] (n_channels doubles, may be NULL; 0 or +INFINITY means
+ * no limit for that channel). Kept epochs are written consecutively to `out`, each
+ * btfm_epochs_n_times x n_channels floats (room for n_events of them is needed);
+ * *n_kept counts them. For every event, kept[e] (may be NULL) is 1 or 0 and reason[e]
+ * (may be NULL) is BTFM_EPOCH_KEPT, BTFM_EPOCH_OUT_OF_BOUNDS or the index of the first
+ * channel over its threshold. */
+BTFM_API btfm_status btfm_epochs(const float *x, int64_t n_times, int n_channels, double sfreq,
+                                 const int64_t *event_samples, int64_t n_events, double tmin,
+                                 double tmax, double baseline_min, double baseline_max,
+                                 const double *reject_ptp, unsigned flags, float *out,
+                                 int64_t *n_kept, unsigned char *kept, int *reason);
+
+/* ---- datasets ---- */
+
+/* Per-channel peak-to-peak limits from an MNE-style reject specification such as
+ * "eeg=100e-6,eog=250e-6" (channel type names of btfm_channel_type_name, values in the
+ * dataset's units, V for voltages): n_channels doubles into `reject_ptp`, 0 (no limit)
+ * for other types and for channels marked bad. NULL or "" gives all zeros. */
+BTFM_API btfm_status btfm_dataset_reject_limits(const btfm_dataset *ds, const char *spec,
+                                                double *reject_ptp);
+
+/* Zero-phase filter (btfm_sosfiltfilt, odd padding, default padlen) the whole dataset into
+ * `out` (n_times x n_channels floats). Stim channels are copied unfiltered. */
+BTFM_API btfm_status btfm_dataset_filter(btfm_dataset *ds, const double *sos, int n_sections,
+                                         unsigned flags, float *out);
+
+/* The same into a new in-memory dataset with the channels, events and identification of
+ * `ds` (btfm_dataset_from_array), ready to be saved in any format. */
+BTFM_API btfm_status btfm_dataset_filtered(btfm_dataset **out, btfm_dataset *ds,
+                                           const double *sos, int n_sections, unsigned flags);
+
+/* Epochs of a dataset around its events `events` (indices into btfm_dataset_event; NULL
+ * with n_events = btfm_dataset_n_events for all), onsets rounded to the nearest sample.
+ * Reads only the windows it needs. `reject` is a specification as in
+ * btfm_dataset_reject_limits (bad channels never cause a rejection, as in MNE). Outputs
+ * as in btfm_epochs. */
+BTFM_API btfm_status btfm_dataset_epochs(btfm_dataset *ds, const int64_t *events,
+                                         int64_t n_events, double tmin, double tmax,
+                                         double baseline_min, double baseline_max,
+                                         const char *reject, unsigned flags, float *out,
+                                         int64_t *n_kept, unsigned char *kept, int *reason);
+
 #ifdef __cplusplus
 }
 #endif

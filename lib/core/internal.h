@@ -21,6 +21,15 @@
 #  define BTFM_HOT
 #endif
 
+/* Vectorized clones of hot loops for CPUs with AVX2, chosen when the library loads. The
+ * loops use no fused multiply-add (C11 mode contracts nothing), so every clone computes
+ * the same values. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#  define BTFM_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#  define BTFM_SIMD_CLONES
+#endif
+
 /* Record `status` and a formatted message as the thread's last error; returns status so
  * failures read `return btfm_fail(BTFM_E_FORMAT, "edf: %s: ...", path);`. */
 btfm_status btfm_fail(btfm_status status, const char *fmt, ...) BTFM_PRINTF(2, 3);

@@ -32,6 +32,14 @@ void btfm_polyphase_apply(const btfm_polyphase *p, const double *x, int64_t in_f
                           int64_t in_count, int64_t first, int64_t count, float *out,
                           size_t stride);
 
+/* Outputs [first, first + count) of channels [c0, c0 + cw) (cw <= 16) of a time-major
+ * signal x (n_in rows of n_channels floats) into out[(i) * n_channels + c], i counting
+ * output rows from `first`: the multichannel form of btfm_polyphase_apply, vectorized
+ * across channels. */
+void btfm_polyphase_apply_rows(const btfm_polyphase *p, const float *x, int64_t n_in,
+                               int n_channels, int c0, int cw, int64_t first, int64_t count,
+                               float *out);
+
 /* Modified Bessel function of the first kind, order 0 (for Kaiser windows). */
 double btfm_bessel_i0(double x);
 

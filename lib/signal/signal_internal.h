@@ -12,14 +12,6 @@
 /* Longest cascade accepted (Butterworth band filters of order 10 have 10 sections). */
 #define BTFM_SOS_MAX_SECTIONS 64
 
-/* Vectorized clones of the hot loops for CPUs with AVX2 (chosen at load time). The
- * results are the same in every clone: the loops use no fused multiply-add. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#  define BTFM_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#  define BTFM_SIMD_CLONES
-#endif
-
 /* Check the shape of a time-major array argument: x not NULL (unless n_times is 0),
  * n_times >= 0, n_channels >= 1, and n_times x n_channels floats addressable. */
 btfm_status btfm_signal_check_array(const char *func, const float *x, int64_t n_times,

@@ -14,7 +14,7 @@ import sys
 from ctypes import (POINTER, Structure, c_char_p, c_double, c_int, c_int64, c_long,
                     c_size_t, c_uint, c_void_p)
 
-__all__ = ["lib", "library_path", "MIN_VERSION_NUMBER", "ContainerPtr", "DatasetPtr",
+__all__ = ["lib", "library_path", "MIN_VERSION_NUMBER", "ContainerPtr", "DatasetPtr", "IirPtr",
            "LOG_FN", "MALLOC_FN", "REALLOC_FN", "FREE_FN", "COTHB_STEP_FN"]
 
 #: Oldest library this package works with, in the BTFM_VERSION_NUMBER encoding
@@ -43,6 +43,13 @@ class _Aligner(Structure):
 
 
 AlignerPtr = POINTER(_Aligner)
+
+
+class _Iir(Structure):
+    """Opaque btfm_iir; only pointers to it are ever used."""
+
+
+IirPtr = POINTER(_Iir)
 
 LOG_FN = ctypes.CFUNCTYPE(None, c_int, c_char_p, c_void_p)
 MALLOC_FN = ctypes.CFUNCTYPE(c_void_p, c_size_t, c_void_p)
@@ -152,6 +159,45 @@ _SIGNATURES = {
     "btfm_dataset_set_channel_unit": (c_int, [DatasetPtr, c_int, c_char_p]),
     "btfm_dataset_add_event": (c_int, [DatasetPtr, c_double, c_double, c_char_p, c_char_p,
                                        c_int]),
+    # signal.h (btfm/signal.py)
+    "btfm_filter_kind_name": (c_char_p, [c_int]),
+    "btfm_fir_window_name": (c_char_p, [c_int]),
+    "btfm_pad_name": (c_char_p, [c_int]),
+    "btfm_butter_n_sections": (c_int, [c_int, c_int]),
+    "btfm_butter": (c_int, [c_int, c_int, c_double, c_double, c_double, _p_double, c_size_t]),
+    "btfm_iirnotch": (c_int, [c_double, c_double, c_double, _p_double]),
+    "btfm_sosfilt_zi": (c_int, [_p_double, c_int, _p_double]),
+    "btfm_sosfilt": (c_int, [_p_double, c_int, _p_float, c_int64, c_int, _p_double, c_uint,
+                             _p_float]),
+    "btfm_sosfiltfilt": (c_int, [_p_double, c_int, _p_float, c_int64, c_int, c_int, c_int64,
+                                 c_uint, _p_float]),
+    "btfm_iir_new": (c_int, [POINTER(IirPtr), _p_double, c_int, c_int]),
+    "btfm_iir_free": (None, [IirPtr]),
+    "btfm_iir_reset": (c_int, [IirPtr, _p_float]),
+    "btfm_iir_process": (c_int, [IirPtr, _p_float, c_int64, c_uint, _p_float]),
+    "btfm_iir_state": (c_int, [IirPtr, _p_double, c_size_t]),
+    "btfm_iir_n_sections": (c_int, [IirPtr]),
+    "btfm_iir_n_channels": (c_int, [IirPtr]),
+    "btfm_firwin": (c_int, [c_int, c_int, c_double, c_double, c_int, c_double, c_double,
+                            _p_double]),
+    "btfm_resample_poly_len": (c_int64, [c_int64, c_int, c_int]),
+    "btfm_resample_poly": (c_int, [_p_float, c_int64, c_int, c_int, c_int, c_uint, _p_float]),
+    "btfm_detrend": (c_int, [_p_float, c_int64, c_int, c_int, c_uint, _p_float]),
+    "btfm_rereference": (c_int, [_p_float, c_int64, c_int, _p_int, c_int, _p_int, c_int,
+                                 c_uint, _p_float]),
+    "btfm_interpolate_bads": (c_int, [_p_float, c_int64, c_int, _p_double,
+                                      POINTER(ctypes.c_ubyte), c_int, c_uint, _p_float]),
+    "btfm_epochs_n_times": (c_int64, [c_double, c_double, c_double]),
+    "btfm_epochs": (c_int, [_p_float, c_int64, c_int, c_double, _p_int64, c_int64, c_double,
+                            c_double, c_double, c_double, _p_double, c_uint, _p_float,
+                            _p_int64, POINTER(ctypes.c_ubyte), _p_int]),
+    "btfm_dataset_reject_limits": (c_int, [DatasetPtr, c_char_p, _p_double]),
+    "btfm_dataset_filter": (c_int, [DatasetPtr, _p_double, c_int, c_uint, _p_float]),
+    "btfm_dataset_filtered": (c_int, [POINTER(DatasetPtr), DatasetPtr, _p_double, c_int,
+                                      c_uint]),
+    "btfm_dataset_epochs": (c_int, [DatasetPtr, _p_int64, c_int64, c_double, c_double,
+                                    c_double, c_double, c_char_p, c_uint, _p_float, _p_int64,
+                                    POINTER(ctypes.c_ubyte), _p_int]),
     # cothb.h (the handle as c_void_p; btfm/cothb.py)
     "btfm_cothb_action_name": (c_char_p, [c_int]),
     "btfm_cothb_signal_name": (c_char_p, [c_int]),

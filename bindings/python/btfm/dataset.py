@@ -409,6 +409,31 @@ class Dataset(Handle):
         """The whole recording: read(0, n_times), shape (n_times, n_channels)."""
         return self.read(0, self.n_times)
 
+    # ---- signal processing (btfm.signal) ----
+
+    def filter(self, l_freq=None, h_freq=None, order: int = 4, notch=None,
+               notch_quality: float = 30.0, as_dataset: bool = False,
+               allow_nonfinite: bool = False):
+        """Zero-phase Butterworth filtering of every channel but stim channels: band-pass
+        l_freq..h_freq (high-pass with h_freq None, low-pass with l_freq None; band filters
+        have 2 x order poles as in SciPy), plus IIR notches at `notch` Hz (one or several).
+        Returns the filtered (n_times, n_channels) array, or with as_dataset=True a new
+        in-memory Dataset with the same channels and events (save() writes any format)."""
+        from . import signal
+        return signal.dataset_filter(self, l_freq, h_freq, order, notch, notch_quality,
+                                     as_dataset, allow_nonfinite)
+
+    def epochs(self, events=None, tmin: float = -0.2, tmax: float = 0.5,
+               baseline=(None, 0), reject=None, label=None, allow_nonfinite: bool = False):
+        """Epochs around events as mne.Epochs does: `events` are indices into
+        self.events (None: every event, or those whose label is `label`); baseline
+        (bmin, bmax) in s or None; reject like MNE's, {"eeg": 100e-6, "eog": 250e-6} (or
+        "eeg=100e-6"), bad channels ignored. Returns btfm.signal.Epochs (data
+        (n_kept, n_times, n_channels), kept, reasons, times)."""
+        from . import signal
+        return signal.dataset_epochs(self, events, tmin, tmax, baseline, reject, label,
+                                     allow_nonfinite)
+
     # ---- writing ----
 
     def save(self, path, format: str | None = None, anonymize: bool = False) -> None:
