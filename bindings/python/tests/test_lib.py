@@ -157,6 +157,7 @@ def test_declared_types_match_the_header_prototypes():
               "btfm_realloc_fn": _lib.REALLOC_FN, "btfm_free_fn": _lib.FREE_FN}
 
     scalar["float"] = ctypes.c_float
+    scalar["unsigned char"] = ctypes.c_ubyte
 
     def expected(c_type):
         if c_type in scalar:
