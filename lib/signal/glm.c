@@ -23,29 +23,42 @@ double *btfm_glm_doubles(int64_t rows, int64_t cols, const char *where)
     return p;
 }
 
+/* The first non-finite value of a float (f) or double (d) array, as row and column. */
+static int first_nonfinite(const float *f, const double *d, int64_t rows, int64_t cols,
+                           int64_t *row, int64_t *col, double *value)
+{
+    for (int64_t t = 0; t < rows; t++)
+        for (int64_t j = 0; j < cols; j++) {
+            double v = f ? (double)f[t * cols + j] : d[t * cols + j];
+            if (!isfinite(v)) {
+                *row = t;
+                *col = j;
+                *value = v;
+                return 1;
+            }
+        }
+    return 0;
+}
+
 btfm_status btfm_glm_check_finite(const float *x, int64_t rows, int64_t cols,
                                   const char *func, const char *what)
 {
-    for (int64_t t = 0; t < rows; t++)
-        for (int64_t j = 0; j < cols; j++)
-            if (!isfinite(x[t * cols + j]))
-                return btfm_fail(BTFM_E_NUMERIC, "%s: %s %lld, volume %lld is %g; expected "
-                                 "finite values (mask out or interpolate bad volumes first)",
-                                 func, what, (long long)j, (long long)t,
-                                 (double)x[t * cols + j]);
-    return BTFM_OK;
+    int64_t t, j;
+    double v;
+    if (!first_nonfinite(x, NULL, rows, cols, &t, &j, &v)) return BTFM_OK;
+    return btfm_fail(BTFM_E_NUMERIC, "%s: %s %lld, volume %lld is %g; expected finite values "
+                     "(mask out or interpolate bad volumes first)", func, what, (long long)j,
+                     (long long)t, v);
 }
 
 btfm_status btfm_glm_check_finite_d(const double *x, int64_t rows, int64_t cols,
                                     const char *func, const char *what)
 {
-    for (int64_t t = 0; t < rows; t++)
-        for (int64_t j = 0; j < cols; j++)
-            if (!isfinite(x[t * cols + j]))
-                return btfm_fail(BTFM_E_NUMERIC, "%s: %s %lld, row %lld is %g; expected "
-                                 "finite values", func, what, (long long)j, (long long)t,
-                                 x[t * cols + j]);
-    return BTFM_OK;
+    int64_t t, j;
+    double v;
+    if (!first_nonfinite(NULL, x, rows, cols, &t, &j, &v)) return BTFM_OK;
+    return btfm_fail(BTFM_E_NUMERIC, "%s: %s %lld, row %lld is %g; expected finite values",
+                     func, what, (long long)j, (long long)t, v);
 }
 
 void btfm_glm_gather(const float *x, int64_t rows, int64_t stride, int64_t first,
