@@ -89,5 +89,6 @@ void btfm_lua_open_bids(lua_State *L, int module_index); /* after btfm_lua_open_
 btfm_lua_box *btfm_lua_new_dataset_box(lua_State *L);
 btfm_dataset *btfm_lua_check_dataset(lua_State *L, int arg);
 void btfm_lua_open_signal(lua_State *L, int module_index);
+void btfm_lua_open_glm(lua_State *L, int module_index);
 
 #endif

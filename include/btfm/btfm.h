@@ -17,5 +17,6 @@
 #include "cothb.h"
 #include "table.h"
 #include "bids.h"
+#include "glm.h"
 
 #endif

@@ -33,6 +33,7 @@ from .align import ALIGN_METHODS, Aligner, classification, isc, segment_matching
 from .table import Table, parse_table, read_table
 from . import bids
 from . import signal
+from . import glm
 
 __version__ = "1.1.0"
 
@@ -50,4 +51,5 @@ __all__ = [
     "Table", "parse_table", "read_table",
     "bids",
     "signal",
+    "glm",
 ]

@@ -1,0 +1,237 @@
+/* btfm.glm: fMRI cleaning, the SPM HRF, event regressors and drifts, the GLM (OLS or
+ * AR(1)) and per-event betas (LSA, LSS) from Lua. Matrices cross the boundary as flat
+ * tables in C order (time-major) with their dimensions given alongside. */
+#include <stdint.h>
+#include <string.h>
+#include "btfm_lua.h"
+
+/* A flat table of rows x cols numbers at `arg` as a float or double block owned by a
+ * userdata pushed on the stack (collected by Lua, so errors never leak it). */
+static void *check_block(lua_State *L, int arg, lua_Integer rows, lua_Integer cols, int dbl)
+{
+    luaL_checktype(L, arg, LUA_TTABLE);
+    if (rows < 1 || cols < 1 || rows > INT32_MAX / cols)
+        luaL_argerror(L, arg, lua_pushfstring(L, "bad dimensions %I x %I", rows, cols));
+    lua_Integer n = luaL_len(L, arg);
+    if (n != rows * cols)
+        luaL_argerror(L, arg, lua_pushfstring(L, "%I values for %I x %I", n, rows, cols));
+    void *block = lua_newuserdatauv(L, (size_t)n * (dbl ? sizeof(double) : sizeof(float)), 0);
+    for (lua_Integer i = 0; i < n; i++) {
+        lua_geti(L, arg, i + 1);
+        int ok;
+        lua_Number v = lua_tonumberx(L, -1, &ok);
+        if (!ok) luaL_argerror(L, arg, lua_pushfstring(L, "values[%I] is not a number", i + 1));
+        if (dbl) ((double *)block)[i] = v;
+        else ((float *)block)[i] = (float)v;
+        lua_pop(L, 1);
+    }
+    return block;
+}
+
+static void push_floats(lua_State *L, const float *x, lua_Integer n)
+{
+    lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
+    for (lua_Integer i = 0; i < n; i++) {
+        lua_pushnumber(L, x[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
+static void push_doubles(lua_State *L, const double *x, lua_Integer n)
+{
+    lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
+    for (lua_Integer i = 0; i < n; i++) {
+        lua_pushnumber(L, x[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
+/* The index of `name` in `names` (NULL-terminated) plus `first`, or an argument error. */
+static int option(lua_State *L, int arg, const char *def, const char *const names[], int first)
+{
+    const char *name = luaL_optstring(L, arg, def);
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], name) == 0) return first + i;
+    return luaL_argerror(L, arg, lua_pushfstring(L, "unknown option '%s'", name));
+}
+
+static const char *const hrf_kinds[] = {"hrf", "derivative", "dispersion", NULL};
+static const char *const hrf_models[] = {"spm", "spm + derivative",
+                                         "spm + derivative + dispersion", NULL};
+static const char *const filters[] = {"none", "butterworth", "cosine", NULL};
+static const char *const standardizations[] = {"none", "zscore_sample", "zscore", "psc", NULL};
+static const char *const noise_models[] = {"ols", "ar1", NULL};
+
+/* btfm.glm.spm_hrf(t_r [, oversampling=50, time_length=32, onset=0, kind="hrf"]) -> table */
+static int glm_spm_hrf(lua_State *L)
+{
+    double t_r = luaL_checknumber(L, 1);
+    int over = (int)luaL_optinteger(L, 2, 50);
+    double length = luaL_optnumber(L, 3, 32.0), onset = luaL_optnumber(L, 4, 0.0);
+    int kind = option(L, 5, "hrf", hrf_kinds, 0);
+    int64_t n;
+    btfm_status st = btfm_glm_hrf(kind, t_r, over, length, onset, NULL, 0, &n);
+    if (st) return btfm_lua_fail(L, st);
+    double *h = lua_newuserdatauv(L, (size_t)n * sizeof(double), 0);
+    if ((st = btfm_glm_hrf(kind, t_r, over, length, onset, h, (size_t)n, &n)))
+        return btfm_lua_fail(L, st);
+    push_doubles(L, h, n);
+    return 1;
+}
+
+/* btfm.glm.cosine_drift(n_times, t_r [, cutoff=128]) -> flat table, n_columns */
+static int glm_cosine_drift(lua_State *L)
+{
+    lua_Integer n = luaL_checkinteger(L, 1);
+    double t_r = luaL_checknumber(L, 2), cutoff = luaL_optnumber(L, 3, 128.0);
+    int64_t cols;
+    btfm_status st = btfm_glm_cosine_drift(n, t_r, cutoff, NULL, 0, &cols);
+    if (st) return btfm_lua_fail(L, st);
+    double *x = lua_newuserdatauv(L, (size_t)(n * cols) * sizeof(double), 0);
+    if ((st = btfm_glm_cosine_drift(n, t_r, cutoff, x, (size_t)(n * cols), &cols)))
+        return btfm_lua_fail(L, st);
+    push_doubles(L, x, n * cols);
+    lua_pushinteger(L, (lua_Integer)cols);
+    return 2;
+}
+
+/* btfm.glm.clean(values, n_times, n_voxels, t_r [, options]) -> flat table; options:
+ * detrend (1; -1 for none), filter ("none", "butterworth", "cosine"), high_pass and
+ * low_pass (Hz), standardize ("zscore_sample", "zscore", "psc", "none"), confounds (a
+ * flat n_times x n_confounds table) with n_confounds. */
+static int glm_clean(lua_State *L)
+{
+    lua_settop(L, 5); /* optional arguments as nil, below the blocks pushed later */
+    lua_Integer t = luaL_checkinteger(L, 2), v = luaL_checkinteger(L, 3);
+    double t_r = luaL_checknumber(L, 4);
+    int detrend = 1, filter = 0, standardize = 1;
+    double high = 0, low = 0;
+    const float *conf = NULL;
+    lua_Integer n_conf = 0;
+    if (!lua_isnoneornil(L, 5)) {
+        luaL_checktype(L, 5, LUA_TTABLE);
+        lua_getfield(L, 5, "detrend");
+        detrend = (int)luaL_optinteger(L, -1, 1);
+        lua_getfield(L, 5, "filter");
+        filter = option(L, lua_gettop(L), "none", filters, 0);
+        lua_getfield(L, 5, "high_pass");
+        high = luaL_optnumber(L, -1, 0.0);
+        lua_getfield(L, 5, "low_pass");
+        low = luaL_optnumber(L, -1, 0.0);
+        lua_getfield(L, 5, "standardize");
+        standardize = option(L, lua_gettop(L), "zscore_sample", standardizations, 0);
+        lua_getfield(L, 5, "n_confounds");
+        n_conf = luaL_optinteger(L, -1, 0);
+        lua_getfield(L, 5, "confounds");
+        if (n_conf > 0) conf = check_block(L, lua_gettop(L), t, n_conf, 0);
+    }
+    const float *x = check_block(L, 1, t, v, 0);
+    float *out = lua_newuserdatauv(L, (size_t)(t * v) * sizeof(float), 0);
+    btfm_status st = btfm_glm_clean(x, t, v, t_r, detrend, filter, high, low, conf, n_conf,
+                                    standardize, out);
+    if (st) return btfm_lua_fail(L, st);
+    push_floats(L, out, t * v);
+    return 1;
+}
+
+/* btfm.glm.event_regressors(onsets, durations, t_r, n_scans [, hrf_model="spm",
+ * amplitudes, slice_time_ref=0]) -> flat table, n_columns */
+static int glm_event_regressors(lua_State *L)
+{
+    lua_settop(L, 7);
+    lua_Integer n_events = luaL_len(L, 1);
+    if (luaL_len(L, 2) != n_events) luaL_argerror(L, 2, "one duration per onset expected");
+    double t_r = luaL_checknumber(L, 3);
+    lua_Integer n = luaL_checkinteger(L, 4);
+    int model = option(L, 5, "spm", hrf_models, 1);
+    double ref = luaL_optnumber(L, 7, 0.0);
+    const double *on = n_events ? check_block(L, 1, n_events, 1, 1) : NULL;
+    const double *du = n_events ? check_block(L, 2, n_events, 1, 1) : NULL;
+    const double *amp = lua_isnoneornil(L, 6) ? NULL : check_block(L, 6, n_events, 1, 1);
+    int cols = btfm_glm_hrf_columns(model);
+    if (n < 1) return luaL_argerror(L, 4, "expected at least one scan");
+    double *out = lua_newuserdatauv(L, (size_t)(n * cols) * sizeof(double), 0);
+    btfm_status st = btfm_glm_event_regressors(on, du, amp, n_events, t_r, n, ref, model, out);
+    if (st) return btfm_lua_fail(L, st);
+    push_doubles(L, out, n * cols);
+    lua_pushinteger(L, cols);
+    return 2;
+}
+
+/* btfm.glm.fit(values, n_times, n_voxels, design, n_regressors [, noise="ar1",
+ * contrast]) -> betas (n_regressors x n_voxels), residual variance, ar1 [, t] */
+static int glm_fit(lua_State *L)
+{
+    lua_settop(L, 7);
+    lua_Integer t = luaL_checkinteger(L, 2), v = luaL_checkinteger(L, 3);
+    lua_Integer p = luaL_checkinteger(L, 5);
+    int noise = option(L, 6, "ar1", noise_models, 1);
+    const float *y = check_block(L, 1, t, v, 0);
+    const double *x = check_block(L, 4, t, p, 1);
+    const double *c = lua_isnoneornil(L, 7) ? NULL : check_block(L, 7, p, 1, 1);
+    float *b = lua_newuserdatauv(L, (size_t)(p * v + 3 * v) * sizeof(float), 0);
+    float *var = b + p * v, *ar = var + v, *tv = ar + v;
+    btfm_glm *g;
+    btfm_status st = btfm_glm_new(&g, x, t, p, noise);
+    if (st) return btfm_lua_fail(L, st);
+    if (!(st = btfm_glm_fit(g, y, t, v)) && !(st = btfm_glm_betas(g, b, (size_t)(p * v))) &&
+        !(st = btfm_glm_residual_variance(g, var, (size_t)v)) &&
+        !(st = btfm_glm_ar1(g, ar, (size_t)v)) && c)
+        st = btfm_glm_contrast(g, c, p, NULL, NULL, tv);
+    btfm_glm_free(g);
+    if (st) return btfm_lua_fail(L, st);
+    push_floats(L, b, p * v);
+    push_floats(L, var, v);
+    push_floats(L, ar, v);
+    if (!c) return 3;
+    push_floats(L, tv, v);
+    return 4;
+}
+
+/* btfm.glm.lss / btfm.glm.lsa(values, n_times, n_voxels, events, n_events [, nuisance,
+ * n_nuisance [, conditions (lss only, 0-based)]]) -> flat n_events x n_voxels table */
+static int per_event(lua_State *L, int separate)
+{
+    lua_settop(L, 8);
+    lua_Integer t = luaL_checkinteger(L, 2), v = luaL_checkinteger(L, 3);
+    lua_Integer e = luaL_checkinteger(L, 5), q = luaL_optinteger(L, 7, 0);
+    const float *y = check_block(L, 1, t, v, 0);
+    const double *ev = check_block(L, 4, t, e, 1);
+    const double *nuis = q > 0 ? check_block(L, 6, t, q, 1) : NULL;
+    int *cond = NULL;
+    if (separate && !lua_isnoneornil(L, 8)) {
+        if (luaL_len(L, 8) != e) luaL_argerror(L, 8, "one condition per event expected");
+        cond = lua_newuserdatauv(L, (size_t)e * sizeof(int), 0);
+        for (lua_Integer i = 0; i < e; i++) {
+            lua_geti(L, 8, i + 1);
+            cond[i] = (int)luaL_checkinteger(L, -1);
+            lua_pop(L, 1);
+        }
+    }
+    float *out = lua_newuserdatauv(L, (size_t)(e * v) * sizeof(float), 0);
+    btfm_status st = separate ? btfm_glm_lss(y, t, v, ev, cond, e, nuis, q, out)
+                              : btfm_glm_lsa(y, t, v, ev, e, nuis, q, out);
+    if (st) return btfm_lua_fail(L, st);
+    push_floats(L, out, e * v);
+    return 1;
+}
+
+static int glm_lss(lua_State *L) { return per_event(L, 1); }
+static int glm_lsa(lua_State *L) { return per_event(L, 0); }
+
+static const luaL_Reg glm_functions[] = {
+    {"spm_hrf", glm_spm_hrf},
+    {"cosine_drift", glm_cosine_drift},
+    {"clean", glm_clean},
+    {"event_regressors", glm_event_regressors},
+    {"fit", glm_fit},
+    {"lss", glm_lss},
+    {"lsa", glm_lsa},
+    {NULL, NULL},
+};
+
+void btfm_lua_open_glm(lua_State *L, int module_index)
+{
+    luaL_newlib(L, glm_functions);
+    lua_setfield(L, module_index, "glm");
+}
