@@ -13,5 +13,6 @@
 #include "dataset.h"
 #include "aligner.h"
 #include "cothb.h"
+#include "spectrum.h"
 
 #endif
