@@ -15,6 +15,11 @@
 /* Channels transformed together: one AVX-512 register of doubles, two AVX2 ones. */
 #define BTFM_FFT_LANES 8
 
+/* BTFM_FFT_LANES doubles (floats) as one GCC vector; aligned(8) (4) so that any
+ * double (float) address may be read as one. */
+typedef double btfm_v8d __attribute__((vector_size(64), aligned(8)));
+typedef float btfm_v8f __attribute__((vector_size(32), aligned(4)));
+
 /* Force inlining, so the lane count becomes a constant inside every kernel. */
 #if defined(__GNUC__) || defined(__clang__)
 #  define BTFM_INLINE static inline __attribute__((always_inline))
