@@ -123,14 +123,15 @@ btfm_status btfm_fft_irfft_f32(btfm_fft *plan, const float *in, float *out)
     return BTFM_OK;
 }
 
-BTFM_HOT BTFM_CLONES void btfm_lanes_load(const float *x, int n_channels, int64_t t0, int64_t count, int c0,
-                              double *dst)
+BTFM_HOT BTFM_CLONES void btfm_lanes_load(const float *x, int n_channels, int64_t t0,
+                                          int64_t count, int c0, double *dst)
 {
     const int L = BTFM_FFT_LANES;
     const float *src = x + t0 * n_channels + c0;
+    btfm_v8d *out = (btfm_v8d *)dst;
     if (c0 + L <= n_channels) {
-        for (int64_t t = 0; t < count; t++, src += n_channels, dst += L)
-            for (int l = 0; l < L; l++) dst[l] = src[l];
+        for (int64_t t = 0; t < count; t++, src += n_channels)
+            out[t] = __builtin_convertvector(*(const btfm_v8f *)src, btfm_v8d);
         return;
     }
     const int have = n_channels - c0;

@@ -15,10 +15,10 @@
 /* Channels transformed together: one AVX-512 register of doubles, two AVX2 ones. */
 #define BTFM_FFT_LANES 8
 
-/* BTFM_FFT_LANES doubles (floats) as one GCC vector; aligned(8) (4) so that any
- * double (float) address may be read as one. */
-typedef double btfm_v8d __attribute__((vector_size(64), aligned(8)));
-typedef float btfm_v8f __attribute__((vector_size(32), aligned(4)));
+/* BTFM_FFT_LANES doubles (floats) as one GCC vector; aligned(8) (4) and may_alias so
+ * that any double (float) address may be read as one. */
+typedef double btfm_v8d __attribute__((vector_size(64), aligned(8), may_alias));
+typedef float btfm_v8f __attribute__((vector_size(32), aligned(4), may_alias));
 
 /* Force inlining, so the lane count becomes a constant inside every kernel. */
 #if defined(__GNUC__) || defined(__clang__)

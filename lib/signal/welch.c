@@ -49,48 +49,40 @@ typedef struct welch_job {
     double *seg, *spec, *work; /* nfft x L, n_freqs x 2L, plan work */
 } welch_job;
 
-/* Periodogram of segment s of channels [c0, c0 + L) into power (n_freqs x L). */
-BTFM_HOT BTFM_CLONES static void periodogram(const welch_job *j, int64_t s, int c0, double *power)
+/* Periodogram of segment s of channels [c0, c0 + L): written into power (n_freqs lane
+ * vectors), or added to it when `accumulate` is set. */
+BTFM_HOT BTFM_CLONES static void periodogram(const welch_job *j, int64_t s, int c0,
+                                             btfm_v8d *power, int accumulate)
 {
-    enum { L = BTFM_FFT_LANES };
+    typedef btfm_v8d V;
     const int64_t n = j->nperseg;
-    double *seg = j->seg;
-    btfm_lanes_load(j->x, j->n_channels, s * j->step, n, c0, seg);
-    double offset[L] = {0}, slope[L] = {0};
+    V *seg = (V *)j->seg;
+    btfm_lanes_load(j->x, j->n_channels, s * j->step, n, c0, j->seg);
+    V offset = {0}, slope = {0};
     if (j->detrend != BTFM_DETREND_NONE) {
-        double sum[L] = {0}, tsum[L] = {0};
+        V sum = {0}, tsum = {0};
         const double tmid = 0.5 * (double)(n - 1);
-        for (int64_t t = 0; t < n; t++)
-            for (int l = 0; l < L; l++) {
-                sum[l] += seg[t * L + l];
-                tsum[l] += ((double)t - tmid) * seg[t * L + l];
-            }
-        /* sum (t - tmid)^2 = n (n^2 - 1) / 12 */
-        const double stt = (double)n * ((double)n * (double)n - 1.0) / 12.0;
-        for (int l = 0; l < L; l++) {
-            double mean = sum[l] / (double)n;
-            if (j->detrend == BTFM_DETREND_LINEAR && n > 1) {
-                slope[l] = tsum[l] / stt;
-                offset[l] = mean - slope[l] * tmid;
-            } else {
-                offset[l] = mean;
-            }
+        for (int64_t t = 0; t < n; t++) {
+            sum += seg[t];
+            tsum += ((double)t - tmid) * seg[t];
+        }
+        offset = sum / (double)n;
+        if (j->detrend == BTFM_DETREND_LINEAR && n > 1) {
+            /* sum (t - tmid)^2 = n (n^2 - 1) / 12 */
+            slope = tsum / ((double)n * ((double)n * (double)n - 1.0) / 12.0);
+            offset -= slope * tmid;
         }
     }
-    for (int64_t t = 0; t < n; t++) {
-        const double w = j->window[t];
-        for (int l = 0; l < L; l++)
-            seg[t * L + l] = (seg[t * L + l] - offset[l] - slope[l] * (double)t) * w;
-    }
-    memset(seg + n * L, 0, sizeof(double) * (size_t)((j->nfft - n) * L));
-    btfm_fft_forward_lanes(j->plan, seg, j->spec, j->work, L);
-    const double *spec = j->spec;
+    for (int64_t t = 0; t < n; t++) seg[t] = (seg[t] - offset - slope * (double)t) * j->window[t];
+    for (int64_t t = n; t < j->nfft; t++) seg[t] = (V){0};
+    btfm_fft_forward_lanes(j->plan, j->seg, j->spec, j->work, BTFM_FFT_LANES);
+    const V *spec = (const V *)j->spec;
     for (int64_t f = 0; f < j->n_freqs; f++) {
-        const double scale = j->bin_scale[f];
-        for (int l = 0; l < L; l++) {
-            double re = spec[2 * L * f + l], im = spec[2 * L * f + L + l];
-            power[f * L + l] = (re * re + im * im) * scale;
-        }
+        V p = (spec[2 * f] * spec[2 * f] + spec[2 * f + 1] * spec[2 * f + 1]) * j->bin_scale[f];
+        if (accumulate)
+            power[f] += p;
+        else
+            power[f] = p;
     }
 }
 
@@ -179,26 +171,27 @@ static btfm_status run(welch_job *j, int average, double *psd)
     const int64_t F = j->n_freqs, S = j->n_seg;
     const int n_groups = (C + L - 1) / L;
     if (average == BTFM_AVERAGE_MEAN) {
-        double *power = btfm_malloc(sizeof(double) * (size_t)(F * L));
-        if (!power) return btfm_fail_nomem("btfm_welch", sizeof(double) * (size_t)(F * L));
-        memset(psd, 0, sizeof(double) * (size_t)F * (size_t)C);
+        /* every group's sum, group-major, so a segment's data is read while cached */
+        size_t bytes = sizeof(btfm_v8d) * (size_t)F * (size_t)n_groups;
+        btfm_v8d *sums = btfm_calloc((size_t)F * (size_t)n_groups, sizeof(btfm_v8d));
+        if (!sums) return btfm_fail_nomem("btfm_welch", bytes);
         for (int64_t s = 0; s < S; s++)
-            for (int g = 0; g < n_groups; g++) {
-                int c0 = g * L, have = C - c0 < L ? C - c0 : L;
-                periodogram(j, s, c0, power);
-                for (int64_t f = 0; f < F; f++)
-                    for (int l = 0; l < have; l++) psd[f * C + c0 + l] += power[f * L + l];
-            }
+            for (int g = 0; g < n_groups; g++) periodogram(j, s, g * L, sums + g * F, s > 0);
         const double inv = 1.0 / (double)S;
-        for (size_t k = 0; k < (size_t)F * (size_t)C; k++) psd[k] *= inv;
-        btfm_free(power);
+        for (int g = 0; g < n_groups; g++) {
+            int c0 = g * L, have = C - c0 < L ? C - c0 : L;
+            for (int64_t f = 0; f < F; f++)
+                for (int l = 0; l < have; l++) psd[f * C + c0 + l] = sums[g * F + f][l] * inv;
+        }
+        btfm_free(sums);
         return BTFM_OK;
     }
     size_t bytes;
-    if (btfm_mul_size(sizeof(double) * (size_t)(F * L), (size_t)S, &bytes))
+    if (btfm_mul_size(sizeof(btfm_v8d) * (size_t)F, (size_t)S, &bytes))
         return btfm_fail(BTFM_E_RANGE, "btfm_welch: %lld segments are too many for the "
                          "median", (long long)S);
-    double *all = btfm_malloc(bytes), *column = btfm_malloc(sizeof(double) * (size_t)S);
+    btfm_v8d *all = btfm_malloc(bytes);
+    double *column = btfm_malloc(sizeof(double) * (size_t)S);
     if (!all || !column) {
         btfm_free(all);
         btfm_free(column);
@@ -207,10 +200,10 @@ static btfm_status run(welch_job *j, int average, double *psd)
     const double bias = median_bias(S);
     for (int g = 0; g < n_groups; g++) {
         int c0 = g * L, have = C - c0 < L ? C - c0 : L;
-        for (int64_t s = 0; s < S; s++) periodogram(j, s, c0, all + (size_t)s * (size_t)(F * L));
+        for (int64_t s = 0; s < S; s++) periodogram(j, s, c0, all + s * F, 0);
         for (int64_t f = 0; f < F; f++)
             for (int l = 0; l < have; l++) {
-                for (int64_t s = 0; s < S; s++) column[s] = all[(size_t)s * (size_t)(F * L) + f * L + l];
+                for (int64_t s = 0; s < S; s++) column[s] = all[s * F + f][l];
                 psd[f * C + c0 + l] = median(column, S) / bias;
             }
     }
