@@ -30,6 +30,7 @@ from .dataset import (CHANNEL_TYPES, FORMATS, Channel, Dataset, Event, Record,
                       channel_type_from_name, channel_type_name, format_name, from_array, open)
 from .cothb import COTHB_ACTIONS, COTHB_DECISIONS, COTHB_SIGNALS, Action, CoTHB, NodeInfo
 from .align import ALIGN_METHODS, Aligner, classification, isc, segment_matching
+from . import spectrum
 
 __version__ = "1.1.0"
 
@@ -44,4 +45,5 @@ __all__ = [
     "channel_type_from_name", "channel_type_name", "format_name", "from_array", "open",
     "Action", "COTHB_ACTIONS", "COTHB_DECISIONS", "COTHB_SIGNALS", "CoTHB", "NodeInfo",
     "ALIGN_METHODS", "Aligner", "classification", "isc", "segment_matching",
+    "spectrum",
 ]
