@@ -208,5 +208,6 @@ LUALIB_API int luaopen_btfm(lua_State *L)
     btfm_lua_open_dataset(L, lua_gettop(L));
     btfm_lua_open_cothb(L, lua_gettop(L));
     btfm_lua_open_align(L, lua_gettop(L));
+    btfm_lua_open_spectrum(L, lua_gettop(L));
     return 1;
 }

@@ -81,5 +81,7 @@ void btfm_lua_open_container(lua_State *L, int module_index);
 void btfm_lua_open_dataset(lua_State *L, int module_index);
 void btfm_lua_open_cothb(lua_State *L, int module_index);
 void btfm_lua_open_align(lua_State *L, int module_index);
+/* Plain functions, no handle type: btfm_lua_spectrum.c. */
+void btfm_lua_open_spectrum(lua_State *L, int module_index);
 
 #endif
