@@ -19,6 +19,9 @@ static const cli_command commands[] = {
     {"align", "fit [--method M] [--n-features K] [--param NAME=VALUE] OUT.model IN.npy... | "
      "transform MODEL IN.npy OUT.npy --subject I [--inverse]",
      "fit hyperalignment or a shared response model; map data into the common space", cmd_align},
+    {"psd", "IN [--sfreq HZ] [--fmin F] [--fmax F] [--nperseg N] [--window W] [--multitaper] "
+     "[--bands] [--band NAME|LO:HI]... [--relative] [--out X.npy]",
+     "power spectral density (Welch or multitaper) or band power of every channel", cmd_psd},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 

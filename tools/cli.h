@@ -42,6 +42,7 @@ int cmd_cothb(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_anonymize(int argc, char **argv);
 int cmd_align(int argc, char **argv);
+int cmd_psd(int argc, char **argv);
 
 /* Recordings (info_dataset.c, cmd_convert.c): describe one; open IN and save it as OUT
  * with `save_flags` (BTFM_SAVE_*), parsing "IN OUT [--anonymize] [--complete-records]". */
