@@ -86,6 +86,44 @@ BTFM_INLINE void FN(bfly5)(const VEC *a0, const VEC *a1, const VEC *a2, const VE
     PUT(y3, m2r - u2r, m2i - u2i, w3);
 }
 
+/* Radix 8 as two radix-4 DFTs of the even and odd inputs: X_k = E_k + w8^k O_k,
+ * X_{k+4} = E_k - w8^k O_k, with w8 = exp(-i pi / 4). */
+BTFM_INLINE void FN(bfly8)(const VEC *const a[8], VEC *const y[8], const double *const w[8],
+                           const int tw)
+{
+    const double h = 0.70710678118654752440; /* 1 / sqrt(2) */
+    VEC er[4], ei[4], or_[4], oi[4];
+    for (int half = 0; half < 2; half++) {
+        const VEC *b0 = a[half], *b1 = a[half + 2], *b2 = a[half + 4], *b3 = a[half + 6];
+        VEC *zr = half ? or_ : er, *zi = half ? oi : ei;
+        VEC t0r = b0[0] + b2[0], t0i = b0[1] + b2[1];
+        VEC t1r = b0[0] - b2[0], t1i = b0[1] - b2[1];
+        VEC t2r = b1[0] + b3[0], t2i = b1[1] + b3[1];
+        VEC t3r = b1[0] - b3[0], t3i = b1[1] - b3[1];
+        zr[0] = t0r + t2r;
+        zi[0] = t0i + t2i;
+        zr[1] = t1r + t3i;
+        zi[1] = t1i - t3r;
+        zr[2] = t0r - t2r;
+        zi[2] = t0i - t2i;
+        zr[3] = t1r - t3i;
+        zi[3] = t1i + t3r;
+    }
+    /* w8^1 = (1 - i) / sqrt 2, w8^2 = -i, w8^3 = -(1 + i) / sqrt 2 */
+    VEC p1r = h * (or_[1] + oi[1]), p1i = h * (oi[1] - or_[1]);
+    VEC p2r = oi[2], p2i = -or_[2];
+    VEC p3r = h * (oi[3] - or_[3]), p3i = -h * (or_[3] + oi[3]);
+    y[0][0] = er[0] + or_[0];
+    y[0][1] = ei[0] + oi[0];
+    PUT(y[4], er[0] - or_[0], ei[0] - oi[0], w[4]);
+    PUT(y[1], er[1] + p1r, ei[1] + p1i, w[1]);
+    PUT(y[5], er[1] - p1r, ei[1] - p1i, w[5]);
+    PUT(y[2], er[2] + p2r, ei[2] + p2i, w[2]);
+    PUT(y[6], er[2] - p2r, ei[2] - p2i, w[6]);
+    PUT(y[3], er[3] + p3r, ei[3] + p3i, w[3]);
+    PUT(y[7], er[3] - p3r, ei[3] - p3i, w[7]);
+}
+
 /* Odd radix P by symmetric pairs: X_m = a0 + sum_j (a_j + a_{P-j}) cos(2 pi j m / P)
  * - i (a_j - a_{P-j}) sin(2 pi j m / P), X_{P-m} the same with the sine's sign flipped.
  * Inputs are in_step VECs apart, outputs out_step, twiddles wstep doubles. */
@@ -151,6 +189,18 @@ BTFM_INLINE void FN(butterfly)(int P, int64_t i, int64_t k, int64_t ido, int64_t
         FN(bfly5)(CC(i, 0, k), CC(i, 1, k), CC(i, 2, k), CC(i, 3, k), CC(i, 4, k), CH(i, k, 0),
                   CH(i, k, 1), CH(i, k, 2), CH(i, k, 3), CH(i, k, 4), t1, t2, t3, t4, tw);
         break;
+    case 8: {
+        const VEC *const in[8] = {CC(i, 0, k), CC(i, 1, k), CC(i, 2, k), CC(i, 3, k),
+                                  CC(i, 4, k), CC(i, 5, k), CC(i, 6, k), CC(i, 7, k)};
+        VEC *const out[8] = {CH(i, k, 0), CH(i, k, 1), CH(i, k, 2), CH(i, k, 3),
+                             CH(i, k, 4), CH(i, k, 5), CH(i, k, 6), CH(i, k, 7)};
+        const double *const w[8] = {fft_no_twiddle, t1, t2, t3, t4,
+                                    tw ? WA(4, i) : fft_no_twiddle,
+                                    tw ? WA(5, i) : fft_no_twiddle,
+                                    tw ? WA(6, i) : fft_no_twiddle};
+        FN(bfly8)(in, out, w, tw);
+        break;
+    }
     default:
         FN(bfly_generic)(CC(i, 0, k), 2 * ido, CH(i, k, 0), 2 * ido * l1, t1,
                          tw ? 2 * (ido - 1) : 0, roots, P, tw);
@@ -182,6 +232,7 @@ BTFM_INLINE void FN(run_passes)(const btfm_cfft *p, VEC *data, VEC *work)
         case 3: FN(pass)(3, ido, l1, in, out, tw, NULL); break;
         case 4: FN(pass)(4, ido, l1, in, out, tw, NULL); break;
         case 5: FN(pass)(5, ido, l1, in, out, tw, NULL); break;
+        case 8: FN(pass)(8, ido, l1, in, out, tw, NULL); break;
         default:
             FN(pass)(P, ido, l1, in, out, tw, roots);
             roots += 2 * P;

@@ -31,15 +31,13 @@ int64_t btfm_fft_good_size(int64_t n)
 
 static int factorize(int64_t n, int *factors)
 {
-    int count = 0;
-    while (n % 4 == 0) {
-        factors[count++] = 4;
-        n /= 4;
-    }
+    int count = 0, twos = 0;
     while (n % 2 == 0) {
-        factors[count++] = 2;
+        twos++;
         n /= 2;
     }
+    for (; twos >= 3; twos -= 3) factors[count++] = 8;
+    if (twos) factors[count++] = twos == 2 ? 4 : 2;
     for (int64_t f = 3; f * f <= n; f += 2)
         while (n % f == 0) {
             if (f > MAX_GENERIC_RADIX) return -1;
@@ -78,7 +76,7 @@ static btfm_status mixed_radix(btfm_cfft *p)
         int radix = p->factors[f];
         int64_t ido = p->n / (l1 * radix);
         n_twiddles += (size_t)(radix - 1) * (size_t)(ido - 1);
-        if (radix > 5) n_roots += (size_t)radix;
+        if (radix > 5 && radix != 8) n_roots += (size_t)radix;
         l1 *= radix;
     }
     p->twiddles = btfm_malloc(sizeof(double) * 2 * (n_twiddles + 1));
@@ -92,7 +90,7 @@ static btfm_status mixed_radix(btfm_cfft *p)
         for (int j = 1; j < radix; j++)
             for (int64_t i = 1; i < ido; i++, tw += 2)
                 unit_root((int64_t)j * l1 * i % p->n, p->n, tw);
-        if (radix > 5)
+        if (radix > 5 && radix != 8)
             for (int j = 0; j < radix; j++, roots += 2) {
                 unit_root(j, radix, roots);
                 roots[1] = -roots[1]; /* cos and +sin of 2 pi j / radix */

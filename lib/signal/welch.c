@@ -86,34 +86,45 @@ BTFM_HOT BTFM_CLONES static void periodogram(const welch_job *j, int64_t s, int 
     }
 }
 
-static void swap_d(double *a, double *b)
-{
-    double t = *a;
-    *a = *b;
-    *b = t;
-}
+/* Move the values x of v[lo .. hi) for which `cond` holds to v[split ..), advancing
+ * split past them, without branches on the data (random periodogram values would
+ * mispredict half the time). */
+#define PARTITION(cond)                                                                  \
+    do {                                                                                 \
+        for (int64_t i_ = lo; i_ < hi; i_++) {                                           \
+            double x = v[i_];                                                            \
+            v[i_] = v[split];                                                            \
+            v[split] = x;                                                                \
+            split += (cond);                                                             \
+        }                                                                                \
+    } while (0)
 
-/* The k-th smallest of v[0 .. n) (Hoare's selection; v is reordered). */
+/* The k-th smallest of v[0 .. n) (quickselect, median-of-three pivots, three-way split
+ * so that equal values cannot make it quadratic); v is reordered so that v[0 .. k) <=
+ * v[k]. */
 static double select_kth(double *v, int64_t n, int64_t k)
 {
-    int64_t lo = 0, hi = n - 1;
-    while (lo < hi) {
-        double pivot = v[lo + (hi - lo) / 2];
-        int64_t i = lo, j = hi;
-        while (i <= j) {
-            while (v[i] < pivot) i++;
-            while (v[j] > pivot) j--;
-            if (i <= j) swap_d(&v[i++], &v[j--]);
+    int64_t lo = 0, hi = n;
+    while (hi - lo > 1) {
+        double a = v[lo], b = v[lo + (hi - lo) / 2], c = v[hi - 1];
+        double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        int64_t split = lo;
+        PARTITION(x < pivot);
+        int64_t less = split;
+        if (k < less) {
+            hi = less;
+            continue;
         }
-        if (k <= j)
-            hi = j;
-        else if (k >= i)
-            lo = i;
-        else
-            return v[k];
+        lo = less;
+        PARTITION(x <= pivot);
+        if (k < split) { /* v[less .. split) all equal the pivot */
+            return pivot;
+        }
+        lo = split;
     }
     return v[k];
 }
+#undef PARTITION
 
 /* numpy.median of v[0 .. n): the mean of the two middle values for even n. NaN when any
  * value is NaN (only reachable with BTFM_SPECTRUM_PROPAGATE_NONFINITE). */
@@ -191,7 +202,7 @@ static btfm_status run(welch_job *j, int average, double *psd)
         return btfm_fail(BTFM_E_RANGE, "btfm_welch: %lld segments are too many for the "
                          "median", (long long)S);
     btfm_v8d *all = btfm_malloc(bytes);
-    double *column = btfm_malloc(sizeof(double) * (size_t)S);
+    double *column = btfm_malloc(sizeof(double) * (size_t)S * L);
     if (!all || !column) {
         btfm_free(all);
         btfm_free(column);
@@ -201,11 +212,12 @@ static btfm_status run(welch_job *j, int average, double *psd)
     for (int g = 0; g < n_groups; g++) {
         int c0 = g * L, have = C - c0 < L ? C - c0 : L;
         for (int64_t s = 0; s < S; s++) periodogram(j, s, c0, all + s * F, 0);
-        for (int64_t f = 0; f < F; f++)
-            for (int l = 0; l < have; l++) {
-                for (int64_t s = 0; s < S; s++) column[s] = all[s * F + f][l];
-                psd[f * C + c0 + l] = median(column, S) / bias;
-            }
+        for (int64_t f = 0; f < F; f++) {
+            /* one pass over the segments gathers the bin of every lane */
+            for (int64_t s = 0; s < S; s++)
+                for (int l = 0; l < L; l++) column[l * S + s] = all[s * F + f][l];
+            for (int l = 0; l < have; l++) psd[f * C + c0 + l] = median(column + l * S, S) / bias;
+        }
     }
     btfm_free(all);
     btfm_free(column);
