@@ -85,17 +85,24 @@ static lua_Integer opt_field_integer(lua_State *L, int arg, const char *key, lua
     return v;
 }
 
+/* Run a plan of length n forward (rfft) or backward (irfft) from `in` into `out`. */
+static btfm_status transform(lua_Integer n, int inverse, const double *in, double *out)
+{
+    btfm_fft *plan;
+    btfm_status st = btfm_fft_new(&plan, n);
+    if (st) return st;
+    st = inverse ? btfm_fft_irfft(plan, in, out) : btfm_fft_rfft(plan, in, out);
+    btfm_fft_free(plan);
+    return st;
+}
+
 /* btfm.rfft(values) -> interleaved (re, im) table of n // 2 + 1 bins */
 static int module_rfft(lua_State *L)
 {
     lua_Integer n;
     double *x = check_numbers(L, 1, -1, 0, &n);
     double *out = new_doubles(L, 2 * (size_t)(n / 2 + 1));
-    btfm_fft *plan;
-    btfm_status st = btfm_fft_new(&plan, n);
-    if (st) return btfm_lua_fail(L, st);
-    st = btfm_fft_rfft(plan, x, out);
-    btfm_fft_free(plan);
+    btfm_status st = transform(n, 0, x, out);
     if (st) return btfm_lua_fail(L, st);
     push_doubles(L, out, 2 * (size_t)(n / 2 + 1));
     return 1;
@@ -108,11 +115,7 @@ static int module_irfft(lua_State *L)
     if (n < 1 || n > (1 << 30)) luaL_argerror(L, 2, "expected a length of 1 to 2^30");
     double *bins = check_numbers(L, 1, 2 * (n / 2 + 1), 0, NULL);
     double *out = new_doubles(L, (size_t)n);
-    btfm_fft *plan;
-    btfm_status st = btfm_fft_new(&plan, n);
-    if (st) return btfm_lua_fail(L, st);
-    st = btfm_fft_irfft(plan, bins, out);
-    btfm_fft_free(plan);
+    btfm_status st = transform(n, 1, bins, out);
     if (st) return btfm_lua_fail(L, st);
     push_doubles(L, out, (size_t)n);
     return 1;

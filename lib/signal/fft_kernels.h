@@ -46,19 +46,35 @@ BTFM_INLINE void FN(bfly3)(const VEC *a0, const VEC *a1, const VEC *a2, VEC *y0,
     PUT(y2, mr - s * di, mi + s * dr, w2);
 }
 
+/* The length-4 DFT of b0..b3 into (zr, zi) (forward sign: w4 = -i). */
+BTFM_INLINE void FN(dft4)(const VEC *b0, const VEC *b1, const VEC *b2, const VEC *b3, VEC *zr,
+                          VEC *zi)
+{
+    VEC t0r = b0[0] + b2[0], t0i = b0[1] + b2[1];
+    VEC t1r = b0[0] - b2[0], t1i = b0[1] - b2[1];
+    VEC t2r = b1[0] + b3[0], t2i = b1[1] + b3[1];
+    VEC t3r = b1[0] - b3[0], t3i = b1[1] - b3[1];
+    zr[0] = t0r + t2r;
+    zi[0] = t0i + t2i;
+    zr[1] = t1r + t3i;
+    zi[1] = t1i - t3r;
+    zr[2] = t0r - t2r;
+    zi[2] = t0i - t2i;
+    zr[3] = t1r - t3i;
+    zi[3] = t1i + t3r;
+}
+
 BTFM_INLINE void FN(bfly4)(const VEC *a0, const VEC *a1, const VEC *a2, const VEC *a3, VEC *y0,
                            VEC *y1, VEC *y2, VEC *y3, const double *w1, const double *w2,
                            const double *w3, const int tw)
 {
-    VEC t0r = a0[0] + a2[0], t0i = a0[1] + a2[1];
-    VEC t1r = a0[0] - a2[0], t1i = a0[1] - a2[1];
-    VEC t2r = a1[0] + a3[0], t2i = a1[1] + a3[1];
-    VEC t3r = a1[0] - a3[0], t3i = a1[1] - a3[1];
-    y0[0] = t0r + t2r;
-    y0[1] = t0i + t2i;
-    PUT(y1, t1r + t3i, t1i - t3r, w1);
-    PUT(y2, t0r - t2r, t0i - t2i, w2);
-    PUT(y3, t1r - t3i, t1i + t3r, w3);
+    VEC zr[4], zi[4];
+    FN(dft4)(a0, a1, a2, a3, zr, zi);
+    y0[0] = zr[0];
+    y0[1] = zi[0];
+    PUT(y1, zr[1], zi[1], w1);
+    PUT(y2, zr[2], zi[2], w2);
+    PUT(y3, zr[3], zi[3], w3);
 }
 
 BTFM_INLINE void FN(bfly5)(const VEC *a0, const VEC *a1, const VEC *a2, const VEC *a3,
@@ -93,22 +109,8 @@ BTFM_INLINE void FN(bfly8)(const VEC *const a[8], VEC *const y[8], const double 
 {
     const double h = 0.70710678118654752440; /* 1 / sqrt(2) */
     VEC er[4], ei[4], or_[4], oi[4];
-    for (int half = 0; half < 2; half++) {
-        const VEC *b0 = a[half], *b1 = a[half + 2], *b2 = a[half + 4], *b3 = a[half + 6];
-        VEC *zr = half ? or_ : er, *zi = half ? oi : ei;
-        VEC t0r = b0[0] + b2[0], t0i = b0[1] + b2[1];
-        VEC t1r = b0[0] - b2[0], t1i = b0[1] - b2[1];
-        VEC t2r = b1[0] + b3[0], t2i = b1[1] + b3[1];
-        VEC t3r = b1[0] - b3[0], t3i = b1[1] - b3[1];
-        zr[0] = t0r + t2r;
-        zi[0] = t0i + t2i;
-        zr[1] = t1r + t3i;
-        zi[1] = t1i - t3r;
-        zr[2] = t0r - t2r;
-        zi[2] = t0i - t2i;
-        zr[3] = t1r - t3i;
-        zi[3] = t1i + t3r;
-    }
+    FN(dft4)(a[0], a[2], a[4], a[6], er, ei);
+    FN(dft4)(a[1], a[3], a[5], a[7], or_, oi);
     /* w8^1 = (1 - i) / sqrt 2, w8^2 = -i, w8^3 = -(1 + i) / sqrt 2 */
     VEC p1r = h * (or_[1] + oi[1]), p1i = h * (oi[1] - or_[1]);
     VEC p2r = oi[2], p2i = -or_[2];
