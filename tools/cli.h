@@ -47,6 +47,7 @@ int cmd_epochs(int argc, char **argv);
 
 /* Parse the number after option argv[*i] (advancing *i); CLI_OK or a usage error. */
 int cli_number_option(const char *command, int argc, char **argv, int *i, double *value);
+int cmd_psd(int argc, char **argv);
 
 /* Recordings (info_dataset.c, cmd_convert.c): describe one; open IN and save it as OUT
  * with `save_flags` (BTFM_SAVE_*), parsing "IN OUT [--anonymize] [--complete-records]". */

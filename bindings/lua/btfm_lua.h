@@ -90,5 +90,7 @@ btfm_lua_box *btfm_lua_new_dataset_box(lua_State *L);
 btfm_dataset *btfm_lua_check_dataset(lua_State *L, int arg);
 void btfm_lua_open_signal(lua_State *L, int module_index);
 void btfm_lua_open_glm(lua_State *L, int module_index);
+/* Plain functions, no handle type: btfm_lua_spectrum.c. */
+void btfm_lua_open_spectrum(lua_State *L, int module_index);
 
 #endif

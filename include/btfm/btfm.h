@@ -18,5 +18,6 @@
 #include "table.h"
 #include "bids.h"
 #include "glm.h"
+#include "spectrum.h"
 
 #endif

@@ -34,6 +34,7 @@ from .table import Table, parse_table, read_table
 from . import bids
 from . import signal
 from . import glm
+from . import spectrum
 
 __version__ = "1.1.0"
 
@@ -52,4 +53,5 @@ __all__ = [
     "bids",
     "signal",
     "glm",
+    "spectrum",
 ]

@@ -1,0 +1,287 @@
+/* btfm spectral functions from Lua: FFT, FIR filtering, Welch and multitaper PSDs, band
+ * power, ERP features. Signals cross the boundary as flat Lua tables in C order
+ * (time-major: sample 1 of every channel, then sample 2 ...) with their dimensions
+ * given alongside; results come back the same way. */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+#include "btfm_lua.h"
+
+/* A flat table of `count` numbers at `arg` copied into a block (float or double) owned
+ * by a userdata pushed on the stack, so errors never leak it. count < 0: any length,
+ * stored in *count_out. */
+static void *check_numbers(lua_State *L, int arg, lua_Integer count, int as_float,
+                           lua_Integer *count_out)
+{
+    luaL_checktype(L, arg, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, arg);
+    if (count >= 0 && n != count)
+        luaL_argerror(L, arg, lua_pushfstring(L, "%I values, expected %I", n, count));
+    if (n < 1 || n > INT32_MAX) luaL_argerror(L, arg, "expected a non-empty table of numbers");
+    size_t size = as_float ? sizeof(float) : sizeof(double);
+    void *block = lua_newuserdatauv(L, (size_t)n * size, 0);
+    for (lua_Integer i = 0; i < n; i++) {
+        lua_geti(L, arg, i + 1);
+        int ok;
+        lua_Number v = lua_tonumberx(L, -1, &ok);
+        if (!ok) luaL_argerror(L, arg, lua_pushfstring(L, "values[%I] is not a number", i + 1));
+        if (as_float)
+            ((float *)block)[i] = (float)v;
+        else
+            ((double *)block)[i] = v;
+        lua_pop(L, 1);
+    }
+    if (count_out) *count_out = n;
+    return block;
+}
+
+static void push_doubles(lua_State *L, const double *x, size_t n)
+{
+    lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
+    for (size_t i = 0; i < n; i++) {
+        lua_pushnumber(L, x[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+}
+
+static void push_floats(lua_State *L, const float *x, size_t n)
+{
+    lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
+    for (size_t i = 0; i < n; i++) {
+        lua_pushnumber(L, x[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+}
+
+static double *new_doubles(lua_State *L, size_t n)
+{
+    return (double *)lua_newuserdatauv(L, (n ? n : 1) * sizeof(double), 0);
+}
+
+/* The position of `name` in `names` (NULL-terminated), else a Lua argument error. */
+static int option(lua_State *L, int arg, const char *name, const char *const *names,
+                  const char *what)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], name) == 0) return i;
+    return luaL_argerror(L, arg, lua_pushfstring(L, "unknown %s '%s'", what, name));
+}
+
+static const char *opt_field_string(lua_State *L, int arg, const char *key, const char *def)
+{
+    if (lua_isnoneornil(L, arg)) return def;
+    lua_getfield(L, arg, key);
+    const char *s = lua_isnil(L, -1) ? def : luaL_checkstring(L, -1);
+    lua_pop(L, 1); /* the string stays alive in the options table */
+    return s;
+}
+
+static lua_Integer opt_field_integer(lua_State *L, int arg, const char *key, lua_Integer def)
+{
+    if (lua_isnoneornil(L, arg)) return def;
+    lua_getfield(L, arg, key);
+    lua_Integer v = lua_isnil(L, -1) ? def : luaL_checkinteger(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
+/* Run a plan of length n forward (rfft) or backward (irfft) from `in` into `out`. */
+static btfm_status transform(lua_Integer n, int inverse, const double *in, double *out)
+{
+    btfm_fft *plan;
+    btfm_status st = btfm_fft_new(&plan, n);
+    if (st) return st;
+    st = inverse ? btfm_fft_irfft(plan, in, out) : btfm_fft_rfft(plan, in, out);
+    btfm_fft_free(plan);
+    return st;
+}
+
+/* btfm.rfft(values) -> interleaved (re, im) table of n // 2 + 1 bins */
+static int module_rfft(lua_State *L)
+{
+    lua_Integer n;
+    double *x = check_numbers(L, 1, -1, 0, &n);
+    double *out = new_doubles(L, 2 * (size_t)(n / 2 + 1));
+    btfm_status st = transform(n, 0, x, out);
+    if (st) return btfm_lua_fail(L, st);
+    push_doubles(L, out, 2 * (size_t)(n / 2 + 1));
+    return 1;
+}
+
+/* btfm.irfft(bins, n) -> n samples; bins interleaved (re, im), n // 2 + 1 of them */
+static int module_irfft(lua_State *L)
+{
+    lua_Integer n = luaL_checkinteger(L, 2);
+    if (n < 1 || n > (1 << 30)) luaL_argerror(L, 2, "expected a length of 1 to 2^30");
+    double *bins = check_numbers(L, 1, 2 * (n / 2 + 1), 0, NULL);
+    double *out = new_doubles(L, (size_t)n);
+    btfm_status st = transform(n, 1, bins, out);
+    if (st) return btfm_lua_fail(L, st);
+    push_doubles(L, out, (size_t)n);
+    return 1;
+}
+
+/* btfm.welch(values, n_times, n_channels, sfreq [, {window=, nperseg=, noverlap=, nfft=,
+ * detrend=, scaling=, average=}]) -> psd (n_freqs x n_channels, flat), freqs */
+static int module_welch(lua_State *L)
+{
+    static const char *const windows[] = {"hann", "hamming", "blackman", "boxcar", NULL};
+    static const char *const detrends[] = {"none", "constant", "linear", NULL};
+    static const char *const scalings[] = {"density", "spectrum", NULL};
+    static const char *const averages[] = {"mean", "median", NULL};
+    lua_Integer t = luaL_checkinteger(L, 2), c = luaL_checkinteger(L, 3);
+    double sfreq = luaL_checknumber(L, 4);
+    if (!lua_isnoneornil(L, 5)) luaL_checktype(L, 5, LUA_TTABLE);
+    if (t < 1 || c < 1 || c > INT32_MAX / t) luaL_argerror(L, 2, "bad dimensions");
+    int window = option(L, 5, opt_field_string(L, 5, "window", "hann"), windows, "window");
+    int detrend = option(L, 5, opt_field_string(L, 5, "detrend", "constant"), detrends, "detrend");
+    int scaling = option(L, 5, opt_field_string(L, 5, "scaling", "density"), scalings, "scaling");
+    int average = option(L, 5, opt_field_string(L, 5, "average", "mean"), averages, "average");
+    lua_Integer nperseg = opt_field_integer(L, 5, "nperseg", 0);
+    lua_Integer noverlap = opt_field_integer(L, 5, "noverlap", -1);
+    lua_Integer nfft = opt_field_integer(L, 5, "nfft", 0);
+    float *x = check_numbers(L, 1, t * c, 1, NULL);
+    lua_Integer eff = nfft > 0 ? nfft : nperseg > 0 ? nperseg : (t < 256 ? t : 256);
+    if (eff > (1 << 30)) eff = 1 << 30;
+    size_t n_freqs = (size_t)eff / 2 + 1;
+    double *psd = new_doubles(L, n_freqs * (size_t)c), *freqs = new_doubles(L, n_freqs);
+    btfm_status st = btfm_welch(x, t, (int)c, sfreq, window, nperseg, noverlap, nfft, detrend,
+                                scaling, average, 0, psd, freqs);
+    if (st) return btfm_lua_fail(L, st);
+    push_doubles(L, psd, n_freqs * (size_t)c);
+    push_doubles(L, freqs, n_freqs);
+    return 2;
+}
+
+/* btfm.psd_multitaper(values, n_times, n_channels, sfreq [, bandwidth]) -> psd, freqs,
+ * n_tapers */
+static int module_psd_multitaper(lua_State *L)
+{
+    lua_Integer t = luaL_checkinteger(L, 2), c = luaL_checkinteger(L, 3);
+    double sfreq = luaL_checknumber(L, 4), bandwidth = luaL_optnumber(L, 5, 0.0);
+    if (t < 1 || c < 1 || c > INT32_MAX / t) luaL_argerror(L, 2, "bad dimensions");
+    float *x = check_numbers(L, 1, t * c, 1, NULL);
+    size_t n_freqs = (size_t)t / 2 + 1;
+    double *psd = new_doubles(L, n_freqs * (size_t)c), *freqs = new_doubles(L, n_freqs);
+    int k = 0;
+    btfm_status st = btfm_psd_multitaper(x, t, (int)c, sfreq, bandwidth, 1, 0, &k, psd, freqs);
+    if (st) return btfm_lua_fail(L, st);
+    push_doubles(L, psd, n_freqs * (size_t)c);
+    push_doubles(L, freqs, n_freqs);
+    lua_pushinteger(L, k);
+    return 3;
+}
+
+/* btfm.band_power(psd, freqs, n_channels, bands [, relative]) -> flat n_bands x
+ * n_channels; bands is a list of names ("alpha") and/or {fmin, fmax} pairs */
+static int module_band_power(lua_State *L)
+{
+    lua_Integer n_freqs, c = luaL_checkinteger(L, 3);
+    unsigned flags = lua_toboolean(L, 5) ? BTFM_SPECTRUM_RELATIVE : 0; /* before any push */
+    double *freqs = check_numbers(L, 2, -1, 0, &n_freqs);
+    if (c < 1 || c > INT32_MAX / n_freqs) luaL_argerror(L, 3, "bad channel count");
+    double *psd = check_numbers(L, 1, n_freqs * c, 0, NULL);
+    luaL_checktype(L, 4, LUA_TTABLE);
+    lua_Integer n_bands = luaL_len(L, 4);
+    if (n_bands < 1 || n_bands > 4096) luaL_argerror(L, 4, "expected 1 to 4096 bands");
+    double *edges = new_doubles(L, 2 * (size_t)n_bands);
+    for (lua_Integer b = 0; b < n_bands; b++) {
+        lua_geti(L, 4, b + 1);
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            const char *name = lua_tostring(L, -1), *known;
+            int found = -1;
+            for (int k = 0; (known = btfm_band_name(k)) != NULL; k++)
+                if (strcmp(known, name) == 0) found = k;
+            if (found < 0) {
+                btfm_lua_push_names(L, btfm_band_name, 0);
+                return luaL_argerror(L, 4, lua_pushfstring(L, "unknown band '%s' (known: %s)",
+                                                           name, lua_tostring(L, -1)));
+            }
+            btfm_band_edges(found, &edges[2 * b], &edges[2 * b + 1]);
+        } else if (lua_type(L, -1) == LUA_TTABLE) {
+            lua_geti(L, -1, 1);
+            lua_geti(L, -2, 2);
+            edges[2 * b] = luaL_checknumber(L, -2);
+            edges[2 * b + 1] = luaL_checknumber(L, -1);
+            lua_pop(L, 2);
+        } else {
+            return luaL_argerror(L, 4, "each band is a name or a {fmin, fmax} pair");
+        }
+        lua_pop(L, 1);
+    }
+    double *power = new_doubles(L, (size_t)(n_bands * c));
+    btfm_status st = btfm_band_power(psd, freqs, n_freqs, (int)c, edges, (int)n_bands, flags,
+                                     power);
+    if (st) return btfm_lua_fail(L, st);
+    push_doubles(L, power, (size_t)(n_bands * c));
+    return 1;
+}
+
+/* btfm.fir_apply(values, n_times, n_channels, taps [, mode="full"|"same"|"valid"|
+ * "zero-phase"]) -> flat output, its n_times */
+static int module_fir_apply(lua_State *L)
+{
+    static const char *const modes[] = {"full", "same", "valid", "zero-phase", NULL};
+    lua_Integer t = luaL_checkinteger(L, 2), c = luaL_checkinteger(L, 3), n_taps;
+    if (t < 1 || c < 1 || c > INT32_MAX / t) luaL_argerror(L, 2, "bad dimensions");
+    int mode = option(L, 5, luaL_optstring(L, 5, "full"), modes, "mode");
+    float *x = check_numbers(L, 1, t * c, 1, NULL);
+    double *taps = check_numbers(L, 4, -1, 0, &n_taps);
+    int64_t n_out = mode == 3 ? t : btfm_fir_output_length(t, n_taps, mode);
+    if (n_out < 0) return btfm_lua_fail(L, (int)n_out);
+    float *out = (float *)lua_newuserdatauv(L, (size_t)(n_out * c) * sizeof(float), 0);
+    btfm_status st = mode == 3 ? btfm_fir_zero_phase(x, t, (int)c, taps, n_taps, 0, out)
+                               : btfm_fir_apply(x, t, (int)c, taps, n_taps, mode, 0, out);
+    if (st) return btfm_lua_fail(L, st);
+    push_floats(L, out, (size_t)(n_out * c));
+    lua_pushinteger(L, (lua_Integer)n_out);
+    return 2;
+}
+
+/* btfm.erp_mean_amplitude(values, n_epochs, n_times, n_channels, sfreq, tmin, t_start,
+ * t_stop) -> flat n_epochs x n_channels; btfm.erp_peak(..., t_stop [, mode]) ->
+ * amplitudes, latencies */
+static int erp_common(lua_State *L, int peak)
+{
+    static const char *const modes[] = {"abs", "pos", "neg", NULL};
+    lua_Integer e = luaL_checkinteger(L, 2), t = luaL_checkinteger(L, 3);
+    lua_Integer c = luaL_checkinteger(L, 4);
+    double sfreq = luaL_checknumber(L, 5), tmin = luaL_checknumber(L, 6);
+    double t_start = luaL_checknumber(L, 7), t_stop = luaL_checknumber(L, 8);
+    int mode = peak ? option(L, 9, luaL_optstring(L, 9, "abs"), modes, "mode") : 0;
+    if (e < 1 || t < 1 || c < 1 || t > INT32_MAX / c || e > INT32_MAX / (t * c))
+        luaL_argerror(L, 2, "bad dimensions");
+    float *x = check_numbers(L, 1, e * t * c, 1, NULL);
+    double *amplitude = new_doubles(L, (size_t)(e * c)), *latency = new_doubles(L, (size_t)(e * c));
+    btfm_status st = peak ? btfm_erp_peak(x, e, t, (int)c, sfreq, tmin, t_start, t_stop, mode, 0,
+                                          amplitude, latency)
+                          : btfm_erp_mean_amplitude(x, e, t, (int)c, sfreq, tmin, t_start,
+                                                    t_stop, 0, amplitude);
+    if (st) return btfm_lua_fail(L, st);
+    push_doubles(L, amplitude, (size_t)(e * c));
+    if (!peak) return 1;
+    push_doubles(L, latency, (size_t)(e * c));
+    return 2;
+}
+
+static int module_erp_mean_amplitude(lua_State *L) { return erp_common(L, 0); }
+static int module_erp_peak(lua_State *L) { return erp_common(L, 1); }
+
+void btfm_lua_open_spectrum(lua_State *L, int module_index)
+{
+    static const luaL_Reg functions[] = {
+        {"rfft", module_rfft},
+        {"irfft", module_irfft},
+        {"welch", module_welch},
+        {"psd_multitaper", module_psd_multitaper},
+        {"band_power", module_band_power},
+        {"fir_apply", module_fir_apply},
+        {"erp_mean_amplitude", module_erp_mean_amplitude},
+        {"erp_peak", module_erp_peak},
+        {NULL, NULL},
+    };
+    for (const luaL_Reg *f = functions; f->name; f++) {
+        lua_pushcfunction(L, f->func);
+        lua_setfield(L, module_index, f->name);
+    }
+}

@@ -1,0 +1,310 @@
+"""Spectral analysis of time-major recordings: real FFTs, FFT-based FIR filtering, Welch
+and multitaper power spectral densities, band power, and ERP features.
+
+    >>> freqs, psd = btfm.spectrum.welch(x, sfreq=256.0, nperseg=512)  # x: time x channels
+    >>> power = btfm.spectrum.band_power(psd, freqs, ["alpha", "beta"], relative=True)
+
+Signals are (n_times, n_channels) arrays (a 1-D array is one channel), epochs are
+(n_epochs, n_times, n_channels). They reach the library as float32, C-contiguous arrays
+without a copy when they already are; spectra come back as float64 arrays of shape
+(n_freqs, n_channels). PSDs are in the squared unit of the signal per Hz (V^2/Hz for
+signals in V) for density scaling. Requires numpy. See doc/spectrum.md.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+
+try:
+    import numpy as np
+except ImportError:  # the rest of the package works without numpy; this module needs it
+    np = None
+
+from ._errors import check
+from ._lib import lib
+from ._util import enumerate_names
+
+__all__ = ["rfft", "irfft", "welch", "dpss", "psd_multitaper", "band_power", "BANDS",
+           "WINDOWS", "fir_apply", "erp_mean_amplitude", "erp_peak"]
+
+PROPAGATE_NONFINITE = 1
+_RELATIVE = 2
+
+#: {name: number} of the Welch windows, read from the library.
+WINDOWS = {name: number for number, name in enumerate_names(lib.btfm_window_name, 0).items()}
+
+#: {name: (fmin, fmax)} of the named frequency bands (Hz), read from the library.
+BANDS = {}
+for _number, _name in enumerate_names(lib.btfm_band_name, 0).items():
+    _lo, _hi = ctypes.c_double(), ctypes.c_double()
+    check(lib.btfm_band_edges(_number, ctypes.byref(_lo), ctypes.byref(_hi)))
+    BANDS[_name] = (_lo.value, _hi.value)
+
+_DETRENDS = {False: 0, None: 0, "none": 0, "constant": 1, "linear": 2}
+_SCALINGS = {"density": 0, "spectrum": 1}
+_AVERAGES = {"mean": 0, "median": 1}
+_CONV_MODES = {"full": 0, "same": 1, "valid": 2}
+_PEAK_MODES = {"abs": 0, "pos": 1, "neg": 2}
+
+
+def _need_numpy():
+    if np is None:
+        raise ImportError("btfm.spectrum needs numpy")
+
+
+def _ptr(arr, ctype):
+    return arr.ctypes.data_as(ctypes.POINTER(ctype))
+
+
+def _f32(arr):
+    return _ptr(arr, ctypes.c_float)
+
+
+def _f64(arr):
+    return _ptr(arr, ctypes.c_double)
+
+
+def _signal(x, what="x"):
+    """(float32 C-contiguous 2-D array, whether the input was 1-D)."""
+    _need_numpy()
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"{what} must hold numbers, not dtype {arr.dtype}")
+    if arr.ndim == 1:
+        return np.ascontiguousarray(arr, dtype=np.float32).reshape(-1, 1), True
+    if arr.ndim != 2:
+        raise ValueError(f"{what} must be (n_times, n_channels) or 1-D, got shape {arr.shape}")
+    return np.ascontiguousarray(arr, dtype=np.float32), False
+
+
+def _choice(table, value, what):
+    try:
+        return table[value]
+    except (KeyError, TypeError):
+        raise ValueError(f"unknown {what} {value!r}; known: "
+                         f"{', '.join(str(k) for k in table if k not in (False, None))}") from None
+
+
+def _flags(propagate_nonfinite):
+    return PROPAGATE_NONFINITE if propagate_nonfinite else 0
+
+
+class _Plan:
+    """A btfm_fft plan for one length, freed when the call ends."""
+
+    def __init__(self, n):
+        self.ptr = ctypes.c_void_p()
+        check(lib.btfm_fft_new(ctypes.byref(self.ptr), int(n)))
+
+    def __enter__(self):
+        return self.ptr
+
+    def __exit__(self, *exc):
+        lib.btfm_fft_free(self.ptr)
+
+
+def rfft(x, n=None):
+    """numpy.fft.rfft along the last axis: n // 2 + 1 complex bins of each length-n row
+    (x is cut or zero-padded to n, default its last extent). Double precision."""
+    _need_numpy()
+    arr = np.asarray(x, dtype=np.float64)
+    n = arr.shape[-1] if n is None else int(n)
+    if n < 1:
+        raise ValueError(f"invalid number of data points ({n}) specified")
+    rows = np.zeros(arr.shape[:-1] + (n,), dtype=np.float64)
+    keep = min(n, arr.shape[-1])
+    rows[..., :keep] = arr[..., :keep]
+    rows = rows.reshape(-1, n)
+    out = np.empty((rows.shape[0], n // 2 + 1), dtype=np.complex128)
+    with _Plan(n) as plan:
+        for i in range(rows.shape[0]):
+            check(lib.btfm_fft_rfft(plan, _f64(rows[i]), _f64(out[i].view(np.float64))))
+    return out.reshape(arr.shape[:-1] + (n // 2 + 1,))
+
+
+def irfft(spectrum, n=None):
+    """numpy.fft.irfft along the last axis: n real samples (default 2 (m - 1) for m bins)
+    from each row of bins, scaled by 1 / n."""
+    _need_numpy()
+    arr = np.asarray(spectrum, dtype=np.complex128)
+    m = arr.shape[-1]
+    n = 2 * (m - 1) if n is None else int(n)
+    if n < 1:
+        raise ValueError(f"invalid number of data points ({n}) specified")
+    bins = np.zeros(arr.shape[:-1] + (n // 2 + 1,), dtype=np.complex128)
+    keep = min(m, n // 2 + 1)
+    bins[..., :keep] = arr[..., :keep]
+    bins = np.ascontiguousarray(bins.reshape(-1, n // 2 + 1))
+    out = np.empty((bins.shape[0], n), dtype=np.float64)
+    with _Plan(n) as plan:
+        for i in range(bins.shape[0]):
+            check(lib.btfm_fft_irfft(plan, _f64(bins[i].view(np.float64)), _f64(out[i])))
+    return out.reshape(arr.shape[:-1] + (n,))
+
+
+def welch(x, sfreq, window="hann", nperseg=None, noverlap=None, nfft=None,
+          detrend="constant", scaling="density", average="mean", propagate_nonfinite=False):
+    """Welch PSD of each channel, as scipy.signal.welch(x, sfreq, ..., axis=0).
+
+    Returns (freqs, psd) with psd of shape (nfft // 2 + 1, n_channels) (1-D for a 1-D x).
+    window: "hann", "hamming", "blackman" or "boxcar"; nperseg defaults to 256 (at most
+    n_times), noverlap to nperseg // 2, nfft to nperseg; detrend "constant", "linear" or
+    False; scaling "density" (V^2/Hz) or "spectrum" (V^2); average "mean" or "median".
+    NaN/Inf input raises btfm.Error unless propagate_nonfinite is true."""
+    arr, flat = _signal(x)
+    nperseg = 0 if nperseg is None else int(nperseg)
+    eff = nperseg if nperseg else min(256, arr.shape[0])
+    nfft_eff = int(nfft) if nfft is not None else eff
+    n_freqs = max(nfft_eff, 0) // 2 + 1
+    psd = np.empty((n_freqs, arr.shape[1]), dtype=np.float64)
+    freqs = np.empty(n_freqs, dtype=np.float64)
+    check(lib.btfm_welch(_f32(arr), arr.shape[0], arr.shape[1], float(sfreq),
+                         _choice(WINDOWS, window, "window"), nperseg,
+                         -1 if noverlap is None else int(noverlap),
+                         0 if nfft is None else int(nfft),
+                         _choice(_DETRENDS, detrend, "detrend"),
+                         _choice(_SCALINGS, scaling, "scaling"),
+                         _choice(_AVERAGES, average, "average"), _flags(propagate_nonfinite),
+                         _f64(psd), _f64(freqs)))
+    return freqs, (psd[:, 0] if flat else psd)
+
+
+def dpss(n, half_bandwidth, n_tapers, sym=True):
+    """DPSS tapers and their concentration ratios, as
+    scipy.signal.windows.dpss(n, half_bandwidth, n_tapers, sym, return_ratios=True)."""
+    _need_numpy()
+    tapers = np.empty((int(n_tapers), int(n)), dtype=np.float64)
+    ratios = np.empty(int(n_tapers), dtype=np.float64)
+    check(lib.btfm_dpss(int(n), float(half_bandwidth), int(n_tapers), 1 if sym else 0,
+                        _f64(tapers), _f64(ratios)))
+    return tapers, ratios
+
+
+def psd_multitaper(x, sfreq, bandwidth=None, low_bias=True, fmin=0.0, fmax=math.inf,
+                   propagate_nonfinite=False):
+    """Multitaper PSD (V^2/Hz) of each channel, the estimate of MNE's
+    psd_array_multitaper(x.T, sfreq, fmin, fmax, bandwidth, adaptive=False, low_bias,
+    normalization='full'). Returns (freqs, psd) for the frequencies in [fmin, fmax], psd
+    of shape (n_freqs, n_channels) (1-D for a 1-D x)."""
+    arr, flat = _signal(x)
+    n_freqs = arr.shape[0] // 2 + 1
+    psd = np.empty((n_freqs, arr.shape[1]), dtype=np.float64)
+    freqs = np.empty(n_freqs, dtype=np.float64)
+    n_tapers = ctypes.c_int()
+    check(lib.btfm_psd_multitaper(_f32(arr), arr.shape[0], arr.shape[1], float(sfreq),
+                                  0.0 if bandwidth is None else float(bandwidth),
+                                  1 if low_bias else 0, _flags(propagate_nonfinite),
+                                  ctypes.byref(n_tapers), _f64(psd), _f64(freqs)))
+    keep = (freqs >= fmin) & (freqs <= fmax)
+    psd = psd[keep]
+    return freqs[keep], (psd[:, 0] if flat else psd)
+
+
+def _band_edges(bands):
+    if isinstance(bands, str) or (len(bands) == 2 and all(
+            isinstance(b, (int, float)) for b in bands)):
+        bands = [bands]
+    edges = []
+    for band in bands:
+        if isinstance(band, str):
+            if band not in BANDS:
+                raise ValueError(f"unknown band {band!r}; known: {', '.join(BANDS)}")
+            edges.append(BANDS[band])
+        else:
+            lo, hi = band
+            edges.append((float(lo), float(hi)))
+    return np.ascontiguousarray(edges, dtype=np.float64)
+
+
+def band_power(psd, freqs, bands=("delta", "theta", "alpha", "beta", "gamma"),
+               relative=False, propagate_nonfinite=False):
+    """Power of each band and channel: the trapezoid integral (numpy.trapz) of the PSD
+    over the bins with fmin <= f <= fmax. bands: names from BANDS and/or (fmin, fmax)
+    pairs in Hz. relative=True divides by the power over [lowest edge, highest edge].
+    Returns (n_bands, n_channels) (n_bands for a 1-D psd)."""
+    _need_numpy()
+    arr = np.asarray(psd, dtype=np.float64)
+    flat = arr.ndim == 1
+    arr = np.ascontiguousarray(arr.reshape(arr.shape[0], -1) if not flat else arr[:, None])
+    freqs = np.ascontiguousarray(freqs, dtype=np.float64)
+    if freqs.shape != (arr.shape[0],):
+        raise ValueError(f"freqs has shape {freqs.shape}; expected ({arr.shape[0]},), one "
+                         "frequency per PSD row")
+    edges = _band_edges(bands)
+    out = np.empty((edges.shape[0], arr.shape[1]), dtype=np.float64)
+    flags = _flags(propagate_nonfinite) | (_RELATIVE if relative else 0)
+    check(lib.btfm_band_power(_f64(arr), _f64(freqs), arr.shape[0], arr.shape[1],
+                              _f64(edges), edges.shape[0], flags, _f64(out)))
+    return out[:, 0] if flat else out
+
+
+def fir_apply(x, taps, mode="full", propagate_nonfinite=False):
+    """Filter each channel of x (n_times, n_channels) with FIR `taps` by FFT.
+
+    mode "full", "same" or "valid": scipy.signal.oaconvolve(x, taps[:, None], mode,
+    axes=0). mode "zero-phase": MNE's application of a linear-phase filter (odd number
+    of taps; edges extended by odd reflection, group delay removed), n_times samples."""
+    arr, flat = _signal(x)
+    h = np.ascontiguousarray(taps, dtype=np.float64).ravel()
+    flags = _flags(propagate_nonfinite)
+    if mode == "zero-phase":
+        out = np.empty_like(arr)
+        check(lib.btfm_fir_zero_phase(_f32(arr), arr.shape[0], arr.shape[1], _f64(h), h.size,
+                                      flags, _f32(out)))
+    else:
+        code = _choice(_CONV_MODES, mode, "mode")
+        n_out = check(lib.btfm_fir_output_length(arr.shape[0], h.size, code))
+        out = np.empty((n_out, arr.shape[1]), dtype=np.float32)
+        check(lib.btfm_fir_apply(_f32(arr), arr.shape[0], arr.shape[1], _f64(h), h.size, code,
+                                 flags, _f32(out)))
+    return out[:, 0] if flat else out
+
+
+def _epochs(epochs):
+    _need_numpy()
+    arr = np.asarray(epochs)
+    single = arr.ndim == 2
+    if single:
+        arr = arr[None]
+    if arr.ndim != 3:
+        raise ValueError("epochs must be (n_epochs, n_times, n_channels) or (n_times, "
+                         f"n_channels), got shape {np.shape(epochs)}")
+    return np.ascontiguousarray(arr, dtype=np.float32), single
+
+
+def _window(arr, sfreq, tmin, t_start, t_stop):
+    first = round(tmin * sfreq)
+    t_start = first / sfreq if t_start is None else float(t_start)
+    t_stop = (first + arr.shape[1] - 1) / sfreq if t_stop is None else float(t_stop)
+    return t_start, t_stop
+
+
+def erp_mean_amplitude(epochs, sfreq, tmin, t_start=None, t_stop=None,
+                       propagate_nonfinite=False):
+    """Mean amplitude of each epoch and channel over the samples with t_start <= t <=
+    t_stop (s; default the whole epoch); sample i of an epoch is at (round(tmin sfreq) +
+    i) / sfreq. Returns (n_epochs, n_channels), or (n_channels,) for a 2-D input."""
+    arr, single = _epochs(epochs)
+    t_start, t_stop = _window(arr, sfreq, tmin, t_start, t_stop)
+    out = np.empty((arr.shape[0], arr.shape[2]), dtype=np.float64)
+    check(lib.btfm_erp_mean_amplitude(_f32(arr), arr.shape[0], arr.shape[1], arr.shape[2],
+                                      float(sfreq), float(tmin), t_start, t_stop,
+                                      _flags(propagate_nonfinite), _f64(out)))
+    return out[0] if single else out
+
+
+def erp_peak(epochs, sfreq, tmin, t_start=None, t_stop=None, mode="abs",
+             propagate_nonfinite=False):
+    """Peak of each epoch and channel in the window, with the semantics of MNE's
+    Evoked.get_peak per channel: mode "abs" (largest |x|, signed value returned), "pos"
+    or "neg". Returns (amplitude, latency_s), each (n_epochs, n_channels) or
+    (n_channels,) for a 2-D input; NaN where "pos"/"neg" finds no such value."""
+    arr, single = _epochs(epochs)
+    t_start, t_stop = _window(arr, sfreq, tmin, t_start, t_stop)
+    amplitude = np.empty((arr.shape[0], arr.shape[2]), dtype=np.float64)
+    latency = np.empty_like(amplitude)
+    check(lib.btfm_erp_peak(_f32(arr), arr.shape[0], arr.shape[1], arr.shape[2], float(sfreq),
+                            float(tmin), t_start, t_stop, _choice(_PEAK_MODES, mode, "mode"),
+                            _flags(propagate_nonfinite), _f64(amplitude), _f64(latency)))
+    return (amplitude[0], latency[0]) if single else (amplitude, latency)

@@ -1,0 +1,105 @@
+/* Internals shared by the spectral files of lib/signal: FFT plans and their batched
+ * ("lanes") execution, and the argument checks every spectral entry point makes.
+ *
+ * Batched layout: a complex element holds `lanes` independent transforms side by side,
+ * its real parts first, then its imaginary parts: element e of a buffer occupies
+ * doubles [2 e lanes, 2 e lanes + lanes) (real) and [.. + lanes, 2 (e + 1) lanes)
+ * (imaginary). A real signal in lanes layout is x[t lanes + lane], so the even/odd
+ * packing of a real FFT of even length needs no copy. lanes is 1 or BTFM_FFT_LANES. */
+#ifndef BTFM_SIGNAL_SPECTRUM_INTERNAL_H
+#define BTFM_SIGNAL_SPECTRUM_INTERNAL_H
+
+#include <btfm/spectrum.h>
+#include "core/internal.h"
+
+/* Channels transformed together: one AVX-512 register of doubles, two AVX2 ones. */
+#define BTFM_FFT_LANES 8
+
+/* BTFM_FFT_LANES doubles (floats) as one GCC vector; aligned(8) (4) and may_alias so
+ * that any double (float) address may be read as one. */
+typedef double btfm_v8d __attribute__((vector_size(64), aligned(8), may_alias));
+typedef float btfm_v8f __attribute__((vector_size(32), aligned(4), may_alias));
+
+/* Force inlining, so the lane count becomes a constant inside every kernel. */
+#if defined(__GNUC__) || defined(__clang__)
+#  define BTFM_INLINE static inline __attribute__((always_inline))
+#else
+#  define BTFM_INLINE static inline
+#endif
+
+/* The batched kernels are compiled for AVX-512, AVX2+FMA and the baseline, chosen at load
+ * time (GCC function multi-versioning through ifunc). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(BTFM_NO_CLONES)
+#  define BTFM_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#  define BTFM_CLONES
+#endif
+
+/* A complex DFT plan of length n: mixed radix (Stockham autosort; radices 4, 2, 3, 5 and
+ * generic odd ones) or Bluestein's chirp-z through a plan of a length with factors
+ * 2, 3, 5 only. Immutable once made: one plan may run on many threads. */
+typedef struct btfm_cfft btfm_cfft;
+
+struct btfm_cfft {
+    int64_t n;
+    int n_factors;
+    int factors[64];
+    double *twiddles;      /* per pass: (radix - 1) (ido - 1) complex, forward sign */
+    double *roots;         /* per generic pass: cos and sin of 2 pi j / radix */
+    /* Bluestein (when `inner` is set) */
+    btfm_cfft *inner;      /* plan of length m >= 2 n - 1 */
+    double *chirp;         /* n complex: exp(-i pi k^2 / n) */
+    double *kernel;        /* m complex: DFT of the conjugate chirp, divided by m */
+};
+
+btfm_status btfm_cfft_new(btfm_cfft **out, int64_t n);
+void btfm_cfft_free(btfm_cfft *p);
+/* Work buffer the execution needs, in doubles, for `lanes` transforms. */
+size_t btfm_cfft_work_doubles(const btfm_cfft *p, int lanes);
+/* Smallest length >= n whose only prime factors are 2, 3 and 5. */
+int64_t btfm_fft_good_size(int64_t n);
+
+/* The real FFT plan behind the public btfm_fft handle. */
+struct btfm_fft {
+    int64_t n;
+    btfm_cfft *c;          /* length n / 2 (n even) or n (n odd) */
+    double *twiddles;      /* n even: exp(-2 pi i k / n), k = 0 .. n / 2 - 1 */
+    double *work;          /* single-transform work of the public entry points */
+    double *spare;         /* n + 2 doubles for the float entry points */
+};
+
+/* Work buffer of btfm_fft_forward_lanes / _inverse_lanes, in doubles. */
+size_t btfm_fft_work_doubles(const btfm_fft *p, int lanes);
+
+/* Forward real FFT of `lanes` signals x (n x lanes, overwritten) into out
+ * ((n / 2 + 1) complex elements in lanes layout). Unnormalized, like numpy.fft.rfft. */
+void btfm_fft_forward_lanes(const btfm_fft *p, double *x, double *out, double *work, int lanes);
+/* Inverse: `in` ((n / 2 + 1) complex elements) to out (n x lanes), scaled by 1 / n like
+ * numpy.fft.irfft; the imaginary parts of the DC and (even n) Nyquist bins are ignored. */
+void btfm_fft_inverse_lanes(const btfm_fft *p, const double *in, double *out, double *work,
+                            int lanes);
+
+/* Complex DFT of `lanes` signals in place (forward sign, unnormalized). */
+void btfm_cfft_forward_lanes(const btfm_cfft *p, double *data, double *work, int lanes);
+
+/* Copy samples [t0, t0 + count) of channels [c0, c0 + lanes) of a time-major float
+ * array (n_channels columns) into dst (count x lanes doubles); channels past n_channels
+ * read as zero. */
+void btfm_lanes_load(const float *x, int n_channels, int64_t t0, int64_t count, int c0,
+                     double *dst);
+
+/* BTFM_E_NUMERIC naming the first non-finite sample (channel and sample index, and the
+ * epoch when n_epochs > 1) unless `flags` has BTFM_SPECTRUM_PROPAGATE_NONFINITE. */
+btfm_status btfm_spectrum_check_finite(const float *x, int64_t n_epochs, int64_t n_times,
+                                       int n_channels, unsigned flags, const char *func);
+
+/* The common shape checks: x and out non-NULL, n_times >= 1, n_channels >= 1, and the
+ * element count representable. */
+btfm_status btfm_spectrum_check_shape(const void *x, int64_t n_times, int n_channels,
+                                      const void *out, const char *func);
+
+/* Sample times as MNE computes them: (round(tmin sfreq) + i) / sfreq. */
+double btfm_sample_time(double tmin, double sfreq, int64_t i);
+
+#endif

@@ -1,0 +1,109 @@
+"""btfm psd, driven as from a shell, against closed forms. A cosine of amplitude A on a
+bin of a Hann-windowed Welch density integrates (trapezoid over the bins around it) to
+its mean square A^2 / 2 exactly; white noise of variance s^2 has the density
+s^2 / (fs / 2). Inputs are .npy matrices and an EDF file written from the specification
+(tests/io/edfspec.py)."""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+BTFM = sys.argv.pop(1) if len(sys.argv) > 1 else os.environ["BTFM_EXE"]
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "io"))
+import edfspec  # noqa: E402
+
+FS = 256.0
+
+
+def run(*args):
+    return subprocess.run([BTFM, *args], capture_output=True, text=True, timeout=60)
+
+
+class PsdCli(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        t = np.arange(256 * 40) / FS
+        self.x = np.stack([2.0 * np.cos(2 * np.pi * 10 * t), np.cos(2 * np.pi * 20 * t),
+                           0.0 * t], axis=1).astype(np.float32)
+        self.path = self.out("in.npy")
+        np.save(self.path, self.x)
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def out(self, name):
+        return os.path.join(self.dir.name, name)
+
+    def test_band_power_of_cosines_is_their_mean_square(self):
+        r = run("psd", self.path, "--sfreq", "256", "--band", "8:12", "--band", "18:22",
+                "--out", self.out("bp.npy"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        bp = np.load(self.out("bp.npy"))
+        self.assertEqual(bp.shape, (2, 3))
+        np.testing.assert_allclose(bp[:, :2], [[2.0, 0.0], [0.0, 0.5]], atol=1e-5)
+        self.assertEqual(bp[0, 2], 0.0)
+
+    def test_table_rows_between_fmin_and_fmax(self):
+        r = run("psd", self.path, "--sfreq", "256", "--fmin", "9", "--fmax", "11")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.strip().split("\n")
+        self.assertEqual(lines[0].split("\t"), ["freq_hz", "0", "1", "2"])
+        rows = [list(map(float, line.split("\t"))) for line in lines[1:]]
+        self.assertEqual([row[0] for row in rows], [9.0, 10.0, 11.0])
+        # Hann density of the 10 Hz cosine: A^2 N / (3 fs) at its bin, A^2 N / (12 fs) next
+        self.assertAlmostEqual(rows[1][1], 4.0 * 256 / (3 * FS), places=4)
+        self.assertAlmostEqual(rows[0][1], 4.0 * 256 / (12 * FS), places=4)
+
+    def test_relative_bands_and_multitaper(self):
+        noise = np.random.default_rng(0).standard_normal((20000, 2)).astype(np.float32)
+        np.save(self.out("noise.npy"), noise)
+        edges = [(1, 4), (4, 8), (8, 13), (13, 30), (30, 45)]
+        for extra, n_fft in (([], 256), (["--multitaper"], 20000)):
+            r = run("psd", self.out("noise.npy"), "--sfreq", "100", "--bands", "--relative",
+                    "--out", self.out("rel.npy"), *extra)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            rel = np.load(self.out("rel.npy"))
+            # a flat spectrum: each band's share is the span of its bins over the total's
+            freqs = np.arange(n_fft // 2 + 1) * 100.0 / n_fft
+
+            def span(lo, hi):
+                inside = freqs[(freqs >= lo) & (freqs <= hi)]
+                return inside[-1] - inside[0]
+            share = np.array([span(lo, hi) for lo, hi in edges]) / span(1, 45)
+            np.testing.assert_allclose(rel, np.repeat(share[:, None], 2, axis=1), rtol=0.1)
+
+    def test_edf_input_names_channels(self):
+        t = np.arange(256 * 8) / FS
+        digital = np.round(1000 * np.cos(2 * np.pi * 16 * t)).astype(int)
+        path = self.out("rec.edf")
+        edfspec.write(path, [{"label": "EEG Oz", "dim": "uV", "pmin": -3276.8, "pmax": 3276.7,
+                              "dmin": -32768, "dmax": 32767, "spr": 256, "digital": digital}], 8)
+        r = run("psd", path, "--band", "14:18")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.strip().split("\n")
+        self.assertEqual(lines[0].split("\t"), ["band (power)", "EEG Oz"])
+        # 1000 digital units of 0.1 uV = 1e-4 V amplitude: mean square 5e-9 V^2
+        self.assertAlmostEqual(float(lines[1].split("\t")[1]) / 5e-9, 1.0, places=3)
+
+    def test_errors(self):
+        r = run("psd", self.path)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("--sfreq", r.stderr)
+        r = run("psd", self.path, "--sfreq", "50", "--bands")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("outside", r.stderr)
+        r = run("psd", self.path, "--sfreq", "256", "--nperseg", "100000")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("nperseg", r.stderr)
+        r = run("psd", self.path, "--relative")
+        self.assertEqual(r.returncode, 2)
+        r = run("psd", self.path, "--window", "kaiser", "--sfreq", "1")
+        self.assertEqual(r.returncode, 2)
+
+
+if __name__ == "__main__":
+    unittest.main()
