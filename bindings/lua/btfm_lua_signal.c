@@ -170,7 +170,7 @@ static int l_detrend(lua_State *L)
     int64_t n_times;
     float *x = check_signal(L, 1, &n_times, &n_channels);
     static const char *const types[] = {"constant", "linear", NULL};
-    int type = luaL_checkoption(L, 4, "linear", types);
+    int type = luaL_checkoption(L, 4, "linear", types) == 0 ? BTFM_DETREND_CONSTANT : BTFM_DETREND_LINEAR;
     btfm_status st = btfm_detrend(x, n_times, n_channels, type, 0, x);
     if (st) return btfm_lua_fail(L, st);
     push_numbers(L, x, (size_t)n_times * (size_t)n_channels, 0);

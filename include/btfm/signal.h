@@ -161,13 +161,17 @@ BTFM_API btfm_status btfm_resample_poly(const float *x, int64_t n_times, int n_c
 
 /* ---- detrending, referencing, interpolation ---- */
 
-/* Detrend types (MNE's detrend argument: 0 constant, 1 linear). */
-#define BTFM_DETREND_CONSTANT 0 /* subtract each channel's mean */
-#define BTFM_DETREND_LINEAR 1   /* subtract each channel's least-squares line */
+/* Detrend types, shared with Welch (btfm_welch). Numbers are never reused. */
+typedef enum btfm_detrend_type {
+    BTFM_DETREND_NONE = 0,     /* leave the data as they are */
+    BTFM_DETREND_CONSTANT = 1, /* subtract each channel's (segment's) mean */
+    BTFM_DETREND_LINEAR = 2,   /* subtract each channel's (segment's) least-squares line */
+    BTFM_DETREND_MAX_ = 0x7fffffff
+} btfm_detrend_type;
 
 /* Remove the mean or the linear trend of each channel over time, as
- * scipy.signal.detrend(x, axis=0, type="constant"|"linear"), computed in double.
- * out == x is allowed. */
+ * scipy.signal.detrend(x, axis=0, type="constant"|"linear"), computed in double
+ * (BTFM_DETREND_NONE copies). out == x is allowed. */
 BTFM_API btfm_status btfm_detrend(const float *x, int64_t n_times, int n_channels, int type,
                                   unsigned flags, float *out);
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "export.h"
 #include "status.h"
+#include "signal.h" /* btfm_detrend_type */
 
 #ifdef __cplusplus
 extern "C" {
@@ -94,13 +95,6 @@ typedef enum btfm_window {
 
 /* Name of a window ("hann", "hamming", "blackman", "boxcar"); NULL if unknown. */
 BTFM_API const char *btfm_window_name(int window);
-
-typedef enum btfm_detrend {
-    BTFM_DETREND_NONE = 0,
-    BTFM_DETREND_CONSTANT = 1, /* subtract each segment's mean */
-    BTFM_DETREND_LINEAR = 2,   /* subtract each segment's least-squares line */
-    BTFM_DETREND_MAX_ = 0x7fffffff
-} btfm_detrend;
 
 typedef enum btfm_psd_scaling {
     BTFM_SCALING_DENSITY = 0,  /* V^2/Hz: 1 / (sfreq sum w^2) */

@@ -11,11 +11,16 @@ btfm_status btfm_detrend(const float *x, int64_t n_times, int n_channels, int ty
     btfm_status st = btfm_signal_check_array(func, x, n_times, n_channels);
     if (st != BTFM_OK) return st;
     if (n_times > 0) BTFM_CHECK_ARG(out, func, "out");
-    if (type != BTFM_DETREND_CONSTANT && type != BTFM_DETREND_LINEAR)
-        return btfm_fail(BTFM_E_INVALID, "%s: unknown type %d (0 constant, 1 linear)", func, type);
+    if (type != BTFM_DETREND_NONE && type != BTFM_DETREND_CONSTANT && type != BTFM_DETREND_LINEAR)
+        return btfm_fail(BTFM_E_INVALID, "%s: unknown type %d (0 none, 1 constant, 2 linear)",
+                         func, type);
     if ((st = btfm_signal_check_finite(func, x, n_times, n_channels, 0, flags)) != BTFM_OK) return st;
     if (n_times == 0) return BTFM_OK;
     const size_t C = (size_t)n_channels;
+    if (type == BTFM_DETREND_NONE) {
+        if (out != x) memmove(out, x, (size_t)n_times * C * sizeof *out);
+        return BTFM_OK;
+    }
     double *mean = btfm_calloc(2 * C, sizeof(double)), *slope = mean + C;
     if (!mean) return btfm_fail_nomem(func, 2 * C * sizeof(double));
     for (int64_t t = 0; t < n_times; t++) {

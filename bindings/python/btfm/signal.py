@@ -29,9 +29,15 @@ from ._handle import Handle
 from ._lib import DatasetPtr, IirPtr, lib
 from ._util import enumerate_names
 
+# The spectral functions live in btfm.spectrum and read as btfm.signal.welch, ... too.
+from .spectrum import (BANDS, WINDOWS, band_power, dpss, erp_mean_amplitude,  # noqa: E402
+                       erp_peak, fir_apply, irfft, psd_multitaper, rfft, welch)
+
 __all__ = ["FILTER_KINDS", "FIR_WINDOWS", "PADS", "Epochs", "CausalFilter", "butter",
            "iirnotch", "sosfilt_zi", "sosfilt", "sosfiltfilt", "firwin", "resample_poly",
-           "detrend", "rereference", "interpolate_bads", "epochs"]
+           "detrend", "rereference", "interpolate_bads", "epochs",
+           "rfft", "irfft", "welch", "dpss", "psd_multitaper", "band_power", "BANDS",
+           "WINDOWS", "fir_apply", "erp_mean_amplitude", "erp_peak"]
 
 #: {name: number} of filter kinds, FIR windows and pads, read from the library.
 FILTER_KINDS = {n: k for k, n in enumerate_names(lib.btfm_filter_kind_name, 1).items()}
@@ -221,7 +227,7 @@ def resample_poly(x, up: int, down: int, *, allow_nonfinite: bool = False,
 def detrend(x, type: str = "linear", *, allow_nonfinite: bool = False):
     """Remove each channel's mean ("constant") or least-squares line ("linear"), as
     scipy.signal.detrend(x, axis=0, type=type)."""
-    types = {"constant": 0, "linear": 1, 0: 0, 1: 1}
+    types = {"constant": 1, "linear": 2}  # btfm_detrend_type
     if type not in types:
         raise ValueError(f"type must be 'constant' or 'linear', not {type!r}")
     arr, was_1d = _signal(x)
