@@ -123,7 +123,7 @@ btfm_status btfm_fft_irfft_f32(btfm_fft *plan, const float *in, float *out)
     return BTFM_OK;
 }
 
-BTFM_HOT BTFM_CLONES void btfm_lanes_load(const float *x, int n_channels, int64_t t0,
+BTFM_HOT BTFM_SIMD_CLONES void btfm_lanes_load(const float *x, int n_channels, int64_t t0,
                                           int64_t count, int c0, double *dst)
 {
     const int L = BTFM_FFT_LANES;

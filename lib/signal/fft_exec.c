@@ -31,15 +31,15 @@ BTFM_HOT static void inverse_1(const btfm_fft *p, const double *in, double *out,
     real_inverse_1(p, in, out, w);
 }
 
-BTFM_HOT BTFM_CLONES static void cfft_n(const btfm_cfft *p, double *d, double *w)
+BTFM_HOT BTFM_SIMD_CLONES static void cfft_n(const btfm_cfft *p, double *d, double *w)
 {
     cfft_run_n(p, (btfm_v8d *)d, (btfm_v8d *)w);
 }
-BTFM_HOT BTFM_CLONES static void forward_n(const btfm_fft *p, double *x, double *out, double *w)
+BTFM_HOT BTFM_SIMD_CLONES static void forward_n(const btfm_fft *p, double *x, double *out, double *w)
 {
     real_forward_n(p, (btfm_v8d *)x, (btfm_v8d *)out, (btfm_v8d *)w);
 }
-BTFM_HOT BTFM_CLONES static void inverse_n(const btfm_fft *p, const double *in, double *out,
+BTFM_HOT BTFM_SIMD_CLONES static void inverse_n(const btfm_fft *p, const double *in, double *out,
                                            double *w)
 {
     real_inverse_n(p, (const btfm_v8d *)in, (btfm_v8d *)out, (btfm_v8d *)w);

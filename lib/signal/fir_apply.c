@@ -66,7 +66,7 @@ static int64_t choose_nfft(int64_t n_taps, int64_t count)
     return best;
 }
 
-BTFM_HOT BTFM_CLONES static void multiply(V *spec, const double *h, int64_t n_bins)
+BTFM_HOT BTFM_SIMD_CLONES static void multiply(V *spec, const double *h, int64_t n_bins)
 {
     for (int64_t f = 0; f < n_bins; f++) {
         V re = spec[2 * f], im = spec[2 * f + 1];

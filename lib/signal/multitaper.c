@@ -125,14 +125,14 @@ btfm_status btfm_dpss(int64_t n, double half_bandwidth, int n_tapers, int sym, d
 }
 
 /* Adds weight |X_k|^2 of the tapered spectra of one channel group into acc. */
-BTFM_HOT BTFM_CLONES static void add_power(btfm_v8d *acc, const btfm_v8d *spec, int64_t n_bins,
+BTFM_HOT BTFM_SIMD_CLONES static void add_power(btfm_v8d *acc, const btfm_v8d *spec, int64_t n_bins,
                                            double weight)
 {
     for (int64_t f = 0; f < n_bins; f++)
         acc[f] += weight * (spec[2 * f] * spec[2 * f] + spec[2 * f + 1] * spec[2 * f + 1]);
 }
 
-BTFM_HOT BTFM_CLONES static void taper(btfm_v8d *out, const btfm_v8d *x, const double *taper,
+BTFM_HOT BTFM_SIMD_CLONES static void taper(btfm_v8d *out, const btfm_v8d *x, const double *taper,
                                        int64_t n)
 {
     for (int64_t t = 0; t < n; t++) out[t] = x[t] * taper[t];

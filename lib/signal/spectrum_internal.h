@@ -20,21 +20,23 @@
 typedef double btfm_v8d __attribute__((vector_size(64), aligned(8), may_alias));
 typedef float btfm_v8f __attribute__((vector_size(32), aligned(4), may_alias));
 
-/* Force inlining, so the lane count becomes a constant inside every kernel. */
-#if defined(__GNUC__) || defined(__clang__)
+/* Force inlining, so the lane count becomes a constant inside every kernel; not in
+ * sanitizer builds, where the instrumented, fully inlined kernels take minutes to
+ * compile. */
+#if defined(__has_feature)
+#  if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#    define BTFM_SANITIZED 1
+#  endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#  define BTFM_SANITIZED 1
+#endif
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(BTFM_SANITIZED)
 #  define BTFM_INLINE static inline __attribute__((always_inline))
 #else
 #  define BTFM_INLINE static inline
 #endif
 
-/* The batched kernels are compiled for AVX-512, AVX2+FMA and the baseline, chosen at load
- * time (GCC function multi-versioning through ifunc). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
-    !defined(BTFM_NO_CLONES)
-#  define BTFM_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#  define BTFM_CLONES
-#endif
 
 /* A complex DFT plan of length n: mixed radix (Stockham autosort; radices 4, 2, 3, 5 and
  * generic odd ones) or Bluestein's chirp-z through a plan of a length with factors

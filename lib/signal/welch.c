@@ -51,7 +51,7 @@ typedef struct welch_job {
 
 /* Periodogram of segment s of channels [c0, c0 + L): written into power (n_freqs lane
  * vectors), or added to it when `accumulate` is set. */
-BTFM_HOT BTFM_CLONES static void periodogram(const welch_job *j, int64_t s, int c0,
+BTFM_HOT BTFM_SIMD_CLONES static void periodogram(const welch_job *j, int64_t s, int c0,
                                              btfm_v8d *power, int accumulate)
 {
     typedef btfm_v8d V;
