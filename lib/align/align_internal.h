@@ -6,6 +6,7 @@
 #include <btfm/aligner.h>
 #include "core/internal.h"
 #include "core/param.h"
+#include "core/parallel.h"
 
 #define ALIGNER_PARAM_COUNT 11
 
@@ -77,9 +78,19 @@ void btfm_align_zscore_columns(double *x, int64_t rows, int64_t cols);
 btfm_status btfm_align_thin_svd(const double *x, int64_t rows, int64_t cols, double **u_out,
                            double **s_out, double **v_out, int64_t *rank, double *v_det);
 
+/* A factor of a centered Gram matrix K = X X^T (n x n, K 1 = 0, rank n - 1) without an
+ * eigendecomposition: f (n x (n-1)) with f f^T = K, through the Cholesky factor of K on
+ * the complement of the constant vector, and dual = f (f^T f)^-1, so that X = f w^T with
+ * w = X^T dual. When K is not well conditioned there, *f_out and *dual_out are NULL
+ * (status BTFM_OK) and the caller decomposes K instead. */
+btfm_status btfm_align_centered_factor(const double *gram, int64_t n, double **f_out,
+                                       double **dual_out);
+
 /* Eigen-decomposition of the symmetric n x n matrix m (overwritten by the eigenvectors,
  * columns, in descending order of the eigenvalues w). */
 btfm_status btfm_align_sym_eig(double *m, int64_t n, double *w);
+/* The same in single precision (LAPACK ssyevd), for matrices formed in float. */
+btfm_status btfm_align_sym_eig_float(float *m, int64_t n, float *w);
 
 /* Determinant of a square n x n matrix (copied, LU). */
 btfm_status btfm_align_det(const double *m, int64_t n, double *det);
@@ -101,20 +112,30 @@ btfm_status btfm_align_check_subject(const float *x, int64_t n_times, int64_t n_
 int btfm_align_threads_begin(const btfm_aligner *a);
 void btfm_align_threads_restore(int previous);
 
+/* The threads the per-subject phases of a fit use: num_threads when > 0, else OpenBLAS's
+ * current count. */
+int btfm_align_workers(const btfm_aligner *a);
+
+/* fn(ctx, i) for i < count on btfm_align_workers(a) threads, OpenBLAS switched to one
+ * thread for the duration (and restored); btfm_parallel_for's contract otherwise. */
+btfm_status btfm_align_parallel(const btfm_aligner *a, int64_t count, btfm_task_fn fn,
+                                void *ctx);
+
 /* --- procrustes.c --- */
 
-/* The source of a Procrustes problem: a centered T x V matrix X in thin form
- * X = u diag(s) v^T. */
+/* The source of a Procrustes problem: a centered T x V matrix X given by a T x rank
+ * factor f with X = f w^T for some w (V x rank) with orthonormal columns (f = u diag(s)
+ * from a thin SVD, or any f with f f^T = X X^T). Every result depends on X only through
+ * f f^T, except the rotation's factor p, which is expressed in w's basis. */
 typedef struct align_source {
-    const double *u; /* n_times x rank */
-    const double *s; /* rank */
+    const double *f; /* n_times x rank */
     int64_t n_times;
     int64_t rank;
     int64_t n_features; /* V */
-    double v_det;       /* det(v) when v is square, else 0 */
+    double v_det;       /* det(w) when w is square, else 0 */
 } align_source;
 
-/* The solution R = v p qt * scale of min ||X R - Y|| over orthogonal R (optionally
+/* The solution R = w p qt * scale of min ||X R - Y|| over orthogonal R (optionally
  * scaled, optionally without reflection) for centered Y (T x n_target). */
 typedef struct align_rotation {
     int64_t rank;   /* columns of p, rows of qt */
@@ -122,6 +143,7 @@ typedef struct align_rotation {
     double *qt;     /* rank x n_target */
     double scale;
     double trace;   /* sum of the (sign-corrected) singular values of X^T Y */
+    double mapped_sq; /* ||X R||^2 */
 } align_rotation;
 
 btfm_status btfm_align_procrustes(const align_source *src, const double *target,
@@ -130,15 +152,17 @@ btfm_status btfm_align_procrustes(const align_source *src, const double *target,
 void btfm_align_rotation_clear(align_rotation *r);
 
 /* The same problem for a float target (T x n_target): the T x V products (Y Y^T, the
- * aligned data L Y, qt) in single precision, the T x T algebra in double, nothing larger
- * than T x T besides them. `mapped` (may be NULL) receives X R; `out` (may be NULL) the
- * factored rotation. Falls back to the double route when T > n_target or when the
- * reflection constraint applies (square full-rank X^T Y). */
+ * aligned data L Y, qt) and the T x T algebra in single precision, nothing larger than
+ * T x T besides them. `target_gram` (may be NULL) is Y Y^T (T x T, upper part) when the
+ * caller has it. `mapped` (may be NULL) receives X R; `out` (may be NULL) the factored
+ * rotation. Falls back to the double route when T > n_target or when the reflection
+ * constraint applies (square full-rank X^T Y). */
 btfm_status btfm_align_procrustes_float(const align_source *src, const float *target,
-                                        int64_t n_target, int scaling, int reflection,
-                                        float *mapped, align_rotation *out);
+                                        int64_t n_target, const float *target_gram,
+                                        int scaling, int reflection, float *mapped,
+                                        align_rotation *out);
 
-/* mapped (T x n_target) = X R = u diag(s) p qt * scale. */
+/* mapped (T x n_target) = X R = f p qt * scale. */
 btfm_status btfm_align_rotation_apply(const align_source *src, const align_rotation *r,
                                  int64_t n_target, double *mapped);
 

@@ -7,6 +7,7 @@
 #include <cblas.h>
 #include <lapacke.h>
 #include "align_internal.h"
+#include "core/parallel.h"
 
 double *btfm_align_doubles(size_t count, const char *where)
 {
@@ -91,6 +92,25 @@ void btfm_align_zscore_columns(double *x, int64_t rows, int64_t cols)
     btfm_free(mean);
 }
 
+/* LAPACK returns ascending order; the callers want the largest first. Reversed row by
+ * row (the eigenvectors are the columns of a row-major matrix). */
+#define REVERSE_EIGEN(type, m, n, w)                                                      \
+    do {                                                                                  \
+        for (int64_t i_ = 0; i_ < (n) / 2; i_++) {                                        \
+            type t_ = (w)[i_];                                                            \
+            (w)[i_] = (w)[(n) - 1 - i_];                                                  \
+            (w)[(n) - 1 - i_] = t_;                                                       \
+        }                                                                                 \
+        for (int64_t r_ = 0; r_ < (n); r_++) {                                            \
+            type *row_ = (m) + r_ * (n);                                                  \
+            for (int64_t i_ = 0; i_ < (n) / 2; i_++) {                                    \
+                type t_ = row_[i_];                                                       \
+                row_[i_] = row_[(n) - 1 - i_];                                            \
+                row_[(n) - 1 - i_] = t_;                                                  \
+            }                                                                             \
+        }                                                                                 \
+    } while (0)
+
 btfm_status btfm_align_sym_eig(double *m, int64_t n, double *w)
 {
     lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)n, m,
@@ -99,18 +119,19 @@ btfm_status btfm_align_sym_eig(double *m, int64_t n, double *w)
         return btfm_fail(BTFM_E_NUMERIC, "aligner: the %lld x %lld eigenproblem did not "
                          "converge (LAPACK dsyevd info %d)", (long long)n, (long long)n,
                          (int)info);
-    /* LAPACK returns ascending order; the callers want the largest first. */
-    for (int64_t i = 0; i < n / 2; i++) {
-        int64_t j = n - 1 - i;
-        double tw = w[i];
-        w[i] = w[j];
-        w[j] = tw;
-        for (int64_t r = 0; r < n; r++) {
-            double tm = m[r * n + i];
-            m[r * n + i] = m[r * n + j];
-            m[r * n + j] = tm;
-        }
-    }
+    REVERSE_EIGEN(double, m, n, w);
+    return BTFM_OK;
+}
+
+btfm_status btfm_align_sym_eig_float(float *m, int64_t n, float *w)
+{
+    lapack_int info = LAPACKE_ssyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)n, m,
+                                     (lapack_int)n, w);
+    if (info != 0)
+        return btfm_fail(BTFM_E_NUMERIC, "aligner: the %lld x %lld eigenproblem did not "
+                         "converge (LAPACK ssyevd info %d)", (long long)n, (long long)n,
+                         (int)info);
+    REVERSE_EIGEN(float, m, n, w);
     return BTFM_OK;
 }
 
@@ -204,6 +225,91 @@ done:
     btfm_free(u);
     btfm_free(s);
     btfm_free(v);
+    return st;
+}
+
+/* Q = I - beta h h^T with h = 1 + sqrt(n) e_0 maps the constant vector to a multiple of
+ * e_0, so Q's columns 1..n-1 are an orthonormal basis of the centered vectors. Returns
+ * out = Q [0; m] for m ((n-1) x cols): the basis applied to m's columns. */
+static void apply_centered_basis(const double *m, int64_t n, int64_t cols, double *out)
+{
+    const double beta = 2.0 / (2.0 * (double)n + 2.0 * sqrt((double)n));
+    const double h0 = 1.0 + sqrt((double)n);
+    for (int64_t j = 0; j < cols; j++) out[j] = 0.0;
+    for (int64_t i = 1; i < n; i++)
+        for (int64_t j = 0; j < cols; j++) {
+            out[j] += m[(i - 1) * cols + j]; /* h^T [0; m], accumulated in row 0 */
+        }
+    for (int64_t i = 1; i < n; i++)
+        for (int64_t j = 0; j < cols; j++)
+            out[i * cols + j] = m[(i - 1) * cols + j] - beta * out[j];
+    for (int64_t j = 0; j < cols; j++) out[j] = -beta * h0 * out[j];
+}
+
+btfm_status btfm_align_centered_factor(const double *gram, int64_t n, double **f_out,
+                                       double **dual_out)
+{
+    const int64_t m = n - 1;
+    *f_out = *dual_out = NULL;
+    if (m < 1) return BTFM_OK;
+    const char *where = "aligner: Gram factor";
+    double *k = btfm_align_matrix(m, m, where);
+    double *w = btfm_align_doubles((size_t)n, where);
+    double *f = btfm_align_matrix(n, m, where);
+    double *dual = btfm_align_matrix(n, m, where);
+    btfm_status st = BTFM_OK;
+    if (!k || !w || !f || !dual) { st = BTFM_E_NOMEM; goto done; }
+    /* K' = (Q K Q)[1:, 1:] = K[1:, 1:] - w 1^T - 1 w^T with w = p - (beta/2)(h^T p) h,
+     * p = beta K h (Householder update; rows and columns past 0 have h_i = 1). */
+    const double beta = 2.0 / (2.0 * (double)n + 2.0 * sqrt((double)n));
+    const double h0 = 1.0 + sqrt((double)n);
+    double hp = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        double acc = h0 * gram[i * n];
+        for (int64_t j = 1; j < n; j++) acc += gram[i * n + j];
+        w[i] = beta * acc;
+        hp += (i == 0 ? h0 : 1.0) * w[i];
+    }
+    for (int64_t i = 0; i < n; i++) w[i] -= 0.5 * beta * hp * (i == 0 ? h0 : 1.0);
+    double anorm = 0.0;
+    for (int64_t i = 0; i < m; i++) {
+        double col = 0.0;
+        for (int64_t j = 0; j < m; j++) {
+            double v = gram[(i + 1) * n + j + 1] - w[i + 1] - w[j + 1];
+            k[i * m + j] = v;
+            col += fabs(v);
+        }
+        if (col > anorm) anorm = col;
+    }
+    lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)m, k, (lapack_int)m);
+    double rcond = 0.0;
+    if (info == 0)
+        info = LAPACKE_dpocon(LAPACK_ROW_MAJOR, 'L', (lapack_int)m, k, (lapack_int)m, anorm,
+                              &rcond);
+    /* Cholesky needs a well-conditioned K': below 1e-5 (a 1-norm estimate, within a
+     * factor n of the 2-norm), directions near the 1e-8 null threshold of the
+     * eigendecomposition route may exist, and that route decides them. */
+    if (info != 0 || !(rcond >= 1e-5)) goto done;
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = i + 1; j < m; j++) k[i * m + j] = 0.0;
+    apply_centered_basis(k, n, m, f);
+    /* dual = Q [0; L^-T]: f (f^T f)^-1 = Q [0; L] (L^T L)^-1 = Q [0; L^-T]. */
+    info = LAPACKE_dtrtri(LAPACK_ROW_MAJOR, 'L', 'N', (lapack_int)m, k, (lapack_int)m);
+    if (info != 0) goto done;
+    for (int64_t i = 0; i < m; i++) /* transpose in place: L^-1 (lower) to L^-T (upper) */
+        for (int64_t j = i + 1; j < m; j++) {
+            k[i * m + j] = k[j * m + i];
+            k[j * m + i] = 0.0;
+        }
+    apply_centered_basis(k, n, m, dual);
+    *f_out = f;
+    *dual_out = dual;
+    f = dual = NULL;
+done:
+    btfm_free(k);
+    btfm_free(w);
+    btfm_free(f);
+    btfm_free(dual);
     return st;
 }
 
@@ -306,4 +412,24 @@ int btfm_align_threads_begin(const btfm_aligner *a)
 void btfm_align_threads_restore(int previous)
 {
     if (previous > 0) openblas_set_num_threads(previous);
+}
+
+int btfm_align_workers(const btfm_aligner *a)
+{
+    int wanted = (int)ALIGN_PARAM(a, NUM_THREADS);
+    return wanted > 0 ? wanted : openblas_get_num_threads();
+}
+
+btfm_status btfm_align_parallel(const btfm_aligner *a, int64_t count, btfm_task_fn fn,
+                                void *ctx)
+{
+    int workers = btfm_align_workers(a);
+    if (workers <= 1 || count <= 1) return btfm_parallel_for(1, count, fn, ctx);
+    /* One subject a thread, each with single-threaded OpenBLAS: the eigensolvers and
+     * element-wise passes that do not scale within one subject run side by side. */
+    int previous = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    btfm_status st = btfm_parallel_for(workers, count, fn, ctx);
+    openblas_set_num_threads(previous);
+    return st;
 }

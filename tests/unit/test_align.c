@@ -101,6 +101,15 @@ static void centered_normal(double *x, int64_t T, int64_t V)
     }
 }
 
+/* The Procrustes source factor f = u diag(s) of a thin SVD (freed by the caller). */
+static double *svd_factor(const double *u, const double *s, int64_t T, int64_t rank)
+{
+    double *f = malloc(sizeof(double) * (size_t)(T * rank));
+    for (int64_t t = 0; t < T; t++)
+        for (int64_t k = 0; k < rank; k++) f[t * rank + k] = u[t * rank + k] * s[k];
+    return f;
+}
+
 /* Source X (T x V) random, target Y = c X Q for a known orthogonal Q: the solution maps
  * X exactly onto Y with scale c. */
 static void check_exact_procrustes(int64_t T, int64_t V, int flip)
@@ -120,7 +129,8 @@ static void check_exact_procrustes(int64_t T, int64_t V, int flip)
     int64_t rank;
     double v_det;
     ck_assert_ok(btfm_align_thin_svd(x, T, V, &u, &s, NULL, &rank, &v_det));
-    align_source src = {u, s, T, rank, V, v_det};
+    double *f = svd_factor(u, s, T, rank);
+    align_source src = {f, T, rank, V, v_det};
     align_rotation rot;
     ck_assert_ok(btfm_align_procrustes(&src, y, V, 1, 1, &rot));
     ck_assert_ok(btfm_align_rotation_apply(&src, &rot, V, mapped));
@@ -128,6 +138,7 @@ static void check_exact_procrustes(int64_t T, int64_t V, int flip)
     for (int64_t j = 0; j < T * V; j++) ck_assert_double_eq_tol(mapped[j], y[j], 1e-8);
     btfm_align_rotation_clear(&rot);
     free(u);
+    free(f);
     free(s);
     free(x);
     free(q);
@@ -160,15 +171,17 @@ static void check_exact_procrustes_float(int64_t T, int64_t V)
     double v_det;
     ck_assert_ok(btfm_align_thin_svd(x, T, V, &u, &s, NULL, &rank, &v_det));
     ck_assert_int_eq(rank, T - 1); /* centered: one direction less than T */
-    align_source src = {u, s, T, rank, V, v_det};
+    double *f = svd_factor(u, s, T, rank);
+    align_source src = {f, T, rank, V, v_det};
     align_rotation rot;
-    ck_assert_ok(btfm_align_procrustes_float(&src, yf, V, 1, 1, mapped, &rot));
+    ck_assert_ok(btfm_align_procrustes_float(&src, yf, V, NULL, 1, 1, mapped, &rot));
     ck_assert_double_eq_tol(rot.scale, 2.5, 1e-5);
     for (int64_t j = 0; j < T * V; j++) ck_assert_double_eq_tol(mapped[j], y[j], 1e-4 * ymax);
     ck_assert_ok(btfm_align_rotation_apply(&src, &rot, V, again));
     for (int64_t j = 0; j < T * V; j++) ck_assert_double_eq_tol(again[j], y[j], 1e-4 * ymax);
     btfm_align_rotation_clear(&rot);
     free(u);
+    free(f);
     free(s);
     free(x);
     free(q);
@@ -215,7 +228,8 @@ START_TEST(procrustes_without_reflection)
     int64_t rank;
     double v_det;
     ck_assert_ok(btfm_align_thin_svd(x, T, V, &u, &s, NULL, &rank, &v_det));
-    align_source src = {u, s, T, rank, V, v_det};
+    double *f = svd_factor(u, s, T, rank);
+    align_source src = {f, T, rank, V, v_det};
     align_rotation rot;
     ck_assert_ok(btfm_align_procrustes(&src, y, V, 1, 0, &rot));
     /* R = v p qt: rebuild it from X's right singular vectors to check det(R) = +1. */
@@ -248,7 +262,7 @@ START_TEST(procrustes_without_reflection)
     ck_assert_double_eq_tol(rot.scale, (sv[0] + sv[1] + sv[2] - sv[3]) / norm2, 1e-10);
     ck_assert_ok(btfm_align_rotation_apply(&src, &rot, V, mapped));
     btfm_align_rotation_clear(&rot);
-    free(u); free(s); free(u2); free(s2); free(v2);
+    free(u); free(s); free(f); free(u2); free(s2); free(v2);
 }
 END_TEST
 
