@@ -78,14 +78,6 @@ void btfm_align_zscore_columns(double *x, int64_t rows, int64_t cols);
 btfm_status btfm_align_thin_svd(const double *x, int64_t rows, int64_t cols, double **u_out,
                            double **s_out, double **v_out, int64_t *rank, double *v_det);
 
-/* A factor of a centered Gram matrix K = X X^T (n x n, K 1 = 0, rank n - 1) without an
- * eigendecomposition: f (n x (n-1)) with f f^T = K, through the Cholesky factor of K on
- * the complement of the constant vector, and dual = f (f^T f)^-1, so that X = f w^T with
- * w = X^T dual. When K is not well conditioned there, *f_out and *dual_out are NULL
- * (status BTFM_OK) and the caller decomposes K instead. */
-btfm_status btfm_align_centered_factor(const double *gram, int64_t n, double **f_out,
-                                       double **dual_out);
-
 /* Eigen-decomposition of the symmetric n x n matrix m (overwritten by the eigenvectors,
  * columns, in descending order of the eigenvalues w). */
 btfm_status btfm_align_sym_eig(double *m, int64_t n, double *w);
@@ -124,9 +116,10 @@ btfm_status btfm_align_parallel(const btfm_aligner *a, int64_t count, btfm_task_
 /* --- procrustes.c --- */
 
 /* The source of a Procrustes problem: a centered T x V matrix X given by a T x rank
- * factor f with X = f w^T for some w (V x rank) with orthonormal columns (f = u diag(s)
- * from a thin SVD, or any f with f f^T = X X^T). Every result depends on X only through
- * f f^T, except the rotation's factor p, which is expressed in w's basis. */
+ * factor f with X = f w^T for some w (V x rank) with orthonormal columns: f = u diag(s)
+ * from a thin SVD (whose orthogonal, graded form keeps the single-precision route below
+ * accurate). Every result depends on X only through f f^T, except the rotation's factor
+ * p, which is expressed in w's basis. */
 typedef struct align_source {
     const double *f; /* n_times x rank */
     int64_t n_times;

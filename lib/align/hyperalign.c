@@ -77,10 +77,10 @@ static btfm_status factor_from_svd(const btfm_aligner *a, const double *u, const
 }
 
 /* Standardize x (T x V) in place (float) with the statistics into mean/scale, and
- * factor it. For T <= V from the T x T Gram matrix (single-precision product): without
- * whitening through its Cholesky factor on the centered vectors (no eigenproblem), else
- * (or when that is ill-conditioned) its eigendecomposition; for T > V through the double
- * thin SVD. `whitened` (may be NULL) receives the whitened data when alpha < 1. */
+ * decompose it once for the whole fit: for T <= V from the T x T Gram matrix
+ * (single-precision product, double eigenproblem), otherwise through the double thin
+ * SVD. `whitened` (may be NULL) receives the data as they enter the template: whitened
+ * when alpha < 1, else as they are. */
 static btfm_status prepare(const btfm_aligner *a, float *x, int64_t V, double *mean,
                            double *scale, hyper_subject *h, float *whitened)
 {
@@ -100,11 +100,9 @@ static btfm_status prepare(const btfm_aligner *a, float *x, int64_t V, double *m
             for (int64_t i = 0; i < T; i++)
                 for (int64_t j = i; j < T; j++) gram[i * T + j] = gram[j * T + i] = g[i * T + j];
             h->v_det = 0.0; /* as the thin SVD by rows: det(v) is kept only for T > V */
-            if (!whiten) st = btfm_align_centered_factor(gram, T, &h->f, &h->dual);
-            if (!st && h->f) h->rank = T - 1;
-            else if (!st) st = btfm_align_sym_eig(gram, T, w);
+            st = btfm_align_sym_eig(gram, T, w);
         }
-        if (!st && !h->f) {
+        if (!st) {
             /* The single-precision Gram resolves eigenvalues to about 1e-9 of the
              * largest (centering's null direction lands there): drop below 1e-8. */
             int64_t r = 0;
@@ -129,7 +127,7 @@ static btfm_status prepare(const btfm_aligner *a, float *x, int64_t V, double *m
         st = btfm_align_thin_svd(z, T, V, &u, &s, NULL, &h->rank, &h->v_det);
         btfm_free(z);
     }
-    if (!st && u) st = factor_from_svd(a, u, s, V, x, h, whiten ? whitened : NULL);
+    if (!st) st = factor_from_svd(a, u, s, V, x, h, whiten ? whitened : NULL);
     if (!st && whitened && !whiten) memcpy(whitened, x, (size_t)(T * V) * sizeof(float));
     btfm_free(u);
     btfm_free(s);

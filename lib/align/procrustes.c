@@ -141,6 +141,46 @@ static btfm_status procrustes_double(const align_source *src, const float *targe
     return st;
 }
 
+/* The eigendecomposition of the r x r matrix h (formed in float, upper part used):
+ * eigenvectors into h (columns, descending), eigenvalues into d2 (double), *r2 the count
+ * above the null threshold. The float eigensolver errs by about 1e-7 of the largest
+ * eigenvalue, a relative error of 1e-7 kappa in the weakest kept direction: accepted
+ * while kappa = d2[0] / d2[r2 - 1] <= 1e3, otherwise the problem is solved again in
+ * double. */
+static btfm_status eigen_float(float *h, int64_t r, double *d2, int64_t *r2)
+{
+    const char *where = "aligner: Procrustes";
+    for (int64_t i = 0; i < r; i++) /* symmetrize into the upper part */
+        for (int64_t j = i + 1; j < r; j++) h[i * r + j] = 0.5f * (h[i * r + j] + h[j * r + i]);
+    double *hd = btfm_align_matrix(r, r, where); /* kept for the double retry */
+    float *w = btfm_malloc((size_t)r * sizeof(float));
+    btfm_status st = (!hd || !w) ? btfm_fail_nomem(where, (size_t)(r * r) * sizeof(double))
+                                 : BTFM_OK;
+    if (!st) {
+        for (int64_t j = 0; j < r * r; j++) hd[j] = h[j];
+        st = btfm_align_sym_eig_float(h, r, w);
+    }
+    for (int64_t k = 0; !st && k < r; k++) d2[k] = w[k];
+    /* Float products resolve H's eigenvalues to about 1e-9 of the largest: directions
+     * below 1e-8 count as null (the minimum-norm solution). */
+    int64_t n = 0;
+    while (!st && n < r && d2[n] > d2[0] * 1e-8 && d2[n] > 0) n++;
+    if (!st && n > 0 && d2[n - 1] < 1e-3 * d2[0]) {
+        if (!(st = btfm_align_sym_eig(hd, r, d2))) {
+            for (int64_t j = 0; j < r * r; j++) h[j] = (float)hd[j];
+            n = 0;
+            while (n < r && d2[n] > d2[0] * 1e-8 && d2[n] > 0) n++;
+        }
+    }
+    if (!st && n == 0)
+        st = btfm_fail(BTFM_E_NUMERIC, "aligner: Procrustes: source and target are "
+                       "uncorrelated (X^T Y = 0); nothing to align");
+    *r2 = n;
+    btfm_free(hd);
+    btfm_free(w);
+    return st;
+}
+
 btfm_status btfm_align_procrustes_float(const align_source *src, const float *target,
                                         int64_t n_target, const float *target_gram,
                                         int scaling, int reflection, float *mapped,
@@ -157,7 +197,7 @@ btfm_status btfm_align_procrustes_float(const align_source *src, const float *ta
     float *f = btfm_malloc((size_t)(T * r) * sizeof(float));
     float *gf = btfm_malloc((size_t)(T * r) * sizeof(float));
     float *h = btfm_malloc((size_t)(r * r) * sizeof(float));
-    float *d2 = btfm_malloc((size_t)r * sizeof(float));
+    double *d2 = btfm_align_doubles((size_t)r, where);
     double *p = NULL, *qt = NULL;
     btfm_status st = BTFM_OK;
     if (!g || !f || !gf || !h || !d2) {
@@ -181,20 +221,10 @@ btfm_status btfm_align_procrustes_float(const align_source *src, const float *ta
                 (blasint)T, f, (blasint)r, 0.0f, gf, (blasint)r);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)r, (blasint)r, (blasint)T,
                 1.0f, f, (blasint)r, gf, (blasint)r, 0.0f, h, (blasint)r);
-    for (int64_t i = 0; i < r; i++) /* symmetrize (ssyevd reads the upper part) */
-        for (int64_t j = i + 1; j < r; j++) h[i * r + j] = 0.5f * (h[i * r + j] + h[j * r + i]);
-    if ((st = btfm_align_sym_eig_float(h, r, d2))) goto done;
-    /* Float products resolve H's eigenvalues to about 1e-9 of the largest: directions
-     * below 1e-8 count as null (the minimum-norm solution). */
-    int64_t r2 = 0;
-    while (r2 < r && d2[r2] > d2[0] * 1e-8f && d2[r2] > 0) r2++;
-    if (r2 == 0) {
-        st = btfm_fail(BTFM_E_NUMERIC, "aligner: Procrustes: source and target are "
-                       "uncorrelated (X^T Y = 0); nothing to align");
-        goto done;
-    }
+    int64_t r2;
+    if ((st = eigen_float(h, r, d2, &r2))) goto done;
     double trace = 0.0;
-    for (int64_t k = 0; k < r2; k++) trace += sqrt((double)d2[k]);
+    for (int64_t k = 0; k < r2; k++) trace += sqrt(d2[k]);
     const double scale = scaling ? trace / norm2 : 1.0;
     if (out) {
         p = btfm_align_matrix(r, r2, where);
@@ -207,14 +237,16 @@ btfm_status btfm_align_procrustes_float(const align_source *src, const float *ta
      * X R = scale f p d^-1 p^T f^T Y = L Y with L = scale B B^T, qt = d^-1/2 B^T Y. */
     for (int64_t i = 0; i < r; i++)
         for (int64_t k = 0; k < r2; k++)
-            h[i * r2 + k] = (float)(h[i * r + k] / sqrt(sqrt((double)d2[k])));
+            h[i * r2 + k] = (float)(h[i * r + k] / sqrt(sqrt(d2[k])));
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)r2,
                 (blasint)r, 1.0f, f, (blasint)r, h, (blasint)r2, 0.0f, gf, (blasint)r2);
-    if (mapped) {
+    if (mapped) { /* L is symmetric: its lower part is filled for a plain GEMM */
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)r2,
                     (float)scale, gf, (blasint)r2, 0.0f, g, (blasint)T);
-        cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, (blasint)T, (blasint)n_target, 1.0f,
-                    g, (blasint)T, target, (blasint)n_target, 0.0f, mapped,
+        for (int64_t i = 0; i < T; i++)
+            for (int64_t j = i + 1; j < T; j++) g[j * T + i] = g[i * T + j];
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)n_target,
+                    (blasint)T, 1.0f, g, (blasint)T, target, (blasint)n_target, 0.0f, mapped,
                     (blasint)n_target);
     }
     if (out) {
@@ -223,7 +255,7 @@ btfm_status btfm_align_procrustes_float(const align_source *src, const float *ta
         for (int64_t t = 0; t < T; t++)
             for (int64_t k = 0; k < r2; k++) {
                 double b = gf[t * r2 + k];
-                fp2 += b * b * sqrt((double)d2[k]);
+                fp2 += b * b * sqrt(d2[k]);
             }
         float *qf = btfm_malloc((size_t)(r2 * n_target) * sizeof(float));
         if (!qf) { st = btfm_fail_nomem(where, (size_t)(r2 * n_target) * sizeof(float)); goto done; }
@@ -231,7 +263,7 @@ btfm_status btfm_align_procrustes_float(const align_source *src, const float *ta
                     (blasint)T, 1.0f, gf, (blasint)r2, target, (blasint)n_target, 0.0f, qf,
                     (blasint)n_target);
         for (int64_t k = 0; k < r2; k++) {
-            double inv = 1.0 / sqrt(sqrt((double)d2[k]));
+            double inv = 1.0 / sqrt(sqrt(d2[k]));
             for (int64_t j = 0; j < n_target; j++)
                 qt[k * n_target + j] = qf[k * n_target + j] * inv;
         }
