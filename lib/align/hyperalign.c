@@ -78,8 +78,8 @@ static btfm_status factor_from_svd(const btfm_aligner *a, const double *u, const
 
 /* Standardize x (T x V) in place (float) with the statistics into mean/scale, and
  * decompose it once for the whole fit: for T <= V from the T x T Gram matrix
- * (single-precision product, double eigenproblem), otherwise through the double thin
- * SVD. `whitened` (may be NULL) receives the data as they enter the template: whitened
+ * (single-precision product and, for a moderate spectrum, eigenproblem), otherwise
+ * through the double thin SVD. `whitened` (may be NULL) receives the data as they enter the template: whitened
  * when alpha < 1, else as they are. */
 static btfm_status prepare(const btfm_aligner *a, float *x, int64_t V, double *mean,
                            double *scale, hyper_subject *h, float *whitened)
@@ -91,23 +91,44 @@ static btfm_status prepare(const btfm_aligner *a, float *x, int64_t V, double *m
     btfm_align_standardize(x, T, V, (int)ALIGN_PARAM(a, ZSCORE), mean, scale);
     if (T <= V) {
         float *g = btfm_malloc((size_t)(T * T) * sizeof(float));
-        double *gram = btfm_align_matrix(T, T, "btfm_aligner_fit");
+        float *wf = btfm_malloc((size_t)T * sizeof(float));
         double *w = btfm_align_doubles((size_t)T, "btfm_aligner_fit");
-        if (!g || !gram || !w) st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * 8);
+        double *gram = NULL;
+        int64_t r = 0;
+        if (!g || !wf || !w) st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * 4);
+        h->v_det = 0.0; /* as the thin SVD by rows: det(v) is kept only for T > V */
         if (!st) {
             cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)V, 1.0f,
                         x, (blasint)V, 0.0f, g, (blasint)T);
-            for (int64_t i = 0; i < T; i++)
-                for (int64_t j = i; j < T; j++) gram[i * T + j] = gram[j * T + i] = g[i * T + j];
-            h->v_det = 0.0; /* as the thin SVD by rows: det(v) is kept only for T > V */
-            st = btfm_align_sym_eig(gram, T, w);
+            gram = btfm_align_matrix(T, T, "btfm_aligner_fit");
+            if (!gram) st = BTFM_E_NOMEM;
         }
         if (!st) {
-            /* The single-precision Gram resolves eigenvalues to about 1e-9 of the
-             * largest (centering's null direction lands there): drop below 1e-8. */
-            int64_t r = 0;
-            double floor_ = w[0] > 0 ? w[0] * 1e-8 : 0.0;
-            while (r < T && w[r] > floor_ && w[r] > 0) r++;
+            for (int64_t i = 0; i < T; i++)
+                for (int64_t j = i; j < T; j++) gram[i * T + j] = g[i * T + j];
+            st = btfm_align_sym_eig_float(g, T, wf);
+        }
+        if (!st) {
+            /* The float eigensolver errs by about 1e-7 of the largest eigenvalue: the
+             * centering's null direction stays below 1e-6, and a kept spectrum within
+             * 1e3 is resolved to 1e-4 relative. Wider spectra are solved in double from
+             * the same float Gram matrix, which resolves eigenvalues to about 1e-9 of
+             * the largest: directions below 1e-8 count as null. */
+            while (r < T && wf[r] > wf[0] * 1e-6f && wf[r] > 0) r++;
+            if (r > 0 && wf[r - 1] >= wf[0] * 1e-3f) {
+                for (int64_t k = 0; k < r; k++) w[k] = wf[k];
+                for (int64_t i = 0; i < T; i++)
+                    for (int64_t k = 0; k < r; k++) gram[i * T + k] = g[i * T + k];
+            } else {
+                for (int64_t i = 0; i < T; i++)
+                    for (int64_t j = 0; j < i; j++) gram[i * T + j] = gram[j * T + i];
+                st = btfm_align_sym_eig(gram, T, w);
+                double floor_ = w[0] > 0 ? w[0] * 1e-8 : 0.0;
+                r = 0;
+                while (!st && r < T && w[r] > floor_ && w[r] > 0) r++;
+            }
+        }
+        if (!st) {
             if (r == 0) r = 1;
             h->rank = r;
             u = btfm_align_matrix(T, r, "btfm_aligner_fit");
@@ -118,6 +139,7 @@ static btfm_status prepare(const btfm_aligner *a, float *x, int64_t V, double *m
             for (int64_t k = 0; !st && k < r; k++) s[k] = w[k] > 0 ? sqrt(w[k]) : 0.0;
         }
         btfm_free(g);
+        btfm_free(wf);
         btfm_free(gram);
         btfm_free(w);
     } else {
