@@ -2,6 +2,7 @@
  * simulated shared response (known S and layouts), metrics against brute force, errors,
  * persistence. Interop against SciPy/NumPy references lives in tests/align/. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <unistd.h>
 #include "unit.h"
@@ -721,6 +722,103 @@ START_TEST(wide_data_fits)
 }
 END_TEST
 
+/* A thread-safe allocator that fails once `budget` calls have been served (-1: never),
+ * so failures also strike inside the fit's worker threads. */
+static struct { atomic_long calls, live; long budget; } pool;
+
+static void *pool_malloc(size_t n, void *user)
+{
+    (void)user;
+    if (pool.budget >= 0 && atomic_fetch_add(&pool.calls, 1) >= pool.budget) return NULL;
+    void *p = malloc(n);
+    if (p) atomic_fetch_add(&pool.live, 1);
+    return p;
+}
+static void *pool_realloc(void *p, size_t n, void *user)
+{
+    (void)user;
+    if (pool.budget >= 0 && atomic_fetch_add(&pool.calls, 1) >= pool.budget) return NULL;
+    return realloc(p, n);
+}
+static void pool_free(void *p, void *user)
+{
+    (void)user;
+    if (p) atomic_fetch_sub(&pool.live, 1);
+    free(p);
+}
+
+/* Hyperalignment's per-subject phases run on num_threads threads: every thread count
+ * gives the template of the one-thread fit, and an allocation failure anywhere (worker
+ * threads included) fails the fit with BTFM_E_NOMEM, leaks nothing, and leaves the
+ * training data as added, so the same handle then refits to that same template. */
+START_TEST(hyperalignment_threads_agree_and_fail_cleanly)
+{
+    enum { N = 4, T = 40, V = 90, K = 3 };
+    double *s = malloc(sizeof(double) * T * K), *w = malloc(sizeof(double) * V * K);
+    float *x[N], *expect = malloc(sizeof(float) * T * V), *got = malloc(sizeof(float) * T * V);
+    sim_shared(s, T, K);
+    for (int i = 0; i < N; i++) {
+        x[i] = malloc(sizeof(float) * T * V);
+        sim_layout(w, V, K);
+        sim_subject(x[i], s, w, T, V, K, 1.0, 0.3);
+    }
+    const int threads[] = {1, 2, 3, 0};
+    for (int c = 0; c < 4; c++) {
+        btfm_aligner *a;
+        ck_assert_ok(btfm_aligner_new(&a, BTFM_ALIGN_HYPERALIGNMENT));
+        ck_assert_ok(btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_NUM_THREADS, threads[c]));
+        ck_assert_ok(btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_LEVEL2_PASSES, 2));
+        for (int i = 0; i < N; i++) ck_assert_ok(btfm_aligner_add_subject(a, x[i], T, V));
+        ck_assert_ok(btfm_aligner_fit(a));
+        ck_assert_ok(btfm_aligner_common(a, c == 0 ? expect : got, (size_t)(T * V)));
+        for (int64_t j = 0; c > 0 && j < T * V; j++)
+            ck_assert_double_eq_tol(got[j], expect[j], 1e-4);
+        btfm_aligner_free(a);
+    }
+    ck_assert_ok(btfm_set_allocator(pool_malloc, pool_realloc, pool_free, NULL));
+    int failures = 0, succeeded = 0;
+    for (long budget = 0; budget < 2000 && !succeeded; budget += 7) {
+        btfm_aligner *a = NULL;
+        atomic_store(&pool.calls, 0);
+        atomic_store(&pool.live, 0);
+        pool.budget = -1;
+        ck_assert_ok(btfm_aligner_new(&a, BTFM_ALIGN_HYPERALIGNMENT));
+        ck_assert_ok(btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_NUM_THREADS, 2));
+        ck_assert_ok(btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_LEVEL2_PASSES, 2));
+        for (int i = 0; i < N; i++) ck_assert_ok(btfm_aligner_add_subject(a, x[i], T, V));
+        atomic_store(&pool.calls, 0);
+        pool.budget = budget;
+        btfm_status st = btfm_aligner_fit(a);
+        pool.budget = -1;
+        ck_assert_msg(st == BTFM_OK || st == BTFM_E_NOMEM, "budget %ld: %s", budget,
+                      btfm_last_error());
+        if (st == BTFM_E_NOMEM) {
+            failures++;
+            ck_assert_ptr_nonnull(strstr(btfm_last_error(), "allocate"));
+            ck_assert_ok(btfm_aligner_fit(a)); /* the same data, restored */
+        } else {
+            succeeded = 1;
+        }
+        ck_assert_ok(btfm_aligner_common(a, got, (size_t)(T * V)));
+        for (int64_t j = 0; j < T * V; j++)
+            ck_assert_msg(fabs(got[j] - expect[j]) <= 1e-4, "budget %ld (%s): common[%lld] = "
+                          "%g, expected %g", budget, st ? "refit" : "fit", (long long)j,
+                          (double)got[j], (double)expect[j]);
+        btfm_aligner_free(a);
+        ck_assert_msg(atomic_load(&pool.live) == 0, "budget %ld leaked %ld blocks", budget,
+                      (long)atomic_load(&pool.live));
+    }
+    ck_assert(succeeded);
+    ck_assert_int_gt(failures, 10);
+    ck_assert_ok(btfm_set_allocator(NULL, NULL, NULL, NULL));
+    for (int i = 0; i < N; i++) free(x[i]);
+    free(expect);
+    free(got);
+    free(s);
+    free(w);
+}
+END_TEST
+
 START_TEST(params_are_registered)
 {
     ck_assert_str_eq(btfm_object_kind_name(BTFM_OBJECT_ALIGNER), "aligner");
@@ -758,6 +856,7 @@ static Suite *align_suite(void)
     tcase_add_test(tc, bad_input_is_refused);
     tcase_add_test(tc, wide_data_fits);
     tcase_add_test(tc, params_are_registered);
+    tcase_add_test(tc, hyperalignment_threads_agree_and_fail_cleanly);
     suite_add_tcase(s, tc);
     return s;
 }
