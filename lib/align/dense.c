@@ -28,8 +28,8 @@ double *btfm_align_matrix(int64_t rows, int64_t cols, const char *where)
     return btfm_align_doubles(n, where);
 }
 
-double btfm_align_standardize(float *x, int64_t n_times, int64_t n_features, int zscore,
-                              double *mean, double *scale)
+BTFM_HOT double btfm_align_standardize(float *x, int64_t n_times, int64_t n_features,
+                                       int zscore, double *mean, double *scale)
 {
     double sq_norm = 0.0;
     /* One pass for the statistics (sums and sums of squares in double), one to apply. */

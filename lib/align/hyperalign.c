@@ -79,8 +79,8 @@ static btfm_status factor_from_svd(const btfm_aligner *a, const double *u, const
 /* Standardize x (T x V) in place (float) with the statistics into mean/scale, and
  * decompose it once for the whole fit: for T <= V from the T x T Gram matrix
  * (single-precision product and, for a moderate spectrum, eigenproblem), otherwise
- * through the double thin SVD. `whitened` (may be NULL) receives the data as they enter the template: whitened
- * when alpha < 1, else as they are. */
+ * through the double thin SVD. `whitened` (may be NULL) receives the data as they
+ * enter the template: whitened when alpha < 1, else as they are. */
 static btfm_status prepare(const btfm_aligner *a, float *x, int64_t V, double *mean,
                            double *scale, hyper_subject *h, float *whitened)
 {
@@ -232,8 +232,8 @@ static void zscore_float(float *x, int64_t rows, int64_t cols, double *acc)
 }
 
 /* common = z(mean_i mapped[i]), accumulated in double row by row. */
-static void mean_template(float *const *mapped, int n, int64_t T, int64_t Vc, float *common,
-                          double *acc)
+BTFM_HOT static void mean_template(float *const *mapped, int n, int64_t T, int64_t Vc,
+                                   float *common, double *acc)
 {
     double *row = acc; /* Vc doubles; acc holds 2 Vc, the z-score reuses it afterwards */
     for (int64_t t = 0; t < T; t++) {
@@ -300,7 +300,7 @@ static btfm_status prepare_task(void *ctx, int64_t i)
 }
 
 /* Level 2 for subject i: M_i = P(Z_i -> z((N C - M_i) / (N - 1))). */
-static btfm_status level2_task(void *ctx, int64_t i)
+BTFM_HOT static btfm_status level2_task(void *ctx, int64_t i)
 {
     hyper_fit *fit = ctx;
     btfm_aligner *a = fit->a;
@@ -387,7 +387,8 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     }
     /* Statistics start as mean 0, scale 1, so undoing a subject never reached is a no-op. */
     for (int i = 0; i < N && !st; i++)
-        if (!(st = btfm_align_map_alloc(&a->maps[i], a->n_features[i], 0, 0))) prepared = i + 1;
+        if (!(st = btfm_align_map_alloc(&a->maps[i], a->n_features[i], 0, 0)))
+            prepared = i + 1;
     if (st || (st = btfm_align_parallel(a, N, prepare_task, &fit))) goto done;
 
     /* Level 1: the template grows subject by subject from the reference. */

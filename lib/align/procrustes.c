@@ -181,7 +181,7 @@ static btfm_status eigen_float(float *h, int64_t r, double *d2, int64_t *r2)
     return st;
 }
 
-btfm_status btfm_align_procrustes_float(const align_source *src, const float *target,
+BTFM_HOT btfm_status btfm_align_procrustes_float(const align_source *src, const float *target,
                                         int64_t n_target, const float *target_gram,
                                         int scaling, int reflection, float *mapped,
                                         align_rotation *out)
