@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 #include <cblas.h>
+#include <lapacke.h>
 #include "align_internal.h"
 
 void btfm_align_rotation_clear(align_rotation *r)
@@ -141,7 +142,88 @@ static btfm_status procrustes_double(const align_source *src, const float *targe
     return st;
 }
 
-/* The eigendecomposition of the r x r matrix h (formed in float, upper part used):
+/* (Q G Q)[1:, 1:] ((n-1) x (n-1), full) for the symmetric n x n g given by its upper
+ * part, with Q = I - beta h h^T, h = 1 + sqrt(n) e_0 the Householder reflection that maps
+ * the constant vector to -sqrt(n) e_0: Q's columns 1..n-1 are an orthonormal basis of the
+ * centered vectors. Q G Q = G - h v^T - v h^T with v = p - (beta/2)(h^T p) h, p = beta G h;
+ * h_i = 1 past row 0. `w` has n doubles of scratch. */
+static void centered_block(const float *g, int64_t n, double *w, float *out)
+{
+    const double beta = 1.0 / ((double)n + sqrt((double)n)), h0 = 1.0 + sqrt((double)n);
+    for (int64_t i = 0; i < n; i++) w[i] = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        double hi = i == 0 ? h0 : 1.0, acc = 0.0;
+        for (int64_t j = i; j < n; j++) {
+            double v = g[i * n + j];
+            acc += (j == 0 ? h0 : 1.0) * v;
+            if (j != i) w[j] += hi * v;
+        }
+        w[i] += acc;
+    }
+    double hp = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        w[i] *= beta;
+        hp += (i == 0 ? h0 : 1.0) * w[i];
+    }
+    for (int64_t i = 0; i < n; i++) w[i] -= 0.5 * beta * hp * (i == 0 ? h0 : 1.0);
+    const int64_t m = n - 1;
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = i; j < m; j++)
+            out[i * m + j] = out[j * m + i] =
+                (float)((double)g[(i + 1) * n + j + 1] - w[i + 1] - w[j + 1]);
+}
+
+/* H = f^T G f (r x r, upper part) for a centered source factor f (T x r, float) and a
+ * centered target's Gram matrix G (T x T, upper part). Both live on the centered vectors,
+ * so with Q above H = f'^T G' f' for f' = (Q f)[1:] and G' = (Q G Q)[1:, 1:]; when
+ * G' = R^T R (Cholesky), H = (R f')^T (R f'): a triangular product and a rank update
+ * instead of two full products. A G' that is not numerically positive definite takes the
+ * two products. `scratch` has T x r floats. */
+static btfm_status form_h(const float *f, const float *g, int64_t T, int64_t r, float *h,
+                          float *scratch)
+{
+    const char *where = "aligner: Procrustes";
+    const int64_t m = T - 1;
+    float *gc = btfm_malloc((size_t)(m * m) * sizeof(float));
+    double *w = btfm_align_doubles((size_t)T, where);
+    if (!gc || !w) {
+        btfm_free(gc);
+        btfm_free(w);
+        return btfm_fail_nomem(where, (size_t)(m * m) * sizeof(float));
+    }
+    centered_block(g, T, w, gc);
+    int chol = m > 0 && LAPACKE_spotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)m, gc,
+                                       (lapack_int)m) == 0;
+    if (chol) {
+        /* f' = (Q f)[1:]: row i of f minus beta (h^T f), h^T f = sqrt(T) f[0] + 1^T f. */
+        const double beta = 1.0 / ((double)T + sqrt((double)T)), h0 = 1.0 + sqrt((double)T);
+        double *hf = w; /* r <= T doubles */
+        for (int64_t k = 0; k < r; k++) hf[k] = (h0 - 1.0) * f[k];
+        for (int64_t t = 0; t < T; t++)
+            for (int64_t k = 0; k < r; k++) hf[k] += f[t * r + k];
+        for (int64_t t = 1; t < T; t++)
+            for (int64_t k = 0; k < r; k++)
+                scratch[(t - 1) * r + k] = (float)(f[t * r + k] - beta * hf[k]);
+        cblas_strmm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit,
+                    (blasint)m, (blasint)r, 1.0f, gc, (blasint)m, scratch, (blasint)r);
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (blasint)r, (blasint)m, 1.0f,
+                    scratch, (blasint)r, 0.0f, h, (blasint)r);
+    } else {
+        cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, (blasint)T, (blasint)r, 1.0f, g,
+                    (blasint)T, f, (blasint)r, 0.0f, scratch, (blasint)r);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)r, (blasint)r,
+                    (blasint)T, 1.0f, f, (blasint)r, scratch, (blasint)r, 0.0f, h,
+                    (blasint)r);
+        for (int64_t i = 0; i < r; i++) /* symmetrize into the upper part */
+            for (int64_t j = i + 1; j < r; j++)
+                h[i * r + j] = 0.5f * (h[i * r + j] + h[j * r + i]);
+    }
+    btfm_free(gc);
+    btfm_free(w);
+    return BTFM_OK;
+}
+
+/* The eigendecomposition of the symmetric r x r matrix h (formed in float, upper part):
  * eigenvectors into h (columns, descending), eigenvalues into d2 (double), *r2 the count
  * above the null threshold. The float eigensolver errs by about 1e-7 of the largest
  * eigenvalue, a relative error of 1e-7 kappa in the weakest kept direction: accepted
@@ -150,14 +232,13 @@ static btfm_status procrustes_double(const align_source *src, const float *targe
 static btfm_status eigen_float(float *h, int64_t r, double *d2, int64_t *r2)
 {
     const char *where = "aligner: Procrustes";
-    for (int64_t i = 0; i < r; i++) /* symmetrize into the upper part */
-        for (int64_t j = i + 1; j < r; j++) h[i * r + j] = 0.5f * (h[i * r + j] + h[j * r + i]);
-    double *hd = btfm_align_matrix(r, r, where); /* kept for the double retry */
+    double *hd = btfm_align_matrix(r, r, where); /* kept for the double retry (upper) */
     float *w = btfm_malloc((size_t)r * sizeof(float));
     btfm_status st = (!hd || !w) ? btfm_fail_nomem(where, (size_t)(r * r) * sizeof(double))
                                  : BTFM_OK;
     if (!st) {
-        for (int64_t j = 0; j < r * r; j++) hd[j] = h[j];
+        for (int64_t i = 0; i < r; i++)
+            for (int64_t j = i; j < r; j++) hd[i * r + j] = h[i * r + j];
         st = btfm_align_sym_eig_float(h, r, w);
     }
     for (int64_t k = 0; !st && k < r; k++) d2[k] = w[k];
@@ -217,10 +298,7 @@ BTFM_HOT btfm_status btfm_align_procrustes_float(const align_source *src, const 
     else
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)n_target,
                     1.0f, target, (blasint)n_target, 0.0f, g, (blasint)T);
-    cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, (blasint)T, (blasint)r, 1.0f, g,
-                (blasint)T, f, (blasint)r, 0.0f, gf, (blasint)r);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)r, (blasint)r, (blasint)T,
-                1.0f, f, (blasint)r, gf, (blasint)r, 0.0f, h, (blasint)r);
+    if ((st = form_h(f, g, T, r, h, gf))) goto done;
     int64_t r2;
     if ((st = eigen_float(h, r, d2, &r2))) goto done;
     double trace = 0.0;

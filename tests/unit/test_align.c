@@ -149,8 +149,10 @@ static void check_exact_procrustes(int64_t T, int64_t V, int flip)
 
 /* The single-precision route (T x T Gram of the target, used when T <= V) on the same
  * exact problems: X maps onto Y = 2.5 X Q to float accuracy, and its factored rotation
- * reproduces the same image. */
-static void check_exact_procrustes_float(int64_t T, int64_t V)
+ * reproduces the same image. `x_rank` > 0 makes X (and so Y) of that rank: the target's
+ * Gram matrix is then singular on the centered vectors (no Cholesky factor) and X^T Y
+ * rank deficient (the minimum-norm solution). */
+static void check_exact_procrustes_float(int64_t T, int64_t V, int64_t x_rank)
 {
     double *x = malloc(sizeof(double) * (size_t)(T * V));
     double *q = malloc(sizeof(double) * (size_t)(V * V));
@@ -158,7 +160,23 @@ static void check_exact_procrustes_float(int64_t T, int64_t V)
     float *yf = malloc(sizeof(float) * (size_t)(T * V));
     float *mapped = malloc(sizeof(float) * (size_t)(T * V));
     double *again = malloc(sizeof(double) * (size_t)(T * V));
-    centered_normal(x, T, V);
+    if (x_rank > 0) {
+        double *low = malloc(sizeof(double) * (size_t)(T * x_rank));
+        centered_normal(low, T, x_rank);
+        double *mix = malloc(sizeof(double) * (size_t)(x_rank * V));
+        for (int64_t j = 0; j < x_rank * V; j++) mix[j] = sim_normal();
+        for (int64_t t = 0; t < T; t++)
+            for (int64_t v = 0; v < V; v++) {
+                double sum = 0;
+                for (int64_t k = 0; k < x_rank; k++)
+                    sum += low[t * x_rank + k] * mix[k * V + v];
+                x[t * V + v] = sum;
+            }
+        free(low);
+        free(mix);
+    } else {
+        centered_normal(x, T, V);
+    }
     sim_layout(q, V, V);
     double ymax = 0;
     for (int64_t t = 0; t < T; t++)
@@ -171,11 +189,12 @@ static void check_exact_procrustes_float(int64_t T, int64_t V)
     int64_t rank;
     double v_det;
     ck_assert_ok(btfm_align_thin_svd(x, T, V, &u, &s, NULL, &rank, &v_det));
-    ck_assert_int_eq(rank, T - 1); /* centered: one direction less than T */
+    ck_assert_int_eq(rank, x_rank > 0 ? x_rank : T - 1); /* centered: one less than T */
     double *f = svd_factor(u, s, T, rank);
     align_source src = {f, T, rank, V, v_det};
     align_rotation rot;
     ck_assert_ok(btfm_align_procrustes_float(&src, yf, V, NULL, 1, 1, mapped, &rot));
+    ck_assert_int_eq(rot.rank, rank);
     ck_assert_double_eq_tol(rot.scale, 2.5, 1e-5);
     for (int64_t j = 0; j < T * V; j++) ck_assert_double_eq_tol(mapped[j], y[j], 1e-4 * ymax);
     ck_assert_ok(btfm_align_rotation_apply(&src, &rot, V, again));
@@ -194,8 +213,9 @@ static void check_exact_procrustes_float(int64_t T, int64_t V)
 
 START_TEST(procrustes_float_recovers_known_rotation)
 {
-    check_exact_procrustes_float(12, 50);
-    check_exact_procrustes_float(40, 90);
+    check_exact_procrustes_float(12, 50, 0);
+    check_exact_procrustes_float(40, 90, 0);
+    check_exact_procrustes_float(40, 90, 6);
 }
 END_TEST
 
