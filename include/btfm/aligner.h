@@ -36,7 +36,7 @@ typedef enum btfm_aligner_param {
     BTFM_ALIGNER_PARAM_LEVEL2_PASSES = 7,/* int: hyperalignment level-2 passes */
     BTFM_ALIGNER_PARAM_ALPHA = 8,        /* real: regularized whitening, 1 = none */
     BTFM_ALIGNER_PARAM_ZSCORE = 9,       /* bool: z-score each subject's features first */
-    BTFM_ALIGNER_PARAM_NUM_THREADS = 10, /* int: OpenBLAS threads during calls, 0 = as is */
+    BTFM_ALIGNER_PARAM_NUM_THREADS = 10, /* int: threads (doc/alignment.md), 0 = OpenBLAS's */
     BTFM_ALIGNER_PARAM_MAX_ = 0x7fffffff
 } btfm_aligner_param;
 

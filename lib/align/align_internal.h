@@ -6,6 +6,7 @@
 #include <btfm/aligner.h>
 #include "core/internal.h"
 #include "core/param.h"
+#include "core/parallel.h"
 
 #define ALIGNER_PARAM_COUNT 11
 
@@ -80,6 +81,8 @@ btfm_status btfm_align_thin_svd(const double *x, int64_t rows, int64_t cols, dou
 /* Eigen-decomposition of the symmetric n x n matrix m (overwritten by the eigenvectors,
  * columns, in descending order of the eigenvalues w). */
 btfm_status btfm_align_sym_eig(double *m, int64_t n, double *w);
+/* The same in single precision (LAPACK ssyevd), for matrices formed in float. */
+btfm_status btfm_align_sym_eig_float(float *m, int64_t n, float *w);
 
 /* Determinant of a square n x n matrix (copied, LU). */
 btfm_status btfm_align_det(const double *m, int64_t n, double *det);
@@ -101,20 +104,31 @@ btfm_status btfm_align_check_subject(const float *x, int64_t n_times, int64_t n_
 int btfm_align_threads_begin(const btfm_aligner *a);
 void btfm_align_threads_restore(int previous);
 
+/* The threads the per-subject phases of a fit use: num_threads when > 0, else OpenBLAS's
+ * current count. */
+int btfm_align_workers(const btfm_aligner *a);
+
+/* fn(ctx, i) for i < count on btfm_align_workers(a) threads, OpenBLAS switched to one
+ * thread for the duration (and restored); btfm_parallel_for's contract otherwise. */
+btfm_status btfm_align_parallel(const btfm_aligner *a, int64_t count, btfm_task_fn fn,
+                                void *ctx);
+
 /* --- procrustes.c --- */
 
-/* The source of a Procrustes problem: a centered T x V matrix X in thin form
- * X = u diag(s) v^T. */
+/* The source of a Procrustes problem: a centered T x V matrix X given by a T x rank
+ * factor f with X = f w^T for some w (V x rank) with orthonormal columns: f = u diag(s)
+ * from a thin SVD (whose orthogonal, graded form keeps the single-precision route below
+ * accurate). Every result depends on X only through f f^T, except the rotation's factor
+ * p, which is expressed in w's basis. */
 typedef struct align_source {
-    const double *u; /* n_times x rank */
-    const double *s; /* rank */
+    const double *f; /* n_times x rank */
     int64_t n_times;
     int64_t rank;
     int64_t n_features; /* V */
-    double v_det;       /* det(v) when v is square, else 0 */
+    double v_det;       /* det(w) when w is square, else 0 */
 } align_source;
 
-/* The solution R = v p qt * scale of min ||X R - Y|| over orthogonal R (optionally
+/* The solution R = w p qt * scale of min ||X R - Y|| over orthogonal R (optionally
  * scaled, optionally without reflection) for centered Y (T x n_target). */
 typedef struct align_rotation {
     int64_t rank;   /* columns of p, rows of qt */
@@ -122,6 +136,7 @@ typedef struct align_rotation {
     double *qt;     /* rank x n_target */
     double scale;
     double trace;   /* sum of the (sign-corrected) singular values of X^T Y */
+    double mapped_sq; /* ||X R||^2 */
 } align_rotation;
 
 btfm_status btfm_align_procrustes(const align_source *src, const double *target,
@@ -130,15 +145,17 @@ btfm_status btfm_align_procrustes(const align_source *src, const double *target,
 void btfm_align_rotation_clear(align_rotation *r);
 
 /* The same problem for a float target (T x n_target): the T x V products (Y Y^T, the
- * aligned data L Y, qt) in single precision, the T x T algebra in double, nothing larger
- * than T x T besides them. `mapped` (may be NULL) receives X R; `out` (may be NULL) the
- * factored rotation. Falls back to the double route when T > n_target or when the
- * reflection constraint applies (square full-rank X^T Y). */
+ * aligned data L Y, qt) and the T x T algebra in single precision, nothing larger than
+ * T x T besides them. `target_gram` (may be NULL) is Y Y^T (T x T, upper part) when the
+ * caller has it. `mapped` (may be NULL) receives X R; `out` (may be NULL) the factored
+ * rotation. Falls back to the double route when T > n_target or when the reflection
+ * constraint applies (square full-rank X^T Y). */
 btfm_status btfm_align_procrustes_float(const align_source *src, const float *target,
-                                        int64_t n_target, int scaling, int reflection,
-                                        float *mapped, align_rotation *out);
+                                        int64_t n_target, const float *target_gram,
+                                        int scaling, int reflection, float *mapped,
+                                        align_rotation *out);
 
-/* mapped (T x n_target) = X R = u diag(s) p qt * scale. */
+/* mapped (T x n_target) = X R = f p qt * scale. */
 btfm_status btfm_align_rotation_apply(const align_source *src, const align_rotation *r,
                                  int64_t n_target, double *mapped);
 

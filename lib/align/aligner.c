@@ -34,8 +34,9 @@ static const btfm_param_def aligner_params[ALIGNER_PARAM_COUNT] = {
      "Z-score each subject's features over time before fitting (the means are always "
      "removed, at fit and at transform)."},
     {"num_threads", BTFM_PARAM_INT, 0, 0, 1024,
-     "OpenBLAS threads during this aligner's calls (the process-wide OpenBLAS setting is "
-     "restored afterwards); 0 leaves OpenBLAS as it is."},
+     "Threads during this aligner's calls: OpenBLAS's count (the process-wide setting is "
+     "restored afterwards), and the subjects hyperalignment fits at once, each with "
+     "single-threaded OpenBLAS; 0 leaves OpenBLAS's count as it is and uses it."},
 };
 
 const btfm_param_table btfm_aligner_param_table = {

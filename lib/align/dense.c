@@ -7,6 +7,7 @@
 #include <cblas.h>
 #include <lapacke.h>
 #include "align_internal.h"
+#include "core/parallel.h"
 
 double *btfm_align_doubles(size_t count, const char *where)
 {
@@ -27,8 +28,8 @@ double *btfm_align_matrix(int64_t rows, int64_t cols, const char *where)
     return btfm_align_doubles(n, where);
 }
 
-double btfm_align_standardize(float *x, int64_t n_times, int64_t n_features, int zscore,
-                              double *mean, double *scale)
+BTFM_HOT double btfm_align_standardize(float *x, int64_t n_times, int64_t n_features,
+                                       int zscore, double *mean, double *scale)
 {
     double sq_norm = 0.0;
     /* One pass for the statistics (sums and sums of squares in double), one to apply. */
@@ -91,6 +92,25 @@ void btfm_align_zscore_columns(double *x, int64_t rows, int64_t cols)
     btfm_free(mean);
 }
 
+/* LAPACK returns ascending order; the callers want the largest first. Reversed row by
+ * row (the eigenvectors are the columns of a row-major matrix). */
+#define REVERSE_EIGEN(type, m, n, w)                                                      \
+    do {                                                                                  \
+        for (int64_t i_ = 0; i_ < (n) / 2; i_++) {                                        \
+            type t_ = (w)[i_];                                                            \
+            (w)[i_] = (w)[(n) - 1 - i_];                                                  \
+            (w)[(n) - 1 - i_] = t_;                                                       \
+        }                                                                                 \
+        for (int64_t r_ = 0; r_ < (n); r_++) {                                            \
+            type *row_ = (m) + r_ * (n);                                                  \
+            for (int64_t i_ = 0; i_ < (n) / 2; i_++) {                                    \
+                type t_ = row_[i_];                                                       \
+                row_[i_] = row_[(n) - 1 - i_];                                            \
+                row_[(n) - 1 - i_] = t_;                                                  \
+            }                                                                             \
+        }                                                                                 \
+    } while (0)
+
 btfm_status btfm_align_sym_eig(double *m, int64_t n, double *w)
 {
     lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)n, m,
@@ -99,18 +119,19 @@ btfm_status btfm_align_sym_eig(double *m, int64_t n, double *w)
         return btfm_fail(BTFM_E_NUMERIC, "aligner: the %lld x %lld eigenproblem did not "
                          "converge (LAPACK dsyevd info %d)", (long long)n, (long long)n,
                          (int)info);
-    /* LAPACK returns ascending order; the callers want the largest first. */
-    for (int64_t i = 0; i < n / 2; i++) {
-        int64_t j = n - 1 - i;
-        double tw = w[i];
-        w[i] = w[j];
-        w[j] = tw;
-        for (int64_t r = 0; r < n; r++) {
-            double tm = m[r * n + i];
-            m[r * n + i] = m[r * n + j];
-            m[r * n + j] = tm;
-        }
-    }
+    REVERSE_EIGEN(double, m, n, w);
+    return BTFM_OK;
+}
+
+btfm_status btfm_align_sym_eig_float(float *m, int64_t n, float *w)
+{
+    lapack_int info = LAPACKE_ssyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)n, m,
+                                     (lapack_int)n, w);
+    if (info != 0)
+        return btfm_fail(BTFM_E_NUMERIC, "aligner: the %lld x %lld eigenproblem did not "
+                         "converge (LAPACK ssyevd info %d)", (long long)n, (long long)n,
+                         (int)info);
+    REVERSE_EIGEN(float, m, n, w);
     return BTFM_OK;
 }
 
@@ -306,4 +327,24 @@ int btfm_align_threads_begin(const btfm_aligner *a)
 void btfm_align_threads_restore(int previous)
 {
     if (previous > 0) openblas_set_num_threads(previous);
+}
+
+int btfm_align_workers(const btfm_aligner *a)
+{
+    int wanted = (int)ALIGN_PARAM(a, NUM_THREADS);
+    return wanted > 0 ? wanted : openblas_get_num_threads();
+}
+
+btfm_status btfm_align_parallel(const btfm_aligner *a, int64_t count, btfm_task_fn fn,
+                                void *ctx)
+{
+    int workers = btfm_align_workers(a);
+    if (workers <= 1 || count <= 1) return btfm_parallel_for(1, count, fn, ctx);
+    /* One subject a thread, each with single-threaded OpenBLAS: the eigensolvers and
+     * element-wise passes that do not scale within one subject run side by side. */
+    int previous = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    btfm_status st = btfm_parallel_for(workers, count, fn, ctx);
+    openblas_set_num_threads(previous);
+    return st;
 }

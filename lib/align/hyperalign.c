@@ -8,84 +8,152 @@
 #include <cblas.h>
 #include "align_internal.h"
 
-/* One subject's standardized, optionally whitened data in thin form. Regularized
- * whitening (PyMVPA's alpha) multiplies Z by v diag(1/sqrt((1-a)s^2 + a)) v^T, which on
- * the training data only rescales the singular values: sw = s / sqrt((1-a) s^2 + a). */
+/* One subject's standardized, optionally whitened data X in factored form: X = f w^T
+ * with w (V x rank) orthonormal, and dual (T x rank) with w = Z^T dual for the
+ * standardized data Z, so a map R = w p * scale applies to Z as Z^T dual p * scale.
+ * Regularized whitening (PyMVPA's alpha) multiplies Z = u s v^T by
+ * v diag(1/sqrt((1-a)s^2 + a)) v^T, which only rescales the singular values to
+ * sw = s / sqrt((1-a) s^2 + a): f = u sw, w = v, dual = u sw / s^2. */
 typedef struct hyper_subject {
-    double *u, *s, *sw;
+    double *f, *dual;
     int64_t rank;
     double v_det;
 } hyper_subject;
 
 static void hyper_subject_clear(hyper_subject *h)
 {
-    btfm_free(h->u);
-    btfm_free(h->s);
-    btfm_free(h->sw);
+    btfm_free(h->f);
+    btfm_free(h->dual);
     memset(h, 0, sizeof *h);
 }
 
 static align_source source_of(const hyper_subject *h, int64_t n_times, int64_t n_features)
 {
-    align_source src = {h->u, h->sw, n_times, h->rank, n_features, h->v_det};
+    align_source src = {h->f, n_times, h->rank, n_features, h->v_det};
     return src;
 }
 
+/* The factors from a thin SVD u diag(s) of the rows (alpha applied), and, when
+ * `whitened` is not NULL, the whitened data u diag(sw / s) u^T z into it. */
+static btfm_status factor_from_svd(const btfm_aligner *a, const double *u, const double *s,
+                                   int64_t V, const float *z, hyper_subject *h,
+                                   float *whitened)
+{
+    const int64_t T = a->n_times, r = h->rank;
+    const double alpha = ALIGN_PARAM(a, ALPHA);
+    h->f = btfm_align_matrix(T, r, "btfm_aligner_fit");
+    h->dual = btfm_align_matrix(T, r, "btfm_aligner_fit");
+    if (!h->f || !h->dual) return BTFM_E_NOMEM;
+    for (int64_t k = 0; k < r; k++) {
+        double sw = alpha < 1.0 ? s[k] / sqrt((1.0 - alpha) * s[k] * s[k] + alpha) : s[k];
+        for (int64_t t = 0; t < T; t++) {
+            h->f[t * r + k] = u[t * r + k] * sw;
+            h->dual[t * r + k] = u[t * r + k] * sw / (s[k] * s[k]);
+        }
+    }
+    if (!whitened) return BTFM_OK;
+    float *wf = btfm_malloc((size_t)(T * T) * sizeof(float));
+    float *uf = btfm_malloc((size_t)(T * r) * sizeof(float));
+    float *usf = btfm_malloc((size_t)(T * r) * sizeof(float));
+    btfm_status st = (!wf || !uf || !usf)
+                         ? btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * sizeof(float))
+                         : BTFM_OK;
+    if (!st) {
+        for (int64_t t = 0; t < T; t++)
+            for (int64_t k = 0; k < r; k++) {
+                uf[t * r + k] = (float)u[t * r + k];
+                usf[t * r + k] = (float)(h->f[t * r + k] / s[k]);
+            }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)T, (blasint)T,
+                    (blasint)r, 1.0f, usf, (blasint)r, uf, (blasint)r, 0.0f, wf, (blasint)T);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)V,
+                    (blasint)T, 1.0f, wf, (blasint)T, z, (blasint)V, 0.0f, whitened,
+                    (blasint)V);
+    }
+    btfm_free(wf);
+    btfm_free(uf);
+    btfm_free(usf);
+    return st;
+}
+
 /* Standardize x (T x V) in place (float) with the statistics into mean/scale, and
- * decompose it: for T <= V from the T x T Gram matrix (single-precision product, double
- * eigenproblem), otherwise through the double thin SVD. */
+ * decompose it once for the whole fit: for T <= V from the T x T Gram matrix
+ * (single-precision product and, for a moderate spectrum, eigenproblem), otherwise
+ * through the double thin SVD. `whitened` (may be NULL) receives the data as they
+ * enter the template: whitened when alpha < 1, else as they are. */
 static btfm_status prepare(const btfm_aligner *a, float *x, int64_t V, double *mean,
-                           double *scale, hyper_subject *h)
+                           double *scale, hyper_subject *h, float *whitened)
 {
     const int64_t T = a->n_times;
-    const double alpha = ALIGN_PARAM(a, ALPHA);
+    const int whiten = ALIGN_PARAM(a, ALPHA) < 1.0;
+    double *u = NULL, *s = NULL;
     btfm_status st = BTFM_OK;
     btfm_align_standardize(x, T, V, (int)ALIGN_PARAM(a, ZSCORE), mean, scale);
     if (T <= V) {
         float *g = btfm_malloc((size_t)(T * T) * sizeof(float));
-        double *gram = btfm_align_matrix(T, T, "btfm_aligner_fit");
+        float *wf = btfm_malloc((size_t)T * sizeof(float));
         double *w = btfm_align_doubles((size_t)T, "btfm_aligner_fit");
-        if (!g || !gram || !w) st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * 8);
+        double *gram = NULL;
+        int64_t r = 0;
+        if (!g || !wf || !w) st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * 4);
+        h->v_det = 0.0; /* as the thin SVD by rows: det(v) is kept only for T > V */
         if (!st) {
             cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)V, 1.0f,
                         x, (blasint)V, 0.0f, g, (blasint)T);
-            for (int64_t i = 0; i < T; i++)
-                for (int64_t j = i; j < T; j++) gram[i * T + j] = gram[j * T + i] = g[i * T + j];
-            st = btfm_align_sym_eig(gram, T, w);
+            gram = btfm_align_matrix(T, T, "btfm_aligner_fit");
+            if (!gram) st = BTFM_E_NOMEM;
         }
         if (!st) {
-            /* The single-precision Gram resolves eigenvalues to about 1e-9 of the
-             * largest (centering's null direction lands there): drop below 1e-8. */
-            int64_t r = 0;
-            double floor_ = w[0] > 0 ? w[0] * 1e-8 : 0.0;
-            while (r < T && w[r] > floor_ && w[r] > 0) r++;
+            for (int64_t i = 0; i < T; i++)
+                for (int64_t j = i; j < T; j++) gram[i * T + j] = g[i * T + j];
+            st = btfm_align_sym_eig_float(g, T, wf);
+        }
+        if (!st) {
+            /* The float eigensolver errs by about 1e-7 of the largest eigenvalue: the
+             * centering's null direction stays below 1e-6, and a kept spectrum within
+             * 1e3 is resolved to 1e-4 relative. Wider spectra are solved in double from
+             * the same float Gram matrix, which resolves eigenvalues to about 1e-9 of
+             * the largest: directions below 1e-8 count as null. */
+            while (r < T && wf[r] > wf[0] * 1e-6f && wf[r] > 0) r++;
+            if (r > 0 && wf[r - 1] >= wf[0] * 1e-3f) {
+                for (int64_t k = 0; k < r; k++) w[k] = wf[k];
+                for (int64_t i = 0; i < T; i++)
+                    for (int64_t k = 0; k < r; k++) gram[i * T + k] = g[i * T + k];
+            } else {
+                for (int64_t i = 0; i < T; i++)
+                    for (int64_t j = 0; j < i; j++) gram[i * T + j] = gram[j * T + i];
+                st = btfm_align_sym_eig(gram, T, w);
+                double floor_ = w[0] > 0 ? w[0] * 1e-8 : 0.0;
+                r = 0;
+                while (!st && r < T && w[r] > floor_ && w[r] > 0) r++;
+            }
+        }
+        if (!st) {
             if (r == 0) r = 1;
             h->rank = r;
-            h->v_det = 0.0; /* as the thin SVD by rows: det(v) is kept only for T > V */
-            h->u = btfm_align_matrix(T, r, "btfm_aligner_fit");
-            h->s = btfm_align_doubles((size_t)r, "btfm_aligner_fit");
-            if (!h->u || !h->s) st = BTFM_E_NOMEM;
+            u = btfm_align_matrix(T, r, "btfm_aligner_fit");
+            s = btfm_align_doubles((size_t)r, "btfm_aligner_fit");
+            if (!u || !s) st = BTFM_E_NOMEM;
             for (int64_t i = 0; !st && i < T; i++)
-                for (int64_t k = 0; k < r; k++) h->u[i * r + k] = gram[i * T + k];
-            for (int64_t k = 0; !st && k < r; k++) h->s[k] = w[k] > 0 ? sqrt(w[k]) : 0.0;
+                for (int64_t k = 0; k < r; k++) u[i * r + k] = gram[i * T + k];
+            for (int64_t k = 0; !st && k < r; k++) s[k] = w[k] > 0 ? sqrt(w[k]) : 0.0;
         }
         btfm_free(g);
+        btfm_free(wf);
         btfm_free(gram);
         btfm_free(w);
     } else {
         double *z = btfm_align_matrix(T, V, "btfm_aligner_fit");
         if (!z) return BTFM_E_NOMEM;
         for (int64_t j = 0; j < T * V; j++) z[j] = x[j];
-        st = btfm_align_thin_svd(z, T, V, &h->u, &h->s, NULL, &h->rank, &h->v_det);
+        st = btfm_align_thin_svd(z, T, V, &u, &s, NULL, &h->rank, &h->v_det);
         btfm_free(z);
     }
-    if (st) return st;
-    h->sw = btfm_align_doubles((size_t)h->rank, "btfm_aligner_fit");
-    if (!h->sw) return BTFM_E_NOMEM;
-    for (int64_t k = 0; k < h->rank; k++)
-        h->sw[k] = alpha < 1.0 ? h->s[k] / sqrt((1.0 - alpha) * h->s[k] * h->s[k] + alpha)
-                               : h->s[k];
-    return BTFM_OK;
+    if (!st) st = factor_from_svd(a, u, s, V, x, h, whiten ? whitened : NULL);
+    if (!st && whitened && !whiten) memcpy(whitened, x, (size_t)(T * V) * sizeof(float));
+    btfm_free(u);
+    btfm_free(s);
+    return st;
 }
 
 /* Undo the in-place standardization of a training copy (after a failed fit, so a
@@ -98,35 +166,34 @@ static void unstandardize(float *x, int64_t T, int64_t V, const double *mean,
             x[t * V + f] = (float)(x[t * V + f] * scale[f] + mean[f]);
 }
 
-/* The level-3 map of one subject onto the common template `target` (T x K, float):
- * a = v diag(sw/s) p scale, b = qt, where v = z^T u / s, so a = z^T (u diag(sw / s^2) p
- * scale). *sq receives ||X R - C||^2 from the factors: ||X R||^2 = scale^2 ||s p||^2
- * (qt has orthonormal rows), <X R, C> = scale trace. */
+/* The level-3 map of one subject onto the common template `target` (T x K, float; its
+ * Gram matrix `target_gram` may be NULL):
+ * a = w p scale = z^T (dual p scale), b = qt. *sq receives ||X R - C||^2 from the
+ * factors: ||X R||^2 - 2 scale trace + ||C||^2. */
 static btfm_status final_map(const btfm_aligner *a, const hyper_subject *h, const float *z,
-                             int64_t V, const float *target, double target_sq, align_map *m,
-                             double *sq)
+                             int64_t V, const float *target, const float *target_gram,
+                             double target_sq, align_map *m, double *sq)
 {
     const int64_t T = a->n_times, K = a->n_components;
     align_source src = source_of(h, T, V);
     align_rotation rot;
-    btfm_status st = btfm_align_procrustes_float(&src, target, K, (int)ALIGN_PARAM(a, SCALING),
+    btfm_status st = btfm_align_procrustes_float(&src, target, K, target_gram,
+                                                 (int)ALIGN_PARAM(a, SCALING),
                                                  (int)ALIGN_PARAM(a, REFLECTION), NULL, &rot);
     if (st) return st;
     const int64_t r = h->rank, r2 = rot.rank;
-    float *ud = btfm_malloc((size_t)(T * r) * sizeof(float));
+    float *df = btfm_malloc((size_t)(T * r) * sizeof(float));
     float *pf = btfm_malloc((size_t)(r * r2) * sizeof(float));
     float *left = btfm_malloc((size_t)(T * r2) * sizeof(float));
     float *af = btfm_malloc((size_t)(V * r2) * sizeof(float));
-    if (!ud || !pf || !left || !af || (st = btfm_align_map_alloc(m, V, r2, 0))) {
+    if (!df || !pf || !left || !af || (st = btfm_align_map_alloc(m, V, r2, 0))) {
         st = st ? st : btfm_fail_nomem("btfm_aligner_fit", (size_t)(V * r2) * sizeof(float));
         goto done;
     }
-    for (int64_t t = 0; t < T; t++)
-        for (int64_t k = 0; k < r; k++)
-            ud[t * r + k] = (float)(h->u[t * r + k] * h->sw[k] / (h->s[k] * h->s[k]));
+    for (int64_t j = 0; j < T * r; j++) df[j] = (float)h->dual[j];
     for (int64_t j = 0; j < r * r2; j++) pf[j] = (float)rot.p[j];
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)r2,
-                (blasint)r, (float)rot.scale, ud, (blasint)r, pf, (blasint)r2, 0.0f, left,
+                (blasint)r, (float)rot.scale, df, (blasint)r, pf, (blasint)r2, 0.0f, left,
                 (blasint)r2);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)V, (blasint)r2, (blasint)T,
                 1.0f, z, (blasint)V, left, (blasint)r2, 0.0f, af, (blasint)r2);
@@ -138,15 +205,9 @@ static btfm_status final_map(const btfm_aligner *a, const hyper_subject *h, cons
     rot.qt = NULL;
     m->offset = btfm_align_doubles((size_t)K, "btfm_aligner_fit");
     if (!m->offset) { st = BTFM_E_NOMEM; goto done; }
-    double sp2 = 0.0;
-    for (int64_t i = 0; i < r; i++)
-        for (int64_t k = 0; k < r2; k++) {
-            double v = h->sw[i] * rot.p[i * r2 + k];
-            sp2 += v * v;
-        }
-    *sq = rot.scale * rot.scale * sp2 - 2.0 * rot.scale * rot.trace + target_sq;
+    *sq = rot.mapped_sq - 2.0 * rot.scale * rot.trace + target_sq;
 done:
-    btfm_free(ud);
+    btfm_free(df);
     btfm_free(pf);
     btfm_free(left);
     btfm_free(af);
@@ -159,7 +220,8 @@ static btfm_status map_to(const btfm_aligner *a, const hyper_subject *h, int64_t
                           const float *target, int64_t n_target, float *mapped)
 {
     align_source src = source_of(h, a->n_times, V);
-    return btfm_align_procrustes_float(&src, target, n_target, (int)ALIGN_PARAM(a, SCALING),
+    return btfm_align_procrustes_float(&src, target, n_target, NULL,
+                                       (int)ALIGN_PARAM(a, SCALING),
                                        (int)ALIGN_PARAM(a, REFLECTION), mapped, NULL);
 }
 
@@ -170,8 +232,8 @@ static void zscore_float(float *x, int64_t rows, int64_t cols, double *acc)
 }
 
 /* common = z(mean_i mapped[i]), accumulated in double row by row. */
-static void mean_template(float *const *mapped, int n, int64_t T, int64_t Vc, float *common,
-                          double *acc)
+BTFM_HOT static void mean_template(float *const *mapped, int n, int64_t T, int64_t Vc,
+                                   float *common, double *acc)
 {
     double *row = acc; /* Vc doubles; acc holds 2 Vc, the z-score reuses it afterwards */
     for (int64_t t = 0; t < T; t++) {
@@ -214,6 +276,78 @@ static btfm_status reduce_common(btfm_aligner *a, double *common, int64_t Vc, in
     return st;
 }
 
+/* What the per-subject phases of a fit share; each task writes only its subject's
+ * entries. */
+typedef struct hyper_fit {
+    btfm_aligner *a;
+    hyper_subject *hs;
+    float **mapped;     /* per subject, T x Vc */
+    int ref;
+    int64_t Vc;
+    const float *common; /* level 2: the template (T x Vc); level 3: the target */
+    const float *gram;   /* level 3: the target's Gram matrix, or NULL */
+    double target_sq;    /* level 3: ||target||^2 */
+    double *sq;          /* level 3: per subject ||X R - C||^2 */
+} hyper_fit;
+
+static btfm_status prepare_task(void *ctx, int64_t i)
+{
+    hyper_fit *fit = ctx;
+    btfm_aligner *a = fit->a;
+    /* the reference enters the template as whitened (alpha < 1) or as it is */
+    return prepare(a, a->train[i], a->n_features[i], a->maps[i].mean, a->maps[i].scale,
+                   &fit->hs[i], i == fit->ref ? fit->mapped[i] : NULL);
+}
+
+/* Level 2 for subject i: M_i = P(Z_i -> z((N C - M_i) / (N - 1))). */
+BTFM_HOT static btfm_status level2_task(void *ctx, int64_t i)
+{
+    hyper_fit *fit = ctx;
+    btfm_aligner *a = fit->a;
+    const int64_t T = a->n_times, Vc = fit->Vc;
+    const int N = a->n_subjects;
+    float *target = btfm_malloc((size_t)(T * Vc) * sizeof(float));
+    double *acc = btfm_align_doubles((size_t)(2 * Vc), "btfm_aligner_fit");
+    btfm_status st = BTFM_OK;
+    if (!target || !acc) {
+        st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * Vc) * sizeof(float));
+    } else {
+        const float *mi = fit->mapped[i];
+        const float n = (float)N, n1 = 1.0f / (float)(N - 1);
+        for (int64_t j = 0; j < T * Vc; j++) target[j] = (n * fit->common[j] - mi[j]) * n1;
+        zscore_float(target, T, Vc, acc);
+        st = map_to(a, &fit->hs[i], a->n_features[i], target, Vc, fit->mapped[i]);
+    }
+    btfm_free(target);
+    btfm_free(acc);
+    return st;
+}
+
+/* Level 3 for subject i: its final map to the common template. */
+static btfm_status level3_task(void *ctx, int64_t i)
+{
+    hyper_fit *fit = ctx;
+    btfm_aligner *a = fit->a;
+    const int64_t V = a->n_features[i];
+    align_map *m = &a->maps[i];
+    double *mean = m->mean, *scale = m->scale;
+    m->mean = m->scale = NULL;
+    btfm_align_map_clear(m);
+    btfm_status st = final_map(a, &fit->hs[i], a->train[i], V, fit->common, fit->gram,
+                               fit->target_sq, m, &fit->sq[i]);
+    if (!st) {
+        memcpy(m->mean, mean, (size_t)V * sizeof(double));
+        memcpy(m->scale, scale, (size_t)V * sizeof(double));
+        btfm_free(mean);
+        btfm_free(scale);
+    } else { /* keep the statistics for undoing the standardization */
+        btfm_align_map_clear(m);
+        m->mean = mean;
+        m->scale = scale;
+    }
+    return st;
+}
+
 btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
 {
     const int N = a->n_subjects;
@@ -236,12 +370,14 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     hyper_subject *hs = btfm_calloc((size_t)N, sizeof *hs);
     float **mapped = btfm_calloc((size_t)N, sizeof *mapped);
     float *common = btfm_malloc((size_t)(T * Vc) * sizeof(float));
-    float *target = btfm_malloc((size_t)(T * Vc) * sizeof(float));
     double *acc = btfm_align_doubles((size_t)(2 * Vc), "btfm_aligner_fit");
+    double *sq = btfm_align_doubles((size_t)N, "btfm_aligner_fit");
     double *common_d = NULL;
-    int prepared = 0; /* training copies standardized in place so far */
+    float *target = NULL, *gram = NULL;
+    int prepared = 0; /* training copies that may be standardized in place */
+    hyper_fit fit = {.a = a, .hs = hs, .mapped = mapped, .ref = ref, .Vc = Vc, .sq = sq};
     btfm_status st = BTFM_OK;
-    if (!hs || !mapped || !common || !target || !acc) {
+    if (!hs || !mapped || !common || !acc || !sq) {
         st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * Vc) * sizeof(float));
         goto done;
     }
@@ -249,40 +385,11 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
         mapped[i] = btfm_malloc((size_t)(T * Vc) * sizeof(float));
         if (!mapped[i]) st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * Vc) * 4);
     }
-    for (int i = 0; i < N && !st; i++) {
-        const int64_t V = a->n_features[i];
-        if ((st = btfm_align_map_alloc(&a->maps[i], V, 0, 0))) break;
-        prepared = i + 1;
-        st = prepare(a, a->train[i], V, a->maps[i].mean, a->maps[i].scale, &hs[i]);
-    }
-    if (st) goto done;
-    { /* the reference as whitened: u diag(sw) v^T = u diag(sw / s) u^T z */
-        const hyper_subject *h = &hs[ref];
-        if (ALIGN_PARAM(a, ALPHA) < 1.0) {
-            double *w = btfm_align_matrix(T, T, "btfm_aligner_fit");
-            float *wf = btfm_malloc((size_t)(T * T) * sizeof(float));
-            double *us = btfm_align_matrix(T, h->rank, "btfm_aligner_fit");
-            if (!w || !wf || !us) st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * 8);
-            if (!st) {
-                for (int64_t t = 0; t < T; t++)
-                    for (int64_t k = 0; k < h->rank; k++)
-                        us[t * h->rank + k] = h->u[t * h->rank + k] * h->sw[k] / h->s[k];
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)T, (blasint)T,
-                            (blasint)h->rank, 1.0, us, (blasint)h->rank, h->u,
-                            (blasint)h->rank, 0.0, w, (blasint)T);
-                for (int64_t j = 0; j < T * T; j++) wf[j] = (float)w[j];
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)Vc,
-                            (blasint)T, 1.0f, wf, (blasint)T, a->train[ref], (blasint)Vc, 0.0f,
-                            mapped[ref], (blasint)Vc);
-            }
-            btfm_free(w);
-            btfm_free(wf);
-            btfm_free(us);
-            if (st) goto done;
-        } else {
-            memcpy(mapped[ref], a->train[ref], (size_t)(T * Vc) * sizeof(float));
-        }
-    }
+    /* Statistics start as mean 0, scale 1, so undoing a subject never reached is a no-op. */
+    for (int i = 0; i < N && !st; i++)
+        if (!(st = btfm_align_map_alloc(&a->maps[i], a->n_features[i], 0, 0)))
+            prepared = i + 1;
+    if (st || (st = btfm_align_parallel(a, N, prepare_task, &fit))) goto done;
 
     /* Level 1: the template grows subject by subject from the reference. */
     memcpy(common, mapped[ref], (size_t)(T * Vc) * sizeof(float));
@@ -296,15 +403,11 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     }
     mean_template(mapped, N, T, Vc, common, acc);
 
-    /* Level 2: each subject against the mean of the others, `level2_passes` times. */
+    /* Level 2: each subject against the mean of the others, `level2_passes` times; the
+     * subjects of a pass are independent. */
+    fit.common = common;
     for (int pass = 0; pass < (int)ALIGN_PARAM(a, LEVEL2_PASSES); pass++) {
-        for (int i = 0; i < N; i++) {
-            const float *mi = mapped[i];
-            const float n = (float)N, n1 = 1.0f / (float)(N - 1);
-            for (int64_t j = 0; j < T * Vc; j++) target[j] = (n * common[j] - mi[j]) * n1;
-            zscore_float(target, T, Vc, acc);
-            if ((st = map_to(a, &hs[i], a->n_features[i], target, Vc, mapped[i]))) goto done;
-        }
+        if ((st = btfm_align_parallel(a, N, level2_task, &fit))) goto done;
         mean_template(mapped, N, T, Vc, common, acc);
     }
     for (int i = 0; i < N; i++) { /* the aligned data are no longer needed */
@@ -324,34 +427,29 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
         a->n_components = Vc;
     }
 
-    /* Level 3: the final map of every subject to the common template. */
+    /* Level 3: the final map of every subject to the common template (whose Gram matrix
+     * every subject's T x T route shares). */
     const int64_t Kc = a->n_components;
-    double target_sq = 0.0;
+    target = common; /* T x Vc floats hold the T x Kc target */
     for (int64_t j = 0; j < T * Kc; j++) {
         target[j] = (float)a->common[j];
-        target_sq += a->common[j] * a->common[j];
+        fit.target_sq += a->common[j] * a->common[j];
     }
-    double sq = 0.0;
-    for (int i = 0; i < N; i++) {
-        const int64_t V = a->n_features[i];
-        double *mean = a->maps[i].mean, *scale = a->maps[i].scale, sq_i;
-        a->maps[i].mean = a->maps[i].scale = NULL;
-        btfm_align_map_clear(&a->maps[i]);
-        st = final_map(a, &hs[i], a->train[i], V, target, target_sq, &a->maps[i], &sq_i);
-        if (!st) {
-            memcpy(a->maps[i].mean, mean, (size_t)V * sizeof(double));
-            memcpy(a->maps[i].scale, scale, (size_t)V * sizeof(double));
-            btfm_free(mean);
-            btfm_free(scale);
-        } else { /* keep the statistics for undoing the standardization */
-            btfm_align_map_clear(&a->maps[i]);
-            a->maps[i].mean = mean;
-            a->maps[i].scale = scale;
+    if (T <= Kc) {
+        gram = btfm_malloc((size_t)(T * T) * sizeof(float));
+        if (!gram) {
+            st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * sizeof(float));
             goto done;
         }
-        sq += sq_i;
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)Kc, 1.0f,
+                    target, (blasint)Kc, 0.0f, gram, (blasint)T);
     }
-    a->objective = (sq > 0 ? sq : 0.0) / ((double)N * (double)T * (double)Kc);
+    fit.common = target;
+    fit.gram = gram;
+    if ((st = btfm_align_parallel(a, N, level3_task, &fit))) goto done;
+    double total = 0.0;
+    for (int i = 0; i < N; i++) total += sq[i];
+    a->objective = (total > 0 ? total : 0.0) / ((double)N * (double)T * (double)Kc);
     a->iterations = 0;
 done:
     if (st)
@@ -364,8 +462,9 @@ done:
     btfm_free(hs);
     btfm_free(mapped);
     btfm_free(common);
-    btfm_free(target);
     btfm_free(acc);
+    btfm_free(sq);
+    btfm_free(gram);
     btfm_free(common_d);
     return st;
 }
@@ -385,9 +484,9 @@ btfm_status btfm_align_hyper_fit_subject(btfm_aligner *a, int subject, const flo
     if (!st) {
         memcpy(z, data, (size_t)(T * V) * sizeof(float));
         for (int64_t j = 0; j < T * K; j++) target[j] = (float)a->common[j];
-        st = prepare(a, z, V, mean, scale, &h);
+        st = prepare(a, z, V, mean, scale, &h, NULL);
     }
-    if (!st) st = final_map(a, &h, z, V, target, 0.0, &a->maps[subject], &sq);
+    if (!st) st = final_map(a, &h, z, V, target, NULL, 0.0, &a->maps[subject], &sq);
     if (!st) {
         memcpy(a->maps[subject].mean, mean, (size_t)V * sizeof(double));
         memcpy(a->maps[subject].scale, scale, (size_t)V * sizeof(double));

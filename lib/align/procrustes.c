@@ -1,9 +1,11 @@
-/* Orthogonal Procrustes through thin SVDs (Schoenemann 1966; PyMVPA's ProcrusteanMapper
- * with its scale defect fixed). For X = u s v^T (T x V, rank r <= T), X^T Y = v W with
- * W = s u^T Y (r x V'), so the rotation is v polar(W): nothing V x V is ever formed. */
+/* Orthogonal Procrustes through T-sized problems (Schoenemann 1966; PyMVPA's
+ * ProcrusteanMapper with its scale defect fixed). For X = f w^T (T x V, f T x r, w with
+ * orthonormal columns), X^T Y = w W with W = f^T Y (r x V'), so the rotation is
+ * w polar(W): nothing V x V is ever formed. */
 #include <math.h>
 #include <string.h>
 #include <cblas.h>
+#include <lapacke.h>
 #include "align_internal.h"
 
 void btfm_align_rotation_clear(align_rotation *r)
@@ -26,11 +28,10 @@ btfm_status btfm_align_procrustes(const align_source *src, const double *target,
     btfm_status st = BTFM_OK;
     if (!w || !p || !d2) { st = BTFM_E_NOMEM; goto done; }
 
-    /* W = s u^T Y, then its SVD W = p d qt from the r x r Gram matrix W W^T. */
+    /* W = f^T Y, then its SVD W = p d qt from the r x r Gram matrix W W^T. */
     cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)r, (blasint)n_target,
-                (blasint)T, 1.0, src->u, (blasint)r, target, (blasint)n_target, 0.0, w,
+                (blasint)T, 1.0, src->f, (blasint)r, target, (blasint)n_target, 0.0, w,
                 (blasint)n_target);
-    for (int64_t k = 0; k < r; k++) cblas_dscal((blasint)n_target, src->s[k], w + k * n_target, 1);
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)r, (blasint)n_target, 1.0, w,
                 (blasint)n_target, 0.0, p, (blasint)r);
     if ((st = btfm_align_sym_eig(p, r, d2))) goto done;
@@ -69,10 +70,18 @@ btfm_status btfm_align_procrustes(const align_source *src, const double *target,
             trace -= 2.0 * sqrt(d2[r2 - 1]);
         }
     }
-    double norm2 = 0.0;
-    for (int64_t k = 0; k < r; k++) norm2 += src->s[k] * src->s[k];
+    /* ||X||^2 = ||f||^2; ||X R||^2 = scale^2 ||f p||^2 (qt has orthonormal rows). */
+    double norm2 = 0.0, fp2 = 0.0;
+    for (int64_t j = 0; j < T * r; j++) norm2 += src->f[j] * src->f[j];
+    for (int64_t t = 0; t < T; t++)
+        for (int64_t k = 0; k < r2; k++) {
+            double v = 0.0;
+            for (int64_t i = 0; i < r; i++) v += src->f[t * r + i] * p[i * r2 + k];
+            fp2 += v * v;
+        }
     out->scale = scaling ? trace / norm2 : 1.0;
     out->trace = trace;
+    out->mapped_sq = out->scale * out->scale * fp2;
     out->rank = r2;
     out->p = p;
     out->qt = qt;
@@ -91,20 +100,12 @@ btfm_status btfm_align_rotation_apply(const align_source *src, const align_rotat
     const int64_t T = src->n_times, rank = src->rank;
     double *left = btfm_align_matrix(T, r->rank, "aligner: Procrustes");
     if (!left) return BTFM_E_NOMEM;
-    double *us = btfm_align_matrix(T, rank, "aligner: Procrustes");
-    if (!us) {
-        btfm_free(left);
-        return BTFM_E_NOMEM;
-    }
-    for (int64_t t = 0; t < T; t++)
-        for (int64_t k = 0; k < rank; k++) us[t * rank + k] = src->u[t * rank + k] * src->s[k];
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)r->rank,
-                (blasint)rank, r->scale, us, (blasint)rank, r->p, (blasint)r->rank, 0.0, left,
-                (blasint)r->rank);
+                (blasint)rank, r->scale, src->f, (blasint)rank, r->p, (blasint)r->rank, 0.0,
+                left, (blasint)r->rank);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)n_target,
                 (blasint)r->rank, 1.0, left, (blasint)r->rank, r->qt, (blasint)n_target, 0.0,
                 mapped, (blasint)n_target);
-    btfm_free(us);
     btfm_free(left);
     return BTFM_OK;
 }
@@ -141,9 +142,130 @@ static btfm_status procrustes_double(const align_source *src, const float *targe
     return st;
 }
 
-btfm_status btfm_align_procrustes_float(const align_source *src, const float *target,
-                                        int64_t n_target, int scaling, int reflection,
-                                        float *mapped, align_rotation *out)
+/* (Q G Q)[1:, 1:] ((n-1) x (n-1), full) for the symmetric n x n g given by its upper
+ * part, with Q = I - beta h h^T, h = 1 + sqrt(n) e_0 the Householder reflection that maps
+ * the constant vector to -sqrt(n) e_0: Q's columns 1..n-1 are an orthonormal basis of the
+ * centered vectors. Q G Q = G - h v^T - v h^T with v = p - (beta/2)(h^T p) h, p = beta G h;
+ * h_i = 1 past row 0. `w` has n doubles of scratch. */
+static void centered_block(const float *g, int64_t n, double *w, float *out)
+{
+    const double beta = 1.0 / ((double)n + sqrt((double)n)), h0 = 1.0 + sqrt((double)n);
+    for (int64_t i = 0; i < n; i++) w[i] = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        double hi = i == 0 ? h0 : 1.0, acc = 0.0;
+        for (int64_t j = i; j < n; j++) {
+            double v = g[i * n + j];
+            acc += (j == 0 ? h0 : 1.0) * v;
+            if (j != i) w[j] += hi * v;
+        }
+        w[i] += acc;
+    }
+    double hp = 0.0;
+    for (int64_t i = 0; i < n; i++) {
+        w[i] *= beta;
+        hp += (i == 0 ? h0 : 1.0) * w[i];
+    }
+    for (int64_t i = 0; i < n; i++) w[i] -= 0.5 * beta * hp * (i == 0 ? h0 : 1.0);
+    const int64_t m = n - 1;
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = i; j < m; j++)
+            out[i * m + j] = out[j * m + i] =
+                (float)((double)g[(i + 1) * n + j + 1] - w[i + 1] - w[j + 1]);
+}
+
+/* H = f^T G f (r x r, upper part) for a centered source factor f (T x r, float) and a
+ * centered target's Gram matrix G (T x T, upper part). Both live on the centered vectors,
+ * so with Q above H = f'^T G' f' for f' = (Q f)[1:] and G' = (Q G Q)[1:, 1:]; when
+ * G' = R^T R (Cholesky), H = (R f')^T (R f'): a triangular product and a rank update
+ * instead of two full products. A G' that is not numerically positive definite takes the
+ * two products. `scratch` has T x r floats. */
+static btfm_status form_h(const float *f, const float *g, int64_t T, int64_t r, float *h,
+                          float *scratch)
+{
+    const char *where = "aligner: Procrustes";
+    const int64_t m = T - 1;
+    float *gc = btfm_malloc((size_t)(m * m) * sizeof(float));
+    double *w = btfm_align_doubles((size_t)T, where);
+    if (!gc || !w) {
+        btfm_free(gc);
+        btfm_free(w);
+        return btfm_fail_nomem(where, (size_t)(m * m) * sizeof(float));
+    }
+    centered_block(g, T, w, gc);
+    int chol = m > 0 && LAPACKE_spotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)m, gc,
+                                       (lapack_int)m) == 0;
+    if (chol) {
+        /* f' = (Q f)[1:]: row i of f minus beta (h^T f), h^T f = sqrt(T) f[0] + 1^T f. */
+        const double beta = 1.0 / ((double)T + sqrt((double)T)), h0 = 1.0 + sqrt((double)T);
+        double *hf = w; /* r <= T doubles */
+        for (int64_t k = 0; k < r; k++) hf[k] = (h0 - 1.0) * f[k];
+        for (int64_t t = 0; t < T; t++)
+            for (int64_t k = 0; k < r; k++) hf[k] += f[t * r + k];
+        for (int64_t t = 1; t < T; t++)
+            for (int64_t k = 0; k < r; k++)
+                scratch[(t - 1) * r + k] = (float)(f[t * r + k] - beta * hf[k]);
+        cblas_strmm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit,
+                    (blasint)m, (blasint)r, 1.0f, gc, (blasint)m, scratch, (blasint)r);
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (blasint)r, (blasint)m, 1.0f,
+                    scratch, (blasint)r, 0.0f, h, (blasint)r);
+    } else {
+        cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, (blasint)T, (blasint)r, 1.0f, g,
+                    (blasint)T, f, (blasint)r, 0.0f, scratch, (blasint)r);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)r, (blasint)r,
+                    (blasint)T, 1.0f, f, (blasint)r, scratch, (blasint)r, 0.0f, h,
+                    (blasint)r);
+        for (int64_t i = 0; i < r; i++) /* symmetrize into the upper part */
+            for (int64_t j = i + 1; j < r; j++)
+                h[i * r + j] = 0.5f * (h[i * r + j] + h[j * r + i]);
+    }
+    btfm_free(gc);
+    btfm_free(w);
+    return BTFM_OK;
+}
+
+/* The eigendecomposition of the symmetric r x r matrix h (formed in float, upper part):
+ * eigenvectors into h (columns, descending), eigenvalues into d2 (double), *r2 the count
+ * above the null threshold. The float eigensolver errs by about 1e-7 of the largest
+ * eigenvalue, a relative error of 1e-7 kappa in the weakest kept direction: accepted
+ * while kappa = d2[0] / d2[r2 - 1] <= 1e3, otherwise the problem is solved again in
+ * double. */
+static btfm_status eigen_float(float *h, int64_t r, double *d2, int64_t *r2)
+{
+    const char *where = "aligner: Procrustes";
+    double *hd = btfm_align_matrix(r, r, where); /* kept for the double retry (upper) */
+    float *w = btfm_malloc((size_t)r * sizeof(float));
+    btfm_status st = (!hd || !w) ? btfm_fail_nomem(where, (size_t)(r * r) * sizeof(double))
+                                 : BTFM_OK;
+    if (!st) {
+        for (int64_t i = 0; i < r; i++)
+            for (int64_t j = i; j < r; j++) hd[i * r + j] = h[i * r + j];
+        st = btfm_align_sym_eig_float(h, r, w);
+    }
+    for (int64_t k = 0; !st && k < r; k++) d2[k] = w[k];
+    /* Float products resolve H's eigenvalues to about 1e-9 of the largest: directions
+     * below 1e-8 count as null (the minimum-norm solution). */
+    int64_t n = 0;
+    while (!st && n < r && d2[n] > d2[0] * 1e-8 && d2[n] > 0) n++;
+    if (!st && n > 0 && d2[n - 1] < 1e-3 * d2[0]) {
+        if (!(st = btfm_align_sym_eig(hd, r, d2))) {
+            for (int64_t j = 0; j < r * r; j++) h[j] = (float)hd[j];
+            n = 0;
+            while (n < r && d2[n] > d2[0] * 1e-8 && d2[n] > 0) n++;
+        }
+    }
+    if (!st && n == 0)
+        st = btfm_fail(BTFM_E_NUMERIC, "aligner: Procrustes: source and target are "
+                       "uncorrelated (X^T Y = 0); nothing to align");
+    *r2 = n;
+    btfm_free(hd);
+    btfm_free(w);
+    return st;
+}
+
+BTFM_HOT btfm_status btfm_align_procrustes_float(const align_source *src, const float *target,
+                                        int64_t n_target, const float *target_gram,
+                                        int scaling, int reflection, float *mapped,
+                                        align_rotation *out)
 {
     const int64_t T = src->n_times, r = src->rank;
     if (out) memset(out, 0, sizeof *out);
@@ -154,88 +276,88 @@ btfm_status btfm_align_procrustes_float(const align_source *src, const float *ta
     const char *where = "aligner: Procrustes";
     float *g = btfm_malloc((size_t)(T * T) * sizeof(float));
     float *f = btfm_malloc((size_t)(T * r) * sizeof(float));
-    float *fp = btfm_malloc((size_t)(T * r) * sizeof(float));
-    float *fpd = btfm_malloc((size_t)(T * r) * sizeof(float));
-    float *hf = btfm_malloc((size_t)(r * r) * sizeof(float));
-    double *h = btfm_align_matrix(r, r, where);
+    float *gf = btfm_malloc((size_t)(T * r) * sizeof(float));
+    float *h = btfm_malloc((size_t)(r * r) * sizeof(float));
     double *d2 = btfm_align_doubles((size_t)r, where);
     double *p = NULL, *qt = NULL;
     btfm_status st = BTFM_OK;
-    if (!g || !f || !fp || !fpd || !hf || !h || !d2) {
-        st = btfm_fail_nomem(where, (size_t)(T * T) * sizeof(double));
+    if (!g || !f || !gf || !h || !d2) {
+        st = btfm_fail_nomem(where, (size_t)(T * T) * sizeof(float));
         goto done;
     }
-    /* F = u s (T x r). G = Y Y^T (T x T); H = F^T G F = M M^T for M = s u^T Y, the
-     * r x V matrix with X^T Y = v M, so H = p d^2 p^T gives the SVD of X^T Y. */
-    for (int64_t t = 0; t < T; t++)
-        for (int64_t k = 0; k < r; k++) f[t * r + k] = (float)(src->u[t * r + k] * src->s[k]);
-    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)n_target, 1.0f,
-                target, (blasint)n_target, 0.0f, g, (blasint)T);
-    cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, (blasint)T, (blasint)r, 1.0f, g,
-                (blasint)T, f, (blasint)r, 0.0f, fp, (blasint)r);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)r, (blasint)r, (blasint)T,
-                1.0f, f, (blasint)r, fp, (blasint)r, 0.0f, hf, (blasint)r);
-    for (int64_t i = 0; i < r; i++) /* symmetrize while widening */
-        for (int64_t j = i; j < r; j++)
-            h[i * r + j] = h[j * r + i] = 0.5 * ((double)hf[i * r + j] + (double)hf[j * r + i]);
-    if ((st = btfm_align_sym_eig(h, r, d2))) goto done;
-    /* H comes from single-precision products, which resolve its eigenvalues to about
-     * 1e-9 of the largest: directions below 1e-8 count as null (minimum norm). */
-    int64_t r2 = 0;
-    while (r2 < r && d2[r2] > d2[0] * 1e-8 && d2[r2] > 0) r2++;
-    if (r2 == 0) {
-        st = btfm_fail(BTFM_E_NUMERIC, "aligner: Procrustes: source and target are "
-                       "uncorrelated (X^T Y = 0); nothing to align");
-        goto done;
+    /* G = Y Y^T (T x T); H = f^T G f = W W^T for W = f^T Y, the r x V' matrix with
+     * X^T Y = w W, so H = p d^2 p^T gives the SVD of X^T Y. All in single precision:
+     * H is formed from float data, so a double eigensolver would resolve nothing more. */
+    double norm2 = 0.0;
+    for (int64_t j = 0; j < T * r; j++) {
+        f[j] = (float)src->f[j];
+        norm2 += src->f[j] * src->f[j];
     }
-    double trace = 0.0, norm2 = 0.0;
+    if (target_gram)
+        memcpy(g, target_gram, (size_t)(T * T) * sizeof(float));
+    else
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)n_target,
+                    1.0f, target, (blasint)n_target, 0.0f, g, (blasint)T);
+    if ((st = form_h(f, g, T, r, h, gf))) goto done;
+    int64_t r2;
+    if ((st = eigen_float(h, r, d2, &r2))) goto done;
+    double trace = 0.0;
     for (int64_t k = 0; k < r2; k++) trace += sqrt(d2[k]);
-    for (int64_t k = 0; k < r; k++) norm2 += src->s[k] * src->s[k];
     const double scale = scaling ? trace / norm2 : 1.0;
-    /* fp = F p (T x r2), fpd = F p d^-1. */
-    for (int64_t i = 0; i < r; i++)
-        for (int64_t k = 0; k < r2; k++) hf[i * r2 + k] = (float)h[i * r + k];
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)r2,
-                (blasint)r, 1.0f, f, (blasint)r, hf, (blasint)r2, 0.0f, fp, (blasint)r2);
     if (out) {
         p = btfm_align_matrix(r, r2, where);
         qt = btfm_align_matrix(r2, n_target, where);
         if (!p || !qt) { st = BTFM_E_NOMEM; goto done; }
+        for (int64_t i = 0; i < r; i++)
+            for (int64_t k = 0; k < r2; k++) p[i * r2 + k] = h[i * r + k];
     }
-    for (int64_t t = 0; t < T; t++)
+    /* With P = p d^-1/2 (r x r2, in place of h), B = f P (T x r2, in place of gf):
+     * X R = scale f p d^-1 p^T f^T Y = L Y with L = scale B B^T, qt = d^-1/2 B^T Y. */
+    for (int64_t i = 0; i < r; i++)
         for (int64_t k = 0; k < r2; k++)
-            fpd[t * r2 + k] = (float)(fp[t * r2 + k] / sqrt(d2[k]));
-    if (mapped) { /* X R = scale F p d^-1 p^T F^T Y = L Y with L = scale fpd fp^T */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)T, (blasint)T,
-                    (blasint)r2, (float)scale, fpd, (blasint)r2, fp, (blasint)r2, 0.0f, g,
-                    (blasint)T);
+            h[i * r2 + k] = (float)(h[i * r + k] / sqrt(sqrt(d2[k])));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)r2,
+                (blasint)r, 1.0f, f, (blasint)r, h, (blasint)r2, 0.0f, gf, (blasint)r2);
+    if (mapped) { /* L is symmetric: its lower part is filled for a plain GEMM */
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)r2,
+                    (float)scale, gf, (blasint)r2, 0.0f, g, (blasint)T);
+        for (int64_t i = 0; i < T; i++)
+            for (int64_t j = i + 1; j < T; j++) g[j * T + i] = g[i * T + j];
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)n_target,
                     (blasint)T, 1.0f, g, (blasint)T, target, (blasint)n_target, 0.0f, mapped,
                     (blasint)n_target);
     }
-    if (out) { /* qt = d^-1 p^T F^T Y = fpd^T Y; p compacted to r x r2 */
+    if (out) {
+        /* ||X R||^2 = scale^2 ||f p||^2, and column k of f p is d_k^1/2 times B's. */
+        double fp2 = 0.0;
+        for (int64_t t = 0; t < T; t++)
+            for (int64_t k = 0; k < r2; k++) {
+                double b = gf[t * r2 + k];
+                fp2 += b * b * sqrt(d2[k]);
+            }
         float *qf = btfm_malloc((size_t)(r2 * n_target) * sizeof(float));
         if (!qf) { st = btfm_fail_nomem(where, (size_t)(r2 * n_target) * sizeof(float)); goto done; }
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)r2, (blasint)n_target,
-                    (blasint)T, 1.0f, fpd, (blasint)r2, target, (blasint)n_target, 0.0f, qf,
+                    (blasint)T, 1.0f, gf, (blasint)r2, target, (blasint)n_target, 0.0f, qf,
                     (blasint)n_target);
-        for (int64_t j = 0; j < r2 * n_target; j++) qt[j] = qf[j];
+        for (int64_t k = 0; k < r2; k++) {
+            double inv = 1.0 / sqrt(sqrt(d2[k]));
+            for (int64_t j = 0; j < n_target; j++)
+                qt[k * n_target + j] = qf[k * n_target + j] * inv;
+        }
         btfm_free(qf);
-        for (int64_t i = 0; i < r; i++)
-            for (int64_t k = 0; k < r2; k++) p[i * r2 + k] = h[i * r + k];
         out->rank = r2;
         out->p = p;
         out->qt = qt;
         out->scale = scale;
         out->trace = trace;
+        out->mapped_sq = scale * scale * fp2;
         p = qt = NULL;
     }
 done:
     btfm_free(g);
     btfm_free(f);
-    btfm_free(fp);
-    btfm_free(fpd);
-    btfm_free(hf);
+    btfm_free(gf);
     btfm_free(h);
     btfm_free(d2);
     btfm_free(p);

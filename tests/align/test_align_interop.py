@@ -164,6 +164,20 @@ def test_wide_hyperalignment_matches_pymvpa(wide, scaling, reflection, alpha, pa
         assert ours.mean() >= 0.95
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_wide_hyperalignment_threads_match_pymvpa(wide, threads):
+    """The per-subject phases on 1, 2 or 3 threads: the same template and maps as
+    PyMVPA's algorithm (two level-2 passes, so each phase runs more than once)."""
+    train, *_ = wide
+    transform, common = ref.hyperalignment(train, level2_niter=2)
+    al = btfm.Aligner("hyperalignment", level2_passes=2, num_threads=threads).fit(train)
+    np.testing.assert_allclose(al.common, common, atol=1e-3)
+    for i in range(N_W):
+        expect = transform(train[i], i)
+        np.testing.assert_allclose(al.transform(train[i], i), expect,
+                                   atol=2e-3 * np.abs(expect).max())
+
+
 def test_wide_hyperalignment_reduced_matches_pymvpa(wide):
     """n_features = K: the template reduced to its top K principal directions; the maps
     agree with PyMVPA's Procrustes onto that template (up to the directions' signs)."""

@@ -2,6 +2,7 @@
  * simulated shared response (known S and layouts), metrics against brute force, errors,
  * persistence. Interop against SciPy/NumPy references lives in tests/align/. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <unistd.h>
 #include "unit.h"
@@ -101,6 +102,15 @@ static void centered_normal(double *x, int64_t T, int64_t V)
     }
 }
 
+/* The Procrustes source factor f = u diag(s) of a thin SVD (freed by the caller). */
+static double *svd_factor(const double *u, const double *s, int64_t T, int64_t rank)
+{
+    double *f = malloc(sizeof(double) * (size_t)(T * rank));
+    for (int64_t t = 0; t < T; t++)
+        for (int64_t k = 0; k < rank; k++) f[t * rank + k] = u[t * rank + k] * s[k];
+    return f;
+}
+
 /* Source X (T x V) random, target Y = c X Q for a known orthogonal Q: the solution maps
  * X exactly onto Y with scale c. */
 static void check_exact_procrustes(int64_t T, int64_t V, int flip)
@@ -120,15 +130,17 @@ static void check_exact_procrustes(int64_t T, int64_t V, int flip)
     int64_t rank;
     double v_det;
     ck_assert_ok(btfm_align_thin_svd(x, T, V, &u, &s, NULL, &rank, &v_det));
-    align_source src = {u, s, T, rank, V, v_det};
+    double *f = svd_factor(u, s, T, rank);
+    align_source src = {f, T, rank, V, v_det};
     align_rotation rot;
     ck_assert_ok(btfm_align_procrustes(&src, y, V, 1, 1, &rot));
     ck_assert_ok(btfm_align_rotation_apply(&src, &rot, V, mapped));
     ck_assert_double_eq_tol(rot.scale, 2.5, 1e-9);
     for (int64_t j = 0; j < T * V; j++) ck_assert_double_eq_tol(mapped[j], y[j], 1e-8);
     btfm_align_rotation_clear(&rot);
-    free(u);
-    free(s);
+    btfm_free(u); /* thin-SVD outputs come from the library allocator */
+    free(f);
+    btfm_free(s);
     free(x);
     free(q);
     free(y);
@@ -137,8 +149,10 @@ static void check_exact_procrustes(int64_t T, int64_t V, int flip)
 
 /* The single-precision route (T x T Gram of the target, used when T <= V) on the same
  * exact problems: X maps onto Y = 2.5 X Q to float accuracy, and its factored rotation
- * reproduces the same image. */
-static void check_exact_procrustes_float(int64_t T, int64_t V)
+ * reproduces the same image. `x_rank` > 0 makes X (and so Y) of that rank: the target's
+ * Gram matrix is then singular on the centered vectors (no Cholesky factor) and X^T Y
+ * rank deficient (the minimum-norm solution). */
+static void check_exact_procrustes_float(int64_t T, int64_t V, int64_t x_rank)
 {
     double *x = malloc(sizeof(double) * (size_t)(T * V));
     double *q = malloc(sizeof(double) * (size_t)(V * V));
@@ -146,7 +160,23 @@ static void check_exact_procrustes_float(int64_t T, int64_t V)
     float *yf = malloc(sizeof(float) * (size_t)(T * V));
     float *mapped = malloc(sizeof(float) * (size_t)(T * V));
     double *again = malloc(sizeof(double) * (size_t)(T * V));
-    centered_normal(x, T, V);
+    if (x_rank > 0) {
+        double *low = malloc(sizeof(double) * (size_t)(T * x_rank));
+        centered_normal(low, T, x_rank);
+        double *mix = malloc(sizeof(double) * (size_t)(x_rank * V));
+        for (int64_t j = 0; j < x_rank * V; j++) mix[j] = sim_normal();
+        for (int64_t t = 0; t < T; t++)
+            for (int64_t v = 0; v < V; v++) {
+                double sum = 0;
+                for (int64_t k = 0; k < x_rank; k++)
+                    sum += low[t * x_rank + k] * mix[k * V + v];
+                x[t * V + v] = sum;
+            }
+        free(low);
+        free(mix);
+    } else {
+        centered_normal(x, T, V);
+    }
     sim_layout(q, V, V);
     double ymax = 0;
     for (int64_t t = 0; t < T; t++)
@@ -159,17 +189,20 @@ static void check_exact_procrustes_float(int64_t T, int64_t V)
     int64_t rank;
     double v_det;
     ck_assert_ok(btfm_align_thin_svd(x, T, V, &u, &s, NULL, &rank, &v_det));
-    ck_assert_int_eq(rank, T - 1); /* centered: one direction less than T */
-    align_source src = {u, s, T, rank, V, v_det};
+    ck_assert_int_eq(rank, x_rank > 0 ? x_rank : T - 1); /* centered: one less than T */
+    double *f = svd_factor(u, s, T, rank);
+    align_source src = {f, T, rank, V, v_det};
     align_rotation rot;
-    ck_assert_ok(btfm_align_procrustes_float(&src, yf, V, 1, 1, mapped, &rot));
+    ck_assert_ok(btfm_align_procrustes_float(&src, yf, V, NULL, 1, 1, mapped, &rot));
+    ck_assert_int_eq(rot.rank, rank);
     ck_assert_double_eq_tol(rot.scale, 2.5, 1e-5);
     for (int64_t j = 0; j < T * V; j++) ck_assert_double_eq_tol(mapped[j], y[j], 1e-4 * ymax);
     ck_assert_ok(btfm_align_rotation_apply(&src, &rot, V, again));
     for (int64_t j = 0; j < T * V; j++) ck_assert_double_eq_tol(again[j], y[j], 1e-4 * ymax);
     btfm_align_rotation_clear(&rot);
-    free(u);
-    free(s);
+    btfm_free(u);
+    free(f);
+    btfm_free(s);
     free(x);
     free(q);
     free(y);
@@ -180,8 +213,9 @@ static void check_exact_procrustes_float(int64_t T, int64_t V)
 
 START_TEST(procrustes_float_recovers_known_rotation)
 {
-    check_exact_procrustes_float(12, 50);
-    check_exact_procrustes_float(40, 90);
+    check_exact_procrustes_float(12, 50, 0);
+    check_exact_procrustes_float(40, 90, 0);
+    check_exact_procrustes_float(40, 90, 6);
 }
 END_TEST
 
@@ -215,7 +249,8 @@ START_TEST(procrustes_without_reflection)
     int64_t rank;
     double v_det;
     ck_assert_ok(btfm_align_thin_svd(x, T, V, &u, &s, NULL, &rank, &v_det));
-    align_source src = {u, s, T, rank, V, v_det};
+    double *f = svd_factor(u, s, T, rank);
+    align_source src = {f, T, rank, V, v_det};
     align_rotation rot;
     ck_assert_ok(btfm_align_procrustes(&src, y, V, 1, 0, &rot));
     /* R = v p qt: rebuild it from X's right singular vectors to check det(R) = +1. */
@@ -248,7 +283,7 @@ START_TEST(procrustes_without_reflection)
     ck_assert_double_eq_tol(rot.scale, (sv[0] + sv[1] + sv[2] - sv[3]) / norm2, 1e-10);
     ck_assert_ok(btfm_align_rotation_apply(&src, &rot, V, mapped));
     btfm_align_rotation_clear(&rot);
-    free(u); free(s); free(u2); free(s2); free(v2);
+    btfm_free(u); btfm_free(s); free(f); btfm_free(u2); btfm_free(s2); btfm_free(v2);
 }
 END_TEST
 
@@ -707,6 +742,103 @@ START_TEST(wide_data_fits)
 }
 END_TEST
 
+/* A thread-safe allocator that fails once `budget` calls have been served (-1: never),
+ * so failures also strike inside the fit's worker threads. */
+static struct { atomic_long calls, live; long budget; } pool;
+
+static void *pool_malloc(size_t n, void *user)
+{
+    (void)user;
+    if (pool.budget >= 0 && atomic_fetch_add(&pool.calls, 1) >= pool.budget) return NULL;
+    void *p = malloc(n);
+    if (p) atomic_fetch_add(&pool.live, 1);
+    return p;
+}
+static void *pool_realloc(void *p, size_t n, void *user)
+{
+    (void)user;
+    if (pool.budget >= 0 && atomic_fetch_add(&pool.calls, 1) >= pool.budget) return NULL;
+    return realloc(p, n);
+}
+static void pool_free(void *p, void *user)
+{
+    (void)user;
+    if (p) atomic_fetch_sub(&pool.live, 1);
+    free(p);
+}
+
+/* Hyperalignment's per-subject phases run on num_threads threads: every thread count
+ * gives the template of the one-thread fit, and an allocation failure anywhere (worker
+ * threads included) fails the fit with BTFM_E_NOMEM, leaks nothing, and leaves the
+ * training data as added, so the same handle then refits to that same template. */
+START_TEST(hyperalignment_threads_agree_and_fail_cleanly)
+{
+    enum { N = 4, T = 40, V = 90, K = 3 };
+    double *s = malloc(sizeof(double) * T * K), *w = malloc(sizeof(double) * V * K);
+    float *x[N], *expect = malloc(sizeof(float) * T * V), *got = malloc(sizeof(float) * T * V);
+    sim_shared(s, T, K);
+    for (int i = 0; i < N; i++) {
+        x[i] = malloc(sizeof(float) * T * V);
+        sim_layout(w, V, K);
+        sim_subject(x[i], s, w, T, V, K, 1.0, 0.3);
+    }
+    const int threads[] = {1, 2, 3, 0};
+    for (int c = 0; c < 4; c++) {
+        btfm_aligner *a;
+        ck_assert_ok(btfm_aligner_new(&a, BTFM_ALIGN_HYPERALIGNMENT));
+        ck_assert_ok(btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_NUM_THREADS, threads[c]));
+        ck_assert_ok(btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_LEVEL2_PASSES, 2));
+        for (int i = 0; i < N; i++) ck_assert_ok(btfm_aligner_add_subject(a, x[i], T, V));
+        ck_assert_ok(btfm_aligner_fit(a));
+        ck_assert_ok(btfm_aligner_common(a, c == 0 ? expect : got, (size_t)(T * V)));
+        for (int64_t j = 0; c > 0 && j < T * V; j++)
+            ck_assert_double_eq_tol(got[j], expect[j], 1e-4);
+        btfm_aligner_free(a);
+    }
+    ck_assert_ok(btfm_set_allocator(pool_malloc, pool_realloc, pool_free, NULL));
+    int failures = 0, succeeded = 0;
+    for (long budget = 0; budget < 2000 && !succeeded; budget += 7) {
+        btfm_aligner *a = NULL;
+        atomic_store(&pool.calls, 0);
+        atomic_store(&pool.live, 0);
+        pool.budget = -1;
+        ck_assert_ok(btfm_aligner_new(&a, BTFM_ALIGN_HYPERALIGNMENT));
+        ck_assert_ok(btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_NUM_THREADS, 2));
+        ck_assert_ok(btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_LEVEL2_PASSES, 2));
+        for (int i = 0; i < N; i++) ck_assert_ok(btfm_aligner_add_subject(a, x[i], T, V));
+        atomic_store(&pool.calls, 0);
+        pool.budget = budget;
+        btfm_status st = btfm_aligner_fit(a);
+        pool.budget = -1;
+        ck_assert_msg(st == BTFM_OK || st == BTFM_E_NOMEM, "budget %ld: %s", budget,
+                      btfm_last_error());
+        if (st == BTFM_E_NOMEM) {
+            failures++;
+            ck_assert_ptr_nonnull(strstr(btfm_last_error(), "allocate"));
+            ck_assert_ok(btfm_aligner_fit(a)); /* the same data, restored */
+        } else {
+            succeeded = 1;
+        }
+        ck_assert_ok(btfm_aligner_common(a, got, (size_t)(T * V)));
+        for (int64_t j = 0; j < T * V; j++)
+            ck_assert_msg(fabs(got[j] - expect[j]) <= 1e-4, "budget %ld (%s): common[%lld] = "
+                          "%g, expected %g", budget, st ? "refit" : "fit", (long long)j,
+                          (double)got[j], (double)expect[j]);
+        btfm_aligner_free(a);
+        ck_assert_msg(atomic_load(&pool.live) == 0, "budget %ld leaked %ld blocks", budget,
+                      (long)atomic_load(&pool.live));
+    }
+    ck_assert(succeeded);
+    ck_assert_int_gt(failures, 10);
+    ck_assert_ok(btfm_set_allocator(NULL, NULL, NULL, NULL));
+    for (int i = 0; i < N; i++) free(x[i]);
+    free(expect);
+    free(got);
+    free(s);
+    free(w);
+}
+END_TEST
+
 START_TEST(params_are_registered)
 {
     ck_assert_str_eq(btfm_object_kind_name(BTFM_OBJECT_ALIGNER), "aligner");
@@ -744,6 +876,7 @@ static Suite *align_suite(void)
     tcase_add_test(tc, bad_input_is_refused);
     tcase_add_test(tc, wide_data_fits);
     tcase_add_test(tc, params_are_registered);
+    tcase_add_test(tc, hyperalignment_threads_agree_and_fail_cleanly);
     suite_add_tcase(s, tc);
     return s;
 }

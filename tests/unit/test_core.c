@@ -1,7 +1,11 @@
-/* Core: version, status codes, thread-local errors, allocator hook, log callback. */
+/* Core: version, status codes, thread-local errors, allocator hook, log callback,
+ * parallel loops. */
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include "unit.h"
+#include "core/parallel.h"
 
 START_TEST(version_matches_headers)
 {
@@ -188,6 +192,78 @@ START_TEST(log_callback_and_level)
 }
 END_TEST
 
+/* --- btfm_parallel_for ---------------------------------------------------------- */
+
+static struct {
+    int64_t out[100];
+    atomic_int arrived;  /* tasks 0 and 1 meet here when `meet` is set */
+    int meet;
+    int fail_a, fail_b;  /* indices that fail (-1: none) */
+} loop;
+
+static btfm_status square_task(void *ctx, int64_t i)
+{
+    ck_assert_ptr_eq(ctx, &loop);
+    if (loop.meet && i < 2) {
+        /* Each of the first two tasks waits for the other: they can only both finish
+         * when two threads run them at once (the bound only stops a hang). */
+        atomic_fetch_add(&loop.arrived, 1);
+        for (long spin = 0; atomic_load(&loop.arrived) < 2 && spin < 200000000L; spin++)
+            sched_yield();
+        if (atomic_load(&loop.arrived) < 2)
+            return btfm_fail(BTFM_E_STATE, "task %d ran alone", (int)i);
+    }
+    if (i == loop.fail_a || i == loop.fail_b)
+        return btfm_fail(BTFM_E_NUMERIC, "task %d failed on purpose", (int)i);
+    loop.out[i] = i * i;
+    return BTFM_OK;
+}
+
+static void reset_loop(int meet, int fail_a, int fail_b)
+{
+    memset(loop.out, 0xff, sizeof loop.out);
+    atomic_store(&loop.arrived, 0);
+    loop.meet = meet;
+    loop.fail_a = fail_a;
+    loop.fail_b = fail_b;
+}
+
+/* Every index runs exactly once, for any thread count, with the caller's thread among
+ * the workers; two threads really run at once. */
+START_TEST(parallel_for_runs_every_index)
+{
+    const int threads[] = {0, 1, 2, 3, 8, 200};
+    for (size_t k = 0; k < sizeof threads / sizeof threads[0]; k++) {
+        reset_loop(0, -1, -1);
+        ck_assert_ok(btfm_parallel_for(threads[k], 100, square_task, &loop));
+        for (int64_t i = 0; i < 100; i++) ck_assert_int_eq(loop.out[i], i * i);
+    }
+    reset_loop(1, -1, -1);
+    ck_assert_ok(btfm_parallel_for(2, 100, square_task, &loop));
+    for (int64_t i = 0; i < 100; i++) ck_assert_int_eq(loop.out[i], i * i);
+    reset_loop(0, -1, -1);
+    ck_assert_ok(btfm_parallel_for(4, 0, square_task, &loop)); /* nothing to do */
+    ck_assert_int_eq(loop.out[0], -1);
+}
+END_TEST
+
+/* A failure reaches the calling thread with its status and message; of two failures the
+ * lower index is reported, whatever the thread count. */
+START_TEST(parallel_for_reports_the_lowest_failure)
+{
+    const int threads[] = {1, 2, 4};
+    for (size_t k = 0; k < sizeof threads / sizeof threads[0]; k++) {
+        reset_loop(0, 37, 11);
+        btfm_clear_error();
+        ck_assert_status(btfm_parallel_for(threads[k], 100, square_task, &loop),
+                         BTFM_E_NUMERIC);
+        ck_assert_str_eq(btfm_last_error(), "task 11 failed on purpose");
+        ck_assert_int_eq(btfm_last_error_status(), BTFM_E_NUMERIC);
+        for (int64_t i = 0; i < 11; i++) ck_assert_int_eq(loop.out[i], i * i);
+    }
+}
+END_TEST
+
 static Suite *core_suite(void)
 {
     Suite *s = suite_create("core");
@@ -200,6 +276,8 @@ static Suite *core_suite(void)
     tcase_add_test(tc, allocator_hook_routes_and_refuses_late_change);
     tcase_add_test(tc, every_allocation_failure_is_clean);
     tcase_add_test(tc, log_callback_and_level);
+    tcase_add_test(tc, parallel_for_runs_every_index);
+    tcase_add_test(tc, parallel_for_reports_the_lowest_failure);
     suite_add_tcase(s, tc);
     return s;
 }
