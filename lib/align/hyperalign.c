@@ -290,7 +290,7 @@ typedef struct hyper_fit {
     double *sq;          /* level 3: per subject ||X R - C||^2 */
 } hyper_fit;
 
-static btfm_status prepare_task(void *ctx, int64_t i)
+static btfm_status prepare_task(void *ctx, int64_t i, int worker)
 {
     hyper_fit *fit = ctx;
     btfm_aligner *a = fit->a;
@@ -300,7 +300,7 @@ static btfm_status prepare_task(void *ctx, int64_t i)
 }
 
 /* Level 2 for subject i: M_i = P(Z_i -> z((N C - M_i) / (N - 1))). */
-BTFM_HOT static btfm_status level2_task(void *ctx, int64_t i)
+BTFM_HOT static btfm_status level2_task(void *ctx, int64_t i, int worker)
 {
     hyper_fit *fit = ctx;
     btfm_aligner *a = fit->a;
@@ -324,7 +324,7 @@ BTFM_HOT static btfm_status level2_task(void *ctx, int64_t i)
 }
 
 /* Level 3 for subject i: its final map to the common template. */
-static btfm_status level3_task(void *ctx, int64_t i)
+static btfm_status level3_task(void *ctx, int64_t i, int worker)
 {
     hyper_fit *fit = ctx;
     btfm_aligner *a = fit->a;

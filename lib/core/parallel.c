@@ -18,13 +18,19 @@ typedef struct parallel_loop {
     char fail_message[1024];
 } parallel_loop;
 
+typedef struct worker {
+    parallel_loop *loop;
+    int index;
+} worker;
+
 static void *run_tasks(void *arg)
 {
-    parallel_loop *loop = arg;
+    const worker *w = arg;
+    parallel_loop *loop = w->loop;
     while (!atomic_load(&loop->failed)) {
         int64_t i = atomic_fetch_add(&loop->next, 1);
         if (i >= loop->count) break;
-        btfm_status st = loop->fn(loop->ctx, i);
+        btfm_status st = loop->fn(loop->ctx, i, w->index);
         if (st == BTFM_OK) continue;
         pthread_mutex_lock(&loop->lock);
         if (i < loop->fail_index) {
@@ -43,7 +49,7 @@ btfm_status btfm_parallel_for(int n_threads, int64_t count, btfm_task_fn fn, voi
     if (n_threads > count) n_threads = (int)count;
     if (n_threads <= 1) {
         for (int64_t i = 0; i < count; i++) {
-            btfm_status st = fn(ctx, i);
+            btfm_status st = fn(ctx, i, 0);
             if (st) return st;
         }
         return BTFM_OK;
@@ -54,14 +60,16 @@ btfm_status btfm_parallel_for(int n_threads, int64_t count, btfm_task_fn fn, voi
     if (pthread_mutex_init(&loop.lock, NULL) != 0)
         return btfm_parallel_for(1, count, fn, ctx);
     pthread_t threads[64];
+    worker workers[64];
     int started = 0;
     if (n_threads > 64) n_threads = 64;
     /* A thread that cannot start only means fewer hands: the caller's thread runs what
      * is left. */
+    for (int t = 0; t < n_threads; t++) workers[t] = (worker){&loop, t};
     while (started < n_threads - 1 &&
-           pthread_create(&threads[started], NULL, run_tasks, &loop) == 0)
+           pthread_create(&threads[started], NULL, run_tasks, &workers[started + 1]) == 0)
         started++;
-    run_tasks(&loop);
+    run_tasks(&workers[0]);
     for (int t = 0; t < started; t++) pthread_join(threads[t], NULL);
     pthread_mutex_destroy(&loop.lock);
     if (loop.fail_index < count)

@@ -6,11 +6,12 @@
 #include <stdint.h>
 #include "internal.h"
 
-/* One task; reports failures with btfm_fail like any libbtfm function. */
-typedef btfm_status (*btfm_task_fn)(void *ctx, int64_t index);
+/* One task; reports failures with btfm_fail like any libbtfm function. `worker` is the
+ * index of the thread running it, in [0, n_threads): per-thread scratch buffers. */
+typedef btfm_status (*btfm_task_fn)(void *ctx, int64_t index, int worker);
 
-/* Run fn(ctx, i) for i = 0 .. count - 1 on up to n_threads threads (the caller's among
- * them; n_threads <= 1 runs them in order on the caller's thread). Indices start in
+/* Run fn(ctx, i, worker) for i = 0 .. count - 1 on up to n_threads threads (the caller's
+ * among them, worker 0; n_threads <= 1 runs them in order on the caller's thread). Indices start in
  * increasing order; after a failure no new index starts. Returns BTFM_OK, or the status
  * of the lowest failing index with its message set on the calling thread. Tasks must
  * not write shared state without their own synchronization. */

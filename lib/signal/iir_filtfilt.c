@@ -65,10 +65,10 @@ static void set_state(double *z, const double *zi, int n_sections, const float *
         for (int c = 0; c < cw; c++) z[s * TILE + c] = zi[s] * row[c];
 }
 
-static void filtfilt_tile(void *ctx, int task, int worker)
+static btfm_status filtfilt_tile(void *ctx, int64_t task, int worker)
 {
     job *j = ctx;
-    const int c0 = task * TILE;
+    const int c0 = (int)task * TILE;
     const int cw = j->n_channels - c0 < TILE ? j->n_channels - c0 : TILE;
     const int S = j->f.n_sections;
     const int64_t n = j->n_times, edge = j->edge;
@@ -81,7 +81,7 @@ static void filtfilt_tile(void *ctx, int task, int worker)
     btfm_sos_run_tile(&j->f, z, left, TILE, left, TILE, edge, cw, 0);
     int64_t bad = btfm_sos_run_tile(&j->f, z, j->x + c0, step, j->out + c0, step, n, cw, j->check);
     j->bad_sample[task] = bad;
-    if (bad >= 0) return;
+    if (bad >= 0) return BTFM_OK; /* reported by the caller, earliest sample first */
     btfm_sos_run_tile(&j->f, z, right, TILE, right, TILE, edge, cw, 0);
     /* backward from the last forward output: right pad, then the signal, reversed */
     float *right_end = right + (edge - 1) * TILE;
@@ -89,6 +89,7 @@ static void filtfilt_tile(void *ctx, int task, int worker)
     set_state(z, j->zi, S, edge > 0 ? right_end : tail, cw);
     if (edge > 0) btfm_sos_run_tile(&j->f, z, right_end, -TILE, right_end, -TILE, edge, cw, 0);
     btfm_sos_run_tile(&j->f, z, tail, -step, tail, -step, n, cw, 0);
+    return BTFM_OK;
 }
 
 btfm_status btfm_sosfiltfilt(const double *sos, int n_sections, const float *x,
@@ -132,7 +133,7 @@ btfm_status btfm_sosfiltfilt(const double *sos, int n_sections, const float *x,
         btfm_sos_clear(&j.f);
         return btfm_fail_nomem(func, (size_t)n_threads * 2 * j.pad_floats * sizeof(float));
     }
-    btfm_signal_parallel(n_tasks, n_threads, filtfilt_tile, &j);
+    btfm_parallel_for(n_threads, n_tasks, filtfilt_tile, &j);
     /* Report the earliest non-finite sample (lowest channel on ties). */
     int64_t bad_t = -1;
     int bad_c = 0;

@@ -30,7 +30,7 @@ typedef struct job {
     int n_channels;
 } job;
 
-static void resample_task(void *ctx, int task, int worker)
+static btfm_status resample_task(void *ctx, int64_t task, int worker)
 {
     (void)worker;
     const job *j = ctx;
@@ -41,6 +41,7 @@ static void resample_task(void *ctx, int task, int worker)
         btfm_polyphase_apply_rows(j->p, j->x, j->n_in, j->n_channels, c0, cw, first, count,
                                   j->out + (size_t)first * (size_t)j->n_channels);
     }
+    return BTFM_OK;
 }
 
 btfm_status btfm_resample_poly(const float *x, int64_t n_times, int n_channels, int up, int down,
@@ -74,7 +75,7 @@ btfm_status btfm_resample_poly(const float *x, int64_t n_times, int n_channels, 
     int n_tasks = (int)n_tasks64;
     int n_threads = btfm_signal_threads(n_tasks, (double)n_out * n_channels * (2 * p->half_len + 1) / p->up,
                                         flags);
-    btfm_signal_parallel(n_tasks, n_threads, resample_task, &j);
+    btfm_parallel_for(n_threads, n_tasks, resample_task, &j);
     btfm_polyphase_free(p);
     return BTFM_OK;
 }

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include "core/internal.h"
+#include "core/parallel.h"
 #include <btfm/signal.h>
 
 /* Channels filtered together by the section kernel: two cache lines of floats. Wider tiles
@@ -36,12 +37,7 @@ btfm_status btfm_signal_check_finite(const char *func, const float *x, int64_t n
  * small work or with BTFM_SIGNAL_SINGLE_THREAD, else the online CPUs (or the environment
  * variable BTFM_NUM_THREADS), at most n_tasks. */
 int btfm_signal_threads(int n_tasks, double work, unsigned flags);
-
-/* Run fn(ctx, task, worker) for task 0 .. n_tasks-1 on n_threads threads (the caller's
- * included); worker is in [0, n_threads). Falls back to fewer threads if creating one
- * fails. */
-void btfm_signal_parallel(int n_tasks, int n_threads, void (*fn)(void *ctx, int task, int worker),
-                          void *ctx);
+/* The tasks themselves run through btfm_parallel_for (core/parallel.h). */
 
 /* A cascade normalized to a0 = 1: per section b0 b1 b2 a1 a2. */
 typedef struct btfm_sos {

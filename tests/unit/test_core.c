@@ -201,7 +201,7 @@ static struct {
     int fail_a, fail_b;  /* indices that fail (-1: none) */
 } loop;
 
-static btfm_status square_task(void *ctx, int64_t i)
+static btfm_status square_task(void *ctx, int64_t i, int worker)
 {
     ck_assert_ptr_eq(ctx, &loop);
     if (loop.meet && i < 2) {
