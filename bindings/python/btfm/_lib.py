@@ -19,7 +19,7 @@ __all__ = ["lib", "library_path", "MIN_VERSION_NUMBER", "ContainerPtr", "Dataset
 
 #: Oldest library this package works with, in the BTFM_VERSION_NUMBER encoding
 #: (MAJOR * 10000 + MINOR * 100 + PATCH).
-MIN_VERSION_NUMBER = 10100
+MIN_VERSION_NUMBER = 10200
 
 ENV_VAR = "BTFM_LIBRARY"
 

@@ -10,7 +10,7 @@ __all__ = ["version", "version_number", "capabilities", "has_capability",
 
 
 def version() -> str:
-    """Version of the loaded libbtfm, e.g. "1.1.0" (not the package's __version__)."""
+    """Version of the loaded libbtfm, e.g. "1.2.0" (not the package's __version__)."""
     return from_cstr(lib.btfm_version_string())
 
 
