@@ -37,37 +37,6 @@ static btfm_aligner *check_aligner(lua_State *L, int arg)
     return (btfm_aligner *)btfm_lua_check_handle(L, arg, &aligner_type);
 }
 
-/* A flat table of rows x cols numbers at `arg` as a float block owned by a userdata
- * pushed on the stack (collected by Lua, so errors never leak it). */
-static float *check_matrix(lua_State *L, int arg, lua_Integer rows, lua_Integer cols)
-{
-    luaL_checktype(L, arg, LUA_TTABLE);
-    if (rows < 1 || cols < 1 || rows > INT32_MAX / cols)
-        luaL_argerror(L, arg, lua_pushfstring(L, "bad dimensions %I x %I", rows, cols));
-    lua_Integer n = luaL_len(L, arg);
-    if (n != rows * cols)
-        luaL_argerror(L, arg, lua_pushfstring(L, "%I values for %I x %I", n, rows, cols));
-    float *x = (float *)lua_newuserdatauv(L, (size_t)n * sizeof(float), 0);
-    for (lua_Integer i = 0; i < n; i++) {
-        lua_geti(L, arg, i + 1);
-        int ok;
-        lua_Number v = lua_tonumberx(L, -1, &ok);
-        if (!ok) luaL_argerror(L, arg, lua_pushfstring(L, "values[%I] is not a number", i + 1));
-        x[i] = (float)v;
-        lua_pop(L, 1);
-    }
-    return x;
-}
-
-static void push_floats(lua_State *L, const float *x, size_t n)
-{
-    lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
-    for (size_t i = 0; i < n; i++) {
-        lua_pushnumber(L, x[i]);
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-}
-
 static int push_ok(lua_State *L, btfm_status st)
 {
     if (st) return btfm_lua_fail(L, st);
@@ -80,7 +49,7 @@ static int aligner_add_subject(lua_State *L)
 {
     btfm_aligner *a = check_aligner(L, 1);
     lua_Integer t = luaL_checkinteger(L, 3), v = luaL_checkinteger(L, 4);
-    float *x = check_matrix(L, 2, t, v);
+    float *x = (float *)btfm_lua_check_matrix(L, 2, t, v, 0);
     btfm_status st = btfm_aligner_add_subject(a, x, t, v);
     if (st) return btfm_lua_fail(L, st);
     int n;
@@ -104,12 +73,12 @@ static int map_call(lua_State *L, int inverse)
     if (st) return btfm_lua_fail(L, st);
     in_cols = inverse ? k : v;
     out_cols = inverse ? v : k;
-    float *x = check_matrix(L, 3, t, in_cols);
+    float *x = (float *)btfm_lua_check_matrix(L, 3, t, in_cols, 0);
     float *out = (float *)lua_newuserdatauv(L, (size_t)(t * out_cols) * sizeof(float), 0);
     st = inverse ? btfm_aligner_inverse_transform(a, subject, x, t, in_cols, out)
                  : btfm_aligner_transform(a, subject, x, t, in_cols, out);
     if (st) return btfm_lua_fail(L, st);
-    push_floats(L, out, (size_t)(t * out_cols));
+    btfm_lua_push_floats(L, out, (size_t)(t * out_cols));
     lua_pushinteger(L, (lua_Integer)out_cols);
     return 2;
 }
@@ -198,7 +167,7 @@ static int module_segment_matching(lua_State *L)
     lua_Integer t = luaL_checkinteger(L, 3), v = luaL_checkinteger(L, 4);
     lua_Integer window = luaL_optinteger(L, 5, 10);
     if (n < 1) luaL_argerror(L, 2, "expected at least one subject");
-    float *x = check_matrix(L, 1, (lua_Integer)n * t, v);
+    float *x = (float *)btfm_lua_check_matrix(L, 1, (lua_Integer)n * t, v, 0);
     double *acc = (double *)lua_newuserdatauv(L, (size_t)n * sizeof(double), 0);
     btfm_status st = btfm_align_segment_matching(x, n, t, v, window, acc);
     if (st) return btfm_lua_fail(L, st);
@@ -216,7 +185,7 @@ static int module_isc(lua_State *L)
     lua_Integer t = luaL_checkinteger(L, 3), v = luaL_checkinteger(L, 4);
     int pairwise = lua_toboolean(L, 5);
     if (n < 1) luaL_argerror(L, 2, "expected at least one subject");
-    float *x = check_matrix(L, 1, (lua_Integer)n * t, v);
+    float *x = (float *)btfm_lua_check_matrix(L, 1, (lua_Integer)n * t, v, 0);
     double *out = (double *)lua_newuserdatauv(L, (size_t)v * sizeof(double), 0);
     btfm_status st = btfm_align_isc(x, n, t, v, pairwise, out);
     if (st) return btfm_lua_fail(L, st);

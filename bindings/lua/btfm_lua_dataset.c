@@ -87,15 +87,6 @@ static void check_window(lua_State *L, int arg, int64_t limit, int64_t *first, i
     *count = (int64_t)(stop - start);
 }
 
-static void push_floats(lua_State *L, const float *values, int64_t n)
-{
-    lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
-    for (int64_t i = 0; i < n; i++) {
-        lua_pushnumber(L, values[i]);
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-}
-
 /* Scratch memory owned by a Lua userdata, so an error can never leak it. */
 static void *scratch(lua_State *L, int64_t n, size_t size)
 {
@@ -128,7 +119,7 @@ static int dataset_read(lua_State *L)
     float *out = (float *)scratch(L, count * (n_picks > 0 ? n_picks : 1), sizeof *out);
     btfm_status st = btfm_dataset_read(ds, first, count, picks, n_picks, out);
     if (st) return btfm_lua_fail(L, st);
-    push_floats(L, out, count * n_picks);
+    btfm_lua_push_floats(L, out, count * n_picks);
     lua_createtable(L, 2, 0);
     lua_pushinteger(L, (lua_Integer)count);
     lua_rawseti(L, -2, 1);
@@ -154,7 +145,7 @@ static int dataset_read_native(lua_State *L)
     float *out = (float *)scratch(L, count, sizeof *out);
     btfm_status st = btfm_dataset_read_native(ds, channel, first, count, out);
     if (st) return btfm_lua_fail(L, st);
-    push_floats(L, out, count);
+    btfm_lua_push_floats(L, out, count);
     return 1;
 }
 
@@ -339,15 +330,6 @@ static int dataset_anonymize(lua_State *L)
 
 /* ---- volumes (NIfTI) ---- */
 
-static void push_numbers(lua_State *L, const double *v, int n)
-{
-    lua_createtable(L, n, 0);
-    for (int i = 0; i < n; i++) {
-        lua_pushnumber(L, v[i]);
-        lua_rawseti(L, -2, i + 1);
-    }
-}
-
 /* ds:volume_shape() -> {nx, ny, nz, n_volumes} */
 static int dataset_volume_shape(lua_State *L)
 {
@@ -368,7 +350,7 @@ static int dataset_affine(lua_State *L)
     double a[16];
     btfm_status st = btfm_dataset_volume_affine(check_dataset(L, 1), a);
     if (st) return btfm_lua_fail(L, st);
-    push_numbers(L, a, 16);
+    btfm_lua_push_doubles(L, a, 16);
     return 1;
 }
 
@@ -378,7 +360,7 @@ static int dataset_zooms(lua_State *L)
     double z[4];
     btfm_status st = btfm_dataset_volume_zooms(check_dataset(L, 1), z);
     if (st) return btfm_lua_fail(L, st);
-    push_numbers(L, z, 4);
+    btfm_lua_push_doubles(L, z, 4);
     return 1;
 }
 

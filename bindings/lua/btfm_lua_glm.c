@@ -5,47 +5,6 @@
 #include <string.h>
 #include "btfm_lua.h"
 
-/* A flat table of rows x cols numbers at `arg` as a float or double block owned by a
- * userdata pushed on the stack (collected by Lua, so errors never leak it). */
-static void *check_block(lua_State *L, int arg, lua_Integer rows, lua_Integer cols, int dbl)
-{
-    luaL_checktype(L, arg, LUA_TTABLE);
-    if (rows < 1 || cols < 1 || rows > INT32_MAX / cols)
-        luaL_argerror(L, arg, lua_pushfstring(L, "bad dimensions %I x %I", rows, cols));
-    lua_Integer n = luaL_len(L, arg);
-    if (n != rows * cols)
-        luaL_argerror(L, arg, lua_pushfstring(L, "%I values for %I x %I", n, rows, cols));
-    void *block = lua_newuserdatauv(L, (size_t)n * (dbl ? sizeof(double) : sizeof(float)), 0);
-    for (lua_Integer i = 0; i < n; i++) {
-        lua_geti(L, arg, i + 1);
-        int ok;
-        lua_Number v = lua_tonumberx(L, -1, &ok);
-        if (!ok) luaL_argerror(L, arg, lua_pushfstring(L, "values[%I] is not a number", i + 1));
-        if (dbl) ((double *)block)[i] = v;
-        else ((float *)block)[i] = (float)v;
-        lua_pop(L, 1);
-    }
-    return block;
-}
-
-static void push_floats(lua_State *L, const float *x, lua_Integer n)
-{
-    lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
-    for (lua_Integer i = 0; i < n; i++) {
-        lua_pushnumber(L, x[i]);
-        lua_rawseti(L, -2, i + 1);
-    }
-}
-
-static void push_doubles(lua_State *L, const double *x, lua_Integer n)
-{
-    lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
-    for (lua_Integer i = 0; i < n; i++) {
-        lua_pushnumber(L, x[i]);
-        lua_rawseti(L, -2, i + 1);
-    }
-}
-
 /* The index of `name` in `names` (NULL-terminated) plus `first`, or an argument error. */
 static int option(lua_State *L, int arg, const char *def, const char *const names[], int first)
 {
@@ -75,7 +34,7 @@ static int glm_spm_hrf(lua_State *L)
     double *h = lua_newuserdatauv(L, (size_t)n * sizeof(double), 0);
     if ((st = btfm_glm_hrf(kind, t_r, over, length, onset, h, (size_t)n, &n)))
         return btfm_lua_fail(L, st);
-    push_doubles(L, h, n);
+    btfm_lua_push_doubles(L, h, n);
     return 1;
 }
 
@@ -90,7 +49,7 @@ static int glm_cosine_drift(lua_State *L)
     double *x = lua_newuserdatauv(L, (size_t)(n * cols) * sizeof(double), 0);
     if ((st = btfm_glm_cosine_drift(n, t_r, cutoff, x, (size_t)(n * cols), &cols)))
         return btfm_lua_fail(L, st);
-    push_doubles(L, x, n * cols);
+    btfm_lua_push_doubles(L, x, n * cols);
     lua_pushinteger(L, (lua_Integer)cols);
     return 2;
 }
@@ -123,14 +82,14 @@ static int glm_clean(lua_State *L)
         lua_getfield(L, 5, "n_confounds");
         n_conf = luaL_optinteger(L, -1, 0);
         lua_getfield(L, 5, "confounds");
-        if (n_conf > 0) conf = check_block(L, lua_gettop(L), t, n_conf, 0);
+        if (n_conf > 0) conf = btfm_lua_check_matrix(L, lua_gettop(L), t, n_conf, 0);
     }
-    const float *x = check_block(L, 1, t, v, 0);
+    const float *x = btfm_lua_check_matrix(L, 1, t, v, 0);
     float *out = lua_newuserdatauv(L, (size_t)(t * v) * sizeof(float), 0);
     btfm_status st = btfm_glm_clean(x, t, v, t_r, detrend, filter, high, low, conf, n_conf,
                                     standardize, out);
     if (st) return btfm_lua_fail(L, st);
-    push_floats(L, out, t * v);
+    btfm_lua_push_floats(L, out, t * v);
     return 1;
 }
 
@@ -145,15 +104,15 @@ static int glm_event_regressors(lua_State *L)
     lua_Integer n = luaL_checkinteger(L, 4);
     int model = option(L, 5, "spm", hrf_models, 1);
     double ref = luaL_optnumber(L, 7, 0.0);
-    const double *on = n_events ? check_block(L, 1, n_events, 1, 1) : NULL;
-    const double *du = n_events ? check_block(L, 2, n_events, 1, 1) : NULL;
-    const double *amp = lua_isnoneornil(L, 6) ? NULL : check_block(L, 6, n_events, 1, 1);
+    const double *on = n_events ? btfm_lua_check_matrix(L, 1, n_events, 1, 1) : NULL;
+    const double *du = n_events ? btfm_lua_check_matrix(L, 2, n_events, 1, 1) : NULL;
+    const double *amp = lua_isnoneornil(L, 6) ? NULL : btfm_lua_check_matrix(L, 6, n_events, 1, 1);
     int cols = btfm_glm_hrf_columns(model);
     if (n < 1) return luaL_argerror(L, 4, "expected at least one scan");
     double *out = lua_newuserdatauv(L, (size_t)(n * cols) * sizeof(double), 0);
     btfm_status st = btfm_glm_event_regressors(on, du, amp, n_events, t_r, n, ref, model, out);
     if (st) return btfm_lua_fail(L, st);
-    push_doubles(L, out, n * cols);
+    btfm_lua_push_doubles(L, out, n * cols);
     lua_pushinteger(L, cols);
     return 2;
 }
@@ -166,9 +125,9 @@ static int glm_fit(lua_State *L)
     lua_Integer t = luaL_checkinteger(L, 2), v = luaL_checkinteger(L, 3);
     lua_Integer p = luaL_checkinteger(L, 5);
     int noise = option(L, 6, "ar1", noise_models, 1);
-    const float *y = check_block(L, 1, t, v, 0);
-    const double *x = check_block(L, 4, t, p, 1);
-    const double *c = lua_isnoneornil(L, 7) ? NULL : check_block(L, 7, p, 1, 1);
+    const float *y = btfm_lua_check_matrix(L, 1, t, v, 0);
+    const double *x = btfm_lua_check_matrix(L, 4, t, p, 1);
+    const double *c = lua_isnoneornil(L, 7) ? NULL : btfm_lua_check_matrix(L, 7, p, 1, 1);
     float *b = lua_newuserdatauv(L, (size_t)(p * v + 3 * v) * sizeof(float), 0);
     float *var = b + p * v, *ar = var + v, *tv = ar + v;
     btfm_glm *g;
@@ -180,11 +139,11 @@ static int glm_fit(lua_State *L)
         st = btfm_glm_contrast(g, c, p, NULL, NULL, tv);
     btfm_glm_free(g);
     if (st) return btfm_lua_fail(L, st);
-    push_floats(L, b, p * v);
-    push_floats(L, var, v);
-    push_floats(L, ar, v);
+    btfm_lua_push_floats(L, b, p * v);
+    btfm_lua_push_floats(L, var, v);
+    btfm_lua_push_floats(L, ar, v);
     if (!c) return 3;
-    push_floats(L, tv, v);
+    btfm_lua_push_floats(L, tv, v);
     return 4;
 }
 
@@ -195,9 +154,9 @@ static int per_event(lua_State *L, int separate)
     lua_settop(L, 8);
     lua_Integer t = luaL_checkinteger(L, 2), v = luaL_checkinteger(L, 3);
     lua_Integer e = luaL_checkinteger(L, 5), q = luaL_optinteger(L, 7, 0);
-    const float *y = check_block(L, 1, t, v, 0);
-    const double *ev = check_block(L, 4, t, e, 1);
-    const double *nuis = q > 0 ? check_block(L, 6, t, q, 1) : NULL;
+    const float *y = btfm_lua_check_matrix(L, 1, t, v, 0);
+    const double *ev = btfm_lua_check_matrix(L, 4, t, e, 1);
+    const double *nuis = q > 0 ? btfm_lua_check_matrix(L, 6, t, q, 1) : NULL;
     int *cond = NULL;
     if (separate && !lua_isnoneornil(L, 8)) {
         if (luaL_len(L, 8) != e) luaL_argerror(L, 8, "one condition per event expected");
@@ -212,7 +171,7 @@ static int per_event(lua_State *L, int separate)
     btfm_status st = separate ? btfm_glm_lss(y, t, v, ev, cond, e, nuis, q, out)
                               : btfm_glm_lsa(y, t, v, ev, e, nuis, q, out);
     if (st) return btfm_lua_fail(L, st);
-    push_floats(L, out, e * v);
+    btfm_lua_push_floats(L, out, e * v);
     return 1;
 }
 

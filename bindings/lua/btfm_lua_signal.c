@@ -16,43 +16,13 @@ static void describe(lua_State *L, void *handle)
 
 static const btfm_lua_type iir_type = {"btfm.iir", 0, NULL, NULL, free_adapter, describe};
 
-/* `n` numbers of the table at `arg` into a userdata block pushed on the stack. */
-static void *check_numbers(lua_State *L, int arg, lua_Integer n, int as_double)
-{
-    luaL_checktype(L, arg, LUA_TTABLE);
-    if (n < 0 || n > INT32_MAX) luaL_argerror(L, arg, "bad size");
-    if (luaL_len(L, arg) != n)
-        luaL_argerror(L, arg, lua_pushfstring(L, "%I values expected, got %I", n, luaL_len(L, arg)));
-    size_t size = as_double ? sizeof(double) : sizeof(float);
-    void *block = lua_newuserdatauv(L, (size_t)(n ? n : 1) * size, 0);
-    for (lua_Integer i = 0; i < n; i++) {
-        lua_geti(L, arg, i + 1);
-        int ok;
-        lua_Number v = lua_tonumberx(L, -1, &ok);
-        if (!ok) luaL_argerror(L, arg, lua_pushfstring(L, "values[%I] is not a number", i + 1));
-        if (as_double) ((double *)block)[i] = v;
-        else ((float *)block)[i] = (float)v;
-        lua_pop(L, 1);
-    }
-    return block;
-}
-
 static double *check_sos(lua_State *L, int arg, int *n_sections)
 {
     luaL_checktype(L, arg, LUA_TTABLE);
     lua_Integer n = luaL_len(L, arg);
     if (n < 6 || n % 6) luaL_argerror(L, arg, "sos must hold n_sections x 6 numbers");
     *n_sections = (int)(n / 6);
-    return (double *)check_numbers(L, arg, n, 1);
-}
-
-static void push_numbers(lua_State *L, const void *x, size_t n, int as_double)
-{
-    lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
-    for (size_t i = 0; i < n; i++) {
-        lua_pushnumber(L, as_double ? ((const double *)x)[i] : ((const float *)x)[i]);
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
+    return (double *)btfm_lua_check_numbers(L, arg, n, 1, NULL);
 }
 
 static int kind_of(lua_State *L, int arg)
@@ -74,7 +44,7 @@ static int l_butter(lua_State *L)
     double sos[6 * 10];
     btfm_status st = btfm_butter(order, kind, f1, f2, sfreq, sos, 60);
     if (st) return btfm_lua_fail(L, st);
-    push_numbers(L, sos, (size_t)n * 6, 1);
+    btfm_lua_push_doubles(L, sos, (size_t)n * 6);
     lua_pushinteger(L, n);
     return 2;
 }
@@ -86,7 +56,7 @@ static int l_iirnotch(lua_State *L)
     btfm_status st = btfm_iirnotch(luaL_checknumber(L, 1), luaL_checknumber(L, 2),
                                    luaL_checknumber(L, 3), sos);
     if (st) return btfm_lua_fail(L, st);
-    push_numbers(L, sos, 6, 1);
+    btfm_lua_push_doubles(L, sos, 6);
     return 1;
 }
 
@@ -103,7 +73,7 @@ static int l_firwin(lua_State *L)
     btfm_status st = btfm_firwin(numtaps, kind, luaL_checknumber(L, 3), luaL_optnumber(L, 4, 0),
                                  window, luaL_optnumber(L, 7, 0), luaL_checknumber(L, 5), taps);
     if (st) return btfm_lua_fail(L, st);
-    push_numbers(L, taps, (size_t)numtaps, 1);
+    btfm_lua_push_doubles(L, taps, (size_t)numtaps);
     return 1;
 }
 
@@ -115,7 +85,7 @@ static float *check_signal(lua_State *L, int arg, int64_t *n_times, int *n_chann
         luaL_argerror(L, arg + 1, "bad dimensions");
     *n_times = t;
     *n_channels = (int)c;
-    return (float *)check_numbers(L, arg, t * c, 0);
+    return (float *)btfm_lua_check_numbers(L, arg, t * c, 0, NULL);
 }
 
 /* btfm.sosfilt(sos, x, n_times, n_channels) -> y (zero initial state) */
@@ -127,7 +97,7 @@ static int l_sosfilt(lua_State *L)
     float *x = check_signal(L, 2, &n_times, &n_channels);
     btfm_status st = btfm_sosfilt(sos, n_sections, x, n_times, n_channels, NULL, 0, x);
     if (st) return btfm_lua_fail(L, st);
-    push_numbers(L, x, (size_t)n_times * (size_t)n_channels, 0);
+    btfm_lua_push_floats(L, x, (size_t)n_times * (size_t)n_channels);
     return 1;
 }
 
@@ -141,7 +111,7 @@ static int l_sosfiltfilt(lua_State *L)
     btfm_status st = btfm_sosfiltfilt(sos, n_sections, x, n_times, n_channels, BTFM_PAD_ODD, -1,
                                       0, x);
     if (st) return btfm_lua_fail(L, st);
-    push_numbers(L, x, (size_t)n_times * (size_t)n_channels, 0);
+    btfm_lua_push_floats(L, x, (size_t)n_times * (size_t)n_channels);
     return 1;
 }
 
@@ -158,7 +128,7 @@ static int l_resample_poly(lua_State *L)
     float *y = (float *)lua_newuserdatauv(L, (size_t)(n_out ? n_out : 1) * (size_t)n_channels * sizeof(float), 0);
     btfm_status st = btfm_resample_poly(x, n_times, n_channels, up, down, 0, y);
     if (st) return btfm_lua_fail(L, st);
-    push_numbers(L, y, (size_t)n_out * (size_t)n_channels, 0);
+    btfm_lua_push_floats(L, y, (size_t)n_out * (size_t)n_channels);
     lua_pushinteger(L, n_out);
     return 2;
 }
@@ -173,7 +143,7 @@ static int l_detrend(lua_State *L)
     int type = luaL_checkoption(L, 4, "linear", types) == 0 ? BTFM_DETREND_CONSTANT : BTFM_DETREND_LINEAR;
     btfm_status st = btfm_detrend(x, n_times, n_channels, type, 0, x);
     if (st) return btfm_lua_fail(L, st);
-    push_numbers(L, x, (size_t)n_times * (size_t)n_channels, 0);
+    btfm_lua_push_floats(L, x, (size_t)n_times * (size_t)n_channels);
     return 1;
 }
 
@@ -198,10 +168,10 @@ static int iir_process(lua_State *L)
     lua_Integer n_times = luaL_checkinteger(L, 3);
     int n_channels = btfm_iir_n_channels(f);
     if (n_times < 0 || n_times > INT32_MAX / n_channels) return luaL_argerror(L, 3, "bad n_times");
-    float *x = (float *)check_numbers(L, 2, n_times * n_channels, 0);
+    float *x = (float *)btfm_lua_check_numbers(L, 2, n_times * n_channels, 0, NULL);
     btfm_status st = btfm_iir_process(f, x, n_times, 0, x);
     if (st) return btfm_lua_fail(L, st);
-    push_numbers(L, x, (size_t)n_times * (size_t)n_channels, 0);
+    btfm_lua_push_floats(L, x, (size_t)n_times * (size_t)n_channels);
     return 1;
 }
 
@@ -210,7 +180,7 @@ static int iir_reset(lua_State *L)
 {
     btfm_iir *f = (btfm_iir *)btfm_lua_check_handle(L, 1, &iir_type);
     float *initial = lua_isnoneornil(L, 2) ? NULL
-                   : (float *)check_numbers(L, 2, btfm_iir_n_channels(f), 0);
+                   : (float *)btfm_lua_check_numbers(L, 2, btfm_iir_n_channels(f), 0, NULL);
     btfm_status st = btfm_iir_reset(f, initial);
     if (st) return btfm_lua_fail(L, st);
     lua_pushboolean(L, 1);

@@ -7,52 +7,6 @@
 #include <string.h>
 #include "btfm_lua.h"
 
-/* A flat table of `count` numbers at `arg` copied into a block (float or double) owned
- * by a userdata pushed on the stack, so errors never leak it. count < 0: any length,
- * stored in *count_out. */
-static void *check_numbers(lua_State *L, int arg, lua_Integer count, int as_float,
-                           lua_Integer *count_out)
-{
-    luaL_checktype(L, arg, LUA_TTABLE);
-    lua_Integer n = luaL_len(L, arg);
-    if (count >= 0 && n != count)
-        luaL_argerror(L, arg, lua_pushfstring(L, "%I values, expected %I", n, count));
-    if (n < 1 || n > INT32_MAX) luaL_argerror(L, arg, "expected a non-empty table of numbers");
-    size_t size = as_float ? sizeof(float) : sizeof(double);
-    void *block = lua_newuserdatauv(L, (size_t)n * size, 0);
-    for (lua_Integer i = 0; i < n; i++) {
-        lua_geti(L, arg, i + 1);
-        int ok;
-        lua_Number v = lua_tonumberx(L, -1, &ok);
-        if (!ok) luaL_argerror(L, arg, lua_pushfstring(L, "values[%I] is not a number", i + 1));
-        if (as_float)
-            ((float *)block)[i] = (float)v;
-        else
-            ((double *)block)[i] = v;
-        lua_pop(L, 1);
-    }
-    if (count_out) *count_out = n;
-    return block;
-}
-
-static void push_doubles(lua_State *L, const double *x, size_t n)
-{
-    lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
-    for (size_t i = 0; i < n; i++) {
-        lua_pushnumber(L, x[i]);
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-}
-
-static void push_floats(lua_State *L, const float *x, size_t n)
-{
-    lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
-    for (size_t i = 0; i < n; i++) {
-        lua_pushnumber(L, x[i]);
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-}
-
 static double *new_doubles(lua_State *L, size_t n)
 {
     return (double *)lua_newuserdatauv(L, (n ? n : 1) * sizeof(double), 0);
@@ -100,11 +54,11 @@ static btfm_status transform(lua_Integer n, int inverse, const double *in, doubl
 static int module_rfft(lua_State *L)
 {
     lua_Integer n;
-    double *x = check_numbers(L, 1, -1, 0, &n);
+    double *x = btfm_lua_check_numbers(L, 1, -1, 1, &n);
     double *out = new_doubles(L, 2 * (size_t)(n / 2 + 1));
     btfm_status st = transform(n, 0, x, out);
     if (st) return btfm_lua_fail(L, st);
-    push_doubles(L, out, 2 * (size_t)(n / 2 + 1));
+    btfm_lua_push_doubles(L, out, 2 * (size_t)(n / 2 + 1));
     return 1;
 }
 
@@ -113,11 +67,11 @@ static int module_irfft(lua_State *L)
 {
     lua_Integer n = luaL_checkinteger(L, 2);
     if (n < 1 || n > (1 << 30)) luaL_argerror(L, 2, "expected a length of 1 to 2^30");
-    double *bins = check_numbers(L, 1, 2 * (n / 2 + 1), 0, NULL);
+    double *bins = btfm_lua_check_numbers(L, 1, 2 * (n / 2 + 1), 1, NULL);
     double *out = new_doubles(L, (size_t)n);
     btfm_status st = transform(n, 1, bins, out);
     if (st) return btfm_lua_fail(L, st);
-    push_doubles(L, out, (size_t)n);
+    btfm_lua_push_doubles(L, out, (size_t)n);
     return 1;
 }
 
@@ -140,7 +94,7 @@ static int module_welch(lua_State *L)
     lua_Integer nperseg = opt_field_integer(L, 5, "nperseg", 0);
     lua_Integer noverlap = opt_field_integer(L, 5, "noverlap", -1);
     lua_Integer nfft = opt_field_integer(L, 5, "nfft", 0);
-    float *x = check_numbers(L, 1, t * c, 1, NULL);
+    float *x = btfm_lua_check_numbers(L, 1, t * c, 0, NULL);
     lua_Integer eff = nfft > 0 ? nfft : nperseg > 0 ? nperseg : (t < 256 ? t : 256);
     if (eff > (1 << 30)) eff = 1 << 30;
     size_t n_freqs = (size_t)eff / 2 + 1;
@@ -148,8 +102,8 @@ static int module_welch(lua_State *L)
     btfm_status st = btfm_welch(x, t, (int)c, sfreq, window, nperseg, noverlap, nfft, detrend,
                                 scaling, average, 0, psd, freqs);
     if (st) return btfm_lua_fail(L, st);
-    push_doubles(L, psd, n_freqs * (size_t)c);
-    push_doubles(L, freqs, n_freqs);
+    btfm_lua_push_doubles(L, psd, n_freqs * (size_t)c);
+    btfm_lua_push_doubles(L, freqs, n_freqs);
     return 2;
 }
 
@@ -160,14 +114,14 @@ static int module_psd_multitaper(lua_State *L)
     lua_Integer t = luaL_checkinteger(L, 2), c = luaL_checkinteger(L, 3);
     double sfreq = luaL_checknumber(L, 4), bandwidth = luaL_optnumber(L, 5, 0.0);
     if (t < 1 || c < 1 || c > INT32_MAX / t) luaL_argerror(L, 2, "bad dimensions");
-    float *x = check_numbers(L, 1, t * c, 1, NULL);
+    float *x = btfm_lua_check_numbers(L, 1, t * c, 0, NULL);
     size_t n_freqs = (size_t)t / 2 + 1;
     double *psd = new_doubles(L, n_freqs * (size_t)c), *freqs = new_doubles(L, n_freqs);
     int k = 0;
     btfm_status st = btfm_psd_multitaper(x, t, (int)c, sfreq, bandwidth, 1, 0, &k, psd, freqs);
     if (st) return btfm_lua_fail(L, st);
-    push_doubles(L, psd, n_freqs * (size_t)c);
-    push_doubles(L, freqs, n_freqs);
+    btfm_lua_push_doubles(L, psd, n_freqs * (size_t)c);
+    btfm_lua_push_doubles(L, freqs, n_freqs);
     lua_pushinteger(L, k);
     return 3;
 }
@@ -178,9 +132,9 @@ static int module_band_power(lua_State *L)
 {
     lua_Integer n_freqs, c = luaL_checkinteger(L, 3);
     unsigned flags = lua_toboolean(L, 5) ? BTFM_SPECTRUM_RELATIVE : 0; /* before any push */
-    double *freqs = check_numbers(L, 2, -1, 0, &n_freqs);
+    double *freqs = btfm_lua_check_numbers(L, 2, -1, 1, &n_freqs);
     if (c < 1 || c > INT32_MAX / n_freqs) luaL_argerror(L, 3, "bad channel count");
-    double *psd = check_numbers(L, 1, n_freqs * c, 0, NULL);
+    double *psd = btfm_lua_check_numbers(L, 1, n_freqs * c, 1, NULL);
     luaL_checktype(L, 4, LUA_TTABLE);
     lua_Integer n_bands = luaL_len(L, 4);
     if (n_bands < 1 || n_bands > 4096) luaL_argerror(L, 4, "expected 1 to 4096 bands");
@@ -213,7 +167,7 @@ static int module_band_power(lua_State *L)
     btfm_status st = btfm_band_power(psd, freqs, n_freqs, (int)c, edges, (int)n_bands, flags,
                                      power);
     if (st) return btfm_lua_fail(L, st);
-    push_doubles(L, power, (size_t)(n_bands * c));
+    btfm_lua_push_doubles(L, power, (size_t)(n_bands * c));
     return 1;
 }
 
@@ -225,15 +179,15 @@ static int module_fir_apply(lua_State *L)
     lua_Integer t = luaL_checkinteger(L, 2), c = luaL_checkinteger(L, 3), n_taps;
     if (t < 1 || c < 1 || c > INT32_MAX / t) luaL_argerror(L, 2, "bad dimensions");
     int mode = option(L, 5, luaL_optstring(L, 5, "full"), modes, "mode");
-    float *x = check_numbers(L, 1, t * c, 1, NULL);
-    double *taps = check_numbers(L, 4, -1, 0, &n_taps);
+    float *x = btfm_lua_check_numbers(L, 1, t * c, 0, NULL);
+    double *taps = btfm_lua_check_numbers(L, 4, -1, 1, &n_taps);
     int64_t n_out = mode == 3 ? t : btfm_fir_output_length(t, n_taps, mode);
     if (n_out < 0) return btfm_lua_fail(L, (int)n_out);
     float *out = (float *)lua_newuserdatauv(L, (size_t)(n_out * c) * sizeof(float), 0);
     btfm_status st = mode == 3 ? btfm_fir_zero_phase(x, t, (int)c, taps, n_taps, 0, out)
                                : btfm_fir_apply(x, t, (int)c, taps, n_taps, mode, 0, out);
     if (st) return btfm_lua_fail(L, st);
-    push_floats(L, out, (size_t)(n_out * c));
+    btfm_lua_push_floats(L, out, (size_t)(n_out * c));
     lua_pushinteger(L, (lua_Integer)n_out);
     return 2;
 }
@@ -251,16 +205,16 @@ static int erp_common(lua_State *L, int peak)
     int mode = peak ? option(L, 9, luaL_optstring(L, 9, "abs"), modes, "mode") : 0;
     if (e < 1 || t < 1 || c < 1 || t > INT32_MAX / c || e > INT32_MAX / (t * c))
         luaL_argerror(L, 2, "bad dimensions");
-    float *x = check_numbers(L, 1, e * t * c, 1, NULL);
+    float *x = btfm_lua_check_numbers(L, 1, e * t * c, 0, NULL);
     double *amplitude = new_doubles(L, (size_t)(e * c)), *latency = new_doubles(L, (size_t)(e * c));
     btfm_status st = peak ? btfm_erp_peak(x, e, t, (int)c, sfreq, tmin, t_start, t_stop, mode, 0,
                                           amplitude, latency)
                           : btfm_erp_mean_amplitude(x, e, t, (int)c, sfreq, tmin, t_start,
                                                     t_stop, 0, amplitude);
     if (st) return btfm_lua_fail(L, st);
-    push_doubles(L, amplitude, (size_t)(e * c));
+    btfm_lua_push_doubles(L, amplitude, (size_t)(e * c));
     if (!peak) return 1;
-    push_doubles(L, latency, (size_t)(e * c));
+    btfm_lua_push_doubles(L, latency, (size_t)(e * c));
     return 2;
 }
 
