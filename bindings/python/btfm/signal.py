@@ -32,6 +32,7 @@ from ._util import enumerate_names
 # The spectral functions live in btfm.spectrum and read as btfm.signal.welch, ... too.
 from .spectrum import (BANDS, WINDOWS, band_power, dpss, erp_mean_amplitude,  # noqa: E402
                        erp_peak, fir_apply, irfft, psd_multitaper, rfft, welch)
+from .spectrum import _signal  # noqa: E402  (one conversion of signal arrays)
 
 __all__ = ["FILTER_KINDS", "FIR_WINDOWS", "PADS", "Epochs", "CausalFilter", "butter",
            "iirnotch", "sosfilt_zi", "sosfilt", "sosfiltfilt", "firwin", "resample_poly",
@@ -57,19 +58,6 @@ Epochs = collections.namedtuple("Epochs", "data kept reasons times")
 def _need_numpy():
     if np is None:
         raise ImportError("btfm.signal needs numpy")
-
-
-def _signal(x, what="x"):
-    """(array float32 C-contiguous 2-D, was_1d)."""
-    _need_numpy()
-    arr = np.asarray(x)
-    if arr.dtype.kind not in "fiub":
-        raise TypeError(f"{what} must hold numbers, not dtype {arr.dtype}")
-    if arr.ndim == 1:
-        return np.ascontiguousarray(arr, dtype=np.float32).reshape(-1, 1), True
-    if arr.ndim != 2:
-        raise ValueError(f"{what} must be 1-D or 2-D (n_times, n_channels), got shape {arr.shape}")
-    return np.ascontiguousarray(arr, dtype=np.float32), False
 
 
 def _sos(sos):
