@@ -181,8 +181,10 @@ BTFM_API btfm_status btfm_bids_writer_new(btfm_bids_writer **out, const char *ro
 BTFM_API void btfm_bids_writer_free(btfm_bids_writer *w);
 
 /* Add a recording. `entities` uses the query syntax and needs sub, task and datatype
- * (eeg or ieeg): "sub=01 ses=a task=rest run=1 datatype=eeg". `format` is
- * BTFM_FORMAT_EDF, _BDF or _BRAINVISION. Writes the data file (btfm_dataset_save), the
+ * (eeg, ieeg or func): "sub=01 ses=a task=rest run=1 datatype=eeg". `format` is
+ * BTFM_FORMAT_EDF, _BDF or _BRAINVISION for eeg and ieeg, BTFM_FORMAT_NIFTI for func (a
+ * volume dataset, written as _bold.nii.gz with a _bold.json holding TaskName and
+ * RepetitionTime = 1/sfreq, no channels.tsv). Writes the data file (btfm_dataset_save), the
  * <datatype>.json sidecar (the dataset's metadata, then `sidecar_json` members (may be
  * NULL) over it, then TaskName, SamplingFrequency and channel counts; required fields
  * the caller leaves out get "n/a"), channels.tsv (name, type, units, sampling_frequency,

@@ -115,6 +115,12 @@ typedef struct name_parts {
     char prefix[256];    /* sub-01_ses-a */
 } name_parts;
 
+/* The file-name suffix of a recording: the datatype for eeg and ieeg, bold for func. */
+static const char *suffix_of(const name_parts *p)
+{
+    return strcmp(p->datatype, "func") == 0 ? "bold" : p->datatype;
+}
+
 /* The query-syntax entities as a file-name stem, ordered as the specification says. */
 static btfm_status parse_entities(const char *entities, name_parts *p)
 {
@@ -150,9 +156,10 @@ static btfm_status parse_entities(const char *entities, name_parts *p)
             st = btfm_fail_nomem(func, strlen(tok));
     }
     btfm_free(text);
-    if (!st && strcmp(p->datatype, "eeg") != 0 && strcmp(p->datatype, "ieeg") != 0)
-        st = btfm_fail(BTFM_E_INVALID, "%s: datatype is \"%s\" in \"%s\", expected datatype=eeg "
-                       "or datatype=ieeg", func, p->datatype, entities);
+    if (!st && strcmp(p->datatype, "eeg") != 0 && strcmp(p->datatype, "ieeg") != 0 &&
+        strcmp(p->datatype, "func") != 0)
+        st = btfm_fail(BTFM_E_INVALID, "%s: datatype is \"%s\" in \"%s\", expected datatype=eeg, "
+                       "datatype=ieeg or datatype=func", func, p->datatype, entities);
     for (int k = 0; !st && k < 2; k++)
         if (!btfm_bids_name_get(&n, k ? "task" : "sub"))
             st = btfm_fail(BTFM_E_INVALID, "%s: \"%s\" has no %s=<label> (sub and task are "
@@ -183,7 +190,7 @@ static btfm_status parse_entities(const char *entities, name_parts *p)
     if (st) return st;
     /* The name must read back: the parser holds every label rule. */
     char probe[1100];
-    snprintf(probe, sizeof probe, "%s_%s.json", p->base, p->datatype);
+    snprintf(probe, sizeof probe, "%s_%s.json", p->base, suffix_of(p));
     btfm_bids_name check;
     if ((st = btfm_bids_name_parse(&check, probe, entities))) return st;
     btfm_bids_name_clear(&check);
@@ -193,7 +200,8 @@ static btfm_status parse_entities(const char *entities, name_parts *p)
 static const char *data_extension(int format)
 {
     return format == BTFM_FORMAT_EDF ? ".edf" : format == BTFM_FORMAT_BDF ? ".bdf"
-         : format == BTFM_FORMAT_BRAINVISION ? ".vhdr" : NULL;
+         : format == BTFM_FORMAT_BRAINVISION ? ".vhdr" : format == BTFM_FORMAT_NIFTI ? ".nii.gz"
+         : NULL;
 }
 
 static btfm_status write_sidecar(const btfm_dataset *ds, const name_parts *p, const char *task,
@@ -212,6 +220,14 @@ static btfm_status write_sidecar(const btfm_dataset *ds, const name_parts *p, co
         }
     }
     btfm_json_free(extra);
+    if (!st && strcmp(p->datatype, "func") == 0) {
+        /* fMRI: the repetition time is the image's (VolumeTiming is never written). */
+        st = btfm_json_set_string(j, "TaskName", task);
+        if (!st) st = btfm_json_set_number(j, "RepetitionTime", 1.0 / ds->sfreq);
+        if (!st) st = btfm_json_write_file(j, path);
+        btfm_json_free(j);
+        return st;
+    }
     int eeg = strcmp(p->datatype, "eeg") == 0;
     if (!st) st = btfm_json_set_string(j, "TaskName", task);
     if (!st) st = btfm_json_set_number(j, "SamplingFrequency", ds->sfreq);
@@ -318,11 +334,17 @@ btfm_status btfm_bids_writer_add(btfm_bids_writer *w, btfm_dataset *ds, const ch
     BTFM_CHECK_ARG(entities, func, "entities");
     const char *ext = data_extension(format);
     if (!ext)
-        return btfm_fail(BTFM_E_INVALID, "%s: format %d is not EDF (%d), BDF (%d) or BrainVision "
-                         "(%d)", func, format, BTFM_FORMAT_EDF, BTFM_FORMAT_BDF, BTFM_FORMAT_BRAINVISION);
+        return btfm_fail(BTFM_E_INVALID, "%s: format %d is not EDF (%d), BDF (%d), BrainVision "
+                         "(%d) or NIfTI (%d)", func, format, BTFM_FORMAT_EDF, BTFM_FORMAT_BDF,
+                         BTFM_FORMAT_BRAINVISION, BTFM_FORMAT_NIFTI);
     name_parts p;
     btfm_status st = parse_entities(entities, &p);
     if (st) return st;
+    int fmri = strcmp(p.datatype, "func") == 0;
+    if (fmri != (format == BTFM_FORMAT_NIFTI))
+        return btfm_fail(BTFM_E_INVALID, "%s: \"%s\": datatype=%s is written as %s, not format "
+                         "%d", func, entities, p.datatype, fmri ? "NIfTI" : "EDF, BDF or BrainVision",
+                         format);
     char folder[1100], file[1100];
     snprintf(folder, sizeof folder, "%s/%s/%s", w->root, p.dir, p.datatype);
     if ((st = make_dirs(folder))) return st;
@@ -332,17 +354,17 @@ btfm_status btfm_bids_writer_add(btfm_bids_writer *w, btfm_dataset *ds, const ch
     const char *task = strstr(p.base, "task-") + 5;
     char task_label[256];
     snprintf(task_label, sizeof task_label, "%.*s", (int)strcspn(task, "_"), task);
-    snprintf(file, sizeof file, "%s_%s%s", p.base, p.datatype, ext);
+    snprintf(file, sizeof file, "%s_%s%s", p.base, suffix_of(&p), ext);
     sprintf(path, "%s/%s", folder, file);
     st = btfm_dataset_save(ds, path, format, 0);
     /* The stored units and rates are what the file says: read them back. */
     if (!st) st = btfm_dataset_open(&written, path, format, 0);
     if (!st) st = add_scan(w, &p, file, ds);
     if (!st) {
-        sprintf(path, "%s/%s_%s.json", folder, p.base, p.datatype);
+        sprintf(path, "%s/%s_%s.json", folder, p.base, suffix_of(&p));
         st = write_sidecar(ds, &p, task_label, sidecar_json, path);
     }
-    if (!st) {
+    if (!st && !fmri) { /* voxels have no channels.tsv */
         sprintf(path, "%s/%s_channels.tsv", folder, p.base);
         st = write_channels(written, ds, path);
     }

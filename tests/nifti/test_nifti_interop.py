@@ -427,3 +427,30 @@ def test_bids_func_repetition_time_must_agree(tmp_path):
     (rec,) = btfm.bids.open(tmp_path).query(datatype="func")
     with pytest.raises(btfm.Error, match="rule repetition-time.*RepetitionTime 2.5 s but the image's is 2 s"):
         rec.open()
+
+
+def test_bids_writer_writes_func_runs_that_read_back(tmp_path):
+    data, inside = brain_like(shape=(8, 7, 6), n_times=10, seed=11)
+    img = nib.Nifti1Image(data, np.diag([2.5, 2.5, 3.0, 1.0]))
+    img.header.set_xyzt_units("mm", "sec")
+    img.header["pixdim"][4] = 1.5
+    src = str(tmp_path / "src.nii.gz")
+    nib.save(img, src)
+    out = tmp_path / "bids"
+    with btfm.open(src, mask=inside) as ds:
+        result = btfm.from_array(ds.data * 0.5, ds.sfreq, like=ds)
+        result.add_event(3.0, 1.5, "face")
+        writer = btfm.bids.Writer(out, name="derived")
+        writer.add(result, sub="02", task="faces", datatype="func")
+        writer.finish()
+    path = out / "sub-02" / "func" / "sub-02_task-faces_bold.nii.gz"
+    assert path.exists() and not (out / "sub-02" / "func" / "sub-02_task-faces_channels.tsv").exists()
+    sidecar = json.loads((out / "sub-02" / "func" / "sub-02_task-faces_bold.json").read_text())
+    assert sidecar["TaskName"] == "faces" and sidecar["RepetitionTime"] == pytest.approx(1.5)
+    back = nib.load(str(path))
+    np.testing.assert_allclose(back.get_fdata()[inside], data[inside] * 0.5, rtol=1e-6)
+    assert back.header.get_zooms()[3] == pytest.approx(1.5)
+    (rec,) = btfm.bids.open(out).query(sub="02", datatype="func")
+    with rec.open(mask=inside) as ds:
+        assert [(e.onset, e.label) for e in ds.events] == [(3.0, "face")]
+        assert ds.metadata["RepetitionTime"] == pytest.approx(1.5)

@@ -304,12 +304,17 @@ class Writer(Handle):
                                        to_cstr(name, "name")))
         super().__init__(ptr)
 
-    def add(self, dataset: Dataset, entities: str | None = None, format: str = "edf",
+    def add(self, dataset: Dataset, entities: str | None = None, format: str | None = None,
             sidecar: dict | None = None, events: Table | None = None, **labels) -> None:
         """Write one recording: add(ds, sub="01", task="rest", run=1, datatype="eeg").
-        `format` "edf", "bdf" or "brainvision"; `sidecar` extra members of the
-        <datatype>.json (over the dataset's metadata); `events` a Table (onset and
-        duration first) to write as events.tsv instead of the dataset's events."""
+        `format` "edf" (the default), "bdf" or "brainvision" for eeg and ieeg; func
+        recordings (volume datasets) are written as NIfTI (_bold.nii.gz). `sidecar` extra
+        members of the sidecar JSON (over the dataset's metadata); `events` a Table
+        (onset and duration first) to write as events.tsv instead of the dataset's
+        events."""
+        if format is None:
+            func = labels.get("datatype") == "func" or "datatype=func" in (entities or "")
+            format = "nifti" if func else "edf"
         if not isinstance(dataset, Dataset):
             raise TypeError(f"dataset must be a btfm.Dataset, not {type(dataset).__name__}")
         text = " ".join(t for t in (entities or "", _query_text(labels)) if t)
