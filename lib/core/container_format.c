@@ -9,6 +9,7 @@
 #include <zlib.h>
 #include "atomic_file.h"
 #include "container_internal.h"
+#include "read_file.h"
 #include "param.h"
 
 static const unsigned char magic[8] = {0x89, 'B', 'T', 'F', 'M', '\r', '\n', 0x1A};
@@ -378,32 +379,12 @@ btfm_status btfm_container_load(btfm_container **out, const char *path,
     BTFM_CHECK_ARG(out, "btfm_container_load", "out");
     *out = NULL;
     BTFM_CHECK_ARG(path, "btfm_container_load", "path");
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return btfm_fail(errno == ENOENT ? BTFM_E_NOTFOUND : BTFM_E_IO,
-                         "btfm_container_load: %s: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(fp);
-        return btfm_fail(BTFM_E_IO, "btfm_container_load: %s: not a regular file", path);
-    }
-    size_t size = (size_t)sb.st_size;
-    unsigned char *bytes = btfm_malloc(size);
-    if (!bytes) {
-        fclose(fp);
-        return btfm_fail_nomem("btfm_container_load", size);
-    }
-    size_t got = fread(bytes, 1, size, fp);
-    int err = ferror(fp) ? errno : 0;
-    fclose(fp);
-    btfm_status st;
-    if (got != size) {
-        st = btfm_fail(BTFM_E_IO, "btfm_container_load: %s: read %zu of %zu bytes: %s", path,
-                       got, size, err ? strerror(err) : "the file shrank while being read");
-    } else {
-        source src = {bytes, size, path};
-        st = parse(out, &src, expected_kind);
-    }
+    char *bytes;
+    size_t size;
+    btfm_status st = btfm_read_file(path, "btfm_container_load", SIZE_MAX - 1, &bytes, &size);
+    if (st) return st;
+    source src = {(const unsigned char *)bytes, size, path};
+    st = parse(out, &src, expected_kind);
     btfm_free(bytes);
     return st;
 }

@@ -9,39 +9,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "core/read_file.h"
 #include "brainvision_internal.h"
 
 #define MAX_TEXT_FILE (64u << 20) /* headers and marker files are kilobytes; refuse absurd ones */
 #define CHUNK_BYTES (1u << 20)    /* data bytes read at a time */
 
 /* ---- files ---- */
-
-static btfm_status read_text_file(const char *path, char **bytes, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return btfm_fail(errno == ENOENT ? BTFM_E_NOTFOUND : BTFM_E_IO, "brainvision: %s: %s",
-                         path, strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || sb.st_size < 0 || (uint64_t)sb.st_size > MAX_TEXT_FILE) {
-        fclose(f);
-        return btfm_fail(BTFM_E_FORMAT, "brainvision: %s: expected a text file of at most %u MiB",
-                         path, MAX_TEXT_FILE >> 20);
-    }
-    *bytes = btfm_malloc((size_t)sb.st_size + 1);
-    if (!*bytes) {
-        fclose(f);
-        return btfm_fail_nomem("brainvision", (size_t)sb.st_size + 1);
-    }
-    *len = fread(*bytes, 1, (size_t)sb.st_size, f);
-    int failed = ferror(f);
-    fclose(f);
-    if (failed) {
-        btfm_free(*bytes);
-        return btfm_fail(BTFM_E_IO, "brainvision: %s: read failed", path);
-    }
-    return BTFM_OK;
-}
 
 /* `name` as written in the header, relative to the header's folder unless absolute. */
 static char *beside(const char *vhdr, const char *name)
@@ -399,7 +373,7 @@ static btfm_status read_markers(btfm_dataset *ds, const char *vhdr, const char *
     size_t len = 0;
     btfm_bv_markers m;
     memset(&m, 0, sizeof m);
-    st = read_text_file(path, &bytes, &len);
+    st = btfm_read_file(path, "brainvision", MAX_TEXT_FILE, &bytes, &len);
     if (!st) st = btfm_bv_markers_parse(&m, bytes, len, path);
     btfm_free(bytes);
     btfm_free(path);
@@ -422,7 +396,7 @@ btfm_status btfm_brainvision_open(btfm_dataset **out, const char *path, unsigned
     *out = NULL;
     char *bytes = NULL, *data_path = NULL;
     size_t len = 0;
-    btfm_status st = read_text_file(path, &bytes, &len);
+    btfm_status st = btfm_read_file(path, "brainvision", MAX_TEXT_FILE, &bytes, &len);
     if (st) return st;
     btfm_bv_state *s = btfm_calloc(1, sizeof *s);
     if (!s) {

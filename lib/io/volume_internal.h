@@ -31,10 +31,6 @@ btfm_status btfm_volume_copy(btfm_volume **out, const btfm_volume *v);
  * (voxel "x,y,z" or the label value); the volume's voxel/label arrays must be set. */
 btfm_status btfm_volume_make_channels(btfm_dataset *ds, int n_channels);
 
-/* Physical values of volume `t` (n_voxels doubles, flat voxel order) of a volume dataset
- * read straight from the file (no mask), for mask computations. */
-typedef btfm_status (*btfm_volume_reader)(btfm_dataset *ds, int64_t t, double *out);
-
 /* Every voxel of volume `t` of a NIfTI dataset as physical values (n_voxels doubles). */
 btfm_status btfm_nifti_read_volume(btfm_dataset *ds, int64_t t, double *out);
 /* (Re)allocate the per-label scratch after the mask became a label mask. */
