@@ -231,7 +231,7 @@ static void zscore_float(float *x, int64_t rows, int64_t cols, double *acc)
     (void)btfm_align_standardize(x, rows, cols, 1, acc, acc + cols);
 }
 
-/* common = z(mean_i mapped[i]), accumulated in double row by row. */
+/* common = mean_i mapped[i] (PyMVPA's combiner2), accumulated in double row by row. */
 BTFM_HOT static void mean_template(float *const *mapped, int n, int64_t T, int64_t Vc,
                                    float *common, double *acc)
 {
@@ -244,7 +244,6 @@ BTFM_HOT static void mean_template(float *const *mapped, int n, int64_t T, int64
         }
         for (int64_t f = 0; f < Vc; f++) common[t * Vc + f] = (float)(row[f] / n);
     }
-    zscore_float(common, T, Vc, acc);
 }
 
 /* Reduce the template to its top `k` principal directions (PyMVPA's output_dim). */
@@ -299,7 +298,8 @@ static btfm_status prepare_task(void *ctx, int64_t i, int worker)
                    &fit->hs[i], i == fit->ref ? fit->mapped[i] : NULL);
 }
 
-/* Level 2 for subject i: M_i = P(Z_i -> z((N C - M_i) / (N - 1))). */
+/* Level 2 for subject i: M_i = z(P(Z_i -> z((N C - M_i) / (N - 1)))), C the plain mean of
+ * the previous pass. */
 BTFM_HOT static btfm_status level2_task(void *ctx, int64_t i, int worker)
 {
     hyper_fit *fit = ctx;
@@ -317,6 +317,7 @@ BTFM_HOT static btfm_status level2_task(void *ctx, int64_t i, int worker)
         for (int64_t j = 0; j < T * Vc; j++) target[j] = (n * fit->common[j] - mi[j]) * n1;
         zscore_float(target, T, Vc, acc);
         st = map_to(a, &fit->hs[i], a->n_features[i], target, Vc, fit->mapped[i]);
+        if (!st) zscore_float(fit->mapped[i], T, Vc, acc);
     }
     btfm_free(target);
     btfm_free(acc);
@@ -404,12 +405,14 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     mean_template(mapped, N, T, Vc, common, acc);
 
     /* Level 2: each subject against the mean of the others, `level2_passes` times; the
-     * subjects of a pass are independent. */
+     * subjects of a pass are independent. As in PyMVPA, the template stays the plain
+     * mean between passes and is z-scored once at the end. */
     fit.common = common;
     for (int pass = 0; pass < (int)ALIGN_PARAM(a, LEVEL2_PASSES); pass++) {
         if ((st = btfm_align_parallel(a, N, level2_task, &fit))) goto done;
         mean_template(mapped, N, T, Vc, common, acc);
     }
+    zscore_float(common, T, Vc, acc);
     for (int i = 0; i < N; i++) { /* the aligned data are no longer needed */
         btfm_free(mapped[i]);
         mapped[i] = NULL;

@@ -100,13 +100,17 @@ def hyperalignment(datasets, scaling=True, reflection=True, level2_niter=1, ref=
         p = zscore(_forward(m, data[i]))
         mapped[i] = p
         common = zscore(0.5 * (p + common))
-    common = zscore(np.mean(mapped, axis=0))
+    # Level 2 (PyMVPA's _level2): the template is the plain mean of the aligned data
+    # (combiner2, not z-scored) while passes run; each target and each aligned subject
+    # is z-scored (zscore_common); the final template is z-scored once at the end.
+    common = np.mean(mapped, axis=0)
     for _ in range(level2_niter):
         for i in range(n):
             target = zscore((common * n - mapped[i]) / (n - 1))
             m = procrustes(data[i], target, scaling, reflection)
-            mapped[i] = _forward(m, data[i])
-        common = zscore(np.mean(mapped, axis=0))
+            mapped[i] = zscore(_forward(m, data[i]))
+        common = np.mean(mapped, axis=0)
+    common = zscore(common)
     mappers = [procrustes(data[i], common, scaling, reflection) for i in range(n)]
 
     def transform(x, i):
