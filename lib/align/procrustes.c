@@ -20,42 +20,59 @@ btfm_status btfm_align_procrustes(const align_source *src, const double *target,
                              align_rotation *out)
 {
     const int64_t T = src->n_times, r = src->rank;
+    /* W = f^T Y (r x V') has the SVD p d qt; it comes from the smaller Gram matrix:
+     * W W^T = p d^2 p^T (r x r) or, for a target narrower than the source's rank,
+     * W^T W = qt^T d^2 qt (V' x V'). */
+    const int by_rows = r <= n_target;
+    const int64_t n = by_rows ? r : n_target;
     memset(out, 0, sizeof *out);
     double *w = btfm_align_matrix(r, n_target, "aligner: Procrustes");
-    double *p = btfm_align_matrix(r, r, "aligner: Procrustes");
-    double *d2 = btfm_align_doubles((size_t)r, "aligner: Procrustes");
-    double *qt = NULL;
+    double *e = btfm_align_matrix(n, n, "aligner: Procrustes");
+    double *d2 = btfm_align_doubles((size_t)n, "aligner: Procrustes");
+    double *p = NULL, *qt = NULL;
     btfm_status st = BTFM_OK;
-    if (!w || !p || !d2) { st = BTFM_E_NOMEM; goto done; }
+    if (!w || !e || !d2) { st = BTFM_E_NOMEM; goto done; }
 
-    /* W = f^T Y, then its SVD W = p d qt from the r x r Gram matrix W W^T. */
     cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)r, (blasint)n_target,
                 (blasint)T, 1.0, src->f, (blasint)r, target, (blasint)n_target, 0.0, w,
                 (blasint)n_target);
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)r, (blasint)n_target, 1.0, w,
-                (blasint)n_target, 0.0, p, (blasint)r);
-    if ((st = btfm_align_sym_eig(p, r, d2))) goto done;
+    if (by_rows)
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)r, (blasint)n_target,
+                    1.0, w, (blasint)n_target, 0.0, e, (blasint)n);
+    else
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (blasint)n_target, (blasint)r,
+                    1.0, w, (blasint)n_target, 0.0, e, (blasint)n);
+    if ((st = btfm_align_sym_eig(e, n, d2))) goto done;
     int64_t r2 = 0;
-    while (r2 < r && d2[r2] > d2[0] * 1e-14 && d2[r2] > 0) r2++;
+    while (r2 < n && d2[r2] > d2[0] * 1e-14 && d2[r2] > 0) r2++;
     if (r2 == 0) {
         st = btfm_fail(BTFM_E_NUMERIC, "aligner: Procrustes: source and target are "
                        "uncorrelated (X^T Y = 0); nothing to align");
         goto done;
     }
+    p = btfm_align_matrix(r, r2, "aligner: Procrustes");
     qt = btfm_align_matrix(r2, n_target, "aligner: Procrustes");
-    if (!qt) { st = BTFM_E_NOMEM; goto done; }
-    /* qt = d^-1 p^T W, using only the first r2 columns of p (row-major r x r). */
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)r2, (blasint)n_target,
-                (blasint)r, 1.0, p, (blasint)r, w, (blasint)n_target, 0.0, qt,
-                (blasint)n_target);
-    double trace = 0.0;
-    for (int64_t k = 0; k < r2; k++) {
-        double d = sqrt(d2[k]);
-        cblas_dscal((blasint)n_target, 1.0 / d, qt + k * n_target, 1);
-        trace += d;
+    if (!p || !qt) { st = BTFM_E_NOMEM; goto done; }
+    /* The other side is W (or W^T) times the eigenvectors (the first r2 columns of e,
+     * row-major n x n), divided by d. */
+    if (by_rows) {
+        for (int64_t i = 0; i < r; i++) memcpy(p + i * r2, e + i * n, (size_t)r2 * sizeof(double));
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)r2, (blasint)n_target,
+                    (blasint)r, 1.0, e, (blasint)n, w, (blasint)n_target, 0.0, qt,
+                    (blasint)n_target);
+        for (int64_t k = 0; k < r2; k++)
+            cblas_dscal((blasint)n_target, 1.0 / sqrt(d2[k]), qt + k * n_target, 1);
+    } else {
+        for (int64_t k = 0; k < r2; k++)
+            for (int64_t j = 0; j < n_target; j++) qt[k * n_target + j] = e[j * n + k];
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)r, (blasint)r2,
+                    (blasint)n_target, 1.0, w, (blasint)n_target, e, (blasint)n, 0.0, p,
+                    (blasint)r2);
+        for (int64_t i = 0; i < r; i++)
+            for (int64_t k = 0; k < r2; k++) p[i * r2 + k] /= sqrt(d2[k]);
     }
-    /* Compact p to r x r2. */
-    for (int64_t i = 0; i < r; i++) memmove(p + i * r2, p + i * r, (size_t)r2 * sizeof(double));
+    double trace = 0.0;
+    for (int64_t k = 0; k < r2; k++) trace += sqrt(d2[k]);
 
     /* A reflection can only be forced when X^T Y has full rank and is square; otherwise a
      * null direction can be flipped at no cost, so every solution has a proper twin. */
@@ -73,12 +90,12 @@ btfm_status btfm_align_procrustes(const align_source *src, const double *target,
     /* ||X||^2 = ||f||^2; ||X R||^2 = scale^2 ||f p||^2 (qt has orthonormal rows). */
     double norm2 = 0.0, fp2 = 0.0;
     for (int64_t j = 0; j < T * r; j++) norm2 += src->f[j] * src->f[j];
-    for (int64_t t = 0; t < T; t++)
-        for (int64_t k = 0; k < r2; k++) {
-            double v = 0.0;
-            for (int64_t i = 0; i < r; i++) v += src->f[t * r + i] * p[i * r2 + k];
-            fp2 += v * v;
-        }
+    double *fp = btfm_align_matrix(T, r2, "aligner: Procrustes");
+    if (!fp) { st = BTFM_E_NOMEM; goto done; }
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)r2,
+                (blasint)r, 1.0, src->f, (blasint)r, p, (blasint)r2, 0.0, fp, (blasint)r2);
+    for (int64_t j = 0; j < T * r2; j++) fp2 += fp[j] * fp[j];
+    btfm_free(fp);
     out->scale = scaling ? trace / norm2 : 1.0;
     out->trace = trace;
     out->mapped_sq = out->scale * out->scale * fp2;
@@ -88,6 +105,7 @@ btfm_status btfm_align_procrustes(const align_source *src, const double *target,
     p = qt = NULL;
 done:
     btfm_free(w);
+    btfm_free(e);
     btfm_free(p);
     btfm_free(d2);
     btfm_free(qt);
