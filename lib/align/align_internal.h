@@ -155,6 +155,16 @@ btfm_status btfm_align_procrustes_float(const align_source *src, const float *ta
                                         int scaling, int reflection, float *mapped,
                                         align_rotation *out);
 
+/* The n x n symmetric g (upper part, float) on the centered vectors: (Q g Q)[1:, 1:]
+ * ((n-1) x (n-1), full), with Q the Householder reflection that maps the constant vector
+ * to a multiple of e_0, so Q's columns 1..n-1 are an orthonormal basis of the centered
+ * vectors. `w` has n doubles of scratch. */
+void btfm_align_centered_block(const float *g, int64_t n, double *w, float *out);
+
+/* out ((m+1) x cols) = Q [0; y] for y (m x cols): vectors given in that basis back as
+ * centered (m+1)-vectors. */
+void btfm_align_embed_centered(const double *y, int64_t m, int64_t cols, double *out);
+
 /* mapped (T x n_target) = X R = f p qt * scale. */
 btfm_status btfm_align_rotation_apply(const align_source *src, const align_rotation *r,
                                  int64_t n_target, double *mapped);

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 #include <cblas.h>
+#include <lapacke.h>
 #include "align_internal.h"
 
 /* One subject's standardized, optionally whitened data X in factored form: X = f w^T
@@ -76,10 +77,68 @@ static btfm_status factor_from_svd(const btfm_aligner *a, const double *u, const
     return st;
 }
 
+/* The factors from a Cholesky factorization of the Gram matrix g = Z Z^T (T x T, float,
+ * upper part) on the centered vectors, when it is well conditioned (kappa_1 below 1e3,
+ * estimated): (Q g Q)[1:, 1:] = R^T R gives f = Q [0; R^T] with f f^T = Z Z^T, and
+ * dual = f (f^T f)^-1 = Q [0; R^-1]. A factorization costs a fraction of the
+ * eigendecomposition, and every later step depends on Z only through f f^T (and maps
+ * through dual). *used is 0 when g is too ill-conditioned (the caller decomposes it). */
+static btfm_status factor_by_cholesky(int64_t T, const float *g, hyper_subject *h, int *used)
+{
+    const char *where = "btfm_aligner_fit";
+    const int64_t m = T - 1;
+    float *gc = btfm_malloc((size_t)(m * m) * sizeof(float));
+    double *w = btfm_align_doubles((size_t)T, where);
+    double *y = btfm_align_matrix(m, m, where);
+    btfm_status st = (!gc || !w || !y) ? btfm_fail_nomem(where, (size_t)(m * m) * 8) : BTFM_OK;
+    *used = 0;
+    if (!st && m > 0) {
+        btfm_align_centered_block(g, T, w, gc);
+        float anorm = 0.0f, rcond = 0.0f;
+        for (int64_t j = 0; j < m; j++) {
+            float col = 0.0f;
+            for (int64_t i = 0; i < m; i++) col += fabsf(gc[i * m + j]);
+            if (col > anorm) anorm = col;
+        }
+        if (LAPACKE_spotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)m, gc, (lapack_int)m) == 0 &&
+            LAPACKE_spocon(LAPACK_ROW_MAJOR, 'U', (lapack_int)m, gc, (lapack_int)m, anorm,
+                           &rcond) == 0 &&
+            rcond > 1e-3f)
+            *used = 1;
+    }
+    if (!st && *used) {
+        h->rank = m;
+        h->v_det = 0.0;
+        h->f = btfm_align_matrix(T, m, where);
+        h->dual = btfm_align_matrix(T, m, where);
+        if (!h->f || !h->dual) st = BTFM_E_NOMEM;
+    }
+    if (!st && *used) {
+        for (int64_t i = 0; i < m; i++) /* R^T (lower) */
+            for (int64_t j = 0; j < m; j++) y[i * m + j] = j <= i ? gc[j * m + i] : 0.0;
+        btfm_align_embed_centered(y, m, m, h->f);
+        for (int64_t i = 0; i < m; i++) /* R (upper), inverted in place */
+            for (int64_t j = 0; j < m; j++) y[i * m + j] = j >= i ? gc[i * m + j] : 0.0;
+        lapack_int info = LAPACKE_dtrtri(LAPACK_ROW_MAJOR, 'U', 'N', (lapack_int)m, y,
+                                         (lapack_int)m);
+        if (info != 0)
+            st = btfm_fail(BTFM_E_NUMERIC, "%s: a %lld x %lld triangular factor is singular "
+                           "(LAPACK dtrtri info %d)", where, (long long)m, (long long)m,
+                           (int)info);
+        else
+            btfm_align_embed_centered(y, m, m, h->dual);
+    }
+    btfm_free(gc);
+    btfm_free(w);
+    btfm_free(y);
+    return st;
+}
+
 /* Standardize x (T x V) in place (float) with the statistics into mean/scale, and
  * decompose it once for the whole fit: for T <= V from the T x T Gram matrix
- * (single-precision product and, for a moderate spectrum, eigenproblem), otherwise
- * through the double thin SVD. `whitened` (may be NULL) receives the data as they
+ * (single-precision product, then its Cholesky factor when well conditioned and not
+ * whitening, else its eigenproblem, in single precision for a moderate spectrum),
+ * otherwise through the double thin SVD. `whitened` (may be NULL) receives the data as they
  * enter the template: whitened when alpha < 1, else as they are. */
 static btfm_status prepare(const btfm_aligner *a, float *x, int64_t V, double *mean,
                            double *scale, hyper_subject *h, float *whitened)
@@ -87,6 +146,7 @@ static btfm_status prepare(const btfm_aligner *a, float *x, int64_t V, double *m
     const int64_t T = a->n_times;
     const int whiten = ALIGN_PARAM(a, ALPHA) < 1.0;
     double *u = NULL, *s = NULL;
+    int factored = 0; /* by a Cholesky factorization instead of the eigendecomposition */
     btfm_status st = BTFM_OK;
     btfm_align_standardize(x, T, V, (int)ALIGN_PARAM(a, ZSCORE), mean, scale);
     if (T <= V) {
@@ -103,12 +163,13 @@ static btfm_status prepare(const btfm_aligner *a, float *x, int64_t V, double *m
             gram = btfm_align_matrix(T, T, "btfm_aligner_fit");
             if (!gram) st = BTFM_E_NOMEM;
         }
-        if (!st) {
+        if (!st && !whiten) st = factor_by_cholesky(T, g, h, &factored);
+        if (!st && !factored) {
             for (int64_t i = 0; i < T; i++)
                 for (int64_t j = i; j < T; j++) gram[i * T + j] = g[i * T + j];
             st = btfm_align_sym_eig_float(g, T, wf);
         }
-        if (!st) {
+        if (!st && !factored) {
             /* The float eigensolver errs by about 1e-7 of the largest eigenvalue: the
              * centering's null direction stays below 1e-6, and a kept spectrum within
              * 1e3 is resolved to 1e-4 relative. Wider spectra are solved in double from
@@ -128,7 +189,7 @@ static btfm_status prepare(const btfm_aligner *a, float *x, int64_t V, double *m
                 while (!st && r < T && w[r] > floor_ && w[r] > 0) r++;
             }
         }
-        if (!st) {
+        if (!st && !factored) {
             if (r == 0) r = 1;
             h->rank = r;
             u = btfm_align_matrix(T, r, "btfm_aligner_fit");
@@ -149,7 +210,7 @@ static btfm_status prepare(const btfm_aligner *a, float *x, int64_t V, double *m
         st = btfm_align_thin_svd(z, T, V, &u, &s, NULL, &h->rank, &h->v_det);
         btfm_free(z);
     }
-    if (!st) st = factor_from_svd(a, u, s, V, x, h, whiten ? whitened : NULL);
+    if (!st && !factored) st = factor_from_svd(a, u, s, V, x, h, whiten ? whitened : NULL);
     if (!st && whitened && !whiten) memcpy(whitened, x, (size_t)(T * V) * sizeof(float));
     btfm_free(u);
     btfm_free(s);

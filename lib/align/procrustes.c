@@ -165,7 +165,7 @@ static btfm_status procrustes_double(const align_source *src, const float *targe
  * the constant vector to -sqrt(n) e_0: Q's columns 1..n-1 are an orthonormal basis of the
  * centered vectors. Q G Q = G - h v^T - v h^T with v = p - (beta/2)(h^T p) h, p = beta G h;
  * h_i = 1 past row 0. `w` has n doubles of scratch. */
-static void centered_block(const float *g, int64_t n, double *w, float *out)
+void btfm_align_centered_block(const float *g, int64_t n, double *w, float *out)
 {
     const double beta = 1.0 / ((double)n + sqrt((double)n)), h0 = 1.0 + sqrt((double)n);
     for (int64_t i = 0; i < n; i++) w[i] = 0.0;
@@ -191,6 +191,20 @@ static void centered_block(const float *g, int64_t n, double *w, float *out)
                 (float)((double)g[(i + 1) * n + j + 1] - w[i + 1] - w[j + 1]);
 }
 
+void btfm_align_embed_centered(const double *y, int64_t m, int64_t cols, double *out)
+{
+    const int64_t n = m + 1;
+    const double beta = 1.0 / ((double)n + sqrt((double)n)), h0 = 1.0 + sqrt((double)n);
+    /* Q [0; y] = [0; y] - beta h (h^T [0; y]), and h^T [0; y] is the column sums of y. */
+    for (int64_t j = 0; j < cols; j++) out[j] = 0.0;
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < cols; j++) out[j] += y[i * cols + j];
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < cols; j++)
+            out[(i + 1) * cols + j] = y[i * cols + j] - beta * out[j];
+    for (int64_t j = 0; j < cols; j++) out[j] *= -beta * h0;
+}
+
 /* H = f^T G f (r x r, upper part) for a centered source factor f (T x r, float) and a
  * centered target's Gram matrix G (T x T, upper part). Both live on the centered vectors,
  * so with Q above H = f'^T G' f' for f' = (Q f)[1:] and G' = (Q G Q)[1:, 1:]; when
@@ -209,7 +223,7 @@ static btfm_status form_h(const float *f, const float *g, int64_t T, int64_t r, 
         btfm_free(w);
         return btfm_fail_nomem(where, (size_t)(m * m) * sizeof(float));
     }
-    centered_block(g, T, w, gc);
+    btfm_align_centered_block(g, T, w, gc);
     int chol = m > 0 && LAPACKE_spotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)m, gc,
                                        (lapack_int)m) == 0;
     if (chol) {
