@@ -264,13 +264,13 @@ static btfm_status form_h(const float *f, const float *g, int64_t T, int64_t r, 
 static btfm_status eigen_float(float *h, int64_t r, double *d2, int64_t *r2)
 {
     const char *where = "aligner: Procrustes";
-    double *hd = btfm_align_matrix(r, r, where); /* kept for the double retry (upper) */
+    float *hf = btfm_malloc((size_t)(r * r) * sizeof(float)); /* kept for a double retry */
     float *w = btfm_malloc((size_t)r * sizeof(float));
-    btfm_status st = (!hd || !w) ? btfm_fail_nomem(where, (size_t)(r * r) * sizeof(double))
+    double *hd = NULL;
+    btfm_status st = (!hf || !w) ? btfm_fail_nomem(where, (size_t)(r * r) * sizeof(float))
                                  : BTFM_OK;
     if (!st) {
-        for (int64_t i = 0; i < r; i++)
-            for (int64_t j = i; j < r; j++) hd[i * r + j] = h[i * r + j];
+        memcpy(hf, h, (size_t)(r * r) * sizeof(float));
         st = btfm_align_sym_eig_float(h, r, w);
     }
     for (int64_t k = 0; !st && k < r; k++) d2[k] = w[k];
@@ -279,7 +279,9 @@ static btfm_status eigen_float(float *h, int64_t r, double *d2, int64_t *r2)
     int64_t n = 0;
     while (!st && n < r && d2[n] > d2[0] * 1e-8 && d2[n] > 0) n++;
     if (!st && n > 0 && d2[n - 1] < 1e-3 * d2[0]) {
-        if (!(st = btfm_align_sym_eig(hd, r, d2))) {
+        if (!(hd = btfm_align_matrix(r, r, where))) st = BTFM_E_NOMEM;
+        for (int64_t j = 0; !st && j < r * r; j++) hd[j] = hf[j];
+        if (!st && !(st = btfm_align_sym_eig(hd, r, d2))) {
             for (int64_t j = 0; j < r * r; j++) h[j] = (float)hd[j];
             n = 0;
             while (n < r && d2[n] > d2[0] * 1e-8 && d2[n] > 0) n++;
@@ -289,6 +291,7 @@ static btfm_status eigen_float(float *h, int64_t r, double *d2, int64_t *r2)
         st = btfm_fail(BTFM_E_NUMERIC, "aligner: Procrustes: source and target are "
                        "uncorrelated (X^T Y = 0); nothing to align");
     *r2 = n;
+    btfm_free(hf);
     btfm_free(hd);
     btfm_free(w);
     return st;
@@ -345,38 +348,35 @@ BTFM_HOT btfm_status btfm_align_procrustes_float(const align_source *src, const 
     }
     /* With P = p d^-1/2 (r x r2, in place of h), B = f P (T x r2, in place of gf):
      * X R = scale f p d^-1 p^T f^T Y = L Y with L = scale B B^T, qt = d^-1/2 B^T Y. */
+    for (int64_t k = 0; k < r2; k++) d2[k] = 1.0 / sqrt(sqrt(d2[k])); /* now d^-1/2 */
     for (int64_t i = 0; i < r; i++)
-        for (int64_t k = 0; k < r2; k++)
-            h[i * r2 + k] = (float)(h[i * r + k] / sqrt(sqrt(d2[k])));
+        for (int64_t k = 0; k < r2; k++) h[i * r2 + k] = (float)(h[i * r + k] * d2[k]);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)r2,
                 (blasint)r, 1.0f, f, (blasint)r, h, (blasint)r2, 0.0f, gf, (blasint)r2);
-    if (mapped) { /* L is symmetric: its lower part is filled for a plain GEMM */
+    if (mapped) { /* L is symmetric: a rank update forms its upper part */
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)r2,
                     (float)scale, gf, (blasint)r2, 0.0f, g, (blasint)T);
-        for (int64_t i = 0; i < T; i++)
-            for (int64_t j = i + 1; j < T; j++) g[j * T + i] = g[i * T + j];
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)n_target,
-                    (blasint)T, 1.0f, g, (blasint)T, target, (blasint)n_target, 0.0f, mapped,
+        cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, (blasint)T, (blasint)n_target, 1.0f,
+                    g, (blasint)T, target, (blasint)n_target, 0.0f, mapped,
                     (blasint)n_target);
     }
     if (out) {
-        /* ||X R||^2 = scale^2 ||f p||^2, and column k of f p is d_k^1/2 times B's. */
+        /* ||X R||^2 = scale^2 ||f p||^2, and column k of f p is d_k^1/2 times B's
+         * (d2 holds d^-1/2 by now). */
         double fp2 = 0.0;
         for (int64_t t = 0; t < T; t++)
             for (int64_t k = 0; k < r2; k++) {
                 double b = gf[t * r2 + k];
-                fp2 += b * b * sqrt(d2[k]);
+                fp2 += b * b / (d2[k] * d2[k]);
             }
         float *qf = btfm_malloc((size_t)(r2 * n_target) * sizeof(float));
         if (!qf) { st = btfm_fail_nomem(where, (size_t)(r2 * n_target) * sizeof(float)); goto done; }
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)r2, (blasint)n_target,
                     (blasint)T, 1.0f, gf, (blasint)r2, target, (blasint)n_target, 0.0f, qf,
                     (blasint)n_target);
-        for (int64_t k = 0; k < r2; k++) {
-            double inv = 1.0 / sqrt(sqrt(d2[k]));
+        for (int64_t k = 0; k < r2; k++)
             for (int64_t j = 0; j < n_target; j++)
-                qt[k * n_target + j] = qf[k * n_target + j] * inv;
-        }
+                qt[k * n_target + j] = qf[k * n_target + j] * d2[k];
         btfm_free(qf);
         out->rank = r2;
         out->p = p;
