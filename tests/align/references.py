@@ -77,10 +77,12 @@ def _regularize(x, alpha):
 
 
 def hyperalignment(datasets, scaling=True, reflection=True, level2_niter=1, ref=None,
-                   alpha=1.0):
+                   alpha=1.0, n_features=None):
     """PyMVPA Hyperalignment (zscore_all, zscore_common): returns a function
     transform(x, i) mapping subject i's raw data into the common space, and the common
-    template."""
+    template. With n_features = K the template is first reduced to its top K principal
+    directions, z(C V_K), and level 3 maps onto that (PyMVPA's Procrustes pads the
+    narrower target with zero columns)."""
     stats = [(np.asarray(d, np.float64).mean(0), np.asarray(d, np.float64).std(0))
              for d in datasets]
     data = [zscore(d) for d in datasets]
@@ -111,6 +113,9 @@ def hyperalignment(datasets, scaling=True, reflection=True, level2_niter=1, ref=
             mapped[i] = zscore(_forward(m, data[i]))
         common = np.mean(mapped, axis=0)
     common = zscore(common)
+    if n_features:
+        vt = np.linalg.svd(common, full_matrices=False)[2]
+        common = zscore(common @ vt[:n_features].T)
     mappers = [procrustes(data[i], common, scaling, reflection) for i in range(n)]
 
     def transform(x, i):
