@@ -148,12 +148,23 @@ void btfm_align_rotation_clear(align_rotation *r);
  * aligned data L Y, qt) and the T x T algebra in single precision, nothing larger than
  * T x T besides them. `target_gram` (may be NULL) is Y Y^T (T x T, upper part) when the
  * caller has it. `mapped` (may be NULL) receives X R; `out` (may be NULL) the factored
- * rotation. Falls back to the double route when T > n_target or when the reflection
+ * rotation; `side` (may be NULL) runs beside the eigendecomposition, or after the step
+ * when the route has none. Falls back to the double route when T > n_target or when the reflection
  * constraint applies (square full-rank X^T Y). */
+/* Independent work to run beside a Procrustes step's eigendecomposition (which does not
+ * scale within one problem): fn(ctx, index, 1) on a second thread when `threads` >= 2
+ * (OpenBLAS on one thread per caller meanwhile), else after it. */
+typedef struct align_side {
+    btfm_task_fn fn;
+    void *ctx;
+    int64_t index;
+    int threads;
+} align_side;
+
 btfm_status btfm_align_procrustes_float(const align_source *src, const float *target,
                                         int64_t n_target, const float *target_gram,
                                         int scaling, int reflection, float *mapped,
-                                        align_rotation *out);
+                                        align_rotation *out, const align_side *side);
 
 /* The n x n symmetric g (upper part, float) on the centered vectors: (Q g Q)[1:, 1:]
  * ((n-1) x (n-1), full), with Q the Householder reflection that maps the constant vector

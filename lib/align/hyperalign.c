@@ -240,7 +240,8 @@ static btfm_status final_map(const btfm_aligner *a, const hyper_subject *h, cons
     align_rotation rot;
     btfm_status st = btfm_align_procrustes_float(&src, target, K, target_gram,
                                                  (int)ALIGN_PARAM(a, SCALING),
-                                                 (int)ALIGN_PARAM(a, REFLECTION), NULL, &rot);
+                                                 (int)ALIGN_PARAM(a, REFLECTION), NULL, &rot,
+                                                 NULL);
     if (st) return st;
     const int64_t r = h->rank, r2 = rot.rank;
     float *df = btfm_malloc((size_t)(T * r) * sizeof(float));
@@ -276,14 +277,15 @@ done:
     return st;
 }
 
-/* mapped = procrustes(subject -> target).apply. */
+/* mapped = procrustes(subject -> target).apply, `side` (may be NULL) beside it. */
 static btfm_status map_to(const btfm_aligner *a, const hyper_subject *h, int64_t V,
-                          const float *target, int64_t n_target, float *mapped)
+                          const float *target, int64_t n_target, float *mapped,
+                          const align_side *side)
 {
     align_source src = source_of(h, a->n_times, V);
     return btfm_align_procrustes_float(&src, target, n_target, NULL,
                                        (int)ALIGN_PARAM(a, SCALING),
-                                       (int)ALIGN_PARAM(a, REFLECTION), mapped, NULL);
+                                       (int)ALIGN_PARAM(a, REFLECTION), mapped, NULL, side);
 }
 
 /* z-score the columns of x (rows x cols, float) in place; `acc` has 2 cols doubles. */
@@ -346,6 +348,7 @@ typedef struct hyper_fit {
     int64_t Vc;
     const float *common; /* level 2: the template (T x Vc); level 3: the target */
     const float *gram;   /* level 3: the target's Gram matrix, or NULL */
+    int *order;          /* level 1: the subjects but the reference, in order */
     double target_sq;    /* level 3: ||target||^2 */
     double *sq;          /* level 3: per subject ||X R - C||^2 */
 } hyper_fit;
@@ -357,6 +360,13 @@ static btfm_status prepare_task(void *ctx, int64_t i, int worker)
     /* the reference enters the template as whitened (alpha < 1) or as it is */
     return prepare(a, a->train[i], a->n_features[i], a->maps[i].mean, a->maps[i].scale,
                    &fit->hs[i], i == fit->ref ? fit->mapped[i] : NULL);
+}
+
+/* The preparation of the reference (index 0) and of the first subject of level 1. */
+static btfm_status prepare_first_task(void *ctx, int64_t k, int worker)
+{
+    hyper_fit *fit = ctx;
+    return prepare_task(ctx, k == 0 ? fit->ref : fit->order[0], worker);
 }
 
 /* Level 2 for subject i: M_i = z(P(Z_i -> z((N C - M_i) / (N - 1)))), C the plain mean of
@@ -377,7 +387,7 @@ BTFM_HOT static btfm_status level2_task(void *ctx, int64_t i, int worker)
         const float n = (float)N, n1 = 1.0f / (float)(N - 1);
         for (int64_t j = 0; j < T * Vc; j++) target[j] = (n * fit->common[j] - mi[j]) * n1;
         zscore_float(target, T, Vc, acc);
-        st = map_to(a, &fit->hs[i], a->n_features[i], target, Vc, fit->mapped[i]);
+        st = map_to(a, &fit->hs[i], a->n_features[i], target, Vc, fit->mapped[i], NULL);
         if (!st) zscore_float(fit->mapped[i], T, Vc, acc);
     }
     btfm_free(target);
@@ -437,9 +447,11 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     double *common_d = NULL;
     float *target = NULL, *gram = NULL;
     int prepared = 0; /* training copies that may be standardized in place */
-    hyper_fit fit = {.a = a, .hs = hs, .mapped = mapped, .ref = ref, .Vc = Vc, .sq = sq};
+    int *order = btfm_malloc((size_t)N * sizeof *order);
+    hyper_fit fit = {.a = a, .hs = hs, .mapped = mapped, .ref = ref, .Vc = Vc, .sq = sq,
+                     .order = order};
     btfm_status st = BTFM_OK;
-    if (!hs || !mapped || !common || !acc || !sq) {
+    if (!hs || !mapped || !common || !acc || !sq || !order) {
         st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * Vc) * sizeof(float));
         goto done;
     }
@@ -451,14 +463,24 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     for (int i = 0; i < N && !st; i++)
         if (!(st = btfm_align_map_alloc(&a->maps[i], a->n_features[i], 0, 0)))
             prepared = i + 1;
-    if (st || (st = btfm_align_parallel(a, N, prepare_task, &fit))) goto done;
+    for (int i = 0, s = 0; i < N; i++)
+        if (i != ref) order[s++] = i;
+    /* The reference and the first subject of level 1 are prepared side by side; every
+     * later subject beside the eigendecomposition of the level-1 step before its own,
+     * so that level 1's sequential steps leave no core idle. */
+    if (st || (st = btfm_align_parallel(a, N > 1 ? 2 : 1, prepare_first_task, &fit)))
+        goto done;
 
     /* Level 1: the template grows subject by subject from the reference. */
     memcpy(common, mapped[ref], (size_t)(T * Vc) * sizeof(float));
     zscore_float(common, T, Vc, acc);
-    for (int i = 0; i < N; i++) {
-        if (i == ref) continue;
-        if ((st = map_to(a, &hs[i], a->n_features[i], common, Vc, mapped[i]))) goto done;
+    for (int s = 0; s < N - 1; s++) {
+        const int i = order[s];
+        align_side side = {prepare_task, &fit, s + 1 < N - 1 ? order[s + 1] : 0,
+                           btfm_align_workers(a)};
+        if ((st = map_to(a, &hs[i], a->n_features[i], common, Vc, mapped[i],
+                         s + 1 < N - 1 ? &side : NULL)))
+            goto done;
         zscore_float(mapped[i], T, Vc, acc);
         for (int64_t j = 0; j < T * Vc; j++) common[j] = 0.5f * (mapped[i][j] + common[j]);
         zscore_float(common, T, Vc, acc);
@@ -524,6 +546,7 @@ done:
     for (int i = 0; hs && i < N; i++) hyper_subject_clear(&hs[i]);
     for (int i = 0; mapped && i < N; i++) btfm_free(mapped[i]);
     btfm_free(hs);
+    btfm_free(order);
     btfm_free(mapped);
     btfm_free(common);
     btfm_free(acc);

@@ -297,17 +297,51 @@ static btfm_status eigen_float(float *h, int64_t r, double *d2, int64_t *r2)
     return st;
 }
 
+/* eigen_float beside a side task: task 0 the eigenproblem, task 1 the side work. */
+typedef struct eigen_beside {
+    float *h;
+    int64_t r;
+    double *d2;
+    int64_t *r2;
+    const align_side *side;
+} eigen_beside;
+
+static btfm_status eigen_or_side(void *ctx, int64_t index, int worker)
+{
+    eigen_beside *e = ctx;
+    (void)worker;
+    if (index == 0) return eigen_float(e->h, e->r, e->d2, e->r2);
+    return e->side->fn(e->side->ctx, e->side->index, 1);
+}
+
+static btfm_status eigen_with_side(float *h, int64_t r, double *d2, int64_t *r2,
+                                   const align_side *side)
+{
+    if (!side) return eigen_float(h, r, d2, r2);
+    eigen_beside e = {h, r, d2, r2, side};
+    if (side->threads < 2) return btfm_parallel_for(1, 2, eigen_or_side, &e);
+    int threads = openblas_get_num_threads();
+    if (threads > 1) openblas_set_num_threads(1);
+    btfm_status st = btfm_parallel_for(2, 2, eigen_or_side, &e);
+    if (threads > 1) openblas_set_num_threads(threads);
+    return st;
+}
+
 BTFM_HOT btfm_status btfm_align_procrustes_float(const align_source *src, const float *target,
                                         int64_t n_target, const float *target_gram,
                                         int scaling, int reflection, float *mapped,
-                                        align_rotation *out)
+                                        align_rotation *out, const align_side *side)
 {
     const int64_t T = src->n_times, r = src->rank;
     if (out) memset(out, 0, sizeof *out);
     /* The T x T route pays off when the target is wider than it is long; otherwise (and
      * for the rare square full-rank case without reflections) the r-sized route does. */
-    if (T > n_target || reflection_applies(src, n_target, reflection))
-        return procrustes_double(src, target, n_target, scaling, reflection, mapped, out);
+    if (T > n_target || reflection_applies(src, n_target, reflection)) {
+        btfm_status st = procrustes_double(src, target, n_target, scaling, reflection,
+                                           mapped, out);
+        if (!st && side) st = side->fn(side->ctx, side->index, 0);
+        return st;
+    }
     const char *where = "aligner: Procrustes";
     float *g = btfm_malloc((size_t)(T * T) * sizeof(float));
     float *f = btfm_malloc((size_t)(T * r) * sizeof(float));
@@ -335,7 +369,7 @@ BTFM_HOT btfm_status btfm_align_procrustes_float(const align_source *src, const 
                     1.0f, target, (blasint)n_target, 0.0f, g, (blasint)T);
     if ((st = form_h(f, g, T, r, h, gf))) goto done;
     int64_t r2;
-    if ((st = eigen_float(h, r, d2, &r2))) goto done;
+    if ((st = eigen_with_side(h, r, d2, &r2, side))) goto done;
     double trace = 0.0;
     for (int64_t k = 0; k < r2; k++) trace += sqrt(d2[k]);
     const double scale = scaling ? trace / norm2 : 1.0;
