@@ -68,6 +68,9 @@ double *btfm_align_matrix(int64_t rows, int64_t cols, const char *where);
  * as 1). Returns the sum of squares of the standardized values. */
 double btfm_align_standardize(float *x, int64_t n_times, int64_t n_features, int zscore,
                             double *mean, double *scale);
+/* The same on n_features columns of rows `ld` floats apart (a block of columns). */
+double btfm_align_standardize_ld(float *x, int64_t n_times, int64_t n_features, int64_t ld,
+                                 int zscore, double *mean, double *scale);
 /* z-score the columns of x in place (population std); constant columns become 0. */
 void btfm_align_zscore_columns(double *x, int64_t rows, int64_t cols);
 
@@ -147,9 +150,10 @@ void btfm_align_rotation_clear(align_rotation *r);
 /* The same problem for a float target (T x n_target): the T x V products (Y Y^T, the
  * aligned data L Y, qt) and the T x T algebra in single precision, nothing larger than
  * T x T besides them. `target_gram` (may be NULL) is Y Y^T (T x T, upper part) when the
- * caller has it. `mapped` (may be NULL) receives X R; `out` (may be NULL) the factored
- * rotation; `side` (may be NULL) runs beside the eigendecomposition, or after the step
- * when the route has none. Falls back to the double route when T > n_target or when the reflection
+ * caller has it. `mapped` (may be NULL) receives X R; `left` (may be NULL, T x T, upper
+ * part) the operator L with X R = L Y, for callers that form L Y themselves; `out` (may
+ * be NULL) the factored rotation; `side` (may be NULL) runs beside the eigendecomposition,
+ * or after the step when the route has none. Falls back to the double route when T > n_target or when the reflection
  * constraint applies (square full-rank X^T Y). */
 /* Independent work to run beside a Procrustes step's eigendecomposition (which does not
  * scale within one problem): fn(ctx, index, 1) on a second thread when `threads` >= 2
@@ -164,7 +168,12 @@ typedef struct align_side {
 btfm_status btfm_align_procrustes_float(const align_source *src, const float *target,
                                         int64_t n_target, const float *target_gram,
                                         int scaling, int reflection, float *mapped,
-                                        align_rotation *out, const align_side *side);
+                                        float *left, align_rotation *out,
+                                        const align_side *side);
+
+/* Whether btfm_align_procrustes_float takes the T x T route for this problem (only that
+ * route can return `left`). */
+int btfm_align_procrustes_by_gram(const align_source *src, int64_t n_target, int reflection);
 
 /* The n x n symmetric g (upper part, float) on the centered vectors: (Q g Q)[1:, 1:]
  * ((n-1) x (n-1), full), with Q the Householder reflection that maps the constant vector

@@ -28,14 +28,20 @@ double *btfm_align_matrix(int64_t rows, int64_t cols, const char *where)
     return btfm_align_doubles(n, where);
 }
 
-BTFM_HOT double btfm_align_standardize(float *x, int64_t n_times, int64_t n_features,
-                                       int zscore, double *mean, double *scale)
+double btfm_align_standardize(float *x, int64_t n_times, int64_t n_features, int zscore,
+                              double *mean, double *scale)
+{
+    return btfm_align_standardize_ld(x, n_times, n_features, n_features, zscore, mean, scale);
+}
+
+BTFM_HOT double btfm_align_standardize_ld(float *x, int64_t n_times, int64_t n_features,
+                                          int64_t ld, int zscore, double *mean, double *scale)
 {
     double sq_norm = 0.0;
     /* One pass for the statistics (sums and sums of squares in double), one to apply. */
     for (int64_t f = 0; f < n_features; f++) mean[f] = scale[f] = 0.0;
     for (int64_t t = 0; t < n_times; t++) {
-        const float *row = x + t * n_features;
+        const float *row = x + t * ld;
         for (int64_t f = 0; f < n_features; f++) {
             double v = row[f];
             mean[f] += v;
@@ -51,7 +57,7 @@ BTFM_HOT double btfm_align_standardize(float *x, int64_t n_times, int64_t n_feat
         sq_norm += (double)n_times * var / (scale[f] * scale[f]);
     }
     for (int64_t t = 0; t < n_times; t++) {
-        float *row = x + t * n_features;
+        float *row = x + t * ld;
         for (int64_t f = 0; f < n_features; f++)
             row[f] = (float)((row[f] - mean[f]) / scale[f]);
     }

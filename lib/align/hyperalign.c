@@ -240,8 +240,8 @@ static btfm_status final_map(const btfm_aligner *a, const hyper_subject *h, cons
     align_rotation rot;
     btfm_status st = btfm_align_procrustes_float(&src, target, K, target_gram,
                                                  (int)ALIGN_PARAM(a, SCALING),
-                                                 (int)ALIGN_PARAM(a, REFLECTION), NULL, &rot,
-                                                 NULL);
+                                                 (int)ALIGN_PARAM(a, REFLECTION), NULL, NULL,
+                                                 &rot, NULL);
     if (st) return st;
     const int64_t r = h->rank, r2 = rot.rank;
     float *df = btfm_malloc((size_t)(T * r) * sizeof(float));
@@ -285,7 +285,8 @@ static btfm_status map_to(const btfm_aligner *a, const hyper_subject *h, int64_t
     align_source src = source_of(h, a->n_times, V);
     return btfm_align_procrustes_float(&src, target, n_target, NULL,
                                        (int)ALIGN_PARAM(a, SCALING),
-                                       (int)ALIGN_PARAM(a, REFLECTION), mapped, NULL, side);
+                                       (int)ALIGN_PARAM(a, REFLECTION), mapped, NULL, NULL,
+                                       side);
 }
 
 /* z-score the columns of x (rows x cols, float) in place; `acc` has 2 cols doubles. */
@@ -349,6 +350,7 @@ typedef struct hyper_fit {
     const float *common; /* level 2: the template (T x Vc); level 3: the target */
     const float *gram;   /* level 3: the target's Gram matrix, or NULL */
     int *order;          /* level 1: the subjects but the reference, in order */
+    int workers;         /* threads for the per-subject phases and level 1's blocks */
     double target_sq;    /* level 3: ||target||^2 */
     double *sq;          /* level 3: per subject ||X R - C||^2 */
 } hyper_fit;
@@ -420,6 +422,109 @@ static btfm_status level3_task(void *ctx, int64_t i, int worker)
     return st;
 }
 
+/* Level 1's T x V work on a block of the template's columns (one block a worker): the
+ * subject's aligned data L C, their z-score, the template update C = z((M + C) / 2), and
+ * the blocks' share of the template's Gram matrix for the next step. */
+typedef struct level1_blocks {
+    const float *left; /* T x T operator (upper part), or NULL when `mapped` is formed */
+    float *mapped;     /* the subject's aligned data, or NULL (template only) */
+    float *common;
+    float **gram;      /* per worker: its blocks' C C^T (upper part), or NULL */
+    double **acc;      /* per worker: 2 x chunk doubles */
+    int64_t T, Vc, chunk;
+} level1_blocks;
+
+static btfm_status level1_block(void *ctx, int64_t b, int worker)
+{
+    level1_blocks *l = ctx;
+    const int64_t T = l->T, Vc = l->Vc, c0 = b * l->chunk;
+    const int64_t n = c0 + l->chunk <= Vc ? l->chunk : Vc - c0;
+    if (n <= 0) return BTFM_OK;
+    float *c = l->common + c0;
+    double *acc = l->acc[worker];
+    if (l->mapped) {
+        float *m = l->mapped + c0;
+        if (l->left)
+            cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, (blasint)T, (blasint)n, 1.0f,
+                        l->left, (blasint)T, c, (blasint)Vc, 0.0f, m, (blasint)Vc);
+        btfm_align_standardize_ld(m, T, n, Vc, 1, acc, acc + n);
+        for (int64_t t = 0; t < T; t++)
+            for (int64_t j = 0; j < n; j++)
+                c[t * Vc + j] = 0.5f * (m[t * Vc + j] + c[t * Vc + j]);
+    }
+    btfm_align_standardize_ld(c, T, n, Vc, 1, acc, acc + n);
+    if (l->gram)
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)n, 1.0f, c,
+                    (blasint)Vc, 1.0f, l->gram[worker], (blasint)T);
+    return BTFM_OK;
+}
+
+/* Run the blocks on the fit's workers; gram[0] receives the whole C C^T. */
+static btfm_status level1_run(level1_blocks *l, int workers)
+{
+    const int64_t T = l->T;
+    for (int w = 0; l->gram && w < workers; w++)
+        memset(l->gram[w], 0, (size_t)(T * T) * sizeof(float));
+    btfm_status st = btfm_parallel_for(workers, workers, level1_block, l);
+    for (int w = 1; !st && l->gram && w < workers; w++)
+        for (int64_t i = 0; i < T; i++)
+            for (int64_t j = i; j < T; j++) l->gram[0][i * T + j] += l->gram[w][i * T + j];
+    return st;
+}
+
+/* Level 1: the template grows subject by subject from the reference (in `common`). Each
+ * step's T x T algebra runs on the caller's thread, its eigendecomposition beside the
+ * preparation of the next subject, its T x V products and z-scores on column blocks. */
+static btfm_status level1(hyper_fit *fit, float *common)
+{
+    btfm_aligner *a = fit->a;
+    const int N = a->n_subjects, W = fit->workers;
+    const int64_t T = a->n_times, Vc = fit->Vc;
+    const int scaling = (int)ALIGN_PARAM(a, SCALING), reflection = (int)ALIGN_PARAM(a, REFLECTION);
+    const int64_t chunk = ((Vc + W - 1) / W + 15) / 16 * 16;
+    const int by_gram = T <= Vc; /* whether any step can take the T x T route */
+    float *left = by_gram ? btfm_malloc((size_t)(T * T) * sizeof(float)) : NULL;
+    float **gram = btfm_calloc((size_t)W, sizeof *gram);
+    double **acc = btfm_calloc((size_t)W, sizeof *acc);
+    btfm_status st = (!gram || !acc || (by_gram && !left))
+                         ? btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * 4)
+                         : BTFM_OK;
+    for (int w = 0; !st && w < W; w++) {
+        acc[w] = btfm_align_doubles((size_t)(2 * chunk), "btfm_aligner_fit");
+        if (by_gram) gram[w] = btfm_malloc((size_t)(T * T) * sizeof(float));
+        if (!acc[w] || (by_gram && !gram[w]))
+            st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * sizeof(float));
+    }
+    level1_blocks l = {NULL, NULL, common, by_gram ? gram : NULL, acc, T, Vc, chunk};
+    if (!st) {
+        memcpy(common, fit->mapped[fit->ref], (size_t)(T * Vc) * sizeof(float));
+        st = level1_run(&l, W);
+    }
+    for (int s = 0; !st && s < N - 1; s++) {
+        const int i = fit->order[s];
+        const int64_t V = a->n_features[i];
+        align_side side = {prepare_task, fit, s + 1 < N - 1 ? fit->order[s + 1] : 0, W};
+        align_source src = source_of(&fit->hs[i], T, V);
+        l.left = by_gram && btfm_align_procrustes_by_gram(&src, Vc, reflection) ? left : NULL;
+        if (l.left)
+            st = btfm_align_procrustes_float(&src, common, Vc, gram[0], scaling, reflection,
+                                             NULL, left, NULL, s + 1 < N - 1 ? &side : NULL);
+        else
+            st = map_to(a, &fit->hs[i], V, common, Vc, fit->mapped[i],
+                        s + 1 < N - 1 ? &side : NULL);
+        l.mapped = fit->mapped[i];
+        if (!st) st = level1_run(&l, W);
+    }
+    for (int w = 0; w < W; w++) {
+        if (gram) btfm_free(gram[w]);
+        if (acc) btfm_free(acc[w]);
+    }
+    btfm_free(gram);
+    btfm_free(acc);
+    btfm_free(left);
+    return st;
+}
+
 btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
 {
     const int N = a->n_subjects;
@@ -449,7 +554,12 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     int prepared = 0; /* training copies that may be standardized in place */
     int *order = btfm_malloc((size_t)N * sizeof *order);
     hyper_fit fit = {.a = a, .hs = hs, .mapped = mapped, .ref = ref, .Vc = Vc, .sq = sq,
-                     .order = order};
+                     .order = order, .workers = btfm_align_workers(a)};
+    /* Every phase spreads its own work over the workers, with OpenBLAS on one thread per
+     * caller: OpenBLAS's own threads would keep spinning between calls and take a core
+     * from the workers. */
+    const int blas_threads = openblas_get_num_threads();
+    if (blas_threads > 1) openblas_set_num_threads(1);
     btfm_status st = BTFM_OK;
     if (!hs || !mapped || !common || !acc || !sq || !order) {
         st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * Vc) * sizeof(float));
@@ -468,23 +578,9 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     /* The reference and the first subject of level 1 are prepared side by side; every
      * later subject beside the eigendecomposition of the level-1 step before its own,
      * so that level 1's sequential steps leave no core idle. */
-    if (st || (st = btfm_align_parallel(a, N > 1 ? 2 : 1, prepare_first_task, &fit)))
+    if (st || (st = btfm_parallel_for(fit.workers, N > 1 ? 2 : 1, prepare_first_task, &fit)))
         goto done;
-
-    /* Level 1: the template grows subject by subject from the reference. */
-    memcpy(common, mapped[ref], (size_t)(T * Vc) * sizeof(float));
-    zscore_float(common, T, Vc, acc);
-    for (int s = 0; s < N - 1; s++) {
-        const int i = order[s];
-        align_side side = {prepare_task, &fit, s + 1 < N - 1 ? order[s + 1] : 0,
-                           btfm_align_workers(a)};
-        if ((st = map_to(a, &hs[i], a->n_features[i], common, Vc, mapped[i],
-                         s + 1 < N - 1 ? &side : NULL)))
-            goto done;
-        zscore_float(mapped[i], T, Vc, acc);
-        for (int64_t j = 0; j < T * Vc; j++) common[j] = 0.5f * (mapped[i][j] + common[j]);
-        zscore_float(common, T, Vc, acc);
-    }
+    if ((st = level1(&fit, common))) goto done;
     mean_template(mapped, N, T, Vc, common, acc);
 
     /* Level 2: each subject against the mean of the others, `level2_passes` times; the
@@ -492,7 +588,7 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
      * mean between passes and is z-scored once at the end. */
     fit.common = common;
     for (int pass = 0; pass < (int)ALIGN_PARAM(a, LEVEL2_PASSES); pass++) {
-        if ((st = btfm_align_parallel(a, N, level2_task, &fit))) goto done;
+        if ((st = btfm_parallel_for(fit.workers, N, level2_task, &fit))) goto done;
         mean_template(mapped, N, T, Vc, common, acc);
     }
     zscore_float(common, T, Vc, acc);
@@ -505,7 +601,10 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     if (!common_d) { st = BTFM_E_NOMEM; goto done; }
     for (int64_t j = 0; j < T * Vc; j++) common_d[j] = common[j];
     if (K > 0 && K < Vc) {
-        if ((st = reduce_common(a, common_d, Vc, K))) goto done;
+        if (blas_threads > 1) openblas_set_num_threads(blas_threads);
+        st = reduce_common(a, common_d, Vc, K);
+        if (blas_threads > 1) openblas_set_num_threads(1);
+        if (st) goto done;
         a->n_components = K;
     } else {
         a->common = common_d;
@@ -532,12 +631,13 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     }
     fit.common = target;
     fit.gram = gram;
-    if ((st = btfm_align_parallel(a, N, level3_task, &fit))) goto done;
+    if ((st = btfm_parallel_for(fit.workers, N, level3_task, &fit))) goto done;
     double total = 0.0;
     for (int i = 0; i < N; i++) total += sq[i];
     a->objective = (total > 0 ? total : 0.0) / ((double)N * (double)T * (double)Kc);
     a->iterations = 0;
 done:
+    if (blas_threads > 1) openblas_set_num_threads(blas_threads);
     if (st)
         for (int i = 0; i < prepared; i++)
             if (a->maps[i].mean && a->maps[i].scale)

@@ -327,16 +327,25 @@ static btfm_status eigen_with_side(float *h, int64_t r, double *d2, int64_t *r2,
     return st;
 }
 
+int btfm_align_procrustes_by_gram(const align_source *src, int64_t n_target, int reflection)
+{
+    /* The T x T route pays off when the target is wider than it is long; otherwise (and
+     * for the rare square full-rank case without reflections) the r-sized route does. */
+    return src->n_times <= n_target && !reflection_applies(src, n_target, reflection);
+}
+
 BTFM_HOT btfm_status btfm_align_procrustes_float(const align_source *src, const float *target,
                                         int64_t n_target, const float *target_gram,
                                         int scaling, int reflection, float *mapped,
-                                        align_rotation *out, const align_side *side)
+                                        float *left, align_rotation *out,
+                                        const align_side *side)
 {
     const int64_t T = src->n_times, r = src->rank;
     if (out) memset(out, 0, sizeof *out);
-    /* The T x T route pays off when the target is wider than it is long; otherwise (and
-     * for the rare square full-rank case without reflections) the r-sized route does. */
-    if (T > n_target || reflection_applies(src, n_target, reflection)) {
+    if (!btfm_align_procrustes_by_gram(src, n_target, reflection)) {
+        if (left)
+            return btfm_fail(BTFM_E_INTERNAL, "aligner: Procrustes: the T x T operator "
+                             "asked for a problem solved by the r-sized route");
         btfm_status st = procrustes_double(src, target, n_target, scaling, reflection,
                                            mapped, out);
         if (!st && side) st = side->fn(side->ctx, side->index, 0);
@@ -387,12 +396,14 @@ BTFM_HOT btfm_status btfm_align_procrustes_float(const align_source *src, const 
         for (int64_t k = 0; k < r2; k++) h[i * r2 + k] = (float)(h[i * r + k] * d2[k]);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)r2,
                 (blasint)r, 1.0f, f, (blasint)r, h, (blasint)r2, 0.0f, gf, (blasint)r2);
-    if (mapped) { /* L is symmetric: a rank update forms its upper part */
+    if (mapped || left) { /* L is symmetric: a rank update forms its upper part */
+        float *l = left ? left : g;
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)r2,
-                    (float)scale, gf, (blasint)r2, 0.0f, g, (blasint)T);
-        cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, (blasint)T, (blasint)n_target, 1.0f,
-                    g, (blasint)T, target, (blasint)n_target, 0.0f, mapped,
-                    (blasint)n_target);
+                    (float)scale, gf, (blasint)r2, 0.0f, l, (blasint)T);
+        if (mapped)
+            cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, (blasint)T, (blasint)n_target,
+                        1.0f, l, (blasint)T, target, (blasint)n_target, 0.0f, mapped,
+                        (blasint)n_target);
     }
     if (out) {
         /* ||X R||^2 = scale^2 ||f p||^2, and column k of f p is d_k^1/2 times B's
