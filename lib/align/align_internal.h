@@ -171,6 +171,19 @@ btfm_status btfm_align_procrustes_float(const align_source *src, const float *ta
                                         float *left, align_rotation *out,
                                         const align_side *side);
 
+/* The map of X onto a centered target Y (T x V') known through the upper Cholesky
+ * factor R ((T-1) x (T-1), float) of its Gram matrix on the centered vectors, with
+ * Y = Q [0; R^T B] for B ((T-1) x V') with orthonormal rows (Q as in
+ * btfm_align_centered_block): the rotation is R = Z^T N B with N (T x (T-1), into n_out)
+ * = scale dual H^-1/2 K^T, so a map needs one T x V product and B is shared by every
+ * subject. `dual` (T x rank) satisfies w = Z^T dual. out receives rank T - 1, scale,
+ * trace and mapped_sq (p and qt stay NULL). *applies is 0 when X^T Y is rank deficient
+ * (the source's rank or the kept spectrum below T - 1): take
+ * btfm_align_procrustes_float then. */
+btfm_status btfm_align_procrustes_onto(const align_source *src, const double *dual,
+                                       const float *rg, int scaling, float *n_out,
+                                       align_rotation *out, int *applies);
+
 /* Whether btfm_align_procrustes_float takes the T x T route for this problem (only that
  * route can return `left`). */
 int btfm_align_procrustes_by_gram(const align_source *src, int64_t n_target, int reflection);
@@ -180,6 +193,9 @@ int btfm_align_procrustes_by_gram(const align_source *src, int64_t n_target, int
  * to a multiple of e_0, so Q's columns 1..n-1 are an orthonormal basis of the centered
  * vectors. `w` has n doubles of scratch. */
 void btfm_align_centered_block(const float *g, int64_t n, double *w, float *out);
+
+/* out ((n-1) x cols) = (Q y)[1:] for centered y (n x cols): the vectors in that basis. */
+void btfm_align_project_centered(const double *y, int64_t n, int64_t cols, double *out);
 
 /* out ((m+1) x cols) = Q [0; y] for y (m x cols): vectors given in that basis back as
  * centered (m+1)-vectors. */

@@ -227,18 +227,104 @@ static void unstandardize(float *x, int64_t T, int64_t V, const double *mean,
             x[t * V + f] = (float)(x[t * V + f] * scale[f] + mean[f]);
 }
 
+/* The common template as level 3's T x T route shares it among subjects: the upper
+ * Cholesky factor rg of its Gram matrix on the centered vectors ((T-1) x (T-1), float)
+ * and the orthonormal rows `basis` ((T-1) x K, double) with C = Q [0; rg^T basis]. */
+typedef struct common_factor {
+    float *rg;
+    double *basis;
+} common_factor;
+
+static void common_factor_clear(common_factor *cf)
+{
+    btfm_free(cf->rg);
+    btfm_free(cf->basis);
+    cf->rg = NULL;
+    cf->basis = NULL;
+}
+
+/* The factor of the template c (T x K, double) from its float Gram matrix g (upper part);
+ * leaves cf empty when g is not numerically positive definite on the centered vectors
+ * (level 3 then takes the factored route). */
+static btfm_status common_factor_init(const double *c, const float *g, int64_t T, int64_t K,
+                                      common_factor *cf)
+{
+    const char *where = "btfm_aligner_fit";
+    const int64_t m = T - 1;
+    double *w = btfm_align_doubles((size_t)T, where);
+    double *rd = btfm_align_matrix(m, m, where);
+    cf->rg = btfm_malloc((size_t)(m * m) * sizeof(float));
+    cf->basis = btfm_align_matrix(m, K, where);
+    btfm_status st = (!w || !rd || !cf->rg || !cf->basis)
+                         ? btfm_fail_nomem(where, (size_t)(m * K) * sizeof(double))
+                         : BTFM_OK;
+    if (!st) {
+        btfm_align_centered_block(g, T, w, cf->rg);
+        if (m == 0 || LAPACKE_spotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)m, cf->rg,
+                                     (lapack_int)m) != 0) {
+            common_factor_clear(cf);
+        } else {
+            /* basis = rg^-T (Q c)[1:] */
+            btfm_align_project_centered(c, T, K, cf->basis);
+            for (int64_t i = 0; i < m; i++)
+                for (int64_t j = 0; j < m; j++) rd[i * m + j] = j >= i ? cf->rg[i * m + j] : 0.0;
+            cblas_dtrsm(CblasRowMajor, CblasLeft, CblasUpper, CblasTrans, CblasNonUnit,
+                        (blasint)m, (blasint)K, 1.0, rd, (blasint)m, cf->basis, (blasint)K);
+        }
+    }
+    if (st) common_factor_clear(cf);
+    btfm_free(w);
+    btfm_free(rd);
+    return st;
+}
+
+/* The level-3 map through a shared template factor: a = z^T N (V x (T-1)), b = basis.
+ * *done is 0 when the problem needs the factored route instead. */
+static btfm_status final_map_onto(const btfm_aligner *a, const hyper_subject *h,
+                                  const float *z, int64_t V, const common_factor *cf,
+                                  double target_sq, align_map *m, double *sq, int *done)
+{
+    const int64_t T = a->n_times, K = a->n_components, n = T - 1;
+    align_source src = source_of(h, T, V);
+    align_rotation rot;
+    *done = 0;
+    if (!cf || !cf->rg || !btfm_align_procrustes_by_gram(&src, K, (int)ALIGN_PARAM(a, REFLECTION)))
+        return BTFM_OK;
+    float *nf = btfm_malloc((size_t)(T * n) * sizeof(float));
+    float *af = btfm_malloc((size_t)(V * n) * sizeof(float));
+    btfm_status st = (!nf || !af) ? btfm_fail_nomem("btfm_aligner_fit", (size_t)(V * n) * 4)
+                                  : BTFM_OK;
+    if (!st)
+        st = btfm_align_procrustes_onto(&src, h->dual, cf->rg, (int)ALIGN_PARAM(a, SCALING),
+                                        nf, &rot, done);
+    if (!st && *done && !(st = btfm_align_map_alloc(m, V, n, K))) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)V, (blasint)n,
+                    (blasint)T, 1.0f, z, (blasint)V, nf, (blasint)n, 0.0f, af, (blasint)n);
+        for (int64_t j = 0; j < V * n; j++) m->a[j] = af[j];
+        memcpy(m->b, cf->basis, (size_t)(n * K) * sizeof(double));
+        *sq = rot.mapped_sq - 2.0 * rot.scale * rot.trace + target_sq;
+    }
+    btfm_free(nf);
+    btfm_free(af);
+    return st;
+}
+
 /* The level-3 map of one subject onto the common template `target` (T x K, float; its
  * Gram matrix `target_gram` may be NULL):
  * a = w p scale = z^T (dual p scale), b = qt. *sq receives ||X R - C||^2 from the
  * factors: ||X R||^2 - 2 scale trace + ||C||^2. */
 static btfm_status final_map(const btfm_aligner *a, const hyper_subject *h, const float *z,
                              int64_t V, const float *target, const float *target_gram,
-                             double target_sq, align_map *m, double *sq)
+                             const common_factor *cf, double target_sq, align_map *m,
+                             double *sq)
 {
     const int64_t T = a->n_times, K = a->n_components;
     align_source src = source_of(h, T, V);
     align_rotation rot;
-    btfm_status st = btfm_align_procrustes_float(&src, target, K, target_gram,
+    int done;
+    btfm_status st = final_map_onto(a, h, z, V, cf, target_sq, m, sq, &done);
+    if (st || done) return st;
+    st = btfm_align_procrustes_float(&src, target, K, target_gram,
                                                  (int)ALIGN_PARAM(a, SCALING),
                                                  (int)ALIGN_PARAM(a, REFLECTION), NULL, NULL,
                                                  &rot, NULL);
@@ -310,32 +396,33 @@ BTFM_HOT static void mean_template(float *const *mapped, int n, int64_t T, int64
     }
 }
 
-/* Reduce the template to its top `k` principal directions (PyMVPA's output_dim). */
-static btfm_status reduce_common(btfm_aligner *a, double *common, int64_t Vc, int64_t k)
+/* Reduce the template to its top `k` principal directions (PyMVPA's output_dim):
+ * with C = u s v^T, C v_k = u_k s_k, so the eigendecomposition of the T x T Gram matrix
+ * C C^T = u s^2 u^T gives the reduced template without a V-sized product. */
+static btfm_status reduce_common(btfm_aligner *a, const double *common, int64_t Vc, int64_t k)
 {
     const int64_t T = a->n_times;
-    double *u, *s, *v;
-    int64_t rank;
-    double det;
-    btfm_status st = btfm_align_thin_svd(common, T, Vc, &u, &s, &v, &rank, &det);
-    if (st) return st;
-    if (k > rank) {
+    double *g = btfm_align_matrix(T, T, "btfm_aligner_fit");
+    double *w = btfm_align_doubles((size_t)T, "btfm_aligner_fit");
+    btfm_status st = (!g || !w) ? BTFM_E_NOMEM : BTFM_OK;
+    if (!st) {
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)Vc, 1.0,
+                    common, (blasint)Vc, 0.0, g, (blasint)T);
+        st = btfm_align_sym_eig(g, T, w);
+    }
+    int64_t rank = 0;
+    while (!st && rank < T && w[rank] > w[0] * 1e-14 && w[rank] > 0) rank++;
+    if (!st && k > rank)
         st = btfm_fail(BTFM_E_RANGE, "btfm_aligner_fit: n_features = %lld exceeds the rank "
                        "%lld of the common template", (long long)k, (long long)rank);
-    } else {
-        a->common = btfm_align_matrix(T, k, "btfm_aligner_fit");
-        if (!a->common) {
-            st = BTFM_E_NOMEM;
-        } else {
-            cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)k,
-                        (blasint)Vc, 1.0, common, (blasint)Vc, v, (blasint)rank, 0.0,
-                        a->common, (blasint)k);
-            btfm_align_zscore_columns(a->common, T, k);
-        }
+    if (!st && !(a->common = btfm_align_matrix(T, k, "btfm_aligner_fit"))) st = BTFM_E_NOMEM;
+    if (!st) {
+        for (int64_t t = 0; t < T; t++)
+            for (int64_t j = 0; j < k; j++) a->common[t * k + j] = g[t * T + j] * sqrt(w[j]);
+        btfm_align_zscore_columns(a->common, T, k);
     }
-    btfm_free(u);
-    btfm_free(s);
-    btfm_free(v);
+    btfm_free(g);
+    btfm_free(w);
     return st;
 }
 
@@ -349,6 +436,7 @@ typedef struct hyper_fit {
     int64_t Vc;
     const float *common; /* level 2: the template (T x Vc); level 3: the target */
     const float *gram;   /* level 3: the target's Gram matrix, or NULL */
+    const common_factor *factor; /* level 3: the target's shared factor, or NULL */
     int *order;          /* level 1: the subjects but the reference, in order */
     int workers;         /* threads for the per-subject phases and level 1's blocks */
     double target_sq;    /* level 3: ||target||^2 */
@@ -408,7 +496,7 @@ static btfm_status level3_task(void *ctx, int64_t i, int worker)
     m->mean = m->scale = NULL;
     btfm_align_map_clear(m);
     btfm_status st = final_map(a, &fit->hs[i], a->train[i], V, fit->common, fit->gram,
-                               fit->target_sq, m, &fit->sq[i]);
+                               fit->factor, fit->target_sq, m, &fit->sq[i]);
     if (!st) {
         memcpy(m->mean, mean, (size_t)V * sizeof(double));
         memcpy(m->scale, scale, (size_t)V * sizeof(double));
@@ -553,6 +641,7 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     float *target = NULL, *gram = NULL;
     int prepared = 0; /* training copies that may be standardized in place */
     int *order = btfm_malloc((size_t)N * sizeof *order);
+    common_factor factor = {NULL, NULL};
     hyper_fit fit = {.a = a, .hs = hs, .mapped = mapped, .ref = ref, .Vc = Vc, .sq = sq,
                      .order = order, .workers = btfm_align_workers(a)};
     /* Every phase spreads its own work over the workers, with OpenBLAS on one thread per
@@ -628,9 +717,11 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
         }
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)Kc, 1.0f,
                     target, (blasint)Kc, 0.0f, gram, (blasint)T);
+        if ((st = common_factor_init(a->common, gram, T, Kc, &factor))) goto done;
     }
     fit.common = target;
     fit.gram = gram;
+    fit.factor = &factor;
     if ((st = btfm_parallel_for(fit.workers, N, level3_task, &fit))) goto done;
     double total = 0.0;
     for (int i = 0; i < N; i++) total += sq[i];
@@ -653,6 +744,7 @@ done:
     btfm_free(sq);
     btfm_free(gram);
     btfm_free(common_d);
+    common_factor_clear(&factor);
     return st;
 }
 
@@ -673,7 +765,7 @@ btfm_status btfm_align_hyper_fit_subject(btfm_aligner *a, int subject, const flo
         for (int64_t j = 0; j < T * K; j++) target[j] = (float)a->common[j];
         st = prepare(a, z, V, mean, scale, &h, NULL);
     }
-    if (!st) st = final_map(a, &h, z, V, target, NULL, 0.0, &a->maps[subject], &sq);
+    if (!st) st = final_map(a, &h, z, V, target, NULL, NULL, 0.0, &a->maps[subject], &sq);
     if (!st) {
         memcpy(a->maps[subject].mean, mean, (size_t)V * sizeof(double));
         memcpy(a->maps[subject].scale, scale, (size_t)V * sizeof(double));

@@ -205,12 +205,43 @@ void btfm_align_embed_centered(const double *y, int64_t m, int64_t cols, double 
     for (int64_t j = 0; j < cols; j++) out[j] *= -beta * h0;
 }
 
+void btfm_align_project_centered(const double *y, int64_t n, int64_t cols, double *out)
+{
+    const double beta = 1.0 / ((double)n + sqrt((double)n)), sn = sqrt((double)n);
+    /* (Q y)[1:] = y[1:] - beta (h^T y), h^T y = sqrt(n) y[0] + 1^T y. */
+    double *hy = out; /* its first row holds h^T y until the end */
+    for (int64_t j = 0; j < cols; j++) hy[j] = sn * y[j];
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = 0; j < cols; j++) hy[j] += y[i * cols + j];
+    for (int64_t i = n - 1; i >= 1; i--)
+        for (int64_t j = 0; j < cols; j++)
+            out[(i - 1) * cols + j] = y[i * cols + j] - beta * hy[j];
+}
+
+/* K = R f' ((T-1) x r, float) for a centered source factor f (T x r, float) with
+ * f' = (Q f)[1:] and R the upper Cholesky factor of a centered target's Gram matrix on
+ * the centered vectors ((Q G Q)[1:, 1:] = R^T R, Q as in btfm_align_centered_block), so
+ * that f^T G f = K^T K. `w` has T doubles of scratch. */
+static void form_k(const float *f, int64_t T, int64_t r, const float *rg, float *k, double *w)
+{
+    const int64_t m = T - 1;
+    /* f' = (Q f)[1:]: row i of f minus beta (h^T f), h^T f = sqrt(T) f[0] + 1^T f. */
+    const double beta = 1.0 / ((double)T + sqrt((double)T)), h0 = 1.0 + sqrt((double)T);
+    double *hf = w; /* r <= T doubles */
+    for (int64_t j = 0; j < r; j++) hf[j] = (h0 - 1.0) * f[j];
+    for (int64_t t = 0; t < T; t++)
+        for (int64_t j = 0; j < r; j++) hf[j] += f[t * r + j];
+    for (int64_t t = 1; t < T; t++)
+        for (int64_t j = 0; j < r; j++) k[(t - 1) * r + j] = (float)(f[t * r + j] - beta * hf[j]);
+    cblas_strmm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, (blasint)m,
+                (blasint)r, 1.0f, rg, (blasint)m, k, (blasint)r);
+}
+
 /* H = f^T G f (r x r, upper part) for a centered source factor f (T x r, float) and a
- * centered target's Gram matrix G (T x T, upper part). Both live on the centered vectors,
- * so with Q above H = f'^T G' f' for f' = (Q f)[1:] and G' = (Q G Q)[1:, 1:]; when
- * G' = R^T R (Cholesky), H = (R f')^T (R f'): a triangular product and a rank update
- * instead of two full products. A G' that is not numerically positive definite takes the
- * two products. `scratch` has T x r floats. */
+ * centered target's Gram matrix G (T x T, upper part). Both live on the centered vectors:
+ * with G's Cholesky factor there, H = K^T K (form_k): a triangular product and a rank
+ * update instead of two full products. A G that is not numerically positive definite
+ * there takes the two products. `scratch` has T x r floats. */
 static btfm_status form_h(const float *f, const float *g, int64_t T, int64_t r, float *h,
                           float *scratch)
 {
@@ -227,17 +258,7 @@ static btfm_status form_h(const float *f, const float *g, int64_t T, int64_t r, 
     int chol = m > 0 && LAPACKE_spotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)m, gc,
                                        (lapack_int)m) == 0;
     if (chol) {
-        /* f' = (Q f)[1:]: row i of f minus beta (h^T f), h^T f = sqrt(T) f[0] + 1^T f. */
-        const double beta = 1.0 / ((double)T + sqrt((double)T)), h0 = 1.0 + sqrt((double)T);
-        double *hf = w; /* r <= T doubles */
-        for (int64_t k = 0; k < r; k++) hf[k] = (h0 - 1.0) * f[k];
-        for (int64_t t = 0; t < T; t++)
-            for (int64_t k = 0; k < r; k++) hf[k] += f[t * r + k];
-        for (int64_t t = 1; t < T; t++)
-            for (int64_t k = 0; k < r; k++)
-                scratch[(t - 1) * r + k] = (float)(f[t * r + k] - beta * hf[k]);
-        cblas_strmm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit,
-                    (blasint)m, (blasint)r, 1.0f, gc, (blasint)m, scratch, (blasint)r);
+        form_k(f, T, r, gc, scratch, w);
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (blasint)r, (blasint)m, 1.0f,
                     scratch, (blasint)r, 0.0f, h, (blasint)r);
     } else {
@@ -439,5 +460,77 @@ done:
     btfm_free(d2);
     btfm_free(p);
     btfm_free(qt);
+    return st;
+}
+
+BTFM_HOT btfm_status btfm_align_procrustes_onto(const align_source *src, const double *dual,
+                                                const float *rg, int scaling, float *n_out,
+                                                align_rotation *out, int *applies)
+{
+    const char *where = "aligner: Procrustes";
+    const int64_t T = src->n_times, r = src->rank, m = T - 1;
+    memset(out, 0, sizeof *out);
+    *applies = 0;
+    if (r != m) return BTFM_OK; /* a rank-deficient source: the factored route */
+    float *f = btfm_malloc((size_t)(T * r) * sizeof(float));
+    float *df = btfm_malloc((size_t)(T * r) * sizeof(float));
+    float *k = btfm_malloc((size_t)(m * r) * sizeof(float));
+    float *h = btfm_malloc((size_t)(r * r) * sizeof(float));
+    float *fp = btfm_malloc((size_t)(T * r) * sizeof(float));
+    float *kp = btfm_malloc((size_t)(m * r) * sizeof(float));
+    double *d2 = btfm_align_doubles((size_t)(r > T ? r : T), where);
+    btfm_status st = (!f || !df || !k || !h || !fp || !kp || !d2)
+                         ? btfm_fail_nomem(where, (size_t)(T * r) * sizeof(float))
+                         : BTFM_OK;
+    int64_t r2 = 0;
+    double norm2 = 0.0;
+    for (int64_t j = 0; !st && j < T * r; j++) {
+        f[j] = (float)src->f[j];
+        df[j] = (float)dual[j];
+        norm2 += src->f[j] * src->f[j];
+    }
+    if (!st) {
+        form_k(f, T, r, rg, k, d2);
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (blasint)r, (blasint)m, 1.0f, k,
+                    (blasint)r, 0.0f, h, (blasint)r);
+        st = eigen_float(h, r, d2, &r2);
+    }
+    if (st || r2 < r) goto done; /* X^T Y rank deficient: the factored route */
+    *applies = 1;
+    double trace = 0.0;
+    for (int64_t j = 0; j < r; j++) trace += sqrt(d2[j]);
+    const double scale = scaling ? trace / norm2 : 1.0;
+    /* P = p d^-1/2 (in place of h), so H^-1/2 = P P^T. */
+    for (int64_t j = 0; j < r; j++) d2[j] = 1.0 / sqrt(sqrt(d2[j]));
+    for (int64_t i = 0; i < r; i++)
+        for (int64_t j = 0; j < r; j++) h[i * r + j] = (float)(h[i * r + j] * d2[j]);
+    /* ||X R||^2 = scale^2 ||f p||^2, column j of f p being d_j^1/2 times f P's. */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)r, (blasint)r,
+                1.0f, f, (blasint)r, h, (blasint)r, 0.0f, fp, (blasint)r);
+    double fp2 = 0.0;
+    for (int64_t t = 0; t < T; t++)
+        for (int64_t j = 0; j < r; j++) {
+            double b = fp[t * r + j];
+            fp2 += b * b / (d2[j] * d2[j]);
+        }
+    /* N = scale dual P (K P)^T: K P (in place of k's copy), dual P (in place of fp). */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)m, (blasint)r, (blasint)r,
+                1.0f, k, (blasint)r, h, (blasint)r, 0.0f, kp, (blasint)r);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)r, (blasint)r,
+                1.0f, df, (blasint)r, h, (blasint)r, 0.0f, fp, (blasint)r);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)T, (blasint)m, (blasint)r,
+                (float)scale, fp, (blasint)r, kp, (blasint)r, 0.0f, n_out, (blasint)m);
+    out->rank = m;
+    out->scale = scale;
+    out->trace = trace;
+    out->mapped_sq = scale * scale * fp2;
+done:
+    btfm_free(f);
+    btfm_free(df);
+    btfm_free(k);
+    btfm_free(h);
+    btfm_free(fp);
+    btfm_free(kp);
+    btfm_free(d2);
     return st;
 }
