@@ -87,6 +87,18 @@ btfm_status btfm_align_sym_eig(double *m, int64_t n, double *w);
 /* The same in single precision (LAPACK ssyevd), for matrices formed in float. */
 btfm_status btfm_align_sym_eig_float(float *m, int64_t n, float *w);
 
+/* Single-precision products split in two parts run side by side when workers > 1 (on
+ * the caller's thread otherwise), for callers that keep OpenBLAS on one thread:
+ * c (n x n, upper part) = alpha a a^T for a (n x k), or alpha a^T a for a (k x n) when
+ * trans; b := a b for upper triangular a (n x n) and b (n x cols); c (m x n) = a b for
+ * a (m x k, row stride k) and b (k x n). Row-major throughout. */
+void btfm_align_ssyrk_split(int workers, int trans, int64_t n, int64_t k, float alpha,
+                            const float *a, int64_t lda, float *c, int64_t ldc);
+void btfm_align_strmm_split(int workers, int64_t n, int64_t cols, const float *a,
+                            int64_t lda, float *b, int64_t ldb);
+void btfm_align_sgemm_split(int workers, int64_t m, int64_t n, int64_t k, const float *a,
+                            const float *b, int64_t ldb, float *c, int64_t ldc);
+
 /* Determinant of a square n x n matrix (copied, LU). */
 btfm_status btfm_align_det(const double *m, int64_t n, double *det);
 
@@ -156,8 +168,9 @@ void btfm_align_rotation_clear(align_rotation *r);
  * or after the step when the route has none. Falls back to the double route when T > n_target or when the reflection
  * constraint applies (square full-rank X^T Y). */
 /* Independent work to run beside a Procrustes step's eigendecomposition (which does not
- * scale within one problem): fn(ctx, index, 1) on a second thread when `threads` >= 2
- * (OpenBLAS on one thread per caller meanwhile), else after it. */
+ * scale within one problem): fn(ctx, index, 1) (fn may be NULL) on a second thread when
+ * `threads` >= 2 (OpenBLAS on one thread per caller meanwhile), else after it. The step's
+ * T x T products are split over `threads` too. */
 typedef struct align_side {
     btfm_task_fn fn;
     void *ctx;

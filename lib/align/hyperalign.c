@@ -591,15 +591,16 @@ static btfm_status level1(hyper_fit *fit, float *common)
     for (int s = 0; !st && s < N - 1; s++) {
         const int i = fit->order[s];
         const int64_t V = a->n_features[i];
-        align_side side = {prepare_task, fit, s + 1 < N - 1 ? fit->order[s + 1] : 0, W};
+        /* the last step has no preparation beside it, but still its workers */
+        align_side side = {s + 1 < N - 1 ? prepare_task : NULL, fit,
+                           s + 1 < N - 1 ? fit->order[s + 1] : 0, W};
         align_source src = source_of(&fit->hs[i], T, V);
         l.left = by_gram && btfm_align_procrustes_by_gram(&src, Vc, reflection) ? left : NULL;
         if (l.left)
             st = btfm_align_procrustes_float(&src, common, Vc, gram[0], scaling, reflection,
-                                             NULL, left, NULL, s + 1 < N - 1 ? &side : NULL);
+                                             NULL, left, NULL, &side);
         else
-            st = map_to(a, &fit->hs[i], V, common, Vc, fit->mapped[i],
-                        s + 1 < N - 1 ? &side : NULL);
+            st = map_to(a, &fit->hs[i], V, common, Vc, fit->mapped[i], &side);
         l.mapped = fit->mapped[i];
         if (!st) st = level1_run(&l, W);
     }

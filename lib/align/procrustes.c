@@ -222,7 +222,8 @@ void btfm_align_project_centered(const double *y, int64_t n, int64_t cols, doubl
  * f' = (Q f)[1:] and R the upper Cholesky factor of a centered target's Gram matrix on
  * the centered vectors ((Q G Q)[1:, 1:] = R^T R, Q as in btfm_align_centered_block), so
  * that f^T G f = K^T K. `w` has T doubles of scratch. */
-static void form_k(const float *f, int64_t T, int64_t r, const float *rg, float *k, double *w)
+static void form_k(const float *f, int64_t T, int64_t r, const float *rg, float *k, double *w,
+                   int workers)
 {
     const int64_t m = T - 1;
     /* f' = (Q f)[1:]: row i of f minus beta (h^T f), h^T f = sqrt(T) f[0] + 1^T f. */
@@ -233,8 +234,7 @@ static void form_k(const float *f, int64_t T, int64_t r, const float *rg, float 
         for (int64_t j = 0; j < r; j++) hf[j] += f[t * r + j];
     for (int64_t t = 1; t < T; t++)
         for (int64_t j = 0; j < r; j++) k[(t - 1) * r + j] = (float)(f[t * r + j] - beta * hf[j]);
-    cblas_strmm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, (blasint)m,
-                (blasint)r, 1.0f, rg, (blasint)m, k, (blasint)r);
+    btfm_align_strmm_split(workers, m, r, rg, m, k, r);
 }
 
 /* H = f^T G f (r x r, upper part) for a centered source factor f (T x r, float) and a
@@ -243,7 +243,7 @@ static void form_k(const float *f, int64_t T, int64_t r, const float *rg, float 
  * update instead of two full products. A G that is not numerically positive definite
  * there takes the two products. `scratch` has T x r floats. */
 static btfm_status form_h(const float *f, const float *g, int64_t T, int64_t r, float *h,
-                          float *scratch)
+                          float *scratch, int workers)
 {
     const char *where = "aligner: Procrustes";
     const int64_t m = T - 1;
@@ -258,9 +258,8 @@ static btfm_status form_h(const float *f, const float *g, int64_t T, int64_t r, 
     int chol = m > 0 && LAPACKE_spotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)m, gc,
                                        (lapack_int)m) == 0;
     if (chol) {
-        form_k(f, T, r, gc, scratch, w);
-        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (blasint)r, (blasint)m, 1.0f,
-                    scratch, (blasint)r, 0.0f, h, (blasint)r);
+        form_k(f, T, r, gc, scratch, w, workers);
+        btfm_align_ssyrk_split(workers, 1, r, m, 1.0f, scratch, r, h, r);
     } else {
         cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, (blasint)T, (blasint)r, 1.0f, g,
                     (blasint)T, f, (blasint)r, 0.0f, scratch, (blasint)r);
@@ -338,7 +337,7 @@ static btfm_status eigen_or_side(void *ctx, int64_t index, int worker)
 static btfm_status eigen_with_side(float *h, int64_t r, double *d2, int64_t *r2,
                                    const align_side *side)
 {
-    if (!side) return eigen_float(h, r, d2, r2);
+    if (!side || !side->fn) return eigen_float(h, r, d2, r2);
     eigen_beside e = {h, r, d2, r2, side};
     if (side->threads < 2) return btfm_parallel_for(1, 2, eigen_or_side, &e);
     int threads = openblas_get_num_threads();
@@ -369,7 +368,7 @@ BTFM_HOT btfm_status btfm_align_procrustes_float(const align_source *src, const 
                              "asked for a problem solved by the r-sized route");
         btfm_status st = procrustes_double(src, target, n_target, scaling, reflection,
                                            mapped, out);
-        if (!st && side) st = side->fn(side->ctx, side->index, 0);
+        if (!st && side && side->fn) st = side->fn(side->ctx, side->index, 0);
         return st;
     }
     const char *where = "aligner: Procrustes";
@@ -397,7 +396,8 @@ BTFM_HOT btfm_status btfm_align_procrustes_float(const align_source *src, const 
     else
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)n_target,
                     1.0f, target, (blasint)n_target, 0.0f, g, (blasint)T);
-    if ((st = form_h(f, g, T, r, h, gf))) goto done;
+    const int workers = side ? side->threads : 1;
+    if ((st = form_h(f, g, T, r, h, gf, workers))) goto done;
     int64_t r2;
     if ((st = eigen_with_side(h, r, d2, &r2, side))) goto done;
     double trace = 0.0;
@@ -415,12 +415,10 @@ BTFM_HOT btfm_status btfm_align_procrustes_float(const align_source *src, const 
     for (int64_t k = 0; k < r2; k++) d2[k] = 1.0 / sqrt(sqrt(d2[k])); /* now d^-1/2 */
     for (int64_t i = 0; i < r; i++)
         for (int64_t k = 0; k < r2; k++) h[i * r2 + k] = (float)(h[i * r + k] * d2[k]);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)r2,
-                (blasint)r, 1.0f, f, (blasint)r, h, (blasint)r2, 0.0f, gf, (blasint)r2);
+    btfm_align_sgemm_split(workers, T, r2, r, f, h, r2, gf, r2);
     if (mapped || left) { /* L is symmetric: a rank update forms its upper part */
         float *l = left ? left : g;
-        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)r2,
-                    (float)scale, gf, (blasint)r2, 0.0f, l, (blasint)T);
+        btfm_align_ssyrk_split(workers, 0, T, r2, (float)scale, gf, r2, l, T);
         if (mapped)
             cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, (blasint)T, (blasint)n_target,
                         1.0f, l, (blasint)T, target, (blasint)n_target, 0.0f, mapped,
@@ -490,7 +488,7 @@ BTFM_HOT btfm_status btfm_align_procrustes_onto(const align_source *src, const d
         norm2 += src->f[j] * src->f[j];
     }
     if (!st) {
-        form_k(f, T, r, rg, k, d2);
+        form_k(f, T, r, rg, k, d2, 1);
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (blasint)r, (blasint)m, 1.0f, k,
                     (blasint)r, 0.0f, h, (blasint)r);
         st = eigen_float(h, r, d2, &r2);
