@@ -381,21 +381,6 @@ static void zscore_float(float *x, int64_t rows, int64_t cols, double *acc)
     (void)btfm_align_standardize(x, rows, cols, 1, acc, acc + cols);
 }
 
-/* common = mean_i mapped[i] (PyMVPA's combiner2), accumulated in double row by row. */
-BTFM_HOT static void mean_template(float *const *mapped, int n, int64_t T, int64_t Vc,
-                                   float *common, double *acc)
-{
-    double *row = acc; /* Vc doubles; acc holds 2 Vc, the z-score reuses it afterwards */
-    for (int64_t t = 0; t < T; t++) {
-        memset(row, 0, (size_t)Vc * sizeof(double));
-        for (int i = 0; i < n; i++) {
-            const float *m = mapped[i] + t * Vc;
-            for (int64_t f = 0; f < Vc; f++) row[f] += m[f];
-        }
-        for (int64_t f = 0; f < Vc; f++) common[t * Vc + f] = (float)(row[f] / n);
-    }
-}
-
 /* Reduce the template to its top `k` principal directions (PyMVPA's output_dim):
  * with C = u s v^T, C v_k = u_k s_k, so the eigendecomposition of the T x T Gram matrix
  * C C^T = u s^2 u^T gives the reduced template without a V-sized product. */
@@ -405,24 +390,38 @@ static btfm_status reduce_common(btfm_aligner *a, const double *common, int64_t 
     double *g = btfm_align_matrix(T, T, "btfm_aligner_fit");
     double *w = btfm_align_doubles((size_t)T, "btfm_aligner_fit");
     btfm_status st = (!g || !w) ? BTFM_E_NOMEM : BTFM_OK;
+    double *u = btfm_align_matrix(T, k, "btfm_aligner_fit");
+    lapack_int *support = btfm_malloc((size_t)(2 * k) * sizeof *support);
+    lapack_int found = 0;
+    if (!st && (!u || !support)) st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * k) * 8);
     if (!st) {
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)Vc, 1.0,
                     common, (blasint)Vc, 0.0, g, (blasint)T);
-        st = btfm_align_sym_eig(g, T, w);
+        /* the k largest eigenpairs (ascending: the last one is the largest) */
+        lapack_int info = LAPACKE_dsyevr(LAPACK_ROW_MAJOR, 'V', 'I', 'U', (lapack_int)T, g,
+                                         (lapack_int)T, 0.0, 0.0, (lapack_int)(T - k + 1),
+                                         (lapack_int)T, 0.0, &found, w, u, (lapack_int)k,
+                                         support);
+        if (info != 0 || found != k)
+            st = btfm_fail(BTFM_E_NUMERIC, "btfm_aligner_fit: the %lld x %lld eigenproblem of "
+                           "the common template did not converge (LAPACK dsyevr info %d)",
+                           (long long)T, (long long)T, (int)info);
     }
-    int64_t rank = 0;
-    while (!st && rank < T && w[rank] > w[0] * 1e-14 && w[rank] > 0) rank++;
-    if (!st && k > rank)
+    /* A direction below 1e-7 of the largest singular value counts as null. */
+    if (!st && !(w[0] > w[k - 1] * 1e-14 && w[0] > 0))
         st = btfm_fail(BTFM_E_RANGE, "btfm_aligner_fit: n_features = %lld exceeds the rank "
-                       "%lld of the common template", (long long)k, (long long)rank);
+                       "of the common template", (long long)k);
     if (!st && !(a->common = btfm_align_matrix(T, k, "btfm_aligner_fit"))) st = BTFM_E_NOMEM;
-    if (!st) {
+    if (!st) { /* columns in descending order of the singular values */
         for (int64_t t = 0; t < T; t++)
-            for (int64_t j = 0; j < k; j++) a->common[t * k + j] = g[t * T + j] * sqrt(w[j]);
+            for (int64_t j = 0; j < k; j++)
+                a->common[t * k + j] = u[t * k + (k - 1 - j)] * sqrt(w[k - 1 - j]);
         btfm_align_zscore_columns(a->common, T, k);
     }
     btfm_free(g);
     btfm_free(w);
+    btfm_free(u);
+    btfm_free(support);
     return st;
 }
 
@@ -510,26 +509,38 @@ static btfm_status level3_task(void *ctx, int64_t i, int worker)
     return st;
 }
 
-/* Level 1's T x V work on a block of the template's columns (one block a worker): the
- * subject's aligned data L C, their z-score, the template update C = z((M + C) / 2), and
- * the blocks' share of the template's Gram matrix for the next step. */
-typedef struct level1_blocks {
-    const float *left; /* T x T operator (upper part), or NULL when `mapped` is formed */
-    float *mapped;     /* the subject's aligned data, or NULL (template only) */
+/* The template's T x V work on blocks of its columns (one block a worker): optionally
+ * the plain mean of the subjects' aligned data; level 1's update with one subject's
+ * aligned data L C, their z-score and C = (M + C) / 2; the z-score of the template; and
+ * the blocks' share of its Gram matrix for the next Procrustes step. */
+typedef struct template_blocks {
+    float *const *mean_of; /* C = mean of these n_mean arrays first, or NULL */
+    int n_mean;
+    const float *left;     /* T x T operator (upper part), or NULL when `mapped` is formed */
+    float *mapped;         /* level 1: the subject's aligned data, or NULL */
+    int zscore;            /* z-score the template's columns last */
     float *common;
-    float **gram;      /* per worker: its blocks' C C^T (upper part), or NULL */
-    double **acc;      /* per worker: 2 x chunk doubles */
+    float **gram;          /* per worker: its blocks' C C^T (upper part), or NULL */
+    double **acc;          /* per worker: 2 x chunk doubles */
     int64_t T, Vc, chunk;
-} level1_blocks;
+} template_blocks;
 
-static btfm_status level1_block(void *ctx, int64_t b, int worker)
+BTFM_HOT static btfm_status template_block(void *ctx, int64_t b, int worker)
 {
-    level1_blocks *l = ctx;
+    template_blocks *l = ctx;
     const int64_t T = l->T, Vc = l->Vc, c0 = b * l->chunk;
     const int64_t n = c0 + l->chunk <= Vc ? l->chunk : Vc - c0;
     if (n <= 0) return BTFM_OK;
     float *c = l->common + c0;
     double *acc = l->acc[worker];
+    for (int64_t t = 0; l->mean_of && t < T; t++) { /* accumulated in double */
+        for (int64_t j = 0; j < n; j++) acc[j] = 0.0;
+        for (int i = 0; i < l->n_mean; i++) {
+            const float *m = l->mean_of[i] + t * Vc + c0;
+            for (int64_t j = 0; j < n; j++) acc[j] += m[j];
+        }
+        for (int64_t j = 0; j < n; j++) c[t * Vc + j] = (float)(acc[j] / l->n_mean);
+    }
     if (l->mapped) {
         float *m = l->mapped + c0;
         if (l->left)
@@ -540,23 +551,81 @@ static btfm_status level1_block(void *ctx, int64_t b, int worker)
             for (int64_t j = 0; j < n; j++)
                 c[t * Vc + j] = 0.5f * (m[t * Vc + j] + c[t * Vc + j]);
     }
-    btfm_align_standardize_ld(c, T, n, Vc, 1, acc, acc + n);
+    if (l->zscore) btfm_align_standardize_ld(c, T, n, Vc, 1, acc, acc + n);
     if (l->gram)
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)n, 1.0f, c,
                     (blasint)Vc, 1.0f, l->gram[worker], (blasint)T);
     return BTFM_OK;
 }
 
-/* Run the blocks on the fit's workers; gram[0] receives the whole C C^T. */
-static btfm_status level1_run(level1_blocks *l, int workers)
+/* Run the blocks on `workers` threads; gram[0] receives the whole C C^T. */
+static btfm_status template_run(template_blocks *l, int workers)
 {
     const int64_t T = l->T;
     for (int w = 0; l->gram && w < workers; w++)
         memset(l->gram[w], 0, (size_t)(T * T) * sizeof(float));
-    btfm_status st = btfm_parallel_for(workers, workers, level1_block, l);
+    btfm_status st = btfm_parallel_for(workers, workers, template_block, l);
     for (int w = 1; !st && l->gram && w < workers; w++)
         for (int64_t i = 0; i < T; i++)
             for (int64_t j = i; j < T; j++) l->gram[0][i * T + j] += l->gram[w][i * T + j];
+    return st;
+}
+
+/* Per-worker scratch for template_run (gram when T x T blocks are wanted). */
+typedef struct template_scratch {
+    float **gram;
+    double **acc;
+    int workers;
+} template_scratch;
+
+static void template_scratch_clear(template_scratch *ts)
+{
+    for (int w = 0; w < ts->workers; w++) {
+        if (ts->gram) btfm_free(ts->gram[w]);
+        if (ts->acc) btfm_free(ts->acc[w]);
+    }
+    btfm_free(ts->gram);
+    btfm_free(ts->acc);
+    memset(ts, 0, sizeof *ts);
+}
+
+static btfm_status template_scratch_init(template_scratch *ts, int workers, int64_t T,
+                                         int64_t chunk, int with_gram)
+{
+    ts->workers = workers;
+    ts->gram = btfm_calloc((size_t)workers, sizeof *ts->gram);
+    ts->acc = btfm_calloc((size_t)workers, sizeof *ts->acc);
+    btfm_status st = (!ts->gram || !ts->acc) ? btfm_fail_nomem("btfm_aligner_fit", 64) : BTFM_OK;
+    for (int w = 0; !st && w < workers; w++) {
+        ts->acc[w] = btfm_align_doubles((size_t)(2 * chunk), "btfm_aligner_fit");
+        if (with_gram) ts->gram[w] = btfm_malloc((size_t)(T * T) * sizeof(float));
+        if (!ts->acc[w] || (with_gram && !ts->gram[w]))
+            st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * sizeof(float));
+    }
+    if (st) template_scratch_clear(ts);
+    return st;
+}
+
+/* Column blocks of at least 16 floats, one a worker. */
+static int64_t template_chunk(int64_t Vc, int workers)
+{
+    return ((Vc + workers - 1) / workers + 15) / 16 * 16;
+}
+
+/* The template as the plain mean of the aligned data (PyMVPA's combiner2), z-scored when
+ * `zscore`, or only z-scored when mean_of is NULL. */
+static btfm_status template_update(const hyper_fit *fit, float *const *mean_of, int zscore,
+                                   float *common)
+{
+    const int W = fit->workers;
+    const int64_t T = fit->a->n_times, Vc = fit->Vc, chunk = template_chunk(Vc, W);
+    template_scratch ts;
+    btfm_status st = template_scratch_init(&ts, W, T, chunk, 0);
+    if (st) return st;
+    template_blocks l = {mean_of, fit->a->n_subjects, NULL, NULL, zscore, common, NULL,
+                         ts.acc, T, Vc, chunk};
+    st = template_run(&l, W);
+    template_scratch_clear(&ts);
     return st;
 }
 
@@ -567,26 +636,19 @@ static btfm_status level1(hyper_fit *fit, float *common)
 {
     btfm_aligner *a = fit->a;
     const int N = a->n_subjects, W = fit->workers;
-    const int64_t T = a->n_times, Vc = fit->Vc;
+    const int64_t T = a->n_times, Vc = fit->Vc, chunk = template_chunk(Vc, W);
     const int scaling = (int)ALIGN_PARAM(a, SCALING), reflection = (int)ALIGN_PARAM(a, REFLECTION);
-    const int64_t chunk = ((Vc + W - 1) / W + 15) / 16 * 16;
     const int by_gram = T <= Vc; /* whether any step can take the T x T route */
     float *left = by_gram ? btfm_malloc((size_t)(T * T) * sizeof(float)) : NULL;
-    float **gram = btfm_calloc((size_t)W, sizeof *gram);
-    double **acc = btfm_calloc((size_t)W, sizeof *acc);
-    btfm_status st = (!gram || !acc || (by_gram && !left))
-                         ? btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * 4)
-                         : BTFM_OK;
-    for (int w = 0; !st && w < W; w++) {
-        acc[w] = btfm_align_doubles((size_t)(2 * chunk), "btfm_aligner_fit");
-        if (by_gram) gram[w] = btfm_malloc((size_t)(T * T) * sizeof(float));
-        if (!acc[w] || (by_gram && !gram[w]))
-            st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * sizeof(float));
-    }
-    level1_blocks l = {NULL, NULL, common, by_gram ? gram : NULL, acc, T, Vc, chunk};
+    template_scratch ts = {0};
+    btfm_status st = (by_gram && !left)
+                         ? btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * sizeof(float))
+                         : template_scratch_init(&ts, W, T, chunk, by_gram);
+    template_blocks l = {NULL, 0, NULL, NULL, 1, common, by_gram ? ts.gram : NULL, ts.acc,
+                         T, Vc, chunk};
     if (!st) {
         memcpy(common, fit->mapped[fit->ref], (size_t)(T * Vc) * sizeof(float));
-        st = level1_run(&l, W);
+        st = template_run(&l, W);
     }
     for (int s = 0; !st && s < N - 1; s++) {
         const int i = fit->order[s];
@@ -597,19 +659,14 @@ static btfm_status level1(hyper_fit *fit, float *common)
         align_source src = source_of(&fit->hs[i], T, V);
         l.left = by_gram && btfm_align_procrustes_by_gram(&src, Vc, reflection) ? left : NULL;
         if (l.left)
-            st = btfm_align_procrustes_float(&src, common, Vc, gram[0], scaling, reflection,
+            st = btfm_align_procrustes_float(&src, common, Vc, ts.gram[0], scaling, reflection,
                                              NULL, left, NULL, &side);
         else
             st = map_to(a, &fit->hs[i], V, common, Vc, fit->mapped[i], &side);
         l.mapped = fit->mapped[i];
-        if (!st) st = level1_run(&l, W);
+        if (!st) st = template_run(&l, W);
     }
-    for (int w = 0; w < W; w++) {
-        if (gram) btfm_free(gram[w]);
-        if (acc) btfm_free(acc[w]);
-    }
-    btfm_free(gram);
-    btfm_free(acc);
+    template_scratch_clear(&ts);
     btfm_free(left);
     return st;
 }
@@ -636,7 +693,6 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     hyper_subject *hs = btfm_calloc((size_t)N, sizeof *hs);
     float **mapped = btfm_calloc((size_t)N, sizeof *mapped);
     float *common = btfm_malloc((size_t)(T * Vc) * sizeof(float));
-    double *acc = btfm_align_doubles((size_t)(2 * Vc), "btfm_aligner_fit");
     double *sq = btfm_align_doubles((size_t)N, "btfm_aligner_fit");
     double *common_d = NULL;
     float *target = NULL, *gram = NULL;
@@ -651,7 +707,7 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     const int blas_threads = openblas_get_num_threads();
     if (blas_threads > 1) openblas_set_num_threads(1);
     btfm_status st = BTFM_OK;
-    if (!hs || !mapped || !common || !acc || !sq || !order) {
+    if (!hs || !mapped || !common || !sq || !order) {
         st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * Vc) * sizeof(float));
         goto done;
     }
@@ -671,7 +727,7 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     if (st || (st = btfm_parallel_for(fit.workers, N > 1 ? 2 : 1, prepare_first_task, &fit)))
         goto done;
     if ((st = level1(&fit, common))) goto done;
-    mean_template(mapped, N, T, Vc, common, acc);
+    if ((st = template_update(&fit, mapped, 0, common))) goto done;
 
     /* Level 2: each subject against the mean of the others, `level2_passes` times; the
      * subjects of a pass are independent. As in PyMVPA, the template stays the plain
@@ -679,9 +735,9 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     fit.common = common;
     for (int pass = 0; pass < (int)ALIGN_PARAM(a, LEVEL2_PASSES); pass++) {
         if ((st = btfm_parallel_for(fit.workers, N, level2_task, &fit))) goto done;
-        mean_template(mapped, N, T, Vc, common, acc);
+        if ((st = template_update(&fit, mapped, 0, common))) goto done;
     }
-    zscore_float(common, T, Vc, acc);
+    if ((st = template_update(&fit, NULL, 1, common))) goto done;
     for (int i = 0; i < N; i++) { /* the aligned data are no longer needed */
         btfm_free(mapped[i]);
         mapped[i] = NULL;
@@ -741,7 +797,6 @@ done:
     btfm_free(order);
     btfm_free(mapped);
     btfm_free(common);
-    btfm_free(acc);
     btfm_free(sq);
     btfm_free(gram);
     btfm_free(common_d);

@@ -734,6 +734,16 @@ START_TEST(wide_data_fits)
         free(img);
         btfm_aligner_free(a);
     }
+    /* n_features = T is allowed by the time points but not by the rank of the centered
+     * template (T - 1). */
+    ck_assert_ok(btfm_aligner_new(&a, BTFM_ALIGN_HYPERALIGNMENT));
+    ck_assert_ok(btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_N_FEATURES, T));
+    for (int i = 0; i < N; i++) ck_assert_ok(btfm_aligner_add_subject(a, x[i], T, V));
+    ck_assert_status(btfm_aligner_fit(a), BTFM_E_RANGE);
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(), "exceeds the rank of the common template"));
+    ck_assert_ok(btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_N_FEATURES, T - 1));
+    ck_assert_ok(btfm_aligner_fit(a));
+    btfm_aligner_free(a);
     for (int i = 0; i < N; i++) free(x[i]);
     free(eye);
     free(wt);
