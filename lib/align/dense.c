@@ -56,10 +56,19 @@ BTFM_HOT double btfm_align_standardize_ld(float *x, int64_t n_times, int64_t n_f
         scale[f] = zscore && sd > 0 ? sd : 1.0;
         sq_norm += (double)n_times * var / (scale[f] * scale[f]);
     }
-    for (int64_t t = 0; t < n_times; t++) {
-        float *row = x + t * ld;
-        for (int64_t f = 0; f < n_features; f++)
-            row[f] = (float)((row[f] - mean[f]) / scale[f]);
+    /* The application in float, a tile of columns at a time. */
+    enum { TILE = 256 };
+    float mu[TILE], inv[TILE];
+    for (int64_t f0 = 0; f0 < n_features; f0 += TILE) {
+        const int64_t n = n_features - f0 < TILE ? n_features - f0 : TILE;
+        for (int64_t f = 0; f < n; f++) {
+            mu[f] = (float)mean[f0 + f];
+            inv[f] = (float)(1.0 / scale[f0 + f]);
+        }
+        for (int64_t t = 0; t < n_times; t++) {
+            float *row = x + t * ld + f0;
+            for (int64_t f = 0; f < n; f++) row[f] = (row[f] - mu[f]) * inv[f];
+        }
     }
     return sq_norm;
 }
