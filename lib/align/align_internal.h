@@ -141,6 +141,12 @@ typedef struct align_source {
     int64_t rank;
     int64_t n_features; /* V */
     double v_det;       /* det(w) when w is square, else 0 */
+    /* Optional, for sources used in many steps: f in float, (Q f)[1:] in float
+     * ((n_times - 1) x rank, Q as in btfm_align_centered_block) and ||f||^2; NULL to
+     * have each step compute them. */
+    const float *f32;
+    const float *fc32;
+    double norm2;
 } align_source;
 
 /* The solution R = w p qt * scale of min ||X R - Y|| over orthogonal R (optionally
@@ -206,6 +212,10 @@ int btfm_align_procrustes_by_gram(const align_source *src, int64_t n_target, int
  * to a multiple of e_0, so Q's columns 1..n-1 are an orthonormal basis of the centered
  * vectors. `w` has n doubles of scratch. */
 void btfm_align_centered_block(const float *g, int64_t n, double *w, float *out);
+
+/* (Q f)[1:] ((T-1) x r, float) for a centered factor f (T x r, float): f's rows on the
+ * centered vectors. `w` has T doubles of scratch. */
+void btfm_align_center_factor(const float *f, int64_t T, int64_t r, float *out, double *w);
 
 /* out ((n-1) x cols) = (Q y)[1:] for centered y (n x cols): the vectors in that basis. */
 void btfm_align_project_centered(const double *y, int64_t n, int64_t cols, double *out);

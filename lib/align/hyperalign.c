@@ -19,18 +19,45 @@ typedef struct hyper_subject {
     double *f, *dual;
     int64_t rank;
     double v_det;
+    float *f32, *fc32; /* f and (Q f)[1:] in float, for the steps */
+    double norm2;      /* ||f||^2 */
 } hyper_subject;
 
 static void hyper_subject_clear(hyper_subject *h)
 {
     btfm_free(h->f);
     btfm_free(h->dual);
+    btfm_free(h->f32);
+    btfm_free(h->fc32);
     memset(h, 0, sizeof *h);
+}
+
+/* The float copies every step of the fit starts from. */
+static btfm_status subject_floats(hyper_subject *h, int64_t T)
+{
+    const int64_t r = h->rank;
+    double *w = btfm_align_doubles((size_t)T, "btfm_aligner_fit");
+    h->f32 = btfm_malloc((size_t)(T * r) * sizeof(float));
+    h->fc32 = btfm_malloc((size_t)((T - 1) * r) * sizeof(float));
+    btfm_status st = (!w || !h->f32 || !h->fc32)
+                         ? btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * r) * sizeof(float))
+                         : BTFM_OK;
+    if (!st) {
+        h->norm2 = 0.0;
+        for (int64_t j = 0; j < T * r; j++) {
+            h->f32[j] = (float)h->f[j];
+            h->norm2 += h->f[j] * h->f[j];
+        }
+        btfm_align_center_factor(h->f32, T, r, h->fc32, w);
+    }
+    btfm_free(w);
+    return st;
 }
 
 static align_source source_of(const hyper_subject *h, int64_t n_times, int64_t n_features)
 {
-    align_source src = {h->f, n_times, h->rank, n_features, h->v_det};
+    align_source src = {h->f,     n_times,  h->rank, n_features, h->v_det,
+                        h->f32, h->fc32, h->norm2};
     return src;
 }
 
@@ -212,6 +239,7 @@ static btfm_status prepare(const btfm_aligner *a, float *x, int64_t V, double *m
     }
     if (!st && !factored) st = factor_from_svd(a, u, s, V, x, h, whiten ? whitened : NULL);
     if (!st && whitened && !whiten) memcpy(whitened, x, (size_t)(T * V) * sizeof(float));
+    if (!st && T > 1) st = subject_floats(h, T);
     btfm_free(u);
     btfm_free(s);
     return st;

@@ -218,14 +218,12 @@ void btfm_align_project_centered(const double *y, int64_t n, int64_t cols, doubl
             out[(i - 1) * cols + j] = y[i * cols + j] - beta * hy[j];
 }
 
-/* K = R f' ((T-1) x r, float) for a centered source factor f (T x r, float) with
- * f' = (Q f)[1:] and R the upper Cholesky factor of a centered target's Gram matrix on
- * the centered vectors ((Q G Q)[1:, 1:] = R^T R, Q as in btfm_align_centered_block), so
- * that f^T G f = K^T K. `w` has T doubles of scratch. */
-static void form_k(const float *f, int64_t T, int64_t r, const float *rg, float *k, double *w,
-                   int workers)
+/* (Q f)[1:] ((T-1) x r, float) for a centered factor f (T x r, float): f on the centered
+ * vectors. With R the upper Cholesky factor of a centered target's Gram matrix there
+ * ((Q G Q)[1:, 1:] = R^T R), K = R (Q f)[1:] gives f^T G f = K^T K. `w` has T doubles of
+ * scratch. */
+void btfm_align_center_factor(const float *f, int64_t T, int64_t r, float *out, double *w)
 {
-    const int64_t m = T - 1;
     /* f' = (Q f)[1:]: row i of f minus beta (h^T f), h^T f = sqrt(T) f[0] + 1^T f. */
     const double beta = 1.0 / ((double)T + sqrt((double)T)), h0 = 1.0 + sqrt((double)T);
     double *hf = w; /* r <= T doubles */
@@ -233,7 +231,20 @@ static void form_k(const float *f, int64_t T, int64_t r, const float *rg, float 
     for (int64_t t = 0; t < T; t++)
         for (int64_t j = 0; j < r; j++) hf[j] += f[t * r + j];
     for (int64_t t = 1; t < T; t++)
-        for (int64_t j = 0; j < r; j++) k[(t - 1) * r + j] = (float)(f[t * r + j] - beta * hf[j]);
+        for (int64_t j = 0; j < r; j++)
+            out[(t - 1) * r + j] = (float)(f[t * r + j] - beta * hf[j]);
+}
+
+/* K = R (Q f)[1:] ((T-1) x r) into k, from the source's precomputed (Q f)[1:] when it has
+ * one. `w` has T doubles of scratch. */
+static void form_k(const align_source *src, const float *f, const float *rg, float *k,
+                   double *w, int workers)
+{
+    const int64_t T = src->n_times, r = src->rank, m = T - 1;
+    if (src->fc32)
+        memcpy(k, src->fc32, (size_t)(m * r) * sizeof(float));
+    else
+        btfm_align_center_factor(f, T, r, k, w);
     btfm_align_strmm_split(workers, m, r, rg, m, k, r);
 }
 
@@ -242,9 +253,10 @@ static void form_k(const float *f, int64_t T, int64_t r, const float *rg, float 
  * with G's Cholesky factor there, H = K^T K (form_k): a triangular product and a rank
  * update instead of two full products. A G that is not numerically positive definite
  * there takes the two products. `scratch` has T x r floats. */
-static btfm_status form_h(const float *f, const float *g, int64_t T, int64_t r, float *h,
+static btfm_status form_h(const align_source *src, const float *f, const float *g, float *h,
                           float *scratch, int workers)
 {
+    const int64_t T = src->n_times, r = src->rank;
     const char *where = "aligner: Procrustes";
     const int64_t m = T - 1;
     float *gc = btfm_malloc((size_t)(m * m) * sizeof(float));
@@ -258,7 +270,7 @@ static btfm_status form_h(const float *f, const float *g, int64_t T, int64_t r, 
     int chol = m > 0 && LAPACKE_spotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)m, gc,
                                        (lapack_int)m) == 0;
     if (chol) {
-        form_k(f, T, r, gc, scratch, w, workers);
+        form_k(src, f, gc, scratch, w, workers);
         btfm_align_ssyrk_split(workers, 1, r, m, 1.0f, scratch, r, h, r);
     } else {
         cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, (blasint)T, (blasint)r, 1.0f, g,
@@ -386,10 +398,15 @@ BTFM_HOT btfm_status btfm_align_procrustes_float(const align_source *src, const 
     /* G = Y Y^T (T x T); H = f^T G f = W W^T for W = f^T Y, the r x V' matrix with
      * X^T Y = w W, so H = p d^2 p^T gives the SVD of X^T Y. All in single precision:
      * H is formed from float data, so a double eigensolver would resolve nothing more. */
-    double norm2 = 0.0;
-    for (int64_t j = 0; j < T * r; j++) {
-        f[j] = (float)src->f[j];
-        norm2 += src->f[j] * src->f[j];
+    double norm2 = src->norm2;
+    if (src->f32) {
+        memcpy(f, src->f32, (size_t)(T * r) * sizeof(float));
+    } else {
+        norm2 = 0.0;
+        for (int64_t j = 0; j < T * r; j++) {
+            f[j] = (float)src->f[j];
+            norm2 += src->f[j] * src->f[j];
+        }
     }
     if (target_gram)
         memcpy(g, target_gram, (size_t)(T * T) * sizeof(float));
@@ -397,7 +414,7 @@ BTFM_HOT btfm_status btfm_align_procrustes_float(const align_source *src, const 
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)n_target,
                     1.0f, target, (blasint)n_target, 0.0f, g, (blasint)T);
     const int workers = side ? side->threads : 1;
-    if ((st = form_h(f, g, T, r, h, gf, workers))) goto done;
+    if ((st = form_h(src, f, g, h, gf, workers))) goto done;
     int64_t r2;
     if ((st = eigen_with_side(h, r, d2, &r2, side))) goto done;
     double trace = 0.0;
@@ -481,14 +498,16 @@ BTFM_HOT btfm_status btfm_align_procrustes_onto(const align_source *src, const d
                          ? btfm_fail_nomem(where, (size_t)(T * r) * sizeof(float))
                          : BTFM_OK;
     int64_t r2 = 0;
-    double norm2 = 0.0;
+    double norm2 = src->f32 ? src->norm2 : 0.0;
     for (int64_t j = 0; !st && j < T * r; j++) {
-        f[j] = (float)src->f[j];
         df[j] = (float)dual[j];
+        if (src->f32) continue;
+        f[j] = (float)src->f[j];
         norm2 += src->f[j] * src->f[j];
     }
+    if (!st && src->f32) memcpy(f, src->f32, (size_t)(T * r) * sizeof(float));
     if (!st) {
-        form_k(f, T, r, rg, k, d2, 1);
+        form_k(src, f, rg, k, d2, 1);
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (blasint)r, (blasint)m, 1.0f, k,
                     (blasint)r, 0.0f, h, (blasint)r);
         st = eigen_float(h, r, d2, &r2);

@@ -131,7 +131,7 @@ static void check_exact_procrustes(int64_t T, int64_t V, int flip)
     double v_det;
     ck_assert_ok(btfm_align_thin_svd(x, T, V, &u, &s, NULL, &rank, &v_det));
     double *f = svd_factor(u, s, T, rank);
-    align_source src = {f, T, rank, V, v_det};
+    align_source src = {f, T, rank, V, v_det, NULL, NULL, 0.0};
     align_rotation rot;
     ck_assert_ok(btfm_align_procrustes(&src, y, V, 1, 1, &rot));
     ck_assert_ok(btfm_align_rotation_apply(&src, &rot, V, mapped));
@@ -191,7 +191,7 @@ static void check_exact_procrustes_float(int64_t T, int64_t V, int64_t x_rank)
     ck_assert_ok(btfm_align_thin_svd(x, T, V, &u, &s, NULL, &rank, &v_det));
     ck_assert_int_eq(rank, x_rank > 0 ? x_rank : T - 1); /* centered: one less than T */
     double *f = svd_factor(u, s, T, rank);
-    align_source src = {f, T, rank, V, v_det};
+    align_source src = {f, T, rank, V, v_det, NULL, NULL, 0.0};
     align_rotation rot;
     ck_assert_ok(btfm_align_procrustes_float(&src, yf, V, NULL, 1, 1, mapped, NULL, &rot, NULL));
     ck_assert_int_eq(rot.rank, rank);
@@ -250,7 +250,7 @@ START_TEST(procrustes_without_reflection)
     double v_det;
     ck_assert_ok(btfm_align_thin_svd(x, T, V, &u, &s, NULL, &rank, &v_det));
     double *f = svd_factor(u, s, T, rank);
-    align_source src = {f, T, rank, V, v_det};
+    align_source src = {f, T, rank, V, v_det, NULL, NULL, 0.0};
     align_rotation rot;
     ck_assert_ok(btfm_align_procrustes(&src, y, V, 1, 0, &rot));
     /* R = v p qt: rebuild it from X's right singular vectors to check det(R) = +1. */
