@@ -21,8 +21,9 @@ typedef struct align_map {
     double *mean;   /* n_features */
     double *scale;  /* n_features */
     double *a;      /* n_features x rank */
-    double *b;      /* rank x n_components */
+    double *b;      /* rank x n_components (the aligner's `basis` when b_shared) */
     double *offset; /* n_components */
+    int b_shared;
 } align_map;
 
 struct btfm_aligner {
@@ -37,6 +38,7 @@ struct btfm_aligner {
     int fitted;
     int64_t n_components;
     double *common;       /* n_times x n_components */
+    double *basis;        /* a b factor every hyperalignment map shares, or NULL */
     int iterations;
     double objective;
 };

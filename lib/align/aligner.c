@@ -80,7 +80,7 @@ void btfm_align_map_clear(align_map *m)
     btfm_free(m->mean);
     btfm_free(m->scale);
     btfm_free(m->a);
-    btfm_free(m->b);
+    if (!m->b_shared) btfm_free(m->b);
     btfm_free(m->offset);
     memset(m, 0, sizeof *m);
 }
@@ -113,6 +113,7 @@ void btfm_aligner_free(btfm_aligner *a)
     btfm_free(a->maps);
     btfm_free(a->n_features);
     btfm_free(a->common);
+    btfm_free(a->basis);
     btfm_free(a);
 }
 
@@ -227,7 +228,9 @@ btfm_status btfm_aligner_fit(btfm_aligner *a)
          * up to rounding). */
         for (int i = 0; i < a->n_subjects; i++) btfm_align_map_clear(&a->maps[i]);
         btfm_free(a->common);
+        btfm_free(a->basis);
         a->common = NULL;
+        a->basis = NULL;
         a->n_components = 0;
         return st;
     }

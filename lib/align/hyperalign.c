@@ -306,7 +306,8 @@ static btfm_status common_factor_init(const double *c, const float *g, int64_t T
     return st;
 }
 
-/* The level-3 map through a shared template factor: a = z^T N (V x (T-1)), b = basis.
+/* The level-3 map through a shared template factor: a = z^T N (V x (T-1)), b = basis
+ * (shared: the fit hands the basis to the aligner once every map refers to it).
  * *done is 0 when the problem needs the factored route instead. */
 static btfm_status final_map_onto(const btfm_aligner *a, const hyper_subject *h,
                                   const float *z, int64_t V, const common_factor *cf,
@@ -329,7 +330,9 @@ static btfm_status final_map_onto(const btfm_aligner *a, const hyper_subject *h,
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)V, (blasint)n,
                     (blasint)T, 1.0f, z, (blasint)V, nf, (blasint)n, 0.0f, af, (blasint)n);
         for (int64_t j = 0; j < V * n; j++) m->a[j] = af[j];
-        memcpy(m->b, cf->basis, (size_t)(n * K) * sizeof(double));
+        btfm_free(m->b); /* every map shares the template's basis */
+        m->b = cf->basis;
+        m->b_shared = 1;
         *sq = rot.mapped_sq - 2.0 * rot.scale * rot.trace + target_sq;
     }
     btfm_free(nf);
@@ -808,6 +811,8 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     fit.gram = gram;
     fit.factor = &factor;
     if ((st = btfm_parallel_for(fit.workers, N, level3_task, &fit))) goto done;
+    a->basis = factor.basis; /* the maps refer to it */
+    factor.basis = NULL;
     double total = 0.0;
     for (int i = 0; i < N; i++) total += sq[i];
     a->objective = (total > 0 ? total : 0.0) / ((double)N * (double)T * (double)Kc);

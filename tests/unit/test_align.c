@@ -730,6 +730,20 @@ START_TEST(wide_data_fits)
         sq /= (double)N * T * (double)Kc;
         ck_assert_msg(fabs(objective - sq) <= 1e-3 * sq, "setting %d: objective %g, "
                       "mean squared distance %g", c, objective, sq);
+        /* A reloaded copy (its maps own what the fitted ones may share) transforms the
+         * same, after the original is gone. */
+        size_t size = 0, written = 0;
+        ck_assert_ok(btfm_aligner_save_buffer(a, NULL, 0, &size));
+        void *buf = malloc(size);
+        ck_assert_ok(btfm_aligner_save_buffer(a, buf, size, &written));
+        btfm_aligner *copy;
+        ck_assert_ok(btfm_aligner_load_buffer(&copy, buf, written));
+        free(buf);
+        ck_assert_ok(btfm_aligner_transform(a, 1, x[1], T, V, common));
+        btfm_aligner_free(a);
+        a = copy;
+        ck_assert_ok(btfm_aligner_transform(a, 1, x[1], T, V, img));
+        ck_assert_mem_eq(common, img, sizeof(float) * (size_t)(T * Kc));
         free(common);
         free(img);
         btfm_aligner_free(a);
