@@ -116,6 +116,10 @@ btfm_status btfm_align_random_orthonormal(double *out, int64_t rows, int64_t col
 btfm_status btfm_align_check_subject(const float *x, int64_t n_times, int64_t n_features,
                                 int subject, const char *func);
 
+/* Warn once a process (log level warning) when OpenBLAS runs its AVX2 kernels on a CPU
+ * with AVX-512 that it does not recognize. */
+void btfm_align_check_kernels(void);
+
 /* Apply OpenBLAS's thread count for the duration of a call: returns the previous count
  * (to restore with btfm_align_threads_restore), or 0 when left alone. */
 int btfm_align_threads_begin(const btfm_aligner *a);

@@ -214,6 +214,7 @@ btfm_status btfm_aligner_fit(btfm_aligner *a)
     if (a->n_subjects < 2)
         return btfm_fail(BTFM_E_STATE, "btfm_aligner_fit: %d subject%s added; alignment "
                          "needs at least 2", a->n_subjects, a->n_subjects == 1 ? "" : "s");
+    btfm_align_check_kernels();
     int threads = btfm_align_threads_begin(a);
     btfm_status st;
     switch (a->method) {

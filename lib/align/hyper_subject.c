@@ -1,0 +1,241 @@
+/* Each subject's standardization and decomposition, once per hyperalignment fit: the
+ * factor f with X = f w^T (w orthonormal) that every Procrustes step starts from, by a
+ * Cholesky factor of the Gram matrix when it is well conditioned, else by its
+ * eigenvectors (or the thin SVD when T > V). */
+#include <math.h>
+#include <string.h>
+#include <cblas.h>
+#include <lapacke.h>
+#include "hyper_internal.h"
+
+void btfm_hyper_subject_clear(hyper_subject *h)
+{
+    btfm_free(h->f);
+    btfm_free(h->dual);
+    btfm_free(h->f32);
+    btfm_free(h->fc32);
+    memset(h, 0, sizeof *h);
+}
+
+/* The float copies every step of the fit starts from. */
+static btfm_status subject_floats(hyper_subject *h, int64_t T)
+{
+    const int64_t r = h->rank;
+    double *w = btfm_align_doubles((size_t)T, "btfm_aligner_fit");
+    h->f32 = btfm_malloc((size_t)(T * r) * sizeof(float));
+    h->fc32 = btfm_malloc((size_t)((T - 1) * r) * sizeof(float));
+    btfm_status st = (!w || !h->f32 || !h->fc32)
+                         ? btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * r) * sizeof(float))
+                         : BTFM_OK;
+    if (!st) {
+        h->norm2 = 0.0;
+        for (int64_t j = 0; j < T * r; j++) {
+            h->f32[j] = (float)h->f[j];
+            h->norm2 += h->f[j] * h->f[j];
+        }
+        btfm_align_center_factor(h->f32, T, r, h->fc32, w);
+    }
+    btfm_free(w);
+    return st;
+}
+
+align_source btfm_hyper_source(const hyper_subject *h, int64_t n_times, int64_t n_features)
+{
+    align_source src = {h->f,     n_times,  h->rank, n_features, h->v_det,
+                        h->f32, h->fc32, h->norm2};
+    return src;
+}
+
+/* The factors from a thin SVD u diag(s) of the rows (alpha applied), and, when
+ * `whitened` is not NULL, the whitened data u diag(sw / s) u^T z into it. */
+static btfm_status factor_from_svd(const btfm_aligner *a, const double *u, const double *s,
+                                   int64_t V, const float *z, hyper_subject *h,
+                                   float *whitened)
+{
+    const int64_t T = a->n_times, r = h->rank;
+    const double alpha = ALIGN_PARAM(a, ALPHA);
+    h->f = btfm_align_matrix(T, r, "btfm_aligner_fit");
+    h->dual = btfm_align_matrix(T, r, "btfm_aligner_fit");
+    if (!h->f || !h->dual) return BTFM_E_NOMEM;
+    for (int64_t k = 0; k < r; k++) {
+        double sw = alpha < 1.0 ? s[k] / sqrt((1.0 - alpha) * s[k] * s[k] + alpha) : s[k];
+        for (int64_t t = 0; t < T; t++) {
+            h->f[t * r + k] = u[t * r + k] * sw;
+            h->dual[t * r + k] = u[t * r + k] * sw / (s[k] * s[k]);
+        }
+    }
+    if (!whitened) return BTFM_OK;
+    float *wf = btfm_malloc((size_t)(T * T) * sizeof(float));
+    float *uf = btfm_malloc((size_t)(T * r) * sizeof(float));
+    float *usf = btfm_malloc((size_t)(T * r) * sizeof(float));
+    btfm_status st = (!wf || !uf || !usf)
+                         ? btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * sizeof(float))
+                         : BTFM_OK;
+    if (!st) {
+        for (int64_t t = 0; t < T; t++)
+            for (int64_t k = 0; k < r; k++) {
+                uf[t * r + k] = (float)u[t * r + k];
+                usf[t * r + k] = (float)(h->f[t * r + k] / s[k]);
+            }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)T, (blasint)T,
+                    (blasint)r, 1.0f, usf, (blasint)r, uf, (blasint)r, 0.0f, wf, (blasint)T);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)V,
+                    (blasint)T, 1.0f, wf, (blasint)T, z, (blasint)V, 0.0f, whitened,
+                    (blasint)V);
+    }
+    btfm_free(wf);
+    btfm_free(uf);
+    btfm_free(usf);
+    return st;
+}
+
+/* The factors from a Cholesky factorization of the Gram matrix g = Z Z^T (T x T, float,
+ * upper part) on the centered vectors, when it is well conditioned (kappa_1 below 1e3,
+ * estimated): (Q g Q)[1:, 1:] = R^T R gives f = Q [0; R^T] with f f^T = Z Z^T, and
+ * dual = f (f^T f)^-1 = Q [0; R^-1]. A factorization costs a fraction of the
+ * eigendecomposition, and every later step depends on Z only through f f^T (and maps
+ * through dual). *used is 0 when g is too ill-conditioned (the caller decomposes it). */
+static btfm_status factor_by_cholesky(int64_t T, const float *g, hyper_subject *h, int *used)
+{
+    const char *where = "btfm_aligner_fit";
+    const int64_t m = T - 1;
+    float *gc = btfm_malloc((size_t)(m * m) * sizeof(float));
+    double *w = btfm_align_doubles((size_t)T, where);
+    double *y = btfm_align_matrix(m, m, where);
+    btfm_status st = (!gc || !w || !y) ? btfm_fail_nomem(where, (size_t)(m * m) * 8) : BTFM_OK;
+    *used = 0;
+    if (!st && m > 0) {
+        btfm_align_centered_block(g, T, w, gc);
+        float anorm = 0.0f, rcond = 0.0f;
+        for (int64_t j = 0; j < m; j++) {
+            float col = 0.0f;
+            for (int64_t i = 0; i < m; i++) col += fabsf(gc[i * m + j]);
+            if (col > anorm) anorm = col;
+        }
+        if (LAPACKE_spotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)m, gc, (lapack_int)m) == 0 &&
+            LAPACKE_spocon(LAPACK_ROW_MAJOR, 'U', (lapack_int)m, gc, (lapack_int)m, anorm,
+                           &rcond) == 0 &&
+            rcond > 1e-3f)
+            *used = 1;
+    }
+    if (!st && *used) {
+        h->rank = m;
+        h->v_det = 0.0;
+        h->f = btfm_align_matrix(T, m, where);
+        h->dual = btfm_align_matrix(T, m, where);
+        if (!h->f || !h->dual) st = BTFM_E_NOMEM;
+    }
+    if (!st && *used) {
+        for (int64_t i = 0; i < m; i++) /* R^T (lower) */
+            for (int64_t j = 0; j < m; j++) y[i * m + j] = j <= i ? gc[j * m + i] : 0.0;
+        btfm_align_embed_centered(y, m, m, h->f);
+        for (int64_t i = 0; i < m; i++) /* R (upper), inverted in place */
+            for (int64_t j = 0; j < m; j++) y[i * m + j] = j >= i ? gc[i * m + j] : 0.0;
+        lapack_int info = LAPACKE_dtrtri(LAPACK_ROW_MAJOR, 'U', 'N', (lapack_int)m, y,
+                                         (lapack_int)m);
+        if (info != 0)
+            st = btfm_fail(BTFM_E_NUMERIC, "%s: a %lld x %lld triangular factor is singular "
+                           "(LAPACK dtrtri info %d)", where, (long long)m, (long long)m,
+                           (int)info);
+        else
+            btfm_align_embed_centered(y, m, m, h->dual);
+    }
+    btfm_free(gc);
+    btfm_free(w);
+    btfm_free(y);
+    return st;
+}
+
+/* Standardize x (T x V) in place (float) with the statistics into mean/scale, and
+ * decompose it once for the whole fit: for T <= V from the T x T Gram matrix
+ * (single-precision product, then its Cholesky factor when well conditioned and not
+ * whitening, else its eigenproblem, in single precision for a moderate spectrum),
+ * otherwise through the double thin SVD. `whitened` (may be NULL) receives the data as they
+ * enter the template: whitened when alpha < 1, else as they are. */
+btfm_status btfm_hyper_prepare(const btfm_aligner *a, float *x, int64_t V, double *mean,
+                           double *scale, hyper_subject *h, float *whitened)
+{
+    const int64_t T = a->n_times;
+    const int whiten = ALIGN_PARAM(a, ALPHA) < 1.0;
+    double *u = NULL, *s = NULL;
+    int factored = 0; /* by a Cholesky factorization instead of the eigendecomposition */
+    btfm_status st = BTFM_OK;
+    btfm_align_standardize(x, T, V, (int)ALIGN_PARAM(a, ZSCORE), mean, scale);
+    if (T <= V) {
+        float *g = btfm_malloc((size_t)(T * T) * sizeof(float));
+        float *wf = btfm_malloc((size_t)T * sizeof(float));
+        double *w = btfm_align_doubles((size_t)T, "btfm_aligner_fit");
+        double *gram = NULL;
+        int64_t r = 0;
+        if (!g || !wf || !w) st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * 4);
+        h->v_det = 0.0; /* as the thin SVD by rows: det(v) is kept only for T > V */
+        if (!st) {
+            cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)V, 1.0f,
+                        x, (blasint)V, 0.0f, g, (blasint)T);
+            gram = btfm_align_matrix(T, T, "btfm_aligner_fit");
+            if (!gram) st = BTFM_E_NOMEM;
+        }
+        if (!st && !whiten) st = factor_by_cholesky(T, g, h, &factored);
+        if (!st && !factored) {
+            for (int64_t i = 0; i < T; i++)
+                for (int64_t j = i; j < T; j++) gram[i * T + j] = g[i * T + j];
+            st = btfm_align_sym_eig_float(g, T, wf);
+        }
+        if (!st && !factored) {
+            /* The float eigensolver errs by about 1e-7 of the largest eigenvalue: the
+             * centering's null direction stays below 1e-6, and a kept spectrum within
+             * 1e3 is resolved to 1e-4 relative. Wider spectra are solved in double from
+             * the same float Gram matrix, which resolves eigenvalues to about 1e-9 of
+             * the largest: directions below 1e-8 count as null. */
+            while (r < T && wf[r] > wf[0] * 1e-6f && wf[r] > 0) r++;
+            if (r > 0 && wf[r - 1] >= wf[0] * 1e-3f) {
+                for (int64_t k = 0; k < r; k++) w[k] = wf[k];
+                for (int64_t i = 0; i < T; i++)
+                    for (int64_t k = 0; k < r; k++) gram[i * T + k] = g[i * T + k];
+            } else {
+                for (int64_t i = 0; i < T; i++)
+                    for (int64_t j = 0; j < i; j++) gram[i * T + j] = gram[j * T + i];
+                st = btfm_align_sym_eig(gram, T, w);
+                double floor_ = w[0] > 0 ? w[0] * 1e-8 : 0.0;
+                r = 0;
+                while (!st && r < T && w[r] > floor_ && w[r] > 0) r++;
+            }
+        }
+        if (!st && !factored) {
+            if (r == 0) r = 1;
+            h->rank = r;
+            u = btfm_align_matrix(T, r, "btfm_aligner_fit");
+            s = btfm_align_doubles((size_t)r, "btfm_aligner_fit");
+            if (!u || !s) st = BTFM_E_NOMEM;
+            for (int64_t i = 0; !st && i < T; i++)
+                for (int64_t k = 0; k < r; k++) u[i * r + k] = gram[i * T + k];
+            for (int64_t k = 0; !st && k < r; k++) s[k] = w[k] > 0 ? sqrt(w[k]) : 0.0;
+        }
+        btfm_free(g);
+        btfm_free(wf);
+        btfm_free(gram);
+        btfm_free(w);
+    } else {
+        double *z = btfm_align_matrix(T, V, "btfm_aligner_fit");
+        if (!z) return BTFM_E_NOMEM;
+        for (int64_t j = 0; j < T * V; j++) z[j] = x[j];
+        st = btfm_align_thin_svd(z, T, V, &u, &s, NULL, &h->rank, &h->v_det);
+        btfm_free(z);
+    }
+    if (!st && !factored) st = factor_from_svd(a, u, s, V, x, h, whiten ? whitened : NULL);
+    if (!st && whitened && !whiten) memcpy(whitened, x, (size_t)(T * V) * sizeof(float));
+    if (!st && T > 1) st = subject_floats(h, T);
+    btfm_free(u);
+    btfm_free(s);
+    return st;
+}
+
+/* Undo the in-place standardization of a training copy (after a failed fit, so a
+ * retry starts from the data as added, up to float rounding). */
+void btfm_hyper_unstandardize(float *x, int64_t T, int64_t V, const double *mean,
+                          const double *scale)
+{
+    for (int64_t t = 0; t < T; t++)
+        for (int64_t f = 0; f < V; f++)
+            x[t * V + f] = (float)(x[t * V + f] * scale[f] + mean[f]);
+}
