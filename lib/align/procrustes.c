@@ -20,59 +20,29 @@ btfm_status btfm_align_procrustes(const align_source *src, const double *target,
                              align_rotation *out)
 {
     const int64_t T = src->n_times, r = src->rank;
-    /* W = f^T Y (r x V') has the SVD p d qt; it comes from the smaller Gram matrix:
-     * W W^T = p d^2 p^T (r x r) or, for a target narrower than the source's rank,
-     * W^T W = qt^T d^2 qt (V' x V'). */
-    const int by_rows = r <= n_target;
-    const int64_t n = by_rows ? r : n_target;
     memset(out, 0, sizeof *out);
     double *w = btfm_align_matrix(r, n_target, "aligner: Procrustes");
-    double *e = btfm_align_matrix(n, n, "aligner: Procrustes");
-    double *d2 = btfm_align_doubles((size_t)n, "aligner: Procrustes");
-    double *p = NULL, *qt = NULL;
-    btfm_status st = BTFM_OK;
-    if (!w || !e || !d2) { st = BTFM_E_NOMEM; goto done; }
-
+    double *p = NULL, *d = NULL, *v = NULL, *qt = NULL;
+    int64_t r2 = 0;
+    double v_det;
+    btfm_status st = w ? BTFM_OK : BTFM_E_NOMEM;
+    if (st) goto done;
+    /* W = f^T Y (r x V') and its thin SVD p d qt (from the smaller Gram matrix). */
     cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)r, (blasint)n_target,
                 (blasint)T, 1.0, src->f, (blasint)r, target, (blasint)n_target, 0.0, w,
                 (blasint)n_target);
-    if (by_rows)
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)r, (blasint)n_target,
-                    1.0, w, (blasint)n_target, 0.0, e, (blasint)n);
-    else
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (blasint)n_target, (blasint)r,
-                    1.0, w, (blasint)n_target, 0.0, e, (blasint)n);
-    if ((st = btfm_align_sym_eig(e, n, d2))) goto done;
-    int64_t r2 = 0;
-    while (r2 < n && d2[r2] > d2[0] * 1e-14 && d2[r2] > 0) r2++;
-    if (r2 == 0) {
+    if ((st = btfm_align_thin_svd(w, r, n_target, &p, &d, &v, &r2, &v_det))) goto done;
+    if (!(d[0] > 0)) {
         st = btfm_fail(BTFM_E_NUMERIC, "aligner: Procrustes: source and target are "
                        "uncorrelated (X^T Y = 0); nothing to align");
         goto done;
     }
-    p = btfm_align_matrix(r, r2, "aligner: Procrustes");
     qt = btfm_align_matrix(r2, n_target, "aligner: Procrustes");
-    if (!p || !qt) { st = BTFM_E_NOMEM; goto done; }
-    /* The other side is W (or W^T) times the eigenvectors (the first r2 columns of e,
-     * row-major n x n), divided by d. */
-    if (by_rows) {
-        for (int64_t i = 0; i < r; i++) memcpy(p + i * r2, e + i * n, (size_t)r2 * sizeof(double));
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)r2, (blasint)n_target,
-                    (blasint)r, 1.0, e, (blasint)n, w, (blasint)n_target, 0.0, qt,
-                    (blasint)n_target);
-        for (int64_t k = 0; k < r2; k++)
-            cblas_dscal((blasint)n_target, 1.0 / sqrt(d2[k]), qt + k * n_target, 1);
-    } else {
-        for (int64_t k = 0; k < r2; k++)
-            for (int64_t j = 0; j < n_target; j++) qt[k * n_target + j] = e[j * n + k];
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)r, (blasint)r2,
-                    (blasint)n_target, 1.0, w, (blasint)n_target, e, (blasint)n, 0.0, p,
-                    (blasint)r2);
-        for (int64_t i = 0; i < r; i++)
-            for (int64_t k = 0; k < r2; k++) p[i * r2 + k] /= sqrt(d2[k]);
-    }
+    if (!qt) { st = BTFM_E_NOMEM; goto done; }
+    for (int64_t k = 0; k < r2; k++)
+        for (int64_t j = 0; j < n_target; j++) qt[k * n_target + j] = v[j * r2 + k];
     double trace = 0.0;
-    for (int64_t k = 0; k < r2; k++) trace += sqrt(d2[k]);
+    for (int64_t k = 0; k < r2; k++) trace += d[k];
 
     /* A reflection can only be forced when X^T Y has full rank and is square; otherwise a
      * null direction can be flipped at no cost, so every solution has a proper twin. */
@@ -84,7 +54,7 @@ btfm_status btfm_align_procrustes(const align_source *src, const double *target,
             for (int64_t i = 0; i < r; i++) p[i * r2 + r2 - 1] = -p[i * r2 + r2 - 1];
             /* The scale uses the singular values with the sign actually applied
              * (Umeyama 1991), not PyMVPA's overwritten ones. */
-            trace -= 2.0 * sqrt(d2[r2 - 1]);
+            trace -= 2.0 * d[r2 - 1];
         }
     }
     /* ||X||^2 = ||f||^2; ||X R||^2 = scale^2 ||f p||^2 (qt has orthonormal rows). */
@@ -105,9 +75,9 @@ btfm_status btfm_align_procrustes(const align_source *src, const double *target,
     p = qt = NULL;
 done:
     btfm_free(w);
-    btfm_free(e);
     btfm_free(p);
-    btfm_free(d2);
+    btfm_free(d);
+    btfm_free(v);
     btfm_free(qt);
     return st;
 }
