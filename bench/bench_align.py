@@ -7,6 +7,10 @@ accuracies on held-out data. Then libbtfm alone at a larger size.
 
     BTFM_LIBRARY=build/lib/libbtfm.so.1 PYTHONPATH=bindings/python:tests/align \
         /usr/bin/python3 bench/bench_align.py [--quick] [--skip-large] [--skip-pymvpa]
+
+Both sides run on the same OpenBLAS, with the kernel family OPENBLAS_CORETYPE selects
+(AVX2 'Haswell', AVX-512 'SkylakeX') or, unset, the one it detects; the first line
+printed names it.
 """
 
 import argparse
@@ -24,9 +28,9 @@ import btfm  # noqa: E402
 
 
 def blas_core():
-    """The kernel family OpenBLAS picked (OPENBLAS_CORETYPE overrides it): version
-    0.3.21 does not know recent AMD CPUs and falls back to its AVX2 'Haswell' kernels
-    even where 'SkylakeX' (AVX-512) ones run at twice the speed."""
+    """The kernel family OpenBLAS runs (OPENBLAS_CORETYPE selects it): its AVX2
+    'Haswell' kernels run single-precision products at about half the speed of its
+    AVX-512 ones ('SkylakeX', 'Cooperlake') where the CPU has AVX-512."""
     try:
         lib = ctypes.CDLL("libopenblas.so.0")
         lib.openblas_get_corename.restype = ctypes.c_char_p

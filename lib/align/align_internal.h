@@ -116,8 +116,9 @@ btfm_status btfm_align_random_orthonormal(double *out, int64_t rows, int64_t col
 btfm_status btfm_align_check_subject(const float *x, int64_t n_times, int64_t n_features,
                                 int subject, const char *func);
 
-/* Warn once a process (log level warning) when OpenBLAS runs its AVX2 kernels on a CPU
- * with AVX-512 that it does not recognize. */
+/* Warn once a process (log level warning) when OpenBLAS picked its AVX2 kernels on a
+ * CPU with AVX-512 (one its release does not recognize), unless OPENBLAS_CORETYPE chose
+ * them. */
 void btfm_align_check_kernels(void);
 
 /* Apply OpenBLAS's thread count for the duration of a call: returns the previous count

@@ -4,6 +4,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cblas.h>
 #include <lapacke.h>
@@ -338,20 +339,20 @@ btfm_status btfm_align_check_subject(const float *x, int64_t n_times, int64_t n_
 
 void btfm_align_check_kernels(void)
 {
-    /* Once a process: OpenBLAS releases older than a CPU (0.3.21 on AMD's Zen 5, for
-     * one) fall back to their AVX2 kernels, which run the single-precision products at
-     * about half the speed of their AVX-512 ones. */
+    /* Once a process: an OpenBLAS release older than the CPU may fall back to its AVX2
+     * kernels, which run the single-precision products at about half the speed of its
+     * AVX-512 ones. Not when OPENBLAS_CORETYPE chose them. */
     static atomic_int told;
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
     const char *core = openblas_get_corename();
-    if (!core || atomic_exchange(&told, 1)) return;
+    if (!core || getenv("OPENBLAS_CORETYPE") || atomic_exchange(&told, 1)) return;
     __builtin_cpu_init();
     if ((!strcmp(core, "Haswell") || !strcmp(core, "Zen")) &&
         __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
-        btfm_warn("aligner: OpenBLAS uses its '%s' (AVX2) kernels on this AVX-512 CPU; "
-                  "setting OPENBLAS_CORETYPE=SkylakeX in the environment before the process "
-                  "starts makes its products about twice as fast", core);
+        btfm_warn("aligner: OpenBLAS picked its '%s' (AVX2) kernels on this AVX-512 CPU; "
+                  "OPENBLAS_CORETYPE=SkylakeX in the environment of the process makes its "
+                  "products about twice as fast", core);
 #else
     (void)told;
 #endif

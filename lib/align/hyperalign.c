@@ -166,23 +166,25 @@ static void zscore_float(float *x, int64_t rows, int64_t cols, double *acc)
 }
 
 /* Reduce the template to its top `k` principal directions (PyMVPA's output_dim):
- * with C = u s v^T, C v_k = u_k s_k, so the eigendecomposition of the T x T Gram matrix
- * C C^T = u s^2 u^T gives the reduced template without a V-sized product. */
-static btfm_status reduce_common(btfm_aligner *a, const double *common, int64_t Vc, int64_t k)
+ * with C = u s v^T, C v_k = u_k s_k, so the top k eigenpairs of the T x T Gram matrix
+ * C C^T = u s^2 u^T (g, float, upper part) give the reduced template without a
+ * V-sized product. */
+static btfm_status reduce_common(btfm_aligner *a, const float *g, int64_t k)
 {
     const int64_t T = a->n_times;
-    double *g = btfm_align_matrix(T, T, "btfm_aligner_fit");
+    double *gd = btfm_align_matrix(T, T, "btfm_aligner_fit");
     double *w = btfm_align_doubles((size_t)T, "btfm_aligner_fit");
-    btfm_status st = (!g || !w) ? BTFM_E_NOMEM : BTFM_OK;
     double *u = btfm_align_matrix(T, k, "btfm_aligner_fit");
     lapack_int *support = btfm_malloc((size_t)(2 * k) * sizeof *support);
     lapack_int found = 0;
-    if (!st && (!u || !support)) st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * k) * 8);
+    btfm_status st = (!gd || !w || !u || !support)
+                         ? btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * 8)
+                         : BTFM_OK;
     if (!st) {
-        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)Vc, 1.0,
-                    common, (blasint)Vc, 0.0, g, (blasint)T);
+        for (int64_t i = 0; i < T; i++)
+            for (int64_t j = i; j < T; j++) gd[i * T + j] = g[i * T + j];
         /* the k largest eigenpairs (ascending: the last one is the largest) */
-        lapack_int info = LAPACKE_dsyevr(LAPACK_ROW_MAJOR, 'V', 'I', 'U', (lapack_int)T, g,
+        lapack_int info = LAPACKE_dsyevr(LAPACK_ROW_MAJOR, 'V', 'I', 'U', (lapack_int)T, gd,
                                          (lapack_int)T, 0.0, 0.0, (lapack_int)(T - k + 1),
                                          (lapack_int)T, 0.0, &found, w, u, (lapack_int)k,
                                          support);
@@ -191,8 +193,9 @@ static btfm_status reduce_common(btfm_aligner *a, const double *common, int64_t 
                            "the common template did not converge (LAPACK dsyevr info %d)",
                            (long long)T, (long long)T, (int)info);
     }
-    /* A direction below 1e-7 of the largest singular value counts as null. */
-    if (!st && !(w[0] > w[k - 1] * 1e-14 && w[0] > 0))
+    /* A direction below 1e-3 of the largest singular value (the float Gram matrix
+     * resolves no finer) counts as null. */
+    if (!st && !(w[0] > w[k - 1] * 1e-6 && w[0] > 0))
         st = btfm_fail(BTFM_E_RANGE, "btfm_aligner_fit: n_features = %lld exceeds the rank "
                        "of the common template", (long long)k);
     if (!st && !(a->common = btfm_align_matrix(T, k, "btfm_aligner_fit"))) st = BTFM_E_NOMEM;
@@ -202,7 +205,7 @@ static btfm_status reduce_common(btfm_aligner *a, const double *common, int64_t 
                 a->common[t * k + j] = u[t * k + (k - 1 - j)] * sqrt(w[k - 1 - j]);
         btfm_align_zscore_columns(a->common, T, k);
     }
-    btfm_free(g);
+    btfm_free(gd);
     btfm_free(w);
     btfm_free(u);
     btfm_free(support);
@@ -294,18 +297,20 @@ static btfm_status level3_task(void *ctx, int64_t i, int worker)
 }
 
 /* The template as the plain mean of the aligned data (PyMVPA's combiner2), z-scored when
- * `zscore`, or only z-scored when mean_of is NULL. */
+ * `zscore`, or only z-scored when mean_of is NULL; `gram` (may be NULL, T x T, upper
+ * part) receives the result's C C^T. */
 static btfm_status template_update(const hyper_fit *fit, float *const *mean_of, int zscore,
-                                   float *common)
+                                   float *common, float *gram)
 {
     const int W = fit->workers;
     const int64_t T = fit->a->n_times, Vc = fit->Vc, chunk = btfm_hyper_template_chunk(Vc, W);
     template_scratch ts;
-    btfm_status st = btfm_hyper_template_scratch_init(&ts, W, T, chunk, 0);
+    btfm_status st = btfm_hyper_template_scratch_init(&ts, W, T, chunk, gram != NULL);
     if (st) return st;
-    template_blocks l = {mean_of, fit->a->n_subjects, NULL, NULL, zscore, common, NULL,
-                         ts.acc, T, Vc, chunk};
+    template_blocks l = {mean_of, fit->a->n_subjects, NULL, NULL, zscore, common,
+                         gram ? ts.gram : NULL, ts.acc, T, Vc, chunk};
     st = btfm_hyper_template_run(&l, W);
+    if (!st && gram) memcpy(gram, ts.gram[0], (size_t)(T * T) * sizeof(float));
     btfm_hyper_template_scratch_clear(&ts);
     return st;
 }
@@ -375,7 +380,6 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     float **mapped = btfm_calloc((size_t)N, sizeof *mapped);
     float *common = btfm_malloc((size_t)(T * Vc) * sizeof(float));
     double *sq = btfm_align_doubles((size_t)N, "btfm_aligner_fit");
-    double *common_d = NULL;
     float *target = NULL, *gram = NULL;
     int prepared = 0; /* training copies that may be standardized in place */
     int *order = btfm_malloc((size_t)N * sizeof *order);
@@ -408,7 +412,7 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     if (st || (st = btfm_parallel_for(fit.workers, N > 1 ? 2 : 1, prepare_first_task, &fit)))
         goto done;
     if ((st = level1(&fit, common))) goto done;
-    if ((st = template_update(&fit, mapped, 0, common))) goto done;
+    if ((st = template_update(&fit, mapped, 0, common, NULL))) goto done;
 
     /* Level 2: each subject against the mean of the others, `level2_passes` times; the
      * subjects of a pass are independent. As in PyMVPA, the template stays the plain
@@ -416,26 +420,29 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     fit.common = common;
     for (int pass = 0; pass < (int)ALIGN_PARAM(a, LEVEL2_PASSES); pass++) {
         if ((st = btfm_parallel_for(fit.workers, N, level2_task, &fit))) goto done;
-        if ((st = template_update(&fit, mapped, 0, common))) goto done;
+        if ((st = template_update(&fit, mapped, 0, common, NULL))) goto done;
     }
-    if ((st = template_update(&fit, NULL, 1, common))) goto done;
+    /* The final z-score also forms the template's Gram matrix, which the reduction and
+     * level 3's T x T route both start from. */
+    gram = btfm_malloc((size_t)(T * T) * sizeof(float));
+    if (!gram) {
+        st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * sizeof(float));
+        goto done;
+    }
+    if ((st = template_update(&fit, NULL, 1, common, gram))) goto done;
     for (int i = 0; i < N; i++) { /* the aligned data are no longer needed */
         btfm_free(mapped[i]);
         mapped[i] = NULL;
     }
-
-    common_d = btfm_align_matrix(T, Vc, "btfm_aligner_fit");
-    if (!common_d) { st = BTFM_E_NOMEM; goto done; }
-    for (int64_t j = 0; j < T * Vc; j++) common_d[j] = common[j];
     if (K > 0 && K < Vc) {
-        if (blas_threads > 1) openblas_set_num_threads(blas_threads);
-        st = reduce_common(a, common_d, Vc, K);
-        if (blas_threads > 1) openblas_set_num_threads(1);
-        if (st) goto done;
+        if ((st = reduce_common(a, gram, K))) goto done;
         a->n_components = K;
     } else {
-        a->common = common_d;
-        common_d = NULL;
+        if (!(a->common = btfm_align_matrix(T, Vc, "btfm_aligner_fit"))) {
+            st = BTFM_E_NOMEM;
+            goto done;
+        }
+        for (int64_t j = 0; j < T * Vc; j++) a->common[j] = common[j];
         a->n_components = Vc;
     }
 
@@ -447,18 +454,10 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
         target[j] = (float)a->common[j];
         fit.target_sq += a->common[j] * a->common[j];
     }
-    if (T <= Kc) {
-        gram = btfm_malloc((size_t)(T * T) * sizeof(float));
-        if (!gram) {
-            st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * sizeof(float));
-            goto done;
-        }
-        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)Kc, 1.0f,
-                    target, (blasint)Kc, 0.0f, gram, (blasint)T);
-        if ((st = common_factor_init(a->common, gram, T, Kc, &factor))) goto done;
-    }
+    /* Kc = Vc here: the target is the template itself, whose Gram matrix is at hand. */
+    if (T <= Kc && (st = common_factor_init(a->common, gram, T, Kc, &factor))) goto done;
     fit.common = target;
-    fit.gram = gram;
+    fit.gram = T <= Kc ? gram : NULL;
     fit.factor = &factor;
     if ((st = btfm_parallel_for(fit.workers, N, level3_task, &fit))) goto done;
     a->basis = factor.basis; /* the maps refer to it */
@@ -482,7 +481,6 @@ done:
     btfm_free(common);
     btfm_free(sq);
     btfm_free(gram);
-    btfm_free(common_d);
     common_factor_clear(&factor);
     return st;
 }
