@@ -454,7 +454,8 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
         target[j] = (float)a->common[j];
         fit.target_sq += a->common[j] * a->common[j];
     }
-    /* Kc = Vc here: the target is the template itself, whose Gram matrix is at hand. */
+    /* The T x T route needs T <= Kc, so Kc = Vc: the target is the template itself, whose
+     * Gram matrix is at hand. */
     if (T <= Kc && (st = common_factor_init(a->common, gram, T, Kc, &factor))) goto done;
     fit.common = target;
     fit.gram = T <= Kc ? gram : NULL;
@@ -471,8 +472,8 @@ done:
     if (st)
         for (int i = 0; i < prepared; i++)
             if (a->maps[i].mean && a->maps[i].scale)
-                btfm_hyper_unstandardize(a->train[i], T, a->n_features[i], a->maps[i].mean,
-                              a->maps[i].scale);
+                btfm_hyper_unstandardize(a->train[i], T, a->n_features[i],
+                                         a->maps[i].mean, a->maps[i].scale);
     for (int i = 0; hs && i < N; i++) btfm_hyper_subject_clear(&hs[i]);
     for (int i = 0; mapped && i < N; i++) btfm_free(mapped[i]);
     btfm_free(hs);
