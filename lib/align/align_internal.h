@@ -130,11 +130,6 @@ void btfm_align_threads_restore(int previous);
  * current count. */
 int btfm_align_workers(const btfm_aligner *a);
 
-/* fn(ctx, i) for i < count on btfm_align_workers(a) threads, OpenBLAS switched to one
- * thread for the duration (and restored); btfm_parallel_for's contract otherwise. */
-btfm_status btfm_align_parallel(const btfm_aligner *a, int64_t count, btfm_task_fn fn,
-                                void *ctx);
-
 /* --- procrustes.c --- */
 
 /* The source of a Procrustes problem: a centered T x V matrix X given by a T x rank
@@ -182,8 +177,8 @@ void btfm_align_rotation_clear(align_rotation *r);
  * constraint applies (square full-rank X^T Y). */
 /* Independent work to run beside a Procrustes step's eigendecomposition (which does not
  * scale within one problem): fn(ctx, index, 1) (fn may be NULL) on a second thread when
- * `threads` >= 2 (OpenBLAS on one thread per caller meanwhile), else after it. The step's
- * T x T products are split over `threads` too. */
+ * `threads` >= 2, else after it. The step's T x T products are split over `threads` too.
+ * The caller keeps OpenBLAS on one thread meanwhile (the hyperalignment fit does). */
 typedef struct align_side {
     btfm_task_fn fn;
     void *ctx;

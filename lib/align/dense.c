@@ -378,20 +378,6 @@ int btfm_align_workers(const btfm_aligner *a)
     return wanted > 0 ? wanted : openblas_get_num_threads();
 }
 
-btfm_status btfm_align_parallel(const btfm_aligner *a, int64_t count, btfm_task_fn fn,
-                                void *ctx)
-{
-    int workers = btfm_align_workers(a);
-    if (workers <= 1 || count <= 1) return btfm_parallel_for(1, count, fn, ctx);
-    /* One subject a thread, each with single-threaded OpenBLAS: the eigensolvers and
-     * element-wise passes that do not scale within one subject run side by side. */
-    int previous = openblas_get_num_threads();
-    openblas_set_num_threads(1);
-    btfm_status st = btfm_parallel_for(workers, count, fn, ctx);
-    openblas_set_num_threads(previous);
-    return st;
-}
-
 /* The pieces of the split products below: task 0 and task 1 of one call. */
 typedef struct split_call {
     int kind; /* 0 syrk, 1 trmm, 2 gemm */

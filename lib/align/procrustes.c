@@ -321,12 +321,7 @@ static btfm_status eigen_with_side(float *h, int64_t r, double *d2, int64_t *r2,
 {
     if (!side || !side->fn) return eigen_float(h, r, d2, r2);
     eigen_beside e = {h, r, d2, r2, side};
-    if (side->threads < 2) return btfm_parallel_for(1, 2, eigen_or_side, &e);
-    int threads = openblas_get_num_threads();
-    if (threads > 1) openblas_set_num_threads(1);
-    btfm_status st = btfm_parallel_for(2, 2, eigen_or_side, &e);
-    if (threads > 1) openblas_set_num_threads(threads);
-    return st;
+    return btfm_parallel_for(side->threads < 2 ? 1 : 2, 2, eigen_or_side, &e);
 }
 
 int btfm_align_procrustes_by_gram(const align_source *src, int64_t n_target, int reflection)
