@@ -210,10 +210,18 @@ btfm_status btfm_align_procrustes_onto(const align_source *src, const double *du
 int btfm_align_procrustes_by_gram(const align_source *src, int64_t n_target, int reflection);
 
 /* The n x n symmetric g (upper part, float) on the centered vectors: (Q g Q)[1:, 1:]
- * ((n-1) x (n-1), full), with Q the Householder reflection that maps the constant vector
+ * ((n-1) x (n-1), upper part), with Q the Householder reflection that maps the constant vector
  * to a multiple of e_0, so Q's columns 1..n-1 are an orthonormal basis of the centered
  * vectors. `w` has n doubles of scratch. */
 void btfm_align_centered_block(const float *g, int64_t n, double *w, float *out);
+
+/* Row-major n x n float matrices given by their upper part, in place: the upper Cholesky
+ * factor R (a = R^T R; 0 when a is not numerically positive definite), the reciprocal
+ * condition estimate of a from R and a's 1-norm (0 on failure), R's inverse (0 when R
+ * is singular). */
+int btfm_align_chol_upper(float *a, int64_t n);
+float btfm_align_rcond_upper(const float *r, int64_t n, float anorm);
+int btfm_align_invert_upper(float *r, int64_t n);
 
 /* (Q f)[1:] ((T-1) x r, float) for a centered factor f (T x r, float): f's rows on the
  * centered vectors. `w` has T doubles of scratch. */

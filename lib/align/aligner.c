@@ -5,6 +5,7 @@
 #include <cblas.h>
 #include <lapacke.h>
 #include "align_internal.h"
+#include "core/scratch.h"
 
 static const btfm_param_def aligner_params[ALIGNER_PARAM_COUNT] = {
     {"n_features", BTFM_PARAM_INT, 0, 0, 1e6,
@@ -196,6 +197,7 @@ btfm_status btfm_aligner_add_subject(btfm_aligner *a, const float *data, int64_t
     int threads = btfm_align_threads_begin(a);
     st = a->method == BTFM_ALIGN_HYPERALIGNMENT ? btfm_align_hyper_fit_subject(a, subject, data)
                                                 : btfm_align_srm_fit_subject(a, subject, data);
+    btfm_scratch_end();
     btfm_align_threads_restore(threads);
     if (st) {
         btfm_align_map_clear(&a->maps[subject]);
@@ -216,12 +218,14 @@ btfm_status btfm_aligner_fit(btfm_aligner *a)
                          "needs at least 2", a->n_subjects, a->n_subjects == 1 ? "" : "s");
     btfm_align_check_kernels();
     int threads = btfm_align_threads_begin(a);
+    btfm_scratch_begin();
     btfm_status st;
     switch (a->method) {
     case BTFM_ALIGN_HYPERALIGNMENT: st = btfm_align_fit_hyperalignment(a); break;
     case BTFM_ALIGN_SRM: st = btfm_align_fit_srm(a); break;
     default: st = btfm_align_fit_srm_prob(a); break;
     }
+    btfm_scratch_end();
     btfm_align_threads_restore(threads);
     if (st) {
         /* Nothing half-fitted: the maps go, the training copies stay for another try

@@ -10,6 +10,7 @@
 #include <lapacke.h>
 #include "align_internal.h"
 #include "core/parallel.h"
+#include "core/scratch.h"
 
 double *btfm_align_doubles(size_t count, const char *where)
 {
@@ -36,7 +37,7 @@ double btfm_align_standardize(float *x, int64_t n_times, int64_t n_features, int
     return btfm_align_standardize_ld(x, n_times, n_features, n_features, zscore, mean, scale);
 }
 
-BTFM_HOT double btfm_align_standardize_ld(float *x, int64_t n_times, int64_t n_features,
+BTFM_HOT BTFM_SIMD_CLONES double btfm_align_standardize_ld(float *x, int64_t n_times, int64_t n_features,
                                           int64_t ld, int zscore, double *mean, double *scale)
 {
     double sq_norm = 0.0;
@@ -142,19 +143,55 @@ btfm_status btfm_align_sym_eig(double *m, int64_t n, double *w)
 
 btfm_status btfm_align_sym_eig_float(float *m, int64_t n, float *w)
 {
-    /* OpenBLAS's threads slow ssyevd down at the sizes used here (800: 28 ms on two
-     * threads, 25 on one): run it on the calling thread alone. */
+    /* m's row-major upper part is LAPACK's column-major lower one, so ssyevd works on a
+     * plain copy; its eigenvectors (the copy's columns, ascending) come back as m's
+     * columns, descending, through one transposing pass. The workspace comes from the
+     * scratch cache: a fit solves many problems of one size. OpenBLAS's threads slow
+     * ssyevd down at the sizes used here (800: 28 ms on two threads, 25 on one): it runs
+     * on the calling thread alone. */
+    float lwq = 0.0f;
+    lapack_int liwq = 0, info;
+    info = LAPACKE_ssyevd_work(LAPACK_COL_MAJOR, 'V', 'L', (lapack_int)n, m, (lapack_int)n, w,
+                               &lwq, -1, &liwq, -1);
+    const size_t lwork = info == 0 ? (size_t)lwq + 1 : 0, liwork = (size_t)liwq + 1;
+    const size_t zbytes = (size_t)(n * n) * sizeof(float);
+    float *z = btfm_scratch_get(zbytes);
+    float *work = btfm_scratch_get(lwork * sizeof(float));
+    lapack_int *iwork = btfm_scratch_get(liwork * sizeof(lapack_int));
+    btfm_status st = BTFM_OK;
+    if (info != 0 || !z || !work || !iwork) {
+        st = btfm_fail_nomem("aligner: eigenproblem", lwork * sizeof(float));
+        goto done;
+    }
+    memcpy(z, m, zbytes);
     int threads = openblas_get_num_threads();
     if (threads > 1) openblas_set_num_threads(1);
-    lapack_int info = LAPACKE_ssyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)n, m,
-                                     (lapack_int)n, w);
+    info = LAPACKE_ssyevd_work(LAPACK_COL_MAJOR, 'V', 'L', (lapack_int)n, z, (lapack_int)n, w,
+                               work, (lapack_int)lwork, iwork, (lapack_int)liwork);
     if (threads > 1) openblas_set_num_threads(threads);
-    if (info != 0)
-        return btfm_fail(BTFM_E_NUMERIC, "aligner: the %lld x %lld eigenproblem did not "
-                         "converge (LAPACK ssyevd info %d)", (long long)n, (long long)n,
-                         (int)info);
-    REVERSE_EIGEN(float, m, n, w);
-    return BTFM_OK;
+    if (info != 0) {
+        st = btfm_fail(BTFM_E_NUMERIC, "aligner: the %lld x %lld eigenproblem did not "
+                       "converge (LAPACK ssyevd info %d)", (long long)n, (long long)n,
+                       (int)info);
+        goto done;
+    }
+    enum { TILE = 32 };
+    for (int64_t k0 = 0; k0 < n; k0 += TILE) /* m[i][k] = z[n-1-k][i], by tiles */
+        for (int64_t i0 = 0; i0 < n; i0 += TILE)
+            for (int64_t k = k0; k < k0 + TILE && k < n; k++) {
+                const float *col = z + (n - 1 - k) * n;
+                for (int64_t i = i0; i < i0 + TILE && i < n; i++) m[i * n + k] = col[i];
+            }
+    for (int64_t i = 0; i < n / 2; i++) {
+        float t = w[i];
+        w[i] = w[n - 1 - i];
+        w[n - 1 - i] = t;
+    }
+done:
+    btfm_scratch_put(z, zbytes);
+    btfm_scratch_put(work, lwork * sizeof(float));
+    btfm_scratch_put(iwork, liwork * sizeof(lapack_int));
+    return st;
 }
 
 btfm_status btfm_align_det(const double *m, int64_t n, double *det)

@@ -58,6 +58,7 @@ typedef struct template_scratch {
     float **gram;
     double **acc;
     int workers;
+    size_t gram_bytes;
 } template_scratch;
 
 /* Run the blocks on `workers` threads; gram[0] receives the whole C C^T. */

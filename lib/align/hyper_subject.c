@@ -7,6 +7,7 @@
 #include <cblas.h>
 #include <lapacke.h>
 #include "hyper_internal.h"
+#include "core/scratch.h"
 
 void btfm_hyper_subject_clear(hyper_subject *h)
 {
@@ -99,50 +100,59 @@ static btfm_status factor_by_cholesky(int64_t T, const float *g, hyper_subject *
 {
     const char *where = "btfm_aligner_fit";
     const int64_t m = T - 1;
-    float *gc = btfm_malloc((size_t)(m * m) * sizeof(float));
+    const size_t gbytes = (size_t)(m * m) * sizeof(float), ybytes = (size_t)(m * m) * 8;
+    float *gc = btfm_scratch_get(gbytes);
     double *w = btfm_align_doubles((size_t)T, where);
-    double *y = btfm_align_matrix(m, m, where);
-    btfm_status st = (!gc || !w || !y) ? btfm_fail_nomem(where, (size_t)(m * m) * 8) : BTFM_OK;
+    double *y = btfm_scratch_get(ybytes);
+    btfm_status st = (!gc || !w || !y) ? btfm_fail_nomem(where, ybytes) : BTFM_OK;
     *used = 0;
     if (!st && m > 0) {
         btfm_align_centered_block(g, T, w, gc);
-        float anorm = 0.0f, rcond = 0.0f;
-        for (int64_t j = 0; j < m; j++) {
-            float col = 0.0f;
-            for (int64_t i = 0; i < m; i++) col += fabsf(gc[i * m + j]);
-            if (col > anorm) anorm = col;
-        }
-        if (LAPACKE_spotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)m, gc, (lapack_int)m) == 0 &&
-            LAPACKE_spocon(LAPACK_ROW_MAJOR, 'U', (lapack_int)m, gc, (lapack_int)m, anorm,
-                           &rcond) == 0 &&
-            rcond > 1e-3f)
-            *used = 1;
+        /* the 1-norm: the largest row sum of |gc|, from its upper part */
+        for (int64_t i = 0; i < m; i++) w[i] = 0.0;
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = i; j < m; j++) {
+                double v = fabs(gc[i * m + j]);
+                w[i] += v;
+                if (j != i) w[j] += v;
+            }
+        double anorm = 0.0;
+        for (int64_t i = 0; i < m; i++) anorm = w[i] > anorm ? w[i] : anorm;
+        *used = btfm_align_chol_upper(gc, m) &&
+                btfm_align_rcond_upper(gc, m, (float)anorm) > 1e-3f;
     }
     if (!st && *used) {
         h->rank = m;
         h->v_det = 0.0;
-        h->f = btfm_align_matrix(T, m, where);
-        h->dual = btfm_align_matrix(T, m, where);
-        if (!h->f || !h->dual) st = BTFM_E_NOMEM;
+        /* both written in full below */
+        h->f = btfm_malloc((size_t)(T * m) * sizeof(double));
+        h->dual = btfm_malloc((size_t)(T * m) * sizeof(double));
+        if (!h->f || !h->dual) st = btfm_fail_nomem(where, (size_t)(T * m) * sizeof(double));
     }
     if (!st && *used) {
-        for (int64_t i = 0; i < m; i++) /* R^T (lower) */
-            for (int64_t j = 0; j < m; j++) y[i * m + j] = j <= i ? gc[j * m + i] : 0.0;
+        /* R^T (lower), by tiles of R's rows */
+        enum { TILE = 32 };
+        memset(y, 0, (size_t)(m * m) * sizeof(double));
+        for (int64_t i0 = 0; i0 < m; i0 += TILE)
+            for (int64_t j0 = i0; j0 < m; j0 += TILE)
+                for (int64_t i = i0; i < i0 + TILE && i < m; i++)
+                    for (int64_t j = j0 > i ? j0 : i; j < j0 + TILE && j < m; j++)
+                        y[j * m + i] = gc[i * m + j];
         btfm_align_embed_centered(y, m, m, h->f);
-        for (int64_t i = 0; i < m; i++) /* R (upper), inverted in place */
-            for (int64_t j = 0; j < m; j++) y[i * m + j] = j >= i ? gc[i * m + j] : 0.0;
-        lapack_int info = LAPACKE_dtrtri(LAPACK_ROW_MAJOR, 'U', 'N', (lapack_int)m, y,
-                                         (lapack_int)m);
-        if (info != 0)
-            st = btfm_fail(BTFM_E_NUMERIC, "%s: a %lld x %lld triangular factor is singular "
-                           "(LAPACK dtrtri info %d)", where, (long long)m, (long long)m,
-                           (int)info);
-        else
+        /* R^-1 (upper): in float, as every step uses it (R's condition is below about
+         * 30 here, so the inverse keeps float accuracy) */
+        if (!btfm_align_invert_upper(gc, m)) {
+            st = btfm_fail(BTFM_E_NUMERIC, "%s: a %lld x %lld triangular factor is singular",
+                           where, (long long)m, (long long)m);
+        } else {
+            for (int64_t i = 0; i < m; i++)
+                for (int64_t j = 0; j < m; j++) y[i * m + j] = j >= i ? gc[i * m + j] : 0.0;
             btfm_align_embed_centered(y, m, m, h->dual);
+        }
     }
-    btfm_free(gc);
+    btfm_scratch_put(gc, gbytes);
     btfm_free(w);
-    btfm_free(y);
+    btfm_scratch_put(y, ybytes);
     return st;
 }
 
@@ -162,7 +172,8 @@ btfm_status btfm_hyper_prepare(const btfm_aligner *a, float *x, int64_t V, doubl
     btfm_status st = BTFM_OK;
     btfm_align_standardize(x, T, V, (int)ALIGN_PARAM(a, ZSCORE), mean, scale);
     if (T <= V) {
-        float *g = btfm_malloc((size_t)(T * T) * sizeof(float));
+        const size_t gbytes = (size_t)(T * T) * sizeof(float);
+        float *g = btfm_scratch_get(gbytes);
         float *wf = btfm_malloc((size_t)T * sizeof(float));
         double *w = btfm_align_doubles((size_t)T, "btfm_aligner_fit");
         double *gram = NULL;
@@ -172,10 +183,10 @@ btfm_status btfm_hyper_prepare(const btfm_aligner *a, float *x, int64_t V, doubl
         if (!st) {
             cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)V, 1.0f,
                         x, (blasint)V, 0.0f, g, (blasint)T);
-            gram = btfm_align_matrix(T, T, "btfm_aligner_fit");
-            if (!gram) st = BTFM_E_NOMEM;
         }
         if (!st && !whiten) st = factor_by_cholesky(T, g, h, &factored);
+        if (!st && !factored && !(gram = btfm_align_matrix(T, T, "btfm_aligner_fit")))
+            st = BTFM_E_NOMEM;
         if (!st && !factored) {
             for (int64_t i = 0; i < T; i++)
                 for (int64_t j = i; j < T; j++) gram[i * T + j] = g[i * T + j];
@@ -211,7 +222,7 @@ btfm_status btfm_hyper_prepare(const btfm_aligner *a, float *x, int64_t V, doubl
                 for (int64_t k = 0; k < r; k++) u[i * r + k] = gram[i * T + k];
             for (int64_t k = 0; !st && k < r; k++) s[k] = w[k] > 0 ? sqrt(w[k]) : 0.0;
         }
-        btfm_free(g);
+        btfm_scratch_put(g, gbytes);
         btfm_free(wf);
         btfm_free(gram);
         btfm_free(w);

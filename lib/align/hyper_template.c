@@ -4,8 +4,9 @@
 #include <string.h>
 #include <cblas.h>
 #include "hyper_internal.h"
+#include "core/scratch.h"
 
-BTFM_HOT static btfm_status template_block(void *ctx, int64_t b, int worker)
+BTFM_HOT BTFM_SIMD_CLONES static btfm_status template_block(void *ctx, int64_t b, int worker)
 {
     template_blocks *l = ctx;
     const int64_t T = l->T, Vc = l->Vc, c0 = b * l->chunk;
@@ -55,7 +56,7 @@ btfm_status btfm_hyper_template_run(template_blocks *l, int workers)
 void btfm_hyper_template_scratch_clear(template_scratch *ts)
 {
     for (int w = 0; w < ts->workers; w++) {
-        if (ts->gram) btfm_free(ts->gram[w]);
+        if (ts->gram) btfm_scratch_put(ts->gram[w], ts->gram_bytes);
         if (ts->acc) btfm_free(ts->acc[w]);
     }
     btfm_free(ts->gram);
@@ -67,12 +68,13 @@ btfm_status btfm_hyper_template_scratch_init(template_scratch *ts, int workers, 
                                          int64_t chunk, int with_gram)
 {
     ts->workers = workers;
+    ts->gram_bytes = (size_t)(T * T) * sizeof(float);
     ts->gram = btfm_calloc((size_t)workers, sizeof *ts->gram);
     ts->acc = btfm_calloc((size_t)workers, sizeof *ts->acc);
     btfm_status st = (!ts->gram || !ts->acc) ? btfm_fail_nomem("btfm_aligner_fit", 64) : BTFM_OK;
     for (int w = 0; !st && w < workers; w++) {
         ts->acc[w] = btfm_align_doubles((size_t)(2 * chunk), "btfm_aligner_fit");
-        if (with_gram) ts->gram[w] = btfm_malloc((size_t)(T * T) * sizeof(float));
+        if (with_gram) ts->gram[w] = btfm_scratch_get(ts->gram_bytes);
         if (!ts->acc[w] || (with_gram && !ts->gram[w]))
             st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * sizeof(float));
     }

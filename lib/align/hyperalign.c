@@ -9,6 +9,7 @@
 #include <cblas.h>
 #include <lapacke.h>
 #include "hyper_internal.h"
+#include "core/scratch.h"
 
 /* The common template as level 3's T x T route shares it among subjects: the upper
  * Cholesky factor rg of its Gram matrix on the centered vectors ((T-1) x (T-1), float)
@@ -43,8 +44,7 @@ static btfm_status common_factor_init(const double *c, const float *g, int64_t T
                          : BTFM_OK;
     if (!st) {
         btfm_align_centered_block(g, T, w, cf->rg);
-        if (m == 0 || LAPACKE_spotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)m, cf->rg,
-                                     (lapack_int)m) != 0) {
+        if (!btfm_align_chol_upper(cf->rg, m)) {
             common_factor_clear(cf);
         } else {
             /* basis = rg^-T (Q c)[1:] */
@@ -253,7 +253,8 @@ BTFM_HOT static btfm_status level2_task(void *ctx, int64_t i, int worker)
     btfm_aligner *a = fit->a;
     const int64_t T = a->n_times, Vc = fit->Vc;
     const int N = a->n_subjects;
-    float *target = btfm_malloc((size_t)(T * Vc) * sizeof(float));
+    const size_t tbytes = (size_t)(T * Vc) * sizeof(float);
+    float *target = btfm_scratch_get(tbytes);
     double *acc = btfm_align_doubles((size_t)(2 * Vc), "btfm_aligner_fit");
     btfm_status st = BTFM_OK;
     if (!target || !acc) {
@@ -266,7 +267,7 @@ BTFM_HOT static btfm_status level2_task(void *ctx, int64_t i, int worker)
         st = map_to(a, &fit->hs[i], a->n_features[i], target, Vc, fit->mapped[i], NULL);
         if (!st) zscore_float(fit->mapped[i], T, Vc, acc);
     }
-    btfm_free(target);
+    btfm_scratch_put(target, tbytes);
     btfm_free(acc);
     return st;
 }

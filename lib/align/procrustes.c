@@ -7,6 +7,7 @@
 #include <cblas.h>
 #include <lapacke.h>
 #include "align_internal.h"
+#include "core/scratch.h"
 
 void btfm_align_rotation_clear(align_rotation *r)
 {
@@ -130,11 +131,11 @@ static btfm_status procrustes_double(const align_source *src, const float *targe
     return st;
 }
 
-/* (Q G Q)[1:, 1:] ((n-1) x (n-1), full) for the symmetric n x n g given by its upper
- * part, with Q = I - beta h h^T, h = 1 + sqrt(n) e_0 the Householder reflection that maps
- * the constant vector to -sqrt(n) e_0: Q's columns 1..n-1 are an orthonormal basis of the
- * centered vectors. Q G Q = G - h v^T - v h^T with v = p - (beta/2)(h^T p) h, p = beta G h;
- * h_i = 1 past row 0. `w` has n doubles of scratch. */
+/* (Q G Q)[1:, 1:] ((n-1) x (n-1), upper part) for the symmetric n x n g given by its
+ * upper part, with Q = I - beta h h^T, h = 1 + sqrt(n) e_0 the Householder reflection that
+ * maps the constant vector to -sqrt(n) e_0: Q's columns 1..n-1 are an orthonormal basis of
+ * the centered vectors. Q G Q = G - h v^T - v h^T with v = p - (beta/2)(h^T p) h,
+ * p = beta G h; h_i = 1 past row 0. `w` has n doubles of scratch. */
 void btfm_align_centered_block(const float *g, int64_t n, double *w, float *out)
 {
     const double beta = 1.0 / ((double)n + sqrt((double)n)), h0 = 1.0 + sqrt((double)n);
@@ -157,8 +158,27 @@ void btfm_align_centered_block(const float *g, int64_t n, double *w, float *out)
     const int64_t m = n - 1;
     for (int64_t i = 0; i < m; i++)
         for (int64_t j = i; j < m; j++)
-            out[i * m + j] = out[j * m + i] =
-                (float)((double)g[(i + 1) * n + j + 1] - w[i + 1] - w[j + 1]);
+            out[i * m + j] = (float)((double)g[(i + 1) * n + j + 1] - w[i + 1] - w[j + 1]);
+}
+
+/* A row-major upper triangle is LAPACK's column-major lower one: LAPACK works on it in
+ * place, without LAPACKE's transposed copies. */
+int btfm_align_chol_upper(float *a, int64_t n)
+{
+    return n > 0 && LAPACKE_spotrf(LAPACK_COL_MAJOR, 'L', (lapack_int)n, a, (lapack_int)n) == 0;
+}
+
+float btfm_align_rcond_upper(const float *a, int64_t n, float anorm)
+{
+    float rcond = 0.0f;
+    if (LAPACKE_spocon(LAPACK_COL_MAJOR, 'L', (lapack_int)n, a, (lapack_int)n, anorm, &rcond))
+        return 0.0f;
+    return rcond;
+}
+
+int btfm_align_invert_upper(float *a, int64_t n)
+{
+    return LAPACKE_strtri(LAPACK_COL_MAJOR, 'L', 'N', (lapack_int)n, a, (lapack_int)n) == 0;
 }
 
 void btfm_align_embed_centered(const double *y, int64_t m, int64_t cols, double *out)
@@ -229,16 +249,16 @@ static btfm_status form_h(const align_source *src, const float *f, const float *
     const int64_t T = src->n_times, r = src->rank;
     const char *where = "aligner: Procrustes";
     const int64_t m = T - 1;
-    float *gc = btfm_malloc((size_t)(m * m) * sizeof(float));
+    const size_t gbytes = (size_t)(m * m) * sizeof(float);
+    float *gc = btfm_scratch_get(gbytes);
     double *w = btfm_align_doubles((size_t)T, where);
     if (!gc || !w) {
-        btfm_free(gc);
+        btfm_scratch_put(gc, gbytes);
         btfm_free(w);
-        return btfm_fail_nomem(where, (size_t)(m * m) * sizeof(float));
+        return btfm_fail_nomem(where, gbytes);
     }
     btfm_align_centered_block(g, T, w, gc);
-    int chol = m > 0 && LAPACKE_spotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)m, gc,
-                                       (lapack_int)m) == 0;
+    int chol = btfm_align_chol_upper(gc, m);
     if (chol) {
         form_k(src, f, gc, scratch, w, workers);
         btfm_align_ssyrk_split(workers, 1, r, m, 1.0f, scratch, r, h, r);
@@ -252,7 +272,7 @@ static btfm_status form_h(const align_source *src, const float *f, const float *
             for (int64_t j = i + 1; j < r; j++)
                 h[i * r + j] = 0.5f * (h[i * r + j] + h[j * r + i]);
     }
-    btfm_free(gc);
+    btfm_scratch_put(gc, gbytes);
     btfm_free(w);
     return BTFM_OK;
 }
@@ -266,7 +286,8 @@ static btfm_status form_h(const align_source *src, const float *f, const float *
 static btfm_status eigen_float(float *h, int64_t r, double *d2, int64_t *r2)
 {
     const char *where = "aligner: Procrustes";
-    float *hf = btfm_malloc((size_t)(r * r) * sizeof(float)); /* kept for a double retry */
+    const size_t hbytes = (size_t)(r * r) * sizeof(float);
+    float *hf = btfm_scratch_get(hbytes); /* kept for a double retry */
     float *w = btfm_malloc((size_t)r * sizeof(float));
     double *hd = NULL;
     btfm_status st = (!hf || !w) ? btfm_fail_nomem(where, (size_t)(r * r) * sizeof(float))
@@ -293,7 +314,7 @@ static btfm_status eigen_float(float *h, int64_t r, double *d2, int64_t *r2)
         st = btfm_fail(BTFM_E_NUMERIC, "aligner: Procrustes: source and target are "
                        "uncorrelated (X^T Y = 0); nothing to align");
     *r2 = n;
-    btfm_free(hf);
+    btfm_scratch_put(hf, hbytes);
     btfm_free(hd);
     btfm_free(w);
     return st;
@@ -349,10 +370,12 @@ BTFM_HOT btfm_status btfm_align_procrustes_float(const align_source *src, const 
         return st;
     }
     const char *where = "aligner: Procrustes";
-    float *g = btfm_malloc((size_t)(T * T) * sizeof(float));
-    float *f = btfm_malloc((size_t)(T * r) * sizeof(float));
-    float *gf = btfm_malloc((size_t)(T * r) * sizeof(float));
-    float *h = btfm_malloc((size_t)(r * r) * sizeof(float));
+    const size_t gbytes = (size_t)(T * T) * sizeof(float), fbytes = (size_t)(T * r) * sizeof(float),
+                 hbytes = (size_t)(r * r) * sizeof(float);
+    float *g = btfm_scratch_get(gbytes);
+    float *f = btfm_scratch_get(fbytes);
+    float *gf = btfm_scratch_get(fbytes);
+    float *h = btfm_scratch_get(hbytes);
     double *d2 = btfm_align_doubles((size_t)r, where);
     double *p = NULL, *qt = NULL;
     btfm_status st = BTFM_OK;
@@ -433,10 +456,10 @@ BTFM_HOT btfm_status btfm_align_procrustes_float(const align_source *src, const 
         p = qt = NULL;
     }
 done:
-    btfm_free(g);
-    btfm_free(f);
-    btfm_free(gf);
-    btfm_free(h);
+    btfm_scratch_put(g, gbytes);
+    btfm_scratch_put(f, fbytes);
+    btfm_scratch_put(gf, fbytes);
+    btfm_scratch_put(h, hbytes);
     btfm_free(d2);
     btfm_free(p);
     btfm_free(qt);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include "unit.h"
 #include "core/parallel.h"
+#include "core/scratch.h"
 
 START_TEST(version_matches_headers)
 {
@@ -264,6 +265,51 @@ START_TEST(parallel_for_reports_the_lowest_failure)
 }
 END_TEST
 
+/* --- scratch blocks ------------------------------------------------------------ */
+
+START_TEST(scratch_reuses_blocks_inside_a_scope_only)
+{
+    const long base = btfm_live_allocations();
+    /* outside a scope: plain allocations, freed on put */
+    void *a = btfm_scratch_get(1 << 20);
+    ck_assert_ptr_nonnull(a);
+    ck_assert_int_eq(btfm_live_allocations(), base + 1);
+    btfm_scratch_put(a, 1 << 20);
+    ck_assert_int_eq(btfm_live_allocations(), base);
+
+    btfm_scratch_begin();
+    void *b = btfm_scratch_get(1 << 20);
+    memset(b, 7, 1 << 20);
+    btfm_scratch_put(b, 1 << 20);
+    ck_assert_int_eq(btfm_live_allocations(), base + 1); /* kept */
+    /* a request that fits takes the kept block; one more than twice smaller does not */
+    void *small = btfm_scratch_get(300 * 1024);
+    ck_assert_ptr_ne(small, b);
+    void *again = btfm_scratch_get(600 * 1024);
+    ck_assert_ptr_eq(again, b);
+    void *bigger = btfm_scratch_get((1 << 20) + 1); /* too large for any kept block */
+    ck_assert_ptr_ne(bigger, b);
+    btfm_scratch_put(again, 600 * 1024);
+    btfm_scratch_put(small, 300 * 1024);
+    btfm_scratch_put(bigger, (1 << 20) + 1);
+    /* nested scopes: the inner end keeps the blocks, the outer one frees them */
+    btfm_scratch_begin();
+    btfm_scratch_end();
+    ck_assert_int_eq(btfm_live_allocations(), base + 3);
+    btfm_scratch_end();
+    ck_assert_int_eq(btfm_live_allocations(), base);
+    /* small blocks bypass the cache; NULL puts are no-ops; an unmatched end is harmless */
+    btfm_scratch_begin();
+    void *tiny = btfm_scratch_get(100);
+    btfm_scratch_put(tiny, 100);
+    btfm_scratch_put(NULL, 1 << 20);
+    ck_assert_int_eq(btfm_live_allocations(), base);
+    btfm_scratch_end();
+    btfm_scratch_end();
+    ck_assert_int_eq(btfm_live_allocations(), base);
+}
+END_TEST
+
 static Suite *core_suite(void)
 {
     Suite *s = suite_create("core");
@@ -278,6 +324,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, log_callback_and_level);
     tcase_add_test(tc, parallel_for_runs_every_index);
     tcase_add_test(tc, parallel_for_reports_the_lowest_failure);
+    tcase_add_test(tc, scratch_reuses_blocks_inside_a_scope_only);
     suite_add_tcase(s, tc);
     return s;
 }
