@@ -10,14 +10,14 @@ extern "C" {
 
 #define BTFM_VERSION_MAJOR 1
 #define BTFM_VERSION_MINOR 2
-#define BTFM_VERSION_PATCH 1
+#define BTFM_VERSION_PATCH 2
 #define BTFM_VERSION_STRINGIFY_(x) #x
 #define BTFM_VERSION_EXPAND_(x) BTFM_VERSION_STRINGIFY_(x)
-/* "1.2.1" */
+/* "1.2.2" */
 #define BTFM_VERSION_STRING                                                             \
     BTFM_VERSION_EXPAND_(BTFM_VERSION_MAJOR) "." BTFM_VERSION_EXPAND_(BTFM_VERSION_MINOR) \
     "." BTFM_VERSION_EXPAND_(BTFM_VERSION_PATCH)
-/* MAJOR * 10000 + MINOR * 100 + PATCH: 10201 for 1.2.1. */
+/* MAJOR * 10000 + MINOR * 100 + PATCH: 10202 for 1.2.2. */
 #define BTFM_VERSION_NUMBER \
     (BTFM_VERSION_MAJOR * 10000 + BTFM_VERSION_MINOR * 100 + BTFM_VERSION_PATCH)
 /* True when the headers are at least version major.minor.patch. */
@@ -28,7 +28,7 @@ extern "C" {
  * BTFM_VERSION_NUMBER to detect a program running against an older library. */
 BTFM_API unsigned btfm_version_number(void);
 
-/* "1.2.1". Static storage, never NULL. */
+/* "1.2.2". Static storage, never NULL. */
 BTFM_API const char *btfm_version_string(void);
 
 /* Space-separated list of what this build contains: modules ("core"), formats and
