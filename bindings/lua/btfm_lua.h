@@ -13,18 +13,6 @@
 #  define BTFM_LUA_EXPORT __attribute__((visibility("default")))
 #else
 #  define BTFM_LUA_EXPORT
-/* A flat table of numbers at `arg` as a float (as_double 0) or double block owned by a
- * userdata pushed on the stack. count >= 0: exactly count values; count < 0: any
- * non-empty table, its length in *n_out (may be NULL). Raises on anything else. */
-void *btfm_lua_check_numbers(lua_State *L, int arg, lua_Integer count, int as_double,
-                             lua_Integer *n_out);
-/* The same for a rows x cols matrix (C order), both at least 1; raises naming both. */
-void *btfm_lua_check_matrix(lua_State *L, int arg, lua_Integer rows, lua_Integer cols,
-                            int as_double);
-/* Push n floats or doubles as a table (1-based). */
-void btfm_lua_push_floats(lua_State *L, const float *x, size_t n);
-void btfm_lua_push_doubles(lua_State *L, const double *x, size_t n);
-
 #endif
 
 /* The only symbol the module exports. */

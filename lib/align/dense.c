@@ -37,8 +37,10 @@ double btfm_align_standardize(float *x, int64_t n_times, int64_t n_features, int
     return btfm_align_standardize_ld(x, n_times, n_features, n_features, zscore, mean, scale);
 }
 
-BTFM_HOT BTFM_SIMD_CLONES double btfm_align_standardize_ld(float *x, int64_t n_times, int64_t n_features,
-                                          int64_t ld, int zscore, double *mean, double *scale)
+BTFM_HOT BTFM_SIMD_CLONES double btfm_align_standardize_ld(float *x, int64_t n_times,
+                                                           int64_t n_features, int64_t ld,
+                                                           int zscore, double *mean,
+                                                           double *scale)
 {
     double sq_norm = 0.0;
     /* One pass for the statistics (sums and sums of squares in double), one to apply. */
@@ -110,25 +112,6 @@ void btfm_align_zscore_columns(double *x, int64_t rows, int64_t cols)
     btfm_free(mean);
 }
 
-/* LAPACK returns ascending order; the callers want the largest first. Reversed row by
- * row (the eigenvectors are the columns of a row-major matrix). */
-#define REVERSE_EIGEN(type, m, n, w)                                                      \
-    do {                                                                                  \
-        for (int64_t i_ = 0; i_ < (n) / 2; i_++) {                                        \
-            type t_ = (w)[i_];                                                            \
-            (w)[i_] = (w)[(n) - 1 - i_];                                                  \
-            (w)[(n) - 1 - i_] = t_;                                                       \
-        }                                                                                 \
-        for (int64_t r_ = 0; r_ < (n); r_++) {                                            \
-            type *row_ = (m) + r_ * (n);                                                  \
-            for (int64_t i_ = 0; i_ < (n) / 2; i_++) {                                    \
-                type t_ = row_[i_];                                                       \
-                row_[i_] = row_[(n) - 1 - i_];                                            \
-                row_[(n) - 1 - i_] = t_;                                                  \
-            }                                                                             \
-        }                                                                                 \
-    } while (0)
-
 btfm_status btfm_align_sym_eig(double *m, int64_t n, double *w)
 {
     lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)n, m,
@@ -137,7 +120,21 @@ btfm_status btfm_align_sym_eig(double *m, int64_t n, double *w)
         return btfm_fail(BTFM_E_NUMERIC, "aligner: the %lld x %lld eigenproblem did not "
                          "converge (LAPACK dsyevd info %d)", (long long)n, (long long)n,
                          (int)info);
-    REVERSE_EIGEN(double, m, n, w);
+    /* LAPACK returns ascending order; the callers want the largest first (the
+     * eigenvectors are the columns of a row-major matrix: reversed row by row). */
+    for (int64_t i = 0; i < n / 2; i++) {
+        double t = w[i];
+        w[i] = w[n - 1 - i];
+        w[n - 1 - i] = t;
+    }
+    for (int64_t r = 0; r < n; r++) {
+        double *row = m + r * n;
+        for (int64_t i = 0; i < n / 2; i++) {
+            double t = row[i];
+            row[i] = row[n - 1 - i];
+            row[n - 1 - i] = t;
+        }
+    }
     return BTFM_OK;
 }
 
@@ -159,7 +156,13 @@ btfm_status btfm_align_sym_eig_float(float *m, int64_t n, float *w)
     float *work = btfm_scratch_get(lwork * sizeof(float));
     lapack_int *iwork = btfm_scratch_get(liwork * sizeof(lapack_int));
     btfm_status st = BTFM_OK;
-    if (info != 0 || !z || !work || !iwork) {
+    if (info != 0) {
+        st = btfm_fail(BTFM_E_INTERNAL, "aligner: the workspace query of a %lld x %lld "
+                       "eigenproblem failed (LAPACK ssyevd info %d)", (long long)n,
+                       (long long)n, (int)info);
+        goto done;
+    }
+    if (!z || !work || !iwork) {
         st = btfm_fail_nomem("aligner: eigenproblem", lwork * sizeof(float));
         goto done;
     }
