@@ -4,6 +4,13 @@
 #include <string.h>
 #include "core/param.h"
 
+/* The parameter table of each object kind, defined next to the handle it belongs to;
+ * one line a kind, in the order of btfm_object_kind. */
+extern const btfm_param_table btfm_container_param_table;
+extern const btfm_param_table btfm_dataset_param_table;
+extern const btfm_param_table btfm_aligner_param_table;
+extern const btfm_param_table btfm_cothb_param_table;
+
 /* Looked up by kind. Every kind of btfm_object_kind is listed, so kinds are dense from
  * 1 (bindings enumerate btfm_object_kind_name(1, 2, ...) until NULL). */
 static const btfm_param_table *const tables[] = {
@@ -19,8 +26,16 @@ static const btfm_param_table *const tables[] = {
 #else
 #  define BTFM_CAP_NIFTI ""
 #endif
+/* One line a layer, in dependency order. */
 static const char capabilities[] =
-    "core container zlib dataset edf bdf brainvision volume" BTFM_CAP_NIFTI " cothb align";
+    "core container zlib progress"
+    " dataset edf bdf brainvision volume" BTFM_CAP_NIFTI
+    " table bids"
+    " signal"
+    " spectrum"
+    " fmri glm"
+    " align"
+    " cothb";
 
 const btfm_param_table *btfm_param_table_of(int kind)
 {

@@ -30,6 +30,17 @@ void cli_json_string(FILE *out, const char *s);
 /* Write a double as JSON (null for NaN/Inf). */
 void cli_json_number(FILE *out, double v);
 
+/* A progress bar on standard error when it is a terminal (tools/progress.c). Pass
+ * cli_progress_fn with &bar as the user pointer to a btfm_*_set_progress or
+ * btfm_set_thread_progress; call cli_progress_finish when the work returns. */
+typedef struct cli_progress {
+    int enabled, shown;
+    double started;
+} cli_progress;
+void cli_progress_init(cli_progress *p);
+int cli_progress_fn(const char *stage, double fraction, void *user);
+void cli_progress_finish(cli_progress *p);
+
 const cli_command *cli_find(const char *name);
 void cli_print_usage(FILE *out, const cli_command *cmd);
 

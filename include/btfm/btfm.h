@@ -8,6 +8,7 @@
 #include "status.h"
 #include "alloc.h"
 #include "log.h"
+#include "progress.h"
 #include "param.h"
 #include "container.h"
 #include "dataset.h"

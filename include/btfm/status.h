@@ -26,6 +26,9 @@ typedef enum btfm_status {
     BTFM_E_NOTFOUND = -12,   /* a named item (file, array, channel) does not exist */
     BTFM_E_NUMERIC = -13,    /* NaN/Inf input or a numerically impossible problem */
     BTFM_E_INTERNAL = -14,   /* a bug in libbtfm: please report it with the message */
+    BTFM_E_CANCELLED = -15,  /* the progress callback asked to stop; nothing half-done is kept */
+    BTFM_E_AGAIN = -16,      /* a bounded buffer is full (real-time queues); try again later */
+    BTFM_E_REMOTE = -17,     /* another rank of a distributed run failed; its message is here */
     BTFM_STATUS_MIN_ = -0x7fffffff /* keeps the enum's size fixed; not a status */
 } btfm_status;
 

@@ -9,15 +9,15 @@ extern "C" {
 #endif
 
 #define BTFM_VERSION_MAJOR 1
-#define BTFM_VERSION_MINOR 2
-#define BTFM_VERSION_PATCH 2
+#define BTFM_VERSION_MINOR 3
+#define BTFM_VERSION_PATCH 0
 #define BTFM_VERSION_STRINGIFY_(x) #x
 #define BTFM_VERSION_EXPAND_(x) BTFM_VERSION_STRINGIFY_(x)
-/* "1.2.2" */
+/* "1.3.0" */
 #define BTFM_VERSION_STRING                                                             \
     BTFM_VERSION_EXPAND_(BTFM_VERSION_MAJOR) "." BTFM_VERSION_EXPAND_(BTFM_VERSION_MINOR) \
     "." BTFM_VERSION_EXPAND_(BTFM_VERSION_PATCH)
-/* MAJOR * 10000 + MINOR * 100 + PATCH: 10202 for 1.2.2. */
+/* MAJOR * 10000 + MINOR * 100 + PATCH: 10300 for 1.3.0. */
 #define BTFM_VERSION_NUMBER \
     (BTFM_VERSION_MAJOR * 10000 + BTFM_VERSION_MINOR * 100 + BTFM_VERSION_PATCH)
 /* True when the headers are at least version major.minor.patch. */

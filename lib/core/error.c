@@ -28,6 +28,9 @@ static const struct {
     /* -12 */ {"BTFM_E_NOTFOUND", "not found"},
     /* -13 */ {"BTFM_E_NUMERIC", "numerical error (NaN, Inf or singular problem)"},
     /* -14 */ {"BTFM_E_INTERNAL", "internal error"},
+    /* -15 */ {"BTFM_E_CANCELLED", "cancelled by the progress callback"},
+    /* -16 */ {"BTFM_E_AGAIN", "a bounded buffer is full; try again later"},
+    /* -17 */ {"BTFM_E_REMOTE", "another process of a distributed run failed"},
 };
 
 #define STATUS_COUNT ((int)(sizeof status_table / sizeof status_table[0]))

@@ -32,12 +32,6 @@ btfm_status btfm_params_set(const btfm_param_table *table, double *values, int p
 btfm_status btfm_params_get(const btfm_param_table *table, const double *values, int param,
                             double *value, const char *func);
 
-/* The table of each object kind, defined next to the handle it belongs to. */
-extern const btfm_param_table btfm_container_param_table;
-extern const btfm_param_table btfm_dataset_param_table;
-extern const btfm_param_table btfm_aligner_param_table;
-extern const btfm_param_table btfm_cothb_param_table;
-
 /* The registry (lib/registry.c): the table of `kind`, or NULL. */
 const btfm_param_table *btfm_param_table_of(int kind);
 

@@ -12,6 +12,8 @@
 #define COTHB_MAX_MONITORED 64 /* upper bound of the "monitored" parameter */
 #define COTHB_NHEAD 2          /* logistic policy heads: continue, switch */
 
+extern const btfm_param_table btfm_cothb_param_table; /* tree.c */
+
 enum { COTHB_FLAG_DECOMPOSED = 1 };
 
 /* Policy regions, remembered for hysteresis. */

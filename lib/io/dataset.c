@@ -2,7 +2,7 @@
 #include <math.h>
 #include <string.h>
 #include "core/param.h"
-#include "volume_internal.h"
+#include "io/volume/volume_internal.h"
 
 /* Datasets have no tunables yet; the kind is registered so kinds stay dense. */
 const btfm_param_table btfm_dataset_param_table = {BTFM_OBJECT_DATASET, "dataset", 0, NULL};

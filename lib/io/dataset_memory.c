@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include "volume_internal.h"
+#include "io/volume/volume_internal.h"
 
 typedef struct memory_state {
     float *data; /* n_times x n_channels, time-major */

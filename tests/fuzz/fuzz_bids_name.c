@@ -4,7 +4,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include "io/bids_internal.h"
+#include "bids/bids_internal.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

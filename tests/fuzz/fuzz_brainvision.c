@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "io/brainvision_internal.h"
+#include "io/brainvision/brainvision_internal.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

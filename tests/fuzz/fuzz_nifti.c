@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "io/volume_internal.h"
+#include "io/volume/volume_internal.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

@@ -8,7 +8,7 @@ is older than this package needs.
 
     >>> import btfm
     >>> btfm.version()                      # the loaded library's version
-    '1.2.2'
+    '1.3.0'
     >>> with btfm.Container("demo") as c:
     ...     c.put("weights", [[1.0, 2.0], [3.0, 4.0]])
     ...     blob = c.to_bytes()
@@ -36,7 +36,7 @@ from . import signal
 from . import glm
 from . import spectrum
 
-__version__ = "1.2.2"
+__version__ = "1.3.0"
 
 __all__ = [
     "ArrayInfo", "Container", "DTYPES", "Error", "MIN_VERSION_NUMBER", "NotFoundError",

@@ -15,11 +15,11 @@ from ctypes import (POINTER, Structure, c_char_p, c_double, c_int, c_int64, c_lo
                     c_size_t, c_uint, c_void_p)
 
 __all__ = ["lib", "library_path", "MIN_VERSION_NUMBER", "ContainerPtr", "DatasetPtr", "IirPtr",
-           "LOG_FN", "MALLOC_FN", "REALLOC_FN", "FREE_FN", "COTHB_STEP_FN"]
+           "LOG_FN", "PROGRESS_FN", "MALLOC_FN", "REALLOC_FN", "FREE_FN", "COTHB_STEP_FN"]
 
 #: Oldest library this package works with, in the BTFM_VERSION_NUMBER encoding
 #: (MAJOR * 10000 + MINOR * 100 + PATCH).
-MIN_VERSION_NUMBER = 10200
+MIN_VERSION_NUMBER = 10300
 
 ENV_VAR = "BTFM_LIBRARY"
 
@@ -55,6 +55,8 @@ LOG_FN = ctypes.CFUNCTYPE(None, c_int, c_char_p, c_void_p)
 MALLOC_FN = ctypes.CFUNCTYPE(c_void_p, c_size_t, c_void_p)
 REALLOC_FN = ctypes.CFUNCTYPE(c_void_p, c_void_p, c_size_t, c_void_p)
 FREE_FN = ctypes.CFUNCTYPE(None, c_void_p, c_void_p)
+# btfm_progress_fn (progress.h): (stage, fraction, user) -> non-zero to cancel
+PROGRESS_FN = ctypes.CFUNCTYPE(c_int, c_char_p, c_double, c_void_p)
 # btfm_cothb_step_fn (cothb.h)
 COTHB_STEP_FN = ctypes.CFUNCTYPE(c_int, c_int, c_int64, c_int64, POINTER(c_double), c_int, c_void_p)
 
@@ -369,6 +371,41 @@ _SIGNATURES = {
                                         c_double, c_double, c_uint, _p_double]),
     "btfm_erp_peak": (c_int, [_p_float, c_int64, c_int64, c_int, c_double, c_double, c_double,
                               c_double, c_int, c_uint, _p_double, _p_double]),
+    # Release 1.3: one section a layer, in dependency order; entries go at the end of their
+    # layer's section.
+    # progress.h
+    "btfm_set_thread_progress": (None, [PROGRESS_FN, c_void_p]),
+    "btfm_get_thread_progress": (PROGRESS_FN, [_p_void]),
+    # core: build and runtime facts
+
+    # dense
+
+    # io
+
+    # io: formats
+
+    # bids
+
+    # signal
+
+    # spectrum
+
+    # fmri
+
+    # sim
+
+    # align
+
+    # model
+
+    # reward
+
+    # cothb
+
+    # stream
+
+    # corpus
+
 }
 
 

@@ -105,7 +105,7 @@ def test_too_old_library_is_refused_with_both_versions(tmp_path):
     assert result.returncode != 0
     assert "ImportError" in result.stderr
     assert "0.99.3" in result.stderr and "9903" in result.stderr
-    assert "1.2.0" in result.stderr and "10200" in result.stderr
+    assert "1.3.0" in result.stderr and "10300" in result.stderr
 
 
 def test_minimum_version_is_not_newer_than_the_headers():
@@ -114,7 +114,7 @@ def test_minimum_version_is_not_newer_than_the_headers():
     parts = {k: int(re.search(rf"#define BTFM_VERSION_{k}\s+(\d+)", text).group(1))
              for k in ("MAJOR", "MINOR", "PATCH")}
     number = parts["MAJOR"] * 10000 + parts["MINOR"] * 100 + parts["PATCH"]
-    assert btfm.MIN_VERSION_NUMBER == 10200
+    assert btfm.MIN_VERSION_NUMBER == 10300
     assert btfm.MIN_VERSION_NUMBER <= number
 
 

@@ -26,7 +26,7 @@ def test_version_number_matches_the_header_encoding():
 
 
 def test_package_version():
-    assert btfm.__version__ == "1.2.2"
+    assert btfm.__version__ == "1.3.0"
 
 
 def test_capabilities_are_words_each_reported_by_has_capability():

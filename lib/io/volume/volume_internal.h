@@ -4,7 +4,7 @@
 #define BTFM_IO_VOLUME_INTERNAL_H
 
 #include <btfm/volume.h>
-#include "dataset_internal.h"
+#include "io/dataset_internal.h"
 
 typedef struct btfm_volume {
     int64_t nx, ny, nz, nt;   /* grid and number of volumes */

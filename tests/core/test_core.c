@@ -7,6 +7,7 @@
 #include "unit.h"
 #include "core/parallel.h"
 #include "core/scratch.h"
+#include "core/progress.h"
 
 START_TEST(version_matches_headers)
 {
@@ -42,7 +43,8 @@ START_TEST(status_names_are_dense_and_stable)
         {-4, "BTFM_E_FORMAT"}, {-5, "BTFM_E_UNSUPPORTED"}, {-6, "BTFM_E_RANGE"},
         {-7, "BTFM_E_STATE"}, {-8, "BTFM_E_CHECKSUM"}, {-9, "BTFM_E_VERSION"},
         {-10, "BTFM_E_KIND"}, {-11, "BTFM_E_TRUNCATED"}, {-12, "BTFM_E_NOTFOUND"},
-        {-13, "BTFM_E_NUMERIC"}, {-14, "BTFM_E_INTERNAL"},
+        {-13, "BTFM_E_NUMERIC"}, {-14, "BTFM_E_INTERNAL"}, {-15, "BTFM_E_CANCELLED"},
+        {-16, "BTFM_E_AGAIN"}, {-17, "BTFM_E_REMOTE"},
     };
     for (size_t i = 0; i < sizeof pinned / sizeof pinned[0]; i++) {
         ck_assert_str_eq(btfm_status_name(pinned[i].code), pinned[i].name);
@@ -50,9 +52,10 @@ START_TEST(status_names_are_dense_and_stable)
     }
     ck_assert_int_eq(BTFM_E_FORMAT, -4);
     ck_assert_int_eq(BTFM_E_INTERNAL, -14);
-    ck_assert_ptr_null(btfm_status_name(-15));
+    ck_assert_int_eq(BTFM_E_REMOTE, -17);
+    ck_assert_ptr_null(btfm_status_name(-18));
     ck_assert_ptr_null(btfm_status_name(1));
-    ck_assert_str_eq(btfm_status_str(-15), "unknown status");
+    ck_assert_str_eq(btfm_status_str(-18), "unknown status");
     ck_assert_int_eq(sizeof(btfm_status), sizeof(int));
 }
 END_TEST
@@ -310,6 +313,67 @@ START_TEST(scratch_reuses_blocks_inside_a_scope_only)
 }
 END_TEST
 
+typedef struct progress_log {
+    int calls, cancel_at;
+    double fractions[512];
+    char last_stage[32];
+} progress_log;
+
+static int record_progress(const char *stage, double fraction, void *user)
+{
+    progress_log *log = user;
+    if (log->calls < 512) log->fractions[log->calls] = fraction;
+    snprintf(log->last_stage, sizeof log->last_stage, "%s", stage);
+    log->calls++;
+    return log->cancel_at > 0 && log->calls >= log->cancel_at;
+}
+
+START_TEST(progress_maps_parts_throttles_and_cancels)
+{
+    /* Two parts of 30% and 70%, each stepped through 1000 updates: the callback sees a
+     * non-decreasing sequence from 0 to 1, at most ~200 calls, and the split at 0.3. */
+    progress_log log = {0};
+    btfm_progress p;
+    ck_assert_ok(btfm_progress_start(&p, record_progress, &log, "start"));
+    btfm_progress first = btfm_progress_part(&p, 0.0, 0.3);
+    btfm_progress second = btfm_progress_part(&p, 0.3, 1.0);
+    for (int i = 1; i <= 1000; i++) ck_assert_ok(btfm_progress_update(&first, "one", i / 1000.0));
+    int calls_after_first = log.calls;
+    ck_assert_double_eq_tol(log.fractions[calls_after_first - 1], 0.3, 0.006);
+    for (int i = 1; i <= 1000; i++) ck_assert_ok(btfm_progress_update(&second, "two", i / 1000.0));
+    ck_assert_ok(btfm_progress_done(&p, "done"));
+    ck_assert_double_eq(log.fractions[0], 0.0);
+    ck_assert_double_eq(log.fractions[log.calls - 1], 1.0);
+    ck_assert_str_eq(log.last_stage, "done");
+    ck_assert_int_le(log.calls, 205);
+    ck_assert_int_ge(log.calls, 100);
+    for (int i = 1; i < log.calls; i++) ck_assert(log.fractions[i] >= log.fractions[i - 1]);
+
+    /* Cancelling turns into BTFM_E_CANCELLED with the stage in the message. */
+    progress_log stop = {.cancel_at = 3};
+    ck_assert_ok(btfm_progress_start(&p, record_progress, &stop, "fit"));
+    btfm_status st = BTFM_OK;
+    for (int i = 1; i <= 100 && st == BTFM_OK; i++) st = btfm_progress_update(&p, "fold 2", i / 100.0);
+    ck_assert_int_eq(st, BTFM_E_CANCELLED);
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(), "fold 2"));
+    ck_assert_str_eq(btfm_status_name(BTFM_E_CANCELLED), "BTFM_E_CANCELLED");
+
+    /* No handle callback: the thread's callback is used, and only on this thread. */
+    progress_log thread_log = {0};
+    btfm_set_thread_progress(record_progress, &thread_log);
+    void *user = NULL;
+    ck_assert(btfm_get_thread_progress(&user) == record_progress);
+    ck_assert_ptr_eq(user, &thread_log);
+    ck_assert_ok(btfm_progress_start(&p, NULL, NULL, "index"));
+    ck_assert_ok(btfm_progress_done(&p, "index"));
+    ck_assert_int_eq(thread_log.calls, 2);
+    btfm_set_thread_progress(NULL, NULL);
+    ck_assert_ok(btfm_progress_start(&p, NULL, NULL, "index"));
+    ck_assert_ok(btfm_progress_update(&p, "index", 0.5));
+    ck_assert_int_eq(thread_log.calls, 2);
+}
+END_TEST
+
 static Suite *core_suite(void)
 {
     Suite *s = suite_create("core");
@@ -325,6 +389,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, parallel_for_runs_every_index);
     tcase_add_test(tc, parallel_for_reports_the_lowest_failure);
     tcase_add_test(tc, scratch_reuses_blocks_inside_a_scope_only);
+    tcase_add_test(tc, progress_maps_parts_throttles_and_cancels);
     suite_add_tcase(s, tc);
     return s;
 }

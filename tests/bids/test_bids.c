@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "unit.h"
-#include "io/bids_internal.h"
+#include "bids/bids_internal.h"
 
 static char root[64];
 

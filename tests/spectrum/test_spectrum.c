@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include "unit.h"
-#include "signal/spectrum_internal.h"
+#include "spectrum/spectrum_internal.h"
 
 static const double PI = 3.14159265358979323846;
 

@@ -3,7 +3,7 @@
 #ifndef BTFM_IO_EDF_INTERNAL_H
 #define BTFM_IO_EDF_INTERNAL_H
 
-#include "dataset_internal.h"
+#include "io/dataset_internal.h"
 
 typedef struct edf_signal {
     int samples_per_record;

@@ -4,7 +4,7 @@
 #ifndef BTFM_IO_BRAINVISION_INTERNAL_H
 #define BTFM_IO_BRAINVISION_INTERNAL_H
 
-#include "dataset_internal.h"
+#include "io/dataset_internal.h"
 
 /* [Binary Infos] BinaryFormat values this library reads and writes. */
 enum { BTFM_BV_INT_16 = 0, BTFM_BV_INT_32 = 1, BTFM_BV_IEEE_FLOAT_32 = 2 };

@@ -7,7 +7,7 @@
 
 #include <btfm/bids.h>
 #include "core/json.h"
-#include "dataset_internal.h"
+#include "io/dataset_internal.h"
 
 typedef struct btfm_bids_entity {
     char *key, *value;

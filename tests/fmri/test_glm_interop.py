@@ -1,5 +1,5 @@
 """libbtfm's fMRI layer (btfm.glm) against NumPy/SciPy implementations of SPM's and
-nilearn's rules (tests/glm/references.py: scipy.stats.gamma for the HRF, the DCT closed
+nilearn's rules (tests/fmri/references.py: scipy.stats.gamma for the HRF, the DCT closed
 form, numpy.linalg.lstsq for the fits, scipy.signal.sosfiltfilt for the band-pass), and
 against simulation ground truth."""
 
