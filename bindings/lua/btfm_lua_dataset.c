@@ -167,7 +167,31 @@ static void set_integer(lua_State *L, const char *key, lua_Integer value)
     lua_setfield(L, -2, key);
 }
 
-/* ds:channels() -> {{index=, name=, type=, unit=, rate=, n_samples=, bad=}, ...} */
+static void set_xyz(lua_State *L, const char *key, const double *xyz)
+{
+    btfm_lua_push_doubles(L, xyz, 3);
+    lua_setfield(L, -2, key);
+}
+
+/* position = {x, y, z} (metres) when known; nirs = {source=, detector=, wavelength=,
+ * source_pos=, detector_pos=} for fNIRS channels. */
+static void set_geometry(lua_State *L, const btfm_dataset *ds, int ch)
+{
+    double xyz[3], src[3], det[3], wavelength;
+    int source, detector;
+    if (btfm_dataset_channel_position(ds, ch, xyz) == BTFM_OK) set_xyz(L, "position", xyz);
+    if (btfm_dataset_nirs_channel(ds, ch, &source, &detector, &wavelength, src, det)) return;
+    lua_createtable(L, 0, 5);
+    set_integer(L, "source", source);
+    set_integer(L, "detector", detector);
+    set_number(L, "wavelength", wavelength);
+    set_xyz(L, "source_pos", src);
+    set_xyz(L, "detector_pos", det);
+    lua_setfield(L, -2, "nirs");
+}
+
+/* ds:channels() -> {{index=, name=, type=, unit=, rate=, n_samples=, bad=[, position=]
+ * [, nirs=]}, ...} */
 static int dataset_channels(lua_State *L)
 {
     btfm_dataset *ds = check_dataset(L, 1);
@@ -183,6 +207,7 @@ static int dataset_channels(lua_State *L)
         set_integer(L, "n_samples", (lua_Integer)btfm_dataset_channel_n_samples(ds, ch));
         lua_pushboolean(L, btfm_dataset_channel_bad(ds, ch) == 1);
         lua_setfield(L, -2, "bad");
+        set_geometry(L, ds, ch);
         lua_rawseti(L, -2, ch + 1);
     }
     return 1;
@@ -213,6 +238,36 @@ static int dataset_set_channel_bad(lua_State *L)
     int channel = check_channel(L, ds, 2);
     luaL_checktype(L, 3, LUA_TBOOLEAN);
     btfm_status st = btfm_dataset_set_channel_bad(ds, channel, lua_toboolean(L, 3));
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* ds:set_channel_position(channel, {x, y, z} | nil) -> true (metres; nil clears) */
+static int dataset_set_channel_position(lua_State *L)
+{
+    btfm_dataset *ds = check_dataset(L, 1);
+    int channel = check_channel(L, ds, 2);
+    const double *xyz = lua_isnoneornil(L, 3) ? NULL
+                                              : (const double *)btfm_lua_check_numbers(L, 3, 3, 1, NULL);
+    btfm_status st = btfm_dataset_set_channel_position(ds, channel, xyz);
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* ds:coordinate_frame() -> "head", a BIDS coordinate system, or "unknown" */
+static int dataset_coordinate_frame(lua_State *L)
+{
+    lua_pushstring(L, btfm_dataset_coordinate_frame(check_dataset(L, 1)));
+    return 1;
+}
+
+/* ds:set_coordinate_frame(name) -> true */
+static int dataset_set_coordinate_frame(lua_State *L)
+{
+    btfm_dataset *ds = check_dataset(L, 1);
+    btfm_status st = btfm_dataset_set_coordinate_frame(ds, btfm_lua_check_cstring(L, 2));
     if (st) return btfm_lua_fail(L, st);
     lua_pushboolean(L, 1);
     return 1;
@@ -499,6 +554,9 @@ static const luaL_Reg dataset_methods[] = {
     {"channels", dataset_channels},
     {"set_channel_type", dataset_set_channel_type},
     {"set_channel_bad", dataset_set_channel_bad},
+    {"set_channel_position", dataset_set_channel_position},
+    {"coordinate_frame", dataset_coordinate_frame},
+    {"set_coordinate_frame", dataset_set_coordinate_frame},
     {"events", dataset_events},
     {"records", dataset_records},
     {"sfreq", dataset_sfreq},

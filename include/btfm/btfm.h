@@ -20,5 +20,6 @@
 #include "bids.h"
 #include "glm.h"
 #include "spectrum.h"
+#include "fnirs.h"
 
 #endif

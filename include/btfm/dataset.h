@@ -59,8 +59,9 @@ BTFM_API btfm_status btfm_dataset_open(btfm_dataset **out, const char *path, int
 /* A dataset over caller data (since 1.2): `n_times` x `n_channels` floats, time-major, in
  * SI units, sampled at `sfreq` Hz; the data are copied. Channels are named "1".."n", of
  * type misc with unit "", unless `like` (may be NULL) has the same channel count: then
- * channel names, types, units and bad flags, events, start time, identification, metadata
- * and events table (include/btfm/bids.h) are copied from it. Such a dataset is read, edited and saved like any other, so derived and
+ * channel names, types, units and bad flags, positions and fNIRS geometry (since 1.3),
+ * events, start time, identification, metadata and events table (include/btfm/bids.h)
+ * are copied from it. Such a dataset is read, edited and saved like any other, so derived and
  * simulated data can be written as EDF, BDF or BrainVision. */
 BTFM_API btfm_status btfm_dataset_from_array(btfm_dataset **out, const float *data,
                                              int64_t n_times, int n_channels, double sfreq,
@@ -108,6 +109,22 @@ BTFM_API btfm_status btfm_dataset_set_channel_bad(btfm_dataset *ds, int channel,
 /* Index of the channel called `name`; BTFM_E_NOTFOUND if none. */
 BTFM_API btfm_status btfm_dataset_find_channel(const btfm_dataset *ds, const char *name,
                                                int *channel);
+
+/* ---- sensor positions (since 1.3) ---- */
+
+/* Position of a channel's sensor (an electrode, the midpoint of an fNIRS source-detector
+ * pair, a MEG coil) in metres, in the dataset's coordinate frame, into xyz (3 doubles).
+ * BTFM_E_NOTFOUND when the file gives none for that channel. */
+BTFM_API btfm_status btfm_dataset_channel_position(const btfm_dataset *ds, int channel,
+                                                   double *xyz);
+/* Set (xyz: 3 finite doubles, metres) or clear (xyz NULL) a channel's position. */
+BTFM_API btfm_status btfm_dataset_set_channel_position(btfm_dataset *ds, int channel,
+                                                       const double *xyz);
+/* Coordinate frame of the positions: "head" (MNE's head frame: x towards the right
+ * preauricular point, y towards the nasion, z up), a BIDS coordinate system name
+ * ("ACPC", "MNI152NLin2009cAsym", ...) or "unknown". Owned by the dataset. */
+BTFM_API const char *btfm_dataset_coordinate_frame(const btfm_dataset *ds);
+BTFM_API btfm_status btfm_dataset_set_coordinate_frame(btfm_dataset *ds, const char *frame);
 
 /* ---- reading ---- */
 

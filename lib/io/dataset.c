@@ -85,6 +85,7 @@ void btfm_dataset_free(btfm_dataset *ds)
     btfm_free(ds->path);
     btfm_dataset_take_metadata(ds, NULL);
     btfm_dataset_take_events_table(ds, NULL);
+    btfm_dataset_drop_geometry(ds);
     btfm_free(ds);
 }
 

@@ -32,6 +32,13 @@ typedef struct btfm_event_rec {
     int code;
 } btfm_event_rec;
 
+/* The measurement behind an fNIRS channel (source 0: not an fNIRS channel). */
+typedef struct btfm_nirs_geometry {
+    int source, detector;    /* 1-based, as in the file */
+    double wavelength;       /* nm; NaN for haemoglobin channels */
+    double source_pos[3], detector_pos[3]; /* metres; NaN when unknown */
+} btfm_nirs_geometry;
+
 typedef struct btfm_io_driver {
     const char *name;
     /* Digital values of channel `ch`, native samples [first, first + count), as doubles
@@ -68,6 +75,9 @@ struct btfm_dataset {
     struct btfm_json *metadata;   /* a JSON object (BIDS sidecars), NULL when none */
     char *metadata_text;          /* its text, NULL when none */
     struct btfm_table *events_table; /* the table events came from (BIDS events.tsv) */
+    double *positions;       /* n_channels x 3 metres, NaN rows when unknown; NULL when none */
+    char *coord_frame;       /* frame of the positions; NULL means "unknown" */
+    btfm_nirs_geometry *nirs; /* n_channels, NULL for datasets without fNIRS channels */
 };
 
 /* Give a channel whose strings live in the arena its own copies, before changing one. */
@@ -106,6 +116,11 @@ btfm_status btfm_dataset_take_metadata(btfm_dataset *ds, struct btfm_json *json)
 void btfm_dataset_take_events_table(btfm_dataset *ds, struct btfm_table *table);
 /* Copy src's metadata and events table into dst. */
 btfm_status btfm_dataset_copy_extras(btfm_dataset *dst, const btfm_dataset *src);
+
+/* Positions, coordinate frame and fNIRS geometry (dataset_position.c): copy src's into dst
+ * (same channel count), or drop them when the channels change. */
+btfm_status btfm_dataset_copy_geometry(btfm_dataset *dst, const btfm_dataset *src);
+void btfm_dataset_drop_geometry(btfm_dataset *ds);
 
 /* A new table with the columns and cells of `t` (dataset_meta.c). */
 btfm_status btfm_io_table_copy(struct btfm_table **out, const struct btfm_table *t);

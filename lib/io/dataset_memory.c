@@ -121,7 +121,7 @@ btfm_status btfm_dataset_from_array(btfm_dataset **out, const float *data, int64
             btfm_dataset_free(ds);
             return btfm_fail_nomem(func, 64);
         }
-        if ((st = btfm_dataset_copy_extras(ds, like))) {
+        if ((st = btfm_dataset_copy_extras(ds, like)) || (st = btfm_dataset_copy_geometry(ds, like))) {
             btfm_dataset_free(ds);
             return st;
         }

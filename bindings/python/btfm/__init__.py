@@ -26,7 +26,7 @@ from ._log import (get_log_level, log_levels, log_to_logging, set_log_handler,
                    set_log_level)
 from ._arrays import DTYPES, ShapedArray
 from ._container import ArrayInfo, Container, container_format_version
-from .dataset import (CHANNEL_TYPES, FORMATS, Channel, Dataset, Event, Record,
+from .dataset import (CHANNEL_TYPES, FORMATS, Channel, Dataset, Event, NirsGeometry, Record,
                       channel_type_from_name, channel_type_name, format_name, from_array, open)
 from .cothb import COTHB_ACTIONS, COTHB_DECISIONS, COTHB_SIGNALS, Action, CoTHB, NodeInfo
 from .align import ALIGN_METHODS, Aligner, classification, isc, segment_matching
@@ -45,7 +45,7 @@ __all__ = [
     "has_capability", "library_path", "live_allocations", "log_levels", "log_to_logging",
     "object_kinds", "param_info", "set_log_handler", "set_log_level", "version",
     "version_number", "__version__",
-    "CHANNEL_TYPES", "Channel", "Dataset", "Event", "FORMATS", "Record",
+    "CHANNEL_TYPES", "Channel", "Dataset", "Event", "FORMATS", "NirsGeometry", "Record",
     "channel_type_from_name", "channel_type_name", "format_name", "from_array", "open",
     "Action", "COTHB_ACTIONS", "COTHB_DECISIONS", "COTHB_SIGNALS", "CoTHB", "NodeInfo",
     "ALIGN_METHODS", "Aligner", "classification", "isc", "segment_matching",

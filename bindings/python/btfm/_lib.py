@@ -381,6 +381,14 @@ _SIGNATURES = {
     # dense
 
     # io
+    "btfm_dataset_channel_position": (c_int, [DatasetPtr, c_int, _p_double]),
+    "btfm_dataset_set_channel_position": (c_int, [DatasetPtr, c_int, _p_double]),
+    "btfm_dataset_coordinate_frame": (c_char_p, [DatasetPtr]),
+    "btfm_dataset_set_coordinate_frame": (c_int, [DatasetPtr, c_char_p]),
+    "btfm_dataset_nirs_channel": (c_int, [DatasetPtr, c_int, _p_int, _p_int, _p_double,
+                                          _p_double, _p_double]),
+    "btfm_dataset_set_nirs_channel": (c_int, [DatasetPtr, c_int, c_int, c_int, c_double,
+                                              _p_double, _p_double]),
 
     # io: formats
 

@@ -26,7 +26,8 @@ from ._handle import Handle
 from ._lib import DatasetPtr, lib
 from ._util import enumerate_names, from_cstr, to_cpath, to_cstr
 
-__all__ = ["open", "from_array", "Dataset", "Channel", "Event", "Record", "FORMATS", "CHANNEL_TYPES",
+__all__ = ["open", "from_array", "Dataset", "Channel", "Event", "Record", "NirsGeometry", "FORMATS",
+           "CHANNEL_TYPES",
            "format_name", "channel_type_name", "channel_type_from_name"]
 
 #: {number: name} of the file formats, e.g. {0: "auto", 1: "edf", 2: "bdf", ...}.
@@ -44,6 +45,12 @@ Event = collections.namedtuple("Event", ["onset", "duration", "type", "label", "
 Event.__doc__ = """One event: onset and duration in seconds from the first sample; type
 "annotation" (EDF+), "gap" (EDF+D/BDF+D), "trigger" (stim channel) or a BrainVision
 marker type; label (str); code (int: trigger value or marker number, else 0)."""
+
+NirsGeometry = collections.namedtuple("NirsGeometry", ["source", "detector", "wavelength",
+                                                       "source_pos", "detector_pos"])
+NirsGeometry.__doc__ = """The measurement behind an fNIRS channel: source and detector
+numbers (1-based), wavelength in nm (NaN for haemoglobin channels), source and detector
+positions (x, y, z) in metres (NaN when unknown)."""
 
 Record = collections.namedtuple("Record", ["onset", "first_sample"])
 Record.__doc__ = """One data record: its onset in seconds (as stored in EDF+D files) and
@@ -87,6 +94,14 @@ def _index(value, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{what} must be an int, not {type(value).__name__}")
     return int(value)
+
+
+def _xyz(value, what: str) -> tuple:
+    """Three floats from a sequence of three numbers."""
+    values = tuple(float(v) for v in value)
+    if len(values) != 3:
+        raise ValueError(f"{what} must have 3 coordinates, not {len(values)}")
+    return values
 
 
 def _floats(buffer):
@@ -213,6 +228,46 @@ class Channel:
         check(self._call(lib.btfm_dataset_set_channel_type, channel_type_from_name(name)))
 
     @property
+    def position(self) -> tuple | None:
+        """(x, y, z) of the sensor in metres, in the dataset's coordinate_frame (for an
+        fNIRS channel the midpoint of source and detector), or None when unknown.
+        Assign a 3-tuple, or None to clear it."""
+        xyz = (ctypes.c_double * 3)()
+        status = self._call(lib.btfm_dataset_channel_position, xyz)
+        if status == Status.E_NOTFOUND:
+            return None
+        check(status)
+        return tuple(xyz)
+
+    @position.setter
+    def position(self, value) -> None:
+        xyz = None if value is None else (ctypes.c_double * 3)(*_xyz(value, "position"))
+        check(self._call(lib.btfm_dataset_set_channel_position, xyz))
+
+    @property
+    def nirs(self) -> "NirsGeometry | None":
+        """The fNIRS measurement behind the channel (source, detector, wavelength in nm
+        (NaN for haemoglobin), source_pos and detector_pos in metres), or None for a
+        channel that is not one. Assign a NirsGeometry (or a 5-tuple) to describe it."""
+        source, detector, wavelength = ctypes.c_int(), ctypes.c_int(), ctypes.c_double()
+        src, det = (ctypes.c_double * 3)(), (ctypes.c_double * 3)()
+        status = self._call(lib.btfm_dataset_nirs_channel, ctypes.byref(source),
+                            ctypes.byref(detector), ctypes.byref(wavelength), src, det)
+        if status == Status.E_NOTFOUND:
+            return None
+        check(status)
+        return NirsGeometry(source.value, detector.value, wavelength.value, tuple(src),
+                            tuple(det))
+
+    @nirs.setter
+    def nirs(self, value) -> None:
+        source, detector, wavelength, src, det = value
+        positions = [None if p is None else (ctypes.c_double * 3)(*_xyz(p, "position"))
+                     for p in (src, det)]
+        check(self._call(lib.btfm_dataset_set_nirs_channel, _index(source, "source"),
+                         _index(detector, "detector"), float(wavelength), *positions))
+
+    @property
     def bad(self) -> bool:
         return bool(check(self._call(lib.btfm_dataset_channel_bad)))
 
@@ -299,6 +354,24 @@ class Dataset(Handle):
             ptr = self._require_open()
             return [from_cstr(lib.btfm_dataset_channel_name(ptr, index))
                     for index in range(check(lib.btfm_dataset_n_channels(ptr)))]
+
+    @property
+    def positions(self):
+        """(n_channels, 3) sensor positions in metres (NaN rows where unknown), in
+        coordinate_frame; a numpy array (nested lists without numpy)."""
+        nan = float("nan")
+        rows = [channel.position or (nan, nan, nan) for channel in self.channels]
+        return numpy.array(rows, dtype=float).reshape(-1, 3) if numpy is not None else rows
+
+    @property
+    def coordinate_frame(self) -> str:
+        """Frame of the positions: "head" (MNE's head frame), a BIDS coordinate system
+        name, or "unknown". Assignable."""
+        return from_cstr(self._invoke(lib.btfm_dataset_coordinate_frame))
+
+    @coordinate_frame.setter
+    def coordinate_frame(self, value: str) -> None:
+        check(self._invoke(lib.btfm_dataset_set_coordinate_frame, to_cstr(value, "frame")))
 
     def channel(self, key) -> Channel:
         """The Channel with index `key` (int) or name `key` (str)."""

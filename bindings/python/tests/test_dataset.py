@@ -366,3 +366,31 @@ def test_from_array_refuses_bad_shapes_and_rates():
         like.channel(0).name = ""
     with pytest.raises(btfm.Error, match="duration -1"):
         like.add_event(0.0, -1.0, "x")
+
+
+def test_positions_frames_and_nirs_geometry_round_trip():
+    ds = btfm.from_array(np.zeros((4, 3), np.float32), 10.0)
+    assert ds.channels[0].position is None
+    assert ds.coordinate_frame == "unknown"
+    ds.channels[1].position = (0.01, -0.02, 0.03)
+    assert ds.channels[1].position == (0.01, -0.02, 0.03)
+    ds.coordinate_frame = "head"
+    ds.channels[0].nirs = btfm.NirsGeometry(1, 2, 850.0, (0.0, 0.0, 0.0), (0.03, 0.04, 0.0))
+    geometry = ds.channels[0].nirs
+    assert geometry.source == 1 and geometry.detector == 2 and geometry.wavelength == 850.0
+    assert geometry.detector_pos == (0.03, 0.04, 0.0)
+    # The channel's position is the midpoint of source and detector, as MNE stores it.
+    assert ds.channels[0].position == (0.015, 0.02, 0.0)
+    assert ds.channels[2].nirs is None
+    positions = ds.positions
+    assert positions.shape == (3, 3) and np.isnan(positions[2]).all()
+    copy = btfm.from_array(np.ones((4, 3), np.float32), 10.0, like=ds)
+    assert copy.coordinate_frame == "head" and copy.channels[0].nirs == geometry
+    ds.channels[1].position = None
+    assert ds.channels[1].position is None
+    with pytest.raises(btfm.Error, match="not finite"):
+        ds.channels[1].position = (0, float("nan"), 0)
+    with pytest.raises(ValueError, match="3 coordinates"):
+        ds.channels[1].position = (0, 0)
+    with pytest.raises(btfm.Error, match="source 0"):
+        ds.channels[1].nirs = (0, 1, 760.0, None, None)

@@ -137,7 +137,7 @@ def c_prototypes():
         return " ".join(words) + " " + "*" * stars if stars else " ".join(words)
 
     found = {}
-    for ret, name, params in re.findall(r"BTFM_API\s+([^;]*?)\b(btfm_\w+)\s*\(([^)]*)\)\s*;",
+    for ret, name, params in re.findall(r"BTFM_API\s+([^;#]*?)\b(btfm_\w+)\s*\(([^)]*)\)\s*;",
                                         text, re.S):
         params = [p for p in (p.strip() for p in params.split(",")) if p and p != "void"]
         found[name] = (normalize(ret, False), [normalize(p, True) for p in params])

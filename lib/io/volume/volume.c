@@ -110,6 +110,7 @@ btfm_status btfm_volume_make_channels(btfm_dataset *ds, int n_channels)
     ds->channels = channels;
     ds->channel_arena = arena;
     ds->n_channels = n_channels;
+    btfm_dataset_drop_geometry(ds);
     return BTFM_OK;
 }
 
