@@ -35,6 +35,14 @@ static btfm_cothb *check_cothb(lua_State *L, int arg)
     return (btfm_cothb *)btfm_lua_check_handle(L, arg, &cothb_type);
 }
 
+static int push_action(lua_State *L, int action, int64_t node, int64_t target)
+{
+    lua_pushstring(L, btfm_cothb_action_name(action));
+    lua_pushinteger(L, (lua_Integer)node);
+    lua_pushinteger(L, (lua_Integer)target);
+    return 3;
+}
+
 /* c:next() -> action name, node, target */
 static int cothb_next(lua_State *L)
 {
@@ -43,10 +51,17 @@ static int cothb_next(lua_State *L)
     int64_t node, target;
     btfm_status st = btfm_cothb_next(c, &action, &node, &target);
     if (st) return btfm_lua_fail(L, st);
-    lua_pushstring(L, btfm_cothb_action_name(action));
-    lua_pushinteger(L, (lua_Integer)node);
-    lua_pushinteger(L, (lua_Integer)target);
-    return 3;
+    return push_action(L, action, node, target);
+}
+
+/* c:last_action() -> the action next() returned last: name, node, target */
+static int cothb_last_action(lua_State *L)
+{
+    int action;
+    int64_t node, target;
+    btfm_status st = btfm_cothb_last_action(check_cothb(L, 1), &action, &node, &target);
+    if (st) return btfm_lua_fail(L, st);
+    return push_action(L, action, node, target);
 }
 
 static int cothb_add_node(lua_State *L)
@@ -192,7 +207,8 @@ static int module_cothb_load_string(lua_State *L)
 }
 
 static const luaL_Reg cothb_methods[] = {
-    {"next", cothb_next},         {"add_node", cothb_add_node},
+    {"next", cothb_next},         {"last_action", cothb_last_action},
+    {"add_node", cothb_add_node},
     {"observe", cothb_observe},   {"reliability", cothb_reliability},
     {"trace", cothb_trace},       {"to_string", cothb_to_string},
     {"save", cothb_save},         {NULL, NULL},

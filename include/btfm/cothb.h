@@ -135,10 +135,12 @@ BTFM_API btfm_status btfm_cothb_add_node(btfm_cothb *c, int64_t parent, int64_t 
 BTFM_API btfm_status btfm_cothb_observe(btfm_cothb *c, int64_t node, const double *signals,
                                         int n_signals);
 
-/* Callback of btfm_cothb_run. For EXTEND/BRANCH/DECOMPOSE the controller has already
- * added `new_node` (child of `node`) and the host writes its signals into `signals`
- * (`n_signals` slots, all NaN on entry); for other actions new_node is -1 and `signals`
- * is ignored. Return BTFM_OK to go on; any other status stops the run and is returned. */
+/* Callback of btfm_cothb_run, called once for every action, the final ANSWER or STOP
+ * included. For EXTEND/BRANCH/DECOMPOSE the controller has already added `new_node`
+ * (child of `node`) and the host writes its signals into `signals` (`n_signals` slots,
+ * all NaN on entry); for other actions new_node is -1 and `signals` is ignored. The
+ * action's second node (btfm_cothb_next's `target`) is btfm_cothb_last_action's. Return
+ * BTFM_OK to go on; any other status stops the run and is returned. */
 typedef int (*btfm_cothb_step_fn)(int action, int64_t node, int64_t new_node,
                                   double *signals, int n_signals, void *user);
 
@@ -147,6 +149,12 @@ typedef int (*btfm_cothb_step_fn)(int action, int64_t node, int64_t new_node,
  * action. */
 BTFM_API btfm_status btfm_cothb_run(btfm_cothb *c, btfm_cothb_step_fn step, int *final_action,
                                     int64_t *final_node, void *user);
+
+/* The action btfm_cothb_next returned last (also inside a btfm_cothb_run callback): its
+ * btfm_cothb_action, node and second node (-1 if none). Output pointers may be NULL.
+ * BTFM_E_STATE before the first action. */
+BTFM_API btfm_status btfm_cothb_last_action(const btfm_cothb *c, int *action, int64_t *node,
+                                            int64_t *target);
 
 /* Number of nodes (the root included). */
 BTFM_API int64_t btfm_cothb_node_count(const btfm_cothb *c);

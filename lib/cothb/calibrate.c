@@ -15,16 +15,23 @@ static double sigmoid(double z)
     return z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z));
 }
 
-double btfm_cothb_policy_probability(const btfm_cothb *c, int head, const cothb_node *n)
+double btfm_cothb_policy_probability(const btfm_cothb *c, int head, const cothb_node *n,
+                                      double alternative)
 {
     double z = c->policy_b[head];
     for (int j = 0; j < COTHB_NSIG; j++) {
         double w = c->policy_w[head][j];
         if (w == 0) continue;
         double x = n->signals[j];
-        /* An unobserved reliability is the one inferred from outcomes; any other
-         * unobserved signal sits at the uninformative middle of [0, 1]. */
-        if (isnan(x)) x = j == BTFM_COTHB_SIGNAL_RELIABILITY ? btfm_cothb_inferred_reliability(c, n) : 0.5;
+        /* The reliability feature is the one the policy uses (a sub-problem's result
+         * first, as documented); a known alternative replaces an unobserved one; any
+         * other unobserved signal sits at the uninformative middle of [0, 1]. */
+        if (j == BTFM_COTHB_SIGNAL_RELIABILITY)
+            x = btfm_cothb_inferred_reliability(c, n);
+        else if (j == BTFM_COTHB_SIGNAL_ALTERNATIVE && isnan(x) && !isnan(alternative))
+            x = alternative;
+        else if (isnan(x))
+            x = 0.5;
         z += w * x;
     }
     return sigmoid(z);

@@ -14,7 +14,10 @@
 
 extern const btfm_param_table btfm_cothb_param_table; /* tree.c */
 
-enum { COTHB_FLAG_DECOMPOSED = 1 };
+enum {
+    COTHB_FLAG_DECOMPOSED = 1,      /* a sub-problem was opened under the node */
+    COTHB_FLAG_STALE_RETRIEVAL = 2, /* retrieved without evidence newer than its leaving */
+};
 
 /* Policy regions, remembered for hysteresis. */
 enum { COTHB_MODE_NONE = 0, COTHB_MODE_CONTINUE = 1, COTHB_MODE_DECOMPOSE = 2,
@@ -23,11 +26,15 @@ enum { COTHB_MODE_NONE = 0, COTHB_MODE_CONTINUE = 1, COTHB_MODE_DECOMPOSE = 2,
 /* Trace event types. */
 enum { COTHB_EVENT_ACTION = 0, COTHB_EVENT_ADD = 1, COTHB_EVENT_OBSERVE = 2 };
 
-/* One thought node: 120 bytes, no pointers, so nodes move with realloc and save as
- * plain columns. */
+/* One thought node: no pointers, so nodes move with realloc and save as plain columns. */
 typedef struct cothb_node {
     int64_t parent;          /* -1 for the root */
     int64_t created_step;    /* controller step at which it was added */
+    int64_t sub_root;        /* the node that opened its sub-problem (level - 1), -1 at level 0 */
+    int64_t room_up;         /* cache for branch points: every node from this one up to (not
+                              * including) room_up has no room for a child; -1: none above */
+    int64_t left_step;       /* step at which it was last left for another path, -1 never */
+    int64_t observed_step;   /* step of its latest observation, -1 never */
     int32_t level, depth, status, n_children;
     uint32_t flags;
     int32_t reserved;
@@ -60,6 +67,7 @@ struct btfm_cothb {
     int64_t pending_level;
     int64_t finished;     /* ANSWER or STOP once over, else 0 */
     int64_t final_node;
+    int64_t last_action, last_node, last_target; /* what btfm_cothb_next returned last */
     int64_t steps;
     double cost;
     uint64_t rng;
@@ -83,12 +91,20 @@ btfm_status btfm_cothb_trace_add(btfm_cothb *c, int type, int action, int64_t no
 void btfm_cothb_node_init(const btfm_cothb *c, cothb_node *n, int64_t parent, int level,
                      int depth);
 
+/* The nearest ancestor-or-self of `id` with room for another child (not abandoned, fewer
+ * than max_breadth children), or -1: amortized O(1) by path compression, since a node
+ * that has no room never gets it back (see btfm_cothb_reset_room when max_breadth grows). */
+int64_t btfm_cothb_room_above(btfm_cothb *c, int64_t id);
+void btfm_cothb_reset_room(btfm_cothb *c);
+
 /* inference.c: the reliability the policy uses, and the Beta update of an outcome. */
 double btfm_cothb_inferred_reliability(const btfm_cothb *c, const cothb_node *n);
 void btfm_cothb_update_outcome(cothb_node *n, double outcome);
 
-/* calibrate.c: the logistic policy's probability for `head` at node n. */
-double btfm_cothb_policy_probability(const btfm_cothb *c, int head, const cothb_node *n);
+/* calibrate.c: the logistic policy's probability for `head` at node n; `alternative`
+ * (NaN: none) stands in for an unobserved alternative signal. */
+double btfm_cothb_policy_probability(const btfm_cothb *c, int head, const cothb_node *n,
+                                     double alternative);
 
 /* splitmix64 on the controller's random state: a uniform double in [0, 1). */
 double btfm_cothb_uniform(btfm_cothb *c);

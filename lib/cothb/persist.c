@@ -1,54 +1,90 @@
 /* Save and load the whole controller through the model container (kind "cothb"):
  * parameters, nodes, signals, monitored set, pending action, policy, random state and
- * trace, so a loaded controller continues exactly as the saved one would. */
+ * trace, so a loaded controller continues exactly as the saved one would. Format 2
+ * stores the node table as named column lists; format 1 files (release 1.2) still load. */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 #include <btfm/container.h>
 #include "cothb_internal.h"
 
-#define COTHB_FORMAT 1
+#define COTHB_FORMAT 2
 #define KIND "cothb"
 enum { S_CURRENT, S_EXPLORE_FROM, S_MODE, S_PENDING, S_PENDING_NODE, S_PENDING_LEVEL,
        S_FINISHED, S_FINAL_NODE, S_STEPS, S_RNG, S_N_MONITORED, S_POLICY_FITTED, S_N_NODES,
-       S_N_TRACE, S_COUNT };
-#define NODE_I64 2
-#define NODE_I32 6
-#define NODE_F64 (COTHB_NSIG + 3)
+       S_N_TRACE, S_COUNT_V1, S_LAST_ACTION = S_COUNT_V1, S_LAST_NODE, S_LAST_TARGET,
+       S_COUNT };
 #define TRACE_I64 5
+
+/* The node table's columns, in file order: integer fields (int32 or int64 in the node)
+ * and real fields. A new field is appended to its list. */
+typedef struct column {
+    size_t offset, size;
+} column;
+#define INT_COLUMN(field) {offsetof(cothb_node, field), sizeof(((cothb_node *)0)->field)}
+static const column int_columns[] = {
+    INT_COLUMN(parent),   INT_COLUMN(created_step), INT_COLUMN(sub_root),
+    INT_COLUMN(left_step), INT_COLUMN(observed_step), INT_COLUMN(level),
+    INT_COLUMN(depth),    INT_COLUMN(status),       INT_COLUMN(n_children),
+    INT_COLUMN(flags),
+};
+#define N_INT ((int)(sizeof int_columns / sizeof int_columns[0]))
+#define REAL_COLUMN(field) offsetof(cothb_node, field)
+static const size_t real_columns[] = {
+    REAL_COLUMN(beta_a), REAL_COLUMN(beta_b), REAL_COLUMN(sub_reliability),
+};
+#define N_REAL ((int)(sizeof real_columns / sizeof real_columns[0]) + COTHB_NSIG)
+
+static int64_t get_int(const cothb_node *n, const column *col)
+{
+    const char *p = (const char *)n + col->offset;
+    if (col->size == sizeof(int64_t)) {
+        int64_t v;
+        memcpy(&v, p, sizeof v);
+        return v;
+    }
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static void set_int(cothb_node *n, const column *col, int64_t value)
+{
+    char *p = (char *)n + col->offset;
+    if (col->size == sizeof(int64_t)) {
+        memcpy(p, &value, sizeof value);
+    } else {
+        int32_t v = (int32_t)value;
+        memcpy(p, &v, sizeof v);
+    }
+}
+
+static double *real_field(cothb_node *n, int j)
+{
+    if (j < COTHB_NSIG) return &n->signals[j];
+    return (double *)((char *)n + real_columns[j - COTHB_NSIG]);
+}
 
 /* One allocation for every column, sized for the largest table. */
 static btfm_status put_tables(const btfm_cothb *c, btfm_container *k)
 {
     int64_t rows = c->n_nodes > c->n_trace ? c->n_nodes : c->n_trace;
-    size_t bytes = (size_t)(rows > 0 ? rows : 1) * NODE_F64 * sizeof(double);
+    int width = N_INT > N_REAL ? N_INT : N_REAL;
+    if (width < COTHB_NSIG) width = COTHB_NSIG;
+    size_t bytes = (size_t)(rows > 0 ? rows : 1) * (size_t)width * sizeof(double);
     void *buf = btfm_malloc(bytes);
     if (!buf) return btfm_fail_nomem("btfm_cothb_save", bytes);
     int64_t *i64 = buf;
-    int32_t *i32 = buf;
     double *f64 = buf;
-    int64_t shape[2] = {c->n_nodes, NODE_I64};
-    for (int64_t i = 0; i < c->n_nodes; i++) {
-        i64[i * 2] = c->nodes[i].parent;
-        i64[i * 2 + 1] = c->nodes[i].created_step;
-    }
-    btfm_status st = btfm_container_put(k, "node_i64", BTFM_DTYPE_I64, 2, shape, buf);
-    for (int64_t i = 0; !st && i < c->n_nodes; i++) {
-        const cothb_node *n = &c->nodes[i];
-        int32_t row[NODE_I32] = {n->level, n->depth, n->status, n->n_children,
-                                 (int32_t)n->flags, n->reserved};
-        memcpy(i32 + i * NODE_I32, row, sizeof row);
-    }
-    shape[1] = NODE_I32;
-    if (!st) st = btfm_container_put(k, "node_i32", BTFM_DTYPE_I32, 2, shape, buf);
-    for (int64_t i = 0; !st && i < c->n_nodes; i++) {
-        const cothb_node *n = &c->nodes[i];
-        memcpy(f64 + i * NODE_F64, n->signals, sizeof n->signals);
-        f64[i * NODE_F64 + COTHB_NSIG] = n->beta_a;
-        f64[i * NODE_F64 + COTHB_NSIG + 1] = n->beta_b;
-        f64[i * NODE_F64 + COTHB_NSIG + 2] = n->sub_reliability;
-    }
-    shape[1] = NODE_F64;
-    if (!st) st = btfm_container_put(k, "node_f64", BTFM_DTYPE_F64, 2, shape, buf);
+    for (int64_t i = 0; i < c->n_nodes; i++)
+        for (int j = 0; j < N_INT; j++) i64[i * N_INT + j] = get_int(&c->nodes[i], &int_columns[j]);
+    int64_t shape[2] = {c->n_nodes, N_INT};
+    btfm_status st = btfm_container_put(k, "node_int", BTFM_DTYPE_I64, 2, shape, buf);
+    for (int64_t i = 0; !st && i < c->n_nodes; i++)
+        for (int j = 0; j < N_REAL; j++)
+            f64[i * N_REAL + j] = *real_field((cothb_node *)&c->nodes[i], j);
+    shape[1] = N_REAL;
+    if (!st) st = btfm_container_put(k, "node_real", BTFM_DTYPE_F64, 2, shape, buf);
     for (int64_t i = 0; !st && i < c->n_trace; i++) {
         const cothb_event *e = &c->trace[i];
         int64_t row[TRACE_I64] = {e->type, e->action, e->step, e->node, e->target};
@@ -74,7 +110,7 @@ static btfm_status to_container(const btfm_cothb *c, btfm_container **out)
     int64_t state[S_COUNT] = {c->current, c->explore_from, c->mode, c->pending,
                               c->pending_node, c->pending_level, c->finished, c->final_node,
                               c->steps, 0, c->n_monitored, c->policy_fitted, c->n_nodes,
-                              c->n_trace};
+                              c->n_trace, c->last_action, c->last_node, c->last_target};
     memcpy(&state[S_RNG], &c->rng, sizeof c->rng);
     double policy[COTHB_NHEAD][COTHB_NSIG + 1];
     for (int h = 0; h < COTHB_NHEAD; h++) {
@@ -128,88 +164,196 @@ static btfm_status bad(const char *what, long long value)
                      "of the saved controller", what, value);
 }
 
-static int valid_signal(double v) { return isnan(v) || (v >= 0 && v <= 1); }
+static btfm_status bad_node(int64_t id, const char *what, double value)
+{
+    return btfm_fail(BTFM_E_FORMAT, "btfm_cothb_load: node %lld: %s = %g is inconsistent with "
+                     "the rest of the saved controller", (long long)id, what, value);
+}
 
-/* Check what the policy relies on, so a damaged file cannot make it index out of bounds. */
+static int valid_signal(double v) { return isnan(v) || (v >= 0 && v <= 1); }
+static int node_ref(int64_t id, int64_t n) { return id >= -1 && id < n; }
+
+static btfm_status validate_node(const btfm_cothb *c, int64_t i)
+{
+    const cothb_node *x = &c->nodes[i];
+    if (i == 0 ? x->parent != -1 : (x->parent < 0 || x->parent >= i))
+        return bad_node(i, "parent", (double)x->parent);
+    if (x->status < 0 || x->status > BTFM_COTHB_ANSWERED) return bad_node(i, "status", x->status);
+    const cothb_node *p = i > 0 ? &c->nodes[x->parent] : NULL;
+    if (x->level < 0 || x->level > 1000000 || (p && (x->level < p->level)))
+        return bad_node(i, "level", x->level);
+    if (p ? x->depth != p->depth + 1 : x->depth != 0) return bad_node(i, "depth", x->depth);
+    int64_t sub_root = !p ? -1 : p->level < x->level ? x->parent : p->sub_root;
+    if (x->sub_root != sub_root) return bad_node(i, "sub_root", (double)x->sub_root);
+    if (x->created_step < 0 || x->created_step > c->steps)
+        return bad_node(i, "created_step", (double)x->created_step);
+    if (x->left_step < -1 || x->left_step > c->steps)
+        return bad_node(i, "left_step", (double)x->left_step);
+    if (x->observed_step < -1 || x->observed_step > c->steps)
+        return bad_node(i, "observed_step", (double)x->observed_step);
+    if (x->flags & ~(uint32_t)(COTHB_FLAG_DECOMPOSED | COTHB_FLAG_STALE_RETRIEVAL))
+        return bad_node(i, "flags", x->flags);
+    for (int j = 0; j < COTHB_NSIG; j++)
+        if (!valid_signal(x->signals[j])) return bad_node(i, btfm_cothb_signal_name(j), x->signals[j]);
+    if (!(x->beta_a > 0) || !isfinite(x->beta_a)) return bad_node(i, "posterior a", x->beta_a);
+    if (!(x->beta_b > 0) || !isfinite(x->beta_b)) return bad_node(i, "posterior b", x->beta_b);
+    if (!valid_signal(x->sub_reliability))
+        return bad_node(i, "sub-problem reliability", x->sub_reliability);
+    return BTFM_OK;
+}
+
+/* Check every loaded field the controller relies on, so a damaged or hand-made file
+ * cannot make it index out of bounds or reason from impossible values. */
 static btfm_status validate(const btfm_cothb *c)
 {
     int64_t n = c->n_nodes;
     if (c->current < 0 || c->current >= n) return bad("current", c->current);
-    if (c->explore_from < -1 || c->explore_from >= n) return bad("explore_from", c->explore_from);
+    if (!node_ref(c->explore_from, n)) return bad("explore_from", c->explore_from);
     if (c->pending < 0 || c->pending > BTFM_COTHB_DECOMPOSE) return bad("pending", c->pending);
-    if (c->pending && (c->pending_node < 0 || c->pending_node >= n))
+    if (c->pending ? (c->pending_node < 0 || c->pending_node >= n) : c->pending_node != -1)
         return bad("pending_node", c->pending_node);
     if (c->pending_level < 0 || c->pending_level > 1000000)
         return bad("pending_level", c->pending_level);
     if (c->finished != 0 && c->finished != BTFM_COTHB_ANSWER && c->finished != BTFM_COTHB_STOP)
         return bad("finished", c->finished);
+    if (!node_ref(c->final_node, n)) return bad("final_node", c->final_node);
     if (c->mode < COTHB_MODE_NONE || c->mode > COTHB_MODE_LEAVE) return bad("mode", c->mode);
-    for (int64_t i = 0; i < c->n_monitored; i++)
-        if (c->monitored[i] < 0 || c->monitored[i] >= n) return bad("monitored", c->monitored[i]);
-    for (int64_t i = 0; i < n; i++) {
-        const cothb_node *x = &c->nodes[i];
-        if (i == 0 ? x->parent != -1 : (x->parent < 0 || x->parent >= i))
-            return bad("node parent", x->parent);
-        if (x->status < 0 || x->status > BTFM_COTHB_ANSWERED) return bad("node status", x->status);
-        if (x->level < 0 || x->depth < 0 || x->n_children < 0) return bad("node level", x->level);
-        for (int j = 0; j < COTHB_NSIG; j++)
-            if (!valid_signal(x->signals[j])) return bad("node signal", (long long)j);
-        if (!(x->beta_a > 0) || !(x->beta_b > 0)) return bad("node posterior", (long long)i);
+    if (c->steps < 0) return bad("steps", c->steps);
+    if (!(c->cost >= 0) || !isfinite(c->cost)) return bad("cost", (long long)c->cost);
+    if (c->last_action < 0 || c->last_action > BTFM_COTHB_STOP)
+        return bad("last action", c->last_action);
+    if (!node_ref(c->last_node, n)) return bad("last node", c->last_node);
+    if (!node_ref(c->last_target, n)) return bad("last target", c->last_target);
+    for (int64_t i = 0; i < c->n_monitored; i++) {
+        if (c->monitored[i] < 0 || c->monitored[i] >= n ||
+            c->nodes[c->monitored[i]].status != BTFM_COTHB_MONITORED)
+            return bad("monitored", c->monitored[i]);
+        for (int64_t j = 0; j < i; j++)
+            if (c->monitored[j] == c->monitored[i]) return bad("monitored twice", c->monitored[i]);
     }
-    for (int64_t i = 0; i < c->n_trace; i++)
-        if (c->trace[i].type < 0 || c->trace[i].type > COTHB_EVENT_OBSERVE ||
-            c->trace[i].action < 0 || c->trace[i].action > BTFM_COTHB_STOP)
+    for (int64_t i = 0; i < n; i++) {
+        btfm_status st = validate_node(c, i);
+        if (st) return st;
+    }
+    /* Children counts must match the parent links (parents were checked above). */
+    int32_t *children = btfm_calloc((size_t)n, sizeof *children);
+    if (!children) return btfm_fail_nomem("btfm_cothb_load", (size_t)n * sizeof *children);
+    for (int64_t i = 1; i < n; i++) children[c->nodes[i].parent]++;
+    int64_t wrong = -1;
+    for (int64_t i = 0; i < n && wrong < 0; i++)
+        if (children[i] != c->nodes[i].n_children) wrong = i;
+    btfm_free(children);
+    if (wrong >= 0) return bad_node(wrong, "n_children", c->nodes[wrong].n_children);
+    for (int h = 0; h < COTHB_NHEAD; h++) {
+        if (!isfinite(c->policy_b[h])) return bad("policy bias of head", h);
+        for (int j = 0; j < COTHB_NSIG; j++)
+            if (!isfinite(c->policy_w[h][j])) return bad("policy weight of head", h);
+    }
+    for (int64_t i = 0; i < c->n_trace; i++) {
+        const cothb_event *e = &c->trace[i];
+        if (e->type < 0 || e->type > COTHB_EVENT_OBSERVE || e->action < 0 ||
+            e->action > BTFM_COTHB_STOP || e->step < 0 || e->step > c->steps ||
+            e->node < 0 || e->node >= n || !node_ref(e->target, n))
             return bad("trace event", i);
+    }
     return BTFM_OK;
 }
 
-static btfm_status read_tables(btfm_cothb *c, const btfm_container *k)
+/* Format 1 (release 1.2): node_i64 = parent, created_step; node_i32 = level, depth,
+ * status, n_children, flags, reserved; node_f64 = 7 signals, beta a, b, sub-problem
+ * reliability. The fields format 1 lacked are derived (sub_root) or start unknown. */
+static btfm_status read_nodes_v1(btfm_cothb *c, const btfm_container *k, void *buf)
 {
-    int64_t rows = c->n_nodes > c->n_trace ? c->n_nodes : c->n_trace;
-    size_t bytes = (size_t)rows * NODE_F64 * sizeof(double);
-    void *buf = btfm_malloc(bytes);
-    if (!buf) return btfm_fail_nomem("btfm_cothb_load", bytes);
     int64_t *i64 = buf;
     int32_t *i32 = buf;
     double *f64 = buf;
-    size_t n = (size_t)c->n_nodes, m = (size_t)c->n_trace;
-    btfm_status st = btfm_container_get(k, "node_i64", BTFM_DTYPE_I64, n * NODE_I64, buf);
+    size_t n = (size_t)c->n_nodes;
+    btfm_status st = btfm_container_get(k, "node_i64", BTFM_DTYPE_I64, n * 2, buf);
     for (size_t i = 0; !st && i < n; i++) {
         c->nodes[i].parent = i64[i * 2];
         c->nodes[i].created_step = i64[i * 2 + 1];
+        c->nodes[i].left_step = -1;
+        c->nodes[i].observed_step = -1;
     }
-    if (!st) st = btfm_container_get(k, "node_i32", BTFM_DTYPE_I32, n * NODE_I32, buf);
+    if (!st) st = btfm_container_get(k, "node_i32", BTFM_DTYPE_I32, n * 6, buf);
     for (size_t i = 0; !st && i < n; i++) {
-        const int32_t *row = i32 + i * NODE_I32;
+        const int32_t *row = i32 + i * 6;
         cothb_node *x = &c->nodes[i];
         x->level = row[0];
         x->depth = row[1];
         x->status = row[2];
         x->n_children = row[3];
         x->flags = (uint32_t)row[4];
-        x->reserved = row[5];
     }
-    if (!st) st = btfm_container_get(k, "node_f64", BTFM_DTYPE_F64, n * NODE_F64, buf);
+    if (!st) st = btfm_container_get(k, "node_f64", BTFM_DTYPE_F64, n * 10, buf);
     for (size_t i = 0; !st && i < n; i++) {
         cothb_node *x = &c->nodes[i];
-        memcpy(x->signals, f64 + i * NODE_F64, sizeof x->signals);
-        x->beta_a = f64[i * NODE_F64 + COTHB_NSIG];
-        x->beta_b = f64[i * NODE_F64 + COTHB_NSIG + 1];
-        x->sub_reliability = f64[i * NODE_F64 + COTHB_NSIG + 2];
+        for (int j = 0; j < COTHB_NSIG; j++) x->signals[j] = j < 7 ? f64[i * 10 + j] : NAN;
+        x->beta_a = f64[i * 10 + 7];
+        x->beta_b = f64[i * 10 + 8];
+        x->sub_reliability = f64[i * 10 + 9];
     }
+    for (size_t i = 0; !st && i < n; i++) {
+        cothb_node *x = &c->nodes[i];
+        int64_t p = x->parent;
+        x->sub_root = -1;
+        if (p >= 0 && p < (int64_t)i)
+            x->sub_root = c->nodes[p].level < x->level ? p : c->nodes[p].sub_root;
+    }
+    return st;
+}
+
+static btfm_status read_nodes(btfm_cothb *c, const btfm_container *k, void *buf)
+{
+    int64_t *i64 = buf;
+    double *f64 = buf;
+    size_t n = (size_t)c->n_nodes;
+    btfm_status st = btfm_container_get(k, "node_int", BTFM_DTYPE_I64, n * N_INT, buf);
+    for (size_t i = 0; !st && i < n; i++)
+        for (int j = 0; j < N_INT; j++) {
+            int64_t v = i64[i * N_INT + j];
+            if (int_columns[j].size < sizeof(int64_t) && (v < INT32_MIN || v > INT32_MAX))
+                return bad_node((int64_t)i, "an integer field", (double)v);
+            set_int(&c->nodes[i], &int_columns[j], v);
+        }
+    if (!st) st = btfm_container_get(k, "node_real", BTFM_DTYPE_F64, n * N_REAL, buf);
+    for (size_t i = 0; !st && i < n; i++)
+        for (int j = 0; j < N_REAL; j++) *real_field(&c->nodes[i], j) = f64[i * N_REAL + j];
+    return st;
+}
+
+static btfm_status read_tables(btfm_cothb *c, const btfm_container *k, int format)
+{
+    int64_t rows = c->n_nodes > c->n_trace ? c->n_nodes : c->n_trace;
+    int width = N_INT > N_REAL ? N_INT : N_REAL;
+    if (width < 10) width = 10;
+    size_t bytes = (size_t)(rows > 0 ? rows : 1) * (size_t)width * sizeof(double);
+    void *buf = btfm_malloc(bytes);
+    if (!buf) return btfm_fail_nomem("btfm_cothb_load", bytes);
+    int64_t *i64 = buf;
+    double *f64 = buf;
+    size_t m = (size_t)c->n_trace;
+    btfm_status st = format == 1 ? read_nodes_v1(c, k, buf) : read_nodes(c, k, buf);
+    if (!st) btfm_cothb_reset_room(c);
     if (!st) st = btfm_container_get(k, "trace_i64", BTFM_DTYPE_I64, m * TRACE_I64, buf);
     for (size_t i = 0; !st && i < m; i++) {
         const int64_t *row = i64 + i * TRACE_I64;
         cothb_event *e = &c->trace[i];
+        if (row[0] < 0 || row[0] > COTHB_EVENT_OBSERVE || row[1] < 0 || row[1] > BTFM_COTHB_STOP) {
+            st = bad("trace event", (long long)i);
+            break;
+        }
         e->type = (int32_t)row[0];
         e->action = (int32_t)row[1];
         e->step = row[2];
         e->node = row[3];
         e->target = row[4];
     }
-    if (!st) st = btfm_container_get(k, "trace_f64", BTFM_DTYPE_F64, m * COTHB_NSIG, buf);
+    size_t trace_width = format == 1 ? 7 : COTHB_NSIG;
+    if (!st) st = btfm_container_get(k, "trace_f64", BTFM_DTYPE_F64, m * trace_width, buf);
     for (size_t i = 0; !st && i < m; i++)
-        memcpy(c->trace[i].values, f64 + i * COTHB_NSIG, sizeof c->trace[i].values);
+        for (int j = 0; j < COTHB_NSIG; j++)
+            c->trace[i].values[j] = (size_t)j < trace_width ? f64[i * trace_width + j] : NAN;
     btfm_free(buf);
     return st;
 }
@@ -219,14 +363,17 @@ static btfm_status from_container(const btfm_container *k, btfm_cothb **out)
     int32_t format = 0;
     btfm_status st = btfm_container_get(k, "format", BTFM_DTYPE_I32, 1, &format);
     if (st) return st;
-    if (format != COTHB_FORMAT)
+    if (format < 1 || format > COTHB_FORMAT)
         return btfm_fail(BTFM_E_VERSION, "btfm_cothb_load: controller format %d; this library "
-                         "reads format %d", (int)format, COTHB_FORMAT);
+                         "reads formats 1 to %d", (int)format, COTHB_FORMAT);
     int64_t state[S_COUNT];
+    int n_state = format == 1 ? S_COUNT_V1 : S_COUNT;
+    int n_param = format == 1 ? 22 : COTHB_NPARAM;
     double params[COTHB_NPARAM];
-    if ((st = btfm_container_get(k, "state", BTFM_DTYPE_I64, S_COUNT, state)) ||
-        (st = btfm_container_get(k, "params", BTFM_DTYPE_F64, COTHB_NPARAM, params)))
+    if ((st = btfm_container_get(k, "state", BTFM_DTYPE_I64, (size_t)n_state, state)) ||
+        (st = btfm_container_get(k, "params", BTFM_DTYPE_F64, (size_t)n_param, params)))
         return st;
+    if (format == 1) state[S_LAST_ACTION] = 0, state[S_LAST_NODE] = -1, state[S_LAST_TARGET] = -1;
     if (state[S_N_NODES] < 1 || state[S_N_NODES] > INT64_MAX / 1024)
         return bad("node count", state[S_N_NODES]);
     if (state[S_N_TRACE] < 0 || state[S_N_TRACE] > INT64_MAX / 1024)
@@ -235,10 +382,12 @@ static btfm_status from_container(const btfm_container *k, btfm_cothb **out)
         return bad("monitored count", state[S_N_MONITORED]);
     btfm_cothb *c = btfm_calloc(1, sizeof *c);
     if (!c) return btfm_fail_nomem("btfm_cothb_load", sizeof *c);
-    for (int p = 0; p < COTHB_NPARAM && !st; p++)
+    btfm_params_defaults(&btfm_cothb_param_table, c->params);
+    for (int p = 0; p < n_param && !st; p++)
         st = btfm_params_set(&btfm_cothb_param_table, c->params, p, params[p], "btfm_cothb_load");
     c->n_nodes = state[S_N_NODES];
     c->n_trace = state[S_N_TRACE];
+    c->steps = state[S_STEPS];
     if (!st) st = btfm_cothb_reserve_nodes(c, c->n_nodes, "btfm_cothb_load");
     if (!st && c->n_trace > 0) {
         size_t bytes = (size_t)c->n_trace * sizeof *c->trace;
@@ -246,18 +395,23 @@ static btfm_status from_container(const btfm_container *k, btfm_cothb **out)
         c->cap_trace = c->n_trace;
         if (!c->trace) st = btfm_fail_nomem("btfm_cothb_load", bytes);
     }
-    if (!st) st = read_tables(c, k);
+    if (!st) st = read_tables(c, k, format);
     c->n_monitored = state[S_N_MONITORED];
     double policy[COTHB_NHEAD][COTHB_NSIG + 1];
     if (!st) st = btfm_container_get(k, "monitored", BTFM_DTYPE_I64, (size_t)c->n_monitored,
                                      c->monitored);
+    int policy_width = format == 1 ? 8 : COTHB_NSIG + 1;
+    double stored[COTHB_NHEAD * (COTHB_NSIG + 1)];
     if (!st) st = btfm_container_get(k, "policy", BTFM_DTYPE_F64,
-                                     COTHB_NHEAD * (COTHB_NSIG + 1), policy);
-    if (!st) st = btfm_container_get(k, "cost", BTFM_DTYPE_F64, 1, &c->cost);
-    for (int h = 0; h < COTHB_NHEAD; h++) {
+                                     (size_t)(COTHB_NHEAD * policy_width), stored);
+    for (int h = 0; !st && h < COTHB_NHEAD; h++) {
+        for (int j = 0; j < COTHB_NSIG; j++)
+            policy[h][j] = j < policy_width - 1 ? stored[h * policy_width + j] : 0;
+        policy[h][COTHB_NSIG] = stored[h * policy_width + policy_width - 1];
         memcpy(c->policy_w[h], policy[h], sizeof c->policy_w[h]);
         c->policy_b[h] = policy[h][COTHB_NSIG];
     }
+    if (!st) st = btfm_container_get(k, "cost", BTFM_DTYPE_F64, 1, &c->cost);
     c->current = state[S_CURRENT];
     c->explore_from = state[S_EXPLORE_FROM];
     c->mode = state[S_MODE];
@@ -266,9 +420,13 @@ static btfm_status from_container(const btfm_container *k, btfm_cothb **out)
     c->pending_level = state[S_PENDING_LEVEL];
     c->finished = state[S_FINISHED];
     c->final_node = state[S_FINAL_NODE];
-    c->steps = state[S_STEPS];
+    c->last_action = state[S_LAST_ACTION];
+    c->last_node = state[S_LAST_NODE];
+    c->last_target = state[S_LAST_TARGET];
     memcpy(&c->rng, &state[S_RNG], sizeof c->rng);
     c->policy_fitted = state[S_POLICY_FITTED] != 0;
+    if (!st && !c->policy_fitted && c->params[BTFM_COTHB_PARAM_POLICY] == 1)
+        st = bad("policy (logistic without a fitted policy)", 1);
     if (!st) st = validate(c);
     if (st) {
         btfm_cothb_free(c);

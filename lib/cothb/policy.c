@@ -21,16 +21,17 @@ static const cothb_node *node_at(const btfm_cothb *c, int64_t id) { return &c->n
 /* Threshold policy: the node's reliability. Logistic policy: P(continue | signals). */
 static double decision_value(const btfm_cothb *c, const cothb_node *n)
 {
-    if (cothb_param(c, BTFM_COTHB_PARAM_POLICY) == 1) return btfm_cothb_policy_probability(c, 0, n);
+    if (cothb_param(c, BTFM_COTHB_PARAM_POLICY) == 1)
+        return btfm_cothb_policy_probability(c, 0, n, NAN);
     return btfm_cothb_inferred_reliability(c, n);
 }
 
-/* The node that opened the sub-problem `n` belongs to (nearest ancestor one level up). */
+/* The node that opened the sub-problem `n` belongs to (nearest ancestor one level up),
+ * kept in the node when it is added. */
 static int64_t sub_root(const btfm_cothb *c, const cothb_node *n)
 {
-    int64_t p = n->parent;
-    while (p >= 0 && node_at(c, p)->level >= n->level) p = node_at(c, p)->parent;
-    return p;
+    (void)c;
+    return n->sub_root;
 }
 
 static int can_expand(const btfm_cothb *c, const cothb_node *n)
@@ -40,17 +41,16 @@ static int can_expand(const btfm_cothb *c, const cothb_node *n)
 }
 
 /* Where to try an alternative to leaf `id`: the nearest ancestor with room for another
- * child, without climbing out of the current sub-problem. -1 if none. */
-static int64_t branch_point(const btfm_cothb *c, int64_t id)
+ * child, without climbing out of the current sub-problem (its opening node is the
+ * highest allowed). -1 if none. */
+static int64_t branch_point(btfm_cothb *c, int64_t id)
 {
-    int level = node_at(c, id)->level;
-    double breadth = cothb_param(c, BTFM_COTHB_PARAM_MAX_BREADTH);
-    for (int64_t p = node_at(c, id)->parent; p >= 0; p = node_at(c, p)->parent) {
-        const cothb_node *a = node_at(c, p);
-        if (a->status != BTFM_COTHB_ABANDONED && a->n_children < breadth) return p;
-        if (a->level < level) break;
-    }
-    return -1;
+    const cothb_node *n = node_at(c, id);
+    if (n->parent < 0) return -1;
+    int64_t p = btfm_cothb_room_above(c, n->parent);
+    if (p < 0 || (n->sub_root >= 0 && node_at(c, p)->depth < node_at(c, n->sub_root)->depth))
+        return -1;
+    return p;
 }
 
 /* The most reliable monitored leaf of the same sub-problem as `id`, or -1. */
@@ -79,25 +79,36 @@ static void set_plan(plan *p, int action, int64_t node, int64_t target, int clos
     p->close_status = close_status;
 }
 
+/* A monitored path is retrieved on evidence that came after it was left. Without any it
+ * can still be retrieved, but only once: left again without new evidence, it is
+ * abandoned, so a search can never cycle between paths it already judged. */
+static int fresh_evidence(const cothb_node *m) { return m->observed_step >= m->left_step; }
+
+/* Whether leaving for monitored path `m` is justified: thresholds, the path's own
+ * reliability or a retrieval signal that came after it was left; logistic policy,
+ * P(switch) from the current leaf's signals with the alternative being m itself. */
+static int retrieval_justified(const btfm_cothb *c, const cothb_node *n, const cothb_node *m)
+{
+    double r = btfm_cothb_inferred_reliability(c, m);
+    if (fresh_evidence(m) && m->signals[BTFM_COTHB_SIGNAL_RETRIEVAL] >= 0.5) return 1;
+    if (cothb_param(c, BTFM_COTHB_PARAM_POLICY) == 1)
+        return btfm_cothb_policy_probability(c, 1, n, r) >= 0.5;
+    return r >= cothb_param(c, BTFM_COTHB_PARAM_CONTINUE_THRESHOLD);
+}
+
 /* Leave the current leaf: retrieve a reliable monitored path, else branch, else give up
  * the sub-problem (RETURN with reliability 0), else retrieve whatever is left, else STOP. */
 static void plan_leave(btfm_cothb *c, plan *p, int dead_end)
 {
     int64_t cur = c->current;
     const cothb_node *n = node_at(c, cur);
-    int close = dead_end ? BTFM_COTHB_ABANDONED : BTFM_COTHB_MONITORED;
+    int close = dead_end || (n->flags & COTHB_FLAG_STALE_RETRIEVAL) ? BTFM_COTHB_ABANDONED
+                                                                    : BTFM_COTHB_MONITORED;
     int64_t m = best_monitored(c, cur);
     p->mode = COTHB_MODE_LEAVE;
-    if (m >= 0) {
-        const cothb_node *mn = node_at(c, m);
-        int reliable = cothb_param(c, BTFM_COTHB_PARAM_POLICY) == 1
-                           ? btfm_cothb_policy_probability(c, 1, n) >= 0.5
-                           : btfm_cothb_inferred_reliability(c, mn) >=
-                                 cothb_param(c, BTFM_COTHB_PARAM_CONTINUE_THRESHOLD);
-        if (reliable || mn->signals[BTFM_COTHB_SIGNAL_RETRIEVAL] >= 0.5) {
-            set_plan(p, BTFM_COTHB_RETRIEVE, m, cur, close);
-            return;
-        }
+    if (m >= 0 && retrieval_justified(c, n, node_at(c, m))) {
+        set_plan(p, BTFM_COTHB_RETRIEVE, m, cur, close);
+        return;
     }
     int64_t bp = branch_point(c, cur);
     if (bp >= 0) {
@@ -149,7 +160,9 @@ static void plan_decision(btfm_cothb *c, plan *p)
     p->node = cur;
     if (n->signals[BTFM_COTHB_SIGNAL_TERMINAL] >= 0.5) {
         if (n->level > 0) {
+            /* The sub-problem's result is its reliability, whatever the policy. */
             set_plan(p, BTFM_COTHB_RETURN, cur, sub_root(c, n), BTFM_COTHB_CONFIRMED);
+            p->value = btfm_cothb_inferred_reliability(c, n);
             p->mode = COTHB_MODE_NONE;
         } else if (v >= cothb_param(c, BTFM_COTHB_PARAM_ANSWER_THRESHOLD)) {
             set_plan(p, BTFM_COTHB_ANSWER, cur, -1, BTFM_COTHB_ANSWERED);
@@ -236,10 +249,12 @@ static void monitor(btfm_cothb *c, int64_t id)
 
 static void close_current(btfm_cothb *c, int status)
 {
-    if (status == BTFM_COTHB_MONITORED)
+    if (status == BTFM_COTHB_MONITORED) {
+        c->nodes[c->current].left_step = c->steps;
         monitor(c, c->current);
-    else if (status >= 0)
+    } else if (status >= 0) {
         c->nodes[c->current].status = status;
+    }
 }
 
 /* After a sub-problem returns, its monitored leaves can no longer be retrieved. */
@@ -276,6 +291,7 @@ static void apply(btfm_cothb *c, const plan *p)
             if (c->monitored[i] == p->node) monitored_remove(c, i);
         c->current = p->node;
         c->nodes[p->node].status = BTFM_COTHB_CURRENT;
+        if (!fresh_evidence(&c->nodes[p->node])) c->nodes[p->node].flags |= COTHB_FLAG_STALE_RETRIEVAL;
         c->explore_from = -1;
         c->mode = COTHB_MODE_NONE;
         break;
@@ -344,9 +360,25 @@ btfm_status btfm_cothb_next(btfm_cothb *c, int *action, int64_t *node, int64_t *
     double values[2] = {p.value, c->cost};
     btfm_status st = btfm_cothb_trace_add(c, COTHB_EVENT_ACTION, p.action, p.node, p.target, values, 2);
     if (st) return st;
+    c->last_action = p.action;
+    c->last_node = p.node;
+    c->last_target = p.target;
     *action = p.action;
     *node = p.node;
     if (target) *target = p.target;
+    return BTFM_OK;
+}
+
+btfm_status btfm_cothb_last_action(const btfm_cothb *c, int *action, int64_t *node,
+                                   int64_t *target)
+{
+    BTFM_CHECK_ARG(c, "btfm_cothb_last_action", "controller");
+    if (!c->last_action)
+        return btfm_fail(BTFM_E_STATE, "btfm_cothb_last_action: no action yet; call "
+                         "btfm_cothb_next first");
+    if (action) *action = (int)c->last_action;
+    if (node) *node = c->last_node;
+    if (target) *target = c->last_target;
     return BTFM_OK;
 }
 

@@ -108,6 +108,10 @@ void btfm_cothb_node_init(const btfm_cothb *c, cothb_node *n, int64_t parent, in
     memset(n, 0, sizeof *n);
     n->parent = parent;
     n->created_step = c->steps;
+    n->sub_root = -1;
+    n->room_up = c->n_nodes; /* itself (the slot it fills): its own room is checked first */
+    n->left_step = -1;
+    n->observed_step = -1;
     n->level = level;
     n->depth = depth;
     n->status = BTFM_COTHB_CURRENT;
@@ -140,6 +144,8 @@ btfm_status btfm_cothb_new(btfm_cothb **out)
     c->explore_from = -1;
     c->final_node = -1;
     c->pending_node = -1;
+    c->last_node = -1;
+    c->last_target = -1;
     seed_rng(c);
     *out = c;
     return BTFM_OK;
@@ -156,9 +162,11 @@ void btfm_cothb_free(btfm_cothb *c)
 btfm_status btfm_cothb_set_param(btfm_cothb *c, int param, double value)
 {
     BTFM_CHECK_ARG(c, "btfm_cothb_set_param", "controller");
+    double before = c->params[BTFM_COTHB_PARAM_MAX_BREADTH];
     btfm_status st = btfm_params_set(&btfm_cothb_param_table, c->params, param, value,
                                      "btfm_cothb_set_param");
     if (!st && param == BTFM_COTHB_PARAM_SEED) seed_rng(c);
+    if (!st && param == BTFM_COTHB_PARAM_MAX_BREADTH && value > before) btfm_cothb_reset_room(c);
     if (!st && param == BTFM_COTHB_PARAM_POLICY && value == 1 && !c->policy_fitted) {
         c->params[param] = 0;
         return btfm_fail(BTFM_E_STATE, "btfm_cothb_set_param: policy = 1 needs a fitted "
@@ -190,6 +198,7 @@ btfm_status btfm_cothb_add_node(btfm_cothb *c, int64_t parent, int64_t *id)
     cothb_node *p = &c->nodes[parent];
     cothb_node *n = &c->nodes[c->n_nodes];
     btfm_cothb_node_init(c, n, parent, (int)c->pending_level, p->depth + 1);
+    n->sub_root = p->level < n->level ? parent : p->sub_root;
     p->n_children++;
     if (p->status == BTFM_COTHB_CURRENT || p->status == BTFM_COTHB_OPEN)
         p->status = BTFM_COTHB_CONFIRMED;
@@ -224,12 +233,42 @@ btfm_status btfm_cothb_observe(btfm_cothb *c, int64_t node, const double *signal
                              "[0, 1], or NaN for not observed", func, (long long)node,
                              btfm_cothb_signal_name(i), v);
     }
+    n->observed_step = c->steps;
+    n->flags &= ~(uint32_t)COTHB_FLAG_STALE_RETRIEVAL; /* new evidence */
     for (int i = 0; i < n_signals; i++) {
         if (isnan(signals[i])) continue;
         n->signals[i] = signals[i];
         if (i == BTFM_COTHB_SIGNAL_OUTCOME) btfm_cothb_update_outcome(n, signals[i]);
     }
     return btfm_cothb_trace_add(c, COTHB_EVENT_OBSERVE, 0, node, -1, signals, n_signals);
+}
+
+static int has_room(const btfm_cothb *c, const cothb_node *n)
+{
+    return n->status != BTFM_COTHB_ABANDONED &&
+           n->n_children < c->params[BTFM_COTHB_PARAM_MAX_BREADTH];
+}
+
+int64_t btfm_cothb_room_above(btfm_cothb *c, int64_t id)
+{
+    int64_t found = id;
+    while (found >= 0 && !has_room(c, &c->nodes[found])) {
+        int64_t up = c->nodes[found].room_up;
+        found = up == found ? c->nodes[found].parent : up;
+    }
+    /* Path compression: every node passed has no room, now or later. */
+    for (int64_t i = id; i >= 0 && i != found;) {
+        int64_t up = c->nodes[i].room_up;
+        int64_t next = up == i ? c->nodes[i].parent : up;
+        c->nodes[i].room_up = found;
+        i = next;
+    }
+    return found;
+}
+
+void btfm_cothb_reset_room(btfm_cothb *c)
+{
+    for (int64_t i = 0; i < c->n_nodes; i++) c->nodes[i].room_up = i;
 }
 
 int64_t btfm_cothb_node_count(const btfm_cothb *c)

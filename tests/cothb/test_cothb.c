@@ -526,6 +526,429 @@ START_TEST(calibration_recovers_known_thresholds)
 }
 END_TEST
 
+
+/* Drive with every new step at reliability r (and optional retrieval signal), counting
+ * each action and how often each node is retrieved. */
+typedef struct drive_log {
+    int actions[BTFM_COTHB_STOP + 1];
+    int retrieved[256];
+    int first[8];
+    int64_t steps;
+    int last;
+} drive_log;
+
+static void drive_signals(btfm_cothb *c, double r, double retrieval, drive_log *log)
+{
+    memset(log, 0, sizeof *log);
+    for (int call = 0; call < 2000; call++) {
+        int a;
+        int64_t n, t, id;
+        ck_assert_ok(btfm_cothb_next(c, &a, &n, &t));
+        log->actions[a]++;
+        log->last = a;
+        if (call < 8) log->first[call] = a;
+        if (a == BTFM_COTHB_RETRIEVE && n < 256) log->retrieved[n]++;
+        if (a == BTFM_COTHB_STOP || a == BTFM_COTHB_ANSWER) break;
+        if (a == BTFM_COTHB_EXTEND || a == BTFM_COTHB_BRANCH || a == BTFM_COTHB_DECOMPOSE) {
+            ck_assert_ok(btfm_cothb_add_node(c, n, &id));
+            double s[4] = {r, NAN, NAN, retrieval};
+            ck_assert_ok(btfm_cothb_observe(c, id, s, 4));
+        }
+    }
+    ck_assert_ok(btfm_cothb_progress(c, NULL, &log->steps, NULL));
+}
+
+/* Regression: unreliable steps that carry a retrieval signal from the start used to be
+ * retrieved and left in turn until max_steps (retrieval costs nothing). A path is now
+ * retrieved again only on evidence newer than its leaving, so the search exhausts the
+ * tree and stops: 4 children of the root, each tried once. */
+START_TEST(stale_retrieval_signals_do_not_cycle)
+{
+    btfm_cothb *c = make();
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_POLICY, 0));
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_LEVELS, 1));
+    drive_log log;
+    drive_signals(c, 0.1, 0.9, &log);
+    ck_assert_int_eq(log.last, BTFM_COTHB_STOP);
+    ck_assert_int_eq(btfm_cothb_node_count(c), 5); /* the root's 4 children (max_breadth) */
+    ck_assert_int_lt(log.steps, 20);
+    for (int i = 0; i < 256; i++) ck_assert_int_le(log.retrieved[i], 1);
+    btfm_cothb_free(c);
+}
+END_TEST
+
+/* Human decisions over (reliability, alternative): continue above 0.65, else switch when
+ * the alternative is above 0.4, else explore (logistic slopes 40). */
+static void fit_people(btfm_cothb *c)
+{
+    enum { N = 3000 };
+    static double x[N * 2];
+    static int y[N];
+    uint64_t s = 91;
+    for (int i = 0; i < N; i++) {
+        double u[3];
+        for (int j = 0; j < 3; j++) {
+            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+            u[j] = (double)(s >> 11) * 0x1.0p-53;
+        }
+        x[i * 2] = u[0];
+        x[i * 2 + 1] = u[1];
+        double p_continue = 1 / (1 + exp(-40 * (u[0] - 0.65)));
+        double p_switch = 1 / (1 + exp(-40 * (u[1] - 0.4)));
+        y[i] = u[2] < p_continue ? BTFM_COTHB_DECISION_CONTINUE
+               : (u[2] - p_continue) / (1 - p_continue) < p_switch ? BTFM_COTHB_DECISION_SWITCH
+                                                                   : BTFM_COTHB_DECISION_EXPLORE;
+    }
+    ck_assert_ok(btfm_cothb_calibrate(c, x, N, 2, y, 1e-3));
+}
+
+/* Regression: the logistic policy judged "switch" with the alternative unobserved (0.5)
+ * instead of the monitored path it would retrieve, and cycled between two unreliable
+ * paths. With the alternative being the monitored path (reliability 0.1), people who
+ * switch only to an alternative above 0.4 explore: extend, branch, branch. */
+START_TEST(logistic_switch_judges_the_path_it_would_retrieve)
+{
+    btfm_cothb *c = make();
+    fit_people(c);
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_LEVELS, 1));
+    drive_log log;
+    drive_signals(c, 0.1, NAN, &log);
+    ck_assert_int_eq(log.first[0], BTFM_COTHB_EXTEND);
+    ck_assert_int_eq(log.first[1], BTFM_COTHB_BRANCH);
+    ck_assert_int_eq(log.first[2], BTFM_COTHB_BRANCH);
+    ck_assert_int_eq(log.last, BTFM_COTHB_STOP);
+    ck_assert_int_lt(log.steps, 20);
+    for (int i = 0; i < 256; i++) ck_assert_int_le(log.retrieved[i], 1);
+    btfm_cothb_free(c);
+}
+END_TEST
+
+/* Regression: with the logistic policy a sub-problem returned P(continue) instead of its
+ * reliability, and the policy then read the host's signal instead of the returned value,
+ * so a refuted step was extended. A re-check returning 0 must settle the step at 0 and
+ * make the policy leave it (branch from the root), as the threshold policy does. */
+START_TEST(logistic_policy_uses_the_sub_problem_result)
+{
+    for (int logistic = 0; logistic <= 1; logistic++) {
+        btfm_cothb *c = make();
+        if (logistic) fit_people(c);
+        expect(c, BTFM_COTHB_EXTEND, 0);
+        int64_t a = grow(c, 0, 0.55, 0); /* P(continue) = sigmoid(40 (0.55 - 0.65)) ~ 0.02 */
+        if (logistic) {
+            /* Between the thresholds for the logistic policy: 0.3 <= P(continue) < 0.7. */
+            ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_BRANCH_THRESHOLD, 0.01));
+        }
+        expect(c, BTFM_COTHB_DECOMPOSE, a);
+        int64_t sub = grow(c, a, 0.0, 1);
+        ck_assert_int_eq(expect(c, BTFM_COTHB_RETURN, sub), a);
+        double r = -1;
+        ck_assert_ok(btfm_cothb_reliability(c, a, &r));
+        ck_assert_double_eq(r, 0.0);
+        int act;
+        int64_t n, t;
+        ck_assert_ok(btfm_cothb_next(c, &act, &n, &t));
+        ck_assert_msg(act == BTFM_COTHB_BRANCH && n == 0 && t == a,
+                      "policy %d: expected branch at 0 leaving %lld, got %s at %lld", logistic,
+                      (long long)a, btfm_cothb_action_name(act), (long long)n);
+        btfm_cothb_free(c);
+    }
+}
+END_TEST
+
+/* The branch points and RETURN targets the controller finds in O(1) equal those of a
+ * naive walk over the tree through the public accessors, on random searches with
+ * sub-problems, breadth limits and monitored paths. */
+static int64_t naive_branch_point(btfm_cothb *c, int64_t leaf, double breadth)
+{
+    int64_t p;
+    int level, leaf_level;
+    ck_assert_ok(btfm_cothb_node_info(c, leaf, &p, &leaf_level, NULL, NULL, NULL));
+    while (p >= 0) {
+        int64_t up;
+        int status, children;
+        ck_assert_ok(btfm_cothb_node_info(c, p, &up, &level, &status, NULL, &children));
+        if (status != BTFM_COTHB_ABANDONED && children < breadth) return p;
+        if (level < leaf_level) return -1;
+        p = up;
+    }
+    return -1;
+}
+
+static int64_t naive_sub_root(btfm_cothb *c, int64_t leaf)
+{
+    int64_t p;
+    int level, leaf_level;
+    ck_assert_ok(btfm_cothb_node_info(c, leaf, &p, &leaf_level, NULL, NULL, NULL));
+    while (p >= 0) {
+        int64_t up;
+        ck_assert_ok(btfm_cothb_node_info(c, p, &up, &level, NULL, NULL, NULL));
+        if (level < leaf_level) return p;
+        p = up;
+    }
+    return -1;
+}
+
+START_TEST(branch_points_match_a_naive_walk)
+{
+    uint64_t x = 2024;
+    int branches = 0, returns = 0;
+    for (int trial = 0; trial < 60; trial++) {
+        btfm_cothb *c = make();
+        double breadth = 1 + trial % 3;
+        ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_STEPS, 400));
+        ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_BREADTH, breadth));
+        ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_DEPTH, 5 + trial % 7));
+        for (;;) {
+            int64_t cur, n, t, id;
+            int a;
+            ck_assert_ok(btfm_cothb_progress(c, &cur, NULL, NULL));
+            int64_t bp = naive_branch_point(c, cur, breadth), sr = naive_sub_root(c, cur);
+            ck_assert_ok(btfm_cothb_next(c, &a, &n, &t));
+            if (a == BTFM_COTHB_BRANCH) {
+                ck_assert_int_eq(n, bp);
+                branches++;
+            }
+            if (a == BTFM_COTHB_RETURN) {
+                ck_assert_int_eq(t, sr);
+                returns++;
+            }
+            if (a == BTFM_COTHB_STOP || a == BTFM_COTHB_ANSWER) break;
+            if (a == BTFM_COTHB_EXTEND || a == BTFM_COTHB_BRANCH || a == BTFM_COTHB_DECOMPOSE) {
+                ck_assert_ok(btfm_cothb_add_node(c, n, &id));
+                x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+                double s[7] = {(double)(x >> 11) * 0x1.0p-53, NAN, NAN, NAN, NAN, NAN,
+                               (x >> 3) % 6 == 0 ? 1.0 : NAN};
+                ck_assert_ok(btfm_cothb_observe(c, id, s, 7));
+            }
+        }
+        btfm_cothb_free(c);
+    }
+    ck_assert_int_gt(branches, 100);
+    ck_assert_int_gt(returns, 20);
+}
+END_TEST
+
+typedef struct run_log {
+    btfm_cothb *c;
+    int calls, finals, mismatches;
+    int64_t targets[64];
+} run_log;
+
+static int logging_host(int action, int64_t node, int64_t new_node, double *signals,
+                        int n_signals, void *user)
+{
+    run_log *log = user;
+    int a;
+    int64_t n, t;
+    (void)n_signals;
+    if (btfm_cothb_last_action(log->c, &a, &n, &t)) return BTFM_E_INTERNAL;
+    if (a != action || n != node) log->mismatches++;
+    if (log->calls < 64) log->targets[log->calls] = t;
+    log->calls++;
+    if (action == BTFM_COTHB_ANSWER || action == BTFM_COTHB_STOP) log->finals++;
+    if (new_node >= 0) {
+        /* 0.9, 0.1 (branch), 0.95 (confirm), 0.9 terminal */
+        static const double r[] = {0.9, 0.1, 0.95, 0.9};
+        signals[0] = r[(new_node - 1) % 4];
+        if (new_node == 4) signals[BTFM_COTHB_SIGNAL_TERMINAL] = 1;
+    }
+    return BTFM_OK;
+}
+
+/* The run callback sees every action, the final one included, and can read each
+ * action's second node through btfm_cothb_last_action. */
+START_TEST(run_reports_every_action_with_its_target)
+{
+    btfm_cothb *c = make();
+    int a;
+    ck_assert_status(btfm_cothb_last_action(c, &a, NULL, NULL), BTFM_E_STATE);
+    ck_assert_status(btfm_cothb_last_action(NULL, &a, NULL, NULL), BTFM_E_INVALID);
+    run_log log = {c, 0, 0, 0, {0}};
+    int final_action;
+    int64_t final_node;
+    ck_assert_ok(btfm_cothb_run(c, logging_host, &final_action, &final_node, &log));
+    ck_assert_int_eq(log.mismatches, 0);
+    ck_assert_int_eq(log.finals, 1);
+    ck_assert_int_eq(final_action, BTFM_COTHB_ANSWER);
+    ck_assert_int_eq(final_node, 4);
+    /* extend 0, extend 1, branch 1 (left 2), confirm 3 (left 2), extend 3, answer 4 */
+    ck_assert_int_eq(log.calls, 6);
+    const int64_t want[6] = {-1, -1, 2, 2, -1, -1};
+    for (int i = 0; i < 6; i++) ck_assert_int_eq(log.targets[i], want[i]);
+    int64_t n, t;
+    ck_assert_ok(btfm_cothb_last_action(c, &a, &n, &t));
+    ck_assert_int_eq(a, BTFM_COTHB_ANSWER);
+    ck_assert_int_eq(n, 4);
+    btfm_cothb_free(c);
+}
+END_TEST
+
+/* A container with every array of `blob` except `name`, which gets `data` (same dtype
+ * and shape). Returns the new buffer (caller frees) and its size. */
+static void *replace_array(const void *blob, size_t size, const char *name, const void *data,
+                           size_t *out_size)
+{
+    btfm_container *in, *out;
+    ck_assert_ok(btfm_container_load_buffer(&in, blob, size, "cothb"));
+    ck_assert_ok(btfm_container_new(&out, "cothb"));
+    for (int i = 0; i < btfm_container_count(in); i++) {
+        const char *n;
+        int dtype, ndim;
+        int64_t shape[8];
+        const void *bytes;
+        size_t nbytes;
+        ck_assert_ok(btfm_container_array_info(in, i, &n, &dtype, &ndim, shape));
+        ck_assert_ok(btfm_container_array_data(in, i, &bytes, &nbytes));
+        ck_assert_ok(btfm_container_put(out, n, dtype, ndim, shape,
+                                        strcmp(n, name) == 0 ? data : bytes));
+    }
+    ck_assert_ok(btfm_container_save_buffer(out, NULL, 0, out_size));
+    void *result = malloc(*out_size);
+    ck_assert_ok(btfm_container_save_buffer(out, result, *out_size, out_size));
+    btfm_container_free(in);
+    btfm_container_free(out);
+    return result;
+}
+
+/* A copy of array `name` of the container in `blob` (caller frees). */
+static void *array_copy(const void *blob, size_t size, const char *name, size_t *nbytes)
+{
+    btfm_container *k;
+    int index;
+    const void *bytes;
+    ck_assert_ok(btfm_container_load_buffer(&k, blob, size, "cothb"));
+    ck_assert_ok(btfm_container_find(k, name, &index));
+    ck_assert_ok(btfm_container_array_data(k, index, &bytes, nbytes));
+    void *copy = malloc(*nbytes);
+    memcpy(copy, bytes, *nbytes);
+    btfm_container_free(k);
+    return copy;
+}
+
+/* Every loaded field is checked: one wrong value in a node's integer columns (parent,
+ * depth, sub-problem root, children count, status, steps) or its signals is refused with
+ * BTFM_E_FORMAT naming the node, never loaded. */
+START_TEST(load_validates_every_node_field)
+{
+    btfm_cothb *c = make();
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_POLICY, 0));
+    expect(c, BTFM_COTHB_EXTEND, 0);
+    int64_t a = grow(c, 0, 0.5, 0);
+    expect(c, BTFM_COTHB_DECOMPOSE, a);
+    grow(c, a, 0.9, 0); /* node 2, level 1, sub-problem of node 1 */
+    size_t size;
+    ck_assert_ok(btfm_cothb_save_buffer(c, NULL, 0, &size));
+    void *blob = malloc(size);
+    ck_assert_ok(btfm_cothb_save_buffer(c, blob, size, &size));
+    btfm_cothb *d = NULL;
+    ck_assert_ok(btfm_cothb_load_buffer(&d, blob, size));
+    btfm_cothb_free(d);
+    size_t nbytes;
+    int64_t *ints = array_copy(blob, size, "node_int", &nbytes);
+    int n_int = (int)(nbytes / sizeof(int64_t) / 3);
+    /* Columns in file order: parent, created_step, sub_root, left_step, observed_step,
+     * level, depth, status, n_children, flags. */
+    const struct { int column; int64_t value; const char *field; } cases[] = {
+        {0, 5, "parent"},  {1, 99, "created_step"}, {2, -1, "sub_root"},
+        {3, 99, "left_step"}, {4, -7, "observed_step"}, {5, 0, "sub_root"},
+        {6, 5, "depth"},    {7, 17, "status"},        {8, 3, "n_children"},
+        {9, 64, "flags"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        int64_t saved = ints[2 * n_int + cases[k].column];
+        ints[2 * n_int + cases[k].column] = cases[k].value;
+        size_t bad_size;
+        void *bad = replace_array(blob, size, "node_int", ints, &bad_size);
+        d = NULL;
+        ck_assert_status(btfm_cothb_load_buffer(&d, bad, bad_size), BTFM_E_FORMAT);
+        ck_assert_ptr_null(d);
+        ck_assert_msg(strstr(btfm_last_error(), "node 2") && strstr(btfm_last_error(), cases[k].field),
+                      "case %zu: %s", k, btfm_last_error());
+        free(bad);
+        ints[2 * n_int + cases[k].column] = saved;
+    }
+    double *reals = array_copy(blob, size, "node_real", &nbytes);
+    reals[nbytes / sizeof(double) / 3 + 0] = 1.5; /* node 1's reliability signal */
+    size_t bad_size;
+    void *bad = replace_array(blob, size, "node_real", reals, &bad_size);
+    ck_assert_status(btfm_cothb_load_buffer(&d, bad, bad_size), BTFM_E_FORMAT);
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(), "node 1: reliability = 1.5"));
+    free(bad);
+    free(reals);
+    free(ints);
+    free(blob);
+    btfm_cothb_free(c);
+}
+END_TEST
+
+/* A controller saved by release 1.2 (format 1, written here array by array as that
+ * release laid it out) loads: the tree, signals and pending state come back, the
+ * sub-problem roots are derived, and the search goes on. Tree: 0 -> 1 (reliability 0.5,
+ * decomposed) -> 2 (level 1, reliability 0.9), node 2 current, nothing pending. */
+START_TEST(format_1_files_still_load)
+{
+    btfm_container *k;
+    ck_assert_ok(btfm_container_new(&k, "cothb"));
+    int32_t format = 1;
+    int64_t one = 1, shape[2];
+    ck_assert_ok(btfm_container_put(k, "format", BTFM_DTYPE_I32, 1, &one, &format));
+    double params[22];
+    for (int p = 0; p < 22; p++)
+        ck_assert_ok(btfm_param_info(BTFM_OBJECT_COTHB, p, NULL, NULL, &params[p], NULL, NULL));
+    shape[0] = 22;
+    ck_assert_ok(btfm_container_put(k, "params", BTFM_DTYPE_F64, 1, shape, params));
+    /* current, explore_from, mode, pending, pending_node, pending_level, finished,
+     * final_node, steps, rng, n_monitored, policy_fitted, n_nodes, n_trace */
+    int64_t state[14] = {2, -1, 2, 0, -1, 1, 0, -1, 2, 12345, 0, 0, 3, 0};
+    shape[0] = 14;
+    ck_assert_ok(btfm_container_put(k, "state", BTFM_DTYPE_I64, 1, shape, state));
+    double cost = 2;
+    ck_assert_ok(btfm_container_put(k, "cost", BTFM_DTYPE_F64, 1, &one, &cost));
+    shape[0] = 0;
+    int64_t none = 0;
+    ck_assert_ok(btfm_container_put(k, "monitored", BTFM_DTYPE_I64, 1, shape, &none));
+    double policy[16] = {0};
+    shape[0] = 2, shape[1] = 8;
+    ck_assert_ok(btfm_container_put(k, "policy", BTFM_DTYPE_F64, 2, shape, policy));
+    int64_t node_i64[6] = {-1, 0, 0, 1, 1, 2};
+    shape[0] = 3, shape[1] = 2;
+    ck_assert_ok(btfm_container_put(k, "node_i64", BTFM_DTYPE_I64, 2, shape, node_i64));
+    int32_t node_i32[18] = {0, 0, 3, 1, 0, 0,  0, 1, 3, 1, 1, 0,  1, 2, 1, 0, 0, 0};
+    shape[1] = 6;
+    ck_assert_ok(btfm_container_put(k, "node_i32", BTFM_DTYPE_I32, 2, shape, node_i32));
+    double node_f64[30];
+    for (int i = 0; i < 30; i++) node_f64[i] = NAN;
+    for (int i = 0; i < 3; i++) node_f64[i * 10 + 7] = node_f64[i * 10 + 8] = 1;
+    node_f64[10] = 0.5;
+    node_f64[20] = 0.9;
+    shape[1] = 10;
+    ck_assert_ok(btfm_container_put(k, "node_f64", BTFM_DTYPE_F64, 2, shape, node_f64));
+    shape[0] = 0, shape[1] = 5;
+    ck_assert_ok(btfm_container_put(k, "trace_i64", BTFM_DTYPE_I64, 2, shape, &none));
+    shape[1] = 7;
+    ck_assert_ok(btfm_container_put(k, "trace_f64", BTFM_DTYPE_F64, 2, shape, &none));
+    size_t size;
+    ck_assert_ok(btfm_container_save_buffer(k, NULL, 0, &size));
+    void *blob = malloc(size);
+    ck_assert_ok(btfm_container_save_buffer(k, blob, size, &size));
+    btfm_container_free(k);
+    btfm_cothb *c = NULL;
+    ck_assert_ok(btfm_cothb_load_buffer(&c, blob, size));
+    ck_assert_int_eq(btfm_cothb_node_count(c), 3);
+    double r;
+    ck_assert_ok(btfm_cothb_reliability(c, 2, &r));
+    ck_assert_double_eq(r, 0.9);
+    /* The sub-problem goes on (0.9 >= 0.7), then its terminal step returns to node 1. */
+    expect(c, BTFM_COTHB_EXTEND, 2);
+    int64_t t = grow(c, 2, 0.8, 1);
+    ck_assert_int_eq(expect(c, BTFM_COTHB_RETURN, t), 1);
+    ck_assert_ok(btfm_cothb_reliability(c, 1, &r));
+    ck_assert_double_eq(r, 0.8);
+    btfm_cothb_free(c);
+    free(blob);
+}
+END_TEST
+
 static Suite *cothb_suite(void)
 {
     Suite *s = suite_create("cothb");
@@ -545,6 +968,13 @@ static Suite *cothb_suite(void)
     tcase_add_test(tc, run_reports_host_errors);
     tcase_add_test(tc, save_load_continues_identically);
     tcase_add_test(tc, calibration_recovers_known_thresholds);
+    tcase_add_test(tc, stale_retrieval_signals_do_not_cycle);
+    tcase_add_test(tc, logistic_switch_judges_the_path_it_would_retrieve);
+    tcase_add_test(tc, logistic_policy_uses_the_sub_problem_result);
+    tcase_add_test(tc, branch_points_match_a_naive_walk);
+    tcase_add_test(tc, run_reports_every_action_with_its_target);
+    tcase_add_test(tc, load_validates_every_node_field);
+    tcase_add_test(tc, format_1_files_still_load);
     suite_add_tcase(s, tc);
     return s;
 }

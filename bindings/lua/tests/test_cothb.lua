@@ -38,6 +38,21 @@ test("an unreliable step branches, a reliable alternative is confirmed", functio
   eq(table.concat(seen, " "), "extend:0 extend:1 branch:1 confirm:3 extend:3 answer:4", "actions")
 end)
 
+test("last_action repeats what next returned, target included", function()
+  local c = btfm.cothb()
+  local ok, _, status = c:last_action()
+  eq(status, "BTFM_E_STATE", "before the first action")
+  drive(c, {0.9, 0.1})
+  -- extend 0, extend 1, branch 1 leaving 2 ...: replay and compare at a branch
+  local d = btfm.cothb()
+  d:next(); d:observe(d:add_node(0), {reliability = 0.9})
+  d:next(); d:observe(d:add_node(1), {reliability = 0.1})
+  local a, n, t = d:next()
+  eq(a .. n .. t, "branch12", "branch")
+  local la, ln, lt = d:last_action()
+  eq(la .. ln .. lt, "branch12", "last_action")
+end)
+
 test("outcomes give the Beta posterior mean", function()
   local c = btfm.cothb{prior_success = 2, prior_failure = 1}
   c:next()

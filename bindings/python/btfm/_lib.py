@@ -409,6 +409,7 @@ _SIGNATURES = {
     # reward
 
     # cothb
+    "btfm_cothb_last_action": (c_int, [c_void_p, _p_int, _p_int64, _p_int64]),
 
     # stream
 

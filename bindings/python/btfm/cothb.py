@@ -128,13 +128,24 @@ class CoTHB(ParamsMixin, Handle):
         check(self._invoke(lib.btfm_cothb_observe, int(node), values, len(values)))
 
     def run(self, step) -> Action:
-        """Drive the search with step(action: Action, new_node: int) -> signals (a dict or
-        None); new_node is -1 for actions that add no node. Returns the final action."""
+        """Drive the search to its end with a callback, step(action, new_node) -> signals.
+
+        `step` is called once for every action, the final "answer" or "stop" included
+        (then new_node is -1 and what it returns is ignored). `action` is the Action
+        next() would have returned, target included. For "extend", "branch" and
+        "decompose" the controller has already added `new_node` (a child of
+        action.node) and step returns its signals (a dict name -> value, a sequence in
+        slot order, or None); for other actions new_node is -1. An exception raised by
+        step stops the run and is raised again here. Returns the final action."""
         failure = []
+        ptr_holder = []
 
         def trampoline(action, node, new_node, signals, n_signals, _user):
             try:
-                act = Action(COTHB_ACTIONS.get(action, str(action)), node, -1)
+                target = ctypes.c_int64(-1)
+                check(lib.btfm_cothb_last_action(ptr_holder[0], None, None,
+                                                 ctypes.byref(target)))
+                act = Action(COTHB_ACTIONS.get(action, str(action)), node, target.value)
                 given = step(act, new_node)
                 if new_node >= 0 and given:
                     values = _signal_array(given, {})
@@ -148,12 +159,22 @@ class CoTHB(ParamsMixin, Handle):
         callback = _STEP_FN(trampoline)
         action, node = ctypes.c_int(), ctypes.c_int64()
         with self._lock:
-            status = lib.btfm_cothb_run(self._require_open(), callback, ctypes.byref(action),
+            ptr_holder.append(self._require_open())
+            status = lib.btfm_cothb_run(ptr_holder[0], callback, ctypes.byref(action),
                                         ctypes.byref(node), None)
         if failure:
             raise failure[0]
         check(status)
-        return Action(COTHB_ACTIONS.get(action.value, str(action.value)), node.value, -1)
+        return self.last_action
+
+    @property
+    def last_action(self) -> Action:
+        """The action next() (or run()) returned last, with its target."""
+        action, node, target = ctypes.c_int(), ctypes.c_int64(), ctypes.c_int64()
+        check(self._invoke(lib.btfm_cothb_last_action, ctypes.byref(action),
+                           ctypes.byref(node), ctypes.byref(target)))
+        return Action(COTHB_ACTIONS.get(action.value, str(action.value)), node.value,
+                      target.value)
 
     def __len__(self) -> int:
         return check(self._invoke(lib.btfm_cothb_node_count))

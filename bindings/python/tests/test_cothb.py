@@ -132,6 +132,29 @@ def test_save_load_reproduces_the_continuation(tmp_path):
     assert err.value.status_name == "BTFM_E_KIND"
 
 
+def test_run_passes_targets_and_the_final_action():
+    """run() gives each action's real target (the trace's, written by the library) and
+    calls the callback for the final action too, as documented."""
+    c = btfm.CoTHB(policy=0)
+    seen = []
+    reliabilities = iter([0.9, 0.1, 0.95, 0.9])
+
+    def step(action, new_node):
+        seen.append((action, new_node))
+        if new_node < 0:
+            return None
+        return {"reliability": next(reliabilities), "terminal": 1.0 if new_node == 4 else None}
+
+    final = c.run(step)
+    traced = [(e["action"], e["node"], e["target"]) for e in c.trace() if e["event"] == "action"]
+    assert [(a.action, a.node, a.target) for a, _ in seen] == traced
+    assert [a.action for a, _ in seen] == ["extend", "extend", "branch", "confirm", "extend",
+                                           "answer"]
+    assert seen[2][0].target == 2 and seen[3][0].target == 2  # the path left, node 2
+    assert seen[-1] == (final, -1) and final == ("answer", 4, -1)
+    assert c.last_action == final
+
+
 def test_bad_input_raises_named_errors():
     c = btfm.CoTHB()
     with pytest.raises(btfm.NotFoundError):
