@@ -141,10 +141,7 @@ static btfm_status factor_by_cholesky(int64_t T, const float *g, hyper_subject *
         btfm_align_embed_centered(y, m, m, h->f);
         /* R^-1 (upper): in float, as every step uses it (R's condition is below about
          * 30 here, so the inverse keeps float accuracy) */
-        if (!btfm_align_invert_upper(gc, m)) {
-            st = btfm_fail(BTFM_E_NUMERIC, "%s: a %lld x %lld triangular factor is singular",
-                           where, (long long)m, (long long)m);
-        } else {
+        if (!(st = btfm_align_invert_upper(gc, m, where))) {
             for (int64_t i = 0; i < m; i++)
                 for (int64_t j = 0; j < m; j++) y[i * m + j] = j >= i ? gc[i * m + j] : 0.0;
             btfm_align_embed_centered(y, m, m, h->dual);

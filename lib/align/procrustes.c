@@ -176,9 +176,26 @@ float btfm_align_rcond_upper(const float *a, int64_t n, float anorm)
     return rcond;
 }
 
-int btfm_align_invert_upper(float *a, int64_t n)
+/* R^-1 by a triangular solve against the identity, not LAPACK's strtri: OpenBLAS 0.3.21's
+ * strtri crashes under its Prescott kernels (the family it picks on CPUs it does not
+ * know) for orders such as 197, 199, 201 and 255; its trsm is sound at every order. */
+btfm_status btfm_align_invert_upper(float *a, int64_t n, const char *where)
 {
-    return LAPACKE_strtri(LAPACK_COL_MAJOR, 'L', 'N', (lapack_int)n, a, (lapack_int)n) == 0;
+    for (int64_t i = 0; i < n; i++)
+        if (a[i * n + i] == 0.0f)
+            return btfm_fail(BTFM_E_NUMERIC, "%s: a %lld x %lld triangular factor is singular",
+                             where, (long long)n, (long long)n);
+    const size_t bytes = (size_t)(n * n) * sizeof(float);
+    float *x = btfm_scratch_get(bytes);
+    if (!x) return btfm_fail_nomem(where, bytes);
+    memset(x, 0, bytes);
+    for (int64_t i = 0; i < n; i++) x[i * n + i] = 1.0f;
+    cblas_strsm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, (blasint)n,
+                (blasint)n, 1.0f, a, (blasint)n, x, (blasint)n);
+    for (int64_t i = 0; i < n; i++)
+        memcpy(a + i * n + i, x + i * n + i, (size_t)(n - i) * sizeof(float));
+    btfm_scratch_put(x, bytes);
+    return BTFM_OK;
 }
 
 void btfm_align_embed_centered(const double *y, int64_t m, int64_t cols, double *out)
