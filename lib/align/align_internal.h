@@ -1,5 +1,6 @@
 /* The aligner's internals shared by the files of lib/align: the handle, the per-subject
- * map every method produces, and the dense helpers over OpenBLAS/LAPACKE. */
+ * map every method produces, and the fit's own products (the generic dense algebra is
+ * lib/dense). */
 #ifndef BTFM_ALIGN_INTERNAL_H
 #define BTFM_ALIGN_INTERNAL_H
 
@@ -7,6 +8,7 @@
 #include "core/internal.h"
 #include "core/param.h"
 #include "core/parallel.h"
+#include "dense/dense.h"
 
 #define ALIGNER_PARAM_COUNT 11
 
@@ -58,36 +60,7 @@ btfm_status btfm_align_map_alloc(align_map *m, int64_t n_features, int64_t rank,
                             int64_t n_components);
 void btfm_align_map_clear(align_map *m);
 
-/* --- dense.c --- */
-
-/* A zeroed array of `count` doubles, or NULL after recording BTFM_E_NOMEM. */
-double *btfm_align_doubles(size_t count, const char *where);
-/* count1 x count2 doubles with the size checked. */
-double *btfm_align_matrix(int64_t rows, int64_t cols, const char *where);
-
-/* Per-feature mean and (population) standard deviation of x (n_times x n_features),
- * then x := (x - mean) / std in place, or x - mean when zscore = 0 (std then reported
- * as 1). Returns the sum of squares of the standardized values. */
-double btfm_align_standardize(float *x, int64_t n_times, int64_t n_features, int zscore,
-                            double *mean, double *scale);
-/* The same on n_features columns of rows `ld` floats apart (a block of columns). */
-double btfm_align_standardize_ld(float *x, int64_t n_times, int64_t n_features, int64_t ld,
-                                 int zscore, double *mean, double *scale);
-/* z-score the columns of x in place (population std); constant columns become 0. */
-void btfm_align_zscore_columns(double *x, int64_t rows, int64_t cols);
-
-/* Thin SVD of x (rows x cols) from the smaller Gram matrix: u (rows x rank), s
- * (rank, descending), and v (cols x rank) when v_out is not NULL. Singular values below
- * 1e-7 of the largest are dropped (the Gram route resolves no finer). *v_det receives
- * det(v) when v is square (rank == cols), else 0. */
-btfm_status btfm_align_thin_svd(const double *x, int64_t rows, int64_t cols, double **u_out,
-                           double **s_out, double **v_out, int64_t *rank, double *v_det);
-
-/* Eigen-decomposition of the symmetric n x n matrix m (overwritten by the eigenvectors,
- * columns, in descending order of the eigenvalues w). */
-btfm_status btfm_align_sym_eig(double *m, int64_t n, double *w);
-/* The same in single precision (LAPACK ssyevd), for matrices formed in float. */
-btfm_status btfm_align_sym_eig_float(float *m, int64_t n, float *w);
+/* --- products.c --- */
 
 /* Single-precision products split in two parts run side by side when workers > 1 (on
  * the caller's thread otherwise), for callers that keep OpenBLAS on one thread:
@@ -100,26 +73,6 @@ void btfm_align_strmm_split(int workers, int64_t n, int64_t cols, const float *a
                             int64_t lda, float *b, int64_t ldb);
 void btfm_align_sgemm_split(int workers, int64_t m, int64_t n, int64_t k, const float *a,
                             const float *b, int64_t ldb, float *c, int64_t ldc);
-
-/* Determinant of a square n x n matrix (copied, LU). */
-btfm_status btfm_align_det(const double *m, int64_t n, double *det);
-
-/* out = U V^T of the thin SVD of m (rows x cols, rows >= cols): the orthonormal factor
- * closest to m. */
-btfm_status btfm_align_polar(const double *m, int64_t rows, int64_t cols, double *out);
-
-/* A random rows x cols matrix with orthonormal columns, from `seed`. */
-btfm_status btfm_align_random_orthonormal(double *out, int64_t rows, int64_t cols, uint64_t seed);
-
-/* Whether x (n_times x n_features) is finite with no constant feature; the message
- * names `subject`, the time point and the feature. */
-btfm_status btfm_align_check_subject(const float *x, int64_t n_times, int64_t n_features,
-                                int subject, const char *func);
-
-/* Warn once a process (log level warning) when OpenBLAS picked its AVX2 kernels on a
- * CPU with AVX-512 (one its release does not recognize), unless OPENBLAS_CORETYPE chose
- * them. */
-void btfm_align_check_kernels(void);
 
 /* Apply OpenBLAS's thread count for the duration of a call: returns the previous count
  * (to restore with btfm_align_threads_restore), or 0 when left alone. */

@@ -1,9 +1,9 @@
 /* The btfm_aligner handle: parameters, subjects, the fit dispatch, and the per-subject
  * maps into and out of the common space that every method shares. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <cblas.h>
-#include <lapacke.h>
 #include "align_internal.h"
 #include "core/scratch.h"
 
@@ -63,11 +63,11 @@ btfm_status btfm_align_map_alloc(align_map *m, int64_t n_features, int64_t rank,
     memset(m, 0, sizeof *m);
     m->n_features = n_features;
     m->rank = rank;
-    m->mean = btfm_align_doubles((size_t)n_features, where);
-    m->scale = btfm_align_doubles((size_t)n_features, where);
-    m->a = btfm_align_matrix(n_features, rank, where);
-    m->b = btfm_align_matrix(rank, n_components, where);
-    m->offset = btfm_align_doubles((size_t)n_components, where);
+    m->mean = btfm_dense_zeros(n_features, 1, where);
+    m->scale = btfm_dense_zeros(n_features, 1, where);
+    m->a = btfm_dense_zeros(n_features, rank, where);
+    m->b = btfm_dense_zeros(rank, n_components, where);
+    m->offset = btfm_dense_zeros(n_components, 1, where);
     if (!m->mean || !m->scale || !m->a || !m->b || !m->offset) {
         btfm_align_map_clear(m);
         return BTFM_E_NOMEM;
@@ -164,6 +164,31 @@ btfm_status btfm_align_grow_subjects(btfm_aligner *a)
     return BTFM_OK;
 }
 
+/* Whether x (n_times x n_features) is finite with no constant feature; the message
+ * names the subject, the feature and the time point. */
+static btfm_status check_subject_data(const float *x, int64_t n_times, int64_t n_features,
+                                      int subject, const char *func)
+{
+    int64_t t, f;
+    if (btfm_dense_find_nonfinite(x, n_times, n_features, n_features, &t, &f)) {
+        char context[32];
+        snprintf(context, sizeof context, "subject %d", subject);
+        return btfm_dense_fail_nonfinite(func, context, "feature", f, "time point", t,
+                                         x[t * n_features + f],
+                                         "drop or interpolate bad samples first");
+    }
+    for (f = 0; f < n_features; f++) {
+        t = 1;
+        while (t < n_times && x[t * n_features + f] == x[f]) t++;
+        if (t == n_times)
+            return btfm_fail(BTFM_E_NUMERIC, "%s: subject %d: feature %lld is constant over "
+                             "time (%g at every time point); remove constant features (for "
+                             "fMRI, voxels outside the brain mask) before aligning", func,
+                             subject, (long long)f, (double)x[f]);
+    }
+    return BTFM_OK;
+}
+
 btfm_status btfm_aligner_add_subject(btfm_aligner *a, const float *data, int64_t n_times,
                                      int64_t n_features)
 {
@@ -182,7 +207,7 @@ btfm_status btfm_aligner_add_subject(btfm_aligner *a, const float *data, int64_t
         return btfm_fail(BTFM_E_INVALID, "%s: subject %d has %lld time points but subject 0 "
                          "has %lld; every subject must cover the same shared stimulus", func,
                          subject, (long long)n_times, (long long)a->n_times);
-    btfm_status st = btfm_align_check_subject(data, n_times, n_features, subject, func);
+    btfm_status st = check_subject_data(data, n_times, n_features, subject, func);
     if (st || (st = btfm_align_grow_subjects(a))) return st;
     a->n_times = n_times;
     a->n_features[subject] = n_features;
@@ -216,7 +241,7 @@ btfm_status btfm_aligner_fit(btfm_aligner *a)
     if (a->n_subjects < 2)
         return btfm_fail(BTFM_E_STATE, "btfm_aligner_fit: %d subject%s added; alignment "
                          "needs at least 2", a->n_subjects, a->n_subjects == 1 ? "" : "s");
-    btfm_align_check_kernels();
+    btfm_dense_check_kernels("aligner");
     int threads = btfm_align_threads_begin(a);
     btfm_scratch_begin();
     btfm_status st;
@@ -352,12 +377,10 @@ static btfm_status check_map_call(const btfm_aligner *a, int subject, const void
 static btfm_status check_finite_rows(const float *x, int64_t rows, int64_t cols,
                                      const char *func)
 {
-    for (int64_t j = 0; j < rows * cols; j++)
-        if (!isfinite(x[j]))
-            return btfm_fail(BTFM_E_NUMERIC, "%s: time point %lld, column %lld is %g; "
-                             "expected finite values", func, (long long)(j / cols),
-                             (long long)(j % cols), (double)x[j]);
-    return BTFM_OK;
+    int64_t t, j;
+    if (!btfm_dense_find_nonfinite(x, rows, cols, cols, &t, &j)) return BTFM_OK;
+    return btfm_dense_fail_nonfinite(func, NULL, "column", j, "time point", t,
+                                     x[t * cols + j], NULL);
 }
 
 btfm_status btfm_aligner_transform(const btfm_aligner *a, int subject, const float *data,
@@ -411,10 +434,10 @@ btfm_status btfm_aligner_inverse_transform(const btfm_aligner *a, int subject,
     const int64_t V = m->n_features, r = m->rank, K = a->n_components;
     /* The least-squares inverse of y = z a b + offset: b has orthonormal rows, so
      * z = (y - offset) b^T (a^T a)^-1 a^T (for SRM a^T a = I and this is y W^T). */
-    double *y = btfm_align_matrix(n_times, K, func);
-    double *c = btfm_align_matrix(n_times, r, func);
-    double *gram = btfm_align_matrix(r, r, func);
-    double *z = btfm_align_matrix(n_times, V, func);
+    double *y = btfm_dense_zeros(n_times, K, func);
+    double *c = btfm_dense_zeros(n_times, r, func);
+    double *gram = btfm_dense_zeros(r, r, func);
+    double *z = btfm_dense_zeros(n_times, V, func);
     if (!y || !c || !gram || !z) { st = BTFM_E_NOMEM; goto done; }
     for (int64_t t = 0; t < n_times; t++)
         for (int64_t k = 0; k < K; k++) y[t * K + k] = shared[t * K + k] - m->offset[k];
@@ -423,14 +446,11 @@ btfm_status btfm_aligner_inverse_transform(const btfm_aligner *a, int subject,
                 (blasint)K, 1.0, y, (blasint)K, m->b, (blasint)K, 0.0, c, (blasint)r);
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (blasint)r, (blasint)V, 1.0, m->a,
                 (blasint)r, 0.0, gram, (blasint)r);
-    /* c := c gram^-1, solved as gram c^T = c^T: row-major c is c^T in column-major
-     * order, and the row-major upper triangle of gram is the column-major lower one. */
-    lapack_int info = LAPACKE_dposv(LAPACK_COL_MAJOR, 'L', (lapack_int)r, (lapack_int)n_times,
-                                    gram, (lapack_int)r, c, (lapack_int)r);
+    int info = btfm_dense_spd_solve_right(gram, r, c, n_times); /* c := c gram^-1 */
     btfm_align_threads_restore(threads);
     if (info != 0) {
-        st = btfm_fail(BTFM_E_NUMERIC, "%s: subject %d's map is singular (LAPACK dposv info "
-                       "%d)", func, subject, (int)info);
+        st = btfm_fail(BTFM_E_NUMERIC, "%s: subject %d's map is singular (leading minor %d)",
+                       func, subject, info);
         goto done;
     }
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)n_times, (blasint)V,

@@ -96,7 +96,7 @@ static btfm_status shape_of(const btfm_container *c, const char *name, int ndim,
 static btfm_status read_f64(const btfm_container *c, const char *name, double **out,
                             size_t count)
 {
-    double *p = btfm_align_doubles(count, "btfm_aligner_load");
+    double *p = btfm_dense_zeros((int64_t)count, 1, "btfm_aligner_load");
     if (!p) return BTFM_E_NOMEM;
     btfm_status st = btfm_container_get(c, name, BTFM_DTYPE_F64, count, p);
     if (st) {

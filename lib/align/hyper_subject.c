@@ -22,7 +22,7 @@ void btfm_hyper_subject_clear(hyper_subject *h)
 static btfm_status subject_floats(hyper_subject *h, int64_t T)
 {
     const int64_t r = h->rank;
-    double *w = btfm_align_doubles((size_t)T, "btfm_aligner_fit");
+    double *w = btfm_dense_zeros(T, 1, "btfm_aligner_fit");
     h->f32 = btfm_malloc((size_t)(T * r) * sizeof(float));
     h->fc32 = btfm_malloc((size_t)((T - 1) * r) * sizeof(float));
     btfm_status st = (!w || !h->f32 || !h->fc32)
@@ -55,8 +55,8 @@ static btfm_status factor_from_svd(const btfm_aligner *a, const double *u, const
 {
     const int64_t T = a->n_times, r = h->rank;
     const double alpha = ALIGN_PARAM(a, ALPHA);
-    h->f = btfm_align_matrix(T, r, "btfm_aligner_fit");
-    h->dual = btfm_align_matrix(T, r, "btfm_aligner_fit");
+    h->f = btfm_dense_zeros(T, r, "btfm_aligner_fit");
+    h->dual = btfm_dense_zeros(T, r, "btfm_aligner_fit");
     if (!h->f || !h->dual) return BTFM_E_NOMEM;
     for (int64_t k = 0; k < r; k++) {
         double sw = alpha < 1.0 ? s[k] / sqrt((1.0 - alpha) * s[k] * s[k] + alpha) : s[k];
@@ -102,7 +102,7 @@ static btfm_status factor_by_cholesky(int64_t T, const float *g, hyper_subject *
     const int64_t m = T - 1;
     const size_t gbytes = (size_t)(m * m) * sizeof(float), ybytes = (size_t)(m * m) * 8;
     float *gc = btfm_scratch_get(gbytes);
-    double *w = btfm_align_doubles((size_t)T, where);
+    double *w = btfm_dense_zeros(T, 1, where);
     double *y = btfm_scratch_get(ybytes);
     btfm_status st = (!gc || !w || !y) ? btfm_fail_nomem(where, ybytes) : BTFM_OK;
     *used = 0;
@@ -167,12 +167,12 @@ btfm_status btfm_hyper_prepare(const btfm_aligner *a, float *x, int64_t V, doubl
     double *u = NULL, *s = NULL;
     int factored = 0; /* by a Cholesky factorization instead of the eigendecomposition */
     btfm_status st = BTFM_OK;
-    btfm_align_standardize(x, T, V, (int)ALIGN_PARAM(a, ZSCORE), mean, scale);
+    btfm_dense_standardize(x, T, V, V, (int)ALIGN_PARAM(a, ZSCORE), mean, scale);
     if (T <= V) {
         const size_t gbytes = (size_t)(T * T) * sizeof(float);
         float *g = btfm_scratch_get(gbytes);
         float *wf = btfm_malloc((size_t)T * sizeof(float));
-        double *w = btfm_align_doubles((size_t)T, "btfm_aligner_fit");
+        double *w = btfm_dense_zeros(T, 1, "btfm_aligner_fit");
         double *gram = NULL;
         int64_t r = 0;
         if (!g || !wf || !w) st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * 4);
@@ -182,12 +182,12 @@ btfm_status btfm_hyper_prepare(const btfm_aligner *a, float *x, int64_t V, doubl
                         x, (blasint)V, 0.0f, g, (blasint)T);
         }
         if (!st && !whiten) st = factor_by_cholesky(T, g, h, &factored);
-        if (!st && !factored && !(gram = btfm_align_matrix(T, T, "btfm_aligner_fit")))
+        if (!st && !factored && !(gram = btfm_dense_zeros(T, T, "btfm_aligner_fit")))
             st = BTFM_E_NOMEM;
         if (!st && !factored) {
             for (int64_t i = 0; i < T; i++)
                 for (int64_t j = i; j < T; j++) gram[i * T + j] = g[i * T + j];
-            st = btfm_align_sym_eig_float(g, T, wf);
+            st = btfm_dense_syev_f(g, T, wf, "aligner");
         }
         if (!st && !factored) {
             /* The float eigensolver errs by about 1e-7 of the largest eigenvalue: the
@@ -203,7 +203,7 @@ btfm_status btfm_hyper_prepare(const btfm_aligner *a, float *x, int64_t V, doubl
             } else {
                 for (int64_t i = 0; i < T; i++)
                     for (int64_t j = 0; j < i; j++) gram[i * T + j] = gram[j * T + i];
-                st = btfm_align_sym_eig(gram, T, w);
+                st = btfm_dense_syev(gram, T, w, "aligner");
                 double floor_ = w[0] > 0 ? w[0] * 1e-8 : 0.0;
                 r = 0;
                 while (!st && r < T && w[r] > floor_ && w[r] > 0) r++;
@@ -212,8 +212,8 @@ btfm_status btfm_hyper_prepare(const btfm_aligner *a, float *x, int64_t V, doubl
         if (!st && !factored) {
             if (r == 0) r = 1;
             h->rank = r;
-            u = btfm_align_matrix(T, r, "btfm_aligner_fit");
-            s = btfm_align_doubles((size_t)r, "btfm_aligner_fit");
+            u = btfm_dense_zeros(T, r, "btfm_aligner_fit");
+            s = btfm_dense_zeros(r, 1, "btfm_aligner_fit");
             if (!u || !s) st = BTFM_E_NOMEM;
             for (int64_t i = 0; !st && i < T; i++)
                 for (int64_t k = 0; k < r; k++) u[i * r + k] = gram[i * T + k];
@@ -224,10 +224,10 @@ btfm_status btfm_hyper_prepare(const btfm_aligner *a, float *x, int64_t V, doubl
         btfm_free(gram);
         btfm_free(w);
     } else {
-        double *z = btfm_align_matrix(T, V, "btfm_aligner_fit");
+        double *z = btfm_dense_zeros(T, V, "btfm_aligner_fit");
         if (!z) return BTFM_E_NOMEM;
         for (int64_t j = 0; j < T * V; j++) z[j] = x[j];
-        st = btfm_align_thin_svd(z, T, V, &u, &s, NULL, &h->rank, &h->v_det);
+        st = btfm_dense_thin_svd(z, T, V, &u, &s, NULL, &h->rank, &h->v_det, "aligner");
         btfm_free(z);
     }
     if (!st && !factored) st = factor_from_svd(a, u, s, V, x, h, whiten ? whitened : NULL);

@@ -27,12 +27,12 @@ BTFM_HOT BTFM_SIMD_CLONES static btfm_status template_block(void *ctx, int64_t b
         if (l->left)
             cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, (blasint)T, (blasint)n, 1.0f,
                         l->left, (blasint)T, c, (blasint)Vc, 0.0f, m, (blasint)Vc);
-        btfm_align_standardize_ld(m, T, n, Vc, 1, acc, acc + n);
+        btfm_dense_standardize(m, T, n, Vc, 1, acc, acc + n);
         for (int64_t t = 0; t < T; t++)
             for (int64_t j = 0; j < n; j++)
                 c[t * Vc + j] = 0.5f * (m[t * Vc + j] + c[t * Vc + j]);
     }
-    if (l->zscore) btfm_align_standardize_ld(c, T, n, Vc, 1, acc, acc + n);
+    if (l->zscore) btfm_dense_standardize(c, T, n, Vc, 1, acc, acc + n);
     if (l->gram)
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)n, 1.0f, c,
                     (blasint)Vc, 1.0f, l->gram[worker], (blasint)T);
@@ -73,7 +73,7 @@ btfm_status btfm_hyper_template_scratch_init(template_scratch *ts, int workers, 
     ts->acc = btfm_calloc((size_t)workers, sizeof *ts->acc);
     btfm_status st = (!ts->gram || !ts->acc) ? btfm_fail_nomem("btfm_aligner_fit", 64) : BTFM_OK;
     for (int w = 0; !st && w < workers; w++) {
-        ts->acc[w] = btfm_align_doubles((size_t)(2 * chunk), "btfm_aligner_fit");
+        ts->acc[w] = btfm_dense_zeros((2 * chunk), 1, "btfm_aligner_fit");
         if (with_gram) ts->gram[w] = btfm_scratch_get(ts->gram_bytes);
         if (!ts->acc[w] || (with_gram && !ts->gram[w]))
             st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * sizeof(float));

@@ -35,10 +35,10 @@ static btfm_status common_factor_init(const double *c, const float *g, int64_t T
 {
     const char *where = "btfm_aligner_fit";
     const int64_t m = T - 1;
-    double *w = btfm_align_doubles((size_t)T, where);
-    double *rd = btfm_align_matrix(m, m, where);
+    double *w = btfm_dense_zeros(T, 1, where);
+    double *rd = btfm_dense_zeros(m, m, where);
     cf->rg = btfm_malloc((size_t)(m * m) * sizeof(float));
-    cf->basis = btfm_align_matrix(m, K, where);
+    cf->basis = btfm_dense_zeros(m, K, where);
     btfm_status st = (!w || !rd || !cf->rg || !cf->basis)
                          ? btfm_fail_nomem(where, (size_t)(m * K) * sizeof(double))
                          : BTFM_OK;
@@ -135,7 +135,7 @@ static btfm_status final_map(const btfm_aligner *a, const hyper_subject *h, cons
     btfm_free(m->offset);
     m->b = rot.qt;
     rot.qt = NULL;
-    m->offset = btfm_align_doubles((size_t)K, "btfm_aligner_fit");
+    m->offset = btfm_dense_zeros(K, 1, "btfm_aligner_fit");
     if (!m->offset) { st = BTFM_E_NOMEM; goto done; }
     *sq = rot.mapped_sq - 2.0 * rot.scale * rot.trace + target_sq;
 done:
@@ -162,7 +162,7 @@ static btfm_status map_to(const btfm_aligner *a, const hyper_subject *h, int64_t
 /* z-score the columns of x (rows x cols, float) in place; `acc` has 2 cols doubles. */
 static void zscore_float(float *x, int64_t rows, int64_t cols, double *acc)
 {
-    (void)btfm_align_standardize(x, rows, cols, 1, acc, acc + cols);
+    (void)btfm_dense_standardize(x, rows, cols, cols, 1, acc, acc + cols);
 }
 
 /* Reduce the template to its top `k` principal directions (PyMVPA's output_dim):
@@ -172,43 +172,29 @@ static void zscore_float(float *x, int64_t rows, int64_t cols, double *acc)
 static btfm_status reduce_common(btfm_aligner *a, const float *g, int64_t k)
 {
     const int64_t T = a->n_times;
-    double *gd = btfm_align_matrix(T, T, "btfm_aligner_fit");
-    double *w = btfm_align_doubles((size_t)T, "btfm_aligner_fit");
-    double *u = btfm_align_matrix(T, k, "btfm_aligner_fit");
-    lapack_int *support = btfm_malloc((size_t)(2 * k) * sizeof *support);
-    lapack_int found = 0;
-    btfm_status st = (!gd || !w || !u || !support)
-                         ? btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * 8)
-                         : BTFM_OK;
+    double *gd = btfm_dense_zeros(T, T, "btfm_aligner_fit");
+    double *w = btfm_dense_zeros(k, 1, "btfm_aligner_fit");
+    double *u = btfm_dense_zeros(T, k, "btfm_aligner_fit");
+    btfm_status st = (!gd || !w || !u) ? BTFM_E_NOMEM : BTFM_OK;
     if (!st) {
         for (int64_t i = 0; i < T; i++)
             for (int64_t j = i; j < T; j++) gd[i * T + j] = g[i * T + j];
-        /* the k largest eigenpairs (ascending: the last one is the largest) */
-        lapack_int info = LAPACKE_dsyevr(LAPACK_ROW_MAJOR, 'V', 'I', 'U', (lapack_int)T, gd,
-                                         (lapack_int)T, 0.0, 0.0, (lapack_int)(T - k + 1),
-                                         (lapack_int)T, 0.0, &found, w, u, (lapack_int)k,
-                                         support);
-        if (info != 0 || found != k)
-            st = btfm_fail(BTFM_E_NUMERIC, "btfm_aligner_fit: the %lld x %lld eigenproblem of "
-                           "the common template did not converge (LAPACK dsyevr info %d)",
-                           (long long)T, (long long)T, (int)info);
+        st = btfm_dense_syev_top(gd, T, k, w, u, "btfm_aligner_fit: the common template");
     }
     /* A direction below 1e-3 of the largest singular value (the float Gram matrix
      * resolves no finer) counts as null. */
-    if (!st && !(w[0] > w[k - 1] * 1e-6 && w[0] > 0))
+    if (!st && !(w[k - 1] > w[0] * 1e-6 && w[k - 1] > 0))
         st = btfm_fail(BTFM_E_RANGE, "btfm_aligner_fit: n_features = %lld exceeds the rank "
                        "of the common template", (long long)k);
-    if (!st && !(a->common = btfm_align_matrix(T, k, "btfm_aligner_fit"))) st = BTFM_E_NOMEM;
+    if (!st && !(a->common = btfm_dense_zeros(T, k, "btfm_aligner_fit"))) st = BTFM_E_NOMEM;
     if (!st) { /* columns in descending order of the singular values */
         for (int64_t t = 0; t < T; t++)
-            for (int64_t j = 0; j < k; j++)
-                a->common[t * k + j] = u[t * k + (k - 1 - j)] * sqrt(w[k - 1 - j]);
-        btfm_align_zscore_columns(a->common, T, k);
+            for (int64_t j = 0; j < k; j++) a->common[t * k + j] = u[t * k + j] * sqrt(w[j]);
+        btfm_dense_zscore_columns(a->common, T, k);
     }
     btfm_free(gd);
     btfm_free(w);
     btfm_free(u);
-    btfm_free(support);
     return st;
 }
 
@@ -255,7 +241,7 @@ BTFM_HOT static btfm_status level2_task(void *ctx, int64_t i, int worker)
     const int N = a->n_subjects;
     const size_t tbytes = (size_t)(T * Vc) * sizeof(float);
     float *target = btfm_scratch_get(tbytes);
-    double *acc = btfm_align_doubles((size_t)(2 * Vc), "btfm_aligner_fit");
+    double *acc = btfm_dense_zeros((2 * Vc), 1, "btfm_aligner_fit");
     btfm_status st = BTFM_OK;
     if (!target || !acc) {
         st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * Vc) * sizeof(float));
@@ -380,7 +366,7 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     hyper_subject *hs = btfm_calloc((size_t)N, sizeof *hs);
     float **mapped = btfm_calloc((size_t)N, sizeof *mapped);
     float *common = btfm_malloc((size_t)(T * Vc) * sizeof(float));
-    double *sq = btfm_align_doubles((size_t)N, "btfm_aligner_fit");
+    double *sq = btfm_dense_zeros(N, 1, "btfm_aligner_fit");
     float *target = NULL, *gram = NULL;
     int prepared = 0; /* training copies that may be standardized in place */
     int *order = btfm_malloc((size_t)N * sizeof *order);
@@ -439,7 +425,7 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
         if ((st = reduce_common(a, gram, K))) goto done;
         a->n_components = K;
     } else {
-        if (!(a->common = btfm_align_matrix(T, Vc, "btfm_aligner_fit"))) {
+        if (!(a->common = btfm_dense_zeros(T, Vc, "btfm_aligner_fit"))) {
             st = BTFM_E_NOMEM;
             goto done;
         }
@@ -491,8 +477,8 @@ btfm_status btfm_align_hyper_fit_subject(btfm_aligner *a, int subject, const flo
 {
     const int64_t T = a->n_times, V = a->n_features[subject], K = a->n_components;
     hyper_subject h = {0};
-    double *mean = btfm_align_doubles((size_t)V, "btfm_aligner_add_subject");
-    double *scale = btfm_align_doubles((size_t)V, "btfm_aligner_add_subject");
+    double *mean = btfm_dense_zeros(V, 1, "btfm_aligner_add_subject");
+    double *scale = btfm_dense_zeros(V, 1, "btfm_aligner_add_subject");
     float *z = btfm_malloc((size_t)(T * V) * sizeof(float));
     float *target = btfm_malloc((size_t)(T * K) * sizeof(float));
     btfm_status st = (!mean || !scale || !z || !target)

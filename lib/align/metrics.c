@@ -2,6 +2,7 @@
  * BrainIAK's tutorials), inter-subject correlation with Fisher-z averaging, and
  * between-subject classification by correlation to class centroids (Haxby 2011). */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <cblas.h>
 #include "align_internal.h"
@@ -19,14 +20,14 @@ static btfm_status check_block(const void *data, int n_subjects, int64_t n_times
                          "features; expected at least 2 subjects, 2 time points and 1 "
                          "feature", func, n_subjects, (long long)n_times, (long long)n_features);
     const float *x = data;
-    for (size_t j = 0; j < count; j++)
-        if (!isfinite(x[j])) {
-            size_t per = (size_t)n_times * (size_t)n_features;
-            return btfm_fail(BTFM_E_NUMERIC, "%s: subject %zu, time point %zu, feature %zu "
-                             "is %g; expected finite values", func, j / per,
-                             j % per / (size_t)n_features, j % (size_t)n_features, (double)x[j]);
-        }
-    return BTFM_OK;
+    int64_t row, f;
+    if (!btfm_dense_find_nonfinite(x, (int64_t)n_subjects * n_times, n_features, n_features,
+                                   &row, &f))
+        return BTFM_OK;
+    char context[32];
+    snprintf(context, sizeof context, "subject %lld", (long long)(row / n_times));
+    return btfm_dense_fail_nonfinite(func, context, "feature", f, "time point", row % n_times,
+                                     x[row * n_features + f], NULL);
 }
 
 /* Mean over subjects other than `skip` (all when skip < 0) into out (T x V, double). */
@@ -104,10 +105,10 @@ btfm_status btfm_align_segment_matching(const float *data, int n_subjects, int64
                          "1 <= window and more than 2 * window time points", func,
                          (long long)window, (long long)n_times);
     const size_t per = (size_t)(n_times * n_features);
-    double *self = btfm_align_matrix(n_times, n_features, func);
-    double *others = btfm_align_matrix(n_times, n_features, func);
-    double *cross = btfm_align_matrix(n_times, n_times, func);
-    double *sums = btfm_align_doubles((size_t)(4 * (n_times + 1)), func);
+    double *self = btfm_dense_zeros(n_times, n_features, func);
+    double *others = btfm_dense_zeros(n_times, n_features, func);
+    double *cross = btfm_dense_zeros(n_times, n_times, func);
+    double *sums = btfm_dense_zeros(4 * (n_times + 1), 1, func);
     if (!self || !others || !cross || !sums) { st = BTFM_E_NOMEM; goto done; }
     for (int s = 0; s < n_subjects; s++) {
         const float *x = data + (size_t)s * per;
@@ -155,8 +156,8 @@ btfm_status btfm_align_isc(const float *data, int n_subjects, int64_t n_times,
         return btfm_fail(BTFM_E_INVALID, "%s: pairwise = %d; expected 0 (leave-one-out) or 1",
                          func, pairwise);
     const size_t per = (size_t)(n_times * n_features);
-    double *others = pairwise ? NULL : btfm_align_matrix(n_times, n_features, func);
-    double *zsum = btfm_align_doubles((size_t)n_features, func);
+    double *others = pairwise ? NULL : btfm_dense_zeros(n_times, n_features, func);
+    double *zsum = btfm_dense_zeros(n_features, 1, func);
     if ((!pairwise && !others) || !zsum) {
         btfm_free(others);
         btfm_free(zsum);
@@ -219,7 +220,7 @@ btfm_status btfm_align_classification(const float *data, const int *labels,
         if (labels[t] >= n_classes) n_classes = labels[t] + 1;
     }
     const size_t per = (size_t)(n_times * n_features);
-    double *centroids = btfm_align_matrix(n_classes, n_features, func);
+    double *centroids = btfm_dense_zeros(n_classes, n_features, func);
     long *counts = btfm_calloc((size_t)n_classes, sizeof *counts);
     if (!centroids || !counts) {
         btfm_free(centroids);

@@ -22,7 +22,7 @@ btfm_status btfm_align_procrustes(const align_source *src, const double *target,
 {
     const int64_t T = src->n_times, r = src->rank;
     memset(out, 0, sizeof *out);
-    double *w = btfm_align_matrix(r, n_target, "aligner: Procrustes");
+    double *w = btfm_dense_zeros(r, n_target, "aligner: Procrustes");
     double *p = NULL, *d = NULL, *v = NULL, *qt = NULL;
     int64_t r2 = 0;
     double v_det;
@@ -32,13 +32,13 @@ btfm_status btfm_align_procrustes(const align_source *src, const double *target,
     cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)r, (blasint)n_target,
                 (blasint)T, 1.0, src->f, (blasint)r, target, (blasint)n_target, 0.0, w,
                 (blasint)n_target);
-    if ((st = btfm_align_thin_svd(w, r, n_target, &p, &d, &v, &r2, &v_det))) goto done;
+    if ((st = btfm_dense_thin_svd(w, r, n_target, &p, &d, &v, &r2, &v_det, "aligner"))) goto done;
     if (!(d[0] > 0)) {
         st = btfm_fail(BTFM_E_NUMERIC, "aligner: Procrustes: source and target are "
                        "uncorrelated (X^T Y = 0); nothing to align");
         goto done;
     }
-    qt = btfm_align_matrix(r2, n_target, "aligner: Procrustes");
+    qt = btfm_dense_zeros(r2, n_target, "aligner: Procrustes");
     if (!qt) { st = BTFM_E_NOMEM; goto done; }
     for (int64_t k = 0; k < r2; k++)
         for (int64_t j = 0; j < n_target; j++) qt[k * n_target + j] = v[j * r2 + k];
@@ -50,7 +50,9 @@ btfm_status btfm_align_procrustes(const align_source *src, const double *target,
     if (!reflection && src->v_det != 0.0 && r2 == r && r == src->n_features &&
         n_target == r) {
         double det_p, det_q;
-        if ((st = btfm_align_det(p, r, &det_p)) || (st = btfm_align_det(qt, r, &det_q))) goto done;
+        if ((st = btfm_dense_det(p, r, &det_p, "aligner")) ||
+            (st = btfm_dense_det(qt, r, &det_q, "aligner")))
+            goto done;
         if (src->v_det * det_p * det_q < 0) {
             for (int64_t i = 0; i < r; i++) p[i * r2 + r2 - 1] = -p[i * r2 + r2 - 1];
             /* The scale uses the singular values with the sign actually applied
@@ -61,7 +63,7 @@ btfm_status btfm_align_procrustes(const align_source *src, const double *target,
     /* ||X||^2 = ||f||^2; ||X R||^2 = scale^2 ||f p||^2 (qt has orthonormal rows). */
     double norm2 = 0.0, fp2 = 0.0;
     for (int64_t j = 0; j < T * r; j++) norm2 += src->f[j] * src->f[j];
-    double *fp = btfm_align_matrix(T, r2, "aligner: Procrustes");
+    double *fp = btfm_dense_zeros(T, r2, "aligner: Procrustes");
     if (!fp) { st = BTFM_E_NOMEM; goto done; }
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)r2,
                 (blasint)r, 1.0, src->f, (blasint)r, p, (blasint)r2, 0.0, fp, (blasint)r2);
@@ -87,7 +89,7 @@ btfm_status btfm_align_rotation_apply(const align_source *src, const align_rotat
                                  int64_t n_target, double *mapped)
 {
     const int64_t T = src->n_times, rank = src->rank;
-    double *left = btfm_align_matrix(T, r->rank, "aligner: Procrustes");
+    double *left = btfm_dense_zeros(T, r->rank, "aligner: Procrustes");
     if (!left) return BTFM_E_NOMEM;
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)T, (blasint)r->rank,
                 (blasint)rank, r->scale, src->f, (blasint)rank, r->p, (blasint)r->rank, 0.0,
@@ -112,8 +114,8 @@ static btfm_status procrustes_double(const align_source *src, const float *targe
                                      float *mapped, align_rotation *out)
 {
     const int64_t T = src->n_times;
-    double *y = btfm_align_matrix(T, n_target, "aligner: Procrustes");
-    double *m = mapped ? btfm_align_matrix(T, n_target, "aligner: Procrustes") : NULL;
+    double *y = btfm_dense_zeros(T, n_target, "aligner: Procrustes");
+    double *m = mapped ? btfm_dense_zeros(T, n_target, "aligner: Procrustes") : NULL;
     align_rotation rot;
     btfm_status st = (!y || (mapped && !m)) ? BTFM_E_NOMEM : BTFM_OK;
     if (!st) {
@@ -268,7 +270,7 @@ static btfm_status form_h(const align_source *src, const float *f, const float *
     const int64_t m = T - 1;
     const size_t gbytes = (size_t)(m * m) * sizeof(float);
     float *gc = btfm_scratch_get(gbytes);
-    double *w = btfm_align_doubles((size_t)T, where);
+    double *w = btfm_dense_zeros(T, 1, where);
     if (!gc || !w) {
         btfm_scratch_put(gc, gbytes);
         btfm_free(w);
@@ -311,7 +313,7 @@ static btfm_status eigen_float(float *h, int64_t r, double *d2, int64_t *r2)
                                  : BTFM_OK;
     if (!st) {
         memcpy(hf, h, (size_t)(r * r) * sizeof(float));
-        st = btfm_align_sym_eig_float(h, r, w);
+        st = btfm_dense_syev_f(h, r, w, "aligner");
     }
     for (int64_t k = 0; !st && k < r; k++) d2[k] = w[k];
     /* Float products resolve H's eigenvalues to about 1e-9 of the largest: directions
@@ -319,9 +321,9 @@ static btfm_status eigen_float(float *h, int64_t r, double *d2, int64_t *r2)
     int64_t n = 0;
     while (!st && n < r && d2[n] > d2[0] * 1e-8 && d2[n] > 0) n++;
     if (!st && n > 0 && d2[n - 1] < 1e-3 * d2[0]) {
-        if (!(hd = btfm_align_matrix(r, r, where))) st = BTFM_E_NOMEM;
+        if (!(hd = btfm_dense_zeros(r, r, where))) st = BTFM_E_NOMEM;
         for (int64_t j = 0; !st && j < r * r; j++) hd[j] = hf[j];
-        if (!st && !(st = btfm_align_sym_eig(hd, r, d2))) {
+        if (!st && !(st = btfm_dense_syev(hd, r, d2, "aligner"))) {
             for (int64_t j = 0; j < r * r; j++) h[j] = (float)hd[j];
             n = 0;
             while (n < r && d2[n] > d2[0] * 1e-8 && d2[n] > 0) n++;
@@ -393,7 +395,7 @@ BTFM_HOT btfm_status btfm_align_procrustes_float(const align_source *src, const 
     float *f = btfm_scratch_get(fbytes);
     float *gf = btfm_scratch_get(fbytes);
     float *h = btfm_scratch_get(hbytes);
-    double *d2 = btfm_align_doubles((size_t)r, where);
+    double *d2 = btfm_dense_zeros(r, 1, where);
     double *p = NULL, *qt = NULL;
     btfm_status st = BTFM_OK;
     if (!g || !f || !gf || !h || !d2) {
@@ -426,8 +428,8 @@ BTFM_HOT btfm_status btfm_align_procrustes_float(const align_source *src, const 
     for (int64_t k = 0; k < r2; k++) trace += sqrt(d2[k]);
     const double scale = scaling ? trace / norm2 : 1.0;
     if (out) {
-        p = btfm_align_matrix(r, r2, where);
-        qt = btfm_align_matrix(r2, n_target, where);
+        p = btfm_dense_zeros(r, r2, where);
+        qt = btfm_dense_zeros(r2, n_target, where);
         if (!p || !qt) { st = BTFM_E_NOMEM; goto done; }
         for (int64_t i = 0; i < r; i++)
             for (int64_t k = 0; k < r2; k++) p[i * r2 + k] = h[i * r + k];
@@ -498,7 +500,7 @@ BTFM_HOT btfm_status btfm_align_procrustes_onto(const align_source *src, const d
     float *h = btfm_malloc((size_t)(r * r) * sizeof(float));
     float *fp = btfm_malloc((size_t)(T * r) * sizeof(float));
     float *kp = btfm_malloc((size_t)(m * r) * sizeof(float));
-    double *d2 = btfm_align_doubles((size_t)(r > T ? r : T), where);
+    double *d2 = btfm_dense_zeros((r > T ? r : T), 1, where);
     btfm_status st = (!f || !df || !k || !h || !fp || !kp || !d2)
                          ? btfm_fail_nomem(where, (size_t)(T * r) * sizeof(float))
                          : BTFM_OK;

@@ -41,7 +41,7 @@ btfm_status btfm_align_srm_prepare(btfm_aligner *a, int i, float *x, int64_t K,
     btfm_status st = btfm_align_map_alloc(m, V, K, K);
     if (st) return st;
     for (int64_t k = 0; k < K; k++) m->b[k * K + k] = 1.0;
-    *sq_norm = btfm_align_standardize(x, T, V, (int)ALIGN_PARAM(a, ZSCORE), m->mean, m->scale);
+    *sq_norm = btfm_dense_standardize(x, T, V, V, (int)ALIGN_PARAM(a, ZSCORE), m->mean, m->scale);
     return BTFM_OK;
 }
 
@@ -55,19 +55,19 @@ btfm_status btfm_align_srm_update_w(const float *x, int64_t T, int64_t V, int64_
     /* polar(M) = M (M^T M)^-1/2 from the K x K Gram matrix: M^T M = q diag(l) q^T, and
      * <polar(M), M> = sum sqrt(l). A (nearly) rank-deficient M, where the Gram route
      * cannot resolve the null directions, goes through the V x K SVD instead. */
-    double gram[64 * 64], *g = K <= 64 ? gram : btfm_align_matrix(K, K, "btfm_aligner_fit");
-    double lam[64], *l = K <= 64 ? lam : btfm_align_doubles((size_t)K, "btfm_aligner_fit");
+    double gram[64 * 64], *g = K <= 64 ? gram : btfm_dense_zeros(K, K, "btfm_aligner_fit");
+    double lam[64], *l = K <= 64 ? lam : btfm_dense_zeros(K, 1, "btfm_aligner_fit");
     btfm_status st = (!g || !l) ? BTFM_E_NOMEM : BTFM_OK;
     if (!st) {
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (blasint)K, (blasint)V, 1.0, work,
                     (blasint)K, 0.0, g, (blasint)K);
-        st = btfm_align_sym_eig(g, K, l);
+        st = btfm_dense_syev(g, K, l, "aligner");
     }
     if (!st && l[K - 1] > 1e-10 * l[0]) {
         double sum = 0.0;
         for (int64_t k = 0; k < K; k++) sum += sqrt(l[k]);
         /* z = q diag(l^-1/2) q^T, built into the upper part of a K x K buffer. */
-        double zbuf[64 * 64], *z = K <= 64 ? zbuf : btfm_align_matrix(K, K, "btfm_aligner_fit");
+        double zbuf[64 * 64], *z = K <= 64 ? zbuf : btfm_dense_zeros(K, K, "btfm_aligner_fit");
         if (!z) {
             st = BTFM_E_NOMEM;
         } else {
@@ -84,7 +84,7 @@ btfm_status btfm_align_srm_update_w(const float *x, int64_t T, int64_t V, int64_
             if (z != zbuf) btfm_free(z);
         }
     } else if (!st) {
-        st = btfm_align_polar(work, V, K, w);
+        st = btfm_dense_polar(work, V, K, w, "aligner");
         double sum = 0.0;
         for (int64_t j = 0; j < V * K; j++) sum += w[j] * work[j];
         *fit = sum;
@@ -110,8 +110,9 @@ btfm_status btfm_align_srm_start(btfm_aligner *a, int64_t K, double *sq_norm)
     for (int i = 0; i < a->n_subjects; i++) {
         const int64_t V = a->n_features[i];
         btfm_status st = btfm_align_srm_prepare(a, i, a->train[i], K, &sq_norm[i]);
-        if (!st) st = btfm_align_random_orthonormal(a->maps[i].a, V, K,
-                                               seed * 0x100000001b3ULL + (uint64_t)i);
+        if (!st) st = btfm_dense_random_orthonormal(a->maps[i].a, V, K,
+                                                    seed * 0x100000001b3ULL + (uint64_t)i,
+                                                    "btfm_aligner_fit");
         if (st) return st;
     }
     return BTFM_OK;
@@ -132,7 +133,7 @@ static int gram_update(const float *gram, int64_t T, int64_t K, const double *s,
     for (int64_t j = 0; j < T * K; j++) as[j] = as_f[j];
     cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)K, (blasint)K, (blasint)T,
                 1.0, s, (blasint)K, as, (blasint)K, 0.0, c, (blasint)K);
-    if (btfm_align_sym_eig(c, K, l) != BTFM_OK || !(l[K - 1] > 1e-10 * l[0])) return 0;
+    if (btfm_dense_syev(c, K, l, "aligner") != BTFM_OK || !(l[K - 1] > 1e-10 * l[0])) return 0;
     double sum = 0.0;
     for (int64_t k = 0; k < K; k++) sum += sqrt(l[k]);
     for (int64_t i = 0; i < K; i++)
@@ -156,12 +157,12 @@ btfm_status btfm_align_fit_srm(btfm_aligner *a)
     if (st) return st;
     /* The Gram form needs small K x K buffers on the stack and pays off when T <= V. */
     const int use_gram = K <= 64;
-    double *sq_norm = btfm_align_doubles((size_t)N, "btfm_aligner_fit");
-    double *shared = btfm_align_matrix(T, K, "btfm_aligner_fit");
-    double *previous_s = btfm_align_matrix(T, K, "btfm_aligner_fit");
-    double *as = btfm_align_matrix(T, K, "btfm_aligner_fit");
-    double *work = btfm_align_matrix(Vmax, K, "btfm_aligner_fit");
-    double *zs = btfm_align_doubles((size_t)(N * K * K), "btfm_aligner_fit");
+    double *sq_norm = btfm_dense_zeros(N, 1, "btfm_aligner_fit");
+    double *shared = btfm_dense_zeros(T, K, "btfm_aligner_fit");
+    double *previous_s = btfm_dense_zeros(T, K, "btfm_aligner_fit");
+    double *as = btfm_dense_zeros(T, K, "btfm_aligner_fit");
+    double *work = btfm_dense_zeros(Vmax, K, "btfm_aligner_fit");
+    double *zs = btfm_dense_zeros((N * K * K), 1, "btfm_aligner_fit");
     float **gram = btfm_calloc((size_t)N, sizeof *gram);
     int *pending = btfm_calloc((size_t)N, sizeof *pending); /* W still to form from z */
     float *shared_f = btfm_malloc((size_t)(T * K) * sizeof(float));
@@ -260,7 +261,7 @@ btfm_status btfm_align_srm_fit_subject(btfm_aligner *a, int subject, const float
     float *x = btfm_malloc((size_t)(T * V) * sizeof(float));
     float *s = btfm_malloc((size_t)(T * K) * sizeof(float));
     float *scratch = btfm_malloc((size_t)(V * K) * sizeof(float));
-    double *work = btfm_align_matrix(V, K, "btfm_aligner_add_subject");
+    double *work = btfm_dense_zeros(V, K, "btfm_aligner_add_subject");
     if (!x || !s || !scratch || !work) {
         st = btfm_fail_nomem("btfm_aligner_add_subject", (size_t)(T * V) * sizeof(float));
         goto done;

@@ -5,27 +5,16 @@
 #include <math.h>
 #include <string.h>
 #include <cblas.h>
-#include <lapacke.h>
 #include "align_internal.h"
 
 /* inv (K x K) = m^-1 for a symmetric positive definite m; *log_det = log det m. */
 static btfm_status spd_inverse(const double *m, int64_t K, double *inv, double *log_det)
 {
-    memcpy(inv, m, (size_t)(K * K) * sizeof(double));
-    lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)K, inv, (lapack_int)K);
+    int info = btfm_dense_spd_inverse(m, K, inv, log_det);
     if (info != 0)
         return btfm_fail(BTFM_E_NUMERIC, "btfm_aligner_fit: probabilistic SRM: the shared "
-                         "response covariance lost positive definiteness (LAPACK dpotrf info "
-                         "%d); lower n_features", (int)info);
-    double ld = 0.0;
-    for (int64_t k = 0; k < K; k++) ld += 2.0 * log(inv[k * K + k]);
-    *log_det = ld;
-    info = LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'U', (lapack_int)K, inv, (lapack_int)K);
-    if (info != 0)
-        return btfm_fail(BTFM_E_NUMERIC, "btfm_aligner_fit: probabilistic SRM: dpotri info %d",
-                         (int)info);
-    for (int64_t i = 0; i < K; i++)
-        for (int64_t j = 0; j < i; j++) inv[i * K + j] = inv[j * K + i];
+                         "response covariance lost positive definiteness (leading minor %d of "
+                         "%lld); lower n_features", info, (long long)K);
     return BTFM_OK;
 }
 
@@ -36,19 +25,19 @@ btfm_status btfm_align_fit_srm_prob(btfm_aligner *a)
     int64_t K, Vmax;
     btfm_status st = btfm_align_srm_components(a, &K, &Vmax);
     if (st) return st;
-    double *rho2 = btfm_align_doubles((size_t)N, "btfm_aligner_fit");
-    double *trace_xtx = btfm_align_doubles((size_t)N, "btfm_aligner_fit");
-    double *sigma_s = btfm_align_matrix(K, K, "btfm_aligner_fit");
-    double *inv_sigma_s = btfm_align_matrix(K, K, "btfm_aligner_fit");
-    double *sigma_rhos = btfm_align_matrix(K, K, "btfm_aligner_fit");
-    double *inv_sigma_rhos = btfm_align_matrix(K, K, "btfm_aligner_fit");
-    double *gain = btfm_align_matrix(K, K, "btfm_aligner_fit");
-    double *wtx = btfm_align_matrix(T, K, "btfm_aligner_fit"); /* sum_i x_i W_i / rho_i^2 */
-    double *shared = btfm_align_matrix(T, K, "btfm_aligner_fit");
-    double *tmp = btfm_align_matrix(T, K, "btfm_aligner_fit");
+    double *rho2 = btfm_dense_zeros(N, 1, "btfm_aligner_fit");
+    double *trace_xtx = btfm_dense_zeros(N, 1, "btfm_aligner_fit");
+    double *sigma_s = btfm_dense_zeros(K, K, "btfm_aligner_fit");
+    double *inv_sigma_s = btfm_dense_zeros(K, K, "btfm_aligner_fit");
+    double *sigma_rhos = btfm_dense_zeros(K, K, "btfm_aligner_fit");
+    double *inv_sigma_rhos = btfm_dense_zeros(K, K, "btfm_aligner_fit");
+    double *gain = btfm_dense_zeros(K, K, "btfm_aligner_fit");
+    double *wtx = btfm_dense_zeros(T, K, "btfm_aligner_fit"); /* sum_i x_i W_i / rho_i^2 */
+    double *shared = btfm_dense_zeros(T, K, "btfm_aligner_fit");
+    double *tmp = btfm_dense_zeros(T, K, "btfm_aligner_fit");
     float *shared_f = btfm_malloc((size_t)(T * K) * sizeof(float));
     float *scratch = btfm_malloc((size_t)(Vmax * K + T * K) * sizeof(float));
-    double *work = btfm_align_matrix(Vmax, K, "btfm_aligner_fit");
+    double *work = btfm_dense_zeros(Vmax, K, "btfm_aligner_fit");
     if (!rho2 || !trace_xtx || !sigma_s || !inv_sigma_s || !sigma_rhos || !inv_sigma_rhos ||
         !gain || !wtx || !shared || !tmp || !shared_f || !scratch || !work) {
         st = btfm_fail_nomem("btfm_aligner_fit", 0);

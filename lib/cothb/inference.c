@@ -12,6 +12,7 @@
  * the tests check. */
 #include <math.h>
 #include "cothb_internal.h"
+#include "core/random.h"
 
 void btfm_cothb_update_outcome(cothb_node *n, double outcome)
 {
@@ -33,9 +34,5 @@ double btfm_cothb_inferred_reliability(const btfm_cothb *c, const cothb_node *n)
 
 double btfm_cothb_uniform(btfm_cothb *c)
 {
-    uint64_t z = (c->rng += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    z ^= z >> 31;
-    return (double)(z >> 11) * 0x1.0p-53;
+    return (double)(btfm_splitmix64(&c->rng) >> 11) * 0x1.0p-53;
 }

@@ -62,7 +62,7 @@ static btfm_status butterworth_block(const clean_plan *plan, double *y, int64_t 
 /* Detrend and filter a block: the steps the data and the confounds share. */
 static btfm_status detrend_filter(const clean_plan *plan, double *y, int64_t c)
 {
-    if (plan->poly) btfm_glm_project_out(plan->poly, plan->n, plan->detrend_order + 1, y, c,
+    if (plan->poly) btfm_dense_project_out(plan->poly, plan->n, plan->detrend_order + 1, y, c,
                                          plan->work);
     return plan->butterworth ? butterworth_block(plan, y, c) : BTFM_OK;
 }
@@ -103,7 +103,7 @@ static btfm_status confound_basis(clean_plan *plan, const float *confounds,
         int64_t cols;
         if ((st = btfm_glm_cosine_drift(n, plan->t_r, 1.0 / plan->high_pass, NULL, 0, &cols)))
             return st;
-        cos_basis = btfm_glm_doubles(n, cols, "btfm_glm_clean");
+        cos_basis = btfm_dense_zeros(n, cols, "btfm_glm_clean");
         if (!cos_basis) return BTFM_E_NOMEM;
         st = btfm_glm_cosine_drift(n, plan->t_r, 1.0 / plan->high_pass, cos_basis,
                                    (size_t)(n * cols), &cols);
@@ -113,7 +113,7 @@ static btfm_status confound_basis(clean_plan *plan, const float *confounds,
                       "no cosine regressor", (double)n * plan->t_r, plan->high_pass);
     }
     const int64_t k = n_confounds + n_cos;
-    double *x = st || k == 0 ? NULL : btfm_glm_doubles(n, k, "btfm_glm_clean");
+    double *x = st || k == 0 ? NULL : btfm_dense_zeros(n, k, "btfm_glm_clean");
     if (!st && k > 0 && !x) st = BTFM_E_NOMEM;
     if (!st && k > 0) {
         for (int64_t t = 0; t < n; t++) {
@@ -124,7 +124,7 @@ static btfm_status confound_basis(clean_plan *plan, const float *confounds,
         /* In blocks: the work buffer holds GLM_BLOCK columns. */
         for (int64_t j0 = 0; !st && j0 < k; j0 += GLM_BLOCK) {
             int64_t c = k - j0 < GLM_BLOCK ? k - j0 : GLM_BLOCK;
-            double *block = btfm_glm_doubles(n, c, "btfm_glm_clean");
+            double *block = btfm_dense_zeros(n, c, "btfm_glm_clean");
             if (!block) { st = BTFM_E_NOMEM; break; }
             for (int64_t t = 0; t < n; t++) memcpy(block + t * c, x + t * k + j0,
                                                    (size_t)c * sizeof(double));
@@ -134,7 +134,8 @@ static btfm_status confound_basis(clean_plan *plan, const float *confounds,
                                                    (size_t)c * sizeof(double));
             btfm_free(block);
         }
-        if (!st) st = btfm_glm_basis(x, n, k, 1e-10, &plan->q, &plan->rank, NULL);
+        if (!st)
+            st = btfm_dense_basis(x, n, k, 1e-10, &plan->q, &plan->rank, NULL, "btfm_glm_clean");
     }
     btfm_free(x);
     btfm_free(cos_basis);
@@ -205,10 +206,10 @@ btfm_status btfm_glm_clean(const float *data, int64_t n_times, int64_t n_voxels,
     plan.high_pass = high_pass_hz;
     plan.low_pass = low_pass_hz;
     plan.standardize = how;
-    double *y = btfm_glm_doubles(n, GLM_BLOCK, "btfm_glm_clean");
+    double *y = btfm_dense_zeros(n, GLM_BLOCK, "btfm_glm_clean");
     double mean[GLM_BLOCK];
     /* The work buffer holds the widest projection: both bases have at most n columns. */
-    plan.work = btfm_glm_doubles(n, GLM_BLOCK, "btfm_glm_clean");
+    plan.work = btfm_dense_zeros(n, GLM_BLOCK, "btfm_glm_clean");
     if (!y || !plan.work) { st = BTFM_E_NOMEM; goto done; }
     if (detrend_order >= 0 && (st = btfm_glm_poly_basis(n, detrend_order, &plan.poly)))
         goto done;
@@ -223,18 +224,18 @@ btfm_status btfm_glm_clean(const float *data, int64_t n_times, int64_t n_voxels,
                              (detrend_order >= 0 && how == BTFM_STANDARDIZE_PSC);
     for (int64_t v0 = 0; v0 < V; v0 += GLM_BLOCK) {
         int64_t c = V - v0 < GLM_BLOCK ? V - v0 : GLM_BLOCK;
-        btfm_glm_gather(data, n, V, v0, c, y);
+        btfm_dense_copy_fd(data + v0, V, n, c, y, c);
         for (int64_t j = 0; j < c; j++) mean[j] = 0;
         for (int64_t t = 0; t < n; t++)
             for (int64_t j = 0; j < c; j++) mean[j] += y[t * c + j];
         for (int64_t j = 0; j < c; j++) mean[j] /= (double)n;
         if ((st = detrend_filter(&plan, y, c))) goto done;
-        btfm_glm_project_out(plan.q, n, plan.rank, y, c, plan.work);
+        btfm_dense_project_out(plan.q, n, plan.rank, y, c, plan.work);
         if (restore_mean)
             for (int64_t t = 0; t < n; t++)
                 for (int64_t j = 0; j < c; j++) y[t * c + j] += mean[j];
         standardize(y, n, c, how);
-        btfm_glm_scatter(y, n, c, out, V, v0);
+        btfm_dense_copy_df(y, c, n, c, out + v0, V);
     }
 done:
     btfm_free(y);

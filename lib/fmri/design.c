@@ -66,7 +66,7 @@ static void frame_times(double t_r, int64_t n, double slice_time_ref, double *ft
 static void orthogonalize(double *x, int64_t rows, int64_t cols, int64_t stride)
 {
     double norms[32] = {0}; /* callers pass at most 21 columns */
-    double *basis = cols > 1 ? btfm_glm_doubles(rows, cols, "glm: orthogonalize") : NULL;
+    double *basis = cols > 1 ? btfm_dense_zeros(rows, cols, "glm: orthogonalize") : NULL;
     if (!basis) return;
     for (int64_t j = 0; j < cols; j++) {
         for (int64_t i = 0; i < j; i++) {
@@ -141,7 +141,7 @@ btfm_status btfm_glm_event_regressors(const double *onsets, const double *durati
     }
 
     const int64_t n = n_scans;
-    double *ft = btfm_glm_doubles(n, 1, func);
+    double *ft = btfm_dense_zeros(n, 1, func);
     if (!ft) return BTFM_E_NOMEM;
     frame_times(t_r, n, slice_time_ref, ft);
     /* The kernels use the smallest frame spacing as TR (nilearn's _calculate_tr). */
@@ -152,13 +152,13 @@ btfm_status btfm_glm_event_regressors(const double *onsets, const double *durati
     const int64_t n_hr = (int64_t)rint((double)(n - 1) * 1.0 / (hi - lo) *
                                        ((hr_stop - lo - GLM_MIN_ONSET) * GLM_OVERSAMPLING) + 1);
     const int64_t n_kernel = btfm_glm_hrf_length(tr, GLM_OVERSAMPLING, GLM_HRF_LENGTH);
-    double *hr = btfm_glm_doubles(n_hr, 1, func);
-    double *kernel = btfm_glm_doubles(n_kernel, 1, func);
-    double *cumulative = btfm_glm_doubles(n_kernel, 1, func);
-    double *tail = btfm_glm_doubles(n_hr, 1, func);
-    double *conv = btfm_glm_doubles(n_hr, 1, func);
+    double *hr = btfm_dense_zeros(n_hr, 1, func);
+    double *kernel = btfm_dense_zeros(n_kernel, 1, func);
+    double *cumulative = btfm_dense_zeros(n_kernel, 1, func);
+    double *tail = btfm_dense_zeros(n_hr, 1, func);
+    double *conv = btfm_dense_zeros(n_hr, 1, func);
     int64_t *at = btfm_calloc((size_t)(2 * n_events + 1), sizeof *at);
-    double *value = btfm_glm_doubles(2 * n_events + 1, 1, func);
+    double *value = btfm_dense_zeros(2 * n_events + 1, 1, func);
     if (!hr || !kernel || !cumulative || !tail || !conv || !at || !value) {
         st = at ? BTFM_E_NOMEM : btfm_fail_nomem(func, (size_t)n_events * sizeof *at);
         goto done;
@@ -244,7 +244,7 @@ btfm_status btfm_glm_drift(int64_t n_scans, double t_r, double slice_time_ref, i
     btfm_status st = check_timing(func, t_r, n_scans, slice_time_ref);
     if (st) return st;
     if (drift_model == BTFM_DRIFT_COSINE) {
-        double *ft = btfm_glm_doubles(n_scans, 1, func);
+        double *ft = btfm_dense_zeros(n_scans, 1, func);
         if (!ft) return BTFM_E_NOMEM;
         frame_times(t_r, n_scans, slice_time_ref, ft);
         double dt = (ft[n_scans - 1] - ft[0]) / (double)(n_scans - 1);
@@ -273,8 +273,8 @@ btfm_status btfm_glm_drift(int64_t n_scans, double t_r, double slice_time_ref, i
     if (capacity / (size_t)cols < (size_t)n_scans)
         return btfm_fail(BTFM_E_RANGE, "%s: the buffer holds %zu values; %lld x %lld needed",
                          func, capacity, (long long)n_scans, (long long)cols);
-    double *ft = btfm_glm_doubles(n_scans, 1, func);
-    double *pol = btfm_glm_doubles(n_scans, cols, func);
+    double *ft = btfm_dense_zeros(n_scans, 1, func);
+    double *pol = btfm_dense_zeros(n_scans, cols, func);
     if (!ft || !pol) {
         btfm_free(ft);
         btfm_free(pol);
@@ -332,10 +332,10 @@ btfm_status btfm_glm_design_matrix(const double *onsets, const double *durations
     if (capacity / (size_t)cols < (size_t)n_scans)
         return btfm_fail(BTFM_E_RANGE, "%s: the buffer holds %zu values; %lld x %lld needed",
                          func, capacity, (long long)n_scans, (long long)cols);
-    double *on = btfm_glm_doubles(n_events + 1, 1, func);
-    double *dur = btfm_glm_doubles(n_events + 1, 1, func);
-    double *amp = btfm_glm_doubles(n_events + 1, 1, func);
-    double *part = btfm_glm_doubles(n_scans, n_basis > n_drift ? n_basis : n_drift, func);
+    double *on = btfm_dense_zeros(n_events + 1, 1, func);
+    double *dur = btfm_dense_zeros(n_events + 1, 1, func);
+    double *amp = btfm_dense_zeros(n_events + 1, 1, func);
+    double *part = btfm_dense_zeros(n_scans, n_basis > n_drift ? n_basis : n_drift, func);
     if (!on || !dur || !amp || !part) { st = BTFM_E_NOMEM; goto done; }
     for (int c = 0; !st && c < n_conditions; c++) {
         int64_t m = 0;

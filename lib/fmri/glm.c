@@ -1,152 +1,33 @@
 /* btfm_glm: the first-level GLM with OLS or AR(1) prewhitening, following nilearn's
  * run_glm (Yule-Walker AR(1) of the OLS residuals, binned to 0.01, voxels grouped by
- * bin and refitted on whitened data); plus the dense helpers of the fMRI files. */
+ * bin and refitted on whitened data); plus the input checks of the fMRI files. */
 #include <math.h>
 #include <string.h>
 #include <cblas.h>
-#include <lapacke.h>
 #include "glm_internal.h"
 
 /* --- helpers --------------------------------------------------------------------- */
-
-double *btfm_glm_doubles(int64_t rows, int64_t cols, const char *where)
-{
-    size_t count, bytes;
-    if (rows < 0 || cols < 0 || btfm_mul_size((size_t)rows, (size_t)cols, &count) ||
-        btfm_mul_size(count ? count : 1, sizeof(double), &bytes)) {
-        btfm_fail(BTFM_E_NOMEM, "%s: %lld x %lld doubles do not fit in memory", where,
-                  (long long)rows, (long long)cols);
-        return NULL;
-    }
-    double *p = btfm_calloc(count ? count : 1, sizeof(double));
-    if (!p) btfm_fail_nomem(where, bytes);
-    return p;
-}
-
-/* The first non-finite value of a float (f) or double (d) array, as row and column. */
-static int first_nonfinite(const float *f, const double *d, int64_t rows, int64_t cols,
-                           int64_t *row, int64_t *col, double *value)
-{
-    for (int64_t t = 0; t < rows; t++)
-        for (int64_t j = 0; j < cols; j++) {
-            double v = f ? (double)f[t * cols + j] : d[t * cols + j];
-            if (!isfinite(v)) {
-                *row = t;
-                *col = j;
-                *value = v;
-                return 1;
-            }
-        }
-    return 0;
-}
 
 btfm_status btfm_glm_check_finite(const float *x, int64_t rows, int64_t cols,
                                   const char *func, const char *what)
 {
     int64_t t, j;
-    double v;
-    if (!first_nonfinite(x, NULL, rows, cols, &t, &j, &v)) return BTFM_OK;
-    return btfm_fail(BTFM_E_NUMERIC, "%s: %s %lld, volume %lld is %g; expected finite values "
-                     "(mask out or interpolate bad volumes first)", func, what, (long long)j,
-                     (long long)t, v);
+    if (!btfm_dense_find_nonfinite(x, rows, cols, cols, &t, &j)) return BTFM_OK;
+    return btfm_dense_fail_nonfinite(func, NULL, what, j, "volume", t, x[t * cols + j],
+                                     "mask out or interpolate bad volumes first");
 }
 
 btfm_status btfm_glm_check_finite_d(const double *x, int64_t rows, int64_t cols,
                                     const char *func, const char *what)
 {
     int64_t t, j;
-    double v;
-    if (!first_nonfinite(NULL, x, rows, cols, &t, &j, &v)) return BTFM_OK;
-    return btfm_fail(BTFM_E_NUMERIC, "%s: %s %lld, row %lld is %g; expected finite values",
-                     func, what, (long long)j, (long long)t, v);
-}
-
-void btfm_glm_gather(const float *x, int64_t rows, int64_t stride, int64_t first,
-                     int64_t count, double *block)
-{
-    for (int64_t t = 0; t < rows; t++) {
-        const float *src = x + t * stride + first;
-        double *dst = block + t * count;
-        for (int64_t j = 0; j < count; j++) dst[j] = src[j];
-    }
-}
-
-void btfm_glm_scatter(const double *block, int64_t rows, int64_t count, float *x,
-                      int64_t stride, int64_t first)
-{
-    for (int64_t t = 0; t < rows; t++) {
-        const double *src = block + t * count;
-        float *dst = x + t * stride + first;
-        for (int64_t j = 0; j < count; j++) dst[j] = (float)src[j];
-    }
-}
-
-btfm_status btfm_glm_basis(const double *x, int64_t rows, int64_t cols, double tol,
-                           double **q_out, int64_t *rank_out, int64_t *dependent)
-{
-    const char *where = "glm: orthonormal basis";
-    *q_out = NULL;
-    *rank_out = 0;
-    if (dependent) *dependent = -1;
-    if (cols == 0) return BTFM_OK;
-    double *a = btfm_glm_doubles(rows, cols, where);
-    double *tau = btfm_glm_doubles(cols, 1, where);
-    lapack_int *jpvt = btfm_calloc((size_t)cols, sizeof *jpvt);
-    double *q = NULL;
-    btfm_status st = BTFM_OK;
-    if (!a || !tau || !jpvt) {
-        st = jpvt ? BTFM_E_NOMEM : btfm_fail_nomem(where, (size_t)cols * sizeof *jpvt);
-        goto done;
-    }
-    memcpy(a, x, (size_t)(rows * cols) * sizeof(double));
-    lapack_int info = LAPACKE_dgeqp3(LAPACK_ROW_MAJOR, (lapack_int)rows, (lapack_int)cols, a,
-                                     (lapack_int)cols, jpvt, tau);
-    if (info != 0) {
-        st = btfm_fail(BTFM_E_NUMERIC, "%s: QR of a %lld x %lld matrix failed (LAPACK dgeqp3 "
-                       "info %d)", where, (long long)rows, (long long)cols, (int)info);
-        goto done;
-    }
-    int64_t kmax = rows < cols ? rows : cols, rank = 0;
-    double r00 = fabs(a[0]);
-    while (rank < kmax && r00 > 0 && fabs(a[rank * cols + rank]) > tol * r00) rank++;
-    if (dependent && rank < cols) *dependent = jpvt[rank] - 1;
-    if (rank > 0) {
-        info = LAPACKE_dorgqr(LAPACK_ROW_MAJOR, (lapack_int)rows, (lapack_int)rank,
-                              (lapack_int)rank, a, (lapack_int)cols, tau);
-        if (info != 0) {
-            st = btfm_fail(BTFM_E_NUMERIC, "%s: forming Q failed (LAPACK dorgqr info %d)",
-                           where, (int)info);
-            goto done;
-        }
-        q = btfm_glm_doubles(rows, rank, where);
-        if (!q) { st = BTFM_E_NOMEM; goto done; }
-        for (int64_t t = 0; t < rows; t++)
-            memcpy(q + t * rank, a + t * cols, (size_t)rank * sizeof(double));
-    }
-    *q_out = q;
-    *rank_out = rank;
-done:
-    btfm_free(a);
-    btfm_free(tau);
-    btfm_free(jpvt);
-    return st;
-}
-
-void btfm_glm_project_out(const double *q, int64_t rows, int64_t rank, double *y,
-                          int64_t cols, double *work)
-{
-    if (rank == 0 || cols == 0) return;
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)rank, (blasint)cols,
-                (blasint)rows, 1.0, q, (blasint)rank, y, (blasint)cols, 0.0, work,
-                (blasint)cols);
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (blasint)rows, (blasint)cols,
-                (blasint)rank, -1.0, q, (blasint)rank, work, (blasint)cols, 1.0, y,
-                (blasint)cols);
+    if (!btfm_dense_find_nonfinite_d(x, rows, cols, cols, &t, &j)) return BTFM_OK;
+    return btfm_dense_fail_nonfinite(func, NULL, what, j, "row", t, x[t * cols + j], NULL);
 }
 
 btfm_status btfm_glm_poly_basis(int64_t rows, int order, double **basis)
 {
-    double *p = btfm_glm_doubles(rows, order + 1, "glm: detrend");
+    double *p = btfm_dense_zeros(rows, order + 1, "glm: detrend");
     if (!p) return BTFM_E_NOMEM;
     const int64_t k = order + 1;
     /* Powers of t in [-1, 1] (well conditioned), then modified Gram-Schmidt. */
@@ -170,44 +51,16 @@ btfm_status btfm_glm_poly_basis(int64_t rows, int order, double **basis)
     return BTFM_OK;
 }
 
-btfm_status btfm_glm_pinv(const double *x, int64_t rows, int64_t cols, double *pinv,
-                          double *cov, const char *func)
+/* The whitened design's pinv and unscaled covariance; a singular design is refused. */
+static btfm_status design_pinv(const double *x, int64_t rows, int64_t cols, double *pinv,
+                               double *cov, const char *func)
 {
-    double *a = btfm_glm_doubles(rows, cols, func);
-    double *s = btfm_glm_doubles(cols, 1, func);
-    double *u = btfm_glm_doubles(rows, cols, func);
-    double *vt = btfm_glm_doubles(cols, cols, func);
-    btfm_status st = BTFM_OK;
-    if (!a || !s || !u || !vt) { st = BTFM_E_NOMEM; goto done; }
-    memcpy(a, x, (size_t)(rows * cols) * sizeof(double));
-    lapack_int info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', (lapack_int)rows, (lapack_int)cols,
-                                     a, (lapack_int)cols, s, u, (lapack_int)cols, vt,
-                                     (lapack_int)cols);
-    if (info != 0) {
-        st = btfm_fail(BTFM_E_NUMERIC, "%s: the SVD of the %lld x %lld design did not "
-                       "converge (LAPACK dgesdd info %d)", func, (long long)rows,
-                       (long long)cols, (int)info);
-        goto done;
-    }
-    if (!(s[cols - 1] > s[0] * 1e-13)) {
+    int64_t rank;
+    double cond;
+    btfm_status st = btfm_dense_pinv(x, rows, cols, 1e-13, pinv, cov, &rank, &cond, func);
+    if (!st && rank < cols)
         st = btfm_fail(BTFM_E_NUMERIC, "%s: the design is singular (condition number %g); "
-                       "expected independent columns", func, s[0] / s[cols - 1]);
-        goto done;
-    }
-    /* pinv = V diag(1/s) U^T: scale the rows of vt, then (vt^T)(U^T). */
-    for (int64_t k = 0; k < cols; k++) cblas_dscal((blasint)cols, 1.0 / s[k], vt + k * cols, 1);
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasTrans, (blasint)cols, (blasint)rows,
-                (blasint)cols, 1.0, vt, (blasint)cols, u, (blasint)cols, 0.0, pinv,
-                (blasint)rows);
-    if (cov)
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)cols, (blasint)cols,
-                    (blasint)cols, 1.0, vt, (blasint)cols, vt, (blasint)cols, 0.0, cov,
-                    (blasint)cols);
-done:
-    btfm_free(a);
-    btfm_free(s);
-    btfm_free(u);
-    btfm_free(vt);
+                       "expected independent columns", func, cond);
     return st;
 }
 
@@ -293,7 +146,8 @@ btfm_status btfm_glm_new(btfm_glm **out, const double *design, int64_t n_times,
     if (st) return st;
     double *q;
     int64_t rank, dependent;
-    if ((st = btfm_glm_basis(design, n_times, n_regressors, 1e-10, &q, &rank, &dependent)))
+    if ((st = btfm_dense_basis(design, n_times, n_regressors, 1e-10, &q, &rank, &dependent,
+                               func)))
         return st;
     btfm_free(q);
     if (rank < n_regressors)
@@ -302,7 +156,7 @@ btfm_status btfm_glm_new(btfm_glm **out, const double *design, int64_t n_times,
                          "%lld); remove it or the regressors it duplicates", func,
                          (long long)dependent, (long long)rank, (long long)n_regressors);
     btfm_glm *g = btfm_calloc(1, sizeof *g);
-    double *copy = btfm_glm_doubles(n_times, n_regressors, func);
+    double *copy = btfm_dense_zeros(n_times, n_regressors, func);
     if (!g || !copy) {
         btfm_free(g);
         btfm_free(copy);
@@ -323,15 +177,15 @@ static btfm_status group_init(const btfm_glm *g, glm_group *gr, int bin)
     const int64_t n = g->n_times, p = g->p;
     const double rho = bin * 1.0 / GLM_AR_BINS;
     gr->bin = bin;
-    gr->design = btfm_glm_doubles(n, p, "btfm_glm_fit");
-    gr->pinv = btfm_glm_doubles(p, n, "btfm_glm_fit");
-    gr->cov = btfm_glm_doubles(p, p, "btfm_glm_fit");
+    gr->design = btfm_dense_zeros(n, p, "btfm_glm_fit");
+    gr->pinv = btfm_dense_zeros(p, n, "btfm_glm_fit");
+    gr->cov = btfm_dense_zeros(p, p, "btfm_glm_fit");
     if (!gr->design || !gr->pinv || !gr->cov) return BTFM_E_NOMEM;
     memcpy(gr->design, g->design, (size_t)(n * p) * sizeof(double));
     for (int64_t t = n - 1; t >= 1; t--)
         for (int64_t j = 0; j < p; j++)
             gr->design[t * p + j] -= rho * g->design[(t - 1) * p + j];
-    return btfm_glm_pinv(gr->design, n, p, gr->pinv, gr->cov, "btfm_glm_fit");
+    return design_pinv(gr->design, n, p, gr->pinv, gr->cov, "btfm_glm_fit");
 }
 
 /* Fit the block y (n x c, overwritten by the residuals) with group gr: betas into
@@ -400,8 +254,8 @@ static btfm_status fit_alloc(btfm_glm *g, int64_t n_voxels)
 static btfm_status refit_ar1(btfm_glm *g, const float *data)
 {
     const int64_t n = g->n_times, p = g->p, V = g->n_voxels;
-    double *y = btfm_glm_doubles(n, GLM_BLOCK, "btfm_glm_fit");
-    double *b = btfm_glm_doubles(p, GLM_BLOCK, "btfm_glm_fit");
+    double *y = btfm_dense_zeros(n, GLM_BLOCK, "btfm_glm_fit");
+    double *b = btfm_dense_zeros(p, GLM_BLOCK, "btfm_glm_fit");
     double var[GLM_BLOCK];
     int64_t idx[GLM_BLOCK];
     btfm_status st = (!y || !b) ? BTFM_E_NOMEM : BTFM_OK;
@@ -476,9 +330,9 @@ btfm_status btfm_glm_fit(btfm_glm *g, const float *data, int64_t n_times, int64_
     clear_fit(g);
     const int64_t n = n_times, p = g->p, V = n_voxels;
     glm_group ols = {0};
-    double *y = btfm_glm_doubles(n, GLM_BLOCK, func);
-    double *b = btfm_glm_doubles(p, GLM_BLOCK, func);
-    double *sums = g->noise == BTFM_GLM_AR1 ? btfm_glm_doubles(V, 5, func) : NULL;
+    double *y = btfm_dense_zeros(n, GLM_BLOCK, func);
+    double *b = btfm_dense_zeros(p, GLM_BLOCK, func);
+    double *sums = g->noise == BTFM_GLM_AR1 ? btfm_dense_zeros(V, 5, func) : NULL;
     int *bins = NULL;
     double var[GLM_BLOCK];
     if (!y || !b || (g->noise == BTFM_GLM_AR1 && !sums)) { st = BTFM_E_NOMEM; goto done; }
@@ -487,10 +341,10 @@ btfm_status btfm_glm_fit(btfm_glm *g, const float *data, int64_t n_times, int64_
     /* Pass 1: OLS betas and residuals. */
     for (int64_t v0 = 0; v0 < V; v0 += GLM_BLOCK) {
         int64_t c = V - v0 < GLM_BLOCK ? V - v0 : GLM_BLOCK;
-        btfm_glm_gather(data, n, V, v0, c, y);
+        btfm_dense_copy_fd(data + v0, V, n, c, y, c);
         fit_block(g, &ols, y, c, b, var);
         if (sums) residual_sums(y, n, c, sums + 5 * v0);
-        btfm_glm_scatter(b, p, c, g->betas, V, v0);
+        btfm_dense_copy_df(b, c, p, c, g->betas + v0, V);
         for (int64_t j = 0; j < c; j++) g->variance[v0 + j] = (float)var[j];
     }
     if (g->noise == BTFM_GLM_OLS) {
@@ -600,7 +454,7 @@ btfm_status btfm_glm_contrast(const btfm_glm *g, const double *contrast, int64_t
     btfm_status st = btfm_glm_check_finite_d(contrast, 1, n_regressors, func, "contrast weight");
     if (st) return st;
     const int64_t p = g->p, V = g->n_voxels;
-    double *ccc = btfm_glm_doubles(g->n_groups, 1, func);
+    double *ccc = btfm_dense_zeros(g->n_groups, 1, func);
     if (!ccc) return BTFM_E_NOMEM;
     for (int i = 0; i < g->n_groups; i++) {
         const double *cov = g->groups[i].cov;

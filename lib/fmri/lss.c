@@ -7,7 +7,6 @@
 #include <math.h>
 #include <string.h>
 #include <cblas.h>
-#include <lapacke.h>
 #include "glm_internal.h"
 
 /* Voxels per block of the data pass: wide enough for efficient GEMMs. */
@@ -62,8 +61,8 @@ static btfm_status model_init(lss_model *m, const char *func, const float *data,
     m->n = n;
     m->n_events = n_events;
     m->raw = events;
-    m->events = btfm_glm_doubles(n, n_events, func);
-    m->gram = btfm_glm_doubles(n_events, n_events, func);
+    m->events = btfm_dense_zeros(n, n_events, func);
+    m->gram = btfm_dense_zeros(n_events, n_events, func);
     m->first = btfm_calloc((size_t)n_events, sizeof(int64_t));
     m->last = btfm_calloc((size_t)n_events, sizeof(int64_t));
     double *work = NULL;
@@ -88,15 +87,16 @@ static btfm_status model_init(lss_model *m, const char *func, const float *data,
     m->sparse = support < n * n_events / 4;
     memcpy(m->events, events, (size_t)(n * n_events) * sizeof(double));
     if (n_nuisance > 0) {
-        if ((st = btfm_glm_basis(nuisance, n, n_nuisance, 1e-10, &m->q, &m->rank, NULL)))
+        if ((st = btfm_dense_basis(nuisance, n, n_nuisance, 1e-10, &m->q, &m->rank, NULL,
+                                   func)))
             goto done;
-        work = btfm_glm_doubles(m->rank, n_events, func);
-        m->etq = btfm_glm_doubles(n_events, m->rank, func);
+        work = btfm_dense_zeros(m->rank, n_events, func);
+        m->etq = btfm_dense_zeros(n_events, m->rank, func);
         if (!work || !m->etq) { st = BTFM_E_NOMEM; goto done; }
         cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)n_events,
                     (blasint)m->rank, (blasint)n, 1.0, events, (blasint)n_events, m->q,
                     (blasint)m->rank, 0.0, m->etq, (blasint)m->rank);
-        btfm_glm_project_out(m->q, n, m->rank, m->events, n_events, work);
+        btfm_dense_project_out(m->q, n, m->rank, m->events, n_events, work);
     }
     cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (blasint)n_events, (blasint)n_events,
                 (blasint)n, 1.0, m->events, (blasint)n_events, m->events, (blasint)n_events,
@@ -131,13 +131,13 @@ static btfm_status for_each_block(const lss_model *m, const float *data, int64_t
                                   float *betas)
 {
     const int64_t n = m->n, E = m->n_events, r = m->rank;
-    double *y = btfm_glm_doubles(n, LSS_BLOCK, func);
-    double *g = btfm_glm_doubles(E, LSS_BLOCK, func);
-    double *qty = m->sparse && r > 0 ? btfm_glm_doubles(r, LSS_BLOCK, func) : NULL;
+    double *y = btfm_dense_zeros(n, LSS_BLOCK, func);
+    double *g = btfm_dense_zeros(E, LSS_BLOCK, func);
+    double *qty = m->sparse && r > 0 ? btfm_dense_zeros(r, LSS_BLOCK, func) : NULL;
     btfm_status st = (!y || !g || (m->sparse && r > 0 && !qty)) ? BTFM_E_NOMEM : BTFM_OK;
     for (int64_t v0 = 0; !st && v0 < n_voxels; v0 += LSS_BLOCK) {
         int64_t c = n_voxels - v0 < LSS_BLOCK ? n_voxels - v0 : LSS_BLOCK;
-        btfm_glm_gather(data, n, n_voxels, v0, c, y);
+        btfm_dense_copy_fd(data + v0, n_voxels, n, c, y, c);
         if (m->sparse) {
             /* E~^T y = E^T y - (E^T Q)(Q^T y): the projection moved onto the data side. */
             sparse_products(m, y, c, g);
@@ -167,7 +167,8 @@ static btfm_status collinear_event(const lss_model *m, const char *func)
 {
     double *q;
     int64_t rank, dependent;
-    btfm_status st = btfm_glm_basis(m->events, m->n, m->n_events, 1e-10, &q, &rank, &dependent);
+    btfm_status st = btfm_dense_basis(m->events, m->n, m->n_events, 1e-10, &q, &rank,
+                                      &dependent, func);
     btfm_free(q);
     if (st) return st;
     return btfm_fail(BTFM_E_NUMERIC, "%s: the design is singular: the regressor of event %lld "
@@ -188,9 +189,8 @@ static void lsa_block(const void *ctx_, double *g, int64_t c, float *betas,
     const lsa_ctx *ctx = ctx_;
     const int64_t E = ctx->m->n_events;
     /* Solved in place: g is this block's scratch. */
-    LAPACKE_dpotrs(LAPACK_ROW_MAJOR, 'U', (lapack_int)E, (lapack_int)c, ctx->chol,
-                   (lapack_int)E, g, (lapack_int)c);
-    btfm_glm_scatter(g, E, c, betas, n_voxels, first);
+    btfm_dense_chol_solve(ctx->chol, E, g, c);
+    btfm_dense_copy_df(g, c, E, c, betas + first, n_voxels);
 }
 
 btfm_status btfm_glm_lsa(const float *data, int64_t n_times, int64_t n_voxels,
@@ -202,11 +202,10 @@ btfm_status btfm_glm_lsa(const float *data, int64_t n_times, int64_t n_voxels,
     btfm_status st = model_init(&m, func, data, n_times, n_voxels, events, n_events, nuisance,
                                 n_nuisance, betas);
     if (st) return st;
-    double *chol = btfm_glm_doubles(n_events, n_events, func);
+    double *chol = btfm_dense_zeros(n_events, n_events, func);
     if (!chol) { st = BTFM_E_NOMEM; goto done; }
     memcpy(chol, m.gram, (size_t)(n_events * n_events) * sizeof(double));
-    lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'U', (lapack_int)n_events, chol,
-                                     (lapack_int)n_events);
+    int info = btfm_dense_chol(chol, n_events);
     /* U_ii^2 / P_ii: the fraction of event i left unexplained by the events before it. */
     double min_d = INFINITY;
     for (int64_t i = 0; info == 0 && i < n_events; i++) {
@@ -291,8 +290,7 @@ static btfm_status lss_weights(const lss_model *m, const int *cond, int64_t K,
         rhs[i] = i == 0 ? 1.0 : 0.0;
     }
     double diag0 = a[0];
-    lapack_int info = LAPACKE_dposv(LAPACK_ROW_MAJOR, 'U', (lapack_int)size, 1, a,
-                                    (lapack_int)size, rhs, 1);
+    int info = btfm_dense_spd_solve(a, size, rhs, 1);
     /* The Cholesky pivot of the event's own column, relative to its norm, measures how
      * much of the event the other columns leave unexplained. */
     if (info != 0 || !(1.0 / (rhs[0] * diag0) > 1e-10))
@@ -323,11 +321,11 @@ btfm_status btfm_glm_lss(const float *data, int64_t n_times, int64_t n_voxels,
     if (st) return st;
     const int64_t E = n_events;
     int *cond = btfm_calloc((size_t)E, sizeof *cond);
-    double *r = btfm_glm_doubles(E, K, func);      /* R_ek = sum_{j in k} P_ej */
-    double *s = btfm_glm_doubles(K, K, func);      /* S_kl = sum_{j in k, i in l} P_ji */
-    double *own = btfm_glm_doubles(E, 1, func);
-    double *weight = btfm_glm_doubles(E, K, func);
-    double *sums = btfm_glm_doubles(K, LSS_BLOCK, func);
+    double *r = btfm_dense_zeros(E, K, func);      /* R_ek = sum_{j in k} P_ej */
+    double *s = btfm_dense_zeros(K, K, func);      /* S_kl = sum_{j in k, i in l} P_ji */
+    double *own = btfm_dense_zeros(E, 1, func);
+    double *weight = btfm_dense_zeros(E, K, func);
+    double *sums = btfm_dense_zeros(K, LSS_BLOCK, func);
     if (!cond || !r || !s || !own || !weight || !sums) {
         st = cond ? BTFM_E_NOMEM : btfm_fail_nomem(func, (size_t)E * sizeof *cond);
         goto done;

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 #include "signal_internal.h"
+#include "dense/dense.h"
 
 enum { TILE = BTFM_SOS_TILE, BLOCK = 128 };
 
@@ -75,7 +76,7 @@ static void sos_kernel(const double *coef, int n_sections, double *restrict z,
 /* Index of the first non-finite value among n rows of TILE floats, or -1. */
 BTFM_HOT static int64_t first_nonfinite(const float *buf, int n)
 {
-    if (!btfm_floats_nonfinite(buf, (size_t)n * TILE)) return -1;
+    if (!btfm_dense_any_nonfinite(buf, (size_t)n * TILE)) return -1;
     for (int t = 0; t < n; t++)
         for (int c = 0; c < TILE; c++)
             if (!isfinite(buf[t * TILE + c])) return t;

@@ -21,11 +21,8 @@
 btfm_status btfm_signal_check_array(const char *func, const float *x, int64_t n_times,
                                     int n_channels);
 
-/* BTFM_E_NUMERIC: "<func>: channel c, sample s holds NaN; ..." */
+/* BTFM_E_NUMERIC: "<func>: channel c, sample s holds NaN; ..." (btfm_dense_fail_nonfinite). */
 btfm_status btfm_signal_fail_nonfinite(const char *func, int channel, int64_t sample, float value);
-
-/* 1 when any of the n floats at x is NaN or Inf. */
-int btfm_floats_nonfinite(const float *x, size_t n);
 
 /* BTFM_E_NUMERIC naming the first non-finite value (channel, sample) of the n_times x
  * n_channels block at x, unless `flags` allows them. `first_sample` is added to the

@@ -1,8 +1,10 @@
 /* The public real FFT plan (btfm_fft) and the helpers every spectral entry point shares:
  * loading channel groups into lanes, the shape and finiteness checks. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include "spectrum_internal.h"
+#include "dense/dense.h"
 
 enum { MAX_FFT_LENGTH = 1 << 30 };
 
@@ -154,38 +156,18 @@ btfm_status btfm_spectrum_check_shape(const void *x, int64_t n_times, int n_chan
     return BTFM_OK;
 }
 
-/* x * 0 is 0 for finite x and NaN otherwise: a sum that vectorizes. */
-BTFM_HOT static int all_finite(const float *x, size_t count)
-{
-    float acc[16] = {0};
-    size_t j = 0;
-    for (; j + 16 <= count; j += 16)
-        for (int l = 0; l < 16; l++) acc[l] += x[j + l] * 0.0f;
-    float total = 0.0f;
-    for (; j < count; j++) total += x[j] * 0.0f;
-    for (int l = 0; l < 16; l++) total += acc[l];
-    return total == 0.0f;
-}
-
 btfm_status btfm_spectrum_check_finite(const float *x, int64_t n_epochs, int64_t n_times,
                                        int n_channels, unsigned flags, const char *func)
 {
-    if (flags & BTFM_SPECTRUM_PROPAGATE_NONFINITE) return BTFM_OK;
-    const size_t per = (size_t)n_times * (size_t)n_channels;
-    const size_t count = per * (size_t)n_epochs;
-    if (all_finite(x, count)) return BTFM_OK;
-    for (size_t j = 0; j < count; j++) {
-        if (isfinite(x[j])) continue;
-        size_t e = j / per, t = j % per / (size_t)n_channels, c = j % (size_t)n_channels;
-        if (n_epochs > 1)
-            return btfm_fail(BTFM_E_NUMERIC, "%s: epoch %zu, channel %zu, sample %zu is %g; "
-                             "expected finite values (or pass "
-                             "BTFM_SPECTRUM_PROPAGATE_NONFINITE)", func, e, c, t, (double)x[j]);
-        return btfm_fail(BTFM_E_NUMERIC, "%s: channel %zu, sample %zu is %g; expected finite "
-                         "values (or pass BTFM_SPECTRUM_PROPAGATE_NONFINITE)", func, c, t,
-                         (double)x[j]);
-    }
-    return BTFM_OK;
+    int64_t row, c;
+    if ((flags & BTFM_SPECTRUM_PROPAGATE_NONFINITE) ||
+        !btfm_dense_find_nonfinite(x, n_epochs * n_times, n_channels, n_channels, &row, &c))
+        return BTFM_OK;
+    char context[32];
+    snprintf(context, sizeof context, "epoch %lld", (long long)(row / n_times));
+    return btfm_dense_fail_nonfinite(func, n_epochs > 1 ? context : NULL, "channel", c,
+                                     "sample", row % n_times, x[row * n_channels + c],
+                                     "or pass BTFM_SPECTRUM_PROPAGATE_NONFINITE");
 }
 
 double btfm_sample_time(double tmin, double sfreq, int64_t i)

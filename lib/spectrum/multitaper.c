@@ -4,8 +4,8 @@
  * weighting. */
 #include <math.h>
 #include <string.h>
-#include <lapacke.h>
 #include "spectrum_internal.h"
+#include "dense/dense.h"
 
 /* Autocorrelations r[k][lag], lag < m, of the rows of v (k x m), through the FFT. */
 static btfm_status autocorrelations(const double *v, int k, int64_t m, double *r)
@@ -43,32 +43,21 @@ static btfm_status solve(int64_t m, double nw, int k, double *v, double *ratios)
     const double pi = 3.14159265358979323846;
     const double w = nw / (double)m;
     size_t mm = (size_t)m;
-    double *d = btfm_malloc(sizeof(double) * mm * 3 + sizeof(double) * mm * (size_t)k);
-    lapack_int *support = btfm_malloc(sizeof(lapack_int) * 2 * (size_t)k);
-    if (!d || !support) {
-        btfm_free(d);
-        btfm_free(support);
-        return btfm_fail_nomem("btfm_dpss", sizeof(double) * mm * (size_t)(3 + k));
-    }
-    double *e = d + mm, *eig = e + mm, *z = eig + mm;
+    double *d = btfm_malloc(sizeof(double) * mm * 2 + sizeof(double) * mm * (size_t)k +
+                            sizeof(double) * (size_t)k);
+    if (!d) return btfm_fail_nomem("btfm_dpss", sizeof(double) * mm * (size_t)(2 + k));
+    double *e = d + mm, *z = e + mm, *eig = z + mm * (size_t)k;
     const double c = cos(2.0 * pi * w);
     for (int64_t i = 0; i < m; i++) {
         double h = 0.5 * (double)(m - 1 - 2 * i);
         d[i] = h * h * c;
         e[i] = i + 1 < m ? 0.5 * (double)(i + 1) * (double)(m - i - 1) : 0.0;
     }
-    lapack_int found = 0;
-    lapack_int info = LAPACKE_dstevr(LAPACK_COL_MAJOR, 'V', 'I', (lapack_int)m, d, e, 0.0, 0.0,
-                                     (lapack_int)(m - k + 1), (lapack_int)m, 0.0, &found, eig,
-                                     z, (lapack_int)m, support);
-    btfm_status st = BTFM_OK;
-    if (info != 0 || found != k) {
-        st = btfm_fail(BTFM_E_NUMERIC, "btfm_dpss: the tridiagonal eigensolver (dstevr) "
-                       "failed with info %d for n = %lld, NW = %g", (int)info, (long long)m, nw);
-    } else {
+    btfm_status st = btfm_dense_tridiag_top(d, e, m, k, eig, z, "btfm_dpss");
+    if (!st) {
         const double thresh = fmax(1e-7, 1.0 / (double)m);
         for (int t = 0; t < k; t++) { /* largest eigenvalue first */
-            const double *col = z + (size_t)(k - 1 - t) * mm;
+            const double *col = z + (size_t)t * mm;
             double *row = v + (size_t)t * mm, sign = 1.0;
             if (t % 2 == 0) { /* symmetric tapers: positive average */
                 double sum = 0.0;
@@ -95,7 +84,6 @@ static btfm_status solve(int64_t m, double nw, int k, double *v, double *ratios)
         }
     }
     btfm_free(d);
-    btfm_free(support);
     return st;
 }
 

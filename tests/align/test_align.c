@@ -129,7 +129,7 @@ static void check_exact_procrustes(int64_t T, int64_t V, int flip)
     double *u, *s;
     int64_t rank;
     double v_det;
-    ck_assert_ok(btfm_align_thin_svd(x, T, V, &u, &s, NULL, &rank, &v_det));
+    ck_assert_ok(btfm_dense_thin_svd(x, T, V, &u, &s, NULL, &rank, &v_det, "aligner"));
     double *f = svd_factor(u, s, T, rank);
     align_source src = {f, T, rank, V, v_det, NULL, NULL, 0.0};
     align_rotation rot;
@@ -188,7 +188,7 @@ static void check_exact_procrustes_float(int64_t T, int64_t V, int64_t x_rank)
     double *u, *s;
     int64_t rank;
     double v_det;
-    ck_assert_ok(btfm_align_thin_svd(x, T, V, &u, &s, NULL, &rank, &v_det));
+    ck_assert_ok(btfm_dense_thin_svd(x, T, V, &u, &s, NULL, &rank, &v_det, "aligner"));
     ck_assert_int_eq(rank, x_rank > 0 ? x_rank : T - 1); /* centered: one less than T */
     double *f = svd_factor(u, s, T, rank);
     align_source src = {f, T, rank, V, v_det, NULL, NULL, 0.0};
@@ -238,7 +238,7 @@ START_TEST(procrustes_without_reflection)
     centered_normal(x, T, V);
     sim_layout(q, V, V);
     double det_q;
-    ck_assert_ok(btfm_align_det(q, V, &det_q));
+    ck_assert_ok(btfm_dense_det(q, V, &det_q, "aligner"));
     if (det_q > 0) /* make Q a reflection */
         for (int64_t v = 0; v < V; v++) q[v * V + 1] = -q[v * V + 1];
     for (int64_t t = 0; t < T; t++)
@@ -248,7 +248,7 @@ START_TEST(procrustes_without_reflection)
     double *u, *s;
     int64_t rank;
     double v_det;
-    ck_assert_ok(btfm_align_thin_svd(x, T, V, &u, &s, NULL, &rank, &v_det));
+    ck_assert_ok(btfm_dense_thin_svd(x, T, V, &u, &s, NULL, &rank, &v_det, "aligner"));
     double *f = svd_factor(u, s, T, rank);
     align_source src = {f, T, rank, V, v_det, NULL, NULL, 0.0};
     align_rotation rot;
@@ -257,7 +257,7 @@ START_TEST(procrustes_without_reflection)
     double *u2, *s2, *v2;
     int64_t rank2;
     double det_v2;
-    ck_assert_ok(btfm_align_thin_svd(x, T, V, &u2, &s2, &v2, &rank2, &det_v2));
+    ck_assert_ok(btfm_dense_thin_svd(x, T, V, &u2, &s2, &v2, &rank2, &det_v2, "aligner"));
     double r[16] = {0}, vp[16] = {0}, det_r;
     for (int i = 0; i < V; i++)
         for (int j = 0; j < V; j++)
@@ -265,7 +265,7 @@ START_TEST(procrustes_without_reflection)
     for (int i = 0; i < V; i++)
         for (int j = 0; j < V; j++)
             for (int k = 0; k < V; k++) r[i * V + j] += vp[i * V + k] * rot.qt[k * V + j];
-    ck_assert_ok(btfm_align_det(r, V, &det_r));
+    ck_assert_ok(btfm_dense_det(r, V, &det_r, "aligner"));
     ck_assert_double_eq_tol(det_r, 1.0, 1e-9);
     /* Independent singular values of X^T Y. */
     double xty[16] = {0}, sv[4], uu[16], vt[16], superb[3];
@@ -273,7 +273,7 @@ START_TEST(procrustes_without_reflection)
         for (int j = 0; j < V; j++)
             for (int t = 0; t < T; t++) xty[i * V + j] += x[t * V + i] * y[t * V + j];
     double det_xty;
-    ck_assert_ok(btfm_align_det(xty, V, &det_xty));
+    ck_assert_ok(btfm_dense_det(xty, V, &det_xty, "aligner"));
     ck_assert(det_xty < 0); /* the unconstrained optimum is a reflection */
     extern int LAPACKE_dgesvd(int, char, char, int, int, double *, int, double *, double *,
                               int, double *, int, double *);
@@ -619,7 +619,7 @@ START_TEST(bad_input_is_refused)
     memcpy(x, m.train[0], sizeof(float) * T_TRAIN * VS);
     x[7 * VS + 3] = NAN;
     ck_assert_status(btfm_aligner_add_subject(a, x, T_TRAIN, VS), BTFM_E_NUMERIC);
-    ck_assert_ptr_nonnull(strstr(btfm_last_error(), "subject 0: time point 7, feature 3"));
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(), "subject 0, feature 3, time point 7 holds NaN"));
     /* A constant feature. */
     memcpy(x, m.train[0], sizeof(float) * T_TRAIN * VS);
     for (int t = 0; t < T_TRAIN; t++) x[t * VS + 11] = 2.0f;

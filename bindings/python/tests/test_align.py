@@ -59,7 +59,7 @@ def test_errors_carry_library_messages():
     al = btfm.Aligner("srm", n_features=5)
     bad = data[0].copy()
     bad[3, 7] = np.nan
-    with pytest.raises(btfm.Error, match="subject 0: time point 3, feature 7"):
+    with pytest.raises(btfm.Error, match="subject 0, feature 7, time point 3 holds NaN"):
         al.add_subject(bad)
     al.add_subject(data[0])
     with pytest.raises(btfm.Error, match="subject 1 has 199 time points but subject 0 has 200"):
