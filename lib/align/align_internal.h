@@ -168,14 +168,6 @@ int btfm_align_procrustes_by_gram(const align_source *src, int64_t n_target, int
  * vectors. `w` has n doubles of scratch. */
 void btfm_align_centered_block(const float *g, int64_t n, double *w, float *out);
 
-/* Row-major n x n float matrices given by their upper part, in place: the upper Cholesky
- * factor R (a = R^T R; 0 when a is not numerically positive definite), the reciprocal
- * condition estimate of a from R and a's 1-norm (0 on failure), R's inverse in its upper
- * part (BTFM_E_NUMERIC when R is singular; `where` names the caller). */
-int btfm_align_chol_upper(float *a, int64_t n);
-float btfm_align_rcond_upper(const float *r, int64_t n, float anorm);
-btfm_status btfm_align_invert_upper(float *r, int64_t n, const char *where);
-
 /* (Q f)[1:] ((T-1) x r, float) for a centered factor f (T x r, float): f's rows on the
  * centered vectors. `w` has T doubles of scratch. */
 void btfm_align_center_factor(const float *f, int64_t T, int64_t r, float *out, double *w);

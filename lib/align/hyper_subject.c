@@ -5,7 +5,6 @@
 #include <math.h>
 #include <string.h>
 #include <cblas.h>
-#include <lapacke.h>
 #include "hyper_internal.h"
 #include "core/scratch.h"
 
@@ -118,8 +117,8 @@ static btfm_status factor_by_cholesky(int64_t T, const float *g, hyper_subject *
             }
         double anorm = 0.0;
         for (int64_t i = 0; i < m; i++) anorm = w[i] > anorm ? w[i] : anorm;
-        *used = btfm_align_chol_upper(gc, m) &&
-                btfm_align_rcond_upper(gc, m, (float)anorm) > 1e-3f;
+        *used = btfm_dense_chol_f(gc, m) == 0 &&
+                btfm_dense_rcond_f(gc, m, (float)anorm) > 1e-3f;
     }
     if (!st && *used) {
         h->rank = m;
@@ -141,7 +140,7 @@ static btfm_status factor_by_cholesky(int64_t T, const float *g, hyper_subject *
         btfm_align_embed_centered(y, m, m, h->f);
         /* R^-1 (upper): in float, as every step uses it (R's condition is below about
          * 30 here, so the inverse keeps float accuracy) */
-        if (!(st = btfm_align_invert_upper(gc, m, where))) {
+        if (!(st = btfm_dense_invert_upper_f(gc, m, where))) {
             for (int64_t i = 0; i < m; i++)
                 for (int64_t j = 0; j < m; j++) y[i * m + j] = j >= i ? gc[i * m + j] : 0.0;
             btfm_align_embed_centered(y, m, m, h->dual);

@@ -7,7 +7,6 @@
 #include <math.h>
 #include <string.h>
 #include <cblas.h>
-#include <lapacke.h>
 #include "hyper_internal.h"
 #include "core/scratch.h"
 
@@ -44,7 +43,7 @@ static btfm_status common_factor_init(const double *c, const float *g, int64_t T
                          : BTFM_OK;
     if (!st) {
         btfm_align_centered_block(g, T, w, cf->rg);
-        if (!btfm_align_chol_upper(cf->rg, m)) {
+        if (btfm_dense_chol_f(cf->rg, m) != 0) {
             common_factor_clear(cf);
         } else {
             /* basis = rg^-T (Q c)[1:] */

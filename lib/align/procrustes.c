@@ -5,7 +5,6 @@
 #include <math.h>
 #include <string.h>
 #include <cblas.h>
-#include <lapacke.h>
 #include "align_internal.h"
 #include "core/scratch.h"
 
@@ -163,43 +162,6 @@ void btfm_align_centered_block(const float *g, int64_t n, double *w, float *out)
             out[i * m + j] = (float)((double)g[(i + 1) * n + j + 1] - w[i + 1] - w[j + 1]);
 }
 
-/* A row-major upper triangle is LAPACK's column-major lower one: LAPACK works on it in
- * place, without LAPACKE's transposed copies. */
-int btfm_align_chol_upper(float *a, int64_t n)
-{
-    return n > 0 && LAPACKE_spotrf(LAPACK_COL_MAJOR, 'L', (lapack_int)n, a, (lapack_int)n) == 0;
-}
-
-float btfm_align_rcond_upper(const float *a, int64_t n, float anorm)
-{
-    float rcond = 0.0f;
-    if (LAPACKE_spocon(LAPACK_COL_MAJOR, 'L', (lapack_int)n, a, (lapack_int)n, anorm, &rcond))
-        return 0.0f;
-    return rcond;
-}
-
-/* R^-1 by a triangular solve against the identity, not LAPACK's strtri: OpenBLAS 0.3.21's
- * strtri crashes under its Prescott kernels (the family it picks on CPUs it does not
- * know) for orders such as 197, 199, 201 and 255; its trsm is sound at every order. */
-btfm_status btfm_align_invert_upper(float *a, int64_t n, const char *where)
-{
-    for (int64_t i = 0; i < n; i++)
-        if (a[i * n + i] == 0.0f)
-            return btfm_fail(BTFM_E_NUMERIC, "%s: a %lld x %lld triangular factor is singular",
-                             where, (long long)n, (long long)n);
-    const size_t bytes = (size_t)(n * n) * sizeof(float);
-    float *x = btfm_scratch_get(bytes);
-    if (!x) return btfm_fail_nomem(where, bytes);
-    memset(x, 0, bytes);
-    for (int64_t i = 0; i < n; i++) x[i * n + i] = 1.0f;
-    cblas_strsm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, (blasint)n,
-                (blasint)n, 1.0f, a, (blasint)n, x, (blasint)n);
-    for (int64_t i = 0; i < n; i++)
-        memcpy(a + i * n + i, x + i * n + i, (size_t)(n - i) * sizeof(float));
-    btfm_scratch_put(x, bytes);
-    return BTFM_OK;
-}
-
 void btfm_align_embed_centered(const double *y, int64_t m, int64_t cols, double *out)
 {
     const int64_t n = m + 1;
@@ -277,7 +239,7 @@ static btfm_status form_h(const align_source *src, const float *f, const float *
         return btfm_fail_nomem(where, gbytes);
     }
     btfm_align_centered_block(g, T, w, gc);
-    int chol = btfm_align_chol_upper(gc, m);
+    int chol = btfm_dense_chol_f(gc, m) == 0;
     if (chol) {
         form_k(src, f, gc, scratch, w, workers);
         btfm_align_ssyrk_split(workers, 1, r, m, 1.0f, scratch, r, h, r);

@@ -132,6 +132,14 @@ int btfm_dense_spd_solve_right(double *a, int64_t n, double *b, int64_t rows);
  * (numerically). */
 int btfm_dense_spd_inverse(const double *m, int64_t n, double *inv, double *log_det);
 
+/* Row-major n x n float matrices given by their upper part, in place: the upper Cholesky
+ * factor R (a = R^T R; returns 0, or as btfm_dense_chol; an empty matrix gives 1), the
+ * reciprocal condition estimate of a from R and a's 1-norm (0 on failure), and R's
+ * inverse in its upper part (BTFM_E_NUMERIC when R is singular). */
+int btfm_dense_chol_f(float *a, int64_t n);
+float btfm_dense_rcond_f(const float *r, int64_t n, float anorm);
+btfm_status btfm_dense_invert_upper_f(float *r, int64_t n, const char *where);
+
 /* --- qr.c: orthonormal bases ------------------------------------------------------------- */
 
 /* An orthonormal basis of the span of x (rows x cols, rows >= 1) by QR with column

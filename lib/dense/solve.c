@@ -2,8 +2,10 @@
  * definite solves and inverses. */
 #include <math.h>
 #include <string.h>
+#include <cblas.h>
 #include <lapacke.h>
 #include "dense.h"
+#include "core/scratch.h"
 
 btfm_status btfm_dense_det(const double *m, int64_t n, double *det, const char *where)
 {
@@ -71,4 +73,43 @@ int btfm_dense_spd_inverse(const double *m, int64_t n, double *inv, double *log_
     for (int64_t i = 0; i < n; i++)
         for (int64_t j = 0; j < i; j++) inv[i * n + j] = inv[j * n + i];
     return 0;
+}
+
+/* A row-major upper triangle is LAPACK's column-major lower one: LAPACK works on it in
+ * place, without LAPACKE's transposed copies. */
+int btfm_dense_chol_f(float *a, int64_t n)
+{
+    if (n < 1) return 1;
+    lapack_int info = LAPACKE_spotrf(LAPACK_COL_MAJOR, 'L', (lapack_int)n, a, (lapack_int)n);
+    return info < 0 ? (int)n + 1 : (int)info;
+}
+
+float btfm_dense_rcond_f(const float *r, int64_t n, float anorm)
+{
+    float rcond = 0.0f;
+    if (LAPACKE_spocon(LAPACK_COL_MAJOR, 'L', (lapack_int)n, r, (lapack_int)n, anorm, &rcond))
+        return 0.0f;
+    return rcond;
+}
+
+/* R^-1 by a triangular solve against the identity, not LAPACK's strtri: OpenBLAS 0.3.21's
+ * strtri crashes under its Prescott kernels (the family it picks on CPUs it does not
+ * know) for orders such as 197, 199, 201 and 255; its trsm is sound at every order. */
+btfm_status btfm_dense_invert_upper_f(float *r, int64_t n, const char *where)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (r[i * n + i] == 0.0f)
+            return btfm_fail(BTFM_E_NUMERIC, "%s: a %lld x %lld triangular factor is singular",
+                             where, (long long)n, (long long)n);
+    const size_t bytes = (size_t)(n * n) * sizeof(float);
+    float *x = btfm_scratch_get(bytes);
+    if (!x) return btfm_fail_nomem(where, bytes);
+    memset(x, 0, bytes);
+    for (int64_t i = 0; i < n; i++) x[i * n + i] = 1.0f;
+    cblas_strsm(CblasRowMajor, CblasLeft, CblasUpper, CblasNoTrans, CblasNonUnit, (blasint)n,
+                (blasint)n, 1.0f, r, (blasint)n, x, (blasint)n);
+    for (int64_t i = 0; i < n; i++)
+        memcpy(r + i * n + i, x + i * n + i, (size_t)(n - i) * sizeof(float));
+    btfm_scratch_put(x, bytes);
+    return BTFM_OK;
 }
