@@ -1,9 +1,11 @@
 /* Decimal text to double and back, independent of the process locale: the C library's
  * strtod and printf are correctly rounded but follow LC_NUMERIC, so both run under a
  * "C" locale object installed for the calling thread only. */
-#include <math.h>
+#include <errno.h>
 #include <locale.h>
+#include <math.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +29,27 @@ static void leave_c_locale(locale_t previous)
     if (previous) uselocale(previous);
 }
 
-double btfm_strtod_c(const char *text)
+double btfm_strtod_c(const char *text) { return btfm_strtod_c_end(text, NULL); }
+
+double btfm_strtod_c_end(const char *text, char **end)
 {
     locale_t previous = enter_c_locale();
-    double value = strtod(text, NULL);
+    double value = strtod(text, end);
+    int saved = errno; /* strtod's ERANGE reaches the caller */
     leave_c_locale(previous);
+    errno = saved;
     return value;
+}
+
+int btfm_snprintf_c(char *buf, size_t size, const char *format, ...)
+{
+    va_list ap;
+    va_start(ap, format);
+    locale_t previous = enter_c_locale();
+    int n = vsnprintf(buf, size, format, ap);
+    leave_c_locale(previous);
+    va_end(ap);
+    return n;
 }
 
 static size_t skip_digits(const char *s, size_t i, size_t len)

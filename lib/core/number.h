@@ -1,5 +1,6 @@
-/* Locale-independent, correctly rounded text-to-double conversion shared by the TSV
- * and JSON readers and writers. Internal; not installed. */
+/* Locale-independent, correctly rounded conversions between decimal text and doubles:
+ * every number the library reads from or writes to a file goes through these, since a
+ * host may have set LC_NUMERIC to a comma locale. Internal; not installed. */
 #ifndef BTFM_CORE_NUMBER_H
 #define BTFM_CORE_NUMBER_H
 
@@ -21,6 +22,18 @@ int btfm_decimal_fast(const char *text, size_t len, double *value);
 /* strtod of a NUL-terminated text in the "C" locale, whatever the process locale
  * (correctly rounded; overflow gives +-HUGE_VAL). */
 double btfm_strtod_c(const char *text);
+
+/* The same with strtod's end pointer: *end (when end is not NULL) points past the
+ * number read, at `text` when there is none. */
+double btfm_strtod_c_end(const char *text, char **end);
+
+/* snprintf in the "C" locale, for numbers written in a fixed format ("%.7f", "%+.3f"):
+ * the decimal point is '.' whatever the process locale. */
+int btfm_snprintf_c(char *buf, size_t size, const char *format, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
 
 /* Shortest "%.{1..17}g" form of `value` that reads back to the same double, into `buf`
  * (at least 32 bytes); returns the length. Locale-independent. */

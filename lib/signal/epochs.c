@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <stdlib.h>
 #include "signal_internal.h"
+#include "core/number.h"
 
 int64_t btfm_epochs_n_times(double tmin, double tmax, double sfreq)
 {
@@ -181,7 +182,7 @@ btfm_status btfm_dataset_reject_limits(const btfm_dataset *ds, const char *spec,
             return btfm_fail(BTFM_E_NOTFOUND, "%s: \"%s\" is not a channel type (eeg, eog, ecg, "
                              "emg, meg_mag, meg_grad, ...)", func, name);
         char *end;
-        double limit = strtod(eq + 1, &end);
+        double limit = btfm_strtod_c_end(eq + 1, &end);
         if (end == eq + 1 || !(limit > 0) || !isfinite(limit) || (*end && *end != ',' && *end != ' '))
             return btfm_fail(BTFM_E_FORMAT, "%s: the limit for %s must be a positive number "
                              "(peak-to-peak, in the channels' unit), got \"%.*s\"", func, name,

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include "brainvision_internal.h"
+#include "core/number.h"
 
 static const struct { const char *name; size_t size; } binary_formats[] = {
     [BTFM_BV_INT_16] = {"INT_16", 2},
@@ -182,7 +183,7 @@ int btfm_bv_parse_double(const char *s, double *out)
     while (*s == ' ' || *s == '\t') s++;
     if (!*s) return -1;
     errno = 0;
-    double v = strtod(s, &end);
+    double v = btfm_strtod_c_end(s, &end);
     if (end == s || !only_blanks(end) || !isfinite(v)) return -1;
     *out = v;
     return 0;

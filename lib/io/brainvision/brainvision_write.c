@@ -10,6 +10,7 @@
 #include <time.h>
 #include "brainvision_internal.h"
 #include "core/atomic_file.h"
+#include "core/number.h"
 
 #define CHUNK_ROWS 4096 /* samples converted and written at a time */
 
@@ -24,14 +25,11 @@ typedef struct plan {
     double start_time;
 } plan;
 
-/* %.15g, or more digits when needed to read back the same double. */
+/* The shortest decimal that reads back to the same double, whatever the locale. */
 static void put_number(FILE *f, double v)
 {
     char text[32];
-    for (int digits = 15; digits <= 17; digits++) {
-        snprintf(text, sizeof text, "%.*g", digits, v);
-        if (strtod(text, NULL) == v) break;
-    }
+    btfm_format_double(v, text);
     fputs(text, f);
 }
 

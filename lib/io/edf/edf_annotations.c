@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "edf_internal.h"
+#include "core/number.h"
 
 #define GAP_TOLERANCE 1e-7 /* seconds; onsets are decimal text */
 
@@ -38,7 +39,7 @@ static int parse_decimal(const unsigned char *p, size_t len, int sign_required, 
     char text[72];
     memcpy(text, p, len);
     text[len] = '\0';
-    *value = strtod(text, NULL);
+    *value = btfm_strtod_c(text);
     return 1;
 }
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "edf_internal.h"
+#include "core/number.h"
 
 #define MAX_SIGNALS 65536
 
@@ -37,7 +38,7 @@ static btfm_status number_field(const field_ctx *f, size_t off, size_t len, cons
     raw_field(f, off, len, text);
     char *end = NULL;
     errno = 0;
-    double v = text[0] ? strtod(text, &end) : NAN;
+    double v = text[0] ? btfm_strtod_c_end(text, &end) : NAN;
     int ok = text[0] && end && *end == '\0' && errno == 0 && isfinite(v);
     /* strtod also takes "nan", "inf" and hex floats; EDF numbers are plain decimals. */
     for (const char *p = text; ok && *p; p++)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 #include "core/atomic_file.h"
+#include "core/number.h"
 #include "edf_internal.h"
 
 /* `v` as a plain decimal of at most `width` characters. direction < 0: the text's value
@@ -18,7 +19,7 @@ static int format_number(char *dst, int width, double v, int direction)
         double r = direction < 0 ? floor(q) : direction > 0 ? ceil(q) : nearbyint(q);
         if (fabs(q - nearbyint(q)) < 1e-9 * fmax(1.0, fabs(q))) r = nearbyint(q); /* exact */
         char text[64];
-        snprintf(text, sizeof text, "%.*f", decimals, r / scale);
+        btfm_snprintf_c(text, sizeof text, "%.*f", decimals, r / scale);
         if (strchr(text, '.')) { /* trim trailing zeros: "3.500" -> "3.5", "2." -> "2" */
             char *end = text + strlen(text) - 1;
             while (*end == '0') *end-- = '\0';
@@ -157,9 +158,9 @@ static btfm_status plan_channels(writer *w, int format)
                              "[%g, %g] %s does not fit the 8-character fields", i, c->name,
                              ds->path, lo, hi, o->unit);
         format_number(text, 8, lo, -1);
-        o->phys_min = strtod(text, NULL);
+        o->phys_min = btfm_strtod_c(text);
         format_number(text, 8, hi, 1);
-        o->phys_max = strtod(text, NULL);
+        o->phys_max = btfm_strtod_c(text);
         o->dig_min = dmin;
         o->dig_max = dmax;
         double scale = (dmax - dmin) / (o->phys_max - o->phys_min);
@@ -173,7 +174,7 @@ static btfm_status plan_channels(writer *w, int format)
 static int format_onset(char *dst, size_t cap, double t, int sign)
 {
     char text[48];
-    snprintf(text, sizeof text, sign ? "%+.7f" : "%.7f", t);
+    btfm_snprintf_c(text, sizeof text, sign ? "%+.7f" : "%.7f", t);
     char *end = text + strlen(text) - 1;
     while (*end == '0') *end-- = '\0';
     if (*end == '.') *end = '\0';
@@ -237,7 +238,7 @@ static btfm_status write_header(writer *w, FILE *fp, const char *subject, const 
     put_int(h + 184, 8, (long long)size);
     put_field(h + 192, 44, w->bdf ? (ds->record_onsets ? "BDF+D" : "BDF+C") : (ds->record_onsets ? "EDF+D" : "EDF+C"));
     put_int(h + 236, 8, (long long)w->n_records);
-    if (!format_number(text, 8, w->duration, 0) || fabs(strtod(text, NULL) - w->duration) > 1e-12) {
+    if (!format_number(text, 8, w->duration, 0) || fabs(btfm_strtod_c(text) - w->duration) > 1e-12) {
         btfm_free(h);
         return btfm_fail(BTFM_E_RANGE, "edf: record duration %.17g s of %s does not fit 8 characters",
                          w->duration, ds->path);
