@@ -844,10 +844,9 @@ START_TEST(hyperalignment_threads_agree_and_fail_cleanly)
             succeeded = 1;
         }
         ck_assert_ok(btfm_aligner_common(a, got, (size_t)(T * V)));
-        for (int64_t j = 0; j < T * V; j++)
-            ck_assert_msg(fabs(got[j] - expect[j]) <= 1e-4, "budget %ld (%s): common[%lld] = "
-                          "%g, expected %g", budget, st ? "refit" : "fit", (long long)j,
-                          (double)got[j], (double)expect[j]);
+        ck_assert_all(j, T * V, fabs(got[j] - expect[j]) <= 1e-4, "budget %ld (%s): "
+                      "common[%lld] = %g, expected %g", budget, st ? "refit" : "fit",
+                      (long long)j, (double)got[j], (double)expect[j]);
         btfm_aligner_free(a);
         ck_assert_msg(atomic_load(&pool.live) == 0, "budget %ld leaked %ld blocks", budget,
                       (long)atomic_load(&pool.live));
@@ -880,7 +879,7 @@ static Suite *align_suite(void)
 {
     Suite *s = suite_create("align");
     TCase *tc = tcase_create("align");
-    tcase_set_timeout(tc, 120);
+    unit_set_timeout(tc, 2.0); /* seconds of work on an idle machine */
     tcase_add_test(tc, procrustes_recovers_known_rotation);
     tcase_add_test(tc, procrustes_without_reflection);
     tcase_add_test(tc, procrustes_float_recovers_known_rotation);

@@ -18,6 +18,28 @@
 
 #define ck_assert_ok(call) ck_assert_status(call, BTFM_OK)
 
+/* One assertion for a whole range: `cond` (an expression of the index variable `i`) must
+ * hold for i = 0 .. n-1; the message (which may use `i`) describes the first i where it
+ * does not. Every passing ck_assert writes a message to Check's log, so asserting
+ * element by element in a loop over millions of values makes a test slow for nothing. */
+#define ck_assert_all(i, n, cond, ...)                                                   \
+    do {                                                                                 \
+        int64_t i = 0, n_ = (int64_t)(n);                                                \
+        while (i < n_ && (cond)) i++;                                                    \
+        ck_assert_msg(i == n_, __VA_ARGS__);                                             \
+    } while (0)
+
+/* The Check timeout of a test case from the work it does: `idle_seconds`, the time its
+ * tests take together in an optimized build on an idle machine, times 20 for a loaded
+ * machine and debug builds, and at least 60 s. Sanitizer builds multiply it again
+ * (CK_TIMEOUT_MULTIPLIER, set in tests/meson.build); valgrind runs tests without fork,
+ * where Check has no timeouts. */
+static inline void unit_set_timeout(TCase *tc, double idle_seconds)
+{
+    double seconds = 20.0 * idle_seconds;
+    tcase_set_timeout(tc, seconds < 60.0 ? 60.0 : seconds);
+}
+
 #define BTFM_UNIT_MAIN(make_suite)                                                       \
     int main(void)                                                                       \
     {                                                                                    \

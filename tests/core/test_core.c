@@ -378,6 +378,7 @@ static Suite *core_suite(void)
 {
     Suite *s = suite_create("core");
     TCase *tc = tcase_create("core");
+    unit_set_timeout(tc, 0.3); /* seconds of work on an idle machine */
     tcase_add_test(tc, version_matches_headers);
     tcase_add_test(tc, capabilities_are_words);
     tcase_add_test(tc, status_names_are_dense_and_stable);

@@ -106,6 +106,7 @@ static Suite *param_suite(void)
 {
     Suite *s = suite_create("param");
     TCase *tc = tcase_create("param");
+    unit_set_timeout(tc, 0.1); /* seconds of work on an idle machine */
     tcase_add_test(tc, defaults_set_get);
     tcase_add_test(tc, refusals_name_parameter_value_and_bounds);
     tcase_add_test(tc, public_introspection);

@@ -416,6 +416,7 @@ static Suite *glm_suite(void)
 {
     Suite *s = suite_create("glm");
     TCase *tc = tcase_create("glm");
+    unit_set_timeout(tc, 0.3); /* seconds of work on an idle machine */
     tcase_add_test(tc, hrf_normalized_and_peaks_at_5s);
     tcase_add_test(tc, cosine_drift_is_orthonormal);
     tcase_add_test(tc, impulse_samples_the_hrf);

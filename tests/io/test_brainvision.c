@@ -624,6 +624,7 @@ static Suite *brainvision_suite(void)
 {
     Suite *s = suite_create("brainvision");
     TCase *tc = tcase_create("brainvision");
+    unit_set_timeout(tc, 1.0); /* seconds of work on an idle machine */
     tcase_add_loop_test(tc, test_formats_and_orientations, 0, 6);
     tcase_add_test(tc, test_markers_to_events);
     tcase_add_test(tc, test_codepages);

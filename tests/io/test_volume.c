@@ -272,6 +272,7 @@ static Suite *volume_suite(void)
 {
     Suite *s = suite_create("volume");
     TCase *tc = tcase_create("volume");
+    unit_set_timeout(tc, 0.1); /* seconds of work on an idle machine */
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, values_affine_and_zooms);
     tcase_add_test(tc, masks_from_data_memory_images_and_labels);

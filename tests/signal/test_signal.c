@@ -363,6 +363,7 @@ static Suite *signal_suite(void)
 {
     Suite *s = suite_create("signal");
     TCase *tc = tcase_create("signal");
+    unit_set_timeout(tc, 0.2); /* seconds of work on an idle machine */
     tcase_add_test(tc, butter_gains);
     tcase_add_test(tc, notch_gains);
     tcase_add_test(tc, design_errors);
