@@ -26,10 +26,11 @@ static const btfm_param_table *const tables[] = {
 #else
 #  define BTFM_CAP_NIFTI ""
 #endif
-/* One line a layer, in dependency order. */
+/* One line a layer, in dependency order, each starting with the layer's name (its folder
+ * under lib/), then what it offers. */
 static const char capabilities[] =
     "core container zlib progress"
-    " dataset edf bdf brainvision volume" BTFM_CAP_NIFTI
+    " io dataset edf bdf brainvision volume" BTFM_CAP_NIFTI
     " table bids"
     " signal"
     " spectrum"

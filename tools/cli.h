@@ -68,6 +68,10 @@ void cli_info_dataset(const char *path, const btfm_dataset *ds, int json);
 int cli_info_bids(const char *path, int lenient, int json);
 int cli_copy_dataset(const char *command, int argc, char **argv, unsigned save_flags);
 
+/* Open the recording `path` for `command` (cli_open.c): 0, or CLI_FAILED with a message
+ * naming the file (missing, a folder, or what the library found wrong) printed. */
+int cli_open_dataset(const char *command, const char *path, unsigned flags, btfm_dataset **ds);
+
 /* Tables (info_table.c): describe a TSV file (columns, rows, numeric ranges). */
 int cli_info_table(const char *path, int json);
 

@@ -24,8 +24,10 @@ static int read_matrix(const char *what, const char *path, const char *mask, flo
         return -1;
     }
     btfm_dataset *ds;
-    btfm_status st = btfm_dataset_open(&ds, path, BTFM_FORMAT_AUTO, 0);
-    if (!st && mask) {
+    if (cli_open_dataset(what[0] == 'f' ? "align fit" : "align transform", path, 0, &ds))
+        return -1;
+    btfm_status st = BTFM_OK;
+    if (mask) {
         if (strcmp(mask, "epi") == 0) st = btfm_dataset_mask_compute(ds, BTFM_MASK_EPI, 0);
         else if (strcmp(mask, "background") == 0)
             st = btfm_dataset_mask_compute(ds, BTFM_MASK_BACKGROUND, 0);

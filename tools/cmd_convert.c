@@ -17,7 +17,7 @@ int cli_copy_dataset(const char *command, int argc, char **argv, unsigned save_f
     }
     if (!out) return cli_usage_error(command, "expected IN and OUT");
     btfm_dataset *ds = NULL;
-    if (btfm_dataset_open(&ds, in, BTFM_FORMAT_AUTO, open_flags)) return cli_fail(command);
+    if (cli_open_dataset(command, in, open_flags, &ds)) return CLI_FAILED;
     if (btfm_dataset_save(ds, out, BTFM_FORMAT_AUTO, save_flags)) {
         btfm_dataset_free(ds);
         return cli_fail(command);

@@ -30,7 +30,7 @@ int cmd_epochs(int argc, char **argv)
     }
     if (!out) return cli_usage_error("epochs", "expected IN and OUT.npy");
     btfm_dataset *ds = NULL;
-    if (btfm_dataset_open(&ds, in, BTFM_FORMAT_AUTO, 0)) return cli_fail("epochs");
+    if (cli_open_dataset("epochs", in, 0, &ds)) return CLI_FAILED;
     int64_t n_all = btfm_dataset_n_events(ds), n_events = 0;
     int64_t *events = malloc(sizeof(int64_t) * (size_t)(n_all + 1));
     for (int64_t e = 0; events && e < n_all; e++) {

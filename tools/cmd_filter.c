@@ -48,7 +48,7 @@ int cmd_filter(int argc, char **argv)
     if (isnan(low) && isnan(high) && n_notch == 0)
         return cli_usage_error("filter", "give --band LOW HIGH, --low, --high or --notch");
     btfm_dataset *ds = NULL, *filtered = NULL;
-    if (btfm_dataset_open(&ds, in, BTFM_FORMAT_AUTO, 0)) return cli_fail("filter");
+    if (cli_open_dataset("filter", in, 0, &ds)) return CLI_FAILED;
     double sfreq = btfm_dataset_sfreq(ds), sos[6 * 10 + 6 * 8];
     int n = 0, kind = !isnan(low) && !isnan(high) ? BTFM_FILTER_BANDPASS
                     : !isnan(low) ? BTFM_FILTER_HIGHPASS : BTFM_FILTER_LOWPASS;

@@ -1,5 +1,6 @@
 /* btfm info: describe a file: a libbtfm model container, a TSV table (info_table.c), a
  * recording (EDF/BDF, BrainVision: info_dataset.c), or a BIDS folder (info_bids.c). */
+#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "cli.h"
@@ -52,7 +53,7 @@ static int is_container(const char *path)
     static const unsigned char magic[8] = {0x89, 'B', 'T', 'F', 'M', '\r', '\n', 0x1a};
     unsigned char head[8];
     FILE *f = fopen(path, "rb");
-    if (!f) return 1; /* let the container loader report the missing file */
+    if (!f) return 0; /* the recording route reports why */
     size_t n = fread(head, 1, sizeof head, f);
     fclose(f);
     return n == sizeof head && memcmp(head, magic, sizeof head) == 0;
@@ -63,11 +64,14 @@ static int info_recording(const char *path, unsigned flags, int json)
     btfm_dataset *ds = NULL;
     btfm_status st = btfm_dataset_open(&ds, path, BTFM_FORMAT_AUTO, flags);
     if (st == BTFM_E_UNSUPPORTED) {
-        fprintf(stderr, "btfm: info: %s: neither a libbtfm container nor a recording "
-                "(EDF/EDF+, BDF/BDF+, BrainVision .vhdr)\n", path);
+        fprintf(stderr, "btfm info: %s: neither a libbtfm container, a table (.tsv) nor a "
+                "recording (EDF/EDF+, BDF/BDF+, BrainVision .vhdr, NIfTI)\n", path);
         return CLI_FAILED;
     }
-    if (st) return cli_fail("info");
+    if (st) {
+        fprintf(stderr, "btfm info: %s\n", btfm_last_error());
+        return CLI_FAILED;
+    }
     cli_info_dataset(path, ds, json);
     btfm_dataset_free(ds);
     return CLI_OK;
@@ -88,7 +92,11 @@ int cmd_info(int argc, char **argv)
     }
     if (!path) return cli_usage_error("info", "missing FILE");
     struct stat sb;
-    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) return cli_info_bids(path, lenient, json);
+    if (stat(path, &sb) != 0) {
+        fprintf(stderr, "btfm info: %s: %s\n", path, strerror(errno));
+        return CLI_FAILED;
+    }
+    if (S_ISDIR(sb.st_mode)) return cli_info_bids(path, lenient, json);
     size_t len = strlen(path);
     if (len > 4 && strcmp(path + len - 4, ".tsv") == 0) return cli_info_table(path, json);
     if (!is_container(path)) return info_recording(path, flags, json);

@@ -121,7 +121,7 @@ static int load(const psd_options *o, float **data, int64_t *n_times, int *n_cha
         *sfreq = o->sfreq;
         return CLI_OK;
     }
-    if (btfm_dataset_open(ds, o->in, BTFM_FORMAT_AUTO, 0)) return cli_fail(o->in);
+    if (cli_open_dataset("psd", o->in, 0, ds)) return CLI_FAILED;
     *n_times = btfm_dataset_n_times(*ds);
     *n_channels = btfm_dataset_n_channels(*ds);
     *sfreq = o->sfreq > 0 ? o->sfreq : btfm_dataset_sfreq(*ds);

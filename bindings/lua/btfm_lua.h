@@ -64,6 +64,27 @@ const char *btfm_lua_opt_cstring(lua_State *L, int arg);
 /* An integer argument that fits a C int. */
 int btfm_lua_check_int(lua_State *L, int arg);
 
+/* Elements and fields of table arguments: the value on top of the stack, taken from the
+ * table at argument `arg` and called `what` in messages ("picks[2]", "option nperseg").
+ * A wrong value raises "bad argument #arg to 'read' (picks[2]: number expected, got
+ * table)", naming the argument the caller wrote, never a stack slot. */
+lua_Number btfm_lua_check_field_number(lua_State *L, int arg, const char *what);
+lua_Integer btfm_lua_check_field_integer(lua_State *L, int arg, const char *what);
+const char *btfm_lua_check_field_string(lua_State *L, int arg, const char *what);
+/* Raise "bad argument #arg to 'f' (what: message)". */
+int btfm_lua_field_error(lua_State *L, int arg, const char *what, const char *message);
+
+/* Options tables: the field `key` of the table at `arg` (`def` when the argument is none
+ * or nil or lacks the field), checked and called "option key" in messages. */
+const char *btfm_lua_opt_field_string(lua_State *L, int arg, const char *key, const char *def);
+lua_Integer btfm_lua_opt_field_integer(lua_State *L, int arg, const char *key, lua_Integer def);
+lua_Number btfm_lua_opt_field_number(lua_State *L, int arg, const char *key, lua_Number def);
+
+/* The position of `name` in the NULL-terminated `names`; otherwise raises at argument
+ * `arg`: "unknown <what> 'name' (known: a, b, c)". */
+int btfm_lua_check_choice(lua_State *L, int arg, const char *what, const char *name,
+                          const char *const *names);
+
 /* The BTFM_OBJECT_* number of an object kind name ("container"), 0 if unknown;
  * enumerated from btfm_object_kind_name(1, 2, ...) until NULL. */
 int btfm_lua_object_kind(const char *name);
@@ -101,6 +122,10 @@ void *btfm_lua_check_numbers(lua_State *L, int arg, lua_Integer count, int as_do
 /* The same for a rows x cols matrix (C order), both at least 1; raises naming both. */
 void *btfm_lua_check_matrix(lua_State *L, int arg, lua_Integer rows, lua_Integer cols,
                             int as_double);
+/* The same for the value on top of the stack, an option of the table at `arg` that
+ * messages call `what` ("option confounds"). */
+void *btfm_lua_check_field_matrix(lua_State *L, int arg, const char *what, lua_Integer rows,
+                                  lua_Integer cols, int as_double);
 /* Push n floats or doubles as a table (1-based). */
 void btfm_lua_push_floats(lua_State *L, const float *x, size_t n);
 void btfm_lua_push_doubles(lua_State *L, const double *x, size_t n);

@@ -327,13 +327,14 @@ static int writer_add(lua_State *L)
     if (!lua_isnoneornil(L, 4)) {
         luaL_checktype(L, 4, LUA_TTABLE);
         if (lua_getfield(L, 4, "format") != LUA_TNIL) {
-            const char *name = luaL_checkstring(L, -1);
+            const char *name = btfm_lua_check_field_string(L, 4, "option format");
             format = strcmp(name, "bdf") == 0 ? BTFM_FORMAT_BDF
                    : strcmp(name, "brainvision") == 0 ? BTFM_FORMAT_BRAINVISION
                    : strcmp(name, "edf") == 0 ? BTFM_FORMAT_EDF : -1;
-            if (format < 0) return luaL_argerror(L, 4, "format must be edf, bdf or brainvision");
+            if (format < 0)
+                return btfm_lua_field_error(L, 4, "option format", "edf, bdf or brainvision expected");
         }
-        if (lua_getfield(L, 4, "sidecar") != LUA_TNIL) sidecar = luaL_checkstring(L, -1);
+        if (lua_getfield(L, 4, "sidecar") != LUA_TNIL) sidecar = btfm_lua_check_field_string(L, 4, "option sidecar");
     }
     btfm_status st = btfm_bids_writer_add(w, ds, entities, format, sidecar, NULL);
     if (st) return btfm_lua_fail(L, st);

@@ -94,7 +94,8 @@ static int cothb_observe(lua_State *L)
             return luaL_argerror(L, 3, lua_pushfstring(L, "unknown signal '%s' (known: %s)",
                                                        name, lua_tostring(L, -1)));
         }
-        signals[slot] = lua_isboolean(L, -1) ? lua_toboolean(L, -1) : luaL_checknumber(L, -1);
+        signals[slot] = lua_isboolean(L, -1) ? lua_toboolean(L, -1)
+                                              : btfm_lua_check_field_number(L, 3, name);
         lua_pop(L, 1);
     }
     btfm_status st = btfm_cothb_observe(c, (int64_t)node, signals, n);
@@ -170,9 +171,12 @@ static int module_cothb(lua_State *L)
         lua_pushnil(L);
         while (lua_next(L, 1)) {
             int param;
-            const char *name = luaL_checkstring(L, -2);
+            if (lua_type(L, -2) != LUA_TSTRING)
+                return luaL_argerror(L, 1, "parameter names must be strings");
+            const char *name = lua_tostring(L, -2);
             st = btfm_param_find(BTFM_OBJECT_COTHB, name, &param);
-            double value = lua_isboolean(L, -1) ? lua_toboolean(L, -1) : luaL_checknumber(L, -1);
+            double value = lua_isboolean(L, -1) ? lua_toboolean(L, -1)
+                                                : btfm_lua_check_field_number(L, 1, name);
             if (!st) st = btfm_cothb_set_param(c, param, value);
             if (st) return btfm_lua_fail(L, st);
             lua_pop(L, 1);

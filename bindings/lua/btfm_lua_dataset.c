@@ -50,7 +50,7 @@ static int opt_format(lua_State *L, int arg, const char *flag_name, unsigned fla
     if (lua_isnoneornil(L, arg)) return format;
     luaL_checktype(L, arg, LUA_TTABLE);
     if (lua_getfield(L, arg, "format") != LUA_TNIL)
-        format = check_format(L, arg, luaL_checkstring(L, -1));
+        format = check_format(L, arg, btfm_lua_check_field_string(L, arg, "option format"));
     lua_pop(L, 1);
     lua_getfield(L, arg, flag_name);
     if (lua_toboolean(L, -1)) *flags |= flag;
@@ -58,20 +58,27 @@ static int opt_format(lua_State *L, int arg, const char *flag_name, unsigned fla
     return format;
 }
 
-/* A channel argument: 1-based index or name, as a 0-based index. Raises when unknown. */
-static int check_channel(lua_State *L, btfm_dataset *ds, int arg)
+/* A channel given as a 1-based index or a name, as a 0-based index; raises when unknown.
+ * The argument `arg` itself when `what` is NULL, else the value on top of the stack, an
+ * element of the table at `arg` that messages call `what` ("picks[2]"). */
+static int check_channel(lua_State *L, btfm_dataset *ds, int arg, const char *what)
 {
-    if (lua_type(L, arg) == LUA_TSTRING) {
+    int at = what ? lua_gettop(L) : arg;
+    const char *problem;
+    if (lua_type(L, at) == LUA_TSTRING) {
         int channel;
-        if (btfm_dataset_find_channel(ds, btfm_lua_check_cstring(L, arg), &channel))
-            luaL_argerror(L, arg, btfm_last_error());
-        return channel;
+        const char *name = what ? btfm_lua_check_field_string(L, arg, what)
+                                : btfm_lua_check_cstring(L, arg);
+        if (btfm_dataset_find_channel(ds, name, &channel) == BTFM_OK) return channel;
+        problem = btfm_last_error();
+    } else {
+        lua_Integer index = what ? btfm_lua_check_field_integer(L, arg, what)
+                                 : luaL_checkinteger(L, arg);
+        if (index >= 1 && index <= btfm_dataset_n_channels(ds)) return (int)index - 1;
+        problem = lua_pushfstring(L, "channel %I is outside [1, %d]", index,
+                                  btfm_dataset_n_channels(ds));
     }
-    lua_Integer index = luaL_checkinteger(L, arg);
-    if (index < 1 || index > btfm_dataset_n_channels(ds))
-        luaL_argerror(L, arg, lua_pushfstring(L, "channel %I is outside [1, %d]", index,
-                                              btfm_dataset_n_channels(ds)));
-    return (int)index - 1;
+    return what ? btfm_lua_field_error(L, arg, what, problem) : luaL_argerror(L, arg, problem);
 }
 
 /* Window [start, stop) within [0, limit]: start defaults to 0, stop to limit. */
@@ -108,7 +115,9 @@ static int dataset_read(lua_State *L)
         picks = (int *)scratch(L, n_picks, sizeof *picks);
         for (int j = 0; j < n_picks; j++) {
             lua_geti(L, 4, j + 1);
-            picks[j] = check_channel(L, ds, lua_gettop(L));
+            char what[32];
+            snprintf(what, sizeof what, "picks[%d]", j + 1);
+            picks[j] = check_channel(L, ds, 4, what);
             lua_pop(L, 1);
         }
     }
@@ -139,7 +148,7 @@ static int dataset_data(lua_State *L)
 static int dataset_read_native(lua_State *L)
 {
     btfm_dataset *ds = check_dataset(L, 1);
-    int channel = check_channel(L, ds, 2);
+    int channel = check_channel(L, ds, 2, NULL);
     int64_t first, count;
     check_window(L, 3, btfm_dataset_channel_n_samples(ds, channel), &first, &count);
     float *out = (float *)scratch(L, count, sizeof *out);
@@ -217,7 +226,7 @@ static int dataset_channels(lua_State *L)
 static int dataset_set_channel_type(lua_State *L)
 {
     btfm_dataset *ds = check_dataset(L, 1);
-    int channel = check_channel(L, ds, 2);
+    int channel = check_channel(L, ds, 2, NULL);
     const char *name = btfm_lua_check_cstring(L, 3);
     int type = btfm_channel_type_from_name(name);
     if (!type) {
@@ -235,7 +244,7 @@ static int dataset_set_channel_type(lua_State *L)
 static int dataset_set_channel_bad(lua_State *L)
 {
     btfm_dataset *ds = check_dataset(L, 1);
-    int channel = check_channel(L, ds, 2);
+    int channel = check_channel(L, ds, 2, NULL);
     luaL_checktype(L, 3, LUA_TBOOLEAN);
     btfm_status st = btfm_dataset_set_channel_bad(ds, channel, lua_toboolean(L, 3));
     if (st) return btfm_lua_fail(L, st);
@@ -247,7 +256,7 @@ static int dataset_set_channel_bad(lua_State *L)
 static int dataset_set_channel_position(lua_State *L)
 {
     btfm_dataset *ds = check_dataset(L, 1);
-    int channel = check_channel(L, ds, 2);
+    int channel = check_channel(L, ds, 2, NULL);
     const double *xyz = lua_isnoneornil(L, 3) ? NULL
                                               : (const double *)btfm_lua_check_numbers(L, 3, 3, 1, NULL);
     btfm_status st = btfm_dataset_set_channel_position(ds, channel, xyz);
@@ -444,20 +453,25 @@ static int dataset_channel_voxels(lua_State *L)
     return 1;
 }
 
-/* Apply a mask given as "all" | "epi" | "background" | {"threshold", value} | a path. */
-static btfm_status apply_mask(lua_State *L, btfm_dataset *ds, int arg)
+/* Apply a mask given as "all" | "epi" | "background" | {"threshold", value} | a path:
+ * the argument `arg`, or (option true) the value on top of the stack, the option "mask"
+ * of the table at `arg`. */
+static btfm_status apply_mask(lua_State *L, btfm_dataset *ds, int arg, int option)
 {
-    if (lua_type(L, arg) == LUA_TTABLE) {
-        lua_geti(L, arg, 1);
+    int at = option ? lua_gettop(L) : arg;
+    const char *what = option ? "option mask" : "mask";
+    if (lua_type(L, at) == LUA_TTABLE) {
+        lua_geti(L, at, 1);
         const char *kind = lua_tostring(L, -1);
-        lua_geti(L, arg, 2);
-        double threshold = luaL_checknumber(L, -1);
+        lua_geti(L, at, 2);
+        double threshold = btfm_lua_check_field_number(L, arg, option ? "option mask[2]" : "mask[2]");
         if (!kind || strcmp(kind, "threshold") != 0)
-            luaL_argerror(L, arg, "a table mask is {\"threshold\", value}");
+            btfm_lua_field_error(L, arg, what, "a table mask is {\"threshold\", value}");
         lua_pop(L, 2);
         return btfm_dataset_mask_compute(ds, BTFM_MASK_THRESHOLD, threshold);
     }
-    const char *mask = btfm_lua_check_cstring(L, arg);
+    const char *mask = option ? btfm_lua_check_field_string(L, arg, what)
+                              : btfm_lua_check_cstring(L, arg);
     static const int kinds[] = {BTFM_MASK_ALL, BTFM_MASK_BACKGROUND, BTFM_MASK_EPI};
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
         if (strcmp(mask, btfm_mask_kind_name(kinds[i])) == 0)
@@ -468,7 +482,7 @@ static btfm_status apply_mask(lua_State *L, btfm_dataset *ds, int arg)
 /* ds:set_mask(mask) (see apply_mask) -> true */
 static int dataset_set_mask(lua_State *L)
 {
-    btfm_status st = apply_mask(L, check_dataset(L, 1), 2);
+    btfm_status st = apply_mask(L, check_dataset(L, 1), 2, 0);
     if (st) return btfm_lua_fail(L, st);
     lua_pushboolean(L, 1);
     return 1;
@@ -497,11 +511,11 @@ static int module_open(lua_State *L)
     box->handle = ds;
     if (lua_istable(L, 2)) {
         int box_index = lua_gettop(L);
-        if (lua_getfield(L, 2, "mask") != LUA_TNIL && (st = apply_mask(L, ds, lua_gettop(L))))
+        if (lua_getfield(L, 2, "mask") != LUA_TNIL && (st = apply_mask(L, ds, 2, 1)))
             return btfm_lua_fail(L, st); /* the box closes the dataset when collected */
         lua_pop(L, 1);
         if (lua_getfield(L, 2, "labels") != LUA_TNIL &&
-            (st = btfm_dataset_mask_labels(ds, btfm_lua_check_cstring(L, -1))))
+            (st = btfm_dataset_mask_labels(ds, btfm_lua_check_field_string(L, 2, "option labels"))))
             return btfm_lua_fail(L, st);
         lua_settop(L, box_index);
     }
@@ -521,12 +535,7 @@ static int module_from_array(lua_State *L)
     if (luaL_len(L, 1) != n_times * n_channels)
         return luaL_argerror(L, 1, lua_pushfstring(L, "has %I values, expected %I x %I",
                                                    (lua_Integer)luaL_len(L, 1), n_times, n_channels));
-    float *data = (float *)scratch(L, n_times * n_channels, sizeof *data);
-    for (lua_Integer i = 0; i < n_times * n_channels; i++) {
-        lua_geti(L, 1, i + 1);
-        data[i] = (float)luaL_checknumber(L, -1);
-        lua_pop(L, 1);
-    }
+    const float *data = btfm_lua_check_numbers(L, 1, n_times * n_channels, 0, NULL);
     btfm_lua_box *box = btfm_lua_new_box(L, &dataset_type);
     btfm_dataset *ds;
     btfm_status st = btfm_dataset_from_array(&ds, data, n_times, (int)n_channels, sfreq, like);

@@ -6,12 +6,10 @@
 #include "btfm_lua.h"
 
 /* The index of `name` in `names` (NULL-terminated) plus `first`, or an argument error. */
+/* A choice argument (`def` when none or nil), as its position in `names` plus `first`. */
 static int option(lua_State *L, int arg, const char *def, const char *const names[], int first)
 {
-    const char *name = luaL_optstring(L, arg, def);
-    for (int i = 0; names[i]; i++)
-        if (strcmp(names[i], name) == 0) return first + i;
-    return luaL_argerror(L, arg, lua_pushfstring(L, "unknown option '%s'", name));
+    return first + btfm_lua_check_choice(L, arg, "option", luaL_optstring(L, arg, def), names);
 }
 
 static const char *const hrf_kinds[] = {"hrf", "derivative", "dispersion", NULL};
@@ -69,20 +67,17 @@ static int glm_clean(lua_State *L)
     lua_Integer n_conf = 0;
     if (!lua_isnoneornil(L, 5)) {
         luaL_checktype(L, 5, LUA_TTABLE);
-        lua_getfield(L, 5, "detrend");
-        detrend = (int)luaL_optinteger(L, -1, 1);
-        lua_getfield(L, 5, "filter");
-        filter = option(L, lua_gettop(L), "none", filters, 0);
-        lua_getfield(L, 5, "high_pass");
-        high = luaL_optnumber(L, -1, 0.0);
-        lua_getfield(L, 5, "low_pass");
-        low = luaL_optnumber(L, -1, 0.0);
-        lua_getfield(L, 5, "standardize");
-        standardize = option(L, lua_gettop(L), "zscore_sample", standardizations, 0);
-        lua_getfield(L, 5, "n_confounds");
-        n_conf = luaL_optinteger(L, -1, 0);
+        detrend = (int)btfm_lua_opt_field_integer(L, 5, "detrend", 1);
+        filter = btfm_lua_check_choice(L, 5, "option filter",
+                                       btfm_lua_opt_field_string(L, 5, "filter", "none"), filters);
+        high = btfm_lua_opt_field_number(L, 5, "high_pass", 0.0);
+        low = btfm_lua_opt_field_number(L, 5, "low_pass", 0.0);
+        standardize = btfm_lua_check_choice(
+            L, 5, "option standardize",
+            btfm_lua_opt_field_string(L, 5, "standardize", "zscore_sample"), standardizations);
+        n_conf = btfm_lua_opt_field_integer(L, 5, "n_confounds", 0);
         lua_getfield(L, 5, "confounds");
-        if (n_conf > 0) conf = btfm_lua_check_matrix(L, lua_gettop(L), t, n_conf, 0);
+        if (n_conf > 0) conf = btfm_lua_check_field_matrix(L, 5, "option confounds", t, n_conf, 0);
     }
     const float *x = btfm_lua_check_matrix(L, 1, t, v, 0);
     float *out = lua_newuserdatauv(L, (size_t)(t * v) * sizeof(float), 0);
@@ -163,7 +158,9 @@ static int per_event(lua_State *L, int separate)
         cond = lua_newuserdatauv(L, (size_t)e * sizeof(int), 0);
         for (lua_Integer i = 0; i < e; i++) {
             lua_geti(L, 8, i + 1);
-            cond[i] = (int)luaL_checkinteger(L, -1);
+            char what[40];
+            snprintf(what, sizeof what, "conditions[%lld]", (long long)i + 1);
+            cond[i] = (int)btfm_lua_check_field_integer(L, 8, what);
             lua_pop(L, 1);
         }
     }

@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include "btfm_lua.h"
 
@@ -53,6 +54,101 @@ int btfm_lua_check_int(lua_State *L, int arg)
     lua_Integer v = luaL_checkinteger(L, arg);
     if (v < INT_MIN || v > INT_MAX) luaL_argerror(L, arg, "integer out of range");
     return (int)v;
+}
+
+int btfm_lua_field_error(lua_State *L, int arg, const char *what, const char *message)
+{
+    return luaL_argerror(L, arg, lua_pushfstring(L, "%s: %s", what, message));
+}
+
+/* "number expected, got string", as Lua says it of arguments. */
+static int field_type_error(lua_State *L, int arg, const char *what, const char *expected)
+{
+    const char *got = luaL_typename(L, -1);
+    return btfm_lua_field_error(L, arg, what, lua_pushfstring(L, "%s expected, got %s", expected, got));
+}
+
+lua_Number btfm_lua_check_field_number(lua_State *L, int arg, const char *what)
+{
+    int ok;
+    lua_Number v = lua_tonumberx(L, -1, &ok);
+    if (!ok) field_type_error(L, arg, what, "number");
+    return v;
+}
+
+lua_Integer btfm_lua_check_field_integer(lua_State *L, int arg, const char *what)
+{
+    int ok;
+    lua_Integer v = lua_tointegerx(L, -1, &ok);
+    if (!ok) {
+        if (lua_isnumber(L, -1))
+            btfm_lua_field_error(L, arg, what, "number has no integer representation");
+        field_type_error(L, arg, what, "integer");
+    }
+    return v;
+}
+
+const char *btfm_lua_check_field_string(lua_State *L, int arg, const char *what)
+{
+    size_t len;
+    if (lua_type(L, -1) != LUA_TSTRING) field_type_error(L, arg, what, "string");
+    const char *s = lua_tolstring(L, -1, &len);
+    if (strlen(s) != len) btfm_lua_field_error(L, arg, what, "string contains a NUL byte");
+    return s;
+}
+
+/* Push the field `key` of the options table at `arg` and the name messages give it. */
+static int push_option(lua_State *L, int arg, const char *key, char *what, size_t size)
+{
+    if (lua_isnoneornil(L, arg)) return 0;
+    luaL_checktype(L, arg, LUA_TTABLE);
+    snprintf(what, size, "option %s", key);
+    if (lua_getfield(L, arg, key) != LUA_TNIL) return 1;
+    lua_pop(L, 1);
+    return 0;
+}
+
+const char *btfm_lua_opt_field_string(lua_State *L, int arg, const char *key, const char *def)
+{
+    char what[80];
+    if (!push_option(L, arg, key, what, sizeof what)) return def;
+    const char *s = btfm_lua_check_field_string(L, arg, what);
+    lua_pop(L, 1); /* the string stays alive in the options table */
+    return s;
+}
+
+lua_Integer btfm_lua_opt_field_integer(lua_State *L, int arg, const char *key, lua_Integer def)
+{
+    char what[80];
+    if (!push_option(L, arg, key, what, sizeof what)) return def;
+    lua_Integer v = btfm_lua_check_field_integer(L, arg, what);
+    lua_pop(L, 1);
+    return v;
+}
+
+lua_Number btfm_lua_opt_field_number(lua_State *L, int arg, const char *key, lua_Number def)
+{
+    char what[80];
+    if (!push_option(L, arg, key, what, sizeof what)) return def;
+    lua_Number v = btfm_lua_check_field_number(L, arg, what);
+    lua_pop(L, 1);
+    return v;
+}
+
+int btfm_lua_check_choice(lua_State *L, int arg, const char *what, const char *name,
+                          const char *const *names)
+{
+    for (int i = 0; names[i]; i++)
+        if (strcmp(names[i], name) == 0) return i;
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (int i = 0; names[i]; i++) {
+        if (i) luaL_addstring(&b, ", ");
+        luaL_addstring(&b, names[i]);
+    }
+    luaL_pushresult(&b);
+    return luaL_argerror(L, arg, lua_pushfstring(L, "unknown %s '%s' (known: %s)", what, name,
+                                                 lua_tostring(L, -1)));
 }
 
 int btfm_lua_object_kind(const char *name)

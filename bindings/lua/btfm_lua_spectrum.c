@@ -12,33 +12,6 @@ static double *new_doubles(lua_State *L, size_t n)
     return (double *)lua_newuserdatauv(L, (n ? n : 1) * sizeof(double), 0);
 }
 
-/* The position of `name` in `names` (NULL-terminated), else a Lua argument error. */
-static int option(lua_State *L, int arg, const char *name, const char *const *names,
-                  const char *what)
-{
-    for (int i = 0; names[i]; i++)
-        if (strcmp(names[i], name) == 0) return i;
-    return luaL_argerror(L, arg, lua_pushfstring(L, "unknown %s '%s'", what, name));
-}
-
-static const char *opt_field_string(lua_State *L, int arg, const char *key, const char *def)
-{
-    if (lua_isnoneornil(L, arg)) return def;
-    lua_getfield(L, arg, key);
-    const char *s = lua_isnil(L, -1) ? def : luaL_checkstring(L, -1);
-    lua_pop(L, 1); /* the string stays alive in the options table */
-    return s;
-}
-
-static lua_Integer opt_field_integer(lua_State *L, int arg, const char *key, lua_Integer def)
-{
-    if (lua_isnoneornil(L, arg)) return def;
-    lua_getfield(L, arg, key);
-    lua_Integer v = lua_isnil(L, -1) ? def : luaL_checkinteger(L, -1);
-    lua_pop(L, 1);
-    return v;
-}
-
 /* Run a plan of length n forward (rfft) or backward (irfft) from `in` into `out`. */
 static btfm_status transform(lua_Integer n, int inverse, const double *in, double *out)
 {
@@ -87,13 +60,17 @@ static int module_welch(lua_State *L)
     double sfreq = luaL_checknumber(L, 4);
     if (!lua_isnoneornil(L, 5)) luaL_checktype(L, 5, LUA_TTABLE);
     if (t < 1 || c < 1 || c > INT32_MAX / t) luaL_argerror(L, 2, "bad dimensions");
-    int window = option(L, 5, opt_field_string(L, 5, "window", "hann"), windows, "window");
-    int detrend = option(L, 5, opt_field_string(L, 5, "detrend", "constant"), detrends, "detrend");
-    int scaling = option(L, 5, opt_field_string(L, 5, "scaling", "density"), scalings, "scaling");
-    int average = option(L, 5, opt_field_string(L, 5, "average", "mean"), averages, "average");
-    lua_Integer nperseg = opt_field_integer(L, 5, "nperseg", 0);
-    lua_Integer noverlap = opt_field_integer(L, 5, "noverlap", -1);
-    lua_Integer nfft = opt_field_integer(L, 5, "nfft", 0);
+    int window = btfm_lua_check_choice(L, 5, "option window",
+                                       btfm_lua_opt_field_string(L, 5, "window", "hann"), windows);
+    int detrend = btfm_lua_check_choice(L, 5, "option detrend",
+                                        btfm_lua_opt_field_string(L, 5, "detrend", "constant"), detrends);
+    int scaling = btfm_lua_check_choice(L, 5, "option scaling",
+                                        btfm_lua_opt_field_string(L, 5, "scaling", "density"), scalings);
+    int average = btfm_lua_check_choice(L, 5, "option average",
+                                        btfm_lua_opt_field_string(L, 5, "average", "mean"), averages);
+    lua_Integer nperseg = btfm_lua_opt_field_integer(L, 5, "nperseg", 0);
+    lua_Integer noverlap = btfm_lua_opt_field_integer(L, 5, "noverlap", -1);
+    lua_Integer nfft = btfm_lua_opt_field_integer(L, 5, "nfft", 0);
     float *x = btfm_lua_check_numbers(L, 1, t * c, 0, NULL);
     lua_Integer eff = nfft > 0 ? nfft : nperseg > 0 ? nperseg : (t < 256 ? t : 256);
     if (eff > (1 << 30)) eff = 1 << 30;
@@ -153,10 +130,13 @@ static int module_band_power(lua_State *L)
             }
             btfm_band_edges(found, &edges[2 * b], &edges[2 * b + 1]);
         } else if (lua_type(L, -1) == LUA_TTABLE) {
+            char what[40];
             lua_geti(L, -1, 1);
+            snprintf(what, sizeof what, "bands[%lld][1]", (long long)b + 1);
+            edges[2 * b] = btfm_lua_check_field_number(L, 4, what);
             lua_geti(L, -2, 2);
-            edges[2 * b] = luaL_checknumber(L, -2);
-            edges[2 * b + 1] = luaL_checknumber(L, -1);
+            snprintf(what, sizeof what, "bands[%lld][2]", (long long)b + 1);
+            edges[2 * b + 1] = btfm_lua_check_field_number(L, 4, what);
             lua_pop(L, 2);
         } else {
             return luaL_argerror(L, 4, "each band is a name or a {fmin, fmax} pair");
@@ -178,7 +158,7 @@ static int module_fir_apply(lua_State *L)
     static const char *const modes[] = {"full", "same", "valid", "zero-phase", NULL};
     lua_Integer t = luaL_checkinteger(L, 2), c = luaL_checkinteger(L, 3), n_taps;
     if (t < 1 || c < 1 || c > INT32_MAX / t) luaL_argerror(L, 2, "bad dimensions");
-    int mode = option(L, 5, luaL_optstring(L, 5, "full"), modes, "mode");
+    int mode = btfm_lua_check_choice(L, 5, "mode", luaL_optstring(L, 5, "full"), modes);
     float *x = btfm_lua_check_numbers(L, 1, t * c, 0, NULL);
     double *taps = btfm_lua_check_numbers(L, 4, -1, 1, &n_taps);
     int64_t n_out = mode == 3 ? t : btfm_fir_output_length(t, n_taps, mode);
@@ -202,7 +182,7 @@ static int erp_common(lua_State *L, int peak)
     lua_Integer c = luaL_checkinteger(L, 4);
     double sfreq = luaL_checknumber(L, 5), tmin = luaL_checknumber(L, 6);
     double t_start = luaL_checknumber(L, 7), t_stop = luaL_checknumber(L, 8);
-    int mode = peak ? option(L, 9, luaL_optstring(L, 9, "abs"), modes, "mode") : 0;
+    int mode = peak ? btfm_lua_check_choice(L, 9, "mode", luaL_optstring(L, 9, "abs"), modes) : 0;
     if (e < 1 || t < 1 || c < 1 || t > INT32_MAX / c || e > INT32_MAX / (t * c))
         luaL_argerror(L, 2, "bad dimensions");
     float *x = btfm_lua_check_numbers(L, 1, e * t * c, 0, NULL);

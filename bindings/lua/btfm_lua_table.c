@@ -87,7 +87,9 @@ static int module_new_table(lua_State *L)
     const char **names = (const char **)lua_newuserdatauv(L, (size_t)(n ? n : 1) * sizeof *names, 0);
     for (lua_Integer i = 0; i < n; i++) {
         lua_geti(L, 1, i + 1);
-        names[i] = btfm_lua_check_cstring(L, -1); /* kept alive by table 1 */
+        char what[40];
+        snprintf(what, sizeof what, "columns[%lld]", (long long)i + 1);
+        names[i] = btfm_lua_check_field_string(L, 1, what); /* kept alive by table 1 */
         lua_pop(L, 1);
     }
     btfm_lua_box *box = btfm_lua_new_box(L, &table_type);

@@ -254,6 +254,11 @@ btfm_status btfm_dataset_set_channel_bad(btfm_dataset *ds, int ch, int bad)
     return BTFM_OK;
 }
 
+static const char *channel_name_at(const void *ds, int64_t i)
+{
+    return ((const btfm_dataset *)ds)->channels[i].name;
+}
+
 btfm_status btfm_dataset_find_channel(const btfm_dataset *ds, const char *name, int *channel)
 {
     CHECK_DS(ds, "btfm_dataset_find_channel");
@@ -264,8 +269,10 @@ btfm_status btfm_dataset_find_channel(const btfm_dataset *ds, const char *name, 
             *channel = i;
             return BTFM_OK;
         }
-    return btfm_fail(BTFM_E_NOTFOUND, "btfm_dataset_find_channel: %s has no channel \"%s\"",
-                     ds->path, name);
+    char known[400];
+    btfm_name_list(known, sizeof known, ds->n_channels, channel_name_at, ds);
+    return btfm_fail(BTFM_E_NOTFOUND, "btfm_dataset_find_channel: %s has no channel \"%s\" "
+                     "(its channels: %s)", ds->path, name, known);
 }
 
 int64_t btfm_dataset_n_events(const btfm_dataset *ds)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include "io/volume/volume_internal.h"
 
 static const char *format_names[] = {"auto", "edf", "bdf", "brainvision", "nifti", "memory"};
@@ -57,6 +58,12 @@ btfm_status btfm_dataset_open(btfm_dataset **out, const char *path, int format, 
         return btfm_fail(BTFM_E_INVALID, "btfm_dataset_open: %s: unknown format %d", path, format);
     if (flags & ~BTFM_OPEN_COMPLETE_RECORDS)
         return btfm_fail(BTFM_E_INVALID, "btfm_dataset_open: %s: unknown flags 0x%x", path, flags);
+    /* A folder opens with fopen and reads as empty: say what it is instead of what it
+     * is not, whatever its name. */
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return btfm_fail(BTFM_E_IO, "btfm_dataset_open: %s: is a folder, not a recording file "
+                         "(a BIDS folder opens with btfm_bids_open)", path);
     if (format == BTFM_FORMAT_AUTO) {
         FILE *f = fopen(path, "rb");
         if (!f)

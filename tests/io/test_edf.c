@@ -4,6 +4,7 @@
  * of broken header. */
 #include <math.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "unit.h"
 
@@ -380,11 +381,10 @@ START_TEST(all_read_paths_agree_with_native_reads)
         for (int64_t first = 0; first < n; first += 29)
             for (int64_t count = 1; first + count <= n; count += 41) {
                 ck_assert_ok(btfm_dataset_read(ds, first, count, picks, np, out));
-                for (int64_t t = 0; t < count; t++)
-                    for (int j = 0; j < np; j++)
-                        ck_assert_msg(out[t * np + j] == native[picks[j]][first + t],
-                                      "picks %zu, window %lld+%lld, row %lld, column %d", s,
-                                      (long long)first, (long long)count, (long long)t, j);
+                ck_assert_all(k, count * np, out[k] == native[picks[k % np]][first + k / np],
+                              "picks %zu, window %lld+%lld, row %lld, column %d", s,
+                              (long long)first, (long long)count, (long long)(k / np),
+                              (int)(k % np));
             }
     }
     free(out);
@@ -407,8 +407,7 @@ START_TEST(large_reads_agree_with_native_reads)
     ck_assert_ok(btfm_dataset_read(ds, 0, n, NULL, 0, out));
     for (int c = 0; c < 4; c++) {
         ck_assert_ok(btfm_dataset_read_native(ds, c, 0, n, native));
-        for (int64_t t = 0; t < n; t++)
-            ck_assert_msg(out[t * 4 + c] == native[t], "channel %d sample %lld", c, (long long)t);
+        ck_assert_all(t, n, out[t * 4 + c] == native[t], "channel %d sample %lld", c, (long long)t);
     }
     free(out);
     free(native);
@@ -417,6 +416,49 @@ START_TEST(large_reads_agree_with_native_reads)
 END_TEST
 
 /* ---- broken files: each a named error with file, field and byte offset ---- */
+
+/* Files that are not EDF at all, whatever their name says, and folders. */
+START_TEST(not_edf_files_and_folders_are_named)
+{
+    static const struct { const char *bytes; size_t n; int status; const char *needle; } cases[] = {
+        {"hello world, a text file\n", 25, BTFM_E_FORMAT,
+         "not an EDF or BDF file: it starts with \"hello wo\""},
+        {"x", 1, BTFM_E_FORMAT, "it starts with \"x\""},
+        {"\x89PNG\r\n\x1a\n", 8, BTFM_E_FORMAT, "it starts with \"\\x89PNG\\x0D\\x0A\\x1A\\x0A\""},
+        {"0  ", 3, BTFM_E_TRUNCATED, "byte 3: the file ends inside the 256-byte header"},
+        {"\xff" "BIO", 4, BTFM_E_TRUNCATED, "byte 4: the file ends inside the 256-byte header"},
+        {"", 0, BTFM_E_TRUNCATED, "byte 0: the file ends inside the 256-byte header"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *names[] = {"text.edf", "text.bdf"};
+        for (int k = 0; k < 2; k++) {
+            FILE *f = fopen(tmp(names[k]), "wb");
+            fwrite(cases[i].bytes, 1, cases[i].n, f);
+            fclose(f);
+            btfm_dataset *ds = (btfm_dataset *)1;
+            ck_assert_status(btfm_dataset_open(&ds, tmp(names[k]), BTFM_FORMAT_AUTO, 0),
+                             cases[i].status);
+            ck_assert_ptr_null(ds);
+            ck_assert_msg(strstr(btfm_last_error(), cases[i].needle) &&
+                          strstr(btfm_last_error(), names[k]),
+                          "case %zu (%s): \"%s\" lacks \"%s\"", i, names[k], btfm_last_error(),
+                          cases[i].needle);
+        }
+    }
+    const char *folders[] = {"folder", "folder.edf", "folder.vhdr", "folder.nii"};
+    for (size_t i = 0; i < sizeof folders / sizeof *folders; i++) {
+        mkdir(tmp(folders[i]), 0700);
+        for (int format = BTFM_FORMAT_AUTO; format <= BTFM_FORMAT_NIFTI; format++) {
+            btfm_dataset *ds = (btfm_dataset *)1;
+            ck_assert_status(btfm_dataset_open(&ds, tmp(folders[i]), format, 0), BTFM_E_IO);
+            ck_assert_ptr_null(ds);
+            ck_assert_msg(strstr(btfm_last_error(), "is a folder, not a recording file"),
+                          "%s as format %d: %s", folders[i], format, btfm_last_error());
+        }
+        rmdir(tmp(folders[i]));
+    }
+}
+END_TEST
 
 static void expect_open_error(const fixture *x, int status, const char *needle)
 {
@@ -467,7 +509,8 @@ START_TEST(broken_headers_get_named_errors)
     fputs("hello world, this is not a recording at all............", f);
     fclose(f);
     btfm_dataset *ds = NULL;
-    ck_assert_status(btfm_dataset_open(&ds, tmp("bad.edf"), BTFM_FORMAT_EDF, 0), BTFM_E_TRUNCATED);
+    ck_assert_status(btfm_dataset_open(&ds, tmp("bad.edf"), BTFM_FORMAT_EDF, 0), BTFM_E_FORMAT);
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(), "not an EDF or BDF file"));
     ck_assert_status(btfm_dataset_open(&ds, tmp("nothing.edf"), BTFM_FORMAT_AUTO, 0), BTFM_E_NOTFOUND);
 }
 END_TEST
@@ -639,6 +682,7 @@ static Suite *edf_suite(void)
 {
     Suite *s = suite_create("edf");
     TCase *tc = tcase_create("edf");
+    unit_set_timeout(tc, 1.0); /* seconds of work on an idle machine */
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, edf_plus_values_channels_and_annotations);
     tcase_add_test(tc, bdf_plus_24bit_and_status_triggers);
@@ -648,6 +692,7 @@ static Suite *edf_suite(void)
     tcase_add_test(tc, all_read_paths_agree_with_native_reads);
     tcase_add_test(tc, large_reads_agree_with_native_reads);
     tcase_add_test(tc, broken_headers_get_named_errors);
+    tcase_add_test(tc, not_edf_files_and_folders_are_named);
     tcase_add_test(tc, complete_records_only_on_request);
     tcase_add_test(tc, bad_arguments);
     tcase_add_test(tc, round_trip_edf_and_bdf_exact);

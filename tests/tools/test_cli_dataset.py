@@ -124,7 +124,7 @@ class DatasetCli(unittest.TestCase):
             f.write("not a recording\n")
         r = run("info", junk)
         self.assertEqual(r.returncode, 1)
-        self.assertIn("neither a libbtfm container nor a recording", r.stderr)
+        self.assertIn("neither a libbtfm container, a table (.tsv) nor a recording", r.stderr)
         for args in (["convert", self.path], ["anonymize"], ["convert", "a", "b", "c"],
                      ["anonymize", self.path, "o.edf", "--bogus"]):
             r = run(*args)

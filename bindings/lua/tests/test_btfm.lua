@@ -132,6 +132,20 @@ test("capabilities", function()
   eq(btfm.has_capability("no-such-capability"), false, "unknown capability")
 end)
 
+test("every layer of lib/meson.build is a capability", function()
+  local f = assert(io.open(source_dir .. "/lib/meson.build"))
+  local text = f:read("a")
+  f:close()
+  local layers = {"core"}
+  for name in text:match("foreach layer : %[([^%]]*)%]"):gmatch("'(%w+)'") do
+    layers[#layers + 1] = name
+  end
+  check(#layers >= 8, "the layer list has core, io, bids, signal, spectrum, fmri, align, cothb")
+  for _, layer in ipairs(layers) do
+    eq(btfm.has_capability(layer), true, "has_capability(" .. layer .. ")")
+  end
+end)
+
 test("param_info describes the container parameters of container.h", function()
   local info = btfm.param_info("container")
   eq(#info, n_header_container_params, "number of container parameters")

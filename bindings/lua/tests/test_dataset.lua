@@ -132,6 +132,32 @@ test("errors", function()
   assert(not ok and err:find("outside %[1, 2%]"), err)
   ok, err = pcall(ds.read, ds, 0, 1, {"Oz"})
   assert(not ok and err:find('"Oz"'), err)
+  -- table elements and options are named by the argument the caller wrote
+  local function raises(expected, f)
+    local good, message = pcall(f)
+    assert(not good and message:find(expected, 1, true), message)
+  end
+  raises([[bad argument #3 to 'read' (picks[2]: btfm_dataset_find_channel: ]] .. path ..
+         [[ has no channel "Nope" (its channels: EEG Fz, EOG left))]],
+         function() return ds:read(0, 1, {1, "Nope"}) end)
+  raises("bad argument #3 to 'read' (picks[1]: channel 3 is outside [1, 2])",
+         function() return ds:read(0, 1, {3}) end)
+  raises("bad argument #3 to 'read' (picks[1]: integer expected, got table)",
+         function() return ds:read(0, 1, {{}}) end)
+  raises("bad argument #2 to 'open' (option format: string expected, got number)",
+         function() return btfm.open(path, {format = 3}) end)
+  raises("bad argument #1 to 'from_array' (values[2] is not a number (string))",
+         function() return btfm.from_array({1, "x"}, 2, 1, 100) end)
+  raises("bad argument #5 to 'welch' (option nperseg: integer expected, got string)",
+         function() return btfm.welch({1, 2, 3, 4}, 4, 1, 100, {nperseg = "x"}) end)
+  raises("bad argument #5 to 'welch' (unknown option window 'hanning' (known: hann, " ..
+         "hamming, blackman, boxcar))",
+         function() return btfm.welch({1, 2, 3, 4}, 4, 1, 100, {window = "hanning"}) end)
+  raises("bad argument #5 to 'clean' (option confounds: 1 values for 2 x 1)",
+         function() return btfm.glm.clean({1, 2, 3, 4}, 2, 2, 2.0,
+                                          {n_confounds = 1, confounds = {1}}) end)
+  raises("bad argument #1 to 'new_table' (columns[2]: string expected, got number)",
+         function() return btfm.new_table({"onset", 3}) end)
   ok, err = pcall(ds.read, ds, 5, 4)
   assert(not ok and err:find("before start"), err)
   ok, err = pcall(btfm.open, path, {format = "gdf"})

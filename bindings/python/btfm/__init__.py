@@ -36,6 +36,9 @@ from . import signal
 from . import glm
 from . import spectrum
 
+# btfm.open and btfm.signal stay out of __all__: `from btfm import *` must not replace the
+# built-in open() nor the standard library's signal module in the importer's namespace.
+
 __version__ = "1.3.0"
 
 __all__ = [
@@ -46,12 +49,11 @@ __all__ = [
     "object_kinds", "param_info", "set_log_handler", "set_log_level", "version",
     "version_number", "__version__",
     "CHANNEL_TYPES", "Channel", "Dataset", "Event", "FORMATS", "NirsGeometry", "Record",
-    "channel_type_from_name", "channel_type_name", "format_name", "from_array", "open",
+    "channel_type_from_name", "channel_type_name", "format_name", "from_array",
     "Action", "COTHB_ACTIONS", "COTHB_DECISIONS", "COTHB_SIGNALS", "CoTHB", "NodeInfo",
     "ALIGN_METHODS", "Aligner", "classification", "isc", "segment_matching",
     "Table", "parse_table", "read_table",
     "bids",
-    "signal",
     "glm",
     "spectrum",
 ]

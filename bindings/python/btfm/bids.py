@@ -28,7 +28,8 @@ from ._util import from_cstr, to_cpath, to_cstr
 from .dataset import Dataset, _format_number
 from .table import Table
 
-__all__ = ["open", "BIDS", "Recording", "Writer", "write"]
+# "open" is not exported by `import *`: it would replace the built-in open().
+__all__ = ["BIDS", "Recording", "Writer", "write"]
 
 _LENIENT = 0x1  # BTFM_BIDS_LENIENT
 

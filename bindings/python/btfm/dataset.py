@@ -26,7 +26,8 @@ from ._handle import Handle
 from ._lib import DatasetPtr, lib
 from ._util import enumerate_names, from_cstr, to_cpath, to_cstr
 
-__all__ = ["open", "from_array", "Dataset", "Channel", "Event", "Record", "NirsGeometry", "FORMATS",
+# "open" is not exported by `import *`: it would replace the built-in open().
+__all__ = ["from_array", "Dataset", "Channel", "Event", "Record", "NirsGeometry", "FORMATS",
            "CHANNEL_TYPES",
            "format_name", "channel_type_name", "channel_type_from_name"]
 

@@ -139,13 +139,30 @@ btfm_status btfm_edf_parse_header(btfm_dataset **out, const char *path, int fd, 
     if (fstat(fd, &sb) != 0) return btfm_fail(BTFM_E_IO, "edf: %s: %s", path, strerror(errno));
     int64_t file_size = (int64_t)sb.st_size;
     unsigned char fixed[256];
-    if (file_size < 256 || pread(fd, fixed, 256, 0) != 256)
+    ssize_t got = pread(fd, fixed, 256, 0);
+    if (got < 0) return btfm_fail(BTFM_E_IO, "edf: %s: %s", path, strerror(errno));
+    /* The version field first: a file that is not EDF at all (a text file named .edf)
+     * is told so, whatever its length. */
+    size_t head = got < 8 ? (size_t)got : 8;
+    int looks_edf = memcmp(fixed, "0       ", head) == 0;
+    int looks_bdf = head > 0 && fixed[0] == 0xFF && memcmp(fixed + 1, "BIOSEMI", head - 1) == 0;
+    int bdf = head == 8 && looks_bdf;
+    if (head > 0 && !looks_edf && !looks_bdf) {
+        char start[8 * 4 + 1];
+        size_t used = 0;
+        for (size_t i = 0; i < head; i++) /* printable as is, else \xHH */
+            used += (size_t)snprintf(start + used, sizeof start - used,
+                                     fixed[i] >= 32 && fixed[i] < 127 && fixed[i] != '"' ? "%c"
+                                                                                      : "\\x%02X",
+                                     fixed[i]);
+        return btfm_fail(BTFM_E_FORMAT, "edf: %s: not an EDF or BDF file: it starts with \"%s\" "
+                         "where EDF has the version field \"0\" and 7 spaces and BDF the byte "
+                         "0xFF and \"BIOSEMI\"", path, start);
+    }
+    if (got < 256 || file_size < 256)
         return btfm_fail(BTFM_E_TRUNCATED, "edf: %s: byte %lld: the file ends inside the 256-byte "
                          "header", path, (long long)file_size);
     field_ctx f = {path, fixed, 0};
-    int bdf = fixed[0] == 0xFF && memcmp(fixed + 1, "BIOSEMI", 7) == 0;
-    if (!bdf && memcmp(fixed, "0       ", 8) != 0)
-        return fail_at(path, 0, "version field is not \"0\" (EDF) nor 0xFF \"BIOSEMI\" (BDF)", "");
     if ((format == BTFM_FORMAT_BDF) != bdf)
         return btfm_fail(BTFM_E_FORMAT, "edf: %s: opened as %s but the version field says %s",
                          path, format == BTFM_FORMAT_BDF ? "BDF" : "EDF", bdf ? "BDF" : "EDF");

@@ -1,0 +1,92 @@
+"""What a person sees when a command's input is wrong: a missing file, a folder, a file
+that is not what its name says, an array of the wrong shape. Every message names the
+file and says what is wrong in the words the file system or the format would use; the
+expected texts come from the operating system (os.strerror) and the .npy files from
+NumPy."""
+import errno
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+
+BTFM = os.path.abspath(sys.argv.pop(1) if len(sys.argv) > 1 else os.environ["BTFM_EXE"])
+
+# Every command that reads a recording, with the arguments that follow the input.
+READERS = {
+    "info": ("info", "{}"),
+    "psd": ("psd", "{}"),
+    "epochs": ("epochs", "{}", "out.npy"),
+    "filter": ("filter", "{}", "out.edf", "--low", "1"),
+    "convert": ("convert", "{}", "out.edf"),
+    "anonymize": ("anonymize", "{}", "out.edf"),
+    "align fit": ("align", "fit", "out.model", "{}", "{}"),
+}
+
+
+def run(*args, cwd=None):
+    return subprocess.run([BTFM, *args], capture_output=True, text=True, timeout=300, cwd=cwd)
+
+
+class InputMessages(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.d = self.dir.name
+
+    def tearDown(self):
+        self.dir.cleanup()
+
+    def command(self, name, path):
+        return [a.format(path) for a in READERS[name]]
+
+    def test_a_missing_file_is_named_with_the_system_message(self):
+        for name in READERS:
+            r = run(*self.command(name, "missing.edf"), cwd=self.d)
+            self.assertEqual(r.returncode, 1, (name, r.stderr))
+            self.assertEqual(r.stderr, "btfm %s: missing.edf: %s\n"
+                             % (name, os.strerror(errno.ENOENT)), name)
+
+    def test_a_folder_is_called_a_folder(self):
+        os.mkdir(os.path.join(self.d, "rec"))
+        os.mkdir(os.path.join(self.d, "rec.edf"))
+        for name in READERS:
+            if name == "info":  # reads a folder as BIDS
+                continue
+            for folder in ("rec", "rec.edf"):
+                r = run(*self.command(name, folder), cwd=self.d)
+                self.assertEqual(r.returncode, 1, (name, r.stderr))
+                self.assertIn("%s is a folder; expected a recording file" % folder, r.stderr,
+                              name)
+
+    def test_a_text_file_named_edf_is_not_an_edf_file(self):
+        with open(os.path.join(self.d, "notes.edf"), "w") as f:
+            f.write("subject 12, eyes closed\n" * 20)  # longer than an EDF header
+        with open(os.path.join(self.d, "short.edf"), "w") as f:
+            f.write("hi\n")
+        for name in READERS:
+            for path, start in (("notes.edf", "subject "), ("short.edf", "hi\\x0A")):
+                r = run(*self.command(name, path), cwd=self.d)
+                self.assertEqual(r.returncode, 1, (name, r.stderr))
+                self.assertIn("%s: not an EDF or BDF file: it starts with \"%s\"" % (path, start),
+                              r.stderr, name)
+                self.assertNotIn("TRUNCATED", r.stderr)
+
+    def test_npy_shape_messages_show_the_shape_alone(self):
+        shapes = {"epochs.npy": (15, 257, 9), "one.npy": (100,), "scalar.npy": (),
+                  "empty.npy": (0, 4)}
+        for file, shape in shapes.items():
+            np.save(os.path.join(self.d, file), np.zeros(shape, np.float32))
+        np.save(os.path.join(self.d, "ok.npy"), np.ones((20, 4), np.float32))
+        for file, shape in shapes.items():
+            r = run("align", "fit", "out.model", file, "ok.npy", cwd=self.d)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("%s: shape %s; expected a 2-D (time points, features) array"
+                          % (file, str(shape)), r.stderr)
+            self.assertNotIn("}", r.stderr)
+            self.assertNotIn("  ", r.stderr)  # no header padding
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
