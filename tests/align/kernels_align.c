@@ -150,7 +150,7 @@ END_TEST
 TCase *kernels_align(void)
 {
     TCase *tc = tcase_create("align");
-    tcase_set_timeout(tc, 120);
+    unit_set_timeout(tc, 1.0); /* seconds of work on an idle machine */
     tcase_add_test(tc, triangular_inverse_at_every_order);
     tcase_add_test(tc, hyperalignment_maps_rotated_copies_together);
     tcase_add_test(tc, srm_maps_noiseless_subjects_together);

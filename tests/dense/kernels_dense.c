@@ -109,7 +109,7 @@ END_TEST
 TCase *kernels_dense(void)
 {
     TCase *tc = tcase_create("dense");
-    tcase_set_timeout(tc, 120);
+    unit_set_timeout(tc, 0.6); /* seconds of work on an idle machine */
     tcase_add_test(tc, eigen_svd_and_solves_at_block_orders);
     tcase_add_test(tc, tridiagonal_at_taper_lengths);
     return tc;

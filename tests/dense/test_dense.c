@@ -489,6 +489,7 @@ static Suite *dense_suite(void)
 {
     Suite *s = suite_create("dense");
     TCase *tc = tcase_create("dense");
+    unit_set_timeout(tc, 0.1); /* seconds of work on an idle machine */
     tcase_add_test(tc, test_zeros_and_copies);
     tcase_add_test(tc, test_finite_scan);
     tcase_add_test(tc, test_standardize);

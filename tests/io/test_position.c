@@ -92,6 +92,7 @@ static Suite *position_suite(void)
 {
     Suite *s = suite_create("position");
     TCase *tc = tcase_create("position");
+    unit_set_timeout(tc, 0.1); /* seconds of work on an idle machine */
     tcase_add_test(tc, test_positions_round_trip);
     tcase_add_test(tc, test_positions_refuse_bad_input);
     tcase_add_test(tc, test_nirs_geometry_gives_the_midpoint);

@@ -29,6 +29,7 @@ END_TEST
 TCase *kernels_signal(void)
 {
     TCase *tc = tcase_create("signal");
+    unit_set_timeout(tc, 0.1); /* seconds of work on an idle machine */
     tcase_add_test(tc, detrend_and_filtfilt_keep_exact_answers);
     return tc;
 }
