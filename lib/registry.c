@@ -30,6 +30,7 @@ static const btfm_param_table *const tables[] = {
  * under lib/), then what it offers. */
 static const char capabilities[] =
     "core container zlib progress"
+    " dense"
     " io dataset edf bdf brainvision volume" BTFM_CAP_NIFTI
     " table bids"
     " signal"
