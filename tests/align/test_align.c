@@ -821,7 +821,8 @@ START_TEST(hyperalignment_threads_agree_and_fail_cleanly)
     }
     ck_assert_ok(btfm_set_allocator(pool_malloc, pool_realloc, pool_free, NULL));
     int failures = 0, succeeded = 0;
-    for (long budget = 0; budget < 2000 && !succeeded; budget += 7) {
+    const long step = UNIT_SIZE(7, 41); /* a failure at every 7th (41st) allocation */
+    for (long budget = 0; budget < 2000 && !succeeded; budget += step) {
         btfm_aligner *a = NULL;
         atomic_store(&pool.calls, 0);
         atomic_store(&pool.live, 0);
@@ -852,7 +853,7 @@ START_TEST(hyperalignment_threads_agree_and_fail_cleanly)
                       (long)atomic_load(&pool.live));
     }
     ck_assert(succeeded);
-    ck_assert_int_gt(failures, 10);
+    ck_assert_int_gt(failures, UNIT_SIZE(10, 2));
     ck_assert_ok(btfm_set_allocator(NULL, NULL, NULL, NULL));
     for (int i = 0; i < N; i++) free(x[i]);
     free(expect);

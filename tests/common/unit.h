@@ -29,6 +29,15 @@
         ck_assert_msg(i == n_, __VA_ARGS__);                                             \
     } while (0)
 
+/* Under valgrind (BTFM_UNDER_VALGRIND, set by the valgrind test setup) every operation is
+ * 20-50 times slower, and what valgrind checks (memory errors, leaks) does not depend on
+ * the size of the data: tests run the same checks on less data there. */
+static inline int unit_under_valgrind(void)
+{
+    return getenv("BTFM_UNDER_VALGRIND") != NULL;
+}
+#define UNIT_SIZE(normal, under_valgrind) (unit_under_valgrind() ? (under_valgrind) : (normal))
+
 /* The Check timeout of a test case from the work it does: `idle_seconds`, the time its
  * tests take together in an optimized build on an idle machine, times 20 for a loaded
  * machine and debug builds, and at least 60 s. Sanitizer builds multiply it again

@@ -236,7 +236,7 @@ static void reset_loop(int meet, int fail_a, int fail_b)
  * the workers; two threads really run at once. */
 START_TEST(parallel_for_runs_every_index)
 {
-    const int threads[] = {0, 1, 2, 3, 8, 200};
+    const int threads[] = {0, 1, 2, 3, 8, UNIT_SIZE(200, 101)}; /* the last: more than tasks */
     for (size_t k = 0; k < sizeof threads / sizeof threads[0]; k++) {
         reset_loop(0, -1, -1);
         ck_assert_ok(btfm_parallel_for(threads[k], 100, square_task, &loop));

@@ -646,7 +646,7 @@ START_TEST(json_numbers_round_trip)
     uint64_t s = 0x9E3779B97F4A7C15u;
     int bad = 0; /* one assertion at the end: 20,000 passing ones would be slow */
     char first_bad[96] = "";
-    for (int i = 0; i < 20000; i++) {
+    for (int i = 0; i < UNIT_SIZE(20000, 2000); i++) {
         s ^= s << 13;
         s ^= s >> 7;
         s ^= s << 17;

@@ -170,7 +170,8 @@ static float *white_noise(int64_t n, int C, double sigma)
  * relative standard error is well under 1%; the bound is 3%. */
 START_TEST(test_welch_white_noise_level)
 {
-    const int64_t n = 1 << 17;
+    const int64_t n = UNIT_SIZE(1 << 17, 1 << 16); /* the mean of 127 bins over 1023 or 511
+                                                    * segments: within 3% either way */
     const int C = 11;
     const double fs = 200.0, sigma = 3e-6;
     float *x = white_noise(n, C, sigma);
@@ -347,9 +348,10 @@ END_TEST
 /* Multitaper PSD of white noise: about s^2 / (fs / 2) on average. */
 START_TEST(test_multitaper_white_noise)
 {
-    const int64_t n = 20000;
+    /* 20 s of signal either way, so NW = 20 and the taper count stay the same */
+    const int64_t n = UNIT_SIZE(20000, 5000);
     const int C = 3;
-    const double fs = 1000.0, sigma = 2.0;
+    const double fs = (double)n / 20.0, sigma = 2.0;
     float *x = white_noise(n, C, sigma);
     double *psd = malloc(sizeof(double) * (size_t)((n / 2 + 1) * C)), *freqs = malloc(sizeof(double) * (size_t)(n / 2 + 1));
     int k = 0;
