@@ -4,7 +4,7 @@
 #include "cli.h"
 
 static const cli_command commands[] = {
-    {"help", "[COMMAND]", "show the commands, or one command's usage", cmd_help},
+    {"help", "[COMMAND | --man]", "show the commands, or explain one", cmd_help},
     {"version", "", "print the library version and capabilities", cmd_version},
     {"demo", "", "run the end-to-end demonstration", cmd_demo},
     {"info", "FILE [--json] [--complete-records] [--lenient]",
@@ -30,6 +30,11 @@ static const cli_command commands[] = {
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 
+const cli_command *cli_command_at(size_t i)
+{
+    return i < COMMAND_COUNT ? &commands[i] : NULL;
+}
+
 const cli_command *cli_find(const char *name)
 {
     for (size_t i = 0; i < COMMAND_COUNT; i++)
@@ -47,7 +52,8 @@ static void print_overview(FILE *out)
     fprintf(out, "usage: btfm [--version] COMMAND [ARGS]\n\ncommands:\n");
     for (size_t i = 0; i < COMMAND_COUNT; i++)
         fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n'btfm help COMMAND' shows a command's usage.\n");
+    fprintf(out, "\n'btfm help COMMAND' or 'btfm COMMAND --help' explains a command, its options "
+                 "and examples.\n");
 }
 
 int cli_fail(const char *what)
@@ -65,7 +71,10 @@ int cli_usage_error(const char *command, const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     const cli_command *cmd = cli_find(command);
-    if (cmd) cli_print_usage(stderr, cmd);
+    if (cmd) {
+        cli_print_usage(stderr, cmd);
+        fprintf(stderr, "'btfm %s --help' explains every option, with examples.\n", cmd->name);
+    }
     return CLI_USAGE;
 }
 
@@ -96,11 +105,14 @@ void cli_json_number(FILE *out, double v)
 int cmd_help(int argc, char **argv)
 {
     if (argc > 2) return cli_usage_error("help", "expected at most one command name");
+    if (argc == 2 && strcmp(argv[1], "--man") == 0) {
+        cli_print_man(stdout);
+        return CLI_OK;
+    }
     if (argc == 2) {
         const cli_command *cmd = cli_find(argv[1]);
         if (!cmd) return cli_usage_error("help", "unknown command '%s'", argv[1]);
-        cli_print_usage(stdout, cmd);
-        printf("%s\n", cmd->summary);
+        cli_print_help(stdout, cmd);
         return CLI_OK;
     }
     print_overview(stdout);
@@ -132,6 +144,11 @@ int main(int argc, char **argv)
         print_overview(stderr);
         return CLI_USAGE;
     }
+    for (int i = 2; i < argc; i++) /* `btfm COMMAND [SUBCOMMAND] --help` anywhere */
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            cli_print_help(stdout, cmd);
+            return CLI_OK;
+        }
     if (btfm_version_number() < BTFM_VERSION_NUMBER) {
         fprintf(stderr, "btfm: this program needs libbtfm %d.%d.%d or later, but loaded %s\n",
                 BTFM_VERSION_MAJOR, BTFM_VERSION_MINOR, BTFM_VERSION_PATCH, btfm_version_string());

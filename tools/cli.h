@@ -42,7 +42,30 @@ int cli_progress_fn(const char *stage, double fraction, void *user);
 void cli_progress_finish(cli_progress *p);
 
 const cli_command *cli_find(const char *name);
+/* The i-th command of the table (btfm.c), NULL past the end. */
+const cli_command *cli_command_at(size_t i);
 void cli_print_usage(FILE *out, const cli_command *cmd);
+
+/* A command's help beyond its synopsis and summary (help_text.c): what it does, each
+ * option explained, examples. */
+typedef struct cli_option_help {
+    const char *option; /* "--low HZ" */
+    const char *text;
+} cli_option_help;
+typedef struct cli_help {
+    const char *command;
+    const char *description;          /* "\n\n" between paragraphs */
+    const cli_option_help *options;   /* ends with {NULL, NULL} */
+    const char *const *examples;      /* shell lines, ends with NULL */
+} cli_help;
+const cli_help *cli_help_of(const char *command); /* NULL when it has none */
+extern const char cli_help_overview[];
+extern const cli_option_help cli_help_environment[];
+
+/* Print `cmd`'s usage, summary, description, options and examples (help.c). */
+void cli_print_help(FILE *out, const cli_command *cmd);
+/* Print the manual page of every command in troff (doc/btfm.1). */
+void cli_print_man(FILE *out);
 
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);

@@ -1,0 +1,219 @@
+/* What each command does, every option explained, and examples: the one text behind
+ * `btfm COMMAND --help` and the manual page doc/btfm.1 (tools/help.c). A command's
+ * synopsis and one-line summary are in its entry of the command table (btfm.c). Every
+ * option a command accepts is listed here and used in at least one of its examples
+ * (tests/tools/test_cli_help.py checks both). */
+#include <string.h>
+#include "cli.h"
+
+const char cli_help_overview[] =
+    "btfm reads brain recordings (EDF/EDF+, BDF/BDF+, BrainVision, NIfTI-1/2 and BIDS "
+    "folders), converts and de-identifies them, filters them, cuts epochs, computes power "
+    "spectra, fits hyperalignment and shared response models across subjects, and runs the "
+    "CoTHB controller's benchmark. Every command that reads a recording accepts any of those "
+    "formats, recognized from the file's content.\n\n"
+    "Arrays are time-major: a recording is n_times x n_channels, epochs are n_epochs x n_times x "
+    "n_channels, as .npy files in C order.\n\n"
+    "Long work shows a progress bar on standard error when it is a terminal.";
+
+const cli_option_help cli_help_environment[] = {
+    {"BTFM_PROGRESS",
+     "always: show the progress bar even when standard error is not a terminal; never: never "
+     "show it. Unset: a bar only on a terminal."},
+    {"OPENBLAS_NUM_THREADS", "The number of threads OpenBLAS uses for the dense algebra of fits."},
+    {NULL, NULL},
+};
+
+static const cli_option_help no_options[] = {{NULL, NULL}};
+
+static const cli_help helps[] = {
+    {"help",
+     "Without COMMAND, the list of commands. With one, its usage, what it does, its options "
+     "and examples (the same as btfm COMMAND --help). --man writes this manual as a troff page "
+     "(the one installed as btfm(1)).",
+     (const cli_option_help[]){
+         {"--man", "Write the manual page for every command to standard output, in troff."},
+         {NULL, NULL}},
+     (const char *const[]){"btfm help", "btfm help psd", "btfm psd --help",
+                           "btfm help --man > btfm.1", NULL}},
+    {"version",
+     "The version of this program and of the library it loaded, and the capabilities the "
+     "library was built with (file formats, layers).",
+     no_options, (const char *const[]){"btfm version", "btfm --version", NULL}},
+    {"demo",
+     "A short tour that needs no input: saves and reloads a model container, fits a shared "
+     "response model on simulated subjects and runs the CoTHB controller on simulated "
+     "problems, printing what each step found.",
+     no_options, (const char *const[]){"btfm demo", NULL}},
+    {"info",
+     "Describes FILE: a recording (format, channels with types, units and rates, duration, "
+     "start time, identification, events by type and label; for NIfTI volumes the grid, "
+     "affine and mask), a libbtfm model container (its "
+     "arrays), a TSV table (columns and numeric ranges), or a BIDS folder (subjects, "
+     "sessions, tasks, datatypes).",
+     (const cli_option_help[]){
+         {"--json", "Print the description as one JSON object instead of text."},
+         {"--complete-records",
+          "Read an EDF/BDF file whose header declares more data records than it holds up to its "
+          "last complete record (with a warning) instead of refusing it."},
+         {"--lenient",
+          "For a BIDS folder: skip files that break the BIDS rules (listed at the end) instead of "
+          "refusing the folder."},
+         {NULL, NULL}},
+     (const char *const[]){"btfm info sub-01_task-rest_eeg.edf",
+                           "btfm info recording.bdf --json --complete-records",
+                           "btfm info bids_dataset/ --lenient", "btfm info model.btfm", NULL}},
+    {"convert",
+     "Copies a recording into the format of OUT's extension: .edf (EDF+), .bdf (BDF+) or "
+     ".vhdr (BrainVision, with its .vmrk and .eeg), or .nii/.nii.gz for volumes. Channels, "
+     "units, events and the start time are kept; same-format copies keep the stored values "
+     "exactly, other formats within one digital step.",
+     (const cli_option_help[]){
+         {"--anonymize",
+          "De-identify the copy: clear the subject and recording identification and move the "
+          "start date to 1985-01-01, keeping the time of day (as btfm anonymize)."},
+         {"--complete-records",
+          "Read an EDF/BDF file whose header declares more data records than it holds up to its "
+          "last complete record instead of refusing it."},
+         {NULL, NULL}},
+     (const char *const[]){"btfm convert in.bdf out.vhdr",
+                           "btfm convert in.edf out.bdf --anonymize --complete-records", NULL}},
+    {"anonymize",
+     "Writes a de-identified copy of a recording: subject and recording identification "
+     "cleared, start date moved to 1985-01-01 with the time of day kept (the BIDS rule), in "
+     "the format of OUT's extension. The input is not changed.",
+     (const cli_option_help[]){
+         {"--complete-records",
+          "Read an EDF/BDF file whose header declares more data records than it holds up to its "
+          "last complete record instead of refusing it."},
+         {NULL, NULL}},
+     (const char *const[]){"btfm anonymize in.edf out.edf",
+                           "btfm anonymize in.edf out.edf --complete-records", NULL}},
+    {"params",
+     "Lists the tunable parameters of each object kind (container, dataset, aligner, cothb, "
+     "...) with their type, default, bounds and meaning, from the library's own tables: the "
+     "names btfm align fit --param and the bindings accept.",
+     (const cli_option_help[]){{"--json", "Print a JSON array of parameters instead of text."},
+                               {NULL, NULL}},
+     (const char *const[]){"btfm params", "btfm params aligner --json", NULL}},
+    {"cothb",
+     "bench runs the CoTHB controller and the baselines (greedy chain, self-consistency, "
+     "top-b search) on simulated reasoning problems whose steps carry noisy reliability "
+     "signals, and prints each method's success rate and expanded steps per noise level.",
+     (const cli_option_help[]){
+         {"--problems N", "Simulated problems per method and noise level (default 400)."},
+         {"--seed S", "Seed of the simulation (default 1); the same seed gives the same table."},
+         {"--depth D", "Steps from the root to an answer (default 6)."},
+         {"--accuracy A",
+          "Probability that the simulated proposer's step is right, in [0, 1] (default 0.8)."},
+         {"--budget B", "Most steps the controller may expand per problem (default 60)."},
+         {"--json", "Print the table as JSON lines."},
+         {NULL, NULL}},
+     (const char *const[]){"btfm cothb bench",
+                           "btfm cothb bench --problems 1000 --seed 7 --depth 5 --accuracy 0.6 "
+                           "--budget 40 --json",
+                           NULL}},
+    {"align",
+     "fit learns a common space from two or more subjects' responses to the same time points "
+     "and saves the model: hyperalignment (Haxby 2011) or a shared response model (Chen 2015, "
+     "deterministic or probabilistic). Each IN is a time x features .npy matrix or a dataset "
+     "(EDF, BrainVision, NIfTI volumes masked with --mask); all must have the same number of "
+     "time points, in the same order.\n\n"
+     "transform maps a subject's data (same features as at fit) into the common space, or "
+     "back with --inverse, and writes a .npy matrix (time x components).",
+     (const cli_option_help[]){
+         {"--method M", "hyperalignment, srm (the default) or probabilistic_srm."},
+         {"--n-features K",
+          "Components of the common space (the aligner parameter n_features; btfm params "
+          "aligner)."},
+         {"--param NAME=VALUE",
+          "Set any aligner parameter by name (btfm params aligner lists them), e.g. "
+          "max_iter=20; may be repeated."},
+         {"--mask MASK",
+          "For NIfTI inputs: the voxels to use, a mask image on the same grid, or epi or "
+          "background to compute one as nilearn does."},
+         {"--subject I", "transform: the subject (0-based, in the order given to fit)."},
+         {"--inverse", "transform: map from the common space back to the subject's features."},
+         {NULL, NULL}},
+     (const char *const[]){"btfm align fit --method hyperalignment --n-features 30 model.btfm "
+                           "sub-01.npy sub-02.npy sub-03.npy",
+                           "btfm align fit --param max_iter=20 --mask mask.nii.gz model.btfm "
+                           "sub-01_bold.nii.gz sub-02_bold.nii.gz",
+                           "btfm align transform model.btfm sub-02.npy shared.npy --subject 1",
+                           "btfm align transform model.btfm shared.npy back.npy --subject 1 "
+                           "--inverse",
+                           NULL}},
+    {"filter",
+     "Zero-phase Butterworth filtering (forward and backward, as scipy.signal.sosfiltfilt and "
+     "MNE's IIR filters) of every channel but stim channels, written in the format of OUT's "
+     "extension with the channels and events of IN. Frequencies are in Hz.",
+     (const cli_option_help[]){
+         {"--band LOW HIGH", "Band-pass: keep LOW to HIGH Hz (the same as --low LOW --high HIGH)."},
+         {"--low HZ",
+          "The high-pass edge: keep frequencies above HZ (MNE's l_freq). Alone, a high-pass "
+          "filter."},
+         {"--high HZ",
+          "The low-pass edge: keep frequencies below HZ (MNE's h_freq). Alone, a low-pass "
+          "filter."},
+         {"--notch HZ", "Remove a narrow band around HZ (power-line noise); may be repeated."},
+         {"--order N",
+          "Butterworth order (default 4; band filters have 2 x N poles, as in SciPy)."},
+         {"--notch-q Q", "Quality of the notches: bandwidth = HZ / Q (default 30)."},
+         {NULL, NULL}},
+     (const char *const[]){"btfm filter raw.edf filtered.edf --band 1 40",
+                           "btfm filter raw.edf hp.edf --low 0.5 --order 2",
+                           "btfm filter raw.vhdr lp.vhdr --high 30 --notch 50 --notch 100 "
+                           "--notch-q 35",
+                           NULL}},
+    {"epochs",
+     "Cuts epochs around a recording's events into OUT.npy, shaped epochs x times x channels "
+     "(float32, volts), as mne.Epochs: samples round(tmin x sfreq) to round(tmax x sfreq) "
+     "around each event, the baseline mean subtracted, epochs that exceed a rejection limit "
+     "dropped. Without --label every event but EDF+D gaps is used.",
+     (const cli_option_help[]){
+         {"--tmin S", "Start of each epoch relative to its event, in seconds (default -0.2)."},
+         {"--tmax S", "End of each epoch relative to its event, in seconds (default 0.5)."},
+         {"--baseline BMIN BMAX",
+          "Subtract each channel's mean over BMIN..BMAX seconds (default: no baseline)."},
+         {"--reject TYPE=LIMIT,...",
+          "Drop epochs whose peak-to-peak amplitude on a channel of that type exceeds LIMIT "
+          "(volts), as MNE's reject; bad channels are ignored."},
+         {"--label TEXT", "Only the events labelled TEXT."},
+         {NULL, NULL}},
+     (const char *const[]){"btfm epochs rec.edf epochs.npy --label stim",
+                           "btfm epochs rec.vhdr e.npy --tmin -0.1 --tmax 0.8 --baseline -0.1 0 "
+                           "--reject eeg=100e-6,eog=250e-6",
+                           NULL}},
+    {"psd",
+     "The power spectral density of every channel, by Welch's method (as scipy.signal.welch) "
+     "or with multitapers (as MNE's psd_array_multitaper), printed as a table (one row per "
+     "frequency, one column per channel) or written as .npy; with bands, the power in each "
+     "band instead. IN is a recording or a .npy array: time x channels (2-D), one channel "
+     "(1-D), or epochs x times x channels (3-D, as btfm epochs writes).",
+     (const cli_option_help[]){
+         {"--sfreq HZ", "Sampling rate of a .npy input (required there; overrides a recording's)."},
+         {"--fmin F", "Lowest frequency shown (Hz)."},
+         {"--fmax F", "Highest frequency shown (Hz)."},
+         {"--nperseg N", "Welch segment length in samples (default 256, at most the signal's)."},
+         {"--window W", "Welch window: hann (default), hamming, blackman or boxcar."},
+         {"--multitaper", "Multitaper estimate instead of Welch's."},
+         {"--bands", "Power in the standard bands delta, theta, alpha, beta, gamma."},
+         {"--band NAME|LO:HI", "Power in a named band or from LO to HI Hz; may be repeated."},
+         {"--relative", "Band power as a fraction of the power over all the bands' range."},
+         {"--out X.npy",
+          "Write the PSD (frequencies x channels) or band power (bands x channels) as float32 "
+          ".npy instead of printing it."},
+         {NULL, NULL}},
+     (const char *const[]){"btfm psd rec.edf --fmin 1 --fmax 40",
+                           "btfm psd data.npy --sfreq 256 --nperseg 512 --window hamming --out "
+                           "psd.npy",
+                           "btfm psd rec.edf --multitaper --bands",
+                           "btfm psd rec.edf --band alpha --band 13:30 --relative", NULL}},
+};
+
+const cli_help *cli_help_of(const char *command)
+{
+    for (size_t i = 0; i < sizeof helps / sizeof helps[0]; i++)
+        if (strcmp(helps[i].command, command) == 0) return &helps[i];
+    return NULL;
+}
