@@ -25,7 +25,7 @@ static const cli_command commands[] = {
     {"epochs", "IN OUT.npy [--tmin S] [--tmax S] [--baseline BMIN BMAX] [--reject eeg=100e-6,...] [--label TEXT]",
      "cut epochs around a recording's events into a .npy array (epochs x times x channels)", cmd_epochs},
     {"psd", "IN [--sfreq HZ] [--fmin F] [--fmax F] [--nperseg N] [--window W] [--multitaper] "
-     "[--bands] [--band NAME|LO:HI]... [--relative] [--out X.npy]",
+     "[--bands] [--band NAME|LO:HI]... [--relative] [--average] [--out X.npy] [--plot X.svg]",
      "power spectral density (Welch or multitaper) or band power of every channel", cmd_psd},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])

@@ -189,7 +189,9 @@ static const cli_help helps[] = {
      "or with multitapers (as MNE's psd_array_multitaper), printed as a table (one row per "
      "frequency, one column per channel) or written as .npy; with bands, the power in each "
      "band instead. IN is a recording or a .npy array: time x channels (2-D), one channel "
-     "(1-D), or epochs x times x channels (3-D, as btfm epochs writes).",
+     "(1-D), or epochs x times x channels (3-D, as btfm epochs writes), which gives a "
+     "spectrum per epoch (an epoch column in the table, epochs x frequencies x channels in "
+     ".npy) or, with --average, their mean.",
      (const cli_option_help[]){
          {"--sfreq HZ", "Sampling rate of a .npy input (required there; overrides a recording's)."},
          {"--fmin F", "Lowest frequency shown (Hz)."},
@@ -200,14 +202,19 @@ static const cli_help helps[] = {
          {"--bands", "Power in the standard bands delta, theta, alpha, beta, gamma."},
          {"--band NAME|LO:HI", "Power in a named band or from LO to HI Hz; may be repeated."},
          {"--relative", "Band power as a fraction of the power over all the bands' range."},
+         {"--average", "For epochs (3-D input): the mean of the epochs' spectra or band powers."},
          {"--out X.npy",
           "Write the PSD (frequencies x channels) or band power (bands x channels) as float32 "
           ".npy instead of printing it."},
+         {"--plot X.svg",
+          "Draw the spectra (the mean over epochs for epochs) as an SVG figure, log power over "
+          "frequency, one line a channel; not with --bands."},
          {NULL, NULL}},
      (const char *const[]){"btfm psd rec.edf --fmin 1 --fmax 40",
                            "btfm psd data.npy --sfreq 256 --nperseg 512 --window hamming --out "
                            "psd.npy",
                            "btfm psd rec.edf --multitaper --bands",
+                           "btfm psd epochs.npy --sfreq 512 --average --fmax 45 --plot psd.svg",
                            "btfm psd rec.edf --band alpha --band 13:30 --relative", NULL}},
 };
 

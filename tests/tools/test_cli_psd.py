@@ -1,8 +1,10 @@
-"""btfm psd, driven as from a shell, against closed forms. A cosine of amplitude A on a
-bin of a Hann-windowed Welch density integrates (trapezoid over the bins around it) to
-its mean square A^2 / 2 exactly; white noise of variance s^2 has the density
-s^2 / (fs / 2). Inputs are .npy matrices and an EDF file written from the specification
-(tests/io/edfspec.py)."""
+"""btfm psd, driven as from a shell, against closed forms and SciPy. A cosine of amplitude
+A on a bin of a Hann-windowed Welch density integrates (trapezoid over the bins around
+it) to its mean square A^2 / 2 exactly; white noise of variance s^2 has the density
+s^2 / (fs / 2). Epochs (3-D .npy, as btfm epochs writes) and single channels (1-D) are
+compared with scipy.signal.welch on each; the --plot figure is parsed as XML and its
+points mapped back to the spectrum SciPy computes. Inputs are .npy arrays and an EDF file
+written from the specification (tests/io/edfspec.py)."""
 import os
 import subprocess
 import sys
@@ -10,11 +12,14 @@ import tempfile
 import unittest
 
 import numpy as np
+from scipy import signal as scipy_signal
 
 BTFM = sys.argv.pop(1) if len(sys.argv) > 1 else os.environ["BTFM_EXE"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "io"))
+sys.path.insert(0, HERE)
 import edfspec  # noqa: E402
+import svg_read  # noqa: E402
 
 FS = 256.0
 
@@ -88,6 +93,73 @@ class PsdCli(unittest.TestCase):
         self.assertEqual(lines[0].split("\t"), ["band (power)", "EEG Oz"])
         # 1000 digital units of 0.1 uV = 1e-4 V amplitude: mean square 5e-9 V^2
         self.assertAlmostEqual(float(lines[1].split("\t")[1]) / 5e-9, 1.0, places=3)
+
+    def test_epochs_and_single_channels(self):
+        rng = np.random.default_rng(3)
+        epochs = rng.standard_normal((5, 300, 3)).astype(np.float32)  # btfm epochs' layout
+        np.save(self.out("epochs.npy"), epochs)
+        np.save(self.out("one.npy"), epochs[0, :, 1])
+        f, want = scipy_signal.welch(epochs.astype(np.float64), 100.0, nperseg=128, axis=1)
+        r = run("psd", self.out("epochs.npy"), "--sfreq", "100", "--nperseg", "128",
+                "--out", self.out("per_epoch.npy"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = np.load(self.out("per_epoch.npy"))
+        self.assertEqual(got.shape, (5, 65, 3))
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-9)
+        r = run("psd", self.out("epochs.npy"), "--sfreq", "100", "--nperseg", "128",
+                "--average", "--out", self.out("mean.npy"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        np.testing.assert_allclose(np.load(self.out("mean.npy")), want.mean(axis=0),
+                                   rtol=1e-4, atol=1e-9)
+        r = run("psd", self.out("one.npy"), "--sfreq", "100", "--nperseg", "128",
+                "--out", self.out("one_psd.npy"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        np.testing.assert_allclose(np.load(self.out("one_psd.npy"))[:, 0], want[0, :, 1],
+                                   rtol=1e-4, atol=1e-9)
+        # the table of epochs has an epoch column; bands per epoch
+        r = run("psd", self.out("epochs.npy"), "--sfreq", "100", "--nperseg", "100", "--fmin",
+                "10", "--fmax", "10")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.strip().split("\n")
+        self.assertEqual(lines[0].split("\t"), ["epoch", "freq_hz", "0", "1", "2"])
+        self.assertEqual([line.split("\t")[:2] for line in lines[1:]],
+                         [[str(e), "10"] for e in range(5)])
+        r = run("psd", self.out("epochs.npy"), "--sfreq", "100", "--band", "alpha",
+                "--out", self.out("bands.npy"))
+        self.assertEqual(np.load(self.out("bands.npy")).shape, (5, 1, 3))
+        np.save(self.out("four.npy"), np.zeros((2, 3, 4, 5), np.float32))
+        r = run("psd", self.out("four.npy"), "--sfreq", "100")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("shape (2, 3, 4, 5); expected (times,), (times, channels) or "
+                      "(epochs, times, channels)", r.stderr)
+
+    def test_plot_draws_the_spectrum_scipy_computes(self):
+        rng = np.random.default_rng(4)
+        t = np.arange(4, 2000) / 200.0
+        x = np.stack([np.cos(2 * np.pi * 12 * t), 0.1 * rng.standard_normal(t.size)],
+                     axis=1).astype(np.float32)
+        x = np.stack([x[:1000], x[996:1996]])  # two epochs
+        np.save(self.out("ep.npy"), x)
+        r = run("psd", self.out("ep.npy"), "--sfreq", "200", "--fmin", "2", "--fmax", "60",
+                "--plot", self.out("psd.svg"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "")
+        root, axes = svg_read.read(self.out("psd.svg"))
+        self.assertEqual(len(axes), 1)
+        a = axes[0]
+        self.assertTrue(a.ylog)
+        f, want = scipy_signal.welch(x.astype(np.float64), 200.0, nperseg=256, axis=1)
+        keep = (f >= 2) & (f <= 60)
+        want = want.mean(axis=0)[keep]
+        self.assertEqual(a.legend(), ["0", "1"])
+        for channel in (0, 1):
+            pts = np.array(a.series(str(channel))["parts"][0])
+            np.testing.assert_allclose(pts[:, 0], f[keep], atol=0.01)
+            shown = pts[:, 1] > a.ylim[0]  # points below the axis are clipped
+            np.testing.assert_allclose(pts[shown, 1], want[shown, channel], rtol=2e-3)
+        self.assertIn("mean over epochs", "".join(t.text or "" for t in root.iter()))
+        r = run("psd", self.out("ep.npy"), "--sfreq", "200", "--bands", "--plot", "x.svg")
+        self.assertEqual(r.returncode, 2)
 
     def test_errors(self):
         r = run("psd", self.path)
