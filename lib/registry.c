@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "core/param.h"
+#include <btfm/version.h>
 
 /* The parameter table of each object kind, defined next to the handle it belongs to;
  * one line a kind, in the order of btfm_object_kind. */

@@ -140,34 +140,6 @@ BTFM_API btfm_status btfm_bids_scans(btfm_bids *b, int64_t index, const btfm_tab
 BTFM_API btfm_status btfm_bids_read_table(const btfm_bids *b, int64_t index,
                                           btfm_table **out);
 
-/* ---- dataset metadata (set from BIDS sidecars, or by the caller) ---- */
-
-/* The dataset's metadata as JSON text ("{}" when it has none); NULL for NULL. Owned by
- * the dataset. */
-BTFM_API const char *btfm_dataset_metadata(const btfm_dataset *ds);
-
-/* Replace the metadata with a JSON object given as text (written to sidecars by the
- * BIDS writer). Not an object, or malformed JSON: BTFM_E_FORMAT with line and column. */
-BTFM_API btfm_status btfm_dataset_set_metadata(btfm_dataset *ds, const char *json);
-
-/* Member `key` of the metadata as numbers: a number gives 1 value, an array of numbers
- * its length. Writes min(cap, count) values into `out` (may be NULL when cap is 0) and
- * the count into *n. BTFM_E_NOTFOUND when absent; BTFM_E_FORMAT when not a number or an
- * array of numbers. */
-BTFM_API btfm_status btfm_dataset_meta_numbers(const btfm_dataset *ds, const char *key,
-                                               double *out, int64_t cap, int64_t *n);
-
-/* Member `key` of the metadata as a string; BTFM_E_NOTFOUND when absent, BTFM_E_FORMAT
- * when not a string. Owned by the dataset. */
-BTFM_API btfm_status btfm_dataset_meta_string(const btfm_dataset *ds, const char *key,
-                                              const char **out);
-
-/* The events table the dataset's events came from (BIDS events.tsv: all of its columns,
- * the rows kept as events, in the order of those events); BTFM_E_NOTFOUND when none.
- * Owned by the dataset. */
-BTFM_API btfm_status btfm_dataset_events_table(const btfm_dataset *ds,
-                                               const btfm_table **table);
-
 /* ---- writing ---- */
 
 /* Start writing a BIDS dataset at `root` (created if needed; an existing

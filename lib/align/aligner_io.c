@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "align_internal.h"
+#include <btfm/container.h>
 
 #define ALIGNER_KIND "aligner"
 #define ALIGNER_LAYOUT 1 /* version of the array layout below */

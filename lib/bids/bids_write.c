@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include "core/number.h"
 #include "bids_internal.h"
+#include <btfm/version.h>
 
 typedef struct scan_entry {
     char *dir;       /* "sub-01" or "sub-01/ses-a" */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#include <btfm/alloc.h>
 
 static void *libc_malloc(size_t size, void *user) { (void)user; return malloc(size); }
 static void *libc_realloc(void *p, size_t size, void *user) { (void)user; return realloc(p, size); }

@@ -11,6 +11,7 @@
 #include "container_internal.h"
 #include "read_file.h"
 #include "param.h"
+#include <btfm/version.h>
 
 static const unsigned char magic[8] = {0x89, 'B', 'T', 'F', 'M', '\r', '\n', 0x1A};
 #define CHUNK_OVERHEAD 16 /* type 4 + length 8 + crc 4 */

@@ -4,6 +4,7 @@
 #define BTFM_CORE_CONTAINER_INTERNAL_H
 
 #include "internal.h"
+#include <btfm/container.h>
 
 #define BTFM_CONTAINER_ALIGN 64
 #define BTFM_CONTAINER_FORMAT 1

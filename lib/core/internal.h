@@ -5,7 +5,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <btfm/btfm.h>
+#include <btfm/log.h>
+#include <btfm/status.h>
 
 #if defined(__GNUC__) || defined(__clang__)
 #  define BTFM_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))

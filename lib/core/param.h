@@ -4,6 +4,7 @@
 #define BTFM_CORE_PARAM_H
 
 #include "internal.h"
+#include <btfm/param.h>
 
 typedef struct btfm_param_def {
     const char *name;        /* lower_snake_case, unique within the table */

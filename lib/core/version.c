@@ -1,5 +1,6 @@
 /* Run-time version of the loaded library. */
 #include "internal.h"
+#include <btfm/version.h>
 
 unsigned btfm_version_number(void) { return BTFM_VERSION_NUMBER; }
 

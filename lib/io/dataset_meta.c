@@ -4,6 +4,7 @@
 #include <string.h>
 #include "core/json.h"
 #include "dataset_internal.h"
+#include <btfm/table.h>
 
 btfm_status btfm_dataset_take_metadata(btfm_dataset *ds, btfm_json *json)
 {

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 #include "dataset_internal.h"
+#include <btfm/fnirs.h>
 
 static btfm_status check_channel(const btfm_dataset *ds, int ch, const char *func)
 {

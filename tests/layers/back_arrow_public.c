@@ -1,0 +1,3 @@
+/* Fixture checked as a file of dense: dense reaching up into io's public header. */
+#include "dense/dense.h"
+#include <btfm/dataset.h>
