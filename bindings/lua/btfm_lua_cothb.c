@@ -113,6 +113,99 @@ static int cothb_reliability(lua_State *L)
     return 1;
 }
 
+/* A calibration method by name ("none", "platt", "isotonic") at `arg`, default `def`. */
+static int check_calibration(lua_State *L, int arg, const char *def)
+{
+    const char *name = luaL_optstring(L, arg, def);
+    for (int m = 0; btfm_cothb_calibration_name(m); m++)
+        if (strcmp(btfm_cothb_calibration_name(m), name) == 0) return m;
+    return luaL_argerror(L, arg, lua_pushfstring(L, "unknown calibration '%s' (known: none, "
+                                                 "platt, isotonic)", name));
+}
+
+/* Scores at `arg` and labels (1/0 or true/false) at arg + 1, of equal length: the labels
+ * as an int block on the stack. */
+static int *check_labelled(lua_State *L, int arg, double **scores, lua_Integer *n)
+{
+    *scores = btfm_lua_check_numbers(L, arg, -1, 1, n);
+    luaL_checktype(L, arg + 1, LUA_TTABLE);
+    if (luaL_len(L, arg + 1) != *n)
+        luaL_argerror(L, arg + 1, lua_pushfstring(L, "%I labels for %I scores",
+                                                  luaL_len(L, arg + 1), *n));
+    int *labels = lua_newuserdatauv(L, (size_t)*n * sizeof(int), 0);
+    for (lua_Integer i = 0; i < *n; i++) {
+        lua_geti(L, arg + 1, i + 1);
+        labels[i] = lua_isboolean(L, -1) ? lua_toboolean(L, -1) : (int)luaL_checkinteger(L, -1);
+        lua_pop(L, 1);
+    }
+    return labels;
+}
+
+/* c:calibrate_reliability(scores, correct [, method = "platt"]) */
+static int cothb_calibrate_reliability(lua_State *L)
+{
+    btfm_cothb *c = check_cothb(L, 1);
+    lua_settop(L, 4); /* the blocks below are pushed after the optional arguments */
+    int method = check_calibration(L, 4, "platt");
+    double *scores;
+    lua_Integer n;
+    int *labels = check_labelled(L, 2, &scores, &n);
+    btfm_status st = btfm_cothb_calibrate_reliability(c, method, scores, labels, (int64_t)n);
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* c:reliability_of_score(score) -> P(step correct) */
+static int cothb_reliability_of_score(lua_State *L)
+{
+    double p;
+    btfm_status st = btfm_cothb_reliability_of_score(check_cothb(L, 1), luaL_checknumber(L, 2), &p);
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushnumber(L, p);
+    return 1;
+}
+
+/* c:observe_score(node, score [, signal = "reliability"]) */
+static int cothb_observe_score(lua_State *L)
+{
+    btfm_cothb *c = check_cothb(L, 1);
+    const char *name = luaL_optstring(L, 4, "reliability");
+    int slot = -1;
+    for (int i = 0; i < btfm_cothb_signal_count(); i++)
+        if (strcmp(btfm_cothb_signal_name(i), name) == 0) slot = i;
+    if (slot < 0) return luaL_argerror(L, 4, lua_pushfstring(L, "unknown signal '%s'", name));
+    btfm_status st = btfm_cothb_observe_score(c, (int64_t)luaL_checkinteger(L, 2),
+                                              slot, luaL_checknumber(L, 3));
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* btfm.cothb_signal_quality(scores, correct [, method = "isotonic" [, folds = 5]]) ->
+ * {n =, base_rate =, auc =, ...} */
+static int module_signal_quality(lua_State *L)
+{
+    lua_settop(L, 4); /* the blocks below are pushed after the optional arguments */
+    int method = check_calibration(L, 3, "isotonic");
+    int folds = (int)luaL_optinteger(L, 4, 5);
+    double *scores;
+    lua_Integer n;
+    int *labels = check_labelled(L, 1, &scores, &n);
+    int count = btfm_cothb_quality_count();
+    double report[32];
+    if (count > 32) count = 32;
+    btfm_status st = btfm_cothb_signal_quality(scores, labels, (int64_t)n, method, folds, report,
+                                               count);
+    if (st) return btfm_lua_fail(L, st);
+    lua_createtable(L, 0, count);
+    for (int i = 0; i < count; i++) {
+        lua_pushnumber(L, report[i]);
+        lua_setfield(L, -2, btfm_cothb_quality_name(i));
+    }
+    return 1;
+}
+
 /* c:trace() -> the JSON Lines text */
 static int cothb_trace(lua_State *L)
 {
@@ -215,6 +308,9 @@ static const luaL_Reg cothb_methods[] = {
     {"add_node", cothb_add_node},
     {"observe", cothb_observe},   {"reliability", cothb_reliability},
     {"trace", cothb_trace},       {"to_string", cothb_to_string},
+    {"calibrate_reliability", cothb_calibrate_reliability},
+    {"reliability_of_score", cothb_reliability_of_score},
+    {"observe_score", cothb_observe_score},
     {"save", cothb_save},         {NULL, NULL},
 };
 
@@ -227,6 +323,7 @@ static const luaL_Reg module_functions[] = {
     {"cothb", module_cothb},
     {"cothb_load", module_cothb_load},
     {"cothb_load_string", module_cothb_load_string},
+    {"cothb_signal_quality", module_signal_quality},
     {NULL, NULL},
 };
 

@@ -196,6 +196,69 @@ BTFM_API btfm_status btfm_cothb_calibrate(btfm_cothb *c, const double *features,
 BTFM_API btfm_status btfm_cothb_policy(const btfm_cothb *c, int head, double *weights,
                                        int n_weights, double *bias);
 
+/* Reliability calibration: a map from a host's raw score (an error-related potential's
+ * amplitude, a verifier's logit, a decoder's output...) to P(step correct). */
+typedef enum btfm_cothb_calibration {
+    BTFM_COTHB_CALIBRATION_NONE = 0,     /* scores are probabilities already, used as given */
+    BTFM_COTHB_CALIBRATION_PLATT = 1,    /* logistic in the score (Platt 1999) */
+    BTFM_COTHB_CALIBRATION_ISOTONIC = 2, /* monotone, by pool adjacent violators */
+    BTFM_COTHB_CALIBRATION_MAX_ = 0x7fffffff
+} btfm_cothb_calibration;
+
+/* "none", "platt", "isotonic"; NULL for an unknown number. Static storage. */
+BTFM_API const char *btfm_cothb_calibration_name(int method);
+
+/* Fit the controller's calibration from n labelled steps: scores[i] a finite raw score,
+ * correct[i] 1 if that step was correct, 0 if not (both classes needed). Platt scaling
+ * is scikit-learn's sigmoid calibration (Platt's smoothed targets); isotonic regression
+ * is increasing or decreasing, whichever the scores' AUC says, interpolates linearly
+ * between its points and clips outside them (scikit-learn's IsotonicRegression with
+ * out_of_bounds = "clip"). A failed fit leaves the previous calibration in place. */
+BTFM_API btfm_status btfm_cothb_calibrate_reliability(btfm_cothb *c, int method,
+                                                      const double *scores,
+                                                      const int *correct, int64_t n);
+
+/* P(step correct) for a raw score through the fitted calibration (without one, the
+ * score itself, which must then lie in [0, 1]). */
+BTFM_API btfm_status btfm_cothb_reliability_of_score(const btfm_cothb *c, double score,
+                                                     double *probability);
+
+/* Observe a raw score in signal slot `signal` (not terminal) of `node`: its calibrated
+ * probability is observed as btfm_cothb_observe would. */
+BTFM_API btfm_status btfm_cothb_observe_score(btfm_cothb *c, int64_t node, int signal,
+                                              double score);
+
+/* Items of a signal-quality report (btfm_cothb_signal_quality). New items are appended. */
+typedef enum btfm_cothb_quality {
+    BTFM_COTHB_QUALITY_N = 0,               /* labelled steps */
+    BTFM_COTHB_QUALITY_BASE_RATE = 1,       /* fraction of correct steps */
+    BTFM_COTHB_QUALITY_AUC = 2,             /* P(a correct step scores above a wrong one) */
+    BTFM_COTHB_QUALITY_AUC_LOW = 3,         /* 95% interval (DeLong et al. 1988) */
+    BTFM_COTHB_QUALITY_AUC_HIGH = 4,
+    BTFM_COTHB_QUALITY_DPRIME = 5,          /* sqrt(2) Phi^-1(AUC): equal-variance d' */
+    BTFM_COTHB_QUALITY_ECE_RAW = 6,         /* calibration error of the raw scores (NaN
+                                             * unless they lie in [0, 1]) */
+    BTFM_COTHB_QUALITY_ECE = 7,             /* of the calibrated probabilities, out of fold */
+    BTFM_COTHB_QUALITY_BRIER = 8,           /* mean squared error, out of fold */
+    BTFM_COTHB_QUALITY_BRIER_BASE_RATE = 9, /* Brier score of always saying the base rate */
+    BTFM_COTHB_QUALITY_LOG_LOSS = 10,       /* mean negative log likelihood, out of fold */
+    BTFM_COTHB_QUALITY_MAX_ = 0x7fffffff
+} btfm_cothb_quality;
+
+/* Names of the report items ("auc", "dprime", "ece"...); NULL for an unknown one. */
+BTFM_API const char *btfm_cothb_quality_name(int item);
+BTFM_API int btfm_cothb_quality_count(void);
+
+/* Report on a reliability signal from n labelled steps: report[item] for the first
+ * n_report items of btfm_cothb_quality. AUC and d' are those of the raw scores (below
+ * 0.5 and negative when higher scores mean errors). The calibration items come from
+ * `method` fitted on k - 1 folds and applied to the held-out fold (step i is in fold
+ * i % folds); folds 0 or 1 fits and evaluates on all steps. Expected calibration error
+ * uses 10 equal-width probability bins. Needs no controller. */
+BTFM_API btfm_status btfm_cothb_signal_quality(const double *scores, const int *correct,
+                                               int64_t n, int method, int folds,
+                                               double *report, int n_report);
+
 /* The trace as JSON Lines: one object per action, added node and observation, in order.
  * Same buffer convention as btfm_container_save_buffer: NULL `buffer` is a size query;
  * too small a capacity writes nothing, sets *written to the size needed and returns

@@ -51,6 +51,16 @@ typedef struct cothb_event {
     double values[COTHB_NSIG];
 } cothb_event;
 
+/* A fitted reliability calibration (reliability_map.c). */
+typedef struct cothb_map {
+    int64_t method;     /* btfm_cothb_calibration */
+    double a, b;        /* Platt: P = 1 / (1 + exp(a s + b)) */
+    double *x, *y;      /* isotonic: n knots, increasing in sign * score (one allocation) */
+    int64_t n;
+    double sign;
+    double base_rate;   /* fraction of correct steps in the calibration data */
+} cothb_map;
+
 struct btfm_cothb {
     double params[COTHB_NPARAM];
     cothb_node *nodes;
@@ -74,6 +84,7 @@ struct btfm_cothb {
     int64_t policy_fitted;
     double policy_w[COTHB_NHEAD][COTHB_NSIG];
     double policy_b[COTHB_NHEAD];
+    cothb_map map;
 };
 
 
@@ -105,6 +116,19 @@ void btfm_cothb_update_outcome(cothb_node *n, double outcome);
  * (NaN: none) stands in for an unobserved alternative signal. */
 double btfm_cothb_policy_probability(const btfm_cothb *c, int head, const cothb_node *n,
                                      double alternative);
+
+/* reliability_map.c: fit, apply and release a calibration map; the AUC of scores. */
+btfm_status btfm_cothb_map_check(int method, const double *s, const int *y, int64_t n,
+                                 int64_t *n_pos, const char *func);
+btfm_status btfm_cothb_map_fit(cothb_map *m, int method, const double *s, const int *y,
+                               int64_t n, const char *func);
+double btfm_cothb_map_apply(const cothb_map *m, double score);
+void btfm_cothb_map_free(cothb_map *m);
+double btfm_cothb_auc(const double *s, const int *y, int64_t n, double *se, btfm_status *st,
+                      const char *func);
+
+/* quality.c: the standard normal quantile. */
+double btfm_cothb_normal_quantile(double p);
 
 /* splitmix64 on the controller's random state: a uniform double in [0, 1). */
 double btfm_cothb_uniform(btfm_cothb *c);

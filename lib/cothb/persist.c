@@ -101,6 +101,60 @@ static btfm_status put_tables(const btfm_cothb *c, btfm_container *k)
     return st;
 }
 
+/* The reliability calibration: method, Platt's a and b, the isotonic sign, the base rate
+ * and the knot count, then the isotonic knots (x row, y row). */
+static btfm_status put_map(const cothb_map *m, btfm_container *k)
+{
+    double head[6] = {(double)m->method, m->a, m->b, m->sign, m->base_rate, (double)m->n};
+    int64_t six = 6, shape[2] = {2, m->n};
+    btfm_status st = btfm_container_put(k, "reliability_map", BTFM_DTYPE_F64, 1, &six, head);
+    if (!st && m->n > 0)
+        st = btfm_container_put(k, "reliability_knots", BTFM_DTYPE_F64, 2, shape, m->x);
+    return st;
+}
+
+static btfm_status bad_map(const char *what, double value)
+{
+    return btfm_fail(BTFM_E_FORMAT, "btfm_cothb_load: reliability calibration: %s = %g is not "
+                     "a valid calibration", what, value);
+}
+
+/* Read and check the calibration (absent in files without one: none). */
+static btfm_status read_map(cothb_map *m, const btfm_container *k)
+{
+    int index;
+    if (btfm_container_find(k, "reliability_map", &index)) return BTFM_OK;
+    double head[6];
+    btfm_status st = btfm_container_get(k, "reliability_map", BTFM_DTYPE_F64, 6, head);
+    if (st) return st;
+    if (!(head[0] == 0 || head[0] == 1 || head[0] == 2)) return bad_map("method", head[0]);
+    m->method = (int64_t)head[0];
+    m->a = head[1];
+    m->b = head[2];
+    m->sign = head[3];
+    m->base_rate = head[4];
+    if (m->method != BTFM_COTHB_CALIBRATION_NONE && !(m->base_rate > 0 && m->base_rate < 1))
+        return bad_map("base rate", m->base_rate);
+    if (m->method == BTFM_COTHB_CALIBRATION_PLATT && (!isfinite(m->a) || !isfinite(m->b)))
+        return bad_map("Platt slope or intercept", isfinite(m->a) ? m->b : m->a);
+    if (m->method != BTFM_COTHB_CALIBRATION_ISOTONIC) return head[5] == 0 ? BTFM_OK : bad_map("knots", head[5]);
+    if (!(head[5] >= 1 && head[5] <= 1e12) || head[5] != floor(head[5])) return bad_map("knots", head[5]);
+    if (m->sign != 1 && m->sign != -1) return bad_map("direction", m->sign);
+    m->n = (int64_t)head[5];
+    size_t bytes = (size_t)m->n * 2 * sizeof(double);
+    m->x = btfm_malloc(bytes);
+    if (!m->x) return btfm_fail_nomem("btfm_cothb_load", bytes);
+    m->y = m->x + m->n;
+    st = btfm_container_get(k, "reliability_knots", BTFM_DTYPE_F64, (size_t)m->n * 2, m->x);
+    for (int64_t i = 0; !st && i < m->n; i++) {
+        if (!isfinite(m->x[i]) || (i > 0 && !(m->x[i] > m->x[i - 1])))
+            st = bad_map("knot score (finite, increasing)", m->x[i]);
+        else if (!(m->y[i] >= 0 && m->y[i] <= 1) || (i > 0 && m->y[i] < m->y[i - 1]))
+            st = bad_map("knot probability (in [0, 1], non-decreasing)", m->y[i]);
+    }
+    return st;
+}
+
 static btfm_status to_container(const btfm_cothb *c, btfm_container **out)
 {
     btfm_container *k;
@@ -126,6 +180,7 @@ static btfm_status to_container(const btfm_cothb *c, btfm_container **out)
     if (!st) st = btfm_container_put(k, "monitored", BTFM_DTYPE_I64, 1, &nmon, c->monitored);
     if (!st) st = btfm_container_put(k, "policy", BTFM_DTYPE_F64, 2, policy_shape, policy);
     if (!st) st = put_tables(c, k);
+    if (!st) st = put_map(&c->map, k);
     if (st) {
         btfm_container_free(k);
         return st;
@@ -412,6 +467,7 @@ static btfm_status from_container(const btfm_container *k, btfm_cothb **out)
         c->policy_b[h] = policy[h][COTHB_NSIG];
     }
     if (!st) st = btfm_container_get(k, "cost", BTFM_DTYPE_F64, 1, &c->cost);
+    if (!st) st = read_map(&c->map, k);
     c->current = state[S_CURRENT];
     c->explore_from = state[S_EXPLORE_FROM];
     c->mode = state[S_MODE];

@@ -156,6 +156,7 @@ void btfm_cothb_free(btfm_cothb *c)
     if (!c) return;
     btfm_free(c->nodes);
     btfm_free(c->trace);
+    btfm_cothb_map_free(&c->map);
     btfm_free(c);
 }
 

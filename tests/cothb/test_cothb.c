@@ -949,6 +949,200 @@ START_TEST(format_1_files_still_load)
 }
 END_TEST
 
+
+/* Isotonic calibration by hand: scores 1..4 with labels 0 1 0 1 (AUC 3/4, so
+ * increasing); pooling the violators 1, 0 gives the points (1, 0), (2, .5), (3, .5),
+ * (4, 1), interpolated linearly and clipped outside. */
+START_TEST(isotonic_calibration_by_hand)
+{
+    btfm_cothb *c = make();
+    const double s[4] = {3, 1, 4, 2};
+    const int y[4] = {0, 0, 1, 1};
+    ck_assert_ok(btfm_cothb_calibrate_reliability(c, BTFM_COTHB_CALIBRATION_ISOTONIC, s, y, 4));
+    const double at[] = {0, 1, 1.5, 2, 2.5, 3, 3.5, 4, 9};
+    const double want[] = {0, 0, 0.25, 0.5, 0.5, 0.5, 0.75, 1, 1};
+    for (int i = 0; i < 9; i++) {
+        double p;
+        ck_assert_ok(btfm_cothb_reliability_of_score(c, at[i], &p));
+        ck_assert_double_eq_tol(p, want[i], 1e-15);
+    }
+    /* Reversed labels: decreasing, the mirror image. */
+    const int z[4] = {1, 1, 0, 0};
+    ck_assert_ok(btfm_cothb_calibrate_reliability(c, BTFM_COTHB_CALIBRATION_ISOTONIC, s, z, 4));
+    for (int i = 0; i < 9; i++) {
+        double p;
+        ck_assert_ok(btfm_cothb_reliability_of_score(c, at[i], &p));
+        ck_assert_double_eq_tol(p, 1 - want[i], 1e-15);
+    }
+    /* Saved and loaded (two single-point blocks among the knots). */
+    size_t size;
+    ck_assert_ok(btfm_cothb_save_buffer(c, NULL, 0, &size));
+    void *blob = malloc(size);
+    ck_assert_ok(btfm_cothb_save_buffer(c, blob, size, &size));
+    btfm_cothb *d = NULL;
+    ck_assert_ok(btfm_cothb_load_buffer(&d, blob, size));
+    for (int i = 0; i < 9; i++) {
+        double p;
+        ck_assert_ok(btfm_cothb_reliability_of_score(d, at[i], &p));
+        ck_assert_double_eq_tol(p, 1 - want[i], 1e-15);
+    }
+    btfm_cothb_free(d);
+    free(blob);
+    /* A calibrated score is observed as the reliability signal. */
+    expect(c, BTFM_COTHB_EXTEND, 0);
+    int64_t id;
+    ck_assert_ok(btfm_cothb_add_node(c, 0, &id));
+    ck_assert_ok(btfm_cothb_observe_score(c, id, BTFM_COTHB_SIGNAL_RELIABILITY, 3.5));
+    double r;
+    ck_assert_ok(btfm_cothb_reliability(c, id, &r));
+    ck_assert_double_eq_tol(r, 0.25, 1e-15);
+    /* Errors: one class only, non-finite or out-of-range scores, bad labels, method. */
+    const int all[4] = {1, 1, 1, 1}, two[4] = {0, 2, 1, 0};
+    ck_assert_status(btfm_cothb_calibrate_reliability(c, 2, s, all, 4), BTFM_E_INVALID);
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(), "all 4 steps are correct"));
+    ck_assert_status(btfm_cothb_calibrate_reliability(c, 2, s, two, 4), BTFM_E_INVALID);
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(), "correct[1] = 2"));
+    const double inf[2] = {0, INFINITY};
+    ck_assert_status(btfm_cothb_calibrate_reliability(c, 1, inf, y, 2), BTFM_E_RANGE);
+    ck_assert_status(btfm_cothb_calibrate_reliability(c, 0, s, y, 4), BTFM_E_RANGE);
+    ck_assert_status(btfm_cothb_calibrate_reliability(c, 3, s, y, 4), BTFM_E_INVALID);
+    ck_assert_status(btfm_cothb_observe_score(c, id, BTFM_COTHB_SIGNAL_TERMINAL, 1), BTFM_E_INVALID);
+    ck_assert_status(btfm_cothb_reliability_of_score(c, NAN, &r), BTFM_E_RANGE);
+    /* The failed fits kept the decreasing map. */
+    ck_assert_ok(btfm_cothb_reliability_of_score(c, 1.5, &r));
+    ck_assert_double_eq_tol(r, 0.75, 1e-15);
+    btfm_cothb *fresh = make();
+    ck_assert_status(btfm_cothb_reliability_of_score(fresh, 2.0, &r), BTFM_E_RANGE);
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(), "btfm_cothb_calibrate_reliability"));
+    btfm_cothb_free(fresh);
+    btfm_cothb_free(c);
+}
+END_TEST
+
+static double gauss(uint64_t *state)
+{
+    double u[2];
+    for (int j = 0; j < 2; j++) {
+        *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+        u[j] = ((double)(*state >> 11) + 0.5) * 0x1.0p-53;
+    }
+    return sqrt(-2 * log(u[0])) * cos(6.283185307179586 * u[1]);
+}
+
+/* Simulated steps, correct with probability 0.8, whose score is x ~ N(+d'/2, 1) when
+ * correct and N(-d'/2, 1) when wrong: the truth is P(correct | x) = sigmoid(d' x + log 4),
+ * AUC = Phi(d' / sqrt 2). */
+static void simulate_steps(double dprime, int64_t n, uint64_t seed, double *x, int *y)
+{
+    uint64_t state = seed;
+    for (int64_t i = 0; i < n; i++) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        y[i] = (double)(state >> 11) * 0x1.0p-53 < 0.8;
+        x[i] = gauss(&state) + (y[i] ? dprime / 2 : -dprime / 2);
+    }
+}
+
+/* Platt scaling recovers the true logistic map of a simulation (slope d', intercept
+ * log 4) and the quality report recovers AUC and d'; the AUC interval covers the truth
+ * in about 95% of repeated samples. */
+START_TEST(calibration_and_quality_recover_a_simulation)
+{
+    enum { N = 20000 };
+    static double x[N];
+    static int y[N];
+    const double dprime = 1.5;
+    simulate_steps(dprime, N, 5, x, y);
+    btfm_cothb *c = make();
+    ck_assert_ok(btfm_cothb_calibrate_reliability(c, BTFM_COTHB_CALIBRATION_PLATT, x, y, N));
+    for (double s = -2; s <= 2; s += 0.5) {
+        double p, truth = 1 / (1 + exp(-(dprime * s + log(4))));
+        ck_assert_ok(btfm_cothb_reliability_of_score(c, s, &p));
+        ck_assert_double_eq_tol(p, truth, 0.02);
+    }
+    btfm_cothb_free(c);
+    double report[BTFM_COTHB_QUALITY_LOG_LOSS + 1];
+    ck_assert_int_eq(btfm_cothb_quality_count(), BTFM_COTHB_QUALITY_LOG_LOSS + 1);
+    ck_assert_str_eq(btfm_cothb_quality_name(BTFM_COTHB_QUALITY_DPRIME), "dprime");
+    ck_assert_ptr_null(btfm_cothb_quality_name(BTFM_COTHB_QUALITY_LOG_LOSS + 1));
+    ck_assert_ok(btfm_cothb_signal_quality(x, y, N, BTFM_COTHB_CALIBRATION_ISOTONIC, 5, report,
+                                           BTFM_COTHB_QUALITY_LOG_LOSS + 1));
+    double auc = 0.5 * erfc(-dprime / 2); /* Phi(d' / sqrt 2) */
+    ck_assert_double_eq(report[BTFM_COTHB_QUALITY_N], N);
+    ck_assert_double_eq_tol(report[BTFM_COTHB_QUALITY_BASE_RATE], 0.8, 0.01);
+    ck_assert_double_eq_tol(report[BTFM_COTHB_QUALITY_AUC], auc, 0.01);
+    ck_assert_double_eq_tol(report[BTFM_COTHB_QUALITY_DPRIME], dprime, 0.05);
+    ck_assert(report[BTFM_COTHB_QUALITY_AUC_LOW] < auc && auc < report[BTFM_COTHB_QUALITY_AUC_HIGH]);
+    ck_assert(isnan(report[BTFM_COTHB_QUALITY_ECE_RAW])); /* raw scores are not probabilities */
+    ck_assert_double_lt(report[BTFM_COTHB_QUALITY_ECE], 0.02);
+    ck_assert_double_lt(report[BTFM_COTHB_QUALITY_BRIER], report[BTFM_COTHB_QUALITY_BRIER_BASE_RATE]);
+    /* The raw sigmoid of the score is a probability, but not a calibrated one. */
+    static double raw[N];
+    for (int i = 0; i < N; i++) raw[i] = 1 / (1 + exp(-x[i]));
+    ck_assert_ok(btfm_cothb_signal_quality(raw, y, N, BTFM_COTHB_CALIBRATION_NONE, 0, report, 8));
+    ck_assert_double_gt(report[BTFM_COTHB_QUALITY_ECE_RAW], 0.1);
+    ck_assert_double_eq(report[BTFM_COTHB_QUALITY_ECE_RAW], report[BTFM_COTHB_QUALITY_ECE]);
+    /* Coverage of the AUC interval over 300 samples of 200 steps. */
+    int covered = 0;
+    for (int rep = 0; rep < 300; rep++) {
+        simulate_steps(1.0, 200, 100 + (uint64_t)rep, x, y);
+        ck_assert_ok(btfm_cothb_signal_quality(x, y, 200, BTFM_COTHB_CALIBRATION_PLATT, 0, report, 5));
+        double truth = 0.5 * erfc(-1.0 / 2);
+        covered += report[BTFM_COTHB_QUALITY_AUC_LOW] <= truth && truth <= report[BTFM_COTHB_QUALITY_AUC_HIGH];
+    }
+    ck_assert_int_ge(covered, 270); /* 95% of 300 is 285; 270 is 3.9 binomial SDs below */
+    ck_assert_int_le(covered, 298);
+    /* Bad arguments. */
+    ck_assert_status(btfm_cothb_signal_quality(x, y, 200, 1, 101, report, 5), BTFM_E_INVALID);
+    ck_assert_status(btfm_cothb_signal_quality(x, y, 200, 1, 5, report, 12), BTFM_E_INVALID);
+    ck_assert_status(btfm_cothb_signal_quality(x, y, 200, 0, 5, report, 5), BTFM_E_RANGE);
+    ck_assert_status(btfm_cothb_signal_quality(NULL, y, 200, 1, 5, report, 5), BTFM_E_INVALID);
+}
+END_TEST
+
+/* A saved calibration comes back with the controller; damaged knots are refused. */
+START_TEST(calibration_is_saved_and_validated)
+{
+    enum { N = 500 };
+    static double x[N];
+    static int y[N];
+    simulate_steps(2.0, N, 9, x, y);
+    for (int method = 1; method <= 2; method++) {
+        btfm_cothb *c = make();
+        ck_assert_ok(btfm_cothb_calibrate_reliability(c, method, x, y, N));
+        size_t size;
+        ck_assert_ok(btfm_cothb_save_buffer(c, NULL, 0, &size));
+        void *blob = malloc(size);
+        ck_assert_ok(btfm_cothb_save_buffer(c, blob, size, &size));
+        btfm_cothb *d = NULL;
+        ck_assert_ok(btfm_cothb_load_buffer(&d, blob, size));
+        for (double s = -3; s <= 3; s += 0.25) {
+            double p, q;
+            ck_assert_ok(btfm_cothb_reliability_of_score(c, s, &p));
+            ck_assert_ok(btfm_cothb_reliability_of_score(d, s, &q));
+            ck_assert_double_eq(p, q);
+        }
+        if (method == BTFM_COTHB_CALIBRATION_ISOTONIC) {
+            size_t nbytes;
+            double *knots = array_copy(blob, size, "reliability_knots", &nbytes);
+            size_t k = nbytes / sizeof(double) / 2;
+            ck_assert_uint_gt(k, 3);
+            knots[k + 1] = knots[k] - 0.1; /* a decreasing probability */
+            size_t bad_size;
+            void *bad = replace_array(blob, size, "reliability_knots", knots, &bad_size);
+            btfm_cothb *e = NULL;
+            ck_assert_status(btfm_cothb_load_buffer(&e, bad, bad_size), BTFM_E_FORMAT);
+            ck_assert_ptr_nonnull(strstr(btfm_last_error(), "knot probability"));
+            ck_assert_ptr_null(e);
+            free(bad);
+            free(knots);
+        }
+        free(blob);
+        btfm_cothb_free(c);
+        btfm_cothb_free(d);
+    }
+}
+END_TEST
+
 static Suite *cothb_suite(void)
 {
     Suite *s = suite_create("cothb");
@@ -975,6 +1169,9 @@ static Suite *cothb_suite(void)
     tcase_add_test(tc, run_reports_every_action_with_its_target);
     tcase_add_test(tc, load_validates_every_node_field);
     tcase_add_test(tc, format_1_files_still_load);
+    tcase_add_test(tc, isotonic_calibration_by_hand);
+    tcase_add_test(tc, calibration_and_quality_recover_a_simulation);
+    tcase_add_test(tc, calibration_is_saved_and_validated);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -28,7 +28,8 @@ from ._arrays import DTYPES, ShapedArray
 from ._container import ArrayInfo, Container, container_format_version
 from .dataset import (CHANNEL_TYPES, FORMATS, Channel, Dataset, Event, NirsGeometry, Record,
                       channel_type_from_name, channel_type_name, format_name, from_array, open)
-from .cothb import COTHB_ACTIONS, COTHB_DECISIONS, COTHB_SIGNALS, Action, CoTHB, NodeInfo
+from .cothb import (CALIBRATIONS, COTHB_ACTIONS, COTHB_DECISIONS, COTHB_SIGNALS, Action, CoTHB,
+                    NodeInfo, signal_quality)
 from .align import ALIGN_METHODS, Aligner, classification, isc, segment_matching
 from .table import Table, parse_table, read_table
 from . import bids
@@ -50,7 +51,8 @@ __all__ = [
     "version_number", "__version__",
     "CHANNEL_TYPES", "Channel", "Dataset", "Event", "FORMATS", "NirsGeometry", "Record",
     "channel_type_from_name", "channel_type_name", "format_name", "from_array",
-    "Action", "COTHB_ACTIONS", "COTHB_DECISIONS", "COTHB_SIGNALS", "CoTHB", "NodeInfo",
+    "Action", "CALIBRATIONS", "COTHB_ACTIONS", "COTHB_DECISIONS", "COTHB_SIGNALS", "CoTHB",
+    "NodeInfo", "signal_quality",
     "ALIGN_METHODS", "Aligner", "classification", "isc", "segment_matching",
     "Table", "parse_table", "read_table",
     "bids",

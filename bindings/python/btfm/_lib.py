@@ -410,6 +410,14 @@ _SIGNATURES = {
 
     # cothb
     "btfm_cothb_last_action": (c_int, [c_void_p, _p_int, _p_int64, _p_int64]),
+    "btfm_cothb_calibration_name": (c_char_p, [c_int]),
+    "btfm_cothb_calibrate_reliability": (c_int, [c_void_p, c_int, _p_double, _p_int, c_int64]),
+    "btfm_cothb_reliability_of_score": (c_int, [c_void_p, c_double, _p_double]),
+    "btfm_cothb_observe_score": (c_int, [c_void_p, c_int64, c_int, c_double]),
+    "btfm_cothb_quality_name": (c_char_p, [c_int]),
+    "btfm_cothb_quality_count": (c_int, []),
+    "btfm_cothb_signal_quality": (c_int, [_p_double, _p_int, c_int64, c_int, c_int, _p_double,
+                                          c_int]),
 
     # stream
 

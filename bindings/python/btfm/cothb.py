@@ -26,7 +26,7 @@ from ._params import ParamsMixin
 from ._util import enumerate_names, from_cstr, to_cpath
 
 __all__ = ["CoTHB", "Action", "NodeInfo", "COTHB_ACTIONS", "COTHB_SIGNALS",
-           "COTHB_DECISIONS"]
+           "COTHB_DECISIONS", "CALIBRATIONS", "signal_quality"]
 
 
 # The handle travels as a void pointer (declared so in _lib._SIGNATURES).
@@ -39,6 +39,10 @@ COTHB_SIGNALS = [name for _, name in sorted(enumerate_names(lib.btfm_cothb_signa
 _STATUSES = enumerate_names(lib.btfm_cothb_status_name, 0)
 COTHB_DECISIONS = [name for _, name in
                    sorted(enumerate_names(lib.btfm_cothb_decision_name, 0).items())]
+#: Reliability calibration methods: ["none", "platt", "isotonic"].
+CALIBRATIONS = [name for _, name in
+                sorted(enumerate_names(lib.btfm_cothb_calibration_name, 0).items())]
+_QUALITY = [lib.btfm_cothb_quality_name(i).decode() for i in range(lib.btfm_cothb_quality_count())]
 _EXPANSIONS = {"extend", "branch", "decompose"}
 _FINAL = {"answer", "stop"}
 
@@ -74,6 +78,39 @@ def _signal_array(signals, named):
             raise ValueError(f"unknown signal {name!r}; known: {', '.join(COTHB_SIGNALS)}")
         values[COTHB_SIGNALS.index(name)] = math.nan if value is None else float(value)
     return (ctypes.c_double * len(values))(*values)
+
+
+def _labelled(scores, correct):
+    """ctypes arrays (double scores, int labels) of equal length from sequences."""
+    values = [float(v) for v in scores]
+    labels = [int(bool(v)) if isinstance(v, bool) else int(v) for v in correct]
+    if len(values) != len(labels):
+        raise ValueError(f"{len(values)} scores but {len(labels)} labels")
+    return ((ctypes.c_double * len(values))(*values), (ctypes.c_int * len(labels))(*labels),
+            len(values))
+
+
+def _calibration_code(method) -> int:
+    if isinstance(method, str):
+        if method not in CALIBRATIONS:
+            raise ValueError(f"unknown calibration {method!r}; known: {', '.join(CALIBRATIONS)}")
+        return CALIBRATIONS.index(method)
+    return int(method)
+
+
+def signal_quality(scores, correct, method="isotonic", folds=5) -> dict:
+    """Is a reliability signal worth using? From labelled steps (scores: raw host scores;
+    correct: 1 if the step was correct, else 0) a dict with "n", "base_rate", "auc" (with
+    a 95% interval "auc_low", "auc_high"), "dprime" (sqrt(2) Phi^-1(AUC)), "ece_raw" (the
+    raw scores' expected calibration error, NaN unless they lie in [0, 1]) and, for the
+    calibration `method` ("none", "platt", "isotonic") fitted on folds - 1 folds and
+    applied to the held-out one (step i in fold i % folds), "ece", "brier" (next to
+    "brier_base_rate", always saying the base rate) and "log_loss"."""
+    s, y, n = _labelled(scores, correct)
+    out = (ctypes.c_double * len(_QUALITY))()
+    check(lib.btfm_cothb_signal_quality(s, y, n, _calibration_code(method), int(folds), out,
+                                        len(_QUALITY)))
+    return dict(zip(_QUALITY, out))
 
 
 class CoTHB(ParamsMixin, Handle):
@@ -226,6 +263,28 @@ class CoTHB(ParamsMixin, Handle):
         labels = (ctypes.c_int * len(codes))(*codes)
         check(self._invoke(lib.btfm_cothb_calibrate, flat, len(rows), n_features, labels,
                            float(l2)))
+
+    def calibrate_reliability(self, scores, correct, method="platt") -> None:
+        """Fit the map from raw host scores to P(step correct) on labelled steps
+        ("platt" or "isotonic"; "none" clears it). observe_score() then maps raw scores
+        through it."""
+        s, y, n = _labelled(scores, correct)
+        check(self._invoke(lib.btfm_cothb_calibrate_reliability, _calibration_code(method), s, y,
+                           n))
+
+    def reliability_of_score(self, score: float) -> float:
+        """P(step correct) for a raw score through the fitted calibration."""
+        value = ctypes.c_double()
+        check(self._invoke(lib.btfm_cothb_reliability_of_score, float(score),
+                           ctypes.byref(value)))
+        return value.value
+
+    def observe_score(self, node: int, score: float, signal: str = "reliability") -> None:
+        """Observe a raw score for `node` in a signal slot, through the calibration."""
+        if signal not in COTHB_SIGNALS:
+            raise ValueError(f"unknown signal {signal!r}; known: {', '.join(COTHB_SIGNALS)}")
+        check(self._invoke(lib.btfm_cothb_observe_score, int(node), COTHB_SIGNALS.index(signal),
+                           float(score)))
 
     def policy(self, head: int = 0) -> tuple:
         """(weights per signal slot, bias) of head 0 (continue vs leave) or 1 (switch vs

@@ -189,3 +189,90 @@ def test_game_of_24_example_finds_a_true_solution():
     value = eval(re.sub(r"(\d+)", r"Fraction(\1)", expression), {"Fraction": Fraction})
     assert value == 24
     assert "final action: answer" in out.stdout
+
+
+def _steps(rng, n, dprime):
+    """Steps correct with probability 0.8, error-signal-like scores x ~ N(-+d'/2, 1)
+    (high when wrong, as an error-related potential), labels."""
+    correct = rng.uniform(size=n) < 0.8
+    x = rng.normal(size=n) + np.where(correct, -dprime / 2, dprime / 2)
+    return x, correct.astype(int)
+
+
+def test_platt_calibration_matches_sklearn():
+    from sklearn.calibration import _sigmoid_calibration
+
+    rng = np.random.default_rng(7)
+    x, y = _steps(rng, 3000, 1.2)
+    a, b = _sigmoid_calibration(x, y)  # P = 1 / (1 + exp(a x + b)), Platt's targets
+    c = btfm.CoTHB()
+    c.calibrate_reliability(x, y, "platt")
+    for s in (-3.0, -1.0, 0.0, 0.5, 2.5):
+        assert c.reliability_of_score(s) == pytest.approx(1 / (1 + math.exp(a * s + b)), abs=2e-5)
+
+
+@pytest.mark.parametrize("increasing", [True, False])
+def test_isotonic_calibration_matches_sklearn(increasing):
+    from sklearn.isotonic import IsotonicRegression
+
+    rng = np.random.default_rng(11)
+    x, y = _steps(rng, 997, 1.0)  # a prime count
+    x = np.round(x, 1)            # many ties
+    if increasing:
+        x = -x                    # scores that rise with correctness
+    ref = IsotonicRegression(increasing=increasing, out_of_bounds="clip").fit(x, y)
+    c = btfm.CoTHB()
+    c.calibrate_reliability(x.tolist(), y.tolist(), "isotonic")
+    grid = np.linspace(x.min() - 1, x.max() + 1, 301)
+    ours = [c.reliability_of_score(s) for s in grid]
+    assert ours == pytest.approx(ref.predict(grid).tolist(), abs=1e-12)
+    node_parent = c.next().node
+    node = c.add_node(node_parent)
+    c.observe_score(node, float(grid[100]))
+    assert c.reliability(node) == pytest.approx(ref.predict(grid[100:101])[0], abs=1e-12)
+    blob = c.to_bytes()
+    assert btfm.CoTHB.from_bytes(blob).reliability_of_score(0.3) == c.reliability_of_score(0.3)
+
+
+def _ece(p, y, bins=10):
+    idx = np.minimum((p * bins).astype(int), bins - 1)
+    return sum(abs(p[idx == b].sum() - y[idx == b].sum()) for b in range(bins)) / len(p)
+
+
+def test_signal_quality_matches_sklearn_metrics():
+    from sklearn.isotonic import IsotonicRegression
+    from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    x, y = _steps(rng, 1201, 1.5)
+    folds = 4
+    report = btfm.signal_quality(x, y, method="isotonic", folds=folds)
+    # Out-of-fold isotonic predictions, fold = index % folds, as documented.
+    p = np.empty(len(x))
+    idx = np.arange(len(x))
+    for f in range(folds):
+        train, test = idx % folds != f, idx % folds == f
+        auc_train = roc_auc_score(y[train], x[train])
+        ref = IsotonicRegression(increasing=auc_train >= 0.5, out_of_bounds="clip")
+        p[test] = ref.fit(x[train], y[train]).predict(x[test])
+    auc = roc_auc_score(y, x)
+    assert report["n"] == len(x) and report["base_rate"] == pytest.approx(y.mean())
+    assert report["auc"] == pytest.approx(auc, abs=1e-12)
+    assert report["auc"] < 0.5 and report["dprime"] < 0  # an error signal: high means wrong
+    assert report["dprime"] == pytest.approx(math.sqrt(2) * stats.norm.ppf(auc), abs=1e-8)
+    assert report["auc_low"] < auc < report["auc_high"]
+    assert report["ece"] == pytest.approx(_ece(p, y), abs=1e-12)
+    assert report["brier"] == pytest.approx(brier_score_loss(y, p), abs=1e-12)
+    assert report["log_loss"] == pytest.approx(log_loss(y, np.clip(p, 1e-15, 1 - 1e-15)),
+                                               abs=1e-9)
+    assert report["brier_base_rate"] == pytest.approx(y.mean() * (1 - y.mean()))
+    assert math.isnan(report["ece_raw"])
+    raw = 1 / (1 + np.exp(x))  # the raw sigmoid of the signal, uncalibrated
+    none = btfm.signal_quality(raw, y, method="none", folds=0)
+    assert none["ece_raw"] == pytest.approx(_ece(raw, y), abs=1e-12) == none["ece"]
+    with pytest.raises(btfm.Error) as err:
+        btfm.signal_quality(x, y, method="none")
+    assert err.value.status_name == "BTFM_E_RANGE"
+    with pytest.raises(ValueError):
+        btfm.signal_quality(x, y, method="beta")
