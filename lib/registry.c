@@ -11,6 +11,7 @@ extern const btfm_param_table btfm_container_param_table;
 extern const btfm_param_table btfm_dataset_param_table;
 extern const btfm_param_table btfm_aligner_param_table;
 extern const btfm_param_table btfm_cothb_param_table;
+extern const btfm_param_table btfm_model_param_table;
 
 /* Looked up by kind. Every kind of btfm_object_kind is listed, so kinds are dense from
  * 1 (bindings enumerate btfm_object_kind_name(1, 2, ...) until NULL). */
@@ -19,6 +20,7 @@ static const btfm_param_table *const tables[] = {
     &btfm_dataset_param_table,
     &btfm_aligner_param_table,
     &btfm_cothb_param_table,
+    &btfm_model_param_table,
 };
 #define TABLE_COUNT ((int)(sizeof tables / sizeof tables[0]))
 
@@ -38,6 +40,7 @@ static const char capabilities[] =
     " spectrum"
     " fmri glm"
     " align"
+    " model"
     " cothb";
 
 const btfm_param_table *btfm_param_table_of(int kind)

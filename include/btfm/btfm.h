@@ -21,5 +21,6 @@
 #include "glm.h"
 #include "spectrum.h"
 #include "fnirs.h"
+#include "model.h"
 
 #endif

@@ -16,6 +16,7 @@ typedef enum btfm_object_kind {
     BTFM_OBJECT_DATASET = 2,
     BTFM_OBJECT_ALIGNER = 3,
     BTFM_OBJECT_COTHB = 4,
+    BTFM_OBJECT_MODEL = 5,
     BTFM_OBJECT_KIND_MAX_ = 0x7fffffff /* keeps the enum's size fixed; not a kind */
 } btfm_object_kind;
 

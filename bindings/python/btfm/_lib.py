@@ -15,6 +15,7 @@ from ctypes import (POINTER, Structure, c_char_p, c_double, c_int, c_int64, c_lo
                     c_size_t, c_uint, c_void_p)
 
 __all__ = ["lib", "library_path", "MIN_VERSION_NUMBER", "ContainerPtr", "DatasetPtr", "IirPtr",
+           "ModelPtr",
            "LOG_FN", "PROGRESS_FN", "MALLOC_FN", "REALLOC_FN", "FREE_FN", "COTHB_STEP_FN"]
 
 #: Oldest library this package works with, in the BTFM_VERSION_NUMBER encoding
@@ -43,6 +44,13 @@ class _Aligner(Structure):
 
 
 AlignerPtr = POINTER(_Aligner)
+
+
+class _Model(Structure):
+    """Opaque btfm_model; only pointers to it are ever used."""
+
+
+ModelPtr = POINTER(_Model)
 
 
 class _Iir(Structure):
@@ -405,6 +413,53 @@ _SIGNATURES = {
     # align
 
     # model
+    "btfm_model_type_name": (c_char_p, [c_int]),
+    "btfm_model_score_name": (c_char_p, [c_int]),
+    "btfm_model_ties_name": (c_char_p, [c_int]),
+    "btfm_model_new": (c_int, [POINTER(ModelPtr), c_int]),
+    "btfm_model_free": (None, [ModelPtr]),
+    "btfm_model_set_param": (c_int, [ModelPtr, c_int, c_double]),
+    "btfm_model_get_param": (c_int, [ModelPtr, c_int, _p_double]),
+    "btfm_model_get_type": (c_int, [ModelPtr]),
+    "btfm_model_set_progress": (c_int, [ModelPtr, PROGRESS_FN, c_void_p]),
+    "btfm_model_set_alphas": (c_int, [ModelPtr, _p_double, c_int]),
+    "btfm_model_n_alphas": (c_int, [ModelPtr]),
+    "btfm_model_alphas": (c_int, [ModelPtr, _p_double, c_size_t]),
+    "btfm_model_set_sample_weight": (c_int, [ModelPtr, _p_double, c_int64]),
+    "btfm_model_set_groups": (c_int, [ModelPtr, _p_int64, c_int64]),
+    "btfm_model_set_folds": (c_int, [ModelPtr, POINTER(ctypes.c_int32), c_int64]),
+    "btfm_model_set_bands": (c_int, [ModelPtr, POINTER(ctypes.c_int32), c_int64]),
+    "btfm_model_set_band_weights": (c_int, [ModelPtr, _p_double, c_int, c_int]),
+    "btfm_model_set_delays": (c_int, [ModelPtr, POINTER(ctypes.c_int32), c_int]),
+    "btfm_model_fit": (c_int, [ModelPtr, _p_float, c_int64, c_int64, _p_float, c_int64]),
+    "btfm_model_fit_classes": (c_int, [ModelPtr, _p_float, c_int64, c_int64,
+                                       POINTER(ctypes.c_int32)]),
+    "btfm_model_fit_pairs": (c_int, [ModelPtr, _p_float, c_int64, c_int64, _p_int64, _p_float,
+                                     c_int64]),
+    "btfm_model_is_fitted": (c_int, [ModelPtr]),
+    "btfm_model_dims": (c_int, [ModelPtr, _p_int64, _p_int64, _p_int64]),
+    "btfm_model_n_classes": (c_int, [ModelPtr]),
+    "btfm_model_coef": (c_int, [ModelPtr, _p_float, c_size_t]),
+    "btfm_model_intercept": (c_int, [ModelPtr, _p_double, c_size_t]),
+    "btfm_model_alpha": (c_int, [ModelPtr, _p_double, c_size_t]),
+    "btfm_model_cv_scores": (c_int, [ModelPtr, _p_double, c_size_t]),
+    "btfm_model_band_weights": (c_int, [ModelPtr, _p_double, c_size_t]),
+    "btfm_model_tie_parameter": (c_int, [ModelPtr, _p_double]),
+    "btfm_model_predict": (c_int, [ModelPtr, _p_float, _p_float, c_int64, c_int64]),
+    "btfm_model_predict_proba": (c_int, [ModelPtr, _p_float, _p_float, c_int64, c_int64]),
+    "btfm_model_predict_std": (c_int, [ModelPtr, _p_float, _p_float, c_int64, c_int64]),
+    "btfm_model_predict_pairs": (c_int, [ModelPtr, _p_double, _p_float, c_int64, c_int64,
+                                         _p_int64, c_int64]),
+    "btfm_model_score_columns": (c_int, [_p_double, c_int, _p_float, _p_float, c_int64,
+                                         c_int64]),
+    "btfm_model_score": (c_int, [ModelPtr, _p_double, c_int, _p_float, _p_float, c_int64,
+                                 c_int64, c_int64]),
+    "btfm_model_score_split": (c_int, [ModelPtr, _p_double, _p_float, _p_float, c_int64, c_int64,
+                                       c_int64]),
+    "btfm_model_save": (c_int, [ModelPtr, c_char_p]),
+    "btfm_model_save_buffer": (c_int, [ModelPtr, c_void_p, c_size_t, _p_size]),
+    "btfm_model_load": (c_int, [POINTER(ModelPtr), c_char_p]),
+    "btfm_model_load_buffer": (c_int, [POINTER(ModelPtr), c_void_p, c_size_t]),
 
     # reward
 

@@ -1,0 +1,687 @@
+"""btfm.model: linear readouts fitted with cross-validation, as scikit-learn estimators.
+
+    >>> from btfm.model import RidgeCV
+    >>> m = RidgeCV(alphas=np.logspace(-2, 4, 13), cv=5).fit(X, Y)   # Y: samples x targets
+    >>> m.alpha_            # the alpha each target chose (alpha_per_target=True)
+    >>> m.predict(X_test); m.score(X_test, Y_test)
+
+RidgeCV fits many targets through one decomposition per training set and chooses each
+target's alpha by the closed-form leave-one-out error (cv=None) or by K contiguous folds
+(cv=k), leave-one-group-out (groups=...) or any partition of the samples a scikit-learn
+splitter gives; `gap` keeps samples next to each test block out of its training set.
+LogisticRegressionCV and BradleyTerry fit by Newton's method with the same splits.
+The low-level handle is `Model`. Equations and caveats: doc/models.md. Requires numpy.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+try:
+    import numpy as np
+except ImportError:  # the rest of the package works without numpy; this module needs it
+    np = None
+
+from ._errors import check
+from ._handle import Handle
+from ._lib import ModelPtr, lib
+from ._params import ParamsMixin
+from ._progress import reporting
+from ._util import enumerate_names, to_cpath
+
+__all__ = ["Model", "MODEL_TYPES", "SCORES", "TIES", "RidgeCV", "LogisticRegressionCV",
+           "BradleyTerry", "score_columns"]
+
+#: {name: number} of the model types, scores and tie models, read from the library.
+MODEL_TYPES = {name: number for number, name
+               in enumerate_names(lib.btfm_model_type_name, 1).items()}
+SCORES = {name: number for number, name
+          in enumerate_names(lib.btfm_model_score_name, 0).items()}
+TIES = {name: number for number, name in enumerate_names(lib.btfm_model_ties_name, 0).items()}
+_SCORE_ALIASES = {None: "default", "neg_mean_squared_error": "neg_mse", "r": "pearson",
+                  "correlation": "pearson", "log_loss": "log_likelihood",
+                  "neg_log_loss": "log_likelihood"}
+_SOLVERS = {"auto": 0, "primal": 1, "dual": 2}
+
+
+def _need_numpy():
+    if np is None:
+        raise ImportError("btfm.model needs numpy")
+
+
+def _f32(data, what, ndim):
+    """A C-contiguous float32 array with `ndim` dimensions (zero-copy when it is one)."""
+    _need_numpy()
+    arr = np.asarray(data)
+    if arr.ndim != ndim:
+        raise ValueError(f"{what} must have {ndim} dimension{'s' if ndim > 1 else ''}, got "
+                         f"shape {arr.shape}")
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"{what} must hold numbers, not dtype {arr.dtype}")
+    return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def _ptr(arr, ctype):
+    return None if arr is None else arr.ctypes.data_as(ctypes.POINTER(ctype))
+
+
+_F = ctypes.c_float
+_D = ctypes.c_double
+
+
+def score_columns(y_true, y_pred, kind="r2"):
+    """Per-column scores of predictions: "r2", "neg_mse" or "pearson"."""
+    t = _f32(y_true, "y_true", 2)
+    p = _f32(y_pred, "y_pred", 2)
+    if t.shape != p.shape:
+        raise ValueError(f"y_true has shape {t.shape} but y_pred {p.shape}")
+    out = np.empty(t.shape[1])
+    check(lib.btfm_model_score_columns(_ptr(out, _D), _score_number(kind), _ptr(t, _F),
+                                       _ptr(p, _F), t.shape[0], t.shape[1]))
+    return out
+
+
+def _score_number(kind):
+    name = _SCORE_ALIASES.get(kind, kind)
+    if name not in SCORES:
+        raise ValueError(f"unknown scoring {kind!r}; known: {', '.join(SCORES)}")
+    return SCORES[name]
+
+
+class Model(ParamsMixin, Handle):
+    """A btfm_model handle: type "ridge", "banded_ridge", "logistic" or "bradley_terry".
+    Keyword arguments set parameters (btfm.param_info("model")). The estimator classes
+    below wrap it; use it directly for the C API's full surface."""
+
+    _type_name = "btfm.model.Model"
+    _free = lib.btfm_model_free
+    _param_kind = "model"
+    _set_param_func = "btfm_model_set_param"
+    _get_param_func = "btfm_model_get_param"
+
+    def __init__(self, type: str = "ridge", **params):
+        if type not in MODEL_TYPES:
+            raise ValueError(f"unknown model type {type!r}; known: {', '.join(MODEL_TYPES)}")
+        ptr = ModelPtr()
+        check(lib.btfm_model_new(ctypes.byref(ptr), MODEL_TYPES[type]))
+        super().__init__(ptr)
+        for name, value in params.items():
+            self.set_param(name, value)
+
+    @property
+    def type(self) -> str:
+        number = check(self._invoke(lib.btfm_model_get_type))
+        return {v: k for k, v in MODEL_TYPES.items()}[number]
+
+    # -- settings -------------------------------------------------------------------
+
+    def set_alphas(self, alphas) -> None:
+        a = np.ascontiguousarray(np.atleast_1d(np.asarray(alphas, dtype=np.float64)))
+        if a.ndim != 1:
+            raise ValueError(f"alphas must be one-dimensional, got shape {a.shape}")
+        check(self._invoke(lib.btfm_model_set_alphas, _ptr(a, _D), a.size))
+
+    @property
+    def alphas(self):
+        n = check(self._invoke(lib.btfm_model_n_alphas))
+        out = np.empty(n)
+        check(self._invoke(lib.btfm_model_alphas, _ptr(out, _D), n))
+        return out
+
+    def set_sample_weight(self, weights) -> None:
+        if weights is None:
+            check(self._invoke(lib.btfm_model_set_sample_weight, None, 0))
+            return
+        w = np.ascontiguousarray(weights, dtype=np.float64)
+        check(self._invoke(lib.btfm_model_set_sample_weight, _ptr(w, _D), w.size))
+
+    def set_groups(self, groups) -> None:
+        if groups is None:
+            check(self._invoke(lib.btfm_model_set_groups, None, 0))
+            return
+        g = np.asarray(groups)
+        if g.dtype.kind not in "iub":  # labels of any kind: their order of first appearance
+            _, first, inverse = np.unique(g, return_index=True, return_inverse=True)
+            g = np.argsort(np.argsort(first))[inverse]
+        g = np.ascontiguousarray(g, dtype=np.int64)
+        check(self._invoke(lib.btfm_model_set_groups, _ptr(g, ctypes.c_int64), g.size))
+
+    def set_folds(self, test_fold) -> None:
+        if test_fold is None:
+            check(self._invoke(lib.btfm_model_set_folds, None, 0))
+            return
+        f = np.ascontiguousarray(test_fold, dtype=np.int32)
+        check(self._invoke(lib.btfm_model_set_folds, _ptr(f, ctypes.c_int32), f.size))
+
+    def set_bands(self, band) -> None:
+        b = None if band is None else np.ascontiguousarray(band, dtype=np.int32)
+        check(self._invoke(lib.btfm_model_set_bands, _ptr(b, ctypes.c_int32),
+                           0 if b is None else b.size))
+
+    def set_delays(self, delays) -> None:
+        d = None if delays is None else np.ascontiguousarray(np.atleast_1d(delays),
+                                                             dtype=np.int32)
+        check(self._invoke(lib.btfm_model_set_delays, _ptr(d, ctypes.c_int32),
+                           0 if d is None else d.size))
+
+    # -- fitting --------------------------------------------------------------------
+
+    def _fit_call(self, func, progress, *args):
+        with self._lock:
+            ptr = self._require_open()
+            with reporting(progress) as (fn, user):
+                check(lib.btfm_model_set_progress(ptr, fn, user))
+                try:
+                    check(func(ptr, *args))
+                finally:
+                    lib.btfm_model_set_progress(ptr, type(fn)(), None)
+
+    def fit(self, X, Y, progress=None) -> "Model":
+        """Ridge / banded ridge: X (samples x features), Y (samples x targets)."""
+        x, y = _f32(X, "X", 2), _f32(Y, "Y", 2)
+        self._fit_call(lib.btfm_model_fit, progress, _ptr(x, _F), x.shape[0], x.shape[1],
+                       _ptr(y, _F), y.shape[1])
+        return self
+
+    def fit_classes(self, X, labels, progress=None) -> "Model":
+        """Logistic: labels are classes 0 .. K-1."""
+        x = _f32(X, "X", 2)
+        lab = np.ascontiguousarray(labels, dtype=np.int32)
+        self._fit_call(lib.btfm_model_fit_classes, progress, _ptr(x, _F), x.shape[0],
+                       x.shape[1], _ptr(lab, ctypes.c_int32))
+        return self
+
+    def fit_pairs(self, X, pairs, outcomes=None, n_items=None, progress=None) -> "Model":
+        """Bradley-Terry: X (items x features) or None for free item scores (then give
+        n_items); pairs (n x 2) item indices; outcomes 1 / 0 / 0.5 (tie)."""
+        pr = np.ascontiguousarray(pairs, dtype=np.int64)
+        if pr.ndim != 2 or pr.shape[1] != 2:
+            raise ValueError(f"pairs must have shape (n_pairs, 2), got {pr.shape}")
+        o = None if outcomes is None else np.ascontiguousarray(outcomes, dtype=np.float32)
+        if X is None:
+            n = int(pr.max()) + 1 if n_items is None else int(n_items)
+            self._fit_call(lib.btfm_model_fit_pairs, progress, None, n, 0,
+                           _ptr(pr, ctypes.c_int64), _ptr(o, _F), pr.shape[0])
+        else:
+            x = _f32(X, "X", 2)
+            self._fit_call(lib.btfm_model_fit_pairs, progress, _ptr(x, _F), x.shape[0],
+                           x.shape[1], _ptr(pr, ctypes.c_int64), _ptr(o, _F), pr.shape[0])
+        return self
+
+    # -- fitted values -----------------------------------------------------------------
+
+    @property
+    def fitted(self) -> bool:
+        return bool(check(self._invoke(lib.btfm_model_is_fitted)))
+
+    @property
+    def dims(self) -> tuple:
+        """(n_features, n_coef, n_outputs) of the fit."""
+        a, b, c = ctypes.c_int64(), ctypes.c_int64(), ctypes.c_int64()
+        check(self._invoke(lib.btfm_model_dims, ctypes.byref(a), ctypes.byref(b),
+                           ctypes.byref(c)))
+        return a.value, b.value, c.value
+
+    @property
+    def n_classes(self) -> int:
+        return check(self._invoke(lib.btfm_model_n_classes))
+
+    @property
+    def coef(self):
+        """n_coef x n_outputs coefficients (input units)."""
+        _, p, t = self.dims
+        out = np.empty((p, t), dtype=np.float32)
+        check(self._invoke(lib.btfm_model_coef, _ptr(out, _F), out.size))
+        return out
+
+    def _per_output(self, func):
+        t = self.dims[2]
+        out = np.empty(t)
+        check(self._invoke(func, _ptr(out, _D), t))
+        return out
+
+    @property
+    def intercept(self):
+        return self._per_output(lib.btfm_model_intercept)
+
+    @property
+    def alpha(self):
+        return self._per_output(lib.btfm_model_alpha)
+
+    @property
+    def cv_scores(self):
+        """n_alphas x n_outputs fold-averaged scores, or None when no selection ran."""
+        if self.alphas.size < 2:
+            return None
+        cols = self.dims[2] if self.type in ("ridge", "banded_ridge") else 1
+        out = np.empty((self.alphas.size, cols))
+        check(self._invoke(lib.btfm_model_cv_scores, _ptr(out, _D), out.size))
+        return out
+
+    @property
+    def tie_parameter(self) -> float:
+        v = ctypes.c_double()
+        check(self._invoke(lib.btfm_model_tie_parameter, ctypes.byref(v)))
+        return v.value
+
+    def _predict(self, func, X, width):
+        x = _f32(X, "X", 2)
+        out = np.empty((x.shape[0], width), dtype=np.float32)
+        check(self._invoke(func, _ptr(out, _F), _ptr(x, _F), x.shape[0], x.shape[1]))
+        return out
+
+    def predict(self, X):
+        """n_samples x n_outputs: x b + intercept."""
+        return self._predict(lib.btfm_model_predict, X, self.dims[2])
+
+    def predict_proba(self, X):
+        return self._predict(lib.btfm_model_predict_proba, X, self.n_classes)
+
+    def predict_std(self, X):
+        return self._predict(lib.btfm_model_predict_std, X, self.dims[2])
+
+    def predict_pairs(self, pairs, X=None, n_items=None):
+        """n_pairs x 3: P(first preferred), P(tie), P(second preferred)."""
+        pr = np.ascontiguousarray(pairs, dtype=np.int64)
+        out = np.empty((pr.shape[0], 3))
+        if X is None:
+            n = self.dims[1] if n_items is None else int(n_items)
+            check(self._invoke(lib.btfm_model_predict_pairs, _ptr(out, _D), None, n, 0,
+                               _ptr(pr, ctypes.c_int64), pr.shape[0]))
+        else:
+            x = _f32(X, "X", 2)
+            check(self._invoke(lib.btfm_model_predict_pairs, _ptr(out, _D), _ptr(x, _F),
+                               x.shape[0], x.shape[1], _ptr(pr, ctypes.c_int64), pr.shape[0]))
+        return out
+
+    def score(self, X, Y, kind="r2"):
+        """Per-target held-out scores of a ridge model."""
+        x, y = _f32(X, "X", 2), _f32(Y, "Y", 2)
+        out = np.empty(y.shape[1])
+        check(self._invoke(lib.btfm_model_score, _ptr(out, _D), _score_number(kind), _ptr(x, _F),
+                           _ptr(y, _F), x.shape[0], x.shape[1], y.shape[1]))
+        return out
+
+    # -- persistence --------------------------------------------------------------------
+
+    def save(self, path) -> None:
+        check(self._invoke(lib.btfm_model_save, to_cpath(path)))
+
+    def to_bytes(self) -> bytes:
+        return self._serialize(lib.btfm_model_save_buffer)
+
+    @classmethod
+    def load(cls, path) -> "Model":
+        return cls._open_with(lib.btfm_model_load, ModelPtr, to_cpath(path))
+
+    @classmethod
+    def from_bytes(cls, data) -> "Model":
+        data = bytes(data)
+        return cls._open_with(lib.btfm_model_load_buffer, ModelPtr, data, len(data))
+
+    def __repr__(self):
+        if self.closed:
+            return "<btfm.model.Model closed>"
+        state = "fitted %s x %s -> %s" % self.dims if self.fitted else "not fitted"
+        return f"<btfm.model.Model {self.type}, {state}>"
+
+
+# --- scikit-learn style estimators ---------------------------------------------------------
+
+
+def _folds_from_cv(cv, X, y, groups):
+    """Explicit test folds (one fold id per sample) from a scikit-learn splitter or an
+    iterable of (train, test) index pairs, which must partition the samples."""
+    splits = list(cv.split(X, y, groups)) if hasattr(cv, "split") else list(cv)
+    n = X.shape[0]
+    fold = np.full(n, -1, dtype=np.int32)
+    for k, (train, test) in enumerate(splits):
+        test = np.asarray(test)
+        if np.any(fold[test] >= 0):
+            raise ValueError("cv: the test sets overlap; btfm needs splits whose test sets "
+                             "partition the samples (KFold, GroupKFold, LeaveOneGroupOut, "
+                             "StratifiedKFold, PredefinedSplit)")
+        fold[test] = k
+        expected = np.setdiff1d(np.arange(n), test)
+        if not np.array_equal(np.sort(np.asarray(train)), expected):
+            raise ValueError("cv: a training set is not the complement of its test set; "
+                             "btfm trains on every other sample (use gap= to leave "
+                             "neighbours out)")
+    return fold
+
+
+class _Estimator:
+    """Parameters shared by the estimators, and the handle they configure."""
+
+    def _configure(self, model, X, y, groups, sample_weight):
+        m = model
+        m.set_param("fit_intercept", bool(self.fit_intercept))
+        m.set_param("standardize", bool(self.standardize))
+        m.set_param("gap", int(self.gap))
+        m.set_param("shuffle", bool(self.shuffle))
+        m.set_param("seed", int(self.random_state or 0))
+        groups = self.groups if groups is None else groups
+        m.set_groups(groups)
+        m.set_sample_weight(sample_weight)
+        cv = self.cv
+        if cv is None:
+            m.set_param("cv", 0)
+        elif isinstance(cv, (int, np.integer)):
+            m.set_param("cv", int(cv))
+        else:
+            m.set_folds(_folds_from_cv(cv, X, y, groups))
+
+    def get_params(self, deep=True):
+        return {name: getattr(self, name) for name in self._param_names}
+
+    def set_params(self, **params):
+        for name, value in params.items():
+            if name not in self._param_names:
+                raise ValueError(f"unknown parameter {name!r} of {type(self).__name__}")
+            setattr(self, name, value)
+        return self
+
+    def save(self, path):
+        self.model_.save(path)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={getattr(self, k)!r}" for k in self._param_names)
+        return f"{type(self).__name__}({args})"
+
+
+class RidgeCV(_Estimator):
+    """Ridge regression of many targets with the regularization chosen per target.
+
+    alphas: the grid (tried in order; ties go to the earlier). cv: None for the
+    closed-form leave-one-out (scikit-learn's GCV), an int for that many contiguous folds
+    (of whole groups when groups are given), or a scikit-learn splitter whose test sets
+    partition the samples. groups: run / session / subject labels (leave-one-group-out
+    with cv=None). gap: samples next to each test block left out of its training set.
+    alpha_per_target: each target its own alpha (default True; scikit-learn's default is
+    False). scoring: "r2" (default for folds), "neg_mean_squared_error" (leave-one-out's
+    default), "pearson". standardize: z-score features on each training set. delays:
+    FIR delays in samples (encoding models); hrf + t_r: convolve with the SPM HRF.
+    solver: "auto", "primal" (Gram matrix) or "dual" (kernel matrix).
+
+    Fitted: coef_ (targets x features, or features for a 1-D y), intercept_, alpha_,
+    cv_scores_ (alphas x targets), best_score_, model_ (the btfm.model.Model).
+    """
+
+    _param_names = ["alphas", "fit_intercept", "cv", "groups", "gap", "scoring",
+                    "alpha_per_target", "standardize", "shuffle", "random_state", "delays",
+                    "hrf", "t_r", "solver"]
+    _type = "ridge"
+
+    def __init__(self, alphas=(0.1, 1.0, 10.0), *, fit_intercept=True, cv=None, groups=None,
+                 gap=0, scoring=None, alpha_per_target=True, standardize=False, shuffle=False,
+                 random_state=None, delays=None, hrf=False, t_r=0.0, solver="auto"):
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.cv = cv
+        self.groups = groups
+        self.gap = gap
+        self.scoring = scoring
+        self.alpha_per_target = alpha_per_target
+        self.standardize = standardize
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.delays = delays
+        self.hrf = hrf
+        self.t_r = t_r
+        self.solver = solver
+
+    def _make(self):
+        return Model(self._type)
+
+    def fit(self, X, y, sample_weight=None, groups=None, progress=None):
+        _need_numpy()
+        X = np.asarray(X)
+        y = np.asarray(y)
+        self._1d = y.ndim == 1
+        Y = y.reshape(-1, 1) if self._1d else y
+        model = self._make()
+        try:
+            self._configure(model, X, Y, groups, sample_weight)
+            model.set_alphas(self.alphas)
+            scoring = self.scoring
+            if scoring is None:
+                scoring = "neg_mse" if self.cv is None and groups is None and \
+                    self.groups is None else "r2"
+            model.set_param("scoring", _score_number(scoring))
+            model.set_param("alpha_per_target", bool(self.alpha_per_target))
+            model.set_param("hrf", bool(self.hrf))
+            model.set_param("t_r", float(self.t_r))
+            if self.solver not in _SOLVERS:
+                raise ValueError(f"unknown solver {self.solver!r}; known: {', '.join(_SOLVERS)}")
+            model.set_param("solver", _SOLVERS[self.solver])
+            model.set_delays(self.delays)
+            self._fit_model(model, X, Y, progress)
+        except BaseException:
+            model.close()
+            raise
+        old = getattr(self, "model_", None)
+        self.model_ = model
+        if old is not None:
+            old.close()
+        self._read_fit()
+        return self
+
+    def _fit_model(self, model, X, Y, progress):
+        model.fit(X, Y, progress=progress)
+
+    def _read_fit(self):
+        m = self.model_
+        coef = m.coef.T.astype(np.float64)
+        self.n_features_in_ = m.dims[0]
+        alpha = m.alpha
+        self.intercept_ = m.intercept
+        self.coef_ = coef
+        self.alpha_ = alpha if self.alpha_per_target else float(alpha[0])
+        scores = m.cv_scores
+        self.cv_scores_ = scores
+        if scores is not None:
+            self.best_score_ = scores.max(axis=0)
+        if self._1d:
+            self.coef_ = coef[0]
+            self.intercept_ = float(self.intercept_[0])
+            if self.alpha_per_target:
+                self.alpha_ = float(alpha[0])
+            if scores is not None:
+                self.cv_scores_ = scores[:, 0]
+                self.best_score_ = float(self.best_score_[0])
+
+    def predict(self, X):
+        pred = self.model_.predict(X).astype(np.float64)
+        return pred[:, 0] if self._1d else pred
+
+    def predict_std(self, X):
+        """Predictive standard deviation of a new observation (the Bayesian reading of
+        ridge: prior coef ~ N(0, s2 / alpha), noise variance s2 from the residuals)."""
+        sd = self.model_.predict_std(X).astype(np.float64)
+        return sd[:, 0] if self._1d else sd
+
+    def predict_interval(self, X, level=0.9):
+        """(low, high): the central `level` predictive interval (Gaussian)."""
+        from statistics import NormalDist
+        z = NormalDist().inv_cdf(0.5 + level / 2)
+        mean, sd = self.predict(X), self.predict_std(X)
+        return mean - z * sd, mean + z * sd
+
+    def score_targets(self, X, y, kind="r2"):
+        """Per-target held-out scores: "r2", "pearson" or "neg_mse"."""
+        Y = np.asarray(y)
+        Y = Y.reshape(-1, 1) if Y.ndim == 1 else Y
+        out = self.model_.score(X, Y, kind)
+        return float(out[0]) if self._1d else out
+
+    def score(self, X, y):
+        """R^2 averaged over targets (scikit-learn's RegressorMixin.score)."""
+        return float(np.mean(self.score_targets(X, y, "r2")))
+
+
+def _check_labels(y):
+    classes, codes = np.unique(np.asarray(y), return_inverse=True)
+    if classes.size < 2:
+        raise ValueError(f"y has one class ({classes[0]!r}); logistic regression needs at "
+                         "least 2")
+    return classes, codes.astype(np.int32)
+
+
+class LogisticRegressionCV(_Estimator):
+    """Binary or multinomial logistic regression with L2 on the weights, the strength
+    chosen by cross-validated accuracy (or log-likelihood), fitted by Newton's method.
+
+    Cs: an int (that many values logspace(-4, 4)) or the values of C = 1 / alpha, tried in
+    order. cv: None for 5 contiguous folds, an int, or a scikit-learn splitter whose test
+    sets partition the samples (StratifiedKFold(5) gives scikit-learn's default splits).
+    """
+
+    _param_names = ["Cs", "fit_intercept", "cv", "groups", "gap", "scoring", "standardize",
+                    "shuffle", "random_state", "max_iter", "tol", "label_smoothing"]
+
+    def __init__(self, Cs=10, *, fit_intercept=True, cv=None, groups=None, gap=0,
+                 scoring=None, standardize=False, shuffle=False, random_state=None,
+                 max_iter=100, tol=1e-8, label_smoothing=0.0):
+        self.Cs = Cs
+        self.fit_intercept = fit_intercept
+        self.cv = cv
+        self.groups = groups
+        self.gap = gap
+        self.scoring = scoring
+        self.standardize = standardize
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.max_iter = max_iter
+        self.tol = tol
+        self.label_smoothing = label_smoothing
+
+    def fit(self, X, y, sample_weight=None, groups=None, progress=None):
+        _need_numpy()
+        X = np.asarray(X)
+        self.classes_, codes = _check_labels(y)
+        Cs = np.logspace(-4, 4, int(self.Cs)) if np.isscalar(self.Cs) else np.asarray(self.Cs,
+                                                                                      float)
+        self.Cs_ = Cs
+        model = Model("logistic")
+        try:
+            self._configure(model, X, codes, groups, sample_weight)
+            model.set_alphas(1.0 / Cs)
+            model.set_param("scoring", _score_number(self.scoring or "accuracy"))
+            model.set_param("max_iter", int(self.max_iter))
+            model.set_param("tol", float(self.tol))
+            model.set_param("label_smoothing", float(self.label_smoothing))
+            model.fit_classes(X, codes, progress=progress)
+        except BaseException:
+            model.close()
+            raise
+        self.model_ = model
+        coef = model.coef.T.astype(np.float64)
+        self.coef_ = coef
+        self.intercept_ = model.intercept
+        self.C_ = np.full(coef.shape[0], 1.0 / model.alpha[0])
+        self.cv_scores_ = model.cv_scores[:, 0] if Cs.size > 1 else None
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def decision_function(self, X):
+        d = self.model_.predict(X).astype(np.float64)
+        return d[:, 0] if d.shape[1] == 1 else d
+
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X).astype(np.float64)
+
+    def predict_log_proba(self, X):
+        return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def predict_std(self, X):
+        """Laplace standard deviation of the decision values."""
+        sd = self.model_.predict_std(X).astype(np.float64)
+        return sd[:, 0] if sd.shape[1] == 1 else sd
+
+    def score(self, X, y):
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+
+class BradleyTerry(_Estimator):
+    """The Bradley-Terry model of pairwise preferences, L2-penalized, fitted by Newton's
+    method with the penalty chosen by cross-validation over pairs.
+
+    fit(X, pairs, outcomes): X (items x features) makes the item score a linear reward
+    X @ coef_; X=None fits one free score per item. pairs (n x 2) item indices; outcomes 1
+    (first preferred), 0 (second), 0.5 (tie). ties: "none", "rao_kupper", "davidson".
+    alphas: penalties (default 1 / logspace(-4, 4, 10)). Groups and sample weights are
+    per pair (e.g. annotators)."""
+
+    _param_names = ["alphas", "cv", "groups", "gap", "scoring", "ties", "label_smoothing",
+                    "standardize", "shuffle", "random_state", "max_iter", "tol"]
+    fit_intercept = False
+
+    def __init__(self, alphas=None, *, cv=None, groups=None, gap=0, scoring=None, ties="none",
+                 label_smoothing=0.0, standardize=False, shuffle=False, random_state=None,
+                 max_iter=100, tol=1e-8):
+        self.alphas = alphas
+        self.cv = cv
+        self.groups = groups
+        self.gap = gap
+        self.scoring = scoring
+        self.ties = ties
+        self.label_smoothing = label_smoothing
+        self.standardize = standardize
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.max_iter = max_iter
+        self.tol = tol
+
+    def fit(self, X, pairs, outcomes=None, sample_weight=None, groups=None, n_items=None,
+            progress=None):
+        _need_numpy()
+        pairs = np.asarray(pairs)
+        if self.ties not in TIES:
+            raise ValueError(f"unknown ties {self.ties!r}; known: {', '.join(TIES)}")
+        model = Model("bradley_terry")
+        try:
+            self._configure(model, pairs, outcomes, groups, sample_weight)
+            if self.alphas is not None:
+                model.set_alphas(self.alphas)
+            model.set_param("scoring", _score_number(self.scoring))
+            model.set_param("ties", TIES[self.ties])
+            model.set_param("label_smoothing", float(self.label_smoothing))
+            model.set_param("max_iter", int(self.max_iter))
+            model.set_param("tol", float(self.tol))
+            model.fit_pairs(X, pairs, outcomes, n_items=n_items, progress=progress)
+        except BaseException:
+            model.close()
+            raise
+        self.model_ = model
+        self.coef_ = model.coef[:, 0].astype(np.float64)
+        self.alpha_ = float(model.alpha[0])
+        self.tie_parameter_ = model.tie_parameter
+        scores = model.cv_scores
+        self.cv_scores_ = None if scores is None else scores[:, 0]
+        self._items = X is None
+        return self
+
+    def predict(self, X=None):
+        """Scores of items (rows of X, or the free item scores)."""
+        if X is None:
+            return self.coef_.copy()
+        return self.model_.predict(X)[:, 0].astype(np.float64)
+
+    def predict_proba(self, pairs, X=None):
+        """n_pairs x 3: P(first preferred), P(tie), P(second preferred)."""
+        return self.model_.predict_pairs(pairs, X, n_items=self.coef_.size if X is None
+                                         else None)
+
+    def predict_std(self, X):
+        """Laplace standard deviation of the item scores."""
+        return self.model_.predict_std(X)[:, 0].astype(np.float64)
+
+    def score(self, pairs, outcomes=None, X=None):
+        """Accuracy on the decisive pairs: the preferred item scores higher."""
+        p = self.predict_proba(pairs, X)
+        o = np.ones(len(p)) if outcomes is None else np.asarray(outcomes, float)
+        decisive = o != 0.5
+        return float(np.mean((p[decisive, 0] > p[decisive, 2]) == (o[decisive] > 0.5)))

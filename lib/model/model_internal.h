@@ -1,0 +1,177 @@
+/* The model layer's internals shared by the files of lib/model: the handle, the fitted
+ * state a fit builds and swaps in only when it succeeds, the splits, and the fits. */
+#ifndef BTFM_MODEL_INTERNAL_H
+#define BTFM_MODEL_INTERNAL_H
+
+#include <btfm/model.h>
+#include "core/internal.h"
+#include "core/param.h"
+#include "core/progress.h"
+
+#define MODEL_PARAM_COUNT 16
+#define MODEL_PARAM(m, p) ((m)->params[BTFM_MODEL_PARAM_##p])
+
+/* What a fit produces. Rows of coef are the design's columns: the input features, once
+ * per delay (delay-major), after the HRF when it is on. */
+typedef struct model_fit {
+    int type;
+    int64_t n_features;   /* columns of x at predict */
+    int64_t n_coef;       /* design columns: n_features x n_delays */
+    int64_t n_outputs;
+    int n_classes;        /* logistic */
+    int items;            /* Bradley-Terry with free item scores (no features) */
+    float *coef;          /* n_coef x n_outputs, input units (NULL for a dual fit) */
+    double *intercept;    /* n_outputs */
+    double *alpha;        /* n_outputs */
+    int n_cv_alphas;      /* rows of cv_scores; 0 when no selection ran */
+    double *cv_scores;    /* n_cv_alphas x btfm_model_cv_columns */
+    /* Dual ridge (features > samples): predict = ((x - center) / scale) train^T dual. */
+    int64_t n_train;
+    double *train;        /* n_train x n_coef: the weighted, centered training design
+                             times the column factors squared */
+    double *dual;         /* n_train x n_outputs */
+    /* Design transform recorded with the fit. */
+    int n_delays;
+    int32_t *delays;
+    int hrf;
+    double t_r;
+    /* Uncertainty. Ridge: the posterior of the standardized coefficients,
+     * s2 (V diag(1 / (eig + alpha)) V^T + [V incomplete] (I - V V^T) / alpha), from the
+     * decomposition of the final fit; noise_var = s2 per output. Logistic and
+     * Bradley-Terry: cov = the inverse Hessian over [standardized weights, intercept]
+     * per output (n_par x n_par each). */
+    double *center;       /* n_coef */
+    double *scale;        /* n_coef */
+    int64_t rank;
+    double *basis;        /* n_coef x rank */
+    double *eig;          /* rank */
+    double *noise_var;    /* n_outputs */
+    double sum_weights;
+    int64_t n_par;
+    double *cov;          /* n_outputs x n_par x n_par */
+    /* Banded ridge: the band of each design column and each output's band weights. */
+    int n_bands;
+    int32_t *band;        /* n_coef */
+    double *band_weights; /* n_bands x n_outputs */
+    /* Bradley-Terry tie parameter. */
+    int ties;
+    double tie;
+} model_fit;
+
+struct btfm_model {
+    int type;
+    double params[MODEL_PARAM_COUNT];
+    double *alphas;
+    int n_alphas;
+    double *weights;
+    int64_t n_weights;
+    int64_t *groups;
+    int64_t n_groups;
+    int32_t *folds;
+    int64_t n_folds;
+    int32_t *bands;
+    int64_t n_band_entries;
+    double *band_draws;   /* n_draws x n_draw_bands, or NULL: random search */
+    int n_draws, n_draw_bands;
+    int32_t *delays;
+    int n_delays;
+    btfm_progress_fn progress;
+    void *progress_user;
+    model_fit *fit;
+};
+
+void btfm_model_fit_free(model_fit *f);
+
+/* Columns of cv_scores: one per target for ridge, one for the classifiers. */
+static inline int64_t btfm_model_cv_columns(const model_fit *f)
+{
+    return f->type == BTFM_MODEL_RIDGE || f->type == BTFM_MODEL_BANDED_RIDGE ? f->n_outputs : 1;
+}
+
+/* A zeroed array of `count` elements, NULL after recording BTFM_E_NOMEM with `where`. */
+double *btfm_model_doubles(size_t count, const char *where);
+
+/* --- split.c: cross-validation folds --- */
+
+/* The folds of one fit. Fold f tests samples test[test_start[f] .. test_start[f+1]) and
+ * trains on every sample outside them and outside gap[gap_start[f] .. gap_start[f+1])
+ * (the samples within `gap` of the test block). Indices ascend within each list. */
+typedef struct model_splits {
+    int n_folds;
+    int loo;              /* ridge's closed-form leave-one-out: no explicit folds */
+    int64_t n_samples;
+    int64_t *test_start;  /* n_folds + 1 */
+    int64_t *test;
+    int64_t *gap_start;   /* n_folds + 1 */
+    int64_t *gap;
+} model_splits;
+
+/* The folds for n_samples samples from the model's cv, gap, shuffle, seed, groups and
+ * explicit folds. `closed_loo` is 1 when the caller can do leave-one-out without folds
+ * (ridge): then cv = 0 or 1 without groups gives loo = 1. `min_test` is the smallest
+ * test fold the scoring can use (2 for R^2 and correlations). Fails naming the argument
+ * (cv, groups, folds, gap) that makes a split impossible. */
+btfm_status btfm_model_make_splits(const btfm_model *m, int64_t n_samples, int closed_loo,
+                                   int min_test, model_splits *out, const char *func);
+void btfm_model_splits_clear(model_splits *s);
+
+/* Whether sample i trains fold f: not in its test list nor its gap list (binary search). */
+int btfm_model_in_train(const model_splits *s, int f, int64_t i);
+
+/* --- design.c: inputs to the design the fit sees --- */
+
+/* Checks x (finite, shape), and builds the design: FIR delays and the HRF applied per
+ * group run, or x itself when neither is on (*owned = NULL). `groups` may be NULL. */
+btfm_status btfm_model_design(const float *x, int64_t n_samples, int64_t n_features,
+                              const int32_t *delays, int n_delays, int hrf, double t_r,
+                              const int64_t *groups, const float **design, float **owned,
+                              const char *func);
+/* The first non-finite value of a float matrix as an error naming `what`. */
+btfm_status btfm_model_check_finite(const float *x, int64_t rows, int64_t cols,
+                                    const char *what, const char *func);
+
+/* --- ridge.c, ridge_primal.c, ridge_dual.c --- */
+
+/* Everything the ridge fits share: the design and targets, weights, folds, grid. */
+typedef struct ridge_problem {
+    const float *x;      /* n x p design */
+    const float *y;      /* n x t */
+    int64_t n, p, t;
+    const double *w;     /* n weights or NULL */
+    const model_splits *splits;
+    const double *alphas;
+    int n_alphas;
+    int intercept, standardize, per_target, scoring;
+    const int32_t *band; /* banded ridge: band of each column, else NULL */
+    const double *gamma; /* banded ridge: one band-weight draw per band, else NULL */
+    int n_bands;
+    btfm_progress *progress;
+} ridge_problem;
+
+/* The CV scores of every alpha for targets [t0, t1): scores (n_alphas x (t1 - t0),
+ * row stride `ld`) receive the fold-averaged held-out score. */
+typedef struct ridge_cache ridge_cache;
+
+btfm_status btfm_model_fit_ridge(btfm_model *m, const float *x, int64_t n, int64_t p,
+                                 const float *y, int64_t t, model_fit *fit);
+/* Primal coefficients of a dual ridge fit (n_coef x n_outputs, C order). */
+btfm_status btfm_model_dual_coef(const model_fit *f, float *out);
+btfm_status btfm_model_fit_banded(btfm_model *m, const float *x, int64_t n, int64_t p,
+                                  const float *y, int64_t t, model_fit *fit);
+
+/* --- logistic.c, bradley_terry.c, newton.c --- */
+
+btfm_status btfm_model_fit_logistic(btfm_model *m, const float *x, int64_t n, int64_t p,
+                                    const int32_t *labels, model_fit *fit);
+btfm_status btfm_model_fit_bt(btfm_model *m, const float *x, int64_t n_items, int64_t p,
+                              const int64_t *pairs, const float *outcomes, int64_t n_pairs,
+                              model_fit *fit);
+
+/* --- score.c --- */
+
+/* R^2, -MSE or Pearson r of one column from its weighted moments about any origin:
+ * sw = sum w, sy = sum w y, syy = sum w y^2, sp, spp, syp likewise for the prediction. */
+double btfm_model_score_moments(int kind, double sw, double sy, double syy, double sp,
+                                double spp, double syp);
+
+#endif
