@@ -78,7 +78,7 @@ btfm_status btfm_model_predict(const btfm_model *m, float *out, const float *x,
         return BTFM_OK;
     }
     const float *d;
-    float *owned;
+    float *owned = NULL;
     btfm_status st = predict_design(m, x, n_samples, n_features, &d, &owned, func);
     if (!st) st = linear(m->fit, d, n_samples, out, func);
     btfm_free(owned);
@@ -94,7 +94,7 @@ btfm_status btfm_model_predict_proba(const btfm_model *m, float *out, const floa
         return btfm_fail(BTFM_E_STATE, "%s: only logistic models give class probabilities "
                          "(this one is %s)", func, btfm_model_type_name(m->type));
     const float *d;
-    float *owned;
+    float *owned = NULL;
     btfm_status st = predict_design(m, x, n_samples, n_features, &d, &owned, func);
     if (st) return st;
     const model_fit *f = m->fit;
@@ -201,7 +201,7 @@ btfm_status btfm_model_predict_std(const btfm_model *m, float *out, const float 
         return btfm_fail(BTFM_E_UNSUPPORTED, "%s: predictive deviations are not available for "
                          "banded ridge (each target has its own band weights)", func);
     const float *d;
-    float *owned;
+    float *owned = NULL;
     btfm_status st = predict_design(m, x, n_samples, n_features, &d, &owned, func);
     if (st) return st;
     const model_fit *f = m->fit;

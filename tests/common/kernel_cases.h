@@ -8,7 +8,7 @@
 
 #include "unit.h"
 
-#define KERNEL_CASES(X) X(dense) X(align) X(fmri) X(spectrum) X(signal)
+#define KERNEL_CASES(X) X(dense) X(align) X(fmri) X(spectrum) X(signal) X(model)
 
 #define KERNEL_CASE_DECLARE(layer) TCase *kernels_##layer(void);
 KERNEL_CASES(KERNEL_CASE_DECLARE)

@@ -36,6 +36,7 @@ from . import bids
 from . import signal
 from . import glm
 from . import spectrum
+from . import model
 
 # btfm.open and btfm.signal stay out of __all__: `from btfm import *` must not replace the
 # built-in open() nor the standard library's signal module in the importer's namespace.
@@ -58,4 +59,5 @@ __all__ = [
     "bids",
     "glm",
     "spectrum",
+    "model",
 ]

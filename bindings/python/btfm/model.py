@@ -578,7 +578,8 @@ class LogisticRegressionCV(_Estimator):
         coef = model.coef.T.astype(np.float64)
         self.coef_ = coef
         self.intercept_ = model.intercept
-        self.C_ = np.full(coef.shape[0], 1.0 / model.alpha[0])
+        chosen = int(np.flatnonzero(model.alphas == model.alpha[0])[0])
+        self.C_ = np.full(coef.shape[0], Cs[chosen])
         self.cv_scores_ = model.cv_scores[:, 0] if Cs.size > 1 else None
         self.n_features_in_ = X.shape[1]
         return self
