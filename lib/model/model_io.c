@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <btfm/container.h>
 #include "model_internal.h"
 #include "dense/dense.h"
 
