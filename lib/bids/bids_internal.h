@@ -157,4 +157,8 @@ void btfm_bids_format_time(double seconds, char *out, size_t cap);
 /* Join folder and name with '/' into a new string; NULL when out of memory. */
 char *btfm_bids_join(const char *dir, const char *name);
 
+/* Write root/dataset_description.json: Name, BIDSVersion, DatasetType ("raw" or
+ * "derivative") and GeneratedBy libbtfm (bids_write.c). */
+btfm_status btfm_bids_write_description(const char *root, const char *name, const char *type);
+
 #endif

@@ -432,16 +432,13 @@ static btfm_status write_scans(btfm_bids_writer *w)
     return st;
 }
 
-btfm_status btfm_bids_writer_finish(btfm_bids_writer *w)
+btfm_status btfm_bids_write_description(const char *root, const char *name, const char *type)
 {
-    BTFM_CHECK_ARG(w, "btfm_bids_writer_finish", "writer");
-    btfm_status st = write_participants(w);
-    if (!st) st = write_scans(w);
     btfm_json *d = NULL, *by = NULL, *tool = NULL;
-    if (!st) st = btfm_json_new_object(&d);
-    if (!st) st = btfm_json_set_string(d, "Name", w->name);
+    btfm_status st = btfm_json_new_object(&d);
+    if (!st) st = btfm_json_set_string(d, "Name", name);
     if (!st) st = btfm_json_set_string(d, "BIDSVersion", "1.9.0");
-    if (!st) st = btfm_json_set_string(d, "DatasetType", "raw");
+    if (!st) st = btfm_json_set_string(d, "DatasetType", type);
     if (!st) st = btfm_json_new_array(&by);
     if (!st) st = btfm_json_new_object(&tool);
     if (!st) st = btfm_json_set_string(tool, "Name", "libbtfm");
@@ -454,12 +451,21 @@ btfm_status btfm_bids_writer_finish(btfm_bids_writer *w)
         st = btfm_json_set(d, "GeneratedBy", by);
         by = NULL;
     }
-    char *path = st ? NULL : btfm_bids_join(w->root, "dataset_description.json");
+    char *path = st ? NULL : btfm_bids_join(root, "dataset_description.json");
     if (!st && !path) st = btfm_fail_nomem("bids writer", 64);
     if (!st) st = btfm_json_write_file(d, path);
     btfm_free(path);
     btfm_json_free(tool);
     btfm_json_free(by);
     btfm_json_free(d);
+    return st;
+}
+
+btfm_status btfm_bids_writer_finish(btfm_bids_writer *w)
+{
+    BTFM_CHECK_ARG(w, "btfm_bids_writer_finish", "writer");
+    btfm_status st = write_participants(w);
+    if (!st) st = write_scans(w);
+    if (!st) st = btfm_bids_write_description(w->root, w->name, "raw");
     return st;
 }

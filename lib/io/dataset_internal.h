@@ -24,6 +24,10 @@ typedef struct btfm_channel {
     int samples_per_record;  /* EDF/BDF; n_samples for formats without records */
     btfm_polyphase *resampler; /* native rate -> dataset rate, NULL when equal */
     int shared_strings;      /* the five strings live in ds->channel_arena (volumes) */
+    /* A physical range (SI) the data stay within, declared by a producer that knows it
+     * (generated datasets): EDF/BDF writers scale to it instead of scanning the data. */
+    int has_range;
+    double range_min, range_max;
 } btfm_channel;
 
 typedef struct btfm_event_rec {
@@ -82,6 +86,9 @@ struct btfm_dataset {
 
 /* Give a channel whose strings live in the arena its own copies, before changing one. */
 btfm_status btfm_channel_own_strings(btfm_channel *c);
+/* Fill a zeroed channel with src's name, unit, type and bad flag, or without src the
+ * defaults: named index + 1, type misc, unit "" (dataset_memory.c); gain 1, offset 0. */
+btfm_status btfm_channel_copy(btfm_channel *c, const btfm_channel *src, int index);
 /* Free a channel's strings and resampler (not the channel itself). */
 void btfm_channel_clear(btfm_channel *c);
 
@@ -127,6 +134,20 @@ btfm_status btfm_io_table_copy(struct btfm_table **out, const struct btfm_table 
 
 /* Days from 1970-01-01 to a proleptic Gregorian date (edf_header.c). */
 int64_t btfm_days_from_civil(int64_t y, int m, int d);
+
+/* Produce samples [first, first + count) of every channel, time-major (count rows of
+ * n_channels floats, SI units), into `out`. Called with consecutive windows from 0. */
+typedef btfm_status (*btfm_generate_fn)(void *ctx, int64_t first, int64_t count, float *out);
+
+/* A dataset whose samples `fn` computes on demand, `block` rows at a time, held one block
+ * at a time (dataset_generated.c). Channels are named "1".."n", type misc, unit "" until
+ * the caller sets them. Read forward only: the newest two blocks are held, and a window
+ * starting before them is BTFM_E_UNSUPPORTED; after a failure of `fn` every later read
+ * fails with its status. The writers (btfm_dataset_save) read that way when `block` is at
+ * least one EDF record (BrainVision and NIfTI read rows in order), so a recording of any
+ * length streams to disk through two blocks. */
+btfm_status btfm_dataset_generated(btfm_dataset **out, int64_t n_times, int n_channels,
+                                   double sfreq, int64_t block, btfm_generate_fn fn, void *ctx);
 
 /* Drivers. */
 btfm_status btfm_edf_open(btfm_dataset **out, const char *path, int format, unsigned flags);

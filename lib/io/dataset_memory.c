@@ -42,7 +42,7 @@ static void memory_close(btfm_dataset *ds)
 static const btfm_io_driver memory_driver = {"memory", memory_read_digital, memory_read_block,
                                              memory_close};
 
-static btfm_status copy_channel(btfm_channel *c, const btfm_channel *src, int index)
+btfm_status btfm_channel_copy(btfm_channel *c, const btfm_channel *src, int index)
 {
     char number[16];
     int n = snprintf(number, sizeof number, "%d", index + 1);
@@ -95,7 +95,7 @@ btfm_status btfm_dataset_from_array(btfm_dataset **out, const float *data, int64
     memcpy(m->data, data, bytes);
     for (int i = 0; i < n_channels; i++) {
         btfm_channel *c = &ds->channels[i];
-        if (copy_channel(c, like ? &like->channels[i] : NULL, i)) {
+        if (btfm_channel_copy(c, like ? &like->channels[i] : NULL, i)) {
             btfm_dataset_free(ds);
             return btfm_fail_nomem(func, 64);
         }

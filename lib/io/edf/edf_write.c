@@ -126,10 +126,11 @@ static btfm_status plan_channels(writer *w, int format)
             snprintf(o->unit, sizeof o->unit, "%s", c->stored_unit);
             continue;
         }
-        /* The data's range, one pass over the channel at its native rate. */
-        double lo = INFINITY, hi = -INFINITY;
+        /* The data's range: declared by the producer, else one pass over the channel at
+         * its native rate. */
+        double lo = c->has_range ? c->range_min : INFINITY, hi = c->has_range ? c->range_max : -INFINITY;
         float buf[8192];
-        for (int64_t first = 0; first < c->n_samples; first += 8192) {
+        for (int64_t first = 0; !c->has_range && first < c->n_samples; first += 8192) {
             int64_t n = c->n_samples - first < 8192 ? c->n_samples - first : 8192;
             btfm_status st = btfm_dataset_read_native(ds, i, first, n, buf);
             if (st) return st;

@@ -114,6 +114,49 @@ btfm_status btfm_volume_make_channels(btfm_dataset *ds, int n_channels)
     return BTFM_OK;
 }
 
+btfm_status btfm_volume_attach_grid(btfm_dataset *ds, int64_t nx, int64_t ny, int64_t nz,
+                                    double voxel_mm)
+{
+    if (nx < 1 || ny < 1 || nz < 1 || nx * ny * nz != ds->n_channels || !(voxel_mm > 0))
+        return btfm_fail(BTFM_E_INVALID, "volume grid: %lld x %lld x %lld voxels of %g mm for "
+                         "%d channels; expected positive sizes whose product is the channel count",
+                         (long long)nx, (long long)ny, (long long)nz, voxel_mm, ds->n_channels);
+    btfm_volume *v = btfm_calloc(1, sizeof *v);
+    int64_t n = nx * ny * nz;
+    if (!v || !(v->voxel = btfm_malloc((size_t)n * sizeof *v->voxel))) {
+        btfm_volume_free(v);
+        return btfm_fail_nomem("volume grid", (size_t)n * sizeof *v->voxel);
+    }
+    v->nx = nx;
+    v->ny = ny;
+    v->nz = nz;
+    v->nt = ds->n_times;
+    v->n_voxels = n;
+    const int64_t size[3] = {nx, ny, nz};
+    for (int i = 0; i < 3; i++) {
+        double origin = -0.5 * (double)(size[i] - 1) * voxel_mm;
+        v->affine[4 * i + i] = voxel_mm;
+        v->affine[4 * i + 3] = origin;
+        v->srow[4 * i + i] = voxel_mm;
+        v->srow[4 * i + 3] = origin;
+        v->qoffset[i] = origin;
+        v->zooms[i] = voxel_mm;
+        v->pixdim[i + 1] = voxel_mm;
+    }
+    v->affine[15] = 1.0;
+    v->zooms[3] = v->pixdim[4] = 1.0 / ds->sfreq;
+    v->pixdim[0] = v->qfac = 1.0;
+    v->qform_code = v->sform_code = 1; /* scanner anatomical */
+    v->xyz_units = 2;                  /* mm */
+    v->time_units = 8;                 /* s */
+    v->kind = BTFM_MASK_ALL;
+    v->n_mask = n;
+    for (int64_t i = 0; i < n; i++) v->voxel[i] = i;
+    btfm_volume_free(ds->volume);
+    ds->volume = v;
+    return btfm_volume_make_channels(ds, (int)n);
+}
+
 static const btfm_volume *volume_of(const btfm_dataset *ds, const char *func, btfm_status *st)
 {
     if (!ds) {

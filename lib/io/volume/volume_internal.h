@@ -31,6 +31,13 @@ btfm_status btfm_volume_copy(btfm_volume **out, const btfm_volume *v);
  * (voxel "x,y,z" or the label value); the volume's voxel/label arrays must be set. */
 btfm_status btfm_volume_make_channels(btfm_dataset *ds, int n_channels);
 
+/* Make `ds` (n_channels = nx * ny * nz, e.g. from btfm_dataset_from_array) a volume: a
+ * grid of cubic `voxel_mm` voxels centred on the origin (RAS, sform and qform scanner
+ * coordinates), every voxel in the mask in flat order, channels renamed "x,y,z" and typed
+ * bold; written as NIfTI like a volume read from a file (volume.c). */
+btfm_status btfm_volume_attach_grid(btfm_dataset *ds, int64_t nx, int64_t ny, int64_t nz,
+                                    double voxel_mm);
+
 /* Every voxel of volume `t` of a NIfTI dataset as physical values (n_voxels doubles). */
 btfm_status btfm_nifti_read_volume(btfm_dataset *ds, int64_t t, double *out);
 /* (Re)allocate the per-label scratch after the mask became a label mask. */
