@@ -2,6 +2,9 @@
 #include <string.h>
 #include "cli.h"
 
+/* Kind numbers are reserved per layer, so a build may skip some: ask every number. */
+#define MAX_KIND 255
+
 static void print_kind(int kind, int json, int *first)
 {
     int n = btfm_param_count(kind);
@@ -41,13 +44,15 @@ int cmd_params(int argc, char **argv)
         else only = argv[i];
     }
     int known = 0;
-    for (int kind = 1; btfm_object_kind_name(kind); kind++)
-        if (only && strcmp(only, btfm_object_kind_name(kind)) == 0) known = 1;
+    for (int kind = 1; kind <= MAX_KIND; kind++)
+        if (only && btfm_object_kind_name(kind) && strcmp(only, btfm_object_kind_name(kind)) == 0)
+            known = 1;
     if (only && !known) return cli_usage_error("params", "unknown object kind '%s'", only);
     int first = 1;
     if (json) putchar('[');
-    for (int kind = 1; btfm_object_kind_name(kind); kind++)
-        if (!only || strcmp(only, btfm_object_kind_name(kind)) == 0) print_kind(kind, json, &first);
+    for (int kind = 1; kind <= MAX_KIND; kind++)
+        if (btfm_object_kind_name(kind) && (!only || strcmp(only, btfm_object_kind_name(kind)) == 0))
+            print_kind(kind, json, &first);
     if (json) printf("]\n");
     return CLI_OK;
 }

@@ -67,14 +67,17 @@ static int module_container_format_version(lua_State *L)
     return 1;
 }
 
-/* btfm.object_kinds() -> {"container", ...}: the names btfm.param_info accepts. */
+/* btfm.object_kinds() -> {"container", ...}: the names btfm.param_info accepts, in kind
+ * order (numbers are reserved per layer, so a build may skip some). */
 static int module_object_kinds(lua_State *L)
 {
     const char *name;
+    lua_Integer n = 0;
     lua_newtable(L);
-    for (int kind = 1; (name = btfm_object_kind_name(kind)) != NULL; kind++) {
+    for (int kind = 1; kind <= BTFM_LUA_MAX_KIND; kind++) {
+        if ((name = btfm_object_kind_name(kind)) == NULL) continue;
         lua_pushstring(L, name);
-        lua_rawseti(L, -2, kind);
+        lua_rawseti(L, -2, ++n);
     }
     return 1;
 }
@@ -96,7 +99,16 @@ static int module_param_info(lua_State *L)
     const char *kind_name = btfm_lua_check_cstring(L, 1);
     int kind = btfm_lua_object_kind(kind_name);
     if (!kind) {
-        btfm_lua_push_names(L, btfm_object_kind_name, 1);
+        luaL_Buffer known;
+        luaL_buffinit(L, &known);
+        const char *name;
+        for (int k = 1, first = 1; k <= BTFM_LUA_MAX_KIND; k++) {
+            if ((name = btfm_object_kind_name(k)) == NULL) continue;
+            if (!first) luaL_addstring(&known, ", ");
+            luaL_addstring(&known, name);
+            first = 0;
+        }
+        luaL_pushresult(&known);
         return btfm_lua_fail_message(L, BTFM_E_NOTFOUND,
                                      "btfm.param_info: unknown object kind '%s' (known: %s)",
                                      kind_name, lua_tostring(L, -1));

@@ -85,8 +85,10 @@ lua_Number btfm_lua_opt_field_number(lua_State *L, int arg, const char *key, lua
 int btfm_lua_check_choice(lua_State *L, int arg, const char *what, const char *name,
                           const char *const *names);
 
-/* The BTFM_OBJECT_* number of an object kind name ("container"), 0 if unknown;
- * enumerated from btfm_object_kind_name(1, 2, ...) until NULL. */
+/* The BTFM_OBJECT_* number of an object kind name ("container"), 0 if unknown; every
+ * number up to BTFM_LUA_MAX_KIND is asked (numbers are reserved per layer, so a build
+ * may skip some). */
+#define BTFM_LUA_MAX_KIND 255
 int btfm_lua_object_kind(const char *name);
 
 /* Push "a, b, c": the names name_of(first), name_of(first + 1), ... until NULL. Used

@@ -154,8 +154,8 @@ int btfm_lua_check_choice(lua_State *L, int arg, const char *what, const char *n
 int btfm_lua_object_kind(const char *name)
 {
     const char *known;
-    for (int kind = 1; (known = btfm_object_kind_name(kind)) != NULL; kind++)
-        if (strcmp(known, name) == 0) return kind;
+    for (int kind = 1; kind <= BTFM_LUA_MAX_KIND; kind++)
+        if ((known = btfm_object_kind_name(kind)) != NULL && strcmp(known, name) == 0) return kind;
     return 0;
 }
 

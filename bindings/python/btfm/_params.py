@@ -14,7 +14,7 @@ import numbers
 
 from ._errors import check
 from ._lib import lib
-from ._util import enumerate_names, from_cstr, to_cstr
+from ._util import from_cstr, to_cstr
 
 __all__ = ["ParamInfo", "param_info", "object_kinds", "ParamsMixin", "ParamsView"]
 
@@ -29,8 +29,10 @@ converted to the parameter's Python type (float, int, bool); description: one se
 _CONVERTERS = {"real": float, "int": int, "bool": bool}
 
 #: {"container": 1, ...}: object kinds that have parameters, from btfm_object_kind_name.
-_KIND_NUMBERS = {name: number for number, name
-                 in enumerate_names(lib.btfm_object_kind_name, 1).items()}
+#: Kind numbers are reserved per layer and a build may lack a layer, so every number up
+#: to 255 is asked rather than stopping at the first gap.
+_KIND_NUMBERS = {name.decode("utf-8"): number for number in range(1, 256)
+                 if (name := lib.btfm_object_kind_name(number)) is not None}
 _table_cache: dict = {}
 
 
