@@ -12,15 +12,19 @@ extern const btfm_param_table btfm_dataset_param_table;
 extern const btfm_param_table btfm_aligner_param_table;
 extern const btfm_param_table btfm_cothb_param_table;
 extern const btfm_param_table btfm_model_param_table;
+extern const btfm_param_table btfm_sim_rating_param_table;
+extern const btfm_param_table btfm_sim_shared_param_table;
 
-/* Looked up by kind. Every kind of btfm_object_kind is listed, so kinds are dense from
- * 1 (bindings enumerate btfm_object_kind_name(1, 2, ...) until NULL). */
+/* Looked up by kind. Numbers are reserved per layer (include/btfm/param.h), so a build
+ * may skip some: bindings ask btfm_object_kind_name for every number from 1 to 255. */
 static const btfm_param_table *const tables[] = {
     &btfm_container_param_table,
     &btfm_dataset_param_table,
     &btfm_aligner_param_table,
     &btfm_cothb_param_table,
     &btfm_model_param_table,
+    &btfm_sim_rating_param_table,
+    &btfm_sim_shared_param_table,
 };
 #define TABLE_COUNT ((int)(sizeof tables / sizeof tables[0]))
 
@@ -39,6 +43,7 @@ static const char capabilities[] =
     " signal"
     " spectrum"
     " fmri glm"
+    " sim"
     " align"
     " model"
     " cothb";

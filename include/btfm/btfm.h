@@ -21,6 +21,7 @@
 #include "glm.h"
 #include "spectrum.h"
 #include "fnirs.h"
+#include "sim.h"
 #include "model.h"
 
 #endif

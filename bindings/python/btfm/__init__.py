@@ -37,6 +37,7 @@ from . import signal
 from . import glm
 from . import spectrum
 from . import model
+from . import sim
 
 # btfm.open and btfm.signal stay out of __all__: `from btfm import *` must not replace the
 # built-in open() nor the standard library's signal module in the importer's namespace.
@@ -60,4 +61,5 @@ __all__ = [
     "glm",
     "spectrum",
     "model",
+    "sim",
 ]

@@ -409,6 +409,14 @@ _SIGNATURES = {
     # fmri
 
     # sim
+    "btfm_sim_new": (c_int, [_p_void, c_int]),
+    "btfm_sim_free": (None, [c_void_p]),
+    "btfm_sim_kind": (c_int, [c_void_p]),
+    "btfm_sim_set_param": (c_int, [c_void_p, c_int, c_double]),
+    "btfm_sim_get_param": (c_int, [c_void_p, c_int, _p_double]),
+    "btfm_sim_set_progress": (c_int, [c_void_p, PROGRESS_FN, c_void_p]),
+    "btfm_sim_rating_session": (c_int, [c_void_p, c_char_p]),
+    "btfm_sim_shared_response": (c_int, [c_void_p, c_char_p]),
 
     # align
 
