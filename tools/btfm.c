@@ -1,11 +1,14 @@
 /* btfm: the command line front end of libbtfm. One file per command (cmd_*.c). */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 
 static const cli_command commands[] = {
     {"help", "[COMMAND | --man]", "show the commands, or explain one", cmd_help},
-    {"version", "", "print the library version and capabilities", cmd_version},
+    {"version", "[--verbose]",
+     "print the library version and capabilities; --verbose: the CPU, BLAS and its kernels",
+     cmd_version},
     {"demo", "", "run the end-to-end demonstration", cmd_demo},
     {"info", "FILE [--json] [--complete-records] [--lenient]",
      "describe a file (a libbtfm model container or a recording) or a BIDS folder", cmd_info},
@@ -121,11 +124,20 @@ int cmd_help(int argc, char **argv)
 
 int cmd_version(int argc, char **argv)
 {
-    (void)argv;
-    if (argc > 1) return cli_usage_error("version", "takes no arguments");
+    int verbose = argc == 2 && (strcmp(argv[1], "--verbose") == 0 || strcmp(argv[1], "-v") == 0);
+    if (argc > 2 || (argc == 2 && !verbose))
+        return cli_usage_error("version", "takes only --verbose");
     printf("btfm %s (library %s, capabilities: %s)\n", BTFM_VERSION_STRING,
            btfm_version_string(), btfm_capabilities());
-    return CLI_OK;
+    if (!verbose) return CLI_OK;
+    size_t size;
+    if (btfm_runtime_info(NULL, 0, &size)) return cli_fail("version");
+    char *text = malloc(size);
+    if (!text) return cli_fail("version");
+    btfm_status st = btfm_runtime_info(text, size, &size);
+    if (!st) fputs(text, stdout);
+    free(text);
+    return st ? cli_fail("version") : CLI_OK;
 }
 
 int main(int argc, char **argv)

@@ -33,6 +33,30 @@ static int module_capabilities(lua_State *L)
     return 1;
 }
 
+/* btfm.runtime_info() -> {version = "1.3.0", blas_kernels = "Haswell", ...}: the
+ * "key: value" lines of btfm_runtime_info() as a table of strings. */
+static int module_runtime_info(lua_State *L)
+{
+    size_t size;
+    int st = btfm_runtime_info(NULL, 0, &size);
+    if (st) return btfm_lua_fail(L, st);
+    char *text = lua_newuserdatauv(L, size, 0); /* collected with the stack */
+    if ((st = btfm_runtime_info(text, size, &size))) return btfm_lua_fail(L, st);
+    lua_newtable(L);
+    for (const char *p = text; *p;) {
+        size_t len = strcspn(p, "\n");
+        const char *sep = memchr(p, ':', len);
+        if (sep && sep + 1 < p + len) {
+            lua_pushlstring(L, p, (size_t)(sep - p));
+            lua_pushlstring(L, sep + 2, len - (size_t)(sep + 2 - p));
+            lua_rawset(L, -3);
+        }
+        p += len;
+        if (*p == '\n') p++;
+    }
+    return 1;
+}
+
 static int module_has_capability(lua_State *L)
 {
     lua_pushboolean(L, btfm_has_capability(btfm_lua_check_cstring(L, 1)));
@@ -196,6 +220,7 @@ static const luaL_Reg module_functions[] = {
     {"version_number", module_version_number},
     {"capabilities", module_capabilities},
     {"has_capability", module_has_capability},
+    {"runtime_info", module_runtime_info},
     {"status_name", module_status_name},
     {"status_str", module_status_str},
     {"live_allocations", module_live_allocations},

@@ -2,7 +2,9 @@
 #ifndef BTFM_VERSION_H
 #define BTFM_VERSION_H
 
+#include <stddef.h>
 #include "export.h"
+#include "status.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -38,6 +40,18 @@ BTFM_API const char *btfm_capabilities(void);
 /* 1 when the build contains the named capability (one word of btfm_capabilities()),
  * 0 otherwise (also for NULL). */
 BTFM_API int btfm_has_capability(const char *name);
+
+/* What this process runs on (since 1.3), as text of "key: value" lines: version,
+ * capabilities, cpu (its name), cpu_isa (sse3 ... avx512), cpu_features, cpu_count, blas
+ * (library and version), blas_config (OpenBLAS's openblas_get_config), blas_kernels (the
+ * kernel family OpenBLAS chose, e.g. "Haswell"), blas_kernels_isa, blas_threads,
+ * blas_threading, the environment variables OPENBLAS_CORETYPE, OPENBLAS_NUM_THREADS and
+ * OMP_NUM_THREADS ("(unset)" when absent), and advice (which OPENBLAS_CORETYPE would use
+ * the CPU fully, or "none"). More keys may follow in later releases. *written receives the
+ * size including the terminating NUL. A NULL `buffer` is a size query; a `capacity` too
+ * small for a non-NULL buffer writes nothing and returns BTFM_E_RANGE. The report is
+ * made on each call (thread counts and the environment can change). */
+BTFM_API btfm_status btfm_runtime_info(char *buffer, size_t capacity, size_t *written);
 
 #ifdef __cplusplus
 }

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "core/cpu.h"
 #include "core/internal.h"
 
 /* --- matrix.c: memory, copies, column statistics ---------------------------------- */
@@ -163,8 +164,26 @@ btfm_status btfm_dense_random_orthonormal(double *out, int64_t rows, int64_t col
 /* --- blas.c: the BLAS the library runs on -------------------------------------------------- */
 
 /* Warn once a process (log level warning, `who` naming the caller) when OpenBLAS picked
- * its AVX2 kernels on a CPU with AVX-512 (one its release does not recognize), unless
- * OPENBLAS_CORETYPE chose them. */
+ * kernels for a lower instruction set than the CPU offers (its release falls back for
+ * CPU models it does not know, down to Prescott's SSE3), naming the OPENBLAS_CORETYPE
+ * that fixes it; not when OPENBLAS_CORETYPE chose them. */
 void btfm_dense_check_kernels(const char *who);
+
+/* The instruction set a kernel family of OpenBLAS ("Prescott", "Haswell", "SkylakeX",
+ * ...) is written for; BTFM_ISA_UNKNOWN for a name it does not know. */
+btfm_isa btfm_dense_kernel_isa(const char *family);
+
+/* The OPENBLAS_CORETYPE to suggest when `family` uses a lower instruction set than
+ * `cpu`: "SkylakeX", "Haswell", "Sandybridge", "Nehalem", "Penryn" or "Core2"; NULL when
+ * it does not (or either is unknown). */
+const char *btfm_dense_kernel_upgrade(const char *family, btfm_isa cpu);
+
+/* What OpenBLAS reports: its kernel family, its build configuration
+ * (openblas_get_config), its thread count, and its threading ("pthreads", "openmp",
+ * "sequential"). Static strings. */
+const char *btfm_dense_blas_kernels(void);
+const char *btfm_dense_blas_config(void);
+int btfm_dense_blas_threads(void);
+const char *btfm_dense_blas_threading(void);
 
 #endif

@@ -327,6 +327,7 @@ btfm_status btfm_glm_fit(btfm_glm *g, const float *data, int64_t n_times, int64_
                          (long long)n_voxels);
     btfm_status st = btfm_glm_check_finite(data, n_times, n_voxels, func, "voxel");
     if (st) return st;
+    btfm_dense_check_kernels("glm");
     clear_fit(g);
     const int64_t n = n_times, p = g->p, V = n_voxels;
     glm_group ols = {0};

@@ -147,6 +147,23 @@ test("every layer of lib/meson.build is a capability", function()
   end
 end)
 
+test("runtime_info reports the library, the CPU and OpenBLAS's kernels", function()
+  local info = btfm.runtime_info()
+  eq(info.version, btfm.version(), "version")
+  eq(info.capabilities, table.concat(btfm.capabilities(), " "), "capabilities")
+  local f = io.open("/proc/cpuinfo")
+  if f then
+    local model = f:read("a"):match("model name%s*:%s*([^\n]-)%s*\n")
+    f:close()
+    if model then eq(info.cpu, model, "cpu is /proc/cpuinfo's model name") end
+  end
+  local wanted = os.getenv("OPENBLAS_CORETYPE")
+  if wanted then eq(info.blas_kernels:lower(), wanted:lower(), "the family OPENBLAS_CORETYPE asks") end
+  eq(info.OPENBLAS_CORETYPE, wanted or "(unset)", "environment")
+  check(info.blas:match("^OpenBLAS %d"), "blas names OpenBLAS: " .. show(info.blas))
+  check(tonumber(info.blas_threads) >= 1, "thread count")
+end)
+
 test("param_info describes the container parameters of container.h", function()
   local info = btfm.param_info("container")
   eq(#info, n_header_container_params, "number of container parameters")

@@ -385,6 +385,7 @@ _SIGNATURES = {
     "btfm_set_thread_progress": (None, [PROGRESS_FN, c_void_p]),
     "btfm_get_thread_progress": (PROGRESS_FN, [_p_void]),
     # core: build and runtime facts
+    "btfm_runtime_info": (c_int, [ctypes.c_char_p, c_size_t, _p_size]),
 
     # dense
 

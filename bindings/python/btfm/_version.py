@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ctypes
+
+from ._errors import check
 from ._lib import lib
 from ._util import from_cstr, to_cstr
 
 __all__ = ["version", "version_number", "capabilities", "has_capability",
-           "live_allocations"]
+           "live_allocations", "runtime_info"]
 
 
 def version() -> str:
@@ -32,3 +35,21 @@ def has_capability(name: str) -> bool:
 def live_allocations() -> int:
     """Number of memory blocks libbtfm currently holds (for leak checks in tests)."""
     return int(lib.btfm_live_allocations())
+
+
+def runtime_info() -> dict:
+    """What this process runs on, as {key: text}: "version", "capabilities", "cpu",
+    "cpu_isa" ("sse3" ... "avx512"), "cpu_features", "cpu_count", "blas", "blas_config",
+    "blas_kernels" (OpenBLAS's kernel family, e.g. "Haswell"), "blas_kernels_isa",
+    "blas_threads", "blas_threading", "OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS" and "advice" (which OPENBLAS_CORETYPE would use the CPU fully, or
+    "none"). Made on each call; `btfm version --verbose` prints the same."""
+    size = ctypes.c_size_t()
+    check(lib.btfm_runtime_info(None, 0, ctypes.byref(size)))
+    buffer = ctypes.create_string_buffer(size.value)
+    check(lib.btfm_runtime_info(buffer, size.value, ctypes.byref(size)))
+    info = {}
+    for line in buffer.value.decode("utf-8", "replace").splitlines():
+        key, _, value = line.partition(": ")
+        info[key] = value
+    return info

@@ -97,3 +97,15 @@ def test_live_allocations_return_to_baseline():
     assert btfm.live_allocations() > before
     c.close()
     assert btfm.live_allocations() == before
+
+
+def test_runtime_info_is_the_cli_report_as_a_dict():
+    import os
+    info = btfm.runtime_info()
+    assert info["version"] == btfm.version()
+    assert info["capabilities"].split() == btfm.capabilities()
+    assert info["blas"].startswith("OpenBLAS ") and info["blas"] in info["blas_config"]
+    assert info["blas_kernels"] in info["blas_config"]
+    assert info["OPENBLAS_CORETYPE"] == os.environ.get("OPENBLAS_CORETYPE", "(unset)")
+    assert int(info["blas_threads"]) >= 1
+    assert info["advice"] == "none" or "OPENBLAS_CORETYPE=" in info["advice"]
