@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <btfm/version.h>
 #include "core/cpu.h"
 #include "dense/dense.h"
 

@@ -21,6 +21,10 @@ const cli_option_help cli_help_environment[] = {
      "always: show the progress bar even when standard error is not a terminal; never: never "
      "show it. Unset: a bar only on a terminal."},
     {"OPENBLAS_NUM_THREADS", "The number of threads OpenBLAS uses for the dense algebra of fits."},
+    {"OPENBLAS_CORETYPE",
+     "The kernel family OpenBLAS uses (Prescott, Nehalem, Sandybridge, Haswell, SkylakeX, "
+     "...), read when it loads; unset, OpenBLAS picks from the CPU model and falls back to an "
+     "older family on models it does not know (btfm version --verbose shows which)."},
     {NULL, NULL},
 };
 
@@ -39,7 +43,14 @@ static const cli_help helps[] = {
     {"version",
      "The version of this program and of the library it loaded, and the capabilities the "
      "library was built with (file formats, layers).",
-     no_options, (const char *const[]){"btfm version", "btfm --version", NULL}},
+     (const cli_option_help[]){
+         {"--verbose",
+          "Also what this process runs on, one \"key: value\" line each: the CPU, its "
+          "instruction set and SIMD features, the BLAS library, its configuration, the kernel "
+          "family OpenBLAS chose and its threads, the OPENBLAS_* variables, and advice when "
+          "the kernels use less of the CPU than it offers."},
+         {NULL, NULL}},
+     (const char *const[]){"btfm version", "btfm --version", "btfm version --verbose", NULL}},
     {"demo",
      "A short tour that needs no input: saves and reloads a model container, fits a shared "
      "response model on simulated subjects and runs the CoTHB controller on simulated "

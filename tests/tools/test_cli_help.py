@@ -20,7 +20,7 @@ SOURCES = {"anonymize": ["cmd_anonymize.c", "cmd_convert.c"], "help": ["btfm.c"]
 # --anonymize is refused by anonymize (tested below).
 SHARED = {"--help"}
 NOT_ACCEPTED = {"anonymize": {"--anonymize"}, "version": {"--version", "--man"},
-                "help": {"--version"}}
+                "help": {"--version", "--verbose"}}
 
 
 def run(*args):
