@@ -30,6 +30,9 @@ static const cli_command commands[] = {
     {"psd", "IN [--sfreq HZ] [--fmin F] [--fmax F] [--nperseg N] [--window W] [--multitaper] "
      "[--bands] [--band NAME|LO:HI]... [--relative] [--average] [--out X.npy] [--plot X.svg]",
      "power spectral density (Welch or multitaper) or band power of every channel", cmd_psd},
+    {"sim", "rating-session OUT [--param NAME=VALUE]... [--plot X.svg] | shared-response OUT "
+     "[--param NAME=VALUE]...",
+     "write a simulated rating or shared-response session as BIDS with its ground truth", cmd_sim},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 
@@ -57,6 +60,22 @@ static void print_overview(FILE *out)
         fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'btfm help COMMAND' or 'btfm COMMAND --help' explains a command, its options "
                  "and examples.\n");
+}
+
+int cli_param_option(const char *command, int kind, const char *spec, int *param, double *value)
+{
+    const char *eq = strchr(spec, '=');
+    char name[64];
+    if (!eq || (size_t)(eq - spec) >= sizeof name)
+        return cli_usage_error(command, "--param takes NAME=VALUE, got '%s'", spec);
+    memcpy(name, spec, (size_t)(eq - spec));
+    name[eq - spec] = '\0';
+    char *end;
+    *value = strtod(eq + 1, &end);
+    if (end == eq + 1 || *end)
+        return cli_usage_error(command, "--param %s: '%s' is not a number", name, eq + 1);
+    if (btfm_param_find(kind, name, param)) return cli_fail(command);
+    return CLI_OK;
 }
 
 int cli_fail(const char *what)

@@ -81,7 +81,12 @@ int cmd_epochs(int argc, char **argv);
 
 /* Parse the number after option argv[*i] (advancing *i); CLI_OK or a usage error. */
 int cli_number_option(const char *command, int argc, char **argv, int *i, double *value);
+
+/* Parse a --param NAME=VALUE `spec` of object kind `kind` (btfm.c): the parameter's index
+ * and the value; CLI_OK, or a usage error or the library's message printed. */
+int cli_param_option(const char *command, int kind, const char *spec, int *param, double *value);
 int cmd_psd(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
 
 /* Recordings (info_dataset.c, cmd_convert.c): describe one; open IN and save it as OUT
  * with `save_flags` (BTFM_SAVE_*), parsing "IN OUT [--anonymize] [--complete-records]". */

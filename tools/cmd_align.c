@@ -56,21 +56,11 @@ static int method_number(const char *name)
 /* --param name=value */
 static int set_named_param(btfm_aligner *a, const char *spec)
 {
-    const char *eq = strchr(spec, '=');
-    char name[64];
-    if (!eq || (size_t)(eq - spec) >= sizeof name)
-        return cli_usage_error("align", "--param takes NAME=VALUE, got '%s'", spec);
-    memcpy(name, spec, (size_t)(eq - spec));
-    name[eq - spec] = '\0';
-    char *end;
-    double value = strtod(eq + 1, &end);
-    if (end == eq + 1 || *end)
-        return cli_usage_error("align", "--param %s: '%s' is not a number", name, eq + 1);
     int param;
-    if (btfm_param_find(BTFM_OBJECT_ALIGNER, name, &param) ||
-        btfm_aligner_set_param(a, param, value))
-        return cli_fail("align fit");
-    return CLI_OK;
+    double value;
+    int rc = cli_param_option("align", BTFM_OBJECT_ALIGNER, spec, &param, &value);
+    if (rc == CLI_OK && btfm_aligner_set_param(a, param, value)) rc = cli_fail("align fit");
+    return rc;
 }
 
 static int align_fit(int argc, char **argv)

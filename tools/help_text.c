@@ -9,9 +9,10 @@
 const char cli_help_overview[] =
     "btfm reads brain recordings (EDF/EDF+, BDF/BDF+, BrainVision, NIfTI-1/2 and BIDS "
     "folders), converts and de-identifies them, filters them, cuts epochs, computes power "
-    "spectra, fits hyperalignment and shared response models across subjects, and runs the "
-    "CoTHB controller's benchmark. Every command that reads a recording accepts any of those "
-    "formats, recognized from the file's content.\n\n"
+    "spectra, fits hyperalignment and shared response models across subjects, writes "
+    "simulated sessions with known ground truth, and runs the CoTHB controller's benchmark. "
+    "Every command that reads a recording accepts any of those formats, recognized from the "
+    "file's content.\n\n"
     "Arrays are time-major: a recording is n_times x n_channels, epochs are n_epochs x n_times x "
     "n_channels, as .npy files in C order.\n\n"
     "Long work shows a progress bar on standard error when it is a terminal.";
@@ -227,6 +228,30 @@ static const cli_help helps[] = {
                            "btfm psd rec.edf --multitaper --bands",
                            "btfm psd epochs.npy --sfreq 512 --average --fmax 45 --plot psd.svg",
                            "btfm psd rec.edf --band alpha --band 13:30 --relative", NULL}},
+    {"sim",
+     "Writes a simulated session as a BIDS folder OUT (which must not exist, or be empty), "
+     "through the same writers as real data, with the ground truth under "
+     "OUT/derivatives/truth/. rating-session: annotators read model outputs segment by "
+     "segment with EEG recorded (EDF+ by default; BDF+ or BrainVision with "
+     "--param eeg_format=2 or 3; fMRI too with --param fmri=1), rate some items and choose "
+     "between pairs; reward positivity, FRN, P3a and frontal theta follow each item's latent "
+     "reward, negative affect, novelty and confidence. shared-response: subjects driven by "
+     "one shared time course through their own mixing (NIfTI by default). The same seed "
+     "gives the same bytes. Every parameter, its default, bounds and meaning: btfm params "
+     "sim_rating_session (or sim_shared_response); the model: doc/simulation.md.",
+     (const cli_option_help[]){
+         {"--param NAME=VALUE", "Set a parameter of the simulator; may be repeated."},
+         {"--plot X.svg",
+          "rating-session: after writing, read the session back and draw the event-locked "
+          "averages over annotators at Pz, Fz and Cz for the items in the lowest, middle and "
+          "highest third of reward, negative affect and novelty."},
+         {NULL, NULL}},
+     (const char *const[]){"btfm sim rating-session session",
+                           "btfm sim rating-session big --param n_annotators=32 --param n_items=450",
+                           "btfm sim rating-session null --param effect_scale=0 --plot null.svg",
+                           "btfm sim rating-session bv --param eeg_format=3 --param fmri=1",
+                           "btfm sim shared-response movie --param correspondence=0.2 --param "
+                           "n_subjects=10", NULL}},
 };
 
 const cli_help *cli_help_of(const char *command)
