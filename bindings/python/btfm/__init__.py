@@ -2,7 +2,8 @@
 foundation models), over ctypes.
 
 The shared library is found through the environment variable BTFM_LIBRARY, then a
-libbtfm.so.1 inside this package's folder, then the system's library path; importing
+libbtfm.so.1 inside this package's folder, then the library folder of the meson install
+that installed this package, then the system's library path; importing
 fails with an ImportError listing every place tried, or naming the version found when it
 is older than this package needs.
 

@@ -2,7 +2,8 @@
 
 Search order: the file named by the environment variable BTFM_LIBRARY (an explicit
 choice: if it cannot be loaded, nothing else is tried), then a copy of the library inside
-this package's folder, then the system's library search path.
+this package's folder, then the library folder of the meson install that installed this
+package (relative to where the package is now), then the system's library search path.
 """
 
 from __future__ import annotations
@@ -508,6 +509,14 @@ def _candidates():
     here = os.path.dirname(os.path.abspath(__file__))
     for name in _package_file_names():
         yield "package folder", os.path.join(here, name)
+    try:
+        from . import _install_paths  # only in a package installed by libbtfm's meson
+    except ImportError:
+        _install_paths = None
+    if _install_paths is not None:
+        relative = os.path.relpath(_install_paths.LIBDIR, _install_paths.PACKAGE_DIR)
+        for name in _package_file_names():
+            yield "installed beside the package", os.path.normpath(os.path.join(here, relative, name))
     found = ctypes.util.find_library("btfm")
     if found:
         yield "ctypes.util.find_library('btfm')", found
@@ -522,7 +531,7 @@ def _load():
         if path in seen:
             continue
         seen.add(path)
-        if where == "package folder" and not os.path.exists(path):
+        if where in ("package folder", "installed beside the package") and not os.path.exists(path):
             tried.append(f"  {where}: {path}: no such file")
             continue
         if os.sep in path:  # a file, not a name for the dynamic loader to look up
