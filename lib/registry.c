@@ -67,11 +67,15 @@ static btfm_status unknown_kind(const char *func, int kind)
                      "from 1; see btfm_object_kind_name)", func, kind);
 }
 
-int btfm_param_count(int kind)
+static int n_params(int kind, const char *func)
 {
     const btfm_param_table *t = btfm_param_table_of(kind);
-    return t ? t->count : unknown_kind("btfm_param_count", kind);
+    return t ? t->count : unknown_kind(func, kind);
 }
+
+int btfm_object_n_params(int kind) { return n_params(kind, "btfm_object_n_params"); }
+
+int btfm_param_count(int kind) { return n_params(kind, "btfm_param_count"); }
 
 btfm_status btfm_param_info(int kind, int param, const char **name, int *type,
                             double *default_value, double *min_value, double *max_value)

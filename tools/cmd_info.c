@@ -15,7 +15,7 @@ static void print_shape(FILE *out, int ndim, const int64_t *shape, int json)
 
 static void print_container(const char *path, const btfm_container *c, int json)
 {
-    int n = btfm_container_count(c);
+    int n = btfm_container_n_arrays(c);
     if (json) {
         printf("{\"file\": ");
         cli_json_string(stdout, path);

@@ -7,7 +7,7 @@
 
 static void print_kind(int kind, int json, int *first)
 {
-    int n = btfm_param_count(kind);
+    int n = btfm_object_n_params(kind);
     for (int p = 0; p < n; p++) {
         const char *name;
         int type;

@@ -80,7 +80,8 @@ static int parse(int argc, char **argv, psd_options *o)
         } else if (strcmp(a, "--window") == 0 && more) {
             const char *name = argv[++i], *known;
             o->window = -1;
-            for (int w = 0; (known = btfm_window_name(w)) != NULL; w++)
+            /* the windows without a shape parameter (Kaiser needs a beta) */
+            for (int w = 0; w < BTFM_WINDOW_KAISER && (known = btfm_window_name(w)); w++)
                 if (strcmp(known, name) == 0) o->window = w;
             if (o->window < 0)
                 return cli_usage_error("psd", "unknown window '%s' (hann, hamming, blackman, "

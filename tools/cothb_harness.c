@@ -255,7 +255,7 @@ static int solve_cothb(problem *p, int *expanded)
     int action = 0;
     int64_t final_node = -1;
     if (!st) st = btfm_cothb_run(c, cothb_step, &action, &final_node, &host);
-    *expanded += (int)(btfm_cothb_node_count(c) - 1);
+    *expanded += (int)(btfm_cothb_n_nodes(c) - 1);
     btfm_cothb_free(c);
     if (st) return st;
     return action == BTFM_COTHB_ANSWER && p->nodes[final_node].on_path &&

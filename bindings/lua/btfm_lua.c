@@ -137,7 +137,7 @@ static int module_param_info(lua_State *L)
                                      "btfm.param_info: unknown object kind '%s' (known: %s)",
                                      kind_name, lua_tostring(L, -1));
     }
-    int count = btfm_param_count(kind);
+    int count = btfm_object_n_params(kind);
     if (count < 0) return btfm_lua_fail(L, count);
     lua_createtable(L, count, 0);
     for (int param = 0; param < count; param++) {

@@ -212,8 +212,9 @@ static const luaL_Reg no_metamethods[] = {{NULL, NULL}};
 
 static const luaL_Reg module_functions[] = {
     {"aligner", module_aligner},
-    {"load_aligner", module_load_aligner},
+    {"aligner_load", module_load_aligner},
     {"aligner_from_string", module_aligner_from_string},
+    {"load_aligner", module_load_aligner}, /* former name of aligner_load */
     {"segment_matching", module_segment_matching},
     {"isc", module_isc},
     {NULL, NULL},

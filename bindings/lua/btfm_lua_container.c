@@ -24,7 +24,7 @@ static void free_adapter(void *handle)
 static void describe(lua_State *L, void *handle)
 {
     const btfm_container *c = (const btfm_container *)handle;
-    int n = btfm_container_count(c);
+    int n = btfm_container_n_arrays(c);
     lua_pushfstring(L, "%s, %d array%s", btfm_container_kind(c), n, n == 1 ? "" : "s");
 }
 
@@ -222,7 +222,7 @@ static int container_get(lua_State *L)
 static int container_keys(lua_State *L)
 {
     btfm_container *c = check_container(L, 1);
-    int count = btfm_container_count(c);
+    int count = btfm_container_n_arrays(c);
     if (count < 0) return btfm_lua_fail(L, count);
     lua_createtable(L, count, 0);
     for (int i = 0; i < count; i++) {
@@ -269,7 +269,7 @@ static int container_kind(lua_State *L)
 
 static int container_len(lua_State *L)
 {
-    int count = btfm_container_count(check_container(L, 1));
+    int count = btfm_container_n_arrays(check_container(L, 1));
     if (count < 0) return luaL_error(L, "btfm.container: %s", btfm_last_error());
     lua_pushinteger(L, count);
     return 1;
@@ -332,8 +332,11 @@ static const luaL_Reg container_metamethods[] = {
 
 static const luaL_Reg module_functions[] = {
     {"container", module_container},
-    {"load", module_load},
-    {"load_string", module_load_string},
+    /* <type>_load(path) and <type>_from_string(bytes) for every type that persists */
+    {"container_load", module_load},
+    {"container_from_string", module_load_string},
+    {"load", module_load},               /* former name of container_load */
+    {"load_string", module_load_string}, /* former name of container_from_string */
     {NULL, NULL},
 };
 

@@ -21,7 +21,7 @@ static void describe(lua_State *L, void *handle)
     int64_t current = 0, steps = 0;
     btfm_cothb_progress((const btfm_cothb *)handle, &current, &steps, NULL);
     lua_pushfstring(L, "%I nodes, current %I, %I steps",
-                    (lua_Integer)btfm_cothb_node_count((const btfm_cothb *)handle),
+                    (lua_Integer)btfm_cothb_n_nodes((const btfm_cothb *)handle),
                     (lua_Integer)current, (lua_Integer)steps);
 }
 
@@ -80,7 +80,7 @@ static int cothb_observe(lua_State *L)
     btfm_cothb *c = check_cothb(L, 1);
     lua_Integer node = luaL_checkinteger(L, 2);
     luaL_checktype(L, 3, LUA_TTABLE);
-    int n = btfm_cothb_signal_count();
+    int n = btfm_cothb_n_signals();
     double signals[16];
     for (int i = 0; i < n && i < 16; i++) signals[i] = NAN;
     lua_pushnil(L);
@@ -245,7 +245,7 @@ static int cothb_save(lua_State *L)
 
 static int cothb_len(lua_State *L)
 {
-    lua_pushinteger(L, (lua_Integer)btfm_cothb_node_count(check_cothb(L, 1)));
+    lua_pushinteger(L, (lua_Integer)btfm_cothb_n_nodes(check_cothb(L, 1)));
     return 1;
 }
 
@@ -322,7 +322,8 @@ static const luaL_Reg cothb_metamethods[] = {
 static const luaL_Reg module_functions[] = {
     {"cothb", module_cothb},
     {"cothb_load", module_cothb_load},
-    {"cothb_load_string", module_cothb_load_string},
+    {"cothb_from_string", module_cothb_load_string},
+    {"cothb_load_string", module_cothb_load_string}, /* former name of cothb_from_string */
     {"cothb_signal_quality", module_signal_quality},
     {NULL, NULL},
 };

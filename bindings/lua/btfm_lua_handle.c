@@ -294,7 +294,7 @@ static int handle_params(lua_State *L)
 {
     const btfm_lua_type *type = upvalue_type(L);
     void *handle = btfm_lua_check_handle(L, 1, type);
-    int count = btfm_param_count(type->object_kind);
+    int count = btfm_object_n_params(type->object_kind);
     if (count < 0) return btfm_lua_fail(L, count);
     lua_createtable(L, 0, count);
     for (int param = 0; param < count; param++) {

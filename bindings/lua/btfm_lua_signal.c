@@ -63,15 +63,16 @@ static int l_iirnotch(lua_State *L)
 /* btfm.firwin(numtaps, kind, f1, f2, sfreq [, window [, beta]]) -> taps */
 static int l_firwin(lua_State *L)
 {
-    int numtaps = btfm_lua_check_int(L, 1), kind = kind_of(L, 2), window = 0;
+    int numtaps = btfm_lua_check_int(L, 1), kind = kind_of(L, 2), window = -1;
     const char *wname = luaL_optstring(L, 6, "hamming");
-    for (int w = 1; btfm_fir_window_name(w); w++)
-        if (strcmp(wname, btfm_fir_window_name(w)) == 0) window = w;
-    if (!window) return luaL_argerror(L, 6, "unknown window (hamming, hann, blackman, kaiser, boxcar)");
+    for (int w = 0; btfm_window_name(w); w++)
+        if (strcmp(wname, btfm_window_name(w)) == 0) window = w;
+    if (window < 0) return luaL_argerror(L, 6, "unknown window (hann, hamming, blackman, boxcar, kaiser)");
     if (numtaps < 1 || numtaps > 1 << 20) return luaL_argerror(L, 1, "numtaps out of range");
     double *taps = (double *)lua_newuserdatauv(L, (size_t)numtaps * sizeof(double), 0);
-    btfm_status st = btfm_firwin(numtaps, kind, luaL_checknumber(L, 3), luaL_optnumber(L, 4, 0),
-                                 window, luaL_optnumber(L, 7, 0), luaL_checknumber(L, 5), taps);
+    btfm_status st = btfm_fir_design(taps, numtaps, kind, luaL_checknumber(L, 3),
+                                     luaL_optnumber(L, 4, 0), window, luaL_optnumber(L, 7, 0),
+                                     luaL_checknumber(L, 5));
     if (st) return btfm_lua_fail(L, st);
     btfm_lua_push_doubles(L, taps, (size_t)numtaps);
     return 1;

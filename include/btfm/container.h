@@ -93,7 +93,9 @@ BTFM_API btfm_status btfm_container_load_buffer(btfm_container **out, const void
 /* The object kind. Owned by the container. */
 BTFM_API const char *btfm_container_kind(const btfm_container *c);
 
-/* Number of arrays, or a negative status for a NULL container. */
+/* Number of arrays, or a negative status for a NULL container. btfm_container_count is
+ * its deprecated name. */
+BTFM_API int btfm_container_n_arrays(const btfm_container *c);
 BTFM_API int btfm_container_count(const btfm_container *c);
 
 /* Index of the array called `name`; BTFM_E_NOTFOUND if absent. */

@@ -98,7 +98,9 @@ BTFM_API const char *btfm_cothb_signal_name(int signal);
 BTFM_API const char *btfm_cothb_status_name(int status);
 BTFM_API const char *btfm_cothb_decision_name(int decision);
 
-/* Number of signal slots this library knows (BTFM_COTHB_SIGNAL_TERMINAL + 1). */
+/* Number of signal slots this library knows (BTFM_COTHB_SIGNAL_TERMINAL + 1).
+ * btfm_cothb_signal_count is its deprecated name. */
+BTFM_API int btfm_cothb_n_signals(void);
 BTFM_API int btfm_cothb_signal_count(void);
 
 /* Bytes of controller memory per node (the node record; trace records are extra). */
@@ -156,7 +158,8 @@ BTFM_API btfm_status btfm_cothb_run(btfm_cothb *c, btfm_cothb_step_fn step, int 
 BTFM_API btfm_status btfm_cothb_last_action(const btfm_cothb *c, int *action, int64_t *node,
                                             int64_t *target);
 
-/* Number of nodes (the root included). */
+/* Number of nodes (the root included). btfm_cothb_node_count is its deprecated name. */
+BTFM_API int64_t btfm_cothb_n_nodes(const btfm_cothb *c);
 BTFM_API int64_t btfm_cothb_node_count(const btfm_cothb *c);
 
 /* Describe node `id`. Output pointers may be NULL. parent is -1 for the root; depth is

@@ -36,7 +36,9 @@ BTFM_API const char *btfm_param_type_name(int type);
 BTFM_API const char *btfm_object_kind_name(int kind);
 
 /* Number of parameters of an object kind; parameters are numbered 0 .. count-1.
- * A negative status (BTFM_E_INVALID) for an unknown kind. */
+ * A negative status (BTFM_E_INVALID) for an unknown kind. btfm_param_count is its
+ * deprecated name. */
+BTFM_API int btfm_object_n_params(int kind);
 BTFM_API int btfm_param_count(int kind);
 
 /* Describe parameter `param` of `kind`. Any output pointer may be NULL. `name` is

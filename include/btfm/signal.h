@@ -24,13 +24,29 @@ typedef enum btfm_filter_kind {
     BTFM_FILTER_KIND_MAX_ = 0x7fffffff
 } btfm_filter_kind;
 
-/* Windows of btfm_firwin (scipy.signal.get_window names). Numbers are never reused. */
+/* Windows: one numbering for every function that takes one (btfm_fir_design, btfm_welch,
+ * the Welch plan), with scipy.signal.get_window's names and formulas. Functions that
+ * design filters use the symmetric form, spectral estimates the periodic (DFT-even) one
+ * (the symmetric window one sample longer, its last sample dropped). Numbers are never
+ * reused. */
+typedef enum btfm_window {
+    BTFM_WINDOW_HANN = 0,     /* 0.5 + 0.5 cos(x), x = linspace(-pi, pi) */
+    BTFM_WINDOW_HAMMING = 1,  /* 0.54 + 0.46 cos(x) */
+    BTFM_WINDOW_BLACKMAN = 2, /* 0.42 + 0.5 cos(x) + 0.08 cos(2 x) */
+    BTFM_WINDOW_BOXCAR = 3,   /* 1 */
+    BTFM_WINDOW_KAISER = 4,   /* I0(beta sqrt(1 - r^2)) / I0(beta): takes a `beta` */
+    BTFM_WINDOW_MAX_ = 0x7fffffff
+} btfm_window;
+
+/* Deprecated: the numbering btfm_firwin takes, kept for released programs. It differs
+ * from btfm_window's (BTFM_FIR_WINDOW_HANN is 2, which btfm_welch reads as
+ * BTFM_WINDOW_BLACKMAN): use btfm_window and btfm_fir_design. Numbers are never reused. */
 typedef enum btfm_fir_window {
-    BTFM_FIR_WINDOW_HAMMING = 1,
-    BTFM_FIR_WINDOW_HANN = 2,
-    BTFM_FIR_WINDOW_BLACKMAN = 3,
-    BTFM_FIR_WINDOW_KAISER = 4,      /* with the `beta` argument */
-    BTFM_FIR_WINDOW_RECTANGULAR = 5, /* "boxcar" */
+    BTFM_FIR_WINDOW_HAMMING = 1,     /* deprecated: BTFM_WINDOW_HAMMING */
+    BTFM_FIR_WINDOW_HANN = 2,        /* deprecated: BTFM_WINDOW_HANN */
+    BTFM_FIR_WINDOW_BLACKMAN = 3,    /* deprecated: BTFM_WINDOW_BLACKMAN */
+    BTFM_FIR_WINDOW_KAISER = 4,      /* deprecated: BTFM_WINDOW_KAISER */
+    BTFM_FIR_WINDOW_RECTANGULAR = 5, /* deprecated: BTFM_WINDOW_BOXCAR */
     BTFM_FIR_WINDOW_MAX_ = 0x7fffffff
 } btfm_fir_window;
 
@@ -43,14 +59,19 @@ typedef enum btfm_pad {
     BTFM_PAD_MAX_ = 0x7fffffff
 } btfm_pad;
 
-/* Flags of the filtering, resampling, referencing and epoching functions. */
-#define BTFM_SIGNAL_ALLOW_NONFINITE 0x1u /* let NaN/Inf input propagate instead of failing
-                                            with BTFM_E_NUMERIC naming channel and sample */
-#define BTFM_SIGNAL_SINGLE_THREAD 0x2u   /* run on the calling thread only. Without it, long
-                                            offline calls (sosfiltfilt, resample_poly,
-                                            whole-dataset filtering) split the channels over
-                                            the online CPUs (or BTFM_NUM_THREADS); results
-                                            are identical either way */
+/* Flags of the signal and spectrum functions (bitwise or). Non-finite input has one flag
+ * for every function that checks it. */
+typedef enum btfm_signal_flag {
+    /* Let NaN/Inf input propagate into the results instead of failing with
+     * BTFM_E_NUMERIC naming channel and sample (every signal and spectrum function). */
+    BTFM_ALLOW_NONFINITE = 0x1,
+    /* Run on the calling thread only. Without it, long offline calls (sosfiltfilt,
+     * resample_poly, whole-dataset filtering) split the channels over the online CPUs (or
+     * BTFM_NUM_THREADS); results are identical either way. */
+    BTFM_SIGNAL_SINGLE_THREAD = 0x2,
+    BTFM_SIGNAL_ALLOW_NONFINITE = BTFM_ALLOW_NONFINITE, /* deprecated name */
+    BTFM_SIGNAL_FLAG_MAX_ = 0x7fffffff
+} btfm_signal_flag;
 
 /* Epoch outcome codes (the `reason` output of btfm_epochs); a reason >= 0 is the index
  * of the first channel whose peak-to-peak amplitude exceeded its rejection threshold. */
@@ -58,9 +79,11 @@ typedef enum btfm_pad {
 #define BTFM_EPOCH_OUT_OF_BOUNDS (-2) /* the window leaves the recording */
 
 /* Name of a filter kind ("lowpass", "highpass", "bandpass", "bandstop"), window
- * ("hamming", "hann", "blackman", "kaiser", "boxcar"), pad ("none", "odd", "even",
- * "constant"); NULL when unknown. Static storage. */
+ * ("hann", "hamming", "blackman", "boxcar", "kaiser"), pad ("none", "odd", "even",
+ * "constant"); NULL when unknown. Static storage. btfm_fir_window_name is deprecated: it
+ * names btfm_fir_window's numbering ("boxcar" for BTFM_FIR_WINDOW_RECTANGULAR). */
 BTFM_API const char *btfm_filter_kind_name(int kind);
+BTFM_API const char *btfm_window_name(int window);
 BTFM_API const char *btfm_fir_window_name(int window);
 BTFM_API const char *btfm_pad_name(int pad);
 
@@ -140,9 +163,15 @@ BTFM_API int btfm_iir_n_channels(const btfm_iir *f);
 /* Windowed-sinc FIR filter of `numtaps` taps, as scipy.signal.firwin(numtaps, cutoff,
  * window=..., pass_zero=<kind>, scale=True, fs=sfreq): low/high-pass with cutoff f1_hz,
  * band-pass/stop with f1_hz < f2_hz, cutoffs in (0, sfreq / 2). `window` is a
- * btfm_fir_window (`beta` is the Kaiser shape, ignored otherwise). High-pass and
+ * btfm_window (`kaiser_beta` is the Kaiser shape, ignored otherwise). High-pass and
  * band-stop filters pass the Nyquist frequency and need an odd numtaps. `taps` receives
  * numtaps doubles. Applying long FIR filters is done by FFT (include/btfm/spectrum.h). */
+BTFM_API btfm_status btfm_fir_design(double *taps, int numtaps, int kind, double f1_hz,
+                                     double f2_hz, int window, double kaiser_beta,
+                                     double sfreq);
+
+/* Deprecated: btfm_fir_design with `window` in btfm_fir_window's numbering (mapped to the
+ * same window of btfm_window, so both give identical taps). */
 BTFM_API btfm_status btfm_firwin(int numtaps, int kind, double f1_hz, double f2_hz, int window,
                                  double beta, double sfreq, double *taps);
 

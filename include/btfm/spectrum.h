@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include "export.h"
 #include "status.h"
-#include "signal.h" /* btfm_detrend_type */
+#include "signal.h" /* btfm_window, btfm_signal_flag, btfm_detrend_type */
 
 #ifdef __cplusplus
 extern "C" {
@@ -17,8 +17,9 @@ extern "C" {
 
 /* Flags of the spectral functions (bitwise or). */
 typedef enum btfm_spectrum_flag {
-    /* Let NaN/Inf input flow into the results instead of failing with BTFM_E_NUMERIC. */
-    BTFM_SPECTRUM_PROPAGATE_NONFINITE = 1,
+    /* Deprecated name of BTFM_ALLOW_NONFINITE (signal.h), the flag every signal and
+     * spectrum function takes for NaN/Inf input. */
+    BTFM_SPECTRUM_PROPAGATE_NONFINITE = BTFM_ALLOW_NONFINITE,
     /* btfm_band_power: divide by the power over [lowest band edge, highest band edge]. */
     BTFM_SPECTRUM_RELATIVE = 2,
     BTFM_SPECTRUM_FLAG_MAX_ = 0x7fffffff
@@ -84,18 +85,6 @@ BTFM_API btfm_status btfm_fir_zero_phase(const float *x, int64_t n_times, int n_
 
 /* ---- Power spectral densities -------------------------------------------------- */
 
-/* Windows of btfm_welch, periodic (DFT-even) as scipy.signal.get_window makes them. */
-typedef enum btfm_window {
-    BTFM_WINDOW_HANN = 0,     /* 0.5 - 0.5 cos(2 pi k / N) */
-    BTFM_WINDOW_HAMMING = 1,  /* 0.54 - 0.46 cos(2 pi k / N) */
-    BTFM_WINDOW_BLACKMAN = 2, /* 0.42 - 0.5 cos(2 pi k / N) + 0.08 cos(4 pi k / N) */
-    BTFM_WINDOW_BOXCAR = 3,   /* 1 */
-    BTFM_WINDOW_MAX_ = 0x7fffffff
-} btfm_window;
-
-/* Name of a window ("hann", "hamming", "blackman", "boxcar"); NULL if unknown. */
-BTFM_API const char *btfm_window_name(int window);
-
 typedef enum btfm_psd_scaling {
     BTFM_SCALING_DENSITY = 0,  /* V^2/Hz: 1 / (sfreq sum w^2) */
     BTFM_SCALING_SPECTRUM = 1, /* V^2: 1 / (sum w)^2 */
@@ -115,7 +104,8 @@ typedef enum btfm_psd_average {
  * detrended, windowed, zero-padded to nfft (0 = nperseg) and transformed; one-sided
  * (bins 1 .. below Nyquist doubled). psd receives nfft / 2 + 1 rows x n_channels and
  * freqs (may be NULL) the nfft / 2 + 1 frequencies k sfreq / nfft. nperseg > n_times,
- * noverlap >= nperseg and nfft < nperseg are BTFM_E_RANGE. */
+ * noverlap >= nperseg and nfft < nperseg are BTFM_E_RANGE. `window` is a btfm_window (in
+ * its periodic form); BTFM_WINDOW_KAISER, which needs a beta, is refused here. */
 BTFM_API btfm_status btfm_welch(const float *x, int64_t n_times, int n_channels, double sfreq,
                                 int window, int64_t nperseg, int64_t noverlap, int64_t nfft,
                                 int detrend, int scaling, int average, unsigned flags,

@@ -185,11 +185,18 @@ btfm_status btfm_container_put_text(btfm_container *c, const char *name, const c
 
 const char *btfm_container_kind(const btfm_container *c) { return c ? c->kind : NULL; }
 
-int btfm_container_count(const btfm_container *c)
+static int n_arrays(const btfm_container *c, const char *func)
 {
-    if (!c) return btfm_fail(BTFM_E_INVALID, "btfm_container_count: container is NULL");
+    if (!c) return btfm_fail(BTFM_E_INVALID, "%s: container is NULL", func);
     return c->count;
 }
+
+int btfm_container_n_arrays(const btfm_container *c)
+{
+    return n_arrays(c, "btfm_container_n_arrays");
+}
+
+int btfm_container_count(const btfm_container *c) { return n_arrays(c, "btfm_container_count"); }
 
 btfm_status btfm_container_find(const btfm_container *c, const char *name, int *index)
 {

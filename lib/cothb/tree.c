@@ -70,6 +70,8 @@ const char *btfm_cothb_action_name(int action) { return NAME_OF(action_names, ac
 const char *btfm_cothb_signal_name(int signal) { return NAME_OF(signal_names, signal); }
 const char *btfm_cothb_status_name(int status) { return NAME_OF(status_names, status); }
 const char *btfm_cothb_decision_name(int d) { return NAME_OF(decision_names, d); }
+int btfm_cothb_n_signals(void) { return COTHB_NSIG; }
+
 int btfm_cothb_signal_count(void) { return COTHB_NSIG; }
 size_t btfm_cothb_node_bytes(void) { return sizeof(cothb_node); }
 
@@ -272,11 +274,15 @@ void btfm_cothb_reset_room(btfm_cothb *c)
     for (int64_t i = 0; i < c->n_nodes; i++) c->nodes[i].room_up = i;
 }
 
-int64_t btfm_cothb_node_count(const btfm_cothb *c)
+static int64_t n_nodes(const btfm_cothb *c, const char *func)
 {
-    if (!c) return btfm_fail(BTFM_E_INVALID, "btfm_cothb_node_count: controller is NULL");
+    if (!c) return btfm_fail(BTFM_E_INVALID, "%s: controller is NULL", func);
     return c->n_nodes;
 }
+
+int64_t btfm_cothb_n_nodes(const btfm_cothb *c) { return n_nodes(c, "btfm_cothb_n_nodes"); }
+
+int64_t btfm_cothb_node_count(const btfm_cothb *c) { return n_nodes(c, "btfm_cothb_node_count"); }
 
 btfm_status btfm_cothb_node_info(const btfm_cothb *c, int64_t id, int64_t *parent, int *level,
                                  int *status, int *depth, int *n_children)

@@ -3,45 +3,21 @@
  * centre of the first pass band (DC for low-pass, Nyquist for high-pass). */
 #include <math.h>
 #include "signal_internal.h"
-#include "core/polyphase.h"
 
 static double sinc(double x) { return x == 0 ? 1.0 : sin(M_PI * x) / (M_PI * x); }
 
-/* scipy.signal.get_window(window, n, fftbins=False) at index i. */
-static double window_value(int window, double beta, int i, int n)
+/* The design itself; `func` names the public entry point in messages. */
+static btfm_status design(double *taps, int numtaps, int kind, double f1_hz, double f2_hz,
+                          int window, double beta, double sfreq, const char *func)
 {
-    if (n == 1) return 1.0;
-    /* numpy.linspace(-pi, pi, n)[i] */
-    double step = (M_PI - -M_PI) / (n - 1);
-    double fac = i == n - 1 ? M_PI : i * step + -M_PI;
-    switch (window) {
-    case BTFM_FIR_WINDOW_HAMMING: return 0.54 * cos(0 * fac) + (1.0 - 0.54) * cos(1 * fac);
-    case BTFM_FIR_WINDOW_HANN: return 0.5 * cos(0 * fac) + 0.5 * cos(1 * fac);
-    case BTFM_FIR_WINDOW_BLACKMAN:
-        return 0.42 * cos(0 * fac) + 0.50 * cos(1 * fac) + 0.08 * cos(2 * fac);
-    case BTFM_FIR_WINDOW_KAISER: {
-        double alpha = (n - 1) / 2.0, r = (i - alpha) / alpha;
-        return btfm_bessel_i0(beta * sqrt(fmax(0.0, 1 - r * r))) / btfm_bessel_i0(beta);
-    }
-    default: return 1.0;
-    }
-}
-
-btfm_status btfm_firwin(int numtaps, int kind, double f1_hz, double f2_hz, int window,
-                        double beta, double sfreq, double *taps)
-{
-    static const char func[] = "btfm_firwin";
     BTFM_CHECK_ARG(taps, func, "taps");
     if (numtaps < 1 || numtaps > 1 << 24)
         return btfm_fail(BTFM_E_RANGE, "%s: numtaps = %d is outside [1, %d]", func, numtaps, 1 << 24);
     if (kind < BTFM_FILTER_LOWPASS || kind > BTFM_FILTER_BANDSTOP)
         return btfm_fail(BTFM_E_INVALID, "%s: unknown filter kind %d (1 lowpass, 2 highpass, "
                          "3 bandpass, 4 bandstop)", func, kind);
-    if (window < BTFM_FIR_WINDOW_HAMMING || window > BTFM_FIR_WINDOW_RECTANGULAR)
-        return btfm_fail(BTFM_E_INVALID, "%s: unknown window %d (1 hamming, 2 hann, 3 blackman, "
-                         "4 kaiser, 5 boxcar)", func, window);
-    if (window == BTFM_FIR_WINDOW_KAISER && !(beta >= 0 && beta <= 100))
-        return btfm_fail(BTFM_E_RANGE, "%s: Kaiser beta = %g is outside [0, 100]", func, beta);
+    btfm_status st = btfm_window_check(window, beta, func);
+    if (st) return st;
     if (!(sfreq > 0) || !isfinite(sfreq))
         return btfm_fail(BTFM_E_RANGE, "%s: sfreq = %g Hz must be positive and finite", func, sfreq);
     int band = kind >= BTFM_FILTER_BANDPASS;
@@ -68,6 +44,7 @@ btfm_status btfm_firwin(int numtaps, int kind, double f1_hz, double f2_hz, int w
     case BTFM_FILTER_BANDPASS: bands[0] = c1, bands[1] = c2, n_bands = 1; break;
     default: bands[0] = 0, bands[1] = c1, bands[2] = c2, bands[3] = 1, n_bands = 2; break;
     }
+    btfm_window_fill(window, beta, numtaps, 0, taps);
     double alpha = 0.5 * (numtaps - 1);
     for (int i = 0; i < numtaps; i++) {
         double m = i - alpha, h = 0;
@@ -76,7 +53,7 @@ btfm_status btfm_firwin(int numtaps, int kind, double f1_hz, double f2_hz, int w
             h += right * sinc(right * m);
             h -= left * sinc(left * m);
         }
-        taps[i] = h * window_value(window, beta, i, numtaps);
+        taps[i] *= h;
     }
     double left = bands[0], right = bands[1];
     double scale_frequency = left == 0 ? 0.0 : right == 1 ? 1.0 : 0.5 * (left + right);
@@ -84,4 +61,21 @@ btfm_status btfm_firwin(int numtaps, int kind, double f1_hz, double f2_hz, int w
     for (int i = 0; i < numtaps; i++) sum += taps[i] * cos(M_PI * (i - alpha) * scale_frequency);
     for (int i = 0; i < numtaps; i++) taps[i] /= sum;
     return BTFM_OK;
+}
+
+btfm_status btfm_fir_design(double *taps, int numtaps, int kind, double f1_hz, double f2_hz,
+                            int window, double kaiser_beta, double sfreq)
+{
+    return design(taps, numtaps, kind, f1_hz, f2_hz, window, kaiser_beta, sfreq,
+                  "btfm_fir_design");
+}
+
+btfm_status btfm_firwin(int numtaps, int kind, double f1_hz, double f2_hz, int window,
+                        double beta, double sfreq, double *taps)
+{
+    if (btfm_window_from_fir(window) < 0)
+        return btfm_fail(BTFM_E_INVALID, "btfm_firwin: unknown window %d (1 hamming, 2 hann, "
+                         "3 blackman, 4 kaiser, 5 boxcar)", window);
+    return design(taps, numtaps, kind, f1_hz, f2_hz, btfm_window_from_fir(window), beta, sfreq,
+                  "btfm_firwin");
 }

@@ -335,12 +335,6 @@ const char *btfm_filter_kind_name(int kind)
     return kind >= 1 && kind <= 4 ? names[kind] : NULL;
 }
 
-const char *btfm_fir_window_name(int window)
-{
-    static const char *const names[] = {NULL, "hamming", "hann", "blackman", "kaiser", "boxcar"};
-    return window >= 1 && window <= 5 ? names[window] : NULL;
-}
-
 const char *btfm_pad_name(int pad)
 {
     static const char *const names[] = {"none", "odd", "even", "constant"};

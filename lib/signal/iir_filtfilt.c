@@ -104,7 +104,7 @@ btfm_status btfm_sosfiltfilt(const double *sos, int n_sections, const float *x,
         return btfm_fail(BTFM_E_INVALID, "%s: unknown pad %d (0 none, 1 odd, 2 even, "
                          "3 constant)", func, pad);
     job j = {.x = x, .out = out, .n_times = n_times, .n_channels = n_channels, .pad = pad,
-             .check = !(flags & BTFM_SIGNAL_ALLOW_NONFINITE)};
+             .check = !(flags & BTFM_ALLOW_NONFINITE)};
     if ((st = btfm_sos_init(&j.f, func, sos, n_sections)) != BTFM_OK) return st;
     j.edge = pad == BTFM_PAD_NONE ? 0 : padlen < 0 ? default_padlen(sos, n_sections) : padlen;
     if (n_times <= j.edge || n_times < 1) {

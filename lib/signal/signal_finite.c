@@ -26,14 +26,14 @@ btfm_status btfm_signal_fail_nonfinite(const char *func, int channel, int64_t sa
 {
     return btfm_dense_fail_nonfinite(func, NULL, "channel", channel, "sample", sample, value,
                                      "remove or interpolate them first, or pass "
-                                     "BTFM_SIGNAL_ALLOW_NONFINITE to let them propagate");
+                                     "BTFM_ALLOW_NONFINITE to let them propagate");
 }
 
 btfm_status btfm_signal_check_finite(const char *func, const float *x, int64_t n_times,
                                      int n_channels, int64_t first_sample, unsigned flags)
 {
     int64_t t, c;
-    if ((flags & BTFM_SIGNAL_ALLOW_NONFINITE) ||
+    if ((flags & BTFM_ALLOW_NONFINITE) ||
         !btfm_dense_find_nonfinite(x, n_times, n_channels, n_channels, &t, &c))
         return BTFM_OK;
     return btfm_signal_fail_nonfinite(func, (int)c, t + first_sample,

@@ -30,6 +30,17 @@ btfm_status btfm_signal_fail_nonfinite(const char *func, int channel, int64_t sa
 btfm_status btfm_signal_check_finite(const char *func, const float *x, int64_t n_times,
                                      int n_channels, int64_t first_sample, unsigned flags);
 
+/* --- window.c --- */
+
+/* Window `window` (btfm_window) of n samples into w: symmetric (filter design) or
+ * periodic (spectral estimates), as scipy.signal.get_window(name, n, fftbins=periodic);
+ * `kaiser_beta` shapes BTFM_WINDOW_KAISER. The arguments are valid (btfm_window_check). */
+void btfm_window_fill(int window, double kaiser_beta, int64_t n, int periodic, double *w);
+/* BTFM_E_INVALID for an unknown window, BTFM_E_RANGE for a Kaiser beta outside [0, 100]. */
+btfm_status btfm_window_check(int window, double kaiser_beta, const char *func);
+/* The btfm_window of a deprecated btfm_fir_window number, or -1. */
+int btfm_window_from_fir(int fir_window);
+
 /* Threads for a call of `n_tasks` independent tasks and about `work` operations: 1 for
  * small work or with BTFM_SIGNAL_SINGLE_THREAD, else the online CPUs (or the environment
  * variable BTFM_NUM_THREADS), at most n_tasks. */

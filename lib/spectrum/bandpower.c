@@ -82,12 +82,12 @@ btfm_status btfm_band_power(const double *psd, const double *freqs, int64_t n_fr
         if (!isfinite(freqs[i]) || (i > 0 && freqs[i] <= freqs[i - 1]))
             return btfm_fail(BTFM_E_INVALID, "%s: freqs[%lld] = %g; expected finite, "
                              "increasing frequencies", func, (long long)i, freqs[i]);
-    if (!(flags & BTFM_SPECTRUM_PROPAGATE_NONFINITE))
+    if (!(flags & BTFM_ALLOW_NONFINITE))
         for (int64_t i = 0; i < n_freqs * n_channels; i++)
             if (!isfinite(psd[i]))
                 return btfm_fail(BTFM_E_NUMERIC, "%s: channel %lld, frequency bin %lld is %g; "
                                  "expected finite values (or pass "
-                                 "BTFM_SPECTRUM_PROPAGATE_NONFINITE)", func,
+                                 "BTFM_ALLOW_NONFINITE)", func,
                                  (long long)(i % n_channels), (long long)(i / n_channels),
                                  psd[i]);
     double lowest = INFINITY, highest = -INFINITY;

@@ -160,14 +160,14 @@ btfm_status btfm_spectrum_check_finite(const float *x, int64_t n_epochs, int64_t
                                        int n_channels, unsigned flags, const char *func)
 {
     int64_t row, c;
-    if ((flags & BTFM_SPECTRUM_PROPAGATE_NONFINITE) ||
+    if ((flags & BTFM_ALLOW_NONFINITE) ||
         !btfm_dense_find_nonfinite(x, n_epochs * n_times, n_channels, n_channels, &row, &c))
         return BTFM_OK;
     char context[32];
     snprintf(context, sizeof context, "epoch %lld", (long long)(row / n_times));
     return btfm_dense_fail_nonfinite(func, n_epochs > 1 ? context : NULL, "channel", c,
                                      "sample", row % n_times, x[row * n_channels + c],
-                                     "or pass BTFM_SPECTRUM_PROPAGATE_NONFINITE");
+                                     "or pass BTFM_ALLOW_NONFINITE");
 }
 
 double btfm_sample_time(double tmin, double sfreq, int64_t i)

@@ -92,7 +92,7 @@ void btfm_lanes_load(const float *x, int n_channels, int64_t t0, int64_t count, 
                      double *dst);
 
 /* BTFM_E_NUMERIC naming the first non-finite sample (channel and sample index, and the
- * epoch when n_epochs > 1) unless `flags` has BTFM_SPECTRUM_PROPAGATE_NONFINITE. */
+ * epoch when n_epochs > 1) unless `flags` has BTFM_ALLOW_NONFINITE. */
 btfm_status btfm_spectrum_check_finite(const float *x, int64_t n_epochs, int64_t n_times,
                                        int n_channels, unsigned flags, const char *func);
 

@@ -5,29 +5,7 @@
 #include <math.h>
 #include <string.h>
 #include "spectrum_internal.h"
-
-static const char *const window_names[] = {"hann", "hamming", "blackman", "boxcar"};
-
-const char *btfm_window_name(int window)
-{
-    if (window < 0 || window > BTFM_WINDOW_BOXCAR) return NULL;
-    return window_names[window];
-}
-
-/* The periodic (DFT-even) window of length n, as scipy.signal.get_window(name, n). */
-static void make_window(int window, int64_t n, double *w)
-{
-    const double pi = 3.14159265358979323846;
-    for (int64_t k = 0; k < n; k++) {
-        double a = 2.0 * pi * (double)k / (double)n;
-        switch (window) {
-        case BTFM_WINDOW_HANN: w[k] = 0.5 - 0.5 * cos(a); break;
-        case BTFM_WINDOW_HAMMING: w[k] = 0.54 - 0.46 * cos(a); break;
-        case BTFM_WINDOW_BLACKMAN: w[k] = 0.42 - 0.5 * cos(a) + 0.08 * cos(2.0 * a); break;
-        default: w[k] = 1.0; break;
-        }
-    }
-}
+#include "signal/signal_internal.h"
 
 /* SciPy's bias of the median of n chi-square(2) periodograms relative to their mean. */
 static double median_bias(int64_t n)
@@ -127,7 +105,7 @@ static double select_kth(double *v, int64_t n, int64_t k)
 #undef PARTITION
 
 /* numpy.median of v[0 .. n): the mean of the two middle values for even n. NaN when any
- * value is NaN (only reachable with BTFM_SPECTRUM_PROPAGATE_NONFINITE). */
+ * value is NaN (only reachable with BTFM_ALLOW_NONFINITE). */
 static double median(double *v, int64_t n)
 {
     for (int64_t i = 0; i < n; i++)
@@ -148,9 +126,11 @@ static btfm_status check_options(int64_t n_times, double sfreq, int window, int6
     if (!(sfreq > 0.0) || !isfinite(sfreq))
         return btfm_fail(BTFM_E_RANGE, "%s: sfreq = %g; expected a positive sampling rate "
                          "in Hz", f, sfreq);
-    if (!btfm_window_name(window))
-        return btfm_fail(BTFM_E_INVALID, "%s: window %d is unknown; expected 0 (hann) to %d "
-                         "(boxcar)", f, window, BTFM_WINDOW_BOXCAR);
+    if (window == BTFM_WINDOW_KAISER)
+        return btfm_fail(BTFM_E_INVALID, "%s: window 4 (kaiser) needs a Kaiser beta, which this "
+                         "function does not take; expected 0 (hann) to 3 (boxcar)", f);
+    btfm_status st = btfm_window_check(window, 0.0, f);
+    if (st) return st;
     if (detrend < BTFM_DETREND_NONE || detrend > BTFM_DETREND_LINEAR)
         return btfm_fail(BTFM_E_INVALID, "%s: detrend %d is unknown; expected 0 (none), 1 "
                          "(constant) or 2 (linear)", f, detrend);
@@ -257,7 +237,7 @@ btfm_status btfm_welch(const float *x, int64_t n_times, int n_channels, double s
     j.seg = bin_scale + j.n_freqs;
     j.spec = j.seg + L * (size_t)nfft;
     j.work = j.spec + 2 * L * (size_t)j.n_freqs;
-    make_window(window, nperseg, win);
+    btfm_window_fill(window, 0.0, nperseg, 1, win);
     double sum = 0.0, sum_sq = 0.0;
     for (int64_t k = 0; k < nperseg; k++) {
         sum += win[k];

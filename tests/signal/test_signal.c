@@ -159,7 +159,7 @@ START_TEST(nonfinite_and_errors)
     ck_assert(strstr(btfm_last_error(), "channel 1, sample 57"));
     ck_assert_status(btfm_sosfiltfilt(sos, 1, x, 100, 2, BTFM_PAD_ODD, -1, 0, x), BTFM_E_NUMERIC);
     ck_assert(isinf(x[2 * 57 + 1]) && x[0] == 0); /* in place: untouched */
-    ck_assert_ok(btfm_sosfilt(sos, 1, x, 100, 2, NULL, BTFM_SIGNAL_ALLOW_NONFINITE, y));
+    ck_assert_ok(btfm_sosfilt(sos, 1, x, 100, 2, NULL, BTFM_ALLOW_NONFINITE, y));
     ck_assert(!isfinite(y[2 * 99 + 1]) && isfinite(y[2 * 99]));
     x[2 * 57 + 1] = 0;
     ck_assert_status(btfm_sosfilt(NULL, 1, x, 100, 2, NULL, 0, y), BTFM_E_INVALID);
@@ -211,6 +211,67 @@ START_TEST(firwin_closed_forms)
     ck_assert_status(btfm_firwin(100, BTFM_FILTER_HIGHPASS, 20, 0, 1, 0, 250, h), BTFM_E_RANGE);
     ck_assert_status(btfm_firwin(11, BTFM_FILTER_LOWPASS, 20, 0, 9, 0, 250, h), BTFM_E_INVALID);
     ck_assert_status(btfm_firwin(11, BTFM_FILTER_LOWPASS, 125, 0, 1, 0, 250, h), BTFM_E_RANGE);
+}
+END_TEST
+
+/* The deprecated names give the same results as the one vocabulary: each
+ * btfm_fir_window number through btfm_firwin equals its btfm_window through
+ * btfm_fir_design, tap for tap; the names agree; the non-finite flag has one value under
+ * its three names; the Welch window is the periodic form of the design window (the
+ * symmetric one of n + 1 samples without its last), against the formulas by hand. */
+START_TEST(old_and_new_window_names_agree)
+{
+    static const int pairs[][2] = {{BTFM_FIR_WINDOW_HAMMING, BTFM_WINDOW_HAMMING},
+                                   {BTFM_FIR_WINDOW_HANN, BTFM_WINDOW_HANN},
+                                   {BTFM_FIR_WINDOW_BLACKMAN, BTFM_WINDOW_BLACKMAN},
+                                   {BTFM_FIR_WINDOW_KAISER, BTFM_WINDOW_KAISER},
+                                   {BTFM_FIR_WINDOW_RECTANGULAR, BTFM_WINDOW_BOXCAR}};
+    for (int p = 0; p < 5; p++) {
+        double old_taps[63], new_taps[63];
+        ck_assert_ok(btfm_firwin(63, BTFM_FILTER_BANDPASS, 8, 30, pairs[p][0], 6.5, 250,
+                                 old_taps));
+        ck_assert_ok(btfm_fir_design(new_taps, 63, BTFM_FILTER_BANDPASS, 8, 30, pairs[p][1], 6.5,
+                                     250));
+        ck_assert_msg(memcmp(old_taps, new_taps, sizeof old_taps) == 0, "window %s differs",
+                      btfm_window_name(pairs[p][1]));
+        ck_assert_str_eq(btfm_fir_window_name(pairs[p][0]), btfm_window_name(pairs[p][1]));
+    }
+    ck_assert_ptr_null(btfm_window_name(5));
+    ck_assert_ptr_null(btfm_fir_window_name(0));
+    double h[11];
+    ck_assert_status(btfm_fir_design(h, 11, BTFM_FILTER_LOWPASS, 20, 0, 5, 0, 250), BTFM_E_INVALID);
+    ck_assert_status(btfm_fir_design(h, 11, BTFM_FILTER_LOWPASS, 20, 0, BTFM_WINDOW_KAISER, -1,
+                                     250), BTFM_E_RANGE);
+    ck_assert_int_eq(BTFM_SIGNAL_ALLOW_NONFINITE, BTFM_ALLOW_NONFINITE);
+    ck_assert_int_eq(BTFM_SPECTRUM_PROPAGATE_NONFINITE, BTFM_ALLOW_NONFINITE);
+
+    /* The same spectrum under the deprecated non-finite names, and the Hann periodogram of
+     * one segment of a cosine: 0.5 - 0.5 cos(2 pi k / n) by hand. */
+    enum { N = 64 };
+    float x[N];
+    double w[N], by_hand = 0, psd[3][N / 2 + 1];
+    for (int t = 0; t < N; t++) {
+        x[t] = (float)cos(2 * M_PI * 5 * t / N);
+        w[t] = 0.5 - 0.5 * cos(2 * M_PI * t / N);
+    }
+    const unsigned flags[3] = {BTFM_ALLOW_NONFINITE, BTFM_SIGNAL_ALLOW_NONFINITE,
+                               BTFM_SPECTRUM_PROPAGATE_NONFINITE};
+    for (int f = 0; f < 3; f++)
+        ck_assert_ok(btfm_welch(x, N, 1, 1.0, BTFM_WINDOW_HANN, N, 0, N, BTFM_DETREND_NONE,
+                                BTFM_SCALING_SPECTRUM, BTFM_AVERAGE_MEAN, flags[f], psd[f], NULL));
+    ck_assert(memcmp(psd[0], psd[1], sizeof psd[0]) == 0 && memcmp(psd[0], psd[2], sizeof psd[0]) == 0);
+    double re = 0, im = 0, sum_w = 0;
+    for (int t = 0; t < N; t++) {
+        re += w[t] * x[t] * cos(2 * M_PI * 5 * t / N);
+        im -= w[t] * x[t] * sin(2 * M_PI * 5 * t / N);
+        sum_w += w[t];
+    }
+    by_hand = 2 * (re * re + im * im) / (sum_w * sum_w); /* one-sided, spectrum scaling */
+    ck_assert_double_eq_tol(psd[0][5], by_hand, 1e-6 * by_hand);
+    /* Kaiser needs a beta, which btfm_welch does not take. */
+    ck_assert_status(btfm_welch(x, N, 1, 1.0, BTFM_WINDOW_KAISER, N, 0, N, BTFM_DETREND_NONE,
+                                BTFM_SCALING_SPECTRUM, BTFM_AVERAGE_MEAN, 0, psd[0], NULL),
+                     BTFM_E_INVALID);
 }
 END_TEST
 
@@ -372,6 +433,7 @@ static Suite *signal_suite(void)
     tcase_add_test(tc, nonfinite_and_errors);
     tcase_add_test(tc, zero_phase_of_a_slow_sine);
     tcase_add_test(tc, firwin_closed_forms);
+    tcase_add_test(tc, old_and_new_window_names_agree);
     tcase_add_test(tc, resample_constant_and_identity);
     tcase_add_test(tc, detrend_lines);
     tcase_add_test(tc, references_and_interpolation);

@@ -255,11 +255,11 @@ START_TEST(test_nonfinite)
     ck_assert_status(btfm_welch(x, 300, C, 100, 0, 128, -1, 0, 1, 0, 0, 0, psd, freqs), BTFM_E_NUMERIC);
     ck_assert_msg(strstr(btfm_last_error(), "channel 2, sample 123") != NULL, "%s", btfm_last_error());
     ck_assert_ok(btfm_welch(x, 300, C, 100, 0, 128, -1, 0, 1, 0, 0,
-                            BTFM_SPECTRUM_PROPAGATE_NONFINITE, psd, freqs));
+                            BTFM_ALLOW_NONFINITE, psd, freqs));
     ck_assert(isnan(psd[10 * C + 2]));
     ck_assert(!isnan(psd[10 * C + 1]));
     ck_assert_ok(btfm_welch(x, 300, C, 100, 0, 128, -1, 0, 1, 0, BTFM_AVERAGE_MEDIAN,
-                            BTFM_SPECTRUM_PROPAGATE_NONFINITE, psd, freqs));
+                            BTFM_ALLOW_NONFINITE, psd, freqs));
     ck_assert(isnan(psd[10 * C + 2]));
     int k;
     double mt[151 * 3];
@@ -271,7 +271,7 @@ START_TEST(test_nonfinite)
     ck_assert_status(btfm_erp_mean_amplitude(x, 3, 100, C, 100, 0, 0, 0.5, 0, power), BTFM_E_NUMERIC);
     ck_assert_msg(strstr(btfm_last_error(), "epoch 1, channel 2, sample 23") != NULL, "%s",
                   btfm_last_error());
-    ck_assert_ok(btfm_erp_mean_amplitude(x, 3, 100, C, 100, 0, 0, 0.5, BTFM_SPECTRUM_PROPAGATE_NONFINITE, psd));
+    ck_assert_ok(btfm_erp_mean_amplitude(x, 3, 100, C, 100, 0, 0, 0.5, BTFM_ALLOW_NONFINITE, psd));
     ck_assert(isnan(psd[1 * C + 2]) && !isnan(psd[1 * C + 1]));
 }
 END_TEST

@@ -280,7 +280,7 @@ local function check_contents(c, where)
   end
 end
 
-test("round trip of every dtype through save/load and to_string/load_string", function()
+test("round trip of every dtype through save/container_load and to_string/container_from_string", function()
   local c = assert(btfm.container("roundtrip"))
   fill(c)
   check_contents(c, "in memory")
@@ -292,15 +292,26 @@ test("round trip of every dtype through save/load and to_string/load_string", fu
   local bytes = c:to_string()
   eq(bytes, read_file(path), "to_string() equals the file save() wrote")
 
-  local from_file = assert(btfm.load(path))
+  local from_file = assert(btfm.container_load(path))
   eq(from_file:kind(), "roundtrip", "kind after load")
   check_contents(from_file, "after load")
-  local from_string = assert(btfm.load_string(bytes, "roundtrip"))
-  check_contents(from_string, "after load_string")
+  local from_string = assert(btfm.container_from_string(bytes, "roundtrip"))
+  check_contents(from_string, "after container_from_string")
   eq(from_string:to_string(), bytes, "serialization is stable")
   c:close()
   from_file:close()
   from_string:close()
+end)
+
+test("every type loads by <type>_load and <type>_from_string; the former names are aliases", function()
+  eq(btfm.load, btfm.container_load, "btfm.load")
+  eq(btfm.load_string, btfm.container_from_string, "btfm.load_string")
+  eq(btfm.load_aligner, btfm.aligner_load, "btfm.load_aligner")
+  eq(btfm.cothb_load_string, btfm.cothb_from_string, "btfm.cothb_load_string")
+  for _, t in ipairs({"container", "aligner", "cothb"}) do
+    eq(type(btfm[t .. "_load"]), "function", t .. "_load")
+    eq(type(btfm[t .. "_from_string"]), "function", t .. "_from_string")
+  end
 end)
 
 test("NaN survives a round trip", function()

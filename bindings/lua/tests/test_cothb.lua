@@ -82,7 +82,7 @@ test("a saved controller continues identically", function()
   local c = btfm.cothb{explore_epsilon = 0.3, seed = 5}
   drive(btfm.cothb(), {0.9})
   c:next(); local id = c:add_node(0); c:observe(id, {reliability = 0.5})
-  local d = assert(btfm.cothb_load_string(c:to_string()))
+  local d = assert(btfm.cothb_from_string(c:to_string()))
   local a = table.concat(drive(c, {0.9, 0.4, 0.2, 0.8, 0.9}), " ")
   local b = table.concat(drive(d, {0.9, 0.4, 0.2, 0.8, 0.9}), " ")
   eq(a, b, "continuation")

@@ -92,7 +92,7 @@ class Container(ParamsMixin, Handle):
         return from_cstr(self._invoke(lib.btfm_container_kind))
 
     def __len__(self) -> int:
-        return check(self._invoke(lib.btfm_container_count))
+        return check(self._invoke(lib.btfm_container_n_arrays))
 
     def _info(self, ptr, index: int):
         """(ArrayInfo, dtype code) of array `index`."""
@@ -114,7 +114,7 @@ class Container(ParamsMixin, Handle):
         """Names of the arrays, in the order they were added."""
         with self._lock:
             ptr = self._require_open()
-            count = check(lib.btfm_container_count(ptr))
+            count = check(lib.btfm_container_n_arrays(ptr))
             return [self._info(ptr, index)[0].name for index in range(count)]
 
     def __iter__(self):

@@ -388,6 +388,10 @@ _SIGNATURES = {
     # core: build and runtime facts
     "btfm_runtime_info": (c_int, [ctypes.c_char_p, c_size_t, _p_size]),
 
+    # core: counts named by the rule of doc/layout.md
+    "btfm_container_n_arrays": (c_int, [ContainerPtr]),
+    "btfm_object_n_params": (c_int, [c_int]),
+
     # dense
 
     # io
@@ -405,6 +409,8 @@ _SIGNATURES = {
     # bids
 
     # signal
+    "btfm_fir_design": (c_int, [_p_double, c_int, c_int, c_double, c_double, c_int, c_double,
+                                c_double]),
 
     # spectrum
 
@@ -483,6 +489,8 @@ _SIGNATURES = {
     "btfm_cothb_quality_count": (c_int, []),
     "btfm_cothb_signal_quality": (c_int, [_p_double, _p_int, c_int64, c_int, c_int, _p_double,
                                           c_int]),
+    "btfm_cothb_n_nodes": (c_int64, [c_void_p]),
+    "btfm_cothb_n_signals": (c_int, []),
 
     # stream
 

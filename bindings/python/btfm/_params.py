@@ -1,7 +1,7 @@
 """Parameter introspection and the mixin that gives every handle class its parameters.
 
 Names, types, defaults and bounds come from the library's tables at run time
-(btfm_param_count / btfm_param_info / btfm_param_description), so a parameter added to
+(btfm_object_n_params / btfm_param_info / btfm_param_description), so a parameter added to
 the library appears here without a change to this package.
 """
 
@@ -53,7 +53,7 @@ def _kind_number(kind) -> int:
 
 
 def _read_table(kind_number: int) -> list:
-    count = check(lib.btfm_param_count(kind_number))
+    count = check(lib.btfm_object_n_params(kind_number))
     table = []
     for index in range(count):
         name = ctypes.c_char_p()

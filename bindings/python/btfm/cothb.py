@@ -214,7 +214,7 @@ class CoTHB(ParamsMixin, Handle):
                       target.value)
 
     def __len__(self) -> int:
-        return check(self._invoke(lib.btfm_cothb_node_count))
+        return check(self._invoke(lib.btfm_cothb_n_nodes))
 
     def node(self, node: int) -> NodeInfo:
         """Parent, level, status name, depth and number of children of a node."""

@@ -40,9 +40,10 @@ __all__ = ["FILTER_KINDS", "FIR_WINDOWS", "PADS", "Epochs", "CausalFilter", "but
            "rfft", "irfft", "welch", "dpss", "psd_multitaper", "band_power", "BANDS",
            "WINDOWS", "fir_apply", "erp_mean_amplitude", "erp_peak"]
 
-#: {name: number} of filter kinds, FIR windows and pads, read from the library.
+#: {name: number} of filter kinds and pads, read from the library. FIR_WINDOWS is the one
+#: window numbering (WINDOWS) under its former name.
 FILTER_KINDS = {n: k for k, n in enumerate_names(lib.btfm_filter_kind_name, 1).items()}
-FIR_WINDOWS = {n: k for k, n in enumerate_names(lib.btfm_fir_window_name, 1).items()}
+FIR_WINDOWS = WINDOWS
 PADS = {n: k for k, n in enumerate_names(lib.btfm_pad_name, 0).items()}
 
 _ALLOW_NONFINITE = 0x1
@@ -192,11 +193,11 @@ def firwin(numtaps: int, cutoff, *, window="hamming", pass_zero=True, sfreq: flo
         window, beta = window[0], float(window[1])
     aliases = {"hanning": "hann", "rectangular": "boxcar", "rect": "boxcar"}
     window = aliases.get(window, window)
-    if window not in FIR_WINDOWS:
-        raise ValueError(f"unknown window {window!r}; known: {', '.join(FIR_WINDOWS)}")
+    if window not in WINDOWS:
+        raise ValueError(f"unknown window {window!r}; known: {', '.join(WINDOWS)}")
     taps = np.zeros(int(numtaps))
-    check(lib.btfm_firwin(int(numtaps), kind, values[0], values[-1], FIR_WINDOWS[window], beta,
-                          float(sfreq), _d(taps)))
+    check(lib.btfm_fir_design(_d(taps), int(numtaps), kind, values[0], values[-1],
+                              WINDOWS[window], beta, float(sfreq)))
     return taps
 
 

@@ -31,8 +31,10 @@ __all__ = ["rfft", "irfft", "welch", "dpss", "psd_multitaper", "band_power", "BA
 PROPAGATE_NONFINITE = 1
 _RELATIVE = 2
 
-#: {name: number} of the Welch windows, read from the library.
+#: {name: number} of the windows (one numbering for every function), read from the library.
 WINDOWS = {name: number for number, name in enumerate_names(lib.btfm_window_name, 0).items()}
+# The windows without a shape parameter: the ones btfm_welch takes.
+_WELCH_WINDOWS = {name: number for name, number in WINDOWS.items() if name != "kaiser"}
 
 #: {name: (fmin, fmax)} of the named frequency bands (Hz), read from the library.
 BANDS = {}
@@ -160,7 +162,7 @@ def welch(x, sfreq, window="hann", nperseg=None, noverlap=None, nfft=None,
     psd = np.empty((n_freqs, arr.shape[1]), dtype=np.float64)
     freqs = np.empty(n_freqs, dtype=np.float64)
     check(lib.btfm_welch(_f32(arr), arr.shape[0], arr.shape[1], float(sfreq),
-                         _choice(WINDOWS, window, "window"), nperseg,
+                         _choice(_WELCH_WINDOWS, window, "window"), nperseg,
                          -1 if noverlap is None else int(noverlap),
                          0 if nfft is None else int(nfft),
                          _choice(_DETRENDS, detrend, "detrend"),
