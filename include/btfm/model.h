@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "aligner.h"
+#include "dataset.h"
 #include "export.h"
 #include "progress.h"
 #include "status.h"
@@ -79,6 +81,8 @@ typedef enum btfm_model_param {
     BTFM_MODEL_PARAM_HRF = 13,          /* bool: convolve features with the SPM HRF (needs t_r) */
     BTFM_MODEL_PARAM_T_R = 14,          /* real: seconds between samples for the HRF */
     BTFM_MODEL_PARAM_SOLVER = 15,       /* int: btfm_ridge_solver */
+    BTFM_MODEL_PARAM_NOISE_RANK = 16,   /* int: ridge: rank of the residual covariance kept
+                                           for synthetic responses (0: per target only) */
     BTFM_MODEL_PARAM_MAX_ = 0x7fffffff
 } btfm_model_param;
 
@@ -155,6 +159,14 @@ BTFM_API btfm_status btfm_model_set_band_weights(btfm_model *m, const double *we
  * delays' copies side by side (delay-major). `count` 0 or NULL removes them. Delays may
  * be negative (leads); |d| < 10^6. */
 BTFM_API btfm_status btfm_model_set_delays(btfm_model *m, const int32_t *delays, int count);
+
+/* Neural translation through a fitted aligner's shared space: the model's inputs become a
+ * subject's recording mapped by the aligner (btfm_aligner_transform for `subject`), so a
+ * ridge fit on subject A's data and subject B's targets translates A into B through the
+ * shared space, and prediction maps new recordings of A the same way. The model keeps its
+ * own copy of the aligner (saved with it). NULL removes it. Ridge models only. */
+BTFM_API btfm_status btfm_model_set_aligner(btfm_model *m, const btfm_aligner *aligner,
+                                            int subject);
 
 /* ---- fitting ------------------------------------------------------------------------ */
 
@@ -266,6 +278,152 @@ BTFM_API btfm_status btfm_model_score(const btfm_model *m, double *out, int kind
 BTFM_API btfm_status btfm_model_score_split(const btfm_model *m, double *out, const float *x,
                                             const float *y, int64_t n_samples,
                                             int64_t n_features, int64_t n_targets);
+
+/* ---- encoding and decoding ------------------------------------------------------------ */
+
+/* Held-out predictions of every sample (encoding models, decoding, brain scores): outer
+ * folds, n_outer >= 2 contiguous blocks or, with n_outer 0, one per group of the model's
+ * groups; the model's gap applies to them too. Each outer training set is fitted with the
+ * model's settings, so its alpha is chosen by the model's own cross-validation inside it
+ * (nested). The design (delays, HRF) is built once over every sample. Ridge: y and out are
+ * n_samples x n_targets. Logistic: y holds the class of each sample (n_targets = 1) and
+ * out the held-out class probabilities, n_samples x n_classes. The model's own fit is
+ * left as it is. */
+BTFM_API btfm_status btfm_model_cross_predict(const btfm_model *m, float *out, const float *x,
+                                              int64_t n_samples, int64_t n_features,
+                                              const float *y, int64_t n_targets, int n_outer);
+
+/* Decoding with a permutation test: *score receives the cross-validated score of predicting
+ * y (n_samples values: a continuous target for ridge, classes for logistic) from x
+ * (btfm_model_cross_predict; ridge: the scoring parameter's score of the pooled held-out
+ * predictions, R^2 by default; logistic: accuracy), null (n_permutations values, may be
+ * NULL) the same score for seeded permutations of y (the model's seed; within groups when
+ * it has groups), and *p_value = (1 + #(null >= score)) / (1 + n_permutations). Ridge
+ * fits every permutation at once as extra targets. */
+BTFM_API btfm_status btfm_model_permutation_test(const btfm_model *m, double *score,
+                                                 double *p_value, double *null, const float *x,
+                                                 int64_t n_samples, int64_t n_features,
+                                                 const float *y, int n_outer,
+                                                 int n_permutations);
+
+/* Noise models of synthetic responses. */
+typedef enum btfm_noise_kind {
+    BTFM_NOISE_NONE = 0,       /* the prediction alone */
+    BTFM_NOISE_INDEPENDENT = 1,/* per target, with its residual variance */
+    BTFM_NOISE_LOW_RANK = 2,   /* the residual covariance's noise_rank leading components
+                                  plus the rest per target */
+    BTFM_NOISE_KIND_MAX_ = 0x7fffffff
+} btfm_noise_kind;
+
+/* Synthetic responses of a ridge (encoding) model to new inputs: predictions plus
+ * Gaussian noise of `noise` (btfm_noise_kind) drawn from `seed`; out is n_samples x
+ * n_targets. BTFM_NOISE_LOW_RANK needs a fit made with noise_rank > 0. */
+BTFM_API btfm_status btfm_model_synthesize(const btfm_model *m, float *out, const float *x,
+                                           int64_t n_samples, int64_t n_features, int noise,
+                                           uint64_t seed);
+
+/* The same as a dataset every other layer reads like a recording: n_samples x n_targets
+ * channels sampled at sfreq Hz (btfm_dataset_from_array; channel names, types and units from
+ * `like` when it has n_targets channels, e.g. the recording the model was fitted on). */
+BTFM_API btfm_status btfm_model_synthesize_dataset(const btfm_model *m, btfm_dataset **out,
+                                                   const float *x, int64_t n_samples,
+                                                   int64_t n_features, int noise, uint64_t seed,
+                                                   double sfreq, const btfm_dataset *like);
+
+/* Steering directions: how a unit vector in a model's activation space is chosen. */
+typedef enum btfm_steering_method {
+    BTFM_STEERING_MEAN_DIFFERENCE = 1, /* mean of class 1 minus mean of class 0 */
+    BTFM_STEERING_LOGISTIC = 2,        /* the weights of an L2 logistic readout (its penalty
+                                          by 5-fold cross-validation) */
+    BTFM_STEERING_METHOD_MAX_ = 0x7fffffff
+} btfm_steering_method;
+
+/* A unit direction (n_features floats, pointing toward class 1) separating activations x
+ * (n_samples x n_features) of two classes (labels 0 and 1), fitted on every sample, and
+ * *accuracy, the held-out accuracy of classifying by it over n_folds contiguous folds (the
+ * projection against the midpoint of the training class means; the logistic readout's
+ * decision). For hosts that add the direction to activations. */
+BTFM_API btfm_status btfm_steering_direction(float *direction, double *accuracy, int method,
+                                             const float *x, int64_t n_samples,
+                                             int64_t n_features, const int32_t *labels,
+                                             int n_folds);
+
+/* ---- noise ceilings --------------------------------------------------------------------- */
+
+/* Split-half reliability of the mean over n_repeats presentations of one stimulus (data:
+ * n_repeats x n_samples x n_targets): the correlation of the means of two halves of the
+ * repeats (odd and even repeats with n_splits 0, else averaged over n_splits seeded random
+ * halvings), stepped up by Spearman-Brown to all repeats, out[j] = 2 r / (1 + r). It is the
+ * noise ceiling of R^2 against the repeat mean; its square root that of a correlation. */
+BTFM_API btfm_status btfm_noise_ceiling_split_half(double *out, const float *data,
+                                                   int n_repeats, int64_t n_samples,
+                                                   int64_t n_targets, int n_splits,
+                                                   uint64_t seed);
+
+/* Schoppe et al. (2016): from the signal power SP = (Var(sum_n R_n) - sum_n Var(R_n)) /
+ * (N (N - 1)) of the repeats (data as above), cc_max[j] = sqrt(SP / Var(mean)), the largest
+ * correlation any model can reach with the repeat mean; and, with a prediction (n_samples x
+ * n_targets; cc_norm and prediction may be NULL), cc_norm[j] = Cov(prediction, mean) /
+ * sqrt(Var(prediction) SP), the correlation as a fraction of what is explainable. SP <= 0
+ * gives NaN. Variances as the reference code computes them (1/T, signal power 1/(T-1)). */
+BTFM_API btfm_status btfm_noise_ceiling_ccnorm(double *cc_max, double *cc_norm,
+                                               const float *data, int n_repeats,
+                                               int64_t n_samples, int64_t n_targets,
+                                               const float *prediction);
+
+/* ---- representational similarity analysis ---------------------------------------------- */
+
+/* Dissimilarity measures of RDMs (rsatoolbox's calc_rdm). */
+typedef enum btfm_rdm_kind {
+    BTFM_RDM_CORRELATION = 1, /* 1 - Pearson r of two conditions' patterns */
+    BTFM_RDM_EUCLIDEAN = 2,   /* squared Euclidean distance / channels */
+    BTFM_RDM_CROSSNOBIS = 3,  /* cross-validated Mahalanobis distance / channels */
+    BTFM_RDM_KIND_MAX_ = 0x7fffffff
+} btfm_rdm_kind;
+
+/* RDM comparisons (rsatoolbox's compare). */
+typedef enum btfm_rdm_comparison {
+    BTFM_RDM_SPEARMAN = 1,
+    BTFM_RDM_KENDALL_TAU_A = 2, /* (concordant - discordant) / (n (n - 1) / 2), no tie
+                                   correction: favours no model for predicting ties */
+    BTFM_RDM_RHO_A = 3,         /* 12 sum r_a r_b / (n^3 - n), centred ranks */
+    BTFM_RDM_PEARSON = 4,
+    BTFM_RDM_COSINE = 5,
+    BTFM_RDM_COMPARISON_MAX_ = 0x7fffffff
+} btfm_rdm_comparison;
+
+/* Names ("correlation", ...; "spearman", "kendall_tau_a", ...); NULL if unknown. */
+BTFM_API const char *btfm_rdm_name(int kind);
+BTFM_API const char *btfm_rdm_comparison_name(int method);
+
+/* Entries of the RDM of n conditions: n (n - 1) / 2 (0 below 2 conditions). */
+BTFM_API int64_t btfm_rdm_size(int64_t n_conditions);
+
+/* The RDM of n_conditions activity patterns over n_channels as its upper triangle in row
+ * order ((0,1), (0,2), ..., (1,2), ...; rsatoolbox's vector form) into out. Correlation
+ * and Euclidean take one set of patterns (n_folds 1, n_conditions x n_channels). Crossnobis
+ * takes n_folds >= 2 independent estimates (runs; n_folds x n_conditions x n_channels) and
+ * averages over folds d = (u_i - u_j)_A P (u_i - u_j)_B^T / n_channels with B one fold and A
+ * the mean of the others (Walther 2016: unbiased, so it can be negative); `precision`
+ * (n_channels x n_channels, the inverse noise covariance, e.g. from GLM residuals) may be
+ * NULL for the identity. */
+BTFM_API btfm_status btfm_rdm(double *out, int kind, const float *patterns, int n_folds,
+                              int64_t n_conditions, int64_t n_channels,
+                              const double *precision);
+
+/* Compare two RDMs (n_entries each) by `method` (btfm_rdm_comparison) into *out. */
+BTFM_API btfm_status btfm_rdm_compare(double *out, int method, const double *a, const double *b,
+                                      int64_t n_entries);
+
+/* The noise ceiling of comparisons by `method` with n_subjects RDMs (n_subjects x
+ * n_entries) as rsatoolbox's boot_noise_ceiling without bootstrap: lower = the mean over
+ * subjects of compare(pool(the others), subject), upper = the same with pool(all), which
+ * includes the subject. Pooling suits the method: averaged ranks (Spearman, tau-a,
+ * rho-a), averaged z-scores (Pearson), averaged RMS-normalized RDMs (cosine). A model RDM
+ * can hope for a comparison between the two. */
+BTFM_API btfm_status btfm_rdm_noise_ceiling(double *lower, double *upper, int method,
+                                            const double *rdms, int n_subjects,
+                                            int64_t n_entries);
 
 /* ---- persistence --------------------------------------------------------------------------- */
 

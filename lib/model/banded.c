@@ -6,30 +6,21 @@
 #include <math.h>
 #include <float.h>
 #include <string.h>
+#include <btfm/aligner.h>
 #include "ridge_internal.h"
 #include "core/random.h"
 #include "dense/dense.h"
 
-static double uniform(uint64_t *state)
-{
-    return ((double)(btfm_splitmix64(state) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
-}
-
-static double normal(uint64_t *state)
-{
-    return sqrt(-2.0 * log(uniform(state))) * cos(6.283185307179586 * uniform(state));
-}
-
 /* A Gamma(shape, 1) draw (Marsaglia & Tsang 2000; shape < 1 through shape + 1). */
 static double gamma_draw(double shape, uint64_t *state)
 {
-    if (shape < 1) return gamma_draw(shape + 1, state) * pow(uniform(state), 1.0 / shape);
+    if (shape < 1) return gamma_draw(shape + 1, state) * pow(btfm_model_uniform(state), 1.0 / shape);
     const double d = shape - 1.0 / 3, c = 1.0 / sqrt(9 * d);
     for (;;) {
-        double z = normal(state), v = 1 + c * z;
+        double z = btfm_model_normal(state), v = 1 + c * z;
         if (v <= 0) continue;
         v = v * v * v;
-        double u = uniform(state);
+        double u = btfm_model_uniform(state);
         if (log(u) < 0.5 * z * z + d - d * v + d * log(v)) return d * v;
     }
 }
@@ -109,13 +100,17 @@ btfm_status btfm_model_fit_banded(btfm_model *m, const float *x, int64_t n, int6
     float *owned = NULL;
     btfm_progress progress;
     int n_bands = 0, n_draws = 0;
-    const int64_t P = p * (m->n_delays ? m->n_delays : 1);
+    int64_t P = p * (m->n_delays ? m->n_delays : 1);
+    if (m->aligner) {
+        int64_t k;
+        if (!btfm_aligner_n_components(m->aligner, &k)) P = k * (m->n_delays ? m->n_delays : 1);
+    }
     double *draws = NULL, *best = NULL;
     float *coef = NULL;
     model_fit draw = {0};
     fit->band = btfm_malloc((size_t)P * sizeof *fit->band);
     btfm_status st = fit->band ? BTFM_OK : btfm_fail_nomem(func, (size_t)P * sizeof *fit->band);
-    if (!st) st = column_bands(m, p, P, fit->band, &n_bands, func);
+    if (!st) st = column_bands(m, P / (m->n_delays ? m->n_delays : 1), P, fit->band, &n_bands, func);
     if (!st && !(draws = band_draws(m, n_bands, &n_draws, func))) st = BTFM_E_NOMEM;
     if (!st) st = btfm_progress_start(&progress, m->progress, m->progress_user, "banded ridge");
     const int with_cv = m->n_alphas > 1 || n_draws > 1;
@@ -165,6 +160,8 @@ btfm_status btfm_model_fit_banded(btfm_model *m, const float *x, int64_t n, int6
         btfm_free(draw.eig);
         memset(&draw, 0, sizeof draw);
     }
+    if (!st && MODEL_PARAM(m, NOISE_RANK) > 0)
+        st = btfm_model_noise_factor(fit, c.x, n, y, (int64_t)MODEL_PARAM(m, NOISE_RANK), func);
     if (!st) st = btfm_progress_done(&progress, "banded ridge");
     if (!st) {
         fit->n_features = p;
@@ -198,8 +195,9 @@ btfm_status btfm_model_score_split(const btfm_model *m, double *out, const float
     btfm_status st = btfm_model_check_finite(y, n, t, "y", func);
     const float *d;
     float *owned = NULL;
-    if (!st) st = btfm_model_design(x, n, p, f->delays, f->n_delays, f->hrf, f->t_r, NULL, &d,
-                                    &owned, func);
+    const model_input in = btfm_model_fit_input(f);
+    int64_t width;
+    if (!st) st = btfm_model_design(x, n, p, &in, NULL, &d, &owned, &width, func);
     if (st) return st;
     const int B = f->n_bands;
     const int64_t P = f->n_coef;

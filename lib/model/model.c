@@ -3,6 +3,7 @@
  * the accessors of the fitted values. */
 #include <math.h>
 #include <string.h>
+#include <btfm/aligner.h>
 #include "model_internal.h"
 #include "dense/dense.h"
 
@@ -53,6 +54,9 @@ static const btfm_param_def model_params[MODEL_PARAM_COUNT] = {
     {"solver", BTFM_PARAM_INT, 0, 0, 2,
      "Ridge decomposition (btfm_ridge_solver): 0 automatic, 1 primal (features' Gram "
      "matrix), 2 dual (samples' kernel matrix)."},
+    {"noise_rank", BTFM_PARAM_INT, 0, 0, 1000,
+     "Ridge: leading components of the residual covariance the fit keeps for synthetic "
+     "responses with correlated noise (0: per-target variances only)."},
 };
 
 const btfm_param_table btfm_model_param_table = {
@@ -145,6 +149,9 @@ void btfm_model_fit_free(model_fit *f)
     btfm_free(f->cov);
     btfm_free(f->band);
     btfm_free(f->band_weights);
+    btfm_free(f->noise_factor);
+    btfm_free(f->noise_diag);
+    btfm_aligner_free(f->aligner);
     btfm_free(f);
 }
 
@@ -158,6 +165,7 @@ void btfm_model_free(btfm_model *m)
     btfm_free(m->bands);
     btfm_free(m->band_draws);
     btfm_free(m->delays);
+    btfm_aligner_free(m->aligner);
     btfm_model_fit_free(m->fit);
     btfm_free(m);
 }
@@ -378,6 +386,34 @@ btfm_status btfm_model_set_delays(btfm_model *m, const int32_t *delays, int coun
     return st;
 }
 
+btfm_status btfm_model_set_aligner(btfm_model *m, const btfm_aligner *aligner, int subject)
+{
+    const char *func = "btfm_model_set_aligner";
+    BTFM_CHECK_ARG(m, func, "model");
+    if (!aligner) {
+        btfm_aligner_free(m->aligner);
+        m->aligner = NULL;
+        return BTFM_OK;
+    }
+    if (m->type != BTFM_MODEL_RIDGE && m->type != BTFM_MODEL_BANDED_RIDGE)
+        return btfm_fail(BTFM_E_STATE, "%s: translation through an aligner is for ridge models "
+                         "(this one is %s)", func, btfm_model_type_name(m->type));
+    int n_subjects;
+    btfm_status st = btfm_aligner_n_subjects(aligner, &n_subjects);
+    if (st) return st;
+    if (btfm_aligner_is_fitted(aligner) != 1)
+        return btfm_fail(BTFM_E_STATE, "%s: the aligner is not fitted", func);
+    if (subject < 0 || subject >= n_subjects)
+        return btfm_fail(BTFM_E_INVALID, "%s: subject is %d; the aligner has subjects 0 .. %d",
+                         func, subject, n_subjects - 1);
+    btfm_aligner *copy = btfm_model_copy_aligner(aligner, func);
+    if (!copy) return btfm_last_error_status() ? btfm_last_error_status() : BTFM_E_NOMEM;
+    btfm_aligner_free(m->aligner);
+    m->aligner = copy;
+    m->aligner_subject = subject;
+    return BTFM_OK;
+}
+
 /* --- fitting --- */
 
 /* A settings array given for another sample count is refused naming it. */
@@ -427,13 +463,21 @@ static model_fit *new_fit(const btfm_model *m, const char *func)
         return NULL;
     }
     f->type = m->type;
+    if (m->aligner) {
+        f->aligner = btfm_model_copy_aligner(m->aligner, func);
+        f->aligner_subject = m->aligner_subject;
+        if (!f->aligner) {
+            btfm_free(f);
+            return NULL;
+        }
+    }
     f->hrf = MODEL_PARAM(m, HRF) != 0;
     f->t_r = MODEL_PARAM(m, T_R);
     if (m->n_delays) {
         f->delays = btfm_malloc((size_t)m->n_delays * sizeof *f->delays);
         if (!f->delays) {
             btfm_fail_nomem(func, (size_t)m->n_delays * sizeof *f->delays);
-            btfm_free(f);
+            btfm_model_fit_free(f);
             return NULL;
         }
         memcpy(f->delays, m->delays, (size_t)m->n_delays * sizeof *f->delays);

@@ -8,7 +8,7 @@
 #include "core/param.h"
 #include "core/progress.h"
 
-#define MODEL_PARAM_COUNT 16
+#define MODEL_PARAM_COUNT 17
 #define MODEL_PARAM(m, p) ((m)->params[BTFM_MODEL_PARAM_##p])
 
 /* What a fit produces. Rows of coef are the design's columns: the input features, once
@@ -56,6 +56,13 @@ typedef struct model_fit {
     /* Bradley-Terry tie parameter. */
     int ties;
     double tie;
+    /* Synthetic responses: the residual covariance as factor factor^T + diag(noise_diag). */
+    int64_t noise_rank;
+    double *noise_factor; /* n_outputs x noise_rank */
+    double *noise_diag;   /* n_outputs */
+    /* Neural translation: inputs are a subject's data mapped by this aligner (owned). */
+    btfm_aligner *aligner;
+    int aligner_subject;
 } model_fit;
 
 struct btfm_model {
@@ -75,6 +82,8 @@ struct btfm_model {
     int n_draws, n_draw_bands;
     int32_t *delays;
     int n_delays;
+    btfm_aligner *aligner; /* owned copy, or NULL */
+    int aligner_subject;
     btfm_progress_fn progress;
     void *progress_user;
     model_fit *fit;
@@ -120,12 +129,31 @@ int btfm_model_in_train(const model_splits *s, int f, int64_t i);
 
 /* --- design.c: inputs to the design the fit sees --- */
 
-/* Checks x (finite, shape), and builds the design: FIR delays and the HRF applied per
- * group run, or x itself when neither is on (*owned = NULL). `groups` may be NULL. */
+/* The inputs' map to the design: an aligner (or NULL) and its subject, FIR delays, the
+ * HRF. */
+typedef struct model_input {
+    const btfm_aligner *aligner;
+    int subject;
+    const int32_t *delays;
+    int n_delays;
+    int hrf;
+    double t_r;
+} model_input;
+
+/* The map recorded by a fit, and the one a model's settings ask for. */
+model_input btfm_model_fit_input(const model_fit *f);
+model_input btfm_model_settings_input(const btfm_model *m);
+
+/* Checks x (finite, shape) and builds the design: the aligner's map, then the HRF and FIR
+ * delays per group run, or x itself when none is on (*owned = NULL). `groups` may be
+ * NULL. *width receives the design's columns. */
 btfm_status btfm_model_design(const float *x, int64_t n_samples, int64_t n_features,
-                              const int32_t *delays, int n_delays, int hrf, double t_r,
-                              const int64_t *groups, const float **design, float **owned,
+                              const model_input *in, const int64_t *groups,
+                              const float **design, float **owned, int64_t *width,
                               const char *func);
+
+/* A copy of an aligner through its buffer form, or NULL after recording the failure. */
+btfm_aligner *btfm_model_copy_aligner(const btfm_aligner *a, const char *func);
 /* The first non-finite value of a float matrix as an error naming `what`. */
 btfm_status btfm_model_check_finite(const float *x, int64_t rows, int64_t cols,
                                     const char *what, const char *func);
@@ -166,6 +194,23 @@ btfm_status btfm_model_fit_logistic(btfm_model *m, const float *x, int64_t n, in
 btfm_status btfm_model_fit_bt(btfm_model *m, const float *x, int64_t n_items, int64_t p,
                               const int64_t *pairs, const float *outcomes, int64_t n_pairs,
                               model_fit *fit);
+
+/* --- predict.c --- */
+
+/* out (n x n_outputs) = design (n x n_coef) coefficients + intercept, or the dual form. */
+btfm_status btfm_model_linear(const model_fit *f, const float *design, int64_t n, float *out,
+                              const char *func);
+
+/* --- synth.c --- */
+
+/* The fit's low-rank-plus-diagonal residual covariance from its training design and
+ * targets (noise_rank components). */
+btfm_status btfm_model_noise_factor(model_fit *f, const float *design, int64_t n,
+                                    const float *y, int64_t rank, const char *func);
+
+/* Seeded draws shared by the layer (splitmix64; the stream is part of a seed's meaning). */
+double btfm_model_uniform(uint64_t *state);
+double btfm_model_normal(uint64_t *state);
 
 /* --- score.c --- */
 

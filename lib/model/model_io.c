@@ -4,14 +4,15 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <btfm/aligner.h>
 #include <btfm/container.h>
 #include "model_internal.h"
 #include "dense/dense.h"
 
 #define MODEL_KIND "model"
 #define MODEL_LAYOUT 1 /* version of the array layout below */
-#define HEADER_COUNT 8
-#define DIMS_COUNT 7
+#define HEADER_COUNT 10
+#define DIMS_COUNT 8
 
 /* One fitted array: its name, element type, element count and place in the fit. */
 typedef struct array_spec {
@@ -45,6 +46,10 @@ static int array_specs(model_fit *f, array_spec *specs)
     specs[k++] = (array_spec){"band", BTFM_DTYPE_I32, f->n_bands ? P : 0, (void **)&f->band};
     specs[k++] = (array_spec){"band_weights", BTFM_DTYPE_F64, (size_t)f->n_bands * t,
                               (void **)&f->band_weights};
+    specs[k++] = (array_spec){"noise_factor", BTFM_DTYPE_F64, t * (size_t)f->noise_rank,
+                              (void **)&f->noise_factor};
+    specs[k++] = (array_spec){"noise_diag", BTFM_DTYPE_F64, f->noise_rank ? t : 0,
+                              (void **)&f->noise_diag};
     return k;
 }
 
@@ -57,9 +62,10 @@ static btfm_status to_container(const btfm_model *m, btfm_container **out, const
     btfm_status st = btfm_container_new(&c, MODEL_KIND);
     if (st) return st;
     const int32_t header[HEADER_COUNT] = {MODEL_LAYOUT, f->type, f->n_classes, f->items,
-                                          f->n_delays, f->hrf, f->ties, f->n_bands};
+                                          f->n_delays, f->hrf, f->ties, f->n_bands,
+                                          f->aligner != NULL, f->aligner_subject};
     const int64_t dims[DIMS_COUNT] = {f->n_features, f->n_coef, f->n_outputs, f->n_train,
-                                      f->rank, f->n_par, f->n_cv_alphas};
+                                      f->rank, f->n_par, f->n_cv_alphas, f->noise_rank};
     const double scalars[3] = {f->t_r, f->sum_weights, f->tie};
     const int64_t hn = HEADER_COUNT, dn = DIMS_COUNT, pn = MODEL_PARAM_COUNT, sn = 3;
     const int64_t an = m->n_alphas;
@@ -68,12 +74,23 @@ static btfm_status to_container(const btfm_model *m, btfm_container **out, const
     if (!st) st = btfm_container_put(c, "params", BTFM_DTYPE_F64, 1, &pn, m->params);
     if (!st) st = btfm_container_put(c, "scalars", BTFM_DTYPE_F64, 1, &sn, scalars);
     if (!st) st = btfm_container_put(c, "alphas", BTFM_DTYPE_F64, 1, &an, m->alphas);
-    array_spec specs[16];
+    array_spec specs[20];
     const int n_specs = array_specs(f, specs);
     for (int k = 0; k < n_specs && !st; k++) {
         if (!specs[k].count) continue;
         const int64_t shape = (int64_t)specs[k].count;
         st = btfm_container_put(c, specs[k].name, specs[k].dtype, 1, &shape, *specs[k].data);
+    }
+    if (!st && f->aligner) {
+        /* The aligner of a translation, as the bytes btfm_aligner_save_buffer writes. */
+        size_t size;
+        void *bytes = NULL;
+        st = btfm_aligner_save_buffer(f->aligner, NULL, 0, &size);
+        if (!st && !(bytes = btfm_malloc(size))) st = btfm_fail_nomem(func, size);
+        if (!st) st = btfm_aligner_save_buffer(f->aligner, bytes, size, &size);
+        const int64_t shape = (int64_t)size;
+        if (!st) st = btfm_container_put(c, "aligner", BTFM_DTYPE_U8, 1, &shape, bytes);
+        btfm_free(bytes);
     }
     if (st) {
         btfm_container_free(c);
@@ -128,7 +145,8 @@ static btfm_status check_header(const int32_t *h, const int64_t *d)
             snprintf(what, sizeof what, "dimension %d is %lld", k, (long long)d[k]);
             return bad(what, "a count within 1 .. 2^40");
         }
-    if (h[4] < 0 || h[4] > 1000 || d[1] != d[0] * (h[4] ? h[4] : 1)) {
+    if (h[4] < 0 || h[4] > 1000 || (!h[8] && d[1] != d[0] * (h[4] ? h[4] : 1)) ||
+        (h[8] && d[1] % (h[4] ? h[4] : 1) != 0)) {
         snprintf(what, sizeof what, "%lld coefficient rows for %lld features and %d delays",
                  (long long)d[1], (long long)d[0], (int)h[4]);
         return bad(what, "rows = features x delays");
@@ -144,6 +162,9 @@ static btfm_status check_header(const int32_t *h, const int64_t *d)
         return bad(what, "hrf and items 0 or 1, ties 0 to 2, bands only for banded ridge");
     }
     if (d[3] && d[4] > d[3]) return bad("a basis wider than the training samples", "rank <= n");
+    if (h[8] < 0 || h[8] > 1 || h[9] < 0 || d[7] > d[2])
+        return bad("an aligner flag, subject or noise rank out of range",
+                   "0 or 1, a subject >= 0, a rank <= the targets");
     if (d[4] > d[1]) return bad("a basis wider than the coefficients", "rank <= n_coef");
     return BTFM_OK;
 }
@@ -171,16 +192,48 @@ static btfm_status check_values(const model_fit *f)
         if (f->band[k] < 0 || f->band[k] >= f->n_bands)
             return bad("a band index outside the bands", "0 .. n_bands - 1");
     if (f->hrf && !(f->t_r > 0)) return bad("the HRF without a repetition time", "t_r > 0");
+    for (int64_t j = 0; f->noise_diag && j < t; j++)
+        if (!(f->noise_diag[j] >= 0) || !isfinite(f->noise_diag[j]))
+            return bad("a negative noise variance", "variances >= 0");
     if (f->coef && btfm_dense_any_nonfinite(f->coef, (size_t)(P * t)))
         return bad("non-finite coefficients", "finite values");
-    const double *checked[] = {f->train, f->dual, f->basis, f->cov, f->band_weights};
+    const double *checked[] = {f->train, f->dual, f->basis, f->cov, f->band_weights,
+                               f->noise_factor};
     const size_t counts[] = {(size_t)(f->n_train * P), (size_t)(f->n_train * t),
                              (size_t)(P * f->rank), (size_t)(t * f->n_par * f->n_par),
-                             (size_t)(f->n_bands * t)};
-    for (int k = 0; k < 5; k++)
+                             (size_t)(f->n_bands * t), (size_t)(t * f->noise_rank)};
+    for (int k = 0; k < 6; k++)
         if (checked[k] && btfm_dense_any_nonfinite_d(checked[k], counts[k]))
             return bad("non-finite fitted values", "finite values");
     return BTFM_OK;
+}
+
+/* The translation's aligner: it must map the recorded subject's features into as many
+ * components as the coefficients have rows per delay. */
+static btfm_status load_aligner(const btfm_container *c, model_fit *f)
+{
+    int index, dtype, ndim;
+    int64_t shape[BTFM_CONTAINER_MAX_NDIM];
+    const void *data;
+    size_t nbytes;
+    btfm_status st = btfm_container_find(c, "aligner", &index);
+    if (!st) st = btfm_container_array_info(c, index, NULL, &dtype, &ndim, shape);
+    if (!st && (dtype != BTFM_DTYPE_U8 || ndim != 1)) st = bad("an aligner that is not bytes", "u8");
+    if (!st) st = btfm_container_array_data(c, index, &data, &nbytes);
+    if (!st) st = btfm_aligner_load_buffer(&f->aligner, data, nbytes);
+    if (st) return st;
+    int n_subjects;
+    int64_t features, components;
+    st = btfm_aligner_n_subjects(f->aligner, &n_subjects);
+    if (!st && f->aligner_subject >= n_subjects)
+        return bad("an aligner without the recorded subject", "the subject of the fit");
+    if (!st) st = btfm_aligner_subject_features(f->aligner, f->aligner_subject, &features);
+    if (!st) st = btfm_aligner_n_components(f->aligner, &components);
+    if (!st && (features != f->n_features ||
+                components * (f->n_delays ? f->n_delays : 1) != f->n_coef))
+        return bad("an aligner whose shape does not match the coefficients",
+                   "the subject's features in, one row per component and delay out");
+    return st;
 }
 
 static btfm_status from_container(const btfm_container *c, btfm_model **out)
@@ -215,12 +268,13 @@ static btfm_status from_container(const btfm_container *c, btfm_model **out)
     if (!st && !f) st = btfm_fail_nomem("btfm_model_load", sizeof *f);
     if (!st) {
         *f = (model_fit){.type = h[1], .n_classes = h[2], .items = h[3], .n_delays = h[4],
-                         .hrf = h[5], .ties = h[6], .n_bands = h[7], .n_features = d[0],
-                         .n_coef = d[1], .n_outputs = d[2], .n_train = d[3], .rank = d[4],
-                         .n_par = d[5], .n_cv_alphas = (int)d[6], .t_r = scalars[0],
+                         .hrf = h[5], .ties = h[6], .n_bands = h[7], .aligner_subject = h[9],
+                         .n_features = d[0], .n_coef = d[1], .n_outputs = d[2],
+                         .n_train = d[3], .rank = d[4], .n_par = d[5],
+                         .n_cv_alphas = (int)d[6], .noise_rank = d[7], .t_r = scalars[0],
                          .sum_weights = scalars[1], .tie = scalars[2]};
         m->fit = f;
-        array_spec specs[16];
+        array_spec specs[20];
         const int n_specs = array_specs(f, specs);
         for (int k = 0; k < n_specs && !st; k++) {
             const size_t size = btfm_dtype_size(specs[k].dtype), count = specs[k].count;
@@ -238,6 +292,7 @@ static btfm_status from_container(const btfm_container *c, btfm_model **out)
             st = bad("a fit without its coefficients, intercepts, alphas or scales",
                      "every array of the fit");
         if (!st) st = check_values(f);
+        if (!st && h[8]) st = load_aligner(c, f);
     }
     if (!st && f->cv_scores == NULL) f->n_cv_alphas = 0;
     if (st) {

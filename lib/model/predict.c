@@ -22,13 +22,13 @@ static btfm_status predict_design(const btfm_model *m, const float *x, int64_t n
     if (p != f->n_features)
         return btfm_fail(BTFM_E_INVALID, "%s: x has %lld features but the model was fitted on "
                          "%lld (n_features)", func, (long long)p, (long long)f->n_features);
-    return btfm_model_design(x, n, p, f->delays, f->n_delays, f->hrf, f->t_r, NULL, design,
-                             owned, func);
+    const model_input in = btfm_model_fit_input(f);
+    int64_t width;
+    return btfm_model_design(x, n, p, &in, NULL, design, owned, &width, func);
 }
 
-/* out (n x n_outputs) = design coef + intercept, or the dual form. */
-static btfm_status linear(const model_fit *f, const float *d, int64_t n, float *out,
-                          const char *func)
+btfm_status btfm_model_linear(const model_fit *f, const float *d, int64_t n, float *out,
+                              const char *func)
 {
     const int64_t P = f->n_coef, t = f->n_outputs;
     if (f->coef) {
@@ -80,7 +80,7 @@ btfm_status btfm_model_predict(const btfm_model *m, float *out, const float *x,
     const float *d;
     float *owned = NULL;
     btfm_status st = predict_design(m, x, n_samples, n_features, &d, &owned, func);
-    if (!st) st = linear(m->fit, d, n_samples, out, func);
+    if (!st) st = btfm_model_linear(m->fit, d, n_samples, out, func);
     btfm_free(owned);
     return st;
 }
@@ -101,7 +101,7 @@ btfm_status btfm_model_predict_proba(const btfm_model *m, float *out, const floa
     const int K = f->n_classes;
     float *eta = btfm_malloc((size_t)(n_samples * f->n_outputs) * sizeof *eta);
     if (!eta) st = btfm_fail_nomem(func, (size_t)(n_samples * f->n_outputs) * sizeof *eta);
-    if (!st) st = linear(f, d, n_samples, eta, func);
+    if (!st) st = btfm_model_linear(f, d, n_samples, eta, func);
     for (int64_t i = 0; !st && i < n_samples; i++) {
         if (K == 2) {
             double p1 = 1.0 / (1.0 + exp(-(double)eta[i]));

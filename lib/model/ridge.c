@@ -168,14 +168,14 @@ btfm_status btfm_ridge_begin(btfm_model *m, const float *x, int64_t n, int64_t p
     memset(splits, 0, sizeof *splits);
     memset(c, 0, sizeof *c);
     *owned = NULL;
-    btfm_status st = btfm_model_design(x, n, p, m->delays, m->n_delays,
-                                       MODEL_PARAM(m, HRF) != 0, MODEL_PARAM(m, T_R), m->groups,
-                                       &design, owned, func);
+    const model_input in = btfm_model_settings_input(m);
+    int64_t width;
+    btfm_status st = btfm_model_design(x, n, p, &in, m->groups, &design, owned, &width, func);
     if (st) return st;
     int scoring = (int)MODEL_PARAM(m, SCORING);
     if (scoring == BTFM_SCORE_DEFAULT) scoring = BTFM_SCORE_R2;
     *c = (ridge_ctx){
-        .x = design, .y = y, .n = n, .p = p * (m->n_delays ? m->n_delays : 1), .t = t,
+        .x = design, .y = y, .n = n, .p = width, .t = t,
         .w = m->weights, .alphas = m->alphas, .n_alphas = m->n_alphas,
         .intercept = MODEL_PARAM(m, FIT_INTERCEPT) != 0,
         .standardize = MODEL_PARAM(m, STANDARDIZE) != 0,
@@ -231,6 +231,8 @@ btfm_status btfm_model_fit_ridge(btfm_model *m, const float *x, int64_t n, int64
     const int dual = !st && btfm_ridge_use_dual(m, n, c.p);
     if (!st) st = btfm_ridge_fit_alloc(fit, c.p, t, dual, n, func);
     if (!st) st = dual ? btfm_ridge_dual(&c, fit) : btfm_ridge_primal(&c, fit);
+    if (!st && MODEL_PARAM(m, NOISE_RANK) > 0)
+        st = btfm_model_noise_factor(fit, c.x, n, y, (int64_t)MODEL_PARAM(m, NOISE_RANK), func);
     if (!st) st = btfm_progress_done(&progress, "ridge");
     if (!st) {
         fit->n_features = p;

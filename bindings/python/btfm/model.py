@@ -24,13 +24,15 @@ except ImportError:  # the rest of the package works without numpy; this module 
 
 from ._errors import check
 from ._handle import Handle
-from ._lib import ModelPtr, lib
+from ._lib import DatasetPtr, ModelPtr, lib
 from ._params import ParamsMixin
 from ._progress import reporting
 from ._util import enumerate_names, to_cpath
 
 __all__ = ["Model", "MODEL_TYPES", "SCORES", "TIES", "RidgeCV", "LogisticRegressionCV",
-           "BradleyTerry", "score_columns"]
+           "BradleyTerry", "EncodingModel", "NeuralTranslation", "score_columns",
+           "noise_ceiling", "cc_norm", "rdm", "compare_rdms", "rdm_noise_ceiling", "rsa",
+           "brain_score", "permutation_test", "steering_direction"]
 
 #: {name: number} of the model types, scores and tie models, read from the library.
 MODEL_TYPES = {name: number for number, name
@@ -42,6 +44,10 @@ _SCORE_ALIASES = {None: "default", "neg_mean_squared_error": "neg_mse", "r": "pe
                   "correlation": "pearson", "log_loss": "log_likelihood",
                   "neg_log_loss": "log_likelihood"}
 _SOLVERS = {"auto": 0, "primal": 1, "dual": 2}
+_NOISE = {"none": 0, "independent": 1, "low_rank": 2}
+_RDM = {"correlation": 1, "euclidean": 2, "crossnobis": 3}
+_COMPARE = {"spearman": 1, "kendall_tau_a": 2, "tau_a": 2, "tau-a": 2, "rho_a": 3, "rho-a": 3,
+            "pearson": 4, "corr": 4, "cosine": 5}
 
 
 def _need_numpy():
@@ -302,6 +308,67 @@ class Model(ParamsMixin, Handle):
                            _ptr(y, _F), x.shape[0], x.shape[1], y.shape[1]))
         return out
 
+    def cross_predict(self, X, Y, n_outer=5, progress=None):
+        """Held-out predictions of every sample (nested: the model's own cv inside each of
+        n_outer contiguous outer folds, or one per group with n_outer=0). Ridge: samples x
+        targets; logistic (Y: one column of classes): samples x classes."""
+        x, y = _f32(X, "X", 2), _f32(Y, "Y", 2)
+        width = y.shape[1]
+        if self.type == "logistic":
+            width = int(y.max()) + 1
+        out = np.empty((x.shape[0], width), dtype=np.float32)
+        with self._lock:
+            ptr = self._require_open()
+            with reporting(progress) as (fn, user):
+                check(lib.btfm_model_set_progress(ptr, fn, user))
+                try:
+                    check(lib.btfm_model_cross_predict(ptr, _ptr(out, _F), _ptr(x, _F),
+                                                       x.shape[0], x.shape[1], _ptr(y, _F),
+                                                       y.shape[1], int(n_outer)))
+                finally:
+                    lib.btfm_model_set_progress(ptr, type(fn)(), None)
+        return out
+
+    def permutation_test(self, X, y, n_permutations=100, n_outer=5):
+        """(score, p_value, null): the cross-validated decoding score of y from X and its
+        null distribution over seeded permutations of y (within groups)."""
+        x = _f32(X, "X", 2)
+        yy = np.ascontiguousarray(np.asarray(y, dtype=np.float32).ravel())
+        score, p = ctypes.c_double(), ctypes.c_double()
+        null = np.empty(int(n_permutations))
+        check(self._invoke(lib.btfm_model_permutation_test, ctypes.byref(score), ctypes.byref(p),
+                           _ptr(null, _D), _ptr(x, _F), x.shape[0], x.shape[1], _ptr(yy, _F),
+                           int(n_outer), int(n_permutations)))
+        return score.value, p.value, null
+
+    def synthesize(self, X, noise="independent", seed=0):
+        """Predictions plus noise ("none", "independent", "low_rank") drawn from `seed`."""
+        x = _f32(X, "X", 2)
+        out = np.empty((x.shape[0], self.dims[2]), dtype=np.float32)
+        check(self._invoke(lib.btfm_model_synthesize, _ptr(out, _F), _ptr(x, _F), x.shape[0],
+                           x.shape[1], _NOISE[noise], int(seed)))
+        return out
+
+    def synthesize_dataset(self, X, sfreq, noise="independent", seed=0, like=None):
+        """The synthetic responses as a btfm.Dataset (save it as EDF, read it like a
+        recording); channel names and types from `like`."""
+        from .dataset import Dataset
+        x = _f32(X, "X", 2)
+        ptr = DatasetPtr()
+        like_ptr = None if like is None else like._require_open()
+        check(self._invoke(lib.btfm_model_synthesize_dataset, ctypes.byref(ptr), _ptr(x, _F),
+                           x.shape[0], x.shape[1], _NOISE[noise], int(seed), float(sfreq),
+                           like_ptr))
+        return Dataset._adopt(ptr, "<synthetic>")
+
+    def set_aligner(self, aligner, subject) -> None:
+        """Translate through `aligner`'s shared space: inputs are subject `subject`'s data."""
+        if aligner is None:
+            check(self._invoke(lib.btfm_model_set_aligner, None, 0))
+            return
+        with aligner._lock:
+            check(self._invoke(lib.btfm_model_set_aligner, aligner._require_open(), int(subject)))
+
     # -- persistence --------------------------------------------------------------------
 
     def save(self, path) -> None:
@@ -455,6 +522,8 @@ class RidgeCV(_Estimator):
                 raise ValueError(f"unknown solver {self.solver!r}; known: {', '.join(_SOLVERS)}")
             model.set_param("solver", _SOLVERS[self.solver])
             model.set_delays(self.delays)
+            model.set_param("noise_rank", int(getattr(self, "noise_rank", 0)))
+            self._prepare(model)
             self._fit_model(model, X, Y, progress)
         except BaseException:
             model.close()
@@ -466,8 +535,39 @@ class RidgeCV(_Estimator):
         self._read_fit()
         return self
 
+    def _prepare(self, model):
+        """Subclasses configure the handle further before the fit."""
+
     def _fit_model(self, model, X, Y, progress):
         model.fit(X, Y, progress=progress)
+
+    def cross_predict(self, X, y, n_outer=5, groups=None, sample_weight=None, progress=None):
+        """Held-out predictions of every sample with this estimator's settings: n_outer
+        contiguous outer folds (0: one per group), each choosing its alpha by the
+        estimator's cv inside its training set. Does not change the fitted model."""
+        X, y = np.asarray(X), np.asarray(y)
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        model = self._make()
+        with model:
+            self._configure(model, X, Y, groups, sample_weight)
+            model.set_alphas(self.alphas)
+            scoring = self.scoring or "r2"
+            model.set_param("scoring", _score_number(scoring))
+            model.set_param("alpha_per_target", bool(self.alpha_per_target))
+            model.set_param("hrf", bool(self.hrf))
+            model.set_param("t_r", float(self.t_r))
+            model.set_param("solver", _SOLVERS[self.solver])
+            model.set_delays(self.delays)
+            self._prepare(model)
+            pred = model.cross_predict(X, Y, n_outer=n_outer, progress=progress)
+        pred = pred.astype(np.float64)
+        return pred[:, 0] if y.ndim == 1 else pred
+
+    def synthesize(self, X, noise="independent", seed=0):
+        """Synthetic responses: predictions plus noise from the fit's residuals
+        ("independent" per target, or "low_rank" with noise_rank > 0)."""
+        out = self.model_.synthesize(X, noise, seed).astype(np.float64)
+        return out[:, 0] if self._1d else out
 
     def _read_fit(self):
         m = self.model_
@@ -686,3 +786,199 @@ class BradleyTerry(_Estimator):
         o = np.ones(len(p)) if outcomes is None else np.asarray(outcomes, float)
         decisive = o != 0.5
         return float(np.mean((p[decisive, 0] > p[decisive, 2]) == (o[decisive] > 0.5)))
+
+
+class EncodingModel(RidgeCV):
+    """An encoding model: features (per time point, e.g. a language model's activations)
+    to brain responses through FIR delays (himalaya's Delayer: the features at t - d for
+    each d in `delays`, in samples) or the SPM HRF (hrf=True, t_r in seconds), ridge with
+    the regularization chosen per response. `score_targets(X, Y, "r2" | "pearson")` gives
+    held-out scores per target; `cross_validate` held-out scores without a test set; and
+    `normalized_score` divides by the noise ceiling of repeated presentations."""
+
+    _param_names = RidgeCV._param_names + ["noise_rank"]
+
+    def __init__(self, delays=(1, 2, 3, 4), alphas=tuple(np.logspace(-1, 5, 13)) if np else None,
+                 *, cv=5, noise_rank=0, **kwargs):
+        super().__init__(alphas=alphas, cv=cv, delays=delays, **kwargs)
+        self.noise_rank = noise_rank
+
+    def cross_validate(self, X, Y, n_outer=5, kind="pearson", groups=None):
+        """Per-target held-out scores of nested cross-validated predictions."""
+        pred = self.cross_predict(X, Y, n_outer=n_outer, groups=groups)
+        Y = np.asarray(Y)
+        return score_columns(Y.reshape(len(Y), -1), pred.reshape(len(Y), -1), kind)
+
+    def normalized_score(self, X, repeats, method="split_half"):
+        """Held-out correlation with the repeat mean over the noise ceiling (repeats:
+        n_repeats x n_samples x n_targets of the test stimulus): r / sqrt(split-half
+        reliability) with method "split_half", CC_norm (Schoppe 2016) with "schoppe"."""
+        R = np.asarray(repeats, dtype=np.float32)
+        if method == "schoppe":
+            return cc_norm(R, self.model_.predict(X))
+        r = self.score_targets(X, R.mean(axis=0), "pearson")
+        return r / np.sqrt(noise_ceiling(R, "split_half"))
+
+
+class NeuralTranslation(RidgeCV):
+    """A map from one modality or subject to another: ridge from the source's features
+    (optionally lagged by `delays`) to the target's signals, each target with its own
+    regularization; with `aligner` (a fitted btfm.Aligner) and `subject`, the source is
+    that subject's recording mapped into the aligner's shared space first."""
+
+    _param_names = RidgeCV._param_names + ["aligner", "subject"]
+
+    def __init__(self, alphas=tuple(np.logspace(-2, 4, 13)) if np else None, *, aligner=None,
+                 subject=0, cv=5, **kwargs):
+        super().__init__(alphas=alphas, cv=cv, **kwargs)
+        self.aligner = aligner
+        self.subject = subject
+
+    def _prepare(self, model):
+        if self.aligner is not None:
+            model.set_aligner(self.aligner, self.subject)
+
+
+def _repeats(data):
+    R = np.ascontiguousarray(data, dtype=np.float32)
+    if R.ndim == 2:
+        R = R[:, :, None]
+    if R.ndim != 3:
+        raise ValueError(f"repeats must be n_repeats x n_samples (x n_targets), got {R.shape}")
+    return R
+
+
+def noise_ceiling(repeats, method="split_half", n_splits=0, seed=0):
+    """Noise ceiling per target from repeated presentations (n_repeats x n_samples x
+    n_targets). "split_half": the Spearman-Brown reliability of the repeat mean (the
+    ceiling of R^2; its square root that of r). "schoppe": CC_max (the ceiling of r)."""
+    R = _repeats(repeats)
+    out = np.empty(R.shape[2])
+    if method == "split_half":
+        check(lib.btfm_noise_ceiling_split_half(_ptr(out, _D), _ptr(R, _F), R.shape[0],
+                                                R.shape[1], R.shape[2], int(n_splits), int(seed)))
+    elif method == "schoppe":
+        check(lib.btfm_noise_ceiling_ccnorm(_ptr(out, _D), None, _ptr(R, _F), R.shape[0],
+                                            R.shape[1], R.shape[2], None))
+    else:
+        raise ValueError(f"unknown method {method!r}; known: split_half, schoppe")
+    return out
+
+
+def cc_norm(repeats, prediction):
+    """Schoppe et al.'s normalized correlation of a prediction (n_samples x n_targets) with
+    the repeat mean: r as a fraction of what the noise allows."""
+    R = _repeats(repeats)
+    pred = np.ascontiguousarray(np.asarray(prediction, dtype=np.float32).reshape(R.shape[1], -1))
+    cmax, out = np.empty(R.shape[2]), np.empty(R.shape[2])
+    check(lib.btfm_noise_ceiling_ccnorm(_ptr(cmax, _D), _ptr(out, _D), _ptr(R, _F), R.shape[0],
+                                        R.shape[1], R.shape[2], _ptr(pred, _F)))
+    return out
+
+
+def rdm(patterns, kind="correlation", precision=None):
+    """The RDM (upper triangle, rsatoolbox's vector order) of patterns: conditions x
+    channels, or folds x conditions x channels for "crossnobis" (with an optional noise
+    precision matrix, channels x channels)."""
+    P = np.ascontiguousarray(patterns, dtype=np.float32)
+    if P.ndim == 2:
+        P = P[None]
+    if kind not in _RDM:
+        raise ValueError(f"unknown RDM kind {kind!r}; known: {', '.join(_RDM)}")
+    out = np.empty(int(lib.btfm_rdm_size(P.shape[1])))
+    prec = None if precision is None else np.ascontiguousarray(precision, dtype=np.float64)
+    check(lib.btfm_rdm(_ptr(out, _D), _RDM[kind], _ptr(P, _F), P.shape[0], P.shape[1],
+                       P.shape[2], _ptr(prec, _D)))
+    return out
+
+
+def compare_rdms(a, b, method="spearman"):
+    """Spearman, "kendall_tau_a", "rho_a", "pearson" or "cosine" between two RDM vectors."""
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    b = np.ascontiguousarray(b, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 1:
+        raise ValueError(f"RDM vectors of one shape expected, got {a.shape} and {b.shape}")
+    out = ctypes.c_double()
+    check(lib.btfm_rdm_compare(ctypes.byref(out), _COMPARE[method], _ptr(a, _D), _ptr(b, _D),
+                               a.size))
+    return out.value
+
+
+def rdm_noise_ceiling(rdms, method="spearman"):
+    """(lower, upper) leave-one-subject-out noise ceiling of subjects' RDMs (subjects x
+    entries) for comparisons by `method`."""
+    R = np.ascontiguousarray(rdms, dtype=np.float64)
+    lo, up = ctypes.c_double(), ctypes.c_double()
+    check(lib.btfm_rdm_noise_ceiling(ctypes.byref(lo), ctypes.byref(up), _COMPARE[method],
+                                     _ptr(R, _D), R.shape[0], R.shape[1]))
+    return lo.value, up.value
+
+
+def rsa(model_patterns, brain_patterns, kind="correlation", method="spearman"):
+    """RSA of a model against subjects' brain patterns (a list of conditions x channels
+    arrays, or one): a dict with the model RDM, each subject's comparison, their mean and
+    the noise ceiling (with 2 or more subjects)."""
+    brains = [brain_patterns] if np.asarray(brain_patterns[0]).ndim == 1 else list(brain_patterns)
+    model = rdm(model_patterns, kind="correlation")
+    subject_rdms = np.array([rdm(b, kind=kind) for b in brains])
+    scores = np.array([compare_rdms(model, r, method) for r in subject_rdms])
+    result = {"model_rdm": model, "brain_rdms": subject_rdms, "scores": scores,
+              "score": float(scores.mean())}
+    if len(brains) > 1:
+        result["noise_ceiling"] = rdm_noise_ceiling(subject_rdms, method)
+    return result
+
+
+def brain_score(features, responses, method="encoding", n_outer=5, ceiling=None, **kwargs):
+    """How brain-like a model layer is. "encoding": the mean over targets of the held-out
+    Pearson r of an EncodingModel (kwargs: delays, alphas, cv, groups...), divided by
+    `ceiling` (per-target ceilings of r, e.g. sqrt(noise_ceiling(...))) when given;
+    "rsa": the Spearman comparison of the layer's RDM with the responses' (conditions x
+    features and conditions x channels). Ranks a model's layers by brain similarity; a
+    score is predictivity, not explanation."""
+    if method == "rsa":
+        return rsa(features, responses, method=kwargs.get("comparison", "spearman"))["score"]
+    kwargs.setdefault("delays", None)
+    groups = kwargs.pop("groups", None)
+    enc = EncodingModel(**kwargs)
+    r = enc.cross_validate(features, responses, n_outer=n_outer, groups=groups)
+    if ceiling is not None:
+        r = r / np.asarray(ceiling)
+    return float(np.nanmean(r))
+
+
+def permutation_test(estimator, X, y, n_permutations=100, n_outer=5, seed=0):
+    """(score, p_value, null) of a decoder (a RidgeCV or LogisticRegressionCV, its
+    settings used inside each outer fold): the held-out score of predicting y from X and
+    the same for seeded permutations of y (within the estimator's groups)."""
+    X = np.asarray(X)
+    y = np.asarray(y)
+    if isinstance(estimator, LogisticRegressionCV):
+        classes, codes = _check_labels(y)
+        model = Model("logistic")
+        Cs = np.logspace(-4, 4, int(estimator.Cs)) if np.isscalar(estimator.Cs) \
+            else np.asarray(estimator.Cs, float)
+        alphas, target = 1.0 / Cs, codes
+    else:
+        model = estimator._make()
+        alphas, target = estimator.alphas, y
+    with model:
+        estimator._configure(model, X, target, None, None)
+        model.set_alphas(alphas)
+        model.set_param("seed", int(seed))
+        return model.permutation_test(X, target, n_permutations, n_outer)
+
+
+def steering_direction(X, labels, method="mean_difference", n_folds=5):
+    """(direction, accuracy): a unit vector in activation space toward class 1 (labels 0
+    and 1): the class-mean difference or an L2 logistic readout ("logistic"), with the
+    held-out accuracy of classifying by it over n_folds contiguous folds."""
+    x = _f32(X, "X", 2)
+    lab = np.ascontiguousarray(labels, dtype=np.int32)
+    methods = {"mean_difference": 1, "logistic": 2}
+    out = np.empty(x.shape[1], dtype=np.float32)
+    acc = ctypes.c_double()
+    check(lib.btfm_steering_direction(_ptr(out, _F), ctypes.byref(acc), methods[method],
+                                      _ptr(x, _F), x.shape[0], x.shape[1],
+                                      _ptr(lab, ctypes.c_int32), int(n_folds)))
+    return out, acc.value

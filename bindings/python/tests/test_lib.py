@@ -159,6 +159,7 @@ def test_declared_types_match_the_header_prototypes():
     scalar["float"] = ctypes.c_float
     scalar["uint8_t"] = ctypes.c_uint8
     scalar["int32_t"] = ctypes.c_int32
+    scalar["uint64_t"] = ctypes.c_uint64
     scalar["unsigned char"] = ctypes.c_ubyte
 
     def expected(c_type):
