@@ -80,7 +80,7 @@ uint64_t btfm_sim_rng_u64(sim_rng *r)
 double btfm_sim_rng_uniform(sim_rng *r)
 {
     /* The upper 53 bits plus half a step: the centre of one of 2^53 equal cells. */
-    return ((double)(btfm_sim_rng_u64(r) >> 11) + 0.5) * 0x1p-53;
+    return ((double)(int64_t)(next_u64(r) >> 11) + 0.5) * 0x1p-53;
 }
 
 /* Ziggurat: one 64-bit word gives the layer (8 bits), the sign (1) and a 52-bit
@@ -94,7 +94,8 @@ static inline double normal(sim_rng *r)
         bits >>= 8;
         int negative = (int)(bits & 1);
         uint64_t mantissa = (bits >> 1) & 0x000fffffffffffffULL;
-        double x = (double)mantissa * zig_w[layer];
+        /* mantissa < 2^52: the signed conversion is exact, and one instruction */
+        double x = (double)(int64_t)mantissa * zig_w[layer];
         if (negative) x = -x;
         if (mantissa < zig_k[layer]) return x;
         if (layer == 0) {
