@@ -33,6 +33,11 @@ static const cli_command commands[] = {
     {"sim", "rating-session OUT [--param NAME=VALUE]... [--plot X.svg] | shared-response OUT "
      "[--param NAME=VALUE]...",
      "write a simulated rating or shared-response session as BIDS with its ground truth", cmd_sim},
+    {"model", "fit OUT.model X Y [--type T] [--alphas A,B,...] [--cv K] [--groups G] "
+     "[--delays D,...] [--bands B] [--param NAME=VALUE]... [--held-out K] [--scores S.npy] "
+     "[--json] | predict MODEL X OUT.npy [--std | --proba] | score MODEL X Y [--kind K] "
+     "[--out S.npy] [--json] (X, Y, G, B: .npy or .tsv)",
+     "fit ridge, banded ridge or logistic readouts (encoding, decoding); predict; score", cmd_model},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 

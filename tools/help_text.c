@@ -252,6 +252,57 @@ static const cli_help helps[] = {
                            "btfm sim rating-session bv --param eeg_format=3 --param fmri=1",
                            "btfm sim shared-response movie --param correspondence=0.2 --param "
                            "n_subjects=10", NULL}},
+    {"model",
+     "fit learns a linear readout from X (samples x features) to Y and saves it: ridge "
+     "regression for any number of targets with each target's penalty chosen by "
+     "cross-validation (leave-one-out in closed form by default, as scikit-learn's RidgeCV), "
+     "banded ridge with one penalty per feature band, or logistic regression on class labels "
+     "0 .. K - 1 in Y's one column. X, Y, --groups and --bands are .npy arrays (a vector is "
+     "one column) or .tsv tables with a header row and a number in every cell. It prints the "
+     "shape and the chosen penalties; --held-out K adds each target's nested held-out score "
+     "(outer folds of contiguous blocks, each fitted with its own inner cross-validation): "
+     "the score of an encoding or decoding model.\n\n"
+     "predict writes MODEL's predictions for X as .npy (samples x outputs); score prints "
+     "MODEL's score of each target on held-out X and Y. Every parameter (gap, standardize, "
+     "scoring, solver, ...): btfm params model; the equations: doc/models.md.",
+     (const cli_option_help[]){
+         {"--type T", "ridge (the default), banded_ridge or logistic."},
+         {"--alphas A,B,...",
+          "The penalties to try (default 0.1,1,10 for ridge; 1e-4 .. 1e4 for logistic)."},
+         {"--cv K",
+          "Inner cross-validation: 0 the default (ridge: leave-one-out by the closed form), "
+          "1 leave-one-group-out with --groups, K >= 2 contiguous folds (of whole groups)."},
+         {"--groups G", "One whole number per sample (run, session, subject): folds never "
+          "split a group."},
+         {"--delays D,...",
+          "Finite-impulse-response delays in samples: the fit sees X at t - d for each d "
+          "(e.g. 1,2,3,4 for fMRI's haemodynamic lag)."},
+         {"--bands B", "banded_ridge: the band (0 .. n_bands - 1) of each feature."},
+         {"--param NAME=VALUE", "Set any model parameter by name; may be repeated."},
+         {"--held-out K",
+          "After the fit, K outer folds (0: one per group) of nested held-out predictions, "
+          "scored per target by R^2 and Pearson r (accuracy for logistic)."},
+         {"--scores S.npy", "With --held-out: write the held-out R^2 and r (2 x targets)."},
+         {"--std", "predict: the predictive standard deviations instead of the predictions."},
+         {"--proba", "predict: the class probabilities of a logistic model."},
+         {"--kind K", "score: r2 (the default), pearson or neg_mse."},
+         {"--out S.npy", "score: also write the scores (1 x targets)."},
+         {"--json", "Print the result as one JSON object."},
+         {NULL, NULL}},
+     (const char *const[]){"btfm model fit ridge.btfm features.npy bold.npy --alphas "
+                           "1,10,100,1000 --delays 1,2,3,4 --cv 5 --held-out 5 --scores "
+                           "scores.npy",
+                           "btfm model fit heads.btfm eeg_features.tsv labels.tsv --type "
+                           "logistic --groups annotators.tsv --cv 1 --held-out 0 --json",
+                           "btfm model fit banded.btfm x.npy y.npy --type banded_ridge --bands "
+                           "bands.npy --param n_iter=50",
+                           "btfm model fit std.btfm x.npy y.npy --param standardize=1",
+                           "btfm model predict ridge.btfm new_features.npy predicted.npy",
+                           "btfm model predict ridge.btfm new_features.npy sd.npy --std",
+                           "btfm model predict heads.btfm eeg_features.tsv p.npy --proba",
+                           "btfm model score ridge.btfm test_x.npy test_y.npy --kind pearson "
+                           "--out r.npy --json",
+                           NULL}},
 };
 
 const cli_help *cli_help_of(const char *command)
