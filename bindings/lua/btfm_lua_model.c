@@ -297,13 +297,16 @@ static int model_permutation_test(lua_State *L)
     return 2;
 }
 
-/* m:cv_scores() -> flat table (n_alphas x columns), columns; m:band_weights() likewise
- * (n_bands x n_targets) */
+/* m:cv_scores() -> flat table (n_alphas x columns), columns (not for banded ridge);
+ * m:band_weights(n_bands) -> flat table (n_bands x n_targets) */
 static int model_cv_scores(lua_State *L)
 {
     btfm_model *m = check_model(L, 1);
     int64_t p, t = outputs(L, m, &p);
     if (t < 0) return 3;
+    if (btfm_model_get_type(m) == BTFM_MODEL_BANDED_RIDGE)
+        return btfm_lua_fail_message(L, BTFM_E_STATE, "cv_scores: a banded ridge's scores are "
+                                     "per band weighting; use band_weights");
     const int a = btfm_model_n_alphas(m);
     if (a < 0) return btfm_lua_fail(L, a);
     const int64_t cols = btfm_model_get_type(m) <= BTFM_MODEL_BANDED_RIDGE ? t : 1;

@@ -220,7 +220,10 @@ BTFM_API btfm_status btfm_model_alpha(const btfm_model *m, double *out, size_t c
  * regression and Bradley-Terry (C order): the mean over folds of the held-out score
  * (btfm_score_kind of the scoring parameter) of each alpha; ridge's leave-one-out gives
  * minus the mean squared leave-one-out error (R^2 or the correlation of the leave-one-out
- * predictions when scoring asks). BTFM_E_STATE when no selection ran (one alpha). */
+ * predictions when scoring asks). Banded ridge: n_draws x n_targets instead, each band
+ * weighting's score at its best alpha (n_draws: the weightings given to
+ * btfm_model_set_band_weights, else the n_iter parameter). BTFM_E_STATE when no selection
+ * ran (one alpha). */
 BTFM_API btfm_status btfm_model_cv_scores(const btfm_model *m, double *out, size_t capacity);
 /* Banded ridge: the band weights each target chose, n_bands x n_targets (each column
  * sums to 1; the regularization of band b is alpha / weight: himalaya's

@@ -29,7 +29,8 @@ from ._params import ParamsMixin
 from ._progress import reporting
 from ._util import enumerate_names, to_cpath
 
-__all__ = ["Model", "MODEL_TYPES", "SCORES", "TIES", "RidgeCV", "LogisticRegressionCV",
+__all__ = ["Model", "MODEL_TYPES", "SCORES", "TIES", "RidgeCV", "BandedRidgeCV",
+           "LogisticRegressionCV",
            "BradleyTerry", "EncodingModel", "NeuralTranslation", "score_columns",
            "noise_ceiling", "cc_norm", "rdm", "compare_rdms", "rdm_noise_ceiling", "rsa",
            "brain_score", "permutation_test", "steering_direction"]
@@ -160,9 +161,49 @@ class Model(ParamsMixin, Handle):
         check(self._invoke(lib.btfm_model_set_folds, _ptr(f, ctypes.c_int32), f.size))
 
     def set_bands(self, band) -> None:
+        """Banded ridge: the band (0 .. n_bands - 1) of each feature."""
         b = None if band is None else np.ascontiguousarray(band, dtype=np.int32)
         check(self._invoke(lib.btfm_model_set_bands, _ptr(b, ctypes.c_int32),
                            0 if b is None else b.size))
+        self._n_bands = 0 if b is None or b.size == 0 else int(b.max()) + 1
+
+    def set_band_weights(self, weights) -> None:
+        """Banded ridge: the band weights to try (draws x bands, rows positive and summing
+        to 1; himalaya's n_iter given as an array) instead of the random search; None
+        returns to the random search."""
+        if weights is None:
+            check(self._invoke(lib.btfm_model_set_band_weights, None, 0, 0))
+            self._n_draws = 0
+            return
+        w = np.ascontiguousarray(np.atleast_2d(weights), dtype=np.float64)
+        check(self._invoke(lib.btfm_model_set_band_weights, _ptr(w, _D), w.shape[0],
+                           w.shape[1]))
+        self._n_draws = w.shape[0]
+
+    def band_weights(self, n_bands=None):
+        """Banded ridge: n_bands x n_targets, the band weights each target chose
+        (n_bands: those given to set_bands unless said)."""
+        n_bands = n_bands or getattr(self, "_n_bands", 0)
+        if not n_bands:
+            raise ValueError("band_weights needs n_bands for a model whose bands were not set "
+                             "here")
+        out = np.empty((n_bands, self.dims[2]))
+        check(self._invoke(lib.btfm_model_band_weights, _ptr(out, _D), out.size))
+        return out
+
+    def score_split(self, X, Y, n_bands=None):
+        """Banded ridge: each band's share of the held-out R^2 (n_bands x n_targets;
+        himalaya's r2_score_split)."""
+        X, Y = _f32(X, "X", 2), np.asarray(Y)
+        Y = _f32(Y.reshape(-1, 1) if Y.ndim == 1 else Y, "Y", 2)
+        n_bands = n_bands or getattr(self, "_n_bands", 0)
+        if not n_bands:
+            raise ValueError("score_split needs n_bands for a model whose bands were not set "
+                             "here")
+        out = np.empty((n_bands, Y.shape[1]))
+        check(self._invoke(lib.btfm_model_score_split, _ptr(out, _D), _ptr(X, _F),
+                           _ptr(Y, _F), X.shape[0], X.shape[1], Y.shape[1]))
+        return out
 
     def set_delays(self, delays) -> None:
         d = None if delays is None else np.ascontiguousarray(np.atleast_1d(delays),
@@ -256,11 +297,15 @@ class Model(ParamsMixin, Handle):
 
     @property
     def cv_scores(self):
-        """n_alphas x n_outputs fold-averaged scores, or None when no selection ran."""
-        if self.alphas.size < 2:
+        """n_alphas x n_outputs fold-averaged scores, or None when no selection ran;
+        banded ridge: one row per band weighting tried, at its best alpha."""
+        rows = self.alphas.size
+        if self.type == "banded_ridge":  # one row per band weighting tried
+            rows = getattr(self, "_n_draws", 0) or int(self.get_param("n_iter"))
+        elif rows < 2:
             return None
         cols = self.dims[2] if self.type in ("ridge", "banded_ridge") else 1
-        out = np.empty((self.alphas.size, cols))
+        out = np.empty((rows, cols))
         check(self._invoke(lib.btfm_model_cv_scores, _ptr(out, _D), out.size))
         return out
 
@@ -617,6 +662,55 @@ class RidgeCV(_Estimator):
     def score(self, X, y):
         """R^2 averaged over targets (scikit-learn's RegressorMixin.score)."""
         return float(np.mean(self.score_targets(X, y, "r2")))
+
+
+class BandedRidgeCV(RidgeCV):
+    """Banded ridge: one regularization per feature band (e.g. several model layers, or
+    audio and text features), as himalaya's BandedRidgeCV with its random-search solver.
+
+    bands: the band (0 .. n_bands - 1) of each feature. n_iter: the number of band
+    weightings the random search tries (Dirichlet draws, the first weighting every band
+    equally), or an array (draws x bands, rows positive and summing to 1) of the
+    weightings to try, e.g. np.eye(n_bands) * 0.98 + 0.01 for almost winner-take-all.
+    Each target keeps the weighting and alpha with the best cross-validated score; band b
+    is then penalized by alpha / weight_b. Other arguments as RidgeCV (cv defaults to 5
+    contiguous folds here; predict_std is not available).
+
+    Fitted, besides RidgeCV's: band_weights_ (bands x targets), deltas_ (himalaya's
+    log(weight / alpha)). score_split(X, y) gives each band's share of the held-out R^2:
+    which bands matter.
+    """
+
+    _param_names = RidgeCV._param_names + ["bands", "n_iter"]
+    _type = "banded_ridge"
+
+    def __init__(self, bands=None, alphas=(0.1, 1.0, 10.0), *, n_iter=20, cv=5, **kwargs):
+        super().__init__(alphas, cv=cv, **kwargs)
+        self.bands = bands
+        self.n_iter = n_iter
+
+    def _prepare(self, model):
+        if self.bands is None:
+            raise ValueError("BandedRidgeCV needs bands: the band of each feature")
+        model.set_bands(self.bands)
+        if np.ndim(self.n_iter) == 0:
+            model.set_param("n_iter", int(self.n_iter))
+            model.set_band_weights(None)
+        else:
+            model.set_band_weights(self.n_iter)
+
+    def _read_fit(self):
+        super()._read_fit()
+        w = self.model_.band_weights()
+        alpha = np.atleast_1d(self.alpha_)
+        self.band_weights_ = w[:, 0] if self._1d else w
+        self.deltas_ = np.log(self.band_weights_ / (alpha[0] if self._1d else alpha))
+
+    def score_split(self, X, y):
+        """Each band's share of R^2 on (X, y): bands (x targets); the shares of a target
+        sum to its R^2 with centered predictions."""
+        out = self.model_.score_split(X, y)
+        return out[:, 0] if self._1d else out
 
 
 def _check_labels(y):
