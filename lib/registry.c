@@ -12,6 +12,8 @@ extern const btfm_param_table btfm_dataset_param_table;
 extern const btfm_param_table btfm_aligner_param_table;
 extern const btfm_param_table btfm_cothb_param_table;
 extern const btfm_param_table btfm_model_param_table;
+extern const btfm_param_table btfm_reward_head_param_table;
+extern const btfm_param_table btfm_reward_features_param_table;
 extern const btfm_param_table btfm_sim_rating_param_table;
 extern const btfm_param_table btfm_sim_shared_param_table;
 
@@ -23,8 +25,10 @@ static const btfm_param_table *const tables[] = {
     &btfm_aligner_param_table,
     &btfm_cothb_param_table,
     &btfm_model_param_table,
+    &btfm_reward_head_param_table,
     &btfm_sim_rating_param_table,
     &btfm_sim_shared_param_table,
+    &btfm_reward_features_param_table,
 };
 #define TABLE_COUNT ((int)(sizeof tables / sizeof tables[0]))
 
@@ -46,6 +50,7 @@ static const char capabilities[] =
     " sim"
     " align"
     " model"
+    " reward"
     " cothb";
 
 const btfm_param_table *btfm_param_table_of(int kind)

@@ -23,5 +23,6 @@
 #include "fnirs.h"
 #include "sim.h"
 #include "model.h"
+#include "reward.h"
 
 #endif
