@@ -11,6 +11,7 @@ extern const btfm_param_table btfm_container_param_table;
 extern const btfm_param_table btfm_dataset_param_table;
 extern const btfm_param_table btfm_aligner_param_table;
 extern const btfm_param_table btfm_cothb_param_table;
+extern const btfm_param_table btfm_cothb_tuner_param_table;
 extern const btfm_param_table btfm_model_param_table;
 extern const btfm_param_table btfm_reward_head_param_table;
 extern const btfm_param_table btfm_reward_features_param_table;
@@ -28,6 +29,7 @@ static const btfm_param_table *const tables[] = {
     &btfm_reward_head_param_table,
     &btfm_sim_rating_param_table,
     &btfm_sim_shared_param_table,
+    &btfm_cothb_tuner_param_table,
     &btfm_reward_features_param_table,
 };
 #define TABLE_COUNT ((int)(sizeof tables / sizeof tables[0]))

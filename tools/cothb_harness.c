@@ -249,6 +249,7 @@ static int solve_cothb(problem *p, int *expanded)
     if (!st) st = btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_DEPTH,
                                        cfg->depth * (cfg->sub_steps + 1) + 1);
     if (!st) st = btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_LEVELS, 2);
+    if (!st) st = btfm_cothb_set_param(c, BTFM_COTHB_PARAM_POLICY, 0); /* the thresholds */
     if (!st) st = btfm_cothb_set_param(c, BTFM_COTHB_PARAM_TRACE, 0);
     if (!st) st = btfm_cothb_set_param(c, BTFM_COTHB_PARAM_SEED, (double)(p->rng >> 12));
     cothb_host host = {p, c};

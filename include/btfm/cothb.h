@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "export.h"
+#include "progress.h"
 #include "status.h"
 
 #ifdef __cplusplus
@@ -41,6 +42,7 @@ typedef enum btfm_cothb_signal {
     BTFM_COTHB_SIGNAL_CONFIRMATION = 4, /* evidence confirming this exploratory path */
     BTFM_COTHB_SIGNAL_OUTCOME = 5,      /* step outcome: 1 success, 0 failure, or between */
     BTFM_COTHB_SIGNAL_TERMINAL = 6,     /* 1 when the node completes its (sub-)problem */
+    BTFM_COTHB_SIGNAL_PATH = 7,         /* reliability of the whole path ending here */
     BTFM_COTHB_SIGNAL_MAX_ = 0x7fffffff
 } btfm_cothb_signal;
 
@@ -86,8 +88,19 @@ typedef enum btfm_cothb_param {
     BTFM_COTHB_PARAM_PRIOR_FAILURE = 17,
     BTFM_COTHB_PARAM_EXPLORE_EPSILON = 18,
     BTFM_COTHB_PARAM_SEED = 19,
-    BTFM_COTHB_PARAM_POLICY = 20, /* 0 thresholds on reliability, 1 calibrated logistic */
+    BTFM_COTHB_PARAM_POLICY = 20, /* 0 thresholds, 1 calibrated logistic, 2 budget */
     BTFM_COTHB_PARAM_TRACE = 21,
+    BTFM_COTHB_PARAM_PATH_LENGTH = 22,
+    BTFM_COTHB_PARAM_RECHECKS = 23,
+    BTFM_COTHB_PARAM_WRONG_ANSWERS = 24,
+    BTFM_COTHB_PARAM_STOP_CONFIDENCE = 25,
+    BTFM_COTHB_PARAM_BASE_RATE = 26,
+    BTFM_COTHB_PARAM_PROBE = 27,
+    BTFM_COTHB_PARAM_VOLATILITY = 28,
+    BTFM_COTHB_PARAM_SLIP = 29,
+    BTFM_COTHB_PARAM_CHANCE = 30,
+    BTFM_COTHB_PARAM_PROBE_PRIOR = 31,
+    BTFM_COTHB_PARAM_PLANNING = 32,
     BTFM_COTHB_PARAM_MAX_ = 0x7fffffff
 } btfm_cothb_param;
 
@@ -98,7 +111,16 @@ BTFM_API const char *btfm_cothb_signal_name(int signal);
 BTFM_API const char *btfm_cothb_status_name(int status);
 BTFM_API const char *btfm_cothb_decision_name(int decision);
 
-/* Number of signal slots this library knows (BTFM_COTHB_SIGNAL_TERMINAL + 1).
+/* State of a strategy (btfm_cothb_strategy_info). */
+typedef enum btfm_cothb_strategy_state {
+    BTFM_COTHB_STRATEGY_FORGOTTEN = 0, /* no longer monitored */
+    BTFM_COTHB_STRATEGY_MONITORED = 1, /* monitored, not the actor */
+    BTFM_COTHB_STRATEGY_ACTOR = 2,     /* new steps are asked with it */
+    BTFM_COTHB_STRATEGY_PROBE = 3,     /* the actor, created to explore and not confirmed */
+    BTFM_COTHB_STRATEGY_STATE_MAX_ = 0x7fffffff
+} btfm_cothb_strategy_state;
+
+/* Number of signal slots this library knows (BTFM_COTHB_SIGNAL_PATH + 1).
  * btfm_cothb_signal_count is its deprecated name. */
 BTFM_API int btfm_cothb_n_signals(void);
 BTFM_API int btfm_cothb_signal_count(void);
@@ -152,6 +174,41 @@ typedef int (*btfm_cothb_step_fn)(int action, int64_t node, int64_t new_node,
 BTFM_API btfm_status btfm_cothb_run(btfm_cothb *c, btfm_cothb_step_fn step, int *final_action,
                                     int64_t *final_node, void *user);
 
+/* Start a new problem: the tree, trace, answers, strategies and budgets spent are
+ * cleared and the random state is seeded again; parameters, the reliability calibration
+ * and the logistic policy are kept. */
+BTFM_API btfm_status btfm_cothb_reset(btfm_cothb *c);
+
+/* Name the answer a level-0 node reaches (any key the host derives from the answer, a
+ * hash of its text for example), so paths reaching the same answer vote together. A
+ * terminal without a key is an answer of its own. */
+BTFM_API btfm_status btfm_cothb_set_answer(btfm_cothb *c, int64_t node, int64_t answer);
+
+/* The best answer so far by the reliability-weighted vote (doc/cothb.md, "Answers"): its
+ * most probable terminal node, its key (the node's id when it has none) and the
+ * estimated probability that it is right. Output pointers may be NULL. BTFM_E_NOTFOUND
+ * before any level-0 path was finished. Every policy registers finished paths. */
+BTFM_API btfm_status btfm_cothb_answer(const btfm_cothb *c, int64_t *node, int64_t *answer,
+                                       double *probability);
+
+/* Number of distinct answers reached (negative status for a NULL controller), and answer
+ * `index`'s key, most probable terminal, probability and number of paths. */
+BTFM_API int64_t btfm_cothb_n_answers(const btfm_cothb *c);
+BTFM_API btfm_status btfm_cothb_answer_info(const btfm_cothb *c, int64_t index,
+                                            int64_t *answer, int64_t *node,
+                                            double *probability, int64_t *paths);
+
+/* The strategy a node's step was asked with: the host takes a step the way the
+ * controller's strategy number says (doc/cothb.md, "Strategies"); 0 until a first probe. */
+BTFM_API btfm_status btfm_cothb_node_strategy(const btfm_cothb *c, int64_t node,
+                                             int64_t *strategy);
+
+/* Strategies created so far (numbered 0, 1, ...), and one strategy's reliability (NaN
+ * once forgotten) and btfm_cothb_strategy_state. */
+BTFM_API int64_t btfm_cothb_n_strategies(const btfm_cothb *c);
+BTFM_API btfm_status btfm_cothb_strategy_info(const btfm_cothb *c, int64_t strategy,
+                                              double *reliability, int *state);
+
 /* The action btfm_cothb_next returned last (also inside a btfm_cothb_run callback): its
  * btfm_cothb_action, node and second node (-1 if none). Output pointers may be NULL.
  * BTFM_E_STATE before the first action. */
@@ -168,9 +225,11 @@ BTFM_API btfm_status btfm_cothb_node_info(const btfm_cothb *c, int64_t id, int64
                                           int *level, int *status, int *depth,
                                           int *n_children);
 
-/* Reliability the policy uses for node `id`: the reliability returned by its
- * sub-problem when it was decomposed, else the host's latest reliability signal, else
- * the Beta posterior mean of its outcomes (the prior mean when none). */
+/* Reliability the policy uses for node `id`. Budget policy: the host's latest
+ * reliability signal, each returned re-check and each outcome combined in log-odds
+ * against the base rate (doc/cothb.md, "Evidence"). Thresholds and logistic policies:
+ * the reliability returned by its sub-problem when it was decomposed, else the host's
+ * latest reliability signal, else the Beta posterior mean of its outcomes. */
 BTFM_API btfm_status btfm_cothb_reliability(const btfm_cothb *c, int64_t id, double *value);
 
 /* The Beta posterior (a, b) of node `id`'s step success: prior_success + sum of
@@ -261,6 +320,83 @@ BTFM_API int btfm_cothb_quality_count(void);
 BTFM_API btfm_status btfm_cothb_signal_quality(const double *scores, const int *correct,
                                                int64_t n, int method, int folds,
                                                double *report, int n_report);
+
+/* Tuning a controller against task reward (object kind "cothb_tuner"): the host runs
+ * episodes, the tuner chooses the knobs that maximize the mean reward on training
+ * problems and reports the result on held-out ones (doc/cothb.md, "Tuning"). */
+typedef struct btfm_cothb_tuner btfm_cothb_tuner;
+
+/* One episode: run controller `c` (fresh for this problem: the tuner's setting, the base
+ * controller's calibration and policy, nothing searched yet) on problem `problem` and
+ * write the task's reward (1 for a right answer, 0 for a wrong one, or any finite
+ * reward). The host sets what its problems need (budgets, path length) but not the
+ * knobs being tuned. Return BTFM_OK, or a negative status to stop the tuning. */
+typedef int (*btfm_cothb_episode_fn)(btfm_cothb *c, int64_t problem, double *reward,
+                                     void *user);
+
+/* Tuner parameters (btfm_cothb_tuner_set_param; btfm_param_info(BTFM_OBJECT_COTHB_TUNER)). */
+typedef enum btfm_cothb_tuner_param {
+    BTFM_COTHB_TUNER_PARAM_PROBLEMS = 0,      /* training problems per setting (500) */
+    BTFM_COTHB_TUNER_PARAM_HELD_OUT = 1,      /* held-out problems (500) */
+    BTFM_COTHB_TUNER_PARAM_ROUNDS = 2,        /* passes of coordinate ascent (2) */
+    BTFM_COTHB_TUNER_PARAM_FIRST_PROBLEM = 3, /* id of the first training problem (0) */
+    BTFM_COTHB_TUNER_PARAM_MAX_ = 0x7fffffff
+} btfm_cothb_tuner_param;
+
+/* Items of the tuning report (btfm_cothb_tuner_result). New items are appended. */
+typedef enum btfm_cothb_tuning {
+    BTFM_COTHB_TUNING_TRAIN_REWARD = 0,     /* mean reward of the chosen setting, training */
+    BTFM_COTHB_TUNING_HELD_OUT_REWARD = 1,  /* ... on the held-out problems */
+    BTFM_COTHB_TUNING_HELD_OUT_LOW = 2,     /* its 95% interval */
+    BTFM_COTHB_TUNING_HELD_OUT_HIGH = 3,
+    BTFM_COTHB_TUNING_BASE_HELD_OUT_REWARD = 4, /* the starting setting, held-out */
+    BTFM_COTHB_TUNING_DIFFERENCE = 5,       /* chosen - starting, paired, held-out */
+    BTFM_COTHB_TUNING_DIFFERENCE_LOW = 6,   /* its 95% interval */
+    BTFM_COTHB_TUNING_DIFFERENCE_HIGH = 7,
+    BTFM_COTHB_TUNING_EPISODES = 8,         /* episodes run */
+    BTFM_COTHB_TUNING_SETTINGS = 9,         /* settings evaluated on the training problems */
+    BTFM_COTHB_TUNING_MAX_ = 0x7fffffff
+} btfm_cothb_tuning;
+
+BTFM_API const char *btfm_cothb_tuning_name(int item);
+BTFM_API btfm_status btfm_cothb_tuner_new(btfm_cothb_tuner **out);
+BTFM_API void btfm_cothb_tuner_free(btfm_cothb_tuner *t);
+BTFM_API btfm_status btfm_cothb_tuner_set_param(btfm_cothb_tuner *t, int param, double value);
+BTFM_API btfm_status btfm_cothb_tuner_get_param(const btfm_cothb_tuner *t, int param,
+                                                double *value);
+
+/* Progress of btfm_cothb_tuner_run (the fraction of episodes run); returning non-zero
+ * cancels it (BTFM_E_CANCELLED, the tuner left as it was). */
+BTFM_API btfm_status btfm_cothb_tuner_set_progress(btfm_cothb_tuner *t, btfm_progress_fn fn,
+                                                   void *user);
+
+/* Tune controller parameter `param` over `n_values` values (1 to 64, each within the
+ * parameter's bounds); at most 16 knobs. Without any, btfm_cothb_tuner_run tunes
+ * continue_threshold, branch_threshold, rechecks, stop_confidence and wrong_answers. */
+BTFM_API btfm_status btfm_cothb_tuner_add_knob(btfm_cothb_tuner *t, int param,
+                                               const double *values, int n_values);
+
+/* Tune, starting from `base`'s parameters: coordinate ascent, each knob in turn set to
+ * its value with the highest mean reward on the training problems (the others fixed; a
+ * setting with branch_threshold above continue_threshold is skipped), for `rounds`
+ * passes or until a pass changes nothing; then the chosen setting and `base`'s run the
+ * held-out problems. Every evaluation of a setting runs the same problems. */
+BTFM_API btfm_status btfm_cothb_tuner_run(btfm_cothb_tuner *t, const btfm_cothb *base,
+                                          btfm_cothb_episode_fn episode, void *user);
+
+/* The first n_report items of the tuning report (btfm_cothb_tuning). BTFM_E_STATE before
+ * a run. */
+BTFM_API btfm_status btfm_cothb_tuner_result(const btfm_cothb_tuner *t, double *report,
+                                             int n_report);
+
+/* The knobs (negative status for a NULL tuner) and knob `index`'s parameter and chosen
+ * value (NaN before a run). */
+BTFM_API int btfm_cothb_tuner_n_knobs(const btfm_cothb_tuner *t);
+BTFM_API btfm_status btfm_cothb_tuner_knob(const btfm_cothb_tuner *t, int index, int *param,
+                                           double *chosen);
+
+/* Set the chosen values on controller `c` (BTFM_E_STATE before a run). */
+BTFM_API btfm_status btfm_cothb_tuner_apply(const btfm_cothb_tuner *t, btfm_cothb *c);
 
 /* The trace as JSON Lines: one object per action, added node and observation, in order.
  * Same buffer convention as btfm_container_save_buffer: NULL `buffer` is a size query;

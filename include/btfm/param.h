@@ -20,6 +20,7 @@ typedef enum btfm_object_kind {
     BTFM_OBJECT_REWARD_HEAD = 6,         /* btfm_reward_head (include/btfm/reward.h) */
     BTFM_OBJECT_SIM_RATING_SESSION = 8,  /* btfm_sim (include/btfm/sim.h) */
     BTFM_OBJECT_SIM_SHARED_RESPONSE = 9, /* btfm_sim */
+    BTFM_OBJECT_COTHB_TUNER = 17,        /* btfm_cothb_tuner (include/btfm/cothb.h) */
     BTFM_OBJECT_REWARD_FEATURES = 18,    /* btfm_reward_features (include/btfm/reward.h) */
     BTFM_OBJECT_KIND_MAX_ = 0x7fffffff /* keeps the enum's size fixed; not a kind */
 } btfm_object_kind;

@@ -1,19 +1,22 @@
 /* Save and load the whole controller through the model container (kind "cothb"):
- * parameters, nodes, signals, monitored set, pending action, policy, random state and
- * trace, so a loaded controller continues exactly as the saved one would. Format 2
- * stores the node table as named column lists; format 1 files (release 1.2) still load. */
+ * parameters, nodes, signals, monitored set, pending action, policy, calibration,
+ * answers, strategies, random state and trace, so a loaded controller continues exactly
+ * as the saved one would. Format 3 stores the node table as named column lists; format 1
+ * files (release 1.2) still load. Every loaded field is checked (persist_check.c). */
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
 #include <btfm/container.h>
 #include "cothb_internal.h"
 
-#define COTHB_FORMAT 2
+#define COTHB_FORMAT 3
 #define KIND "cothb"
 enum { S_CURRENT, S_EXPLORE_FROM, S_MODE, S_PENDING, S_PENDING_NODE, S_PENDING_LEVEL,
        S_FINISHED, S_FINAL_NODE, S_STEPS, S_RNG, S_N_MONITORED, S_POLICY_FITTED, S_N_NODES,
        S_N_TRACE, S_COUNT_V1, S_LAST_ACTION = S_COUNT_V1, S_LAST_NODE, S_LAST_TARGET,
-       S_COUNT };
+       S_LEARNED_LENGTH, S_REVISIT, S_READ_COUNT, S_PATH_READ_COUNT, S_N_STRATEGIES, S_ACTOR,
+       S_NEXT_STRATEGY, S_N_TERMINALS, S_COUNT };
+enum { R_COST, R_READ_SUM, R_PATH_READ_SUM, R_OTHER, R_LOGIT_SUM, R_LOGIT_SQ, R_COUNT };
 #define TRACE_I64 5
 
 /* The node table's columns, in file order: integer fields (int32 or int64 in the node)
@@ -23,15 +26,17 @@ typedef struct column {
 } column;
 #define INT_COLUMN(field) {offsetof(cothb_node, field), sizeof(((cothb_node *)0)->field)}
 static const column int_columns[] = {
-    INT_COLUMN(parent),   INT_COLUMN(created_step), INT_COLUMN(sub_root),
-    INT_COLUMN(left_step), INT_COLUMN(observed_step), INT_COLUMN(level),
-    INT_COLUMN(depth),    INT_COLUMN(status),       INT_COLUMN(n_children),
-    INT_COLUMN(flags),
+    INT_COLUMN(parent),    INT_COLUMN(created_step),  INT_COLUMN(sub_root),
+    INT_COLUMN(left_step), INT_COLUMN(observed_step), INT_COLUMN(answer),
+    INT_COLUMN(level),     INT_COLUMN(depth),         INT_COLUMN(status),
+    INT_COLUMN(n_children), INT_COLUMN(flags),        INT_COLUMN(strategy),
+    INT_COLUMN(rechecks),  INT_COLUMN(n_evidence),    INT_COLUMN(n_path),
 };
 #define N_INT ((int)(sizeof int_columns / sizeof int_columns[0]))
 #define REAL_COLUMN(field) offsetof(cothb_node, field)
 static const size_t real_columns[] = {
-    REAL_COLUMN(beta_a), REAL_COLUMN(beta_b), REAL_COLUMN(sub_reliability),
+    REAL_COLUMN(beta_a),       REAL_COLUMN(beta_b),   REAL_COLUMN(sub_reliability),
+    REAL_COLUMN(evidence_sum), REAL_COLUMN(path_sum),
 };
 #define N_REAL ((int)(sizeof real_columns / sizeof real_columns[0]) + COTHB_NSIG)
 
@@ -65,12 +70,11 @@ static double *real_field(cothb_node *n, int j)
     return (double *)((char *)n + real_columns[j - COTHB_NSIG]);
 }
 
-/* One allocation for every column, sized for the largest table. */
+/* The node and trace tables, through one scratch block sized for the largest. */
 static btfm_status put_tables(const btfm_cothb *c, btfm_container *k)
 {
     int64_t rows = c->n_nodes > c->n_trace ? c->n_nodes : c->n_trace;
     int width = N_INT > N_REAL ? N_INT : N_REAL;
-    if (width < COTHB_NSIG) width = COTHB_NSIG;
     size_t bytes = (size_t)(rows > 0 ? rows : 1) * (size_t)width * sizeof(double);
     void *buf = btfm_malloc(bytes);
     if (!buf) return btfm_fail_nomem("btfm_cothb_save", bytes);
@@ -92,22 +96,44 @@ static btfm_status put_tables(const btfm_cothb *c, btfm_container *k)
     }
     shape[0] = c->n_trace;
     shape[1] = TRACE_I64;
-    if (!st) st = btfm_container_put(k, "trace_i64", BTFM_DTYPE_I64, 2, shape, buf);
+    if (!st) st = btfm_container_put(k, "trace_int", BTFM_DTYPE_I64, 2, shape, buf);
     for (int64_t i = 0; !st && i < c->n_trace; i++)
         memcpy(f64 + i * COTHB_NSIG, c->trace[i].values, sizeof c->trace[i].values);
     shape[1] = COTHB_NSIG;
-    if (!st) st = btfm_container_put(k, "trace_f64", BTFM_DTYPE_F64, 2, shape, buf);
+    if (!st) st = btfm_container_put(k, "trace_real", BTFM_DTYPE_F64, 2, shape, buf);
     btfm_free(buf);
     return st;
 }
 
-/* The reliability calibration: method, Platt's a and b, the isotonic sign, the base rate
- * and the knot count, then the isotonic knots (x row, y row). */
+/* Strategies (id, reliability, unconfirmed, retried) and the registered terminals. */
+#define STRATEGY_COLUMNS 4
+static btfm_status put_search(const btfm_cothb *c, btfm_container *k)
+{
+    double rows[(COTHB_MAX_MONITORED + 1) * STRATEGY_COLUMNS];
+    for (int64_t i = 0; i < c->n_strategies; i++) {
+        double *row = rows + i * STRATEGY_COLUMNS;
+        row[0] = (double)c->strategies[i].id;
+        row[1] = c->strategies[i].lambda;
+        row[2] = (double)c->strategies[i].probe;
+        row[3] = (double)c->strategies[i].tried;
+    }
+    int64_t shape[2] = {c->n_strategies, STRATEGY_COLUMNS}, n_terminals = c->n_terminals;
+    btfm_status st = btfm_container_put(k, "strategies", BTFM_DTYPE_F64, 2, shape, rows);
+    int64_t none = 0;
+    if (!st) st = btfm_container_put(k, "terminals", BTFM_DTYPE_I64, 1, &n_terminals,
+                                     c->terminals ? (const void *)c->terminals : &none);
+    return st;
+}
+
+/* The reliability calibration: method, Platt's a and b, the isotonic sign, the base rate,
+ * the knot count and d', then the isotonic knots (x row, y row). */
+#define MAP_HEAD 7
 static btfm_status put_map(const cothb_map *m, btfm_container *k)
 {
-    double head[6] = {(double)m->method, m->a, m->b, m->sign, m->base_rate, (double)m->n};
-    int64_t six = 6, shape[2] = {2, m->n};
-    btfm_status st = btfm_container_put(k, "reliability_map", BTFM_DTYPE_F64, 1, &six, head);
+    double head[MAP_HEAD] = {(double)m->method, m->a, m->b, m->sign, m->base_rate,
+                             (double)m->n, m->dprime};
+    int64_t count = MAP_HEAD, shape[2] = {2, m->n};
+    btfm_status st = btfm_container_put(k, "reliability_map", BTFM_DTYPE_F64, 1, &count, head);
     if (!st && m->n > 0)
         st = btfm_container_put(k, "reliability_knots", BTFM_DTYPE_F64, 2, shape, m->x);
     return st;
@@ -124,9 +150,11 @@ static btfm_status read_map(cothb_map *m, const btfm_container *k)
 {
     int index;
     if (btfm_container_find(k, "reliability_map", &index)) return BTFM_OK;
-    double head[6];
-    btfm_status st = btfm_container_get(k, "reliability_map", BTFM_DTYPE_F64, 6, head);
+    double head[MAP_HEAD];
+    btfm_status st = btfm_container_get(k, "reliability_map", BTFM_DTYPE_F64, MAP_HEAD, head);
     if (st) return st;
+    if (!(head[6] >= 0 && head[6] < 100)) return bad_map("d'", head[6]);
+    m->dprime = head[6];
     if (!(head[0] == 0 || head[0] == 1 || head[0] == 2)) return bad_map("method", head[0]);
     m->method = (int64_t)head[0];
     m->a = head[1];
@@ -161,25 +189,30 @@ static btfm_status to_container(const btfm_cothb *c, btfm_container **out)
     btfm_status st = btfm_container_new(&k, KIND);
     if (st) return st;
     int32_t format = COTHB_FORMAT;
-    int64_t state[S_COUNT] = {c->current, c->explore_from, c->mode, c->pending,
-                              c->pending_node, c->pending_level, c->finished, c->final_node,
-                              c->steps, 0, c->n_monitored, c->policy_fitted, c->n_nodes,
-                              c->n_trace, c->last_action, c->last_node, c->last_target};
+    int64_t state[S_COUNT] = {
+        c->current, c->explore_from, c->mode, c->pending, c->pending_node, c->pending_level,
+        c->finished, c->final_node, c->steps, 0, c->n_monitored, c->policy_fitted,
+        c->n_nodes, c->n_trace, c->last_action, c->last_node, c->last_target,
+        c->learned_length, c->revisit, c->read_count, c->path_read_count, c->n_strategies,
+        c->actor, c->next_strategy, c->n_terminals};
     memcpy(&state[S_RNG], &c->rng, sizeof c->rng);
+    double reals[R_COUNT] = {c->cost, c->read_sum, c->path_read_sum, c->other,
+                             c->read_logit_sum, c->read_logit_sq};
     double policy[COTHB_NHEAD][COTHB_NSIG + 1];
     for (int h = 0; h < COTHB_NHEAD; h++) {
         memcpy(policy[h], c->policy_w[h], sizeof c->policy_w[h]);
         policy[h][COTHB_NSIG] = c->policy_b[h];
     }
-    int64_t one = 1, nparam = COTHB_NPARAM, nstate = S_COUNT, nmon = c->n_monitored;
-    int64_t policy_shape[2] = {COTHB_NHEAD, COTHB_NSIG + 1};
+    int64_t one = 1, nparam = COTHB_NPARAM, nstate = S_COUNT, nreal = R_COUNT;
+    int64_t nmon = c->n_monitored, policy_shape[2] = {COTHB_NHEAD, COTHB_NSIG + 1};
     st = btfm_container_put(k, "format", BTFM_DTYPE_I32, 1, &one, &format);
     if (!st) st = btfm_container_put(k, "params", BTFM_DTYPE_F64, 1, &nparam, c->params);
     if (!st) st = btfm_container_put(k, "state", BTFM_DTYPE_I64, 1, &nstate, state);
-    if (!st) st = btfm_container_put(k, "cost", BTFM_DTYPE_F64, 1, &one, &c->cost);
+    if (!st) st = btfm_container_put(k, "state_real", BTFM_DTYPE_F64, 1, &nreal, reals);
     if (!st) st = btfm_container_put(k, "monitored", BTFM_DTYPE_I64, 1, &nmon, c->monitored);
     if (!st) st = btfm_container_put(k, "policy", BTFM_DTYPE_F64, 2, policy_shape, policy);
     if (!st) st = put_tables(c, k);
+    if (!st) st = put_search(c, k);
     if (!st) st = put_map(&c->map, k);
     if (st) {
         btfm_container_free(k);
@@ -215,103 +248,7 @@ btfm_status btfm_cothb_save_buffer(const btfm_cothb *c, void *buffer, size_t cap
 
 static btfm_status bad(const char *what, long long value)
 {
-    return btfm_fail(BTFM_E_FORMAT, "btfm_cothb_load: %s = %lld is inconsistent with the rest "
-                     "of the saved controller", what, value);
-}
-
-static btfm_status bad_node(int64_t id, const char *what, double value)
-{
-    return btfm_fail(BTFM_E_FORMAT, "btfm_cothb_load: node %lld: %s = %g is inconsistent with "
-                     "the rest of the saved controller", (long long)id, what, value);
-}
-
-static int valid_signal(double v) { return isnan(v) || (v >= 0 && v <= 1); }
-static int node_ref(int64_t id, int64_t n) { return id >= -1 && id < n; }
-
-static btfm_status validate_node(const btfm_cothb *c, int64_t i)
-{
-    const cothb_node *x = &c->nodes[i];
-    if (i == 0 ? x->parent != -1 : (x->parent < 0 || x->parent >= i))
-        return bad_node(i, "parent", (double)x->parent);
-    if (x->status < 0 || x->status > BTFM_COTHB_ANSWERED) return bad_node(i, "status", x->status);
-    const cothb_node *p = i > 0 ? &c->nodes[x->parent] : NULL;
-    if (x->level < 0 || x->level > 1000000 || (p && (x->level < p->level)))
-        return bad_node(i, "level", x->level);
-    if (p ? x->depth != p->depth + 1 : x->depth != 0) return bad_node(i, "depth", x->depth);
-    int64_t sub_root = !p ? -1 : p->level < x->level ? x->parent : p->sub_root;
-    if (x->sub_root != sub_root) return bad_node(i, "sub_root", (double)x->sub_root);
-    if (x->created_step < 0 || x->created_step > c->steps)
-        return bad_node(i, "created_step", (double)x->created_step);
-    if (x->left_step < -1 || x->left_step > c->steps)
-        return bad_node(i, "left_step", (double)x->left_step);
-    if (x->observed_step < -1 || x->observed_step > c->steps)
-        return bad_node(i, "observed_step", (double)x->observed_step);
-    if (x->flags & ~(uint32_t)(COTHB_FLAG_DECOMPOSED | COTHB_FLAG_STALE_RETRIEVAL))
-        return bad_node(i, "flags", x->flags);
-    for (int j = 0; j < COTHB_NSIG; j++)
-        if (!valid_signal(x->signals[j])) return bad_node(i, btfm_cothb_signal_name(j), x->signals[j]);
-    if (!(x->beta_a > 0) || !isfinite(x->beta_a)) return bad_node(i, "posterior a", x->beta_a);
-    if (!(x->beta_b > 0) || !isfinite(x->beta_b)) return bad_node(i, "posterior b", x->beta_b);
-    if (!valid_signal(x->sub_reliability))
-        return bad_node(i, "sub-problem reliability", x->sub_reliability);
-    return BTFM_OK;
-}
-
-/* Check every loaded field the controller relies on, so a damaged or hand-made file
- * cannot make it index out of bounds or reason from impossible values. */
-static btfm_status validate(const btfm_cothb *c)
-{
-    int64_t n = c->n_nodes;
-    if (c->current < 0 || c->current >= n) return bad("current", c->current);
-    if (!node_ref(c->explore_from, n)) return bad("explore_from", c->explore_from);
-    if (c->pending < 0 || c->pending > BTFM_COTHB_DECOMPOSE) return bad("pending", c->pending);
-    if (c->pending ? (c->pending_node < 0 || c->pending_node >= n) : c->pending_node != -1)
-        return bad("pending_node", c->pending_node);
-    if (c->pending_level < 0 || c->pending_level > 1000000)
-        return bad("pending_level", c->pending_level);
-    if (c->finished != 0 && c->finished != BTFM_COTHB_ANSWER && c->finished != BTFM_COTHB_STOP)
-        return bad("finished", c->finished);
-    if (!node_ref(c->final_node, n)) return bad("final_node", c->final_node);
-    if (c->mode < COTHB_MODE_NONE || c->mode > COTHB_MODE_LEAVE) return bad("mode", c->mode);
-    if (c->steps < 0) return bad("steps", c->steps);
-    if (!(c->cost >= 0) || !isfinite(c->cost)) return bad("cost", (long long)c->cost);
-    if (c->last_action < 0 || c->last_action > BTFM_COTHB_STOP)
-        return bad("last action", c->last_action);
-    if (!node_ref(c->last_node, n)) return bad("last node", c->last_node);
-    if (!node_ref(c->last_target, n)) return bad("last target", c->last_target);
-    for (int64_t i = 0; i < c->n_monitored; i++) {
-        if (c->monitored[i] < 0 || c->monitored[i] >= n ||
-            c->nodes[c->monitored[i]].status != BTFM_COTHB_MONITORED)
-            return bad("monitored", c->monitored[i]);
-        for (int64_t j = 0; j < i; j++)
-            if (c->monitored[j] == c->monitored[i]) return bad("monitored twice", c->monitored[i]);
-    }
-    for (int64_t i = 0; i < n; i++) {
-        btfm_status st = validate_node(c, i);
-        if (st) return st;
-    }
-    /* Children counts must match the parent links (parents were checked above). */
-    int32_t *children = btfm_calloc((size_t)n, sizeof *children);
-    if (!children) return btfm_fail_nomem("btfm_cothb_load", (size_t)n * sizeof *children);
-    for (int64_t i = 1; i < n; i++) children[c->nodes[i].parent]++;
-    int64_t wrong = -1;
-    for (int64_t i = 0; i < n && wrong < 0; i++)
-        if (children[i] != c->nodes[i].n_children) wrong = i;
-    btfm_free(children);
-    if (wrong >= 0) return bad_node(wrong, "n_children", c->nodes[wrong].n_children);
-    for (int h = 0; h < COTHB_NHEAD; h++) {
-        if (!isfinite(c->policy_b[h])) return bad("policy bias of head", h);
-        for (int j = 0; j < COTHB_NSIG; j++)
-            if (!isfinite(c->policy_w[h][j])) return bad("policy weight of head", h);
-    }
-    for (int64_t i = 0; i < c->n_trace; i++) {
-        const cothb_event *e = &c->trace[i];
-        if (e->type < 0 || e->type > COTHB_EVENT_OBSERVE || e->action < 0 ||
-            e->action > BTFM_COTHB_STOP || e->step < 0 || e->step > c->steps ||
-            e->node < 0 || e->node >= n || !node_ref(e->target, n))
-            return bad("trace event", i);
-    }
-    return BTFM_OK;
+    return btfm_cothb_load_error(-1, what, (double)value);
 }
 
 /* Format 1 (release 1.2): node_i64 = parent, created_step; node_i32 = level, depth,
@@ -351,6 +288,9 @@ static btfm_status read_nodes_v1(btfm_cothb *c, const btfm_container *k, void *b
     for (size_t i = 0; !st && i < n; i++) {
         cothb_node *x = &c->nodes[i];
         int64_t p = x->parent;
+        x->answer = 0;
+        x->strategy = x->rechecks = x->n_evidence = x->n_path = x->reserved = 0;
+        x->evidence_sum = x->path_sum = 0;
         x->sub_root = -1;
         if (p >= 0 && p < (int64_t)i)
             x->sub_root = c->nodes[p].level < x->level ? p : c->nodes[p].sub_root;
@@ -368,7 +308,7 @@ static btfm_status read_nodes(btfm_cothb *c, const btfm_container *k, void *buf)
         for (int j = 0; j < N_INT; j++) {
             int64_t v = i64[i * N_INT + j];
             if (int_columns[j].size < sizeof(int64_t) && (v < INT32_MIN || v > INT32_MAX))
-                return bad_node((int64_t)i, "an integer field", (double)v);
+                return btfm_cothb_load_error((int64_t)i, "an integer field", (double)v);
             set_int(&c->nodes[i], &int_columns[j], v);
         }
     if (!st) st = btfm_container_get(k, "node_real", BTFM_DTYPE_F64, n * N_REAL, buf);
@@ -390,11 +330,14 @@ static btfm_status read_tables(btfm_cothb *c, const btfm_container *k, int forma
     size_t m = (size_t)c->n_trace;
     btfm_status st = format == 1 ? read_nodes_v1(c, k, buf) : read_nodes(c, k, buf);
     if (!st) btfm_cothb_reset_room(c);
-    if (!st) st = btfm_container_get(k, "trace_i64", BTFM_DTYPE_I64, m * TRACE_I64, buf);
+    const char *int_name = format == 1 ? "trace_i64" : "trace_int";
+    const char *real_name = format == 1 ? "trace_f64" : "trace_real";
+    if (!st) st = btfm_container_get(k, int_name, BTFM_DTYPE_I64, m * TRACE_I64, buf);
     for (size_t i = 0; !st && i < m; i++) {
         const int64_t *row = i64 + i * TRACE_I64;
         cothb_event *e = &c->trace[i];
-        if (row[0] < 0 || row[0] > COTHB_EVENT_OBSERVE || row[1] < 0 || row[1] > BTFM_COTHB_STOP) {
+        int max_action = row[0] == COTHB_EVENT_STRATEGY ? COTHB_STRATEGY_EVENT_MAX : BTFM_COTHB_STOP;
+        if (row[0] < 0 || row[0] > COTHB_EVENT_STRATEGY || row[1] < 0 || row[1] > max_action) {
             st = bad("trace event", (long long)i);
             break;
         }
@@ -405,7 +348,7 @@ static btfm_status read_tables(btfm_cothb *c, const btfm_container *k, int forma
         e->target = row[4];
     }
     size_t trace_width = format == 1 ? 7 : COTHB_NSIG;
-    if (!st) st = btfm_container_get(k, "trace_f64", BTFM_DTYPE_F64, m * trace_width, buf);
+    if (!st) st = btfm_container_get(k, real_name, BTFM_DTYPE_F64, m * trace_width, buf);
     for (size_t i = 0; !st && i < m; i++)
         for (int j = 0; j < COTHB_NSIG; j++)
             c->trace[i].values[j] = (size_t)j < trace_width ? f64[i * trace_width + j] : NAN;
@@ -413,22 +356,60 @@ static btfm_status read_tables(btfm_cothb *c, const btfm_container *k, int forma
     return st;
 }
 
+/* Strategies and terminals (format 3; a format 1 file starts them afresh). */
+static btfm_status read_search(btfm_cothb *c, const btfm_container *k, const int64_t *state)
+{
+    int64_t n = state[S_N_STRATEGIES], t = state[S_N_TERMINALS];
+    if (n < 1 || n > COTHB_MAX_MONITORED + 1) return bad("strategy count", n);
+    if (t < 0 || t > c->n_nodes) return bad("answer count", t);
+    double rows[(COTHB_MAX_MONITORED + 1) * STRATEGY_COLUMNS];
+    btfm_status st = btfm_container_get(k, "strategies", BTFM_DTYPE_F64,
+                                        (size_t)n * STRATEGY_COLUMNS, rows);
+    for (int64_t i = 0; !st && i < n; i++) {
+        const double *row = rows + i * STRATEGY_COLUMNS;
+        if (row[0] != floor(row[0]) || !(row[0] >= 0 && row[0] < 1e15))
+            return bad("strategy id", (long long)i);
+        if ((row[2] != 0 && row[2] != 1) || (row[3] != 0 && row[3] != 1))
+            return bad("strategy flags", (long long)i);
+        c->strategies[i].id = (int64_t)row[0];
+        c->strategies[i].lambda = row[1];
+        c->strategies[i].probe = row[2] != 0;
+        c->strategies[i].tried = row[3] != 0;
+    }
+    c->n_strategies = n;
+    c->actor = state[S_ACTOR];
+    c->next_strategy = state[S_NEXT_STRATEGY];
+    if (st) return st;
+    c->n_terminals = t;
+    c->cap_terminals = t;
+    if (t > 0) {
+        c->terminals = btfm_malloc((size_t)t * sizeof *c->terminals);
+        if (!c->terminals) return btfm_fail_nomem("btfm_cothb_load", (size_t)t * sizeof *c->terminals);
+    }
+    int64_t none;
+    return btfm_container_get(k, "terminals", BTFM_DTYPE_I64, (size_t)t,
+                              c->terminals ? (void *)c->terminals : &none);
+}
+
 static btfm_status from_container(const btfm_container *k, btfm_cothb **out)
 {
     int32_t format = 0;
     btfm_status st = btfm_container_get(k, "format", BTFM_DTYPE_I32, 1, &format);
     if (st) return st;
-    if (format < 1 || format > COTHB_FORMAT)
+    if (format != 1 && format != COTHB_FORMAT)
         return btfm_fail(BTFM_E_VERSION, "btfm_cothb_load: controller format %d; this library "
-                         "reads formats 1 to %d", (int)format, COTHB_FORMAT);
+                         "reads formats 1 and %d", (int)format, COTHB_FORMAT);
     int64_t state[S_COUNT];
+    double reals[R_COUNT] = {0};
     int n_state = format == 1 ? S_COUNT_V1 : S_COUNT;
-    int n_param = format == 1 ? 22 : COTHB_NPARAM;
+    int n_param = format == 1 ? COTHB_NPARAM_V1 : COTHB_NPARAM;
     double params[COTHB_NPARAM];
     if ((st = btfm_container_get(k, "state", BTFM_DTYPE_I64, (size_t)n_state, state)) ||
         (st = btfm_container_get(k, "params", BTFM_DTYPE_F64, (size_t)n_param, params)))
         return st;
-    if (format == 1) state[S_LAST_ACTION] = 0, state[S_LAST_NODE] = -1, state[S_LAST_TARGET] = -1;
+    st = format == 1 ? btfm_container_get(k, "cost", BTFM_DTYPE_F64, 1, &reals[R_COST])
+                     : btfm_container_get(k, "state_real", BTFM_DTYPE_F64, R_COUNT, reals);
+    if (st) return st;
     if (state[S_N_NODES] < 1 || state[S_N_NODES] > INT64_MAX / 1024)
         return bad("node count", state[S_N_NODES]);
     if (state[S_N_TRACE] < 0 || state[S_N_TRACE] > INT64_MAX / 1024)
@@ -443,6 +424,7 @@ static btfm_status from_container(const btfm_container *k, btfm_cothb **out)
     c->n_nodes = state[S_N_NODES];
     c->n_trace = state[S_N_TRACE];
     c->steps = state[S_STEPS];
+    c->revisit = -1;
     if (!st) st = btfm_cothb_reserve_nodes(c, c->n_nodes, "btfm_cothb_load");
     if (!st && c->n_trace > 0) {
         size_t bytes = (size_t)c->n_trace * sizeof *c->trace;
@@ -466,8 +448,22 @@ static btfm_status from_container(const btfm_container *k, btfm_cothb **out)
         memcpy(c->policy_w[h], policy[h], sizeof c->policy_w[h]);
         c->policy_b[h] = policy[h][COTHB_NSIG];
     }
-    if (!st) st = btfm_container_get(k, "cost", BTFM_DTYPE_F64, 1, &c->cost);
     if (!st) st = read_map(&c->map, k);
+    if (format == 1) {
+        btfm_cothb_strategies_init(c);
+    } else if (!st) {
+        st = read_search(c, k, state);
+        c->learned_length = state[S_LEARNED_LENGTH];
+        c->revisit = state[S_REVISIT];
+        c->read_count = state[S_READ_COUNT];
+        c->path_read_count = state[S_PATH_READ_COUNT];
+        c->read_sum = reals[R_READ_SUM];
+        c->path_read_sum = reals[R_PATH_READ_SUM];
+        c->other = reals[R_OTHER];
+        c->read_logit_sum = reals[R_LOGIT_SUM];
+        c->read_logit_sq = reals[R_LOGIT_SQ];
+    }
+    c->cost = reals[R_COST];
     c->current = state[S_CURRENT];
     c->explore_from = state[S_EXPLORE_FROM];
     c->mode = state[S_MODE];
@@ -476,14 +472,12 @@ static btfm_status from_container(const btfm_container *k, btfm_cothb **out)
     c->pending_level = state[S_PENDING_LEVEL];
     c->finished = state[S_FINISHED];
     c->final_node = state[S_FINAL_NODE];
-    c->last_action = state[S_LAST_ACTION];
-    c->last_node = state[S_LAST_NODE];
-    c->last_target = state[S_LAST_TARGET];
+    c->last_action = format == 1 ? 0 : state[S_LAST_ACTION];
+    c->last_node = format == 1 ? -1 : state[S_LAST_NODE];
+    c->last_target = format == 1 ? -1 : state[S_LAST_TARGET];
     memcpy(&c->rng, &state[S_RNG], sizeof c->rng);
     c->policy_fitted = state[S_POLICY_FITTED] != 0;
-    if (!st && !c->policy_fitted && c->params[BTFM_COTHB_PARAM_POLICY] == 1)
-        st = bad("policy (logistic without a fitted policy)", 1);
-    if (!st) st = validate(c);
+    if (!st) st = btfm_cothb_validate(c);
     if (st) {
         btfm_cothb_free(c);
         return st;

@@ -5,16 +5,10 @@
  * level lower and return with its result. A decision is planned without side effects,
  * checked against the budgets, then applied, so a refused action changes nothing. */
 #include <math.h>
+#include <string.h>
 #include "cothb_internal.h"
 
-typedef struct plan {
-    int action;
-    int64_t node, target;
-    int close_status;   /* status of the current leaf when the action leaves it, or -1 */
-    int64_t new_level;  /* level of the node an expansion asks for */
-    int mode;           /* region decided, kept for hysteresis */
-    double value;       /* reliability (or policy probability) the decision used */
-} plan;
+typedef cothb_plan plan;
 
 static const cothb_node *node_at(const btfm_cothb *c, int64_t id) { return &c->nodes[id]; }
 
@@ -150,6 +144,10 @@ static int region(btfm_cothb *c, const cothb_node *n, double v)
 
 static void plan_decision(btfm_cothb *c, plan *p)
 {
+    if (cothb_param(c, BTFM_COTHB_PARAM_POLICY) == COTHB_POLICY_BUDGET) {
+        btfm_cothb_plan_budget(c, p);
+        return;
+    }
     int64_t cur = c->current;
     const cothb_node *n = node_at(c, cur);
     /* The root is the problem statement: there is nothing to judge before a first step. */
@@ -196,7 +194,7 @@ static void plan_decision(btfm_cothb *c, plan *p)
     }
 }
 
-static double action_cost(const btfm_cothb *c, int action)
+double btfm_cothb_action_cost(const btfm_cothb *c, int action)
 {
     switch (action) {
     case BTFM_COTHB_EXTEND: return cothb_param(c, BTFM_COTHB_PARAM_COST_EXTEND);
@@ -235,11 +233,12 @@ static void monitor(btfm_cothb *c, int64_t id)
     }
     int64_t worst = 0;
     for (int64_t i = 1; i < c->n_monitored; i++)
-        if (btfm_cothb_inferred_reliability(c, &c->nodes[c->monitored[i]]) <
-            btfm_cothb_inferred_reliability(c, &c->nodes[c->monitored[worst]]))
+        if (btfm_cothb_policy_reliability(c, &c->nodes[c->monitored[i]]) <
+            btfm_cothb_policy_reliability(c, &c->nodes[c->monitored[worst]]))
             worst = i;
     int64_t evicted = c->monitored[worst];
-    if (btfm_cothb_inferred_reliability(c, &c->nodes[evicted]) < btfm_cothb_inferred_reliability(c, &c->nodes[id])) {
+    if (btfm_cothb_policy_reliability(c, &c->nodes[evicted]) <
+        btfm_cothb_policy_reliability(c, &c->nodes[id])) {
         c->monitored[worst] = id;
     } else {
         evicted = id;
@@ -252,6 +251,9 @@ static void close_current(btfm_cothb *c, int status)
     if (status == BTFM_COTHB_MONITORED) {
         c->nodes[c->current].left_step = c->steps;
         monitor(c, c->current);
+    } else if (status == COTHB_CLOSE_KEEP) {
+        c->nodes[c->current].left_step = c->steps;
+        c->nodes[c->current].status = BTFM_COTHB_MONITORED;
     } else if (status >= 0) {
         c->nodes[c->current].status = status;
     }
@@ -268,10 +270,24 @@ static void drop_monitored_below(btfm_cothb *c, int level)
     }
 }
 
+/* The monitored candidates left behind for the step `id` takes (budget policy). */
+static void drop_siblings(btfm_cothb *c, int64_t id)
+{
+    for (int64_t i = c->n_monitored - 1; i >= 0; i--) {
+        int64_t m = c->monitored[i];
+        if (m != id && c->nodes[m].parent == c->nodes[id].parent) {
+            c->nodes[m].status = BTFM_COTHB_ABANDONED;
+            monitored_remove(c, i);
+        }
+    }
+}
+
 static void apply(btfm_cothb *c, const plan *p)
 {
     if (p->action != BTFM_COTHB_STOP) c->steps++; /* STOP is the end, not an action taken */
-    c->cost += action_cost(c, p->action);
+    c->cost += btfm_cothb_action_cost(c, p->action);
+    if (p->start_revisit) c->revisit = c->current;
+    if (p->end_revisit) c->revisit = -1;
     switch (p->action) {
     case BTFM_COTHB_BRANCH:
         close_current(c, p->close_status);
@@ -279,7 +295,11 @@ static void apply(btfm_cothb *c, const plan *p)
         /* fall through */
     case BTFM_COTHB_EXTEND:
     case BTFM_COTHB_DECOMPOSE:
-        if (p->action == BTFM_COTHB_DECOMPOSE) c->nodes[p->node].flags |= COTHB_FLAG_DECOMPOSED;
+        if (p->action == BTFM_COTHB_DECOMPOSE) {
+            c->nodes[p->node].flags |= COTHB_FLAG_DECOMPOSED;
+            close_current(c, p->close_status);
+        }
+        if (p->drop_siblings && c->nodes[p->node].level == 0) drop_siblings(c, p->node);
         c->pending = p->action;
         c->pending_node = p->node;
         c->pending_level = p->new_level;
@@ -297,7 +317,10 @@ static void apply(btfm_cothb *c, const plan *p)
         break;
     case BTFM_COTHB_RETURN:
         close_current(c, p->close_status);
-        c->nodes[p->target].sub_reliability = p->value;
+        if (cothb_param(c, BTFM_COTHB_PARAM_POLICY) == COTHB_POLICY_BUDGET)
+            btfm_cothb_combine_recheck(c, p->target, &c->nodes[p->node]);
+        else
+            c->nodes[p->target].sub_reliability = p->value;
         c->nodes[p->target].status = BTFM_COTHB_CURRENT;
         c->current = p->target;
         drop_monitored_below(c, c->nodes[p->target].level);
@@ -341,25 +364,31 @@ btfm_status btfm_cothb_next(btfm_cothb *c, int *action, int64_t *node, int64_t *
         return btfm_fail(BTFM_E_RANGE, "%s: branch_threshold %g exceeds continue_threshold %g; "
                          "expected branch_threshold <= continue_threshold", func, lo, hi);
     plan p = {0};
+    int budget = cothb_param(c, BTFM_COTHB_PARAM_POLICY) == COTHB_POLICY_BUDGET;
     if (c->steps >= cothb_param(c, BTFM_COTHB_PARAM_MAX_STEPS)) {
         set_plan(&p, BTFM_COTHB_STOP, c->current, -1, -1);
+        if (budget) btfm_cothb_plan_finish(c, &p);
     } else {
         plan_decision(c, &p);
         int out_of_nodes = is_expansion(p.action) &&
                            c->n_nodes >= cothb_param(c, BTFM_COTHB_PARAM_MAX_NODES);
         if (out_of_nodes ||
-            c->cost + action_cost(c, p.action) > cothb_param(c, BTFM_COTHB_PARAM_MAX_COST))
+            c->cost + btfm_cothb_action_cost(c, p.action) > cothb_param(c, BTFM_COTHB_PARAM_MAX_COST)) {
+            memset(&p, 0, sizeof p);
             set_plan(&p, BTFM_COTHB_STOP, c->current, -1, -1);
+            if (budget) btfm_cothb_plan_finish(c, &p); /* the voted answer, if any */
+        }
     }
-    if (is_expansion(p.action)) {
-        /* Reserve the node now, so add_node cannot fail for memory mid-protocol. */
-        btfm_status st = btfm_cothb_reserve_nodes(c, c->n_nodes + 1, func);
-        if (st) return st;
-    }
+    /* Reserve what the action needs first, so nothing fails half-applied. */
+    btfm_status st = BTFM_OK;
+    if (is_expansion(p.action)) st = btfm_cothb_reserve_nodes(c, c->n_nodes + 1, func);
+    if (!st && cothb_param(c, BTFM_COTHB_PARAM_TRACE))
+        st = btfm_reserve((void **)&c->trace, &c->cap_trace, c->n_trace + 1, sizeof *c->trace,
+                          "cothb trace");
+    if (st) return st;
     apply(c, &p);
     double values[2] = {p.value, c->cost};
-    btfm_status st = btfm_cothb_trace_add(c, COTHB_EVENT_ACTION, p.action, p.node, p.target, values, 2);
-    if (st) return st;
+    btfm_cothb_trace_add(c, COTHB_EVENT_ACTION, p.action, p.node, p.target, values, 2);
     c->last_action = p.action;
     c->last_node = p.node;
     c->last_target = p.target;

@@ -265,12 +265,15 @@ btfm_status btfm_cothb_map_fit(cothb_map *m, int method, const double *s, const 
     cothb_map fitted = {0};
     fitted.method = method;
     fitted.base_rate = (double)n_pos / (double)n;
-    if (method == BTFM_COTHB_CALIBRATION_PLATT) {
+    double auc = 0.5;
+    if (method != BTFM_COTHB_CALIBRATION_NONE) auc = btfm_cothb_auc(s, y, n, NULL, &st, func);
+    if (st) return st;
+    /* Calibrated, higher is always better: the sensitivity without its direction. */
+    fitted.dprime = sqrt(2.0) * btfm_cothb_normal_quantile(fmin(fmax(auc, 1 - auc), 1 - 1e-6));
+    if (method == BTFM_COTHB_CALIBRATION_PLATT)
         st = fit_platt(&fitted, s, y, n, n_pos, func);
-    } else if (method == BTFM_COTHB_CALIBRATION_ISOTONIC) {
-        double auc = btfm_cothb_auc(s, y, n, NULL, &st, func);
-        if (!st) st = fit_isotonic(&fitted, s, y, n, auc >= 0.5 ? 1 : -1, func);
-    }
+    else if (method == BTFM_COTHB_CALIBRATION_ISOTONIC)
+        st = fit_isotonic(&fitted, s, y, n, auc >= 0.5 ? 1 : -1, func);
     if (st) return st;
     btfm_cothb_map_free(m);
     *m = fitted;

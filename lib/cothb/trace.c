@@ -47,6 +47,14 @@ static void write_event(writer *w, const cothb_event *e)
         put(w, ",\"cost\":");
         put_number(w, e->values[1]);
         break;
+    case COTHB_EVENT_STRATEGY: {
+        static const char *const changes[] = {NULL, "create", "confirm", "reject", "retrieve",
+                                              "evict", "give_up"};
+        put(w, "\"event\":\"strategy\",\"change\":\"%s\",\"strategy\":%lld,\"reliability\":",
+            changes[e->action], (long long)e->node);
+        put_number(w, e->values[0]);
+        break;
+    }
     case COTHB_EVENT_ADD:
         put(w, "\"event\":\"add\",\"node\":%lld,\"parent\":%lld,\"level\":%d", (long long)e->node,
             (long long)e->target, (int)e->values[0]);

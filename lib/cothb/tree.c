@@ -23,7 +23,8 @@ static const btfm_param_def cothb_params[] = {
     {"max_nodes", BTFM_PARAM_INT, 100000, 2, 1e12,
      "Nodes allowed in the tree, the root included."},
     {"max_depth", BTFM_PARAM_INT, 64, 1, 1e9, "Steps allowed from the root to any node."},
-    {"max_breadth", BTFM_PARAM_INT, 4, 1, 1e9, "Children allowed per node."},
+    {"max_breadth", BTFM_PARAM_INT, 16, 1, 1e9,
+     "Children allowed per node (new paths from the root included)."},
     {"max_levels", BTFM_PARAM_INT, 3, 1, 1e6,
      "Abstraction levels allowed (1 disables decomposition)."},
     {"max_cost", BTFM_PARAM_REAL, 1e12, 1e-9, 1e300,
@@ -43,9 +44,38 @@ static const btfm_param_def cothb_params[] = {
      "Probability of branching although the current path is reliable (seeded)."},
     {"seed", BTFM_PARAM_INT, 0, 0, 9007199254740991.0,
      "Seed of the random state; setting it restarts the random sequence."},
-    {"policy", BTFM_PARAM_INT, 0, 0, 1,
-     "0: thresholds on reliability; 1: the logistic policy fitted by btfm_cothb_calibrate."},
+    {"policy", BTFM_PARAM_INT, 2, 0, 2,
+     "0: thresholds on reliability; 1: the logistic policy fitted by btfm_cothb_calibrate; "
+     "2: the budget policy (re-checks, re-samples, new paths and a vote within the budget)."},
     {"trace", BTFM_PARAM_BOOL, 1, 0, 1, "Record every action and signal for the JSONL trace."},
+    {"path_length", BTFM_PARAM_INT, 0, 0, 1e9,
+     "Steps from the problem to an answer, when the host knows it (0: the depth of the "
+     "first answer reached); the budget policy never starts a path it cannot finish."},
+    {"rechecks", BTFM_PARAM_INT, 2, 0, 1e6,
+     "Re-checks (sub-problems) the budget policy may open for one step."},
+    {"wrong_answers", BTFM_PARAM_REAL, 1, 1, 1e6,
+     "How many different wrong answers wrong paths spread over: 1 (wrong paths may always "
+     "agree) makes agreement the weakest evidence in the vote."},
+    {"stop_confidence", BTFM_PARAM_REAL, 0.99, 0, 1,
+     "The budget policy answers before its budget is spent once the voted answer's "
+     "probability reaches this."},
+    {"base_rate", BTFM_PARAM_REAL, 0, 0, 0.99,
+     "Probability that a new step is correct, the prior the host's reliabilities were "
+     "calibrated against (0: the calibration's, else the mean of the first readings)."},
+    {"probe", BTFM_PARAM_BOOL, 1, 0, 1,
+     "Infer which strategy works from step evidence and ask new steps with it "
+     "(Collins & Koechlin 2012)."},
+    {"volatility", BTFM_PARAM_REAL, 0.05, 0, 0.5,
+     "Probability that the strategy that works changes from one step to the next."},
+    {"slip", BTFM_PARAM_REAL, 0.1, 0.001, 0.5,
+     "Probability that a step taken with the strategy that works is wrong anyway."},
+    {"chance", BTFM_PARAM_REAL, 0.1, 0.001, 0.5,
+     "Probability that a step taken with a strategy that does not work is right anyway."},
+    {"probe_prior", BTFM_PARAM_REAL, 0.2, 0.01, 0.5,
+     "Reliability a newly created strategy starts with."},
+    {"planning", BTFM_PARAM_BOOL, 1, 0, 1,
+     "Budget policy: accept, re-check or re-sample each step by optimal stopping under the "
+     "signal's estimated d' and base rate (0: by continue_threshold and branch_threshold)."},
 };
 
 const btfm_param_table btfm_cothb_param_table = {
@@ -59,7 +89,9 @@ _Static_assert(sizeof cothb_params / sizeof cothb_params[0] == COTHB_NPARAM,
 static const char *const action_names[] = {NULL, "extend", "branch", "decompose", "return",
                                            "retrieve", "confirm", "answer", "stop"};
 static const char *const signal_names[] = {"reliability", "alternative", "exploration",
-                                           "retrieval", "confirmation", "outcome", "terminal"};
+                                           "retrieval", "confirmation", "outcome", "terminal",
+                                           "path"};
+_Static_assert(sizeof signal_names / sizeof signal_names[0] == COTHB_NSIG, "one name a slot");
 static const char *const status_names[] = {"open", "current", "monitored", "confirmed",
                                            "abandoned", "answered"};
 static const char *const decision_names[] = {"continue", "switch", "explore"};
@@ -114,6 +146,7 @@ void btfm_cothb_node_init(const btfm_cothb *c, cothb_node *n, int64_t parent, in
     n->room_up = c->n_nodes; /* itself (the slot it fills): its own room is checked first */
     n->left_step = -1;
     n->observed_step = -1;
+    n->strategy = (int32_t)c->actor;
     n->level = level;
     n->depth = depth;
     n->status = BTFM_COTHB_CURRENT;
@@ -148,8 +181,60 @@ btfm_status btfm_cothb_new(btfm_cothb **out)
     c->pending_node = -1;
     c->last_node = -1;
     c->last_target = -1;
+    c->revisit = -1;
+    btfm_cothb_strategies_init(c);
     seed_rng(c);
     *out = c;
+    return BTFM_OK;
+}
+
+btfm_status btfm_cothb_copy_config(btfm_cothb *dst, const btfm_cothb *src)
+{
+    cothb_map map = src->map;
+    if (src->map.n > 0) {
+        size_t bytes = (size_t)src->map.n * 2 * sizeof(double);
+        map.x = btfm_malloc(bytes);
+        if (!map.x) return btfm_fail_nomem("cothb configuration", bytes);
+        memcpy(map.x, src->map.x, bytes);
+        map.y = map.x + src->map.n;
+    }
+    btfm_cothb_map_free(&dst->map);
+    dst->map = map;
+    memcpy(dst->params, src->params, sizeof dst->params);
+    memcpy(dst->policy_w, src->policy_w, sizeof dst->policy_w);
+    memcpy(dst->policy_b, src->policy_b, sizeof dst->policy_b);
+    dst->policy_fitted = src->policy_fitted;
+    return btfm_cothb_reset(dst);
+}
+
+btfm_status btfm_cothb_reset(btfm_cothb *c)
+{
+    BTFM_CHECK_ARG(c, "btfm_cothb_reset", "controller");
+    c->n_nodes = 1;
+    c->n_trace = 0;
+    c->n_monitored = 0;
+    c->n_terminals = 0;
+    c->current = 0;
+    c->explore_from = -1;
+    c->mode = COTHB_MODE_NONE;
+    c->pending = 0;
+    c->pending_node = -1;
+    c->pending_level = 0;
+    c->finished = 0;
+    c->final_node = -1;
+    c->steps = 0;
+    c->cost = 0;
+    c->last_action = 0;
+    c->last_node = -1;
+    c->last_target = -1;
+    c->learned_length = 0;
+    c->revisit = -1;
+    c->read_sum = c->path_read_sum = 0;
+    c->read_count = c->path_read_count = 0;
+    c->read_logit_sum = c->read_logit_sq = 0;
+    btfm_cothb_strategies_init(c);
+    btfm_cothb_node_init(c, &c->nodes[0], -1, 0, 0);
+    seed_rng(c);
     return BTFM_OK;
 }
 
@@ -158,7 +243,9 @@ void btfm_cothb_free(btfm_cothb *c)
     if (!c) return;
     btfm_free(c->nodes);
     btfm_free(c->trace);
+    btfm_free(c->terminals);
     btfm_cothb_map_free(&c->map);
+    btfm_cothb_plans_free(c);
     btfm_free(c);
 }
 
@@ -202,6 +289,7 @@ btfm_status btfm_cothb_add_node(btfm_cothb *c, int64_t parent, int64_t *id)
     cothb_node *n = &c->nodes[c->n_nodes];
     btfm_cothb_node_init(c, n, parent, (int)c->pending_level, p->depth + 1);
     n->sub_root = p->level < n->level ? parent : p->sub_root;
+    if (n->level > 0) n->strategy = p->strategy; /* a re-check looks at its step's strategy */
     p->n_children++;
     if (p->status == BTFM_COTHB_CURRENT || p->status == BTFM_COTHB_OPEN)
         p->status = BTFM_COTHB_CONFIRMED;
@@ -238,12 +326,27 @@ btfm_status btfm_cothb_observe(btfm_cothb *c, int64_t node, const double *signal
     }
     n->observed_step = c->steps;
     n->flags &= ~(uint32_t)COTHB_FLAG_STALE_RETRIEVAL; /* new evidence */
+    if (c->params[BTFM_COTHB_PARAM_TRACE]) { /* reserve first: nothing half-recorded */
+        st = btfm_reserve((void **)&c->trace, &c->cap_trace, c->n_trace + 2, sizeof *c->trace,
+                          "cothb trace");
+        if (st) return st;
+    }
+    int terminal = n_signals > BTFM_COTHB_SIGNAL_TERMINAL &&
+                   signals[BTFM_COTHB_SIGNAL_TERMINAL] >= 0.5 && n->level == 0;
+    if (terminal && !(n->flags & COTHB_FLAG_COMPLETE)) {
+        st = btfm_reserve((void **)&c->terminals, &c->cap_terminals, c->n_terminals + 1,
+                          sizeof *c->terminals, "cothb answers");
+        if (st) return st;
+    }
     for (int i = 0; i < n_signals; i++) {
         if (isnan(signals[i])) continue;
         n->signals[i] = signals[i];
         if (i == BTFM_COTHB_SIGNAL_OUTCOME) btfm_cothb_update_outcome(n, signals[i]);
     }
-    return btfm_cothb_trace_add(c, COTHB_EVENT_OBSERVE, 0, node, -1, signals, n_signals);
+    if (terminal) btfm_cothb_register_answer(c, node); /* room reserved above */
+    st = btfm_cothb_trace_add(c, COTHB_EVENT_OBSERVE, 0, node, -1, signals, n_signals);
+    btfm_cothb_note_observation(c, n, signals, n_signals); /* may add strategy events */
+    return st;
 }
 
 static int has_room(const btfm_cothb *c, const cothb_node *n)
@@ -305,7 +408,7 @@ btfm_status btfm_cothb_reliability(const btfm_cothb *c, int64_t id, double *valu
     BTFM_CHECK_ARG(value, "btfm_cothb_reliability", "value");
     btfm_status st = btfm_cothb_check_node(c, id, "btfm_cothb_reliability");
     if (st) return st;
-    *value = btfm_cothb_inferred_reliability(c, &c->nodes[id]);
+    *value = btfm_cothb_policy_reliability(c, &c->nodes[id]);
     return BTFM_OK;
 }
 

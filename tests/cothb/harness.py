@@ -63,7 +63,7 @@ class Problem:
 
 def solve_with_cothb(problem, max_steps=60, seed=0):
     """(solved, expanded steps) for one problem."""
-    with btfm.CoTHB(max_steps=max_steps, max_breadth=problem.breadth + 2,
+    with btfm.CoTHB(policy=0, max_steps=max_steps, max_breadth=problem.breadth + 2,
                     max_depth=problem.depth * (problem.sub_steps + 1) + 1, max_levels=2,
                     trace=False, seed=seed) as c:
         for action in c:

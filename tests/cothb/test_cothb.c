@@ -11,6 +11,16 @@ static btfm_cothb *make(void)
     return c;
 }
 
+/* The thresholds policy with release 1.2's breadth, which the tests of that policy
+ * work through by hand. */
+static btfm_cothb *make_legacy(void)
+{
+    btfm_cothb *c = make();
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_POLICY, 0));
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_BREADTH, 4));
+    return c;
+}
+
 /* next() must return `action` at `node`; returns the target. */
 static int64_t expect(btfm_cothb *c, int action, int64_t node)
 {
@@ -48,9 +58,10 @@ START_TEST(names_and_sizes)
     ck_assert_str_eq(btfm_cothb_signal_name(BTFM_COTHB_SIGNAL_OUTCOME), "outcome");
     ck_assert_str_eq(btfm_cothb_status_name(BTFM_COTHB_MONITORED), "monitored");
     ck_assert_str_eq(btfm_cothb_decision_name(BTFM_COTHB_DECISION_EXPLORE), "explore");
-    ck_assert_int_eq(btfm_cothb_signal_count(), BTFM_COTHB_SIGNAL_TERMINAL + 1);
+    ck_assert_int_eq(btfm_cothb_n_signals(), BTFM_COTHB_SIGNAL_PATH + 1);
+    ck_assert_str_eq(btfm_cothb_signal_name(BTFM_COTHB_SIGNAL_PATH), "path");
     ck_assert_uint_le(btfm_cothb_node_bytes(), 256);
-    ck_assert_int_eq(btfm_param_count(BTFM_OBJECT_COTHB), BTFM_COTHB_PARAM_TRACE + 1);
+    ck_assert_int_eq(btfm_param_count(BTFM_OBJECT_COTHB), BTFM_COTHB_PARAM_PLANNING + 1);
     ck_assert_str_eq(btfm_object_kind_name(BTFM_OBJECT_COTHB), "cothb");
     ck_assert(btfm_has_capability("cothb"));
 }
@@ -59,7 +70,7 @@ END_TEST
 /* A reliable chain is followed to its terminal node and answered. */
 START_TEST(reliable_chain_is_answered)
 {
-    btfm_cothb *c = make();
+    btfm_cothb *c = make_legacy();
     int64_t n = 0;
     for (int d = 1; d <= 3; d++) {
         expect(c, BTFM_COTHB_EXTEND, n);
@@ -84,7 +95,7 @@ END_TEST
 /* Intermediate reliability opens a sub-problem; its result settles the step. */
 START_TEST(intermediate_step_is_decomposed_and_returned)
 {
-    btfm_cothb *c = make();
+    btfm_cothb *c = make_legacy();
     expect(c, BTFM_COTHB_EXTEND, 0);
     int64_t a = grow(c, 0, 0.5, 0);
     expect(c, BTFM_COTHB_DECOMPOSE, a);
@@ -106,7 +117,7 @@ END_TEST
 /* Low reliability: branch from the parent; a reliable alternative is confirmed. */
 START_TEST(unreliable_step_branches_then_confirms)
 {
-    btfm_cothb *c = make();
+    btfm_cothb *c = make_legacy();
     expect(c, BTFM_COTHB_EXTEND, 0);
     int64_t a = grow(c, 0, 0.9, 0);
     expect(c, BTFM_COTHB_EXTEND, a);
@@ -123,7 +134,7 @@ END_TEST
 /* A monitored path that becomes reliable again is retrieved when the current fails. */
 START_TEST(monitored_path_is_retrieved)
 {
-    btfm_cothb *c = make();
+    btfm_cothb *c = make_legacy();
     expect(c, BTFM_COTHB_EXTEND, 0);
     int64_t a = grow(c, 0, 0.9, 0);
     expect(c, BTFM_COTHB_EXTEND, a);
@@ -145,7 +156,7 @@ END_TEST
  * start continuing from the decompose region. */
 START_TEST(hysteresis_keeps_the_region)
 {
-    btfm_cothb *c = make();
+    btfm_cothb *c = make_legacy();
     expect(c, BTFM_COTHB_EXTEND, 0);
     int64_t a = grow(c, 0, 0.9, 0);
     expect(c, BTFM_COTHB_EXTEND, a);
@@ -153,7 +164,7 @@ START_TEST(hysteresis_keeps_the_region)
     expect(c, BTFM_COTHB_EXTEND, b);
     btfm_cothb_free(c);
 
-    c = make();
+    c = make_legacy();
     ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_LEVELS, 1));
     expect(c, BTFM_COTHB_EXTEND, 0);
     a = grow(c, 0, 0.5, 0);
@@ -170,7 +181,7 @@ END_TEST
 /* Beta posterior: Beta(a0 + sum o, b0 + sum (1 - o)), mean a / (a + b). */
 START_TEST(outcomes_update_the_beta_posterior)
 {
-    btfm_cothb *c = make();
+    btfm_cothb *c = make_legacy();
     ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_PRIOR_SUCCESS, 2));
     ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_PRIOR_FAILURE, 3));
     expect(c, BTFM_COTHB_EXTEND, 0);
@@ -211,7 +222,7 @@ static void drive_constant(btfm_cothb *c, double r, int *last_action, int64_t *c
 
 START_TEST(budgets_end_the_search)
 {
-    btfm_cothb *c = make();
+    btfm_cothb *c = make_legacy();
     int last;
     int64_t calls, steps;
     double cost;
@@ -219,10 +230,10 @@ START_TEST(budgets_end_the_search)
     drive_constant(c, 0.9, &last, &calls);
     ck_assert_int_eq(last, BTFM_COTHB_STOP);
     ck_assert_int_eq(calls, 5); /* five extends, then STOP */
-    ck_assert_int_eq(btfm_cothb_node_count(c), 6);
+    ck_assert_int_eq(btfm_cothb_n_nodes(c), 6);
     btfm_cothb_free(c);
 
-    c = make();
+    c = make_legacy();
     ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_COST_EXTEND, 2));
     ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_COST, 5));
     drive_constant(c, 0.9, &last, &calls);
@@ -234,25 +245,26 @@ START_TEST(budgets_end_the_search)
 
     /* Depth 3, breadth 2, everything unreliable: the tree is exhausted and the search
      * stops by itself, well before the step budget. */
-    c = make();
+    c = make_legacy();
     ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_DEPTH, 3));
     ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_BREADTH, 2));
     drive_constant(c, 0.1, &last, &calls);
     ck_assert_int_eq(last, BTFM_COTHB_STOP);
-    ck_assert_int_le(btfm_cothb_node_count(c), 1 + 2);
+    ck_assert_int_le(btfm_cothb_n_nodes(c), 1 + 2);
     btfm_cothb_free(c);
 
-    c = make();
+    c = make_legacy();
     ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_NODES, 4));
     drive_constant(c, 0.9, &last, &calls);
     ck_assert_int_eq(last, BTFM_COTHB_STOP);
-    ck_assert_int_eq(btfm_cothb_node_count(c), 4);
+    ck_assert_int_eq(btfm_cothb_n_nodes(c), 4);
     btfm_cothb_free(c);
 }
 END_TEST
 
-/* Random hosts (random signals, random terminal flags, random parameters): the search
- * always ends within max_steps actions plus the final one. */
+/* Random hosts (random signals, random terminal flags, random parameters), under the
+ * thresholds and the budget policies: the search always ends within max_steps actions
+ * plus the final one. */
 START_TEST(every_search_terminates)
 {
     uint64_t x = 12345;
@@ -263,6 +275,7 @@ START_TEST(every_search_terminates)
         ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_STEPS, max_steps));
         ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_BREADTH, 1 + (int)((x >> 40) % 4)));
         ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MONITORED, 1 + (int)((x >> 30) % 3)));
+        ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_POLICY, trial % 2 ? 2 : 0));
         int calls = 0, a = 0;
         for (;; calls++) {
             int64_t n, t, id;
@@ -284,7 +297,7 @@ END_TEST
 
 START_TEST(bad_input_is_refused_with_a_message)
 {
-    btfm_cothb *c = make();
+    btfm_cothb *c = make_legacy();
     int a;
     int64_t n, id;
     double ok[1] = {0.5};
@@ -306,7 +319,8 @@ START_TEST(bad_input_is_refused_with_a_message)
     ck_assert_status(btfm_cothb_observe(c, 0, inf, 1), BTFM_E_RANGE);
     ck_assert_status(btfm_cothb_observe(c, 0, neg, 1), BTFM_E_RANGE);
     ck_assert_status(btfm_cothb_observe(c, 0, ok, 0), BTFM_E_INVALID);
-    ck_assert_status(btfm_cothb_observe(c, 0, ok, 8), BTFM_E_INVALID);
+    double nine[9] = {0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5};
+    ck_assert_status(btfm_cothb_observe(c, 0, nine, 9), BTFM_E_INVALID);
 
     /* Zero budgets and inconsistent thresholds. */
     ck_assert_status(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_STEPS, 0), BTFM_E_RANGE);
@@ -375,7 +389,7 @@ START_TEST(runs_are_deterministic_for_a_seed)
 {
     char *traces[3];
     for (int k = 0; k < 3; k++) {
-        btfm_cothb *c = make();
+        btfm_cothb *c = make_legacy();
         ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_EXPLORE_EPSILON, 0.4));
         ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_SEED, k == 2 ? 8 : 7));
         ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_STEPS, 200));
@@ -437,7 +451,7 @@ START_TEST(save_load_continues_identically)
     ck_assert_ok(btfm_cothb_save_buffer(c, blob, size, &size));
     btfm_cothb *d = NULL;
     ck_assert_ok(btfm_cothb_load_buffer(&d, blob, size));
-    ck_assert_int_eq(btfm_cothb_node_count(d), btfm_cothb_node_count(c));
+    ck_assert_int_eq(btfm_cothb_n_nodes(d), btfm_cothb_n_nodes(c));
     uint64_t xc = x, xd = x;
     btfm_cothb *both[2] = {c, d};
     uint64_t *xs[2] = {&xc, &xd};
@@ -501,17 +515,17 @@ START_TEST(calibration_recovers_known_thresholds)
     btfm_cothb *c = make();
     ck_assert_status(btfm_cothb_policy(c, 0, NULL, 0, NULL), BTFM_E_STATE);
     ck_assert_ok(btfm_cothb_calibrate(c, x, N, 2, y, 1e-3));
-    double w[7], b;
-    ck_assert_ok(btfm_cothb_policy(c, 0, w, 7, &b));
+    double w[8], b;
+    ck_assert_ok(btfm_cothb_policy(c, 0, w, 8, &b));
     ck_assert_double_eq_tol(-b / w[0], 0.65, 0.02);
     ck_assert_double_eq(w[2], 0);
-    ck_assert_ok(btfm_cothb_policy(c, 1, w, 7, &b));
+    ck_assert_ok(btfm_cothb_policy(c, 1, w, 8, &b));
     ck_assert_double_eq_tol(-b / w[1], 0.5, 0.03);
     double policy;
     ck_assert_ok(btfm_cothb_get_param(c, BTFM_COTHB_PARAM_POLICY, &policy));
     ck_assert_double_eq(policy, 1);
     /* Bad tables. */
-    ck_assert_status(btfm_cothb_calibrate(c, x, N, 8, y, 1), BTFM_E_INVALID);
+    ck_assert_status(btfm_cothb_calibrate(c, x, N, 9, y, 1), BTFM_E_INVALID);
     ck_assert_status(btfm_cothb_calibrate(c, x, N, 2, y, 0), BTFM_E_RANGE);
     y[5] = 3;
     ck_assert_status(btfm_cothb_calibrate(c, x, N, 2, y, 1), BTFM_E_INVALID);
@@ -564,13 +578,12 @@ static void drive_signals(btfm_cothb *c, double r, double retrieval, drive_log *
  * tree and stops: 4 children of the root, each tried once. */
 START_TEST(stale_retrieval_signals_do_not_cycle)
 {
-    btfm_cothb *c = make();
-    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_POLICY, 0));
+    btfm_cothb *c = make_legacy();
     ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_LEVELS, 1));
     drive_log log;
     drive_signals(c, 0.1, 0.9, &log);
     ck_assert_int_eq(log.last, BTFM_COTHB_STOP);
-    ck_assert_int_eq(btfm_cothb_node_count(c), 5); /* the root's 4 children (max_breadth) */
+    ck_assert_int_eq(btfm_cothb_n_nodes(c), 5); /* the root's 4 children (max_breadth) */
     ck_assert_int_lt(log.steps, 20);
     for (int i = 0; i < 256; i++) ck_assert_int_le(log.retrieved[i], 1);
     btfm_cothb_free(c);
@@ -608,7 +621,7 @@ static void fit_people(btfm_cothb *c)
  * switch only to an alternative above 0.4 explore: extend, branch, branch. */
 START_TEST(logistic_switch_judges_the_path_it_would_retrieve)
 {
-    btfm_cothb *c = make();
+    btfm_cothb *c = make_legacy();
     fit_people(c);
     ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_LEVELS, 1));
     drive_log log;
@@ -630,7 +643,7 @@ END_TEST
 START_TEST(logistic_policy_uses_the_sub_problem_result)
 {
     for (int logistic = 0; logistic <= 1; logistic++) {
-        btfm_cothb *c = make();
+        btfm_cothb *c = make_legacy();
         if (logistic) fit_people(c);
         expect(c, BTFM_COTHB_EXTEND, 0);
         int64_t a = grow(c, 0, 0.55, 0); /* P(continue) = sigmoid(40 (0.55 - 0.65)) ~ 0.02 */
@@ -693,7 +706,7 @@ START_TEST(branch_points_match_a_naive_walk)
     uint64_t x = 2024;
     int branches = 0, returns = 0;
     for (int trial = 0; trial < 60; trial++) {
-        btfm_cothb *c = make();
+        btfm_cothb *c = make_legacy();
         double breadth = 1 + trial % 3;
         ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_STEPS, 400));
         ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_BREADTH, breadth));
@@ -759,7 +772,7 @@ static int logging_host(int action, int64_t node, int64_t new_node, double *sign
  * action's second node through btfm_cothb_last_action. */
 START_TEST(run_reports_every_action_with_its_target)
 {
-    btfm_cothb *c = make();
+    btfm_cothb *c = make_legacy();
     int a;
     ck_assert_status(btfm_cothb_last_action(c, &a, NULL, NULL), BTFM_E_STATE);
     ck_assert_status(btfm_cothb_last_action(NULL, &a, NULL, NULL), BTFM_E_INVALID);
@@ -830,7 +843,7 @@ static void *array_copy(const void *blob, size_t size, const char *name, size_t 
  * BTFM_E_FORMAT naming the node, never loaded. */
 START_TEST(load_validates_every_node_field)
 {
-    btfm_cothb *c = make();
+    btfm_cothb *c = make_legacy();
     ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_POLICY, 0));
     expect(c, BTFM_COTHB_EXTEND, 0);
     int64_t a = grow(c, 0, 0.5, 0);
@@ -847,12 +860,14 @@ START_TEST(load_validates_every_node_field)
     int64_t *ints = array_copy(blob, size, "node_int", &nbytes);
     int n_int = (int)(nbytes / sizeof(int64_t) / 3);
     /* Columns in file order: parent, created_step, sub_root, left_step, observed_step,
-     * level, depth, status, n_children, flags. */
+     * answer, level, depth, status, n_children, flags, strategy, rechecks, n_evidence,
+     * n_path. */
     const struct { int column; int64_t value; const char *field; } cases[] = {
         {0, 5, "parent"},  {1, 99, "created_step"}, {2, -1, "sub_root"},
-        {3, 99, "left_step"}, {4, -7, "observed_step"}, {5, 0, "sub_root"},
-        {6, 5, "depth"},    {7, 17, "status"},        {8, 3, "n_children"},
-        {9, 64, "flags"},
+        {3, 99, "left_step"}, {4, -7, "observed_step"}, {6, 0, "sub_root"},
+        {7, 5, "depth"},    {8, 17, "status"},        {9, 3, "n_children"},
+        {10, 64, "flags"},  {11, 3, "strategy"},      {12, -1, "rechecks"},
+        {13, -2, "n_evidence"}, {14, -1, "n_path"},
     };
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         int64_t saved = ints[2 * n_int + cases[k].column];
@@ -895,6 +910,8 @@ START_TEST(format_1_files_still_load)
     double params[22];
     for (int p = 0; p < 22; p++)
         ck_assert_ok(btfm_param_info(BTFM_OBJECT_COTHB, p, NULL, NULL, &params[p], NULL, NULL));
+    params[BTFM_COTHB_PARAM_POLICY] = 0; /* release 1.2's defaults */
+    params[BTFM_COTHB_PARAM_MAX_BREADTH] = 4;
     shape[0] = 22;
     ck_assert_ok(btfm_container_put(k, "params", BTFM_DTYPE_F64, 1, shape, params));
     /* current, explore_from, mode, pending, pending_node, pending_level, finished,
@@ -934,7 +951,7 @@ START_TEST(format_1_files_still_load)
     btfm_container_free(k);
     btfm_cothb *c = NULL;
     ck_assert_ok(btfm_cothb_load_buffer(&c, blob, size));
-    ck_assert_int_eq(btfm_cothb_node_count(c), 3);
+    ck_assert_int_eq(btfm_cothb_n_nodes(c), 3);
     double r;
     ck_assert_ok(btfm_cothb_reliability(c, 2, &r));
     ck_assert_double_eq(r, 0.9);
@@ -1143,6 +1160,414 @@ START_TEST(calibration_is_saved_and_validated)
 }
 END_TEST
 
+
+/* The budget policy (the default) with a path length and a cost budget. */
+static btfm_cothb *make_budget(int path_length, double max_cost)
+{
+    btfm_cothb *c = make();
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_PATH_LENGTH, path_length));
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_COST, max_cost));
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_STOP_CONFIDENCE, 1));
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_PROBE, 0));
+    /* The threshold rules, worked by hand below (optimal stopping has its own test). */
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_PLANNING, 0));
+    return c;
+}
+
+/* Add the pending node under `parent` with reliability r, terminal and answer if asked. */
+static int64_t grow_answer(btfm_cothb *c, int64_t parent, double r, int terminal, int64_t answer)
+{
+    int64_t id = grow(c, parent, r, terminal);
+    if (terminal) ck_assert_ok(btfm_cothb_set_answer(c, id, answer));
+    return id;
+}
+
+static double logit(double p) { return log(p / (1 - p)); }
+
+/* A re-check is one more independent reading of the step. With readings x1, x2 of an
+ * equal-variance Gaussian signal (d' = 2, base rate 0.8), the host reports
+ * r_i = P(right | x_i) = sigmoid(logit 0.8 - 2 x_i), and the truth given both is
+ * sigmoid(logit 0.8 - 2 (x1 + x2)): the controller's reliability after the re-check
+ * must be that. */
+START_TEST(a_re_check_combines_readings_as_bayes_does)
+{
+    const double x1 = 0.3, x2 = -0.25, base = 0.8;
+    double r1 = 1 / (1 + exp(-(logit(base) - 2 * x1))), r2 = 1 / (1 + exp(-(logit(base) - 2 * x2)));
+    double truth = 1 / (1 + exp(-(logit(base) - 2 * (x1 + x2))));
+    btfm_cothb *c = make_budget(3, 100);
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_BASE_RATE, base));
+    expect(c, BTFM_COTHB_EXTEND, 0);
+    int64_t a = grow(c, 0, r1, 0); /* r1 = 0.60: between the thresholds, a re-check */
+    ck_assert_double_lt(r1, 0.7);
+    expect(c, BTFM_COTHB_DECOMPOSE, a);
+    int64_t sub = grow(c, a, r2, 1);
+    ck_assert_int_eq(expect(c, BTFM_COTHB_RETURN, sub), a);
+    double r;
+    ck_assert_ok(btfm_cothb_reliability(c, a, &r));
+    ck_assert_double_eq_tol(r, truth, 1e-12);
+    ck_assert_double_ge(truth, 0.7);
+    expect(c, BTFM_COTHB_EXTEND, a); /* settled: the path goes on */
+    btfm_cothb_free(c);
+}
+END_TEST
+
+/* A budget of 6 steps for paths of 2. By hand: path 1 (0.95, 0.9) answers 7; its
+ * weakest step is above 0.7, so a new path starts (2 steps fit); its first step (0.4) is
+ * re-checked (0.2), falls to about 0.04 and is re-sampled (0.9), the path ends (0.9) at
+ * answer 7 again, and nothing more fits: the vote answers 7 with
+ *     w = (1 + odds 0.855)(1 + odds 0.81) - 1,  P = w / (1 + w),
+ * at its most probable terminal (the first). */
+START_TEST(budget_policy_spends_the_budget_and_answers_the_vote)
+{
+    btfm_cothb *c = make_budget(2, 6);
+    expect(c, BTFM_COTHB_EXTEND, 0);
+    int64_t a = grow(c, 0, 0.95, 0);
+    expect(c, BTFM_COTHB_EXTEND, a);
+    int64_t b = grow_answer(c, a, 0.9, 1, 7);
+    ck_assert_int_eq(expect(c, BTFM_COTHB_BRANCH, 0), b);
+    int64_t d = grow(c, 0, 0.4, 0);
+    expect(c, BTFM_COTHB_DECOMPOSE, d);
+    int64_t sub = grow(c, d, 0.2, 1);
+    ck_assert_int_eq(expect(c, BTFM_COTHB_RETURN, sub), d);
+    ck_assert_int_eq(expect(c, BTFM_COTHB_BRANCH, 0), d);
+    int64_t e = grow(c, 0, 0.9, 0);
+    expect(c, BTFM_COTHB_EXTEND, e);
+    int64_t f = grow_answer(c, e, 0.9, 1, 7);
+    expect(c, BTFM_COTHB_ANSWER, b);
+    double odds1 = 0.855 / 0.145, odds2 = 0.81 / 0.19, w = (1 + odds1) * (1 + odds2) - 1;
+    int64_t node, answer, paths;
+    double p;
+    ck_assert_ok(btfm_cothb_answer(c, &node, &answer, &p));
+    ck_assert_int_eq(node, b);
+    ck_assert_int_eq(answer, 7);
+    ck_assert_double_eq_tol(p, w / (1 + w), 1e-12);
+    ck_assert_int_eq(btfm_cothb_n_answers(c), 1);
+    ck_assert_ok(btfm_cothb_answer_info(c, 0, &answer, &node, &p, &paths));
+    ck_assert_int_eq(paths, 2);
+    ck_assert_status(btfm_cothb_answer_info(c, 1, NULL, NULL, NULL, NULL), BTFM_E_NOTFOUND);
+    double cost;
+    ck_assert_ok(btfm_cothb_progress(c, NULL, NULL, &cost));
+    ck_assert_double_eq(cost, 6);
+    ck_assert_int_eq(status_of(c, f), BTFM_COTHB_CURRENT);
+    ck_assert_int_eq(status_of(c, b), BTFM_COTHB_ANSWERED);
+    btfm_cothb_free(c);
+}
+END_TEST
+
+/* Three one-step paths: answers A (0.5), A (0.5), B (0.9). Agreement counts by how many
+ * wrong answers there are: W = 1 gives w_A = 2 * 2 - 1 = 3, w_B = 9 and P(B) = 9 / 13;
+ * W = 4 gives w_A = 5 * 5 - 1 = 24, w_B = 36 and P(B) = 36 / 61. */
+START_TEST(the_vote_weighs_agreement_by_wrong_answers)
+{
+    for (int k = 0; k < 2; k++) {
+        btfm_cothb *c = make_budget(1, 3);
+        ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_CONTINUE_THRESHOLD, 0));
+        ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_BRANCH_THRESHOLD, 0));
+        ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_WRONG_ANSWERS, k ? 4 : 1));
+        expect(c, BTFM_COTHB_EXTEND, 0);
+        int64_t n1 = grow_answer(c, 0, 0.5, 1, 100);
+        ck_assert_int_eq(expect(c, BTFM_COTHB_BRANCH, 0), n1);
+        int64_t n2 = grow_answer(c, 0, 0.5, 1, 100);
+        ck_assert_int_eq(expect(c, BTFM_COTHB_BRANCH, 0), n2);
+        int64_t n3 = grow_answer(c, 0, 0.9, 1, 200);
+        expect(c, BTFM_COTHB_ANSWER, n3);
+        double want_b = k ? 36.0 / 61 : 9.0 / 13, want_a = k ? 24.0 / 61 : 3.0 / 13;
+        ck_assert_int_eq(btfm_cothb_n_answers(c), 2);
+        for (int i = 0; i < 2; i++) {
+            int64_t key, paths;
+            double p;
+            ck_assert_ok(btfm_cothb_answer_info(c, i, &key, NULL, &p, &paths));
+            ck_assert_double_eq_tol(p, key == 100 ? want_a : want_b, 1e-12);
+            ck_assert_int_eq(paths, key == 100 ? 2 : 1);
+        }
+        btfm_cothb_free(c);
+    }
+}
+END_TEST
+
+/* Paths of 3 steps and a budget of 4: an uncertain first step may be re-checked (3 left
+ * for the re-check and the 2 remaining steps) but not re-sampled after it (that would
+ * need 3 more), so the path is finished with it and answered. */
+START_TEST(budget_policy_never_starts_what_it_cannot_finish)
+{
+    btfm_cothb *c = make_budget(3, 4);
+    expect(c, BTFM_COTHB_EXTEND, 0);
+    int64_t a = grow(c, 0, 0.5, 0);
+    expect(c, BTFM_COTHB_DECOMPOSE, a);
+    int64_t sub = grow(c, a, 0.3, 1);
+    expect(c, BTFM_COTHB_RETURN, sub);
+    expect(c, BTFM_COTHB_EXTEND, a);
+    int64_t b = grow(c, a, 0.9, 0);
+    expect(c, BTFM_COTHB_EXTEND, b);
+    int64_t t = grow_answer(c, b, 0.9, 1, 1);
+    expect(c, BTFM_COTHB_ANSWER, t);
+    double cost;
+    ck_assert_ok(btfm_cothb_progress(c, NULL, NULL, &cost));
+    ck_assert_double_eq(cost, 4);
+    /* Without any finished path, running out of budget stops without an answer. */
+    btfm_cothb *d = make_budget(3, 2);
+    expect(d, BTFM_COTHB_EXTEND, 0);
+    int64_t x = grow(d, 0, 0.9, 0);
+    expect(d, BTFM_COTHB_EXTEND, x);
+    int64_t y = grow(d, x, 0.9, 0);
+    expect(d, BTFM_COTHB_STOP, y);
+    ck_assert_status(btfm_cothb_answer(d, NULL, NULL, NULL), BTFM_E_NOTFOUND);
+    btfm_cothb_free(d);
+    btfm_cothb_free(c);
+}
+END_TEST
+
+/* The strategy model of doc/cothb.md by hand: two entries (strategy 0 and "other"),
+ * volatility tau, slip eps, chance g, outcomes as readings at base rate 1/2. */
+static double probe_step(double lambda, int outcome, double tau, double eps, double g)
+{
+    double v = (1 - tau) * lambda + tau * (1 - lambda); /* n = 2 entries: 1 / (n - 1) = 1 */
+    double right = outcome ? (1 - eps) / 0.5 : eps / 0.5;
+    double wrong = outcome ? g / 0.5 : (1 - g) / 0.5;
+    return v * right / (v * right + (1 - v) * wrong);
+}
+
+static int64_t strategy_of(btfm_cothb *c, int64_t node)
+{
+    int64_t s = -1;
+    ck_assert_ok(btfm_cothb_node_strategy(c, node, &s));
+    return s;
+}
+
+/* Outcome-only: ten successes with strategy 0, then a failure. The posterior still
+ * favours strategy 0 (a slip): the step is re-sampled with it. A second failure is no
+ * longer a slip: the re-sample is asked with a new strategy. */
+START_TEST(outcomes_leave_a_strategy_only_when_slips_do_not_explain_them)
+{
+    btfm_cothb *c = make_budget(40, 100);
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_PROBE, 1));
+    double lambda = 1 - 0.2; /* probe_prior 0.2: strategy 0 starts at 0.8 */
+    int64_t node = 0;
+    for (int i = 0; i < 12; i++) {
+        int outcome = i < 10;
+        expect(c, i < 11 ? BTFM_COTHB_EXTEND : BTFM_COTHB_BRANCH, i < 11 ? node : node);
+        int64_t id;
+        ck_assert_ok(btfm_cothb_add_node(c, i < 11 ? node : node, &id));
+        ck_assert_int_eq(strategy_of(c, id), 0);
+        double s[6] = {NAN, NAN, NAN, NAN, NAN, outcome};
+        ck_assert_ok(btfm_cothb_observe(c, id, s, 6));
+        lambda = probe_step(lambda, outcome, 0.05, 0.1, 0.1);
+        if (i == 11) lambda *= 1 - 0.2; /* a probe created at 0.2 scales the others */
+        double got;
+        int state;
+        ck_assert_ok(btfm_cothb_strategy_info(c, 0, &got, &state));
+        ck_assert_double_eq_tol(got, lambda, 1e-12);
+        if (i < 10) node = id;
+        if (i == 10) {
+            ck_assert_double_gt(lambda, 0.5); /* one failure: a slip */
+            ck_assert_int_eq(state, BTFM_COTHB_STRATEGY_ACTOR);
+        }
+        if (i == 11) { /* two: leave it for a new strategy */
+            ck_assert_double_lt(lambda, 0.5);
+            ck_assert_int_eq(state, BTFM_COTHB_STRATEGY_MONITORED);
+        }
+    }
+    /* The step is re-sampled once more, now with strategy 1, a probe. */
+    expect(c, BTFM_COTHB_BRANCH, node);
+    int64_t id;
+    ck_assert_ok(btfm_cothb_add_node(c, node, &id));
+    ck_assert_int_eq(strategy_of(c, id), 1);
+    ck_assert_int_eq(btfm_cothb_n_strategies(c), 2);
+    int state;
+    double lambda1;
+    ck_assert_ok(btfm_cothb_strategy_info(c, 1, &lambda1, &state));
+    ck_assert_int_eq(state, BTFM_COTHB_STRATEGY_PROBE);
+    ck_assert_double_eq_tol(lambda1, 0.2, 1e-12);
+    ck_assert_status(btfm_cothb_strategy_info(c, 2, NULL, NULL), BTFM_E_NOTFOUND);
+    btfm_cothb_free(c);
+}
+END_TEST
+
+/* Episodes whose reward is 1 when continue_threshold is 0.9, else 1 for every third
+ * problem: the tuner must choose 0.9; its reports follow from the problem ids. */
+typedef struct tuner_host {
+    int episodes, fail_at;
+    double bad_reward;
+} tuner_host;
+
+static int threshold_episode(btfm_cothb *c, int64_t problem, double *reward, void *user)
+{
+    tuner_host *h = user;
+    double tau;
+    if (btfm_cothb_get_param(c, BTFM_COTHB_PARAM_CONTINUE_THRESHOLD, &tau)) return BTFM_E_INTERNAL;
+    if (btfm_cothb_n_nodes(c) != 1) return BTFM_E_INTERNAL; /* a fresh search each time */
+    h->episodes++;
+    if (h->fail_at && h->episodes == h->fail_at) return 1;
+    *reward = h->bad_reward != 0 ? h->bad_reward : fabs(tau - 0.9) < 1e-9 ? 1 : problem % 3 == 0;
+    return BTFM_OK;
+}
+
+static int cancel_at_half(const char *stage, double fraction, void *user)
+{
+    (void)stage;
+    (void)user;
+    return fraction > 0.5;
+}
+
+START_TEST(the_tuner_chooses_the_rewarding_setting)
+{
+    btfm_cothb_tuner *t = NULL;
+    ck_assert_ok(btfm_cothb_tuner_new(&t));
+    ck_assert_str_eq(btfm_object_kind_name(BTFM_OBJECT_COTHB_TUNER), "cothb_tuner");
+    ck_assert_int_eq(btfm_param_count(BTFM_OBJECT_COTHB_TUNER), 4);
+    const double values[4] = {0.5, 0.7, 0.9, 0.95};
+    ck_assert_ok(btfm_cothb_tuner_add_knob(t, BTFM_COTHB_PARAM_CONTINUE_THRESHOLD, values, 4));
+    ck_assert_ok(btfm_cothb_tuner_set_param(t, BTFM_COTHB_TUNER_PARAM_PROBLEMS, 30));
+    ck_assert_ok(btfm_cothb_tuner_set_param(t, BTFM_COTHB_TUNER_PARAM_HELD_OUT, 60));
+    btfm_cothb *base = make();
+    double report[BTFM_COTHB_TUNING_SETTINGS + 1];
+    ck_assert_status(btfm_cothb_tuner_result(t, report, 10), BTFM_E_STATE);
+    tuner_host h = {0, 0, 0};
+    ck_assert_ok(btfm_cothb_tuner_run(t, base, threshold_episode, &h));
+    /* 30 for the start, 3 x 30 in the first pass (0.9 wins), 3 x 30 in the second (no
+     * change, the search ends), 60 + 60 held out. */
+    ck_assert_int_eq(h.episodes, 30 + 90 + 90 + 120);
+    ck_assert_ok(btfm_cothb_tuner_result(t, report, 10));
+    ck_assert_double_eq(report[BTFM_COTHB_TUNING_EPISODES], h.episodes);
+    ck_assert_double_eq(report[BTFM_COTHB_TUNING_TRAIN_REWARD], 1);
+    ck_assert_double_eq(report[BTFM_COTHB_TUNING_HELD_OUT_REWARD], 1);
+    /* Held-out problems 30..89: every third one (30, 33, ...) rewards the base: 20 of 60. */
+    ck_assert_double_eq_tol(report[BTFM_COTHB_TUNING_BASE_HELD_OUT_REWARD], 20.0 / 60, 1e-12);
+    double diff = 40.0 / 60, sd = sqrt(diff * (1 - diff) * 60 / 59);
+    ck_assert_double_eq_tol(report[BTFM_COTHB_TUNING_DIFFERENCE], diff, 1e-12);
+    ck_assert_double_eq_tol(report[BTFM_COTHB_TUNING_DIFFERENCE_LOW],
+                            diff - 1.959963984540054 * sd / sqrt(60), 1e-12);
+    ck_assert_double_eq(report[BTFM_COTHB_TUNING_HELD_OUT_LOW], 1); /* no variance */
+    int param;
+    double chosen;
+    ck_assert_int_eq(btfm_cothb_tuner_n_knobs(t), 1);
+    ck_assert_ok(btfm_cothb_tuner_knob(t, 0, &param, &chosen));
+    ck_assert_int_eq(param, BTFM_COTHB_PARAM_CONTINUE_THRESHOLD);
+    ck_assert_double_eq(chosen, 0.9);
+    ck_assert_ok(btfm_cothb_tuner_apply(t, base));
+    double tau;
+    ck_assert_ok(btfm_cothb_get_param(base, BTFM_COTHB_PARAM_CONTINUE_THRESHOLD, &tau));
+    ck_assert_double_eq(tau, 0.9);
+    /* A cancelled or failed run leaves the tuner as it was. */
+    ck_assert_ok(btfm_cothb_set_param(base, BTFM_COTHB_PARAM_CONTINUE_THRESHOLD, 0.7));
+    ck_assert_ok(btfm_cothb_tuner_set_progress(t, cancel_at_half, NULL));
+    ck_assert_status(btfm_cothb_tuner_run(t, base, threshold_episode, &h), BTFM_E_CANCELLED);
+    ck_assert_ok(btfm_cothb_tuner_set_progress(t, NULL, NULL));
+    h.fail_at = h.episodes + 5;
+    ck_assert_status(btfm_cothb_tuner_run(t, base, threshold_episode, &h), BTFM_E_INVALID);
+    h.fail_at = 0;
+    h.bad_reward = NAN;
+    ck_assert_status(btfm_cothb_tuner_run(t, base, threshold_episode, &h), BTFM_E_RANGE);
+    ck_assert_ok(btfm_cothb_tuner_knob(t, 0, NULL, &chosen));
+    ck_assert_double_eq(chosen, 0.9);
+    /* Bad knobs. */
+    ck_assert_status(btfm_cothb_tuner_add_knob(t, 99, values, 1), BTFM_E_INVALID);
+    const double out_of_range[1] = {1.5};
+    ck_assert_status(btfm_cothb_tuner_add_knob(t, BTFM_COTHB_PARAM_HYSTERESIS, out_of_range, 1),
+                     BTFM_E_RANGE);
+    ck_assert_status(btfm_cothb_tuner_add_knob(t, BTFM_COTHB_PARAM_CONTINUE_THRESHOLD, values, 4),
+                     BTFM_E_INVALID);
+    ck_assert_status(btfm_cothb_tuner_add_knob(t, BTFM_COTHB_PARAM_SEED, values, 0), BTFM_E_INVALID);
+    ck_assert_status(btfm_cothb_tuner_run(t, base, NULL, NULL), BTFM_E_INVALID);
+    btfm_cothb_tuner_free(t);
+    /* Without knobs the default set is tuned. */
+    ck_assert_ok(btfm_cothb_tuner_new(&t));
+    ck_assert_ok(btfm_cothb_tuner_set_param(t, BTFM_COTHB_TUNER_PARAM_PROBLEMS, 3));
+    ck_assert_ok(btfm_cothb_tuner_set_param(t, BTFM_COTHB_TUNER_PARAM_HELD_OUT, 0));
+    h.bad_reward = 0;
+    ck_assert_ok(btfm_cothb_tuner_run(t, base, threshold_episode, &h));
+    ck_assert_int_eq(btfm_cothb_tuner_n_knobs(t), 5);
+    ck_assert_ok(btfm_cothb_tuner_result(t, report, 2));
+    ck_assert(isnan(report[BTFM_COTHB_TUNING_HELD_OUT_REWARD]));
+    btfm_cothb_tuner_free(t);
+    btfm_cothb_tuner_free(NULL);
+    btfm_cothb_free(base);
+}
+END_TEST
+
+/* Reset: the same continuation as a new controller with the same configuration. */
+START_TEST(reset_starts_a_new_problem_with_the_same_configuration)
+{
+    enum { N = 200 };
+    static double x[N];
+    static int y[N];
+    simulate_steps(2.0, N, 3, x, y);
+    btfm_cothb *c = make(), *fresh = make();
+    for (int k = 0; k < 2; k++) {
+        btfm_cothb *h = k ? fresh : c;
+        ck_assert_ok(btfm_cothb_set_param(h, BTFM_COTHB_PARAM_MAX_STEPS, 60));
+        ck_assert_ok(btfm_cothb_set_param(h, BTFM_COTHB_PARAM_CONTINUE_THRESHOLD, 0.8));
+        ck_assert_ok(btfm_cothb_calibrate_reliability(h, BTFM_COTHB_CALIBRATION_PLATT, x, y, N));
+    }
+    uint64_t seed = 9;
+    ck_assert_ok(btfm_cothb_run(c, trace_host, NULL, NULL, &seed));
+    ck_assert_ok(btfm_cothb_reset(c));
+    ck_assert_int_eq(btfm_cothb_n_nodes(c), 1);
+    int64_t steps;
+    double cost, tau, p, q;
+    ck_assert_ok(btfm_cothb_progress(c, NULL, &steps, &cost));
+    ck_assert_int_eq(steps, 0);
+    ck_assert_double_eq(cost, 0);
+    ck_assert_ok(btfm_cothb_get_param(c, BTFM_COTHB_PARAM_CONTINUE_THRESHOLD, &tau));
+    ck_assert_double_eq(tau, 0.8);
+    ck_assert_ok(btfm_cothb_reliability_of_score(c, 0.1, &p));
+    ck_assert_ok(btfm_cothb_reliability_of_score(fresh, 0.1, &q));
+    ck_assert_double_eq(p, q);
+    ck_assert_status(btfm_cothb_answer(c, NULL, NULL, NULL), BTFM_E_NOTFOUND);
+    uint64_t s1 = 21, s2 = 21;
+    ck_assert_ok(btfm_cothb_run(c, trace_host, NULL, NULL, &s1));
+    ck_assert_ok(btfm_cothb_run(fresh, trace_host, NULL, NULL, &s2));
+    char *tc = trace_of(c), *tf = trace_of(fresh);
+    ck_assert_str_eq(tc, tf);
+    free(tc);
+    free(tf);
+    ck_assert_status(btfm_cothb_reset(NULL), BTFM_E_INVALID);
+    btfm_cothb_free(c);
+    btfm_cothb_free(fresh);
+}
+END_TEST
+
+/* A saved search with answers and strategies comes back identical, and a damaged
+ * strategy table or answer list is refused. */
+START_TEST(load_validates_answers_and_strategies)
+{
+    btfm_cothb *c = make_budget(2, 8);
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_PROBE, 1));
+    expect(c, BTFM_COTHB_EXTEND, 0);
+    int64_t a = grow(c, 0, 0.95, 0);
+    expect(c, BTFM_COTHB_EXTEND, a);
+    grow_answer(c, a, 0.9, 1, 5);
+    size_t size;
+    ck_assert_ok(btfm_cothb_save_buffer(c, NULL, 0, &size));
+    void *blob = malloc(size);
+    ck_assert_ok(btfm_cothb_save_buffer(c, blob, size, &size));
+    btfm_cothb *d = NULL;
+    ck_assert_ok(btfm_cothb_load_buffer(&d, blob, size));
+    double p, q;
+    ck_assert_ok(btfm_cothb_answer(c, NULL, NULL, &p));
+    ck_assert_ok(btfm_cothb_answer(d, NULL, NULL, &q));
+    ck_assert_double_eq(p, q);
+    btfm_cothb_free(d);
+    size_t nbytes, bad_size;
+    double *strategies = array_copy(blob, size, "strategies", &nbytes);
+    strategies[1] *= 0.5; /* reliabilities no longer sum to 1 */
+    void *bad = replace_array(blob, size, "strategies", strategies, &bad_size);
+    ck_assert_status(btfm_cothb_load_buffer(&d, bad, bad_size), BTFM_E_FORMAT);
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(), "sum of strategy reliabilities"));
+    free(bad);
+    free(strategies);
+    int64_t *terminals = array_copy(blob, size, "terminals", &nbytes);
+    terminals[0] = a; /* not a finished path */
+    bad = replace_array(blob, size, "terminals", terminals, &bad_size);
+    ck_assert_status(btfm_cothb_load_buffer(&d, bad, bad_size), BTFM_E_FORMAT);
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(), "answer node"));
+    free(bad);
+    free(terminals);
+    free(blob);
+    btfm_cothb_free(c);
+}
+END_TEST
+
 static Suite *cothb_suite(void)
 {
     Suite *s = suite_create("cothb");
@@ -1172,6 +1597,14 @@ static Suite *cothb_suite(void)
     tcase_add_test(tc, isotonic_calibration_by_hand);
     tcase_add_test(tc, calibration_and_quality_recover_a_simulation);
     tcase_add_test(tc, calibration_is_saved_and_validated);
+    tcase_add_test(tc, a_re_check_combines_readings_as_bayes_does);
+    tcase_add_test(tc, budget_policy_spends_the_budget_and_answers_the_vote);
+    tcase_add_test(tc, the_vote_weighs_agreement_by_wrong_answers);
+    tcase_add_test(tc, budget_policy_never_starts_what_it_cannot_finish);
+    tcase_add_test(tc, outcomes_leave_a_strategy_only_when_slips_do_not_explain_them);
+    tcase_add_test(tc, the_tuner_chooses_the_rewarding_setting);
+    tcase_add_test(tc, reset_starts_a_new_problem_with_the_same_configuration);
+    tcase_add_test(tc, load_validates_answers_and_strategies);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,5 +1,5 @@
--- Tests of btfm.cothb. Expected actions follow from the documented policy (doc/cothb.md)
--- applied by hand; the Beta posterior is checked against its closed form.
+-- Tests of btfm.cothb. Expected actions follow from the documented thresholds policy
+-- (doc/cothb.md, policy = 0) applied by hand; the Beta posterior is checked against its closed form.
 local btfm = require "btfm"
 
 package.path = (arg[0]:match("^(.*)/[^/]*$") or ".") .. "/?.lua;" .. package.path
@@ -22,7 +22,7 @@ local function drive(c, rel)
 end
 
 test("a reliable chain is followed and answered", function()
-  local c = btfm.cothb{max_steps = 20, seed = 2}
+  local c = btfm.cothb{max_steps = 20, seed = 2, policy = 0}
   eq(c:get_param("max_steps"), 20, "max_steps")
   local seen = drive(c, {0.9, 0.95, 0.9})
   eq(table.concat(seen, " "), "extend:0 extend:1 extend:2 answer:3", "actions")
@@ -33,7 +33,7 @@ test("a reliable chain is followed and answered", function()
 end)
 
 test("an unreliable step branches, a reliable alternative is confirmed", function()
-  local c = btfm.cothb()
+  local c = btfm.cothb{policy = 0}
   local seen = drive(c, {0.9, 0.1, 0.95, 0.9})
   eq(table.concat(seen, " "), "extend:0 extend:1 branch:1 confirm:3 extend:3 answer:4", "actions")
 end)
@@ -44,7 +44,7 @@ test("last_action repeats what next returned, target included", function()
   eq(status, "BTFM_E_STATE", "before the first action")
   drive(c, {0.9, 0.1})
   -- extend 0, extend 1, branch 1 leaving 2 ...: replay and compare at a branch
-  local d = btfm.cothb()
+  local d = btfm.cothb{policy = 0}
   d:next(); d:observe(d:add_node(0), {reliability = 0.9})
   d:next(); d:observe(d:add_node(1), {reliability = 0.1})
   local a, n, t = d:next()
@@ -54,7 +54,7 @@ test("last_action repeats what next returned, target included", function()
 end)
 
 test("outcomes give the Beta posterior mean", function()
-  local c = btfm.cothb{prior_success = 2, prior_failure = 1}
+  local c = btfm.cothb{prior_success = 2, prior_failure = 1, policy = 0}
   c:next()
   local id = c:add_node(0)
   for _, o in ipairs({1, 0, 1, 0.5}) do assert(c:observe(id, {outcome = o})) end

@@ -68,6 +68,8 @@ FREE_FN = ctypes.CFUNCTYPE(None, c_void_p, c_void_p)
 PROGRESS_FN = ctypes.CFUNCTYPE(c_int, c_char_p, c_double, c_void_p)
 # btfm_cothb_step_fn (cothb.h)
 COTHB_STEP_FN = ctypes.CFUNCTYPE(c_int, c_int, c_int64, c_int64, POINTER(c_double), c_int, c_void_p)
+# btfm_cothb_episode_fn (cothb.h): (controller, problem, reward out, user) -> status
+COTHB_EPISODE_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_int64, POINTER(c_double), c_void_p)
 
 _p_int = POINTER(c_int)
 _p_float = POINTER(ctypes.c_float)
@@ -513,6 +515,27 @@ _SIGNATURES = {
                                           c_int]),
     "btfm_cothb_n_nodes": (c_int64, [c_void_p]),
     "btfm_cothb_n_signals": (c_int, []),
+    "btfm_cothb_reset": (c_int, [c_void_p]),
+    "btfm_cothb_set_answer": (c_int, [c_void_p, c_int64, c_int64]),
+    "btfm_cothb_answer": (c_int, [c_void_p, _p_int64, _p_int64, _p_double]),
+    "btfm_cothb_n_answers": (c_int64, [c_void_p]),
+    "btfm_cothb_answer_info": (c_int, [c_void_p, c_int64, _p_int64, _p_int64, _p_double,
+                                       _p_int64]),
+    "btfm_cothb_node_strategy": (c_int, [c_void_p, c_int64, _p_int64]),
+    "btfm_cothb_n_strategies": (c_int64, [c_void_p]),
+    "btfm_cothb_strategy_info": (c_int, [c_void_p, c_int64, _p_double, _p_int]),
+    "btfm_cothb_tuning_name": (c_char_p, [c_int]),
+    "btfm_cothb_tuner_new": (c_int, [_p_void]),
+    "btfm_cothb_tuner_free": (None, [c_void_p]),
+    "btfm_cothb_tuner_set_param": (c_int, [c_void_p, c_int, c_double]),
+    "btfm_cothb_tuner_get_param": (c_int, [c_void_p, c_int, _p_double]),
+    "btfm_cothb_tuner_set_progress": (c_int, [c_void_p, PROGRESS_FN, c_void_p]),
+    "btfm_cothb_tuner_add_knob": (c_int, [c_void_p, c_int, _p_double, c_int]),
+    "btfm_cothb_tuner_run": (c_int, [c_void_p, c_void_p, COTHB_EPISODE_FN, c_void_p]),
+    "btfm_cothb_tuner_result": (c_int, [c_void_p, _p_double, c_int]),
+    "btfm_cothb_tuner_n_knobs": (c_int, [c_void_p]),
+    "btfm_cothb_tuner_knob": (c_int, [c_void_p, c_int, _p_int, _p_double]),
+    "btfm_cothb_tuner_apply": (c_int, [c_void_p, c_void_p]),
 
     # stream
 

@@ -29,7 +29,7 @@ def chain(c, reliabilities, terminal_last=True):
 
 
 def test_params_and_iteration_protocol():
-    c = btfm.CoTHB(max_steps=50, continue_threshold=0.8)
+    c = btfm.CoTHB(max_steps=50, continue_threshold=0.8, policy=0)
     assert c.params["max_steps"] == 50 and c.get_param("continue_threshold") == 0.8
     assert {p.name for p in btfm.param_info("cothb")} >= {"hysteresis", "seed", "monitored"}
     seen = chain(c, [0.9, 0.95, 0.9])
@@ -47,7 +47,7 @@ def test_params_and_iteration_protocol():
 def test_beta_posterior_matches_scipy():
     from scipy import stats
 
-    c = btfm.CoTHB(prior_success=1.5, prior_failure=2.5)
+    c = btfm.CoTHB(prior_success=1.5, prior_failure=2.5, policy=0)
     c.next()
     node = c.add_node(0)
     outcomes = [1, 0, 1, 1, 0.25, 1]
@@ -80,7 +80,7 @@ def test_calibration_matches_sklearn():
                                  max_iter=1000).fit(x[rows], labels[rows])
         weights, bias = c.policy(head)
         assert weights[:3] == pytest.approx(ref.coef_[0].tolist(), abs=1e-5)
-        assert weights[3:] == [0.0] * 4
+        assert weights[3:] == [0.0] * (len(btfm.COTHB_SIGNALS) - 3)
         assert bias == pytest.approx(ref.intercept_[0], abs=1e-5)
     # The continue threshold on reliability recovered from the simulated people: 0.5
     # (12 x - 6 = 0) at the table's mean of the third signal is 0.5 + 3 * 0.5 / 12.
@@ -89,7 +89,7 @@ def test_calibration_matches_sklearn():
 
 
 def test_trace_is_json_lines_of_every_action_and_signal():
-    c = btfm.CoTHB()
+    c = btfm.CoTHB(policy=0)
     seen = chain(c, [0.9, 0.1, 0.95, 0.9])
     trace = c.trace()
     actions = [e for e in trace if e["event"] == "action"]
