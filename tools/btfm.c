@@ -17,8 +17,8 @@ static const cli_command commands[] = {
     {"anonymize", "IN OUT [--complete-records]",
      "write a de-identified copy of a recording", cmd_anonymize},
     {"params", "[KIND] [--json]", "list the tunable parameters of each object kind", cmd_params},
-    {"cothb", "bench [--problems N] [--seed S] [--depth D] [--accuracy A] [--budget B] [--json]",
-     "compare CoTHB with greedy, self-consistency and top-b search", cmd_cothb},
+    {"cothb", "bench|calibrate|tune [options]",
+     "benchmark CoTHB against baselines at equal budgets, calibrate a signal, tune", cmd_cothb},
     {"align", "fit [--method M] [--n-features K] [--param NAME=VALUE] [--mask MASK] OUT.model "
      "IN... | transform MODEL IN OUT.npy --subject I [--inverse] [--mask MASK] (IN: .npy or a "
      "dataset such as .nii.gz; MASK: an image, epi or background)",

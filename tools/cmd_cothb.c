@@ -1,83 +1,407 @@
-/* btfm cothb bench: the CoTHB evaluation harness (tools/cothb_harness.c) as a table of
- * success rate and expanded steps per method and signal-noise level. */
+/* btfm cothb bench|calibrate|tune: the fair benchmark of tools/cothb_harness.c as a table
+ * (and a figure), a reliability calibration with its signal-quality report from labelled
+ * steps, and the library's tuner on a benchmark task. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 #include "cothb_harness.h"
+#include "svg_plot.h"
 
-static const double noise_levels[] = {0.0, 0.2, 0.4, 0.6, 0.8, 1.0};
-#define N_NOISE (sizeof noise_levels / sizeof noise_levels[0])
+#define MAX_LIST 16
 
-/* A number option's value, in [lo, hi]; 0 on success. */
-static int parse_number(const char *option, const char *text, double lo, double hi, double *out)
+typedef struct bench_options {
+    harness_task task;
+    double dprimes[MAX_LIST], budgets[MAX_LIST];
+    int n_dprimes, n_budgets, problems, tune_problems, json;
+    const char *svg, *save;
+} bench_options;
+
+/* A comma-separated list of numbers in [lo, hi] after option argv[*i]. */
+static int number_list(int argc, char **argv, int *i, double lo, double hi, double *out, int *n)
 {
-    char *end = NULL;
-    double v = text ? strtod(text, &end) : 0;
-    if (!text || end == text || *end || !(v >= lo && v <= hi))
-        return cli_usage_error("cothb", "%s expects a number in [%g, %g], got '%s'", option,
-                               lo, hi, text ? text : "");
-    *out = v;
-    return 0;
+    if (*i + 1 >= argc) return cli_usage_error("cothb", "%s needs a value", argv[*i]);
+    const char *option = argv[*i], *p = argv[++*i];
+    *n = 0;
+    while (*p) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p || (*end && *end != ',') || !(v >= lo && v <= hi) || *n == MAX_LIST)
+            return cli_usage_error("cothb", "%s expects up to %d comma-separated numbers in "
+                                   "[%g, %g], got '%s'", option, MAX_LIST, lo, hi, argv[*i]);
+        out[(*n)++] = v;
+        p = *end ? end + 1 : end;
+    }
+    return *n ? CLI_OK : cli_usage_error("cothb", "%s: no number given", option);
+}
+
+static int choice(const char *option, const char *value, const char *const *names, int n, int *out)
+{
+    for (int k = 0; k < n; k++)
+        if (value && strcmp(value, names[k]) == 0) {
+            *out = k;
+            return CLI_OK;
+        }
+    return cli_usage_error("cothb", "%s expects %s%s%s%s%s, got '%s'", option, names[0],
+                           n > 1 ? " or " : "", n > 1 ? names[1] : "", n > 2 ? " or " : "",
+                           n > 2 ? names[2] : "", value ? value : "");
+}
+
+/* The options bench and tune share; *i is advanced past a recognized option. Returns
+ * CLI_OK, CLI_USAGE, or -1 for an option it does not know. */
+static int task_option(bench_options *o, int argc, char **argv, int *i)
+{
+    static const char *const families[] = {"chain", "switch"};
+    static const char *const signals[] = {"step", "path", "outcome"};
+    static const char *const hosts[] = {"calibrated", "raw"};
+    const char *opt = argv[*i], *value = *i + 1 < argc ? argv[*i + 1] : NULL;
+    double v;
+    int k = 0, st;
+    if (strcmp(opt, "--family") == 0) {
+        if ((st = choice(opt, value, families, 2, &k))) return st;
+        uint64_t seed = o->task.seed;
+        harness_task_defaults(&o->task, k);
+        o->task.seed = seed;
+        ++*i;
+    } else if (strcmp(opt, "--signal") == 0) {
+        if ((st = choice(opt, value, signals, 3, &o->task.signal))) return st;
+        ++*i;
+    } else if (strcmp(opt, "--host") == 0) {
+        if ((st = choice(opt, value, hosts, 2, &o->task.host))) return st;
+        ++*i;
+    } else if (strcmp(opt, "--dprime") == 0) {
+        return number_list(argc, argv, i, 0, 10, o->dprimes, &o->n_dprimes);
+    } else if (strcmp(opt, "--budget") == 0) {
+        return number_list(argc, argv, i, 1, 10000, o->budgets, &o->n_budgets);
+    } else if (strcmp(opt, "--problems") == 0 || strcmp(opt, "--tune-problems") == 0 ||
+               strcmp(opt, "--seed") == 0) {
+        if ((st = cli_number_option("cothb", argc, argv, i, &v))) return st;
+        if (!(v >= (opt[2] == 's' ? 0 : 10) && v <= 1e7 && v == floor(v)))
+            return cli_usage_error("cothb", "%s expects a whole number in [%d, 1e7], got '%s'",
+                                   opt, opt[2] == 's' ? 0 : 10, argv[*i]);
+        if (opt[2] == 'p') o->problems = (int)v;
+        else if (opt[2] == 't') o->tune_problems = (int)v;
+        else o->task.seed = (uint64_t)v;
+    } else if (strcmp(opt, "--json") == 0) {
+        o->json = 1;
+    } else if (strcmp(opt, "--svg") == 0 || strcmp(opt, "--save") == 0) {
+        if (!value) return cli_usage_error("cothb", "%s needs a file name", opt);
+        if (opt[3] == 'v') o->svg = value;
+        else o->save = value;
+        ++*i;
+    } else {
+        return -1;
+    }
+    return CLI_OK;
+}
+
+static void options_defaults(bench_options *o)
+{
+    memset(o, 0, sizeof *o);
+    harness_task_defaults(&o->task, HARNESS_CHAIN);
+    o->dprimes[0] = 2;
+    o->n_dprimes = 1;
+    o->budgets[0] = 24;
+    o->n_budgets = 1;
+    o->problems = 1000;
+    o->tune_problems = 400;
+}
+
+static void print_cell(const harness_cell *cell, int json, int first)
+{
+    const harness_task *t = &cell->task;
+    if (json) {
+        printf("%s{\"family\": \"%s\", \"dprime\": ", first ? "" : ",\n ",
+               t->family == HARNESS_CHAIN ? "chain" : "switch");
+        cli_json_number(stdout, t->dprime);
+        printf(", \"budget\": %d, \"best_baseline\": \"%s\", \"methods\": {", cell->budget,
+               harness_method_name(cell->best_baseline));
+        int comma = 0;
+        for (int m = 0; m < HARNESS_METHOD_COUNT; m++) {
+            if (!cell->ran[m]) continue;
+            printf("%s\"%s\": {\"accuracy\": ", comma++ ? ", " : "", harness_method_name(m));
+            cli_json_number(stdout, cell->accuracy[m]);
+            printf(", \"low\": ");
+            cli_json_number(stdout, cell->low[m]);
+            printf(", \"high\": ");
+            cli_json_number(stdout, cell->high[m]);
+            printf(", \"steps\": ");
+            cli_json_number(stdout, cell->steps[m]);
+            printf("}");
+        }
+        printf("}, \"differences\": {");
+        comma = 0;
+        for (int v = 0; v < 3; v++) {
+            if (!cell->ran[HARNESS_M_COTHB + v]) continue;
+            printf("%s\"%s\": [", comma++ ? ", " : "", harness_method_name(HARNESS_M_COTHB + v));
+            cli_json_number(stdout, cell->diff[v]);
+            printf(", ");
+            cli_json_number(stdout, cell->diff_low[v]);
+            printf(", ");
+            cli_json_number(stdout, cell->diff_high[v]);
+            printf("]");
+        }
+        printf("}}");
+        return;
+    }
+    printf("d' = %g, budget %d:\n", t->dprime, cell->budget);
+    for (int m = 0; m < HARNESS_METHOD_COUNT; m++) {
+        if (!cell->ran[m]) continue;
+        printf("  %-17s %6.3f  [%5.3f, %5.3f]  %5.1f steps%s\n", harness_method_name(m),
+               cell->accuracy[m], cell->low[m], cell->high[m], cell->steps[m],
+               m == cell->best_baseline ? "  (best baseline)" : "");
+    }
+    for (int v = 0; v < 3; v++)
+        if (cell->ran[HARNESS_M_COTHB + v])
+            printf("  %s - best baseline: %+6.3f  [%+6.3f, %+6.3f]\n",
+                   harness_method_name(HARNESS_M_COTHB + v), cell->diff[v], cell->diff_low[v],
+                   cell->diff_high[v]);
+}
+
+/* Accuracy against budget, one panel per d', a line per method. */
+static int bench_figure(const bench_options *o, const harness_cell *cells)
+{
+    svg_figure *f = svg_figure_new(1, o->n_dprimes, 360, 300,
+                                   "CoTHB and baselines at equal budgets (95% intervals in the table)");
+    if (!f) return cli_usage_error("cothb", "out of memory for the figure");
+    int rc = CLI_OK;
+    for (int d = 0; d < o->n_dprimes && rc == CLI_OK; d++) {
+        svg_axes *a = svg_figure_axes(f, 0, d);
+        char title[64];
+        snprintf(title, sizeof title, "d' = %g", o->dprimes[d]);
+        svg_axes_set_title(a, title);
+        svg_axes_set_labels(a, "budget (generated steps)", "accuracy");
+        svg_axes_set_ylim(a, 0, 1);
+        for (int m = 0; m < HARNESS_METHOD_COUNT; m++) {
+            double x[MAX_LIST], y[MAX_LIST];
+            int n = 0;
+            for (int b = 0; b < o->n_budgets; b++) {
+                const harness_cell *c = &cells[d * o->n_budgets + b];
+                if (!c->ran[m]) continue;
+                x[n] = c->budget;
+                y[n++] = c->accuracy[m];
+            }
+            if (n && (n > 1 ? svg_axes_line(a, x, y, n, harness_method_name(m), m)
+                            : svg_axes_scatter(a, x, y, n, harness_method_name(m), m)))
+                rc = cli_usage_error("cothb", "out of memory for the figure");
+        }
+    }
+    char err[256];
+    if (rc == CLI_OK && svg_figure_save(f, o->svg, err, sizeof err)) {
+        fprintf(stderr, "btfm cothb: %s\n", err);
+        rc = CLI_FAILED;
+    }
+    svg_figure_free(f);
+    return rc;
+}
+
+static int bench(int argc, char **argv)
+{
+    bench_options o;
+    options_defaults(&o);
+    for (int i = 2; i < argc; i++) {
+        int st = task_option(&o, argc, argv, &i);
+        if (st < 0) return cli_usage_error("cothb", "unknown option '%s'", argv[i]);
+        if (st) return st;
+    }
+    if (o.save) return cli_usage_error("cothb", "--save belongs to 'btfm cothb tune'");
+    int n_cells = o.n_dprimes * o.n_budgets;
+    harness_cell *cells = calloc((size_t)n_cells, sizeof *cells);
+    if (!cells) return cli_usage_error("cothb", "out of memory");
+    cli_progress bar;
+    cli_progress_init(&bar);
+    int rc = CLI_OK;
+    if (o.json) printf("[");
+    for (int k = 0; k < n_cells && rc == CLI_OK; k++) {
+        harness_cell *cell = &cells[k];
+        cell->task = o.task;
+        cell->task.dprime = o.dprimes[k / o.n_budgets];
+        cell->budget = (int)o.budgets[k % o.n_budgets];
+        if (cell->budget < cell->task.depth) {
+            rc = cli_usage_error("cothb", "--budget %d is below the task's %d steps",
+                                 cell->budget, cell->task.depth);
+            break;
+        }
+        btfm_status st = harness_run_cell(cell, o.problems, o.tune_problems, cli_progress_fn, &bar);
+        if (st) {
+            fprintf(stderr, "btfm: cothb bench: %s\n", harness_last_error());
+            rc = st == BTFM_E_CANCELLED ? CLI_FAILED : CLI_FAILED;
+            break;
+        }
+        print_cell(cell, o.json, k == 0);
+    }
+    cli_progress_finish(&bar);
+    if (o.json) printf("]\n");
+    if (rc == CLI_OK && o.svg) rc = bench_figure(&o, cells);
+    for (int k = 0; k < n_cells; k++) harness_free_cell(&cells[k]);
+    free(cells);
+    return rc;
+}
+
+/* A TSV file with columns "score" and "correct" (1 right, 0 wrong): the calibration's
+ * signal-quality report, and a reliability map fitted to all rows, written with --save. */
+static int calibrate(int argc, char **argv)
+{
+    static const char *const methods[] = {"platt", "isotonic"};
+    const char *path = NULL, *save = NULL;
+    int method = 0, json = 0, folds = 5;
+    for (int i = 2; i < argc; i++) {
+        int st = CLI_OK;
+        double v;
+        if (strcmp(argv[i], "--method") == 0) {
+            st = choice("--method", i + 1 < argc ? argv[++i] : NULL, methods, 2, &method);
+        } else if (strcmp(argv[i], "--folds") == 0) {
+            st = cli_number_option("cothb", argc, argv, &i, &v);
+            if (!st && !(v >= 2 && v <= 100 && v == floor(v)))
+                st = cli_usage_error("cothb", "--folds expects a whole number in [2, 100]");
+            folds = (int)v;
+        } else if (strcmp(argv[i], "--save") == 0) {
+            if (i + 1 >= argc) return cli_usage_error("cothb", "--save needs a file name");
+            save = argv[++i];
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+        } else if (argv[i][0] == '-' || path) {
+            return cli_usage_error("cothb", "unexpected argument '%s'", argv[i]);
+        } else {
+            path = argv[i];
+        }
+        if (st) return st;
+    }
+    if (!path) return cli_usage_error("cothb", "calibrate needs a TSV file of labelled steps");
+    btfm_table *t = NULL;
+    if (btfm_table_read(&t, path)) return cli_fail("cothb calibrate");
+    int cs, cc, rc = CLI_OK;
+    int64_t n = btfm_table_n_rows(t);
+    double *scores = malloc(sizeof(double) * (size_t)(n ? 2 * n : 2));
+    int *correct = malloc(sizeof(int) * (size_t)(n ? n : 1));
+    double report[BTFM_COTHB_QUALITY_LOG_LOSS + 1];
+    btfm_cothb *c = NULL;
+    if (!scores || !correct) {
+        rc = cli_usage_error("cothb", "out of memory for %lld rows", (long long)n);
+    } else if (btfm_table_find_column(t, "score", &cs) || btfm_table_find_column(t, "correct", &cc) ||
+               btfm_table_column_numbers(t, cs, scores) ||
+               btfm_table_column_numbers(t, cc, scores + n)) {
+        rc = cli_fail("cothb calibrate");
+    } else {
+        for (int64_t r = 0; r < n && rc == CLI_OK; r++) {
+            double y = scores[n + r];
+            if (y != 0 && y != 1)
+                rc = cli_usage_error("cothb", "%s, row %lld: correct is %g; expected 0 or 1", path,
+                                     (long long)r + 1, y);
+            correct[r] = y == 1;
+        }
+        int m = method ? BTFM_COTHB_CALIBRATION_ISOTONIC : BTFM_COTHB_CALIBRATION_PLATT;
+        if (rc == CLI_OK &&
+            (btfm_cothb_signal_quality(scores, correct, n, m, folds, report,
+                                       BTFM_COTHB_QUALITY_LOG_LOSS + 1) ||
+             btfm_cothb_new(&c) || btfm_cothb_calibrate_reliability(c, m, scores, correct, n) ||
+             (save && btfm_cothb_save(c, save))))
+            rc = cli_fail("cothb calibrate");
+    }
+    if (rc == CLI_OK) {
+        if (json) printf("{\"method\": \"%s\"", methods[method]);
+        for (int k = 0; k <= BTFM_COTHB_QUALITY_LOG_LOSS; k++) {
+            if (json) {
+                printf(", \"%s\": ", btfm_cothb_quality_name(k));
+                cli_json_number(stdout, report[k]);
+            } else {
+                printf("%-18s %.6g\n", btfm_cothb_quality_name(k), report[k]);
+            }
+        }
+        if (json) printf("}\n");
+        if (save && !json) printf("calibrated controller saved to %s\n", save);
+    }
+    btfm_cothb_free(c);
+    free(scores);
+    free(correct);
+    btfm_table_free(t);
+    return rc;
+}
+
+/* The library's tuner on one benchmark task, the chosen values printed and, with --save,
+ * a controller holding them written for a host to load. */
+typedef struct tune_host {
+    harness_task task;
+    int budget;
+} tune_host;
+
+static int tune_episode(btfm_cothb *c, int64_t problem, double *reward, void *user)
+{
+    tune_host *h = user;
+    harness_knobs k;
+    harness_knobs_defaults(&k);
+    k.config = c;
+    int ok = 0, used = 0;
+    btfm_status st = harness_solve(&h->task, HARNESS_M_COTHB_TUNED, &k, h->budget,
+                                   1000000000LL + problem, &ok, &used);
+    *reward = ok;
+    return st;
+}
+
+static int tune(int argc, char **argv)
+{
+    bench_options o;
+    options_defaults(&o);
+    o.problems = 500;
+    for (int i = 2; i < argc; i++) {
+        int st = task_option(&o, argc, argv, &i);
+        if (st < 0) return cli_usage_error("cothb", "unknown option '%s'", argv[i]);
+        if (st) return st;
+    }
+    if (o.n_dprimes > 1 || o.n_budgets > 1 || o.svg)
+        return cli_usage_error("cothb", "tune takes one --dprime and one --budget, and no --svg");
+    tune_host host = {o.task, (int)o.budgets[0]};
+    host.task.dprime = o.dprimes[0];
+    if (host.budget < host.task.depth)
+        return cli_usage_error("cothb", "--budget %d is below the task's %d steps", host.budget,
+                               host.task.depth);
+    btfm_cothb_tuner *t = NULL;
+    btfm_cothb *base = NULL;
+    cli_progress bar;
+    cli_progress_init(&bar);
+    double report[BTFM_COTHB_TUNING_SETTINGS + 1];
+    int rc = CLI_OK;
+    if (btfm_cothb_tuner_new(&t) || btfm_cothb_new(&base) ||
+        btfm_cothb_tuner_set_param(t, BTFM_COTHB_TUNER_PARAM_PROBLEMS, o.problems) ||
+        btfm_cothb_tuner_set_param(t, BTFM_COTHB_TUNER_PARAM_HELD_OUT, o.problems) ||
+        btfm_cothb_tuner_set_progress(t, cli_progress_fn, &bar) ||
+        btfm_cothb_tuner_run(t, base, tune_episode, &host) ||
+        btfm_cothb_tuner_result(t, report, BTFM_COTHB_TUNING_SETTINGS + 1) ||
+        btfm_cothb_tuner_apply(t, base) || (o.save && btfm_cothb_save(base, o.save)))
+        rc = cli_fail("cothb tune");
+    cli_progress_finish(&bar);
+    if (rc == CLI_OK) {
+        if (o.json) printf("{\"knobs\": {");
+        for (int k = 0; k < btfm_cothb_tuner_n_knobs(t); k++) {
+            int param;
+            double chosen;
+            const char *name = NULL;
+            btfm_cothb_tuner_knob(t, k, &param, &chosen);
+            btfm_param_info(BTFM_OBJECT_COTHB, param, &name, NULL, NULL, NULL, NULL);
+            if (o.json) printf("%s\"%s\": %.17g", k ? ", " : "", name, chosen);
+            else printf("%-20s %g\n", name, chosen);
+        }
+        if (o.json) printf("}");
+        for (int k = 0; k <= BTFM_COTHB_TUNING_SETTINGS; k++) {
+            if (o.json) {
+                printf(", \"%s\": ", btfm_cothb_tuning_name(k));
+                cli_json_number(stdout, report[k]);
+            } else {
+                printf("%-20s %.6g\n", btfm_cothb_tuning_name(k), report[k]);
+            }
+        }
+        if (o.json) printf("}\n");
+    }
+    btfm_cothb_tuner_free(t);
+    btfm_cothb_free(base);
+    return rc;
 }
 
 int cmd_cothb(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "bench") != 0)
-        return cli_usage_error("cothb", "expected the subcommand 'bench'");
-    harness_config cfg;
-    harness_defaults(&cfg);
-    int json = 0;
-    for (int i = 2; i < argc; i++) {
-        double v;
-        const char *opt = argv[i];
-        if (strcmp(opt, "--json") == 0) {
-            json = 1;
-            continue;
-        }
-        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(opt, "--problems") == 0) {
-            if (parse_number(opt, value, 1, 1e7, &v)) return CLI_USAGE;
-            cfg.problems = (int)v;
-        } else if (strcmp(opt, "--seed") == 0) {
-            if (parse_number(opt, value, 0, 1e15, &v)) return CLI_USAGE;
-            cfg.seed = (uint64_t)v;
-        } else if (strcmp(opt, "--depth") == 0) {
-            if (parse_number(opt, value, 1, 1000, &v)) return CLI_USAGE;
-            cfg.depth = (int)v;
-        } else if (strcmp(opt, "--accuracy") == 0) {
-            if (parse_number(opt, value, 0, 1, &v)) return CLI_USAGE;
-            cfg.accuracy = v;
-        } else if (strcmp(opt, "--budget") == 0) {
-            if (parse_number(opt, value, 1, 1e7, &v)) return CLI_USAGE;
-            cfg.cothb_max_steps = (int)v;
-        } else {
-            return cli_usage_error("cothb", "unknown option '%s'", opt);
-        }
-        i++;
-    }
-    if (!json)
-        printf("CoTHB harness: %d problems, depth %d, breadth %d, proposer accuracy %g, seed %llu\n"
-               "%-6s %-18s %8s %10s\n", cfg.problems, cfg.depth, cfg.breadth, cfg.accuracy,
-               (unsigned long long)cfg.seed, "noise", "method", "success", "expanded");
-    else
-        printf("[");
-    int first = 1;
-    for (size_t k = 0; k < N_NOISE; k++) {
-        cfg.noise = noise_levels[k];
-        for (int m = 0; m < HARNESS_METHOD_COUNT; m++) {
-            harness_result r;
-            if (harness_run(&cfg, m, &r)) return cli_fail("cothb bench");
-            if (json) {
-                printf("%s{\"noise\": %g, \"method\": \"%s\", \"success\": %.6f, "
-                       "\"expanded\": %.4f}", first ? "" : ",\n ", cfg.noise,
-                       harness_method_name(m), r.success, r.mean_expanded);
-            } else {
-                printf("%-6.1f %-18s %8.3f %10.1f\n", cfg.noise, harness_method_name(m), r.success,
-                       r.mean_expanded);
-            }
-            first = 0;
-        }
-    }
-    if (json) printf("]\n");
-    return CLI_OK;
+    const char *sub = argc > 1 ? argv[1] : "";
+    if (strcmp(sub, "bench") == 0) return bench(argc, argv);
+    if (strcmp(sub, "calibrate") == 0) return calibrate(argc, argv);
+    if (strcmp(sub, "tune") == 0) return tune(argc, argv);
+    return cli_usage_error("cothb", "expected the subcommand bench, calibrate or tune, got '%s'", sub);
 }

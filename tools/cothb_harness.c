@@ -1,291 +1,230 @@
-/* Synthetic reasoning search with a hidden correct path (doc/cothb.md, "Benchmark").
- * Each node has `breadth` candidate children, exactly one correct on the hidden path; a
- * proposer returns the correct unproposed candidate with probability `accuracy`; a
- * step's reliability signal is (1 - noise) * truth + noise * U(0, 1). An answer is
- * correct when its leaf lies on the hidden path. Wrong leaves carry one of three wrong
- * answer values, so wrong chains can outvote right ones in self-consistency. */
+/* One cell of the CoTHB benchmark: every method on the same problems within the same
+ * budget, each method's knobs tuned on other problems first, accuracies with 95% Wilson
+ * intervals and CoTHB's paired difference to the best baseline with a 95% interval
+ * (doc/cothb.md, "Benchmark"). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cothb_harness.h"
 
-#define WRONG_ANSWERS 3
+#define TUNE_OFFSET 1000000000LL /* tuning problems: ids from here, never evaluated */
 
-typedef struct hnode {
-    int depth, on_path, proposed, correct_proposed, answer;
-    int sub_index;        /* 0 for a main step; 1.. for steps of a sub-problem */
-    int subject;          /* the main node a sub-problem step examines */
-    double sub_sum;       /* sum of the sub-problem's readings so far */
-} hnode;
-
-typedef struct problem {
-    const harness_config *cfg;
-    uint64_t rng;
-    hnode *nodes;
-    int n_nodes, cap_nodes;
-} problem;
-
-void harness_defaults(harness_config *cfg)
+/* Accuracy (and mean steps) of `method` with knobs `k` on problems first .. first + n - 1;
+ * `outcomes` (may be NULL) receives each problem's 0 or 1. */
+static btfm_status evaluate(const harness_task *t, int method, const harness_knobs *k,
+                            int budget, int64_t first, int n, char *outcomes, double *accuracy,
+                            double *steps)
 {
-    cfg->depth = 6;
-    cfg->breadth = 4;
-    cfg->accuracy = 0.8;
-    cfg->noise = 0.2;
-    cfg->problems = 400;
-    cfg->seed = 1;
-    cfg->sc_chains = 5;
-    cfg->tot_beam = 2;
-    cfg->tot_proposals = 3;
-    cfg->cothb_max_steps = 60;
-    cfg->sub_steps = 2;
-}
-
-const char *harness_method_name(int method)
-{
-    static const char *const names[] = {"greedy-cot", "self-consistency", "tot-top-b", "cothb"};
-    return method >= 0 && method < HARNESS_METHOD_COUNT ? names[method] : NULL;
-}
-
-static double uniform(problem *p)
-{
-    uint64_t z = (p->rng += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return (double)((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
-}
-
-static int new_node(problem *p, int depth, int on_path)
-{
-    if (p->n_nodes == p->cap_nodes) {
-        int cap = p->cap_nodes ? 2 * p->cap_nodes : 64;
-        hnode *grown = realloc(p->nodes, (size_t)cap * sizeof *grown);
-        if (!grown) return -1;
-        p->nodes = grown;
-        p->cap_nodes = cap;
+    long right = 0, used_total = 0;
+    for (int i = 0; i < n; i++) {
+        int ok = 0, used = 0;
+        btfm_status st = harness_solve(t, method, k, budget, first + i, &ok, &used);
+        if (st) return st;
+        right += ok;
+        used_total += used;
+        if (outcomes) outcomes[i] = (char)ok;
     }
-    hnode *n = &p->nodes[p->n_nodes];
-    memset(n, 0, sizeof *n);
-    n->depth = depth;
-    n->on_path = on_path;
-    n->subject = -1;
-    n->answer = on_path ? 0 : 1 + (int)(uniform(p) * WRONG_ANSWERS);
-    return p->n_nodes++;
-}
-
-/* The proposer: the next unproposed candidate child of `parent`, or -1 when all
- * `breadth` have been proposed. The last candidate left is the correct one if it has
- * not come yet. */
-static int propose(problem *p, int parent)
-{
-    hnode *par = &p->nodes[parent];
-    if (par->proposed >= p->cfg->breadth) return -1;
-    int correct = 0;
-    if (par->on_path && !par->correct_proposed)
-        correct = par->proposed == p->cfg->breadth - 1 || uniform(p) < p->cfg->accuracy;
-    par->proposed++;
-    if (correct) par->correct_proposed = 1;
-    int depth = par->depth + 1, on_path = par->on_path && correct;
-    return new_node(p, depth, on_path);
-}
-
-static double reading(problem *p, int truth)
-{
-    return (1 - p->cfg->noise) * truth + p->cfg->noise * uniform(p);
-}
-
-static void reset(problem *p, const harness_config *cfg, int index)
-{
-    p->cfg = cfg;
-    /* Scramble (seed, index) into the start of the stream: consecutive problems must not
-     * share a shifted stream (splitmix64 advances by the same constant each draw). */
-    uint64_t z = cfg->seed * 0x2545f4914f6cdd1dULL + (uint64_t)index + 1;
-    z = (z ^ (z >> 33)) * 0xff51afd7ed558ccdULL;
-    z = (z ^ (z >> 33)) * 0xc4ceb9fe1a85ec53ULL;
-    p->rng = z ^ (z >> 33);
-    p->n_nodes = 0;
-    new_node(p, 0, 1);
-}
-
-/* One greedy chain from the root: its leaf, and the steps it took. */
-static int greedy_chain(problem *p, int *expanded)
-{
-    int cur = 0;
-    while (cur >= 0 && p->nodes[cur].depth < p->cfg->depth) {
-        cur = propose(p, cur);
-        ++*expanded;
-    }
-    return cur;
-}
-
-static int solve_greedy(problem *p, int *expanded)
-{
-    int leaf = greedy_chain(p, expanded);
-    return leaf >= 0 && p->nodes[leaf].on_path;
-}
-
-static int solve_self_consistency(problem *p, int *expanded)
-{
-    int votes[WRONG_ANSWERS + 1] = {0}, first_seen[WRONG_ANSWERS + 1];
-    for (int a = 0; a <= WRONG_ANSWERS; a++) first_seen[a] = p->cfg->sc_chains;
-    for (int k = 0; k < p->cfg->sc_chains; k++) {
-        /* Independent chains: each starts from a fresh root with the same hidden path. */
-        int root = new_node(p, 0, 1), cur = root;
-        while (cur >= 0 && p->nodes[cur].depth < p->cfg->depth) {
-            cur = propose(p, cur);
-            ++*expanded;
-        }
-        if (cur < 0) continue;
-        int a = p->nodes[cur].answer;
-        votes[a]++;
-        if (first_seen[a] > k) first_seen[a] = k;
-    }
-    int best = -1;
-    for (int a = 0; a <= WRONG_ANSWERS; a++)
-        if (votes[a] && (best < 0 || votes[a] > votes[best] ||
-                         (votes[a] == votes[best] && first_seen[a] < first_seen[best])))
-            best = a;
-    return best == 0;
-}
-
-typedef struct scored {
-    int node;
-    double score;
-} scored;
-
-static int by_score_desc(const void *a, const void *b)
-{
-    double x = ((const scored *)a)->score, y = ((const scored *)b)->score;
-    return (x < y) - (x > y);
-}
-
-static int solve_tot(problem *p, int *expanded)
-{
-    int b = p->cfg->tot_beam, k = p->cfg->tot_proposals;
-    scored *frontier = calloc((size_t)b * (size_t)k + 1, sizeof *frontier);
-    scored *next = calloc((size_t)b * (size_t)k + 1, sizeof *next);
-    if (!frontier || !next) {
-        free(frontier);
-        free(next);
-        return 0;
-    }
-    int n_frontier = 1;
-    frontier[0].node = 0;
-    for (int d = 0; d < p->cfg->depth; d++) {
-        int n_next = 0;
-        for (int f = 0; f < n_frontier; f++) {
-            for (int j = 0; j < k; j++) {
-                int child = propose(p, frontier[f].node);
-                if (child < 0) break;
-                ++*expanded;
-                next[n_next].node = child;
-                next[n_next++].score = reading(p, p->nodes[child].on_path);
-            }
-        }
-        qsort(next, (size_t)n_next, sizeof *next, by_score_desc);
-        n_frontier = n_next < b ? n_next : b;
-        memcpy(frontier, next, (size_t)n_frontier * sizeof *frontier);
-    }
-    int ok = n_frontier > 0 && p->nodes[frontier[0].node].on_path;
-    free(frontier);
-    free(next);
-    return ok;
-}
-
-/* The host side of CoTHB: controller and problem number nodes alike (both start with
- * the root and add one node per expansion). A main step's signal reads its truth; a
- * sub-problem (DECOMPOSE) re-examines its subject step with fresh readings and reports
- * their running mean, so decomposition buys a better estimate of an uncertain step. */
-typedef struct cothb_host {
-    problem *p;
-    btfm_cothb *c;
-} cothb_host;
-
-static int cothb_step(int action, int64_t node, int64_t new_id, double *signals,
-                      int n_signals, void *user)
-{
-    cothb_host *h = user;
-    problem *p = h->p;
-    (void)action;
-    (void)n_signals;
-    if (new_id < 0) return BTFM_OK;
-    int level = 0;
-    btfm_status st = btfm_cothb_node_info(h->c, new_id, NULL, &level, NULL, NULL, NULL);
-    if (st) return st;
-    int parent = (int)node, id;
-    if (level > 0) {
-        id = new_node(p, p->nodes[parent].depth + 1, 0);
-        if (id < 0) return BTFM_E_NOMEM;
-        hnode *par = &p->nodes[parent], *n = &p->nodes[id];
-        int sub = par->sub_index > 0;
-        n->sub_index = sub ? par->sub_index + 1 : 1;
-        n->subject = sub ? par->subject : parent;
-        n->sub_sum = (sub ? par->sub_sum : 0) + reading(p, p->nodes[n->subject].on_path);
-        signals[BTFM_COTHB_SIGNAL_RELIABILITY] = n->sub_sum / n->sub_index;
-        signals[BTFM_COTHB_SIGNAL_TERMINAL] = n->sub_index >= p->cfg->sub_steps;
-    } else {
-        id = propose(p, parent);
-        if (id == -1) { /* every candidate was proposed: a dead end */
-            id = new_node(p, p->nodes[parent].depth + 1, 0);
-            if (id < 0) return BTFM_E_NOMEM;
-            signals[BTFM_COTHB_SIGNAL_RELIABILITY] = 0;
-            signals[BTFM_COTHB_SIGNAL_TERMINAL] = 1;
-        } else {
-            signals[BTFM_COTHB_SIGNAL_RELIABILITY] = reading(p, p->nodes[id].on_path);
-            signals[BTFM_COTHB_SIGNAL_TERMINAL] = p->nodes[id].depth >= p->cfg->depth;
-        }
-    }
-    return id == new_id ? BTFM_OK : BTFM_E_INTERNAL;
-}
-
-static int solve_cothb(problem *p, int *expanded)
-{
-    btfm_cothb *c;
-    btfm_status st = btfm_cothb_new(&c);
-    if (st) return st;
-    const harness_config *cfg = p->cfg;
-    /* Sub-problem children share the breadth budget, hence the allowance. */
-    if (!st) st = btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_STEPS, cfg->cothb_max_steps);
-    if (!st) st = btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_BREADTH, cfg->breadth + 2);
-    if (!st) st = btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_DEPTH,
-                                       cfg->depth * (cfg->sub_steps + 1) + 1);
-    if (!st) st = btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_LEVELS, 2);
-    if (!st) st = btfm_cothb_set_param(c, BTFM_COTHB_PARAM_POLICY, 0); /* the thresholds */
-    if (!st) st = btfm_cothb_set_param(c, BTFM_COTHB_PARAM_TRACE, 0);
-    if (!st) st = btfm_cothb_set_param(c, BTFM_COTHB_PARAM_SEED, (double)(p->rng >> 12));
-    cothb_host host = {p, c};
-    int action = 0;
-    int64_t final_node = -1;
-    if (!st) st = btfm_cothb_run(c, cothb_step, &action, &final_node, &host);
-    *expanded += (int)(btfm_cothb_n_nodes(c) - 1);
-    btfm_cothb_free(c);
-    if (st) return st;
-    return action == BTFM_COTHB_ANSWER && p->nodes[final_node].on_path &&
-           p->nodes[final_node].sub_index == 0 && p->nodes[final_node].depth == cfg->depth;
-}
-
-btfm_status harness_run(const harness_config *cfg, int method, harness_result *out)
-{
-    if (method < 0 || method >= HARNESS_METHOD_COUNT) return BTFM_E_INVALID;
-    problem p = {0};
-    long successes = 0, expanded = 0;
-    for (int i = 0; i < cfg->problems; i++) {
-        reset(&p, cfg, i);
-        int steps = 0, ok = 0;
-        switch (method) {
-        case HARNESS_GREEDY: ok = solve_greedy(&p, &steps); break;
-        case HARNESS_SELF_CONSISTENCY: ok = solve_self_consistency(&p, &steps); break;
-        case HARNESS_TOT: ok = solve_tot(&p, &steps); break;
-        default: ok = solve_cothb(&p, &steps); break;
-        }
-        if (ok < 0) {
-            free(p.nodes);
-            return ok;
-        }
-        successes += ok;
-        expanded += steps;
-    }
-    free(p.nodes);
-    out->success = (double)successes / cfg->problems;
-    out->mean_expanded = (double)expanded / cfg->problems;
+    *accuracy = (double)right / n;
+    if (steps) *steps = (double)used_total / n;
     return BTFM_OK;
+}
+
+/* The knob setting of `method` with the best accuracy on the tuning problems (the first
+ * of equals). Reject: tau (and, switch family, retries); beam: every (b, k) that fits. */
+static btfm_status tune_baseline(const harness_task *t, int method, int budget, int n,
+                                 harness_knobs *best)
+{
+    static const double taus[] = {0,    0.1,  0.2,  0.3,  0.4,  0.5,  0.6,  0.65, 0.7,
+                                  0.75, 0.8,  0.85, 0.9,  0.93, 0.95, 0.97, 0.98, 0.99,
+                                  0.995, 0.999};
+    double best_accuracy = -1;
+    harness_knobs k;
+    harness_knobs_defaults(&k);
+    *best = k;
+    if (method == HARNESS_M_REJECT) {
+        int max_retries = t->family == HARNESS_SWITCH ? 2 : 0;
+        for (int r = 0; r <= max_retries; r++)
+            for (size_t i = 0; i < sizeof taus / sizeof taus[0]; i++) {
+                if (t->signal == HARNESS_OUTCOME && i > 1) break; /* outcomes are 0 or 1 */
+                k.tau = t->signal == HARNESS_OUTCOME ? 0.5 + (double)i : taus[i];
+                k.retries = r;
+                double a;
+                btfm_status st = evaluate(t, method, &k, budget, TUNE_OFFSET, n, NULL, &a, NULL);
+                if (st) return st;
+                if (a > best_accuracy) {
+                    best_accuracy = a;
+                    *best = k;
+                }
+            }
+    } else if (method == HARNESS_M_BEAM) {
+        for (int b = 1; b <= 12; b++)
+            for (int w = 1; w <= 12; w++) { /* b = w = 1 is a chain: beam always fits */
+                /* depth 1: w children of the root; then at most b kept, w children each */
+                long steps = w + (long)(t->depth - 1) * (b < w ? b : w) * w;
+                if (b > w || steps > budget) continue;
+                k.beam = b;
+                k.width = w;
+                double a;
+                btfm_status st = evaluate(t, method, &k, budget, TUNE_OFFSET, n, NULL, &a, NULL);
+                if (st) return st;
+                if (a > best_accuracy) {
+                    best_accuracy = a;
+                    *best = k;
+                }
+            }
+    }
+    return BTFM_OK;
+}
+
+/* CoTHB tuned through the library's own tuner on the tuning problems. */
+typedef struct tuning_host {
+    const harness_task *task;
+    int budget;
+} tuning_host;
+
+static int tuner_episode(btfm_cothb *c, int64_t problem, double *reward, void *user)
+{
+    tuning_host *h = user;
+    harness_knobs k;
+    harness_knobs_defaults(&k);
+    k.config = c;
+    int ok = 0, used = 0;
+    btfm_status st = harness_solve(h->task, HARNESS_M_COTHB_TUNED, &k, h->budget,
+                                   TUNE_OFFSET + problem, &ok, &used);
+    *reward = ok;
+    return st;
+}
+
+static btfm_status tune_cothb(harness_cell *cell, int n, btfm_progress_fn progress, void *user)
+{
+    btfm_cothb_tuner *tuner = NULL;
+    btfm_cothb *base = NULL;
+    btfm_status st = btfm_cothb_tuner_new(&tuner);
+    if (!st) st = btfm_cothb_new(&base);
+    if (!st) st = btfm_cothb_tuner_set_param(tuner, BTFM_COTHB_TUNER_PARAM_PROBLEMS, n);
+    if (!st) st = btfm_cothb_tuner_set_param(tuner, BTFM_COTHB_TUNER_PARAM_HELD_OUT, n / 2);
+    if (!st && progress) st = btfm_cothb_tuner_set_progress(tuner, progress, user);
+    if (!st && cell->task.family == HARNESS_SWITCH) {
+        /* Strategies matter here: tune the inference of which one works as well. */
+        static const double cont[] = {0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98};
+        static const double branch[] = {0, 0.2, 0.4, 0.6};
+        static const double rechecks[] = {0, 1, 2};
+        static const double volatility[] = {0.01, 0.05, 0.1, 0.2, 0.3};
+        static const double slip[] = {0.05, 0.1, 0.2, 0.3};
+        static const double chance[] = {0.05, 0.1, 0.2, 0.3};
+        static const double prior[] = {0.1, 0.2, 0.3, 0.5};
+        const struct { int param; const double *values; int n; } knobs[] = {
+            {BTFM_COTHB_PARAM_CONTINUE_THRESHOLD, cont, 7}, {BTFM_COTHB_PARAM_BRANCH_THRESHOLD, branch, 4},
+            {BTFM_COTHB_PARAM_RECHECKS, rechecks, 3},       {BTFM_COTHB_PARAM_VOLATILITY, volatility, 5},
+            {BTFM_COTHB_PARAM_SLIP, slip, 4},               {BTFM_COTHB_PARAM_CHANCE, chance, 4},
+            {BTFM_COTHB_PARAM_PROBE_PRIOR, prior, 4},
+        };
+        for (size_t i = 0; !st && i < sizeof knobs / sizeof knobs[0]; i++)
+            st = btfm_cothb_tuner_add_knob(tuner, knobs[i].param, knobs[i].values, knobs[i].n);
+    }
+    tuning_host host = {&cell->task, cell->budget};
+    if (!st) st = btfm_cothb_tuner_run(tuner, base, tuner_episode, &host);
+    if (!st) st = btfm_cothb_tuner_apply(tuner, base);
+    btfm_cothb_tuner_free(tuner);
+    if (st) {
+        btfm_cothb_free(base);
+        return st;
+    }
+    cell->knobs[HARNESS_M_COTHB_TUNED].config = base;
+    return BTFM_OK;
+}
+
+/* Raw hosts: the defaults with the library's Platt calibration, fitted on 2000 labelled
+ * steps (paths, for path signals) of problems no cell evaluates. */
+static btfm_status calibrated_cothb(harness_cell *cell)
+{
+    enum { LABELLED = 2000 };
+    double *scores = malloc(sizeof(double) * LABELLED);
+    int *correct = malloc(sizeof(int) * LABELLED);
+    btfm_cothb *c = NULL;
+    btfm_status st = !scores || !correct ? BTFM_E_NOMEM : btfm_cothb_new(&c);
+    if (!st) {
+        harness_labelled_steps(&cell->task, LABELLED, 77, scores, correct);
+        st = btfm_cothb_calibrate_reliability(c, BTFM_COTHB_CALIBRATION_PLATT, scores, correct,
+                                              LABELLED);
+    }
+    free(scores);
+    free(correct);
+    if (st) {
+        btfm_cothb_free(c);
+        return st;
+    }
+    cell->knobs[HARNESS_M_COTHB_CALIBRATED].config = c;
+    cell->knobs[HARNESS_M_COTHB_CALIBRATED].scores = 1;
+    return BTFM_OK;
+}
+
+/* Wilson's 95% interval of a proportion. */
+static void wilson(double p, int n, double *low, double *high)
+{
+    const double z = 1.959963984540054;
+    double centre = (p + z * z / (2.0 * n)) / (1 + z * z / n);
+    double half = z * sqrt(p * (1 - p) / n + z * z / (4.0 * n * n)) / (1 + z * z / n);
+    *low = centre - half;
+    *high = centre + half;
+}
+
+btfm_status harness_run_cell(harness_cell *cell, int problems, int tune_problems,
+                             btfm_progress_fn progress, void *user)
+{
+    const harness_task *t = &cell->task;
+    char *outcomes = malloc((size_t)problems * HARNESS_METHOD_COUNT);
+    if (!outcomes) return BTFM_E_NOMEM;
+    btfm_status st = BTFM_OK;
+    for (int m = 0; m < HARNESS_METHOD_COUNT; m++) {
+        harness_knobs_defaults(&cell->knobs[m]);
+        cell->ran[m] = m != HARNESS_M_COTHB_CALIBRATED ||
+                       (t->host == HARNESS_RAW && t->signal != HARNESS_OUTCOME);
+        cell->accuracy[m] = cell->low[m] = cell->high[m] = cell->steps[m] = NAN;
+    }
+    if (!st) st = tune_baseline(t, HARNESS_M_REJECT, cell->budget, tune_problems,
+                                &cell->knobs[HARNESS_M_REJECT]);
+    if (!st) st = tune_baseline(t, HARNESS_M_BEAM, cell->budget, tune_problems,
+                                &cell->knobs[HARNESS_M_BEAM]);
+    if (!st) st = tune_cothb(cell, tune_problems, progress, user);
+    if (!st && cell->ran[HARNESS_M_COTHB_CALIBRATED]) st = calibrated_cothb(cell);
+    for (int m = 0; !st && m < HARNESS_METHOD_COUNT; m++) {
+        if (!cell->ran[m]) continue;
+        st = evaluate(t, m, &cell->knobs[m], cell->budget, 0, problems,
+                      outcomes + (size_t)m * problems, &cell->accuracy[m], &cell->steps[m]);
+        wilson(cell->accuracy[m], problems, &cell->low[m], &cell->high[m]);
+    }
+    if (!st) {
+        int best = 0;
+        for (int m = 1; m < HARNESS_M_COTHB; m++)
+            if (cell->accuracy[m] > cell->accuracy[best]) best = m;
+        cell->best_baseline = best;
+        for (int v = 0; v < 3; v++) {
+            cell->diff[v] = cell->diff_low[v] = cell->diff_high[v] = NAN;
+            if (!cell->ran[HARNESS_M_COTHB + v]) continue;
+            const char *ours = outcomes + (size_t)(HARNESS_M_COTHB + v) * problems;
+            const char *theirs = outcomes + (size_t)best * problems;
+            double sum = 0, sq = 0;
+            for (int i = 0; i < problems; i++) {
+                double d = ours[i] - theirs[i];
+                sum += d;
+                sq += d * d;
+            }
+            double mean = sum / problems, var = (sq - sum * mean) / (problems - 1 > 0 ? problems - 1 : 1);
+            double half = 1.959963984540054 * sqrt(fmax(var, 0) / problems);
+            cell->diff[v] = mean;
+            cell->diff_low[v] = mean - half;
+            cell->diff_high[v] = mean + half;
+        }
+    }
+    free(outcomes);
+    return st;
+}
+
+void harness_free_cell(harness_cell *cell)
+{
+    for (int m = 0; m < HARNESS_METHOD_COUNT; m++) {
+        btfm_cothb_free(cell->knobs[m].config);
+        cell->knobs[m].config = NULL;
+    }
 }

@@ -109,22 +109,51 @@ static const cli_help helps[] = {
                                {NULL, NULL}},
      (const char *const[]){"btfm params", "btfm params aligner --json", NULL}},
     {"cothb",
-     "bench runs the CoTHB controller and the baselines (greedy chain, self-consistency, "
-     "top-b search) on simulated reasoning problems whose steps carry noisy reliability "
-     "signals, and prints each method's success rate and expanded steps per noise level.",
+     "bench runs CoTHB and the baselines a reviewer asks for (a chain of thought, "
+     "self-consistency, reliability-weighted self-consistency, best-of-n, a rejection loop "
+     "with a tuned threshold, a beam search scored by the signal with tuned width) on "
+     "simulated reasoning tasks, every method within the same budget of generated steps "
+     "(re-checks included) and on the same samples, each method's knobs tuned on other "
+     "problems; it prints accuracies with 95% Wilson intervals and CoTHB's paired "
+     "difference to the best baseline with a 95% interval, one cell per d' and budget "
+     "(doc/cothb.md, \"Benchmark\").\n\n"
+     "calibrate reads a TSV file of labelled steps (columns score and correct, 1 right or 0 "
+     "wrong) and prints the signal-quality report (AUC with its interval, d', calibration "
+     "error, Brier score, log loss; out of fold); --save writes a controller holding the "
+     "calibration for a host to load.\n\n"
+     "tune runs the library's tuner (btfm_cothb_tuner) on one benchmark task and prints "
+     "the chosen knobs and their held-out accuracy against the defaults; --save writes the "
+     "tuned controller.",
      (const cli_option_help[]){
-         {"--problems N", "Simulated problems per method and noise level (default 400)."},
+         {"--family chain|switch",
+          "chain: 6 steps, each wrong with probability 0.2, wrong answers from a few systematic "
+          "slips; switch: 8 steps whose working strategy changes twice mid-chain (default chain)."},
+         {"--dprime D[,D...]", "Signal strengths d' (default 2): readings ~ N(-+d'/2, 1)."},
+         {"--budget B[,B...]", "Budgets in generated steps (default 24)."},
+         {"--signal step|path|outcome",
+          "What the host observes: a reading per step, one per finished path, or only each "
+          "step's outcome (default step)."},
+         {"--host calibrated|raw",
+          "Reliabilities reported as P(right | reading), or as the raw sigmoid of the reading "
+          "(default calibrated)."},
+         {"--problems N", "Evaluated problems a cell (default 1000; tune: training and "
+                          "held-out problems, default 500 each)."},
+         {"--tune-problems N", "bench: problems each method's knobs are tuned on (default 400)."},
          {"--seed S", "Seed of the simulation (default 1); the same seed gives the same table."},
-         {"--depth D", "Steps from the root to an answer (default 6)."},
-         {"--accuracy A",
-          "Probability that the simulated proposer's step is right, in [0, 1] (default 0.8)."},
-         {"--budget B", "Most steps the controller may expand per problem (default 60)."},
-         {"--json", "Print the table as JSON lines."},
+         {"--svg FILE", "bench: a figure of accuracy against budget, one panel per d'."},
+         {"--method platt|isotonic", "calibrate: the calibration map (default platt)."},
+         {"--folds K", "calibrate: folds of the out-of-fold report (default 5)."},
+         {"--save FILE", "calibrate, tune: write the calibrated or tuned controller."},
+         {"--json", "Print JSON instead of text."},
          {NULL, NULL}},
      (const char *const[]){"btfm cothb bench",
-                           "btfm cothb bench --problems 1000 --seed 7 --depth 5 --accuracy 0.6 "
-                           "--budget 40 --json",
-                           NULL}},
+                           "btfm cothb bench --dprime 0,1,2,3 --budget 12,24,48 --svg cothb.svg",
+                           "btfm cothb bench --family switch --signal outcome --problems 2000 "
+                           "--tune-problems 400 --seed 7",
+                           "btfm cothb bench --host raw --json",
+                           "btfm cothb calibrate steps.tsv --method isotonic --folds 10 "
+                           "--save calibrated.btfm",
+                           "btfm cothb tune --dprime 1 --budget 24 --save tuned.btfm --json", NULL}},
     {"align",
      "fit learns a common space from two or more subjects' responses to the same time points "
      "and saves the model: hyperalignment (Haxby 2011) or a shared response model (Chen 2015, "

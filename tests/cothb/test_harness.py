@@ -1,13 +1,13 @@
-"""The CoTHB harness checked against independent truth.
+"""The CoTHB benchmark harness checked against closed forms through `btfm cothb bench --json`.
 
-`btfm cothb bench --json` (the C harness) is compared with closed forms: greedy chain of
-thought succeeds with probability accuracy^depth and expands exactly `depth` steps;
-self-consistency's success is the exact majority-vote probability enumerated here;
-top-b search expands exactly 3 + 2*3*(depth-1) steps; CoTHB must solve every problem when
-the signals separate right from wrong steps (noise <= 0.2 gives readings >= 0.8 for right
-and <= 0.2 for wrong steps, across the 0.7 / 0.3 thresholds). The Python harness
-(harness.py, an independent implementation driving btfm.CoTHB) must agree with the C
-harness's CoTHB success rate within binomial error.
+On the chain task (6 steps, each wrong with probability 0.2; the first wrong step at
+depth d sets the answer to one of two systematic slips, 70/30) with a signal of d' = 0
+the reliabilities carry no information, so: a chain of thought is right with probability
+0.8^6 and generates exactly 6 steps; self-consistency over B / 6 chains is right with
+the majority-vote probability enumerated here over every combination of answers; a
+reliability-weighted vote weighs every chain alike and so equals it; the rejection loop
+keeps re-sampling identically distributed steps and is right with 0.8^6 again. Every
+method stays within its budget, and the paired differences lie inside their intervals.
 
 usage: test_harness.py BTFM_EXE LIBBTFM_SO
 """
@@ -17,34 +17,43 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 import unittest
 
-BTFM, LIBRARY = sys.argv.pop(1), sys.argv.pop(1)
-HERE = os.path.dirname(os.path.abspath(__file__))
-os.environ["BTFM_LIBRARY"] = LIBRARY
-sys.path.insert(0, os.path.join(HERE, "..", "..", "bindings", "python"))
-sys.path.insert(0, HERE)
+import numpy as np
 
-PROBLEMS, DEPTH, ACCURACY, CHAINS = 2000, 6, 0.8, 5
+BTFM, LIBRARY = sys.argv.pop(1), sys.argv.pop(1)
+PROBLEMS, DEPTH, SLIP, BUDGET = 2000, 6, 0.2, 24
 
 
 def bench(*extra):
     out = subprocess.run([BTFM, "cothb", "bench", "--json", "--problems", str(PROBLEMS),
-                          *extra], capture_output=True, text=True, timeout=600)
+                          "--tune-problems", "10", *extra], capture_output=True, text=True,
+                         timeout=600)
     assert out.returncode == 0, out.stderr
-    return {(row["noise"], row["method"]): row for row in json.loads(out.stdout)}
+    return json.loads(out.stdout)
 
 
-def majority_vote_success(q, chains, wrong=3):
-    """P(the correct answer wins): each chain is right with q, else one of `wrong`
-    values; most votes win, ties go to the answer seen first."""
+def answer_distribution():
+    """{answer: probability}: 0 is right, (d, slip) the first wrong step's answer."""
+    dist = {0: (1 - SLIP) ** DEPTH}
+    for d in range(1, DEPTH + 1):
+        for slip, share in ((0, 0.7), (1, 0.3)):
+            dist[(d, slip)] = (1 - SLIP) ** (d - 1) * SLIP * share
+    return dist
+
+
+def majority_vote_success(chains):
+    """P(the right answer wins the vote of `chains` chains; ties go to the answer seen
+    first)."""
+    dist = answer_distribution()
     total = 0.0
-    for outcome in itertools.product(range(wrong + 1), repeat=chains):
-        p = math.prod(q if a == 0 else (1 - q) / wrong for a in outcome)
+    for outcome in itertools.product(dist, repeat=chains):
         counts = {a: outcome.count(a) for a in outcome}
         best = max(counts.values())
         winner = next(a for a in outcome if counts[a] == best)
-        total += p * (winner == 0)
+        if winner == 0:
+            total += math.prod(dist[a] for a in outcome)
     return total
 
 
@@ -55,43 +64,72 @@ def within(measured, truth, n, sigmas=4.5):
 class Harness(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.rows = bench()
+        (cls.cell,) = bench("--dprime", "0", "--budget", str(BUDGET))
+        cls.methods = cls.cell["methods"]
 
-    def test_greedy_matches_the_closed_form(self):
-        q = ACCURACY ** DEPTH
-        for noise in (0.0, 0.4, 1.0):
-            row = self.rows[(noise, "greedy-cot")]
-            self.assertTrue(within(row["success"], q, PROBLEMS), (row, q))
-            self.assertEqual(row["expanded"], DEPTH)
+    def test_chain_of_thought_matches_the_closed_form(self):
+        row = self.methods["chain"]
+        self.assertTrue(within(row["accuracy"], (1 - SLIP) ** DEPTH, PROBLEMS), row)
+        self.assertEqual(row["steps"], DEPTH)
 
     def test_self_consistency_matches_the_exact_vote(self):
-        truth = majority_vote_success(ACCURACY ** DEPTH, CHAINS)
-        row = self.rows[(0.2, "self-consistency")]
-        self.assertTrue(within(row["success"], truth, PROBLEMS), (row, truth))
-        self.assertEqual(row["expanded"], CHAINS * DEPTH)
+        truth = majority_vote_success(BUDGET // DEPTH)
+        row = self.methods["self-consistency"]
+        self.assertTrue(within(row["accuracy"], truth, PROBLEMS), (row, truth))
+        self.assertEqual(row["steps"], BUDGET)
 
-    def test_top_b_expands_the_stated_steps(self):
-        self.assertEqual(self.rows[(0.2, "tot-top-b")]["expanded"], 3 + 2 * 3 * (DEPTH - 1))
+    def test_an_uninformative_signal_weighs_every_chain_alike(self):
+        self.assertEqual(self.methods["weighted-sc"]["accuracy"],
+                         self.methods["self-consistency"]["accuracy"])
 
-    def test_cothb_solves_everything_with_separating_signals(self):
-        for noise in (0.0, 0.2):
-            self.assertEqual(self.rows[(noise, "cothb")]["success"], 1.0)
+    def test_rejection_cannot_beat_a_chain_without_signal(self):
+        self.assertTrue(within(self.methods["reject"]["accuracy"], (1 - SLIP) ** DEPTH,
+                               PROBLEMS), self.methods["reject"])
 
-    def test_python_harness_agrees_with_the_c_harness(self):
-        try:
-            import harness
-        except ImportError as exc:  # e.g. a sanitizer build Python cannot load
-            self.skipTest(f"the Python binding cannot load this build's library: {exc}")
+    def test_every_method_within_budget_and_intervals_hold(self):
+        for name, row in self.methods.items():
+            self.assertLessEqual(row["steps"], BUDGET, name)
+            self.assertLessEqual(row["low"], row["accuracy"], name)
+            self.assertLessEqual(row["accuracy"], row["high"], name)
+        best = self.methods[self.cell["best_baseline"]]["accuracy"]
+        for name, (diff, low, high) in self.cell["differences"].items():
+            self.assertAlmostEqual(diff, self.methods[name]["accuracy"] - best, places=12)
+            self.assertLessEqual(low, diff)
+            self.assertLessEqual(diff, high)
 
-        for noise in (0.4, 0.6, 0.8):
-            key = (noise, "cothb")
-            py_success, py_expanded = harness.success_rate(noise, problems=600)
-            c_success = self.rows[key]["success"]
-            pooled = (py_success * 600 + c_success * PROBLEMS) / (600 + PROBLEMS)
-            tolerance = 4.5 * math.sqrt(pooled * (1 - pooled) * (1 / 600 + 1 / PROBLEMS)) + 1e-9
-            self.assertLessEqual(abs(py_success - c_success), tolerance, (noise, py_success,
-                                                                          c_success))
-            self.assertGreater(py_expanded, DEPTH - 1)
+    def test_bad_options_are_refused(self):
+        for args in (["--budget", "3"], ["--dprime", "x"], ["--family", "tree"], ["--bogus"]):
+            out = subprocess.run([BTFM, "cothb", "bench", *args], capture_output=True, text=True)
+            self.assertEqual(out.returncode, 2, args)
+            self.assertIn("btfm cothb", out.stderr)
+
+
+class Calibrate(unittest.TestCase):
+    def test_report_matches_scikit_learn(self):
+        from sklearn.metrics import roc_auc_score
+
+        rng = np.random.default_rng(3)
+        correct = (rng.uniform(size=997) < 0.7).astype(int)
+        score = rng.normal(size=997) + np.where(correct == 1, -0.75, 0.75)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "steps.tsv")
+            with open(path, "w") as f:
+                f.write("score\tcorrect\n")
+                f.writelines(f"{s!r}\t{c}\n" for s, c in zip(score, correct))
+            out = subprocess.run([BTFM, "cothb", "calibrate", path, "--json", "--save",
+                                  os.path.join(tmp, "c.btfm")], capture_output=True, text=True)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertTrue(os.path.getsize(os.path.join(tmp, "c.btfm")) > 0)
+            with open(path, "a") as f:
+                f.write("0.5\t2\n")
+            bad = subprocess.run([BTFM, "cothb", "calibrate", path], capture_output=True, text=True)
+        report = json.loads(out.stdout)
+        self.assertEqual(report["n"], 997)
+        self.assertAlmostEqual(report["base_rate"], correct.mean(), places=12)
+        # P(a correct step scores above a wrong one), of the raw scores as given.
+        self.assertAlmostEqual(report["auc"], roc_auc_score(correct, score), places=9)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("row 998", bad.stderr)
 
 
 if __name__ == "__main__":

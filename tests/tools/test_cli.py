@@ -84,9 +84,9 @@ class Cli(unittest.TestCase):
         self.assertIsNotNone(m, r.stdout)
         self.assertLess(float(m.group(1)), 0.1)
         self.assertGreaterEqual(float(m.group(2)), 0.95)
-        m = re.search(r"(\d+)% solved \(greedy chain of thought (\d+)%\)", r.stdout)
+        m = re.search(r"(\d+)% right \(chain of thought (\d+)%", r.stdout)
         self.assertIsNotNone(m, r.stdout)
-        # Greedy succeeds only when all 6 steps are right: 0.8^6 = 26% (binomial sd 3%).
+        # A chain is right only when all 6 steps are right: 0.8^6 = 26% (binomial sd 3%).
         self.assertLess(abs(int(m.group(2)) - 26), 10)
 
     def test_info_on_a_container_written_independently(self):
