@@ -186,6 +186,9 @@ btfm_status harness_run_cell(harness_cell *cell, int problems, int tune_problems
                                 &cell->knobs[HARNESS_M_REJECT]);
     if (!st) st = tune_baseline(t, HARNESS_M_BEAM, cell->budget, tune_problems,
                                 &cell->knobs[HARNESS_M_BEAM]);
+    /* The defaults in a controller reset for each problem, as a fresh one would be, which
+     * keeps its planning tables from one problem to the next. */
+    if (!st) st = btfm_cothb_new(&cell->knobs[HARNESS_M_COTHB].config);
     if (!st) st = tune_cothb(cell, tune_problems, progress, user);
     if (!st && cell->ran[HARNESS_M_COTHB_CALIBRATED]) st = calibrated_cothb(cell);
     for (int m = 0; !st && m < HARNESS_METHOD_COUNT; m++) {

@@ -514,7 +514,7 @@ btfm_status harness_solve(const harness_task *t, int method, const harness_knobs
     case HARNESS_M_BEST_OF_N: ok = solve_chains(&w, budget, 2); break;
     case HARNESS_M_REJECT: ok = solve_reject(&w, budget, k); break;
     case HARNESS_M_BEAM: ok = solve_beam(&w, k); break;
-    default: ok = solve_cothb(&w, budget, method == HARNESS_M_COTHB ? NULL : k, &st); break;
+    default: ok = solve_cothb(&w, budget, k, &st); break;
     }
     free(w.nodes);
     if (st) return st;

@@ -12,6 +12,7 @@
 #define COTHB_NPARAM_V1 22     /* parameters of release 1.2 (format 1 files) */
 #define COTHB_MAX_MONITORED 64 /* upper bound of the "monitored" parameter */
 #define COTHB_NHEAD 2          /* logistic policy heads: continue, switch */
+#define COTHB_PLAN_CACHE 4     /* planning tables kept, most recently used first */
 
 extern const btfm_param_table btfm_cothb_param_table; /* tree.c */
 
@@ -134,7 +135,7 @@ struct btfm_cothb {
     double path_read_sum;     /* first path readings: sum and count (path base rate) */
     int64_t path_read_count;
     double read_logit_sum, read_logit_sq; /* first readings' log-odds: sum, sum of squares */
-    cothb_plan_table *plans[2]; /* cached planning tables (plan.c), not saved */
+    cothb_plan_table *plans[COTHB_PLAN_CACHE]; /* planning tables (plan.c), not saved */
     /* Strategies (probe.c). */
     cothb_strategy strategies[COTHB_MAX_MONITORED + 1];
     int64_t n_strategies;

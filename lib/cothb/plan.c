@@ -14,7 +14,7 @@
  *                        sum_k P(r_k) W(max(b, r_k), s - 1, m),   re-sample (best kept)
  *                        sum_k P(r_k | b) W(b + r_k, s - 1, m) }  re-check (log-odds sum)
  *     V(s, m) = sum_k P(r_k) W(r_k, s, m),   V(s, 0) = 1,
- * on 32 bins of log-odds; a table is kept per (p0, d', spare, length) on a coarse grid,
+ * on 32 bins of log-odds; the last four tables are kept, on a coarse grid of (p0, d'),
  * so a search computes few of them (about 3 ms each). */
 #include <math.h>
 #include <string.h>
@@ -97,20 +97,23 @@ double btfm_cothb_signal_dprime(const btfm_cothb *c)
 static const cothb_plan_table *table_for(btfm_cothb *c, double p0, double dprime, int spare,
                                          int steps)
 {
-    /* A coarse grid, so that a search reuses its tables. */
-    p0 = fmin(fmax(round(p0 * 40) / 40, 0.025), 0.975);
-    dprime = fmin(round(dprime * 8) / 8, 6);
+    /* A coarse grid, so that searches reuse their tables (kept across btfm_cothb_reset). */
+    p0 = fmin(fmax(round(p0 * 20) / 20, 0.05), 0.95);
+    dprime = fmin(round(dprime * 4) / 4, 6);
     spare = spare > MAX_SPARE ? MAX_SPARE : spare;
     steps = steps > MAX_STEPS ? MAX_STEPS : steps;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < COTHB_PLAN_CACHE; i++) {
         cothb_plan_table *t = c->plans[i];
-        if (t && t->p0 == p0 && t->dprime == dprime && t->spare >= spare && t->steps >= steps)
+        if (t && t->p0 == p0 && t->dprime == dprime && t->spare >= spare && t->steps >= steps) {
+            memmove(c->plans + 1, c->plans, (size_t)i * sizeof *c->plans); /* to the front */
+            c->plans[0] = t;
             return t;
+        }
     }
-    cothb_plan_table *t = c->plans[1];
+    cothb_plan_table *t = c->plans[COTHB_PLAN_CACHE - 1]; /* the least recently used */
     if (!t) t = btfm_malloc(sizeof *t);
     if (!t) return NULL; /* out of memory: the caller falls back to the thresholds */
-    c->plans[1] = c->plans[0];
+    memmove(c->plans + 1, c->plans, (COTHB_PLAN_CACHE - 1) * sizeof *c->plans);
     c->plans[0] = t;
     t->p0 = p0;
     t->dprime = dprime;
@@ -125,7 +128,7 @@ static const cothb_plan_table *table_for(btfm_cothb *c, double p0, double dprime
 
 void btfm_cothb_plans_free(btfm_cothb *c)
 {
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < COTHB_PLAN_CACHE; i++) {
         btfm_free(c->plans[i]);
         c->plans[i] = NULL;
     }
