@@ -30,6 +30,7 @@ from ._container import ArrayInfo, Container, container_format_version
 from .dataset import (CHANNEL_TYPES, FORMATS, Channel, Dataset, Event, NirsGeometry, Record,
                       channel_type_from_name, channel_type_name, format_name, from_array, open)
 from .cothb import (CALIBRATIONS, COTHB_ACTIONS, COTHB_DECISIONS, COTHB_SIGNALS, Action, CoTHB,
+                    CoTHBTuner, Answer, Strategy,
                     NodeInfo, signal_quality)
 from .align import ALIGN_METHODS, Aligner, classification, isc, segment_matching
 from .table import Table, parse_table, read_table
@@ -56,6 +57,7 @@ __all__ = [
     "CHANNEL_TYPES", "Channel", "Dataset", "Event", "FORMATS", "NirsGeometry", "Record",
     "channel_type_from_name", "channel_type_name", "format_name", "from_array",
     "Action", "CALIBRATIONS", "COTHB_ACTIONS", "COTHB_DECISIONS", "COTHB_SIGNALS", "CoTHB",
+    "CoTHBTuner", "Answer", "Strategy",
     "NodeInfo", "signal_quality",
     "ALIGN_METHODS", "Aligner", "classification", "isc", "segment_matching",
     "Table", "parse_table", "read_table",

@@ -22,11 +22,12 @@ import math
 from ._errors import check
 from ._handle import Handle
 from ._lib import lib
-from ._params import ParamsMixin
+from ._params import ParamsMixin, param_info
+from ._progress import reporting
 from ._util import enumerate_names, from_cstr, to_cpath
 
-__all__ = ["CoTHB", "Action", "NodeInfo", "COTHB_ACTIONS", "COTHB_SIGNALS",
-           "COTHB_DECISIONS", "CALIBRATIONS", "signal_quality"]
+__all__ = ["CoTHB", "CoTHBTuner", "Action", "NodeInfo", "Answer", "Strategy", "COTHB_ACTIONS",
+           "COTHB_SIGNALS", "COTHB_DECISIONS", "CALIBRATIONS", "signal_quality"]
 
 
 # The handle travels as a void pointer (declared so in _lib._SIGNATURES).
@@ -59,6 +60,18 @@ NodeInfo = collections.namedtuple("NodeInfo",
                                   ["parent", "level", "status", "depth", "n_children"])
 
 _STEP_FN = lib.btfm_cothb_run.argtypes[1]  # btfm_cothb_step_fn
+_EPISODE_FN = lib.btfm_cothb_tuner_run.argtypes[2]  # btfm_cothb_episode_fn
+
+Answer = collections.namedtuple("Answer", ["answer", "node", "probability", "paths"])
+Answer.__doc__ = """One answer of the reliability-weighted vote: the host's answer key (the
+terminal's id when it named none), its most probable terminal node, the estimated
+probability that it is right and the number of finished paths that reached it."""
+
+Strategy = collections.namedtuple("Strategy", ["reliability", "state"])
+Strategy.__doc__ = """A strategy of the monitored set: its reliability (NaN once forgotten)
+and its state ("forgotten", "monitored", "actor" or "probe")."""
+_STRATEGY_STATES = ["forgotten", "monitored", "actor", "probe"]
+_TUNING = [name for _, name in sorted(enumerate_names(lib.btfm_cothb_tuning_name, 0).items())]
 
 
 def _signal_array(signals, named):
@@ -327,8 +340,158 @@ class CoTHB(ParamsMixin, Handle):
         data = bytes(data)
         return cls._open_with(lib.btfm_cothb_load_buffer, CoTHBPtr, data, len(data))
 
+    def reset(self) -> None:
+        """Start a new problem: the search is cleared, the parameters, calibration and
+        logistic policy are kept, the random state is seeded again."""
+        check(self._invoke(lib.btfm_cothb_reset))
+
+    def set_answer(self, node: int, answer: int) -> None:
+        """Name the answer a level-0 terminal reached (an integer key, e.g. a hash of the
+        answer's text), so paths reaching the same answer vote together."""
+        check(self._invoke(lib.btfm_cothb_set_answer, int(node), int(answer)))
+
+    @property
+    def answer(self):
+        """The voted best answer as an Answer, or None before any path was finished."""
+        best = [a for a in self.answers() if a.node == self._best_node()]
+        return best[0] if best else None
+
+    def _best_node(self) -> int:
+        node = ctypes.c_int64(-1)
+        with self._lock:
+            status = lib.btfm_cothb_answer(self._require_open(), ctypes.byref(node), None, None)
+        return node.value if status == 0 else -2
+
+    def answers(self) -> list:
+        """Every answer reached so far with its vote (a list of Answer)."""
+        out = []
+        with self._lock:
+            ptr = self._require_open()
+            for i in range(check(lib.btfm_cothb_n_answers(ptr))):
+                key, node, paths = ctypes.c_int64(), ctypes.c_int64(), ctypes.c_int64()
+                p = ctypes.c_double()
+                check(lib.btfm_cothb_answer_info(ptr, i, ctypes.byref(key), ctypes.byref(node),
+                                                 ctypes.byref(p), ctypes.byref(paths)))
+                out.append(Answer(key.value, node.value, p.value, paths.value))
+        return out
+
+    def node_strategy(self, node: int) -> int:
+        """The strategy number the node's step was asked with (0 until a first probe)."""
+        value = ctypes.c_int64()
+        check(self._invoke(lib.btfm_cothb_node_strategy, int(node), ctypes.byref(value)))
+        return value.value
+
+    def strategies(self) -> list:
+        """Every strategy created so far (numbered from 0), as Strategy tuples."""
+        out = []
+        with self._lock:
+            ptr = self._require_open()
+            for i in range(check(lib.btfm_cothb_n_strategies(ptr))):
+                r, state = ctypes.c_double(), ctypes.c_int()
+                check(lib.btfm_cothb_strategy_info(ptr, i, ctypes.byref(r), ctypes.byref(state)))
+                out.append(Strategy(r.value, _STRATEGY_STATES[state.value]
+                                    if state.value < len(_STRATEGY_STATES) else state.value))
+        return out
+
     def __repr__(self):
         if self.closed:
             return "<btfm.CoTHB closed>"
         current, steps, cost = self.progress
         return f"<btfm.CoTHB {len(self)} nodes, current {current}, {steps} steps, cost {cost:g}>"
+
+
+class _Borrowed(CoTHB):
+    """A controller the library owns for the length of one tuning episode."""
+
+    def close(self) -> None:
+        self._ptr = None
+
+
+class CoTHBTuner(ParamsMixin, Handle):
+    """Tune a controller's knobs against task reward (doc/cothb.md, "Tuning").
+
+    CoTHBTuner(problems=500, held_out=500, rounds=2, first_problem=0). add_knob(name,
+    values) chooses which parameters are tuned (default: continue_threshold,
+    branch_threshold, rechecks, stop_confidence, wrong_answers); run(base, episode)
+    calls episode(controller, problem) -> reward for each training and held-out problem,
+    the controller already set to the setting being tried, and returns the report.
+    """
+
+    _type_name = "btfm.CoTHBTuner"
+    _free = lib.btfm_cothb_tuner_free
+    _param_kind = "cothb_tuner"
+    _set_param_func = "btfm_cothb_tuner_set_param"
+    _get_param_func = "btfm_cothb_tuner_get_param"
+
+    def __init__(self, **params):
+        ptr = ctypes.c_void_p()
+        check(lib.btfm_cothb_tuner_new(ctypes.byref(ptr)))
+        super().__init__(ptr)
+        for name, value in params.items():
+            self.set_param(name, value)
+
+    def add_knob(self, name: str, values) -> None:
+        """Tune controller parameter `name` over `values` (1 to 64, within its bounds)."""
+        names = [p.name for p in param_info("cothb")]
+        if name not in names:
+            raise ValueError(f"unknown cothb parameter {name!r}; known: {', '.join(names)}")
+        vals = [float(v) for v in values]
+        arr = (ctypes.c_double * max(len(vals), 1))(*vals)
+        check(self._invoke(lib.btfm_cothb_tuner_add_knob, names.index(name), arr, len(vals)))
+
+    def run(self, base: CoTHB, episode, progress=None) -> dict:
+        """Tune starting from `base`'s parameters; episode(controller, problem) returns
+        the reward (1 right, 0 wrong, or any finite number). The report as a dict
+        (train_reward, held_out_reward with its 95% interval, the paired difference to
+        the starting setting with its interval, episodes, settings)."""
+        failure = []
+
+        def trampoline(ptr, problem, reward, _user):
+            try:
+                c = _Borrowed._adopt(ptr)
+                value = float(episode(c, int(problem)))
+                c.close()
+                if not math.isfinite(value):
+                    raise ValueError(f"episode {problem} returned a non-finite reward {value}")
+                reward[0] = value
+                return 0
+            except BaseException as exc:  # noqa: BLE001 - re-raised after the C call
+                failure.append(exc)
+                return -15  # BTFM_E_CANCELLED: stop the tuning
+
+        callback = _EPISODE_FN(trampoline)
+        with self._lock, base._lock:
+            ptr, base_ptr = self._require_open(), base._require_open()
+            with reporting(progress) as (fn, user):
+                check(lib.btfm_cothb_tuner_set_progress(ptr, fn, user))
+                status = lib.btfm_cothb_tuner_run(ptr, base_ptr, callback, None)
+                lib.btfm_cothb_tuner_set_progress(ptr, type(fn)(), None)
+        if failure:
+            raise failure[0]
+        check(status)
+        return self.result
+
+    @property
+    def result(self) -> dict:
+        """The report of the last run (btfm.Error BTFM_E_STATE before one)."""
+        values = (ctypes.c_double * len(_TUNING))()
+        check(self._invoke(lib.btfm_cothb_tuner_result, values, len(_TUNING)))
+        return dict(zip(_TUNING, list(values)))
+
+    @property
+    def knobs(self) -> dict:
+        """{parameter name: chosen value} (NaN before a run)."""
+        names = [p.name for p in param_info("cothb")]
+        out = {}
+        with self._lock:
+            ptr = self._require_open()
+            for i in range(check(lib.btfm_cothb_tuner_n_knobs(ptr))):
+                param, chosen = ctypes.c_int(), ctypes.c_double()
+                check(lib.btfm_cothb_tuner_knob(ptr, i, ctypes.byref(param), ctypes.byref(chosen)))
+                out[names[param.value]] = chosen.value
+        return out
+
+    def apply(self, controller: CoTHB) -> None:
+        """Set the chosen values on `controller`."""
+        with self._lock, controller._lock:
+            check(lib.btfm_cothb_tuner_apply(self._require_open(), controller._require_open()))

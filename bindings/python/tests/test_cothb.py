@@ -276,3 +276,57 @@ def test_signal_quality_matches_sklearn_metrics():
     assert err.value.status_name == "BTFM_E_RANGE"
     with pytest.raises(ValueError):
         btfm.signal_quality(x, y, method="beta")
+
+
+def test_the_vote_follows_its_closed_form():
+    # Three one-step paths: answers 100 (0.5), 100 (0.5), 200 (0.9). With W wrong answers
+    # the odds of an answer are prod(1 + W p / (1 - p)) - 1 over its paths, and
+    # P(a) = w_a / (1 + sum w) (doc/cothb.md, "Answers").
+    for wrong in (1, 4):
+        c = btfm.CoTHB(path_length=1, max_cost=3, stop_confidence=1, probe=0, planning=0,
+                       continue_threshold=0, branch_threshold=0, wrong_answers=wrong)
+        keys = iter([(0.5, 100), (0.5, 100), (0.9, 200)])
+        for action in c:
+            if action.expands:
+                r, key = next(keys)
+                node = c.add_node(action.node)
+                c.observe(node, reliability=r, terminal=1.0)
+                c.set_answer(node, key)
+        w = {100: (1 + wrong) ** 2 - 1, 200: 1 + wrong * 9 - 1}
+        total = 1 + sum(w.values())
+        got = {a.answer: (a.probability, a.paths) for a in c.answers()}
+        assert got[100] == (pytest.approx(w[100] / total, abs=1e-12), 2)
+        assert got[200] == (pytest.approx(w[200] / total, abs=1e-12), 1)
+        assert c.answer.answer == 200 and action.action == "answer" and action.node == c.answer.node
+        c.reset()
+        assert len(c) == 1 and c.answer is None and c.get_param("wrong_answers") == wrong
+
+
+def test_tuner_finds_the_rewarding_setting_and_reports_held_out_intervals():
+    # Reward 1 only when continue_threshold is 0.8: the tuner must choose it, and the
+    # held-out difference to the starting setting (0.7) is exactly 1 on every problem.
+    seen = []
+
+    def episode(c, problem):
+        seen.append(problem)
+        assert len(c) == 1  # a fresh search each time
+        return 1.0 if c.get_param("continue_threshold") == 0.8 else 0.0
+
+    t = btfm.CoTHBTuner(problems=7, held_out=5, first_problem=100)
+    t.add_knob("continue_threshold", [0.6, 0.8, 0.9])
+    report = t.run(btfm.CoTHB(), episode)
+    assert t.knobs == {"continue_threshold": 0.8}
+    assert report["held_out_reward"] == 1 and report["base_held_out_reward"] == 0
+    assert report["difference"] == 1 and report["difference_low"] == report["difference_high"] == 1
+    assert min(seen) == 100 and len(set(seen)) == 12
+    c = btfm.CoTHB()
+    t.apply(c)
+    assert c.get_param("continue_threshold") == 0.8
+    with pytest.raises(ZeroDivisionError):
+        t.run(btfm.CoTHB(), lambda c, problem: 1 / 0)
+    with pytest.raises(btfm.Error) as err:
+        t.run(btfm.CoTHB(), episode, progress=lambda stage, fraction: fraction > 0.3)
+    assert err.value.status_name == "BTFM_E_CANCELLED"
+    assert t.knobs == {"continue_threshold": 0.8}  # the cancelled run left it as it was
+    with pytest.raises(ValueError):
+        t.add_knob("no_such_knob", [1])
