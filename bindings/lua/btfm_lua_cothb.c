@@ -113,6 +113,102 @@ static int cothb_reliability(lua_State *L)
     return 1;
 }
 
+/* c:reset(): a new problem, the configuration kept */
+static int cothb_reset(lua_State *L)
+{
+    btfm_status st = btfm_cothb_reset(check_cothb(L, 1));
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* c:set_answer(node, key): name the answer a level-0 terminal reached */
+static int cothb_set_answer(lua_State *L)
+{
+    btfm_status st = btfm_cothb_set_answer(check_cothb(L, 1), (int64_t)luaL_checkinteger(L, 2),
+                                           (int64_t)luaL_checkinteger(L, 3));
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* c:answer() -> key, node, probability of the voted best answer; nil before any */
+static int cothb_answer(lua_State *L)
+{
+    int64_t node, key;
+    double p;
+    btfm_status st = btfm_cothb_answer(check_cothb(L, 1), &node, &key, &p);
+    if (st == BTFM_E_NOTFOUND) {
+        lua_pushnil(L);
+        return 1;
+    }
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushinteger(L, (lua_Integer)key);
+    lua_pushinteger(L, (lua_Integer)node);
+    lua_pushnumber(L, p);
+    return 3;
+}
+
+/* c:answers() -> {{answer =, node =, probability =, paths =}, ...}, the whole vote */
+static int cothb_answers(lua_State *L)
+{
+    btfm_cothb *c = check_cothb(L, 1);
+    int64_t n = btfm_cothb_n_answers(c);
+    if (n < 0) return btfm_lua_fail(L, (btfm_status)n);
+    lua_createtable(L, (int)n, 0);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t key, node, paths;
+        double p;
+        btfm_status st = btfm_cothb_answer_info(c, i, &key, &node, &p, &paths);
+        if (st) return btfm_lua_fail(L, st);
+        lua_createtable(L, 0, 4);
+        lua_pushinteger(L, (lua_Integer)key);
+        lua_setfield(L, -2, "answer");
+        lua_pushinteger(L, (lua_Integer)node);
+        lua_setfield(L, -2, "node");
+        lua_pushnumber(L, p);
+        lua_setfield(L, -2, "probability");
+        lua_pushinteger(L, (lua_Integer)paths);
+        lua_setfield(L, -2, "paths");
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    return 1;
+}
+
+/* c:node_strategy(node) -> the strategy number its step was asked with */
+static int cothb_node_strategy(lua_State *L)
+{
+    int64_t s;
+    btfm_status st = btfm_cothb_node_strategy(check_cothb(L, 1), (int64_t)luaL_checkinteger(L, 2), &s);
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushinteger(L, (lua_Integer)s);
+    return 1;
+}
+
+/* c:strategies() -> {{reliability =, state = "actor" | "probe" | "monitored" |
+ * "forgotten"}, ...}, strategy i at index i + 1 */
+static int cothb_strategies(lua_State *L)
+{
+    static const char *const states[] = {"forgotten", "monitored", "actor", "probe"};
+    btfm_cothb *c = check_cothb(L, 1);
+    int64_t n = btfm_cothb_n_strategies(c);
+    if (n < 0) return btfm_lua_fail(L, (btfm_status)n);
+    lua_createtable(L, (int)n, 0);
+    for (int64_t i = 0; i < n; i++) {
+        double r;
+        int state;
+        btfm_status st = btfm_cothb_strategy_info(c, i, &r, &state);
+        if (st) return btfm_lua_fail(L, st);
+        lua_createtable(L, 0, 2);
+        lua_pushnumber(L, r);
+        lua_setfield(L, -2, "reliability");
+        lua_pushstring(L, state >= 0 && state < 4 ? states[state] : "unknown");
+        lua_setfield(L, -2, "state");
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    return 1;
+}
+
 /* A calibration method by name ("none", "platt", "isotonic") at `arg`, default `def`. */
 static int check_calibration(lua_State *L, int arg, const char *def)
 {
@@ -311,6 +407,9 @@ static const luaL_Reg cothb_methods[] = {
     {"calibrate_reliability", cothb_calibrate_reliability},
     {"reliability_of_score", cothb_reliability_of_score},
     {"observe_score", cothb_observe_score},
+    {"reset", cothb_reset},       {"set_answer", cothb_set_answer},
+    {"answer", cothb_answer},     {"answers", cothb_answers},
+    {"node_strategy", cothb_node_strategy}, {"strategies", cothb_strategies},
     {"save", cothb_save},         {NULL, NULL},
 };
 

@@ -108,4 +108,36 @@ test("isotonic calibration by hand, and a signal-quality report", function()
   eq(q.auc, 0.75, "auc"); eq(q.n, 4, "n"); eq(q.base_rate, 0.5, "base rate")
 end)
 
+test("the vote follows its closed form, and reset keeps the configuration", function()
+  -- Three one-step paths: answers 100 (0.5), 100 (0.5), 200 (0.9); with W = 4 wrong
+  -- answers w_100 = 5 * 5 - 1 = 24, w_200 = 1 + 4 * 9 - 1 = 36, P(200) = 36 / 61.
+  local c = btfm.cothb{path_length = 1, max_cost = 3, stop_confidence = 1, probe = 0,
+                       planning = 0, continue_threshold = 0, branch_threshold = 0,
+                       wrong_answers = 4}
+  eq(c:answer(), nil, "no answer yet")
+  local given, k = {{0.5, 100}, {0.5, 100}, {0.9, 200}}, 0
+  while true do
+    local action, node = assert(c:next())
+    if action == "answer" or action == "stop" then eq(action, "answer", "answered"); break end
+    k = k + 1
+    local id = assert(c:add_node(node))
+    assert(c:observe(id, {reliability = given[k][1], terminal = 1}))
+    assert(c:set_answer(id, given[k][2]))
+  end
+  local key, _, p = c:answer()
+  eq(key, 200, "voted answer")
+  assert(math.abs(p - 36 / 61) < 1e-12, p)
+  local votes = c:answers()
+  eq(#votes, 2, "two answers")
+  for _, v in ipairs(votes) do
+    eq(v.paths, v.answer == 100 and 2 or 1, "paths")
+    assert(math.abs(v.probability - (v.answer == 100 and 24 or 36) / 61) < 1e-12)
+  end
+  eq(c:node_strategy(1), 0, "no probe yet")
+  eq(c:strategies()[1].state, "actor", "strategy 0 acts")
+  assert(c:reset())
+  eq(#c, 1, "a new search"); eq(c:answer(), nil, "no answer after reset")
+  eq(c:get_param("wrong_answers"), 4, "configuration kept")
+end)
+
 H.finish()
