@@ -43,8 +43,13 @@ static double target(const logit *L, int y, int k)
 /* eta (n_rows x nk) = standardized design times theta (nk blocks of q). */
 static void linear(const logit *L, const double *xs, int64_t n, const double *theta, double *eta)
 {
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, L->nk, (int)L->q, 1.0, xs,
-                (int)L->q, theta, (int)L->q, 0.0, eta, L->nk);
+    /* Two classes: a matrix-vector product (dgemm with one column packs all of xs). */
+    if (L->nk == 1)
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)L->q, 1.0, xs, (int)L->q, theta,
+                    1, 0.0, eta, 1);
+    else
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, L->nk, (int)L->q, 1.0, xs,
+                    (int)L->q, theta, (int)L->q, 0.0, eta, L->nk);
 }
 
 /* log(1 + e^x) without overflow. */
@@ -93,8 +98,12 @@ static btfm_status eval(void *ctx, const double *theta, double *value, double *g
     *value = f;
     if (!grad) return BTFM_OK;
     /* grad_k = xs^T resid_k + alpha w_k. */
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nk, (int)q, (int)n, 1.0, L->eta, nk,
-                L->xs, (int)q, 0.0, grad, (int)q);
+    if (nk == 1)
+        cblas_dgemv(CblasRowMajor, CblasTrans, (int)n, (int)q, 1.0, L->xs, (int)q, L->eta, 1,
+                    0.0, grad, 1);
+    else
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nk, (int)q, (int)n, 1.0, L->eta,
+                    nk, L->xs, (int)q, 0.0, grad, (int)q);
     for (int k = 0; k < nk; k++)
         for (int64_t j = 0; j < p; j++) grad[k * q + j] += L->alpha * theta[k * q + j];
     /* Hessian blocks xs^T diag(w p_k (delta_kl - p_l)) xs, from the probabilities. */
@@ -110,17 +119,24 @@ static btfm_status eval(void *ctx, const double *theta, double *value, double *g
             softmax(e, K, e);
         }
     }
+    /* Only the upper part is filled (the solver and the inverse read no more): a diagonal
+     * block's weights are >= 0, so it is the rank-n update of sqrt(d) xs, half a product. */
     for (int k = 0; k < nk; k++)
         for (int l = k; l < nk; l++) {
             for (int64_t r = 0; r < n; r++) {
                 const double *e = L->eta + r * nk;
                 const double wi = weight(L, L->rows[r]);
-                const double d = nk == 1 ? wi * e[0] : wi * e[k] * ((k == l) - e[l]);
+                double d = nk == 1 ? wi * e[0] : wi * e[k] * ((k == l) - e[l]);
+                if (k == l) d = sqrt(fmax(d, 0.0));
                 for (int64_t j = 0; j < q; j++) L->buf[r * q + j] = d * L->xs[r * q + j];
             }
             double *block = hess + (int64_t)k * q * np + (int64_t)l * q;
-            cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)q, (int)q, (int)n, 1.0,
-                        L->xs, (int)q, L->buf, (int)q, 0.0, block, (int)np);
+            if (k == l)
+                cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)q, (int)n, 1.0, L->buf,
+                            (int)q, 0.0, block, (int)np);
+            else
+                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)q, (int)q, (int)n,
+                            1.0, L->xs, (int)q, L->buf, (int)q, 0.0, block, (int)np);
         }
     for (int k = 0; k < nk; k++)
         for (int64_t j = 0; j < p; j++) hess[(k * q + j) * np + k * q + j] += L->alpha;
