@@ -44,7 +44,7 @@ static const btfm_param_table *const tables[] = {
 static const char capabilities[] =
     "core container zlib progress"
     " dense"
-    " io dataset edf bdf brainvision volume" BTFM_CAP_NIFTI
+    " io dataset edf bdf brainvision volume" BTFM_CAP_NIFTI " fif"
     " table bids"
     " signal"
     " spectrum"

@@ -67,6 +67,9 @@ void cli_print_help(FILE *out, const cli_command *cmd);
 /* Print the manual page of every command in troff (doc/btfm.1). */
 void cli_print_man(FILE *out);
 
+/* btfm info's FIF section: first sample, filters, projectors, processing history. */
+void cli_info_fif(const btfm_dataset *ds);
+
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_demo(int argc, char **argv);

@@ -1,5 +1,6 @@
 /* btfm info: describe a file: a libbtfm model container, a TSV table (info_table.c), a
- * recording (EDF/BDF, BrainVision: info_dataset.c), or a BIDS folder (info_bids.c). */
+ * recording (EDF/BDF, BrainVision, NIfTI, FIF: info_dataset.c, info_fif.c), or a BIDS
+ * folder (info_bids.c). */
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -65,7 +66,7 @@ static int info_recording(const char *path, unsigned flags, int json)
     btfm_status st = btfm_dataset_open(&ds, path, BTFM_FORMAT_AUTO, flags);
     if (st == BTFM_E_UNSUPPORTED) {
         fprintf(stderr, "btfm info: %s: neither a libbtfm container, a table (.tsv) nor a "
-                "recording (EDF/EDF+, BDF/BDF+, BrainVision .vhdr, NIfTI)\n", path);
+                "recording (EDF/EDF+, BDF/BDF+, BrainVision .vhdr, NIfTI, FIF)\n", path);
         return CLI_FAILED;
     }
     if (st) {

@@ -163,7 +163,7 @@ void cli_info_dataset(const char *path, const btfm_dataset *ds, int json)
         if (!volume) print_channels(ds, 1); /* voxels are described by the volume */
         printf("], \"events\": ");
         print_events(ds, 1);
-        printf("}\n");
+        printf(", \"metadata\": %s}\n", btfm_dataset_metadata(ds));
         return;
     }
     printf("%s: %s recording, %d channels x %lld samples at %g Hz (%g s)\n", path, format,
@@ -172,6 +172,7 @@ void cli_info_dataset(const char *path, const btfm_dataset *ds, int json)
     printf("  subject:    %s\n  recording:  %s\n  records:    %lld\n",
            btfm_dataset_subject(ds), btfm_dataset_recording(ds),
            (long long)btfm_dataset_n_records(ds));
+    if (btfm_dataset_format(ds) == BTFM_FORMAT_FIF) cli_info_fif(ds);
     if (!print_volume(ds, 0)) print_channels(ds, 0);
     print_events(ds, 0);
 }

@@ -289,6 +289,29 @@ static int dataset_meta_string(lua_State *L)
     return 1;
 }
 
+/* ds:meta_length(key) -> elements of an array or members of an object (key: a member
+ * name or a JSON pointer such as "/fif/projectors") */
+static int dataset_meta_length(lua_State *L)
+{
+    int64_t n;
+    btfm_status st = btfm_dataset_meta_length(btfm_lua_check_dataset(L, 1),
+                                              btfm_lua_check_cstring(L, 2), &n);
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushinteger(L, (lua_Integer)n);
+    return 1;
+}
+
+/* ds:meta_bool(key) -> true | false */
+static int dataset_meta_bool(lua_State *L)
+{
+    int value;
+    btfm_status st = btfm_dataset_meta_bool(btfm_lua_check_dataset(L, 1),
+                                            btfm_lua_check_cstring(L, 2), &value);
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushboolean(L, value);
+    return 1;
+}
+
 /* ds:events_table() -> rows, or nil */
 static int dataset_events_table(lua_State *L)
 {
@@ -367,6 +390,7 @@ static const luaL_Reg writer_methods[] = {
 static const luaL_Reg dataset_methods[] = {
     {"metadata", dataset_metadata},     {"meta_numbers", dataset_meta_numbers},
     {"meta_string", dataset_meta_string}, {"events_table", dataset_events_table},
+    {"meta_length", dataset_meta_length}, {"meta_bool", dataset_meta_bool},
     {NULL, NULL},
 };
 

@@ -24,6 +24,7 @@ typedef enum btfm_format {
     BTFM_FORMAT_BRAINVISION = 3, /* .vhdr + .vmrk + binary data */
     BTFM_FORMAT_NIFTI = 4,       /* NIfTI-1/2: .nii, .nii.gz, .hdr/.img (include/btfm/volume.h) */
     BTFM_FORMAT_MEMORY = 5,      /* a dataset over caller data (btfm_dataset_from_array) */
+    BTFM_FORMAT_FIF = 6,         /* FIF raw files (MEG/EEG; .fif, .fif.gz, split files), since 1.3 */
     BTFM_FORMAT_MAX_ = 0x7fffffff
 } btfm_format;
 
@@ -176,6 +177,10 @@ BTFM_API const char *btfm_dataset_metadata(const btfm_dataset *ds);
  * BIDS writer). Not an object, or malformed JSON: BTFM_E_FORMAT with line and column. */
 BTFM_API btfm_status btfm_dataset_set_metadata(btfm_dataset *ds, const char *json);
 
+/* In the accessors below, `key` is a member name ("SamplingFrequency"), or, when it starts
+ * with '/', a JSON pointer (RFC 6901, since 1.3) to a nested value:
+ * "/fif/projectors/0/description" (array elements by 0-based index). */
+
 /* Member `key` of the metadata as numbers: a number gives 1 value, an array of numbers
  * its length. Writes min(cap, count) values into `out` (may be NULL when cap is 0) and
  * the count into *n. BTFM_E_NOTFOUND when absent; BTFM_E_FORMAT when not a number or an
@@ -187,6 +192,16 @@ BTFM_API btfm_status btfm_dataset_meta_numbers(const btfm_dataset *ds, const cha
  * when not a string. Owned by the dataset. */
 BTFM_API btfm_status btfm_dataset_meta_string(const btfm_dataset *ds, const char *key,
                                               const char **out);
+
+/* The number of elements of an array, or of members of an object, at `key` (since 1.3);
+ * BTFM_E_NOTFOUND when absent, BTFM_E_FORMAT for other values. */
+BTFM_API btfm_status btfm_dataset_meta_length(const btfm_dataset *ds, const char *key,
+                                              int64_t *n);
+
+/* The true/false value at `key` as 1/0 (since 1.3); BTFM_E_NOTFOUND when absent,
+ * BTFM_E_FORMAT for other values. */
+BTFM_API btfm_status btfm_dataset_meta_bool(const btfm_dataset *ds, const char *key,
+                                            int *value);
 
 /* The events table the dataset's events came from (BIDS events.tsv: all of its columns,
  * the rows kept as events, in the order of those events); BTFM_E_NOTFOUND when none.

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zlib.h>
 #include "atomic_file.h"
 #include "read_file.h"
 
@@ -42,6 +43,70 @@ btfm_status btfm_read_file(const char *path, const char *who, size_t max_bytes, 
     buf[size] = '\0';
     *bytes = buf;
     *len = size;
+    return BTFM_OK;
+}
+
+btfm_status btfm_read_gzip_file(const char *path, const char *who, size_t max_bytes,
+                                char **bytes, size_t *len)
+{
+    *bytes = NULL;
+    *len = 0;
+    FILE *probe = fopen(path, "rb");
+    if (!probe)
+        return btfm_fail(errno == ENOENT ? BTFM_E_NOTFOUND : BTFM_E_IO, "%s: %s: %s", who, path,
+                         strerror(errno));
+    fclose(probe);
+    gzFile gz = gzopen(path, "rb");
+    if (!gz) return btfm_fail(BTFM_E_IO, "%s: %s: cannot open the gzip file", who, path);
+    size_t cap = 1u << 16, n = 0;
+    char *buf = btfm_malloc(cap + 1);
+    btfm_status st = buf ? BTFM_OK : btfm_fail_nomem(who, cap + 1);
+    while (!st) {
+        if (n == cap) {
+            size_t grown = cap > max_bytes / 2 ? max_bytes + 1 : cap * 2;
+            char *bigger = grown > cap ? btfm_realloc(buf, grown + 1) : NULL;
+            if (grown <= cap) {
+                st = btfm_fail(BTFM_E_RANGE, "%s: %s: decompresses to more than the %zu bytes "
+                               "this reader accepts", who, path, max_bytes);
+                break;
+            }
+            if (!bigger) {
+                st = btfm_fail_nomem(who, grown + 1);
+                break;
+            }
+            buf = bigger;
+            cap = grown;
+        }
+        size_t want = cap - n < (1u << 30) ? cap - n : (1u << 30);
+        int got = gzread(gz, buf + n, (unsigned)want);
+        if (got < 0) {
+            int zerr;
+            const char *msg = gzerror(gz, &zerr);
+            st = btfm_fail(BTFM_E_FORMAT, "%s: %s: gzip data after %zu decompressed bytes: %s",
+                           who, path, n, msg ? msg : "corrupt");
+            break;
+        }
+        if (got == 0) {
+            int zerr;
+            gzerror(gz, &zerr);
+            if (zerr == Z_BUF_ERROR)
+                st = btfm_fail(BTFM_E_FORMAT, "%s: %s: the gzip data end early, after %zu "
+                               "decompressed bytes (truncated file)", who, path, n);
+            break;
+        }
+        n += (size_t)got;
+        if (n > max_bytes)
+            st = btfm_fail(BTFM_E_RANGE, "%s: %s: decompresses to more than the %zu bytes this "
+                           "reader accepts", who, path, max_bytes);
+    }
+    gzclose(gz);
+    if (st) {
+        btfm_free(buf);
+        return st;
+    }
+    buf[n] = '\0';
+    *bytes = buf;
+    *len = n;
     return BTFM_OK;
 }
 

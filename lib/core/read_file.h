@@ -12,6 +12,12 @@
 btfm_status btfm_read_file(const char *path, const char *who, size_t max_bytes, char **bytes,
                            size_t *len);
 
+/* Read and decompress all of the gzip file `path` (one or more gzip members) into a new
+ * buffer, as btfm_read_file does; BTFM_E_RANGE when it decompresses to more than
+ * `max_bytes`, BTFM_E_FORMAT for corrupt or truncated gzip data. */
+btfm_status btfm_read_gzip_file(const char *path, const char *who, size_t max_bytes,
+                                char **bytes, size_t *len);
+
 /* Replace `path` with `len` bytes atomically (lib/core/atomic_file.h, durable): the file
  * holds its old content or the new one, never a mix. `who` starts the messages. */
 btfm_status btfm_write_file(const char *path, const char *who, const void *bytes, size_t len);

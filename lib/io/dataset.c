@@ -70,7 +70,7 @@ void btfm_dataset_free(btfm_dataset *ds)
 {
     if (!ds) return;
     if (ds->driver && ds->driver->close) ds->driver->close(ds);
-    for (int i = 0; i < ds->n_channels; i++) btfm_channel_clear(&ds->channels[i]);
+    for (int i = 0; ds->channels && i < ds->n_channels; i++) btfm_channel_clear(&ds->channels[i]);
     btfm_free(ds->channel_arena);
     btfm_volume_free(ds->volume);
     for (int64_t i = 0; i < ds->n_events; i++) {

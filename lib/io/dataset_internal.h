@@ -149,9 +149,15 @@ typedef btfm_status (*btfm_generate_fn)(void *ctx, int64_t first, int64_t count,
 btfm_status btfm_dataset_generated(btfm_dataset **out, int64_t n_times, int n_channels,
                                    double sfreq, int64_t block, btfm_generate_fn fn, void *ctx);
 
+/* Trigger events of stim channel `ch` (stim_events.c): each change of its value (physical
+ * when `physical`, else digital, rounded, then `& mask`) to a non-zero value is an event of
+ * type "trigger" (code and label the value) lasting until the next change. */
+btfm_status btfm_io_stim_events(btfm_dataset *ds, int ch, int physical, unsigned mask);
+
 /* Drivers. */
 btfm_status btfm_edf_open(btfm_dataset **out, const char *path, int format, unsigned flags);
 btfm_status btfm_brainvision_open(btfm_dataset **out, const char *path, unsigned flags);
+btfm_status btfm_fif_open(btfm_dataset **out, const char *path, unsigned flags);
 btfm_status btfm_edf_save(btfm_dataset *ds, const char *path, int format, unsigned flags);
 btfm_status btfm_brainvision_save(btfm_dataset *ds, const char *path, unsigned flags);
 

@@ -1,6 +1,7 @@
 /* Dataset metadata (a JSON object, e.g. merged BIDS sidecars) and the events table the
  * dataset's events came from. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #include "core/json.h"
 #include "dataset_internal.h"
@@ -86,14 +87,72 @@ btfm_status btfm_dataset_set_metadata(btfm_dataset *ds, const char *json)
     return btfm_dataset_take_metadata(ds, parsed);
 }
 
+/* The value a JSON pointer (RFC 6901: "/fif/projectors/0/kind", "~1" for '/', "~0" for
+ * '~') refers to; NULL when there is none. */
+static const btfm_json *resolve(const btfm_json *v, const char *pointer)
+{
+    char token[256];
+    while (v && *pointer == '/') {
+        size_t n = 0;
+        for (pointer++; *pointer && *pointer != '/'; pointer++) {
+            char c = *pointer;
+            if (c == '~') {
+                if (pointer[1] != '0' && pointer[1] != '1') return NULL;
+                c = *++pointer == '0' ? '~' : '/';
+            }
+            if (n + 1 == sizeof token) return NULL;
+            token[n++] = c;
+        }
+        token[n] = '\0';
+        if (btfm_json_kind_of(v) == BTFM_JSON_ARRAY) {
+            if (!n || strspn(token, "0123456789") != n || (n > 1 && token[0] == '0') || n > 9) return NULL;
+            v = btfm_json_at(v, (size_t)atol(token));
+        } else {
+            v = btfm_json_get(v, token);
+        }
+    }
+    return v;
+}
+
+/* `key`: a member name, or a JSON pointer when it starts with '/'. */
 static btfm_status member(const btfm_dataset *ds, const char *key, const char *func,
                           const btfm_json **out)
 {
     BTFM_CHECK_ARG(ds, func, "dataset");
     BTFM_CHECK_ARG(key, func, "key");
-    *out = btfm_json_get(ds->metadata, key);
+    *out = key[0] == '/' ? resolve(ds->metadata, key) : btfm_json_get(ds->metadata, key);
     if (!*out)
         return btfm_fail(BTFM_E_NOTFOUND, "%s: the metadata of %s has no \"%s\"", func, ds->path, key);
+    return BTFM_OK;
+}
+
+btfm_status btfm_dataset_meta_length(const btfm_dataset *ds, const char *key, int64_t *n)
+{
+    static const char func[] = "btfm_dataset_meta_length";
+    BTFM_CHECK_ARG(n, func, "n");
+    const btfm_json *v;
+    btfm_status st = member(ds, key, func, &v);
+    if (st) return st;
+    int kind = btfm_json_kind_of(v);
+    if (kind != BTFM_JSON_ARRAY && kind != BTFM_JSON_OBJECT)
+        return btfm_fail(BTFM_E_FORMAT, "%s: %s: metadata \"%s\" is not an array or an object",
+                         func, ds->path, key);
+    *n = (int64_t)btfm_json_length(v);
+    return BTFM_OK;
+}
+
+btfm_status btfm_dataset_meta_bool(const btfm_dataset *ds, const char *key, int *value)
+{
+    static const char func[] = "btfm_dataset_meta_bool";
+    BTFM_CHECK_ARG(value, func, "value");
+    const btfm_json *v;
+    btfm_status st = member(ds, key, func, &v);
+    if (st) return st;
+    int kind = btfm_json_kind_of(v);
+    if (kind != BTFM_JSON_TRUE && kind != BTFM_JSON_FALSE)
+        return btfm_fail(BTFM_E_FORMAT, "%s: %s: metadata \"%s\" is not true or false", func,
+                         ds->path, key);
+    *value = kind == BTFM_JSON_TRUE;
     return BTFM_OK;
 }
 

@@ -405,6 +405,8 @@ _SIGNATURES = {
                                           _p_double, _p_double]),
     "btfm_dataset_set_nirs_channel": (c_int, [DatasetPtr, c_int, c_int, c_int, c_double,
                                               _p_double, _p_double]),
+    "btfm_dataset_meta_length": (c_int, [DatasetPtr, c_char_p, _p_int64]),
+    "btfm_dataset_meta_bool": (c_int, [DatasetPtr, c_char_p, _p_int]),
 
     # io: formats
 

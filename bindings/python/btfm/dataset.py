@@ -1,4 +1,4 @@
-"""btfm.open and btfm.Dataset: one brain recording (EDF/EDF+, BDF/BDF+, BrainVision) as
+"""btfm.open and btfm.Dataset: one brain recording (EDF/EDF+, BDF/BDF+, BrainVision, FIF) as
 a time-major matrix of float32 values in SI units, with channels, events and records.
 
     >>> with btfm.open("sub-01_eeg.edf") as ds:
@@ -115,7 +115,7 @@ def _floats(buffer):
 
 def open(path, format: str | None = None, complete_records: bool = False, mask=None,
          labels=None) -> "Dataset":
-    """Open a recording. `format` ("edf", "bdf", "brainvision", "nifti") overrides
+    """Open a recording. `format` ("edf", "bdf", "brainvision", "nifti", "fif") overrides
     detection from the content and extension; for BrainVision give the .vhdr. With
     `complete_records`, a file whose record count disagrees with its size is read up to
     its last complete record (the library logs a warning) instead of being refused.

@@ -226,7 +226,9 @@ def test_open_errors(tmp_path):
         btfm.open(junk)
     assert err.value.status_name == "BTFM_E_FORMAT" and str(junk) in err.value.message
     with pytest.raises(ValueError, match="unknown format"):
-        btfm.open(junk, format="fif")
+        btfm.open(junk, format="gdf")
+    with pytest.raises(btfm.Error, match="does not start with a file id tag"):
+        btfm.open(junk, format="fif")  # a format forced by name is the one tried
     with pytest.raises(TypeError):
         btfm.open(None)
 

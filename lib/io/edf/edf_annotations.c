@@ -168,15 +168,6 @@ btfm_status btfm_edf_read_annotations(btfm_dataset *ds, edf_state *st)
     return BTFM_OK;
 }
 
-/* Seconds from the first sample to dataset sample `n` of a channel with `spr` samples
- * per record, honouring record onsets of discontinuous files. */
-static double sample_time(const btfm_dataset *ds, int64_t n, int spr)
-{
-    if (!ds->record_onsets) return (double)n * ds->record_duration / spr;
-    int64_t r = n / spr;
-    return ds->record_onsets[r] + (double)(n % spr) * ds->record_duration / spr;
-}
-
 btfm_status btfm_edf_read_triggers(btfm_dataset *ds, edf_state *st)
 {
     if (!st->bdf) return BTFM_OK;
@@ -185,38 +176,6 @@ btfm_status btfm_edf_read_triggers(btfm_dataset *ds, edf_state *st)
         btfm_clear_error();
         return BTFM_OK;
     }
-    const btfm_channel *c = &ds->channels[ch];
-    const int64_t chunk = 65536;
-    double *x = btfm_malloc((size_t)chunk * sizeof *x);
-    if (!x) return btfm_fail_nomem("bdf triggers", (size_t)chunk * sizeof *x);
     /* BioSemi: the low 16 bits carry the trigger; the high bits carry device status. */
-    unsigned previous = 0;
-    int64_t onset_sample = 0;
-    btfm_status status = BTFM_OK;
-    for (int64_t first = 0; first < c->n_samples && !status; first += chunk) {
-        int64_t n = c->n_samples - first < chunk ? c->n_samples - first : chunk;
-        status = btfm_edf_driver.read_digital(ds, ch, first, n, x);
-        for (int64_t i = 0; i < n && !status; i++) {
-            unsigned value = (unsigned)((int64_t)x[i] & 0xFFFF);
-            if (value == previous) continue;
-            if (previous != 0) {
-                char label[16];
-                snprintf(label, sizeof label, "%u", previous);
-                double t = sample_time(ds, onset_sample, c->samples_per_record);
-                status = btfm_dataset_append_event(ds, t, sample_time(ds, first + i, c->samples_per_record) - t,
-                                                "trigger", label, (int)previous);
-            }
-            previous = value;
-            onset_sample = first + i;
-        }
-    }
-    if (!status && previous != 0) {
-        char label[16];
-        snprintf(label, sizeof label, "%u", previous);
-        double t = sample_time(ds, onset_sample, c->samples_per_record);
-        status = btfm_dataset_append_event(ds, t, (double)c->n_samples / c->rate - t, "trigger", label,
-                                        (int)previous);
-    }
-    btfm_free(x);
-    return status;
+    return btfm_io_stim_events(ds, ch, 0, 0xFFFF);
 }
