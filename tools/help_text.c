@@ -7,8 +7,8 @@
 #include "cli.h"
 
 const char cli_help_overview[] =
-    "btfm reads brain recordings (EDF/EDF+, BDF/BDF+, BrainVision, NIfTI-1/2 and BIDS "
-    "folders), converts and de-identifies them, filters them, cuts epochs, computes power "
+    "btfm reads brain recordings (EDF/EDF+, BDF/BDF+, BrainVision, NIfTI-1/2, MEG/EEG FIF "
+    "and BIDS folders), converts and de-identifies them, filters them, cuts epochs, computes power "
     "spectra, fits hyperalignment and shared response models across subjects, writes "
     "simulated sessions with known ground truth, and runs the CoTHB controller's benchmark. "
     "Every command that reads a recording accepts any of those formats, recognized from the "
@@ -60,7 +60,8 @@ static const cli_help helps[] = {
     {"info",
      "Describes FILE: a recording (format, channels with types, units and rates, duration, "
      "start time, identification, events by type and label; for NIfTI volumes the grid, "
-     "affine and mask), a libbtfm model container (its "
+     "affine and mask; for FIF files the first sample, filters, SSP projectors and "
+     "MaxFilter history the file reports, none of which is applied), a libbtfm model container (its "
      "arrays), a TSV table (columns and numeric ranges), or a BIDS folder (subjects, "
      "sessions, tasks, datatypes).",
      (const cli_option_help[]){
@@ -74,6 +75,7 @@ static const cli_help helps[] = {
          {NULL, NULL}},
      (const char *const[]){"btfm info sub-01_task-rest_eeg.edf",
                            "btfm info recording.bdf --json --complete-records",
+                           "btfm info sub-01_task-rest_meg.fif --json",
                            "btfm info bids_dataset/ --lenient", "btfm info model.btfm", NULL}},
     {"convert",
      "Copies a recording into the format of OUT's extension: .edf (EDF+), .bdf (BDF+) or "
