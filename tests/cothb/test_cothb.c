@@ -1169,7 +1169,7 @@ static btfm_cothb *make_budget(int path_length, double max_cost)
     ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_COST, max_cost));
     ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_STOP_CONFIDENCE, 1));
     ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_PROBE, 0));
-    /* The threshold rules, worked by hand below (optimal stopping has its own test). */
+    /* The threshold rules, worked by hand below (optimal stopping: its own test). */
     ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_PLANNING, 0));
     return c;
 }
@@ -1279,6 +1279,35 @@ START_TEST(the_vote_weighs_agreement_by_wrong_answers)
             ck_assert_ok(btfm_cothb_answer_info(c, i, &key, NULL, &p, &paths));
             ck_assert_double_eq_tol(p, key == 100 ? want_a : want_b, 1e-12);
             ck_assert_int_eq(paths, key == 100 ? 2 : 1);
+        }
+        btfm_cothb_free(c);
+    }
+}
+END_TEST
+
+/* Optimal stopping (planning = 1) on paths of 2 steps with 3 steps of budget: after the
+ * first step one spare action remains. With W(b, s, m) the value of best candidate b
+ * with s spare actions and m steps to take, W(x, 0, m) = x p0^(m-1), so accepting is
+ * worth b V(1, 1) with V(1, 1) = E max(r, E max(r, r')) > p0, re-sampling
+ * p0 E max(b, r) and re-checking p0 E[b'] = p0 b (readings are a martingale), below
+ * accepting. A weak step (0.3) is therefore re-sampled and a strong one (0.97) accepted,
+ * and a re-check is never chosen. */
+START_TEST(optimal_stopping_resamples_weak_steps_and_accepts_strong_ones)
+{
+    const double first[2] = {0.3, 0.97};
+    for (int k = 0; k < 2; k++) {
+        btfm_cothb *c = make_budget(2, 3);
+        ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_PLANNING, 1));
+        ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_BASE_RATE, 0.8));
+        expect(c, BTFM_COTHB_EXTEND, 0);
+        int64_t a = grow(c, 0, first[k], 0);
+        if (k == 0) {
+            ck_assert_int_eq(expect(c, BTFM_COTHB_BRANCH, 0), a);
+            int64_t b = grow(c, 0, 0.1, 0); /* worse: nothing spare, the first is retrieved */
+            ck_assert_int_eq(expect(c, BTFM_COTHB_RETRIEVE, a), b);
+            expect(c, BTFM_COTHB_EXTEND, a);
+        } else {
+            expect(c, BTFM_COTHB_EXTEND, a);
         }
         btfm_cothb_free(c);
     }
@@ -1601,6 +1630,7 @@ static Suite *cothb_suite(void)
     tcase_add_test(tc, budget_policy_spends_the_budget_and_answers_the_vote);
     tcase_add_test(tc, the_vote_weighs_agreement_by_wrong_answers);
     tcase_add_test(tc, budget_policy_never_starts_what_it_cannot_finish);
+    tcase_add_test(tc, optimal_stopping_resamples_weak_steps_and_accepts_strong_ones);
     tcase_add_test(tc, outcomes_leave_a_strategy_only_when_slips_do_not_explain_them);
     tcase_add_test(tc, the_tuner_chooses_the_rewarding_setting);
     tcase_add_test(tc, reset_starts_a_new_problem_with_the_same_configuration);
