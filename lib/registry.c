@@ -17,6 +17,10 @@ extern const btfm_param_table btfm_reward_head_param_table;
 extern const btfm_param_table btfm_reward_features_param_table;
 extern const btfm_param_table btfm_sim_rating_param_table;
 extern const btfm_param_table btfm_sim_shared_param_table;
+extern const btfm_param_table btfm_epochs_plan_param_table;
+extern const btfm_param_table btfm_welch_plan_param_table;
+extern const btfm_param_table btfm_design_plan_param_table;
+extern const btfm_param_table btfm_clean_plan_param_table;
 
 /* Looked up by kind. Numbers are reserved per layer (include/btfm/param.h), so a build
  * may skip some: bindings ask btfm_object_kind_name for every number from 1 to 255. */
@@ -29,6 +33,10 @@ static const btfm_param_table *const tables[] = {
     &btfm_reward_head_param_table,
     &btfm_sim_rating_param_table,
     &btfm_sim_shared_param_table,
+    &btfm_epochs_plan_param_table,
+    &btfm_welch_plan_param_table,
+    &btfm_design_plan_param_table,
+    &btfm_clean_plan_param_table,
     &btfm_cothb_tuner_param_table,
     &btfm_reward_features_param_table,
 };

@@ -54,12 +54,44 @@ typedef enum btfm_clean_standardize {
  * t_r is the repetition time in seconds (> 0). Frequencies are in Hz, 0 = none, below
  * the Nyquist frequency 0.5 / t_r. `confounds` may be NULL (n_confounds 0). Values must
  * be finite (BTFM_E_NUMERIC names the voxel or confound and the volume). Computation
- * runs in double on blocks of voxels, so memory beyond `out` is O(n_times x 256). */
+ * runs in double on blocks of voxels, so memory beyond `out` is O(n_times x 256).
+ * Deprecated in favour of the clean plan below, which names every option. */
 BTFM_API btfm_status btfm_glm_clean(const float *data, int64_t n_times, int64_t n_voxels,
                                     double t_r, int detrend_order, int filter,
                                     double high_pass_hz, double low_pass_hz,
                                     const float *confounds, int64_t n_confounds,
                                     int standardize, float *out);
+
+/* A clean plan: btfm_glm_clean's options as parameters (btfm_glm_clean_plan_set_param,
+ * introspectable through btfm_param_info with BTFM_OBJECT_CLEAN_PLAN), applied to any
+ * number of runs. A plan is only read by its runs: one plan may serve several threads at
+ * once while none changes it. */
+typedef struct btfm_glm_clean_plan btfm_glm_clean_plan;
+
+typedef enum btfm_clean_param {
+    BTFM_CLEAN_PARAM_T_R = 0,           /* real: repetition time, s (must be set) */
+    BTFM_CLEAN_PARAM_DETREND_ORDER = 1, /* int: -1 none .. 20 (1) */
+    BTFM_CLEAN_PARAM_FILTER = 2,        /* int: btfm_clean_filter (butterworth) */
+    BTFM_CLEAN_PARAM_HIGH_PASS_HZ = 3,  /* real: 0 = none (0) */
+    BTFM_CLEAN_PARAM_LOW_PASS_HZ = 4,   /* real: 0 = none (0) */
+    BTFM_CLEAN_PARAM_STANDARDIZE = 5,   /* int: btfm_clean_standardize (zscore_sample) */
+    BTFM_CLEAN_PARAM_MAX_ = 0x7fffffff
+} btfm_clean_param;
+
+/* A plan with the defaults above; t_r must be set before it runs (BTFM_E_STATE). Free
+ * with btfm_glm_clean_plan_free; NULL is a no-op there. */
+BTFM_API btfm_status btfm_glm_clean_plan_new(btfm_glm_clean_plan **out);
+BTFM_API void btfm_glm_clean_plan_free(btfm_glm_clean_plan *p);
+BTFM_API btfm_status btfm_glm_clean_plan_set_param(btfm_glm_clean_plan *p, int param,
+                                                   double value);
+BTFM_API btfm_status btfm_glm_clean_plan_get_param(const btfm_glm_clean_plan *p, int param,
+                                                   double *value);
+/* Clean `data` (n_times x n_voxels) into `out` as btfm_glm_clean with the plan's options;
+ * identical to it. */
+BTFM_API btfm_status btfm_glm_clean_plan_run(const btfm_glm_clean_plan *p, float *out,
+                                             const float *data, int64_t n_times,
+                                             int64_t n_voxels, const float *confounds,
+                                             int64_t n_confounds);
 
 /* The discrete cosine (DCT-II) high-pass basis of SPM (spm_filter) and nilearn
  * (create_cosine_drift): column k (k = 1 .. order) is sqrt(2 / n) cos(pi k (t + 1/2) / n),
@@ -137,7 +169,8 @@ BTFM_API btfm_status btfm_glm_drift(int64_t n_scans, double t_r, double slice_ti
  * i's) its btfm_glm_event_regressors columns, then btfm_glm_drift's columns.
  * `out` receives n_scans x n doubles; *n_columns receives n (out = NULL, capacity 0
  * to ask). Nuisance regressors (motion, ...) go between the two in nilearn's layout:
- * build the parts separately when you need them. */
+ * build the parts separately when you need them. Deprecated in favour of the design
+ * plan below, which names every option. */
 BTFM_API btfm_status btfm_glm_design_matrix(const double *onsets, const double *durations,
                                             const double *amplitudes, const int *conditions,
                                             int64_t n_events, int n_conditions, double t_r,
@@ -145,6 +178,40 @@ BTFM_API btfm_status btfm_glm_design_matrix(const double *onsets, const double *
                                             int hrf_model, int drift_model,
                                             double drift_param, double *out,
                                             size_t capacity, int64_t *n_columns);
+
+/* A design plan: btfm_glm_design_matrix's options as parameters
+ * (btfm_glm_design_plan_set_param, introspectable through btfm_param_info with
+ * BTFM_OBJECT_DESIGN_PLAN), applied to any number of event lists. A plan is only read by
+ * its runs: one plan may serve several threads at once while none changes it. */
+typedef struct btfm_glm_design_plan btfm_glm_design_plan;
+
+typedef enum btfm_design_param {
+    BTFM_DESIGN_PARAM_T_R = 0,            /* real: repetition time, s (must be set) */
+    BTFM_DESIGN_PARAM_SLICE_TIME_REF = 1, /* real: 0 .. 1 (0) */
+    BTFM_DESIGN_PARAM_HRF_MODEL = 2,      /* int: btfm_hrf_model (spm) */
+    BTFM_DESIGN_PARAM_DRIFT_MODEL = 3,    /* int: btfm_drift_model (cosine) */
+    BTFM_DESIGN_PARAM_DRIFT_CUTOFF = 4,   /* real: cosine cutoff period, s (128) */
+    BTFM_DESIGN_PARAM_DRIFT_ORDER = 5,    /* int: polynomial order (1) */
+    BTFM_DESIGN_PARAM_MAX_ = 0x7fffffff
+} btfm_design_param;
+
+/* A plan with the defaults above; t_r must be set before it runs (BTFM_E_STATE). Free
+ * with btfm_glm_design_plan_free; NULL is a no-op there. */
+BTFM_API btfm_status btfm_glm_design_plan_new(btfm_glm_design_plan **out);
+BTFM_API void btfm_glm_design_plan_free(btfm_glm_design_plan *p);
+BTFM_API btfm_status btfm_glm_design_plan_set_param(btfm_glm_design_plan *p, int param,
+                                                    double value);
+BTFM_API btfm_status btfm_glm_design_plan_get_param(const btfm_glm_design_plan *p,
+                                                    int param, double *value);
+/* The design of n_scans frames for the events, as btfm_glm_design_matrix with the plan's
+ * options (the cutoff or the order as drift_param, by the drift model); identical to it.
+ * *n_columns receives the column count (out = NULL, capacity 0 to ask). */
+BTFM_API btfm_status btfm_glm_design_plan_run(const btfm_glm_design_plan *p, double *out,
+                                              size_t capacity, int64_t *n_columns,
+                                              const double *onsets, const double *durations,
+                                              const double *amplitudes, const int *conditions,
+                                              int64_t n_events, int n_conditions,
+                                              int64_t n_scans);
 
 /* --- GLM ----------------------------------------------------------------------- */
 

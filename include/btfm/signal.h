@@ -236,7 +236,8 @@ BTFM_API int64_t btfm_epochs_n_times(double tmin, double tmax, double sfreq);
  * btfm_epochs_n_times x n_channels floats (room for n_events of them is needed);
  * *n_kept counts them. For every event, kept[e] (may be NULL) is 1 or 0 and reason[e]
  * (may be NULL) is BTFM_EPOCH_KEPT, BTFM_EPOCH_OUT_OF_BOUNDS or the index of the first
- * channel over its threshold. */
+ * channel over its threshold. Deprecated in favour of the epochs plan below
+ * (btfm_epochs_plan_run), which names every option. */
 BTFM_API btfm_status btfm_epochs(const float *x, int64_t n_times, int n_channels, double sfreq,
                                  const int64_t *event_samples, int64_t n_events, double tmin,
                                  double tmax, double baseline_min, double baseline_max,
@@ -266,12 +267,63 @@ BTFM_API btfm_status btfm_dataset_filtered(btfm_dataset **out, btfm_dataset *ds,
  * with n_events = btfm_dataset_n_events for all), onsets rounded to the nearest sample.
  * Reads only the windows it needs. `reject` is a specification as in
  * btfm_dataset_reject_limits (bad channels never cause a rejection, as in MNE). Outputs
- * as in btfm_epochs. */
+ * as in btfm_epochs. Deprecated in favour of btfm_epochs_plan_run_dataset. */
 BTFM_API btfm_status btfm_dataset_epochs(btfm_dataset *ds, const int64_t *events,
                                          int64_t n_events, double tmin, double tmax,
                                          double baseline_min, double baseline_max,
                                          const char *reject, unsigned flags, float *out,
                                          int64_t *n_kept, unsigned char *kept, int *reason);
+
+/* ---- epochs plans ---- */
+
+/* An epochs plan: the options of btfm_epochs and btfm_dataset_epochs as parameters
+ * (btfm_epochs_plan_set_param, introspectable through btfm_param_info with
+ * BTFM_OBJECT_EPOCHS_PLAN) and rejection limits, applied to arrays or datasets. A plan is
+ * only read by its runs: one plan may serve several threads at once while none changes
+ * it. Those two functions are deprecated in favour of it. */
+typedef struct btfm_epochs_plan btfm_epochs_plan;
+
+typedef enum btfm_epochs_param {
+    BTFM_EPOCHS_PARAM_TMIN = 0,                /* real: epoch start from the event, s (-0.2) */
+    BTFM_EPOCHS_PARAM_TMAX = 1,                /* real: epoch end from the event, s (0.5) */
+    BTFM_EPOCHS_PARAM_BASELINE = 2,            /* bool: subtract a baseline mean (1) */
+    BTFM_EPOCHS_PARAM_BASELINE_MIN = 3,        /* real: its start, s (0) */
+    BTFM_EPOCHS_PARAM_BASELINE_FROM_START = 4, /* bool: start at the epoch's start instead (1) */
+    BTFM_EPOCHS_PARAM_BASELINE_MAX = 5,        /* real: its end, s (0) */
+    BTFM_EPOCHS_PARAM_BASELINE_TO_END = 6,     /* bool: end at the epoch's end instead (0) */
+    BTFM_EPOCHS_PARAM_ALLOW_NONFINITE = 7,     /* bool: as BTFM_ALLOW_NONFINITE */
+    BTFM_EPOCHS_PARAM_MAX_ = 0x7fffffff
+} btfm_epochs_param;
+
+/* A plan with MNE's defaults (tmin -0.2 s, tmax 0.5 s, baseline (None, 0), no
+ * rejection). Free with btfm_epochs_plan_free; NULL is a no-op there. */
+BTFM_API btfm_status btfm_epochs_plan_new(btfm_epochs_plan **out);
+BTFM_API void btfm_epochs_plan_free(btfm_epochs_plan *p);
+BTFM_API btfm_status btfm_epochs_plan_set_param(btfm_epochs_plan *p, int param, double value);
+BTFM_API btfm_status btfm_epochs_plan_get_param(const btfm_epochs_plan *p, int param,
+                                                double *value);
+/* Peak-to-peak rejection limits, one per channel (copied; 0 or +INFINITY: no limit for
+ * that channel); NULL clears them. */
+BTFM_API btfm_status btfm_epochs_plan_set_reject(btfm_epochs_plan *p, const double *reject_ptp,
+                                                 int n_channels);
+/* Rejection by channel type for datasets, as btfm_dataset_reject_limits ("eeg=100e-6");
+ * it takes precedence over btfm_epochs_plan_set_reject there. NULL or "" clears it. */
+BTFM_API btfm_status btfm_epochs_plan_set_reject_spec(btfm_epochs_plan *p, const char *spec);
+/* Samples per epoch at sfreq (btfm_epochs_n_times of the plan's tmin and tmax). */
+BTFM_API int64_t btfm_epochs_plan_n_times(const btfm_epochs_plan *p, double sfreq);
+/* Epochs of x (n_times x n_channels) around event_samples, as btfm_epochs with the
+ * plan's options (the limits of set_reject, which must then have n_channels entries; a
+ * specification by type needs a dataset). Outputs as btfm_epochs. */
+BTFM_API btfm_status btfm_epochs_plan_run(const btfm_epochs_plan *p, float *out,
+                                          int64_t *n_kept, unsigned char *kept, int *reason,
+                                          const float *x, int64_t n_times, int n_channels,
+                                          double sfreq, const int64_t *event_samples,
+                                          int64_t n_events);
+/* Epochs of a dataset around its events, as btfm_dataset_epochs with the plan's options. */
+BTFM_API btfm_status btfm_epochs_plan_run_dataset(const btfm_epochs_plan *p, float *out,
+                                                  int64_t *n_kept, unsigned char *kept,
+                                                  int *reason, btfm_dataset *ds,
+                                                  const int64_t *events, int64_t n_events);
 
 #ifdef __cplusplus
 }

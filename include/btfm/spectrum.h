@@ -105,11 +105,48 @@ typedef enum btfm_psd_average {
  * (bins 1 .. below Nyquist doubled). psd receives nfft / 2 + 1 rows x n_channels and
  * freqs (may be NULL) the nfft / 2 + 1 frequencies k sfreq / nfft. nperseg > n_times,
  * noverlap >= nperseg and nfft < nperseg are BTFM_E_RANGE. `window` is a btfm_window (in
- * its periodic form); BTFM_WINDOW_KAISER, which needs a beta, is refused here. */
+ * its periodic form); BTFM_WINDOW_KAISER, which needs a beta, is refused here (a Welch
+ * plan takes it). Deprecated in favour of the Welch plan below, which names every option. */
 BTFM_API btfm_status btfm_welch(const float *x, int64_t n_times, int n_channels, double sfreq,
                                 int window, int64_t nperseg, int64_t noverlap, int64_t nfft,
                                 int detrend, int scaling, int average, unsigned flags,
                                 double *psd, double *freqs);
+
+/* A Welch plan: btfm_welch's options as parameters (btfm_welch_plan_set_param,
+ * introspectable through btfm_param_info with BTFM_OBJECT_WELCH_PLAN), applied to any
+ * number of signals. A plan is only read by btfm_welch_plan_run: one plan may serve
+ * several threads at once while none changes it. */
+typedef struct btfm_welch_plan btfm_welch_plan;
+
+typedef enum btfm_welch_param {
+    BTFM_WELCH_PARAM_WINDOW = 0,          /* int: btfm_window (default hann) */
+    BTFM_WELCH_PARAM_KAISER_BETA = 1,     /* real: shape of BTFM_WINDOW_KAISER (8.6) */
+    BTFM_WELCH_PARAM_NPERSEG = 2,         /* int: samples per segment; 0 = min(256, n) */
+    BTFM_WELCH_PARAM_NOVERLAP = 3,        /* int: overlap; -1 = nperseg / 2 */
+    BTFM_WELCH_PARAM_NFFT = 4,            /* int: FFT length; 0 = nperseg */
+    BTFM_WELCH_PARAM_DETREND = 5,         /* int: btfm_detrend_type (default constant) */
+    BTFM_WELCH_PARAM_SCALING = 6,         /* int: btfm_psd_scaling (default density) */
+    BTFM_WELCH_PARAM_AVERAGE = 7,         /* int: btfm_psd_average (default mean) */
+    BTFM_WELCH_PARAM_ALLOW_NONFINITE = 8, /* bool: as BTFM_ALLOW_NONFINITE */
+    BTFM_WELCH_PARAM_MAX_ = 0x7fffffff
+} btfm_welch_param;
+
+/* A plan with SciPy's defaults (scipy.signal.welch). Free with btfm_welch_plan_free. */
+BTFM_API btfm_status btfm_welch_plan_new(btfm_welch_plan **out);
+/* Release a plan; NULL is a no-op. */
+BTFM_API void btfm_welch_plan_free(btfm_welch_plan *p);
+BTFM_API btfm_status btfm_welch_plan_set_param(btfm_welch_plan *p, int param, double value);
+BTFM_API btfm_status btfm_welch_plan_get_param(const btfm_welch_plan *p, int param,
+                                               double *value);
+/* The number of frequencies (nfft / 2 + 1) the plan gives for n_times samples, or a
+ * negative status when its options do not fit them. */
+BTFM_API int64_t btfm_welch_plan_n_freqs(const btfm_welch_plan *p, int64_t n_times);
+/* Welch's PSD of every channel of x (n_times x n_channels) with the plan's options, as
+ * btfm_welch: psd receives btfm_welch_plan_n_freqs rows x n_channels doubles, freqs (may
+ * be NULL) the frequencies. Identical to btfm_welch with the same options. */
+BTFM_API btfm_status btfm_welch_plan_run(const btfm_welch_plan *p, double *psd, double *freqs,
+                                         const float *x, int64_t n_times, int n_channels,
+                                         double sfreq);
 
 /* Discrete prolate spheroidal sequences (Slepian 1978) as scipy.signal.windows.dpss(n,
  * half_bandwidth, n_tapers, sym, norm=2, return_ratios=True): unit-energy tapers from

@@ -55,3 +55,14 @@ btfm_status btfm_params_get(const btfm_param_table *table, const double *values,
     *value = values[param];
     return BTFM_OK;
 }
+
+void *btfm_params_alloc(size_t size, const btfm_param_table *table, const char *func)
+{
+    double *values = btfm_calloc(1, size);
+    if (!values) {
+        btfm_fail_nomem(func, size);
+        return NULL;
+    }
+    btfm_params_defaults(table, values);
+    return values;
+}

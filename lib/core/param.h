@@ -33,6 +33,11 @@ btfm_status btfm_params_set(const btfm_param_table *table, double *values, int p
 btfm_status btfm_params_get(const btfm_param_table *table, const double *values, int param,
                             double *value, const char *func);
 
+/* A plan, a handle that holds only parameters (the zstd CCtx pattern): `size` bytes,
+ * zeroed, whose first member is an array of table->count doubles, set to the defaults.
+ * NULL after recording BTFM_E_NOMEM with `func`. Freed with btfm_free. */
+void *btfm_params_alloc(size_t size, const btfm_param_table *table, const char *func);
+
 /* The registry (lib/registry.c): the table of `kind`, or NULL. */
 const btfm_param_table *btfm_param_table_of(int kind);
 

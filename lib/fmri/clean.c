@@ -24,6 +24,7 @@ typedef struct clean_plan {
     int64_t rank;
     int standardize;
     double *work;          /* n x GLM_BLOCK */
+    const char *func;      /* the public entry point, for messages */
 } clean_plan;
 
 /* Design the Butterworth cascade as nilearn's butterworth(): band-pass with both
@@ -41,9 +42,9 @@ static btfm_status butterworth_design(clean_plan *plan)
     if (st) return st;
     size_t bytes;
     if (btfm_mul_size((size_t)plan->n, GLM_BLOCK * sizeof(float), &bytes))
-        return btfm_fail_nomem("btfm_glm_clean", SIZE_MAX);
+        return btfm_fail_nomem(plan->func, SIZE_MAX);
     plan->filter_buffer = btfm_malloc(bytes);
-    return plan->filter_buffer ? BTFM_OK : btfm_fail_nomem("btfm_glm_clean", bytes);
+    return plan->filter_buffer ? BTFM_OK : btfm_fail_nomem(plan->func, bytes);
 }
 
 /* The Butterworth step on a block (n x c, time-major doubles): zero phase with
@@ -103,17 +104,17 @@ static btfm_status confound_basis(clean_plan *plan, const float *confounds,
         int64_t cols;
         if ((st = btfm_glm_cosine_drift(n, plan->t_r, 1.0 / plan->high_pass, NULL, 0, &cols)))
             return st;
-        cos_basis = btfm_dense_zeros(n, cols, "btfm_glm_clean");
+        cos_basis = btfm_dense_zeros(n, cols, plan->func);
         if (!cos_basis) return BTFM_E_NOMEM;
         st = btfm_glm_cosine_drift(n, plan->t_r, 1.0 / plan->high_pass, cos_basis,
                                    (size_t)(n * cols), &cols);
         n_cos = cols - 1; /* the constant is left out: the data are centred */
         if (!st && n_cos == 0)
-            btfm_warn("btfm_glm_clean: a %g s run is too short for a %g Hz cosine high-pass; "
-                      "no cosine regressor", (double)n * plan->t_r, plan->high_pass);
+            btfm_warn("%s: a %g s run is too short for a %g Hz cosine high-pass; no cosine "
+                      "regressor", plan->func, (double)n * plan->t_r, plan->high_pass);
     }
     const int64_t k = n_confounds + n_cos;
-    double *x = st || k == 0 ? NULL : btfm_dense_zeros(n, k, "btfm_glm_clean");
+    double *x = st || k == 0 ? NULL : btfm_dense_zeros(n, k, plan->func);
     if (!st && k > 0 && !x) st = BTFM_E_NOMEM;
     if (!st && k > 0) {
         for (int64_t t = 0; t < n; t++) {
@@ -124,7 +125,7 @@ static btfm_status confound_basis(clean_plan *plan, const float *confounds,
         /* In blocks: the work buffer holds GLM_BLOCK columns. */
         for (int64_t j0 = 0; !st && j0 < k; j0 += GLM_BLOCK) {
             int64_t c = k - j0 < GLM_BLOCK ? k - j0 : GLM_BLOCK;
-            double *block = btfm_dense_zeros(n, c, "btfm_glm_clean");
+            double *block = btfm_dense_zeros(n, c, plan->func);
             if (!block) { st = BTFM_E_NOMEM; break; }
             for (int64_t t = 0; t < n; t++) memcpy(block + t * c, x + t * k + j0,
                                                    (size_t)c * sizeof(double));
@@ -135,19 +136,19 @@ static btfm_status confound_basis(clean_plan *plan, const float *confounds,
             btfm_free(block);
         }
         if (!st)
-            st = btfm_dense_basis(x, n, k, 1e-10, &plan->q, &plan->rank, NULL, "btfm_glm_clean");
+            st = btfm_dense_basis(x, n, k, 1e-10, &plan->q, &plan->rank, NULL, plan->func);
     }
     btfm_free(x);
     btfm_free(cos_basis);
     return st;
 }
 
-static btfm_status check_args(const float *data, int64_t n_times, int64_t n_voxels, double t_r,
-                              int detrend_order, int filter, double high_pass,
-                              double low_pass, const float *confounds, int64_t n_confounds,
-                              int how, const float *out)
+static btfm_status check_args(const btfm_clean_options *o, const float *data, int64_t n_times,
+                              int64_t n_voxels, const float *confounds, int64_t n_confounds,
+                              const float *out, const char *func)
 {
-    static const char func[] = "btfm_glm_clean";
+    const double t_r = o->t_r, high_pass = o->high_pass_hz, low_pass = o->low_pass_hz;
+    const int detrend_order = o->detrend_order, filter = o->filter, how = o->standardize;
     BTFM_CHECK_ARG(data, func, "data");
     BTFM_CHECK_ARG(out, func, "out");
     if (n_times < 2 || n_voxels < 1)
@@ -188,14 +189,14 @@ static btfm_status check_args(const float *data, int64_t n_times, int64_t n_voxe
     return st;
 }
 
-btfm_status btfm_glm_clean(const float *data, int64_t n_times, int64_t n_voxels, double t_r,
-                           int detrend_order, int filter, double high_pass_hz,
-                           double low_pass_hz, const float *confounds, int64_t n_confounds,
-                           int how, float *out)
+btfm_status btfm_glm_clean_compute(const btfm_clean_options *o, const float *data,
+                                   int64_t n_times, int64_t n_voxels, const float *confounds,
+                                   int64_t n_confounds, float *out, const char *func)
 {
-    btfm_status st = check_args(data, n_times, n_voxels, t_r, detrend_order, filter,
-                                high_pass_hz, low_pass_hz, confounds, n_confounds, how, out);
+    btfm_status st = check_args(o, data, n_times, n_voxels, confounds, n_confounds, out, func);
     if (st) return st;
+    const double t_r = o->t_r, high_pass_hz = o->high_pass_hz, low_pass_hz = o->low_pass_hz;
+    const int detrend_order = o->detrend_order, filter = o->filter, how = o->standardize;
     const int64_t n = n_times, V = n_voxels;
     clean_plan plan = {0};
     plan.n = n;
@@ -206,10 +207,11 @@ btfm_status btfm_glm_clean(const float *data, int64_t n_times, int64_t n_voxels,
     plan.high_pass = high_pass_hz;
     plan.low_pass = low_pass_hz;
     plan.standardize = how;
-    double *y = btfm_dense_zeros(n, GLM_BLOCK, "btfm_glm_clean");
+    plan.func = func;
+    double *y = btfm_dense_zeros(n, GLM_BLOCK, func);
     double mean[GLM_BLOCK];
     /* The work buffer holds the widest projection: both bases have at most n columns. */
-    plan.work = btfm_dense_zeros(n, GLM_BLOCK, "btfm_glm_clean");
+    plan.work = btfm_dense_zeros(n, GLM_BLOCK, func);
     if (!y || !plan.work) { st = BTFM_E_NOMEM; goto done; }
     if (detrend_order >= 0 && (st = btfm_glm_poly_basis(n, detrend_order, &plan.poly)))
         goto done;
@@ -244,4 +246,14 @@ done:
     btfm_free(plan.q);
     btfm_free(plan.filter_buffer);
     return st;
+}
+
+btfm_status btfm_glm_clean(const float *data, int64_t n_times, int64_t n_voxels, double t_r,
+                           int detrend_order, int filter, double high_pass_hz,
+                           double low_pass_hz, const float *confounds, int64_t n_confounds,
+                           int how, float *out)
+{
+    const btfm_clean_options o = {t_r, detrend_order, filter, high_pass_hz, low_pass_hz, how};
+    return btfm_glm_clean_compute(&o, data, n_times, n_voxels, confounds, n_confounds, out,
+                                  "btfm_glm_clean");
 }

@@ -295,14 +295,14 @@ btfm_status btfm_glm_drift(int64_t n_scans, double t_r, double slice_time_ref, i
     return BTFM_OK;
 }
 
-btfm_status btfm_glm_design_matrix(const double *onsets, const double *durations,
-                                   const double *amplitudes, const int *conditions,
-                                   int64_t n_events, int n_conditions, double t_r,
-                                   int64_t n_scans, double slice_time_ref, int hrf_model,
-                                   int drift_model, double drift_param, double *out,
-                                   size_t capacity, int64_t *n_columns)
+btfm_status btfm_glm_design_compute(const btfm_design_options *o, const double *onsets,
+                                    const double *durations, const double *amplitudes,
+                                    const int *conditions, int64_t n_events, int n_conditions,
+                                    int64_t n_scans, double *out, size_t capacity,
+                                    int64_t *n_columns, const char *func)
 {
-    static const char func[] = "btfm_glm_design_matrix";
+    const double t_r = o->t_r, slice_time_ref = o->slice_time_ref, drift_param = o->drift_param;
+    const int hrf_model = o->hrf_model, drift_model = o->drift_model;
     BTFM_CHECK_ARG(n_columns, func, "n_columns");
     int n_basis = btfm_glm_hrf_columns(hrf_model);
     if (n_basis < 0) return n_basis;
@@ -361,4 +361,17 @@ done:
     btfm_free(amp);
     btfm_free(part);
     return st;
+}
+
+btfm_status btfm_glm_design_matrix(const double *onsets, const double *durations,
+                                   const double *amplitudes, const int *conditions,
+                                   int64_t n_events, int n_conditions, double t_r,
+                                   int64_t n_scans, double slice_time_ref, int hrf_model,
+                                   int drift_model, double drift_param, double *out,
+                                   size_t capacity, int64_t *n_columns)
+{
+    const btfm_design_options o = {t_r, slice_time_ref, hrf_model, drift_model, drift_param};
+    return btfm_glm_design_compute(&o, onsets, durations, amplitudes, conditions, n_events,
+                                   n_conditions, n_scans, out, capacity, n_columns,
+                                   "btfm_glm_design_matrix");
 }

@@ -38,4 +38,32 @@ int64_t btfm_glm_hrf_length(double t_r, int oversampling, double time_length);
 btfm_status btfm_glm_hrf_fill(int kind, double t_r, int oversampling, double time_length,
                               double onset, double *out);
 
+/* --- clean.c, design.c: the computations behind the old entry points and the plans ---
+ * `func` names the public entry point in messages. */
+
+/* The options of btfm_glm_clean. */
+typedef struct btfm_clean_options {
+    double t_r;
+    int detrend_order, filter;
+    double high_pass_hz, low_pass_hz;
+    int standardize;
+} btfm_clean_options;
+
+btfm_status btfm_glm_clean_compute(const btfm_clean_options *o, const float *data,
+                                   int64_t n_times, int64_t n_voxels, const float *confounds,
+                                   int64_t n_confounds, float *out, const char *func);
+
+/* The options of btfm_glm_design_matrix. */
+typedef struct btfm_design_options {
+    double t_r, slice_time_ref;
+    int hrf_model, drift_model;
+    double drift_param;
+} btfm_design_options;
+
+btfm_status btfm_glm_design_compute(const btfm_design_options *o, const double *onsets,
+                                    const double *durations, const double *amplitudes,
+                                    const int *conditions, int64_t n_events, int n_conditions,
+                                    int64_t n_scans, double *out, size_t capacity,
+                                    int64_t *n_columns, const char *func);
+
 #endif

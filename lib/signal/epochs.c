@@ -139,22 +139,33 @@ static btfm_status fetch_array(void *ctx, int64_t first, int64_t count, float *o
     return BTFM_OK;
 }
 
+btfm_status btfm_epochs_compute(const btfm_epochs_options *o, const float *x, int64_t n_times,
+                                int n_channels, double sfreq, const int64_t *event_samples,
+                                int64_t n_events, float *out, int64_t *n_kept,
+                                unsigned char *kept, int *reason, const char *func)
+{
+    btfm_status st = btfm_signal_check_array(func, x, n_times, n_channels);
+    if (st == BTFM_OK) st = check_common(func, n_events, out, n_kept);
+    if (st != BTFM_OK) return st;
+    if (n_events > 0) BTFM_CHECK_ARG(event_samples, func, "event_samples");
+    epoch_plan plan;
+    if ((st = make_plan(&plan, o->tmin, o->tmax, o->baseline_min, o->baseline_max, sfreq)))
+        return st;
+    array_src src = {x, n_channels};
+    return cut(func, &plan, n_times, n_channels, event_samples, n_events, o->reject_ptp,
+               o->flags, fetch_array, &src, out, n_kept, kept, reason);
+}
+
 btfm_status btfm_epochs(const float *x, int64_t n_times, int n_channels, double sfreq,
                         const int64_t *event_samples, int64_t n_events, double tmin, double tmax,
                         double baseline_min, double baseline_max, const double *reject_ptp,
                         unsigned flags, float *out, int64_t *n_kept, unsigned char *kept,
                         int *reason)
 {
-    static const char func[] = "btfm_epochs";
-    btfm_status st = btfm_signal_check_array(func, x, n_times, n_channels);
-    if (st == BTFM_OK) st = check_common(func, n_events, out, n_kept);
-    if (st != BTFM_OK) return st;
-    if (n_events > 0) BTFM_CHECK_ARG(event_samples, func, "event_samples");
-    epoch_plan plan;
-    if ((st = make_plan(&plan, tmin, tmax, baseline_min, baseline_max, sfreq)) != BTFM_OK) return st;
-    array_src src = {x, n_channels};
-    return cut(func, &plan, n_times, n_channels, event_samples, n_events, reject_ptp, flags,
-               fetch_array, &src, out, n_kept, kept, reason);
+    const btfm_epochs_options o = {tmin, tmax, baseline_min, baseline_max, flags, reject_ptp,
+                                   NULL};
+    return btfm_epochs_compute(&o, x, n_times, n_channels, sfreq, event_samples, n_events, out,
+                               n_kept, kept, reason, "btfm_epochs");
 }
 
 /* ---- datasets ---- */
@@ -200,12 +211,11 @@ static btfm_status fetch_dataset(void *ctx, int64_t first, int64_t count, float 
     return btfm_dataset_read((btfm_dataset *)ctx, first, count, NULL, 0, out);
 }
 
-btfm_status btfm_dataset_epochs(btfm_dataset *ds, const int64_t *events, int64_t n_events,
-                                double tmin, double tmax, double baseline_min,
-                                double baseline_max, const char *reject, unsigned flags,
-                                float *out, int64_t *n_kept, unsigned char *kept, int *reason)
+btfm_status btfm_epochs_compute_dataset(const btfm_epochs_options *o, btfm_dataset *ds,
+                                        const int64_t *events, int64_t n_events, float *out,
+                                        int64_t *n_kept, unsigned char *kept, int *reason,
+                                        const char *func)
 {
-    static const char func[] = "btfm_dataset_epochs";
     BTFM_CHECK_ARG(ds, func, "dataset");
     btfm_status st = check_common(func, n_events, out, n_kept);
     if (st != BTFM_OK) return st;
@@ -216,12 +226,14 @@ btfm_status btfm_dataset_epochs(btfm_dataset *ds, const int64_t *events, int64_t
         return btfm_fail(BTFM_E_RANGE, "%s: n_events = %lld but the dataset has %lld events",
                          func, (long long)n_events, (long long)n_ds_events);
     epoch_plan plan;
-    if ((st = make_plan(&plan, tmin, tmax, baseline_min, baseline_max, sfreq)) != BTFM_OK) return st;
+    if ((st = make_plan(&plan, o->tmin, o->tmax, o->baseline_min, o->baseline_max, sfreq)))
+        return st;
     size_t bytes = ((size_t)n_events + 1) * sizeof(int64_t) + (size_t)n_channels * sizeof(double);
     int64_t *starts = btfm_malloc(bytes);
     if (!starts) return btfm_fail_nomem(func, bytes);
     double *limits = (double *)(starts + n_events + 1);
-    st = btfm_dataset_reject_limits(ds, reject, limits);
+    const char *spec = o->reject_spec;
+    st = btfm_dataset_reject_limits(ds, spec, limits);
     for (int64_t e = 0; e < n_events && st == BTFM_OK; e++) {
         int64_t index = events ? events[e] : e;
         double onset;
@@ -231,9 +243,20 @@ btfm_status btfm_dataset_epochs(btfm_dataset *ds, const int64_t *events, int64_t
         else if ((st = btfm_dataset_event(ds, index, &onset, NULL, NULL, NULL, NULL)) == BTFM_OK)
             starts[e] = (int64_t)nearbyint(onset * sfreq);
     }
+    const double *reject = spec && *spec ? limits : o->reject_ptp;
     if (st == BTFM_OK)
-        st = cut(func, &plan, n_times, n_channels, starts, n_events, reject && *reject ? limits : NULL,
-                 flags, fetch_dataset, ds, out, n_kept, kept, reason);
+        st = cut(func, &plan, n_times, n_channels, starts, n_events, reject, o->flags,
+                 fetch_dataset, ds, out, n_kept, kept, reason);
     btfm_free(starts);
     return st;
+}
+
+btfm_status btfm_dataset_epochs(btfm_dataset *ds, const int64_t *events, int64_t n_events,
+                                double tmin, double tmax, double baseline_min,
+                                double baseline_max, const char *reject, unsigned flags,
+                                float *out, int64_t *n_kept, unsigned char *kept, int *reason)
+{
+    const btfm_epochs_options o = {tmin, tmax, baseline_min, baseline_max, flags, NULL, reject};
+    return btfm_epochs_compute_dataset(&o, ds, events, n_events, out, n_kept, kept, reason,
+                                       "btfm_dataset_epochs");
 }

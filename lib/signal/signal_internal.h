@@ -41,6 +41,26 @@ btfm_status btfm_window_check(int window, double kaiser_beta, const char *func);
 /* The btfm_window of a deprecated btfm_fir_window number, or -1. */
 int btfm_window_from_fir(int fir_window);
 
+/* --- epochs.c: the epochs behind btfm_epochs, btfm_dataset_epochs and the epochs plan ---
+ * Times in seconds; baseline ends NaN and NaN for none, -INFINITY / +INFINITY for the
+ * epoch's edges; reject_ptp (one limit per channel, may be NULL) or, for datasets,
+ * reject_spec (as btfm_dataset_reject_limits, may be NULL; it takes precedence). */
+typedef struct btfm_epochs_options {
+    double tmin, tmax, baseline_min, baseline_max;
+    unsigned flags;
+    const double *reject_ptp;
+    const char *reject_spec;
+} btfm_epochs_options;
+
+btfm_status btfm_epochs_compute(const btfm_epochs_options *o, const float *x, int64_t n_times,
+                                int n_channels, double sfreq, const int64_t *event_samples,
+                                int64_t n_events, float *out, int64_t *n_kept,
+                                unsigned char *kept, int *reason, const char *func);
+btfm_status btfm_epochs_compute_dataset(const btfm_epochs_options *o, btfm_dataset *ds,
+                                        const int64_t *events, int64_t n_events, float *out,
+                                        int64_t *n_kept, unsigned char *kept, int *reason,
+                                        const char *func);
+
 /* Threads for a call of `n_tasks` independent tasks and about `work` operations: 1 for
  * small work or with BTFM_SIGNAL_SINGLE_THREAD, else the online CPUs (or the environment
  * variable BTFM_NUM_THREADS), at most n_tasks. */

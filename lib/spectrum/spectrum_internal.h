@@ -91,6 +91,24 @@ void btfm_cfft_forward_lanes(const btfm_cfft *p, double *data, double *work, int
 void btfm_lanes_load(const float *x, int n_channels, int64_t t0, int64_t count, int c0,
                      double *dst);
 
+/* Welch's estimate (welch.c) behind btfm_welch and the Welch plan: the options of
+ * btfm_welch (nperseg 0, noverlap < 0 and nfft 0 for the defaults); `func` names the
+ * public entry point in messages. */
+typedef struct btfm_welch_options {
+    int window;
+    double kaiser_beta;
+    int64_t nperseg, noverlap, nfft;
+    int detrend, scaling, average;
+    unsigned flags;
+} btfm_welch_options;
+
+btfm_status btfm_welch_compute(const btfm_welch_options *o, const float *x, int64_t n_times,
+                               int n_channels, double sfreq, double *psd, double *freqs,
+                               const char *func);
+/* The number of frequencies for n_times samples (nfft / 2 + 1), or a negative status when
+ * the options do not fit them. */
+int64_t btfm_welch_n_freqs(const btfm_welch_options *o, int64_t n_times, const char *func);
+
 /* BTFM_E_NUMERIC naming the first non-finite sample (channel and sample index, and the
  * epoch when n_epochs > 1) unless `flags` has BTFM_ALLOW_NONFINITE. */
 btfm_status btfm_spectrum_check_finite(const float *x, int64_t n_epochs, int64_t n_times,

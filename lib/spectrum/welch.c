@@ -118,40 +118,37 @@ static double median(double *v, int64_t n)
     return 0.5 * (lower + upper);
 }
 
-static btfm_status check_options(int64_t n_times, double sfreq, int window, int64_t *nperseg,
-                                 int64_t *noverlap, int64_t *nfft, int detrend, int scaling,
-                                 int average)
+/* Check the options and resolve their defaults into *r (nperseg, noverlap, nfft). */
+static btfm_status check_options(const btfm_welch_options *o, int64_t n_times, double sfreq,
+                                 btfm_welch_options *r, const char *f)
 {
-    const char *f = "btfm_welch";
+    *r = *o;
     if (!(sfreq > 0.0) || !isfinite(sfreq))
         return btfm_fail(BTFM_E_RANGE, "%s: sfreq = %g; expected a positive sampling rate "
                          "in Hz", f, sfreq);
-    if (window == BTFM_WINDOW_KAISER)
-        return btfm_fail(BTFM_E_INVALID, "%s: window 4 (kaiser) needs a Kaiser beta, which this "
-                         "function does not take; expected 0 (hann) to 3 (boxcar)", f);
-    btfm_status st = btfm_window_check(window, 0.0, f);
+    btfm_status st = btfm_window_check(o->window, o->kaiser_beta, f);
     if (st) return st;
-    if (detrend < BTFM_DETREND_NONE || detrend > BTFM_DETREND_LINEAR)
+    if (o->detrend < BTFM_DETREND_NONE || o->detrend > BTFM_DETREND_LINEAR)
         return btfm_fail(BTFM_E_INVALID, "%s: detrend %d is unknown; expected 0 (none), 1 "
-                         "(constant) or 2 (linear)", f, detrend);
-    if (scaling != BTFM_SCALING_DENSITY && scaling != BTFM_SCALING_SPECTRUM)
+                         "(constant) or 2 (linear)", f, o->detrend);
+    if (o->scaling != BTFM_SCALING_DENSITY && o->scaling != BTFM_SCALING_SPECTRUM)
         return btfm_fail(BTFM_E_INVALID, "%s: scaling %d is unknown; expected 0 (density) or "
-                         "1 (spectrum)", f, scaling);
-    if (average != BTFM_AVERAGE_MEAN && average != BTFM_AVERAGE_MEDIAN)
+                         "1 (spectrum)", f, o->scaling);
+    if (o->average != BTFM_AVERAGE_MEAN && o->average != BTFM_AVERAGE_MEDIAN)
         return btfm_fail(BTFM_E_INVALID, "%s: average %d is unknown; expected 0 (mean) or 1 "
-                         "(median)", f, average);
-    if (*nperseg == 0) *nperseg = n_times < 256 ? n_times : 256;
-    if (*nperseg < 1 || *nperseg > n_times)
+                         "(median)", f, o->average);
+    if (r->nperseg == 0) r->nperseg = n_times < 256 ? n_times : 256;
+    if (r->nperseg < 1 || r->nperseg > n_times)
         return btfm_fail(BTFM_E_RANGE, "%s: nperseg = %lld with %lld samples; expected 1 to "
-                         "the number of samples", f, (long long)*nperseg, (long long)n_times);
-    if (*noverlap < 0) *noverlap = *nperseg / 2;
-    if (*noverlap >= *nperseg)
+                         "the number of samples", f, (long long)r->nperseg, (long long)n_times);
+    if (r->noverlap < 0) r->noverlap = r->nperseg / 2;
+    if (r->noverlap >= r->nperseg)
         return btfm_fail(BTFM_E_RANGE, "%s: noverlap = %lld; expected less than nperseg = "
-                         "%lld", f, (long long)*noverlap, (long long)*nperseg);
-    if (*nfft == 0) *nfft = *nperseg;
-    if (*nfft < *nperseg || *nfft > (1 << 30))
+                         "%lld", f, (long long)r->noverlap, (long long)r->nperseg);
+    if (r->nfft == 0) r->nfft = r->nperseg;
+    if (r->nfft < r->nperseg || r->nfft > (1 << 30))
         return btfm_fail(BTFM_E_RANGE, "%s: nfft = %lld; expected nperseg = %lld to 2^30", f,
-                         (long long)*nfft, (long long)*nperseg);
+                         (long long)r->nfft, (long long)r->nperseg);
     return BTFM_OK;
 }
 
@@ -204,22 +201,28 @@ static btfm_status run(welch_job *j, int average, double *psd)
     return BTFM_OK;
 }
 
-btfm_status btfm_welch(const float *x, int64_t n_times, int n_channels, double sfreq,
-                       int window, int64_t nperseg, int64_t noverlap, int64_t nfft,
-                       int detrend, int scaling, int average, unsigned flags, double *psd,
-                       double *freqs)
+int64_t btfm_welch_n_freqs(const btfm_welch_options *o, int64_t n_times, const char *func)
 {
-    btfm_status st = btfm_spectrum_check_shape(x, n_times, n_channels, psd, "btfm_welch");
+    btfm_welch_options r;
+    btfm_status st = check_options(o, n_times, 1.0, &r, func);
+    return st ? st : r.nfft / 2 + 1;
+}
+
+btfm_status btfm_welch_compute(const btfm_welch_options *o, const float *x, int64_t n_times,
+                               int n_channels, double sfreq, double *psd, double *freqs,
+                               const char *func)
+{
+    btfm_status st = btfm_spectrum_check_shape(x, n_times, n_channels, psd, func);
     if (st) return st;
-    st = check_options(n_times, sfreq, window, &nperseg, &noverlap, &nfft, detrend, scaling,
-                       average);
+    btfm_welch_options r;
+    if ((st = check_options(o, n_times, sfreq, &r, func))) return st;
+    st = btfm_spectrum_check_finite(x, 1, n_times, n_channels, r.flags, func);
     if (st) return st;
-    st = btfm_spectrum_check_finite(x, 1, n_times, n_channels, flags, "btfm_welch");
-    if (st) return st;
+    const int64_t nperseg = r.nperseg, nfft = r.nfft;
 
     welch_job j = {.x = x, .n_times = n_times, .n_channels = n_channels, .nperseg = nperseg,
-                   .step = nperseg - noverlap, .nfft = nfft, .n_freqs = nfft / 2 + 1,
-                   .detrend = detrend};
+                   .step = nperseg - r.noverlap, .nfft = nfft, .n_freqs = nfft / 2 + 1,
+                   .detrend = r.detrend};
     j.n_seg = (n_times - nperseg) / j.step + 1;
     btfm_fft *plan = NULL;
     st = btfm_fft_new(&plan, nfft);
@@ -231,30 +234,44 @@ btfm_status btfm_welch(const float *x, int64_t n_times, int n_channels, double s
     double *mem = btfm_malloc(sizeof(double) * total);
     if (!mem) {
         btfm_fft_free(plan);
-        return btfm_fail_nomem("btfm_welch", sizeof(double) * total);
+        return btfm_fail_nomem(func, sizeof(double) * total);
     }
     double *win = mem, *bin_scale = win + nperseg;
     j.seg = bin_scale + j.n_freqs;
     j.spec = j.seg + L * (size_t)nfft;
     j.work = j.spec + 2 * L * (size_t)j.n_freqs;
-    btfm_window_fill(window, 0.0, nperseg, 1, win);
+    btfm_window_fill(r.window, r.kaiser_beta, nperseg, 1, win);
     double sum = 0.0, sum_sq = 0.0;
     for (int64_t k = 0; k < nperseg; k++) {
         sum += win[k];
         sum_sq += win[k] * win[k];
     }
-    const double scale = scaling == BTFM_SCALING_DENSITY ? 1.0 / (sfreq * sum_sq)
-                                                         : 1.0 / (sum * sum);
+    const double scale = r.scaling == BTFM_SCALING_DENSITY ? 1.0 / (sfreq * sum_sq)
+                                                           : 1.0 / (sum * sum);
     const int64_t last_doubled = nfft % 2 ? j.n_freqs - 1 : j.n_freqs - 2;
     for (int64_t f = 0; f < j.n_freqs; f++)
         bin_scale[f] = f >= 1 && f <= last_doubled ? 2.0 * scale : scale;
     j.window = win;
     j.bin_scale = bin_scale;
     j.plan = plan;
-    st = run(&j, average, psd);
+    st = run(&j, r.average, psd);
     if (!st && freqs)
         for (int64_t f = 0; f < j.n_freqs; f++) freqs[f] = (double)f * sfreq / (double)nfft;
     btfm_free(mem);
     btfm_fft_free(plan);
     return st;
+}
+
+btfm_status btfm_welch(const float *x, int64_t n_times, int n_channels, double sfreq,
+                       int window, int64_t nperseg, int64_t noverlap, int64_t nfft,
+                       int detrend, int scaling, int average, unsigned flags, double *psd,
+                       double *freqs)
+{
+    if (window == BTFM_WINDOW_KAISER)
+        return btfm_fail(BTFM_E_INVALID, "btfm_welch: window 4 (kaiser) needs a Kaiser beta, "
+                         "which this function does not take; expected 0 (hann) to 3 (boxcar), "
+                         "or a Welch plan (btfm_welch_plan_new) with kaiser_beta");
+    const btfm_welch_options o = {window, 0.0, nperseg, noverlap, nfft, detrend, scaling,
+                                  average, flags};
+    return btfm_welch_compute(&o, x, n_times, n_channels, sfreq, psd, freqs, "btfm_welch");
 }

@@ -313,6 +313,94 @@ START_TEST(clean_closed_forms)
 }
 END_TEST
 
+/* The design and clean plans share one computation with the deprecated entry points:
+ * identical bytes for each option set, and a clear error until t_r is set. */
+START_TEST(plans_match_the_old_entry_points)
+{
+    double onsets[] = {10, 40, 70, 100, 13}, durations[] = {2, 0, 2, 5, 1}, amp[] = {1, 2, 1, 1,
+                                                                                    0.5};
+    int conditions[] = {0, 1, 0, 1, 2};
+    btfm_glm_design_plan *d;
+    ck_assert_ok(btfm_glm_design_plan_new(&d));
+    int64_t cols;
+    ck_assert_status(btfm_glm_design_plan_run(d, NULL, 0, &cols, onsets, durations, amp,
+                                              conditions, 5, 3, 79), BTFM_E_STATE);
+    assert_message("t_r is not set");
+    ck_assert_ok(btfm_glm_design_plan_set_param(d, BTFM_DESIGN_PARAM_T_R, 1.5));
+    static double a[79 * 20], b[79 * 20];
+    /* hrf_model, drift_model, drift_param (the cutoff or the order), slice_time_ref */
+    const double sets[][4] = {{1, 1, 128, 0}, {2, 2, 3, 0.5}, {3, 0, 0, 1}, {1, 1, 40, 0.25}};
+    for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
+        const double *o = sets[k];
+        ck_assert_ok(btfm_glm_design_plan_set_param(d, BTFM_DESIGN_PARAM_HRF_MODEL, o[0]));
+        ck_assert_ok(btfm_glm_design_plan_set_param(d, BTFM_DESIGN_PARAM_DRIFT_MODEL, o[1]));
+        if (o[1] == BTFM_DRIFT_COSINE)
+            ck_assert_ok(btfm_glm_design_plan_set_param(d, BTFM_DESIGN_PARAM_DRIFT_CUTOFF, o[2]));
+        if (o[1] == BTFM_DRIFT_POLYNOMIAL)
+            ck_assert_ok(btfm_glm_design_plan_set_param(d, BTFM_DESIGN_PARAM_DRIFT_ORDER, o[2]));
+        ck_assert_ok(btfm_glm_design_plan_set_param(d, BTFM_DESIGN_PARAM_SLICE_TIME_REF, o[3]));
+        int64_t ca, cb;
+        ck_assert_ok(btfm_glm_design_matrix(onsets, durations, amp, conditions, 5, 3, 1.5, 79,
+                                            o[3], (int)o[0], (int)o[1], o[2], a, 79 * 20, &ca));
+        ck_assert_ok(btfm_glm_design_plan_run(d, NULL, 0, &cb, onsets, durations, amp,
+                                              conditions, 5, 3, 79));
+        ck_assert_int_eq(ca, cb);
+        ck_assert_ok(btfm_glm_design_plan_run(d, b, 79 * 20, &cb, onsets, durations, amp,
+                                              conditions, 5, 3, 79));
+        ck_assert_mem_eq(a, b, (size_t)(79 * ca) * sizeof(double));
+    }
+    ck_assert_status(btfm_glm_design_plan_run(d, b, 10, &cols, onsets, durations, amp,
+                                              conditions, 5, 3, 79), BTFM_E_RANGE);
+    assert_message("btfm_glm_design_plan_run");
+    ck_assert_status(btfm_glm_design_plan_set_param(d, BTFM_DESIGN_PARAM_HRF_MODEL, 0),
+                     BTFM_E_RANGE);
+    ck_assert_str_eq(btfm_object_kind_name(BTFM_OBJECT_DESIGN_PLAN), "design_plan");
+    btfm_glm_design_plan_free(d);
+
+    enum { N = 61, V = 5 }; /* a prime number of volumes */
+    static float x[N * V], conf[N * 2], ca[N * V], cb[N * V];
+    for (int t = 0; t < N; t++) {
+        conf[2 * t] = (float)sin(0.4 * t);
+        conf[2 * t + 1] = (float)(t % 3);
+        for (int v = 0; v < V; v++)
+            x[t * V + v] = (float)(100 + v + 0.1 * t + sin(0.05 * t * (v + 1)) + conf[2 * t]);
+    }
+    btfm_glm_clean_plan *c;
+    ck_assert_ok(btfm_glm_clean_plan_new(&c));
+    ck_assert_status(btfm_glm_clean_plan_run(c, cb, x, N, V, NULL, 0), BTFM_E_STATE);
+    ck_assert_ok(btfm_glm_clean_plan_set_param(c, BTFM_CLEAN_PARAM_T_R, 2.0));
+    /* detrend_order, filter, high_pass, low_pass, standardize, confounds */
+    const double cs[][6] = {{1, 1, 0, 0, 1, 0},   {0, 1, 0.01, 0.1, 2, 2},
+                            {-1, 2, 0.02, 0, 3, 1}, {2, 1, 0, 0.2, 0, 2}};
+    for (size_t k = 0; k < sizeof cs / sizeof cs[0]; k++) {
+        const double *o = cs[k];
+        for (int i = 0; i < 5; i++) ck_assert_ok(btfm_glm_clean_plan_set_param(c, i + 1, o[i]));
+        const int64_t nc = (int64_t)o[5];
+        float *cf = nc == 2 ? conf : NULL;
+        float one[N];
+        if (nc == 1)
+            for (int t = 0; t < N; t++) one[t] = conf[2 * t];
+        if (nc == 1) cf = one;
+        ck_assert_ok(btfm_glm_clean(x, N, V, 2.0, (int)o[0], (int)o[1], o[2], o[3], cf, nc,
+                                    (int)o[4], ca));
+        ck_assert_ok(btfm_glm_clean_plan_run(c, cb, x, N, V, cf, nc));
+        ck_assert_mem_eq(ca, cb, sizeof ca);
+    }
+    ck_assert_ok(btfm_glm_clean_plan_set_param(c, BTFM_CLEAN_PARAM_LOW_PASS_HZ, 0.3));
+    ck_assert_status(btfm_glm_clean_plan_run(c, cb, x, N, V, NULL, 0), BTFM_E_RANGE);
+    assert_message("btfm_glm_clean_plan_run: high_pass");
+    double v;
+    ck_assert_ok(btfm_glm_clean_plan_get_param(c, BTFM_CLEAN_PARAM_T_R, &v));
+    ck_assert(v == 2.0);
+    int param;
+    ck_assert_ok(btfm_param_find(BTFM_OBJECT_CLEAN_PLAN, "standardize", &param));
+    ck_assert_int_eq(param, BTFM_CLEAN_PARAM_STANDARDIZE);
+    btfm_glm_clean_plan_free(c);
+    btfm_glm_clean_plan_free(NULL);
+    btfm_glm_design_plan_free(NULL);
+}
+END_TEST
+
 START_TEST(errors_are_named)
 {
     float x[40 * 3] = {0}, out[40 * 3];
@@ -428,6 +516,7 @@ static Suite *glm_suite(void)
     tcase_add_test(tc, per_event_betas_of_disjoint_events);
     tcase_add_test(tc, clean_closed_forms);
     tcase_add_test(tc, errors_are_named);
+    tcase_add_test(tc, plans_match_the_old_entry_points);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -420,6 +420,105 @@ START_TEST(dataset_conveniences)
 }
 END_TEST
 
+/* The plan and the deprecated entry points share one computation: identical bytes for
+ * every baseline form, with and without rejection, on arrays and datasets. */
+START_TEST(epochs_plan_matches_the_old_entry_points)
+{
+    enum { N = 997, C = 3, E = 5 }; /* a prime length; 31 samples an epoch */
+    static float x[N * C], a[E * 31 * C], b[E * 31 * C];
+    for (int t = 0; t < N; t++)
+        for (int c = 0; c < C; c++) x[t * C + c] = (float)(sin(0.05 * t * (c + 1)) + 0.01 * t);
+    const int64_t events[E] = {5, 100, 500, 700, 990};
+    const double reject[C] = {0, 1.9, 0};
+    btfm_epochs_plan *p;
+    ck_assert_ok(btfm_epochs_plan_new(&p));
+    ck_assert_ok(btfm_epochs_plan_set_param(p, BTFM_EPOCHS_PARAM_TMIN, -0.1));
+    ck_assert_ok(btfm_epochs_plan_set_param(p, BTFM_EPOCHS_PARAM_TMAX, 0.2));
+    ck_assert_int_eq(btfm_epochs_plan_n_times(p, 100), 31);
+    /* baseline forms: (None, 0), none, (-0.05, 0.1), (0, None) */
+    const double forms[4][6] = {{1, 1, 0, 0, 0, 0},  {0, 0, 0, 0, 0, 0},
+                                {1, 0, -0.05, 0, 0.1, 0}, {1, 0, 0, 1, 0, 0}};
+    const double bmin[4] = {-INFINITY, NAN, -0.05, 0}, bmax[4] = {0, NAN, 0.1, INFINITY};
+    for (int f = 0; f < 4; f++)
+        for (int r = 0; r < 2; r++) {
+            ck_assert_ok(btfm_epochs_plan_set_param(p, BTFM_EPOCHS_PARAM_BASELINE, forms[f][0]));
+            ck_assert_ok(btfm_epochs_plan_set_param(p, BTFM_EPOCHS_PARAM_BASELINE_FROM_START,
+                                                    forms[f][1]));
+            ck_assert_ok(btfm_epochs_plan_set_param(p, BTFM_EPOCHS_PARAM_BASELINE_MIN,
+                                                    forms[f][2]));
+            ck_assert_ok(btfm_epochs_plan_set_param(p, BTFM_EPOCHS_PARAM_BASELINE_TO_END,
+                                                    forms[f][3]));
+            ck_assert_ok(btfm_epochs_plan_set_param(p, BTFM_EPOCHS_PARAM_BASELINE_MAX,
+                                                    forms[f][4]));
+            ck_assert_ok(btfm_epochs_plan_set_reject(p, r ? reject : NULL, C));
+            int64_t ka, kb;
+            int ra[E], rb[E];
+            memset(a, 0, sizeof a);
+            memset(b, 0, sizeof b);
+            ck_assert_ok(btfm_epochs(x, N, C, 100, events, E, -0.1, 0.2, bmin[f], bmax[f],
+                                     r ? reject : NULL, 0, a, &ka, NULL, ra));
+            ck_assert_ok(btfm_epochs_plan_run(p, b, &kb, NULL, rb, x, N, C, 100, events, E));
+            ck_assert_int_eq(ka, kb);
+            ck_assert(ka == (r ? 2 : 3)); /* channel 1 swings by ~2 in two of the three */
+            ck_assert_mem_eq(ra, rb, sizeof ra);
+            ck_assert_mem_eq(a, b, sizeof a);
+        }
+    /* Limits for another channel count, a type specification on an array. */
+    ck_assert_status(btfm_epochs_plan_run(p, b, NULL, NULL, NULL, x, N, C, 100, events, E),
+                     BTFM_E_INVALID);
+    ck_assert_ok(btfm_epochs_plan_set_reject(p, reject, 2));
+    int64_t k;
+    ck_assert_status(btfm_epochs_plan_run(p, b, &k, NULL, NULL, x, N, C, 100, events, E),
+                     BTFM_E_INVALID);
+    ck_assert_ok(btfm_epochs_plan_set_reject(p, NULL, 0));
+    ck_assert_status(btfm_epochs_plan_set_reject(p, (double[]){-1}, 1), BTFM_E_RANGE);
+    ck_assert_ok(btfm_epochs_plan_set_reject_spec(p, "eeg=1"));
+    ck_assert_status(btfm_epochs_plan_run(p, b, &k, NULL, NULL, x, N, C, 100, events, E),
+                     BTFM_E_STATE);
+
+    /* Datasets: the type specification, and the plan's own limits without one. */
+    btfm_dataset *ds;
+    ck_assert_ok(btfm_dataset_from_array(&ds, x, N, C, 100, NULL));
+    ck_assert_ok(btfm_dataset_set_channel_type(ds, 1, BTFM_CH_EOG));
+    for (int e = 0; e < E; e++)
+        ck_assert_ok(btfm_dataset_add_event(ds, events[e] / 100.0, 0, "trigger", "s", 1));
+    ck_assert_ok(btfm_epochs_plan_set_reject_spec(p, "eog=1.9"));
+    int64_t ka, kb;
+    int ra[E], rb[E];
+    ck_assert_ok(btfm_dataset_epochs(ds, NULL, E, -0.1, 0.2, 0, INFINITY, "eog=1.9", 0, a, &ka,
+                                     NULL, ra));
+    ck_assert_ok(btfm_epochs_plan_run_dataset(p, b, &kb, NULL, rb, ds, NULL, E));
+    ck_assert(ka == kb && ka == 2);
+    ck_assert_mem_eq(ra, rb, sizeof ra);
+    ck_assert_mem_eq(a, b, (size_t)ka * 31 * C * sizeof(float));
+    ck_assert_ok(btfm_epochs_plan_set_reject_spec(p, NULL));
+    ck_assert_ok(btfm_epochs_plan_set_reject(p, reject, C));
+    ck_assert_ok(btfm_epochs_plan_run_dataset(p, b, &kb, NULL, rb, ds, NULL, E));
+    ck_assert_int_eq(kb, 2);
+    ck_assert_mem_eq(a, b, (size_t)kb * 31 * C * sizeof(float));
+    btfm_dataset_free(ds);
+
+    /* Introspection and parameter errors. */
+    const char *name;
+    double def;
+    ck_assert_str_eq(btfm_object_kind_name(BTFM_OBJECT_EPOCHS_PLAN), "epochs_plan");
+    ck_assert_ok(btfm_param_info(BTFM_OBJECT_EPOCHS_PLAN, BTFM_EPOCHS_PARAM_TMIN, &name, NULL,
+                                 &def, NULL, NULL));
+    ck_assert_str_eq(name, "tmin");
+    ck_assert(def == -0.2);
+    double v;
+    ck_assert_ok(btfm_epochs_plan_get_param(p, BTFM_EPOCHS_PARAM_TMAX, &v));
+    ck_assert(v == 0.2);
+    ck_assert_status(btfm_epochs_plan_set_param(p, BTFM_EPOCHS_PARAM_BASELINE, 2), BTFM_E_RANGE);
+    ck_assert_status(btfm_epochs_plan_set_param(p, 99, 0), BTFM_E_INVALID);
+    ck_assert_status(btfm_epochs_plan_set_param(p, BTFM_EPOCHS_PARAM_TMIN, NAN), BTFM_E_RANGE);
+    ck_assert_status(btfm_epochs_plan_run(NULL, b, &k, NULL, NULL, x, N, C, 100, events, E),
+                     BTFM_E_INVALID);
+    btfm_epochs_plan_free(p);
+    btfm_epochs_plan_free(NULL);
+}
+END_TEST
+
 static Suite *signal_suite(void)
 {
     Suite *s = suite_create("signal");
@@ -439,6 +538,7 @@ static Suite *signal_suite(void)
     tcase_add_test(tc, references_and_interpolation);
     tcase_add_test(tc, epochs_of_a_ramp);
     tcase_add_test(tc, dataset_conveniences);
+    tcase_add_test(tc, epochs_plan_matches_the_old_entry_points);
     suite_add_tcase(s, tc);
     return s;
 }

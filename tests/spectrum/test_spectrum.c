@@ -244,6 +244,67 @@ START_TEST(test_welch_errors)
 }
 END_TEST
 
+/* The plan and btfm_welch share one computation: identical bytes for each option set;
+ * Kaiser (plan only) with beta 0 is the boxcar window. */
+START_TEST(test_welch_plan_matches_welch)
+{
+    enum { N = 1009, C = 3 }; /* a prime length */
+    float x[N * C];
+    for (int j = 0; j < N * C; j++) x[j] = (float)gauss();
+    static double a[505 * C], b[505 * C], fa[505], fb[505];
+    /* window, nperseg, noverlap, nfft, detrend, scaling, average, flags */
+    const int64_t sets[][8] = {
+        {BTFM_WINDOW_HANN, 0, -1, 0, BTFM_DETREND_CONSTANT, 0, 0, 0},
+        {BTFM_WINDOW_HAMMING, 128, 100, 256, BTFM_DETREND_LINEAR, 1, 1, 0},
+        {BTFM_WINDOW_BLACKMAN, 97, 0, 97, BTFM_DETREND_NONE, 0, 1, BTFM_ALLOW_NONFINITE},
+        {BTFM_WINDOW_BOXCAR, N, 0, 0, BTFM_DETREND_CONSTANT, 1, 0, 0},
+    };
+    btfm_welch_plan *p;
+    ck_assert_ok(btfm_welch_plan_new(&p));
+    for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
+        const int64_t *o = sets[k];
+        for (int i = 0; i < 7; i++) /* the parameters in the order of the set */
+            ck_assert_ok(btfm_welch_plan_set_param(p, i == 0 ? 0 : i + 1, (double)o[i]));
+        ck_assert_ok(btfm_welch_plan_set_param(p, BTFM_WELCH_PARAM_ALLOW_NONFINITE, o[7] != 0));
+        int64_t nf = btfm_welch_plan_n_freqs(p, N);
+        const int64_t nfft = o[3] ? o[3] : o[1] ? o[1] : 256;
+        ck_assert_int_eq(nf, nfft / 2 + 1);
+        memset(a, 0, sizeof a);
+        memset(b, 0, sizeof b);
+        ck_assert_ok(btfm_welch(x, N, C, 250, (int)o[0], o[1], o[2], o[3], (int)o[4], (int)o[5],
+                                (int)o[6], (unsigned)o[7], a, fa));
+        ck_assert_ok(btfm_welch_plan_run(p, b, fb, x, N, C, 250));
+        ck_assert_mem_eq(a, b, (size_t)(nf * C) * sizeof(double));
+        ck_assert_mem_eq(fa, fb, (size_t)nf * sizeof(double));
+    }
+    ck_assert_ok(btfm_welch_plan_set_param(p, BTFM_WELCH_PARAM_WINDOW, BTFM_WINDOW_KAISER));
+    ck_assert_ok(btfm_welch_plan_set_param(p, BTFM_WELCH_PARAM_KAISER_BETA, 0));
+    ck_assert_ok(btfm_welch_plan_set_param(p, BTFM_WELCH_PARAM_NPERSEG, 200));
+    ck_assert_ok(btfm_welch_plan_set_param(p, BTFM_WELCH_PARAM_NOVERLAP, -1));
+    ck_assert_ok(btfm_welch_plan_run(p, b, NULL, x, N, C, 250));
+    ck_assert_ok(btfm_welch(x, N, C, 250, BTFM_WINDOW_BOXCAR, 200, -1, 0, BTFM_DETREND_CONSTANT,
+                            1, 0, 0, a, NULL));
+    for (int j = 0; j < 101 * C; j++) ck_assert_double_eq_tol(b[j], a[j], 1e-12 * fabs(a[j]));
+    /* Options that do not fit the signal, bad values, introspection. */
+    ck_assert_ok(btfm_welch_plan_set_param(p, BTFM_WELCH_PARAM_NPERSEG, 2000));
+    ck_assert_int_eq(btfm_welch_plan_n_freqs(p, N), BTFM_E_RANGE);
+    ck_assert_status(btfm_welch_plan_run(p, b, NULL, x, N, C, 250), BTFM_E_RANGE);
+    ck_assert(strstr(btfm_last_error(), "btfm_welch_plan_run: nperseg = 2000") != NULL);
+    ck_assert_status(btfm_welch_plan_set_param(p, BTFM_WELCH_PARAM_WINDOW, 5), BTFM_E_RANGE);
+    ck_assert_status(btfm_welch_plan_set_param(p, BTFM_WELCH_PARAM_NFFT, 1.5), BTFM_E_RANGE);
+    double v;
+    ck_assert_ok(btfm_welch_plan_get_param(p, BTFM_WELCH_PARAM_KAISER_BETA, &v));
+    ck_assert(v == 0);
+    ck_assert_str_eq(btfm_object_kind_name(BTFM_OBJECT_WELCH_PLAN), "welch_plan");
+    int param;
+    ck_assert_ok(btfm_param_find(BTFM_OBJECT_WELCH_PLAN, "noverlap", &param));
+    ck_assert_int_eq(param, BTFM_WELCH_PARAM_NOVERLAP);
+    ck_assert_status(btfm_welch_plan_run(NULL, b, NULL, x, N, C, 250), BTFM_E_INVALID);
+    btfm_welch_plan_free(p);
+    btfm_welch_plan_free(NULL);
+}
+END_TEST
+
 /* NaN is refused with its channel and sample named, or propagates with the flag. */
 START_TEST(test_nonfinite)
 {
@@ -491,6 +552,7 @@ static Suite *spectrum_suite(void)
     tcase_add_test(tc, test_welch_white_noise_level);
     tcase_add_test(tc, test_welch_sinusoid_power);
     tcase_add_test(tc, test_welch_errors);
+    tcase_add_test(tc, test_welch_plan_matches_welch);
     tcase_add_test(tc, test_nonfinite);
     tcase_add_test(tc, test_band_power_flat);
     tcase_add_test(tc, test_dpss_orthonormal);
