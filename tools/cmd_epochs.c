@@ -6,6 +6,28 @@
 #include "cli.h"
 #include "npy.h"
 
+/* The epochs plan of the options: a baseline when --baseline gave one (an infinite end
+ * is the epoch's edge), rejection by channel type. */
+static btfm_status make_plan(btfm_epochs_plan **plan, double tmin, double tmax, double bmin,
+                             double bmax, const char *reject)
+{
+    btfm_status st = btfm_epochs_plan_new(plan);
+    const int baseline = !isnan(bmin) || !isnan(bmax);
+    const double values[][2] = {
+        {BTFM_EPOCHS_PARAM_TMIN, tmin},
+        {BTFM_EPOCHS_PARAM_TMAX, tmax},
+        {BTFM_EPOCHS_PARAM_BASELINE, baseline},
+        {BTFM_EPOCHS_PARAM_BASELINE_FROM_START, baseline && isinf(bmin)},
+        {BTFM_EPOCHS_PARAM_BASELINE_MIN, baseline && isfinite(bmin) ? bmin : 0},
+        {BTFM_EPOCHS_PARAM_BASELINE_TO_END, baseline && isinf(bmax)},
+        {BTFM_EPOCHS_PARAM_BASELINE_MAX, baseline && isfinite(bmax) ? bmax : 0},
+    };
+    for (size_t i = 0; !st && i < sizeof values / sizeof values[0]; i++)
+        st = btfm_epochs_plan_set_param(*plan, (int)values[i][0], values[i][1]);
+    if (!st) st = btfm_epochs_plan_set_reject_spec(*plan, reject);
+    return st;
+}
+
 int cmd_epochs(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL, *reject = NULL, *label = NULL;
@@ -45,9 +67,9 @@ int cmd_epochs(int argc, char **argv)
         : NULL;
     int *reason = events ? malloc(sizeof(int) * (size_t)(n_events + 1)) : NULL;
     int rc = CLI_OK;
-    if (n_times < 0 || !data || !reason ||
-        btfm_dataset_epochs(ds, events, n_events, tmin, tmax, bmin, bmax, reject, 0, data, &n_kept,
-                            NULL, reason)) {
+    btfm_epochs_plan *plan = NULL;
+    if (n_times < 0 || !data || !reason || make_plan(&plan, tmin, tmax, bmin, bmax, reject) ||
+        btfm_epochs_plan_run_dataset(plan, data, &n_kept, NULL, reason, ds, events, n_events)) {
         rc = !data && n_times >= 0 ? (fprintf(stderr, "btfm: epochs: out of memory\n"), CLI_FAILED)
                                    : cli_fail("epochs");
     } else {
@@ -65,6 +87,7 @@ int cmd_epochs(int argc, char **argv)
                    (long long)out_of_bounds, (long long)(n_events - n_kept - out_of_bounds));
         }
     }
+    btfm_epochs_plan_free(plan);
     free(reason);
     free(data);
     free(events);

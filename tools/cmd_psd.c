@@ -249,23 +249,27 @@ int cmd_psd(int argc, char **argv)
     if ((rc = load(&o, &data, &n_epochs, &n_times, &n_channels, &sfreq, &epochs_axis, &ds)))
         return rc;
 
-    int64_t n_freqs = o.multitaper ? n_times / 2 + 1
-                                   : (o.nperseg ? o.nperseg : (n_times < 256 ? n_times : 256)) / 2 + 1;
+    /* One Welch plan serves every epoch. */
+    btfm_welch_plan *plan = NULL;
+    btfm_status st = o.multitaper ? BTFM_OK : btfm_welch_plan_new(&plan);
+    if (!st) st = o.multitaper ? BTFM_OK : btfm_welch_plan_set_param(plan, BTFM_WELCH_PARAM_WINDOW,
+                                                                      o.window);
+    if (!st) st = o.multitaper ? BTFM_OK : btfm_welch_plan_set_param(plan, BTFM_WELCH_PARAM_NPERSEG,
+                                                                      (double)o.nperseg);
+    int64_t n_freqs = o.multitaper ? n_times / 2 + 1 : plan ? btfm_welch_plan_n_freqs(plan, n_times) : 1;
     if (n_freqs < 1) n_freqs = 1;
     size_t per = (size_t)n_freqs * (size_t)(n_channels > 0 ? n_channels : 1);
     size_t per_band = (size_t)(o.n_bands ? o.n_bands : 1) * (size_t)(n_channels > 0 ? n_channels : 1);
     double *psd = malloc(sizeof(double) * per * (size_t)n_epochs);
     double *freqs = malloc(sizeof(double) * (size_t)n_freqs);
     double *power = malloc(sizeof(double) * per_band * (size_t)n_epochs);
-    btfm_status st = !psd || !freqs || !power ? BTFM_E_NOMEM : BTFM_OK;
+    if (!st && (!psd || !freqs || !power)) st = BTFM_E_NOMEM;
     for (int64_t e = 0; !st && e < n_epochs; e++) {
         const float *x = data + (size_t)(e * n_times) * (size_t)n_channels;
         double *out = psd + per * (size_t)e;
         st = o.multitaper ? btfm_psd_multitaper(x, n_times, n_channels, sfreq, 0.0, 1, 0, NULL,
                                                 out, freqs)
-                          : btfm_welch(x, n_times, n_channels, sfreq, o.window, o.nperseg, -1,
-                                       0, BTFM_DETREND_CONSTANT, BTFM_SCALING_DENSITY,
-                                       BTFM_AVERAGE_MEAN, 0, out, freqs);
+                          : btfm_welch_plan_run(plan, out, freqs, x, n_times, n_channels, sfreq);
         if (!st && o.n_bands)
             st = btfm_band_power(out, freqs, n_freqs, n_channels, o.bands, o.n_bands,
                                  o.relative ? BTFM_SPECTRUM_RELATIVE : 0,
@@ -314,6 +318,7 @@ int cmd_psd(int argc, char **argv)
                 }
         }
     }
+    btfm_welch_plan_free(plan);
     free(psd);
     free(freqs);
     free(power);

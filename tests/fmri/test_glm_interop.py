@@ -284,3 +284,32 @@ def test_lsa_lss_reject_duplicate_events(lss_problem):
                           glm._ptr(nuis), nuis.shape[1], glm._ptr(out))
     assert btfm.STATUS_NAMES[st] == "BTFM_E_NUMERIC"
     assert "event 0 is singular" in lib.btfm_last_error().decode()
+
+
+def test_plans_serve_many_runs():
+    """A DesignPlan and a CleanPlan, each configured once, applied to several runs:
+    every result equals the NumPy references with the same options."""
+    design = glm.DesignPlan(2.0, "spm + derivative", cutoff=100.0, slice_time_ref=0.5)
+    cleaner = glm.CleanPlan(2.0, detrend=1, filter="cosine", high_pass=0.01,
+                            standardize="zscore")
+    assert design.params["drift_cutoff"] == 100.0 and cleaner.params["filter"] == 2
+    for seed, n in ((0, 150), (1, 97)):
+        rng = np.random.RandomState(seed)
+        onsets, durations, tt = ref.simulate_events(20, 2.0, n, rng, isi=(3, 12),
+                                                    n_conditions=2)
+        amps = np.ones(onsets.size)
+        x, names = design.run({"onset": onsets, "duration": durations, "trial_type": tt}, n)
+        want = ref.design_matrix(onsets, durations, amps, tt, 2.0, n, 2, 100.0, 0.5)
+        np.testing.assert_allclose(x, want, rtol=0, atol=1e-9 * np.abs(want).max())
+        assert names[:2] == ["c0", "c0_derivative"] and names[-1] == "constant"
+        bold, conf = bold_like(n=n, v=17, seed=seed)
+        got = cleaner.run(bold, conf)
+        want = ref.clean(bold, 2.0, 1, "cosine", high_pass=0.01, confounds=conf,
+                         standardize="zscore")
+        assert rel_err(got, want) < 2e-5
+    design.params["t_r"] = 0.0
+    with pytest.raises(btfm.Error) as err:
+        design.run({"onset": [1.0], "duration": [0.0]}, 50)
+    assert err.value.status_name == "BTFM_E_STATE" and "t_r is not set" in str(err.value)
+    design.close()
+    cleaner.close()

@@ -71,6 +71,37 @@ def test_dataset_epochs_equal_mne(tmp_path):
     assert "EEG1" in ours.reasons and "EOG1" in ours.reasons
 
 
+def test_epochs_plan_serves_many_recordings_as_mne():
+    """One EpochsPlan, configured once, cut from two recordings and a dataset: each equals
+    mne.Epochs with the same options; the options read back as parameters."""
+    plan = bs.EpochsPlan(-0.1, 0.3, (None, 0.05))
+    assert plan.params["tmin"] == -0.1 and plan.baseline == (None, 0.05)
+    reject = {"eeg": 150e-6, "eog": 500e-6}
+    for seed in (0, 1):
+        raw, data, events, names, types = make_raw(seed)
+        plan.reject = np.array([reject.get(t, 0.0) for t in types])
+        mne_events = np.c_[events, np.zeros_like(events), np.ones_like(events)]
+        epochs = mne.Epochs(raw, mne_events, tmin=-0.1, tmax=0.3, baseline=(None, 0.05),
+                            reject=reject, preload=True, verbose=False)
+        ours = plan.run(data, SFREQ, events)
+        assert np.array_equal(ours.kept, [len(log) == 0 for log in epochs.drop_log])
+        np.testing.assert_allclose(ours.data.transpose(0, 2, 1), epochs.get_data(), rtol=0,
+                                   atol=1e-9)
+        with pytest.raises(ValueError, match="one limit per channel"):
+            plan.run(data[:, :3], SFREQ, events)
+    plan.reject = "eeg=150e-6,eog=500e-6"
+    ds = btfm.from_array(data, SFREQ, ch_names=names, ch_types=types)
+    for e in events:
+        ds.add_event(e / SFREQ, 0.0, "stim")
+    from_ds = plan.run_dataset(ds)
+    np.testing.assert_array_equal(from_ds.kept, ours.kept)
+    np.testing.assert_array_equal(from_ds.data, ours.data)
+    with pytest.raises(btfm.Error) as err:
+        plan.run(data, SFREQ, events)
+    assert err.value.status_name == "BTFM_E_STATE"
+    plan.close()
+
+
 def test_average_reference_equals_mne():
     raw, data, events, names, types = make_raw(seed=2)
     raw.info["bads"] = ["EEG2"]

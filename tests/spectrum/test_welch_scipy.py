@@ -65,6 +65,8 @@ def test_welch_errors(data):
     with pytest.raises(btfm.Error, match="nfft"):
         spectrum.welch(data, 250.0, nperseg=256, nfft=128)
     with pytest.raises(ValueError, match="unknown window"):
+        spectrum.welch(data, 250.0, window="tukey")
+    with pytest.raises(ValueError, match="kaiser window needs a shape"):
         spectrum.welch(data, 250.0, window="kaiser")
     bad = data.copy()
     bad[1234, 5] = np.inf
@@ -73,3 +75,31 @@ def test_welch_errors(data):
     assert err.value.status_name == "BTFM_E_NUMERIC"
     f, p = spectrum.welch(bad, 250.0, propagate_nonfinite=True)
     assert not np.isfinite(p[:, 5]).any() and np.isfinite(p[:, 4]).all()
+
+
+def test_welch_plan_serves_many_signals_and_takes_kaiser(data):
+    """One plan, configured once, run on signals of several lengths: each result equals
+    scipy.signal.welch with the same options, the Kaiser window (which only the plan
+    takes a shape for) included; its parameters read back by name."""
+    plan = spectrum.WelchPlan(("kaiser", 5.0), nperseg=200, noverlap=150, nfft=256,
+                              detrend="linear", average="median")
+    assert plan.params["kaiser_beta"] == 5.0 and plan.params["nperseg"] == 200
+    for n in (200, 1013, 3001):
+        x = data[:n]
+        f_ref, p_ref = scipy.signal.welch(x.astype(np.float64), fs=250.0, window=("kaiser", 5.0),
+                                          nperseg=200, noverlap=150, nfft=256,
+                                          detrend="linear", average="median", axis=0)
+        f, p = plan.run(x, 250.0)
+        np.testing.assert_allclose(f, f_ref, rtol=1e-12)
+        assert (np.abs(p - p_ref) <= 1e-10 * p_ref.max(axis=0)).all()
+        assert plan.n_freqs(n) == 129
+    plan.params["window"] = spectrum.WINDOWS["hann"]
+    f, p = plan.run(data, 250.0)
+    f_ref, p_ref = scipy.signal.welch(data.astype(np.float64), fs=250.0, window="hann",
+                                      nperseg=200, noverlap=150, nfft=256, detrend="linear",
+                                      average="median", axis=0)
+    assert (np.abs(p - p_ref) <= 1e-10 * p_ref.max(axis=0)).all()
+    with pytest.raises(btfm.Error) as err:
+        plan.run(data[:100], 250.0)
+    assert "nperseg = 200" in str(err.value)
+    plan.close()

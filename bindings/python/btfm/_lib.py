@@ -415,10 +415,43 @@ _SIGNATURES = {
     # signal
     "btfm_fir_design": (c_int, [_p_double, c_int, c_int, c_double, c_double, c_int, c_double,
                                 c_double]),
+    "btfm_epochs_plan_new": (c_int, [_p_void]),
+    "btfm_epochs_plan_free": (None, [c_void_p]),
+    "btfm_epochs_plan_set_param": (c_int, [c_void_p, c_int, c_double]),
+    "btfm_epochs_plan_get_param": (c_int, [c_void_p, c_int, _p_double]),
+    "btfm_epochs_plan_set_reject": (c_int, [c_void_p, _p_double, c_int]),
+    "btfm_epochs_plan_set_reject_spec": (c_int, [c_void_p, c_char_p]),
+    "btfm_epochs_plan_n_times": (c_int64, [c_void_p, c_double]),
+    "btfm_epochs_plan_run": (c_int, [c_void_p, _p_float, _p_int64, POINTER(ctypes.c_ubyte),
+                                     _p_int, _p_float, c_int64, c_int, c_double, _p_int64,
+                                     c_int64]),
+    "btfm_epochs_plan_run_dataset": (c_int, [c_void_p, _p_float, _p_int64,
+                                             POINTER(ctypes.c_ubyte), _p_int, DatasetPtr,
+                                             _p_int64, c_int64]),
 
     # spectrum
+    "btfm_welch_plan_new": (c_int, [_p_void]),
+    "btfm_welch_plan_free": (None, [c_void_p]),
+    "btfm_welch_plan_set_param": (c_int, [c_void_p, c_int, c_double]),
+    "btfm_welch_plan_get_param": (c_int, [c_void_p, c_int, _p_double]),
+    "btfm_welch_plan_n_freqs": (c_int64, [c_void_p, c_int64]),
+    "btfm_welch_plan_run": (c_int, [c_void_p, _p_double, _p_double, _p_float, c_int64, c_int,
+                                    c_double]),
 
     # fmri
+    "btfm_glm_design_plan_new": (c_int, [_p_void]),
+    "btfm_glm_design_plan_free": (None, [c_void_p]),
+    "btfm_glm_design_plan_set_param": (c_int, [c_void_p, c_int, c_double]),
+    "btfm_glm_design_plan_get_param": (c_int, [c_void_p, c_int, _p_double]),
+    "btfm_glm_design_plan_run": (c_int, [c_void_p, _p_double, c_size_t, _p_int64, _p_double,
+                                         _p_double, _p_double, _p_int, c_int64, c_int,
+                                         c_int64]),
+    "btfm_glm_clean_plan_new": (c_int, [_p_void]),
+    "btfm_glm_clean_plan_free": (None, [c_void_p]),
+    "btfm_glm_clean_plan_set_param": (c_int, [c_void_p, c_int, c_double]),
+    "btfm_glm_clean_plan_get_param": (c_int, [c_void_p, c_int, _p_double]),
+    "btfm_glm_clean_plan_run": (c_int, [c_void_p, _p_float, _p_float, c_int64, c_int64,
+                                        _p_float, c_int64]),
 
     # sim
     "btfm_sim_new": (c_int, [_p_void, c_int]),

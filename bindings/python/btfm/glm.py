@@ -28,8 +28,9 @@ except ImportError:  # the rest of the package works without numpy; this module 
 from ._errors import check
 from ._handle import Handle
 from ._lib import lib
+from ._params import ParamsMixin
 
-__all__ = ["clean", "cosine_drift", "spm_hrf", "event_regressors", "drift", "design_matrix",
+__all__ = ["clean", "CleanPlan", "DesignPlan", "cosine_drift", "spm_hrf", "event_regressors", "drift", "design_matrix",
            "GLM", "fit", "lsa", "lss", "event_columns", "nuisance", "HRF_MODELS",
            "DRIFT_MODELS", "STANDARDIZE", "FILTERS"]
 
@@ -94,6 +95,51 @@ def _sized(func, *args):
 
 # --- cleaning -------------------------------------------------------------------------
 
+def _detrend_order(detrend):
+    return -1 if detrend is None or detrend is False else 1 if detrend is True else int(detrend)
+
+
+class CleanPlan(ParamsMixin, Handle):
+    """Cleaning options configured once and applied to any number of runs, in nilearn's
+    signal.clean order (the library's clean plan, btfm_glm_clean_plan; see clean() for
+    the steps and options). Every option is also a parameter: plan.params["t_r"],
+    param_info("clean_plan")."""
+
+    _type_name = "btfm.glm.CleanPlan"
+    _free = lib.btfm_glm_clean_plan_free
+    _param_kind = "clean_plan"
+    _set_param_func = "btfm_glm_clean_plan_set_param"
+    _get_param_func = "btfm_glm_clean_plan_get_param"
+
+    def __init__(self, t_r, detrend=1, filter=None, high_pass=None, low_pass=None,
+                 standardize="zscore_sample"):
+        ptr = ctypes.c_void_p()
+        check(lib.btfm_glm_clean_plan_new(ctypes.byref(ptr)))
+        super().__init__(ptr)
+        self.set_param("t_r", float(t_r))
+        self.set_param("detrend_order", _detrend_order(detrend))
+        self.set_param("filter", _lookup(FILTERS, filter, "filter"))
+        self.set_param("high_pass_hz", float(high_pass or 0.0))
+        self.set_param("low_pass_hz", float(low_pass or 0.0))
+        self.set_param("standardize", _lookup(STANDARDIZE, standardize,
+                                              "standardize strategy"))
+
+    def run(self, data, confounds=None, out=None):
+        """Clean `data` (n_times x n_voxels) with `confounds` (n_times x n_confounds or
+        None). Returns a new float32 array, or writes into `out` (which may be `data`
+        itself when that is a C-contiguous float32 array)."""
+        x = _f32(data, "data")
+        c = None if confounds is None else _f32(confounds, "confounds")
+        if out is None:
+            out = np.empty_like(x)
+        elif not (isinstance(out, np.ndarray) and out.dtype == np.float32 and
+                  out.shape == x.shape and out.flags.c_contiguous):
+            raise ValueError("out must be a C-contiguous float32 array of the data's shape")
+        check(self._invoke(lib.btfm_glm_clean_plan_run, _ptr(out), _ptr(x), x.shape[0],
+                           x.shape[1], _ptr(c), 0 if c is None else c.shape[1]))
+        return out
+
+
 def clean(data, t_r, detrend=1, filter=None, high_pass=None, low_pass=None, confounds=None,
           standardize="zscore_sample", out=None):
     """Clean BOLD time series (n_times x n_voxels) in nilearn's signal.clean order:
@@ -103,21 +149,9 @@ def clean(data, t_r, detrend=1, filter=None, high_pass=None, low_pass=None, conf
     confound regression (confounds: n_times x n_confounds, detrended and filtered like
     the data first), standardize ("zscore_sample", "zscore", "psc" or None).
     Returns a new float32 array, or writes into `out` (which may be `data` itself when
-    that is a C-contiguous float32 array)."""
-    x = _f32(data, "data")
-    order = -1 if detrend is None or detrend is False else 1 if detrend is True else int(detrend)
-    c = None if confounds is None else _f32(confounds, "confounds")
-    if out is None:
-        out = np.empty_like(x)
-    elif not (isinstance(out, np.ndarray) and out.dtype == np.float32 and out.shape == x.shape
-              and out.flags.c_contiguous):
-        raise ValueError("out must be a C-contiguous float32 array of the data's shape")
-    check(lib.btfm_glm_clean(_ptr(x), x.shape[0], x.shape[1], float(t_r), order,
-                             _lookup(FILTERS, filter, "filter"), float(high_pass or 0.0),
-                             float(low_pass or 0.0), _ptr(c), 0 if c is None else c.shape[1],
-                             _lookup(STANDARDIZE, standardize, "standardize strategy"),
-                             _ptr(out)))
-    return out
+    that is a C-contiguous float32 array). One run of a CleanPlan, which serves many."""
+    with CleanPlan(t_r, detrend, filter, high_pass, low_pass, standardize) as plan:
+        return plan.run(data, confounds, out)
 
 
 def cosine_drift(n_scans, t_r, cutoff=128.0):
@@ -206,29 +240,66 @@ def _drift_names(n):
     return [f"drift_{k}" for k in range(1, n)] + ["constant"]
 
 
+class DesignPlan(ParamsMixin, Handle):
+    """Design options configured once and applied to any number of event tables, as
+    nilearn's make_first_level_design_matrix (the library's design plan,
+    btfm_glm_design_plan): hrf_model "spm", "spm + derivative" or
+    "spm + derivative + dispersion"; drift_model "cosine" (cutoff period in s),
+    "polynomial" (drift_order) or None (the constant only). Every option is also a
+    parameter: plan.params["t_r"], param_info("design_plan")."""
+
+    _type_name = "btfm.glm.DesignPlan"
+    _free = lib.btfm_glm_design_plan_free
+    _param_kind = "design_plan"
+    _set_param_func = "btfm_glm_design_plan_set_param"
+    _get_param_func = "btfm_glm_design_plan_get_param"
+
+    def __init__(self, t_r, hrf_model="spm", drift_model="cosine", cutoff=128.0,
+                 drift_order=1, slice_time_ref=0.0):
+        ptr = ctypes.c_void_p()
+        check(lib.btfm_glm_design_plan_new(ctypes.byref(ptr)))
+        super().__init__(ptr)
+        self.set_param("t_r", float(t_r))
+        self.set_param("hrf_model", _lookup(HRF_MODELS, hrf_model, "HRF model"))
+        self.set_param("drift_model", _lookup(DRIFT_MODELS, drift_model, "drift model"))
+        self.set_param("drift_cutoff", float(cutoff))
+        self.set_param("drift_order", int(drift_order))
+        self.set_param("slice_time_ref", float(slice_time_ref))
+
+    def run(self, events, n_scans, confounds=None, confound_names=None):
+        """The design of n_scans frames for an events table: the conditions (sorted
+        trial types, 1-3 columns each), the confounds, the drifts, the constant.
+        Returns (matrix (n_scans x n_columns), column names)."""
+        onset, duration, amplitude, trial_type = _events(events)
+        conditions, codes = np.unique(trial_type, return_inverse=True)
+        codes = np.ascontiguousarray(codes, dtype=np.intc)
+        args = (_ptr(onset), _ptr(duration), _ptr(amplitude), _ptr(codes), len(onset),
+                len(conditions), int(n_scans))
+        cols = ctypes.c_int64()
+        check(self._invoke(lib.btfm_glm_design_plan_run, None, 0, ctypes.byref(cols), *args))
+        matrix = np.empty((int(n_scans), cols.value))
+        check(self._invoke(lib.btfm_glm_design_plan_run, _ptr(matrix), matrix.size,
+                           ctypes.byref(cols), *args))
+        kinds = {1: [""], 2: ["", "_derivative"], 3: ["", "_derivative", "_dispersion"]}
+        suffixes = kinds[int(self.get_param("hrf_model"))]
+        names = [f"{c}{suffix}" for c in conditions for suffix in suffixes]
+        n_task = len(names)
+        names += _drift_names(cols.value - n_task)
+        if confounds is not None:
+            c = _f64(confounds, "confounds")
+            matrix = np.hstack([matrix[:, :n_task], c, matrix[:, n_task:]])
+            names[n_task:n_task] = list(confound_names) if confound_names is not None else \
+                [f"reg{k}" for k in range(c.shape[1])]
+        return matrix, names
+
+
 def design_matrix(events, t_r, n_scans, hrf_model="spm", drift_model="cosine", cutoff=128.0,
                   drift_order=1, slice_time_ref=0.0, confounds=None, confound_names=None):
     """A first-level design as nilearn's make_first_level_design_matrix: the conditions
     (sorted trial types, 1-3 columns each), the confounds, the drifts, the constant.
-    Returns (matrix (n_scans x n_columns), column names)."""
-    onset, duration, amplitude, trial_type = _events(events)
-    kinds = {1: [""], 2: ["", "_derivative"], 3: ["", "_derivative", "_dispersion"]}
-    model = _lookup(HRF_MODELS, hrf_model, "HRF model")
-    parts, names = [], []
-    for condition in np.unique(trial_type):
-        mask = trial_type == condition
-        parts.append(event_regressors(onset[mask], duration[mask], t_r, n_scans,
-                                      amplitude[mask], hrf_model, slice_time_ref))
-        names += [f"{condition}{suffix}" for suffix in kinds[model]]
-    if confounds is not None:
-        c = _f64(confounds, "confounds")
-        parts.append(c)
-        names += list(confound_names) if confound_names is not None else \
-            [f"reg{k}" for k in range(c.shape[1])]
-    d = drift(n_scans, t_r, drift_model, cutoff, drift_order, slice_time_ref)
-    parts.append(d)
-    names += _drift_names(d.shape[1])
-    return np.hstack(parts), names
+    Returns (matrix (n_scans x n_columns), column names). One run of a DesignPlan."""
+    with DesignPlan(t_r, hrf_model, drift_model, cutoff, drift_order, slice_time_ref) as plan:
+        return plan.run(events, n_scans, confounds, confound_names)
 
 
 # --- GLM --------------------------------------------------------------------------------

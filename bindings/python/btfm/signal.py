@@ -27,16 +27,18 @@ except ImportError:  # the package works without numpy; this module needs it
 from ._errors import check
 from ._handle import Handle
 from ._lib import DatasetPtr, IirPtr, lib
+from ._params import ParamsMixin
 from ._util import enumerate_names
 
 # The spectral functions live in btfm.spectrum and read as btfm.signal.welch, ... too.
 from .spectrum import (BANDS, WINDOWS, band_power, dpss, erp_mean_amplitude,  # noqa: E402
-                       erp_peak, fir_apply, irfft, psd_multitaper, rfft, welch)
+                       erp_peak, fir_apply, irfft, psd_multitaper, rfft, welch,
+                       WelchPlan)
 from .spectrum import _signal  # noqa: E402  (one conversion of signal arrays)
 
 __all__ = ["FILTER_KINDS", "FIR_WINDOWS", "PADS", "Epochs", "CausalFilter", "butter",
            "iirnotch", "sosfilt_zi", "sosfilt", "sosfiltfilt", "firwin", "resample_poly",
-           "detrend", "rereference", "interpolate_bads", "epochs",
+           "detrend", "rereference", "interpolate_bads", "epochs", "EpochsPlan", "WelchPlan",
            "rfft", "irfft", "welch", "dpss", "psd_multitaper", "band_power", "BANDS",
            "WINDOWS", "fir_apply", "erp_mean_amplitude", "erp_peak"]
 
@@ -285,33 +287,138 @@ def _epochs_result(out, n_kept, kept, reasons, tmin, sfreq, n_times, names=None)
     return Epochs(out[:n_kept.value], kept.astype(bool), labels, times)
 
 
+class EpochsPlan(ParamsMixin, Handle):
+    """Epoching options configured once and applied to any number of arrays or
+    datasets, as mne.Epochs(raw, events, tmin, tmax, baseline, reject) (the library's
+    epochs plan, btfm_epochs_plan). tmin, tmax and the baseline (bmin, bmax) are in s
+    (None ends = the epoch's edges; baseline=None for none); reject is one peak-to-peak
+    limit per channel (0 = none) for arrays, or {"eeg": 100e-6} / "eeg=100e-6" by channel
+    type for datasets. Every option is also a parameter: plan.params["tmin"],
+    param_info("epochs_plan")."""
+
+    _type_name = "btfm.signal.EpochsPlan"
+    _free = lib.btfm_epochs_plan_free
+    _param_kind = "epochs_plan"
+    _set_param_func = "btfm_epochs_plan_set_param"
+    _get_param_func = "btfm_epochs_plan_get_param"
+
+    def __init__(self, tmin: float = -0.2, tmax: float = 0.5, baseline=(None, 0),
+                 reject=None, *, allow_nonfinite: bool = False):
+        ptr = ctypes.c_void_p()
+        check(lib.btfm_epochs_plan_new(ctypes.byref(ptr)))
+        super().__init__(ptr)
+        self.set_param("tmin", float(tmin))
+        self.set_param("tmax", float(tmax))
+        self.baseline = baseline
+        self.set_param("allow_nonfinite", bool(allow_nonfinite))
+        self.reject = reject
+
+    @property
+    def baseline(self):
+        """(bmin, bmax) in s, None ends for the epoch's edges; None for no baseline."""
+        if not self.get_param("baseline"):
+            return None
+        bmin = None if self.get_param("baseline_from_start") else self.get_param("baseline_min")
+        bmax = None if self.get_param("baseline_to_end") else self.get_param("baseline_max")
+        return bmin, bmax
+
+    @baseline.setter
+    def baseline(self, baseline):
+        if baseline is None:
+            self.set_param("baseline", False)
+            return
+        bmin, bmax = baseline
+        self.set_param("baseline", True)
+        self.set_param("baseline_from_start", bmin is None)
+        self.set_param("baseline_to_end", bmax is None)
+        self.set_param("baseline_min", 0.0 if bmin is None else float(bmin))
+        self.set_param("baseline_max", 0.0 if bmax is None else float(bmax))
+
+    @property
+    def reject(self):
+        """The rejection limits as set: None, an array of per-channel limits, or the
+        specification by channel type."""
+        return self._reject
+
+    @reject.setter
+    def reject(self, reject):
+        spec, limits = None, None
+        if isinstance(reject, (str, dict)):
+            spec = _reject_spec(reject)
+        elif reject is not None:
+            _need_numpy()
+            limits = np.ascontiguousarray(np.atleast_1d(reject), dtype=np.float64)
+            if limits.ndim != 1:
+                raise ValueError(f"reject must hold one limit per channel, got shape "
+                                 f"{limits.shape}")
+        check(self._invoke(lib.btfm_epochs_plan_set_reject_spec, spec))
+        check(self._invoke(lib.btfm_epochs_plan_set_reject,
+                           None if limits is None else _d(limits),
+                           0 if limits is None else limits.size))
+        self._reject = reject
+        self._n_limits = None if limits is None else limits.size
+
+    def n_times(self, sfreq: float) -> int:
+        """Samples per epoch at sfreq."""
+        return check(self._invoke(lib.btfm_epochs_plan_n_times, float(sfreq)))
+
+    def run(self, x, sfreq: float, event_samples):
+        """Epochs of x (n_times, n_channels) around `event_samples` (sample indices).
+        Returns btfm.signal.Epochs."""
+        arr, _ = _signal(x)
+        if self._n_limits is not None and self._n_limits != arr.shape[1]:
+            raise ValueError(f"reject must hold one limit per channel ({arr.shape[1]}), "
+                             f"got {self._n_limits}")
+        events = np.ascontiguousarray(np.atleast_1d(np.asarray(event_samples)), dtype=np.int64)
+        n_times = self.n_times(sfreq)
+        out = np.empty((events.size, n_times, arr.shape[1]), dtype=np.float32)
+        kept = np.zeros(events.size, dtype=np.uint8)
+        reasons = np.zeros(events.size, dtype=np.intc)
+        n_kept = ctypes.c_int64()
+        check(self._invoke(lib.btfm_epochs_plan_run, _f(out), ctypes.byref(n_kept),
+                           _p(kept, ctypes.c_ubyte), _p(reasons, ctypes.c_int), _f(arr),
+                           arr.shape[0], arr.shape[1], float(sfreq),
+                           _p(events, ctypes.c_int64), events.size))
+        return _epochs_result(out, n_kept, kept, reasons, self.get_param("tmin"), sfreq,
+                              n_times)
+
+    def run_dataset(self, ds, events=None, label=None):
+        """Epochs of a btfm.Dataset around its events (indices into ds.events; None:
+        every event but gaps, or those whose label is `label`). Returns
+        btfm.signal.Epochs with channel names as rejection reasons."""
+        _need_numpy()
+        if events is None:
+            events = [i for i, e in enumerate(ds.events)
+                      if (label is None and e.type != "gap") or
+                      (label is not None and e.label == label)]
+        index = np.ascontiguousarray(np.atleast_1d(np.asarray(events, dtype=np.int64)))
+        sfreq = ds.sfreq
+        n_times = self.n_times(sfreq)
+        out = np.empty((index.size, n_times, ds.n_channels), dtype=np.float32)
+        kept = np.zeros(index.size, dtype=np.uint8)
+        reasons = np.zeros(index.size, dtype=np.intc)
+        n_kept = ctypes.c_int64()
+        with self._lock:
+            plan = self._require_open()
+            check(ds._invoke(lambda d: lib.btfm_epochs_plan_run_dataset(
+                plan, _f(out), ctypes.byref(n_kept), _p(kept, ctypes.c_ubyte),
+                _p(reasons, ctypes.c_int), d, _p(index, ctypes.c_int64), index.size)))
+        return _epochs_result(out, n_kept, kept, reasons, self.get_param("tmin"), sfreq,
+                              n_times, ds.ch_names)
+
+
 def epochs(x, sfreq: float, event_samples, tmin: float, tmax: float, baseline=(None, 0),
            reject=None, *, allow_nonfinite: bool = False):
     """Epochs around `event_samples` (sample indices), as mne.Epochs: samples
     round(tmin sfreq) .. round(tmax sfreq) around each event, baseline (bmin, bmax) in s
     (None ends = the epoch's edges; baseline=None for none) subtracted, epochs whose
     peak-to-peak amplitude exceeds reject[c] on a channel dropped (reject: one limit per
-    channel, 0 = none; or None). Returns btfm.signal.Epochs."""
-    arr, _ = _signal(x)
-    events = np.ascontiguousarray(np.atleast_1d(np.asarray(event_samples)), dtype=np.int64)
-    n_times = check(lib.btfm_epochs_n_times(float(tmin), float(tmax), float(sfreq)))
-    limits = None
-    if reject is not None:
-        limits = np.ascontiguousarray(reject, dtype=np.float64)
-        if limits.shape != (arr.shape[1],):
-            raise ValueError(f"reject must hold one limit per channel ({arr.shape[1]}), "
-                             f"got shape {limits.shape}")
-    out = np.empty((events.size, n_times, arr.shape[1]), dtype=np.float32)
-    kept = np.zeros(events.size, dtype=np.uint8)
-    reasons = np.zeros(events.size, dtype=np.intc)
-    n_kept = ctypes.c_int64()
-    bmin, bmax = _baseline(baseline)
-    check(lib.btfm_epochs(_f(arr), arr.shape[0], arr.shape[1], float(sfreq),
-                          _p(events, ctypes.c_int64), events.size, float(tmin), float(tmax),
-                          bmin, bmax, None if limits is None else _d(limits),
-                          _flags(allow_nonfinite), _f(out), ctypes.byref(n_kept),
-                          _p(kept, ctypes.c_ubyte), _p(reasons, ctypes.c_int)))
-    return _epochs_result(out, n_kept, kept, reasons, tmin, sfreq, n_times)
+    channel, 0 = none; or None). Returns btfm.signal.Epochs. One call of an EpochsPlan,
+    which serves many."""
+    if isinstance(reject, (str, dict)):
+        raise ValueError("reject by channel type needs a dataset; give one limit per channel")
+    with EpochsPlan(tmin, tmax, baseline, reject, allow_nonfinite=allow_nonfinite) as plan:
+        return plan.run(x, sfreq, event_samples)
 
 
 class CausalFilter(Handle):
@@ -412,21 +519,8 @@ def _reject_spec(reject):
 def dataset_epochs(ds, events=None, tmin=-0.2, tmax=0.5, baseline=(None, 0), reject=None,
                    label=None, allow_nonfinite=False):
     """See btfm.Dataset.epochs."""
-    _need_numpy()
-    if events is None:
-        all_events = ds.events
-        events = [i for i, e in enumerate(all_events)
-                  if (label is None and e.type != "gap") or (label is not None and e.label == label)]
-    index = np.ascontiguousarray(np.atleast_1d(np.asarray(events, dtype=np.int64)))
-    sfreq = ds.sfreq
-    n_times = check(lib.btfm_epochs_n_times(float(tmin), float(tmax), sfreq))
-    out = np.empty((index.size, n_times, ds.n_channels), dtype=np.float32)
-    kept = np.zeros(index.size, dtype=np.uint8)
-    reasons = np.zeros(index.size, dtype=np.intc)
-    n_kept = ctypes.c_int64()
-    bmin, bmax = _baseline(baseline)
-    check(ds._invoke(lib.btfm_dataset_epochs, _p(index, ctypes.c_int64), index.size,
-                     float(tmin), float(tmax), bmin, bmax, _reject_spec(reject),
-                     _flags(allow_nonfinite), _f(out), ctypes.byref(n_kept),
-                     _p(kept, ctypes.c_ubyte), _p(reasons, ctypes.c_int)))
-    return _epochs_result(out, n_kept, kept, reasons, tmin, sfreq, n_times, ds.ch_names)
+    if reject is not None and not isinstance(reject, (str, dict)):
+        raise ValueError("a dataset's reject is by channel type: {\"eeg\": 100e-6} or "
+                         "\"eeg=100e-6\"")
+    with EpochsPlan(tmin, tmax, baseline, reject, allow_nonfinite=allow_nonfinite) as plan:
+        return plan.run_dataset(ds, events, label)

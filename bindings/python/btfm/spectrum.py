@@ -22,10 +22,12 @@ except ImportError:  # the rest of the package works without numpy; this module 
     np = None
 
 from ._errors import check
+from ._handle import Handle
 from ._lib import lib
+from ._params import ParamsMixin
 from ._util import enumerate_names
 
-__all__ = ["rfft", "irfft", "welch", "dpss", "psd_multitaper", "band_power", "BANDS",
+__all__ = ["rfft", "irfft", "welch", "WelchPlan", "dpss", "psd_multitaper", "band_power", "BANDS",
            "WINDOWS", "fir_apply", "erp_mean_amplitude", "erp_peak"]
 
 PROPAGATE_NONFINITE = 1
@@ -33,8 +35,6 @@ _RELATIVE = 2
 
 #: {name: number} of the windows (one numbering for every function), read from the library.
 WINDOWS = {name: number for number, name in enumerate_names(lib.btfm_window_name, 0).items()}
-# The windows without a shape parameter: the ones btfm_welch takes.
-_WELCH_WINDOWS = {name: number for name, number in WINDOWS.items() if name != "kaiser"}
 
 #: {name: (fmin, fmax)} of the named frequency bands (Hz), read from the library.
 BANDS = {}
@@ -145,31 +145,72 @@ def irfft(spectrum, n=None):
     return out.reshape(arr.shape[:-1] + (n,))
 
 
+class WelchPlan(ParamsMixin, Handle):
+    """Welch options configured once and applied to any number of signals, as
+    scipy.signal.welch (the library's Welch plan, btfm_welch_plan). window: "hann",
+    "hamming", "blackman", "boxcar", or ("kaiser", beta) as SciPy writes it ("kaiser"
+    with kaiser_beta=beta likewise); nperseg defaults to 256 (at most n_times), noverlap to
+    nperseg // 2, nfft to nperseg; detrend "constant", "linear" or False; scaling
+    "density" (V^2/Hz) or "spectrum" (V^2); average "mean" or "median". Every option is
+    also a parameter: plan.params["nperseg"], param_info("welch_plan")."""
+
+    _type_name = "btfm.spectrum.WelchPlan"
+    _free = lib.btfm_welch_plan_free
+    _param_kind = "welch_plan"
+    _set_param_func = "btfm_welch_plan_set_param"
+    _get_param_func = "btfm_welch_plan_get_param"
+
+    def __init__(self, window="hann", nperseg=None, noverlap=None, nfft=None,
+                 detrend="constant", scaling="density", average="mean", *,
+                 kaiser_beta=None, propagate_nonfinite=False):
+        if isinstance(window, tuple) and len(window) == 2 and window[0] == "kaiser":
+            window, kaiser_beta = "kaiser", window[1]
+        if window == "kaiser" and kaiser_beta is None:
+            raise ValueError("the kaiser window needs a shape: window=(\"kaiser\", beta) as "
+                             "in SciPy, or kaiser_beta=")
+        ptr = ctypes.c_void_p()
+        check(lib.btfm_welch_plan_new(ctypes.byref(ptr)))
+        super().__init__(ptr)
+        self.set_param("window", _choice(WINDOWS, window, "window"))
+        if kaiser_beta is not None:
+            self.set_param("kaiser_beta", float(kaiser_beta))
+        self.set_param("nperseg", 0 if nperseg is None else int(nperseg))
+        self.set_param("noverlap", -1 if noverlap is None else int(noverlap))
+        self.set_param("nfft", 0 if nfft is None else int(nfft))
+        self.set_param("detrend", _choice(_DETRENDS, detrend, "detrend"))
+        self.set_param("scaling", _choice(_SCALINGS, scaling, "scaling"))
+        self.set_param("average", _choice(_AVERAGES, average, "average"))
+        self.set_param("allow_nonfinite", bool(propagate_nonfinite))
+
+    def n_freqs(self, n_times: int) -> int:
+        """Frequencies (nfft // 2 + 1) for a signal of n_times samples."""
+        return check(self._invoke(lib.btfm_welch_plan_n_freqs, int(n_times)))
+
+    def run(self, x, sfreq):
+        """(freqs, psd) of each channel of x (n_times, n_channels; 1-D for one channel),
+        psd of shape (n_freqs, n_channels) (1-D for a 1-D x)."""
+        arr, flat = _signal(x)
+        n_freqs = self.n_freqs(arr.shape[0])
+        psd = np.empty((n_freqs, arr.shape[1]), dtype=np.float64)
+        freqs = np.empty(n_freqs, dtype=np.float64)
+        check(self._invoke(lib.btfm_welch_plan_run, _f64(psd), _f64(freqs), _f32(arr),
+                           arr.shape[0], arr.shape[1], float(sfreq)))
+        return freqs, (psd[:, 0] if flat else psd)
+
+
 def welch(x, sfreq, window="hann", nperseg=None, noverlap=None, nfft=None,
           detrend="constant", scaling="density", average="mean", propagate_nonfinite=False):
     """Welch PSD of each channel, as scipy.signal.welch(x, sfreq, ..., axis=0).
 
     Returns (freqs, psd) with psd of shape (nfft // 2 + 1, n_channels) (1-D for a 1-D x).
-    window: "hann", "hamming", "blackman" or "boxcar"; nperseg defaults to 256 (at most
-    n_times), noverlap to nperseg // 2, nfft to nperseg; detrend "constant", "linear" or
-    False; scaling "density" (V^2/Hz) or "spectrum" (V^2); average "mean" or "median".
-    NaN/Inf input raises btfm.Error unless propagate_nonfinite is true."""
-    arr, flat = _signal(x)
-    nperseg = 0 if nperseg is None else int(nperseg)
-    eff = nperseg if nperseg else min(256, arr.shape[0])
-    nfft_eff = int(nfft) if nfft is not None else eff
-    n_freqs = max(nfft_eff, 0) // 2 + 1
-    psd = np.empty((n_freqs, arr.shape[1]), dtype=np.float64)
-    freqs = np.empty(n_freqs, dtype=np.float64)
-    check(lib.btfm_welch(_f32(arr), arr.shape[0], arr.shape[1], float(sfreq),
-                         _choice(_WELCH_WINDOWS, window, "window"), nperseg,
-                         -1 if noverlap is None else int(noverlap),
-                         0 if nfft is None else int(nfft),
-                         _choice(_DETRENDS, detrend, "detrend"),
-                         _choice(_SCALINGS, scaling, "scaling"),
-                         _choice(_AVERAGES, average, "average"), _flags(propagate_nonfinite),
-                         _f64(psd), _f64(freqs)))
-    return freqs, (psd[:, 0] if flat else psd)
+    window: "hann", "hamming", "blackman", "boxcar" or ("kaiser", beta); nperseg defaults
+    to 256 (at most n_times), noverlap to nperseg // 2, nfft to nperseg; detrend
+    "constant", "linear" or False; scaling "density" (V^2/Hz) or "spectrum" (V^2);
+    average "mean" or "median". NaN/Inf input raises btfm.Error unless
+    propagate_nonfinite is true. One run of a WelchPlan, which serves many signals."""
+    with WelchPlan(window, nperseg, noverlap, nfft, detrend, scaling, average,
+                   propagate_nonfinite=propagate_nonfinite) as plan:
+        return plan.run(x, sfreq)
 
 
 def dpss(n, half_bandwidth, n_tapers, sym=True):
