@@ -85,6 +85,11 @@ lua_Number btfm_lua_opt_field_number(lua_State *L, int arg, const char *key, lua
 int btfm_lua_check_choice(lua_State *L, int arg, const char *what, const char *name,
                           const char *const *names);
 
+/* Set every entry {name = number or boolean} of the table at `arg` (none or nil: nothing)
+ * as a parameter of `handle`. Returns 0, or the number of values pushed by
+ * btfm_lua_fail for the first one the library refuses. */
+int btfm_lua_set_params(lua_State *L, int arg, const btfm_lua_type *type, void *handle);
+
 /* The BTFM_OBJECT_* number of an object kind name ("container"), 0 if unknown; every
  * number up to BTFM_LUA_MAX_KIND is asked (numbers are reserved per layer, so a build
  * may skip some). */

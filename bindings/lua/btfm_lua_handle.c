@@ -289,6 +289,35 @@ static int handle_get_param(lua_State *L)
     return push_param(L, type, handle, param);
 }
 
+int btfm_lua_set_params(lua_State *L, int arg, const btfm_lua_type *type, void *handle)
+{
+    if (lua_isnoneornil(L, arg)) return 0;
+    luaL_checktype(L, arg, LUA_TTABLE);
+    lua_pushnil(L);
+    while (lua_next(L, arg)) {
+        if (lua_type(L, -2) != LUA_TSTRING)
+            return luaL_argerror(L, arg, "parameter names must be strings");
+        const char *name = lua_tostring(L, -2);
+        double value;
+        if (lua_type(L, -1) == LUA_TBOOLEAN)
+            value = lua_toboolean(L, -1) ? 1.0 : 0.0;
+        else if (lua_type(L, -1) == LUA_TNUMBER)
+            value = (double)lua_tonumber(L, -1);
+        else
+            return btfm_lua_field_error(L, arg, name, lua_pushfstring(
+                L, "number or boolean expected, got %s", luaL_typename(L, -1)));
+        int param;
+        btfm_status st = btfm_param_find(type->object_kind, name, &param);
+        if (!st) st = type->set_param(handle, param, value);
+        if (st) {
+            lua_pop(L, 2);
+            return btfm_lua_fail(L, st);
+        }
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
 /* h:params() -> {name = value, ...} for every parameter of the handle's kind. */
 static int handle_params(lua_State *L)
 {

@@ -194,6 +194,160 @@ static const luaL_Reg iir_methods[] = {
     {NULL, NULL},
 };
 
+/* ---- epochs plans ---- */
+
+static btfm_status epochs_set(void *p, int param, double value)
+{
+    return btfm_epochs_plan_set_param(p, param, value);
+}
+
+static btfm_status epochs_get(const void *p, int param, double *value)
+{
+    return btfm_epochs_plan_get_param(p, param, value);
+}
+
+static void epochs_free(void *p) { btfm_epochs_plan_free(p); }
+
+static void epochs_describe(lua_State *L, void *p)
+{
+    double tmin = 0, tmax = 0;
+    btfm_epochs_plan_get_param(p, BTFM_EPOCHS_PARAM_TMIN, &tmin);
+    btfm_epochs_plan_get_param(p, BTFM_EPOCHS_PARAM_TMAX, &tmax);
+    lua_pushfstring(L, "%f .. %f s", tmin, tmax);
+}
+
+static const btfm_lua_type epochs_plan_type = {
+    "btfm.epochs_plan", BTFM_OBJECT_EPOCHS_PLAN, epochs_set, epochs_get, epochs_free,
+    epochs_describe,
+};
+
+/* btfm.epochs_plan([params]) -> plan; params as btfm.param_info("epochs_plan") names them
+ * ({tmin = -0.1, tmax = 0.4, baseline = false, ...}). */
+static int l_epochs_plan(lua_State *L)
+{
+    btfm_lua_box *box = btfm_lua_new_box(L, &epochs_plan_type);
+    btfm_epochs_plan *p;
+    btfm_status st = btfm_epochs_plan_new(&p);
+    if (st) return btfm_lua_fail(L, st);
+    box->handle = p;
+    int pushed = btfm_lua_set_params(L, 1, &epochs_plan_type, p);
+    return pushed ? pushed : 1;
+}
+
+/* plan:set_reject(limits) -> true: one peak-to-peak limit per channel (0: none), nil to
+ * clear; plan:set_reject_spec("eeg=100e-6") -> true: by channel type, for datasets. */
+static int epochs_set_reject(lua_State *L)
+{
+    btfm_epochs_plan *p = btfm_lua_check_handle(L, 1, &epochs_plan_type);
+    lua_Integer n = 0;
+    double *limits = lua_isnoneornil(L, 2) ? NULL : btfm_lua_check_numbers(L, 2, -1, 1, &n);
+    if (n > INT32_MAX) return luaL_argerror(L, 2, "too many limits");
+    btfm_status st = btfm_epochs_plan_set_reject(p, limits, (int)n);
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+static int epochs_set_reject_spec(lua_State *L)
+{
+    btfm_epochs_plan *p = btfm_lua_check_handle(L, 1, &epochs_plan_type);
+    btfm_status st = btfm_epochs_plan_set_reject_spec(p, btfm_lua_opt_cstring(L, 2));
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* plan:n_times(sfreq) -> samples per epoch */
+static int epochs_n_times(lua_State *L)
+{
+    btfm_epochs_plan *p = btfm_lua_check_handle(L, 1, &epochs_plan_type);
+    int64_t n = btfm_epochs_plan_n_times(p, luaL_checknumber(L, 2));
+    if (n < 0) return btfm_lua_fail(L, (int)n);
+    lua_pushinteger(L, (lua_Integer)n);
+    return 1;
+}
+
+/* Integers of the table at `arg` (0-based indices), as int64 in a new userdata. */
+static int64_t *check_indices(lua_State *L, int arg, lua_Integer *n)
+{
+    luaL_checktype(L, arg, LUA_TTABLE);
+    *n = luaL_len(L, arg);
+    int64_t *v = lua_newuserdatauv(L, (size_t)(*n + 1) * sizeof(int64_t), 0);
+    for (lua_Integer i = 0; i < *n; i++) {
+        lua_geti(L, arg, i + 1);
+        v[i] = btfm_lua_check_field_integer(L, arg, "events[i]");
+        lua_pop(L, 1);
+    }
+    return v;
+}
+
+/* Push the epochs (flat n_kept x n_times x n_channels), n_kept and the reason of each
+ * event (-1 kept, -2 out of bounds, else the 0-based channel over its limit). */
+static int push_epochs(lua_State *L, const float *out, int64_t n_kept, int64_t n_times,
+                       int n_channels, const int *reason, lua_Integer n_events)
+{
+    btfm_lua_push_floats(L, out, (size_t)(n_kept * n_times) * (size_t)n_channels);
+    lua_pushinteger(L, (lua_Integer)n_kept);
+    lua_createtable(L, (int)n_events, 0);
+    for (lua_Integer e = 0; e < n_events; e++) {
+        lua_pushinteger(L, reason[e]);
+        lua_rawseti(L, -2, e + 1);
+    }
+    return 3;
+}
+
+/* plan:run(values, n_times, n_channels, sfreq, event_samples) -> epochs, n_kept, reasons */
+static int epochs_run(lua_State *L)
+{
+    btfm_epochs_plan *p = btfm_lua_check_handle(L, 1, &epochs_plan_type);
+    lua_Integer t = luaL_checkinteger(L, 3), c = luaL_checkinteger(L, 4), n_events;
+    double sfreq = luaL_checknumber(L, 5);
+    if (t < 1 || c < 1 || c > INT32_MAX / t) return luaL_argerror(L, 3, "bad dimensions");
+    const float *x = btfm_lua_check_numbers(L, 2, t * c, 0, NULL);
+    const int64_t *events = check_indices(L, 6, &n_events);
+    int64_t n_times = btfm_epochs_plan_n_times(p, sfreq);
+    if (n_times < 0) return btfm_lua_fail(L, (int)n_times);
+    float *out = lua_newuserdatauv(L, (size_t)((n_events ? n_events : 1) * n_times * c) *
+                                   sizeof(float), 0);
+    int *reason = lua_newuserdatauv(L, (size_t)(n_events + 1) * sizeof(int), 0);
+    int64_t n_kept;
+    btfm_status st = btfm_epochs_plan_run(p, out, &n_kept, NULL, reason, x, t, (int)c, sfreq,
+                                          events, n_events);
+    if (st) return btfm_lua_fail(L, st);
+    return push_epochs(L, out, n_kept, n_times, (int)c, reason, n_events);
+}
+
+/* plan:run_dataset(ds [, events]) -> epochs, n_kept, reasons; events are 0-based indices
+ * into the dataset's events (nil: all of them). */
+static int epochs_run_dataset(lua_State *L)
+{
+    lua_settop(L, 3);
+    btfm_epochs_plan *p = btfm_lua_check_handle(L, 1, &epochs_plan_type);
+    btfm_dataset *ds = btfm_lua_check_dataset(L, 2);
+    lua_Integer n_events = btfm_dataset_n_events(ds);
+    const int64_t *events = lua_isnil(L, 3) ? NULL : check_indices(L, 3, &n_events);
+    int n_channels = btfm_dataset_n_channels(ds);
+    int64_t n_times = btfm_epochs_plan_n_times(p, btfm_dataset_sfreq(ds));
+    if (n_times < 0) return btfm_lua_fail(L, (int)n_times);
+    float *out = lua_newuserdatauv(L, (size_t)((n_events ? n_events : 1) * n_times) *
+                                   (size_t)n_channels * sizeof(float), 0);
+    int *reason = lua_newuserdatauv(L, (size_t)(n_events + 1) * sizeof(int), 0);
+    int64_t n_kept;
+    btfm_status st = btfm_epochs_plan_run_dataset(p, out, &n_kept, NULL, reason, ds, events,
+                                                  n_events);
+    if (st) return btfm_lua_fail(L, st);
+    return push_epochs(L, out, n_kept, n_times, n_channels, reason, n_events);
+}
+
+static const luaL_Reg epochs_plan_methods[] = {
+    {"set_reject", epochs_set_reject},
+    {"set_reject_spec", epochs_set_reject_spec},
+    {"n_times", epochs_n_times},
+    {"run", epochs_run},
+    {"run_dataset", epochs_run_dataset},
+    {NULL, NULL},
+};
+
 static const luaL_Reg no_metamethods[] = {{NULL, NULL}};
 
 static const luaL_Reg module_functions[] = {
@@ -205,12 +359,14 @@ static const luaL_Reg module_functions[] = {
     {"resample_poly", l_resample_poly},
     {"detrend", l_detrend},
     {"iir", l_iir},
+    {"epochs_plan", l_epochs_plan},
     {NULL, NULL},
 };
 
 void btfm_lua_open_signal(lua_State *L, int module_index)
 {
     btfm_lua_register_type(L, &iir_type, iir_methods, no_metamethods);
+    btfm_lua_register_type(L, &epochs_plan_type, epochs_plan_methods, no_metamethods);
     lua_pushvalue(L, module_index);
     luaL_setfuncs(L, module_functions, 0);
     lua_pop(L, 1);

@@ -48,40 +48,121 @@ static int module_irfft(lua_State *L)
     return 1;
 }
 
-/* btfm.welch(values, n_times, n_channels, sfreq [, {window=, nperseg=, noverlap=, nfft=,
- * detrend=, scaling=, average=}]) -> psd (n_freqs x n_channels, flat), freqs */
+/* ---- Welch plans ---- */
+
+static btfm_status welch_set(void *p, int param, double value)
+{
+    return btfm_welch_plan_set_param(p, param, value);
+}
+
+static btfm_status welch_get(const void *p, int param, double *value)
+{
+    return btfm_welch_plan_get_param(p, param, value);
+}
+
+static void welch_free(void *p) { btfm_welch_plan_free(p); }
+
+static void welch_describe(lua_State *L, void *p)
+{
+    double window = 0, nperseg = 0;
+    btfm_welch_plan_get_param(p, BTFM_WELCH_PARAM_WINDOW, &window);
+    btfm_welch_plan_get_param(p, BTFM_WELCH_PARAM_NPERSEG, &nperseg);
+    lua_pushfstring(L, "%s, nperseg %d", btfm_window_name((int)window), (int)nperseg);
+}
+
+static const btfm_lua_type welch_plan_type = {
+    "btfm.welch_plan", BTFM_OBJECT_WELCH_PLAN, welch_set, welch_get, welch_free, welch_describe,
+};
+
+/* A new plan in a box on the stack, or the error values pushed (returns their count). */
+static int new_welch_plan(lua_State *L, btfm_welch_plan **out)
+{
+    btfm_lua_box *box = btfm_lua_new_box(L, &welch_plan_type);
+    btfm_status st = btfm_welch_plan_new(out);
+    if (st) return btfm_lua_fail(L, st);
+    box->handle = *out;
+    return 0;
+}
+
+/* btfm.welch_plan([params]) -> plan; params as btfm.param_info("welch_plan") names them
+ * ({window = 4, kaiser_beta = 5, nperseg = 512, ...}). */
+static int module_welch_plan(lua_State *L)
+{
+    btfm_welch_plan *p;
+    int pushed = new_welch_plan(L, &p);
+    if (!pushed) pushed = btfm_lua_set_params(L, 1, &welch_plan_type, p);
+    return pushed ? pushed : 1;
+}
+
+/* Run the plan at the top of the stack's box on values (argument 1), n_times, n_channels
+ * and sfreq (arguments `first` .. first + 2): pushes psd (n_freqs x n_channels, flat) and
+ * freqs. */
+static int run_welch(lua_State *L, btfm_welch_plan *p, int values, int first)
+{
+    lua_Integer t = luaL_checkinteger(L, first), c = luaL_checkinteger(L, first + 1);
+    double sfreq = luaL_checknumber(L, first + 2);
+    if (t < 1 || c < 1 || c > INT32_MAX / t) luaL_argerror(L, first, "bad dimensions");
+    float *x = btfm_lua_check_numbers(L, values, t * c, 0, NULL);
+    int64_t n_freqs = btfm_welch_plan_n_freqs(p, t);
+    if (n_freqs < 0) return btfm_lua_fail(L, (int)n_freqs);
+    double *psd = new_doubles(L, (size_t)n_freqs * (size_t)c), *freqs = new_doubles(L, (size_t)n_freqs);
+    btfm_status st = btfm_welch_plan_run(p, psd, freqs, x, t, (int)c, sfreq);
+    if (st) return btfm_lua_fail(L, st);
+    btfm_lua_push_doubles(L, psd, (size_t)n_freqs * (size_t)c);
+    btfm_lua_push_doubles(L, freqs, (size_t)n_freqs);
+    return 2;
+}
+
+/* plan:run(values, n_times, n_channels, sfreq) -> psd, freqs */
+static int welch_plan_run(lua_State *L)
+{
+    btfm_welch_plan *p = btfm_lua_check_handle(L, 1, &welch_plan_type);
+    return run_welch(L, p, 2, 3);
+}
+
+/* plan:n_freqs(n_times) -> frequencies of a signal of n_times samples */
+static int welch_plan_n_freqs(lua_State *L)
+{
+    btfm_welch_plan *p = btfm_lua_check_handle(L, 1, &welch_plan_type);
+    int64_t n = btfm_welch_plan_n_freqs(p, luaL_checkinteger(L, 2));
+    if (n < 0) return btfm_lua_fail(L, (int)n);
+    lua_pushinteger(L, (lua_Integer)n);
+    return 1;
+}
+
+/* btfm.welch(values, n_times, n_channels, sfreq [, {window=, kaiser_beta=, nperseg=,
+ * noverlap=, nfft=, detrend=, scaling=, average=}]) -> psd (n_freqs x n_channels, flat),
+ * freqs: one run of a Welch plan of those options. */
 static int module_welch(lua_State *L)
 {
-    static const char *const windows[] = {"hann", "hamming", "blackman", "boxcar", NULL};
+    static const char *const windows[] = {"hann", "hamming", "blackman", "boxcar", "kaiser", NULL};
     static const char *const detrends[] = {"none", "constant", "linear", NULL};
     static const char *const scalings[] = {"density", "spectrum", NULL};
     static const char *const averages[] = {"mean", "median", NULL};
-    lua_Integer t = luaL_checkinteger(L, 2), c = luaL_checkinteger(L, 3);
-    double sfreq = luaL_checknumber(L, 4);
-    if (!lua_isnoneornil(L, 5)) luaL_checktype(L, 5, LUA_TTABLE);
-    if (t < 1 || c < 1 || c > INT32_MAX / t) luaL_argerror(L, 2, "bad dimensions");
-    int window = btfm_lua_check_choice(L, 5, "option window",
-                                       btfm_lua_opt_field_string(L, 5, "window", "hann"), windows);
-    int detrend = btfm_lua_check_choice(L, 5, "option detrend",
-                                        btfm_lua_opt_field_string(L, 5, "detrend", "constant"), detrends);
-    int scaling = btfm_lua_check_choice(L, 5, "option scaling",
-                                        btfm_lua_opt_field_string(L, 5, "scaling", "density"), scalings);
-    int average = btfm_lua_check_choice(L, 5, "option average",
-                                        btfm_lua_opt_field_string(L, 5, "average", "mean"), averages);
-    lua_Integer nperseg = btfm_lua_opt_field_integer(L, 5, "nperseg", 0);
-    lua_Integer noverlap = btfm_lua_opt_field_integer(L, 5, "noverlap", -1);
-    lua_Integer nfft = btfm_lua_opt_field_integer(L, 5, "nfft", 0);
-    float *x = btfm_lua_check_numbers(L, 1, t * c, 0, NULL);
-    lua_Integer eff = nfft > 0 ? nfft : nperseg > 0 ? nperseg : (t < 256 ? t : 256);
-    if (eff > (1 << 30)) eff = 1 << 30;
-    size_t n_freqs = (size_t)eff / 2 + 1;
-    double *psd = new_doubles(L, n_freqs * (size_t)c), *freqs = new_doubles(L, n_freqs);
-    btfm_status st = btfm_welch(x, t, (int)c, sfreq, window, nperseg, noverlap, nfft, detrend,
-                                scaling, average, 0, psd, freqs);
-    if (st) return btfm_lua_fail(L, st);
-    btfm_lua_push_doubles(L, psd, n_freqs * (size_t)c);
-    btfm_lua_push_doubles(L, freqs, n_freqs);
-    return 2;
+    lua_settop(L, 5);
+    if (!lua_isnil(L, 5)) luaL_checktype(L, 5, LUA_TTABLE);
+    const double values[][2] = {
+        {BTFM_WELCH_PARAM_WINDOW, btfm_lua_check_choice(L, 5, "option window",
+            btfm_lua_opt_field_string(L, 5, "window", "hann"), windows)},
+        {BTFM_WELCH_PARAM_KAISER_BETA, btfm_lua_opt_field_number(L, 5, "kaiser_beta", 8.6)},
+        {BTFM_WELCH_PARAM_DETREND, btfm_lua_check_choice(L, 5, "option detrend",
+            btfm_lua_opt_field_string(L, 5, "detrend", "constant"), detrends)},
+        {BTFM_WELCH_PARAM_SCALING, btfm_lua_check_choice(L, 5, "option scaling",
+            btfm_lua_opt_field_string(L, 5, "scaling", "density"), scalings)},
+        {BTFM_WELCH_PARAM_AVERAGE, btfm_lua_check_choice(L, 5, "option average",
+            btfm_lua_opt_field_string(L, 5, "average", "mean"), averages)},
+        {BTFM_WELCH_PARAM_NPERSEG, (double)btfm_lua_opt_field_integer(L, 5, "nperseg", 0)},
+        {BTFM_WELCH_PARAM_NOVERLAP, (double)btfm_lua_opt_field_integer(L, 5, "noverlap", -1)},
+        {BTFM_WELCH_PARAM_NFFT, (double)btfm_lua_opt_field_integer(L, 5, "nfft", 0)},
+    };
+    btfm_welch_plan *p;
+    int pushed = new_welch_plan(L, &p);
+    if (pushed) return pushed;
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        btfm_status st = btfm_welch_plan_set_param(p, (int)values[i][0], values[i][1]);
+        if (st) return btfm_lua_fail(L, st);
+    }
+    return run_welch(L, p, 1, 2);
 }
 
 /* btfm.psd_multitaper(values, n_times, n_channels, sfreq [, bandwidth]) -> psd, freqs,
@@ -203,10 +284,18 @@ static int module_erp_peak(lua_State *L) { return erp_common(L, 1); }
 
 void btfm_lua_open_spectrum(lua_State *L, int module_index)
 {
+    static const luaL_Reg welch_plan_methods[] = {
+        {"run", welch_plan_run},
+        {"n_freqs", welch_plan_n_freqs},
+        {NULL, NULL},
+    };
+    static const luaL_Reg no_metamethods[] = {{NULL, NULL}};
+    btfm_lua_register_type(L, &welch_plan_type, welch_plan_methods, no_metamethods);
     static const luaL_Reg functions[] = {
         {"rfft", module_rfft},
         {"irfft", module_irfft},
         {"welch", module_welch},
+        {"welch_plan", module_welch_plan},
         {"psd_multitaper", module_psd_multitaper},
         {"band_power", module_band_power},
         {"fir_apply", module_fir_apply},

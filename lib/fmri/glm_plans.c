@@ -1,7 +1,24 @@
 /* The design and clean plans: the options of btfm_glm_design_matrix and btfm_glm_clean as
  * parameter tables (the zstd CCtx pattern), run through the same computations. */
+#include <math.h>
 #include "glm_internal.h"
 #include "core/param.h"
+
+/* t_r has no sensible default: 0 until set, refused when set to 0, and a plan runs only
+ * once it is set. */
+static btfm_status check_t_r(double t_r, const char *kind, const char *func)
+{
+    if (t_r > 0) return BTFM_OK;
+    return btfm_fail(BTFM_E_STATE, "%s: the %s's t_r is not set; set the repetition time "
+                     "in s (parameter \"t_r\") before running it", func, kind);
+}
+
+static btfm_status check_set_t_r(int param, double value, const char *func)
+{
+    if (param != 0 || value > 0 || isnan(value)) return BTFM_OK; /* NaN: the table's message */
+    return btfm_fail(BTFM_E_RANGE, "%s: t_r = %g s; expected a positive repetition time",
+                     func, value);
+}
 
 /* ---- design plan ---- */
 
@@ -13,7 +30,7 @@ struct btfm_glm_design_plan {
 
 static const btfm_param_def design_params[DESIGN_PARAM_COUNT] = {
     {"t_r", BTFM_PARAM_REAL, 0, 0, 1e4,
-     "Repetition time in s; 0 until set, and a plan without it does not run."},
+     "Repetition time in s (> 0); 0 until set, and a plan without it does not run."},
     {"slice_time_ref", BTFM_PARAM_REAL, 0, 0, 1,
      "Frame times are (i + slice_time_ref) t_r: the fraction of a volume's acquisition."},
     {"hrf_model", BTFM_PARAM_INT, BTFM_HRF_MODEL_SPM, BTFM_HRF_MODEL_SPM,
@@ -43,6 +60,8 @@ void btfm_glm_design_plan_free(btfm_glm_design_plan *p) { btfm_free(p); }
 btfm_status btfm_glm_design_plan_set_param(btfm_glm_design_plan *p, int param, double value)
 {
     BTFM_CHECK_ARG(p, "btfm_glm_design_plan_set_param", "plan");
+    btfm_status st = check_set_t_r(param, value, "btfm_glm_design_plan_set_param");
+    if (st) return st;
     return btfm_params_set(&btfm_design_plan_param_table, p->values, param, value,
                            "btfm_glm_design_plan_set_param");
 }
@@ -53,14 +72,6 @@ btfm_status btfm_glm_design_plan_get_param(const btfm_glm_design_plan *p, int pa
     BTFM_CHECK_ARG(p, "btfm_glm_design_plan_get_param", "plan");
     return btfm_params_get(&btfm_design_plan_param_table, p->values, param, value,
                            "btfm_glm_design_plan_get_param");
-}
-
-/* t_r has no sensible default: a plan runs only once it is set. */
-static btfm_status check_t_r(double t_r, const char *kind, const char *func)
-{
-    if (t_r > 0) return BTFM_OK;
-    return btfm_fail(BTFM_E_STATE, "%s: the %s's t_r is not set; set the repetition time "
-                     "in s (parameter \"t_r\") before running it", func, kind);
 }
 
 btfm_status btfm_glm_design_plan_run(const btfm_glm_design_plan *p, double *out,
@@ -94,7 +105,7 @@ struct btfm_glm_clean_plan {
 
 static const btfm_param_def clean_params[CLEAN_PARAM_COUNT] = {
     {"t_r", BTFM_PARAM_REAL, 0, 0, 1e4,
-     "Repetition time in s; 0 until set, and a plan without it does not run."},
+     "Repetition time in s (> 0); 0 until set, and a plan without it does not run."},
     {"detrend_order", BTFM_PARAM_INT, 1, -1, 20,
      "Polynomial removed before filtering: -1 none, 0 the mean, 1 mean and linear trend."},
     {"filter", BTFM_PARAM_INT, BTFM_CLEAN_FILTER_BUTTERWORTH, BTFM_CLEAN_FILTER_NONE,
@@ -124,6 +135,8 @@ void btfm_glm_clean_plan_free(btfm_glm_clean_plan *p) { btfm_free(p); }
 btfm_status btfm_glm_clean_plan_set_param(btfm_glm_clean_plan *p, int param, double value)
 {
     BTFM_CHECK_ARG(p, "btfm_glm_clean_plan_set_param", "plan");
+    btfm_status st = check_set_t_r(param, value, "btfm_glm_clean_plan_set_param");
+    if (st) return st;
     return btfm_params_set(&btfm_clean_plan_param_table, p->values, param, value,
                            "btfm_glm_clean_plan_set_param");
 }

@@ -326,6 +326,8 @@ START_TEST(plans_match_the_old_entry_points)
     ck_assert_status(btfm_glm_design_plan_run(d, NULL, 0, &cols, onsets, durations, amp,
                                               conditions, 5, 3, 79), BTFM_E_STATE);
     assert_message("t_r is not set");
+    ck_assert_status(btfm_glm_design_plan_set_param(d, BTFM_DESIGN_PARAM_T_R, 0), BTFM_E_RANGE);
+    assert_message("t_r = 0 s");
     ck_assert_ok(btfm_glm_design_plan_set_param(d, BTFM_DESIGN_PARAM_T_R, 1.5));
     static double a[79 * 20], b[79 * 20];
     /* hrf_model, drift_model, drift_param (the cutoff or the order), slice_time_ref */

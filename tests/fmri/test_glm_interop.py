@@ -307,9 +307,9 @@ def test_plans_serve_many_runs():
         want = ref.clean(bold, 2.0, 1, "cosine", high_pass=0.01, confounds=conf,
                          standardize="zscore")
         assert rel_err(got, want) < 2e-5
-    design.params["t_r"] = 0.0
     with pytest.raises(btfm.Error) as err:
-        design.run({"onset": [1.0], "duration": [0.0]}, 50)
-    assert err.value.status_name == "BTFM_E_STATE" and "t_r is not set" in str(err.value)
+        design.params["t_r"] = 0.0
+    assert err.value.status_name == "BTFM_E_RANGE" and "t_r = 0" in str(err.value)
+    assert design.params["t_r"] == 2.0
     design.close()
     cleaner.close()

@@ -151,7 +151,7 @@ test("errors", function()
   raises("bad argument #5 to 'welch' (option nperseg: integer expected, got string)",
          function() return btfm.welch({1, 2, 3, 4}, 4, 1, 100, {nperseg = "x"}) end)
   raises("bad argument #5 to 'welch' (unknown option window 'hanning' (known: hann, " ..
-         "hamming, blackman, boxcar))",
+         "hamming, blackman, boxcar, kaiser))",
          function() return btfm.welch({1, 2, 3, 4}, 4, 1, 100, {window = "hanning"}) end)
   raises("bad argument #5 to 'clean' (option confounds: 1 values for 2 x 1)",
          function() return btfm.glm.clean({1, 2, 3, 4}, 2, 2, 2.0,

@@ -69,4 +69,29 @@ check(ok, "LSS and LSA of disjoint events")
 local regs, ncols = assert(glm.event_regressors({10.01}, {0}, 2.0, 60))
 check(ncols == 1 and #regs == 60 and regs[1] == 0, "event regressor shape")
 
+
+-- Plans: a clean plan removes the line as glm.clean does; it refuses to run before t_r
+-- is set. A design plan's first column is the condition's event regressor, its last
+-- the constant.
+do
+  local cp = assert(glm.clean_plan({standardize = 0, filter = 0}))
+  local none, msg, status = cp:run(line, 50, 1)
+  check(none == nil and status == "BTFM_E_STATE" and msg:find("t_r is not set"), "clean plan needs t_r")
+  assert(cp:set_param("t_r", 2.0))
+  local a = assert(cp:run(line, 50, 1))
+  local b = assert(glm.clean(line, 50, 1, 2.0, {detrend = 1, standardize = "none"}))
+  local same = #a == #b
+  for i = 1, #a do same = same and a[i] == b[i] end
+  check(same, "clean plan equals glm.clean")
+  local dp = assert(glm.design_plan({t_r = 2.0, drift_model = 2, drift_order = 1}))
+  local x, cols = assert(dp:run({10.01, 40}, {0, 2}, {0, 0}, 1, 60))
+  local r = assert(glm.event_regressors({10.01, 40}, {0, 2}, 2.0, 60))
+  check(cols == 3 and #x == 180, "design plan: a condition, a linear drift, the constant")
+  local ok = true
+  for t = 0, 59 do ok = ok and x[3 * t + 1] == r[t + 1] and x[3 * t + 3] == 1 end
+  check(ok, "design plan columns")
+  none, msg, status = dp:set_param("t_r", 0)
+  check(none == nil and status == "BTFM_E_RANGE", "design plan refuses t_r = 0")
+end
+
 if failures > 0 then error(failures .. " check(s) failed") end

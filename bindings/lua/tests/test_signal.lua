@@ -61,4 +61,36 @@ x[5] = 0 / 0
 bad, msg, status = btfm.sosfilt(sos, x, T, C)
 check(bad == nil and status == "BTFM_E_NUMERIC" and msg:find("channel 0, sample 2"), "NaN is refused")
 
+
+-- Epochs plans: a ramp x[t][c] = t + 100 c at 100 Hz, epochs -0.1 .. 0.2 s with the
+-- baseline (None, 0): the mean over -0.1 .. 0 s is event - 5, so sample i of an epoch
+-- holds i - 10 + 5 on every channel; events too close to an edge are out of bounds.
+do
+  local N, C = 1000, 3
+  local ramp = {}
+  for t = 0, N - 1 do for c = 0, C - 1 do ramp[#ramp + 1] = t + 100 * c end end
+  local plan = assert(btfm.epochs_plan({tmin = -0.1, tmax = 0.2}))
+  check(plan:n_times(100) == 31, "epochs plan: 31 samples an epoch")
+  local p = plan:params()
+  check(p.tmin == -0.1 and p.baseline == 1 and p.baseline_from_start == 1, "epochs plan params")
+  local ep, kept, reasons = assert(plan:run(ramp, N, C, 100, {5, 100, 500, 990}))
+  check(kept == 2 and #ep == 2 * 31 * C, "epochs plan keeps the events inside the data")
+  check(reasons[1] == -2 and reasons[2] == -1 and reasons[4] == -2, "epochs plan reasons")
+  local ok = true
+  for e = 0, 1 do for i = 0, 30 do for c = 0, C - 1 do
+    ok = ok and math.abs(ep[(e * 31 + i) * C + c + 1] - (i - 5)) < 1e-4
+  end end end
+  check(ok, "epochs plan subtracts the baseline mean")
+  assert(plan:set_reject({0, 29.5, 0}))
+  ep, kept, reasons = assert(plan:run(ramp, N, C, 100, {100, 500}))
+  check(kept == 0 and reasons[1] == 1, "a 30 rise over the epoch exceeds channel 1's limit")
+  local none, msg, status = plan:run(ramp, 1500, 2, 100, {100})
+  check(none == nil and status == "BTFM_E_INVALID" and msg:find("3 channels"), "limits for 3 channels")
+  none, msg, status = plan:set_param("baseline", 2)
+  check(none == nil and status == "BTFM_E_RANGE", "a bool parameter refuses 2")
+  local raised, err = pcall(btfm.epochs_plan, {tmin = "x"})
+  check(not raised and tostring(err):find("tmin: number or boolean expected, got string", 1, true),
+        "a parameter takes a number")
+end
+
 if failures > 0 then error(failures .. " check(s) failed") end

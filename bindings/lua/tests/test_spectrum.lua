@@ -75,4 +75,24 @@ check(near(mean[1], 0, 1e-6), "mean over a period is 0")
 local mt, mfreqs, tapers = assert(btfm.psd_multitaper(ep, 100, 1, 100))
 check(#mt == 51 and #mfreqs == 51 and tapers >= 1, "multitaper shapes")
 
+
+-- Welch plans: configured once, run on both channels of the cosine signal above; the
+-- Kaiser window with beta 0 is the boxcar window (I0(0) / I0(0) = 1 everywhere).
+do
+  local plan = assert(btfm.welch_plan({window = 4, kaiser_beta = 0, nperseg = 512,
+    noverlap = 0, detrend = 0, scaling = 1}))
+  check(plan:n_freqs(T) == 257, "welch plan frequencies")
+  local kp, kf = assert(plan:run(sig, T, 2, fs))
+  local same = #kp == #psd
+  for i = 1, #psd do same = same and near(kp[i], psd[i], 1e-12 + 1e-12 * math.abs(psd[i])) end
+  check(same and kf[41] == freqs[41], "Kaiser(0) equals boxcar")
+  check(plan:params().kaiser_beta == 0.0, "welch plan params")
+  assert(plan:set_param("nperseg", 8192))
+  local none, msg, status = plan:run(sig, T, 2, fs)
+  check(none == nil and status == "BTFM_E_RANGE" and msg:find("nperseg = 8192"), "welch plan: nperseg beyond the data")
+  local kw = assert(btfm.welch(sig, T, 2, fs, {window = "kaiser", kaiser_beta = 0, nperseg = 512,
+    noverlap = 0, detrend = "none", scaling = "spectrum"}))
+  check(kw[81] == kp[81], "btfm.welch takes the Kaiser window too")
+end
+
 if failures > 0 then error(failures .. " check(s) failed") end
