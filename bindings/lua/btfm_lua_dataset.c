@@ -101,9 +101,16 @@ static void *scratch(lua_State *L, int64_t n, size_t size)
     return lua_newuserdatauv(L, n ? (size_t)n * size : 1, 0);
 }
 
-/* ds:read([start [, stop [, picks]]]) -> values (flat, time-major), {rows, columns} */
+/* ds:read([start [, stop [, picks [, out]]]]) -> values (flat, time-major), {rows, columns}.
+ * The values go into `out` when given (a table reused across reads: its first rows x
+ * columns entries are overwritten, the rest left as they are), else into a new table.
+ * The library reads a block of rows at a time into one small buffer, so a large read
+ * touches no fresh memory beyond the table itself. */
+enum { READ_BLOCK_FLOATS = 1 << 16 };
+
 static int dataset_read(lua_State *L)
 {
+    lua_settop(L, 5); /* the arguments keep their places below the scratch values */
     btfm_dataset *ds = check_dataset(L, 1);
     int n_picks = btfm_dataset_n_channels(ds);
     int *picks = NULL;
@@ -121,14 +128,33 @@ static int dataset_read(lua_State *L)
             lua_pop(L, 1);
         }
     }
+    if (!lua_isnoneornil(L, 5)) luaL_checktype(L, 5, LUA_TTABLE);
     int64_t first, count;
     check_window(L, 2, btfm_dataset_n_times(ds), &first, &count);
     if (count > 0 && n_picks > 0 && count > INT64_MAX / n_picks)
         return luaL_error(L, "btfm.dataset: window too large");
-    float *out = (float *)scratch(L, count * (n_picks > 0 ? n_picks : 1), sizeof *out);
-    btfm_status st = btfm_dataset_read(ds, first, count, picks, n_picks, out);
-    if (st) return btfm_lua_fail(L, st);
-    btfm_lua_push_floats(L, out, count * n_picks);
+    int width = n_picks > 0 ? n_picks : 1;
+    int64_t block = READ_BLOCK_FLOATS / width > 0 ? READ_BLOCK_FLOATS / width : 1;
+    if (block > count) block = count;
+    float *buf = (float *)scratch(L, block * width, sizeof *buf);
+    if (lua_isnoneornil(L, 5)) {
+        int64_t total = count * n_picks;
+        lua_createtable(L, total > INT32_MAX ? 0 : (int)total, 0);
+    } else {
+        lua_pushvalue(L, 5);
+    }
+    int table = lua_gettop(L);
+    for (int64_t done = 0; done < count;) {
+        int64_t n = count - done < block ? count - done : block;
+        btfm_status st = btfm_dataset_read(ds, first + done, n, picks, n_picks, buf);
+        if (st) return btfm_lua_fail(L, st);
+        lua_Integer at = (lua_Integer)(done * n_picks);
+        for (int64_t i = 0; i < n * n_picks; i++) {
+            lua_pushnumber(L, (lua_Number)buf[i]);
+            lua_rawseti(L, table, at + i + 1);
+        }
+        done += n;
+    }
     lua_createtable(L, 2, 0);
     lua_pushinteger(L, (lua_Integer)count);
     lua_rawseti(L, -2, 1);

@@ -4,6 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
+#if defined(__linux__)
+#  include <sys/mman.h>
+#endif
 #include <btfm/alloc.h>
 
 static void *libc_malloc(size_t size, void *user) { (void)user; return malloc(size); }
@@ -95,4 +98,19 @@ char *btfm_strdup(const char *s)
     char *copy = btfm_malloc(n);
     if (copy) memcpy(copy, s, n);
     return copy;
+}
+
+void *btfm_malloc_large(size_t size)
+{
+    void *p = btfm_malloc(size);
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    if (p && size >= ((size_t)4 << 20)) {
+        /* The whole 2 MB pages inside the block; advice only, so a refusal is ignored. */
+        uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+        uintptr_t end = ((uintptr_t)p + size) & ~(huge - 1);
+        if (end > start) (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+    }
+#endif
+    return p;
 }

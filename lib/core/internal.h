@@ -48,6 +48,10 @@ void *btfm_calloc(size_t count, size_t size);
 void *btfm_realloc(void *ptr, size_t size);
 void btfm_free(void *ptr);
 char *btfm_strdup(const char *s);
+/* btfm_malloc for large buffers the library fills itself: blocks of 4 MB and more are
+ * advised to use transparent huge pages (madvise MADV_HUGEPAGE), which makes their first
+ * touch several times cheaper on machines with THP in madvise mode. Free with btfm_free. */
+void *btfm_malloc_large(size_t size);
 
 /* Make room for `need` elements of `size` bytes in *array (capacity *capacity, grown by
  * doubling from 64); `what` names the caller in the NOMEM message. */

@@ -4,7 +4,22 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include "parallel.h"
+
+enum { MAX_THREADS = 16 };
+
+int btfm_parallel_threads(int64_t n_tasks, double work)
+{
+    if (n_tasks < 2 || work < 4e6) return 1;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *env = getenv("BTFM_NUM_THREADS");
+    if (env && *env) n = strtol(env, NULL, 10);
+    if (n < 1) n = 1;
+    if (n > MAX_THREADS) n = MAX_THREADS;
+    return n < n_tasks ? (int)n : (int)n_tasks;
+}
 
 typedef struct parallel_loop {
     btfm_task_fn fn;

@@ -17,4 +17,9 @@ typedef btfm_status (*btfm_task_fn)(void *ctx, int64_t index, int worker);
  * not write shared state without their own synchronization. */
 btfm_status btfm_parallel_for(int n_threads, int64_t count, btfm_task_fn fn, void *ctx);
 
+/* Threads worth starting for n_tasks tasks doing `work` elementary operations in all: 1
+ * below 4e6 (a thread costs more than it saves), else the processors online, capped by
+ * the environment variable BTFM_NUM_THREADS, at most 16 and at most n_tasks. */
+int btfm_parallel_threads(int64_t n_tasks, double work);
+
 #endif

@@ -165,4 +165,10 @@ btfm_status btfm_brainvision_save(btfm_dataset *ds, const char *path, unsigned f
  * a new string owned by the caller (btfm_free), NULL when out of memory. */
 char *btfm_text_to_utf8(const char *bytes, size_t len);
 
+/* btfm_dataset_from_array without the copy: the new memory dataset owns `data` (from
+ * btfm_malloc, n_times x n_channels floats, shape already checked), which is freed on
+ * failure too. */
+btfm_status btfm_dataset_adopt_array(btfm_dataset **out, float *data, int64_t n_times,
+                                     int n_channels, double sfreq, const btfm_dataset *like);
+
 #endif

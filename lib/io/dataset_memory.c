@@ -24,6 +24,14 @@ static btfm_status memory_read_block(btfm_dataset *ds, int64_t first, int64_t co
 {
     const memory_state *m = ds->state;
     size_t width = (size_t)ds->n_channels;
+    int run = 1; /* consecutive picks: whole row spans */
+    for (int j = 1; j < n_picks && run; j++) run = picks[j] == picks[0] + j;
+    if (run) {
+        for (int64_t t = 0; t < count; t++)
+            memcpy(out + (size_t)t * stride, m->data + (size_t)(first + t) * width + (size_t)picks[0],
+                   (size_t)n_picks * sizeof(float));
+        return BTFM_OK;
+    }
     for (int64_t t = 0; t < count; t++) {
         const float *row = m->data + (size_t)(first + t) * width;
         float *o = out + (size_t)t * stride;
@@ -70,29 +78,44 @@ btfm_status btfm_dataset_from_array(btfm_dataset **out, const float *data, int64
     if (n_times < 1 || n_channels < 1)
         return btfm_fail(BTFM_E_INVALID, "%s: shape %lld x %d, expected at least 1 x 1", func,
                          (long long)n_times, n_channels);
-    if (!(sfreq > 0) || !isfinite(sfreq))
-        return btfm_fail(BTFM_E_INVALID, "%s: sfreq is %g, expected a finite rate above 0 Hz",
-                         func, sfreq);
     BTFM_CHECK_ARG(data, func, "data");
-    if (like && like->n_channels != n_channels)
-        return btfm_fail(BTFM_E_INVALID, "%s: `like` (%s) has %d channels, the data %d", func,
-                         like->path, like->n_channels, n_channels);
     size_t bytes;
     if (btfm_mul_size((size_t)n_times, (size_t)n_channels, &bytes) ||
         btfm_mul_size(bytes, sizeof(float), &bytes))
         return btfm_fail(BTFM_E_RANGE, "%s: %lld x %d floats do not fit in memory", func,
                          (long long)n_times, n_channels);
-    btfm_dataset *ds;
-    btfm_status st = btfm_dataset_alloc(&ds, "<memory>", BTFM_FORMAT_MEMORY, n_channels);
-    if (st) return st;
+    float *copy = btfm_malloc_large(bytes);
+    if (!copy) return btfm_fail_nomem(func, bytes);
+    memcpy(copy, data, bytes);
+    return btfm_dataset_adopt_array(out, copy, n_times, n_channels, sfreq, like);
+}
+
+btfm_status btfm_dataset_adopt_array(btfm_dataset **out, float *data, int64_t n_times,
+                                     int n_channels, double sfreq, const btfm_dataset *like)
+{
+    static const char func[] = "btfm_dataset_from_array";
+    *out = NULL;
+    btfm_status st = BTFM_OK;
+    if (!(sfreq > 0) || !isfinite(sfreq))
+        st = btfm_fail(BTFM_E_INVALID, "%s: sfreq is %g, expected a finite rate above 0 Hz",
+                       func, sfreq);
+    else if (like && like->n_channels != n_channels)
+        st = btfm_fail(BTFM_E_INVALID, "%s: `like` (%s) has %d channels, the data %d", func,
+                       like->path, like->n_channels, n_channels);
+    btfm_dataset *ds = NULL;
+    if (st || (st = btfm_dataset_alloc(&ds, "<memory>", BTFM_FORMAT_MEMORY, n_channels))) {
+        btfm_free(data);
+        return st;
+    }
     memory_state *m = btfm_calloc(1, sizeof *m);
     ds->state = m;
     ds->driver = &memory_driver;
-    if (!m || !(m->data = btfm_malloc(bytes))) {
+    if (!m) {
+        btfm_free(data);
         btfm_dataset_free(ds);
-        return btfm_fail_nomem(func, bytes);
+        return btfm_fail_nomem(func, sizeof *m);
     }
-    memcpy(m->data, data, bytes);
+    m->data = data;
     for (int i = 0; i < n_channels; i++) {
         btfm_channel *c = &ds->channels[i];
         if (btfm_channel_copy(c, like ? &like->channels[i] : NULL, i)) {

@@ -2,6 +2,7 @@
  * same channels and events. Stim channels hold event codes and are copied unfiltered. */
 #include <string.h>
 #include "signal_internal.h"
+#include "io/dataset_internal.h"
 
 btfm_status btfm_dataset_filter(btfm_dataset *ds, const double *sos, int n_sections,
                                 unsigned flags, float *out)
@@ -42,11 +43,13 @@ btfm_status btfm_dataset_filtered(btfm_dataset **out, btfm_dataset *ds, const do
     int64_t n_times = btfm_dataset_n_times(ds);
     int n_channels = btfm_dataset_n_channels(ds);
     size_t n = (size_t)n_times * (size_t)n_channels;
-    float *data = btfm_malloc((n ? n : 1) * sizeof(float));
+    float *data = btfm_malloc_large((n ? n : 1) * sizeof(float));
     if (!data) return btfm_fail_nomem(func, n * sizeof(float));
     btfm_status st = btfm_dataset_filter(ds, sos, n_sections, flags, data);
-    if (st == BTFM_OK)
-        st = btfm_dataset_from_array(out, data, n_times, n_channels, btfm_dataset_sfreq(ds), ds);
-    btfm_free(data);
-    return st;
+    if (st) {
+        btfm_free(data);
+        return st;
+    }
+    /* n_times, n_channels >= 1 here: a dataset has at least one channel and sample */
+    return btfm_dataset_adopt_array(out, data, n_times, n_channels, btfm_dataset_sfreq(ds), ds);
 }

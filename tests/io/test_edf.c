@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "unit.h"
+#include "io/edf/edf_internal.h"
 
 /* ---- a spec-driven writer for fixtures ---- */
 
@@ -396,22 +397,73 @@ END_TEST
 START_TEST(large_reads_agree_with_native_reads)
 {
     fixture x = {0};
-    x.n_sig = 4;
-    for (int k = 0; k < 4; k++) x.s[k] = (sig){"EEG", "uV", -3276.8, 3276.7, -32768, 32767, 512};
-    x.n_records = 1100; /* 4 x 563200 floats = 9 MB of output */
+    x.n_sig = 6;
+    for (int k = 0; k < 6; k++) x.s[k] = (sig){"EEG", "uV", -3276.8, 3276.7, -32768, 32767, 512};
+    x.n_records = 1400; /* 6 x 716800 floats = 17 MB of output: decoded on every core */
     write_fixture(tmp("big.edf"), &x);
     btfm_dataset *ds = NULL;
     ck_assert_ok(btfm_dataset_open(&ds, tmp("big.edf"), BTFM_FORMAT_AUTO, 0));
     int64_t n = btfm_dataset_n_times(ds);
-    float *out = malloc((size_t)n * 4 * sizeof *out), *native = malloc((size_t)n * sizeof *native);
+    float *out = malloc((size_t)n * 6 * sizeof *out), *native = malloc((size_t)n * sizeof *native);
     ck_assert_ok(btfm_dataset_read(ds, 0, n, NULL, 0, out));
-    for (int c = 0; c < 4; c++) {
+    for (int c = 0; c < 6; c++) {
         ck_assert_ok(btfm_dataset_read_native(ds, c, 0, n, native));
-        ck_assert_all(t, n, out[t * 4 + c] == native[t], "channel %d sample %lld", c, (long long)t);
+        ck_assert_all(t, n, out[t * 6 + c] == native[t], "channel %d sample %lld", c, (long long)t);
     }
     free(out);
     free(native);
     btfm_dataset_free(ds);
+}
+END_TEST
+
+/* Every decoding kernel (scalar, SSE2, AVX2, AVX-512; the CPU's own fallback for those it
+ * lacks) gives exactly the floats of the scaling formula computed here, for channel
+ * counts and sample counts around the kernels' block sizes, wider rows than channels,
+ * odd gains and offsets, streaming stores on and off; int24 (BDF) too. */
+START_TEST(decode_kernels_bit_identical)
+{
+    enum { MAX_C = 67, MAX_T = 515 };
+    const int picks[] = {1, 3, 4, 7, 8, 9, 16, 17, 64, 67};
+    const int64_t counts[] = {1, 3, 8, 9, 33, 512, 515};
+    unsigned char *data = malloc((size_t)MAX_C * MAX_T * 3);
+    float *out = malloc((size_t)MAX_T * (MAX_C + 5) * sizeof *out);
+    double gain[MAX_C], offset[MAX_C];
+    const unsigned char *src[MAX_C];
+    uint32_t seed = 12345;
+    for (size_t i = 0; i < (size_t)MAX_C * MAX_T * 3; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        data[i] = (unsigned char)(seed >> 24);
+    }
+    for (int j = 0; j < MAX_C; j++) {
+        gain[j] = (0.1 + j) * 1.0000001e-7 / 3.0; /* values with rounding in every step */
+        offset[j] = (j - 30) * 7.3e-6;
+    }
+    long mismatches = 0, checked = 0;
+    for (int bdf = 0; bdf <= 1; bdf++)
+        for (size_t a = 0; a < sizeof picks / sizeof picks[0]; a++)
+            for (size_t b = 0; b < sizeof counts / sizeof counts[0]; b++)
+                for (int wide = 0; wide <= 1; wide++)
+                    for (int kernel = EDF_KERNEL_SCALAR; kernel <= EDF_KERNEL_AVX512; kernel++) {
+                        const int n = picks[a], bps = bdf ? 3 : 2;
+                        const int64_t count = counts[b];
+                        const size_t stride = (size_t)n + (wide ? 5 : 0);
+                        for (int j = 0; j < n; j++) src[j] = data + (size_t)j * MAX_T * bps;
+                        edf_decode d = {src, gain, offset, n, bdf, !wide, count, stride, out};
+                        btfm_edf_decode(&d, (edf_kernel)kernel);
+                        for (int64_t t = 0; t < count; t++)
+                            for (int j = 0; j < n; j++) {
+                                const unsigned char *p = src[j] + bps * t;
+                                int32_t v = bdf ? (p[0] | (p[1] << 8) | (p[2] << 16)) : (int16_t)(p[0] | (p[1] << 8));
+                                if (bdf && v >= 0x800000) v -= 0x1000000;
+                                float want = (float)((double)v * gain[j] + offset[j]);
+                                mismatches += memcmp(&want, &out[t * (int64_t)stride + j], sizeof want) != 0;
+                                checked++;
+                            }
+                    }
+    ck_assert_msg(mismatches == 0, "%ld of %ld decoded samples differ from the formula",
+                  mismatches, checked);
+    free(data);
+    free(out);
 }
 END_TEST
 
@@ -691,6 +743,7 @@ static Suite *edf_suite(void)
     tcase_add_test(tc, resampler_has_unit_dc_gain);
     tcase_add_test(tc, all_read_paths_agree_with_native_reads);
     tcase_add_test(tc, large_reads_agree_with_native_reads);
+    tcase_add_test(tc, decode_kernels_bit_identical);
     tcase_add_test(tc, broken_headers_get_named_errors);
     tcase_add_test(tc, not_edf_files_and_folders_are_named);
     tcase_add_test(tc, complete_records_only_on_request);

@@ -121,6 +121,17 @@ test("read, picks and native reads", function()
   eq(#same, 8)
   local picked = assert(ds:read(0, 2, {2, 1}))
   eq(picked[2], all[1], "picks order")
+  -- a caller's table reused: filled in place, returned, entries past the window kept
+  local buf = {}
+  for i = 1, 40 do buf[i] = -1 end
+  local filled, s3 = assert(ds:read(0, 16, nil, buf))
+  assert(rawequal(filled, buf), "read returns the table it was given")
+  eq(s3[1], 16); eq(s3[2], 2)
+  for i = 1, 32 do eq(buf[i], all[i], "out[" .. i .. "]") end
+  eq(buf[33], -1, "entries past the window untouched")
+  assert(ds:read(3, 7, {"EEG Fz"}, buf))
+  for t = 0, 3 do close_to(buf[t + 1], physical(1, 3 + t), 1e-6, "reused Fz sample " .. t) end
+  eq(buf[5], all[5], "only the window's entries rewritten")
 end)
 
 test("errors", function()

@@ -45,4 +45,42 @@ btfm_status btfm_edf_pread(btfm_dataset *ds, const edf_state *st, int64_t offset
 
 extern const btfm_io_driver btfm_edf_driver;
 
+static inline int32_t btfm_edf_sample(const unsigned char *p)
+{
+    return (int16_t)(p[0] | (p[1] << 8));
+}
+
+static inline int32_t btfm_bdf_sample(const unsigned char *p)
+{
+    int32_t v = p[0] | (p[1] << 8) | (p[2] << 16);
+    return v >= 0x800000 ? v - 0x1000000 : v; /* sign-extend 24 bits */
+}
+
+/* Decoding kernels (edf_decode.c), in increasing order of width. */
+typedef enum edf_kernel {
+    EDF_KERNEL_SCALAR = 0,
+    EDF_KERNEL_SSE2,
+    EDF_KERNEL_AVX2,
+    EDF_KERNEL_AVX512
+} edf_kernel;
+
+/* `count` samples of n_picks channels, channel j's samples contiguous from src[j]
+ * (int16, or int24 when bdf), scaled by gain[j] and offset[j] into rows of `stride`
+ * floats: out[t stride + j]. streaming: non-temporal stores where aligned. */
+typedef struct edf_decode {
+    const unsigned char *const *src;
+    const double *gain, *offset;
+    int n_picks, bdf, streaming;
+    int64_t count;
+    size_t stride;
+    float *out;
+} edf_decode;
+
+/* The widest kernel this CPU runs. */
+edf_kernel btfm_edf_best_kernel(void);
+
+/* Decode with `kernel` (one the CPU lacks falls back to a narrower one); every kernel
+ * gives the same floats. */
+void btfm_edf_decode(const edf_decode *d, edf_kernel kernel);
+
 #endif

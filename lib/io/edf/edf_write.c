@@ -108,7 +108,66 @@ static btfm_status choose_duration(writer *w)
 
 /* Scaling of each output channel: the source's when the format matches, else the range of
  * the data in a convenient unit (uV for volts). */
-static btfm_status plan_channels(writer *w, int format)
+/* Whole-dataset passes go through btfm_dataset_read a block of rows at a time (every
+ * channel at the dataset rate): one sequential pass instead of one strided pass a channel. */
+enum { BLOCK_FLOATS = 1 << 18 };
+
+static int at_dataset_rate(const btfm_dataset *ds)
+{
+    for (int i = 0; i < ds->n_channels; i++)
+        if (ds->channels[i].resampler || ds->channels[i].n_samples != ds->n_times) return 0;
+    return 1;
+}
+
+/* Each channel's range and first non-finite sample (-1: none). */
+typedef struct range_scan {
+    float *lo, *hi, *nan_probe;
+    int64_t *first_bad;
+} range_scan;
+
+BTFM_HOT BTFM_SIMD_CLONES static void range_rows(const float *x, int64_t rows, int width,
+                                                 float *restrict lo, float *restrict hi,
+                                                 float *restrict probe)
+{
+    for (int64_t t = 0; t < rows; t++) {
+        const float *row = x + (size_t)t * (size_t)width;
+        for (int j = 0; j < width; j++) {
+            float v = row[j];
+            lo[j] = v < lo[j] ? v : lo[j];
+            hi[j] = v > hi[j] ? v : hi[j];
+            probe[j] += v * 0.0f; /* NaN from the first infinity or NaN on */
+        }
+    }
+}
+
+static btfm_status scan_ranges(btfm_dataset *ds, range_scan *r)
+{
+    const int width = ds->n_channels;
+    int64_t rows = BLOCK_FLOATS / width > 0 ? BLOCK_FLOATS / width : 1;
+    float *buf = btfm_malloc((size_t)rows * (size_t)width * sizeof(float));
+    if (!buf) return btfm_fail_nomem("edf save", (size_t)rows * (size_t)width * sizeof(float));
+    for (int j = 0; j < width; j++) {
+        r->lo[j] = INFINITY;
+        r->hi[j] = -INFINITY;
+        r->nan_probe[j] = 0.0f;
+        r->first_bad[j] = -1;
+    }
+    btfm_status st = BTFM_OK;
+    for (int64_t first = 0; first < ds->n_times && !st; first += rows) {
+        int64_t n = ds->n_times - first < rows ? ds->n_times - first : rows;
+        if ((st = btfm_dataset_read(ds, first, n, NULL, 0, buf))) break;
+        range_rows(buf, n, width, r->lo, r->hi, r->nan_probe);
+        for (int j = 0; j < width; j++) {
+            if (r->first_bad[j] >= 0 || !isnan(r->nan_probe[j])) continue;
+            for (int64_t t = 0; t < n && r->first_bad[j] < 0; t++)
+                if (!isfinite(buf[(size_t)t * (size_t)width + (size_t)j])) r->first_bad[j] = first + t;
+        }
+    }
+    btfm_free(buf);
+    return st;
+}
+
+static btfm_status plan_channels(writer *w, int format, const range_scan *scan)
 {
     btfm_dataset *ds = w->ds;
     const double dmin = w->bdf ? -8388608 : -32768, dmax = w->bdf ? 8388607 : 32767;
@@ -126,11 +185,19 @@ static btfm_status plan_channels(writer *w, int format)
             snprintf(o->unit, sizeof o->unit, "%s", c->stored_unit);
             continue;
         }
-        /* The data's range: declared by the producer, else one pass over the channel at
-         * its native rate. */
+        /* The data's range: declared by the producer, else from the scan of all channels
+         * together, else one pass over the channel at its native rate. */
         double lo = c->has_range ? c->range_min : INFINITY, hi = c->has_range ? c->range_max : -INFINITY;
+        if (!c->has_range && scan) {
+            if (scan->first_bad[i] >= 0)
+                return btfm_fail(BTFM_E_NUMERIC, "edf: cannot store channel %d (%s) of %s: "
+                                 "sample %lld is not finite", i, c->name, ds->path,
+                                 (long long)scan->first_bad[i]);
+            lo = scan->lo[i];
+            hi = scan->hi[i];
+        }
         float buf[8192];
-        for (int64_t first = 0; !c->has_range && first < c->n_samples; first += 8192) {
+        for (int64_t first = 0; !c->has_range && !scan && first < c->n_samples; first += 8192) {
             int64_t n = c->n_samples - first < 8192 ? c->n_samples - first : 8192;
             btfm_status st = btfm_dataset_read_native(ds, i, first, n, buf);
             if (st) return st;
@@ -290,8 +357,121 @@ static void put_sample(unsigned char *p, int bps, long v)
     if (bps == 3) p[2] = (unsigned char)((v >> 16) & 0xFF);
 }
 
+/* Physical values to digital ones, a row of channels at a time (vectorized, the same
+ * rounding as the per-channel path): q[t width + j] for rows [0, rows). */
+BTFM_HOT BTFM_SIMD_CLONES static void quantize_rows(const float *x, int64_t rows, int width,
+                                                    const double *restrict scale,
+                                                    const double *restrict offset,
+                                                    const double *restrict lo,
+                                                    const double *restrict hi, int32_t *restrict q)
+{
+    for (int64_t t = 0; t < rows; t++) {
+        const float *row = x + (size_t)t * (size_t)width;
+        int32_t *out = q + (size_t)t * (size_t)width;
+        for (int j = 0; j < width; j++) {
+            double d = nearbyint((double)row[j] * scale[j] + offset[j]);
+            d = d < lo[j] ? lo[j] : d > hi[j] ? hi[j] : d;
+            out[j] = (int32_t)d;
+        }
+    }
+}
+
+/* The last record is padded with the digital value nearest to 0 (physical 0 when the
+ * values are rescaled). */
+static double pad_value(const out_channel *o)
+{
+    double pad = o->dig_min > 0 ? o->dig_min : o->dig_max < 0 ? o->dig_max : 0;
+    if (!o->copy_digital && o->to_digital_scale != 0)
+        pad = fmin(o->dig_max, fmax(o->dig_min, nearbyint(o->to_digital_offset)));
+    return pad;
+}
+
+/* Annotation signal of record r at p: the time-keeping TAL, then as many event TALs
+ * (from *next_event on) as fit. */
+static void put_annotations(const writer *w, unsigned char *p, int64_t r, double shift,
+                            int64_t *next_event)
+{
+    const btfm_dataset *ds = w->ds;
+    size_t ann_bytes = (size_t)w->ann_spr * (size_t)w->bps;
+    memset(p, 0, ann_bytes);
+    char tal[1024];
+    size_t used = (size_t)format_onset(tal, sizeof tal, record_onset(w, r) + shift, 1);
+    memcpy(p, tal, used);
+    memcpy(p + used, "\x14\x14\0", 3);
+    used += 3;
+    while (*next_event < ds->n_events) {
+        size_t n = event_tal(&ds->events[*next_event], shift, tal, sizeof tal);
+        if (n == 0) {
+            ++*next_event;
+            continue;
+        }
+        if (used + n > ann_bytes) break;
+        memcpy(p + used, tal, n);
+        used += n;
+        ++*next_event;
+    }
+}
+
+static btfm_status write_records_blocked(writer *w, FILE *fp, double shift)
+{
+    btfm_dataset *ds = w->ds;
+    const int width = ds->n_channels, spr = w->ch[0].spr;
+    const size_t cells = (size_t)spr * (size_t)width;
+    size_t bytes = cells * (sizeof(float) + sizeof(int32_t)) + (size_t)width * 4 * sizeof(double);
+    unsigned char *scratch = btfm_malloc(bytes);
+    if (!scratch) return btfm_fail_nomem("edf save", bytes);
+    double *scale = (double *)(void *)scratch, *offset = scale + width, *lo = offset + width,
+           *hi = lo + width;
+    float *x = (float *)(hi + width);
+    int32_t *q = (int32_t *)(x + cells);
+    for (int j = 0; j < width; j++) {
+        scale[j] = w->ch[j].to_digital_scale;
+        offset[j] = w->ch[j].to_digital_offset;
+        lo[j] = w->ch[j].dig_min;
+        hi[j] = w->ch[j].dig_max;
+    }
+    btfm_status st = BTFM_OK;
+    int64_t next_event = 0;
+    for (int64_t r = 0; r < w->n_records && !st; r++) {
+        int64_t first = r * spr, n = ds->n_times - first < spr ? ds->n_times - first : spr;
+        if ((st = btfm_dataset_read(ds, first, n, NULL, 0, x))) break;
+        quantize_rows(x, n, width, scale, offset, lo, hi, q);
+        unsigned char *p = w->record;
+        for (int j = 0; j < width; j++, p += (size_t)spr * w->bps) {
+            const int32_t *col = q + j;
+            if (w->bps == 2)
+                for (int64_t k = 0; k < n; k++) {
+                    int32_t v = col[(size_t)k * (size_t)width];
+                    p[2 * k] = (unsigned char)(v & 0xFF);
+                    p[2 * k + 1] = (unsigned char)((v >> 8) & 0xFF);
+                }
+            else
+                for (int64_t k = 0; k < n; k++) put_sample(p + 3 * k, 3, col[(size_t)k * (size_t)width]);
+            for (int64_t k = n; k < spr; k++) put_sample(p + (size_t)k * w->bps, w->bps, (long)pad_value(&w->ch[j]));
+        }
+        put_annotations(w, p, r, shift, &next_event);
+        if (fwrite(w->record, 1, (size_t)w->record_bytes, fp) != (size_t)w->record_bytes)
+            st = btfm_fail(BTFM_E_IO, "edf: write failed");
+    }
+    btfm_free(scratch);
+    return st;
+}
+
+/* The records of a dataset whose channels all share one rate and record length, none
+ * copied digitally: a record's rows read in one call, quantized together, and each
+ * channel's column stored into its span of the record. */
+static int block_records(const writer *w)
+{
+    const btfm_dataset *ds = w->ds;
+    if (!at_dataset_rate(ds)) return 0;
+    for (int i = 0; i < ds->n_channels; i++)
+        if (w->ch[i].copy_digital || w->ch[i].spr != w->ch[0].spr) return 0;
+    return 1;
+}
+
 static btfm_status write_records(writer *w, FILE *fp, double shift)
 {
+    if (block_records(w)) return write_records_blocked(w, fp, shift);
     btfm_dataset *ds = w->ds;
     double *dig = NULL;
     float *phys = NULL;
@@ -306,7 +486,6 @@ static btfm_status write_records(writer *w, FILE *fp, double shift)
     }
     btfm_status st = BTFM_OK;
     int64_t next_event = 0;
-    size_t ann_bytes = (size_t)w->ann_spr * (size_t)w->bps;
     for (int64_t r = 0; r < w->n_records && !st; r++) {
         unsigned char *p = w->record;
         for (int i = 0; i < ds->n_channels && !st; i++) {
@@ -324,32 +503,11 @@ static btfm_status write_records(writer *w, FILE *fp, double shift)
                     dig[k] = d < o->dig_min ? o->dig_min : d > o->dig_max ? o->dig_max : d;
                 }
             }
-            /* The last record is padded with the digital value nearest to 0. */
-            double pad = o->dig_min > 0 ? o->dig_min : o->dig_max < 0 ? o->dig_max : 0;
-            if (!o->copy_digital && o->to_digital_scale != 0)
-                pad = fmin(o->dig_max, fmax(o->dig_min, nearbyint(o->to_digital_offset)));
-            for (int64_t k = n; k < o->spr; k++) dig[k] = pad;
+            for (int64_t k = n; k < o->spr; k++) dig[k] = pad_value(o);
             for (int k = 0; k < o->spr; k++) put_sample(p + (size_t)k * w->bps, w->bps, (long)dig[k]);
             p += (size_t)o->spr * w->bps;
         }
-        /* Annotation signal: time-keeping TAL, then as many event TALs as fit. */
-        memset(p, 0, ann_bytes);
-        char tal[1024];
-        size_t used = (size_t)format_onset(tal, sizeof tal, record_onset(w, r) + shift, 1);
-        memcpy(p, tal, used);
-        memcpy(p + used, "\x14\x14\0", 3);
-        used += 3;
-        while (next_event < ds->n_events) {
-            size_t n = event_tal(&ds->events[next_event], shift, tal, sizeof tal);
-            if (n == 0) {
-                next_event++;
-                continue;
-            }
-            if (used + n > ann_bytes) break;
-            memcpy(p + used, tal, n);
-            used += n;
-            next_event++;
-        }
+        put_annotations(w, p, r, shift, &next_event);
         if (!st && fwrite(w->record, 1, (size_t)w->record_bytes, fp) != (size_t)w->record_bytes)
             st = btfm_fail(BTFM_E_IO, "edf: write failed");
     }
@@ -368,7 +526,28 @@ btfm_status btfm_edf_save(btfm_dataset *ds, const char *path, int format, unsign
     if (st) return st;
     w.ch = btfm_calloc((size_t)ds->n_channels, sizeof *w.ch);
     if (!w.ch) return btfm_fail_nomem("edf save", (size_t)ds->n_channels * sizeof *w.ch);
-    if ((st = plan_channels(&w, format))) goto done;
+    int need_scan = ds->format != format && at_dataset_rate(ds);
+    for (int i = 0; need_scan && i < ds->n_channels && ds->channels[i].has_range; i++)
+        if (i == ds->n_channels - 1) need_scan = 0; /* every range declared */
+    range_scan scan = {0};
+    if (need_scan) {
+        size_t nc = (size_t)ds->n_channels;
+        scan.lo = btfm_malloc(nc * (3 * sizeof(float) + sizeof(int64_t)));
+        if (!scan.lo) {
+            st = btfm_fail_nomem("edf save", nc * 20);
+            goto done;
+        }
+        scan.first_bad = (int64_t *)(void *)scan.lo;
+        scan.lo = (float *)(scan.first_bad + nc);
+        scan.hi = scan.lo + nc;
+        scan.nan_probe = scan.hi + nc;
+        st = scan_ranges(ds, &scan);
+        if (!st) st = plan_channels(&w, format, &scan);
+        btfm_free(scan.first_bad);
+    } else {
+        st = plan_channels(&w, format, NULL);
+    }
+    if (st) goto done;
     w.n_records = 0;
     for (int i = 0; i < ds->n_channels; i++) {
         int64_t n = (ds->channels[i].n_samples + w.ch[i].spr - 1) / w.ch[i].spr;

@@ -1,0 +1,188 @@
+/* EDF/BDF sample decoding kernels: channel-contiguous little-endian int16/int24 to scaled,
+ * time-major float rows, one scalar kernel and SSE2, AVX2 and AVX-512 ones picked at run
+ * time. Every kernel computes (float)((double)digital * gain + offset) with separate
+ * multiply and add (no fused multiply-add), so all give bit-identical floats. */
+#include <string.h>
+#include "edf_internal.h"
+#include "core/cpu.h"
+#if defined(__GNUC__) && defined(__x86_64__)
+#  include <immintrin.h>
+#  define EDF_X86 1
+#endif
+
+/* The scalar kernel on channels [j0, j1) of samples [t0, t1): also the finish of the
+ * vector kernels (channels past a multiple of the block, samples past one). */
+static void decode_scalar(const edf_decode *d, int j0, int j1, int64_t t0, int64_t t1)
+{
+    const int bps = d->bdf ? 3 : 2;
+    for (int64_t t = t0; t < t1; t++) {
+        float *row = d->out + (size_t)t * d->stride;
+        for (int j = j0; j < j1; j++) {
+            const unsigned char *p = d->src[j] + bps * t;
+            double v = d->bdf ? btfm_bdf_sample(p) : btfm_edf_sample(p);
+            row[j] = (float)(v * d->gain[j] + d->offset[j]);
+        }
+    }
+}
+
+#ifdef EDF_X86
+/* SSE2: four channels by four samples, transposed in registers. */
+static inline __m128 scale4(__m128 x, const double *gain, const double *offset)
+{
+    __m128d lo = _mm_add_pd(_mm_mul_pd(_mm_cvtps_pd(x), _mm_loadu_pd(gain)), _mm_loadu_pd(offset));
+    __m128d hi = _mm_add_pd(_mm_mul_pd(_mm_cvtps_pd(_mm_movehl_ps(x, x)), _mm_loadu_pd(gain + 2)),
+                            _mm_loadu_pd(offset + 2));
+    return _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi));
+}
+
+static inline __m128 widen4(const unsigned char *p)
+{
+    __m128i v = _mm_loadl_epi64((const __m128i *)(const void *)p); /* 4 little-endian int16 */
+    return _mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpacklo_epi16(v, v), 16));
+}
+
+static inline void store4(float *p, __m128 v, int streaming)
+{
+    if (streaming)
+        _mm_stream_ps(p, v);
+    else
+        _mm_storeu_ps(p, v);
+}
+
+BTFM_HOT static void decode_sse2(const edf_decode *d, int *j_done, int64_t *t_done)
+{
+    const int n4 = d->n_picks & ~3;
+    const int64_t c4 = d->count & ~(int64_t)3;
+    const int streaming = d->streaming && (uintptr_t)d->out % 16 == 0 && d->stride % 4 == 0;
+    for (int64_t t = 0; t < c4; t += 4) {
+        float *row = d->out + (size_t)t * d->stride;
+        const size_t s = d->stride;
+        for (int j = 0; j < n4; j += 4) {
+            __m128 a = widen4(d->src[j] + 2 * t), b = widen4(d->src[j + 1] + 2 * t);
+            __m128 c = widen4(d->src[j + 2] + 2 * t), e = widen4(d->src[j + 3] + 2 * t);
+            _MM_TRANSPOSE4_PS(a, b, c, e); /* now a = the four channels at sample t */
+            store4(row + j, scale4(a, d->gain + j, d->offset + j), streaming);
+            store4(row + s + j, scale4(b, d->gain + j, d->offset + j), streaming);
+            store4(row + 2 * s + j, scale4(c, d->gain + j, d->offset + j), streaming);
+            store4(row + 3 * s + j, scale4(e, d->gain + j, d->offset + j), streaming);
+        }
+    }
+    *j_done = n4;
+    *t_done = c4;
+}
+
+/* AVX2 and AVX-512: eight channels by eight samples; the 8 x 8 transpose in AVX2
+ * registers, the scaling in two 4-double (AVX2) or one 8-double (AVX-512) step. */
+#define EDF_TARGET_AVX2 __attribute__((target("avx2")))
+#define EDF_TARGET_AVX512 __attribute__((target("avx2,avx512f")))
+
+#define EDF_TRANSPOSE8(r)                                                                  \
+    do {                                                                                   \
+        __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);   \
+        __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);   \
+        __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);   \
+        __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);   \
+        __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE); \
+        __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE); \
+        __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE); \
+        __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE); \
+        r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);                                       \
+        r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);                                       \
+        r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);                                       \
+        r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);                                       \
+        r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);                                       \
+        r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);                                       \
+        r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);                                       \
+        r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);                                       \
+    } while (0)
+
+/* The body shared by both: SCALE8(x, j) scales eight floats of channels j .. j + 7. */
+#define EDF_DECODE8_BODY(SCALE8)                                                           \
+    const int n8 = d->n_picks & ~7;                                                        \
+    const int64_t c8 = d->count & ~(int64_t)7;                                             \
+    const int streaming = d->streaming && (uintptr_t)d->out % 32 == 0 && d->stride % 8 == 0; \
+    const size_t s = d->stride;                                                            \
+    for (int64_t t = 0; t < c8; t += 8) {                                                  \
+        float *row = d->out + (size_t)t * s;                                               \
+        for (int j = 0; j < n8; j += 8) {                                                  \
+            __m256 r[8];                                                                   \
+            for (int k = 0; k < 8; k++)                                                    \
+                r[k] = _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(_mm_loadu_si128(           \
+                    (const __m128i *)(const void *)(d->src[j + k] + 2 * t))));             \
+            EDF_TRANSPOSE8(r);                                                             \
+            for (int k = 0; k < 8; k++) {                                                  \
+                __m256 v = SCALE8(r[k], j);                                                \
+                if (streaming)                                                             \
+                    _mm256_stream_ps(row + (size_t)k * s + j, v);                          \
+                else                                                                       \
+                    _mm256_storeu_ps(row + (size_t)k * s + j, v);                          \
+            }                                                                              \
+        }                                                                                  \
+    }                                                                                      \
+    *j_done = n8;                                                                          \
+    *t_done = c8;
+
+EDF_TARGET_AVX2 static inline __m256 scale8_avx2(__m256 x, const double *gain,
+                                                 const double *offset)
+{
+    __m256d lo = _mm256_cvtps_pd(_mm256_castps256_ps128(x));
+    __m256d hi = _mm256_cvtps_pd(_mm256_extractf128_ps(x, 1));
+    lo = _mm256_add_pd(_mm256_mul_pd(lo, _mm256_loadu_pd(gain)), _mm256_loadu_pd(offset));
+    hi = _mm256_add_pd(_mm256_mul_pd(hi, _mm256_loadu_pd(gain + 4)), _mm256_loadu_pd(offset + 4));
+    return _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo));
+}
+
+EDF_TARGET_AVX512 static inline __m256 scale8_avx512(__m256 x, const double *gain,
+                                                     const double *offset)
+{
+    __m512d v = _mm512_mul_pd(_mm512_cvtps_pd(x), _mm512_loadu_pd(gain));
+    return _mm512_cvtpd_ps(_mm512_add_pd(v, _mm512_loadu_pd(offset)));
+}
+
+#define SCALE_AVX2(x, j) scale8_avx2(x, d->gain + (j), d->offset + (j))
+#define SCALE_AVX512(x, j) scale8_avx512(x, d->gain + (j), d->offset + (j))
+
+BTFM_HOT EDF_TARGET_AVX2 static void decode_avx2(const edf_decode *d, int *j_done, int64_t *t_done)
+{
+    EDF_DECODE8_BODY(SCALE_AVX2)
+}
+
+BTFM_HOT EDF_TARGET_AVX512 static void decode_avx512(const edf_decode *d, int *j_done,
+                                                     int64_t *t_done)
+{
+    EDF_DECODE8_BODY(SCALE_AVX512)
+}
+#endif
+
+edf_kernel btfm_edf_best_kernel(void)
+{
+#ifdef EDF_X86
+    btfm_isa isa = btfm_cpu_isa();
+    if (isa >= BTFM_ISA_AVX512) return EDF_KERNEL_AVX512;
+    if (isa >= BTFM_ISA_AVX2) return EDF_KERNEL_AVX2;
+    return EDF_KERNEL_SSE2;
+#else
+    return EDF_KERNEL_SCALAR;
+#endif
+}
+
+void btfm_edf_decode(const edf_decode *d, edf_kernel kernel)
+{
+    int j_done = 0;
+    int64_t t_done = 0;
+#ifdef EDF_X86
+    if (!d->bdf) {
+        if (kernel == EDF_KERNEL_AVX512 && btfm_cpu_isa() >= BTFM_ISA_AVX512)
+            decode_avx512(d, &j_done, &t_done);
+        else if (kernel >= EDF_KERNEL_AVX2 && btfm_cpu_isa() >= BTFM_ISA_AVX2)
+            decode_avx2(d, &j_done, &t_done);
+        else if (kernel >= EDF_KERNEL_SSE2)
+            decode_sse2(d, &j_done, &t_done);
+    }
+    if (d->streaming) _mm_sfence(); /* order the streaming stores before the plain ones */
+#else
+    (void)kernel;
+#endif
+    decode_scalar(d, j_done, d->n_picks, 0, t_done);   /* channels past the blocks */
+    decode_scalar(d, 0, d->n_picks, t_done, d->count); /* samples past the blocks */
+}
