@@ -55,6 +55,18 @@ BTFM_API btfm_status btfm_fft_irfft(btfm_fft *plan, const double *in, double *ou
 BTFM_API btfm_status btfm_fft_rfft_f32(btfm_fft *plan, const float *in, float *out);
 BTFM_API btfm_status btfm_fft_irfft_f32(btfm_fft *plan, const float *in, float *out);
 
+/* Many rows at once: in holds n_rows rows of n reals one after another, out n_rows rows
+ * of n / 2 + 1 interleaved complex bins; the same values as btfm_fft_rfft on each row
+ * within rounding, several rows transformed together by vector instructions. The plan
+ * keeps the buffers of the first call for the next ones. in and out must not overlap. */
+BTFM_API btfm_status btfm_fft_rfft_rows(btfm_fft *plan, const double *in, int64_t n_rows,
+                                        double *out);
+
+/* The inverse of each of n_rows rows of n / 2 + 1 interleaved bins into n_rows rows of n
+ * reals, as btfm_fft_irfft; in and out must not overlap. */
+BTFM_API btfm_status btfm_fft_irfft_rows(btfm_fft *plan, const double *in, int64_t n_rows,
+                                         double *out);
+
 /* ---- FIR filtering by FFT ------------------------------------------------------ */
 
 /* Convolution modes of btfm_fir_apply, those of scipy.signal.convolve. */

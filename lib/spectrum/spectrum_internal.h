@@ -69,6 +69,8 @@ struct btfm_fft {
     double *twiddles;      /* n even: exp(-2 pi i k / n), k = 0 .. n / 2 - 1 */
     double *work;          /* single-transform work of the public entry points */
     double *spare;         /* n + 2 doubles for the float entry points */
+    double *rows;          /* lanes buffers of the many-row entry points, made on first use */
+    int rows_workers;      /* the threads `rows` has buffers for */
 };
 
 /* Work buffer of btfm_fft_forward_lanes / _inverse_lanes, in doubles. */

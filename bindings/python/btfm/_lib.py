@@ -437,6 +437,8 @@ _SIGNATURES = {
     "btfm_welch_plan_n_freqs": (c_int64, [c_void_p, c_int64]),
     "btfm_welch_plan_run": (c_int, [c_void_p, _p_double, _p_double, _p_float, c_int64, c_int,
                                     c_double]),
+    "btfm_fft_rfft_rows": (c_int, [c_void_p, _p_double, c_int64, _p_double]),
+    "btfm_fft_irfft_rows": (c_int, [c_void_p, _p_double, c_int64, _p_double]),
 
     # fmri
     "btfm_glm_design_plan_new": (c_int, [_p_void]),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import threading
 
 try:
     import numpy as np
@@ -93,17 +94,35 @@ def _flags(propagate_nonfinite):
 
 
 class _Plan:
-    """A btfm_fft plan for one length, freed when the call ends."""
+    """A btfm_fft plan for one length, freed with its object."""
 
     def __init__(self, n):
         self.ptr = ctypes.c_void_p()
         check(lib.btfm_fft_new(ctypes.byref(self.ptr), int(n)))
 
-    def __enter__(self):
-        return self.ptr
+    def __del__(self):
+        if lib is not None and self.ptr:
+            lib.btfm_fft_free(self.ptr)
+            self.ptr = ctypes.c_void_p()
 
-    def __exit__(self, *exc):
-        lib.btfm_fft_free(self.ptr)
+
+_PLANS = threading.local()  # a plan is used by one thread at a time: one cache a thread
+_PLANS_KEPT = 8
+
+
+def _plan(n):
+    """The calling thread's plan for length n, kept with its buffers for the next call
+    (the last few lengths used)."""
+    cache = getattr(_PLANS, "plans", None)
+    if cache is None:
+        cache = _PLANS.plans = {}
+    plan = cache.pop(n, None)
+    if plan is None:
+        plan = _Plan(n)
+        while len(cache) >= _PLANS_KEPT:
+            del cache[next(iter(cache))]  # the least recently used length
+    cache[n] = plan  # most recent last
+    return plan.ptr
 
 
 def rfft(x, n=None):
@@ -114,14 +133,15 @@ def rfft(x, n=None):
     n = arr.shape[-1] if n is None else int(n)
     if n < 1:
         raise ValueError(f"invalid number of data points ({n}) specified")
-    rows = np.zeros(arr.shape[:-1] + (n,), dtype=np.float64)
-    keep = min(n, arr.shape[-1])
-    rows[..., :keep] = arr[..., :keep]
-    rows = rows.reshape(-1, n)
+    if arr.shape[-1] == n:
+        rows = np.ascontiguousarray(arr).reshape(-1, n)
+    else:
+        rows = np.zeros(arr.shape[:-1] + (n,), dtype=np.float64)
+        keep = min(n, arr.shape[-1])
+        rows[..., :keep] = arr[..., :keep]
+        rows = rows.reshape(-1, n)
     out = np.empty((rows.shape[0], n // 2 + 1), dtype=np.complex128)
-    with _Plan(n) as plan:
-        for i in range(rows.shape[0]):
-            check(lib.btfm_fft_rfft(plan, _f64(rows[i]), _f64(out[i].view(np.float64))))
+    check(lib.btfm_fft_rfft_rows(_plan(n), _f64(rows), rows.shape[0], _f64(out.view(np.float64))))
     return out.reshape(arr.shape[:-1] + (n // 2 + 1,))
 
 
@@ -134,14 +154,16 @@ def irfft(spectrum, n=None):
     n = 2 * (m - 1) if n is None else int(n)
     if n < 1:
         raise ValueError(f"invalid number of data points ({n}) specified")
-    bins = np.zeros(arr.shape[:-1] + (n // 2 + 1,), dtype=np.complex128)
-    keep = min(m, n // 2 + 1)
-    bins[..., :keep] = arr[..., :keep]
-    bins = np.ascontiguousarray(bins.reshape(-1, n // 2 + 1))
+    if m == n // 2 + 1:
+        bins = np.ascontiguousarray(arr).reshape(-1, m)
+    else:
+        bins = np.zeros(arr.shape[:-1] + (n // 2 + 1,), dtype=np.complex128)
+        keep = min(m, n // 2 + 1)
+        bins[..., :keep] = arr[..., :keep]
+        bins = bins.reshape(-1, n // 2 + 1)
     out = np.empty((bins.shape[0], n), dtype=np.float64)
-    with _Plan(n) as plan:
-        for i in range(bins.shape[0]):
-            check(lib.btfm_fft_irfft(plan, _f64(bins[i].view(np.float64)), _f64(out[i])))
+    check(lib.btfm_fft_irfft_rows(_plan(n), _f64(bins.view(np.float64)), bins.shape[0],
+                                  _f64(out)))
     return out.reshape(arr.shape[:-1] + (n,))
 
 
