@@ -26,6 +26,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "align"))
 import references as ref  # noqa: E402
 import btfm  # noqa: E402
+from sidebyside import race, record  # noqa: E402
 
 
 def blas_core():
@@ -75,13 +76,13 @@ def compare(n, t, v, k, noise, pymvpa=True):
             transform, _ = ref.hyperalignment(train, n_features=width or None)
             return [transform(x, i) for i, x in enumerate(test)]
 
-        t_ours, img_ours = timed_median(ours_hyper)
         if pymvpa:
-            t_ref, img_ref = timed(ref_hyper)
-            print(f"  hyperalignment, {label:15s} libbtfm {t_ours:6.2f} s  acc "
-                  f"{accuracy(img_ours):.3f} | PyMVPA as written (NumPy) {t_ref:7.2f} s  acc "
-                  f"{accuracy(img_ref):.3f} | ratio {t_ref / t_ours:6.1f}x")
+            img_ours, img_ref = ours_hyper(), ref_hyper()
+            t_ours, t_ref = race(ours_hyper, ref_hyper, 1, warmup=0)
+            record("align", f"hyperalignment, {label} (acc {accuracy(img_ours):.3f} vs "
+                   f"{accuracy(img_ref):.3f})", t_ours, t_ref, "PyMVPA as written (NumPy)")
         else:
+            t_ours, img_ours = timed_median(ours_hyper)
             print(f"  hyperalignment, {label:15s} libbtfm {t_ours:6.2f} s  acc "
                   f"{accuracy(img_ours):.3f} | PyMVPA reference skipped (--skip-pymvpa)")
 
@@ -93,11 +94,10 @@ def compare(n, t, v, k, noise, pymvpa=True):
         w, _, means = ref.det_srm(train, k, n_iter=10)
         return [(x - means[i]) @ w[i] for i, x in enumerate(test)]
 
-    t_ours, (al, img_ours) = timed_median(ours_srm)
-    t_ref, img_ref = timed(ref_srm)
-    print(f"  SRM (det.)      libbtfm {t_ours:8.2f} s  acc {accuracy(img_ours):.3f} "
-          f"({al.fit_info[0]} iterations) | BrainIAK DetSRM (NumPy, 10 iterations) "
-          f"{t_ref:8.2f} s  acc {accuracy(img_ref):.3f} | ratio {t_ref / t_ours:6.1f}x")
+    (al, img_ours), img_ref = ours_srm(), ref_srm()
+    t_ours, t_ref = race(ours_srm, ref_srm, 3)
+    record("align", f"deterministic SRM, 10 iterations (acc {accuracy(img_ours):.3f} vs "
+           f"{accuracy(img_ref):.3f})", t_ours, t_ref, "BrainIAK DetSRM (NumPy)")
 
 
 def large(n, t, v, k, noise):

@@ -16,10 +16,14 @@ import csv
 import json
 import os
 import statistics
+import sys
 import tempfile
 import time
 
 import btfm
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sidebyside import race, record  # noqa: E402
 
 EEG = {"TaskName": "rest", "SamplingFrequency": 256, "PowerLineFrequency": 50,
        "SoftwareFilters": "n/a", "EEGReference": "Cz"}
@@ -116,13 +120,10 @@ def main():
         assert ours == theirs, "the two indexers disagree"
         n = len(layout)
         layout.close()
-        t_ours, m_ours = best(lambda: btfm.bids.open(tmp).close(), args.repeats)
-        t_py, m_py = best(lambda: python_index(tmp), args.repeats)
         print(f"{n} recordings, {4 * n + args.subjects + 2} files")
-        print(f"btfm.bids.open      best {t_ours * 1e3:8.1f} ms  median {m_ours * 1e3:8.1f} ms")
-        print(f"python os.walk+json best {t_py * 1e3:8.1f} ms  median {m_py * 1e3:8.1f} ms")
-        print(f"ratio (python / btfm, best): {t_py / t_ours:.1f}x")
-
+        t_ours, t_py = race(lambda: btfm.bids.open(tmp).close(), lambda: python_index(tmp),
+                            args.repeats)
+        record("bids", f"index {n} recordings", t_ours, t_py, "Python os.walk + json")
 
 if __name__ == "__main__":
     main()

@@ -13,13 +13,13 @@ specification. Figures: doc/formats-brainvision.md.
 
 import argparse
 import os
-import statistics
 import tempfile
 
 import numpy as np
 
 import btfm
-from bench_edf import median_time, warm  # same timing rules as the EDF benchmark
+from bench_edf import warm  # noqa: E402
+from sidebyside import race, record  # noqa: E402  (same timing rules as every benchmark)
 
 N_CHANNELS, SFREQ = 64, 512
 
@@ -71,21 +71,21 @@ def main():
         a, b = ours(), theirs()
         err = float(np.max(np.abs(a - b.T)))  # the same values, checked before timing
         assert err <= 1e-6 * float(np.max(np.abs(b))), err
-        t_ours, t_mne = median_time(ours, args.runs), median_time(theirs, args.runs)
-        print(f"whole file   libbtfm {t_ours * 1e3:8.1f} ms ({size / t_ours / 1e9:.2f} GB/s)   "
-              f"MNE {t_mne * 1e3:8.1f} ms   ratio {t_mne / t_ours:6.1f}x")
-
+        t_ours, t_mne = race(ours, theirs, args.runs)
+        record("brainvision", f"BrainVision {size / 1e6:.0f} MB decode", t_ours, t_mne,
+               "MNE read_raw_brainvision(preload)")
         rng = np.random.default_rng(1)
         starts = rng.integers(0, a.shape[0] - 2 * SFREQ, args.windows)
         raw = mne.io.read_raw_brainvision(vhdr, preload=False, verbose="ERROR")
+        w_ours, w_mne = [], []
         with btfm.open(vhdr) as ds:
-            w_ours = [median_time(lambda s=s: ds.read(int(s), int(s) + 2 * SFREQ), 1) for s in starts]
-        w_mne = [median_time(lambda s=s: raw.get_data(start=int(s), stop=int(s) + 2 * SFREQ), 1)
-                 for s in starts]
-        m_ours, m_mne = statistics.median(w_ours), statistics.median(w_mne)
-        print(f"2 s window   libbtfm {m_ours * 1e6:8.1f} us   MNE {m_mne * 1e6:8.1f} us   "
-              f"ratio {m_mne / m_ours:6.1f}x (median of {args.windows} random windows)")
-
+            for s in starts:  # interleaved, window by window
+                o, t = race(lambda: ds.read(int(s), int(s) + 2 * SFREQ),
+                            lambda: raw.get_data(start=int(s), stop=int(s) + 2 * SFREQ), 1, 0)
+                w_ours += o
+                w_mne += t
+        record("brainvision", "random 2-s window, 64 channels", w_ours, w_mne,
+               "MNE get_data (no preload)")
 
 if __name__ == "__main__":
     main()

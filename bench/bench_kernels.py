@@ -15,6 +15,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sidebyside import record  # noqa: E402
+
 CHILD = """
 import sys, time, numpy as np, btfm
 n, t, v, k, fits = (int(a) for a in sys.argv[1:6])
@@ -63,8 +66,8 @@ def main():
     slow, fast = times[a.slow], times[a.fast]
     print("%s: best %.2f s, median %.2f s" % (a.slow, min(slow), statistics.median(slow)))
     print("%s: best %.2f s, median %.2f s" % (a.fast, min(fast), statistics.median(fast)))
-    print("%s / %s: best %.2fx, median %.2fx" % (a.slow, a.fast, min(slow) / min(fast),
-                                                 statistics.median(slow) / statistics.median(fast)))
+    record("kernels", "hyperalignment fit N=%d T=%d V=%d K=%d, %s kernels" % (*shape[:4], a.fast),
+           fast, slow, "the same on %s kernels" % a.slow)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                 "glm"))
 import references as ref  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sidebyside import race, record  # noqa: E402
 from btfm import glm  # noqa: E402
 
 
@@ -65,8 +67,9 @@ def main():
                                     glm._ptr(nuis), nuis.shape[1], glm._ptr(out)))
         return out
 
-    t_ours, b_ours = best_of(args.repeat, ours)
-    t_vec, b_vec = best_of(args.repeat, lambda: ref.lss_vectorized(y64, e, nuis))
+    b_ours, b_vec = ours(), ref.lss_vectorized(y64, e, nuis)
+    times_ours, times_vec = race(ours, lambda: ref.lss_vectorized(y64, e, nuis), args.repeat)
+    t_ours = min(times_ours)
 
     k = e.shape[1] if args.full_naive else min(args.naive_events, e.shape[1])
     sub = np.linspace(0, e.shape[1] - 1, k).astype(int)
@@ -86,11 +89,11 @@ def main():
     err_naive = np.abs(b_ours[sub] - b_naive).max() / np.abs(b_naive).max()
     print(f"  max relative difference: vs vectorized NumPy {err_vec:.1e}, "
           f"vs per-event lstsq {err_naive:.1e}")
-    print(f"  libbtfm btfm_glm_lss        {t_ours * 1e3:9.1f} ms")
-    print(f"  NumPy vectorized (same math) {t_vec * 1e3:9.1f} ms   ratio {t_vec / t_ours:6.1f}x")
+    record("lss", f"LSS {args.events} events x {v} voxels", times_ours, times_vec,
+           "NumPy vectorized (same math)")
     naive_note = "" if args.full_naive else f" (timed on {k} events, scaled)"
-    print(f"  NumPy per-event lstsq loop   {t_naive * 1e3:9.1f} ms   ratio {t_naive / t_ours:6.1f}x"
-          f"{naive_note}")
+    record("lss", f"LSS {args.events} events x {v} voxels{naive_note}", times_ours,
+           (t_naive, t_naive), "NumPy per-event lstsq loop")
 
 
 if __name__ == "__main__":

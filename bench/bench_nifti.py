@@ -11,7 +11,7 @@ Peak memory (maximum resident set size) of each reader is measured in a fresh ch
 process, next to the data's own size.
 
     BTFM_LIBRARY=build/lib/libbtfm.so.1 PYTHONPATH=bindings/python \\
-        /usr/bin/python3 bench/bench_nifti.py [--runs 5]
+        /usr/bin/python3 bench/bench_nifti.py [--runs 5] [--quick]
 
 Figures: doc/volumes.md.
 """
@@ -28,6 +28,9 @@ import nibabel as nib
 import numpy as np
 
 import btfm
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sidebyside import race, record  # noqa: E402
 
 SHAPE = (64, 64, 36, 300)
 
@@ -89,15 +92,21 @@ def peak_mb(which, path, mask_path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="3 runs, no memory peaks, .nii only")
     args = parser.parse_args()
+    if args.quick:
+        args.runs = 3
     with tempfile.TemporaryDirectory() as folder:
         paths, mask_path, inside = write_files(folder)
         n_vox = int(inside.sum())
         print(f"{SHAPE} int16 run, {os.path.getsize(paths['.nii']) / 1e6:.1f} MB .nii, "
               f"{os.path.getsize(paths['.nii.gz']) / 1e6:.1f} MB .nii.gz; mask of {n_vox} voxels; "
               f"output {SHAPE[3]} x {n_vox} float32 = {SHAPE[3] * n_vox * 4 / 1e6:.1f} MB")
-        peaks = {ext: (peak_mb("btfm", path, mask_path), peak_mb("nibabel", path, mask_path))
-                 for ext, path in paths.items()}
+        if args.quick:
+            del paths[".nii.gz"]
+        peaks = {} if args.quick else {
+            ext: (peak_mb("btfm", path, mask_path), peak_mb("nibabel", path, mask_path))
+            for ext, path in paths.items()}
         mask = nib.load(mask_path).get_fdata() != 0
         for ext, path in paths.items():
             warm(path)
@@ -107,21 +116,37 @@ def main():
             assert ours.shape == ref.shape
             assert np.array_equal(np.sort(ours[0]), np.sort(ref[0].astype(np.float32)))
             del ours, ref
-            t_ours = best_time(lambda: btfm.open(path, mask=mask_path).data, args.runs)
-            t_nib = best_time(lambda: nib.load(path).get_fdata()[mask].T, args.runs)
-            print(f"\n{ext}: best (median) of {args.runs}")
-            print(f"  libbtfm  {t_ours[0] * 1e3:8.1f} ms ({t_ours[1] * 1e3:.1f})")
-            print(f"  nibabel  {t_nib[0] * 1e3:8.1f} ms ({t_nib[1] * 1e3:.1f})")
-            print(f"  ratio nibabel / libbtfm: {t_nib[0] / t_ours[0]:.1f}x")
+            with btfm.open(path, mask=mask_path) as ds:
+                buf = np.empty((ds.n_times, ds.n_channels), dtype=np.float32)
+
+            def fresh():
+                with btfm.open(path, mask=mask_path) as ds:
+                    return ds.data
+
+            def reused():
+                with btfm.open(path, mask=mask_path) as ds:
+                    return ds.read(0, ds.n_times, out=buf)
+
+            theirs = lambda: nib.load(path).get_fdata()[mask].T  # noqa: E731
+            print(f"\n{ext}: {args.runs} interleaved runs a side after one warm-up")
+            t_fresh, t_nib = race(fresh, theirs, args.runs)
+            record("nifti", f"NIfTI {ext} load + mask, fresh array", t_fresh, t_nib,
+                   "nibabel get_fdata()[mask]", target=10)
+            t_reused, t_nib2 = race(reused, theirs, args.runs)
+            record("nifti", f"NIfTI {ext} load + mask, reused array (out=buf)", t_reused, t_nib2,
+                   "nibabel get_fdata()[mask]", target=10)
+            t_ours = (min(t_fresh), statistics.median(t_fresh))
+            t_nib = (min(t_nib), statistics.median(t_nib))
             if ext == ".nii.gz":
                 t_zcat = best_time(lambda: subprocess.run(
                     f"zcat {path} > /dev/null", shell=True, check=True), args.runs)
                 print(f"  zcat     {t_zcat[0] * 1e3:8.1f} ms ({t_zcat[1] * 1e3:.1f})")
                 print(f"  libbtfm / zcat: {t_ours[0] / t_zcat[0]:.2f}x; "
                       f"nibabel / zcat: {t_nib[0] / t_zcat[0]:.2f}x")
-            print(f"  peak memory a load adds: libbtfm {peaks[ext][0]:.0f} MB, "
-                  f"nibabel {peaks[ext][1]:.0f} MB (the result alone: "
-                  f"{SHAPE[3] * n_vox * 4 / 2**20:.0f} MB float32)")
+            if peaks:
+                print(f"  peak memory a load adds: libbtfm {peaks[ext][0]:.0f} MB, "
+                      f"nibabel {peaks[ext][1]:.0f} MB (the result alone: "
+                      f"{SHAPE[3] * n_vox * 4 / 2**20:.0f} MB float32)")
 
 
 if __name__ == "__main__":

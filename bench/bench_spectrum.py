@@ -2,29 +2,25 @@
 scipy.signal.welch(axis=0) on 64 channels x 921,600 float32 samples (30 min at 512 Hz),
 nperseg 512 and 1024, Hann, 50% overlap, constant detrending, mean (and median) over
 segments; prints each best-of-N wall time, the ratio and the largest relative
-difference. Then, for information, real FFTs of a few lengths against numpy.fft.rfft
-(64 rows each; libbtfm through one ctypes call per row).
+difference. Then real FFTs of 64 rows of n = 512, 4096, 10007 (prime), 30030 and 65536
+against numpy.fft.rfft (pocketfft). Both sides warmed up, runs interleaved, best and
+median.
 
     BTFM_LIBRARY=build/lib/libbtfm.so.1 PYTHONPATH=bindings/python \
         /usr/bin/python3 bench/bench_spectrum.py [--repeat N] [--quick]
 """
 
 import argparse
-import time
+import os
+import sys
 
 import numpy as np
 import scipy.signal
 
 from btfm import spectrum
 
-
-def best_of(fn, repeat):
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, out
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sidebyside import race, record  # noqa: E402
 
 
 def main():
@@ -34,28 +30,29 @@ def main():
     args = parser.parse_args()
     n_times = 921600 // (10 if args.quick else 1)
     x = np.random.default_rng(0).standard_normal((n_times, 64)).astype(np.float32) * 1e-5
-    print(f"Welch PSD of {x.shape[1]} channels x {x.shape[0]} float32 samples at 512 Hz")
-    print(f"{'nperseg':>8} {'average':>8} {'btfm (s)':>10} {'scipy (s)':>10} {'ratio':>7}"
-          f" {'max rel diff':>13}")
+    print(f"Welch PSD of {x.shape[1]} channels x {x.shape[0]} float32 samples at 512 Hz; "
+          f"{args.repeat} interleaved runs a side after one warm-up")
     for nperseg in (512, 1024):
         for average in ("mean", "median"):
-            ours, (f, p) = best_of(lambda: spectrum.welch(x, 512.0, nperseg=nperseg,
-                                                          average=average), args.repeat)
-            ref, (fr, pr) = best_of(lambda: scipy.signal.welch(x, 512.0, nperseg=nperseg,
-                                                               average=average, axis=0),
-                                    args.repeat)
+            ours = lambda: spectrum.welch(x, 512.0, nperseg=nperseg, average=average)  # noqa: E731
+            ref = lambda: scipy.signal.welch(x, 512.0, nperseg=nperseg,  # noqa: E731
+                                             average=average, axis=0)
+            (f, p), (fr, pr) = ours(), ref()
             diff = float(np.max(np.abs(p - pr) / np.abs(pr).max(axis=0)))
-            print(f"{nperseg:>8} {average:>8} {ours:10.3f} {ref:10.3f} {ref / ours:6.1f}x"
-                  f" {diff:13.1e}")
+            t_ours, t_ref = race(ours, ref, args.repeat)
+            record("spectrum", f"welch nperseg {nperseg} {average} (max rel diff {diff:.0e})",
+                   t_ours, t_ref, "scipy.signal.welch")
 
-    print("\nReal FFT of 64 rows (for information)")
-    print(f"{'n':>8} {'btfm (ms)':>10} {'numpy (ms)':>11} {'ratio':>7}")
-    for n in (512, 4096, 10007, 65536, 2 * 3 * 5 * 7 * 11 * 13):
+    print("\nReal FFT of 64 rows (numpy.fft.rfft's layout: rows of n samples)")
+    for n in (512, 4096, 10007, 30030, 65536):
         rows = np.random.default_rng(n).standard_normal((64, n))
-        ours, a = best_of(lambda: spectrum.rfft(rows), args.repeat)
-        ref, b = best_of(lambda: np.fft.rfft(rows), args.repeat)
+        ours = lambda: spectrum.rfft(rows)  # noqa: E731
+        ref = lambda: np.fft.rfft(rows)  # noqa: E731
+        a, b = ours(), ref()
         assert np.abs(a - b).max() <= 1e-10 * np.abs(b).max()
-        print(f"{n:>8} {1e3 * ours:10.2f} {1e3 * ref:11.2f} {ref / ours:6.2f}x")
+        t_ours, t_ref = race(ours, ref, max(args.repeat, 5))
+        record("spectrum", f"rfft 64 x {n}", t_ours, t_ref, "numpy.fft.rfft (pocketfft)",
+               target=1)
 
 
 if __name__ == "__main__":

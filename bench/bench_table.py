@@ -16,12 +16,16 @@ import argparse
 import csv
 import os
 import statistics
+import sys
 import tempfile
 import time
 
 import numpy as np
 
 import btfm
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sidebyside import race, record  # noqa: E402
 
 NUMERIC = ["onset", "duration", "response_time", "sample"]
 
@@ -96,19 +100,15 @@ def main():
             assert ours["trial_type"] == theirs["trial_type"], name
         print(f"events.tsv: {args.rows} rows x 6 columns, {size / 1e6:.1f} MB; "
               f"best (median) of {args.runs} runs, numbers of 4 columns + 1 text column")
-        ours_best, ours_median = best_time(lambda: read_btfm(path), args.runs)
-        print(f"  libbtfm read_table          {ours_best * 1e3:8.1f} ms ({ours_median * 1e3:.1f})")
         t = btfm.read_table(path)
         parse_best, _ = best_time(lambda: btfm.read_table(path).close(), args.runs)
         numbers_best, _ = best_time(lambda: [t.numbers(c) for c in NUMERIC], args.runs)
         t.close()
-        print(f"    of which read+index       {parse_best * 1e3:8.1f} ms, 4 numeric columns "
+        print(f"  libbtfm read+index {parse_best * 1e3:.1f} ms, 4 numeric columns "
               f"{numbers_best * 1e3:.1f} ms")
         for name, reader in (("numpy.loadtxt (MNE-BIDS)", read_loadtxt), ("csv + float()", read_csv)):
-            best, median = best_time(lambda: reader(path), args.runs)
-            print(f"  {name:27s} {best * 1e3:8.1f} ms ({median * 1e3:.1f})   "
-                  f"ratio {best / ours_best:5.1f}x")
-
+            t_ours, t_ref = race(lambda: read_btfm(path), lambda: reader(path), args.runs)
+            record("table", f"events.tsv {args.rows} rows", t_ours, t_ref, name)
 
 if __name__ == "__main__":
     main()
