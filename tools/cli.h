@@ -103,6 +103,9 @@ int cli_copy_dataset(const char *command, int argc, char **argv, unsigned save_f
 /* Open the recording `path` for `command` (cli_open.c): 0, or CLI_FAILED with a message
  * naming the file (missing, a folder, or what the library found wrong) printed. */
 int cli_open_dataset(const char *command, const char *path, unsigned flags, btfm_dataset **ds);
+/* malloc for a whole recording's samples, advised to use transparent huge pages (the
+ * first touch of hundreds of megabytes costs several times less); free with free(). */
+void *cli_malloc_large(size_t bytes);
 
 /* Tables (info_table.c): describe a TSV file (columns, rows, numeric ranges). */
 int cli_info_table(const char *path, int json);

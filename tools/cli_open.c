@@ -1,9 +1,23 @@
 /* Opening a command's input recording: a missing file or a folder is told in the words a
  * shell would use, before the library is asked to read it. */
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include "cli.h"
+
+void *cli_malloc_large(size_t bytes)
+{
+    void *p = malloc(bytes);
+#if defined(MADV_HUGEPAGE)
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1), end = ((uintptr_t)p + bytes) & ~(huge - 1);
+    if (p && end > start) (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+#endif
+    return p;
+}
 
 int cli_open_dataset(const char *command, const char *path, unsigned flags, btfm_dataset **ds)
 {

@@ -148,7 +148,7 @@ static int load(const psd_options *o, float **data, int64_t *n_epochs, int64_t *
     *n_times = btfm_dataset_n_times(*ds);
     *n_channels = btfm_dataset_n_channels(*ds);
     *sfreq = o->sfreq > 0 ? o->sfreq : btfm_dataset_sfreq(*ds);
-    *data = malloc(sizeof(float) * (size_t)(*n_times > 0 ? *n_times : 1) * (size_t)*n_channels);
+    *data = cli_malloc_large(sizeof(float) * (size_t)(*n_times > 0 ? *n_times : 1) * (size_t)*n_channels);
     if (!*data || btfm_dataset_read(*ds, 0, *n_times, NULL, 0, *data)) {
         int rc = *data ? cli_fail(o->in) : (fprintf(stderr, "btfm psd: out of memory\n"), CLI_FAILED);
         free(*data);

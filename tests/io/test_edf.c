@@ -467,6 +467,74 @@ START_TEST(decode_kernels_bit_identical)
 }
 END_TEST
 
+/* Writing rescaled data (a memory dataset to EDF and BDF, a block of rows at a time with
+ * the vectorized quantizer): every stored digital value is the specification's linear
+ * map of the physical value, (x - pmin) (dmax - dmin) / (pmax - pmin) + dmin rounded to
+ * the nearest integer, with the ranges read back from the written header; channel
+ * counts around the vector widths, a partial last record. */
+static double header_number(const unsigned char *h, long at)
+{
+    char text[9];
+    memcpy(text, h + at, 8);
+    text[8] = 0;
+    return strtod(text, NULL);
+}
+
+START_TEST(written_digital_values_follow_the_scaling)
+{
+    const int widths[] = {1, 7, 17};
+    for (int bdf = 0; bdf <= 1; bdf++)
+        for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+            const int nc = widths[w], nt = 1000 + 37;
+            float *x = malloc(sizeof(float) * (size_t)nt * (size_t)nc);
+            uint32_t seed = (uint32_t)(nc * 7 + bdf);
+            for (int i = 0; i < nt * nc; i++) {
+                seed = seed * 1664525u + 1013904223u;
+                x[i] = (float)(((double)(seed >> 8) / 16777216.0 - 0.5) * 2e-4 * (1 + i % nc));
+            }
+            btfm_dataset *ds = NULL;
+            ck_assert_ok(btfm_dataset_from_array(&ds, x, nt, nc, 100.0, NULL));
+            for (int c = 0; c < nc; c++) ck_assert_ok(btfm_dataset_set_channel_unit(ds, c, "V"));
+            const char *file = tmp(bdf ? "q.bdf" : "q.edf");
+            ck_assert_ok(btfm_dataset_save(ds, file, BTFM_FORMAT_AUTO, 0));
+            FILE *f = fopen(file, "rb");
+            ck_assert_ptr_nonnull(f);
+            fseek(f, 0, SEEK_END);
+            long size = ftell(f);
+            fseek(f, 0, SEEK_SET);
+            unsigned char *file_bytes = malloc((size_t)size);
+            ck_assert_int_eq(fread(file_bytes, 1, (size_t)size, f), size);
+            fclose(f);
+            const int ns = nc + 1, bps = bdf ? 3 : 2; /* + the annotation signal */
+            long spr_at = 256 + (long)ns * (16 + 80 + 8 + 8 * 4 + 80);
+            long record_bytes = 0;
+            for (int k = 0; k < ns; k++) record_bytes += bps * (long)header_number(file_bytes, spr_at + 8 * k);
+            const int spr = (int)header_number(file_bytes, spr_at);
+            long mismatches = 0;
+            for (int c = 0; c < nc; c++) {
+                double pmin = header_number(file_bytes, 256 + ns * 104L + 8 * c);
+                double pmax = header_number(file_bytes, 256 + ns * 112L + 8 * c);
+                double dmin = header_number(file_bytes, 256 + ns * 120L + 8 * c);
+                double dmax = header_number(file_bytes, 256 + ns * 128L + 8 * c);
+                for (int t = 0; t < nt; t++) {
+                    const unsigned char *p = file_bytes + 256 * (ns + 1) + (t / spr) * record_bytes +
+                                             (long)bps * ((long)c * spr + t % spr);
+                    int32_t d = bdf ? (p[0] | (p[1] << 8) | (p[2] << 16)) : (int16_t)(p[0] | (p[1] << 8));
+                    if (bdf && d >= 0x800000) d -= 0x1000000;
+                    double scale = (dmax - dmin) / (pmax - pmin); /* per uV */
+                    double want = nearbyint((double)x[t * nc + c] * (scale * 1e6) + (dmin - pmin * scale));
+                    mismatches += (double)d != want;
+                }
+            }
+            ck_assert_msg(mismatches == 0, "%s, %d channels: %ld digital values off the scaling",
+                          bdf ? "BDF" : "EDF", nc, mismatches);
+            free(file_bytes);
+            free(x);
+            btfm_dataset_free(ds);
+        }
+}
+END_TEST
+
 /* ---- broken files: each a named error with file, field and byte offset ---- */
 
 /* Files that are not EDF at all, whatever their name says, and folders. */
@@ -744,6 +812,7 @@ static Suite *edf_suite(void)
     tcase_add_test(tc, all_read_paths_agree_with_native_reads);
     tcase_add_test(tc, large_reads_agree_with_native_reads);
     tcase_add_test(tc, decode_kernels_bit_identical);
+    tcase_add_test(tc, written_digital_values_follow_the_scaling);
     tcase_add_test(tc, broken_headers_get_named_errors);
     tcase_add_test(tc, not_edf_files_and_folders_are_named);
     tcase_add_test(tc, complete_records_only_on_request);

@@ -27,6 +27,9 @@ static void putf(unsigned char *h, int at, double v)
     memcpy(h + at, &x, 4);
 }
 
+/* The grid write_nifti writes (NX x NY x NZ unless a test sets another). */
+static int grid[3] = {NX, NY, NZ};
+
 /* A NIfTI-1 single file: int16 (datatype 4) or float32 (16) values; `nt` volumes. */
 static void write_nifti(const char *file, int datatype, int nt, const float *values,
                         double slope, double inter, int gz)
@@ -34,7 +37,7 @@ static void write_nifti(const char *file, int datatype, int nt, const float *val
     unsigned char h[352] = {0};
     int32_t size = 348;
     memcpy(h, &size, 4);
-    int dims[8] = {nt > 1 ? 4 : 3, NX, NY, NZ, nt, 1, 1, 1};
+    int dims[8] = {nt > 1 ? 4 : 3, grid[0], grid[1], grid[2], nt, 1, 1, 1};
     for (int i = 0; i < 8; i++) put16(h, 40 + 2 * i, dims[i]);
     put16(h, 70, datatype);
     put16(h, 72, datatype == 4 ? 16 : 32);
@@ -48,7 +51,7 @@ static void write_nifti(const char *file, int datatype, int nt, const float *val
     double srow[12] = {2, 0, 0, -10, 0, 2, 0, 20, 0, 0, 3, -5};
     for (int i = 0; i < 12; i++) putf(h, 280 + 4 * i, srow[i]);
     memcpy(h + 344, "n+1", 4);
-    size_t n = (size_t)NV * (size_t)nt;
+    size_t n = (size_t)grid[0] * (size_t)grid[1] * (size_t)grid[2] * (size_t)nt;
     size_t bytes = datatype == 4 ? 2 : 4;
     unsigned char *data = malloc(n * bytes);
     for (size_t i = 0; i < n; i++) {
@@ -268,6 +271,34 @@ START_TEST(errors_are_clear)
 }
 END_TEST
 
+/* A read of more than 4 million samples is split over the processors (volumes in tasks,
+ * a buffer a worker): every value still follows from what was written. */
+START_TEST(large_reads_split_over_threads)
+{
+    enum { GV = 64 * 64 * 32, BIG_T = 40 }; /* 5.2 million samples */
+    float *values = malloc(sizeof(float) * GV * BIG_T);
+    for (int t = 0; t < BIG_T; t++)
+        for (int v = 0; v < GV; v++) values[(size_t)t * GV + v] = (float)((v * 7 + t) % 2000 - 1000);
+    char big[300];
+    snprintf(big, sizeof big, "%s/big.nii", dir);
+    grid[0] = grid[1] = 64;
+    grid[2] = 32;
+    write_nifti(big, 4, BIG_T, values, SLOPE, INTER, 0);
+    grid[0] = NX;
+    grid[1] = NY;
+    grid[2] = NZ;
+    btfm_dataset *ds;
+    ck_assert_ok(btfm_dataset_open(&ds, big, BTFM_FORMAT_AUTO, 0));
+    float *out = malloc(sizeof(float) * GV * BIG_T);
+    ck_assert_ok(btfm_dataset_read(ds, 0, BIG_T, NULL, 0, out));
+    ck_assert_all(i, (int64_t)GV * BIG_T, out[i] == (float)(SLOPE * values[i] + INTER),
+                  "sample %lld", (long long)i);
+    btfm_dataset_free(ds);
+    free(out);
+    free(values);
+}
+END_TEST
+
 static Suite *volume_suite(void)
 {
     Suite *s = suite_create("volume");
@@ -278,6 +309,7 @@ static Suite *volume_suite(void)
     tcase_add_test(tc, masks_from_data_memory_images_and_labels);
     tcase_add_test(tc, writes_unmask_into_the_grid);
     tcase_add_test(tc, errors_are_clear);
+    tcase_add_test(tc, large_reads_split_over_threads);
     suite_add_tcase(s, tc);
     return s;
 }

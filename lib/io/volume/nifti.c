@@ -12,6 +12,7 @@
 #include <zlib.h>
 #include <nifti2_io.h>
 #include "core/json.h"
+#include "core/parallel.h"
 #include "volume_internal.h"
 
 typedef struct nifti_state {
@@ -38,11 +39,10 @@ static int ends_with(const char *s, const char *suffix)
 
 /* ---- reading one volume ---- */
 
-static btfm_status read_raw_volume(btfm_dataset *ds, int64_t t)
+/* Volume t as stored (byte order fixed) into raw; the .gz stream is shared, so only
+ * uncompressed files may be read this way from several threads at once. */
+static btfm_status read_raw_into(nifti_state *st, int64_t t, unsigned char *raw)
 {
-    nifti_state *st = ds->state;
-    if (st->raw_index == t) return BTFM_OK;
-    st->raw_index = -1;
     int64_t at = st->data_offset + t * (int64_t)st->volume_bytes;
     size_t done = 0;
     if (st->gz) {
@@ -52,7 +52,7 @@ static btfm_status read_raw_volume(btfm_dataset *ds, int64_t t)
         while (done < st->volume_bytes) {
             size_t want = st->volume_bytes - done;
             if (want > (1u << 30)) want = 1u << 30;
-            int got = gzread(st->gz, st->raw + done, (unsigned)want);
+            int got = gzread(st->gz, raw + done, (unsigned)want);
             if (got <= 0) {
                 int zerr = 0;
                 const char *msg = gzerror(st->gz, &zerr);
@@ -67,7 +67,7 @@ static btfm_status read_raw_volume(btfm_dataset *ds, int64_t t)
         }
     } else {
         while (done < st->volume_bytes) {
-            ssize_t got = pread(st->fd, st->raw + done, st->volume_bytes - done, (off_t)(at + (int64_t)done));
+            ssize_t got = pread(st->fd, raw + done, st->volume_bytes - done, (off_t)(at + (int64_t)done));
             if (got < 0 && errno == EINTR) continue;
             if (got < 0)
                 return btfm_fail(BTFM_E_IO, "nifti: %s: volume %lld: %s", st->data_path,
@@ -82,18 +82,27 @@ static btfm_status read_raw_volume(btfm_dataset *ds, int64_t t)
     if (st->swapped) {
         size_t n = st->volume_bytes / (size_t)st->bytes;
         if (st->bytes == 2) {
-            uint16_t *p = (uint16_t *)st->raw;
+            uint16_t *p = (uint16_t *)raw;
             for (size_t i = 0; i < n; i++) p[i] = (uint16_t)(p[i] >> 8 | p[i] << 8);
         } else if (st->bytes == 4) {
-            uint32_t *p = (uint32_t *)st->raw;
+            uint32_t *p = (uint32_t *)raw;
             for (size_t i = 0; i < n; i++) p[i] = __builtin_bswap32(p[i]);
         } else if (st->bytes == 8) {
-            uint64_t *p = (uint64_t *)st->raw;
+            uint64_t *p = (uint64_t *)raw;
             for (size_t i = 0; i < n; i++) p[i] = __builtin_bswap64(p[i]);
         }
     }
-    st->raw_index = t;
     return BTFM_OK;
+}
+
+static btfm_status read_raw_volume(btfm_dataset *ds, int64_t t)
+{
+    nifti_state *st = ds->state;
+    if (st->raw_index == t) return BTFM_OK;
+    st->raw_index = -1;
+    btfm_status s = read_raw_into(st, t, st->raw);
+    if (!s) st->raw_index = t;
+    return s;
 }
 
 /* The datatypes read, as X(NIfTI code, C type). */
@@ -102,12 +111,12 @@ static btfm_status read_raw_volume(btfm_dataset *ds, int64_t t)
     X(768, uint32_t) X(16, float) X(64, double) X(1024, int64_t) X(1280, uint64_t)
 
 /* out[j * stride] = physical value of voxel idx[j] of the volume in st->raw. */
-BTFM_HOT static void gather(const nifti_state *st, const int64_t *idx, size_t n, size_t stride,
-                            float *out)
+BTFM_HOT static void gather(const nifti_state *st, const unsigned char *raw, const int64_t *idx,
+                            size_t n, size_t stride, float *out)
 {
 #define GATHER(code, T)                                                                  \
     case code: {                                                                         \
-        const T *src = (const T *)st->raw;                                               \
+        const T *src = (const T *)raw;                                                   \
         if (st->scaled)                                                                  \
             for (size_t j = 0; j < n; j++)                                               \
                 out[j * stride] = (float)((double)src[idx[j]] * st->slope + st->inter);  \
@@ -152,6 +161,29 @@ static void label_means(btfm_dataset *ds)
     for (int c = 0; c < ds->n_channels; c++) st->sums[c] /= (double)vol->label_count[c];
 }
 
+enum { PARALLEL_TASK_FLOATS = 1 << 20 }; /* output floats a task gathers, about */
+
+typedef struct gather_job {
+    nifti_state *st;
+    int64_t first, count, per_task;
+    int n_picks;
+    size_t stride;
+    float *out;
+    unsigned char *extra; /* volume buffers of workers 1 .. */
+} gather_job;
+
+static btfm_status gather_task(void *ctx, int64_t index, int worker)
+{
+    const gather_job *j = ctx;
+    unsigned char *raw = worker ? j->extra + (size_t)(worker - 1) * j->st->volume_bytes : j->st->raw;
+    for (int64_t t = index * j->per_task; t < (index + 1) * j->per_task && t < j->count; t++) {
+        btfm_status s = read_raw_into(j->st, j->first + t, raw);
+        if (s) return s;
+        gather(j->st, raw, j->st->picked, (size_t)j->n_picks, 1, j->out + (size_t)t * j->stride);
+    }
+    return BTFM_OK;
+}
+
 static btfm_status nifti_read_block(btfm_dataset *ds, int64_t first, int64_t count,
                                     const int *picks, int n_picks, size_t stride, float *out)
 {
@@ -165,6 +197,22 @@ static btfm_status nifti_read_block(btfm_dataset *ds, int64_t first, int64_t cou
         if (s) return s;
         for (int j = 0; j < n_picks; j++) st->picked[j] = vol->voxel[picks[j]];
     }
+    /* Large voxel reads of an uncompressed file on every core: volumes in tasks of a
+     * few, each worker with its own volume buffer. */
+    if (!labels && !st->gz) {
+        int64_t per_task = PARALLEL_TASK_FLOATS / n_picks > 0 ? PARALLEL_TASK_FLOATS / n_picks : 1;
+        int64_t n_tasks = (count + per_task - 1) / per_task;
+        int threads = btfm_parallel_threads(n_tasks, (double)count * n_picks);
+        if (threads > 1) {
+            unsigned char *extra = btfm_malloc((size_t)(threads - 1) * st->volume_bytes);
+            if (!extra) return btfm_fail_nomem("nifti read", (size_t)(threads - 1) * st->volume_bytes);
+            gather_job j = {st, first, count, per_task, n_picks, stride, out, extra};
+            st->raw_index = -1; /* worker 0 reuses st->raw */
+            btfm_status s = btfm_parallel_for(threads, n_tasks, gather_task, &j);
+            btfm_free(extra);
+            return s;
+        }
+    }
     for (int64_t t = 0; t < count; t++) {
         btfm_status s = read_raw_volume(ds, first + t);
         if (s) return s;
@@ -173,7 +221,7 @@ static btfm_status nifti_read_block(btfm_dataset *ds, int64_t first, int64_t cou
             label_means(ds);
             for (int j = 0; j < n_picks; j++) row[j] = (float)st->sums[picks[j]];
         } else
-            gather(st, st->picked, (size_t)n_picks, 1, row);
+            gather(st, st->raw, st->picked, (size_t)n_picks, 1, row);
     }
     return BTFM_OK;
 }

@@ -66,8 +66,9 @@ btfm_status btfm_volume_make_channels(btfm_dataset *ds, int n_channels)
     /* Names "x,y,z" (voxels) or the label value, in one block with the shared "" for the
      * other strings. */
     size_t per = 3 * 21 + 3, bytes = 1 + (size_t)n_channels * per;
-    char *arena = btfm_malloc(bytes);
-    btfm_channel *channels = btfm_malloc((size_t)(n_channels ? n_channels : 1) * sizeof *channels);
+    /* Tens of megabytes for a whole grid: huge pages make their first touch cheap. */
+    char *arena = btfm_malloc_large(bytes);
+    btfm_channel *channels = btfm_malloc_large((size_t)(n_channels ? n_channels : 1) * sizeof *channels);
     if (!arena || !channels) {
         btfm_free(arena);
         btfm_free(channels);
