@@ -85,7 +85,7 @@ def main():
              cli("filter", big, out("f.edf"), "--band", "1", "40"), ref_filter,
              "MNE read + SciPy sosfiltfilt", 5),
             ("psd", "btfm psd (Welch, nperseg 512) to .npy",
-             cli("psd", big, out("p.npy"), "--nperseg", "512"), ref_psd,
+             cli("psd", big, "--out", out("p.npy"), "--nperseg", "512"), ref_psd,
              "MNE read + SciPy welch + np.save", None),
         ]
         if not args.quick:

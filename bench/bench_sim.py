@@ -28,6 +28,7 @@ import time
 import numpy as np
 
 import btfm
+from sidebyside import record  # noqa: E402  (bench/ is the script's folder)
 
 
 def child(argv, env=None):
@@ -100,6 +101,8 @@ def speed(tool, runs, scratch):
           f"median {statistics.median(ref_t):6.2f} s")
     print(f"  ratio simulate+write / write   best {min(ratios):.2f}  median "
           f"{statistics.median(ratios):.2f}")
+    record("sim", "rating session simulated and written (cost against writing alone)", sim_t,
+           ref_t, "writing the same EEG from memory")
     print(f"  throughput {total / statistics.median(sim_t) / 1e6:.1f} M channel-samples/s, "
           f"{size / statistics.median(sim_t) / 1e6:.1f} MB/s")
     for threads in (1, 2):
