@@ -39,6 +39,8 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+from sidebyside import record  # noqa: E402  (bench/ is the script's folder)
+
 def interleave(runs, ours, ref):
     """Warm both up, then alternate; lists of wall times."""
     ours()
@@ -59,6 +61,7 @@ def report(name, ours, ref, scale=1.0, ref_name="reference"):
     bo, mo, br, mr = min(ours), statistics.median(ours), min(ref), statistics.median(ref)
     print(f"  {name}: libbtfm best {bo:8.3f} s median {mo:8.3f} s | {ref_name} best {br:8.3f} s "
           f"median {mr:8.3f} s | ratio best {br / bo:6.2f}x median {mr / mo:6.2f}x", flush=True)
+    record("model", name, ours, (br, mr), ref_name)  # into bench/run-all's table
 
 
 def rel(a, b):
@@ -266,6 +269,7 @@ def case_encoding(args):
               f"peak RSS {max(m for _, m in res[side]):.0f} MiB")
     a, b = [w for w, _ in res["btfm"]], [w for w, _ in res["numpy"]]
     print(f"  ratio best {min(b) / min(a):.2f}x median {statistics.median(b) / statistics.median(a):.2f}x")
+    record("model", "encoding model (child processes)", a, b, "NumPy")
 
 
 def case_predict(args):
