@@ -79,10 +79,8 @@ int cli_param_option(const char *command, int kind, const char *spec, int *param
         return cli_usage_error(command, "--param takes NAME=VALUE, got '%s'", spec);
     memcpy(name, spec, (size_t)(eq - spec));
     name[eq - spec] = '\0';
-    char *end;
-    *value = strtod(eq + 1, &end);
-    if (end == eq + 1 || *end)
-        return cli_usage_error(command, "--param %s: '%s' is not a number", name, eq + 1);
+    if (!cli_number(eq + 1, value))
+        return cli_usage_error(command, "--param %s: '%s' is not a finite number", name, eq + 1);
     if (btfm_param_find(kind, name, param)) return cli_fail(command);
     return CLI_OK;
 }

@@ -71,6 +71,24 @@ class Cli(unittest.TestCase):
             self.assertEqual(r.returncode, 2, args)
             self.assertIn("usage", r.stderr, args)
 
+    def test_numbers_typed_by_the_user(self):
+        # Every command reads numbers through one parser: non-finite values, trailing text
+        # and empty list items are usage errors naming the option and the text.
+        cases = [
+            (["filter", "in.edf", "out.edf", "--band", "nan", "40"], "--band: 'nan'"),
+            (["filter", "in.edf", "out.edf", "--band", "1", "40Hz"], "--band: '40Hz'"),
+            (["epochs", "in.edf", "out.btfm", "--tmin", "inf"], "--tmin: 'inf'"),
+            (["psd", "in.edf", "--fmax", "1e999"], "--fmax"),
+            (["cothb", "bench", "--dprime", "1,,2"], "'1,,2'"),
+            (["cothb", "bench", "--budget", "24,inf"], "'24,inf'"),
+            (["model", "fit", "out.model", "x.npy", "y.npy", "--alphas", "1,nan"], "'1,nan'"),
+            (["align", "fit", "out.model", "a.npy", "b.npy", "--param", "n_features=1e400"], "'1e400'"),
+        ]
+        for args, text in cases:
+            r = run(*args)
+            self.assertEqual(r.returncode, 2, (args, r.stderr))
+            self.assertIn(text, r.stderr, args)
+
     def test_demo(self):
         # The default session, seed 1: the table, the figure, and the joint head ahead of
         # ratings alone on the latent reward (the seeds and the null case: test_demo_claim).
