@@ -9,7 +9,8 @@ static const cli_command commands[] = {
     {"version", "[--verbose]",
      "print the library version and capabilities; --verbose: the CPU, BLAS and its kernels",
      cmd_version},
-    {"demo", "", "run the end-to-end demonstration", cmd_demo},
+    {"demo", "[--bids DIR] [--seed N] [--param NAME=VALUE] [--plot FILE.svg] [--json]",
+     "fit RLHB reward heads on a (simulated) rating session and compare them", cmd_demo},
     {"info", "FILE [--json] [--complete-records] [--lenient]",
      "describe a file (a libbtfm model container or a recording) or a BIDS folder", cmd_info},
     {"convert", "IN OUT [--anonymize] [--complete-records]",
@@ -38,6 +39,9 @@ static const cli_command commands[] = {
      "[--json] | predict MODEL X OUT.npy [--std | --proba] | score MODEL X Y [--kind K] "
      "[--out S.npy] [--json] (X, Y, G, B: .npy or .tsv)",
      "fit ridge, banded ridge or logistic readouts (encoding, decoding); predict; score", cmd_model},
+    {"reward", "fit BIDS_DIR OUT.btfm [--mode M] [--param NAME=VALUE]... | score HEAD.btfm "
+     "BIDS_DIR [--json]",
+     "fit an RLHB reward head on a rating session; score a session's items", cmd_reward},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 
@@ -75,10 +79,8 @@ int cli_param_option(const char *command, int kind, const char *spec, int *param
         return cli_usage_error(command, "--param takes NAME=VALUE, got '%s'", spec);
     memcpy(name, spec, (size_t)(eq - spec));
     name[eq - spec] = '\0';
-    char *end;
-    *value = strtod(eq + 1, &end);
-    if (end == eq + 1 || *end)
-        return cli_usage_error(command, "--param %s: '%s' is not a number", name, eq + 1);
+    if (!cli_number(eq + 1, value))
+        return cli_usage_error(command, "--param %s: '%s' is not a finite number", name, eq + 1);
     if (btfm_param_find(kind, name, param)) return cli_fail(command);
     return CLI_OK;
 }

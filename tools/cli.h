@@ -82,8 +82,13 @@ int cmd_align(int argc, char **argv);
 int cmd_filter(int argc, char **argv);
 int cmd_epochs(int argc, char **argv);
 
-/* Parse the number after option argv[*i] (advancing *i); CLI_OK or a usage error. */
+/* Numbers typed by the user (cli_number.c). cli_number: 1 if TEXT is one finite number.
+ * cli_number_option: the number after option argv[*i] (advancing *i); CLI_OK or a usage
+ * error. cli_number_list: "a,b,c" into OUT; the count, or -1 when an item is not a finite
+ * number or there are more than CAPACITY. */
+int cli_number(const char *text, double *value);
 int cli_number_option(const char *command, int argc, char **argv, int *i, double *value);
+int cli_number_list(const char *text, double *out, int capacity);
 
 /* Parse a --param NAME=VALUE `spec` of object kind `kind` (btfm.c): the parameter's index
  * and the value; CLI_OK, or a usage error or the library's message printed. */
@@ -91,6 +96,7 @@ int cli_param_option(const char *command, int kind, const char *spec, int *param
 int cmd_psd(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_model(int argc, char **argv);
+int cmd_reward(int argc, char **argv);
 
 /* Recordings (info_dataset.c, cmd_convert.c): describe one; open IN and save it as OUT
  * with `save_flags` (BTFM_SAVE_*), parsing "IN OUT [--anonymize] [--complete-records]". */

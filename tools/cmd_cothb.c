@@ -22,17 +22,13 @@ static int number_list(int argc, char **argv, int *i, double lo, double hi, doub
 {
     if (*i + 1 >= argc) return cli_usage_error("cothb", "%s needs a value", argv[*i]);
     const char *option = argv[*i], *p = argv[++*i];
-    *n = 0;
-    while (*p) {
-        char *end;
-        double v = strtod(p, &end);
-        if (end == p || (*end && *end != ',') || !(v >= lo && v <= hi) || *n == MAX_LIST)
-            return cli_usage_error("cothb", "%s expects up to %d comma-separated numbers in "
-                                   "[%g, %g], got '%s'", option, MAX_LIST, lo, hi, argv[*i]);
-        out[(*n)++] = v;
-        p = *end ? end + 1 : end;
-    }
-    return *n ? CLI_OK : cli_usage_error("cothb", "%s: no number given", option);
+    *n = cli_number_list(p, out, MAX_LIST);
+    for (int k = 0; k < *n; k++)
+        if (!(out[k] >= lo && out[k] <= hi)) *n = -1;
+    if (*n < 1)
+        return cli_usage_error("cothb", "%s expects up to %d comma-separated numbers in "
+                               "[%g, %g], got '%s'", option, MAX_LIST, lo, hi, p);
+    return CLI_OK;
 }
 
 static int choice(const char *option, const char *value, const char *const *names, int n, int *out)

@@ -6,16 +6,6 @@
 #include <string.h>
 #include "cli.h"
 
-int cli_number_option(const char *command, int argc, char **argv, int *i, double *value)
-{
-    if (*i + 1 >= argc) return cli_usage_error(command, "%s needs a value", argv[*i]);
-    char *end;
-    *value = strtod(argv[++*i], &end);
-    if (*end || end == argv[*i]) return cli_usage_error(command, "%s: '%s' is not a number",
-                                                        argv[*i - 1], argv[*i]);
-    return CLI_OK;
-}
-
 int cmd_filter(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL;

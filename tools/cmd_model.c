@@ -77,18 +77,12 @@ static int number_list(const char *option, const char *text, double **out)
     for (const char *p = text; *p; p++) n += *p == ',';
     *out = malloc(sizeof(double) * (size_t)n);
     if (!*out) return -1;
-    const char *p = text;
-    for (int i = 0; i < n; i++) {
-        char *end;
-        (*out)[i] = strtod(p, &end);
-        if (end == p || (*end && *end != ',')) {
-            free(*out);
-            *out = NULL;
-            cli_usage_error("model", "%s takes numbers separated by commas, got '%s'", option,
-                            text);
-            return -1;
-        }
-        p = end + 1;
+    if (cli_number_list(text, *out, n) != n) {
+        free(*out);
+        *out = NULL;
+        cli_usage_error("model", "%s takes finite numbers separated by commas, got '%s'", option,
+                        text);
+        return -1;
     }
     return n;
 }

@@ -26,13 +26,6 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-static int parse_number(const char *text, double *out)
-{
-    char *end;
-    *out = strtod(text, &end);
-    return end != text && *end == '\0' && isfinite(*out);
-}
-
 /* --band NAME (a named band) or LO:HI (Hz) */
 static int add_band(psd_options *o, const char *spec)
 {
@@ -53,7 +46,7 @@ static int add_band(psd_options *o, const char *spec)
     memcpy(lo, spec, (size_t)(colon - spec));
     lo[colon - spec] = '\0';
     strcpy(hi, colon + 1);
-    if (!parse_number(lo, &edges[0]) || !parse_number(hi, &edges[1]))
+    if (!cli_number(lo, &edges[0]) || !cli_number(hi, &edges[1]))
         return cli_usage_error("psd", "--band %s: expected numbers LO:HI", spec);
     snprintf(o->band_names[o->n_bands++], 32, "%g-%g", edges[0], edges[1]);
     return CLI_OK;
@@ -69,7 +62,7 @@ static int parse(int argc, char **argv, psd_options *o)
         double v;
         if ((strcmp(a, "--fmin") == 0 || strcmp(a, "--fmax") == 0 || strcmp(a, "--sfreq") == 0)
             && more) {
-            if (!parse_number(argv[++i], &v)) return cli_usage_error("psd", "%s takes a number", a);
+            if (!cli_number(argv[++i], &v)) return cli_usage_error("psd", "%s takes a number", a);
             if (strcmp(a, "--sfreq") == 0) o->sfreq = v;
             else if (strcmp(a, "--fmin") == 0) o->fmin = v;
             else o->fmax = v;

@@ -29,8 +29,6 @@ const cli_option_help cli_help_environment[] = {
     {NULL, NULL},
 };
 
-static const cli_option_help no_options[] = {{NULL, NULL}};
-
 static const cli_help helps[] = {
     {"help",
      "Without COMMAND, the list of commands. With one, its usage, what it does, its options "
@@ -53,10 +51,33 @@ static const cli_help helps[] = {
          {NULL, NULL}},
      (const char *const[]){"btfm version", "btfm --version", "btfm version --verbose", NULL}},
     {"demo",
-     "A short tour that needs no input: saves and reloads a model container, fits a shared "
-     "response model on simulated subjects and runs the CoTHB controller on simulated "
-     "problems, printing what each step found.",
-     no_options, (const char *const[]){"btfm demo", NULL}},
+     "The end-to-end RLHB job, with no input needed: simulates the default rating session "
+     "(8 annotators reading 60 model outputs with EEG, rating 30% of them; "
+     "doc/simulation.md) or reads the BIDS folder given with --bids, reads every EEG "
+     "recording through the BIDS and EDF readers, band-passes, epochs around each item's "
+     "end and builds ERP, band-power and novelty features, aligns the annotators with a "
+     "shared response model, then fits reward heads with every annotator held out in turn "
+     "and prints how the ratings-only (RLHF), brain-only and joint rewards of the held-out "
+     "annotators match each item's latent reward: Pearson and Spearman correlation, "
+     "pairwise accuracy, calibration (ECE) and the correlation on unrated items alone. "
+     "Metrics need derivatives/truth/items.tsv (written by the simulator). Method: "
+     "doc/rlhb.md.",
+     (const cli_option_help[]){
+         {"--bids DIR", "Use this rating session (real or simulated) instead of simulating one."},
+         {"--seed N", "Seed of the simulated session (1)."},
+         {"--param NAME=VALUE", "Any simulator parameter (btfm params sim_rating_session), "
+                                "e.g. effect_scale=0 for brain signals that carry no reward."},
+         {"--keep DIR", "Write the simulated session to DIR (must not exist) and keep it."},
+         {"--no-align", "Features on the channels instead of the shared response space."},
+         {"--plot FILE.svg", "Draw predicted against latent reward per mode, the calibration "
+                             "curves, the ERP at Pz by reward tercile and the held-out "
+                             "correlation per annotator."},
+         {"--json", "Print the results as one JSON object."},
+         {NULL, NULL}},
+     (const char *const[]){"btfm demo", "btfm demo --seed 2 --plot demo.svg",
+                           "btfm demo --param effect_scale=0", "btfm demo --bids session --json",
+                           "btfm demo --keep session --no-align",
+                           NULL}},
     {"info",
      "Describes FILE: a recording (format, channels with types, units and rates, duration, "
      "start time, identification, events by type and label; for NIfTI volumes the grid, "
@@ -334,6 +355,25 @@ static const cli_help helps[] = {
                            "btfm model score ridge.btfm test_x.npy test_y.npy --kind pearson "
                            "--out r.npy --json",
                            NULL}},
+    {"reward",
+     "fit reads a rating session (a BIDS folder with EEG recordings whose events.tsv mark "
+     "item_onset, item_end and rating rows with item_id, and beh/*_task-preference_beh.tsv "
+     "pairwise choices, as btfm sim rating-session writes), builds item-locked features "
+     "(doc/rlhb.md) and fits one reward head on every annotator, cross-validating by "
+     "annotator, then saves it with the features' configuration. score loads a head and "
+     "prints, for every item of every EEG recording of a session, the reward, its standard "
+     "deviation, the confidence, the negative-affect penalty and the novelty as TSV (or "
+     "JSON); a session whose features were made otherwise is refused.",
+     (const cli_option_help[]){
+         {"--mode M", "fit: ratings_only, brain_only or joint (the default); scoring uses it."},
+         {"--param NAME=VALUE", "fit: a reward head parameter (btfm params reward_head)."},
+         {"--json", "score: one JSON array of objects instead of TSV."},
+         {NULL, NULL}},
+     (const char *const[]){"btfm reward fit session head.btfm",
+                           "btfm reward fit session rlhf.btfm --mode ratings_only",
+                           "btfm reward fit session head.btfm --param folds=4",
+                           "btfm reward score head.btfm new_session > rewards.tsv",
+                           "btfm reward score head.btfm new_session --json", NULL}},
 };
 
 const cli_help *cli_help_of(const char *command)

@@ -124,6 +124,8 @@ void btfm_lua_open_spectrum(lua_State *L, int module_index);
 void btfm_lua_open_sim(lua_State *L, int module_index);
 /* btfm.model: linear models, noise ceilings, RDMs (btfm_lua_model.c). */
 void btfm_lua_open_model(lua_State *L, int module_index);
+/* btfm.reward_head: RLHB reward heads (btfm_lua_reward.c). */
+void btfm_lua_open_reward(lua_State *L, int module_index);
 
 /* A flat table of numbers at `arg` as a float (as_double 0) or double block owned by a
  * userdata pushed on the stack. count >= 0: exactly count values; count < 0: any

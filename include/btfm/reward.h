@@ -223,8 +223,9 @@ BTFM_API btfm_status btfm_reward_features_set_events(btfm_reward_features *fb,
                                                      const char *onset_event);
 
 /* Compute features in a fitted aligner's shared space (epochs mapped by
- * btfm_aligner_transform for `subject`, whose features must be the channels used); the
- * builder keeps its own copy. NULL returns to channels. */
+ * btfm_aligner_transform for `subject`, whose features must be the good channels used, in
+ * the recording's order: bad channels are left out); the builder keeps its own copy. NULL
+ * returns to channels. */
 BTFM_API btfm_status btfm_reward_features_set_aligner(btfm_reward_features *fb,
                                                       const btfm_aligner *aligner,
                                                       int subject);

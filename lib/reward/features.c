@@ -20,8 +20,8 @@ static const btfm_param_def feature_params[FEATURES_PARAM_COUNT] = {
     {"filter_order", BTFM_PARAM_INT, 4, 1, 16, "Butterworth order (applied forward and backward)."},
     {"tmin", BTFM_PARAM_REAL, -0.2, -60, 60, "Epoch start in seconds from the event."},
     {"tmax", BTFM_PARAM_REAL, 0.8, -60, 60, "Epoch end in seconds from the event."},
-    {"erp_start", BTFM_PARAM_REAL, 0.1, -60, 60, "Start of the first ERP window (s)."},
-    {"erp_stop", BTFM_PARAM_REAL, 0.7, -60, 60, "End of the last ERP window (s)."},
+    {"erp_start", BTFM_PARAM_REAL, 0.05, -60, 60, "Start of the first ERP window (s)."},
+    {"erp_stop", BTFM_PARAM_REAL, 0.65, -60, 60, "End of the last ERP window (s)."},
     {"erp_step", BTFM_PARAM_REAL, 0.1, 0.001, 60, "Width of each ERP window (s)."},
     {"band_power", BTFM_PARAM_BOOL, 1, 0, 1,
      "Log10 theta (4-8 Hz) and alpha (8-13 Hz) power over the epoch after the event."},
@@ -272,8 +272,10 @@ btfm_status btfm_reward_features_compute(btfm_reward_features *fb, btfm_dataset 
     int n_channels = 0;
     for (int c = 0; !st && c < n_all; c++) {
         int type = btfm_dataset_channel_type(ds, c);
+        int is_bad = btfm_dataset_channel_bad(ds, c) == 1;
+        if (fb->aligner && is_bad) continue; /* the aligner was fitted on good channels */
         if (fb->params[11] != 0 ? type == BTFM_CH_EEG : type != BTFM_CH_STIM) {
-            bad[n_channels] = btfm_dataset_channel_bad(ds, c) == 1;
+            bad[n_channels] = (unsigned char)is_bad;
             channels[n_channels++] = c;
         }
     }
@@ -415,7 +417,7 @@ btfm_status btfm_reward_features_compute(btfm_reward_features *fb, btfm_dataset 
             for (int b = 0; !st && b < 2; b++)
                 for (int s = 0; s < S; s++)
                     fb->matrix[r * fb->n_features + (int64_t)(W + b) * S + s] =
-                        (float)log10(power[b * S + s] + 1e-30);
+                        !fb->aligner && bad[s] ? 0.0f : (float)log10(power[b * S + s] + 1e-30);
         }
         btfm_free(psd);
         btfm_free(freqs);

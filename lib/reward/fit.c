@@ -98,7 +98,8 @@ static btfm_status ridge(const fit_data *fd, const int64_t *rows, int64_t n_rows
     for (int64_t j = 0; !st && j < n_cols; j++) coef[j] = c[j];
     btfm_model_free(m);
     m = NULL;
-    /* Out of fold: refit without each fold at the chosen alpha. */
+    /* Out of fold: refit without each fold, choosing alpha again inside it (nested), so
+     * the held-out predictions carry no selection from the fold they predict. */
     for (int64_t f = 0; !st && oof && f < fd->k; f++) {
         int64_t n_train = 0, n_test = 0;
         for (int64_t i = 0; i < n_rows; i++) n_train += groups[i] != f;
@@ -110,9 +111,12 @@ static btfm_status ridge(const fit_data *fd, const int64_t *rows, int64_t n_rows
         float *xo = btfm_dense_zeros_f(n_test, n_cols, fd->func);
         float *pred = btfm_dense_zeros_f(n_test, 1, fd->func);
         if (!xt || !yt || (weights && !wt) || !xo || !pred) st = BTFM_E_NOMEM;
+        int64_t *gt = btfm_malloc((size_t)(n_train ? n_train : 1) * sizeof *gt);
+        if (!gt) st = BTFM_E_NOMEM;
         int64_t t = 0, o = 0;
         for (int64_t i = 0; !st && i < n_rows; i++) {
             if (groups[i] != f) {
+                gt[t] = groups[i];
                 memcpy(xt + t * n_cols, x + i * n_cols, (size_t)n_cols * sizeof *xt);
                 yt[t] = y[i];
                 if (wt) wt[t] = weights[i];
@@ -123,7 +127,9 @@ static btfm_status ridge(const fit_data *fd, const int64_t *rows, int64_t n_rows
             }
         }
         if (!st && n_train >= 2) {
-            st = make_model(&m, BTFM_MODEL_RIDGE, alpha, 1, NULL, wt, n_train);
+            int inner = distinct_count(gt, n_train) > 1 && fd->n_alphas > 1;
+            st = make_model(&m, BTFM_MODEL_RIDGE, inner ? fd->alphas : alpha,
+                            inner ? fd->n_alphas : 1, inner ? gt : NULL, wt, n_train);
             if (!st) st = btfm_model_fit(m, xt, n_train, n_cols, yt, 1);
             if (!st) st = btfm_model_predict(m, pred, xo, n_test, n_cols);
             btfm_model_free(m);
@@ -133,6 +139,7 @@ static btfm_status ridge(const fit_data *fd, const int64_t *rows, int64_t n_rows
         for (int64_t i = 0; !st && i < n_rows; i++)
             if (groups[i] == f) oof[i] = pred[o++];
         btfm_free(xo);
+        btfm_free(gt);
         btfm_free(xt);
         btfm_free(yt);
         btfm_free(wt);
@@ -155,11 +162,12 @@ static btfm_status bradley_terry(const fit_data *fd, const int64_t *cols, int64_
     float *x = gather(fd, NULL, fd->n, cols, n_cols);
     int64_t *groups = btfm_malloc((size_t)P * sizeof *groups);
     int64_t *sub = btfm_malloc((size_t)P * 2 * sizeof *sub);
+    int64_t *gsub = btfm_malloc((size_t)P * sizeof *gsub);
     double *w = btfm_dense_zeros(P, 1, fd->func), *ws = btfm_dense_zeros(P, 1, fd->func);
     float *c = btfm_dense_zeros_f(n_cols, 1, fd->func);
     float *scores = btfm_dense_zeros_f(fd->n, 1, fd->func);
     btfm_model *m = NULL;
-    if (!x || !groups || !sub || !w || !ws || !c || !scores) st = BTFM_E_NOMEM;
+    if (!x || !groups || !sub || !gsub || !w || !ws || !c || !scores) st = BTFM_E_NOMEM;
     for (int64_t p = 0; !st && p < P; p++) {
         groups[p] = fd->fold[h->pairs[2 * p]];
         w[p] = h->pair_weight ? h->pair_weight[p] : 1.0;
@@ -181,10 +189,13 @@ static btfm_status bradley_terry(const fit_data *fd, const int64_t *cols, int64_
             if (groups[p] != f && fd->fold[h->pairs[2 * p + 1]] != f) {
                 sub[2 * n_sub] = h->pairs[2 * p];
                 sub[2 * n_sub + 1] = h->pairs[2 * p + 1];
+                gsub[n_sub] = groups[p];
                 ws[n_sub++] = w[p];
             }
         if (n_sub == P || n_sub == 0) continue;
-        st = make_model(&m, BTFM_MODEL_BRADLEY_TERRY, alpha, 1, NULL, ws, n_sub);
+        int inner = distinct_count(gsub, n_sub) > 1 && fd->n_alphas > 1;
+        st = make_model(&m, BTFM_MODEL_BRADLEY_TERRY, inner ? fd->alphas : alpha,
+                        inner ? fd->n_alphas : 1, inner ? gsub : NULL, ws, n_sub);
         if (!st) st = btfm_model_fit_pairs(m, x, fd->n, n_cols, sub, NULL, n_sub);
         if (!st) st = btfm_model_predict(m, scores, x, fd->n, n_cols);
         for (int64_t i = 0; !st && i < fd->n; i++)
@@ -195,6 +206,7 @@ static btfm_status bradley_terry(const fit_data *fd, const int64_t *cols, int64_
     btfm_free(x);
     btfm_free(groups);
     btfm_free(sub);
+    btfm_free(gsub);
     btfm_free(w);
     btfm_free(ws);
     btfm_free(c);
@@ -260,9 +272,10 @@ static btfm_status reliability(const fit_data *fd, const int32_t *group, double 
 }
 
 /* beta and sigma_b^2 of the out-of-fold brain reward b on the rated rows: the covariance
- * of z and b is beta v; the correlation is shrunk as an adjusted R^2 so a decoder that
- * carries nothing gets no weight. */
-static void brain_model(const fit_data *fd, const double *b, double v, reward_fit *f)
+ * of z and b is beta v; the correlation is shrunk as an adjusted R^2 (n_params decoders
+ * stacked) so a decoder that carries nothing gets no weight. */
+static void brain_model(const fit_data *fd, const double *b, double v, int n_params,
+                        reward_fit *f)
 {
     double mz = 0, mb = 0, szz = 0, sbb = 0, szb = 0;
     const double n = (double)fd->n_rated;
@@ -282,12 +295,33 @@ static void brain_model(const fit_data *fd, const double *b, double v, reward_fi
     f->brain_noise = sbb > 0 ? sbb / (n - 1) : 1;
     if (!(szz > 0) || !(sbb > 0) || szb <= 0 || n < 4) return;
     double r = szb / sqrt(szz * sbb);
-    double r2 = r * r - (1 - r * r) / (n - 2);
+    /* A decoder whose held-out correlation is not above chance at the one-sided 5% level
+     * gets no weight (the margin that keeps joint from trailing ratings-only on noise). */
+    if (r * sqrt((n - 2) / (1 - r * r)) < 1.645) return;
+    double r2 = r * r - (1 - r * r) * n_params / (n - n_params - 1);
     if (r2 <= 0) return;
     double var_b = sbb / (n - 1), sd_z = sqrt(szz / (n - 1));
     double cov = sqrt(r2) * sd_z * sqrt(var_b);
     f->brain_slope = cov / v;
     f->brain_noise = fmax(var_b - f->brain_slope * f->brain_slope * v, 0.05 * var_b);
+}
+
+/* The adjusted R^2 (one predictor) of predictions p of y, or 0 when they do not covary
+ * positively. */
+static double adjusted_r2(const double *p, const float *y, int64_t n)
+{
+    double mp = 0, my = 0, spp = 0, syy = 0, spy = 0;
+    for (int64_t i = 0; i < n; i++) mp += p[i], my += y[i];
+    mp /= (double)n, my /= (double)n;
+    for (int64_t i = 0; i < n; i++) {
+        spp += (p[i] - mp) * (p[i] - mp);
+        syy += (y[i] - my) * (y[i] - my);
+        spy += (p[i] - mp) * (y[i] - my);
+    }
+    if (n < 4 || !(spp > 0) || !(syy > 0) || spy <= 0) return 0;
+    double r2 = spy * spy / (spp * syy);
+    r2 -= (1 - r2) / ((double)n - 2);
+    return r2 > 0 ? r2 : 0;
 }
 
 /* Put coefficients of selected columns into column `which` of the fit's weights. */
@@ -435,7 +469,7 @@ static btfm_status fit_all(fit_data *fd, const int32_t *group, int64_t n_groups,
         f->intercept[0] = c0 + c1 * intercept;
         f->alpha = c1 > 0 ? alpha : alpha_bt;
         if (f->has_ratings) {
-            brain_model(fd, b1, f->reliability, f);
+            brain_model(fd, b1, f->reliability, (c1 > 0) + (c2 > 0) > 1 ? 2 : 1, f);
         } else {
             double m = 0, q = 0;
             for (int64_t i = 0; i < n; i++) m += b1[i];
@@ -460,15 +494,21 @@ static btfm_status fit_all(fit_data *fd, const int32_t *group, int64_t n_groups,
             varies |= y[r] != y[0];
         }
         f->confidence_mean = m / fd->n_rated;
-        if (nc > 0 && varies) {
+        double *oof = nc > 0 && varies ? btfm_dense_zeros(fd->n_rated, 1, fd->func) : NULL;
+        if (nc > 0 && varies && !oof) st = BTFM_E_NOMEM;
+        if (oof) {
             double ic, ac;
             memset(coef, 0, (size_t)d * sizeof *coef);
-            st = ridge(fd, fd->rated, fd->n_rated, cols, nc, y, NULL, coef, &ic, &ac, NULL);
-            if (!st) {
+            st = ridge(fd, fd->rated, fd->n_rated, cols, nc, y, NULL, coef, &ic, &ac, oof);
+            /* Kept only as far as it predicts held-out confidence: its adjusted R^2. */
+            double gain = st ? 0 : adjusted_r2(oof, y, fd->n_rated);
+            if (!st && gain > 0) {
                 place(f, 1, cols, nc, coef, 1.0);
                 f->intercept[1] = ic;
+                f->confidence_gain = gain;
                 f->has_confidence = 1;
             }
+            btfm_free(oof);
         }
     }
     /* Negative affect: logistic regression of "disliked" (z below its quantile). */

@@ -11,7 +11,7 @@
 #define HEAD_KIND "reward_head"
 #define HEAD_LAYOUT 1
 #define N_FLAGS 6
-#define N_SCALARS 14
+#define N_SCALARS 15
 
 static void scalars_of(const reward_fit *f, double *s)
 {
@@ -19,6 +19,7 @@ static void scalars_of(const reward_fit *f, double *s)
     s[4] = f->reliability, s[5] = f->brain_slope, s[6] = f->brain_noise, s[7] = f->brain_sd;
     s[8] = f->alpha, s[9] = f->confidence_mean, s[10] = f->penalty_threshold;
     s[11] = f->novelty_center, s[12] = f->novelty_scale, s[13] = f->rating_scale;
+    s[14] = f->confidence_gain;
 }
 
 static void scalars_to(reward_fit *f, const double *s)
@@ -27,6 +28,7 @@ static void scalars_to(reward_fit *f, const double *s)
     f->reliability = s[4], f->brain_slope = s[5], f->brain_noise = s[6], f->brain_sd = s[7];
     f->alpha = s[8], f->confidence_mean = s[9], f->penalty_threshold = s[10];
     f->novelty_center = s[11], f->novelty_scale = s[12], f->rating_scale = s[13];
+    f->confidence_gain = s[14];
 }
 
 static btfm_status to_container(const btfm_reward_head *h, btfm_container **out,

@@ -135,7 +135,8 @@ btfm_status btfm_reward_head_predict(const btfm_reward_head *h, float *out, size
             if (use_rating && z && !isnan(z[i])) {
                 double w = 1;
                 if (use_brain && f->has_confidence && f->confidence_mean > 0)
-                    w = fmin(4.0, fmax(0.25, conf / f->confidence_mean));
+                    w = fmin(2.0, fmax(0.5, 1 + f->confidence_gain *
+                                                    (conf / f->confidence_mean - 1)));
                 double ty = w / (1.0 - v);
                 prec += ty;
                 num += ty * z[i];

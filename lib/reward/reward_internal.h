@@ -31,6 +31,7 @@ typedef struct reward_fit {
     double alpha;           /* the reward decoder's penalty */
     double rating_scale;    /* pooled within-annotator SD of the training ratings */
     double confidence_mean; /* mean rating confidence of the training ratings */
+    double confidence_gain; /* the confidence decoder's held-out adjusted R^2 */
     double penalty_threshold; /* in latent units: below it an item is disliked */
     double novelty_center, novelty_scale;
     char *config;           /* feature configuration text ("" when none) */

@@ -40,6 +40,8 @@ from . import glm
 from . import spectrum
 from . import model
 from . import sim
+from . import reward
+from .reward import RewardHead, RewardFeatures
 
 # btfm.open and btfm.signal stay out of __all__: `from btfm import *` must not replace the
 # built-in open() nor the standard library's signal module in the importer's namespace.
@@ -66,4 +68,5 @@ __all__ = [
     "spectrum",
     "model",
     "sim",
+    "reward", "RewardHead", "RewardFeatures",
 ]
