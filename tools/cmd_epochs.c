@@ -1,5 +1,6 @@
 /* btfm epochs: epochs around a recording's events (all but EDF+D gaps, or those with a
- * given label) into a .npy array of n_epochs x n_times x n_channels float32. */
+ * label, MNE's /-separated tags included) into a .npy array of n_epochs x n_times x
+ * n_channels float32. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,10 +56,11 @@ int cmd_epochs(int argc, char **argv)
     if (cli_open_dataset("epochs", in, 0, &ds)) return CLI_FAILED;
     int64_t n_all = btfm_dataset_n_events(ds), n_events = 0;
     int64_t *events = malloc(sizeof(int64_t) * (size_t)(n_all + 1));
-    for (int64_t e = 0; events && e < n_all; e++) {
-        const char *type, *text;
-        btfm_dataset_event(ds, e, NULL, NULL, &type, &text, NULL);
-        if (label ? strcmp(text, label) == 0 : strcmp(type, "gap") != 0) events[n_events++] = e;
+    /* no matching event is an error that lists the labels there are */
+    if (events && btfm_dataset_select_events(ds, label, events, n_all, &n_events)) {
+        free(events);
+        btfm_dataset_free(ds);
+        return cli_fail("epochs");
     }
     int64_t n_times = btfm_epochs_n_times(tmin, tmax, btfm_dataset_sfreq(ds)), n_kept = 0;
     int n_channels = btfm_dataset_n_channels(ds);

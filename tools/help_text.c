@@ -242,7 +242,10 @@ static const cli_help helps[] = {
          {"--reject TYPE=LIMIT,...",
           "Drop epochs whose peak-to-peak amplitude on a channel of that type exceeds LIMIT "
           "(volts), as MNE's reject; bad channels are ignored."},
-         {"--label TEXT", "Only the events labelled TEXT."},
+         {"--label TEXT",
+          "Only the events labelled TEXT, with MNE's hierarchy of /-separated tags: stim "
+          "selects stim/left and stim/right, left selects stim/left. No matching event is an "
+          "error that lists the labels there are."},
          {NULL, NULL}},
      (const char *const[]){"btfm epochs rec.edf epochs.npy --label stim",
                            "btfm epochs rec.vhdr e.npy --tmin -0.1 --tmax 0.8 --baseline -0.1 0 "

@@ -331,6 +331,26 @@ static int dataset_events(lua_State *L)
     return 1;
 }
 
+/* ds:select_events([label]) -> {i, ...}: 1-based indices into ds:events() of the events
+ * `label` selects (MNE's /-separated tags: "stim" selects "stim/left"); no label: every
+ * event but gaps. No match fails with a message listing the labels there are. */
+static int dataset_select_events(lua_State *L)
+{
+    btfm_dataset *ds = check_dataset(L, 1);
+    const char *label = btfm_lua_opt_cstring(L, 2);
+    int64_t n = 0;
+    btfm_status st = btfm_dataset_select_events(ds, label, NULL, 0, &n);
+    if (st) return btfm_lua_fail(L, st);
+    int64_t *index = lua_newuserdatauv(L, sizeof(int64_t) * (size_t)n, 0);
+    if ((st = btfm_dataset_select_events(ds, label, index, n, &n))) return btfm_lua_fail(L, st);
+    lua_createtable(L, n > INT32_MAX ? 0 : (int)n, 0);
+    for (int64_t i = 0; i < n; i++) {
+        lua_pushinteger(L, (lua_Integer)index[i] + 1);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    return 1;
+}
+
 /* ds:records() -> {{onset=, first_sample=}, ...} */
 static int dataset_records(lua_State *L)
 {
@@ -593,6 +613,7 @@ static const luaL_Reg dataset_methods[] = {
     {"coordinate_frame", dataset_coordinate_frame},
     {"set_coordinate_frame", dataset_set_coordinate_frame},
     {"events", dataset_events},
+    {"select_events", dataset_select_events},
     {"records", dataset_records},
     {"sfreq", dataset_sfreq},
     {"n_times", dataset_n_times},

@@ -159,6 +159,17 @@ BTFM_API btfm_status btfm_dataset_event(const btfm_dataset *ds, int64_t index, d
 BTFM_API btfm_status btfm_dataset_add_event(btfm_dataset *ds, double onset_s, double duration_s,
                                             const char *type, const char *label, int code);
 
+/* Select events by label (since 1.3), with MNE's hierarchical tags: `label` selects the
+ * events whose label equals it or has each of its /-separated tags among its own
+ * ("stim" selects "stim/left" and "stim/right"; "left" selects "stim/left" and
+ * "resp/left"). NULL selects every event but EDF+D gaps (type "gap"). The indices of the
+ * selected events (in onset order) go to `indices` (NULL: count only) and their number to
+ * *n_selected. No match is BTFM_E_NOTFOUND, with a message that lists the labels there
+ * are; more matches than `capacity` is BTFM_E_RANGE (with the count in *n_selected). */
+BTFM_API btfm_status btfm_dataset_select_events(const btfm_dataset *ds, const char *label,
+                                                int64_t *indices, int64_t capacity,
+                                                int64_t *n_selected);
+
 /* ---- records (EDF/BDF data records; 1 record for formats without them) ---- */
 
 BTFM_API int64_t btfm_dataset_n_records(const btfm_dataset *ds);

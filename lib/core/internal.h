@@ -60,8 +60,8 @@ btfm_status btfm_reserve(void **array, int64_t *capacity, int64_t need, size_t s
 btfm_status btfm_fail_nomem(const char *where, size_t size);
 
 /* The "known: ..." part of a message: the n names name_at(ctx, 0 .. n-1) (each distinct
- * one once, in first-seen order) written to `out` as "a, b, c", ending with ", ..." when
- * more do not fit in `cap` bytes; "" when n is 0. */
+ * non-empty one once, in first-seen order) written to `out` as "a, b, c", ending with
+ * ", ..." when more do not fit in `cap` bytes; "" when there are none. */
 void btfm_name_list(char *out, size_t cap, int64_t n,
                     const char *(*name_at)(const void *ctx, int64_t i), const void *ctx);
 

@@ -15,6 +15,7 @@ void btfm_name_list(char *out, size_t cap, int64_t n,
     size_t used = 0;
     for (int64_t i = 0; i < n; i++) {
         const char *name = name_at(ctx, i);
+        if (!name || !*name) continue; /* an empty name says nothing */
         int seen = 0; /* against the listed names only: bounded work for any n */
         for (int j = 0; j < n_listed && !seen; j++) seen = strcmp(listed[j], name) == 0;
         if (seen) continue;

@@ -92,6 +92,9 @@ btfm_status btfm_channel_copy(btfm_channel *c, const btfm_channel *src, int inde
 /* Free a channel's strings and resampler (not the channel itself). */
 void btfm_channel_clear(btfm_channel *c);
 
+/* "a, b, c": the distinct event labels of `ds` for messages (io/event_select.c). */
+btfm_status btfm_dataset_event_labels_text(const btfm_dataset *ds, char *out, size_t cap);
+
 /* A new dataset with `n_channels` zeroed channels (driver and fields to be filled). */
 btfm_status btfm_dataset_alloc(btfm_dataset **out, const char *path, int format,
                                int n_channels);

@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <stdlib.h>
 #include "signal_internal.h"
+#include "io/dataset_internal.h"
 #include "core/number.h"
 
 int64_t btfm_epochs_n_times(double tmin, double tmax, double sfreq)
@@ -225,6 +226,14 @@ btfm_status btfm_epochs_compute_dataset(const btfm_epochs_options *o, btfm_datas
     if (!events && n_events > n_ds_events)
         return btfm_fail(BTFM_E_RANGE, "%s: n_events = %lld but the dataset has %lld events",
                          func, (long long)n_events, (long long)n_ds_events);
+    if (n_events == 0) { /* zero epochs is never what the caller meant */
+        char known[400];
+        btfm_dataset_event_labels_text(ds, known, sizeof known);
+        return btfm_fail(BTFM_E_NOTFOUND, "%s: no events to cut epochs around (%s%s; "
+                         "btfm_dataset_select_events chooses events by label)", func,
+                         n_ds_events ? "the recording's event labels are: " : "the recording "
+                         "has no events", known);
+    }
     epoch_plan plan;
     if ((st = make_plan(&plan, o->tmin, o->tmax, o->baseline_min, o->baseline_max, sfreq)))
         return st;

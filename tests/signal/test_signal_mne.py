@@ -102,6 +102,35 @@ def test_epochs_plan_serves_many_recordings_as_mne():
     plan.close()
 
 
+def test_label_selection_follows_mne_hierarchical_tags():
+    """ds.epochs(label=...) picks the epochs MNE's epochs[label] picks from the same
+    event_id (MNE's /-separated tags), and no match names the labels there are."""
+    raw, data, events, names, types = make_raw(seed=5)
+    labels = ["stim/left", "resp", "stim/right", "left/resp", "stim/left/strong",
+              "stimulus", "resp", "stim/right"]
+    ds = btfm.from_array(data, SFREQ, ch_names=names, ch_types=types)
+    for e, label in zip(events, labels):
+        ds.add_event(e / SFREQ, 0.0, label)
+    event_id = {label: k + 1 for k, label in enumerate(dict.fromkeys(labels))}
+    mne_events = np.c_[events, np.zeros_like(events), [event_id[x] for x in labels]]
+    epochs = mne.Epochs(raw, mne_events, event_id, tmin=-0.1, tmax=0.2, baseline=None,
+                        preload=True, verbose=False, picks="all")
+    for query in ["stim", "left", "stim/left", "left/stim", "resp/left", "stimulus", "resp",
+                  ["stimulus", "resp/left"]]:
+        want = epochs[query]  # MNE's selection, out-of-bounds epochs dropped
+        ours = ds.epochs(tmin=-0.1, tmax=0.2, baseline=None, label=query)
+        chosen = ds.select_events(query)
+        kept = [ds.events[i].onset for i, k in zip(chosen, ours.kept) if k]
+        np.testing.assert_allclose(kept, want.events[:, 0] / SFREQ, rtol=0, atol=1e-9,
+                                   err_msg=str(query))
+        np.testing.assert_allclose(ours.data.transpose(0, 2, 1), want.get_data(), rtol=0,
+                                   atol=1e-9, err_msg=str(query))
+    with pytest.raises(btfm.NotFoundError, match="its event labels are: stim/left, resp, "
+                       "stim/right, left/resp, stim/left/strong, stimulus"):
+        ds.epochs(label="nope")
+    with pytest.raises(KeyError):  # MNE refuses it too
+        epochs["nope"]
+
 def test_average_reference_equals_mne():
     raw, data, events, names, types = make_raw(seed=2)
     raw.info["bads"] = ["EEG2"]

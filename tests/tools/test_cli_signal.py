@@ -97,5 +97,30 @@ class SignalCli(unittest.TestCase):
         self.assertEqual(np.load(out).shape[0], 0)  # every epoch swings more than 1 uV
 
 
+    def test_epochs_label_tags_and_no_match(self):
+        # MNE's /-separated tags: "stim" selects stim/left and stim/right, as epochs["stim"]
+        path = os.path.join(self.dir.name, "tags.edf")
+        labels = ["stim/left", "resp", "stim/right", "stimulus"]
+        edfspec.write(path, [{"label": "EEG 0", "dim": "uV", "pmin": -500, "pmax": 500,
+                              "dmin": -32768, "dmax": 32767, "spr": SFREQ,
+                              "digital": np.arange(SFREQ * N_RECORDS) % 1000}], N_RECORDS,
+                      annotations=list(zip(ONSETS, [None] * 4, labels)))
+        raw = mne.io.read_raw_edf(path, preload=True)
+        events, event_id = mne.events_from_annotations(raw)
+        want = mne.Epochs(raw, events, event_id, tmin=0, tmax=0.1, baseline=None,
+                          preload=True)["stim"].get_data().transpose(0, 2, 1)
+        out = os.path.join(self.dir.name, "stim.npy")
+        r = run("epochs", path, out, "--tmin", "0", "--tmax", "0.1", "--label", "stim")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        np.testing.assert_allclose(np.load(out), want, rtol=0, atol=1e-9)
+        self.assertEqual(want.shape[0], 2)
+        # no match: an error naming the labels there are, and no file
+        nope = os.path.join(self.dir.name, "nope.npy")
+        r = run("epochs", path, nope, "--label", "nope")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn('no event labelled "nope"', r.stderr)
+        self.assertIn("its event labels are: stim/left, resp, stim/right, stimulus", r.stderr)
+        self.assertFalse(os.path.exists(nope))
+
 if __name__ == "__main__":
     unittest.main()

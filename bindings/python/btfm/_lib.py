@@ -407,6 +407,7 @@ _SIGNATURES = {
                                               _p_double, _p_double]),
     "btfm_dataset_meta_length": (c_int, [DatasetPtr, c_char_p, _p_int64]),
     "btfm_dataset_meta_bool": (c_int, [DatasetPtr, c_char_p, _p_int]),
+    "btfm_dataset_select_events": (c_int, [DatasetPtr, c_char_p, _p_int64, c_int64, _p_int64]),
 
     # io: formats
 

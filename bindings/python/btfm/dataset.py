@@ -401,6 +401,27 @@ class Dataset(Handle):
                            to_cstr(type, "event type"), to_cstr(label, "event label"),
                            _index(code, "code")))
 
+    def select_events(self, label=None) -> list:
+        """Indices into self.events of the events labelled `label`, with MNE's
+        hierarchical tags: "stim" selects "stim/left" and "stim/right", "left" selects
+        "stim/left" and "resp/left" (every /-separated tag of `label` is one of the
+        event's). A list of labels selects the events any of them selects. None: every
+        event but EDF+D gaps. No match raises btfm.NotFoundError naming the labels there
+        are."""
+        if label is not None and not isinstance(label, str):
+            chosen = set()
+            for one in label:
+                chosen.update(self.select_events(one))
+            return sorted(chosen)
+        text = None if label is None else to_cstr(label, "label")
+        count = ctypes.c_int64()
+        with self._lock:
+            ptr = self._require_open()
+            n = check(lib.btfm_dataset_n_events(ptr))
+            indices = (ctypes.c_int64 * max(n, 1))()
+            check(lib.btfm_dataset_select_events(ptr, text, indices, n, ctypes.byref(count)))
+            return list(indices[:count.value])
+
     @property
     def records(self) -> list:
         """Data records as btfm.Record tuples (one for formats without records)."""
@@ -652,7 +673,9 @@ class Dataset(Handle):
     def epochs(self, events=None, tmin: float = -0.2, tmax: float = 0.5,
                baseline=(None, 0), reject=None, label=None, allow_nonfinite: bool = False):
         """Epochs around events as mne.Epochs does: `events` are indices into
-        self.events (None: every event, or those whose label is `label`); baseline
+        self.events (None: every event but EDF+D gaps, or those select_events(label)
+        chooses: MNE's /-separated tags, "stim" selecting "stim/left" and "stim/right";
+        no match raises btfm.NotFoundError naming the labels there are); baseline
         (bmin, bmax) in s or None; reject like MNE's, {"eeg": 100e-6, "eog": 250e-6} (or
         "eeg=100e-6"), bad channels ignored. Returns btfm.signal.Epochs (data
         (n_kept, n_times, n_channels), kept, reasons, times)."""

@@ -384,13 +384,12 @@ class EpochsPlan(ParamsMixin, Handle):
 
     def run_dataset(self, ds, events=None, label=None):
         """Epochs of a btfm.Dataset around its events (indices into ds.events; None:
-        every event but gaps, or those whose label is `label`). Returns
+        every event but gaps, or those ds.select_events(label) chooses: MNE's /-separated
+        tags; no match raises btfm.NotFoundError naming the labels there are). Returns
         btfm.signal.Epochs with channel names as rejection reasons."""
         _need_numpy()
         if events is None:
-            events = [i for i, e in enumerate(ds.events)
-                      if (label is None and e.type != "gap") or
-                      (label is not None and e.label == label)]
+            events = ds.select_events(label)
         index = np.ascontiguousarray(np.atleast_1d(np.asarray(events, dtype=np.int64)))
         sfreq = ds.sfreq
         n_times = self.n_times(sfreq)
