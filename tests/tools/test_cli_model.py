@@ -176,7 +176,7 @@ class ModelCli(unittest.TestCase):
         cases = [
             (("fit", model, x, short), 1, "has 20 rows but Y"),
             (("fit", model, x, y, "--type", "lasso"), 2, "unknown --type 'lasso'"),
-            (("fit", model, x, y, "--alphas", "1,x"), 2, "--alphas takes numbers"),
+            (("fit", model, x, y, "--alphas", "1,x"), 2, "--alphas takes finite numbers"),
             (("fit", model, x, y, "--alphas", "-1"), 1, "alpha"),
             (("fit", model, x, y, "--scores", "s.npy"), 2, "--scores needs --held-out"),
             (("fit", model, x, y, "--held-out", "1"), 2, "--held-out takes"),

@@ -117,7 +117,7 @@ class SimCli(unittest.TestCase):
             (["sim", "movie", self.out("x")], 2, "unknown simulator 'movie'"),
             (["sim", "rating-session"], 2, "needs an OUT folder"),
             (["sim", "rating-session", self.out("x"), "--param", "n_items"], 2, "NAME=VALUE"),
-            (["sim", "rating-session", self.out("x"), "--param", "n_items=many"], 2, "not a number"),
+            (["sim", "rating-session", self.out("x"), "--param", "n_items=many"], 2, "not a finite number"),
             (["sim", "rating-session", self.out("x"), "--param", "n_itemz=5"], 1, "n_items"),
             (["sim", "rating-session", self.out("x"), "--param", "n_channels=500"], 1, "n_channels"),
             (["sim", "shared-response", self.out("x"), "--plot", self.out("p.svg")], 2,
