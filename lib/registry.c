@@ -47,12 +47,17 @@ static const btfm_param_table *const tables[] = {
 #else
 #  define BTFM_CAP_NIFTI ""
 #endif
+#ifdef BTFM_HAVE_HDF5
+#  define BTFM_CAP_HDF5 " snirf hdf5"
+#else
+#  define BTFM_CAP_HDF5 ""
+#endif
 /* One line a layer, in dependency order, each starting with the layer's name (its folder
  * under lib/), then what it offers. */
 static const char capabilities[] =
     "core container zlib progress"
     " dense"
-    " io dataset edf bdf brainvision volume" BTFM_CAP_NIFTI " fif"
+    " io dataset edf bdf brainvision volume" BTFM_CAP_NIFTI " fif" BTFM_CAP_HDF5
     " table bids"
     " signal"
     " spectrum"

@@ -25,6 +25,7 @@ typedef enum btfm_format {
     BTFM_FORMAT_NIFTI = 4,       /* NIfTI-1/2: .nii, .nii.gz, .hdr/.img (include/btfm/volume.h) */
     BTFM_FORMAT_MEMORY = 5,      /* a dataset over caller data (btfm_dataset_from_array) */
     BTFM_FORMAT_FIF = 6,         /* FIF raw files (MEG/EEG; .fif, .fif.gz, split files), since 1.3 */
+    BTFM_FORMAT_SNIRF = 7,       /* fNIRS .snirf (HDF5; include/btfm/fnirs.h) (since 1.3) */
     BTFM_FORMAT_MAX_ = 0x7fffffff
 } btfm_format;
 

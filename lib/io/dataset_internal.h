@@ -126,6 +126,10 @@ btfm_status btfm_dataset_take_metadata(btfm_dataset *ds, struct btfm_json *json)
 void btfm_dataset_take_events_table(btfm_dataset *ds, struct btfm_table *table);
 /* Copy src's metadata and events table into dst. */
 btfm_status btfm_dataset_copy_extras(btfm_dataset *dst, const btfm_dataset *src);
+/* Copy what describes the recording rather than its channels: events, start time,
+ * subject and recording identification, metadata and events table
+ * (dataset_memory.c; datasets derived with other channels use it too). */
+btfm_status btfm_dataset_copy_recording(btfm_dataset *dst, const btfm_dataset *src);
 
 /* Positions, coordinate frame and fNIRS geometry (dataset_position.c): copy src's into dst
  * (same channel count), or drop them when the channels change. */
@@ -161,6 +165,7 @@ btfm_status btfm_io_stim_events(btfm_dataset *ds, int ch, int physical, unsigned
 btfm_status btfm_edf_open(btfm_dataset **out, const char *path, int format, unsigned flags);
 btfm_status btfm_brainvision_open(btfm_dataset **out, const char *path, unsigned flags);
 btfm_status btfm_fif_open(btfm_dataset **out, const char *path, unsigned flags);
+btfm_status btfm_snirf_open(btfm_dataset **out, const char *path, unsigned flags);
 btfm_status btfm_edf_save(btfm_dataset *ds, const char *path, int format, unsigned flags);
 btfm_status btfm_brainvision_save(btfm_dataset *ds, const char *path, unsigned flags);
 

@@ -126,28 +126,11 @@ btfm_status btfm_dataset_adopt_array(btfm_dataset **out, float *data, int64_t n_
         c->n_samples = n_times;
         c->samples_per_record = (int)(n_times < INT32_MAX ? n_times : INT32_MAX);
     }
-    for (int64_t e = 0; like && e < like->n_events; e++) {
-        const btfm_event_rec *ev = &like->events[e];
-        if ((st = btfm_dataset_append_event(ds, ev->onset, ev->duration, ev->type, ev->label, ev->code))) {
-            btfm_dataset_free(ds);
-            return st;
-        }
-    }
-    if (like && like->volume && (st = btfm_volume_copy(&ds->volume, like->volume))) {
+    if (like && ((like->volume && (st = btfm_volume_copy(&ds->volume, like->volume))) ||
+                 (st = btfm_dataset_copy_recording(ds, like)) ||
+                 (st = btfm_dataset_copy_geometry(ds, like)))) {
         btfm_dataset_free(ds);
         return st;
-    }
-    if (like) {
-        ds->has_start_time = like->has_start_time;
-        ds->start_time = like->start_time;
-        if (btfm_set_string(&ds->subject, like->subject) || btfm_set_string(&ds->recording, like->recording)) {
-            btfm_dataset_free(ds);
-            return btfm_fail_nomem(func, 64);
-        }
-        if ((st = btfm_dataset_copy_extras(ds, like)) || (st = btfm_dataset_copy_geometry(ds, like))) {
-            btfm_dataset_free(ds);
-            return st;
-        }
     }
     if ((st = btfm_dataset_finish(ds))) {
         btfm_dataset_free(ds);
@@ -155,6 +138,23 @@ btfm_status btfm_dataset_adopt_array(btfm_dataset **out, float *data, int64_t n_
     }
     *out = ds;
     return BTFM_OK;
+}
+
+btfm_status btfm_dataset_copy_recording(btfm_dataset *dst, const btfm_dataset *src)
+{
+    btfm_status st;
+    for (int64_t e = 0; e < src->n_events; e++) {
+        const btfm_event_rec *ev = &src->events[e];
+        if ((st = btfm_dataset_append_event(dst, ev->onset, ev->duration, ev->type, ev->label,
+                                            ev->code)))
+            return st;
+    }
+    dst->has_start_time = src->has_start_time;
+    dst->start_time = src->start_time;
+    if (btfm_set_string(&dst->subject, src->subject) ||
+        btfm_set_string(&dst->recording, src->recording))
+        return btfm_fail_nomem("dataset copy", 64);
+    return btfm_dataset_copy_extras(dst, src);
 }
 
 btfm_status btfm_set_string(char **field, const char *value)

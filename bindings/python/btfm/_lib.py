@@ -429,6 +429,17 @@ _SIGNATURES = {
     "btfm_epochs_plan_run_dataset": (c_int, [c_void_p, _p_float, _p_int64,
                                              POINTER(ctypes.c_ubyte), _p_int, DatasetPtr,
                                              _p_int64, c_int64]),
+    "btfm_fnirs_optical_density": (c_int, [_p_float, c_int64, c_int, c_uint, _p_float]),
+    "btfm_fnirs_extinction": (c_int, [c_double, _p_double, _p_double]),
+    "btfm_fnirs_beer_lambert": (c_int, [_p_float, c_int64, c_int, _p_int, _p_double, _p_double,
+                                        c_int, c_double, c_uint, _p_float]),
+    "btfm_fnirs_short_channel_regression": (c_int, [_p_float, c_int64, c_int, _p_int, c_uint,
+                                                    _p_float]),
+    "btfm_dataset_nirs_distances": (c_int, [DatasetPtr, _p_double]),
+    "btfm_dataset_short_channels": (c_int, [DatasetPtr, c_double, POINTER(ctypes.c_ubyte)]),
+    "btfm_dataset_optical_density": (c_int, [POINTER(DatasetPtr), DatasetPtr]),
+    "btfm_dataset_beer_lambert": (c_int, [POINTER(DatasetPtr), DatasetPtr, c_double]),
+    "btfm_dataset_short_channel_regression": (c_int, [POINTER(DatasetPtr), DatasetPtr, c_double]),
 
     # spectrum
     "btfm_welch_plan_new": (c_int, [_p_void]),
@@ -440,6 +451,9 @@ _SIGNATURES = {
                                     c_double]),
     "btfm_fft_rfft_rows": (c_int, [c_void_p, _p_double, c_int64, _p_double]),
     "btfm_fft_irfft_rows": (c_int, [c_void_p, _p_double, c_int64, _p_double]),
+    "btfm_fnirs_scalp_coupling_index": (c_int, [_p_float, c_int64, c_int, _p_int, c_double,
+                                                _p_double, c_uint, _p_double]),
+    "btfm_dataset_scalp_coupling_index": (c_int, [DatasetPtr, _p_double, _p_double]),
 
     # fmri
     "btfm_glm_design_plan_new": (c_int, [_p_void]),
