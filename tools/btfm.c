@@ -42,6 +42,8 @@ static const cli_command commands[] = {
     {"reward", "fit BIDS_DIR OUT.btfm [--mode M] [--param NAME=VALUE]... | score HEAD.btfm "
      "BIDS_DIR [--json]",
      "fit an RLHB reward head on a rating session; score a session's items", cmd_reward},
+    {"nirs", "od|hb|short|sci IN [OUT] [--ppf P] [--max-distance M] [--band L H LT HT] [--json]",
+     "fNIRS: optical density, haemoglobin (Beer-Lambert), short-channel regression, coupling", cmd_nirs},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 

@@ -1,5 +1,6 @@
 /* btfm info on a recording: header, channels and a summary of the events (how many of
  * each type and label), as text or JSON. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -66,8 +67,16 @@ static void print_channels(const btfm_dataset *ds, int json)
             cli_json_string(stdout, unit);
             printf(", \"rate\": ");
             cli_json_number(stdout, rate);
-            printf(", \"n_samples\": %lld, \"bad\": %s}",
+            printf(", \"n_samples\": %lld, \"bad\": %s",
                    (long long)btfm_dataset_channel_n_samples(ds, ch), bad ? "true" : "false");
+            double xyz[3];
+            if (btfm_dataset_channel_position(ds, ch, xyz) == BTFM_OK)
+                for (int k = 0; k < 3; k++) {
+                    printf(k ? ", " : ", \"position\": [");
+                    cli_json_number(stdout, xyz[k]);
+                    printf(k == 2 ? "]" : "");
+                }
+            printf("}");
         } else {
             printf("    %3d %-16s %-6s %-4s %g Hz%s\n", ch + 1, name, type, unit, rate,
                    bad ? " (bad)" : "");
@@ -136,6 +145,50 @@ static int print_volume(const btfm_dataset *ds, int json)
     return 1;
 }
 
+/* fNIRS recordings: source-detector pairs, wavelengths, short channels (< 1 cm). */
+static void print_nirs(const btfm_dataset *ds, int json)
+{
+    int n = btfm_dataset_n_channels(ds), n_nirs = 0, n_short = 0, n_pairs = 0, n_wl = 0;
+    double wavelengths[16];
+    int *seen = calloc((size_t)(n > 0 ? n : 1), 2 * sizeof *seen);
+    unsigned char *is_short = calloc((size_t)(n > 0 ? n : 1), 1);
+    if (!seen || !is_short || btfm_dataset_short_channels(ds, 0.01, is_short)) n = 0;
+    for (int c = 0; c < n; c++) {
+        int s, d, known = 0;
+        double w;
+        if (btfm_dataset_nirs_channel(ds, c, &s, &d, &w, NULL, NULL)) continue;
+        n_nirs++;
+        n_short += is_short[c];
+        for (int k = 0; k < n_pairs && !known; k++) known = seen[2 * k] == s && seen[2 * k + 1] == d;
+        if (!known) {
+            seen[2 * n_pairs] = s;
+            seen[2 * n_pairs++ + 1] = d;
+        }
+        known = isnan(w);
+        for (int k = 0; k < n_wl && !known; k++) known = wavelengths[k] == w;
+        if (!known && n_wl < 16) wavelengths[n_wl++] = w;
+    }
+    free(seen);
+    free(is_short);
+    if (!n_nirs) return;
+    if (json) {
+        printf(", \"fnirs\": {\"pairs\": %d, \"short_channels\": %d, \"coordinate_frame\": ",
+               n_pairs, n_short);
+        cli_json_string(stdout, btfm_dataset_coordinate_frame(ds));
+        printf(", \"wavelengths\": [");
+        for (int k = 0; k < n_wl; k++) {
+            printf(k ? ", " : "");
+            cli_json_number(stdout, wavelengths[k]);
+        }
+        printf("]}");
+        return;
+    }
+    printf("  fnirs:      %d source-detector pairs, wavelengths", n_pairs);
+    for (int k = 0; k < n_wl; k++) printf(" %g", wavelengths[k]);
+    printf("%s, %d short channels (< 1 cm), positions in frame \"%s\"\n", n_wl ? " nm" : " none",
+           n_short, btfm_dataset_coordinate_frame(ds));
+}
+
 void cli_info_dataset(const char *path, const btfm_dataset *ds, int json)
 {
     int64_t shape[4];
@@ -159,6 +212,7 @@ void cli_info_dataset(const char *path, const btfm_dataset *ds, int json)
         printf(", \"recording\": ");
         cli_json_string(stdout, btfm_dataset_recording(ds));
         print_volume(ds, 1);
+        print_nirs(ds, 1);
         printf(", \"channels\": [");
         if (!volume) print_channels(ds, 1); /* voxels are described by the volume */
         printf("], \"events\": ");
@@ -173,6 +227,7 @@ void cli_info_dataset(const char *path, const btfm_dataset *ds, int json)
            btfm_dataset_subject(ds), btfm_dataset_recording(ds),
            (long long)btfm_dataset_n_records(ds));
     if (btfm_dataset_format(ds) == BTFM_FORMAT_FIF) cli_info_fif(ds);
+    print_nirs(ds, 0);
     if (!print_volume(ds, 0)) print_channels(ds, 0);
     print_events(ds, 0);
 }

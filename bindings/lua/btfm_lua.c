@@ -253,5 +253,6 @@ LUALIB_API int luaopen_btfm(lua_State *L)
     btfm_lua_open_sim(L, lua_gettop(L));
     btfm_lua_open_model(L, lua_gettop(L));
     btfm_lua_open_reward(L, lua_gettop(L));
+    btfm_lua_open_fnirs(L, lua_gettop(L));
     return 1;
 }

@@ -291,6 +291,22 @@ static int dataset_set_channel_position(lua_State *L)
     return 1;
 }
 
+/* ds:set_nirs_channel(channel, source, detector, wavelength_nm [, source_pos, detector_pos])
+ * -> true (wavelength 0/0 for haemoglobin channels; positions {x, y, z} in metres) */
+static int dataset_set_nirs_channel(lua_State *L)
+{
+    btfm_dataset *ds = check_dataset(L, 1);
+    int channel = check_channel(L, ds, 2);
+    int source = btfm_lua_check_int(L, 3), detector = btfm_lua_check_int(L, 4);
+    double wavelength = luaL_checknumber(L, 5);
+    const double *src = lua_isnoneornil(L, 6) ? NULL : (const double *)btfm_lua_check_numbers(L, 6, 3, 1, NULL);
+    const double *det = lua_isnoneornil(L, 7) ? NULL : (const double *)btfm_lua_check_numbers(L, 7, 3, 1, NULL);
+    btfm_status st = btfm_dataset_set_nirs_channel(ds, channel, source, detector, wavelength, src, det);
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 /* ds:coordinate_frame() -> "head", a BIDS coordinate system, or "unknown" */
 static int dataset_coordinate_frame(lua_State *L)
 {
@@ -611,6 +627,7 @@ static const luaL_Reg dataset_methods[] = {
     {"set_channel_bad", dataset_set_channel_bad},
     {"set_channel_position", dataset_set_channel_position},
     {"coordinate_frame", dataset_coordinate_frame},
+    {"set_nirs_channel", dataset_set_nirs_channel},
     {"set_coordinate_frame", dataset_set_coordinate_frame},
     {"events", dataset_events},
     {"select_events", dataset_select_events},

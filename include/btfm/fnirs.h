@@ -39,8 +39,8 @@ BTFM_API btfm_status btfm_dataset_set_nirs_channel(btfm_dataset *ds, int channel
 
 /* Optical density, as mne.preprocessing.nirs.optical_density: out = -ln(x / mean(x)) per
  * channel. When any intensity is <= 0, every value is first replaced by its absolute
- * value and then raised to at least the smallest non-zero one (MNE's rule; a warning is
- * logged). out == x is allowed. BTFM_E_NUMERIC when every value is 0. */
+ * value and then raised to at least the smallest channel minimum that is not 0 (MNE's
+ * rule; a warning is logged). out == x is allowed. BTFM_E_NUMERIC when every value is 0. */
 BTFM_API btfm_status btfm_fnirs_optical_density(const float *x, int64_t n_times, int n_channels,
                                                 unsigned flags, float *out);
 

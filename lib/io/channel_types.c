@@ -37,6 +37,12 @@ int btfm_channel_type_from_label(const char *label)
         {"EDA", BTFM_CH_GSR}, {"PPG", BTFM_CH_PPG}, {"PLETH", BTFM_CH_PPG},
         {"SPO2", BTFM_CH_MISC}, {"SAO2", BTFM_CH_MISC}, {"MISC", BTFM_CH_MISC},
     };
+    /* MNE's haemoglobin channel names, "S1_D2 hbo" and "S1_D2 hbr". */
+    size_t len = strlen(label);
+    if (len > 6 && (label[0] == 'S' || label[0] == 's') && strstr(label, "_D") &&
+        label[len - 4] == ' ' && (strcasecmp(label + len - 3, "hbo") == 0 ||
+                                  strcasecmp(label + len - 3, "hbr") == 0))
+        return tolower((unsigned char)label[len - 1]) == 'o' ? BTFM_CH_HBO : BTFM_CH_HBR;
     size_t n = 0;
     while (label[n] && (isalnum((unsigned char)label[n]))) n++;
     /* "STI 014", "STI014": a word prefix followed by digits counts too. */

@@ -15,8 +15,8 @@ btfm_status btfm_fnirs_optical_density(const float *x, int64_t n_times, int n_ch
     if ((st = btfm_signal_check_finite(func, x, n_times, n_channels, 0, flags))) return st;
     if (n_times == 0) return BTFM_OK;
     size_t n = (size_t)n_times * (size_t)n_channels;
-    /* MNE: any intensity <= 0 makes every value |x|, then at least the smallest non-zero
-     * channel minimum, so that means are positive and logarithms finite. */
+    /* MNE: any intensity <= 0 makes every value |x|, then at least the smallest channel
+     * minimum that is not 0, so that means are positive and logarithms finite. */
     int any_nonpositive = 0;
     for (size_t i = 0; i < n && !any_nonpositive; i++) any_nonpositive = !(x[i] > 0);
     double floor_value = 0;

@@ -42,6 +42,7 @@ from . import model
 from . import sim
 from . import reward
 from .reward import RewardHead, RewardFeatures
+from . import fnirs
 
 # btfm.open and btfm.signal stay out of __all__: `from btfm import *` must not replace the
 # built-in open() nor the standard library's signal module in the importer's namespace.
@@ -69,4 +70,5 @@ __all__ = [
     "model",
     "sim",
     "reward", "RewardHead", "RewardFeatures",
+    "fnirs",
 ]

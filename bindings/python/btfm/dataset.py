@@ -1,5 +1,5 @@
-"""btfm.open and btfm.Dataset: one brain recording (EDF/EDF+, BDF/BDF+, BrainVision, FIF) as
-a time-major matrix of float32 values in SI units, with channels, events and records.
+"""btfm.open and btfm.Dataset: one brain recording (EDF/EDF+, BDF/BDF+, BrainVision, FIF,
+SNIRF) as a time-major matrix of float32 values in SI units, with channels, events and records.
 
     >>> with btfm.open("sub-01_eeg.edf") as ds:
     ...     print(ds.sfreq, ds.n_times, ds.ch_names)
@@ -115,7 +115,7 @@ def _floats(buffer):
 
 def open(path, format: str | None = None, complete_records: bool = False, mask=None,
          labels=None) -> "Dataset":
-    """Open a recording. `format` ("edf", "bdf", "brainvision", "nifti", "fif") overrides
+    """Open a recording. `format` ("edf", "bdf", "brainvision", "nifti", "fif", "snirf") overrides
     detection from the content and extension; for BrainVision give the .vhdr. With
     `complete_records`, a file whose record count disagrees with its size is read up to
     its last complete record (the library logs a warning) instead of being refused.
@@ -682,6 +682,47 @@ class Dataset(Handle):
         from . import signal
         return signal.dataset_epochs(self, events, tmin, tmax, baseline, reject, label,
                                      allow_nonfinite)
+
+    # ---- fNIRS (btfm.fnirs) ----
+
+    def optical_density(self) -> "Dataset":
+        """A new Dataset with the continuous-wave amplitude channels as optical densities
+        (-ln(I / mean I), MNE's optical_density); other channels copied."""
+        from . import fnirs
+        return fnirs.dataset_optical_density(self)
+
+    def beer_lambert(self, ppf: float = 6.0) -> "Dataset":
+        """A new Dataset with each source-detector pair's optical densities replaced by
+        "S<s>_D<d> hbo" and "... hbr" in M (MNE's beer_lambert_law; ppf 6 is MNE's
+        convention, Homer3 uses 1: doc/fnirs.md)."""
+        from . import fnirs
+        return fnirs.dataset_beer_lambert(self, ppf)
+
+    def short_channel_regression(self, max_distance: float = 0.01) -> "Dataset":
+        """A new Dataset where each long fNIRS channel has the nearest short channel
+        (source-detector distance below max_distance metres, same type and wavelength)
+        regressed out."""
+        from . import fnirs
+        return fnirs.dataset_short_channel_regression(self, max_distance)
+
+    def scalp_coupling_index(self, l_freq: float = 0.7, h_freq: float = 1.5,
+                             l_trans_bandwidth: float = 0.3, h_trans_bandwidth: float = 0.3):
+        """Scalp coupling index of every channel (NaN for channels that are not optical
+        densities), as MNE's scalp_coupling_index."""
+        from . import fnirs
+        return fnirs.dataset_scalp_coupling_index(self, l_freq, h_freq, l_trans_bandwidth,
+                                                  h_trans_bandwidth)
+
+    def short_channels(self, max_distance: float = 0.01):
+        """Boolean per channel: fNIRS channels shorter than max_distance metres."""
+        from . import fnirs
+        return fnirs.short_channels(self, max_distance)
+
+    @property
+    def source_detector_distances(self):
+        """Source-detector distance of every channel in metres (NaN for others)."""
+        from . import fnirs
+        return fnirs.source_detector_distances(self)
 
     # ---- writing ----
 
