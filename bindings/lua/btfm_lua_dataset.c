@@ -296,7 +296,7 @@ static int dataset_set_channel_position(lua_State *L)
 static int dataset_set_nirs_channel(lua_State *L)
 {
     btfm_dataset *ds = check_dataset(L, 1);
-    int channel = check_channel(L, ds, 2);
+    int channel = check_channel(L, ds, 2, NULL);
     int source = btfm_lua_check_int(L, 3), detector = btfm_lua_check_int(L, 4);
     double wavelength = luaL_checknumber(L, 5);
     const double *src = lua_isnoneornil(L, 6) ? NULL : (const double *)btfm_lua_check_numbers(L, 6, 3, 1, NULL);

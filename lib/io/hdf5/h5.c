@@ -123,6 +123,19 @@ static btfm_status extent(const btfm_h5_where *w, hid_t d, const char *path, int
     return BTFM_OK;
 }
 
+/* open_dataset, then its extent; -1 after failing. */
+static hid_t open_sized(const btfm_h5_where *w, hid_t loc, const char *name, char *path,
+                        size_t path_size, int *rank, hsize_t dims[4], size_t *count,
+                        btfm_status *st)
+{
+    hid_t d = open_dataset(w, loc, name, path, path_size, st);
+    if (d >= 0 && (*st = extent(w, d, path, rank, dims, count))) {
+        H5Dclose(d);
+        return -1;
+    }
+    return d;
+}
+
 static int is_numeric(hid_t d)
 {
     hid_t t = H5Dget_type(d);
@@ -136,13 +149,12 @@ btfm_status btfm_h5_shape(const btfm_h5_where *w, hid_t loc, const char *name, i
 {
     char path[512];
     btfm_status st = BTFM_OK;
-    hid_t d = open_dataset(w, loc, name, path, sizeof path, &st);
-    if (d < 0) return st;
     size_t n;
-    st = extent(w, d, path, rank, dims, &n);
+    hid_t d = open_sized(w, loc, name, path, sizeof path, rank, dims, &n, &st);
+    if (d < 0) return st;
     if (numeric) *numeric = is_numeric(d);
     H5Dclose(d);
-    return st;
+    return BTFM_OK;
 }
 
 btfm_status btfm_h5_read_doubles(const btfm_h5_where *w, hid_t loc, const char *name,
@@ -150,13 +162,12 @@ btfm_status btfm_h5_read_doubles(const btfm_h5_where *w, hid_t loc, const char *
 {
     char path[512];
     btfm_status st = BTFM_OK;
-    *out = NULL;
-    hid_t d = open_dataset(w, loc, name, path, sizeof path, &st);
-    if (d < 0) return st;
     int r;
     hsize_t d4[4];
     size_t n = 0;
-    if ((st = extent(w, d, path, &r, d4, &n))) goto done;
+    *out = NULL;
+    hid_t d = open_sized(w, loc, name, path, sizeof path, &r, d4, &n, &st);
+    if (d < 0) return st;
     if (!is_numeric(d)) {
         st = btfm_h5_fail(w, BTFM_E_FORMAT, path, "holds no numbers (expected an integer or "
                           "floating-point dataset)");
@@ -214,15 +225,13 @@ btfm_status btfm_h5_read_string(const btfm_h5_where *w, hid_t loc, const char *n
 {
     char path[512];
     btfm_status st = BTFM_OK;
-    *out = NULL;
-    hid_t d = open_dataset(w, loc, name, path, sizeof path, &st);
-    if (d < 0) return st;
     int r;
     hsize_t d4[4];
     size_t n = 0;
-    hid_t ftype = -1, mtype = -1;
-    if ((st = extent(w, d, path, &r, d4, &n))) goto done;
-    ftype = H5Dget_type(d);
+    *out = NULL;
+    hid_t d = open_sized(w, loc, name, path, sizeof path, &r, d4, &n, &st);
+    if (d < 0) return st;
+    hid_t mtype = -1, ftype = H5Dget_type(d);
     if (ftype < 0 || H5Tget_class(ftype) != H5T_STRING) {
         st = btfm_h5_fail(w, BTFM_E_FORMAT, path, "is not a string");
         goto done;
