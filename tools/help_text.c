@@ -7,12 +7,12 @@
 #include "cli.h"
 
 const char cli_help_overview[] =
-    "btfm reads brain recordings (EDF/EDF+, BDF/BDF+, BrainVision, NIfTI-1/2, MEG/EEG FIF "
-    "and BIDS folders), converts and de-identifies them, filters them, cuts epochs, computes power "
-    "spectra, fits hyperalignment and shared response models across subjects, writes "
-    "simulated sessions with known ground truth, and runs the CoTHB controller's benchmark. "
-    "Every command that reads a recording accepts any of those formats, recognized from the "
-    "file's content.\n\n"
+    "btfm reads brain recordings (EDF/EDF+, BDF/BDF+, BrainVision, NIfTI-1/2, MEG/EEG FIF, "
+    "SNIRF and BIDS folders), converts and de-identifies them, filters them, cuts epochs, "
+    "computes power spectra, turns fNIRS light into haemoglobin, fits hyperalignment and "
+    "shared response models across subjects, writes simulated sessions with known ground "
+    "truth, and runs the CoTHB controller's benchmark. Every command that reads a recording "
+    "accepts any of those formats, recognized from the file's content.\n\n"
     "Arrays are time-major: a recording is n_times x n_channels, epochs are n_epochs x n_times x "
     "n_channels, as .npy files in C order.\n\n"
     "Long work shows a progress bar on standard error when it is a terminal.";
@@ -377,6 +377,30 @@ static const cli_help helps[] = {
                            "btfm reward fit session head.btfm --param folds=4",
                            "btfm reward score head.btfm new_session > rewards.tsv",
                            "btfm reward score head.btfm new_session --json", NULL}},
+    {"nirs",
+     "fNIRS processing with MNE's conventions (doc/fnirs.md). IN is a recording whose "
+     "channels carry their source-detector geometry (a SNIRF file); its continuous-wave "
+     "amplitudes become optical densities first (-ln(I / mean I)). od writes those; hb "
+     "converts each source-detector pair to HbO and HbR in M by the modified Beer-Lambert law "
+     "(channels S1_D1 hbo, S1_D1 hbr); short regresses the nearest short channel (same "
+     "wavelength or haemoglobin type) out of every long one; sci prints each channel's scalp "
+     "coupling index (the correlation of a pair's wavelengths in the cardiac band; below 0.5 "
+     "is poor contact). OUT's extension picks the format (.edf, .bdf, .vhdr); those formats "
+     "keep the values, not the optode geometry.",
+     (const cli_option_help[]){
+         {"--ppf P", "hb: the partial pathlength factor (default 6, MNE's; Homer3 uses 1)."},
+         {"--max-distance M",
+          "short: source-detector distance in metres below which a channel is short (default "
+          "0.01)."},
+         {"--band L H LT HT",
+          "sci: the pass band L-H Hz and its transition widths (default 0.7 1.5 0.3 0.3, MNE's)."},
+         {"--json", "sci: print the indices as JSON."},
+         {NULL, NULL}},
+     (const char *const[]){"btfm nirs sci sub-01_task-tapping_nirs.snirf",
+                           "btfm nirs sci rec.snirf --band 0.5 2.0 0.2 0.4 --json",
+                           "btfm nirs od rec.snirf od.vhdr",
+                           "btfm nirs short rec.snirf clean.vhdr --max-distance 0.008",
+                           "btfm nirs hb rec.snirf hb.vhdr --ppf 6", NULL}},
 };
 
 const cli_help *cli_help_of(const char *command)
