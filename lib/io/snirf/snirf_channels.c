@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <btfm/fnirs.h>
 #include "snirf_internal.h"
 
 enum { DATA_CW_AMPLITUDE = 1, DATA_PROCESSED = 99999 };
