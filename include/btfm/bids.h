@@ -114,6 +114,13 @@ BTFM_API btfm_status btfm_bids_open_recording(const btfm_bids *b, int64_t index,
  * - the closest *_channels.tsv sets channel types, bad flags (status bad) and units of
  *   unit-less channels, matched by name; a channel missing on either side is BTFM_E_FORMAT
  *   (a warning in lenient mode);
+ * - the closest *_electrodes.tsv (EEG, iEEG: ECoG, sEEG; any space- entity) gives the
+ *   positions of the channels named in it (btfm_dataset_channel_position), in metres by
+ *   the units of the coordsystem.json of the same space, whose (i)EEGCoordinateSystem
+ *   becomes the coordinate frame ("ACPC", "MNI152NLin2009bSym", "CapTrak", "Other"...);
+ *   contacts the recording lacks or with n/a coordinates are skipped, positions the data
+ *   file gave are replaced; no coordsystem.json is BTFM_E_FORMAT (lenient mode: a warning
+ *   and no positions), units other than m, cm or mm a warning and no positions;
  * - the scans.tsv row's acq_time, when present, becomes the start time.
  * On failure the dataset may be partly updated. */
 BTFM_API btfm_status btfm_bids_apply_sidecars(const btfm_bids *b, int64_t index,

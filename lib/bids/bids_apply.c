@@ -1,6 +1,6 @@
 /* Applying a recording's sidecars to its dataset: merged JSON as metadata (checked
  * against the data), events.tsv by the MNE-BIDS reading rules, channels.tsv, and the
- * scans.tsv acquisition time. */
+ * scans.tsv acquisition time; electrode positions come from bids_electrodes.c. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,6 +267,7 @@ btfm_status btfm_bids_apply_sidecars(const btfm_bids *b, int64_t index, btfm_dat
         btfm_table_free(t);
         if (st) return st;
     }
+    if ((st = btfm_bids_apply_electrodes(b, r, ds))) return st;
     return apply_scans(b, index, ds);
 }
 

@@ -119,6 +119,21 @@ btfm_status btfm_bids_sidecars(const btfm_bids *b, const btfm_bids_recording *r,
                                const char *suffix, const char *extension,
                                const btfm_bids_file **out, int cap, int *n);
 
+/* The closest file with `suffix` and `extension` whose entities other than space are
+ * the recording's (electrodes.tsv, coordsystem.json: they name the space of their
+ * coordinates, which the recording's name does not carry). With `space`, only files of
+ * that space. Several in the closest folder (one per space): the first by name, their
+ * count in *n_candidates. NULL when none. */
+const btfm_bids_file *btfm_bids_spatial_file(const btfm_bids *b, const btfm_bids_recording *r,
+                                            const char *suffix, const char *extension,
+                                            const char *space, int *n_candidates);
+
+/* Electrode positions of recording `r` from its electrodes.tsv, in metres by the units of
+ * its coordsystem.json, with the coordinate system as the dataset's frame
+ * (bids_electrodes.c). No electrodes.tsv: nothing changes. */
+btfm_status btfm_bids_apply_electrodes(const btfm_bids *b, const btfm_bids_recording *r,
+                                       btfm_dataset *ds);
+
 /* The merged JSON sidecar of recording `r` (a new object the caller frees). */
 btfm_status btfm_bids_merged_json(const btfm_bids *b, const btfm_bids_recording *r,
                                   btfm_json **out);

@@ -5,16 +5,24 @@
 #include <string.h>
 #include "bids_internal.h"
 
-static int applies(const btfm_bids_file *f, const btfm_bids_recording *r, const char *suffix,
-                   const char *extension)
+/* `except` names an entity the file may carry whatever the recording's name says (NULL: none). */
+static int applies_except(const btfm_bids_file *f, const btfm_bids_recording *r,
+                          const char *suffix, const char *extension, const char *except)
 {
     if (strcmp(f->parsed.suffix, suffix) || strcmp(f->parsed.extension, extension)) return 0;
     for (int k = 0; k < f->parsed.n_entities; k++) {
         const btfm_bids_entity *e = &f->parsed.entities[k];
+        if (except && strcmp(e->key, except) == 0) continue;
         const char *have = btfm_bids_name_get(&r->name, e->key);
         if (!have || !btfm_bids_label_equal(e->key, have, e->value)) return 0;
     }
     return 1;
+}
+
+static int applies(const btfm_bids_file *f, const btfm_bids_recording *r, const char *suffix,
+                   const char *extension)
+{
+    return applies_except(f, r, suffix, extension, NULL);
 }
 
 btfm_status btfm_bids_sidecars(const btfm_bids *b, const btfm_bids_recording *r,
@@ -45,6 +53,26 @@ btfm_status btfm_bids_sidecars(const btfm_bids *b, const btfm_bids_recording *r,
         (*n)++;
     }
     return BTFM_OK;
+}
+
+const btfm_bids_file *btfm_bids_spatial_file(const btfm_bids *b, const btfm_bids_recording *r,
+                                            const char *suffix, const char *extension,
+                                            const char *space, int *n_candidates)
+{
+    *n_candidates = 0;
+    for (int d = r->dir; d >= 0; d = b->dirs[d].parent) {
+        const btfm_bids_file *found = NULL;
+        for (int k = 0; k < b->dirs[d].n_files; k++) {
+            const btfm_bids_file *f = &b->dirs[d].files[k];
+            if (!applies_except(f, r, suffix, extension, "space")) continue;
+            const char *label = btfm_bids_name_get(&f->parsed, "space");
+            if (space && (!label || strcmp(label, space) != 0)) continue;
+            (*n_candidates)++;
+            if (!found) found = f; /* files are in name order */
+        }
+        if (found) return found;
+    }
+    return NULL;
 }
 
 btfm_status btfm_bids_merged_json(const btfm_bids *b, const btfm_bids_recording *r,
