@@ -124,10 +124,12 @@ void btfm_align_rotation_clear(align_rotation *r);
  * aligned data L Y, qt) and the T x T algebra in single precision, nothing larger than
  * T x T besides them. `target_gram` (may be NULL) is Y Y^T (T x T, upper part) when the
  * caller has it. `mapped` (may be NULL) receives X R; `left` (may be NULL, T x T, upper
- * part) the operator L with X R = L Y, for callers that form L Y themselves; `out` (may
- * be NULL) the factored rotation; `side` (may be NULL) runs beside the eigendecomposition,
- * or after the step when the route has none. Falls back to the double route when T > n_target or when the reflection
- * constraint applies (square full-rank X^T Y). */
+ * part) the operator L with X R = L Y, for callers that form L Y themselves, who then
+ * pass `mapped` for the steps solved without L: *used_left says which it was (mapped is
+ * written only when L is not). `out` (may be NULL) the factored rotation; `side` (may be
+ * NULL) runs beside the eigendecomposition, or after the step when the route has none.
+ * Falls back to the double route when T > n_target, when the reflection constraint
+ * applies (square full-rank X^T Y), and when X^T Y is ill-conditioned (T close to V). */
 /* Independent work to run beside a Procrustes step's eigendecomposition (which does not
  * scale within one problem): fn(ctx, index, 1) (fn may be NULL) on a second thread when
  * `threads` >= 2, else after it. The step's T x T products are split over `threads` too.
@@ -142,8 +144,8 @@ typedef struct align_side {
 btfm_status btfm_align_procrustes_float(const align_source *src, const float *target,
                                         int64_t n_target, const float *target_gram,
                                         int scaling, int reflection, float *mapped,
-                                        float *left, align_rotation *out,
-                                        const align_side *side);
+                                        float *left, int *used_left,
+                                        align_rotation *out, const align_side *side);
 
 /* The map of X onto a centered target Y (T x V') known through the upper Cholesky
  * factor R ((T-1) x (T-1), float) of its Gram matrix on the centered vectors, with

@@ -191,18 +191,22 @@ btfm_status btfm_hyper_prepare(const btfm_aligner *a, float *x, int64_t V, doubl
         if (!st && !factored) {
             /* The float eigensolver errs by about 1e-7 of the largest eigenvalue: the
              * centering's null direction stays below 1e-6, and a kept spectrum within
-             * 1e3 is resolved to 1e-4 relative. Wider spectra are solved in double from
-             * the same float Gram matrix, which resolves eigenvalues to about 1e-9 of
-             * the largest: directions below 1e-8 count as null. */
+             * 1e3 is resolved to 1e-4 relative. Wider spectra (T close to V, or nearly
+             * dependent time points) are solved in double from a Gram matrix formed in
+             * double: the float one carries errors of 1e-7 of its largest eigenvalue into
+             * the weakest directions, which the maps divide by their singular values
+             * (a held-out transform off by percents at T = V). Directions below 1e-8 of
+             * the largest eigenvalue count as null. */
             while (r < T && wf[r] > wf[0] * 1e-6f && wf[r] > 0) r++;
             if (r > 0 && wf[r - 1] >= wf[0] * 1e-3f) {
                 for (int64_t k = 0; k < r; k++) w[k] = wf[k];
                 for (int64_t i = 0; i < T; i++)
                     for (int64_t k = 0; k < r; k++) gram[i * T + k] = g[i * T + k];
             } else {
-                for (int64_t i = 0; i < T; i++)
+                st = btfm_dense_gram_fd(x, T, V, V, gram, "btfm_aligner_fit");
+                for (int64_t i = 0; !st && i < T; i++)
                     for (int64_t j = 0; j < i; j++) gram[i * T + j] = gram[j * T + i];
-                st = btfm_dense_syev(gram, T, w, "aligner");
+                if (!st) st = btfm_dense_syev(gram, T, w, "aligner");
                 double floor_ = w[0] > 0 ? w[0] * 1e-8 : 0.0;
                 r = 0;
                 while (!st && r < T && w[r] > floor_ && w[r] > 0) r++;

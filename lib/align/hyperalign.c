@@ -110,7 +110,7 @@ static btfm_status final_map(const btfm_aligner *a, const hyper_subject *h, cons
     btfm_status st = final_map_onto(a, h, z, V, cf, target_sq, m, sq, &done);
     if (st || done) return st;
     st = btfm_align_procrustes_float(&src, target, K, target_gram, (int)ALIGN_PARAM(a, SCALING),
-                                     (int)ALIGN_PARAM(a, REFLECTION), NULL, NULL, &rot, NULL);
+                                     (int)ALIGN_PARAM(a, REFLECTION), NULL, NULL, NULL, &rot, NULL);
     if (st) return st;
     const int64_t r = h->rank, r2 = rot.rank;
     float *df = btfm_malloc((size_t)(T * r) * sizeof(float));
@@ -155,7 +155,7 @@ static btfm_status map_to(const btfm_aligner *a, const hyper_subject *h, int64_t
     return btfm_align_procrustes_float(&src, target, n_target, NULL,
                                        (int)ALIGN_PARAM(a, SCALING),
                                        (int)ALIGN_PARAM(a, REFLECTION), mapped, NULL, NULL,
-                                       side);
+                                       NULL, side);
 }
 
 /* z-score the columns of x (rows x cols, float) in place; `acc` has 2 cols doubles. */
@@ -330,10 +330,12 @@ static btfm_status level1(hyper_fit *fit, float *common)
                            s + 1 < N - 1 ? fit->order[s + 1] : 0, W};
         align_source src = btfm_hyper_source(&fit->hs[i], T, V);
         l.left = by_gram && btfm_align_procrustes_by_gram(&src, Vc, reflection) ? left : NULL;
-        if (l.left)
+        if (l.left) { /* an ill-conditioned step fills mapped in double instead of left */
+            int used_left;
             st = btfm_align_procrustes_float(&src, common, Vc, ts.gram[0], scaling, reflection,
-                                             NULL, left, NULL, &side);
-        else
+                                             fit->mapped[i], left, &used_left, NULL, &side);
+            if (!used_left) l.left = NULL;
+        } else
             st = map_to(a, &fit->hs[i], V, common, Vc, fit->mapped[i], &side);
         l.mapped = fit->mapped[i];
         if (!st) st = btfm_hyper_template_run(&l, W);

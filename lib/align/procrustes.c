@@ -262,51 +262,44 @@ static btfm_status form_h(const align_source *src, const float *f, const float *
  * eigenvectors into h (columns, descending), eigenvalues into d2 (double), *r2 the count
  * above the null threshold. The float eigensolver errs by about 1e-7 of the largest
  * eigenvalue, a relative error of 1e-7 kappa in the weakest kept direction: accepted
- * while kappa = d2[0] / d2[r2 - 1] <= 1e3, otherwise the problem is solved again in
- * double. */
-static btfm_status eigen_float(float *h, int64_t r, double *d2, int64_t *r2)
+ * while kappa = d2[0] / d2[r2 - 1] <= 1e3. A wider spectrum sets *wide (and *r2 = 0):
+ * T close to V leaves X^T Y with singular values down to 1e-5 of the largest, and float
+ * products, which square them in H and divide by them in the maps, leave those
+ * directions (and held-out data through them) off by percents; the caller solves such
+ * problems in double from the source's double factor instead. */
+static btfm_status eigen_float(float *h, int64_t r, double *d2, int64_t *r2, int *wide)
 {
+    *wide = 0;
+    *r2 = 0;
     const char *where = "aligner: Procrustes";
-    const size_t hbytes = (size_t)(r * r) * sizeof(float);
-    float *hf = btfm_scratch_get(hbytes); /* kept for a double retry */
     float *w = btfm_malloc((size_t)r * sizeof(float));
-    double *hd = NULL;
-    btfm_status st = (!hf || !w) ? btfm_fail_nomem(where, (size_t)(r * r) * sizeof(float))
-                                 : BTFM_OK;
-    if (!st) {
-        memcpy(hf, h, (size_t)(r * r) * sizeof(float));
-        st = btfm_dense_syev_f(h, r, w, "aligner");
-    }
+    btfm_status st = !w ? btfm_fail_nomem(where, (size_t)r * sizeof(float)) : BTFM_OK;
+    if (!st) st = btfm_dense_syev_f(h, r, w, "aligner");
     for (int64_t k = 0; !st && k < r; k++) d2[k] = w[k];
+    btfm_free(w);
     /* Float products resolve H's eigenvalues to about 1e-9 of the largest: directions
      * below 1e-8 count as null (the minimum-norm solution). */
     int64_t n = 0;
     while (!st && n < r && d2[n] > d2[0] * 1e-8 && d2[n] > 0) n++;
-    if (!st && n > 0 && d2[n - 1] < 1e-3 * d2[0]) {
-        if (!(hd = btfm_dense_zeros(r, r, where))) st = BTFM_E_NOMEM;
-        for (int64_t j = 0; !st && j < r * r; j++) hd[j] = hf[j];
-        if (!st && !(st = btfm_dense_syev(hd, r, d2, "aligner"))) {
-            for (int64_t j = 0; j < r * r; j++) h[j] = (float)hd[j];
-            n = 0;
-            while (n < r && d2[n] > d2[0] * 1e-8 && d2[n] > 0) n++;
-        }
-    }
     if (!st && n == 0)
-        st = btfm_fail(BTFM_E_NUMERIC, "aligner: Procrustes: source and target are "
-                       "uncorrelated (X^T Y = 0); nothing to align");
-    *r2 = n;
-    btfm_scratch_put(hf, hbytes);
-    btfm_free(hd);
-    btfm_free(w);
+        return btfm_fail(BTFM_E_NUMERIC, "aligner: Procrustes: source and target are "
+                         "uncorrelated (X^T Y = 0); nothing to align");
+    if (!st && d2[n - 1] < 1e-3 * d2[0]) {
+        *wide = 1;
+        return BTFM_OK;
+    }
+    if (!st) *r2 = n;
     return st;
 }
 
-/* eigen_float beside a side task: task 0 the eigenproblem, task 1 the side work. */
+/* The eigenproblem on the caller's thread, `side` (the next subject's preparation) on
+ * a second one. */
 typedef struct eigen_beside {
     float *h;
     int64_t r;
     double *d2;
     int64_t *r2;
+    int *wide;
     const align_side *side;
 } eigen_beside;
 
@@ -314,15 +307,15 @@ static btfm_status eigen_or_side(void *ctx, int64_t index, int worker)
 {
     eigen_beside *e = ctx;
     (void)worker;
-    if (index == 0) return eigen_float(e->h, e->r, e->d2, e->r2);
+    if (index == 0) return eigen_float(e->h, e->r, e->d2, e->r2, e->wide);
     return e->side->fn(e->side->ctx, e->side->index, 1);
 }
 
-static btfm_status eigen_with_side(float *h, int64_t r, double *d2, int64_t *r2,
+static btfm_status eigen_with_side(float *h, int64_t r, double *d2, int64_t *r2, int *wide,
                                    const align_side *side)
 {
-    if (!side || !side->fn) return eigen_float(h, r, d2, r2);
-    eigen_beside e = {h, r, d2, r2, side};
+    if (!side || !side->fn) return eigen_float(h, r, d2, r2, wide);
+    eigen_beside e = {h, r, d2, r2, wide, side};
     return btfm_parallel_for(side->threads < 2 ? 1 : 2, 2, eigen_or_side, &e);
 }
 
@@ -336,8 +329,8 @@ int btfm_align_procrustes_by_gram(const align_source *src, int64_t n_target, int
 BTFM_HOT btfm_status btfm_align_procrustes_float(const align_source *src, const float *target,
                                         int64_t n_target, const float *target_gram,
                                         int scaling, int reflection, float *mapped,
-                                        float *left, align_rotation *out,
-                                        const align_side *side)
+                                        float *left, int *used_left,
+                                        align_rotation *out, const align_side *side)
 {
     const int64_t T = src->n_times, r = src->rank;
     if (out) memset(out, 0, sizeof *out);
@@ -385,7 +378,14 @@ BTFM_HOT btfm_status btfm_align_procrustes_float(const align_source *src, const 
     const int workers = side ? side->threads : 1;
     if ((st = form_h(src, f, g, h, gf, workers))) goto done;
     int64_t r2;
-    if ((st = eigen_with_side(h, r, d2, &r2, side))) goto done;
+    int wide;
+    if ((st = eigen_with_side(h, r, d2, &r2, &wide, side))) goto done;
+    if (wide) { /* in double; a T x T operator would carry the float error (no left) */
+        if (used_left) *used_left = 0;
+        st = procrustes_double(src, target, n_target, scaling, reflection, mapped, out);
+        goto done;
+    }
+    if (used_left) *used_left = left != NULL;
     double trace = 0.0;
     for (int64_t k = 0; k < r2; k++) trace += sqrt(d2[k]);
     const double scale = scaling ? trace / norm2 : 1.0;
@@ -405,7 +405,7 @@ BTFM_HOT btfm_status btfm_align_procrustes_float(const align_source *src, const 
     if (mapped || left) { /* L is symmetric: a rank update forms its upper part */
         float *l = left ? left : g;
         btfm_align_ssyrk_split(workers, 0, T, r2, (float)scale, gf, r2, l, T);
-        if (mapped)
+        if (mapped && !left)
             cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, (blasint)T, (blasint)n_target,
                         1.0f, l, (blasint)T, target, (blasint)n_target, 0.0f, mapped,
                         (blasint)n_target);
@@ -479,9 +479,10 @@ BTFM_HOT btfm_status btfm_align_procrustes_onto(const align_source *src, const d
         form_k(src, f, rg, k, d2, 1);
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (blasint)r, (blasint)m, 1.0f, k,
                     (blasint)r, 0.0f, h, (blasint)r);
-        st = eigen_float(h, r, d2, &r2);
+        int wide;
+        st = eigen_float(h, r, d2, &r2, &wide);
     }
-    if (st || r2 < r) goto done; /* X^T Y rank deficient: the factored route */
+    if (st || r2 < r) goto done; /* X^T Y rank deficient or ill-conditioned: the factored route */
     *applies = 1;
     double trace = 0.0;
     for (int64_t j = 0; j < r; j++) trace += sqrt(d2[j]);

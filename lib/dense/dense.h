@@ -30,6 +30,13 @@ void btfm_dense_copy_df(const double *src, int64_t ld_src, int64_t rows, int64_t
  * the sum of squares of the standardized values. */
 double btfm_dense_standardize(float *x, int64_t rows, int64_t cols, int64_t ld, int zscore,
                               double *mean, double *scale);
+/* g (rows x rows, upper part) = x x^T in double for float x (rows x cols, row stride ld),
+ * the columns converted a block at a time: products of floats are exact in double, so g
+ * resolves eigenvalues far below a float product's 1e-7 of the largest (what a nearly
+ * rank-deficient x needs). */
+btfm_status btfm_dense_gram_fd(const float *x, int64_t rows, int64_t cols, int64_t ld,
+                               double *g, const char *where);
+
 /* z-score the columns of x (rows x cols, double) in place (population std); constant
  * columns become 0. */
 void btfm_dense_zscore_columns(double *x, int64_t rows, int64_t cols);

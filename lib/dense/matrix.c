@@ -1,6 +1,7 @@
 /* Row-major matrices: checked allocations, strided copies between float and double, and
  * the per-column statistics that standardize data before a fit. */
 #include <math.h>
+#include <cblas.h>
 #include "dense.h"
 
 static void *zeros(int64_t rows, int64_t cols, size_t size, const char *where)
@@ -45,6 +46,24 @@ void btfm_dense_copy_df(const double *src, int64_t ld_src, int64_t rows, int64_t
         float *d = dst + t * ld_dst;
         for (int64_t j = 0; j < cols; j++) d[j] = (float)s[j];
     }
+}
+
+btfm_status btfm_dense_gram_fd(const float *x, int64_t rows, int64_t cols, int64_t ld,
+                               double *g, const char *where)
+{
+    enum { BLOCK = 256 };
+    double *b = btfm_dense_zeros(rows, BLOCK, where);
+    if (!b) return BTFM_E_NOMEM;
+    for (int64_t i = 0; i < rows; i++)
+        for (int64_t j = i; j < rows; j++) g[i * rows + j] = 0.0;
+    for (int64_t c0 = 0; c0 < cols; c0 += BLOCK) {
+        const int64_t n = cols - c0 < BLOCK ? cols - c0 : BLOCK;
+        btfm_dense_copy_fd(x + c0, ld, rows, n, b, n);
+        cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)rows, (blasint)n, 1.0, b,
+                    (blasint)n, 1.0, g, (blasint)rows);
+    }
+    btfm_free(b);
+    return BTFM_OK;
 }
 
 BTFM_HOT BTFM_SIMD_CLONES double btfm_dense_standardize(float *x, int64_t rows, int64_t cols,

@@ -38,10 +38,12 @@ def zscore(x):
 
 # --- PyMVPA hyperalignment, as written (full feature x feature SVDs) -----------------
 
-def procrustes(source, target, scaling=True, reflection=True):
+def procrustes(source, target, scaling=True, reflection=True, null_tol=None):
     """PyMVPA ProcrusteanMapper._train (demean, Frobenius normalization, SVD of
     target^T source), with the scale taken from the sign-corrected singular values.
-    Returns (proj, offset_in, offset_out): forward(x) = (x - offset_in) @ proj + offset_out."""
+    Returns (proj, offset_in, offset_out): forward(x) = (x - offset_in) @ proj + offset_out.
+    null_tol: libbtfm's documented minimum-norm solution instead of PyMVPA's arbitrary
+    completion, dropping singular values below null_tol times the largest."""
     ms, mt = source.mean(0), target.mean(0)
     s, t = source - ms, target - mt
     snorm, tnorm = np.linalg.norm(s), np.linalg.norm(t)
@@ -52,6 +54,9 @@ def procrustes(source, target, scaling=True, reflection=True):
     elif nt < ns:
         t = np.hstack([t, np.zeros((t.shape[0], ns - nt))])
     u, sv, vh = np.linalg.svd(t.T @ s, full_matrices=False)
+    if null_tol is not None:
+        keep = sv > null_tol * sv[0]
+        u, sv, vh = u[:, keep], sv[keep], vh[keep]
     proj = vh.T @ u.T
     signs = np.ones_like(sv)
     if not reflection and np.linalg.det(proj) < 0:
@@ -77,7 +82,7 @@ def _regularize(x, alpha):
 
 
 def hyperalignment(datasets, scaling=True, reflection=True, level2_niter=1, ref=None,
-                   alpha=1.0, n_features=None):
+                   alpha=1.0, n_features=None, null_tol=None):
     """PyMVPA Hyperalignment (zscore_all, zscore_common): returns a function
     transform(x, i) mapping subject i's raw data into the common space, and the common
     template. With n_features = K the template is first reduced to its top K principal
@@ -98,7 +103,7 @@ def hyperalignment(datasets, scaling=True, reflection=True, level2_niter=1, ref=
     for i in range(n):
         if i == ref:
             continue
-        m = procrustes(data[i], common, scaling, reflection)
+        m = procrustes(data[i], common, scaling, reflection, null_tol)
         p = zscore(_forward(m, data[i]))
         mapped[i] = p
         common = zscore(0.5 * (p + common))
@@ -109,14 +114,14 @@ def hyperalignment(datasets, scaling=True, reflection=True, level2_niter=1, ref=
     for _ in range(level2_niter):
         for i in range(n):
             target = zscore((common * n - mapped[i]) / (n - 1))
-            m = procrustes(data[i], target, scaling, reflection)
+            m = procrustes(data[i], target, scaling, reflection, null_tol)
             mapped[i] = zscore(_forward(m, data[i]))
         common = np.mean(mapped, axis=0)
     common = zscore(common)
     if n_features:
         vt = np.linalg.svd(common, full_matrices=False)[2]
         common = zscore(common @ vt[:n_features].T)
-    mappers = [procrustes(data[i], common, scaling, reflection) for i in range(n)]
+    mappers = [procrustes(data[i], common, scaling, reflection, null_tol) for i in range(n)]
 
     def transform(x, i):
         mean, sd = stats[i]

@@ -193,7 +193,7 @@ static void check_exact_procrustes_float(int64_t T, int64_t V, int64_t x_rank)
     double *f = svd_factor(u, s, T, rank);
     align_source src = {f, T, rank, V, v_det, NULL, NULL, 0.0};
     align_rotation rot;
-    ck_assert_ok(btfm_align_procrustes_float(&src, yf, V, NULL, 1, 1, mapped, NULL, &rot, NULL));
+    ck_assert_ok(btfm_align_procrustes_float(&src, yf, V, NULL, 1, 1, mapped, NULL, NULL, &rot, NULL));
     ck_assert_int_eq(rot.rank, rank);
     ck_assert_double_eq_tol(rot.scale, 2.5, 1e-5);
     for (int64_t j = 0; j < T * V; j++) ck_assert_double_eq_tol(mapped[j], y[j], 1e-4 * ymax);

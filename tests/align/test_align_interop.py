@@ -206,3 +206,24 @@ def test_wide_srm_matches_brainiak(wide):
     for i, x in enumerate(train):
         w_i = al.transform(np.eye(V_W) + np.asarray(x, np.float64).mean(0), i)
         np.testing.assert_allclose(w_i.T @ w_i, np.eye(K_W), atol=1e-4)
+
+
+def test_square_hyperalignment_held_out_matches_float64():
+    """T = V: each centered X_i^T Y has singular values down to 1e-5 of the largest, which
+    float products resolve to percents; the held-out maps must still agree with a float64
+    implementation of the documented procedure (singular values below 1e-8 of the largest
+    dropped), as the training outputs do."""
+    n, t, v = 8, 250, 250
+    train, test, *_ = ref.simulate(n, t, 100, v, 10, noise=0.1, seed=0)
+    rng = np.random.RandomState(1)
+    for x in train + test:  # 30% of the voxels carry extra noise of their own
+        idx = rng.choice(v, int(0.3 * v), replace=False)
+        x[:, idx] += rng.randn(x.shape[0], idx.size).astype(np.float32)
+    transform, common = ref.hyperalignment(train, null_tol=1e-8)
+    al = btfm.Aligner("hyperalignment").fit(train)
+    np.testing.assert_allclose(al.common, common, atol=1e-3)
+    for i in range(n):
+        for x in (train[i], test[i]):
+            expect = transform(x, i)
+            err = np.linalg.norm(al.transform(x, i) - expect) / np.linalg.norm(expect)
+            assert err < 1e-4, (i, err)
