@@ -1,6 +1,7 @@
 /* btfm align: fit an aligner on per-subject matrices (time x features) and map data into
  * the common space. Inputs are .npy matrices or any dataset (NIfTI volumes masked with
  * --mask, EDF, BrainVision). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
@@ -114,9 +115,13 @@ static int align_fit(int argc, char **argv)
         int64_t k;
         btfm_aligner_n_subjects(a, &n);
         btfm_aligner_n_components(a, &k);
+        double change;
         btfm_aligner_fit_info(a, &iterations, NULL);
-        printf("%s: %s, %d subjects, %lld components, %d iterations\n", out,
+        btfm_aligner_fit_change(a, &change);
+        printf("%s: %s, %d subjects, %lld components, %d iterations", out,
                btfm_align_method_name(m), n, (long long)k, iterations);
+        if (!isnan(change)) printf(" (final relative objective change %.3g)", change);
+        printf("\n");
     }
     btfm_aligner_free(a);
     free(params);

@@ -101,6 +101,22 @@ static int aligner_dims(lua_State *L)
     return 3;
 }
 
+/* a:fit_info() -> iterations, objective, change (the last iteration's relative
+ * objective change; NaN for hyperalignment), or nil, message before the fit */
+static int aligner_fit_info(lua_State *L)
+{
+    btfm_aligner *a = check_aligner(L, 1);
+    int iterations;
+    double objective, change;
+    btfm_status st = btfm_aligner_fit_info(a, &iterations, &objective);
+    if (!st) st = btfm_aligner_fit_change(a, &change);
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushinteger(L, iterations);
+    lua_pushnumber(L, objective);
+    lua_pushnumber(L, change);
+    return 3;
+}
+
 static int aligner_save(lua_State *L)
 {
     return push_ok(L, btfm_aligner_save(check_aligner(L, 1), btfm_lua_check_cstring(L, 2)));
@@ -158,7 +174,9 @@ static int load_common(lua_State *L, int from_string)
 static int module_load_aligner(lua_State *L) { return load_common(L, 0); }
 static int module_aligner_from_string(lua_State *L) { return load_common(L, 1); }
 
-/* btfm.segment_matching(values, n_subjects, n_times, n_features [, window=10]) and
+/* btfm.segment_matching(values, n_subjects, n_times, n_features [, window=10
+ * [, zscore=true]]) (zscore: each subject's features z-scored over time first, as
+ * BrainIAK's procedure does) and
  * btfm.isc(values, n_subjects, n_times, n_features [, pairwise=false]): values is the
  * flat subject x time x feature block. */
 static int module_segment_matching(lua_State *L)
@@ -166,10 +184,11 @@ static int module_segment_matching(lua_State *L)
     int n = btfm_lua_check_int(L, 2);
     lua_Integer t = luaL_checkinteger(L, 3), v = luaL_checkinteger(L, 4);
     lua_Integer window = luaL_optinteger(L, 5, 10);
+    int zscore = lua_isnoneornil(L, 6) ? 1 : lua_toboolean(L, 6);
     if (n < 1) luaL_argerror(L, 2, "expected at least one subject");
     float *x = (float *)btfm_lua_check_matrix(L, 1, (lua_Integer)n * t, v, 0);
     double *acc = (double *)lua_newuserdatauv(L, (size_t)n * sizeof(double), 0);
-    btfm_status st = btfm_align_segment_matching(x, n, t, v, window, acc);
+    btfm_status st = btfm_align_segment_matching_z(x, n, t, v, window, zscore, acc);
     if (st) return btfm_lua_fail(L, st);
     lua_createtable(L, n, 0);
     for (int i = 0; i < n; i++) {
@@ -203,6 +222,7 @@ static const luaL_Reg aligner_methods[] = {
     {"transform", aligner_transform},
     {"inverse_transform", aligner_inverse_transform},
     {"dims", aligner_dims},
+    {"fit_info", aligner_fit_info},
     {"save", aligner_save},
     {"to_string", aligner_to_string},
     {NULL, NULL},

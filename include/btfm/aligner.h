@@ -92,6 +92,11 @@ BTFM_API btfm_status btfm_aligner_subject_features(const btfm_aligner *a, int su
 BTFM_API btfm_status btfm_aligner_fit_info(const btfm_aligner *a, int *iterations,
                                            double *objective);
 
+/* After an SRM fit: the relative objective change of its last iteration,
+ * |f_k - f_(k-1)| / |f_k|, at most `tol` when the fit converged and larger when it
+ * stopped at `max_iter`; NaN for hyperalignment and for a single iteration. Since 1.3. */
+BTFM_API btfm_status btfm_aligner_fit_change(const btfm_aligner *a, double *change);
+
 /* The common-space time series the subjects were aligned to (n_times x n_components,
  * the template for hyperalignment, the shared response for SRM) into `out`. */
 BTFM_API btfm_status btfm_aligner_common(const btfm_aligner *a, float *out, size_t capacity);
@@ -125,10 +130,20 @@ BTFM_API btfm_status btfm_aligner_load_buffer(btfm_aligner **out, const void *bu
  * `window` consecutive time points of one subject is matched, by Pearson correlation,
  * to every window of the other subjects' average; windows overlapping the true one
  * (other than itself) are excluded. accuracy[s] receives the fraction of subject s's
- * windows matched to the right time. Needs n_times >= 2 * window. */
+ * windows matched to the right time. Needs n_times >= 2 * window. The features are
+ * taken as they are (no z-scoring): features of very different scales weigh
+ * unequally; btfm_align_segment_matching_z with zscore = 1 is BrainIAK's procedure. */
 BTFM_API btfm_status btfm_align_segment_matching(const float *data, int n_subjects,
                                                  int64_t n_times, int64_t n_features,
                                                  int64_t window, double *accuracy);
+
+/* Time-segment matching as above, with zscore = 1 each subject's features first
+ * z-scored over time (BrainIAK's procedure; constant features become 0), zscore = 0
+ * the data as they are. The bindings' default is 1. Since 1.3. */
+BTFM_API btfm_status btfm_align_segment_matching_z(const float *data, int n_subjects,
+                                                   int64_t n_times, int64_t n_features,
+                                                   int64_t window, int zscore,
+                                                   double *accuracy);
 
 /* Inter-subject correlation of each feature over time: leave-one-out (each subject
  * against the mean of the others; pairwise = 0) or every pair (pairwise = 1), the

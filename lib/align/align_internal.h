@@ -43,6 +43,7 @@ struct btfm_aligner {
     double *basis;        /* a b factor every hyperalignment map shares, or NULL */
     int iterations;
     double objective;
+    double change; /* the last iteration's relative objective change (NaN: none) */
 };
 
 #define ALIGN_PARAM(a, p) ((a)->params[BTFM_ALIGNER_PARAM_##p])

@@ -11,9 +11,10 @@ static const btfm_param_def aligner_params[ALIGNER_PARAM_COUNT] = {
     {"n_features", BTFM_PARAM_INT, 0, 0, 1e6,
      "Size K of the common space; 0 means automatic (hyperalignment: the reference "
      "subject's feature count; SRM: min(50, time points, smallest feature count))."},
-    {"max_iter", BTFM_PARAM_INT, 10, 1, 1e5,
-     "Most SRM iterations (block coordinate descent or EM steps)."},
-    {"tol", BTFM_PARAM_REAL, 1e-5, 0, 1,
+    {"max_iter", BTFM_PARAM_INT, 1000, 1, 1e5,
+     "Most SRM iterations (block coordinate descent or EM steps): a cap for fits that "
+     "do not reach tol; btfm_aligner_fit_change reports where a fit stopped."},
+    {"tol", BTFM_PARAM_REAL, 1e-6, 0, 1,
      "SRM stops when the objective changes by at most tol times its value (0: run "
      "max_iter iterations)."},
     {"seed", BTFM_PARAM_INT, 0, 0, 2147483647,
@@ -333,6 +334,15 @@ btfm_status btfm_aligner_fit_info(const btfm_aligner *a, int *iterations, double
     if (iterations) *iterations = a->iterations;
     if (objective) *objective = a->objective;
     return BTFM_OK;
+}
+
+btfm_status btfm_aligner_fit_change(const btfm_aligner *a, double *change)
+{
+    BTFM_CHECK_ARG(a, "btfm_aligner_fit_change", "aligner");
+    BTFM_CHECK_ARG(change, "btfm_aligner_fit_change", "change");
+    btfm_status st = require_fitted(a, "btfm_aligner_fit_change");
+    if (!st) *change = a->change;
+    return st;
 }
 
 btfm_status btfm_aligner_common(const btfm_aligner *a, float *out, size_t capacity)

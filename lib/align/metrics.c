@@ -30,14 +30,19 @@ static btfm_status check_block(const void *data, int n_subjects, int64_t n_times
                                      x[row * n_features + f], NULL);
 }
 
-/* Mean over subjects other than `skip` (all when skip < 0) into out (T x V, double). */
-static void mean_others(const float *data, int n_subjects, size_t per, int skip, double *out)
+/* Mean over subjects other than `skip` (all when skip < 0) of float data `xf` or double
+ * data `xd` (the other NULL) into out (T x V, double). */
+static void mean_others(const float *xf, const double *xd, int n_subjects, size_t per, int skip,
+                        double *out)
 {
     memset(out, 0, per * sizeof(double));
     for (int s = 0; s < n_subjects; s++) {
         if (s == skip) continue;
-        const float *x = data + (size_t)s * per;
-        for (size_t j = 0; j < per; j++) out[j] += x[j];
+        const size_t at = (size_t)s * per;
+        if (xd)
+            for (size_t j = 0; j < per; j++) out[j] += xd[at + j];
+        else
+            for (size_t j = 0; j < per; j++) out[j] += xf[at + j];
     }
     double inv = 1.0 / (skip >= 0 ? n_subjects - 1 : n_subjects);
     for (size_t j = 0; j < per; j++) out[j] *= inv;
@@ -94,8 +99,9 @@ static double segment_accuracy(const double *a, const double *b, int64_t T, int6
     return (double)correct / (double)nseg;
 }
 
-btfm_status btfm_align_segment_matching(const float *data, int n_subjects, int64_t n_times,
-                                        int64_t n_features, int64_t window, double *accuracy)
+btfm_status btfm_align_segment_matching_z(const float *data, int n_subjects, int64_t n_times,
+                                          int64_t n_features, int64_t window, int zscore,
+                                          double *accuracy)
 {
     const char *func = "btfm_align_segment_matching";
     btfm_status st = check_block(data, n_subjects, n_times, n_features, accuracy, func);
@@ -104,24 +110,37 @@ btfm_status btfm_align_segment_matching(const float *data, int n_subjects, int64
         return btfm_fail(BTFM_E_RANGE, "%s: window = %lld with %lld time points; expected "
                          "1 <= window and more than 2 * window time points", func,
                          (long long)window, (long long)n_times);
+    if (zscore != 0 && zscore != 1)
+        return btfm_fail(BTFM_E_INVALID, "%s: zscore = %d; expected 0 or 1", func, zscore);
     const size_t per = (size_t)(n_times * n_features);
-    double *self = btfm_dense_zeros(n_times, n_features, func);
+    double *all = btfm_dense_zeros((int64_t)n_subjects * n_times, n_features, func);
     double *others = btfm_dense_zeros(n_times, n_features, func);
     double *cross = btfm_dense_zeros(n_times, n_times, func);
     double *sums = btfm_dense_zeros(4 * (n_times + 1), 1, func);
-    if (!self || !others || !cross || !sums) { st = BTFM_E_NOMEM; goto done; }
+    if (!all || !others || !cross || !sums) { st = BTFM_E_NOMEM; goto done; }
+    for (size_t j = 0; j < per * (size_t)n_subjects; j++) all[j] = data[j];
+    /* BrainIAK's procedure z-scores each subject's features over time first, so a feature
+     * of large scale does not outweigh the others in the window correlations. */
+    for (int s = 0; zscore && s < n_subjects; s++)
+        btfm_dense_zscore_columns(all + (size_t)s * per, n_times, n_features);
     for (int s = 0; s < n_subjects; s++) {
-        const float *x = data + (size_t)s * per;
-        for (size_t j = 0; j < per; j++) self[j] = x[j];
-        mean_others(data, n_subjects, per, s, others);
-        accuracy[s] = segment_accuracy(self, others, n_times, n_features, window, cross, sums);
+        mean_others(NULL, all, n_subjects, per, s, others);
+        accuracy[s] = segment_accuracy(all + (size_t)s * per, others, n_times, n_features,
+                                       window, cross, sums);
     }
 done:
-    btfm_free(self);
+    btfm_free(all);
     btfm_free(others);
     btfm_free(cross);
     btfm_free(sums);
     return st;
+}
+
+btfm_status btfm_align_segment_matching(const float *data, int n_subjects, int64_t n_times,
+                                        int64_t n_features, int64_t window, double *accuracy)
+{
+    return btfm_align_segment_matching_z(data, n_subjects, n_times, n_features, window, 0,
+                                         accuracy);
 }
 
 /* Pearson correlation of column f of x and y (T x V, strides V). */
@@ -167,7 +186,7 @@ btfm_status btfm_align_isc(const float *data, int n_subjects, int64_t n_times,
     for (int s = 0; s < n_subjects; s++) {
         const float *x = data + (size_t)s * per;
         if (!pairwise) {
-            mean_others(data, n_subjects, per, s, others);
+            mean_others(data, NULL, n_subjects, per, s, others);
             for (int64_t f = 0; f < n_features; f++)
                 zsum[f] += atanh(column_corr(x, others, NULL, n_times, n_features, f));
             n_terms++;

@@ -189,7 +189,7 @@ btfm_status btfm_align_fit_srm(btfm_aligner *a)
 
     const int max_iter = (int)ALIGN_PARAM(a, MAX_ITER);
     const double tol = ALIGN_PARAM(a, TOL);
-    double previous = INFINITY, objective = 1.0;
+    double previous = INFINITY, objective = 1.0, change = NAN;
     int iter = 0;
     while (iter < max_iter) {
         double s2 = 0.0, fit = 0.0;
@@ -219,7 +219,8 @@ btfm_status btfm_align_fit_srm(btfm_aligner *a)
         iter++;
         /* sum ||X_i - S W_i^T||^2 with the new W and the S they were fitted to. */
         objective = (total - 2.0 * fit + N * s2) / total;
-        if (fabs(previous - objective) <= tol * fabs(objective)) break;
+        change = iter > 1 ? fabs(previous - objective) / fabs(objective) : NAN;
+        if (change <= tol) break;
         previous = objective;
     }
     /* W = X^T S z for the subjects updated in Gram form (S of the last update). */
@@ -239,6 +240,7 @@ btfm_status btfm_align_fit_srm(btfm_aligner *a)
     a->n_components = K;
     a->iterations = iter;
     a->objective = objective;
+    a->change = change;
 done:
     for (int i = 0; gram && i < N; i++) btfm_free(gram[i]);
     btfm_free(gram);

@@ -50,7 +50,7 @@ btfm_status btfm_align_fit_srm_prob(btfm_aligner *a)
 
     const int max_iter = (int)ALIGN_PARAM(a, MAX_ITER);
     const double tol = ALIGN_PARAM(a, TOL);
-    double previous = -INFINITY, loglike = 0.0;
+    double previous = -INFINITY, loglike = 0.0, change = NAN;
     int iter = 0;
     while (iter < max_iter) {
         /* E-step: posterior mean of the shared response. */
@@ -106,7 +106,8 @@ btfm_status btfm_align_fit_srm_prob(btfm_aligner *a)
                 rho2[i] = 1e-12; /* a noiseless subject: keep the precision finite */
         }
         iter++;
-        if (fabs(loglike - previous) <= tol * fabs(loglike)) break;
+        change = iter > 1 ? fabs(loglike - previous) / fabs(loglike) : NAN;
+        if (change <= tol) break;
         previous = loglike;
     }
     a->common = shared;
@@ -114,6 +115,7 @@ btfm_status btfm_align_fit_srm_prob(btfm_aligner *a)
     a->n_components = K;
     a->iterations = iter;
     a->objective = loglike;
+    a->change = change;
 done:
     btfm_free(rho2);
     btfm_free(trace_xtx);

@@ -192,10 +192,15 @@ def prob_srm(datasets, k, n_iter=10, seed=0):
 
 # --- metrics -----------------------------------------------------------------------
 
-def segment_matching(data, win_size=10):
+def segment_matching(data, win_size=10, zscore=True):
     """BrainIAK's time_segment_matching (tutorial and examples), data as a list of
-    time x features arrays."""
+    time x features arrays. zscore: the tutorial's stats.zscore(axis=1, ddof=1) of each
+    subject's features x time data first (constant features as 0)."""
     data = [np.asarray(d, np.float64).T for d in data]
+    if zscore:
+        data = [(d - d.mean(1, keepdims=True)) /
+                np.where(d.std(1, ddof=1, keepdims=True) > 0, d.std(1, ddof=1, keepdims=True), 1)
+                for d in data]
     nsubjs = len(data)
     ndim, nsample = data[0].shape
     nseg = nsample - win_size

@@ -32,6 +32,10 @@ def test_fit_and_transform(tmp_path):
     assert r.returncode == 0, r.stderr
     al = btfm.Aligner.load(model)
     assert (al.method, al.n_subjects, al.n_components, al.get_param("seed")) == ("srm", 4, 4, 3)
+    # the iterations and the final change, as the saved model reports them
+    iters = al.fit_info[0]
+    assert f"{iters} iterations (final relative objective change {al.fit_change:.3g})" in r.stdout
+    assert al.fit_change <= 1e-6
     images = []
     for i, x in enumerate(test):
         np.save(tmp_path / "in.npy", x)

@@ -227,3 +227,55 @@ def test_square_hyperalignment_held_out_matches_float64():
             expect = transform(x, i)
             err = np.linalg.norm(al.transform(x, i) - expect) / np.linalg.norm(expect)
             assert err < 1e-4, (i, err)
+
+
+def test_segment_matching_zscores_like_brainiak():
+    """Features of scales 0.1 to 10: BrainIAK's procedure z-scores each subject's
+    features over time before matching, so the large-scale noisy features do not drown
+    the informative small ones. The default matches a NumPy implementation of it; the
+    raw variant matches the procedure without z-scoring, and scores lower."""
+    rng = np.random.RandomState(7)
+    n, t, v = 4, 120, 30
+    shared = rng.randn(t, v)
+    scales = np.logspace(-1, 1, v)
+    data = [((shared + 0.8 * rng.randn(t, v)) * scales).astype(np.float32) for _ in range(n)]
+    for x in data:  # the large features carry only noise of their own
+        x[:, v // 2:] = (rng.randn(t, v - v // 2) * scales[v // 2:]).astype(np.float32)
+    ours = btfm.segment_matching(data, 5)
+    np.testing.assert_allclose(ours, ref.segment_matching(data, 5), atol=1e-12)
+    raw = btfm.segment_matching(data, 5, zscore=False)
+    np.testing.assert_allclose(raw, ref.segment_matching(data, 5, zscore=False), atol=1e-12)
+    assert ours.mean() > raw.mean() + 0.2
+
+
+def test_srm_stops_on_its_tolerance_and_reports_the_change():
+    """The default SRM runs until the relative objective change falls to tol (1e-6)
+    under a generous cap; the reported change is the one between the last two
+    objectives, as fits stopped one iteration apart (tol = 0) give them."""
+    train, test, *_ = ref.simulate(4, 150, 100, 60, 5, noise=1.0, seed=11)
+    for method in ("srm", "probabilistic_srm"):
+        al = btfm.Aligner(method, n_features=5).fit(train)
+        iters, objective = al.fit_info
+        assert 10 < iters < 1000
+        assert al.fit_change <= 1e-6
+        last = btfm.Aligner(method, n_features=5, max_iter=iters, tol=0).fit(train)
+        before = btfm.Aligner(method, n_features=5, max_iter=iters - 1, tol=0).fit(train)
+        assert last.fit_info[1] == pytest.approx(objective, rel=1e-12)
+        expect = abs(last.fit_info[1] - before.fit_info[1]) / abs(last.fit_info[1])
+        assert al.fit_change == pytest.approx(expect, rel=1e-6, abs=1e-15)
+        capped = btfm.Aligner(method, n_features=5, max_iter=3).fit(train)
+        assert capped.fit_info[0] == 3 and capped.fit_change > 1e-6
+    assert np.isnan(btfm.Aligner("hyperalignment").fit(train).fit_change)
+    # Where it matters: 30% of the voxels with loud noise of their own, where BrainIAK's
+    # 10 iterations stop short; run to its tolerance, held-out matching is higher.
+    train, test, *_ = ref.simulate(6, 300, 200, 200, 10, noise=1.0, seed=0)
+    rng = np.random.RandomState(1)
+    for x in train + test:
+        idx = rng.choice(200, 60, replace=False)
+        x[:, idx] += (3.0 * rng.randn(x.shape[0], 60)).astype(np.float32)
+    acc = {}
+    for max_iter in (10, 1000):
+        al = btfm.Aligner("srm", n_features=10, max_iter=max_iter).fit(train)
+        acc[max_iter] = btfm.segment_matching([al.transform(test[i], i) for i in range(6)]).mean()
+    assert al.fit_info[0] > 10 and al.fit_change <= 1e-6
+    assert acc[1000] > acc[10] + 0.01, acc

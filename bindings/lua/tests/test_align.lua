@@ -42,6 +42,43 @@ check(acc[1] == 1 and acc[2] == 1 and acc[3] == 1, "segment matching is perfect 
 local raw_acc = assert(btfm.segment_matching(raw, N, T, 2, 5))
 check(raw_acc[3] < 0.5, "the reflected subject does not match anatomically")
 
+-- By default each subject's features are z-scored over time first (BrainIAK's
+-- procedure): the same as z-scoring them here and matching with zscore = false. The
+-- second feature, 1000 times larger and noisy, then weighs as much as the first.
+local scaled, z = {}, {}
+for j = 1, #all do scaled[j] = (j % 2 == 0) and 1000 * (all[j] + math.sin(j * 7.1)) or all[j] end
+for s = 0, N - 1 do
+  for f = 1, 2 do
+    local sum, sq = 0, 0
+    for t = 0, T - 1 do sum = sum + scaled[(s * T + t) * 2 + f] end
+    local mean = sum / T
+    for t = 0, T - 1 do sq = sq + (scaled[(s * T + t) * 2 + f] - mean) ^ 2 end
+    for t = 0, T - 1 do
+      local k = (s * T + t) * 2 + f
+      z[k] = (scaled[k] - mean) / math.sqrt(sq / T)
+    end
+  end
+end
+local z_acc = assert(btfm.segment_matching(scaled, N, T, 2, 5))
+local lua_z = assert(btfm.segment_matching(z, N, T, 2, 5, false))
+local plain_acc = assert(btfm.segment_matching(scaled, N, T, 2, 5, false))
+local same, differs = true, false
+for i = 1, N do
+  same = same and math.abs(z_acc[i] - lua_z[i]) < 1e-12
+  differs = differs or plain_acc[i] ~= z_acc[i]
+end
+check(same and differs, "segment matching z-scores by default, zscore=false does not")
+
+-- fit_info: hyperalignment runs no iterations and reports no change (NaN).
+local iters, objective, change = al:fit_info()
+check(iters == 0 and objective >= 0 and change ~= change, "hyperalignment fit_info")
+local srm = assert(btfm.aligner("srm"))
+assert(srm:set_param("n_features", 2))
+for i = 1, N do assert(srm:add_subject(subject(i, 0), T, V)) end
+assert(srm:fit())
+iters, objective, change = srm:fit_info()
+check(iters >= 1 and change <= 1e-6, "SRM stops on its tolerance and reports the change")
+
 -- Round trip through the container; the loaded model maps identically.
 local copy = assert(btfm.aligner_from_string(al:to_string()))
 local a1 = al:transform(0, subject(1, 100), T)

@@ -481,6 +481,9 @@ _SIGNATURES = {
     "btfm_sim_shared_response": (c_int, [c_void_p, c_char_p]),
 
     # align
+    "btfm_aligner_fit_change": (c_int, [AlignerPtr, _p_double]),
+    "btfm_align_segment_matching_z": (c_int, [_p_float, c_int, c_int64, c_int64, c_int64,
+                                              c_int, _p_double]),
 
     # model
     "btfm_model_type_name": (c_char_p, [c_int]),

@@ -128,6 +128,15 @@ class Aligner(ParamsMixin, Handle):
         return it.value, obj.value
 
     @property
+    def fit_change(self) -> float:
+        """The relative objective change of the fit's last SRM iteration: at most tol
+        when it converged, larger when it stopped at max_iter (nan for hyperalignment);
+        see btfm_aligner_fit_change."""
+        change = ctypes.c_double()
+        check(self._invoke(lib.btfm_aligner_fit_change, ctypes.byref(change)))
+        return change.value
+
+    @property
     def common(self):
         """The common-space time series the subjects were aligned to (time x K)."""
         out = np.empty((self.n_times, self.n_components), dtype=np.float32)
@@ -203,14 +212,17 @@ def _stack(data):
     return _as_float32(np.stack(arrays), "data", 3)
 
 
-def segment_matching(data, window: int = 10):
+def segment_matching(data, window: int = 10, zscore: bool = True):
     """Leave-one-subject-out time-segment matching accuracy of each subject (data:
     list of time x features arrays in a common space, or a subject x time x features
-    array). Chance is about 1 / (n_times - window)."""
+    array). Chance is about 1 / (n_times - window). With zscore (the default, as in
+    BrainIAK's procedure) each subject's features are z-scored over time first, so
+    features of large scale do not outweigh the others; zscore=False takes the data as
+    they are."""
     x = _stack(data)
     out = np.empty(x.shape[0], dtype=np.float64)
-    check(lib.btfm_align_segment_matching(_ptr(x), x.shape[0], x.shape[1], x.shape[2],
-                                          int(window), _ptr(out)))
+    check(lib.btfm_align_segment_matching_z(_ptr(x), x.shape[0], x.shape[1], x.shape[2],
+                                            int(window), int(bool(zscore)), _ptr(out)))
     return out
 
 
