@@ -1,5 +1,6 @@
 /* Saving and loading a fitted aligner through the model container (kind "aligner"):
  * the parameters, the common time series and each subject's map as named arrays. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "align_internal.h"
@@ -31,6 +32,7 @@ static btfm_status to_container(const btfm_aligner *a, btfm_container **out, con
     if (!st) st = btfm_container_put(c, "dims", BTFM_DTYPE_I64, 1, &two, dims);
     if (!st) st = put_f64(c, "params", 1, ALIGNER_PARAM_COUNT, 0, a->params);
     if (!st) st = put_f64(c, "fit", 1, 2, 0, fit);
+    if (!st) st = put_f64(c, "fit_change", 1, 1, 0, &a->change); /* since 1.3 */
     if (!st) st = put_f64(c, "common", 2, a->n_times, a->n_components, a->common);
     for (int i = 0; i < a->n_subjects && !st; i++) {
         const align_map *m = &a->maps[i];
@@ -94,12 +96,29 @@ static btfm_status shape_of(const btfm_container *c, const char *name, int ndim,
     return BTFM_OK;
 }
 
-static btfm_status read_f64(const btfm_container *c, const char *name, double **out,
-                            size_t count)
+/* Array `name` into a new buffer: f64 of shape d0 (x d1 when d1 > 0) exactly, every value
+ * finite. Shapes are compared before anything is allocated, so a size comes from what the
+ * file holds, never from a field alone. */
+static btfm_status read_f64(const btfm_container *c, const char *name, int64_t d0, int64_t d1,
+                            double **out)
 {
-    double *p = btfm_dense_zeros((int64_t)count, 1, "btfm_aligner_load");
+    int64_t shape[2] = {0, 0};
+    const int ndim = d1 > 0 ? 2 : 1;
+    btfm_status st = shape_of(c, name, ndim, shape);
+    if (st) return st;
+    if (shape[0] != d0 || (ndim == 2 && shape[1] != d1))
+        return btfm_fail(BTFM_E_FORMAT, "btfm_aligner_load: array \"%s\" is %lld x %lld; the "
+                         "model's dimensions say %lld x %lld", name, (long long)shape[0],
+                         (long long)(ndim == 2 ? shape[1] : 1), (long long)d0,
+                         (long long)(ndim == 2 ? d1 : 1));
+    const int64_t count = d0 * (ndim == 2 ? d1 : 1); /* bounded by the file's size */
+    double *p = btfm_dense_zeros(count, 1, "btfm_aligner_load");
     if (!p) return BTFM_E_NOMEM;
-    btfm_status st = btfm_container_get(c, name, BTFM_DTYPE_F64, count, p);
+    st = btfm_container_get(c, name, BTFM_DTYPE_F64, (size_t)count, p);
+    for (int64_t j = 0; !st && j < count; j++)
+        if (!isfinite(p[j]))
+            st = btfm_fail(BTFM_E_FORMAT, "btfm_aligner_load: array \"%s\", element %lld is "
+                           "%g; expected a finite number", name, (long long)j, p[j]);
     if (st) {
         btfm_free(p);
         return st;
@@ -117,7 +136,7 @@ static btfm_status load_subject(const btfm_container *c, btfm_aligner *a, int i)
     snprintf(name, sizeof name, "subject%d/b", i);
     if (!st) st = shape_of(c, name, 2, sb);
     if (st) return st;
-    if (sb[0] != sa[1] || sb[1] != a->n_components || sa[0] < 1)
+    if (sb[0] != sa[1] || sb[1] != a->n_components || sa[0] < 1 || sa[1] < 1)
         return btfm_fail(BTFM_E_FORMAT, "btfm_aligner_load: subject %d's map has shapes "
                          "%lld x %lld and %lld x %lld; expected V x r and r x %lld", i,
                          (long long)sa[0], (long long)sa[1], (long long)sb[0],
@@ -127,15 +146,15 @@ static btfm_status load_subject(const btfm_container *c, btfm_aligner *a, int i)
     m->rank = sa[1];
     a->n_features[i] = sa[0];
     snprintf(name, sizeof name, "subject%d/mean", i);
-    st = read_f64(c, name, &m->mean, (size_t)sa[0]);
+    st = read_f64(c, name, sa[0], 0, &m->mean);
     snprintf(name, sizeof name, "subject%d/scale", i);
-    if (!st) st = read_f64(c, name, &m->scale, (size_t)sa[0]);
+    if (!st) st = read_f64(c, name, sa[0], 0, &m->scale);
     snprintf(name, sizeof name, "subject%d/a", i);
-    if (!st) st = read_f64(c, name, &m->a, (size_t)(sa[0] * sa[1]));
+    if (!st) st = read_f64(c, name, sa[0], sa[1], &m->a);
     snprintf(name, sizeof name, "subject%d/b", i);
-    if (!st) st = read_f64(c, name, &m->b, (size_t)(sb[0] * sb[1]));
+    if (!st) st = read_f64(c, name, sb[0], sb[1], &m->b);
     snprintf(name, sizeof name, "subject%d/offset", i);
-    if (!st) st = read_f64(c, name, &m->offset, (size_t)a->n_components);
+    if (!st) st = read_f64(c, name, a->n_components, 0, &m->offset);
     for (int64_t f = 0; !st && f < m->n_features; f++)
         if (!(m->scale[f] > 0))
             st = btfm_fail(BTFM_E_FORMAT, "btfm_aligner_load: subject %d: scale of feature "
@@ -161,6 +180,10 @@ static btfm_status from_container(const btfm_container *c, btfm_aligner **out)
         return btfm_fail(BTFM_E_FORMAT, "btfm_aligner_load: %d subjects, %lld time points, "
                          "%lld components; expected positive counts", (int)header[2],
                          (long long)dims[0], (long long)dims[1]);
+    if (!(fit[0] >= 0 && fit[0] <= 1e5 && fit[0] == floor(fit[0])) || !isfinite(fit[1]))
+        return btfm_fail(BTFM_E_FORMAT, "btfm_aligner_load: fit information (%g iterations, "
+                         "objective %g); expected 0 to 100000 iterations and a finite objective",
+                         fit[0], fit[1]);
     btfm_aligner *a;
     if ((st = btfm_aligner_new(&a, header[1]))) return btfm_fail(BTFM_E_FORMAT,
         "btfm_aligner_load: unknown method %d", (int)header[1]);
@@ -170,8 +193,16 @@ static btfm_status from_container(const btfm_container *c, btfm_aligner **out)
     a->n_components = dims[1];
     a->iterations = (int)fit[0];
     a->objective = fit[1];
+    a->change = NAN; /* files before 1.3 lack it */
+    int index;
+    if (!st && !btfm_container_find(c, "fit_change", &index)) {
+        st = btfm_container_get(c, "fit_change", BTFM_DTYPE_F64, 1, &a->change);
+        if (!st && !(isnan(a->change) || (a->change >= 0 && isfinite(a->change))))
+            st = btfm_fail(BTFM_E_FORMAT, "btfm_aligner_load: final objective change %g; "
+                           "expected a finite non-negative number or NaN", a->change);
+    }
     a->fitted = 1;
-    if (!st) st = read_f64(c, "common", &a->common, (size_t)(dims[0] * dims[1]));
+    if (!st) st = read_f64(c, "common", dims[0], dims[1], &a->common);
     for (int i = 0; i < header[2] && !st; i++) {
         if ((st = btfm_align_grow_subjects(a))) break;
         a->n_subjects++;

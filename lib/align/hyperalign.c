@@ -377,8 +377,7 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     /* Every phase spreads its own work over the workers, with OpenBLAS on one thread per
      * caller: OpenBLAS's own threads would keep spinning between calls and take a core
      * from the workers. */
-    const int blas_threads = openblas_get_num_threads();
-    if (blas_threads > 1) openblas_set_num_threads(1);
+    const int blas_threads = btfm_dense_blas_threads_push(1);
     btfm_status st = BTFM_OK;
     if (!hs || !mapped || !common || !sq || !order) {
         st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * Vc) * sizeof(float));
@@ -455,8 +454,9 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     for (int i = 0; i < N; i++) total += sq[i];
     a->objective = (total > 0 ? total : 0.0) / ((double)N * (double)T * (double)Kc);
     a->iterations = 0;
+    a->change = NAN;
 done:
-    if (blas_threads > 1) openblas_set_num_threads(blas_threads);
+    btfm_dense_blas_threads_pop(blas_threads);
     if (st)
         for (int i = 0; i < prepared; i++)
             if (a->maps[i].mean && a->maps[i].scale)

@@ -8,14 +8,12 @@ int btfm_align_threads_begin(const btfm_aligner *a)
 {
     int wanted = (int)ALIGN_PARAM(a, NUM_THREADS);
     if (wanted <= 0) return 0;
-    int previous = openblas_get_num_threads();
-    openblas_set_num_threads(wanted);
-    return previous;
+    return btfm_dense_blas_threads_push(wanted);
 }
 
 void btfm_align_threads_restore(int previous)
 {
-    if (previous > 0) openblas_set_num_threads(previous);
+    if (previous > 0) btfm_dense_blas_threads_pop(previous);
 }
 
 int btfm_align_workers(const btfm_aligner *a)

@@ -1,12 +1,43 @@
-/* Atomic file replacement (temporary file + fsync + rename + folder fsync). */
+/* Atomic file replacement (temporary file + fsync + rename + folder fsync). A writer holds
+ * an exclusive flock on its temporary file until the rename, so the next save of the same
+ * target removes the leftovers of writers that died (the lock dies with them). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "atomic_file.h"
+
+/* Remove PATH.tmp-XXXXXX files beside `path` that no live writer holds (`own` is ours). */
+static void remove_stale(const char *path, const char *own)
+{
+    char *copy = btfm_strdup(path), *copy2 = btfm_strdup(path);
+    DIR *d = NULL;
+    if (copy && copy2) d = opendir(dirname(copy));
+    if (d) {
+        const char *base = basename(copy2);
+        const size_t n = strlen(base), folder = strlen(own) - strlen(base) - 11;
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (strlen(e->d_name) != n + 11 || strncmp(e->d_name, base, n) != 0 ||
+                strncmp(e->d_name + n, ".tmp-", 5) != 0 || strcmp(e->d_name, own + folder) == 0)
+                continue;
+            int fd = openat(dirfd(d), e->d_name, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+            if (fd < 0) continue;
+            struct stat sb;
+            if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0)
+                (void)unlinkat(dirfd(d), e->d_name, 0); /* its writer is gone */
+            close(fd);
+        }
+        closedir(d);
+    }
+    btfm_free(copy);
+    btfm_free(copy2);
+}
 
 /* The process umask, read without changing it where /proc allows. */
 static mode_t current_umask(void)
@@ -53,6 +84,8 @@ btfm_status btfm_atomic_open(btfm_atomic_file *af, const char *path, int durable
         release(af);
         return st;
     }
+    (void)flock(fd, LOCK_EX); /* a fresh file: nobody else holds it */
+    remove_stale(path, af->tmp_path);
     /* Keep the mode of a file being replaced; a new file gets 0666 less the umask. */
     struct stat sb;
     mode_t mode = stat(path, &sb) == 0 ? (sb.st_mode & 07777) : (0666 & ~current_umask());
@@ -91,12 +124,13 @@ btfm_status btfm_atomic_commit(btfm_atomic_file *af)
         err = errno;
         step = "fsync";
     }
-    if (fclose(af->fp) != 0 && !err) err = errno;
-    af->fp = NULL;
+    /* renamed before the close releases the lock, so no other save takes it for stale */
     if (!err && rename(af->tmp_path, af->path) != 0) {
         err = errno;
         step = "rename";
     }
+    if (fclose(af->fp) != 0 && !err) err = errno;
+    af->fp = NULL;
     if (err) {
         unlink(af->tmp_path);
         btfm_status st = btfm_fail(BTFM_E_IO, "save: %s: %s failed: %s; the file was left "

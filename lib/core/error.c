@@ -1,6 +1,7 @@
 /* Status names and the thread-local last-error message behind btfm_last_error(). */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "internal.h"
 
@@ -59,17 +60,42 @@ void btfm_clear_error(void)
 
 btfm_status btfm_fail(btfm_status status, const char *fmt, ...)
 {
-    va_list ap;
+    va_list ap, again;
     va_start(ap, fmt);
+    va_copy(again, ap);
     int n = vsnprintf(last_message, sizeof last_message, fmt, ap);
     va_end(ap);
-    if (n < 0) snprintf(last_message, sizeof last_message, "%s", btfm_status_str(status));
-    else if ((size_t)n >= sizeof last_message) /* mark the cut so nobody misreads it */
+    char *full = n >= 0 && (size_t)n >= sizeof last_message ? malloc((size_t)n + 1) : NULL;
+    if (n < 0) {
+        snprintf(last_message, sizeof last_message, "%s", btfm_status_str(status));
+    } else if (full) {
+        /* A long message (a long path) loses its middle, not its end: the cause and what
+         * was expected come last. */
+        vsnprintf(full, (size_t)n + 1, fmt, again);
+        const size_t head = sizeof last_message / 2 - 8, tail = sizeof last_message - head - 6;
+        memcpy(last_message, full, head);
+        memcpy(last_message + head, " ... ", 5);
+        memcpy(last_message + head + 5, full + (size_t)n - tail, tail + 1);
+        free(full);
+    } else if ((size_t)n >= sizeof last_message) { /* mark the cut so nobody misreads it */
         memcpy(last_message + sizeof last_message - 4, "...", 4);
+    }
+    va_end(again);
     last_status = status;
     btfm_log(BTFM_LOG_DEBUG, "%s: %s", btfm_status_name(status) ? btfm_status_name(status) : "?",
              last_message);
     return status;
+}
+
+const char *btfm_printable(const char *s, char *buf, size_t cap)
+{
+    size_t used = 0;
+    for (; *s && used + 5 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        used += (size_t)snprintf(buf + used, cap - used, c < 32 || c == 127 ? "\\x%02X" : "%c", c);
+    }
+    buf[used < cap ? used : cap - 1] = '\0';
+    return buf;
 }
 
 btfm_status btfm_fail_nomem(const char *where, size_t size)

@@ -59,6 +59,10 @@ btfm_status btfm_reserve(void **array, int64_t *capacity, int64_t need, size_t s
                          const char *what);
 btfm_status btfm_fail_nomem(const char *where, size_t size);
 
+/* `s` as a message may quote it: bytes below 32 and 127 (control characters) as \xHH,
+ * cut to fit `cap` bytes of `buf`. Returns buf. */
+const char *btfm_printable(const char *s, char *buf, size_t cap);
+
 /* The "known: ..." part of a message: the n names name_at(ctx, 0 .. n-1) (each distinct
  * non-empty one once, in first-seen order) written to `out` as "a, b, c", ending with
  * ", ..." when more do not fit in `cap` bytes; "" when there are none. */

@@ -1,25 +1,58 @@
-/* Whole-file reads and atomic writes for the text formats (TSV, JSON). */
+/* Opening regular files without blocking, whole-file reads and atomic writes for the text
+ * formats (TSV, JSON). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <zlib.h>
 #include "atomic_file.h"
 #include "read_file.h"
 
+static const char *file_type(mode_t mode)
+{
+    return S_ISDIR(mode) ? "a folder" : S_ISFIFO(mode) ? "a FIFO (named pipe)"
+           : S_ISSOCK(mode) ? "a socket" : S_ISCHR(mode) ? "a character device"
+           : S_ISBLK(mode) ? "a block device" : "not a regular file";
+}
+
+btfm_status btfm_open_regular(const char *path, const char *who, int *fd)
+{
+    *fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (*fd < 0)
+        return btfm_fail(errno == ENOENT ? BTFM_E_NOTFOUND : BTFM_E_IO, "%s: %s: %s", who, path,
+                         strerror(errno));
+    struct stat sb;
+    const char *what = NULL;
+    if (fstat(*fd, &sb) != 0) what = strerror(errno);
+    else if (!S_ISREG(sb.st_mode)) what = file_type(sb.st_mode);
+    int flags = what ? 0 : fcntl(*fd, F_GETFL);
+    if (!what && (flags < 0 || fcntl(*fd, F_SETFL, flags & ~O_NONBLOCK) < 0))
+        what = strerror(errno);
+    if (!what) return BTFM_OK;
+    close(*fd);
+    *fd = -1;
+    return btfm_fail(BTFM_E_IO, "%s: %s: is %s, expected a regular file", who, path, what);
+}
+
 btfm_status btfm_read_file(const char *path, const char *who, size_t max_bytes, char **bytes,
                            size_t *len)
 {
     *bytes = NULL;
     *len = 0;
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return btfm_fail(errno == ENOENT ? BTFM_E_NOTFOUND : BTFM_E_IO, "%s: %s: %s", who, path,
-                         strerror(errno));
+    int fd;
+    btfm_status st = btfm_open_regular(path, who, &fd);
+    if (st) return st;
+    FILE *fp = fdopen(fd, "rb");
+    if (!fp) {
+        close(fd);
+        return btfm_fail(BTFM_E_IO, "%s: %s: %s", who, path, strerror(errno));
+    }
     struct stat sb;
-    if (fstat(fileno(fp), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    if (fstat(fd, &sb) != 0) {
         fclose(fp);
-        return btfm_fail(BTFM_E_IO, "%s: %s: not a regular file", who, path);
+        return btfm_fail(BTFM_E_IO, "%s: %s: %s", who, path, strerror(errno));
     }
     if ((uint64_t)sb.st_size > (uint64_t)max_bytes) {
         fclose(fp);

@@ -5,6 +5,13 @@
 #include <stddef.h>
 #include "internal.h"
 
+/* Open `path` for reading as *fd (O_CLOEXEC) if it is a regular file. The open does not
+ * block (O_NONBLOCK, cleared after the check), so a FIFO or a device named like a
+ * recording is refused instead of waiting forever for a writer. BTFM_E_NOTFOUND when it
+ * does not exist, BTFM_E_IO when it cannot be opened or is not a regular file (the message
+ * names what it is). `who` starts the messages. */
+btfm_status btfm_open_regular(const char *path, const char *who, int *fd);
+
 /* Read all of the regular file `path` into a new buffer (*bytes, *len bytes, followed by
  * a NUL not counted in *len; release with btfm_free). `who` starts the messages.
  * BTFM_E_NOTFOUND when the file does not exist, BTFM_E_IO when it cannot be read or is

@@ -391,6 +391,24 @@ static btfm_status read_search(btfm_cothb *c, const btfm_container *k, const int
                               c->terminals ? (void *)c->terminals : &none);
 }
 
+/* Array `name` must hold rows x width elements. */
+static btfm_status expect_rows(const btfm_container *k, const char *name, int64_t rows,
+                               int width, const char *what)
+{
+    int index, dtype, ndim;
+    int64_t shape[BTFM_CONTAINER_MAX_NDIM];
+    btfm_status st = btfm_container_find(k, name, &index);
+    if (!st) st = btfm_container_array_info(k, index, NULL, &dtype, &ndim, shape);
+    if (st) return st;
+    int64_t count = 1;
+    for (int d = 0; d < ndim; d++) count *= shape[d]; /* the container bounds the product */
+    if (count / width != rows || count % width)
+        return btfm_fail(BTFM_E_FORMAT, "btfm_cothb_load: %s = %lld but array \"%s\" holds %lld "
+                         "values; expected %d per row", what, (long long)rows, name,
+                         (long long)count, width);
+    return BTFM_OK;
+}
+
 static btfm_status from_container(const btfm_container *k, btfm_cothb **out)
 {
     int32_t format = 0;
@@ -416,6 +434,12 @@ static btfm_status from_container(const btfm_container *k, btfm_cothb **out)
         return bad("trace length", state[S_N_TRACE]);
     if (state[S_N_MONITORED] < 0 || state[S_N_MONITORED] > COTHB_MAX_MONITORED)
         return bad("monitored count", state[S_N_MONITORED]);
+    /* The counts must match the arrays the file holds before anything is allocated by
+     * them: a count is only a field, the arrays' sizes were checked against the file. */
+    if ((st = expect_rows(k, format == 1 ? "node_i64" : "node_int", state[S_N_NODES],
+                          format == 1 ? 2 : N_INT, "node count")) ||
+        (st = expect_rows(k, "trace_i64", state[S_N_TRACE], TRACE_I64, "trace length")))
+        return st;
     btfm_cothb *c = btfm_calloc(1, sizeof *c);
     if (!c) return btfm_fail_nomem("btfm_cothb_load", sizeof *c);
     btfm_params_defaults(&btfm_cothb_param_table, c->params);

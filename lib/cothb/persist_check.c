@@ -157,6 +157,12 @@ btfm_status btfm_cothb_validate(const btfm_cothb *c)
         if (e->step < 0 || e->step > c->steps || (!strategy && (e->node < 0 || e->node >= n)) ||
             (strategy && (e->node < 0 || e->node >= c->next_strategy)) || !node_ref(e->target, n))
             return BAD("trace event", i);
+        /* values: finite or NaN (not recorded); an added node's level is its own (the
+         * trace writer prints it as an integer) */
+        for (int j = 0; j < COTHB_NSIG; j++)
+            if (isinf(e->values[j])) return BAD("trace value (infinite)", i);
+        if (e->type == COTHB_EVENT_ADD && e->values[0] != (double)c->nodes[e->node].level)
+            return BAD("trace event (level of an added node)", i);
     }
     return BTFM_OK;
 }

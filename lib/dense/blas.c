@@ -1,5 +1,6 @@
 /* What the library knows about the BLAS it runs on: OpenBLAS's kernel family against the
  * CPU's instruction set, and the one-time advice when the two disagree. */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -79,4 +80,30 @@ void btfm_dense_check_kernels(const char *who)
               "%s kernels, several times faster for large products (btfm version --verbose "
               "shows what runs)", who, core, btfm_isa_name(btfm_dense_kernel_isa(core)),
               btfm_isa_name(cpu), upgrade, btfm_isa_name(cpu));
+}
+
+/* OpenBLAS's thread count is one setting for the whole process. Calls that want another
+ * count for their duration go through here: the first one in saves the host's count and
+ * the last one out restores it, so concurrent calls (each saving and restoring on its
+ * own would restore each other's setting) never leave it changed. The lock and the
+ * count are the library's only shared state, and they only guard this setting. */
+static pthread_mutex_t blas_lock = PTHREAD_MUTEX_INITIALIZER;
+static int blas_depth, blas_host_threads;
+
+int btfm_dense_blas_threads_push(int wanted)
+{
+    pthread_mutex_lock(&blas_lock);
+    const int previous = openblas_get_num_threads();
+    if (blas_depth++ == 0) blas_host_threads = previous;
+    if (wanted > 0 && previous != wanted) openblas_set_num_threads(wanted);
+    pthread_mutex_unlock(&blas_lock);
+    return previous;
+}
+
+void btfm_dense_blas_threads_pop(int previous)
+{
+    pthread_mutex_lock(&blas_lock);
+    const int restore = --blas_depth == 0 ? blas_host_threads : previous;
+    if (restore > 0 && openblas_get_num_threads() != restore) openblas_set_num_threads(restore);
+    pthread_mutex_unlock(&blas_lock);
 }

@@ -180,6 +180,13 @@ void btfm_dense_check_kernels(const char *who);
  * ...) is written for; BTFM_ISA_UNKNOWN for a name it does not know. */
 btfm_isa btfm_dense_kernel_isa(const char *family);
 
+/* OpenBLAS's process-wide thread count set to `wanted` (<= 0: left) for the duration of a
+ * call, returning the count before (for the matching pop). Pushes and pops pair up on
+ * each thread; when the last one of all threads pops, the count the host had before the
+ * first push is restored, however the calls interleaved. */
+int btfm_dense_blas_threads_push(int wanted);
+void btfm_dense_blas_threads_pop(int previous);
+
 /* The OPENBLAS_CORETYPE to suggest when `family` uses a lower instruction set than
  * `cpu`: "SkylakeX", "Haswell", "Sandybridge", "Nehalem", "Penryn" or "Core2"; NULL when
  * it does not (or either is unknown). */

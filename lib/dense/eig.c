@@ -59,11 +59,10 @@ btfm_status btfm_dense_syev_f(float *m, int64_t n, float *w, const char *where)
         goto done;
     }
     memcpy(z, m, zbytes);
-    int threads = openblas_get_num_threads();
-    if (threads > 1) openblas_set_num_threads(1);
+    const int threads = btfm_dense_blas_threads_push(1);
     info = LAPACKE_ssyevd_work(LAPACK_COL_MAJOR, 'V', 'L', (lapack_int)n, z, (lapack_int)n, w,
                                work, (lapack_int)lwork, iwork, (lapack_int)liwork);
-    if (threads > 1) openblas_set_num_threads(threads);
+    btfm_dense_blas_threads_pop(threads);
     if (info != 0) {
         st = btfm_fail(BTFM_E_NUMERIC, "%s: the %lld x %lld eigenproblem did not converge "
                        "(LAPACK ssyevd info %d)", where, (long long)n, (long long)n, (int)info);

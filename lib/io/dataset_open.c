@@ -4,6 +4,8 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#include "core/read_file.h"
 #include "io/volume/volume_internal.h"
 
 static const char *format_names[] = {"auto", "edf", "bdf", "brainvision", "nifti", "memory",
@@ -55,6 +57,26 @@ static int format_from_content(const unsigned char *head, size_t n)
     return BTFM_FORMAT_AUTO;
 }
 
+/* Events a file places outside its recording (before the start, after the end) are kept
+ * as written, but said, the same for every format. */
+static btfm_status flag_outside_events(btfm_dataset *const *out, btfm_status st)
+{
+    if (st) return st;
+    const btfm_dataset *ds = *out;
+    const double end = (double)ds->n_times / ds->sfreq;
+    int64_t outside = 0, first = -1;
+    for (int64_t i = 0; i < ds->n_events; i++)
+        if (ds->events[i].onset < 0 || ds->events[i].onset > end) {
+            if (first < 0) first = i;
+            outside++;
+        }
+    if (outside)
+        btfm_warn("%s: %lld of %lld events lie outside the recording (0 to %.9g s), the first "
+                  "at %.9g s; kept as the file gives them", ds->path, (long long)outside,
+                  (long long)ds->n_events, end, ds->events[first].onset);
+    return BTFM_OK;
+}
+
 btfm_status btfm_dataset_open(btfm_dataset **out, const char *path, int format, unsigned flags)
 {
     BTFM_CHECK_ARG(out, "btfm_dataset_open", "out");
@@ -71,13 +93,13 @@ btfm_status btfm_dataset_open(btfm_dataset **out, const char *path, int format, 
         return btfm_fail(BTFM_E_IO, "btfm_dataset_open: %s: is a folder, not a recording file "
                          "(a BIDS folder opens with btfm_bids_open)", path);
     if (format == BTFM_FORMAT_AUTO) {
-        FILE *f = fopen(path, "rb");
-        if (!f)
-            return btfm_fail(errno == ENOENT ? BTFM_E_NOTFOUND : BTFM_E_IO, "btfm_dataset_open: %s: %s",
-                             path, strerror(errno));
+        int fd;
+        btfm_status st = btfm_open_regular(path, "btfm_dataset_open", &fd);
+        if (st) return st;
         unsigned char head[64];
-        size_t n = fread(head, 1, sizeof head, f);
-        fclose(f);
+        ssize_t got = pread(fd, head, sizeof head, 0);
+        close(fd);
+        size_t n = got > 0 ? (size_t)got : 0;
         format = format_from_content(head, n);
         if (format == BTFM_FORMAT_AUTO) format = format_from_extension(path);
         if (format == BTFM_FORMAT_AUTO)
@@ -87,8 +109,9 @@ btfm_status btfm_dataset_open(btfm_dataset **out, const char *path, int format, 
     }
     switch (format) {
     case BTFM_FORMAT_EDF:
-    case BTFM_FORMAT_BDF: return btfm_edf_open(out, path, format, flags);
-    case BTFM_FORMAT_BRAINVISION: return btfm_brainvision_open(out, path, flags);
+    case BTFM_FORMAT_BDF: return flag_outside_events(out, btfm_edf_open(out, path, format, flags));
+    case BTFM_FORMAT_BRAINVISION:
+        return flag_outside_events(out, btfm_brainvision_open(out, path, flags));
     case BTFM_FORMAT_NIFTI: return btfm_nifti_open(out, path, flags);
     case BTFM_FORMAT_FIF: return btfm_fif_open(out, path, flags);
     case BTFM_FORMAT_SNIRF: return btfm_snirf_open(out, path, flags);

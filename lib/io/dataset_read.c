@@ -1,4 +1,5 @@
 /* Windowed reads: picks, and resampling of channels stored below the dataset rate. */
+#include <stdio.h>
 #include <string.h>
 #include "dataset_internal.h"
 
@@ -7,10 +8,16 @@
 static btfm_status check_window(const btfm_dataset *ds, int64_t first, int64_t count,
                                 int64_t limit, const char *func, const char *what)
 {
-    if (first < 0 || count < 0 || first > limit || count > limit - first)
-        return btfm_fail(BTFM_E_RANGE, "%s: %s: samples [%lld, %lld) are outside [0, %lld)%s",
-                         func, ds->path, (long long)first, (long long)(first + count),
-                         (long long)limit, what);
+    if (first < 0 || count < 0 || first > limit || count > limit - first) {
+        char end[48]; /* first + count may not fit */
+        int64_t sum;
+        if (__builtin_add_overflow(first, count, &sum))
+            snprintf(end, sizeof end, "%lld + %lld", (long long)first, (long long)count);
+        else
+            snprintf(end, sizeof end, "%lld", (long long)sum);
+        return btfm_fail(BTFM_E_RANGE, "%s: %s: samples [%lld, %s) are outside [0, %lld)%s",
+                         func, ds->path, (long long)first, end, (long long)limit, what);
+    }
     return BTFM_OK;
 }
 

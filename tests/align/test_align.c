@@ -2,7 +2,9 @@
  * simulated shared response (known S and layouts), metrics against brute force, errors,
  * persistence. Interop against SciPy/NumPy references lives in tests/align/. */
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <cblas.h>
 #include <stdio.h>
 #include <unistd.h>
 #include "unit.h"
@@ -484,6 +486,117 @@ START_TEST(save_load_round_trip)
 }
 END_TEST
 
+/* A saved aligner (buf, n bytes) with the elements of array `name` replaced by `data`
+ * (same dtype and count, `bytes` bytes): the file a crafted or corrupted writer makes,
+ * with a valid CRC, so only the loader's field checks stand in its way. */
+static void *with_field(const void *buf, size_t n, const char *name, const void *data,
+                        size_t bytes, size_t *out_size)
+{
+    btfm_container *c, *d;
+    ck_assert_ok(btfm_container_load_buffer(&c, buf, n, "aligner"));
+    ck_assert_ok(btfm_container_new(&d, "aligner"));
+    for (int i = 0; i < btfm_container_count(c); i++) {
+        const char *nm;
+        int dtype, ndim;
+        int64_t shape[8];
+        const void *p;
+        size_t nb;
+        ck_assert_ok(btfm_container_array_info(c, i, &nm, &dtype, &ndim, shape));
+        ck_assert_ok(btfm_container_array_data(c, i, &p, &nb));
+        if (strcmp(nm, name) == 0) {
+            ck_assert_uint_le(bytes, nb);
+            void *q = malloc(nb);
+            memcpy(q, p, nb);
+            memcpy(q, data, bytes);
+            ck_assert_ok(btfm_container_put(d, nm, dtype, ndim, shape, q));
+            free(q);
+        } else {
+            ck_assert_ok(btfm_container_put(d, nm, dtype, ndim, shape, p));
+        }
+    }
+    ck_assert_ok(btfm_container_save_buffer(d, NULL, 0, out_size));
+    void *out = malloc(*out_size);
+    ck_assert_ok(btfm_container_save_buffer(d, out, *out_size, out_size));
+    btfm_container_free(c);
+    btfm_container_free(d);
+    return out;
+}
+
+/* Every field of a loaded model is checked against the shapes and for finiteness before
+ * it sizes an allocation: dims whose product is 2^31 or wraps, a NaN in the fit
+ * information or in the maps are refused, not loaded as garbage. */
+START_TEST(loaded_models_are_validated)
+{
+    sim m;
+    sim_make(&m, 2, 0.5);
+    btfm_aligner *a = fit(BTFM_ALIGN_SRM, &m, 2, KS), *b = (btfm_aligner *)1;
+    size_t n = 0, size;
+    ck_assert_ok(btfm_aligner_save_buffer(a, NULL, 0, &n));
+    void *buf = malloc(n);
+    ck_assert_ok(btfm_aligner_save_buffer(a, buf, n, &n));
+    const int64_t big[2] = {(int64_t)1 << 26, (int64_t)1 << 5}, wraps[2] = {(int64_t)1 << 62, 8};
+    const double nan_fit[2] = {NAN, 0.5}, inf_fit[2] = {3, INFINITY}, nan = NAN, neg = -1;
+    const struct { const char *name; const void *data; size_t bytes; const char *message; } cases[] = {
+        {"dims", big, sizeof big, "array \"common\" is 240 x 5; the model's dimensions say "
+                                  "67108864 x 32"},
+        {"dims", wraps, sizeof wraps, "the model's dimensions say 4611686018427387904 x 8"},
+        {"fit", nan_fit, sizeof nan_fit, "fit information (nan iterations"},
+        {"fit", inf_fit, sizeof inf_fit, "objective inf)"},
+        {"common", &nan, sizeof nan, "array \"common\", element 0 is nan; expected a finite"},
+        {"subject1/a", &nan, sizeof nan, "array \"subject1/a\", element 0 is nan"},
+        {"fit_change", &neg, sizeof neg, "final objective change -1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        void *bad = with_field(buf, n, cases[i].name, cases[i].data, cases[i].bytes, &size);
+        ck_assert_status(btfm_aligner_load_buffer(&b, bad, size), BTFM_E_FORMAT);
+        ck_assert_ptr_null(b);
+        ck_assert_msg(strstr(btfm_last_error(), cases[i].message), "%s: %s", cases[i].name,
+                      btfm_last_error());
+        free(bad);
+    }
+    /* unchanged, the same file loads */
+    void *same = with_field(buf, n, "fit", &nan, 0, &size);
+    ck_assert_ok(btfm_aligner_load_buffer(&b, same, size));
+    btfm_aligner_free(b);
+    free(same);
+    free(buf);
+    btfm_aligner_free(a);
+    sim_free(&m, 2);
+}
+END_TEST
+
+/* Fits on several threads at once, each setting OpenBLAS's process-wide thread count for
+ * its duration: afterwards the count is the host's, however the fits interleaved. */
+static void *fit_in_thread(void *arg)
+{
+    const sim *m = arg;
+    for (int round = 0; round < 3; round++) {
+        btfm_aligner *a;
+        ck_assert_ok(btfm_aligner_new(&a, BTFM_ALIGN_HYPERALIGNMENT));
+        ck_assert_ok(btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_NUM_THREADS, 2));
+        for (int i = 0; i < 2; i++)
+            ck_assert_ok(btfm_aligner_add_subject(a, m->train[i], 40, VS));
+        ck_assert_ok(btfm_aligner_fit(a));
+        btfm_aligner_free(a);
+    }
+    return NULL;
+}
+
+START_TEST(concurrent_fits_leave_the_blas_thread_count_alone)
+{
+    sim m;
+    sim_make(&m, 2, 0.5);
+    const int host = openblas_get_num_threads();
+    openblas_set_num_threads(3);
+    pthread_t threads[4];
+    for (int i = 0; i < 4; i++) ck_assert_int_eq(pthread_create(&threads[i], NULL, fit_in_thread, &m), 0);
+    for (int i = 0; i < 4; i++) pthread_join(threads[i], NULL);
+    ck_assert_int_eq(openblas_get_num_threads(), 3);
+    openblas_set_num_threads(host);
+    sim_free(&m, 2);
+}
+END_TEST
+
 /* --- metrics against brute force -------------------------------------------------- */
 
 /* Explicit window vectors, mean of the other subjects, Pearson r, BrainIAK's exclusion. */
@@ -894,6 +1007,8 @@ static Suite *align_suite(void)
     tcase_add_test(tc, hyper_new_subject_and_inverse);
     tcase_add_test(tc, hyperalignment_options);
     tcase_add_test(tc, save_load_round_trip);
+    tcase_add_test(tc, loaded_models_are_validated);
+    tcase_add_test(tc, concurrent_fits_leave_the_blas_thread_count_alone);
     tcase_add_test(tc, segment_matching_matches_brute_force);
     tcase_add_test(tc, isc_known_correlations);
     tcase_add_test(tc, classification_by_centroids);

@@ -8,6 +8,11 @@
 #include "core/parallel.h"
 #include "core/scratch.h"
 #include "core/progress.h"
+#include "core/read_file.h"
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 START_TEST(version_matches_headers)
 {
@@ -374,6 +379,91 @@ START_TEST(progress_maps_parts_throttles_and_cancels)
 }
 END_TEST
 
+/* A save removes the PATH.tmp-XXXXXX files of the same target that no live writer holds
+ * (a writer killed mid-save leaves one), and keeps a live writer's and other targets'. */
+START_TEST(saves_remove_stale_temporaries_of_their_target)
+{
+    char dir[] = "/tmp/btfm-core-XXXXXX", path[128], stale[128], live[128], other[128];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/model.bin", dir);
+    snprintf(stale, sizeof stale, "%s/model.bin.tmp-AbC123", dir);
+    snprintf(live, sizeof live, "%s/model.bin.tmp-LiVe99", dir);
+    snprintf(other, sizeof other, "%s/other.bin.tmp-AbC123", dir);
+    const char *names[] = {stale, live, other};
+    for (int i = 0; i < 3; i++) {
+        FILE *f = fopen(names[i], "wb");
+        fputs("half a model", f);
+        fclose(f);
+    }
+    int held = open(live, O_RDONLY);
+    ck_assert_int_eq(flock(held, LOCK_EX), 0); /* a writer still at work */
+    ck_assert_ok(btfm_write_file(path, "test", "new", 3));
+    ck_assert_int_ne(access(stale, F_OK), 0);
+    ck_assert_int_eq(access(live, F_OK), 0);
+    ck_assert_int_eq(access(other, F_OK), 0);
+    close(held);
+    char *bytes;
+    size_t len;
+    ck_assert_ok(btfm_read_file(path, "test", 100, &bytes, &len));
+    ck_assert_int_eq(len, 3);
+    btfm_free(bytes);
+    ck_assert_ok(btfm_write_file(path, "test", "again", 5)); /* the lock died: now stale */
+    ck_assert_int_ne(access(live, F_OK), 0);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* A FIFO named like a recording or a table blocks a plain open until a writer comes: it
+ * is refused at once instead (the test would time out otherwise). */
+START_TEST(fifos_are_refused_without_blocking)
+{
+    char dir[] = "/tmp/btfm-core-XXXXXX", path[160];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    const char *names[] = {"x.edf", "x.bdf", "x.vhdr", "x.nii", "events.tsv"};
+    const int formats[] = {BTFM_FORMAT_EDF, BTFM_FORMAT_BDF, BTFM_FORMAT_BRAINVISION,
+                           BTFM_FORMAT_NIFTI, BTFM_FORMAT_AUTO};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        ck_assert_int_eq(mkfifo(path, 0600), 0);
+        char *bytes;
+        size_t len;
+        ck_assert_status(btfm_read_file(path, "test", 100, &bytes, &len), BTFM_E_IO);
+        ck_assert_msg(strstr(btfm_last_error(), "is a FIFO (named pipe), expected a regular "
+                             "file"), "%s", btfm_last_error());
+        for (int k = 0; k < 2; k++) {
+            const int format = k ? formats[i] : BTFM_FORMAT_AUTO;
+            btfm_dataset *ds = (btfm_dataset *)1;
+            ck_assert_status(btfm_dataset_open(&ds, path, format, 0), BTFM_E_IO);
+            ck_assert_ptr_null(ds);
+            ck_assert_msg(strstr(btfm_last_error(), "FIFO") && strstr(btfm_last_error(), path),
+                          "%s as format %d: %s", names[i], format, btfm_last_error());
+        }
+        unlink(path);
+    }
+    rmdir(dir);
+}
+END_TEST
+
+/* A message longer than the buffer loses the middle of its path, not its cause. */
+START_TEST(long_messages_keep_their_cause)
+{
+    char path[5001];
+    path[0] = '/';
+    for (int i = 1; i < 5000; i++) path[i] = i % 300 == 0 ? '/' : 'a';
+    path[5000] = '\0';
+    btfm_dataset *ds;
+    ck_assert_status(btfm_dataset_open(&ds, path, BTFM_FORMAT_EDF, 0), BTFM_E_IO);
+    const char *msg = btfm_last_error();
+    ck_assert_int_eq(strlen(msg), 1023);
+    ck_assert_msg(strstr(msg, "edf: /aaaa") == msg, "%s", msg);
+    ck_assert_ptr_nonnull(strstr(msg, "a ... a"));
+    const char *cause = "File name too long";
+    ck_assert_str_eq(msg + strlen(msg) - strlen(cause), cause);
+}
+END_TEST
+
 static Suite *core_suite(void)
 {
     Suite *s = suite_create("core");
@@ -391,6 +481,9 @@ static Suite *core_suite(void)
     tcase_add_test(tc, parallel_for_reports_the_lowest_failure);
     tcase_add_test(tc, scratch_reuses_blocks_inside_a_scope_only);
     tcase_add_test(tc, progress_maps_parts_throttles_and_cancels);
+    tcase_add_test(tc, saves_remove_stale_temporaries_of_their_target);
+    tcase_add_test(tc, fifos_are_refused_without_blocking);
+    tcase_add_test(tc, long_messages_keep_their_cause);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -896,6 +896,69 @@ START_TEST(load_validates_every_node_field)
 }
 END_TEST
 
+/* Counts are checked against the arrays before they size an allocation, and trace values
+ * before a trace is written: a node count of 2^50 is refused (not allocated), an added
+ * node's level of NaN or inf (cast to int when the trace is written) and an infinite
+ * action value are refused. */
+START_TEST(load_validates_counts_and_trace_values)
+{
+    btfm_cothb *c = make();
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_POLICY, 0));
+    expect(c, BTFM_COTHB_EXTEND, 0);
+    int64_t a = grow(c, 0, 0.5, 0);
+    expect(c, BTFM_COTHB_DECOMPOSE, a);
+    grow(c, a, 0.9, 0);
+    size_t size, nbytes, bad_size;
+    ck_assert_ok(btfm_cothb_save_buffer(c, NULL, 0, &size));
+    void *blob = malloc(size);
+    ck_assert_ok(btfm_cothb_save_buffer(c, blob, size, &size));
+    btfm_cothb *d = NULL;
+    int64_t *state = array_copy(blob, size, "state", &nbytes);
+    state[12] = (int64_t)1 << 50; /* the node count */
+    void *bad = replace_array(blob, size, "state", state, &bad_size);
+    ck_assert_status(btfm_cothb_load_buffer(&d, bad, bad_size), BTFM_E_FORMAT);
+    ck_assert_ptr_null(d);
+    ck_assert_msg(strstr(btfm_last_error(), "node count = 1125899906842624 but array "
+                         "\"node_int\" holds 30 values"), "%s", btfm_last_error());
+    free(bad);
+    int64_t *events = array_copy(blob, size, "trace_i64", &nbytes);
+    const int64_t rows = (int64_t)(nbytes / sizeof(int64_t) / 5);
+    double *values = array_copy(blob, size, "trace_f64", &nbytes);
+    const int width = (int)(nbytes / sizeof(double) / (size_t)rows);
+    int64_t add = -1, action = -1;
+    for (int64_t r = 0; r < rows; r++) {
+        if (events[r * 5] == 1 && add < 0) add = r;   /* a node added */
+        if (events[r * 5] == 0 && action < 0) action = r; /* an action */
+    }
+    ck_assert(add >= 0 && action >= 0);
+    const struct { int64_t row; double value; const char *message; } cases[] = {
+        {add, NAN, "trace event (level of an added node)"},
+        {add, INFINITY, "trace value (infinite)"},
+        {add, 7.0, "trace event (level of an added node)"},
+        {action, -INFINITY, "trace value (infinite)"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const double saved = values[cases[k].row * width];
+        values[cases[k].row * width] = cases[k].value;
+        bad = replace_array(blob, size, "trace_f64", values, &bad_size);
+        ck_assert_status(btfm_cothb_load_buffer(&d, bad, bad_size), BTFM_E_FORMAT);
+        ck_assert_msg(strstr(btfm_last_error(), cases[k].message), "case %zu: %s", k,
+                      btfm_last_error());
+        free(bad);
+        values[cases[k].row * width] = saved;
+    }
+    bad = replace_array(blob, size, "trace_f64", values, &bad_size); /* restored: loads */
+    ck_assert_ok(btfm_cothb_load_buffer(&d, bad, bad_size));
+    btfm_cothb_free(d);
+    free(bad);
+    free(values);
+    free(events);
+    free(state);
+    free(blob);
+    btfm_cothb_free(c);
+}
+END_TEST
+
 /* A controller saved by release 1.2 (format 1, written here array by array as that
  * release laid it out) loads: the tree, signals and pending state come back, the
  * sub-problem roots are derived, and the search goes on. Tree: 0 -> 1 (reliability 0.5,
@@ -1622,6 +1685,7 @@ static Suite *cothb_suite(void)
     tcase_add_test(tc, branch_points_match_a_naive_walk);
     tcase_add_test(tc, run_reports_every_action_with_its_target);
     tcase_add_test(tc, load_validates_every_node_field);
+    tcase_add_test(tc, load_validates_counts_and_trace_values);
     tcase_add_test(tc, format_1_files_still_load);
     tcase_add_test(tc, isotonic_calibration_by_hand);
     tcase_add_test(tc, calibration_and_quality_recover_a_simulation);

@@ -521,6 +521,13 @@ static const bad_case bad_cases[] = {
     {"negative interval", "SamplingInterval=-2\n", "", "", "", BTFM_E_FORMAT, "b.vhdr",
      "line 3: SamplingInterval=-2: expected a positive number"},
     {"NaN interval", "SamplingInterval=nan\n", "", "", "", BTFM_E_FORMAT, "b.vhdr", "line 3: SamplingInterval=nan"},
+    {"infinite rate", "SamplingInterval=1e-320\n", "", "", "", BTFM_E_FORMAT, "b.vhdr",
+     "line 3: SamplingInterval=1e-320: expected a positive number of microseconds (a finite sampling rate)"},
+    {"control characters quoted", "SamplingInterval=1\x07\x1b[2J\n", "", "", "", BTFM_E_FORMAT, "b.vhdr",
+     "line 3: SamplingInterval=1\\x07\\x1B[2J: expected"},
+    {"overflowing resolution", GOOD_COMMON, "BinaryFormat=IEEE_FLOAT_32\n",
+     "Ch1=A,,1,uV\nCh2=B,,1e308,uV\nCh3=C,,1,uV\n", GOOD_MARKERS, BTFM_E_FORMAT, "b.vhdr",
+     "Ch2 resolution 1e+308 uV scales stored values (up to 3.40282e+38 in IEEE_FLOAT_32) beyond"},
     {"unknown binary format", GOOD_COMMON, "BinaryFormat=UINT_16\n", GOOD_CHANNELS, GOOD_MARKERS,
      BTFM_E_UNSUPPORTED, "b.vhdr", "line 10: BinaryFormat=UINT_16: expected INT_16, INT_32 or IEEE_FLOAT_32"},
     {"big endian", GOOD_COMMON, "BinaryFormat=INT_16\nUseBigEndianOrder=YES\n", GOOD_CHANNELS, GOOD_MARKERS,
@@ -544,6 +551,9 @@ static const bad_case bad_cases[] = {
      "b.vhdr", "line 12: \"Channel1\" in [Channel Infos]"},
     {"bad marker position", GOOD_COMMON, "BinaryFormat=INT_16\n", GOOD_CHANNELS, "Mk1=Stimulus,S  1,one,1,0\n",
      BTFM_E_FORMAT, "b.vmrk", "line 3: Mk1 position \"one\": expected a whole sample number"},
+    {"marker before the first sample", GOOD_COMMON, "BinaryFormat=INT_16\n", GOOD_CHANNELS,
+     "Mk1=Stimulus,S  1,-5,1,0\n", BTFM_E_FORMAT, "b.vmrk",
+     "line 3: Mk1 position \"-5\": expected a whole sample number (1 = first sample)"},
     {"bad marker size", GOOD_COMMON, "BinaryFormat=INT_16\n", GOOD_CHANNELS, GOOD_MARKERS "Mk2=Stimulus,S  2,5,-1,0\n",
      BTFM_E_FORMAT, "b.vmrk", "line 4: Mk2 size \"-1\""},
     {"bad marker date", GOOD_COMMON, "BinaryFormat=INT_16\n", GOOD_CHANNELS, "Mk1=New Segment,,1,1,0,2021\n",
@@ -608,6 +618,28 @@ START_TEST(test_truncated_data_file)
     ck_assert_status(btfm_dataset_open(&ds, in_dir("b.vhdr"), BTFM_FORMAT_AUTO, 0), BTFM_E_TRUNCATED);
     ck_assert_ptr_nonnull(strstr(btfm_last_error(), "DataPoints=5"));
     write_eeg("b.eeg", F_INT16, 1, 6); /* larger: where channel 2 starts is unknown */
+    ck_assert_status(btfm_dataset_open(&ds, in_dir("b.vhdr"), BTFM_FORMAT_AUTO, 0), BTFM_E_FORMAT);
+    /* An empty data file is refused, as EDF refuses 0 records. */
+    write_bad(&ok);
+    write_bytes("b.eeg", bytes, 0);
+    ck_assert_status(btfm_dataset_open(&ds, in_dir("b.vhdr"), BTFM_FORMAT_AUTO, 0), BTFM_E_TRUNCATED);
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(), "b.eeg: 0 bytes: the data file holds no "
+                                                    "complete sample of 3 channels x 2 bytes"));
+    /* A marker after the end is kept, with one warning (as for EDF annotations). */
+    bad_case late = {"", GOOD_COMMON, "BinaryFormat=INT_16\n", GOOD_CHANNELS,
+                     "Mk1=Stimulus,S  1,2,1,0\nMk2=Stimulus,S  2,999999999,1,0\n", 0, "", ""};
+    write_bad(&late);
+    btfm_set_log_callback(keep_warning, NULL);
+    last_warning[0] = '\0';
+    ck_assert_ok(btfm_dataset_open(&ds, in_dir("b.vhdr"), BTFM_FORMAT_AUTO, 0));
+    btfm_set_log_callback(NULL, NULL);
+    ck_assert_int_eq(btfm_dataset_n_events(ds), 2);
+    ck_assert_msg(strstr(last_warning, "1 of 2 events lie outside the recording (0 to 0.004 s), "
+                         "the first at 999999.998 s"), "%s", last_warning);
+    btfm_dataset_free(ds);
+    vec.markers = "";
+    write_bad(&vec);
+    write_eeg("b.eeg", F_INT16, 1, 6);
     ck_assert_status(btfm_dataset_open(&ds, in_dir("b.vhdr"), BTFM_FORMAT_AUTO, 0), BTFM_E_FORMAT);
     write_eeg("b.eeg", F_INT16, 1, 5);
     ck_assert_ok(btfm_dataset_open(&ds, in_dir("b.vhdr"), BTFM_FORMAT_AUTO, 0));

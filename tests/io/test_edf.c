@@ -609,6 +609,14 @@ START_TEST(broken_headers_get_named_errors)
     x.s[0].pmin = NAN;
     expect_open_error(&x, BTFM_E_FORMAT, "field \"physical minimum\" of signal 1 is \"nan\"");
     x = basic_edf_plus();
+    x.s[0].pmin = -1e308;
+    x.s[0].pmax = 1e308;
+    expect_open_error(&x, BTFM_E_FORMAT, "physical minimum -1e+308 and maximum 1e+308 of signal 1 "
+                      "scale digital values beyond the largest finite number");
+    x = basic_edf_plus();
+    x.duration_text = "3e-308"; /* a normal number: 1e-320 is refused as a field */
+    expect_open_error(&x, BTFM_E_FORMAT, "make an infinite sampling rate");
+    x = basic_edf_plus();
     x.s[1].pmax = x.s[1].pmin;
     expect_open_error(&x, BTFM_E_FORMAT, "physical minimum and maximum of signal 2 are both");
     x = basic_edf_plus();
@@ -635,6 +643,51 @@ START_TEST(broken_headers_get_named_errors)
 }
 END_TEST
 
+/* A header whose records x record bytes wraps past 2^64 to the data's size: 923 signals
+ * of up to 99,999,999 samples (a 237 KB header) and 99,993,984 records make 2^64 + 28,928
+ * bytes, so 28,928 bytes of data "match" an unchecked product. */
+START_TEST(record_sizes_that_overflow_are_truncated_files)
+{
+    const long long n_records = 99993984, total = 92239269483LL; /* samples per record */
+    const int ns = 923;
+    FILE *f = fopen(tmp("wrap.edf"), "wb");
+    char buf[64];
+    field(f, 8, "0");
+    field(f, 80, "X X X X");
+    field(f, 80, "Startdate X X X X");
+    field(f, 8, "01.01.01");
+    field(f, 8, "00.00.00");
+    snprintf(buf, sizeof buf, "%d", 256 * (ns + 1));
+    field(f, 8, buf);
+    field(f, 44, "");
+    snprintf(buf, sizeof buf, "%lld", n_records);
+    field(f, 8, buf);
+    field(f, 8, "1");
+    snprintf(buf, sizeof buf, "%d", ns);
+    field(f, 4, buf);
+    const int widths[] = {16, 80, 8, 8, 8, 8, 8, 80};
+    const char *values[] = {"C", "", "uV", "-100", "100", "-32768", "32767", ""};
+    for (int k = 0; k < 8; k++)
+        for (int i = 0; i < ns; i++) field(f, widths[k], values[k]);
+    for (int i = 0; i < ns; i++) {
+        snprintf(buf, sizeof buf, "%lld", i < ns - 1 ? 99999999LL : total - 99999999LL * (ns - 1));
+        field(f, 8, buf);
+    }
+    for (int i = 0; i < ns; i++) field(f, 32, "");
+    for (int i = 0; i < 28928; i++) fputc(0, f);
+    fclose(f);
+    /* (2 total) * n_records = 2^64 + 28,928 */
+    ck_assert_uint_eq((unsigned long long)(2 * total) * (unsigned long long)n_records, 28928u);
+    btfm_dataset *ds = (btfm_dataset *)1;
+    ck_assert_status(btfm_dataset_open(&ds, tmp("wrap.edf"), BTFM_FORMAT_AUTO, 0),
+                     BTFM_E_TRUNCATED);
+    ck_assert_ptr_null(ds);
+    ck_assert_msg(strstr(btfm_last_error(), "declares 99993984 data records of 184478538966 "
+                         "bytes (more than 2^63 bytes after the header)"), "%s",
+                  btfm_last_error());
+}
+END_TEST
+
 START_TEST(complete_records_only_on_request)
 {
     fixture x = basic_edf_plus();
@@ -658,6 +711,11 @@ START_TEST(bad_arguments)
     ck_assert_ok(btfm_dataset_open(&ds, tmp("a.edf"), BTFM_FORMAT_AUTO, 0));
     ck_assert_status(btfm_dataset_read(ds, 399, 2, NULL, 0, out), BTFM_E_RANGE);
     ck_assert_ptr_nonnull(strstr(btfm_last_error(), "samples [399, 401) are outside [0, 400)"));
+    /* first + count would overflow: the message states the request as given */
+    ck_assert_status(btfm_dataset_read(ds, INT64_MAX, 1, NULL, 0, out), BTFM_E_RANGE);
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(),
+                                 "samples [9223372036854775807, 9223372036854775807 + 1) are "
+                                 "outside [0, 400)"));
     ck_assert_status(btfm_dataset_read(ds, -1, 1, NULL, 0, out), BTFM_E_RANGE);
     int bad_pick = 3;
     ck_assert_status(btfm_dataset_read(ds, 0, 1, &bad_pick, 1, out), BTFM_E_RANGE);
@@ -816,6 +874,7 @@ static Suite *edf_suite(void)
     tcase_add_test(tc, broken_headers_get_named_errors);
     tcase_add_test(tc, not_edf_files_and_folders_are_named);
     tcase_add_test(tc, complete_records_only_on_request);
+    tcase_add_test(tc, record_sizes_that_overflow_are_truncated_files);
     tcase_add_test(tc, bad_arguments);
     tcase_add_test(tc, round_trip_edf_and_bdf_exact);
     tcase_add_test(tc, cross_format_write_within_one_step);

@@ -4,6 +4,7 @@
  * bytes a window needs. */
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -331,19 +332,33 @@ static btfm_status count_samples(btfm_bv_state *s, const char *data_path, unsign
     if (!h->vectorized && h->data_points >= 0 && h->data_points != n)
         btfm_warn("brainvision: %s: DataPoints=%lld but the data file holds %lld samples; using "
                   "the data file", data_path, (long long)h->data_points, (long long)n);
+    if (n == 0)
+        return btfm_fail(BTFM_E_TRUNCATED, "brainvision: %s: %lld bytes: the data file holds no "
+                         "complete sample of %d channels x %zu bytes (%s)", data_path,
+                         (long long)bytes, h->n_channels, size,
+                         btfm_bv_format_name(h->binary_format));
     s->n_samples = n;
     return BTFM_OK;
 }
 
-static btfm_status fill_channels(btfm_dataset *ds, const btfm_bv_state *s)
+static btfm_status fill_channels(btfm_dataset *ds, const btfm_bv_state *s, const char *path)
 {
     double rate = 1e6 / s->header.interval_us;
+    /* the largest magnitude the binary format stores */
+    const int fmt = s->header.binary_format;
+    const double largest = fmt == BTFM_BV_INT_16 ? 32768.0 : fmt == BTFM_BV_INT_32 ? 2147483648.0
+                                                                                 : FLT_MAX;
     for (int i = 0; i < ds->n_channels; i++) {
         const btfm_bv_channel_info *info = &s->header.channels[i];
         btfm_channel *c = &ds->channels[i];
         double factor;
         const char *si;
         btfm_unit_to_si(info->unit, &factor, &si);
+        if (!isfinite(info->resolution * factor * largest))
+            return btfm_fail(BTFM_E_FORMAT, "brainvision: %s: Ch%d resolution %g %s scales "
+                             "stored values (up to %g in %s) beyond the largest finite number; "
+                             "expected a resolution that keeps every sample finite", path, i + 1,
+                             info->resolution, info->unit, largest, btfm_bv_format_name(fmt));
         if (btfm_io_strdup(&c->name, info->name, strlen(info->name)) ||
             btfm_io_strdup(&c->unit, si, strlen(si)) ||
             btfm_io_strdup(&c->stored_unit, info->unit, strlen(info->unit)) ||
@@ -407,8 +422,7 @@ btfm_status btfm_brainvision_open(btfm_dataset **out, const char *path, unsigned
     st = btfm_bv_header_parse(&s->header, bytes, len, path);
     btfm_free(bytes);
     if (!st) data_path = locate(path, s->header.data_file, "data", ".eeg", &st);
-    if (!st && (s->fd = open(data_path, O_RDONLY | O_CLOEXEC)) < 0)
-        st = btfm_fail(BTFM_E_IO, "brainvision: %s: %s", data_path, strerror(errno));
+    if (!st) st = btfm_open_regular(data_path, "brainvision", &s->fd);
     if (!st) st = count_samples(s, data_path, flags);
     btfm_free(data_path);
     btfm_dataset *ds = NULL;
@@ -423,7 +437,7 @@ btfm_status btfm_brainvision_open(btfm_dataset **out, const char *path, unsigned
     ds->driver = &btfm_bv_driver;
     ds->state = s;
     ds->sfreq = 1e6 / s->header.interval_us;
-    st = fill_channels(ds, s);
+    st = fill_channels(ds, s, path);
     if (!st && s->header.marker_file) st = read_markers(ds, path, s->header.marker_file);
     if (!st) st = btfm_dataset_finish(ds);
     if (st) {

@@ -1,6 +1,7 @@
 /* The BrainVision header (.vhdr): [Common Infos], [Binary Infos] and [Channel Infos],
  * parsed from memory and checked; every refusal names the file, the line and what was
  * expected. Other sections ([Comment], [Coordinates], ...) are skipped. */
+#include <math.h>
 #include <string.h>
 #include <strings.h>
 #include "brainvision_internal.h"
@@ -40,8 +41,10 @@ static const struct { int section; const char *name, *expected; } required[] = {
 static btfm_status bad(const btfm_bv_text *t, btfm_status st, const char *key, const char *value,
                        const char *expected)
 {
-    return btfm_fail(st, "brainvision: %s: line %d: %s=%s: expected %s", t->file, t->line, key,
-                     value, expected);
+    char k[128], v[256];
+    return btfm_fail(st, "brainvision: %s: line %d: %s=%s: expected %s", t->file, t->line,
+                     btfm_printable(key, k, sizeof k), btfm_printable(value, v, sizeof v),
+                     expected);
 }
 
 static int pick(const char *value, const char *const *names, int n)
@@ -83,8 +86,10 @@ static btfm_status common_key(parse *p, const char *key, char *value)
         h->n_channels = (int)n;
         p->key_line[K_N_CHANNELS] = t->line;
     } else if (strcasecmp(key, "SamplingInterval") == 0) {
-        if (btfm_bv_parse_double(value, &h->interval_us) != 0 || !(h->interval_us > 0))
-            return bad(t, BTFM_E_FORMAT, key, value, "a positive number of microseconds");
+        if (btfm_bv_parse_double(value, &h->interval_us) != 0 || !(h->interval_us > 0) ||
+            !isfinite(1e6 / h->interval_us))
+            return bad(t, BTFM_E_FORMAT, key, value, "a positive number of microseconds "
+                       "(a finite sampling rate)");
         p->key_line[K_INTERVAL] = t->line;
     } else if (strcasecmp(key, "DataPoints") == 0) {
         if (btfm_bv_parse_int(value, &n) != 0 || n < 0)
@@ -113,10 +118,12 @@ static btfm_status channel_key(parse *p, const char *key, char *value)
     btfm_bv_text *t = &p->h->text;
     int64_t number;
     if (strncasecmp(key, "Ch", 2) != 0 || btfm_bv_parse_int(key + 2, &number) != 0 || number < 1 ||
-        number > MAX_CHANNELS)
+        number > MAX_CHANNELS) {
+        char k[128];
         return btfm_fail(BTFM_E_FORMAT, "brainvision: %s: line %d: \"%s\" in [Channel Infos]: "
                          "expected Ch<n>=Name,Reference,Resolution,Unit with n from 1",
-                         t->file, t->line, key);
+                         t->file, t->line, btfm_printable(key, k, sizeof k));
+    }
     void *items = p->pending;
     btfm_status st = btfm_reserve(&items, &p->cap_pending, p->n_pending + 1, sizeof *p->pending,
                                   "brainvision header");
@@ -154,10 +161,11 @@ static btfm_status fill_channels(parse *p)
         ch->name = fields[0];
         ch->reference = fields[1];
         ch->resolution = 1.0;
+        char v[128];
         if (*fields[2] && (btfm_bv_parse_double(fields[2], &ch->resolution) != 0 || ch->resolution == 0))
             return btfm_fail(BTFM_E_FORMAT, "brainvision: %s: line %d: Ch%lld resolution \"%s\": "
                              "expected a finite non-zero number", file, c->line,
-                             (long long)c->number, fields[2]);
+                             (long long)c->number, btfm_printable(fields[2], v, sizeof v));
         ch->unit = *fields[3] ? fields[3] : "\xC2\xB5V";
     }
     for (int i = 0; i < h->n_channels; i++)

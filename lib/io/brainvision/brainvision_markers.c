@@ -10,8 +10,10 @@
 static btfm_status bad_field(const btfm_bv_text *t, const char *key, const char *field,
                              const char *value, const char *expected)
 {
+    char k[128], v[256];
     return btfm_fail(BTFM_E_FORMAT, "brainvision: %s: line %d: %s %s \"%s\": expected %s", t->file,
-                     t->line, key, field, value, expected);
+                     t->line, btfm_printable(key, k, sizeof k), field,
+                     btfm_printable(value, v, sizeof v), expected);
 }
 
 /* YYYYMMDDhhmmssuuuuuu (microseconds), as the recorder writes it; "" or all zeros = none. */
@@ -53,7 +55,7 @@ static btfm_status add_marker(btfm_bv_markers *m, const char *key, char *value)
     memset(mk, 0, sizeof *mk);
     mk->type = f[0];
     mk->description = f[1];
-    if (btfm_bv_parse_int(f[2], &mk->position) != 0)
+    if (btfm_bv_parse_int(f[2], &mk->position) != 0 || mk->position < 1)
         return bad_field(t, key, "position", f[2], "a whole sample number (1 = first sample)");
     if (*f[3] && (btfm_bv_parse_int(f[3], &mk->size) != 0 || mk->size < 0))
         return bad_field(t, key, "size", f[3], "a whole number of samples (0 or more)");

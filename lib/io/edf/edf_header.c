@@ -311,23 +311,44 @@ btfm_status btfm_edf_parse_header(btfm_dataset **out, const char *path, int fd, 
         c->offset = (pmin - (double)dmin * scale) * factor;
         c->samples_per_record = (int)spr;
         c->rate = (double)spr / duration;
+        /* a range of 1e308 overflows: every sample would read as +-inf */
+        const double extreme = fabs(c->gain) * (double)(dmax > -dmin ? dmax : -dmin) +
+                               fabs(c->offset);
+        if (!isfinite(extreme)) {
+            st = btfm_fail(BTFM_E_FORMAT, "edf: %s: byte %lld: physical minimum %g and maximum "
+                           "%g of signal %d scale digital values beyond the largest finite "
+                           "number; expected a finite physical range", path,
+                           (long long)(256 + start[3] + 8 * (size_t)i), pmin, pmax, i + 1);
+            goto fail;
+        }
+        if (!isfinite(c->rate)) {
+            st = btfm_fail(BTFM_E_FORMAT, "edf: %s: byte 244: duration of a data record is %g "
+                           "s, so signal %d's %lld samples per record make an infinite "
+                           "sampling rate", path, duration, i + 1, (long long)spr);
+            goto fail;
+        }
     }
     es->record_bytes = record_bytes;
     int64_t data_bytes = file_size - header_bytes;
-    int64_t complete = data_bytes / record_bytes;
+    int64_t complete = data_bytes / record_bytes, declared = 0;
+    int wraps = 0;
     if (n_records == -1) {
         btfm_warn("edf: %s: the number of data records is -1 (still recording); using the %lld "
                   "complete records the file holds", path, (long long)complete);
         n_records = complete;
-    } else if (data_bytes != n_records * record_bytes) {
+    } else if ((wraps = __builtin_mul_overflow(n_records, record_bytes, &declared)) ||
+               data_bytes != declared) {
+        /* checked: a crafted header's product can wrap to the file's size */
         if (!(flags & BTFM_OPEN_COMPLETE_RECORDS) || complete == 0) {
+            char bytes[32] = "more than 2^63";
+            if (!wraps) snprintf(bytes, sizeof bytes, "%lld", (long long)declared);
             st = btfm_fail(complete < n_records ? BTFM_E_TRUNCATED : BTFM_E_FORMAT,
                            "edf: %s: byte 236: the header declares %lld data records of %lld bytes "
-                           "(%lld bytes after the header) but the file has %lld bytes after the "
+                           "(%s bytes after the header) but the file has %lld bytes after the "
                            "header, %lld complete records; open with BTFM_OPEN_COMPLETE_RECORDS to "
                            "read the complete records", path, (long long)n_records,
-                           (long long)record_bytes, (long long)(n_records * record_bytes),
-                           (long long)data_bytes, (long long)complete);
+                           (long long)record_bytes, bytes, (long long)data_bytes,
+                           (long long)complete);
             goto fail;
         }
         btfm_warn("edf: %s: the header declares %lld data records but the file holds %lld "

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include "edf_internal.h"
 #include "core/parallel.h"
+#include "core/read_file.h"
 
 btfm_status btfm_edf_pread(btfm_dataset *ds, const edf_state *st, int64_t offset, size_t n, void *buf)
 {
@@ -158,10 +159,9 @@ const btfm_io_driver btfm_edf_driver = {"edf", edf_read_digital, edf_read_block,
 btfm_status btfm_edf_open(btfm_dataset **out, const char *path, int format, unsigned flags)
 {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return btfm_fail(errno == ENOENT ? BTFM_E_NOTFOUND : BTFM_E_IO, "edf: %s: %s", path,
-                         strerror(errno));
+    int fd;
+    btfm_status opened = btfm_open_regular(path, "edf", &fd);
+    if (opened) return opened;
     btfm_dataset *ds;
     edf_state *st;
     btfm_status status = btfm_edf_parse_header(&ds, path, fd, format, flags, &st);

@@ -13,6 +13,7 @@
 #include <nifti2_io.h>
 #include "core/json.h"
 #include "core/parallel.h"
+#include "core/read_file.h"
 #include "volume_internal.h"
 
 typedef struct nifti_state {
@@ -288,8 +289,14 @@ static btfm_status read_head(const char *path, unsigned char *buf, size_t cap, s
         return btfm_fail(errno == ENOENT ? BTFM_E_NOTFOUND : BTFM_E_IO, "nifti: %s: %s", path,
                          strerror(errno));
     *file_size = ends_with(path, ".gz") ? -1 : (int64_t)sb.st_size;
-    gzFile gz = gzopen(path, "rb");
-    if (!gz) return btfm_fail(BTFM_E_IO, "nifti: %s: cannot open: %s", path, strerror(errno));
+    int fd;
+    btfm_status opened = btfm_open_regular(path, "nifti", &fd);
+    if (opened) return opened;
+    gzFile gz = gzdopen(fd, "rb");
+    if (!gz) {
+        close(fd);
+        return btfm_fail(BTFM_E_IO, "nifti: %s: cannot open: %s", path, strerror(errno));
+    }
     int got = gzread(gz, buf, (unsigned)cap);
     int zerr = 0;
     const char *msg = gzerror(gz, &zerr);
@@ -349,18 +356,17 @@ static void fill_geometry(btfm_volume *vol, const nifti_image *nim)
 static btfm_status open_data(nifti_state *st, const nifti_image *nim, const char *path)
 {
     if (!(st->data_path = btfm_strdup(nim->iname))) return btfm_fail_nomem("nifti", strlen(nim->iname));
+    btfm_status opened = btfm_open_regular(st->data_path, "nifti: data file", &st->fd);
+    if (opened) return opened;
     if (ends_with(st->data_path, ".gz")) {
-        st->gz = gzopen(st->data_path, "rb");
+        st->gz = gzdopen(st->fd, "rb");
         if (!st->gz)
             return btfm_fail(BTFM_E_IO, "nifti: %s: cannot open the data file %s: %s", path,
                              st->data_path, strerror(errno));
+        st->fd = -1; /* the gzip stream owns it now */
         gzbuffer(st->gz, 1u << 18);
         return BTFM_OK;
     }
-    st->fd = open(st->data_path, O_RDONLY | O_CLOEXEC);
-    if (st->fd < 0)
-        return btfm_fail(errno == ENOENT ? BTFM_E_NOTFOUND : BTFM_E_IO, "nifti: %s: cannot open "
-                         "the data file %s: %s", path, st->data_path, strerror(errno));
     struct stat sb;
     double need = (double)st->data_offset + (double)st->volume_bytes * (double)nim->nt;
     if (fstat(st->fd, &sb) == 0 && (double)sb.st_size < need)
