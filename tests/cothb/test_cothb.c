@@ -902,7 +902,7 @@ END_TEST
  * action value are refused. */
 START_TEST(load_validates_counts_and_trace_values)
 {
-    btfm_cothb *c = make();
+    btfm_cothb *c = make_legacy();
     ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_POLICY, 0));
     expect(c, BTFM_COTHB_EXTEND, 0);
     int64_t a = grow(c, 0, 0.5, 0);
@@ -919,7 +919,7 @@ START_TEST(load_validates_counts_and_trace_values)
     ck_assert_status(btfm_cothb_load_buffer(&d, bad, bad_size), BTFM_E_FORMAT);
     ck_assert_ptr_null(d);
     ck_assert_msg(strstr(btfm_last_error(), "node count = 1125899906842624 but array "
-                         "\"node_int\" holds 30 values"), "%s", btfm_last_error());
+                         "\"node_int\" holds"), "%s", btfm_last_error());
     free(bad);
     int64_t *events = array_copy(blob, size, "trace_i64", &nbytes);
     const int64_t rows = (int64_t)(nbytes / sizeof(int64_t) / 5);
