@@ -438,7 +438,8 @@ static btfm_status from_container(const btfm_container *k, btfm_cothb **out)
      * them: a count is only a field, the arrays' sizes were checked against the file. */
     if ((st = expect_rows(k, format == 1 ? "node_i64" : "node_int", state[S_N_NODES],
                           format == 1 ? 2 : N_INT, "node count")) ||
-        (st = expect_rows(k, "trace_i64", state[S_N_TRACE], TRACE_I64, "trace length")))
+        (st = expect_rows(k, format == 1 ? "trace_i64" : "trace_int", state[S_N_TRACE],
+                          TRACE_I64, "trace length")))
         return st;
     btfm_cothb *c = btfm_calloc(1, sizeof *c);
     if (!c) return btfm_fail_nomem("btfm_cothb_load", sizeof *c);

@@ -921,9 +921,9 @@ START_TEST(load_validates_counts_and_trace_values)
     ck_assert_msg(strstr(btfm_last_error(), "node count = 1125899906842624 but array "
                          "\"node_int\" holds"), "%s", btfm_last_error());
     free(bad);
-    int64_t *events = array_copy(blob, size, "trace_i64", &nbytes);
+    int64_t *events = array_copy(blob, size, "trace_int", &nbytes);
     const int64_t rows = (int64_t)(nbytes / sizeof(int64_t) / 5);
-    double *values = array_copy(blob, size, "trace_f64", &nbytes);
+    double *values = array_copy(blob, size, "trace_real", &nbytes);
     const int width = (int)(nbytes / sizeof(double) / (size_t)rows);
     int64_t add = -1, action = -1;
     for (int64_t r = 0; r < rows; r++) {
@@ -940,14 +940,14 @@ START_TEST(load_validates_counts_and_trace_values)
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const double saved = values[cases[k].row * width];
         values[cases[k].row * width] = cases[k].value;
-        bad = replace_array(blob, size, "trace_f64", values, &bad_size);
+        bad = replace_array(blob, size, "trace_real", values, &bad_size);
         ck_assert_status(btfm_cothb_load_buffer(&d, bad, bad_size), BTFM_E_FORMAT);
         ck_assert_msg(strstr(btfm_last_error(), cases[k].message), "case %zu: %s", k,
                       btfm_last_error());
         free(bad);
         values[cases[k].row * width] = saved;
     }
-    bad = replace_array(blob, size, "trace_f64", values, &bad_size); /* restored: loads */
+    bad = replace_array(blob, size, "trace_real", values, &bad_size); /* restored: loads */
     ck_assert_ok(btfm_cothb_load_buffer(&d, bad, bad_size));
     btfm_cothb_free(d);
     free(bad);
