@@ -331,7 +331,7 @@ static btfm_status level1(hyper_fit *fit, float *common)
         align_source src = btfm_hyper_source(&fit->hs[i], T, V);
         l.left = by_gram && btfm_align_procrustes_by_gram(&src, Vc, reflection) ? left : NULL;
         if (l.left) { /* an ill-conditioned step fills mapped in double instead of left */
-            int used_left;
+            int used_left = 0;
             st = btfm_align_procrustes_float(&src, common, Vc, ts.gram[0], scaling, reflection,
                                              fit->mapped[i], left, &used_left, NULL, &side);
             if (!used_left) l.left = NULL;
