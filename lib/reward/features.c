@@ -9,6 +9,7 @@
 #include <btfm/signal.h>
 #include <btfm/spectrum.h>
 #include "reward_internal.h"
+#include "core/number.h"
 #include "core/progress.h"
 #include "dense/dense.h"
 
@@ -191,7 +192,7 @@ static btfm_status describe(btfm_reward_features *fb, btfm_dataset *ds, const in
             else snprintf(source, sizeof source, "%s", btfm_dataset_channel_name(ds, channels[s]));
             if (part < W) {
                 double a = fb->params[5] + part * fb->params[7];
-                snprintf(name, sizeof name, "%s:erp:%.3f-%.3f", source, a, a + fb->params[7]);
+                btfm_snprintf_c(name, sizeof name, "%s:erp:%.3f-%.3f", source, a, a + fb->params[7]);
                 fb->roles[j] = common;
             } else if (part < W + 2 * bands) {
                 snprintf(name, sizeof name, "%s:%s", source, part == W ? "theta" : "alpha");
@@ -203,10 +204,11 @@ static btfm_status describe(btfm_reward_features *fb, btfm_dataset *ds, const in
             if (!(fb->names[j] = text_copy(name))) return btfm_fail_nomem(func, sizeof name);
         }
     /* The configuration: everything that decides what a column means. */
-    size_t cap = 512 + (size_t)n_channels * 16;
+    size_t cap = 512;
+    for (int c = 0; c < n_channels; c++) cap += strlen(btfm_dataset_channel_name(ds, channels[c])) + 1;
     fb->config = btfm_malloc(cap);
     if (!fb->config) return btfm_fail_nomem(func, cap);
-    int len = snprintf(fb->config, cap, "event=%s onset=%s filter=%g-%g/%d epoch=%g..%g "
+    int len = btfm_snprintf_c(fb->config, cap, "event=%s onset=%s filter=%g-%g/%d epoch=%g..%g "
                        "baseline=%d erp=%g..%g/%g bands=%d aligner=%d sources=%d channels=",
                        fb->event, onset ? fb->onset_event : "-", fb->params[0], fb->params[1],
                        (int)fb->params[2], fb->params[3], fb->params[4], (int)fb->params[10],
@@ -215,7 +217,6 @@ static btfm_status describe(btfm_reward_features *fb, btfm_dataset *ds, const in
     for (int c = 0; c < n_channels && len > 0 && (size_t)len < cap; c++)
         len += snprintf(fb->config + len, cap - (size_t)len, "%s%s", c ? "," : "",
                         btfm_dataset_channel_name(ds, channels[c]));
-    (void)n_channels;
     return BTFM_OK;
 }
 

@@ -7,8 +7,10 @@
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <btfm/reward.h>
 #include "unit.h"
 
 enum { C = 3, N = 256 * 3 + 77 };
@@ -192,12 +194,60 @@ START_TEST(files_do_not_follow_the_locale)
 }
 END_TEST
 
+/* Reward features name their ERP windows and describe their configuration in a text a saved
+ * head compares: both must read the same whatever the locale ("0.300", never "0,300"). */
+static void reward_texts(char *names, size_t names_size, char *config, size_t config_size)
+{
+    const int n = 2560, c = 3;
+    float *x = malloc(sizeof(float) * n * c);
+    for (int t = 0; t < n; t++)
+        for (int k = 0; k < c; k++) x[t * c + k] = (float)(1e-5 * sin(0.01 * t * (k + 1)));
+    btfm_dataset *ds;
+    ck_assert_ok(btfm_dataset_from_array(&ds, x, n, c, sfreq, NULL));
+    free(x);
+    for (int k = 0; k < c; k++)
+        ck_assert_ok(btfm_dataset_set_channel_type(ds, k, btfm_channel_type_from_name("eeg")));
+    for (int k = 0; k < 4; k++) ck_assert_ok(btfm_dataset_add_event(ds, 2.0 + 2.0 * k, 0.0, "item_end", "item_end", 1));
+    btfm_reward_features *fb;
+    ck_assert_ok(btfm_reward_features_new(&fb));
+    ck_assert_ok(btfm_reward_features_set_events(fb, "item_end", NULL));
+    ck_assert_ok(btfm_reward_features_compute(fb, ds));
+    names[0] = '\0';
+    for (int64_t f = 0; f < btfm_reward_features_n_features(fb); f++) {
+        strncat(names, btfm_reward_features_name(fb, f), names_size - strlen(names) - 2);
+        strcat(names, ";");
+    }
+    snprintf(config, config_size, "%s", btfm_reward_features_config(fb));
+    btfm_reward_features_free(fb);
+    btfm_dataset_free(ds);
+}
+
+START_TEST(reward_feature_texts_do_not_follow_the_locale)
+{
+    static char names_c[8192], names_de[8192], config_c[2048], config_de[2048];
+    ck_assert_ptr_nonnull(setlocale(LC_ALL, "C"));
+    reward_texts(names_c, sizeof names_c, config_c, sizeof config_c);
+    ck_assert_ptr_nonnull(setlocale(LC_ALL, "de_DE.UTF-8"));
+    reward_texts(names_de, sizeof names_de, config_de, sizeof config_de);
+    setlocale(LC_ALL, "C");
+    ck_assert_ptr_nonnull(strstr(names_c, ":erp:0."));
+    ck_assert_str_eq(names_de, names_c);
+    ck_assert_str_eq(config_de, config_c);
+    /* numbers in the configuration keep their points: "filter=0.5-..." style, no comma
+     * before the channel list */
+    const char *channels = strstr(config_c, "channels=");
+    ck_assert_ptr_nonnull(channels);
+    ck_assert_ptr_null(memchr(config_c, ',', (size_t)(channels - config_c)));
+}
+END_TEST
+
 static Suite *locale_suite(void)
 {
     Suite *s = suite_create("locale");
     TCase *tc = tcase_create("locale");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, files_do_not_follow_the_locale);
+    tcase_add_test(tc, reward_feature_texts_do_not_follow_the_locale);
     suite_add_tcase(s, tc);
     return s;
 }
