@@ -8,10 +8,10 @@ Every long operation of the package takes `progress=`:
   done in [0, 1]; returning a true value (or raising) cancels the operation, which then
   raises btfm.Error with status E_CANCELLED and leaves its object as it was.
 
-`reporting(progress)` gives the C callback to pass to the library for one call:
+`attached(lib.btfm_model_set_progress, handle, progress)` attaches it to a handle for the
+calls inside the with block and detaches it afterwards, also when a call fails:
 
-    with reporting(progress) as (fn, user):
-        check(lib.btfm_model_set_progress(handle, fn, user))
+    with attached(lib.btfm_model_set_progress, handle, progress):
         check(lib.btfm_model_fit(handle, ...))
 """
 
@@ -21,9 +21,10 @@ import contextlib
 import sys
 import time
 
+from ._errors import check
 from ._lib import PROGRESS_FN, lib
 
-__all__ = ["reporting", "TerminalBar", "thread_progress"]
+__all__ = ["attached", "reporting", "TerminalBar", "thread_progress"]
 
 
 class TerminalBar:
@@ -112,3 +113,15 @@ def thread_progress(progress):
             yield
         finally:
             lib.btfm_set_thread_progress(PROGRESS_FN(), None)
+
+
+@contextlib.contextmanager
+def attached(set_progress, handle, progress):
+    """The callback for `progress` set on `handle` through `set_progress` (a library
+    btfm_<object>_set_progress) for the calls inside the with block, then removed."""
+    with reporting(progress) as (fn, user):
+        check(set_progress(handle, fn, user))
+        try:
+            yield
+        finally:
+            set_progress(handle, PROGRESS_FN(), None)

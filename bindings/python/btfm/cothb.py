@@ -23,7 +23,7 @@ from ._errors import check
 from ._handle import Handle
 from ._lib import lib
 from ._params import ParamsMixin, param_info
-from ._progress import reporting
+from ._progress import attached
 from ._util import enumerate_names, from_cstr, to_cpath
 
 __all__ = ["CoTHB", "CoTHBTuner", "Action", "NodeInfo", "Answer", "Strategy", "COTHB_ACTIONS",
@@ -462,10 +462,8 @@ class CoTHBTuner(ParamsMixin, Handle):
         callback = _EPISODE_FN(trampoline)
         with self._lock, base._lock:
             ptr, base_ptr = self._require_open(), base._require_open()
-            with reporting(progress) as (fn, user):
-                check(lib.btfm_cothb_tuner_set_progress(ptr, fn, user))
+            with attached(lib.btfm_cothb_tuner_set_progress, ptr, progress):
                 status = lib.btfm_cothb_tuner_run(ptr, base_ptr, callback, None)
-                lib.btfm_cothb_tuner_set_progress(ptr, type(fn)(), None)
         if failure:
             raise failure[0]
         check(status)

@@ -26,7 +26,7 @@ from ._errors import check
 from ._handle import Handle
 from ._lib import DatasetPtr, ModelPtr, lib
 from ._params import ParamsMixin
-from ._progress import reporting
+from ._progress import attached
 from ._util import enumerate_names, to_cpath
 
 __all__ = ["Model", "MODEL_TYPES", "SCORES", "TIES", "RidgeCV", "BandedRidgeCV",
@@ -216,12 +216,8 @@ class Model(ParamsMixin, Handle):
     def _fit_call(self, func, progress, *args):
         with self._lock:
             ptr = self._require_open()
-            with reporting(progress) as (fn, user):
-                check(lib.btfm_model_set_progress(ptr, fn, user))
-                try:
-                    check(func(ptr, *args))
-                finally:
-                    lib.btfm_model_set_progress(ptr, type(fn)(), None)
+            with attached(lib.btfm_model_set_progress, ptr, progress):
+                check(func(ptr, *args))
 
     def fit(self, X, Y, progress=None) -> "Model":
         """Ridge / banded ridge: X (samples x features), Y (samples x targets)."""
@@ -364,14 +360,10 @@ class Model(ParamsMixin, Handle):
         out = np.empty((x.shape[0], width), dtype=np.float32)
         with self._lock:
             ptr = self._require_open()
-            with reporting(progress) as (fn, user):
-                check(lib.btfm_model_set_progress(ptr, fn, user))
-                try:
-                    check(lib.btfm_model_cross_predict(ptr, _ptr(out, _F), _ptr(x, _F),
-                                                       x.shape[0], x.shape[1], _ptr(y, _F),
-                                                       y.shape[1], int(n_outer)))
-                finally:
-                    lib.btfm_model_set_progress(ptr, type(fn)(), None)
+            with attached(lib.btfm_model_set_progress, ptr, progress):
+                check(lib.btfm_model_cross_predict(ptr, _ptr(out, _F), _ptr(x, _F),
+                                                   x.shape[0], x.shape[1], _ptr(y, _F),
+                                                   y.shape[1], int(n_outer)))
         return out
 
     def permutation_test(self, X, y, n_permutations=100, n_outer=5):

@@ -25,7 +25,7 @@ from ._errors import check
 from ._handle import Handle
 from ._lib import lib
 from ._params import ParamsMixin
-from ._progress import reporting
+from ._progress import attached
 from ._util import enumerate_names, to_cpath
 
 __all__ = ["RewardHead", "RewardFeatures", "MODES", "OUTPUTS", "ROLES", "metrics"]
@@ -162,13 +162,9 @@ class RewardHead(ParamsMixin, Handle):
                                                  0 if ro is None else ro.shape[0]))
             check(lib.btfm_reward_head_set_feature_config(
                 ptr, None if feature_config is None else feature_config.encode()))
-            with reporting(progress) as (fn, user):
-                check(lib.btfm_reward_head_set_progress(ptr, fn, user))
-                try:
-                    check(lib.btfm_reward_head_fit(ptr, _ptr(x, _F), n, x.shape[1],
-                                                   _ptr(a, _I64)))
-                finally:
-                    lib.btfm_reward_head_set_progress(ptr, type(fn)(), None)
+            with attached(lib.btfm_reward_head_set_progress, ptr, progress):
+                check(lib.btfm_reward_head_fit(ptr, _ptr(x, _F), n, x.shape[1],
+                                               _ptr(a, _I64)))
         return self
 
     @property
@@ -333,12 +329,8 @@ class RewardFeatures(ParamsMixin, Handle):
         self._dataset = dataset
         with self._lock, dataset._lock:
             ptr = self._require_open()
-            with reporting(progress) as (fn, user):
-                check(lib.btfm_reward_features_set_progress(ptr, fn, user))
-                try:
-                    check(lib.btfm_reward_features_compute(ptr, dataset._require_open()))
-                finally:
-                    lib.btfm_reward_features_set_progress(ptr, type(fn)(), None)
+            with attached(lib.btfm_reward_features_set_progress, ptr, progress):
+                check(lib.btfm_reward_features_compute(ptr, dataset._require_open()))
         return self
 
     @property

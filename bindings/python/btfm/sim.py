@@ -21,7 +21,7 @@ import pathlib
 from ._errors import check
 from ._lib import lib
 from ._params import _KIND_NUMBERS, param_info
-from ._progress import reporting
+from ._progress import attached
 from ._util import to_cpath
 from .table import Table, read_table
 
@@ -81,8 +81,7 @@ def _run(simulator: str, function, out_dir, progress, values: dict) -> pathlib.P
             if isinstance(value, str) or not isinstance(value, (int, float)):
                 raise TypeError(f"parameter {name!r} takes a number, not {type(value).__name__}")
             check(lib.btfm_sim_set_param(sim, known[name], float(value)))
-        with reporting(progress) as (fn, user):
-            check(lib.btfm_sim_set_progress(sim, fn, user))
+        with attached(lib.btfm_sim_set_progress, sim, progress):
             check(function(sim, to_cpath(out_dir, "out_dir")))
     finally:
         lib.btfm_sim_free(sim)
