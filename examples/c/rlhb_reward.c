@@ -65,8 +65,10 @@ static int prepare(const char *root, const char *head_path)
     btfm_bids *b;
     if (btfm_sim_new(&sim, BTFM_OBJECT_SIM_RATING_SESSION)) return fail("sim");
     btfm_sim_set_param(sim, BTFM_SIM_RATING_N_ANNOTATORS, 3);
-    btfm_sim_set_param(sim, BTFM_SIM_RATING_N_ITEMS, 30);
+    btfm_sim_set_param(sim, BTFM_SIM_RATING_N_ITEMS, 60);
     btfm_sim_set_param(sim, BTFM_SIM_RATING_RATING_FRACTION, 0.5);
+    btfm_sim_set_param(sim, BTFM_SIM_RATING_N_CHANNELS, 16);
+    btfm_sim_set_param(sim, BTFM_SIM_RATING_SFREQ, 125);
     if (btfm_sim_rating_session(sim, root)) return fail("sim");
     btfm_sim_free(sim);
     if (btfm_bids_open(&b, root, 0)) return fail("bids");
