@@ -28,6 +28,11 @@ import references as ref  # noqa: E402
 import btfm  # noqa: E402
 from sidebyside import race, record  # noqa: E402
 
+# This program owns its process: the library may run OpenBLAS on one thread per worker
+# during its fits (btfm.set_blas_thread_control, doc/THREADING.md); the host's count
+# returns after each fit, so the NumPy references run as before.
+btfm.set_blas_thread_control(True)
+
 
 def blas_core():
     """The kernel family OpenBLAS runs (OPENBLAS_CORETYPE selects it): its AVX2

@@ -72,6 +72,7 @@ btfm_status btfm_runtime_info(char *buffer, size_t capacity, size_t *written)
     line(r, "blas_kernels_isa", "%s", btfm_isa_name(btfm_dense_kernel_isa(core)));
     line(r, "blas_threads", "%d", btfm_dense_blas_threads());
     line(r, "blas_threading", "%s", btfm_dense_blas_threading());
+    line(r, "blas_thread_control", "%s", btfm_get_blas_thread_control() ? "on" : "off");
     const char *env_names[] = {"OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"};
     for (size_t i = 0; i < sizeof env_names / sizeof env_names[0]; i++) {
         const char *v = getenv(env_names[i]);

@@ -178,6 +178,9 @@ int main(int argc, char **argv)
         return cmd_version(argc - 1, argv + 1);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
         return cmd_help(1, argv + 1);
+    /* The command line owns its process: the library may set OpenBLAS's thread count
+     * for each call (btfm_set_blas_thread_control). */
+    btfm_set_blas_thread_control(1);
     const cli_command *cmd = cli_find(argv[1]);
     if (!cmd) {
         fprintf(stderr, "btfm: unknown command '%s'\n\n", argv[1]);

@@ -57,6 +57,20 @@ static int module_runtime_info(lua_State *L)
     return 1;
 }
 
+/* btfm.set_blas_thread_control(enabled) -> previous: see btfm_set_blas_thread_control. */
+static int module_set_blas_thread_control(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    lua_pushboolean(L, btfm_set_blas_thread_control(lua_toboolean(L, 1)));
+    return 1;
+}
+
+static int module_get_blas_thread_control(lua_State *L)
+{
+    lua_pushboolean(L, btfm_get_blas_thread_control());
+    return 1;
+}
+
 static int module_has_capability(lua_State *L)
 {
     lua_pushboolean(L, btfm_has_capability(btfm_lua_check_cstring(L, 1)));
@@ -221,6 +235,8 @@ static const luaL_Reg module_functions[] = {
     {"capabilities", module_capabilities},
     {"has_capability", module_has_capability},
     {"runtime_info", module_runtime_info},
+    {"set_blas_thread_control", module_set_blas_thread_control},
+    {"get_blas_thread_control", module_get_blas_thread_control},
     {"status_name", module_status_name},
     {"status_str", module_status_str},
     {"live_allocations", module_live_allocations},

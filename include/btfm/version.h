@@ -45,13 +45,27 @@ BTFM_API int btfm_has_capability(const char *name);
  * capabilities, cpu (its name), cpu_isa (sse3 ... avx512), cpu_features, cpu_count, blas
  * (library and version), blas_config (OpenBLAS's openblas_get_config), blas_kernels (the
  * kernel family OpenBLAS chose, e.g. "Haswell"), blas_kernels_isa, blas_threads,
- * blas_threading, the environment variables OPENBLAS_CORETYPE, OPENBLAS_NUM_THREADS and
- * OMP_NUM_THREADS ("(unset)" when absent), and advice (which OPENBLAS_CORETYPE would use
- * the CPU fully, or "none"). More keys may follow in later releases. *written receives the
+ * blas_threading, blas_thread_control ("on" or "off", below), the environment variables
+ * OPENBLAS_CORETYPE, OPENBLAS_NUM_THREADS and OMP_NUM_THREADS ("(unset)" when absent), and
+ * advice (which OPENBLAS_CORETYPE would use the CPU fully, or "none"). More keys may follow in later releases. *written receives the
  * size including the terminating NUL. A NULL `buffer` is a size query; a `capacity` too
  * small for a non-NULL buffer writes nothing and returns BTFM_E_RANGE. The report is
  * made on each call (thread counts and the environment can change). */
 BTFM_API btfm_status btfm_runtime_info(char *buffer, size_t capacity, size_t *written);
+
+/* OpenBLAS's thread count is one setting for the whole process, shared with the host and
+ * with anything else in it that uses OpenBLAS (NumPy, for one). By default (0) libbtfm never
+ * changes it: work the library spreads over its own threads then runs on one thread of its
+ * own whenever OpenBLAS has more than one, so the two never compete for the cores. A host
+ * that owns the process and wants the library's own threading (faster hyperalignment,
+ * doc/THREADING.md) passes 1: calls then switch OpenBLAS to the count they want for their
+ * duration, through one counted, locked setting that restores the host's count when the
+ * last of them returns (since 1.3). Returns the previous setting. The `btfm` command
+ * line turns it on. */
+BTFM_API int btfm_set_blas_thread_control(int enabled);
+
+/* The current setting of btfm_set_blas_thread_control: 1 or 0 (since 1.3). */
+BTFM_API int btfm_get_blas_thread_control(void);
 
 #ifdef __cplusplus
 }

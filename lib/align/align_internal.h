@@ -81,7 +81,7 @@ int btfm_align_threads_begin(const btfm_aligner *a);
 void btfm_align_threads_restore(int previous);
 
 /* The threads the per-subject phases of a fit use: num_threads when > 0, else OpenBLAS's
- * current count. */
+ * current count; 1 while OpenBLAS runs threads the library may not switch off. */
 int btfm_align_workers(const btfm_aligner *a);
 
 /* --- procrustes.c --- */

@@ -18,8 +18,7 @@ void btfm_align_threads_restore(int previous)
 
 int btfm_align_workers(const btfm_aligner *a)
 {
-    int wanted = (int)ALIGN_PARAM(a, NUM_THREADS);
-    return wanted > 0 ? wanted : openblas_get_num_threads();
+    return btfm_dense_blas_workers((int)ALIGN_PARAM(a, NUM_THREADS));
 }
 
 /* The pieces of the split products below: task 0 and task 1 of one call. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <strings.h>
 #include <cblas.h>
+#include <btfm/version.h>
 #include "dense.h"
 
 /* OpenBLAS 0.3.21's x86-64 kernel families (driver/others/dynamic.c) by the instruction
@@ -82,16 +83,26 @@ void btfm_dense_check_kernels(const char *who)
               btfm_isa_name(cpu), upgrade, btfm_isa_name(cpu));
 }
 
-/* OpenBLAS's thread count is one setting for the whole process. Calls that want another
- * count for their duration go through here: the first one in saves the host's count and
- * the last one out restores it, so concurrent calls (each saving and restoring on its
- * own would restore each other's setting) never leave it changed. The lock and the
- * count are the library's only shared state, and they only guard this setting. */
+/* OpenBLAS's thread count is one setting for the whole process. The library changes it
+ * only when the host allowed it (btfm_set_blas_thread_control), and then through here:
+ * the first call in saves the host's count and the last one out restores it, so
+ * concurrent calls (each saving and restoring on its own would restore each other's
+ * setting) never leave it changed. The switch, the lock and the count are the library's
+ * only shared state, and they only guard this setting. */
+static atomic_int blas_control;
 static pthread_mutex_t blas_lock = PTHREAD_MUTEX_INITIALIZER;
 static int blas_depth, blas_host_threads;
 
+BTFM_API int btfm_set_blas_thread_control(int enabled)
+{
+    return atomic_exchange(&blas_control, enabled ? 1 : 0);
+}
+
+BTFM_API int btfm_get_blas_thread_control(void) { return atomic_load(&blas_control); }
+
 int btfm_dense_blas_threads_push(int wanted)
 {
+    if (!atomic_load(&blas_control)) return 0;
     pthread_mutex_lock(&blas_lock);
     const int previous = openblas_get_num_threads();
     if (blas_depth++ == 0) blas_host_threads = previous;
@@ -102,8 +113,17 @@ int btfm_dense_blas_threads_push(int wanted)
 
 void btfm_dense_blas_threads_pop(int previous)
 {
+    if (previous <= 0) return; /* the push changed nothing */
     pthread_mutex_lock(&blas_lock);
     const int restore = --blas_depth == 0 ? blas_host_threads : previous;
     if (restore > 0 && openblas_get_num_threads() != restore) openblas_set_num_threads(restore);
     pthread_mutex_unlock(&blas_lock);
+}
+
+int btfm_dense_blas_workers(int wanted)
+{
+    if (wanted <= 0) wanted = openblas_get_num_threads();
+    if (wanted > 1 && !atomic_load(&blas_control) && openblas_get_num_threads() > 1)
+        return 1; /* OpenBLAS's own threads have the cores */
+    return wanted;
 }

@@ -181,11 +181,16 @@ void btfm_dense_check_kernels(const char *who);
 btfm_isa btfm_dense_kernel_isa(const char *family);
 
 /* OpenBLAS's process-wide thread count set to `wanted` (<= 0: left) for the duration of a
- * call, returning the count before (for the matching pop). Pushes and pops pair up on
- * each thread; when the last one of all threads pops, the count the host had before the
- * first push is restored, however the calls interleaved. */
+ * call, when the host allowed it (btfm_set_blas_thread_control), returning the count
+ * before for the matching pop, or 0 when nothing changed. Pushes and pops pair up on each
+ * thread; when the last one of all threads pops, the count the host had before the first
+ * push is restored, however the calls interleaved. */
 int btfm_dense_blas_threads_push(int wanted);
 void btfm_dense_blas_threads_pop(int previous);
+
+/* How many threads of its own a call that also uses BLAS may run: `wanted` (<= 0:
+ * OpenBLAS's count), or 1 while OpenBLAS runs threads the library may not switch off. */
+int btfm_dense_blas_workers(int wanted);
 
 /* The OPENBLAS_CORETYPE to suggest when `family` uses a lower instruction set than
  * `cpu`: "SkylakeX", "Haswell", "Sandybridge", "Nehalem", "Penryn" or "Core2"; NULL when

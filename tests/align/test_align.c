@@ -565,19 +565,35 @@ START_TEST(loaded_models_are_validated)
 }
 END_TEST
 
-/* Fits on several threads at once, each setting OpenBLAS's process-wide thread count for
- * its duration: afterwards the count is the host's, however the fits interleaved. */
+/* Fits on several threads at once with different thread counts, the library allowed to
+ * set OpenBLAS's process-wide thread count for each: every fit gives the template of its
+ * one-thread fit alone, and afterwards the count is the host's, however they interleaved. */
+typedef struct threaded_fit {
+    const sim *m;
+    int threads;
+    const float *expect; /* the one-thread template, 40 x VS */
+    double worst;
+} threaded_fit;
+
+static void fit_template(const sim *m, int threads, float *common)
+{
+    btfm_aligner *a;
+    ck_assert_ok(btfm_aligner_new(&a, BTFM_ALIGN_HYPERALIGNMENT));
+    ck_assert_ok(btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_NUM_THREADS, threads));
+    for (int i = 0; i < 2; i++) ck_assert_ok(btfm_aligner_add_subject(a, m->train[i], 40, VS));
+    ck_assert_ok(btfm_aligner_fit(a));
+    ck_assert_ok(btfm_aligner_common(a, common, 40 * VS));
+    btfm_aligner_free(a);
+}
+
 static void *fit_in_thread(void *arg)
 {
-    const sim *m = arg;
+    threaded_fit *f = arg;
+    float got[40 * VS];
     for (int round = 0; round < 3; round++) {
-        btfm_aligner *a;
-        ck_assert_ok(btfm_aligner_new(&a, BTFM_ALIGN_HYPERALIGNMENT));
-        ck_assert_ok(btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_NUM_THREADS, 2));
-        for (int i = 0; i < 2; i++)
-            ck_assert_ok(btfm_aligner_add_subject(a, m->train[i], 40, VS));
-        ck_assert_ok(btfm_aligner_fit(a));
-        btfm_aligner_free(a);
+        fit_template(f->m, f->threads, got);
+        for (int j = 0; j < 40 * VS; j++)
+            f->worst = fmax(f->worst, fabs((double)got[j] - f->expect[j]));
     }
     return NULL;
 }
@@ -586,12 +602,63 @@ START_TEST(concurrent_fits_leave_the_blas_thread_count_alone)
 {
     sim m;
     sim_make(&m, 2, 0.5);
-    const int host = openblas_get_num_threads();
+    const int host = openblas_get_num_threads(), control = btfm_set_blas_thread_control(1);
+    static float expect[40 * VS];
+    fit_template(&m, 1, expect);
     openblas_set_num_threads(3);
+    threaded_fit fits[4];
     pthread_t threads[4];
-    for (int i = 0; i < 4; i++) ck_assert_int_eq(pthread_create(&threads[i], NULL, fit_in_thread, &m), 0);
+    for (int i = 0; i < 4; i++) {
+        fits[i] = (threaded_fit){&m, 1 + i % 2, expect, 0};
+        ck_assert_int_eq(pthread_create(&threads[i], NULL, fit_in_thread, &fits[i]), 0);
+    }
     for (int i = 0; i < 4; i++) pthread_join(threads[i], NULL);
     ck_assert_int_eq(openblas_get_num_threads(), 3);
+    for (int i = 0; i < 4; i++)
+        ck_assert_msg(fits[i].worst <= 1e-4, "fit %d on %d threads differs from one thread's by %g",
+                      i, fits[i].threads, fits[i].worst);
+    openblas_set_num_threads(host);
+    btfm_set_blas_thread_control(control);
+    sim_free(&m, 2);
+}
+END_TEST
+
+/* OpenBLAS's thread count as each allocation of a fit sees it: the fit changes it only
+ * when the host allowed it, and leaves it as the host set it afterwards either way. */
+static struct { atomic_int lo, hi; } seen;
+
+static void *seeing_malloc(size_t n, void *user)
+{
+    (void)user;
+    const int t = openblas_get_num_threads();
+    if (t < atomic_load(&seen.lo)) atomic_store(&seen.lo, t);
+    if (t > atomic_load(&seen.hi)) atomic_store(&seen.hi, t);
+    return malloc(n);
+}
+
+static void *seeing_realloc(void *p, size_t n, void *user) { (void)user; return realloc(p, n); }
+static void seeing_free(void *p, void *user) { (void)user; free(p); }
+
+START_TEST(blas_thread_count_changes_only_when_allowed)
+{
+    sim m;
+    sim_make(&m, 2, 0.5);
+    const int host = openblas_get_num_threads();
+    ck_assert_int_eq(btfm_get_blas_thread_control(), 0); /* the default */
+    openblas_set_num_threads(3);
+    float common[40 * VS];
+    for (int allowed = 0; allowed <= 1; allowed++) {
+        ck_assert_int_eq(btfm_set_blas_thread_control(allowed), 0);
+        atomic_store(&seen.lo, 1000);
+        atomic_store(&seen.hi, 0);
+        ck_assert_ok(btfm_set_allocator(seeing_malloc, seeing_realloc, seeing_free, NULL));
+        fit_template(&m, 2, common);
+        ck_assert_ok(btfm_set_allocator(NULL, NULL, NULL, NULL));
+        ck_assert_int_eq(atomic_load(&seen.hi), 3);
+        ck_assert_int_eq(atomic_load(&seen.lo), allowed ? 1 : 3);
+        ck_assert_int_eq(openblas_get_num_threads(), 3);
+        ck_assert_int_eq(btfm_set_blas_thread_control(0), allowed);
+    }
     openblas_set_num_threads(host);
     sim_free(&m, 2);
 }
@@ -920,6 +987,7 @@ START_TEST(hyperalignment_threads_agree_and_fail_cleanly)
         sim_subject(x[i], s, w, T, V, K, 1.0, 0.3);
     }
     const int threads[] = {1, 2, 3, 0};
+    const int control = btfm_set_blas_thread_control(1); /* the library's own threads */
     for (int c = 0; c < 4; c++) {
         btfm_aligner *a;
         ck_assert_ok(btfm_aligner_new(&a, BTFM_ALIGN_HYPERALIGNMENT));
@@ -968,6 +1036,7 @@ START_TEST(hyperalignment_threads_agree_and_fail_cleanly)
     ck_assert(succeeded);
     ck_assert_int_gt(failures, UNIT_SIZE(10, 2));
     ck_assert_ok(btfm_set_allocator(NULL, NULL, NULL, NULL));
+    btfm_set_blas_thread_control(control);
     for (int i = 0; i < N; i++) free(x[i]);
     free(expect);
     free(got);
@@ -1009,6 +1078,7 @@ static Suite *align_suite(void)
     tcase_add_test(tc, save_load_round_trip);
     tcase_add_test(tc, loaded_models_are_validated);
     tcase_add_test(tc, concurrent_fits_leave_the_blas_thread_count_alone);
+    tcase_add_test(tc, blas_thread_count_changes_only_when_allowed);
     tcase_add_test(tc, segment_matching_matches_brute_force);
     tcase_add_test(tc, isc_known_correlations);
     tcase_add_test(tc, classification_by_centroids);

@@ -2,6 +2,7 @@
  * query and the messages when nothing matches; epochs around no events are refused. The
  * expected selections are written out by hand from MNE's rule (every tag of the query is
  * a tag of the label); tests/signal/test_signal_mne.py compares with MNE itself. */
+#include <stdio.h>
 #include "unit.h"
 
 static btfm_dataset *labelled(void)

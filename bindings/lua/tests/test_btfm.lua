@@ -164,6 +164,15 @@ test("runtime_info reports the library, the CPU and OpenBLAS's kernels", functio
   check(tonumber(info.blas_threads) >= 1, "thread count")
 end)
 
+test("the library changes OpenBLAS's thread count only once the host allows it", function()
+  eq(btfm.get_blas_thread_control(), false, "off by default")
+  eq(btfm.runtime_info().blas_thread_control, "off", "reported off")
+  eq(btfm.set_blas_thread_control(true), false, "previous setting")
+  eq(btfm.runtime_info().blas_thread_control, "on", "reported on")
+  eq(btfm.set_blas_thread_control(false), true, "previous setting")
+  eq(btfm.get_blas_thread_control(), false, "off again")
+end)
+
 test("param_info describes the container parameters of container.h", function()
   local info = btfm.param_info("container")
   eq(#info, n_header_container_params, "number of container parameters")

@@ -20,8 +20,9 @@ Every failing library call raises btfm.Error, which carries `.status`, `.status_
 
 from ._lib import MIN_VERSION_NUMBER, library_path
 from ._errors import Error, NotFoundError, Status, STATUS_NAMES, check
-from ._version import (capabilities, has_capability, live_allocations, runtime_info,
-                       version, version_number)
+from ._version import (capabilities, get_blas_thread_control, has_capability,
+                       live_allocations, runtime_info, set_blas_thread_control, version,
+                       version_number)
 from ._params import ParamInfo, ParamsMixin, ParamsView, object_kinds, param_info
 from ._log import (get_log_level, log_levels, log_to_logging, set_log_handler,
                    set_log_level)
@@ -54,7 +55,7 @@ __all__ = [
     "ParamInfo", "ParamsMixin", "ParamsView", "STATUS_NAMES", "ShapedArray", "Status",
     "capabilities", "check", "container_format_version", "get_log_level",
     "has_capability", "library_path", "live_allocations", "log_levels", "log_to_logging",
-    "runtime_info",
+    "runtime_info", "set_blas_thread_control", "get_blas_thread_control",
     "object_kinds", "param_info", "set_log_handler", "set_log_level", "version",
     "version_number", "__version__",
     "CHANNEL_TYPES", "Channel", "Dataset", "Event", "FORMATS", "NirsGeometry", "Record",

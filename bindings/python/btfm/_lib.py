@@ -389,6 +389,8 @@ _SIGNATURES = {
     "btfm_get_thread_progress": (PROGRESS_FN, [_p_void]),
     # core: build and runtime facts
     "btfm_runtime_info": (c_int, [ctypes.c_char_p, c_size_t, _p_size]),
+    "btfm_set_blas_thread_control": (c_int, [c_int]),
+    "btfm_get_blas_thread_control": (c_int, []),
 
     # core: counts named by the rule of doc/layout.md
     "btfm_container_n_arrays": (c_int, [ContainerPtr]),

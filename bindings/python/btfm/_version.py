@@ -9,7 +9,8 @@ from ._lib import lib
 from ._util import from_cstr, to_cstr
 
 __all__ = ["version", "version_number", "capabilities", "has_capability",
-           "live_allocations", "runtime_info"]
+           "live_allocations", "runtime_info", "set_blas_thread_control",
+           "get_blas_thread_control"]
 
 
 def version() -> str:
@@ -41,7 +42,8 @@ def runtime_info() -> dict:
     """What this process runs on, as {key: text}: "version", "capabilities", "cpu",
     "cpu_isa" ("sse3" ... "avx512"), "cpu_features", "cpu_count", "blas", "blas_config",
     "blas_kernels" (OpenBLAS's kernel family, e.g. "Haswell"), "blas_kernels_isa",
-    "blas_threads", "blas_threading", "OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS",
+    "blas_threads", "blas_threading", "blas_thread_control" ("on" or "off",
+    set_blas_thread_control), "OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS",
     "OMP_NUM_THREADS" and "advice" (which OPENBLAS_CORETYPE would use the CPU fully, or
     "none"). Made on each call; `btfm version --verbose` prints the same."""
     size = ctypes.c_size_t()
@@ -53,3 +55,17 @@ def runtime_info() -> dict:
         key, _, value = line.partition(": ")
         info[key] = value
     return info
+
+
+def set_blas_thread_control(enabled: bool) -> bool:
+    """Let libbtfm switch OpenBLAS's process-wide thread count for the duration of its
+    calls (True), or never touch it (False, the default). OpenBLAS is shared with NumPy
+    in the same process, so only a program that owns the process should turn it on; it
+    makes hyperalignment spread its phases over its own threads while OpenBLAS runs one
+    thread per caller (doc/THREADING.md). Returns the previous setting."""
+    return bool(lib.btfm_set_blas_thread_control(1 if enabled else 0))
+
+
+def get_blas_thread_control() -> bool:
+    """The current setting of set_blas_thread_control."""
+    return bool(lib.btfm_get_blas_thread_control())

@@ -109,3 +109,15 @@ def test_runtime_info_is_the_cli_report_as_a_dict():
     assert info["OPENBLAS_CORETYPE"] == os.environ.get("OPENBLAS_CORETYPE", "(unset)")
     assert int(info["blas_threads"]) >= 1
     assert info["advice"] == "none" or "OPENBLAS_CORETYPE=" in info["advice"]
+    assert info["blas_thread_control"] == "off"
+
+
+def test_blas_thread_control_is_off_until_the_host_turns_it_on():
+    assert btfm.get_blas_thread_control() is False
+    try:
+        assert btfm.set_blas_thread_control(True) is False
+        assert btfm.get_blas_thread_control() is True
+        assert btfm.runtime_info()["blas_thread_control"] == "on"
+    finally:
+        assert btfm.set_blas_thread_control(False) is True
+    assert btfm.runtime_info()["blas_thread_control"] == "off"
