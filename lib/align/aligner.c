@@ -221,6 +221,7 @@ btfm_status btfm_aligner_add_subject(btfm_aligner *a, const float *data, int64_t
         return BTFM_OK;
     }
     int threads = btfm_align_threads_begin(a);
+    btfm_scratch_begin();
     st = a->method == BTFM_ALIGN_HYPERALIGNMENT ? btfm_align_hyper_fit_subject(a, subject, data)
                                                 : btfm_align_srm_fit_subject(a, subject, data);
     btfm_scratch_end();

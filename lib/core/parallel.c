@@ -1,12 +1,13 @@
 /* btfm_parallel_for: tasks handed out through an atomic counter to the caller's thread and
- * a few pthreads; a failure's message moves from the worker's thread-local error to the
- * caller's. */
+ * a few pthreads, which use the caller's scratch scope; a failure's message moves from the
+ * worker's thread-local error to the caller's. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include "parallel.h"
+#include "scratch.h"
 
 enum { MAX_THREADS = 16 };
 
@@ -27,6 +28,7 @@ typedef struct parallel_loop {
     int64_t count;
     atomic_llong next;
     atomic_int failed;
+    btfm_scratch *scratch;  /* the caller's scratch scope, shared with the workers */
     pthread_mutex_t lock;   /* guards the failure record below */
     int64_t fail_index;
     btfm_status fail_status;
@@ -42,6 +44,7 @@ static void *run_tasks(void *arg)
 {
     const worker *w = arg;
     parallel_loop *loop = w->loop;
+    if (w->index > 0) btfm_scratch_adopt(loop->scratch);
     while (!atomic_load(&loop->failed)) {
         int64_t i = atomic_fetch_add(&loop->next, 1);
         if (i >= loop->count) break;
@@ -56,6 +59,7 @@ static void *run_tasks(void *arg)
         pthread_mutex_unlock(&loop->lock);
         atomic_store(&loop->failed, 1);
     }
+    if (w->index > 0) btfm_scratch_adopt(NULL);
     return NULL;
 }
 
@@ -69,7 +73,8 @@ btfm_status btfm_parallel_for(int n_threads, int64_t count, btfm_task_fn fn, voi
         }
         return BTFM_OK;
     }
-    parallel_loop loop = {.fn = fn, .ctx = ctx, .count = count, .fail_index = count};
+    parallel_loop loop = {.fn = fn, .ctx = ctx, .count = count, .fail_index = count,
+                          .scratch = btfm_scratch_current()};
     atomic_init(&loop.next, 0);
     atomic_init(&loop.failed, 0);
     if (pthread_mutex_init(&loop.lock, NULL) != 0)

@@ -285,11 +285,12 @@ START_TEST(scratch_reuses_blocks_inside_a_scope_only)
     btfm_scratch_put(a, 1 << 20);
     ck_assert_int_eq(btfm_live_allocations(), base);
 
-    btfm_scratch_begin();
+    btfm_scratch_begin(); /* the scope's cache is one allocation */
+    ck_assert_int_eq(btfm_live_allocations(), base + 1);
     void *b = btfm_scratch_get(1 << 20);
     memset(b, 7, 1 << 20);
     btfm_scratch_put(b, 1 << 20);
-    ck_assert_int_eq(btfm_live_allocations(), base + 1); /* kept */
+    ck_assert_int_eq(btfm_live_allocations(), base + 2); /* kept */
     /* a request that fits takes the kept block; one more than twice smaller does not */
     void *small = btfm_scratch_get(300 * 1024);
     ck_assert_ptr_ne(small, b);
@@ -303,7 +304,7 @@ START_TEST(scratch_reuses_blocks_inside_a_scope_only)
     /* nested scopes: the inner end keeps the blocks, the outer one frees them */
     btfm_scratch_begin();
     btfm_scratch_end();
-    ck_assert_int_eq(btfm_live_allocations(), base + 3);
+    ck_assert_int_eq(btfm_live_allocations(), base + 4);
     btfm_scratch_end();
     ck_assert_int_eq(btfm_live_allocations(), base);
     /* small blocks bypass the cache; NULL puts are no-ops; an unmatched end is harmless */
@@ -311,8 +312,59 @@ START_TEST(scratch_reuses_blocks_inside_a_scope_only)
     void *tiny = btfm_scratch_get(100);
     btfm_scratch_put(tiny, 100);
     btfm_scratch_put(NULL, 1 << 20);
-    ck_assert_int_eq(btfm_live_allocations(), base);
+    ck_assert_int_eq(btfm_live_allocations(), base + 1);
     btfm_scratch_end();
+    btfm_scratch_end();
+    ck_assert_int_eq(btfm_live_allocations(), base);
+}
+END_TEST
+
+/* A scope belongs to the call that opened it: another thread never gets its blocks nor
+ * keeps blocks in it, while the workers of that call's parallel loops share it. */
+static void *scratch_elsewhere(void *arg)
+{
+    void **kept = arg;
+    void *p = btfm_scratch_get(1 << 20);
+    kept[1] = p;                 /* not the block the other thread's scope keeps */
+    btfm_scratch_put(p, 1 << 20); /* freed at once: this thread has no scope */
+    return NULL;
+}
+
+/* Two tasks on two threads (each waits for the other): the started worker takes a block. */
+typedef struct scratch_tasks {
+    atomic_int entered;
+    void *got;
+} scratch_tasks;
+
+static btfm_status scratch_task(void *ctx, int64_t index, int worker)
+{
+    scratch_tasks *t = ctx;
+    (void)index;
+    atomic_fetch_add(&t->entered, 1);
+    while (atomic_load(&t->entered) < 2) sched_yield();
+    if (worker > 0) t->got = btfm_scratch_get(1 << 20);
+    return BTFM_OK;
+}
+
+START_TEST(scratch_scopes_belong_to_their_call)
+{
+    const long base = btfm_live_allocations();
+    void *kept[2];
+    btfm_scratch_begin();
+    kept[0] = btfm_scratch_get(1 << 20);
+    btfm_scratch_put(kept[0], 1 << 20);
+    pthread_t t;
+    ck_assert_int_eq(pthread_create(&t, NULL, scratch_elsewhere, kept), 0);
+    pthread_join(t, NULL);
+    ck_assert_ptr_ne(kept[1], kept[0]);
+    ck_assert_int_eq(btfm_live_allocations(), base + 2); /* the cache and kept[0] */
+    /* a worker thread of this call's parallel loop takes the kept block */
+    scratch_tasks tasks = {.got = NULL};
+    atomic_init(&tasks.entered, 0);
+    ck_assert_ok(btfm_parallel_for(2, 2, scratch_task, &tasks));
+    ck_assert_ptr_eq(tasks.got, kept[0]);
+    btfm_scratch_put(tasks.got, 1 << 20);
+    ck_assert_int_eq(btfm_live_allocations(), base + 2);
     btfm_scratch_end();
     ck_assert_int_eq(btfm_live_allocations(), base);
 }
@@ -480,6 +532,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, parallel_for_runs_every_index);
     tcase_add_test(tc, parallel_for_reports_the_lowest_failure);
     tcase_add_test(tc, scratch_reuses_blocks_inside_a_scope_only);
+    tcase_add_test(tc, scratch_scopes_belong_to_their_call);
     tcase_add_test(tc, progress_maps_parts_throttles_and_cancels);
     tcase_add_test(tc, saves_remove_stale_temporaries_of_their_target);
     tcase_add_test(tc, fifos_are_refused_without_blocking);
