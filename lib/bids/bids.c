@@ -39,10 +39,12 @@ void btfm_bids_free(btfm_bids *b)
         btfm_free(b->skipped[i].reason);
     }
     for (int i = 0; i < b->n_value_lists; i++) {
-        btfm_free(b->value_lists[i].key);
-        btfm_free(b->value_lists[i].values);
+        btfm_free(b->value_lists[i]->key);
+        btfm_free(b->value_lists[i]->values);
+        btfm_free(b->value_lists[i]);
     }
     btfm_free(b->value_lists);
+    pthread_mutex_destroy(&b->values_lock);
     btfm_free(b->skipped);
     btfm_free(b->recordings);
     btfm_free(b->dirs);
@@ -63,6 +65,10 @@ btfm_status btfm_bids_open(btfm_bids **out, const char *root, unsigned flags)
         return btfm_fail(BTFM_E_INVALID, "%s: %s: unknown flags 0x%x", func, root, flags);
     btfm_bids *b = btfm_calloc(1, sizeof *b);
     if (!b) return btfm_fail_nomem(func, sizeof *b);
+    if (pthread_mutex_init(&b->values_lock, NULL) != 0) {
+        btfm_free(b);
+        return btfm_fail(BTFM_E_NOMEM, "%s: cannot make a lock", func);
+    }
     b->flags = flags;
     if (!(b->root = btfm_strdup(root))) {
         btfm_free(b);
@@ -267,22 +273,14 @@ static int compare_index_labels(const void *x, const void *y)
     return strcmp(a, b);
 }
 
-static btfm_bids_values *value_list(btfm_bids *b, const char *key)
+static btfm_bids_values *make_value_list(btfm_bids *b, const char *key)
 {
-    key = btfm_bids_canonical_key(key);
-    for (int i = 0; i < b->n_value_lists; i++)
-        if (strcmp(b->value_lists[i].key, key) == 0) return &b->value_lists[i];
-    void *grown = b->value_lists;
-    if (btfm_reserve(&grown, &b->value_lists_cap, b->n_value_lists + 1, sizeof *b->value_lists,
-                     "bids values"))
-        return NULL;
-    b->value_lists = grown;
-    btfm_bids_values *v = &b->value_lists[b->n_value_lists];
-    memset(v, 0, sizeof *v);
-    if (!(v->key = btfm_strdup(key)) ||
+    btfm_bids_values *v = btfm_calloc(1, sizeof *v);
+    if (!v || !(v->key = btfm_strdup(key)) ||
         (b->n_recordings && !(v->values = btfm_malloc((size_t)b->n_recordings * sizeof *v->values)))) {
-        btfm_free(v->key);
-        btfm_fail_nomem("bids values", (size_t)b->n_recordings * sizeof *v->values);
+        if (v) btfm_free(v->key);
+        btfm_free(v);
+        btfm_fail_nomem("bids values", (size_t)b->n_recordings * sizeof(char *));
         return NULL;
     }
     for (int64_t i = 0; i < b->n_recordings; i++) {
@@ -297,7 +295,26 @@ static btfm_bids_values *value_list(btfm_bids *b, const char *key)
         if (kept == 0 || compare_labels(&v->values[kept - 1], &v->values[i]) != 0)
             v->values[kept++] = v->values[i];
     v->n = kept;
-    b->n_value_lists++;
+    return v;
+}
+
+/* The sorted distinct labels of `key`, made on first request; NULL with the error set. */
+static const btfm_bids_values *value_list(btfm_bids *b, const char *key)
+{
+    key = btfm_bids_canonical_key(key);
+    btfm_bids_values *v = NULL;
+    pthread_mutex_lock(&b->values_lock);
+    for (int i = 0; i < b->n_value_lists && !v; i++)
+        if (strcmp(b->value_lists[i]->key, key) == 0) v = b->value_lists[i];
+    if (!v) {
+        void *grown = b->value_lists;
+        if (!btfm_reserve(&grown, &b->value_lists_cap, b->n_value_lists + 1,
+                          sizeof *b->value_lists, "bids values")) {
+            b->value_lists = grown;
+            if ((v = make_value_list(b, key))) b->value_lists[b->n_value_lists++] = v;
+        }
+    }
+    pthread_mutex_unlock(&b->values_lock);
     return v;
 }
 

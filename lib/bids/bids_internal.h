@@ -5,6 +5,7 @@
 #ifndef BTFM_IO_BIDS_INTERNAL_H
 #define BTFM_IO_BIDS_INTERNAL_H
 
+#include <pthread.h>
 #include <btfm/bids.h>
 #include "core/json.h"
 #include "io/dataset_internal.h"
@@ -97,9 +98,13 @@ struct btfm_bids {
     btfm_bids_recording *recordings;
     int64_t n_skipped, skipped_cap;
     btfm_bids_skip *skipped;
+    /* Value lists made on first request for a key: each allocated on its own, so a list
+     * handed out stays put when more are added; the lock makes the getters safe to call
+     * concurrently, as read-only accessors are (doc/THREADING.md). */
+    pthread_mutex_t values_lock;
     int n_value_lists;
     int64_t value_lists_cap;
-    btfm_bids_values *value_lists;
+    btfm_bids_values **value_lists;
 };
 
 /* Walk the tree under b->root into b->dirs and b->recordings (bids_index.c). */

@@ -5,6 +5,7 @@
  * files are EDF written by btfm_dataset_save from arrays the test chooses. */
 #define _XOPEN_SOURCE 700 /* nftw */
 #include <ftw.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -290,6 +291,40 @@ static double meta_number(const btfm_dataset *ds, const char *key)
     ck_assert_int_eq(n, 1);
     return v[0];
 }
+
+/* The value getters are read-only accessors, callable from several threads at once on one
+ * handle, though they make each key's list on first request: threads asking for many keys
+ * (most absent, so the lists keep growing) all get the labels one thread gets. */
+static void *ask_values(void *arg)
+{
+    btfm_bids *b = arg;
+    static const char *const first_run[3] = {"1", "02", "10"};
+    for (int k = 0; k < 60; k++) {
+        char key[16];
+        snprintf(key, sizeof key, "x%d", (k * 7) % 60);
+        if (btfm_bids_n_values(b, key) != 0) return "an absent key has values";
+        if (btfm_bids_n_values(b, "sub") != 2 || strcmp(btfm_bids_value(b, "sub", 1), "02"))
+            return "sub";
+        for (int i = 0; i < 3; i++)
+            if (strcmp(btfm_bids_value(b, "run", i), first_run[i])) return "run";
+    }
+    return NULL;
+}
+
+START_TEST(test_values_from_several_threads)
+{
+    put_dataset();
+    btfm_bids *b = open_ok(0);
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) ck_assert_int_eq(pthread_create(&t[i], NULL, ask_values, b), 0);
+    for (int i = 0; i < 4; i++) {
+        void *wrong;
+        pthread_join(t[i], &wrong);
+        ck_assert_msg(wrong == NULL, "thread %d: %s", i, (const char *)wrong);
+    }
+    btfm_bids_free(b);
+}
+END_TEST
 
 START_TEST(test_inheritance)
 {
@@ -712,6 +747,7 @@ static Suite *bids_suite(void)
     unit_set_timeout(tc, 1.5); /* seconds of work on an idle machine */
     tcase_add_test(tc, test_names);
     tcase_add_test(tc, test_index_and_queries);
+    tcase_add_test(tc, test_values_from_several_threads);
     tcase_add_test(tc, test_inheritance);
     tcase_add_test(tc, test_events_and_channels);
     tcase_add_test(tc, test_func_sidecars);
