@@ -519,6 +519,37 @@ class Dataset(Handle):
         result.shape = shape
         return result
 
+    def get_data(self, picks=None, start: int = 0, stop: int | None = None,
+                 return_times: bool = False):
+        """Samples [start, stop) as MNE's Raw.get_data gives them: a float64 array of
+        channels x times (read() is the same data time-major, float32, without a
+        copy). `picks`: None or "all" for every channel; channel names, indices and
+        channel types ("eeg", "eog", ...) alone or in a list. return_times=True also
+        returns the times in s from the start of the recording, as MNE does.
+        Requires numpy."""
+        if numpy is None:
+            raise ImportError("Dataset.get_data needs numpy (read() works without it)")
+        if isinstance(picks, str) and picks == "all":
+            picks = None
+        if picks is not None:
+            names, types = self.ch_names, [c.type for c in self.channels]
+            wanted = [picks] if isinstance(picks, (str, numbers.Integral)) else list(picks)
+            indices = []
+            for p in wanted:
+                if isinstance(p, str) and p not in names and p in CHANNEL_TYPES.values():
+                    indices.extend(i for i, t in enumerate(types) if t == p)
+                else:
+                    indices.append(p)
+            if not indices:
+                raise ValueError(f"picks {picks!r} selects no channel")
+            picks = indices
+        first, count = self._window(start, stop, self.n_times)
+        data = self.read(first, first + count, picks=picks)
+        data = numpy.asarray(data, dtype=numpy.float64).reshape(count, -1).T
+        if return_times:
+            return data, numpy.arange(first, first + count) / self.sfreq
+        return data
+
     def read_native(self, channel, start: int = 0, stop: int | None = None):
         """One channel (index or name) at its native rate: native samples
         [start, stop) (stop defaults to channel.n_samples) as a 1-D float32 array."""

@@ -34,7 +34,7 @@ from ._util import enumerate_names
 from .spectrum import (BANDS, WINDOWS, band_power, dpss, erp_mean_amplitude,  # noqa: E402
                        erp_peak, fir_apply, irfft, psd_multitaper, rfft, welch,
                        WelchPlan)
-from .spectrum import _signal  # noqa: E402  (one conversion of signal arrays)
+from .spectrum import _along, _signal  # noqa: E402  (one conversion of signal arrays)
 
 __all__ = ["FILTER_KINDS", "FIR_WINDOWS", "PADS", "Epochs", "CausalFilter", "butter",
            "iirnotch", "sosfilt_zi", "sosfilt", "sosfiltfilt", "firwin", "resample_poly",
@@ -142,39 +142,52 @@ def sosfilt_zi(sos):
     return zi
 
 
-def sosfilt(sos, x, zi=None, *, allow_nonfinite: bool = False):
-    """Causal filtering along time, as scipy.signal.sosfilt(sos, x, axis=0, zi=zi).
-    Returns y, or (y, zf) when zi (n_sections, 2, n_channels) is given: pass zf as the
-    next chunk's zi and the chunks give exactly the one-shot result."""
+def sosfilt(sos, x, zi=None, *, allow_nonfinite: bool = False, axis: int = 0):
+    """Causal filtering along time, as scipy.signal.sosfilt(sos, x, axis=axis, zi=zi);
+    time runs along `axis` (0: time-major; -1: SciPy's default, channels x times).
+    Returns y, or (y, zf) when zi is given, of SciPy's shape: (n_sections,) + x.shape
+    with 2 at `axis` ((n_sections, 2, n_channels) time-major): pass zf as the next
+    chunk's zi and the chunks give exactly the one-shot result."""
     sos = _sos(sos)
-    arr, was_1d = _signal(x)
+    arr, back = _along(x, axis)
     out = np.empty_like(arr)
     state = None
     if zi is not None:
-        state = np.array(zi, dtype=np.float64, order="C", copy=True)
-        want = (sos.shape[0], 2, arr.shape[1])
-        if state.size != math.prod(want):
+        shape = list(np.shape(x))
+        ax = int(axis) % len(shape)
+        shape[ax] = 2
+        want = (sos.shape[0],) + tuple(shape)
+        given = np.asarray(zi, dtype=np.float64)
+        if given.size != math.prod(want):
             raise ValueError(f"zi must have shape {want}, got {np.shape(zi)}")
-        state = state.reshape(want)
+        # the library's layout, (n_sections, 2, n_columns), in a copy: the library updates
+        # it in place and the caller's zi stays as given, as in SciPy
+        state = np.array(np.moveaxis(given.reshape(want), ax + 1, 1), dtype=np.float64,
+                         order="C", copy=True).reshape(sos.shape[0], 2, arr.shape[1])
     check(lib.btfm_sosfilt(_d(sos), sos.shape[0], _f(arr), arr.shape[0], arr.shape[1],
                            _d(state) if state is not None else None,
                            _flags(allow_nonfinite), _f(out)))
-    y = _shape_back(out, was_1d)
-    return y if zi is None else (y, state)
+    y = back(out)
+    if zi is None:
+        return y
+    moved = list(want)
+    moved.insert(1, moved.pop(ax + 1))
+    return y, np.moveaxis(state.reshape(moved), 1, ax + 1)
 
 
 def sosfiltfilt(sos, x, padtype: str | None = "odd", padlen: int | None = None, *,
-                allow_nonfinite: bool = False, threads: bool = True):
-    """Zero-phase filtering along time, as scipy.signal.sosfiltfilt(sos, x, axis=0,
-    padtype, padlen). threads=False keeps the work on the calling thread."""
+                allow_nonfinite: bool = False, threads: bool = True, axis: int = 0):
+    """Zero-phase filtering along time, as scipy.signal.sosfiltfilt(sos, x, axis=axis,
+    padtype, padlen); time runs along `axis` (0: time-major; -1: SciPy's default,
+    channels x times). threads=False keeps the work on the calling thread."""
     sos = _sos(sos)
-    arr, was_1d = _signal(x)
+    arr, back = _along(x, axis)
     pad = PADS["none" if padtype is None else padtype]
     out = np.empty_like(arr)
     check(lib.btfm_sosfiltfilt(_d(sos), sos.shape[0], _f(arr), arr.shape[0], arr.shape[1], pad,
                                -1 if padlen is None else int(padlen),
                                _flags(allow_nonfinite, threads), _f(out)))
-    return _shape_back(out, was_1d)
+    return back(out)
 
 
 def firwin(numtaps: int, cutoff, *, window="hamming", pass_zero=True, sfreq: float):
@@ -204,28 +217,30 @@ def firwin(numtaps: int, cutoff, *, window="hamming", pass_zero=True, sfreq: flo
 
 
 def resample_poly(x, up: int, down: int, *, allow_nonfinite: bool = False,
-                  threads: bool = True):
+                  threads: bool = True, axis: int = 0):
     """Polyphase resampling by up / down along time, as scipy.signal.resample_poly(x, up,
-    down, axis=0) (Kaiser window, beta 5)."""
-    arr, was_1d = _signal(x)
+    down, axis=axis) (Kaiser window, beta 5); time runs along `axis` (0: time-major;
+    -1: SciPy's default, channels x times)."""
+    arr, back = _along(x, axis)
     n = check(lib.btfm_resample_poly_len(arr.shape[0], int(up), int(down)))
     out = np.empty((n, arr.shape[1]), dtype=np.float32)
     check(lib.btfm_resample_poly(_f(arr), arr.shape[0], arr.shape[1], int(up), int(down),
                                  _flags(allow_nonfinite, threads), _f(out)))
-    return _shape_back(out, was_1d)
+    return back(out)
 
 
-def detrend(x, type: str = "linear", *, allow_nonfinite: bool = False):
+def detrend(x, type: str = "linear", *, allow_nonfinite: bool = False, axis: int = 0):
     """Remove each channel's mean ("constant") or least-squares line ("linear"), as
-    scipy.signal.detrend(x, axis=0, type=type)."""
+    scipy.signal.detrend(x, axis=axis, type=type); time runs along `axis` (0:
+    time-major; -1: SciPy's default, channels x times)."""
     types = {"constant": 1, "linear": 2}  # btfm_detrend_type
     if type not in types:
         raise ValueError(f"type must be 'constant' or 'linear', not {type!r}")
-    arr, was_1d = _signal(x)
+    arr, back = _along(x, axis)
     out = np.empty_like(arr)
     check(lib.btfm_detrend(_f(arr), arr.shape[0], arr.shape[1], types[type],
                            _flags(allow_nonfinite), _f(out)))
-    return _shape_back(out, was_1d)
+    return back(out)
 
 
 def _indices(values, what):

@@ -81,6 +81,29 @@ def _signal(x, what="x"):
     return np.ascontiguousarray(arr, dtype=np.float32), False
 
 
+def _along(x, axis, what="x"):
+    """(float32 C-contiguous (n_times, n_columns) array, back) for x with time along
+    `axis` (SciPy's meaning; 0, the time-major layout, is free of copies for C-contiguous
+    float32 input): every other axis flattened into columns. back(y) puts a
+    (n_out, n_columns) result into x's layout, its first axis where time was."""
+    _need_numpy()
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"{what} must hold numbers, not dtype {arr.dtype}")
+    if arr.ndim == 0:
+        raise ValueError(f"{what} must have a time axis, got a scalar")
+    if not -arr.ndim <= int(axis) < arr.ndim:
+        raise ValueError(f"axis {axis} is out of range for {what} of shape {arr.shape}")
+    ax = int(axis) % arr.ndim
+    moved = np.moveaxis(arr, ax, 0)
+    rest = moved.shape[1:]
+    cols = np.ascontiguousarray(moved.reshape(moved.shape[0], -1), dtype=np.float32)
+
+    def back(y):
+        return np.moveaxis(y.reshape((y.shape[0],) + rest), 0, ax)
+    return cols, back
+
+
 def _choice(table, value, what):
     try:
         return table[value]
@@ -208,23 +231,28 @@ class WelchPlan(ParamsMixin, Handle):
         """Frequencies (nfft // 2 + 1) for a signal of n_times samples."""
         return check(self._invoke(lib.btfm_welch_plan_n_freqs, int(n_times)))
 
-    def run(self, x, sfreq):
+    def run(self, x, sfreq, axis=0):
         """(freqs, psd) of each channel of x (n_times, n_channels; 1-D for one channel),
-        psd of shape (n_freqs, n_channels) (1-D for a 1-D x)."""
-        arr, flat = _signal(x)
+        psd of shape (n_freqs, n_channels) (1-D for a 1-D x). axis: where time runs, as
+        in SciPy (-1 for MNE's channels x times); the frequencies take its place."""
+        arr, back = _along(x, axis)
         n_freqs = self.n_freqs(arr.shape[0])
         psd = np.empty((n_freqs, arr.shape[1]), dtype=np.float64)
         freqs = np.empty(n_freqs, dtype=np.float64)
         check(self._invoke(lib.btfm_welch_plan_run, _f64(psd), _f64(freqs), _f32(arr),
                            arr.shape[0], arr.shape[1], float(sfreq)))
-        return freqs, (psd[:, 0] if flat else psd)
+        return freqs, back(psd)
 
 
 def welch(x, sfreq, window="hann", nperseg=None, noverlap=None, nfft=None,
-          detrend="constant", scaling="density", average="mean", propagate_nonfinite=False):
-    """Welch PSD of each channel, as scipy.signal.welch(x, sfreq, ..., axis=0).
+          detrend="constant", scaling="density", average="mean", propagate_nonfinite=False,
+          axis=0):
+    """Welch PSD of each channel, as scipy.signal.welch(x, sfreq, ..., axis=axis); time
+    runs along `axis` (0: time-major, the library's layout; -1: SciPy's default and
+    MNE's get_data() layout, channels x times).
 
-    Returns (freqs, psd) with psd of shape (nfft // 2 + 1, n_channels) (1-D for a 1-D x).
+    Returns (freqs, psd) with psd of shape (nfft // 2 + 1, n_channels) (1-D for a 1-D x;
+    in general x's shape with the frequencies along `axis`).
     window: "hann", "hamming", "blackman", "boxcar" or ("kaiser", beta); nperseg defaults
     to 256 (at most n_times), noverlap to nperseg // 2, nfft to nperseg; detrend
     "constant", "linear" or False; scaling "density" (V^2/Hz) or "spectrum" (V^2);
@@ -232,7 +260,7 @@ def welch(x, sfreq, window="hann", nperseg=None, noverlap=None, nfft=None,
     propagate_nonfinite is true. One run of a WelchPlan, which serves many signals."""
     with WelchPlan(window, nperseg, noverlap, nfft, detrend, scaling, average,
                    propagate_nonfinite=propagate_nonfinite) as plan:
-        return plan.run(x, sfreq)
+        return plan.run(x, sfreq, axis=axis)
 
 
 def dpss(n, half_bandwidth, n_tapers, sym=True):
@@ -247,12 +275,14 @@ def dpss(n, half_bandwidth, n_tapers, sym=True):
 
 
 def psd_multitaper(x, sfreq, bandwidth=None, low_bias=True, fmin=0.0, fmax=math.inf,
-                   propagate_nonfinite=False):
+                   propagate_nonfinite=False, axis=0):
     """Multitaper PSD (V^2/Hz) of each channel, the estimate of MNE's
     psd_array_multitaper(x.T, sfreq, fmin, fmax, bandwidth, adaptive=False, low_bias,
     normalization='full'). Returns (freqs, psd) for the frequencies in [fmin, fmax], psd
-    of shape (n_freqs, n_channels) (1-D for a 1-D x)."""
-    arr, flat = _signal(x)
+    of shape (n_freqs, n_channels) (1-D for a 1-D x). axis: where time runs (SciPy's
+    meaning; axis=-1 takes MNE's channels x times, psd_array_multitaper(x, ...), and
+    gives channels x freqs as it does)."""
+    arr, back = _along(x, axis)
     n_freqs = arr.shape[0] // 2 + 1
     psd = np.empty((n_freqs, arr.shape[1]), dtype=np.float64)
     freqs = np.empty(n_freqs, dtype=np.float64)
@@ -262,8 +292,7 @@ def psd_multitaper(x, sfreq, bandwidth=None, low_bias=True, fmin=0.0, fmax=math.
                                   1 if low_bias else 0, _flags(propagate_nonfinite),
                                   ctypes.byref(n_tapers), _f64(psd), _f64(freqs)))
     keep = (freqs >= fmin) & (freqs <= fmax)
-    psd = psd[keep]
-    return freqs[keep], (psd[:, 0] if flat else psd)
+    return freqs[keep], back(psd[keep])
 
 
 def _band_edges(bands):
@@ -304,13 +333,15 @@ def band_power(psd, freqs, bands=("delta", "theta", "alpha", "beta", "gamma"),
     return out[:, 0] if flat else out
 
 
-def fir_apply(x, taps, mode="full", propagate_nonfinite=False):
-    """Filter each channel of x (n_times, n_channels) with FIR `taps` by FFT.
+def fir_apply(x, taps, mode="full", propagate_nonfinite=False, axis=0):
+    """Filter each channel of x (n_times, n_channels) with FIR `taps` by FFT; time runs
+    along `axis` (0: time-major; -1: SciPy's default and MNE's channels x times).
 
     mode "full", "same" or "valid": scipy.signal.oaconvolve(x, taps[:, None], mode,
-    axes=0). mode "zero-phase": MNE's application of a linear-phase filter (odd number
-    of taps; edges extended by odd reflection, group delay removed), n_times samples."""
-    arr, flat = _signal(x)
+    axes=0) (taps along `axis` in general). mode "zero-phase": MNE's application of a
+    linear-phase filter (odd number of taps; edges extended by odd reflection, group
+    delay removed), n_times samples."""
+    arr, back = _along(x, axis)
     h = np.ascontiguousarray(taps, dtype=np.float64).ravel()
     flags = _flags(propagate_nonfinite)
     if mode == "zero-phase":
@@ -323,7 +354,7 @@ def fir_apply(x, taps, mode="full", propagate_nonfinite=False):
         out = np.empty((n_out, arr.shape[1]), dtype=np.float32)
         check(lib.btfm_fir_apply(_f32(arr), arr.shape[0], arr.shape[1], _f64(h), h.size, code,
                                  flags, _f32(out)))
-    return out[:, 0] if flat else out
+    return back(out)
 
 
 def _epochs(epochs):
