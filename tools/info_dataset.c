@@ -120,6 +120,8 @@ static int print_volume(const btfm_dataset *ds, int json)
     btfm_dataset_volume_affine(ds, affine);
     btfm_dataset_volume_zooms(ds, zooms);
     const char *mask = btfm_mask_kind_name(btfm_dataset_mask_kind(ds));
+    const char *order = btfm_voxel_order_name(btfm_dataset_voxel_order(ds));
+    if (!order) order = "F";
     if (json) {
         printf(", \"volume\": {\"shape\": [%lld, %lld, %lld, %lld], \"zooms\": [", (long long)shape[0],
                (long long)shape[1], (long long)shape[2], (long long)shape[3]);
@@ -132,7 +134,7 @@ static int print_volume(const btfm_dataset *ds, int json)
             printf(i ? ", " : "");
             cli_json_number(stdout, affine[i]);
         }
-        printf("], \"mask\": \"%s\"}", mask);
+        printf("], \"mask\": \"%s\", \"voxel_order\": \"%s\"}", mask, order);
         return 1;
     }
     printf("  volume:     %lld x %lld x %lld voxels x %lld volumes, voxels %g x %g x %g mm, "
@@ -142,6 +144,14 @@ static int print_volume(const btfm_dataset *ds, int json)
         printf("  %s [%10.4f %10.4f %10.4f %10.4f]\n", r ? "          " : "affine:   ",
                affine[4 * r], affine[4 * r + 1], affine[4 * r + 2], affine[4 * r + 3]);
     printf("  mask:       %s (%d channels)\n", mask, btfm_dataset_n_channels(ds));
+    /* Which voxel is which column: the silent transpose a nibabel user would meet. */
+    if (order[0] == 'C')
+        printf("  voxel order: C (z fastest): columns in the order of nibabel's "
+               "img.get_fdata()[mask]\n");
+    else
+        printf("  voxel order: F (x fastest, the file's order): column k is voxel "
+               "x + nx*(y + ny*z); nibabel's img.get_fdata()[mask] is in C order "
+               "(voxel_order=\"C\" in Python)\n");
     return 1;
 }
 

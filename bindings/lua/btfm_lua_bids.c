@@ -1,6 +1,7 @@
 /* btfm.bids_open(root [, {lenient = true}]) and btfm.bids_writer(root, name): BIDS folders
  * from Lua. Recordings are numbered from 1; tables (participants, events, beh) come back
- * as lists of rows {column = text} (n/a cells are nil); JSON as text. */
+ * as lists of rows {column = text} (n/a cells are nil; participants' numeric columns as
+ * numbers); JSON as text. */
 #include <stdint.h>
 #include <string.h>
 #include "btfm_lua.h"
@@ -39,8 +40,9 @@ static int64_t check_recording(lua_State *L, btfm_bids *b, int arg)
     return (int64_t)i - 1;
 }
 
-/* A table as a list of rows {column = text}; n/a cells are left out (nil). */
-static void push_rows(lua_State *L, const btfm_table *t)
+/* A table as a list of rows {column = text}; n/a cells are left out (nil). With `typed`
+ * the cells of numeric columns (btfm_table_column_is_numeric) are numbers. */
+static void push_rows_typed(lua_State *L, const btfm_table *t, int typed)
 {
     int64_t n = btfm_table_n_rows(t);
     int n_cols = btfm_table_n_columns(t);
@@ -49,12 +51,19 @@ static void push_rows(lua_State *L, const btfm_table *t)
         lua_createtable(L, 0, n_cols);
         for (int c = 0; c < n_cols; c++) {
             if (btfm_table_is_na(t, r, c)) continue;
-            lua_pushstring(L, btfm_table_cell(t, r, c));
+            double value;
+            if (typed && btfm_table_column_is_numeric(t, c) &&
+                btfm_table_cell_number(t, r, c, &value) == BTFM_OK)
+                lua_pushnumber(L, value);
+            else
+                lua_pushstring(L, btfm_table_cell(t, r, c));
             lua_setfield(L, -2, btfm_table_column_name(t, c));
         }
         lua_rawseti(L, -2, (lua_Integer)r + 1);
     }
 }
+
+static void push_rows(lua_State *L, const btfm_table *t) { push_rows_typed(L, t, 0); }
 
 /* {index=, path=, datatype=, suffix=, extension=, entities = {sub = "01", ...}} */
 static void push_recording(lua_State *L, btfm_bids *b, int64_t i)
@@ -185,7 +194,8 @@ static int bids_metadata(lua_State *L)
     return 1;
 }
 
-/* b:participants() -> rows, or nil when there is no participants.tsv */
+/* b:participants() -> rows, or nil when there is no participants.tsv; numeric columns
+ * (every cell a number or n/a, like age) as numbers */
 static int bids_participants(lua_State *L)
 {
     const btfm_table *t;
@@ -193,7 +203,7 @@ static int bids_participants(lua_State *L)
         lua_pushnil(L);
         return 1;
     }
-    push_rows(L, t);
+    push_rows_typed(L, t, 1);
     return 1;
 }
 

@@ -499,6 +499,33 @@ static int dataset_mask_kind(lua_State *L)
     return 1;
 }
 
+/* ds:voxel_order() -> "F" (x fastest, the file's) or "C" (z fastest, nibabel's
+ * get_fdata()[mask]) */
+static int dataset_voxel_order(lua_State *L)
+{
+    int order = btfm_dataset_voxel_order(check_dataset(L, 1));
+    if (order < 0) return btfm_lua_fail(L, order);
+    lua_pushstring(L, btfm_voxel_order_name(order));
+    return 1;
+}
+
+/* Voxel order "F" or "C" from the argument `arg`. */
+static int check_voxel_order(lua_State *L, int arg)
+{
+    static const char *const names[] = {"F", "C", NULL};
+    return luaL_checkoption(L, arg, NULL, names);
+}
+
+/* ds:set_voxel_order("F" | "C") -> true: reorders the voxel channels */
+static int dataset_set_voxel_order(lua_State *L)
+{
+    btfm_dataset *ds = check_dataset(L, 1);
+    btfm_status st = btfm_dataset_set_voxel_order(ds, check_voxel_order(L, 2));
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 /* ds:channel_voxels() -> flat voxel index (0-based, x fastest) or label of each channel */
 static int dataset_channel_voxels(lua_State *L)
 {
@@ -560,7 +587,8 @@ static int dataset_set_labels(lua_State *L)
     return 1;
 }
 
-/* btfm.open(path [, {format = "edf", complete_records = true, mask = ..., labels = path}]) */
+/* btfm.open(path [, {format = "edf", complete_records = true, voxel_order = "C",
+ *                    mask = ..., labels = path}]) */
 static int module_open(lua_State *L)
 {
     const char *path = btfm_lua_check_cstring(L, 1);
@@ -573,6 +601,10 @@ static int module_open(lua_State *L)
     box->handle = ds;
     if (lua_istable(L, 2)) {
         int box_index = lua_gettop(L);
+        if (lua_getfield(L, 2, "voxel_order") != LUA_TNIL &&
+            (st = btfm_dataset_set_voxel_order(ds, check_voxel_order(L, lua_gettop(L)))))
+            return btfm_lua_fail(L, st);
+        lua_pop(L, 1);
         if (lua_getfield(L, 2, "mask") != LUA_TNIL && (st = apply_mask(L, ds, 2, 1)))
             return btfm_lua_fail(L, st); /* the box closes the dataset when collected */
         lua_pop(L, 1);
@@ -646,6 +678,8 @@ static const luaL_Reg dataset_methods[] = {
     {"zooms", dataset_zooms},
     {"mask_kind", dataset_mask_kind},
     {"channel_voxels", dataset_channel_voxels},
+    {"voxel_order", dataset_voxel_order},
+    {"set_voxel_order", dataset_set_voxel_order},
     {"set_mask", dataset_set_mask},
     {"set_labels", dataset_set_labels},
     {NULL, NULL},

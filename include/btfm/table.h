@@ -67,6 +67,18 @@ BTFM_API int btfm_table_is_na(const btfm_table *t, int64_t row, int column);
 BTFM_API btfm_status btfm_table_column_numbers(const btfm_table *t, int column,
                                                double *out);
 
+/* One cell as a number, by the rules of btfm_table_column_numbers: NaN for "n/a",
+ * BTFM_E_FORMAT naming the table, line and column for other text, BTFM_E_RANGE for a
+ * row or column out of range. */
+BTFM_API btfm_status btfm_table_cell_number(const btfm_table *t, int64_t row, int column,
+                                            double *value);
+
+/* 1 when column `column` is numeric: every cell a decimal number (the rules of
+ * btfm_table_column_numbers) or "n/a", so that it reads as numbers with n/a missing (an
+ * "age" column of participants.tsv); 0 when a cell holds other text, for a column out
+ * of range and for a NULL table. Sets no error text. */
+BTFM_API int btfm_table_column_is_numeric(const btfm_table *t, int column);
+
 /* Append a row of n_columns cells. A NULL cell stores "n/a". A cell holding a tab, CR,
  * LF or invalid UTF-8 is refused (BTFM_E_INVALID) and nothing is added. */
 BTFM_API btfm_status btfm_table_add_row(btfm_table *t, const char *const *cells);

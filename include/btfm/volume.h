@@ -29,6 +29,28 @@ typedef enum btfm_mask_kind {
     BTFM_MASK_KIND_MAX_ = 0x7fffffff
 } btfm_mask_kind;
 
+/* The order of the channels of a voxel mask: which voxel is channel 0, 1, 2, ... Numbers
+ * are never reused. With data[x, y, z] the grid as nibabel indexes it: */
+typedef enum btfm_voxel_order {
+    BTFM_VOXEL_ORDER_F = 0, /* x fastest: flat index x + nx * (y + ny * z), the order of
+                               the file (numpy's order="F"); the default */
+    BTFM_VOXEL_ORDER_C = 1, /* z fastest: the order of nibabel's img.get_fdata()[mask]
+                               and of nilearn's maskers (numpy's order="C") */
+    BTFM_VOXEL_ORDER_MAX_ = 0x7fffffff
+} btfm_voxel_order;
+
+/* Name of a voxel order ("F", "C"); NULL when unknown. */
+BTFM_API const char *btfm_voxel_order_name(int order);
+
+/* Put the channels of the voxel mask in force, and of every mask chosen later, in `order`
+ * (btfm_voxel_order); the channel names, btfm_dataset_channel_voxels and reads follow.
+ * Label masks keep increasing label order. BTFM_E_UNSUPPORTED for datasets that are not
+ * NIfTI files; BTFM_E_INVALID for an unknown order (the dataset unchanged). */
+BTFM_API btfm_status btfm_dataset_set_voxel_order(btfm_dataset *ds, int order);
+
+/* The voxel order in force (btfm_voxel_order), or a negative status. */
+BTFM_API int btfm_dataset_voxel_order(const btfm_dataset *ds);
+
 /* Name of a mask kind ("epi"); NULL when unknown. */
 BTFM_API const char *btfm_mask_kind_name(int kind);
 

@@ -205,6 +205,16 @@ btfm_status btfm_table_column_numbers(const btfm_table *t, int column, double *o
     return BTFM_OK;
 }
 
+int btfm_table_column_is_numeric(const btfm_table *t, int column)
+{
+    if (!t || column < 0 || column >= t->n_columns) return 0;
+    for (int64_t r = 0; r < t->n_rows; r++) {
+        const char *text = cell_text(t, r, column);
+        if (strcmp(text, na_text) != 0 && !btfm_decimal_valid(text, strlen(text))) return 0;
+    }
+    return 1;
+}
+
 /* ---- edits ---- */
 
 /* Check a cell's text before any change; NULL is "n/a". */

@@ -14,12 +14,6 @@ const char *btfm_table_source(const btfm_table *t);
  * for a file without blank lines); row + 2 for rows added in memory. */
 int64_t btfm_table_row_line(const btfm_table *t, int64_t row);
 
-/* One cell as a number (the rules of btfm_table_column_numbers): NaN for "n/a",
- * BTFM_E_FORMAT naming the table, line and column for other text, BTFM_E_RANGE out of
- * range. */
-btfm_status btfm_table_cell_number(const btfm_table *t, int64_t row, int column,
-                                   double *value);
-
 /* The table as TSV text (what btfm_table_save writes), NUL-terminated; release *text
  * with btfm_free. `len` may be NULL. */
 btfm_status btfm_table_format(const btfm_table *t, char **text, size_t *len);

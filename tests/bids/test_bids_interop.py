@@ -9,6 +9,7 @@
    MNE's EDF and BrainVision readers, against the arrays it was written from.
 """
 
+import csv
 import json
 import os
 
@@ -155,7 +156,8 @@ def test_python_tree_read_by_btfm_matches_mne_and_mne_bids_rules(python_tree):
                 assert ds.start_time.isoformat() == "2020-05-06T07:08:09.250000+00:00"
             elif rec.extension == ".edf":
                 assert ds.start_time.isoformat() == "2021-03-02T10:20:30+00:00"  # the header's
-    assert layout[0].participant == {"participant_id": "sub-01", "age": "30", "sex": "F"}
+    assert layout[0].participant == {"participant_id": "sub-01", "age": 30.0, "sex": "F"}
+    assert layout[2].participant == {"participant_id": "sub-02", "age": None, "sex": "M"}
     assert layout[0].scan == {"filename": "eeg/sub-01_ses-1_task-oddball_eeg.edf",
                               "acq_time": "2020-05-06T07:08:09.25"}
     assert layout[1].scan is None
@@ -238,3 +240,42 @@ def test_btfm_tree_read_by_python_and_mne(tmp_path):
     with layout.query(sub="02")[0].open() as back:
         assert [(e.onset, e.label, e.code) for e in back.events] == [(0.5, "cue", 4)]
         assert back.events_table["value"].tolist() == [4.0]
+
+
+def _pandas_like(path):
+    """participants.tsv read as pandas.read_csv(sep="\t", na_values="n/a") types it, by
+    the csv module and float(): a column whose every cell is a number or n/a is numeric."""
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f, delimiter="\t"))
+    header, body = rows[0], rows[1:]
+    out = [{} for _ in body]
+    for c, name in enumerate(header):
+        cells = [row[c] for row in body]
+        try:
+            values = [None if x == "n/a" else float(x) for x in cells]
+        except ValueError:
+            values = [None if x == "n/a" else x for x in cells]
+        for row, value in zip(out, values):
+            row[name] = value
+    return out
+
+
+def test_participant_values_are_typed(tmp_path):
+    root = str(tmp_path / "typed")
+    put_json(root, "dataset_description.json", {"Name": "typed", "BIDSVersion": "1.8.0"})
+    path = put(root, "participants.tsv",
+               "participant_id\tage\tsex\theight\tgroup\tnone\n"
+               "sub-01\t30\tF\t1.72\t1\tn/a\n"
+               "sub-02\tn/a\tn/a\t-1.5e-1\tctl\tn/a\n"
+               "sub-03\t7.5\tM\t2E0\t3\tn/a\n")
+    layout = btfm.bids.open(root)
+    table = layout.participants
+    want = _pandas_like(path)
+    assert table.rows(typed=True) == want
+    assert want[0]["age"] == 30.0 and want[1]["group"] == "ctl"  # the reference's types
+    assert [table.is_numeric(c) for c in table.columns] == [
+        False, True, False, True, False, True]
+    assert table.rows()[0]["age"] == "30"  # the text as stored, by default
+    assert table.values("age") == [30.0, None, 7.5]
+    assert isinstance(table.values("age")[0], float)
+

@@ -95,6 +95,34 @@ START_TEST(tsv_reads_cells_as_written)
 }
 END_TEST
 
+/* A participants.tsv written by hand: numeric columns with n/a, a text column, a column
+ * of numbers and text; the numeric ones read as a TSV reader that infers types (pandas)
+ * reads them. */
+START_TEST(tsv_participant_values_are_typed)
+{
+    btfm_table *t = parse_ok("participant_id\tage\tsex\theight\tgroup\tnone\n"
+                             "sub-01\t30\tF\t1.72\t1\tn/a\n"
+                             "sub-02\tn/a\tn/a\t-1.5e-1\tctl\tn/a\n");
+    static const int numeric[6] = {0, 1, 0, 1, 0, 1};
+    for (int c = 0; c < 6; c++) ck_assert_int_eq(btfm_table_column_is_numeric(t, c), numeric[c]);
+    ck_assert_int_eq(btfm_table_column_is_numeric(t, 6), 0);
+    ck_assert_int_eq(btfm_table_column_is_numeric(t, -1), 0);
+    ck_assert_int_eq(btfm_table_column_is_numeric(NULL, 0), 0);
+    double v = 0;
+    ck_assert_ok(btfm_table_cell_number(t, 0, 1, &v));
+    ck_assert(v == 30);
+    ck_assert_ok(btfm_table_cell_number(t, 1, 1, &v));
+    ck_assert(isnan(v));
+    ck_assert_ok(btfm_table_cell_number(t, 1, 3, &v));
+    ck_assert(v == -0.15);
+    ck_assert_status(btfm_table_cell_number(t, 1, 4, &v), BTFM_E_FORMAT);
+    ck_assert_error_has("line 3, column 5 (\"group\"): \"ctl\" is not a number");
+    ck_assert_status(btfm_table_cell_number(t, 2, 1, &v), BTFM_E_RANGE);
+    ck_assert_status(btfm_table_cell_number(t, 0, 1, NULL), BTFM_E_INVALID);
+    btfm_table_free(t);
+}
+END_TEST
+
 START_TEST(tsv_blank_lines_and_header_only)
 {
     btfm_table *t = parse_ok("a\tb\n1\t2\n\n\r\n\n");
@@ -777,6 +805,7 @@ static Suite *table_suite(void)
     unit_set_timeout(tsv, 0.3); /* seconds of work on an idle machine */
     tcase_add_test(tsv, tsv_reads_cells_as_written);
     tcase_add_test(tsv, tsv_blank_lines_and_header_only);
+    tcase_add_test(tsv, tsv_participant_values_are_typed);
     tcase_add_test(tsv, tsv_numbers_are_exact_and_strict);
     tcase_add_test(tsv, tsv_numbers_ignore_the_process_locale);
     tcase_add_test(tsv, tsv_refuses_malformed_text);

@@ -269,6 +269,48 @@ def test_mask_image_array_and_geometry_checks(tmp_path):
         assert ds.n_channels == inside.size  # a refused mask leaves the dataset as it was
 
 
+@pytest.mark.parametrize("shape", [(5, 7, 3), (4, 4, 4), (1, 6, 5)])  # odd, cubic, one slice
+def test_voxel_order_against_nibabel_indexing(tmp_path, shape):
+    """Which column is which voxel: the default F order (x fastest, the file's) and the C
+    order of nibabel's get_fdata()[mask] (nilearn's maskers), for every voxel and for a
+    mask, checked against nibabel's indexing of the same file, never against ourselves."""
+    rng = np.random.default_rng(11)
+    data = rng.standard_normal(shape + (6,)).astype(np.float32)
+    path = save(tmp_path, "run.nii.gz", data)
+    inside = rng.random(shape) < 0.4
+    inside.flat[0] = inside.flat[-1] = True
+    mask_path = save(tmp_path, "mask.nii", inside.astype(np.uint8))
+    fdata = nib.load(path).get_fdata()              # (nx, ny, nz, nt) as nibabel gives it
+    mask_img = nib.load(mask_path).get_fdata() != 0
+    c_all = fdata.reshape(-1, 6).T                   # C order: get_fdata() flattened
+    c_mask = fdata[mask_img].T                       # the nilearn/nibabel way
+    f_all = np.stack([fdata[..., t].ravel(order="F") for t in range(6)])
+    f_mask = np.stack([fdata[..., t].T[mask_img.T] for t in range(6)])  # x fastest
+    with btfm.open(path) as ds:
+        assert ds.voxel_order == "F"
+        np.testing.assert_array_equal(ds.data, f_all.astype(np.float32))
+        ds.voxel_order = "C"
+        assert ds.voxel_order == "C"
+        np.testing.assert_array_equal(ds.data, c_all.astype(np.float32))
+        np.testing.assert_array_equal(ds.voxel_coords, np.argwhere(np.ones(shape, bool)))
+        ds.set_mask(mask_path)                       # later masks follow the order
+        np.testing.assert_array_equal(ds.data, c_mask.astype(np.float32))
+        np.testing.assert_array_equal(ds.voxel_coords, np.argwhere(mask_img))
+        assert ds.ch_names[1] == ",".join(map(str, np.argwhere(mask_img)[1]))
+        # a reordered mask writes back the same volume
+        out = str(tmp_path / "out.nii")
+        btfm.from_array(ds.data, ds.sfreq, like=ds).save(out)
+        np.testing.assert_array_equal(nib.load(out).get_fdata()[mask_img], c_mask.T)
+        ds.voxel_order = "F"                         # and back, on the mask in force
+        np.testing.assert_array_equal(ds.data, f_mask.astype(np.float32))
+        with pytest.raises(ValueError, match="voxel_order must be"):
+            ds.voxel_order = "x"
+    with btfm.open(path, mask=inside, voxel_order="C") as ds:
+        np.testing.assert_array_equal(ds.data, c_mask.astype(np.float32))
+    with btfm.open(path, mask=inside) as ds:
+        np.testing.assert_array_equal(ds.data, f_mask.astype(np.float32))
+
+
 def test_atlas_labels_are_means_like_niftilabelsmasker(tmp_path):
     rng = np.random.default_rng(5)
     data = rng.standard_normal((6, 5, 4, 9)).astype(np.float32)
@@ -373,6 +415,8 @@ def test_btfm_info_describes_the_volume(tmp_path):
     text = subprocess.run([os.environ["BTFM_EXE"], "info", path], check=True,
                           capture_output=True, text=True).stdout
     assert "5 x 6 x 4 voxels x 7 volumes" in text and "TR 2.5 s" in text
+    assert info["volume"]["voxel_order"] == "F"
+    assert "voxel order: F (x fastest" in text and "get_fdata()[mask] is in C order" in text
 
 
 # ---- BIDS func recordings ----

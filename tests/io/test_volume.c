@@ -200,6 +200,50 @@ START_TEST(masks_from_data_memory_images_and_labels)
 }
 END_TEST
 
+/* The C order (z fastest) visits (x, y, z) as nibabel's get_fdata()[mask] does: the test
+ * walks the grid in that order itself; the F order is the file's. */
+START_TEST(voxel_order_c_and_f)
+{
+    btfm_dataset *ds;
+    ck_assert_ok(btfm_dataset_open(&ds, path, BTFM_FORMAT_NIFTI, 0));
+    ck_assert_int_eq(btfm_dataset_voxel_order(ds), BTFM_VOXEL_ORDER_F);
+    ck_assert_str_eq(btfm_voxel_order_name(BTFM_VOXEL_ORDER_C), "C");
+    ck_assert_ptr_null(btfm_voxel_order_name(2));
+    uint8_t keep[NV];
+    for (int v = 0; v < NV; v++) keep[v] = v % 3 != 1;
+    ck_assert_ok(btfm_dataset_mask_voxels(ds, keep, NV));
+    ck_assert_ok(btfm_dataset_set_voxel_order(ds, BTFM_VOXEL_ORDER_C));
+    ck_assert_int_eq(btfm_dataset_voxel_order(ds), BTFM_VOXEL_ORDER_C);
+    int64_t want[NV], got[NV], n = 0;
+    for (int x = 0; x < NX; x++)
+        for (int y = 0; y < NY; y++)
+            for (int z = 0; z < NZ; z++)
+                if (keep[x + NX * (y + NY * z)]) want[n++] = x + NX * (y + NY * z);
+    ck_assert_int_eq(btfm_dataset_n_channels(ds), n);
+    ck_assert_ok(btfm_dataset_channel_voxels(ds, got));
+    for (int64_t i = 0; i < n; i++) ck_assert_int_eq(got[i], want[i]);
+    ck_assert_str_eq(btfm_dataset_channel_name(ds, 1), "0,0,1"); /* z moves first */
+    float out[NT * NV];
+    ck_assert_ok(btfm_dataset_read(ds, 0, NT, NULL, 0, out));
+    for (int t = 0; t < NT; t++)
+        for (int64_t i = 0; i < n; i++) ck_assert_float_eq(out[t * n + i], (float)value((int)want[i], t));
+    /* a later mask follows the order; an unknown order changes nothing */
+    ck_assert_ok(btfm_dataset_mask_compute(ds, BTFM_MASK_ALL, 0));
+    ck_assert_str_eq(btfm_dataset_channel_name(ds, 1), "0,0,1");
+    ck_assert_status(btfm_dataset_set_voxel_order(ds, 7), BTFM_E_INVALID);
+    ck_assert_int_eq(btfm_dataset_voxel_order(ds), BTFM_VOXEL_ORDER_C);
+    ck_assert_ok(btfm_dataset_set_voxel_order(ds, BTFM_VOXEL_ORDER_F));
+    ck_assert_str_eq(btfm_dataset_channel_name(ds, 1), "1,0,0");
+    btfm_dataset_free(ds);
+    btfm_dataset *mem;
+    float two[2] = {1, 2};
+    ck_assert_ok(btfm_dataset_from_array(&mem, two, 1, 2, 1.0, NULL));
+    ck_assert_status(btfm_dataset_set_voxel_order(mem, BTFM_VOXEL_ORDER_C), BTFM_E_UNSUPPORTED);
+    ck_assert_int_eq(btfm_dataset_voxel_order(mem), BTFM_E_UNSUPPORTED);
+    btfm_dataset_free(mem);
+}
+END_TEST
+
 START_TEST(writes_unmask_into_the_grid)
 {
     btfm_dataset *ds, *result, *back;
@@ -307,6 +351,7 @@ static Suite *volume_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, values_affine_and_zooms);
     tcase_add_test(tc, masks_from_data_memory_images_and_labels);
+    tcase_add_test(tc, voxel_order_c_and_f);
     tcase_add_test(tc, writes_unmask_into_the_grid);
     tcase_add_test(tc, errors_are_clear);
     tcase_add_test(tc, large_reads_split_over_threads);

@@ -43,7 +43,9 @@ local function put_recording(sub)
 end
 
 put("dataset_description.json", '{"Name": "lua", "BIDSVersion": "1.9.0"}')
-put("participants.tsv", "participant_id\tage\nsub-01\t40\nsub-02\tn/a\n")
+-- written by hand: numeric columns with n/a, a text column, a column of numbers and text
+put("participants.tsv", "participant_id\tage\tsex\theight\tgroup\n" ..
+    "sub-01\t40\tF\t1.72\t1\nsub-02\tn/a\tn/a\t-1.5e-1\tctl\n")
 put("task-rest_eeg.json", '{"TaskName": "rest", "SamplingFrequency": 100, ' ..
     '"PowerLineFrequency": 50, "SoftwareFilters": "n/a", "EEGReference": "Cz", ' ..
     '"SliceLike": [1, 2.5]}')
@@ -66,8 +68,17 @@ test("index and queries", function()
   same(ok, nil, "bad key")
   same(status, "BTFM_E_INVALID", "status")
   assert(msg:find("nokey", 1, true), msg)
-  same(b:participants()[1].age, "40", "participants")
-  same(b:participants()[2].age, nil, "n/a is nil")
+  local p = b:participants()
+  same(p[1].age, 40, "numeric column as a number")
+  same(math.type(p[1].age), "float", "a float, as in Python")
+  same(p[2].age, nil, "n/a is nil")
+  same(p[1].height, 1.72, "decimal")
+  same(p[2].height, -0.15, "exponent")
+  same(p[1].sex, "F", "text column as text")
+  same(p[2].sex, nil, "n/a text is nil")
+  same(p[1].group, "1", "a column with text stays text")
+  same(p[2].group, "ctl", "text")
+  same(p[1].participant_id, "sub-01", "id")
   assert(b:metadata(1):find('"TaskName": "rest"', 1, true))
   b:close()
 end)

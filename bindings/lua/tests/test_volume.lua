@@ -100,6 +100,30 @@ test("threshold mask and unmasked writing", function()
   back:close(); copy:close(); ds:close()
 end)
 
+test("voxel order: F (the file's) and C (nibabel's get_fdata()[mask])", function()
+  local ds = assert(btfm.open(path, {mask = {"threshold", 100}}))
+  eq(ds:voxel_order(), "F")
+  assert(ds:set_voxel_order("C"))
+  eq(ds:voxel_order(), "C")
+  -- the kept voxels, visited as get_fdata()[mask] does: x slowest, z fastest
+  local expected = {}
+  for x = 0, NX - 1 do for y = 0, NY - 1 do for z = 0, NZ - 1 do
+    local sum = 0
+    for t = 0, NT - 1 do sum = sum + SLOPE * stored(x, y, z, t) + INTER end
+    if sum / NT > 100 then expected[#expected + 1] = x + NX * (y + NY * z) end
+  end end end
+  eq(ds:channel_voxels(), expected)
+  local values = ds:data()
+  local v = expected[2]
+  close_to(values[2], SLOPE * stored(v % NX, (v // NX) % NY, v // (NX * NY), 0) + INTER, 1e-4)
+  local again = assert(btfm.open(path, {voxel_order = "C", mask = {"threshold", 100}}))
+  eq(again:channel_voxels(), expected)
+  again:close()
+  local ok, msg = pcall(ds.set_voxel_order, ds, "x")
+  H.check(not ok and msg:find("invalid option 'x'", 1, true), msg)
+  ds:close()
+end)
+
 test("errors", function()
   local ds = assert(btfm.open(path))
   local msg = fails("BTFM_E_NOTFOUND", "set_mask", ds:set_mask(tmp_dir .. "/no_such_mask.nii"))

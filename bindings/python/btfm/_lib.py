@@ -396,6 +396,10 @@ _SIGNATURES = {
     "btfm_container_n_arrays": (c_int, [ContainerPtr]),
     "btfm_object_n_params": (c_int, [c_int]),
 
+    # core: typed table cells
+    "btfm_table_cell_number": (c_int, [c_void_p, c_int64, c_int, _p_double]),
+    "btfm_table_column_is_numeric": (c_int, [c_void_p, c_int]),
+
     # dense
 
     # io
@@ -410,6 +414,9 @@ _SIGNATURES = {
     "btfm_dataset_meta_length": (c_int, [DatasetPtr, c_char_p, _p_int64]),
     "btfm_dataset_meta_bool": (c_int, [DatasetPtr, c_char_p, _p_int]),
     "btfm_dataset_select_events": (c_int, [DatasetPtr, c_char_p, _p_int64, c_int64, _p_int64]),
+    "btfm_voxel_order_name": (c_char_p, [c_int]),
+    "btfm_dataset_set_voxel_order": (c_int, [DatasetPtr, c_int]),
+    "btfm_dataset_voxel_order": (c_int, [DatasetPtr]),
 
     # io: formats
 

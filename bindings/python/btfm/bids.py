@@ -161,13 +161,15 @@ class Recording:
 
     @property
     def participant(self) -> dict | None:
-        """The participants.tsv row of the subject ({column: str or None}), or None."""
+        """The participants.tsv row of the subject, or None: {column: value} with the
+        values of numeric columns (every cell a number or n/a, like "age") as float, the
+        others as str, n/a as None (Table.values)."""
         row = ctypes.c_int64()
         status = self._bids._invoke(lib.btfm_bids_participant_row, self.index, ctypes.byref(row))
         if status == Status.E_NOTFOUND:
             return None
         check(status)
-        return self._bids.participants.rows()[row.value]
+        return self._bids.participants.rows(typed=True)[row.value]
 
     @property
     def scan(self) -> dict | None:

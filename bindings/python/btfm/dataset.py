@@ -114,7 +114,7 @@ def _floats(buffer):
 
 
 def open(path, format: str | None = None, complete_records: bool = False, mask=None,
-         labels=None) -> "Dataset":
+         labels=None, voxel_order: str | None = None) -> "Dataset":
     """Open a recording. `format` ("edf", "bdf", "brainvision", "nifti", "fif", "snirf") overrides
     detection from the content and extension; for BrainVision give the .vhdr. With
     `complete_records`, a file whose record count disagrees with its size is read up to
@@ -123,7 +123,9 @@ def open(path, format: str | None = None, complete_records: bool = False, mask=N
     For NIfTI volumes (.nii, .nii.gz, .hdr/.img) the channels are voxels: `mask` chooses
     them (see Dataset.set_mask: a mask image path, "epi", "background", "all",
     ("threshold", value) or a boolean array of the grid's shape), or `labels` (an atlas
-    image path) gives one channel per label.
+    image path) gives one channel per label. `voxel_order` "C" puts the voxel channels in
+    the order of nibabel's img.get_fdata()[mask] (z fastest); the default "F" is the
+    file's (x fastest); see Dataset.voxel_order.
 
     Raises btfm.Error (BTFM_E_FORMAT, BTFM_E_NOTFOUND, ...) with the file, field and
     byte offset of the problem."""
@@ -131,7 +133,7 @@ def open(path, format: str | None = None, complete_records: bool = False, mask=N
     flags = _OPEN_COMPLETE_RECORDS if complete_records else 0
     ptr = DatasetPtr()
     check(lib.btfm_dataset_open(ctypes.byref(ptr), to_cpath(path), number, flags))
-    return Dataset._adopt(ptr, path)._with_channels(mask, labels)
+    return Dataset._adopt(ptr, path)._with_channels(mask, labels, voxel_order)
 
 
 def from_array(data, sfreq: float, like: "Dataset | None" = None,
@@ -607,9 +609,27 @@ class Dataset(Handle):
         return list(out[:n])
 
     @property
+    def voxel_order(self) -> str:
+        """The order of the voxel channels: "F" (the default; x fastest, the file's order:
+        channel k is voxel numpy.nonzero(mask.ravel(order="F"))[0][k]) or "C" (z fastest:
+        the order of nibabel's img.get_fdata()[mask] and nilearn's maskers, so that
+        ds.read().T equals img.get_fdata()[mask]). Setting it reorders the channels of
+        the mask in force and of every later mask; atlas labels stay in label order."""
+        return from_cstr(lib.btfm_voxel_order_name(
+            check(self._invoke(lib.btfm_dataset_voxel_order))))
+
+    @voxel_order.setter
+    def voxel_order(self, order: str) -> None:
+        orders = {"F": 0, "C": 1}
+        if order not in orders:
+            raise ValueError(f"voxel_order must be \"F\" (x fastest, the file's) or \"C\" "
+                             f"(z fastest, nibabel's get_fdata()[mask]), not {order!r}")
+        check(self._invoke(lib.btfm_dataset_set_voxel_order, orders[order]))
+
+    @property
     def voxel_indices(self):
         """Flat voxel index (x + nx * (y + ny * z), Fortran order of the grid) of every
-        channel of a voxel mask, as an int64 array."""
+        channel of a voxel mask, as an int64 array, in the channels' order (voxel_order)."""
         values = self._channel_voxels()
         return numpy.array(values, dtype=numpy.int64) if numpy is not None else values
 
@@ -626,12 +646,14 @@ class Dataset(Handle):
         """The atlas label of every channel of a label mask."""
         return self.voxel_indices
 
-    def _with_channels(self, mask, labels) -> "Dataset":
-        """self after set_mask(mask) or set_labels(labels) (None: neither); closed when
-        that fails."""
+    def _with_channels(self, mask, labels, voxel_order=None) -> "Dataset":
+        """self after set_mask(mask) or set_labels(labels) (None: neither), in voxel_order;
+        closed when that fails."""
         try:
             if mask is not None and labels is not None:
                 raise ValueError("give mask or labels, not both")
+            if voxel_order is not None:
+                self.voxel_order = voxel_order
             if mask is not None:
                 self.set_mask(mask)
             if labels is not None:

@@ -174,11 +174,26 @@ class Table(Handle):
 
     def is_numeric(self, column) -> bool:
         """True when every cell of the column is a number or n/a."""
-        try:
-            self.numbers(column)
-            return True
-        except Error:
-            return False
+        c = self._column(column)
+        return bool(self._invoke(lib.btfm_table_column_is_numeric, c))
+
+    def values(self, column) -> list:
+        """A column as a list of Python values, the way pandas reads a TSV: float for
+        every cell of a numeric column (is_numeric), str for the others, None for n/a."""
+        if not self.is_numeric(column):
+            return self.strings(column)
+        c = self._column(column)
+        value = ctypes.c_double()
+        out = []
+        with self._lock:
+            ptr = self._require_open()
+            for r in range(lib.btfm_table_n_rows(ptr)):
+                if lib.btfm_table_is_na(ptr, r, c):
+                    out.append(None)
+                else:
+                    check(lib.btfm_table_cell_number(ptr, r, c, ctypes.byref(value)))
+                    out.append(value.value)
+        return out
 
     def __getitem__(self, key):
         """t["onset"] (or t[0]): the column as numbers when every cell is a number or
@@ -195,10 +210,12 @@ class Table(Handle):
     def __contains__(self, name) -> bool:
         return name in self.columns
 
-    def rows(self) -> list:
-        """Every row as a dict {column: str or None}."""
+    def rows(self, typed: bool = False) -> list:
+        """Every row as a dict {column: str or None}; typed=True gives the cells of numeric
+        columns as float (values())."""
         names = self.columns
-        columns = [self.strings(c) for c in range(len(names))]
+        get = self.values if typed else self.strings
+        columns = [get(c) for c in range(len(names))]
         return [dict(zip(names, values)) for values in zip(*columns)] if names else []
 
     # ---- editing ----

@@ -11,6 +11,34 @@ const char *btfm_mask_kind_name(int kind)
     return kind >= 0 && kind < (int)(sizeof mask_names / sizeof *mask_names) ? mask_names[kind] : NULL;
 }
 
+const char *btfm_voxel_order_name(int order)
+{
+    return order == BTFM_VOXEL_ORDER_F ? "F" : order == BTFM_VOXEL_ORDER_C ? "C" : NULL;
+}
+
+btfm_status btfm_volume_order_voxels(const btfm_volume *vol, int64_t *voxel, int64_t n)
+{
+    /* A pass over the grid in the wanted order picks the mask's voxels: no sort, and
+     * the result is the same whatever order they came in. */
+    uint8_t *keep = btfm_calloc((size_t)vol->n_voxels, 1);
+    if (!keep) return btfm_fail_nomem("voxel order", (size_t)vol->n_voxels);
+    for (int64_t i = 0; i < n; i++) keep[voxel[i]] = 1;
+    int64_t k = 0;
+    if (vol->order == BTFM_VOXEL_ORDER_C) {
+        for (int64_t x = 0; x < vol->nx; x++)
+            for (int64_t y = 0; y < vol->ny; y++)
+                for (int64_t z = 0; z < vol->nz; z++) {
+                    int64_t v = x + vol->nx * (y + vol->ny * z);
+                    if (keep[v]) voxel[k++] = v;
+                }
+    } else {
+        for (int64_t v = 0; v < vol->n_voxels; v++)
+            if (keep[v]) voxel[k++] = v;
+    }
+    btfm_free(keep);
+    return BTFM_OK;
+}
+
 void btfm_volume_free(btfm_volume *v)
 {
     if (!v) return;
@@ -211,6 +239,13 @@ int btfm_dataset_mask_kind(const btfm_dataset *ds)
     btfm_status st;
     const btfm_volume *v = volume_of(ds, "btfm_dataset_mask_kind", &st);
     return v ? v->kind : st;
+}
+
+int btfm_dataset_voxel_order(const btfm_dataset *ds)
+{
+    btfm_status st;
+    const btfm_volume *v = volume_of(ds, "btfm_dataset_voxel_order", &st);
+    return v ? v->order : st;
 }
 
 btfm_status btfm_dataset_channel_voxels(const btfm_dataset *ds, int64_t *out)

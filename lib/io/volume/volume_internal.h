@@ -17,6 +17,7 @@ typedef struct btfm_volume {
     /* The active mask: channel c reads voxel voxel[c] (voxel masks), or the mean of the
      * voxels v with label_of[v] == c (label masks; -1 outside every label). */
     int kind;                 /* btfm_mask_kind */
+    int order;                /* btfm_voxel_order of voxel masks */
     int64_t n_mask;           /* channels of the mask: entries of voxel and label_count */
     int64_t *voxel;           /* n_channels (voxel masks) or label values (label masks) */
     int32_t *label_of;        /* n_voxels, label masks only */
@@ -26,6 +27,9 @@ typedef struct btfm_volume {
 void btfm_volume_free(btfm_volume *v);
 /* A deep copy (NULL in, NULL out). */
 btfm_status btfm_volume_copy(btfm_volume **out, const btfm_volume *v);
+
+/* Put the n voxels of `voxel` (distinct flat indices) in the volume's order. */
+btfm_status btfm_volume_order_voxels(const btfm_volume *vol, int64_t *voxel, int64_t n);
 
 /* Replace the dataset's channels by `n_channels` bold channels named from the mask
  * (voxel "x,y,z" or the label value); the volume's voxel/label arrays must be set. */

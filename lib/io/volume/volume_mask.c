@@ -29,6 +29,12 @@ static btfm_status use_voxels(btfm_dataset *ds, const uint8_t *keep, int kind, c
     if (!voxel) return btfm_fail_nomem(func, (size_t)n * sizeof *voxel);
     for (int64_t v = 0, k = 0; v < vol->n_voxels; v++)
         if (keep[v]) voxel[k++] = v;
+    btfm_status ost = vol->order == BTFM_VOXEL_ORDER_F ? BTFM_OK
+                                                       : btfm_volume_order_voxels(vol, voxel, n);
+    if (ost) {
+        btfm_free(voxel);
+        return ost;
+    }
     int64_t *old_voxel = vol->voxel;
     int old_kind = vol->kind;
     int64_t old_n = vol->n_mask;
@@ -48,6 +54,41 @@ static btfm_status use_voxels(btfm_dataset *ds, const uint8_t *keep, int kind, c
     btfm_free(vol->label_count);
     vol->label_of = NULL;
     vol->label_count = NULL;
+    return BTFM_OK;
+}
+
+btfm_status btfm_dataset_set_voxel_order(btfm_dataset *ds, int order)
+{
+    static const char func[] = "btfm_dataset_set_voxel_order";
+    btfm_status st = need_nifti(ds, func);
+    if (st) return st;
+    if (order != BTFM_VOXEL_ORDER_F && order != BTFM_VOXEL_ORDER_C)
+        return btfm_fail(BTFM_E_INVALID, "%s: order %d is unknown; expected BTFM_VOXEL_ORDER_F "
+                         "(0, x fastest) or BTFM_VOXEL_ORDER_C (1, z fastest, nibabel's "
+                         "get_fdata()[mask])", func, order);
+    btfm_volume *vol = ds->volume;
+    int old_order = vol->order;
+    vol->order = order;
+    if (order == old_order || vol->kind == BTFM_MASK_LABELS) return BTFM_OK;
+    /* Reorder a copy, so that a failure leaves the channels as they were. */
+    int64_t n = vol->n_mask, *voxel = btfm_malloc((size_t)n * sizeof *voxel);
+    if (!voxel) st = btfm_fail_nomem(func, (size_t)n * sizeof *voxel);
+    if (!st) {
+        memcpy(voxel, vol->voxel, (size_t)n * sizeof *voxel);
+        st = btfm_volume_order_voxels(vol, voxel, n);
+    }
+    int64_t *old_voxel = vol->voxel;
+    if (!st) {
+        vol->voxel = voxel;
+        st = btfm_volume_make_channels(ds, (int)n);
+        if (st) vol->voxel = old_voxel;
+    }
+    if (st) {
+        btfm_free(voxel);
+        vol->order = old_order;
+        return st;
+    }
+    btfm_free(old_voxel);
     return BTFM_OK;
 }
 
