@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "export.h"
+#include "progress.h"
 #include "status.h"
 
 #ifdef __cplusplus
@@ -72,6 +73,14 @@ BTFM_API btfm_status btfm_aligner_add_subject(btfm_aligner *a, const float *data
  * during the fit). BTFM_E_RANGE when n_features exceeds the time points or a subject's
  * feature count; BTFM_E_STATE when already fitted. */
 BTFM_API btfm_status btfm_aligner_fit(btfm_aligner *a);
+
+/* Report the progress of btfm_aligner_fit to `fn` (NULL: the calling thread's callback,
+ * btfm_set_thread_progress): stages "level 1", "level 2", "level 3" (hyperalignment) or
+ * the iterations (SRM, fractions of max_iter). A callback that asks to stop ends the fit
+ * with BTFM_E_CANCELLED and the aligner as before the call: not fitted, its subjects
+ * kept for another fit. Since 1.3. */
+BTFM_API btfm_status btfm_aligner_set_progress(btfm_aligner *a, btfm_progress_fn fn,
+                                               void *user);
 
 /* 1 once fitted (or loaded), 0 before, negative status for a NULL aligner. */
 BTFM_API int btfm_aligner_is_fitted(const btfm_aligner *a);

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "export.h"
+#include "progress.h"
 #include "status.h"
 
 #ifdef __cplusplus
@@ -241,9 +242,16 @@ BTFM_API void btfm_glm_free(btfm_glm *g);
  * the lag-1 autocorrelation of each voxel's OLS residuals, truncated toward zero to a
  * multiple of 0.01, groups the voxels; each group is refitted on whitened data and
  * design (row t minus rho times row t - 1, the first row kept), and the residual
- * variance is that of the whitened residuals. A refit replaces a previous fit. */
+ * variance is that of the whitened residuals. A refit replaces a previous fit once it
+ * succeeds; a failed one leaves the previous fit. */
 BTFM_API btfm_status btfm_glm_fit(btfm_glm *g, const float *data, int64_t n_times,
                                   int64_t n_voxels);
+
+/* Report the progress of btfm_glm_fit to `fn` (NULL: the calling thread's callback,
+ * btfm_set_thread_progress): stages "OLS fit" and "AR(1) refit". A callback that asks
+ * to stop ends the fit with BTFM_E_CANCELLED and the previous fit (if any) in place, as
+ * after any failed refit. Since 1.3. */
+BTFM_API btfm_status btfm_glm_set_progress(btfm_glm *g, btfm_progress_fn fn, void *user);
 
 /* Dimensions: regressors, voxels of the last fit (0 before), residual degrees of
  * freedom (n_times - n_regressors). Any pointer may be NULL. */
@@ -266,6 +274,9 @@ BTFM_API btfm_status btfm_glm_contrast(const btfm_glm *g, const double *contrast
                                        float *t);
 
 /* --- Per-event betas ------------------------------------------------------------- */
+
+/* btfm_glm_lsa and btfm_glm_lss report progress to the calling thread's callback
+ * (btfm_set_thread_progress); a cancel returns BTFM_E_CANCELLED with `betas` incomplete. */
 
 /* Least-squares-all: one model with every event's regressor (`events`, n_times x
  * n_events, e.g. one btfm_glm_event_regressors column per event) and the nuisance

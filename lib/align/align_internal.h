@@ -8,6 +8,7 @@
 #include "core/internal.h"
 #include "core/param.h"
 #include "core/parallel.h"
+#include "core/progress.h"
 #include "dense/dense.h"
 
 #define ALIGNER_PARAM_COUNT 11
@@ -44,6 +45,9 @@ struct btfm_aligner {
     int iterations;
     double objective;
     double change; /* the last iteration's relative objective change (NaN: none) */
+    btfm_progress_fn progress_fn; /* btfm_aligner_set_progress (NULL: the thread's) */
+    void *progress_user;
+    btfm_progress *progress;      /* the running fit's, on the caller's thread; else NULL */
 };
 
 #define ALIGN_PARAM(a, p) ((a)->params[BTFM_ALIGNER_PARAM_##p])

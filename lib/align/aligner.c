@@ -5,6 +5,7 @@
 #include <string.h>
 #include <cblas.h>
 #include "align_internal.h"
+#include "hyper_internal.h"
 #include "core/scratch.h"
 
 static const btfm_param_def aligner_params[ALIGNER_PARAM_COUNT] = {
@@ -243,21 +244,34 @@ btfm_status btfm_aligner_fit(btfm_aligner *a)
     if (a->n_subjects < 2)
         return btfm_fail(BTFM_E_STATE, "btfm_aligner_fit: %d subject%s added; alignment "
                          "needs at least 2", a->n_subjects, a->n_subjects == 1 ? "" : "s");
+    btfm_progress progress;
+    btfm_status st = btfm_progress_start(&progress, a->progress_fn, a->progress_user,
+                                         "alignment fit");
+    if (st) return st;
     btfm_dense_check_kernels("aligner");
     int threads = btfm_align_threads_begin(a);
     btfm_scratch_begin();
-    btfm_status st;
+    a->progress = &progress;
     switch (a->method) {
     case BTFM_ALIGN_HYPERALIGNMENT: st = btfm_align_fit_hyperalignment(a); break;
     case BTFM_ALIGN_SRM: st = btfm_align_fit_srm(a); break;
     default: st = btfm_align_fit_srm_prob(a); break;
     }
+    a->progress = NULL;
     btfm_scratch_end();
     btfm_align_threads_restore(threads);
+    /* A stop asked at the last report comes after the work: the fit is kept. */
+    if (!st && btfm_progress_done(&progress, "alignment fit") == BTFM_E_CANCELLED)
+        btfm_clear_error();
     if (st) {
-        /* Nothing half-fitted: the maps go, the training copies stay for another try
-         * (SRM standardized them in place, which a second standardization leaves as is
-         * up to rounding). */
+        /* Nothing half-fitted: the maps go, the training copies stay for another try, as
+         * they were (hyperalignment restores its own; the SRMs standardized them in
+         * place with the means and scales in the maps, which a map that was never
+         * prepared holds as 0 and 1). */
+        for (int i = 0; a->method != BTFM_ALIGN_HYPERALIGNMENT && i < a->n_subjects; i++)
+            if (a->maps[i].mean && a->maps[i].scale)
+                btfm_hyper_unstandardize(a->train[i], a->n_times, a->n_features[i],
+                                         a->maps[i].mean, a->maps[i].scale);
         for (int i = 0; i < a->n_subjects; i++) btfm_align_map_clear(&a->maps[i]);
         btfm_free(a->common);
         btfm_free(a->basis);
@@ -271,6 +285,14 @@ btfm_status btfm_aligner_fit(btfm_aligner *a)
         a->train[i] = NULL;
     }
     a->fitted = 1;
+    return BTFM_OK;
+}
+
+btfm_status btfm_aligner_set_progress(btfm_aligner *a, btfm_progress_fn fn, void *user)
+{
+    BTFM_CHECK_ARG(a, "btfm_aligner_set_progress", "aligner");
+    a->progress_fn = fn;
+    a->progress_user = user;
     return BTFM_OK;
 }
 

@@ -339,6 +339,8 @@ static btfm_status level1(hyper_fit *fit, float *common)
             st = map_to(a, &fit->hs[i], V, common, Vc, fit->mapped[i], &side);
         l.mapped = fit->mapped[i];
         if (!st) st = btfm_hyper_template_run(&l, W);
+        /* level 1 takes the first 40% of the fit */
+        if (!st) st = btfm_progress_update(a->progress, "level 1", 0.4 * (s + 1.0) / (N - 1));
     }
     btfm_hyper_template_scratch_clear(&ts);
     btfm_free(left);
@@ -408,6 +410,9 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     for (int pass = 0; pass < (int)ALIGN_PARAM(a, LEVEL2_PASSES); pass++) {
         if ((st = btfm_parallel_for(fit.workers, N, level2_task, &fit))) goto done;
         if ((st = template_update(&fit, mapped, 0, common, NULL))) goto done;
+        if ((st = btfm_progress_update(a->progress, "level 2",
+                                       0.4 + 0.4 * (pass + 1.0) / ALIGN_PARAM(a, LEVEL2_PASSES))))
+            goto done;
     }
     /* The final z-score also forms the template's Gram matrix, which the reduction and
      * level 3's T x T route both start from. */
@@ -447,6 +452,7 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     fit.common = target;
     fit.gram = T <= Kc ? gram : NULL;
     fit.factor = &factor;
+    if ((st = btfm_progress_update(a->progress, "level 3", 0.85))) goto done;
     if ((st = btfm_parallel_for(fit.workers, N, level3_task, &fit))) goto done;
     a->basis = factor.basis; /* the maps refer to it */
     factor.basis = NULL;

@@ -222,6 +222,9 @@ btfm_status btfm_align_fit_srm(btfm_aligner *a)
         change = iter > 1 ? fabs(previous - objective) / fabs(objective) : NAN;
         if (change <= tol) break;
         previous = objective;
+        /* at most max_iter iterations; the tolerance may end the fit sooner */
+        if ((st = btfm_progress_update(a->progress, "SRM iterations", (double)iter / max_iter)))
+            goto done;
     }
     /* W = X^T S z for the subjects updated in Gram form (S of the last update). */
     for (int i = 0; i < N; i++) {

@@ -109,6 +109,9 @@ btfm_status btfm_align_fit_srm_prob(btfm_aligner *a)
         change = iter > 1 ? fabs(loglike - previous) / fabs(loglike) : NAN;
         if (change <= tol) break;
         previous = loglike;
+        if ((st = btfm_progress_update(a->progress, "probabilistic SRM iterations",
+                                       (double)iter / max_iter)))
+            goto done;
     }
     a->common = shared;
     shared = NULL;

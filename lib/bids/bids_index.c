@@ -359,14 +359,22 @@ static const char *const not_indexed[] = {"derivatives", "sourcedata", "code", "
 
 btfm_status btfm_bids_walk(btfm_bids *b)
 {
+    /* The calling thread's callback: half for the subject folders, half for the checks
+     * of the recordings. */
+    btfm_progress progress;
+    btfm_status st = btfm_progress_start(&progress, NULL, NULL, "BIDS index");
+    if (st) return st;
+    btfm_progress folders = btfm_progress_part(&progress, 0, 0.5);
+    btfm_progress checks = btfm_progress_part(&progress, 0.5, 1);
     int root;
-    btfm_status st = add_dir(b, "", -1, &root);
+    st = add_dir(b, "", -1, &root);
     if (!st) st = read_description(b);
     if (!st) st = read_participants(b);
     char **names = NULL;
     int n = 0;
     if (!st) st = list_dir(b->root, &names, &n);
     for (int i = 0; !st && i < n; i++) {
+        if ((st = btfm_progress_update(&folders, "folders", (double)i / n))) break;
         int skip = 0;
         for (size_t k = 0; k < sizeof not_indexed / sizeof *not_indexed; k++)
             skip |= strcmp(names[i], not_indexed[k]) == 0;
@@ -400,8 +408,10 @@ btfm_status btfm_bids_walk(btfm_bids *b)
     int64_t kept = 0;
     for (int64_t i = 0; i < b->n_recordings; i++) {
         btfm_bids_recording *r = &b->recordings[i];
-        st = btfm_bids_check_recording(b, r);
-        if (st && (st = skip_or_fail(b, r->rel, st)) == BTFM_OK) {
+        st = btfm_progress_update(&checks, "recordings", (double)i / b->n_recordings);
+        int cancelled = st != BTFM_OK; /* never skipped, even when lenient */
+        if (!st) st = btfm_bids_check_recording(b, r);
+        if (st && !cancelled && (st = skip_or_fail(b, r->rel, st)) == BTFM_OK) {
             btfm_bids_recording_clear(r);
             continue;
         }
@@ -413,5 +423,6 @@ btfm_status btfm_bids_walk(btfm_bids *b)
         b->recordings[kept++] = *r;
     }
     b->n_recordings = kept;
+    if (btfm_progress_done(&progress, "BIDS index") == BTFM_E_CANCELLED) btfm_clear_error();
     return BTFM_OK;
 }

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <btfm/bids.h>
 #include "core/json.h"
+#include "core/progress.h"
 #include "io/dataset_internal.h"
 
 typedef struct btfm_bids_entity {

@@ -89,7 +89,41 @@ struct btfm_glm {
     int *group;      /* n_voxels: index into groups */
     int n_groups;
     glm_group *groups;
+    btfm_progress_fn progress_fn; /* btfm_glm_set_progress (NULL: the thread's) */
+    void *progress_user;
 };
+
+/* A fit's results, moved out of the handle while a refit runs, so that a refit that
+ * fails or is cancelled leaves the previous fit in place. */
+typedef struct glm_results {
+    int64_t n_voxels;
+    float *betas, *variance, *rho;
+    int *group;
+    int n_groups;
+    glm_group *groups;
+} glm_results;
+
+static glm_results take_results(btfm_glm *g)
+{
+    glm_results r = {g->n_voxels, g->betas, g->variance, g->rho, g->group, g->n_groups, g->groups};
+    g->n_voxels = 0;
+    g->betas = g->variance = g->rho = NULL;
+    g->group = NULL;
+    g->n_groups = 0;
+    g->groups = NULL;
+    return r;
+}
+
+static void put_results(btfm_glm *g, glm_results r)
+{
+    g->n_voxels = r.n_voxels;
+    g->betas = r.betas;
+    g->variance = r.variance;
+    g->rho = r.rho;
+    g->group = r.group;
+    g->n_groups = r.n_groups;
+    g->groups = r.groups;
+}
 
 const char *btfm_glm_noise_name(int noise_model)
 {
@@ -251,7 +285,7 @@ static btfm_status fit_alloc(btfm_glm *g, int64_t n_voxels)
 }
 
 /* The AR(1) refit: per block of voxels, each group present refits its voxels. */
-static btfm_status refit_ar1(btfm_glm *g, const float *data)
+static btfm_status refit_ar1(btfm_glm *g, const float *data, btfm_progress *progress)
 {
     const int64_t n = g->n_times, p = g->p, V = g->n_voxels;
     double *y = btfm_dense_zeros(n, GLM_BLOCK, "btfm_glm_fit");
@@ -261,6 +295,7 @@ static btfm_status refit_ar1(btfm_glm *g, const float *data)
     btfm_status st = (!y || !b) ? BTFM_E_NOMEM : BTFM_OK;
     for (int64_t v0 = 0; !st && v0 < V; v0 += GLM_BLOCK) {
         int64_t c = V - v0 < GLM_BLOCK ? V - v0 : GLM_BLOCK;
+        if ((st = btfm_progress_update(progress, "AR(1) refit", (double)v0 / V))) break;
         char done[GLM_BLOCK] = {0};
         for (int64_t j0 = 0; j0 < c; j0++) {
             if (done[j0]) continue;
@@ -327,8 +362,14 @@ btfm_status btfm_glm_fit(btfm_glm *g, const float *data, int64_t n_times, int64_
                          (long long)n_voxels);
     btfm_status st = btfm_glm_check_finite(data, n_times, n_voxels, func, "voxel");
     if (st) return st;
+    btfm_progress progress;
+    if ((st = btfm_progress_start(&progress, g->progress_fn, g->progress_user, "GLM fit")))
+        return st;
     btfm_dense_check_kernels("glm");
-    clear_fit(g);
+    glm_results previous = take_results(g);
+    /* OLS is the whole fit; AR(1) refits every voxel after it */
+    btfm_progress ols_part = btfm_progress_part(&progress, 0, g->noise == BTFM_GLM_AR1 ? 0.5 : 1);
+    btfm_progress ar_part = btfm_progress_part(&progress, 0.5, 1);
     const int64_t n = n_times, p = g->p, V = n_voxels;
     glm_group ols = {0};
     double *y = btfm_dense_zeros(n, GLM_BLOCK, func);
@@ -342,6 +383,7 @@ btfm_status btfm_glm_fit(btfm_glm *g, const float *data, int64_t n_times, int64_
     /* Pass 1: OLS betas and residuals. */
     for (int64_t v0 = 0; v0 < V; v0 += GLM_BLOCK) {
         int64_t c = V - v0 < GLM_BLOCK ? V - v0 : GLM_BLOCK;
+        if ((st = btfm_progress_update(&ols_part, "OLS fit", (double)v0 / V))) goto done;
         btfm_dense_copy_fd(data + v0, V, n, c, y, c);
         fit_block(g, &ols, y, c, b, var);
         if (sums) residual_sums(y, n, c, sums + 5 * v0);
@@ -376,7 +418,7 @@ btfm_status btfm_glm_fit(btfm_glm *g, const float *data, int64_t n_times, int64_
         g->rho[v] = (float)(bins[v] * 1.0 / GLM_AR_BINS);
     }
     if ((st = make_groups(g, bins))) goto done;
-    st = refit_ar1(g, data);
+    st = refit_ar1(g, data, &ar_part);
 done:
     btfm_free(ols.pinv);
     btfm_free(ols.cov);
@@ -385,8 +427,21 @@ done:
     btfm_free(b);
     btfm_free(sums);
     btfm_free(bins);
-    if (st) clear_fit(g);
+    /* A stop asked at the last report comes after the work: the fit is kept. */
+    if (!st && btfm_progress_done(&progress, "GLM fit") == BTFM_E_CANCELLED) btfm_clear_error();
+    glm_results fresh = take_results(g);
+    put_results(g, st ? fresh : previous); /* the one to discard */
+    clear_fit(g);
+    put_results(g, st ? previous : fresh);
     return st;
+}
+
+btfm_status btfm_glm_set_progress(btfm_glm *g, btfm_progress_fn fn, void *user)
+{
+    BTFM_CHECK_ARG(g, "btfm_glm_set_progress", "glm");
+    g->progress_fn = fn;
+    g->progress_user = user;
+    return BTFM_OK;
 }
 
 btfm_status btfm_glm_dims(const btfm_glm *g, int64_t *n_regressors, int64_t *n_voxels,

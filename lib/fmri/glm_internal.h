@@ -6,6 +6,7 @@
 
 #include <btfm/glm.h>
 #include "core/internal.h"
+#include "core/progress.h"
 #include "dense/dense.h"
 
 /* Voxels per block: the computations gather this many columns of a time-major float

@@ -135,8 +135,12 @@ static btfm_status for_each_block(const lss_model *m, const float *data, int64_t
     double *g = btfm_dense_zeros(E, LSS_BLOCK, func);
     double *qty = m->sparse && r > 0 ? btfm_dense_zeros(r, LSS_BLOCK, func) : NULL;
     btfm_status st = (!y || !g || (m->sparse && r > 0 && !qty)) ? BTFM_E_NOMEM : BTFM_OK;
+    /* the calling thread's callback (btfm_set_thread_progress): these calls take no handle */
+    btfm_progress progress;
+    if (!st) st = btfm_progress_start(&progress, NULL, NULL, func);
     for (int64_t v0 = 0; !st && v0 < n_voxels; v0 += LSS_BLOCK) {
         int64_t c = n_voxels - v0 < LSS_BLOCK ? n_voxels - v0 : LSS_BLOCK;
+        if ((st = btfm_progress_update(&progress, "voxels", (double)v0 / n_voxels))) break;
         btfm_dense_copy_fd(data + v0, n_voxels, n, c, y, c);
         if (m->sparse) {
             /* E~^T y = E^T y - (E^T Q)(Q^T y): the projection moved onto the data side. */
@@ -156,6 +160,7 @@ static btfm_status for_each_block(const lss_model *m, const float *data, int64_t
         }
         per_block(ctx, g, c, betas, n_voxels, v0);
     }
+    if (!st && btfm_progress_done(&progress, func) == BTFM_E_CANCELLED) btfm_clear_error();
     btfm_free(y);
     btfm_free(g);
     btfm_free(qty);

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 #include "signal_internal.h"
+#include "core/parallel_progress.h"
 
 enum { TILE = BTFM_SOS_TILE };
 
@@ -133,7 +134,31 @@ btfm_status btfm_sosfiltfilt(const double *sos, int n_sections, const float *x,
         btfm_sos_clear(&j.f);
         return btfm_fail_nomem(func, (size_t)n_threads * 2 * j.pad_floats * sizeof(float));
     }
-    btfm_parallel_for(n_threads, n_tasks, filtfilt_tile, &j);
+    /* The thread's callback (btfm_set_thread_progress), told after batches of channels.
+     * In place, a cancel must not leave half-filtered data: with a callback the result
+     * goes to a copy first. */
+    btfm_progress progress;
+    st = btfm_progress_start(&progress, NULL, NULL, func);
+    size_t n_values = (size_t)n_times * (size_t)n_channels;
+    float *copy = !st && progress.fn && (const float *)out == x
+                      ? btfm_malloc_large(n_values * sizeof(float)) : NULL;
+    if (!st && progress.fn && (const float *)out == x && !copy)
+        st = btfm_fail_nomem(func, n_values * sizeof(float));
+    if (copy) j.out = copy;
+    if (!st)
+        st = btfm_parallel_for_progress(&progress, "channels", n_threads, n_tasks, filtfilt_tile, &j);
+    if (st) {
+        btfm_free(copy);
+        btfm_free(j.pads);
+        btfm_free(j.bad_sample);
+        btfm_sos_clear(&j.f);
+        return st;
+    }
+    if (copy) {
+        memcpy(out, copy, n_values * sizeof(float));
+        btfm_free(copy);
+    }
+    if (btfm_progress_done(&progress, func) == BTFM_E_CANCELLED) btfm_clear_error();
     /* Report the earliest non-finite sample (lowest channel on ties). */
     int64_t bad_t = -1;
     int bad_c = 0;

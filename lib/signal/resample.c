@@ -4,6 +4,7 @@
  * input rows it reads stay in cache. */
 #include <string.h>
 #include "signal_internal.h"
+#include "core/parallel_progress.h"
 #include "core/polyphase.h"
 
 enum { TILE = 16, OUT_BLOCK = 512 };
@@ -75,7 +76,13 @@ btfm_status btfm_resample_poly(const float *x, int64_t n_times, int n_channels, 
     int n_tasks = (int)n_tasks64;
     int n_threads = btfm_signal_threads(n_tasks, (double)n_out * n_channels * (2 * p->half_len + 1) / p->up,
                                         flags);
-    btfm_parallel_for(n_threads, n_tasks, resample_task, &j);
+    /* the thread's callback, told after batches of output blocks; a cancel leaves `out`
+     * incomplete (x is never written) */
+    btfm_progress progress;
+    st = btfm_progress_start(&progress, NULL, NULL, func);
+    if (!st) st = btfm_parallel_for_progress(&progress, "samples", n_threads, n_tasks,
+                                             resample_task, &j);
     btfm_polyphase_free(p);
-    return BTFM_OK;
+    if (!st && btfm_progress_done(&progress, func) == BTFM_E_CANCELLED) btfm_clear_error();
+    return st;
 }

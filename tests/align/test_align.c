@@ -306,6 +306,78 @@ static void check_method(int method, int64_t k)
     sim_free(&m, NS);
 }
 
+/* Progress: what a callback sees, and a cancel that leaves the aligner as it was (the
+ * truth: a fit of the same subjects by an aligner that was never cancelled). */
+typedef struct seen { int calls, cancel_at; double last; int backwards; } seen;
+
+static int watch(const char *stage, double fraction, void *user)
+{
+    seen *w = user;
+    ck_assert_ptr_nonnull(stage);
+    if (fraction < w->last) w->backwards++;
+    w->last = fraction;
+    return ++w->calls == w->cancel_at;
+}
+
+static void check_cancel(int method)
+{
+    sim m;
+    sim_make(&m, NS, 0.5);
+    btfm_aligner *ref = fit(method, &m, NS, KS), *a;
+    ck_assert_ok(btfm_aligner_new(&a, method));
+    ck_assert_ok(btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_N_FEATURES, KS));
+    ck_assert_ok(btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_MAX_ITER, 30));
+    for (int i = 0; i < NS; i++) ck_assert_ok(btfm_aligner_add_subject(a, m.train[i], T_TRAIN, VS));
+    seen w = {0, 2, 0, 0}; /* the start, then stop at the first step */
+    ck_assert_ok(btfm_aligner_set_progress(a, watch, &w));
+    ck_assert_status(btfm_aligner_fit(a), BTFM_E_CANCELLED);
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(), "cancelled by the progress callback"));
+    ck_assert_int_eq(w.calls, 2);
+    ck_assert_int_eq(btfm_aligner_is_fitted(a), 0);
+    int n;
+    ck_assert_ok(btfm_aligner_n_subjects(a, &n));
+    ck_assert_int_eq(n, NS);
+    int iterations;
+    double objective;
+    ck_assert_status(btfm_aligner_fit_info(a, &iterations, &objective), BTFM_E_STATE);
+    /* the same fit afterwards, watched to the end */
+    w = (seen){0, 0, 0, 0};
+    ck_assert_ok(btfm_aligner_fit(a));
+    ck_assert_int_eq(w.backwards, 0);
+    ck_assert(w.last == 1.0 && w.calls >= 3 && w.calls <= 210);
+    float *x = malloc(sizeof(float) * T_TRAIN * KS * 2), *y = x + T_TRAIN * KS;
+    ck_assert_ok(btfm_aligner_common(ref, x, T_TRAIN * KS));
+    ck_assert_ok(btfm_aligner_common(a, y, T_TRAIN * KS));
+    double worst = 0, scale = 0;
+    for (int j = 0; j < T_TRAIN * KS; j++) {
+        worst = fmax(worst, fabs(x[j] - y[j]));
+        scale = fmax(scale, fabs(x[j]));
+    }
+    ck_assert_msg(worst <= 1e-4 * scale, "common space differs by %g (scale %g)", worst, scale);
+    /* the maps too, with the training means restored: new data of subject 1 */
+    float *u = malloc(sizeof(float) * T_TEST * KS * 2), *v = u + T_TEST * KS;
+    ck_assert_ok(btfm_aligner_transform(ref, 1, m.test[1], T_TEST, VS, u));
+    ck_assert_ok(btfm_aligner_transform(a, 1, m.test[1], T_TEST, VS, v));
+    worst = scale = 0;
+    for (int j = 0; j < T_TEST * KS; j++) {
+        worst = fmax(worst, fabs(u[j] - v[j]));
+        scale = fmax(scale, fabs(u[j]));
+    }
+    ck_assert_msg(worst <= 1e-4 * scale, "transforms differ by %g (scale %g)", worst, scale);
+    free(u);
+    free(x);
+    btfm_aligner_free(ref);
+    btfm_aligner_free(a);
+    sim_free(&m, NS);
+}
+
+START_TEST(hyperalignment_cancel_leaves_the_aligner) { check_cancel(BTFM_ALIGN_HYPERALIGNMENT); }
+END_TEST
+START_TEST(srm_cancel_leaves_the_aligner) { check_cancel(BTFM_ALIGN_SRM); }
+END_TEST
+START_TEST(prob_srm_cancel_leaves_the_aligner) { check_cancel(BTFM_ALIGN_PROBABILISTIC_SRM); }
+END_TEST
+
 START_TEST(hyperalignment_aligns_simulation) { check_method(BTFM_ALIGN_HYPERALIGNMENT, 0); }
 END_TEST
 START_TEST(hyperalignment_reduced_aligns_simulation) { check_method(BTFM_ALIGN_HYPERALIGNMENT, KS); }
@@ -1067,6 +1139,9 @@ static Suite *align_suite(void)
     tcase_add_test(tc, procrustes_without_reflection);
     tcase_add_test(tc, procrustes_float_recovers_known_rotation);
     tcase_add_test(tc, hyperalignment_aligns_simulation);
+    tcase_add_test(tc, hyperalignment_cancel_leaves_the_aligner);
+    tcase_add_test(tc, srm_cancel_leaves_the_aligner);
+    tcase_add_test(tc, prob_srm_cancel_leaves_the_aligner);
     tcase_add_test(tc, hyperalignment_reduced_aligns_simulation);
     tcase_add_test(tc, srm_aligns_simulation);
     tcase_add_test(tc, prob_srm_aligns_simulation);

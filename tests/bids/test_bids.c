@@ -740,6 +740,43 @@ START_TEST(test_writer_round_trip)
 }
 END_TEST
 
+/* Indexing reports to the thread's callback; a cancel, in the folder walk or in the
+ * checks of the recordings, gives no handle (and is never skipped as lenient). */
+typedef struct seen { int calls, cancel_at, backwards; double last; } seen;
+
+static int watch(const char *stage, double fraction, void *user)
+{
+    seen *w = user;
+    ck_assert_ptr_nonnull(stage);
+    if (fraction < w->last) w->backwards++;
+    w->last = fraction;
+    return ++w->calls == w->cancel_at;
+}
+
+START_TEST(test_index_progress_and_cancel)
+{
+    put_dataset();
+    seen w = {0, 0, 0, 0};
+    btfm_set_thread_progress(watch, &w);
+    btfm_bids *b = open_ok(0);
+    btfm_bids_free(b);
+    const int total = w.calls;
+    ck_assert(w.last == 1.0 && w.backwards == 0 && total >= 4);
+    const int stops[] = {2, total - 1};
+    for (int k = 0; k < 2; k++)
+        for (unsigned flags = 0; flags <= BTFM_BIDS_LENIENT; flags += BTFM_BIDS_LENIENT) {
+            w = (seen){0, stops[k], 0, 0};
+            expect_rule(flags, BTFM_E_CANCELLED, "cancelled by the progress callback");
+            ck_assert_int_eq(w.calls, stops[k]);
+        }
+    btfm_set_thread_progress(NULL, NULL);
+    b = open_ok(0);
+    ck_assert_int_eq(btfm_bids_n_recordings(b), 4);
+    btfm_bids_free(b);
+    remove_root();
+}
+END_TEST
+
 static Suite *bids_suite(void)
 {
     Suite *s = suite_create("bids");
@@ -754,6 +791,7 @@ static Suite *bids_suite(void)
     tcase_add_test(tc, test_rules);
     tcase_add_test(tc, test_beh_table);
     tcase_add_test(tc, test_writer_round_trip);
+    tcase_add_test(tc, test_index_progress_and_cancel);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -273,6 +273,72 @@ START_TEST(per_event_betas_of_disjoint_events)
 }
 END_TEST
 
+/* Progress: a callback that stops the work at its `cancel_at`-th call. */
+typedef struct seen { int calls, cancel_at, backwards; double last; } seen;
+
+static int watch(const char *stage, double fraction, void *user)
+{
+    seen *w = user;
+    ck_assert_ptr_nonnull(stage);
+    if (fraction < w->last) w->backwards++;
+    w->last = fraction;
+    return ++w->calls == w->cancel_at;
+}
+
+/* A refit cancelled part way leaves the previous fit, bit for bit; LSS and LSA stop on
+ * the thread's callback. Three blocks of voxels give the callback places to stop. */
+START_TEST(cancel_leaves_the_previous_fit)
+{
+    enum { N = 40, P = 2, V = 600 };
+    double x[N * P];
+    float *y = malloc(sizeof(float) * N * V * 2), *y2 = y + N * V;
+    for (int t = 0; t < N; t++) {
+        x[t * P] = 1.0;
+        x[t * P + 1] = sin(t * 0.3);
+        for (int v = 0; v < V; v++) {
+            y[t * V + v] = (float)(1.0 + 0.01 * v * x[t * P + 1] + 0.1 * normal());
+            y2[t * V + v] = (float)normal();
+        }
+    }
+    btfm_glm *g;
+    ck_assert_ok(btfm_glm_new(&g, x, N, P, BTFM_GLM_AR1));
+    seen w = {0, 0, 0, 0};
+    ck_assert_ok(btfm_glm_set_progress(g, watch, &w));
+    ck_assert_ok(btfm_glm_fit(g, y, N, V));
+    ck_assert(w.last == 1.0 && w.backwards == 0 && w.calls >= 4 && w.calls <= 210);
+    float *before = malloc(sizeof(float) * P * V * 2), *after = before + P * V;
+    ck_assert_ok(btfm_glm_betas(g, before, P * V));
+    for (int stop = 2; stop <= 4; stop++) { /* in the OLS pass, and in the AR(1) refit */
+        w = (seen){0, stop, 0, 0};
+        ck_assert_status(btfm_glm_fit(g, y2, N, V), BTFM_E_CANCELLED);
+        ck_assert_int_eq(w.calls, stop);
+        ck_assert_ok(btfm_glm_betas(g, after, P * V));
+        ck_assert_mem_eq(before, after, sizeof(float) * P * V);
+    }
+    ck_assert_ok(btfm_glm_set_progress(g, NULL, NULL));
+    btfm_glm_free(g);
+    /* LSS and LSA: one event per 10 volumes */
+    enum { E = 4 };
+    double ev[N * E] = {0};
+    for (int t = 0; t < N; t++) ev[t * E + t / 10] = 1.0;
+    float *betas = malloc(sizeof(float) * E * V * 4), *wide = malloc(sizeof(float) * N * V * 4);
+    for (int j = 0; j < N * V * 4; j++) wide[j] = (float)normal();
+    w = (seen){0, 2, 0, 0};
+    btfm_set_thread_progress(watch, &w);
+    ck_assert_status(btfm_glm_lss(wide, N, V * 4, ev, NULL, E, NULL, 0, betas), BTFM_E_CANCELLED);
+    w = (seen){0, 2, 0, 0};
+    ck_assert_status(btfm_glm_lsa(wide, N, V * 4, ev, E, NULL, 0, betas), BTFM_E_CANCELLED);
+    w = (seen){0, 0, 0, 0};
+    ck_assert_ok(btfm_glm_lss(wide, N, V * 4, ev, NULL, E, NULL, 0, betas));
+    ck_assert(w.last == 1.0 && w.backwards == 0);
+    btfm_set_thread_progress(NULL, NULL);
+    free(betas);
+    free(wide);
+    free(before);
+    free(y);
+}
+END_TEST
+
 /* Cleaning signals with known answers. */
 START_TEST(clean_closed_forms)
 {
@@ -516,6 +582,7 @@ static Suite *glm_suite(void)
     tcase_add_test(tc, glm_one_sample_t);
     tcase_add_test(tc, glm_ar1_recovers_coefficient);
     tcase_add_test(tc, per_event_betas_of_disjoint_events);
+    tcase_add_test(tc, cancel_leaves_the_previous_fit);
     tcase_add_test(tc, clean_closed_forms);
     tcase_add_test(tc, errors_are_named);
     tcase_add_test(tc, plans_match_the_old_entry_points);

@@ -178,3 +178,22 @@ def test_detrend_equals_scipy(kind):
     ours = bs.detrend(x, kind)
     # double arithmetic; the difference is the float32 rounding of the output
     assert np.max(np.abs(ours - ref)) <= 1e-6 * np.abs(x).max()
+
+
+def test_progress_and_cancel_of_long_filters():
+    """Filtering and resampling watched to the end equal SciPy; a cancel raises."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((3000, 200)).astype(np.float32)  # several tiles of channels
+    sos = ss.butter(4, [1, 40], "bandpass", fs=250, output="sos")
+    seen = []
+    y = bs.sosfiltfilt(sos, x, progress=lambda stage, fraction: seen.append(fraction))
+    assert seen[-1] == 1.0 and seen == sorted(seen) and len(seen) >= 3
+    ref = ss.sosfiltfilt(sos, x.astype(np.float64), axis=0)
+    np.testing.assert_allclose(y, ref, rtol=0, atol=1e-4 * np.abs(ref).max())
+    with pytest.raises(btfm.Error, match="cancelled"):
+        bs.sosfiltfilt(sos, x, progress=lambda stage, fraction: fraction > 0)
+    with pytest.raises(btfm.Error, match="cancelled"):
+        bs.resample_poly(x, 2, 1, progress=lambda stage, fraction: fraction > 0)
+    np.testing.assert_allclose(bs.resample_poly(x, 2, 1, progress=lambda s, f: False),
+                               ss.resample_poly(x.astype(np.float64), 2, 1, axis=0),
+                               rtol=0, atol=1e-4 * np.abs(x).max())

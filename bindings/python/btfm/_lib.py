@@ -478,6 +478,7 @@ _SIGNATURES = {
     "btfm_glm_clean_plan_get_param": (c_int, [c_void_p, c_int, _p_double]),
     "btfm_glm_clean_plan_run": (c_int, [c_void_p, _p_float, _p_float, c_int64, c_int64,
                                         _p_float, c_int64]),
+    "btfm_glm_set_progress": (c_int, [c_void_p, PROGRESS_FN, c_void_p]),
 
     # sim
     "btfm_sim_new": (c_int, [_p_void, c_int]),
@@ -493,6 +494,7 @@ _SIGNATURES = {
     "btfm_aligner_fit_change": (c_int, [AlignerPtr, _p_double]),
     "btfm_align_segment_matching_z": (c_int, [_p_float, c_int, c_int64, c_int64, c_int64,
                                               c_int, _p_double]),
+    "btfm_aligner_set_progress": (c_int, [AlignerPtr, PROGRESS_FN, c_void_p]),
 
     # model
     "btfm_model_type_name": (c_char_p, [c_int]),

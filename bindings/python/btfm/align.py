@@ -25,6 +25,7 @@ from ._errors import check
 from ._handle import Handle
 from ._lib import AlignerPtr, lib
 from ._params import ParamsMixin
+from ._progress import attached
 from ._util import enumerate_names, to_cpath
 
 __all__ = ["Aligner", "ALIGN_METHODS", "segment_matching", "isc", "classification"]
@@ -150,11 +151,17 @@ class Aligner(ParamsMixin, Handle):
         check(self._invoke(lib.btfm_aligner_add_subject, _ptr(x), x.shape[0], x.shape[1]))
         return self.n_subjects - 1
 
-    def fit(self, subjects=None) -> "Aligner":
-        """Add `subjects` (a list of time x features arrays, if given) and fit."""
+    def fit(self, subjects=None, progress=None) -> "Aligner":
+        """Add `subjects` (a list of time x features arrays, if given) and fit.
+        progress: True for a bar on a terminal, or a callable progress(stage, fraction)
+        that returns True to cancel (btfm.Error E_CANCELLED, the aligner left unfitted
+        with its subjects, ready for another fit)."""
         for data in subjects or []:
             self.add_subject(data)
-        check(self._invoke(lib.btfm_aligner_fit))
+        with self._lock:
+            ptr = self._require_open()
+            with attached(lib.btfm_aligner_set_progress, ptr, progress):
+                check(lib.btfm_aligner_fit(ptr))
         return self
 
     def transform(self, data, subject: int):

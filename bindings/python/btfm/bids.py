@@ -24,6 +24,7 @@ import numbers
 from ._errors import Status, check
 from ._handle import Handle
 from ._lib import DatasetPtr, lib
+from ._progress import thread_progress
 from ._util import from_cstr, to_cpath, to_cstr
 from .dataset import Dataset, _format_number
 from .table import Table
@@ -75,14 +76,16 @@ def _query_text(entities: dict) -> str:
     return " ".join(terms)
 
 
-def open(root, lenient: bool = False) -> "BIDS":
+def open(root, lenient: bool = False, progress=None) -> "BIDS":
     """Index the BIDS dataset at `root` (dataset_description.json required). Raises
     btfm.Error (BTFM_E_FORMAT naming the file and the rule) on a violation, unless
     `lenient`: broken recordings are then skipped with a warning (btfm's log) and
-    listed in `BIDS.skipped`."""
+    listed in `BIDS.skipped`. progress: True for a bar on a terminal, or a callable
+    progress(stage, fraction) that returns True to cancel (btfm.Error E_CANCELLED)."""
     ptr = ctypes.c_void_p()
-    check(lib.btfm_bids_open(ctypes.byref(ptr), to_cpath(root, "root"),
-                             _LENIENT if lenient else 0))
+    with thread_progress(progress):
+        check(lib.btfm_bids_open(ctypes.byref(ptr), to_cpath(root, "root"),
+                                 _LENIENT if lenient else 0))
     return BIDS._adopt(ptr)
 
 

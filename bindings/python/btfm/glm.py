@@ -29,6 +29,7 @@ from ._errors import check
 from ._handle import Handle
 from ._lib import lib
 from ._params import ParamsMixin
+from ._progress import attached, thread_progress
 
 __all__ = ["clean", "CleanPlan", "DesignPlan", "cosine_drift", "spm_hrf", "event_regressors", "drift", "design_matrix",
            "GLM", "fit", "lsa", "lss", "event_columns", "nuisance", "HRF_MODELS",
@@ -331,10 +332,15 @@ class GLM(Handle):
         """Residual degrees of freedom (n_times - n_regressors)."""
         return self._dims()[2]
 
-    def fit(self, data) -> "GLM":
-        """Fit every voxel of `data` (n_times x n_voxels)."""
+    def fit(self, data, progress=None) -> "GLM":
+        """Fit every voxel of `data` (n_times x n_voxels). progress: True for a bar on a
+        terminal, or a callable progress(stage, fraction) that returns True to cancel
+        (btfm.Error E_CANCELLED; the previous fit, if any, stays)."""
         y = _f32(data, "data")
-        check(self._invoke(lib.btfm_glm_fit, _ptr(y), y.shape[0], y.shape[1]))
+        with self._lock:
+            ptr = self._require_open()
+            with attached(lib.btfm_glm_set_progress, ptr, progress):
+                check(lib.btfm_glm_fit(ptr, _ptr(y), y.shape[0], y.shape[1]))
         return self
 
     def _get(self, func, rows):
@@ -373,9 +379,9 @@ class GLM(Handle):
         return f"<btfm.glm.GLM {self.noise_model}, {p} regressors, {v} voxels fitted>"
 
 
-def fit(data, design, noise_model="ar1") -> GLM:
+def fit(data, design, noise_model="ar1", progress=None) -> GLM:
     """A GLM of `design` fitted to `data`."""
-    return GLM(design, noise_model).fit(data)
+    return GLM(design, noise_model).fit(data, progress=progress)
 
 
 # --- per-event betas ---------------------------------------------------------------------
@@ -399,34 +405,36 @@ def nuisance(t_r, n_scans, drift_model="cosine", cutoff=128.0, drift_order=1,
 
 
 def _per_event(func, data, events, t_r, drift_model, cutoff, drift_order, confounds,
-               slice_time_ref, extra):
+               slice_time_ref, extra, progress=None):
     y = _f32(data, "data")
     e = event_columns(events, t_r, y.shape[0], slice_time_ref)
     n = nuisance(t_r, y.shape[0], drift_model, cutoff, drift_order, confounds, slice_time_ref)
     out = np.empty((e.shape[1], y.shape[1]), dtype=np.float32)
     args = (_ptr(y), y.shape[0], y.shape[1], _ptr(e)) + extra + (e.shape[1], _ptr(n),
                                                                  n.shape[1], _ptr(out))
-    check(func(*args))
+    with thread_progress(progress):
+        check(func(*args))
     return out
 
 
 def lsa(data, events, t_r, drift_model="cosine", cutoff=128.0, drift_order=1,
-        confounds=None, slice_time_ref=0.0):
+        confounds=None, slice_time_ref=0.0, progress=None):
     """Least-squares-all betas: one model with a regressor per event plus the nuisance
-    (confounds, drifts, constant). Returns (n_events, n_voxels) float32."""
+    (confounds, drifts, constant). Returns (n_events, n_voxels) float32. progress: as
+    GLM.fit (a cancel raises btfm.Error E_CANCELLED)."""
     return _per_event(lib.btfm_glm_lsa, data, events, t_r, drift_model, cutoff, drift_order,
-                      confounds, slice_time_ref, ())
+                      confounds, slice_time_ref, (), progress)
 
 
 def lss(data, events, t_r, drift_model="cosine", cutoff=128.0, drift_order=1,
-        confounds=None, slice_time_ref=0.0, per_condition=False):
+        confounds=None, slice_time_ref=0.0, per_condition=False, progress=None):
     """Least-squares-separate betas (Mumford 2012): for each event a model with its
     regressor, the other events summed (per trial type with per_condition=True) and the
-    nuisance. Returns (n_events, n_voxels) float32."""
+    nuisance. Returns (n_events, n_voxels) float32. progress: as GLM.fit."""
     conditions = None
     if per_condition:
         _, _, _, trial_type = _events(events)
         _, codes = np.unique(trial_type, return_inverse=True)
         conditions = np.ascontiguousarray(codes, dtype=np.intc)
     return _per_event(lib.btfm_glm_lss, data, events, t_r, drift_model, cutoff, drift_order,
-                      confounds, slice_time_ref, (_ptr(conditions),))
+                      confounds, slice_time_ref, (_ptr(conditions),), progress)

@@ -28,6 +28,7 @@ from ._errors import check
 from ._handle import Handle
 from ._lib import DatasetPtr, IirPtr, lib
 from ._params import ParamsMixin
+from ._progress import thread_progress
 from ._util import enumerate_names
 
 # The spectral functions live in btfm.spectrum and read as btfm.signal.welch, ... too.
@@ -176,17 +177,21 @@ def sosfilt(sos, x, zi=None, *, allow_nonfinite: bool = False, axis: int = 0):
 
 
 def sosfiltfilt(sos, x, padtype: str | None = "odd", padlen: int | None = None, *,
-                allow_nonfinite: bool = False, threads: bool = True, axis: int = 0):
+                allow_nonfinite: bool = False, threads: bool = True, axis: int = 0,
+                progress=None):
     """Zero-phase filtering along time, as scipy.signal.sosfiltfilt(sos, x, axis=axis,
     padtype, padlen); time runs along `axis` (0: time-major; -1: SciPy's default,
-    channels x times). threads=False keeps the work on the calling thread."""
+    channels x times). threads=False keeps the work on the calling thread. progress:
+    True for a bar on a terminal, or a callable progress(stage, fraction) that returns
+    True to cancel (btfm.Error E_CANCELLED)."""
     sos = _sos(sos)
     arr, back = _along(x, axis)
     pad = PADS["none" if padtype is None else padtype]
     out = np.empty_like(arr)
-    check(lib.btfm_sosfiltfilt(_d(sos), sos.shape[0], _f(arr), arr.shape[0], arr.shape[1], pad,
-                               -1 if padlen is None else int(padlen),
-                               _flags(allow_nonfinite, threads), _f(out)))
+    with thread_progress(progress):
+        check(lib.btfm_sosfiltfilt(_d(sos), sos.shape[0], _f(arr), arr.shape[0], arr.shape[1],
+                                   pad, -1 if padlen is None else int(padlen),
+                                   _flags(allow_nonfinite, threads), _f(out)))
     return back(out)
 
 
@@ -217,15 +222,16 @@ def firwin(numtaps: int, cutoff, *, window="hamming", pass_zero=True, sfreq: flo
 
 
 def resample_poly(x, up: int, down: int, *, allow_nonfinite: bool = False,
-                  threads: bool = True, axis: int = 0):
+                  threads: bool = True, axis: int = 0, progress=None):
     """Polyphase resampling by up / down along time, as scipy.signal.resample_poly(x, up,
     down, axis=axis) (Kaiser window, beta 5); time runs along `axis` (0: time-major;
-    -1: SciPy's default, channels x times)."""
+    -1: SciPy's default, channels x times). progress: as sosfiltfilt."""
     arr, back = _along(x, axis)
     n = check(lib.btfm_resample_poly_len(arr.shape[0], int(up), int(down)))
     out = np.empty((n, arr.shape[1]), dtype=np.float32)
-    check(lib.btfm_resample_poly(_f(arr), arr.shape[0], arr.shape[1], int(up), int(down),
-                                 _flags(allow_nonfinite, threads), _f(out)))
+    with thread_progress(progress):
+        check(lib.btfm_resample_poly(_f(arr), arr.shape[0], arr.shape[1], int(up), int(down),
+                                     _flags(allow_nonfinite, threads), _f(out)))
     return back(out)
 
 

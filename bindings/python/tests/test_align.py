@@ -109,3 +109,23 @@ def test_hyperalignment_wide_save_load_inverse(tmp_path):
     assert al.add_subject(data[3]) == 3
     images = [al.transform(x, subject=i) for i, x in enumerate(data)]
     assert btfm.segment_matching(images, window=5).min() >= 0.95
+
+
+@pytest.mark.parametrize("method", ["hyperalignment", "srm", "probabilistic_srm"])
+def test_fit_progress_and_cancel_leave_the_aligner_as_it_was(method):
+    data, _ = simulate(n=3)
+    kw = dict(method=method, n_features=5) if method != "hyperalignment" else dict(method=method)
+    fresh = btfm.Aligner(**kw).fit(data)
+    al = btfm.Aligner(**kw)
+    for x in data:
+        al.add_subject(x)
+    # (no `as err`: the traceback would hold this frame, and the handles, until a gc)
+    with pytest.raises(btfm.Error, match="cancelled by the progress callback"):
+        al.fit(progress=lambda stage, fraction: fraction > 0)
+    assert not al.fitted and al.n_subjects == 3
+    seen = []
+    al.fit(progress=lambda stage, fraction: seen.append((stage, fraction)))
+    fractions = [f for _, f in seen]
+    assert fractions[0] == 0.0 and fractions[-1] == 1.0 and fractions == sorted(fractions)
+    np.testing.assert_allclose(al.transform(data[0], 0), fresh.transform(data[0], 0),
+                               rtol=0, atol=1e-4)

@@ -106,3 +106,12 @@ def test_open_errors(tmp_path):
     assert "rule dataset-description" in info.value.message
     with pytest.raises(TypeError):
         btfm.bids.open(None)
+
+
+def test_indexing_reports_progress_and_cancels(tree):
+    seen = []
+    with btfm.bids.open(tree, progress=lambda stage, fraction: seen.append(fraction)) as layout:
+        assert len(layout) == 4
+    assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
+    with pytest.raises(btfm.Error, match="cancelled by the progress callback"):
+        btfm.bids.open(tree, lenient=True, progress=lambda stage, fraction: fraction >= 0.5)

@@ -42,3 +42,28 @@ def test_not_fitted_is_a_state_error():
     with pytest.raises(btfm.Error) as err:
         model.betas
     assert err.value.status_name == "BTFM_E_STATE"
+
+
+def test_fit_progress_and_a_cancelled_refit_keeps_the_previous_fit():
+    rng = np.random.RandomState(1)
+    x = np.column_stack([np.ones(40), np.sin(np.arange(40) * 0.3)])
+    y = (rng.randn(40, 700)).astype(np.float32)   # three blocks of 256 voxels
+    seen = []
+    with glm.GLM(x, noise_model="ar1") as model:
+        model.fit(y, progress=lambda stage, fraction: seen.append((stage, fraction)))
+        fractions = [f for _, f in seen]
+        assert fractions[-1] == 1.0 and fractions == sorted(fractions)
+        assert {"OLS fit", "AR(1) refit"} <= {s for s, _ in seen}
+        before = model.betas
+        with pytest.raises(btfm.Error, match="cancelled by the progress callback"):
+            model.fit(-y, progress=lambda stage, fraction: stage == "AR(1) refit")
+        np.testing.assert_array_equal(model.betas, before)
+        # the betas of the first fit are OLS/AR(1) estimates: refit without a callback
+        np.testing.assert_array_equal(model.fit(y).betas, before)
+    events = {"onset": [2.0, 20.0, 40.0], "duration": [1.0, 1.0, 1.0],
+              "trial_type": ["a", "b", "a"]}
+    wide = rng.randn(40, 2100).astype(np.float32)
+    with pytest.raises(btfm.Error, match="cancelled"):
+        glm.lss(wide, events, 2.0, progress=lambda stage, fraction: fraction > 0)
+    np.testing.assert_array_equal(glm.lss(wide, events, 2.0, progress=lambda s, f: False),
+                                  glm.lss(wide, events, 2.0))
