@@ -308,11 +308,11 @@ static void check_method(int method, int64_t k)
 
 /* Progress: what a callback sees, and a cancel that leaves the aligner as it was (the
  * truth: a fit of the same subjects by an aligner that was never cancelled). */
-typedef struct seen { int calls, cancel_at; double last; int backwards; } seen;
+typedef struct watched { int calls, cancel_at; double last; int backwards; } watched;
 
 static int watch(const char *stage, double fraction, void *user)
 {
-    seen *w = user;
+    watched *w = user;
     ck_assert_ptr_nonnull(stage);
     if (fraction < w->last) w->backwards++;
     w->last = fraction;
@@ -328,7 +328,7 @@ static void check_cancel(int method)
     ck_assert_ok(btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_N_FEATURES, KS));
     ck_assert_ok(btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_MAX_ITER, 30));
     for (int i = 0; i < NS; i++) ck_assert_ok(btfm_aligner_add_subject(a, m.train[i], T_TRAIN, VS));
-    seen w = {0, 2, 0, 0}; /* the start, then stop at the first step */
+    watched w = {0, 2, 0, 0}; /* the start, then stop at the first step */
     ck_assert_ok(btfm_aligner_set_progress(a, watch, &w));
     ck_assert_status(btfm_aligner_fit(a), BTFM_E_CANCELLED);
     ck_assert_ptr_nonnull(strstr(btfm_last_error(), "cancelled by the progress callback"));
@@ -341,7 +341,7 @@ static void check_cancel(int method)
     double objective;
     ck_assert_status(btfm_aligner_fit_info(a, &iterations, &objective), BTFM_E_STATE);
     /* the same fit afterwards, watched to the end */
-    w = (seen){0, 0, 0, 0};
+    w = (watched){0, 0, 0, 0};
     ck_assert_ok(btfm_aligner_fit(a));
     ck_assert_int_eq(w.backwards, 0);
     ck_assert(w.last == 1.0 && w.calls >= 3 && w.calls <= 210);
