@@ -1,6 +1,6 @@
 /* btfm info: describe a file: a libbtfm model container, a TSV table (info_table.c), a
- * recording (EDF/BDF, BrainVision, NIfTI, FIF: info_dataset.c, info_fif.c), or a BIDS
- * folder (info_bids.c). */
+ * recording (EDF/BDF, BrainVision, NIfTI, FIF, SNIRF, EEGLAB, EyeLink: info_dataset.c,
+ * info_fif.c), or a BIDS folder (info_bids.c). */
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -64,9 +64,11 @@ static int info_recording(const char *path, unsigned flags, int json)
 {
     btfm_dataset *ds = NULL;
     btfm_status st = btfm_dataset_open(&ds, path, BTFM_FORMAT_AUTO, flags);
-    if (st == BTFM_E_UNSUPPORTED) {
+    /* a recognized format's own refusal (an EEGLAB v7.3 file) says more than the list */
+    if (st == BTFM_E_UNSUPPORTED && strstr(btfm_last_error(), "not a recognized format")) {
         fprintf(stderr, "btfm info: %s: neither a libbtfm container, a table (.tsv) nor a "
-                "recording (EDF/EDF+, BDF/BDF+, BrainVision .vhdr, NIfTI, FIF)\n", path);
+                "recording (EDF/EDF+, BDF/BDF+, BrainVision .vhdr, NIfTI, FIF, SNIRF, EEGLAB .set, "
+                "EyeLink .asc)\n", path);
         return CLI_FAILED;
     }
     if (st) {

@@ -367,6 +367,40 @@ static int dataset_select_events(lua_State *L)
     return 1;
 }
 
+/* ds:sync(reference) -> {offset=, drift=, rms=, n_pairs=}: this recording's clock mapped
+ * onto reference's by the triggers both logged (t_ref = offset + (1 + drift) t). */
+static int dataset_sync(lua_State *L)
+{
+    btfm_dataset *ds = check_dataset(L, 1);
+    btfm_dataset *reference = check_dataset(L, 2);
+    double offset, drift, rms;
+    int64_t n_pairs;
+    btfm_status st = btfm_dataset_sync(ds, reference, &offset, &drift, &rms, &n_pairs);
+    if (st) return btfm_lua_fail(L, st);
+    lua_createtable(L, 0, 4);
+    set_number(L, "offset", offset);
+    set_number(L, "drift", drift);
+    set_number(L, "rms", rms);
+    set_integer(L, "n_pairs", (lua_Integer)n_pairs);
+    return 1;
+}
+
+/* ds:import_events(source, label, offset, drift) -> count: the events of source that
+ * label selects (nil: all but gaps), onsets mapped to offset + (1 + drift) t (the line
+ * source:sync(ds) gives). */
+static int dataset_import_events(lua_State *L)
+{
+    btfm_dataset *ds = check_dataset(L, 1);
+    btfm_dataset *source = check_dataset(L, 2);
+    const char *label = btfm_lua_opt_cstring(L, 3);
+    double offset = luaL_checknumber(L, 4), drift = luaL_checknumber(L, 5);
+    int64_t n = 0;
+    btfm_status st = btfm_dataset_import_events(ds, source, label, offset, drift, &n);
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushinteger(L, (lua_Integer)n);
+    return 1;
+}
+
 /* ds:records() -> {{onset=, first_sample=}, ...} */
 static int dataset_records(lua_State *L)
 {
@@ -663,6 +697,8 @@ static const luaL_Reg dataset_methods[] = {
     {"set_coordinate_frame", dataset_set_coordinate_frame},
     {"events", dataset_events},
     {"select_events", dataset_select_events},
+    {"sync", dataset_sync},
+    {"import_events", dataset_import_events},
     {"records", dataset_records},
     {"sfreq", dataset_sfreq},
     {"n_times", dataset_n_times},

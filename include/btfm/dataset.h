@@ -26,6 +26,8 @@ typedef enum btfm_format {
     BTFM_FORMAT_MEMORY = 5,      /* a dataset over caller data (btfm_dataset_from_array) */
     BTFM_FORMAT_FIF = 6,         /* FIF raw files (MEG/EEG; .fif, .fif.gz, split files), since 1.3 */
     BTFM_FORMAT_SNIRF = 7,       /* fNIRS .snirf (HDF5; include/btfm/fnirs.h) (since 1.3) */
+    BTFM_FORMAT_EEGLAB = 8,      /* EEGLAB .set (MAT-file level 5) with .fdt (since 1.3) */
+    BTFM_FORMAT_EYELINK = 9,     /* SR Research EyeLink ASCII exports, .asc (since 1.3) */
     BTFM_FORMAT_MAX_ = 0x7fffffff
 } btfm_format;
 
@@ -220,6 +222,27 @@ BTFM_API btfm_status btfm_dataset_meta_bool(const btfm_dataset *ds, const char *
  * Owned by the dataset. */
 BTFM_API btfm_status btfm_dataset_events_table(const btfm_dataset *ds,
                                                const btfm_table **table);
+
+/* The clock of `ds` mapped onto the clock of `reference` (since 1.3): two recordings of
+ * one session (an eye tracker and the EEG) that logged the same triggers. The k-th event
+ * with code c in `ds` is paired with the k-th event with code c in `reference` (events of
+ * code 0 and eye movements, blinks and gaps are no triggers), and the least-squares line
+ * t_reference = offset_s + (1 + drift) t_ds is fitted to the pairs. `rms_s` is the root
+ * mean square residual (s), `n_pairs` the pairs used; each output may be NULL.
+ * BTFM_E_NOTFOUND when fewer than two pairs at distinct times exist. */
+BTFM_API btfm_status btfm_dataset_sync(const btfm_dataset *ds, const btfm_dataset *reference,
+                                       double *offset_s, double *drift, double *rms_s,
+                                       int64_t *n_pairs);
+
+/* Copy the events of `source` that `label` selects (btfm_dataset_select_events's rules;
+ * NULL: every event but gaps) into `ds` (since 1.3), their onsets mapped to
+ * offset_s + (1 + drift) onset and their durations scaled by (1 + drift): the fixations
+ * and messages of an eye tracker, with btfm_dataset_sync's line, become events of the EEG
+ * that epochs and reward features are cut at. Types, labels and codes are kept. On
+ * failure `ds` is left as it was. `n_imported` (may be NULL) receives the count. */
+BTFM_API btfm_status btfm_dataset_import_events(btfm_dataset *ds, const btfm_dataset *source,
+                                                const char *label, double offset_s,
+                                                double drift, int64_t *n_imported);
 
 /* ---- writing ---- */
 

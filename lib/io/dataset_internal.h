@@ -166,12 +166,19 @@ btfm_status btfm_edf_open(btfm_dataset **out, const char *path, int format, unsi
 btfm_status btfm_brainvision_open(btfm_dataset **out, const char *path, unsigned flags);
 btfm_status btfm_fif_open(btfm_dataset **out, const char *path, unsigned flags);
 btfm_status btfm_snirf_open(btfm_dataset **out, const char *path, unsigned flags);
+btfm_status btfm_eeglab_open(btfm_dataset **out, const char *path, unsigned flags);
+btfm_status btfm_eyelink_open(btfm_dataset **out, const char *path, unsigned flags);
 btfm_status btfm_edf_save(btfm_dataset *ds, const char *path, int format, unsigned flags);
 btfm_status btfm_brainvision_save(btfm_dataset *ds, const char *path, unsigned flags);
 
 /* Latin-1 to UTF-8 for bytes that are not valid UTF-8 (never fails on content): returns
  * a new string owned by the caller (btfm_free), NULL when out of memory. */
 char *btfm_text_to_utf8(const char *bytes, size_t len);
+
+/* The last word of a message when it is a whole number of up to 9 digits ("TRIGGER 17"
+ * gives 17): the code that pairs it with the same trigger in another recording; 0
+ * otherwise (text.c). */
+int btfm_io_message_code(const char *text);
 
 /* btfm_dataset_from_array without the copy: the new memory dataset owns `data` (from
  * btfm_malloc, n_times x n_channels floats, shape already checked), which is freed on

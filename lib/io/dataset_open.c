@@ -9,7 +9,7 @@
 #include "io/volume/volume_internal.h"
 
 static const char *format_names[] = {"auto", "edf", "bdf", "brainvision", "nifti", "memory",
-                                     "fif", "snirf"};
+                                     "fif", "snirf", "eeglab", "eyelink"};
 
 const char *btfm_format_name(int format)
 {
@@ -30,6 +30,8 @@ static int format_from_extension(const char *path)
     if (has_extension(path, ".vhdr")) return BTFM_FORMAT_BRAINVISION;
     if (has_extension(path, ".fif") || has_extension(path, ".fif.gz")) return BTFM_FORMAT_FIF;
     if (has_extension(path, ".snirf")) return BTFM_FORMAT_SNIRF;
+    if (has_extension(path, ".set")) return BTFM_FORMAT_EEGLAB;
+    if (has_extension(path, ".asc")) return BTFM_FORMAT_EYELINK;
     static const char *nifti[] = {".nii", ".nii.gz", ".hdr", ".img", ".hdr.gz", ".img.gz"};
     for (size_t i = 0; i < sizeof nifti / sizeof *nifti; i++)
         if (has_extension(path, nifti[i])) return BTFM_FORMAT_NIFTI;
@@ -48,6 +50,11 @@ static int format_from_content(const unsigned char *head, size_t n)
     /* FIF: a file id tag (kind 100, type 31, 20 bytes), big-endian. */
     if (n >= 12 && memcmp(head, "\0\0\0\x64\0\0\0\x1f\0\0\0\x14", 12) == 0) return BTFM_FORMAT_FIF;
     if (n >= 8 && memcmp(head, "\x89HDF\r\n\x1a\n", 8) == 0) return BTFM_FORMAT_SNIRF;
+    /* MATLAB MAT-files (EEGLAB .set): the text header's start */
+    if (n >= 10 && memcmp(head, "MATLAB 5.0", 10) == 0) return BTFM_FORMAT_EEGLAB;
+    if (n >= 10 && memcmp(head, "MATLAB 7.3", 10) == 0) return BTFM_FORMAT_EEGLAB;
+    /* edf2asc output starts with its preamble */
+    if (n >= 17 && memcmp(head, "** CONVERTED FROM", 17) == 0) return BTFM_FORMAT_EYELINK;
     const char *bv[] = {"Brain Vision Data Exchange Header File",
                         "BrainVision Data Exchange Header File"};
     size_t skip = n >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0; /* UTF-8 BOM */
@@ -104,7 +111,7 @@ btfm_status btfm_dataset_open(btfm_dataset **out, const char *path, int format, 
         if (format == BTFM_FORMAT_AUTO) format = format_from_extension(path);
         if (format == BTFM_FORMAT_AUTO)
             return btfm_fail(BTFM_E_UNSUPPORTED, "btfm_dataset_open: %s: not a recognized format "
-                             "(expected EDF/EDF+, BDF/BDF+, a BrainVision .vhdr, NIfTI, FIF or SNIRF)",
+                             "(expected EDF/EDF+, BDF/BDF+, a BrainVision .vhdr, NIfTI, FIF, SNIRF, an EEGLAB .set or an EyeLink .asc)",
                              path);
     }
     switch (format) {
@@ -115,6 +122,8 @@ btfm_status btfm_dataset_open(btfm_dataset **out, const char *path, int format, 
     case BTFM_FORMAT_NIFTI: return btfm_nifti_open(out, path, flags);
     case BTFM_FORMAT_FIF: return btfm_fif_open(out, path, flags);
     case BTFM_FORMAT_SNIRF: return btfm_snirf_open(out, path, flags);
+    case BTFM_FORMAT_EEGLAB: return btfm_eeglab_open(out, path, flags);
+    case BTFM_FORMAT_EYELINK: return btfm_eyelink_open(out, path, flags);
     case BTFM_FORMAT_MEMORY:
         return btfm_fail(BTFM_E_INVALID, "btfm_dataset_open: %s: memory datasets are made by "
                          "btfm_dataset_from_array, not opened", path);

@@ -1,5 +1,6 @@
 /* Text from files that cannot declare their encoding: UTF-8 when the bytes are valid
- * UTF-8, else Latin-1 (every byte maps to a code point, so decoding never fails). */
+ * UTF-8, else Latin-1 (every byte maps to a code point, so decoding never fails); trigger
+ * codes at the end of messages. */
 #include <string.h>
 #include "dataset_internal.h"
 
@@ -20,4 +21,14 @@ char *btfm_text_to_utf8(const char *bytes, size_t len)
     }
     out[k] = '\0';
     return out;
+}
+
+int btfm_io_message_code(const char *text)
+{
+    const char *end = text + strlen(text), *p = end;
+    while (p > text && p[-1] >= '0' && p[-1] <= '9') p--;
+    if (p == end || end - p > 9 || (p > text && p[-1] != ' ' && p[-1] != '\t')) return 0;
+    int code = 0;
+    for (; p < end; p++) code = code * 10 + (*p - '0');
+    return code;
 }

@@ -28,7 +28,7 @@ from ._log import (get_log_level, log_levels, log_to_logging, set_log_handler,
                    set_log_level)
 from ._arrays import DTYPES, ShapedArray
 from ._container import ArrayInfo, Container, container_format_version
-from .dataset import (CHANNEL_TYPES, FORMATS, Channel, Dataset, Event, NirsGeometry, Record,
+from .dataset import (CHANNEL_TYPES, FORMATS, Channel, Dataset, Event, NirsGeometry, Record, Sync,
                       channel_type_from_name, channel_type_name, format_name, from_array, open)
 from .cothb import (CALIBRATIONS, COTHB_ACTIONS, COTHB_DECISIONS, COTHB_SIGNALS, Action, CoTHB,
                     CoTHBTuner, Answer, Strategy,
@@ -58,7 +58,7 @@ __all__ = [
     "runtime_info", "set_blas_thread_control", "get_blas_thread_control",
     "object_kinds", "param_info", "set_log_handler", "set_log_level", "version",
     "version_number", "__version__",
-    "CHANNEL_TYPES", "Channel", "Dataset", "Event", "FORMATS", "NirsGeometry", "Record",
+    "CHANNEL_TYPES", "Channel", "Dataset", "Event", "FORMATS", "NirsGeometry", "Record", "Sync",
     "channel_type_from_name", "channel_type_name", "format_name", "from_array",
     "Action", "CALIBRATIONS", "COTHB_ACTIONS", "COTHB_DECISIONS", "COTHB_SIGNALS", "CoTHB",
     "CoTHBTuner", "Answer", "Strategy",

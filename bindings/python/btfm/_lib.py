@@ -417,6 +417,10 @@ _SIGNATURES = {
     "btfm_voxel_order_name": (c_char_p, [c_int]),
     "btfm_dataset_set_voxel_order": (c_int, [DatasetPtr, c_int]),
     "btfm_dataset_voxel_order": (c_int, [DatasetPtr]),
+    "btfm_dataset_sync": (c_int, [DatasetPtr, DatasetPtr, _p_double, _p_double, _p_double,
+                                  _p_int64]),
+    "btfm_dataset_import_events": (c_int, [DatasetPtr, DatasetPtr, c_char_p, c_double,
+                                           c_double, _p_int64]),
 
     # io: formats
 

@@ -27,7 +27,7 @@ from ._lib import DatasetPtr, lib
 from ._util import enumerate_names, from_cstr, to_cpath, to_cstr
 
 # "open" is not exported by `import *`: it would replace the built-in open().
-__all__ = ["from_array", "Dataset", "Channel", "Event", "Record", "NirsGeometry", "FORMATS",
+__all__ = ["from_array", "Dataset", "Channel", "Event", "Record", "NirsGeometry", "Sync", "FORMATS",
            "CHANNEL_TYPES",
            "format_name", "channel_type_name", "channel_type_from_name"]
 
@@ -52,6 +52,11 @@ NirsGeometry = collections.namedtuple("NirsGeometry", ["source", "detector", "wa
 NirsGeometry.__doc__ = """The measurement behind an fNIRS channel: source and detector
 numbers (1-based), wavelength in nm (NaN for haemoglobin channels), source and detector
 positions (x, y, z) in metres (NaN when unknown)."""
+
+Sync = collections.namedtuple("Sync", ["offset", "drift", "rms", "n_pairs"])
+Sync.__doc__ = """This recording's clock mapped onto another's, t_other = offset + (1 + drift)
+t_this: offset in seconds, drift in seconds per second, rms the residual of the fitted
+triggers in seconds, n_pairs the triggers paired."""
 
 Record = collections.namedtuple("Record", ["onset", "first_sample"])
 Record.__doc__ = """One data record: its onset in seconds (as stored in EDF+D files) and
@@ -423,6 +428,43 @@ class Dataset(Handle):
             indices = (ctypes.c_int64 * max(n, 1))()
             check(lib.btfm_dataset_select_events(ptr, text, indices, n, ctypes.byref(count)))
             return list(indices[:count.value])
+
+    def sync(self, reference: "Dataset") -> Sync:
+        """This recording's clock mapped onto `reference`'s by the triggers both logged
+        (an eye tracker's "TRIGGER 5" messages and the EEG's trigger 5): the k-th event
+        with code c here is paired with the k-th with code c there, and a line is fitted.
+        Returns btfm.Sync(offset, drift, rms, n_pairs); an onset t here is
+        offset + (1 + drift) * t in `reference`. Fewer than two shared triggers raise
+        btfm.NotFoundError."""
+        if not isinstance(reference, Dataset):
+            raise TypeError(f"reference must be a btfm.Dataset, not {type(reference).__name__}")
+        offset, drift, rms = ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+        n_pairs = ctypes.c_int64()
+        first, second = sorted((self, reference), key=id)  # one lock order: no deadlock
+        with first._lock, second._lock:
+            check(lib.btfm_dataset_sync(self._require_open(), reference._require_open(),
+                                        ctypes.byref(offset), ctypes.byref(drift),
+                                        ctypes.byref(rms), ctypes.byref(n_pairs)))
+        return Sync(offset.value, drift.value, rms.value, n_pairs.value)
+
+    def import_events(self, source: "Dataset", label=None, sync=None) -> int:
+        """Copy the events of `source` that `label` selects (select_events's rules; None:
+        every event but gaps) into this dataset, their onsets mapped through `sync` (a
+        btfm.Sync from source.sync(self); None computes it): an eye tracker's fixations
+        and messages become events of the EEG, for epochs and reward features. Returns
+        the number imported; on failure nothing is added."""
+        if not isinstance(source, Dataset):
+            raise TypeError(f"source must be a btfm.Dataset, not {type(source).__name__}")
+        if sync is None:
+            sync = source.sync(self)
+        text = None if label is None else to_cstr(label, "label")
+        count = ctypes.c_int64()
+        first, second = sorted((self, source), key=id)
+        with first._lock, second._lock:
+            check(lib.btfm_dataset_import_events(self._require_open(), source._require_open(),
+                                                 text, float(sync.offset), float(sync.drift),
+                                                 ctypes.byref(count)))
+        return count.value
 
     @property
     def records(self) -> list:
