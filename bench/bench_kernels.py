@@ -20,6 +20,7 @@ from sidebyside import record  # noqa: E402
 
 CHILD = """
 import sys, time, numpy as np, btfm
+btfm.set_blas_thread_control(True)  # the benchmark owns its process (doc/THREADING.md)
 n, t, v, k, fits = (int(a) for a in sys.argv[1:6])
 rng = np.random.RandomState(1)
 s = rng.randn(t, k)

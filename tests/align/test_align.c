@@ -697,14 +697,14 @@ END_TEST
 
 /* OpenBLAS's thread count as each allocation of a fit sees it: the fit changes it only
  * when the host allowed it, and leaves it as the host set it afterwards either way. */
-static struct { atomic_int lo, hi; } seen;
+static struct { atomic_int lo, hi; } blas_seen;
 
 static void *seeing_malloc(size_t n, void *user)
 {
     (void)user;
     const int t = openblas_get_num_threads();
-    if (t < atomic_load(&seen.lo)) atomic_store(&seen.lo, t);
-    if (t > atomic_load(&seen.hi)) atomic_store(&seen.hi, t);
+    if (t < atomic_load(&blas_seen.lo)) atomic_store(&blas_seen.lo, t);
+    if (t > atomic_load(&blas_seen.hi)) atomic_store(&blas_seen.hi, t);
     return malloc(n);
 }
 
@@ -721,13 +721,13 @@ START_TEST(blas_thread_count_changes_only_when_allowed)
     float common[40 * VS];
     for (int allowed = 0; allowed <= 1; allowed++) {
         ck_assert_int_eq(btfm_set_blas_thread_control(allowed), 0);
-        atomic_store(&seen.lo, 1000);
-        atomic_store(&seen.hi, 0);
+        atomic_store(&blas_seen.lo, 1000);
+        atomic_store(&blas_seen.hi, 0);
         ck_assert_ok(btfm_set_allocator(seeing_malloc, seeing_realloc, seeing_free, NULL));
         fit_template(&m, 2, common);
         ck_assert_ok(btfm_set_allocator(NULL, NULL, NULL, NULL));
-        ck_assert_int_eq(atomic_load(&seen.hi), 3);
-        ck_assert_int_eq(atomic_load(&seen.lo), allowed ? 1 : 3);
+        ck_assert_int_eq(atomic_load(&blas_seen.hi), 3);
+        ck_assert_int_eq(atomic_load(&blas_seen.lo), allowed ? 1 : 3);
         ck_assert_int_eq(openblas_get_num_threads(), 3);
         ck_assert_int_eq(btfm_set_blas_thread_control(0), allowed);
     }
