@@ -1,9 +1,10 @@
 /* The Bradley-Terry model of pairwise preferences (Bradley & Terry 1952): P(i > j) =
  * sigmoid(s_i - s_j) with item scores s = X w (a linear reward) or free per item, an L2
  * penalty alpha/2 ||w||^2, label smoothing, and ties as half wins, by Rao & Kupper (1967)
- * or by Davidson (1970) with the tie parameter fitted jointly. Newton's method on the
- * convex negative log-likelihood (Hunter 2004); the penalty chosen by cross-validation
- * over pairs. */
+ * or by Davidson (1970) with the tie parameter fitted jointly. Scores of features without
+ * a tie parameter are logistic regression on the feature differences (binary.c); free
+ * scores and tie parameters by Newton's method on the convex negative log-likelihood
+ * (Hunter 2004). The penalty chosen by cross-validation over pairs. */
 #include <math.h>
 #include <string.h>
 #include <cblas.h>
@@ -27,6 +28,11 @@ typedef struct bt {
     double *diff;   /* n_pairs x p: standardized difference rows (features only) */
     double *buf;    /* n_pairs x p */
     double *coef;   /* per training pair: dL/dDelta, d2L/dDelta2, d2L/dDelta dTie */
+    int binary;     /* features and no tie parameter: the binary logistic solver */
+    double *t, *wr; /* then each training pair's target and weight */
+    int64_t *first, *second; /* and its items */
+    double *hbuf;   /* p x p: its Hessian */
+    binary_logit bin;
 } bt;
 
 /* The outcome distribution a pair's label asks for: first preferred, second, tie. */
@@ -210,6 +216,17 @@ static btfm_status prepare(void *ctx, const int64_t *rows, int64_t n_rows)
         btfm_free(seen);
         btfm_free(sum);
     }
+    if ((B->binary = !B->tie_par)) {
+        for (int64_t r = 0; r < n_rows; r++) {
+            double tw, tl, tt;
+            targets(B, rows[r], &tw, &tl, &tt);
+            B->t[r] = tw + tt / 2; /* a tie is half a win without a tie parameter */
+            B->wr[r] = B->w ? B->w[rows[r]] : 1.0;
+            B->first[r] = B->pairs[2 * rows[r]];
+            B->second[r] = B->pairs[2 * rows[r] + 1];
+        }
+        return btfm_model_binary_design(&B->bin, n_rows);
+    }
     for (int64_t r = 0; r < n_rows; r++) {
         const int64_t i = rows[r];
         const float *a = B->x + B->pairs[2 * i] * p, *b = B->x + B->pairs[2 * i + 1] * p;
@@ -238,6 +255,19 @@ static void start(void *ctx, double *theta)
 static btfm_status fit_one(void *ctx, double alpha, double *theta, double *hessian)
 {
     bt *B = ctx;
+    if (B->binary) {
+        const int64_t p = B->p, np = B->np;
+        btfm_status st = btfm_model_binary_fit(&B->bin, alpha, theta, B->max_iter, B->tol,
+                                               hessian ? B->hbuf : NULL);
+        if (!st && hessian) { /* the tie parameter's row and column: fixed */
+            memset(hessian, 0, (size_t)(np * np) * sizeof *hessian);
+            for (int64_t k = 0; k < p; k++)
+                memcpy(hessian + k * np + k, B->hbuf + k * p + k,
+                       (size_t)(p - k) * sizeof *hessian);
+            hessian[p * np + p] = 1;
+        }
+        return st;
+    }
     B->alpha = alpha;
     if (B->tie_par && B->ties == BTFM_TIES_RAO_KUPPER && !(theta[B->p] > 1e-12)) start(B, theta);
     newton_problem pr = {.n_par = B->np, .eval = eval, .feasible = feasible, .ctx = B,
@@ -345,9 +375,24 @@ btfm_status btfm_model_fit_bt(btfm_model *m, const float *x, int64_t n_items, in
     const int64_t np = B.np;
     B.scale = btfm_model_doubles((size_t)p, func);
     B.coef = btfm_model_doubles((size_t)(3 * n_pairs), func);
-    if (x) {
+    if (x && B.ties != BTFM_TIES_NONE) { /* a tie parameter: Newton on the differences */
         B.diff = btfm_dense_zeros(n_pairs, p, func);
         B.buf = btfm_dense_zeros(n_pairs, p, func);
+    }
+    if (x) {
+        B.t = btfm_model_doubles((size_t)n_pairs, func);
+        B.wr = btfm_model_doubles((size_t)n_pairs, func);
+        B.first = btfm_malloc((size_t)n_pairs * sizeof *B.first);
+        B.second = btfm_malloc((size_t)n_pairs * sizeof *B.second);
+        B.hbuf = btfm_dense_zeros(p, p, func);
+        if (!btfm_model_binary_init(&B.bin, n_pairs, n_items, p, 0, func)) {
+            B.bin.x = x;
+            B.bin.first = B.first;
+            B.bin.second = B.second;
+            B.bin.scale = B.scale;
+            B.bin.t = B.t;
+            B.bin.w = B.w ? B.wr : NULL;
+        }
     }
     int64_t *all = btfm_malloc((size_t)n_pairs * sizeof *all);
     double *theta = btfm_model_doubles((size_t)np, func);
@@ -365,7 +410,9 @@ btfm_status btfm_model_fit_bt(btfm_model *m, const float *x, int64_t n_items, in
     fit->center = btfm_model_doubles((size_t)p, func);
     fit->scale = btfm_model_doubles((size_t)p, func);
     fit->cov = btfm_model_doubles((size_t)(p * p), func);
-    if (!B.scale || !B.coef || (x && (!B.diff || !B.buf)) || !all || !theta || !hessian ||
+    if (!B.scale || !B.coef || (x && B.ties != BTFM_TIES_NONE && (!B.diff || !B.buf)) ||
+        (x && (!B.t || !B.wr || !B.first || !B.second || !B.hbuf || !B.bin.gram)) ||
+        !all || !theta || !hessian ||
         !inv || !fit->coef || !fit->intercept || !fit->alpha || !fit->noise_var ||
         !fit->center || !fit->scale || !fit->cov)
         st = BTFM_E_NOMEM;
@@ -404,6 +451,12 @@ btfm_status btfm_model_fit_bt(btfm_model *m, const float *x, int64_t n_items, in
     btfm_free(B.coef);
     btfm_free(B.diff);
     btfm_free(B.buf);
+    btfm_free(B.t);
+    btfm_free(B.wr);
+    btfm_free(B.hbuf);
+    btfm_free(B.first);
+    btfm_free(B.second);
+    btfm_model_binary_clear(&B.bin);
     btfm_free(all);
     btfm_free(theta);
     btfm_free(hessian);

@@ -1,5 +1,6 @@
 /* What logistic regression and Bradley-Terry share: Newton's method on a smooth convex
- * objective and the cross-validation loop over the penalty grid (newton.c). */
+ * objective, the binary logistic loss (binary.c) and the cross-validation loop over the
+ * penalty grid (newton.c). */
 #ifndef BTFM_MODEL_GLM_INTERNAL_H
 #define BTFM_MODEL_GLM_INTERNAL_H
 
@@ -23,6 +24,41 @@ typedef struct newton_problem {
  * the Hessian at the result (upper part). */
 btfm_status btfm_model_newton(const newton_problem *p, double *theta, int max_iter, double tol,
                               double *hessian);
+
+/* The binary logistic objective sum_r w_r (log(1 + e^eta_r) - t_r eta_r) + alpha/2 |theta_p|^2
+ * over the design rows z_r, eta_r = z_r . theta (binary.c): two-class logistic regression
+ * (z_r = ((x_first[r] - center) / scale, 1)) and Bradley-Terry (z_r = (x_first[r] -
+ * x_second[r]) / scale). The caller owns the inputs and fills them before
+ * btfm_model_binary_design; the rest is the solver's. */
+typedef struct binary_logit {
+    const float *x;        /* n_items x p features, row-major */
+    const int64_t *first;  /* n: each row's item */
+    const int64_t *second; /* n: the item it is compared with, or NULL */
+    const double *center;  /* p, or NULL (not used with second) */
+    const double *scale;   /* p */
+    const double *t;       /* n targets in [0, 1] */
+    const double *w;       /* n weights, or NULL for 1 */
+    int64_t n, n_items, p, q; /* q = p + intercept: theta's length */
+    int intercept;         /* an unpenalized last coefficient */
+    double alpha;
+    const char *func;
+    double *gram, *factor, *scratch, *work, *rho, *eta, *item;
+    int stored, head; /* quasi-Newton pairs kept from the previous penalty */
+} binary_logit;
+
+/* Workspace for up to n_max rows over n_items items of p features; clear frees it (also
+ * after a failed init). */
+btfm_status btfm_model_binary_init(binary_logit *b, int64_t n_max, int64_t n_items, int64_t p,
+                                   int intercept, const char *func);
+void btfm_model_binary_clear(binary_logit *b);
+/* Use the first n rows from now on (forms their weighted Gram matrix). */
+btfm_status btfm_model_binary_design(binary_logit *b, int64_t n);
+/* Minimize with penalty alpha from theta (a warm start; overwritten by the minimizer):
+ * preconditioned L-BFGS until a full step moves no parameter by more than
+ * tol (1 + max |theta|), Newton's method after max_iter steps without that; hessian (may
+ * be NULL) receives the Hessian at the result (upper part). */
+btfm_status btfm_model_binary_fit(binary_logit *b, double alpha, double *theta, int max_iter,
+                                  double tol, double *hessian);
 
 /* A model the cross-validation loop can fit and score on subsets of its samples. */
 typedef struct glm_ops {

@@ -1,8 +1,9 @@
 /* Logistic regression, binary and multinomial (softmax), with an L2 penalty alpha/2 ||W||^2
  * on the weights and an unpenalized intercept: scikit-learn's LogisticRegression with
- * C = 1 / alpha, fitted by Newton's method (IRLS), the penalty chosen by cross-validated
- * accuracy as LogisticRegressionCV does. Optional label smoothing and sample weights;
- * the Hessian at the optimum gives the Laplace posterior of the weights. */
+ * C = 1 / alpha, two classes by the binary solver Bradley-Terry shares (binary.c), more by
+ * Newton's method (IRLS), the penalty chosen by cross-validated accuracy as
+ * LogisticRegressionCV does. Optional label smoothing and sample weights; the Hessian at
+ * the optimum gives the Laplace posterior of the weights. */
 #include <math.h>
 #include <string.h>
 #include <cblas.h>
@@ -27,8 +28,10 @@ typedef struct logit {
     const int64_t *rows;
     double *mean, *scale;
     double *xs;       /* n x q */
-    double *eta;      /* n x nk */
-    double *buf;      /* n x q */
+    double *eta;      /* n x nk (more than two classes) */
+    double *buf;      /* n x q (more than two classes) */
+    double *t, *wr;   /* two classes: each training row's target and weight */
+    binary_logit bin; /* two classes: the solver */
 } logit;
 
 static double weight(const logit *L, int64_t i) { return L->w ? L->w[i] : 1.0; }
@@ -43,13 +46,8 @@ static double target(const logit *L, int y, int k)
 /* eta (n_rows x nk) = standardized design times theta (nk blocks of q). */
 static void linear(const logit *L, const double *xs, int64_t n, const double *theta, double *eta)
 {
-    /* Two classes: a matrix-vector product (dgemm with one column packs all of xs). */
-    if (L->nk == 1)
-        cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)L->q, 1.0, xs, (int)L->q, theta,
-                    1, 0.0, eta, 1);
-    else
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, L->nk, (int)L->q, 1.0, xs,
-                    (int)L->q, theta, (int)L->q, 0.0, eta, L->nk);
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, L->nk, (int)L->q, 1.0, xs,
+                (int)L->q, theta, (int)L->q, 0.0, eta, L->nk);
 }
 
 /* log(1 + e^x) without overflow. */
@@ -65,6 +63,7 @@ static double softmax(const double *e, int K, double *pr)
     return mx + log(sum);
 }
 
+/* The multinomial objective (two classes go to binary.c). */
 static btfm_status eval(void *ctx, const double *theta, double *value, double *grad,
                         double *hess)
 {
@@ -82,43 +81,25 @@ static btfm_status eval(void *ctx, const double *theta, double *value, double *g
         const int y = L->labels[i];
         const double wi = weight(L, i);
         double *e = L->eta + r * nk;
-        if (nk == 1) {
-            const double t = target(L, y, 1);
-            f += wi * (softplus(e[0]) - t * e[0]);
-            e[0] = wi * (1.0 / (1.0 + exp(-e[0])) - t);
-        } else {
-            double lse = softmax(e, K, pr);
-            for (int k = 0; k < K; k++) {
-                const double t = target(L, y, k);
-                f += wi * t * (lse - e[k]);
-                e[k] = wi * (pr[k] - t);
-            }
+        double lse = softmax(e, K, pr);
+        for (int k = 0; k < K; k++) {
+            const double t = target(L, y, k);
+            f += wi * t * (lse - e[k]);
+            e[k] = wi * (pr[k] - t);
         }
     }
     *value = f;
     if (!grad) return BTFM_OK;
     /* grad_k = xs^T resid_k + alpha w_k. */
-    if (nk == 1)
-        cblas_dgemv(CblasRowMajor, CblasTrans, (int)n, (int)q, 1.0, L->xs, (int)q, L->eta, 1,
-                    0.0, grad, 1);
-    else
-        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nk, (int)q, (int)n, 1.0, L->eta,
-                    nk, L->xs, (int)q, 0.0, grad, (int)q);
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nk, (int)q, (int)n, 1.0, L->eta, nk,
+                L->xs, (int)q, 0.0, grad, (int)q);
     for (int k = 0; k < nk; k++)
         for (int64_t j = 0; j < p; j++) grad[k * q + j] += L->alpha * theta[k * q + j];
     /* Hessian blocks xs^T diag(w p_k (delta_kl - p_l)) xs, from the probabilities. */
     const int64_t np = (int64_t)nk * q;
     memset(hess, 0, (size_t)(np * np) * sizeof *hess);
     linear(L, L->xs, n, theta, L->eta);
-    for (int r = 0; r < n; r++) {
-        double *e = L->eta + (int64_t)r * nk;
-        if (nk == 1) {
-            double s = 1.0 / (1.0 + exp(-e[0]));
-            e[0] = s * (1.0 - s);
-        } else {
-            softmax(e, K, e);
-        }
-    }
+    for (int64_t r = 0; r < n; r++) softmax(L->eta + r * nk, K, L->eta + r * nk);
     /* Only the upper part is filled (the solver and the inverse read no more): a diagonal
      * block's weights are >= 0, so it is the rank-n update of sqrt(d) xs, half a product. */
     for (int k = 0; k < nk; k++)
@@ -126,7 +107,7 @@ static btfm_status eval(void *ctx, const double *theta, double *value, double *g
             for (int64_t r = 0; r < n; r++) {
                 const double *e = L->eta + r * nk;
                 const double wi = weight(L, L->rows[r]);
-                double d = nk == 1 ? wi * e[0] : wi * e[k] * ((k == l) - e[l]);
+                double d = wi * e[k] * ((k == l) - e[l]);
                 if (k == l) d = sqrt(fmax(d, 0.0));
                 for (int64_t j = 0; j < q; j++) L->buf[r * q + j] = d * L->xs[r * q + j];
             }
@@ -175,6 +156,14 @@ static btfm_status prepare(void *ctx, const int64_t *rows, int64_t n_rows)
         L->scale[j] = L->standardize && sd > 0 ? sd : 1.0;
         if (!L->intercept) L->mean[j] = 0.0;
     }
+    if (L->nk == 1) { /* the binary solver standardizes on the fly */
+        for (int64_t r = 0; r < n_rows; r++) {
+            L->t[r] = target(L, L->labels[rows[r]], 1);
+            L->wr[r] = weight(L, rows[r]);
+        }
+        L->bin.first = rows;
+        return btfm_model_binary_design(&L->bin, n_rows);
+    }
     for (int64_t r = 0; r < n_rows; r++) {
         const float *xr = L->x + rows[r] * p;
         double *o = L->xs + r * q;
@@ -189,6 +178,8 @@ static void start(void *ctx, double *theta) { (void)ctx; (void)theta; }
 static btfm_status fit_one(void *ctx, double alpha, double *theta, double *hessian)
 {
     logit *L = ctx;
+    if (L->nk == 1)
+        return btfm_model_binary_fit(&L->bin, alpha, theta, L->max_iter, L->tol, hessian);
     L->alpha = alpha;
     const int64_t np = (int64_t)L->nk * L->q;
     newton_problem pr = {.n_par = np, .eval = eval, .ctx = L, .func = L->func};
@@ -332,9 +323,21 @@ btfm_status btfm_model_fit_logistic(btfm_model *m, const float *x, int64_t n, in
     const int64_t np = (int64_t)L.nk * L.q;
     L.mean = btfm_model_doubles((size_t)p, func);
     L.scale = btfm_model_doubles((size_t)p, func);
-    L.xs = btfm_dense_zeros(n, L.q, func);
-    L.buf = btfm_dense_zeros(n, L.q, func);
-    L.eta = btfm_dense_zeros(n, L.nk, func);
+    if (L.nk > 1) {
+        L.xs = btfm_dense_zeros(n, L.q, func);
+        L.buf = btfm_dense_zeros(n, L.q, func);
+        L.eta = btfm_dense_zeros(n, L.nk, func);
+    } else {
+        L.t = btfm_model_doubles((size_t)n, func);
+        L.wr = btfm_model_doubles((size_t)n, func);
+        if (!btfm_model_binary_init(&L.bin, n, 0, p, L.intercept, func)) {
+            L.bin.x = x;
+            L.bin.center = L.mean;
+            L.bin.scale = L.scale;
+            L.bin.t = L.t;
+            L.bin.w = L.w ? L.wr : NULL;
+        }
+    }
     L.pr = btfm_model_doubles((size_t)L.K, func);
     int64_t *all = btfm_malloc((size_t)n * sizeof *all);
     double *theta = btfm_model_doubles((size_t)np, func);
@@ -348,7 +351,8 @@ btfm_status btfm_model_fit_logistic(btfm_model *m, const float *x, int64_t n, in
     fit->noise_var = btfm_model_doubles((size_t)L.nk, func);
     fit->center = btfm_model_doubles((size_t)p, func);
     fit->scale = btfm_model_doubles((size_t)p, func);
-    if (!L.mean || !L.scale || !L.xs || !L.buf || !L.eta || !L.pr || !all || !theta ||
+    if (!L.mean || !L.scale || !L.pr || !all || !theta ||
+        (L.nk > 1 ? !L.xs || !L.buf || !L.eta : !L.t || !L.wr || !L.bin.gram) ||
         !hessian || !fit->coef || !fit->intercept || !fit->alpha || !fit->noise_var ||
         !fit->center || !fit->scale)
         st = BTFM_E_NOMEM;
@@ -375,6 +379,9 @@ btfm_status btfm_model_fit_logistic(btfm_model *m, const float *x, int64_t n, in
     btfm_free(L.xs);
     btfm_free(L.buf);
     btfm_free(L.eta);
+    btfm_free(L.t);
+    btfm_free(L.wr);
+    btfm_model_binary_clear(&L.bin);
     btfm_free(L.pr);
     btfm_free(all);
     btfm_free(theta);
