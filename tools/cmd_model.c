@@ -1,7 +1,7 @@
-/* btfm model: fit a linear readout (ridge, banded ridge, logistic regression) on .npy or
- * .tsv matrices and save it; predict with a saved model; score it on held-out data. `fit
- * --held-out K` also reports each target's nested held-out score (encoding and decoding
- * models). */
+/* btfm model: fit a linear readout (ridge, banded ridge, logistic regression, a
+ * Bradley-Terry reward of item features from preferred pairs) on .npy or .tsv matrices
+ * and save it; predict with a saved model; score it on held-out data. `fit --held-out K`
+ * also reports each target's nested held-out score (encoding and decoding models). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,7 +153,7 @@ static void summary(const double *v, int64_t n, double *mean, double *median)
 
 /* What fit reads from its command line. */
 typedef struct fit_options {
-    const char *out, *x, *y, *groups, *bands, *scores;
+    const char *out, *x, *y, *groups, *bands, *scores, *outcomes;
     int type, held_out, json, n_params;
     double *alphas, *delays;
     int n_alphas, n_delays;
@@ -180,6 +180,7 @@ static int parse_fit(int argc, char **argv, fit_options *o)
         else if (strcmp(a, "--groups") == 0 && more) o->groups = argv[++i];
         else if (strcmp(a, "--bands") == 0 && more) o->bands = argv[++i];
         else if (strcmp(a, "--scores") == 0 && more) o->scores = argv[++i];
+        else if (strcmp(a, "--outcomes") == 0 && more) o->outcomes = argv[++i];
         else if (strcmp(a, "--held-out") == 0 && more) {
             char *end;
             long k = strtol(argv[++i], &end, 10);
@@ -195,9 +196,14 @@ static int parse_fit(int argc, char **argv, fit_options *o)
         else return cli_usage_error("model", "unexpected argument '%s'", a);
     }
     if (!o->y) return cli_usage_error("model", "fit needs OUT.model X Y");
-    if (!(o->type = type_number(type)) || o->type == BTFM_MODEL_BRADLEY_TERRY)
-        return cli_usage_error("model", "unknown --type '%s' (ridge, banded_ridge, logistic)",
-                               type);
+    if (!(o->type = type_number(type)))
+        return cli_usage_error("model", "unknown --type '%s' (ridge, banded_ridge, logistic, "
+                               "bradley_terry)", type);
+    if (o->type == BTFM_MODEL_BRADLEY_TERRY && (o->held_out >= 0 || o->n_delays || o->bands))
+        return cli_usage_error("model", "--held-out, --delays and --bands apply to ridge and "
+                               "logistic models, not bradley_terry");
+    if (o->outcomes && o->type != BTFM_MODEL_BRADLEY_TERRY)
+        return cli_usage_error("model", "--outcomes needs --type bradley_terry");
     if (o->scores && (o->held_out < 0 || o->type == BTFM_MODEL_LOGISTIC))
         return cli_usage_error("model", "--scores needs --held-out and a ridge model");
     return CLI_OK;
@@ -262,6 +268,36 @@ static int held_out_scores(btfm_model *m, const fit_options *o, const float *x, 
     return st ? cli_fail("model fit --held-out") : CLI_OK;
 }
 
+/* Bradley-Terry: Y holds the pairs (first, second; item rows of X counted from 0), one
+ * per row, and --outcomes one value per pair (1 first preferred, 0 second, 0.5 a tie). */
+static int read_pairs(const fit_options *o, int64_t n_items, int64_t n_pairs, int64_t cols,
+                      const float *y, int64_t **pairs, float **outcomes)
+{
+    if (cols != 2) {
+        fprintf(stderr, "btfm model fit: bradley_terry takes the pairs in Y, two columns of "
+                "item rows of X (first, second); %s has %lld columns\n", o->y, (long long)cols);
+        return CLI_FAILED;
+    }
+    if (!(*pairs = whole_numbers("model fit", o->y, y, 2 * n_pairs, 1))) return CLI_FAILED;
+    for (int64_t k = 0; k < 2 * n_pairs; k++)
+        if ((*pairs)[k] < 0 || (*pairs)[k] >= n_items) {
+            fprintf(stderr, "btfm model fit: %s: row %lld names item %lld; X %s has items 0 .. "
+                    "%lld\n", o->y, (long long)(k / 2 + 1), (long long)(*pairs)[k], o->x,
+                    (long long)n_items - 1);
+            return CLI_FAILED;
+        }
+    if (!o->outcomes) return CLI_OK;
+    int64_t rows, c;
+    if (read_matrix("model fit", o->outcomes, outcomes, &rows, &c)) return CLI_FAILED;
+    if (rows != n_pairs || c != 1) {
+        fprintf(stderr, "btfm model fit: --outcomes %s has %lld x %lld values; expected one "
+                "per pair (%lld)\n", o->outcomes, (long long)rows, (long long)c,
+                (long long)n_pairs);
+        return CLI_FAILED;
+    }
+    return CLI_OK;
+}
+
 static int model_fit(int argc, char **argv)
 {
     fit_options o = {0};
@@ -297,12 +333,16 @@ static int model_fit(int argc, char **argv)
     if (rc == CLI_OK && (read_matrix("model fit", o.x, &x, &n, &p) ||
                          read_matrix("model fit", o.y, &y, &ny, &t)))
         rc = CLI_FAILED;
-    if (rc == CLI_OK && ny != n) {
+    int64_t *pairs = NULL;
+    float *outcomes = NULL;
+    if (rc == CLI_OK && o.type == BTFM_MODEL_BRADLEY_TERRY)
+        rc = read_pairs(&o, n, ny, t, y, &pairs, &outcomes);
+    if (rc == CLI_OK && ny != n && !pairs) {
         fprintf(stderr, "btfm model fit: X %s has %lld rows but Y %s has %lld; one row per "
                 "sample in both\n", o.x, (long long)n, o.y, (long long)ny);
         rc = CLI_FAILED;
     }
-    if (rc == CLI_OK && o.groups) rc = set_indices(m, "--groups", o.groups, n);
+    if (rc == CLI_OK && o.groups) rc = set_indices(m, "--groups", o.groups, pairs ? ny : n);
     if (rc == CLI_OK && o.bands) rc = set_indices(m, "--bands", o.bands, p);
     if (rc == CLI_OK && o.type == BTFM_MODEL_LOGISTIC) {
         if (t != 1) {
@@ -315,8 +355,9 @@ static int model_fit(int argc, char **argv)
         cli_progress bar;
         cli_progress_init(&bar);
         btfm_model_set_progress(m, cli_progress_fn, &bar);
-        btfm_status st = labels ? btfm_model_fit_classes(m, x, n, p, labels)
-                                : btfm_model_fit(m, x, n, p, y, t);
+        btfm_status st = pairs    ? btfm_model_fit_pairs(m, x, n, p, pairs, outcomes, ny)
+                         : labels ? btfm_model_fit_classes(m, x, n, p, labels)
+                                  : btfm_model_fit(m, x, n, p, y, t);
         cli_progress_finish(&bar);
         btfm_model_set_progress(m, NULL, NULL);
         if (st || btfm_model_save(m, o.out)) rc = cli_fail("model fit");
@@ -354,8 +395,10 @@ static int model_fit(int argc, char **argv)
             printf("{\"model\": ");
             cli_json_string(stdout, o.out);
             printf(", \"type\": \"%s\", \"n_samples\": %lld, \"n_features\": %lld, "
-                   "\"n_outputs\": %lld, \"alpha\": ", btfm_model_type_name(o.type),
+                   "\"n_outputs\": %lld, ", btfm_model_type_name(o.type),
                    (long long)n, (long long)p, (long long)outputs);
+            if (pairs) printf("\"n_pairs\": %lld, ", (long long)ny);
+            printf("\"alpha\": ");
             print_list(stdout, alpha, outputs);
             if (r2 && labels) {
                 printf(", \"held_out_accuracy\": ");
@@ -368,9 +411,13 @@ static int model_fit(int argc, char **argv)
             }
             printf("}\n");
         } else {
-            printf("%s: %s, %lld samples x %lld features -> %lld outputs, alpha median %g "
-                   "(mean %g)\n", o.out, btfm_model_type_name(o.type), (long long)n,
-                   (long long)p, (long long)outputs, median, mean);
+            if (pairs)
+                printf("%s: bradley_terry, %lld pairs of %lld items x %lld features, alpha "
+                       "%g\n", o.out, (long long)ny, (long long)n, (long long)p, median);
+            else
+                printf("%s: %s, %lld samples x %lld features -> %lld outputs, alpha median "
+                       "%g (mean %g)\n", o.out, btfm_model_type_name(o.type), (long long)n,
+                       (long long)p, (long long)outputs, median, mean);
             if (r2 && labels) printf("held-out accuracy %.4f\n", accuracy);
             else if (r2)
                 printf("held-out R^2 mean %.4f median %.4f, Pearson r mean %.4f median %.4f\n",
@@ -381,6 +428,8 @@ static int model_fit(int argc, char **argv)
     free(x);
     free(y);
     free(labels);
+    free(pairs);
+    free(outcomes);
     free(r2);
     free(alpha);
     free(o.alphas);
@@ -391,10 +440,14 @@ static int model_fit(int argc, char **argv)
 
 static int model_predict(int argc, char **argv)
 {
-    const char *path = NULL, *in = NULL, *out = NULL;
-    int what = 0; /* 0 predict, 1 --std, 2 --proba */
+    const char *path = NULL, *in = NULL, *out = NULL, *pairs_path = NULL;
+    int what = 0; /* 0 predict, 1 --std, 2 --proba, 3 --pairs */
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--std") == 0) what = 1;
+        else if (strcmp(argv[i], "--pairs") == 0 && i + 1 < argc) {
+            what = 3;
+            pairs_path = argv[++i];
+        }
         else if (strcmp(argv[i], "--proba") == 0) what = 2;
         else if (argv[i][0] == '-') return cli_usage_error("model", "unknown option '%s'", argv[i]);
         else if (!path) path = argv[i];
@@ -416,6 +469,42 @@ static int model_predict(int argc, char **argv)
                     path, btfm_model_type_name(btfm_model_get_type(m)));
             rc = CLI_FAILED;
         }
+        if (what == 3 && btfm_model_get_type(m) != BTFM_MODEL_BRADLEY_TERRY) {
+            fprintf(stderr, "btfm model predict: --pairs needs a bradley_terry model; %s is "
+                    "%s\n", path, btfm_model_type_name(btfm_model_get_type(m)));
+            rc = CLI_FAILED;
+        }
+    }
+    if (rc == CLI_OK && what == 3) { /* P(first preferred), P(tie), P(second) per pair */
+        float *pv = NULL, *prob = NULL;
+        int64_t np = 0, pc = 0, *pairs = NULL;
+        double *proba = NULL;
+        char err[512];
+        if (read_matrix("model predict", pairs_path, &pv, &np, &pc)) rc = CLI_FAILED;
+        else if (pc != 2) {
+            fprintf(stderr, "btfm model predict: --pairs %s has %lld columns; expected two "
+                    "(first, second)\n", pairs_path, (long long)pc);
+            rc = CLI_FAILED;
+        } else if (!(pairs = whole_numbers("model predict", pairs_path, pv, 2 * np, 1)))
+            rc = CLI_FAILED;
+        if (rc == CLI_OK) {
+            proba = malloc(sizeof(double) * (size_t)(3 * np) + 1);
+            prob = malloc(sizeof(float) * (size_t)(3 * np) + 1);
+            if (!proba || !prob || btfm_model_predict_pairs(m, proba, x, n, p, pairs, np))
+                rc = cli_fail(pairs_path);
+        }
+        for (int64_t k = 0; rc == CLI_OK && k < 3 * np; k++) prob[k] = (float)proba[k];
+        if (rc == CLI_OK && npy_write_f32(out, prob, np, 3, err, sizeof err)) {
+            fprintf(stderr, "btfm model predict: %s\n", err);
+            rc = CLI_FAILED;
+        }
+        free(pv);
+        free(pairs);
+        free(proba);
+        free(prob);
+        free(x);
+        btfm_model_free(m);
+        return rc;
     }
     if (rc == CLI_OK) {
         pred = malloc(sizeof(float) * (size_t)(n * width));

@@ -313,8 +313,10 @@ static const cli_help helps[] = {
      "fit learns a linear readout from X (samples x features) to Y and saves it: ridge "
      "regression for any number of targets with each target's penalty chosen by "
      "cross-validation (leave-one-out in closed form by default, as scikit-learn's RidgeCV), "
-     "banded ridge with one penalty per feature band, or logistic regression on class labels "
-     "0 .. K - 1 in Y's one column. X, Y, --groups and --bands are .npy arrays (a vector is "
+     "banded ridge with one penalty per feature band, logistic regression on class labels "
+     "0 .. K - 1 in Y's one column, or a Bradley-Terry reward of the items in X's rows from "
+     "preferences: Y then holds one pair (first, second: item rows counted from 0) per row "
+     "and --outcomes says who won. X, Y, --groups and --bands are .npy arrays (a vector is "
      "one column) or .tsv tables with a header row and a number in every cell. It prints the "
      "shape and the chosen penalties; --held-out K adds each target's nested held-out score "
      "(outer folds of contiguous blocks, each fitted with its own inner cross-validation): "
@@ -323,7 +325,9 @@ static const cli_help helps[] = {
      "MODEL's score of each target on held-out X and Y. Every parameter (gap, standardize, "
      "scoring, solver, ...): btfm params model; the equations: doc/models.md.",
      (const cli_option_help[]){
-         {"--type T", "ridge (the default), banded_ridge or logistic."},
+         {"--type T", "ridge (the default), banded_ridge, logistic or bradley_terry."},
+         {"--outcomes O", "bradley_terry: one value per pair, 1 when the first item was "
+          "preferred, 0 the second, 0.5 a tie (default: the first always)."},
          {"--alphas A,B,...",
           "The penalties to try (default 0.1,1,10 for ridge; 1e-4 .. 1e4 for logistic)."},
          {"--cv K",
@@ -342,6 +346,9 @@ static const cli_help helps[] = {
          {"--scores S.npy", "With --held-out: write the held-out R^2 and r (2 x targets)."},
          {"--std", "predict: the predictive standard deviations instead of the predictions."},
          {"--proba", "predict: the class probabilities of a logistic model."},
+         {"--pairs P", "predict: a bradley_terry model's probabilities for these pairs of "
+          "X's items (pairs x 3: first preferred, tie, second preferred); without it, "
+          "predict writes each item's reward score."},
          {"--kind K", "score: r2 (the default), pearson or neg_mse."},
          {"--out S.npy", "score: also write the scores (1 x targets)."},
          {"--json", "Print the result as one JSON object."},
@@ -357,6 +364,9 @@ static const cli_help helps[] = {
                            "btfm model predict ridge.btfm new_features.npy predicted.npy",
                            "btfm model predict ridge.btfm new_features.npy sd.npy --std",
                            "btfm model predict heads.btfm eeg_features.tsv p.npy --proba",
+                           "btfm model fit reward.btfm items.npy pairs.npy --type bradley_terry "
+                           "--outcomes won.npy --groups annotators.npy --cv 1",
+                           "btfm model predict reward.btfm items.npy p.npy --pairs pairs.npy",
                            "btfm model score ridge.btfm test_x.npy test_y.npy --kind pearson "
                            "--out r.npy --json",
                            NULL}},

@@ -1,8 +1,10 @@
 """btfm model, driven as from a shell, against scikit-learn on the same inputs: the
 penalties RidgeCV chooses per target, its predictions and R^2; nested held-out scores
 against RidgeCV refitted on each outer training block; leave-one-group-out against
-GridSearchCV; logistic probabilities against LogisticRegression at the chosen C; FIR
-delays recovering a lagged response; .tsv inputs equal to .npy ones; every refusal."""
+GridSearchCV; logistic probabilities against LogisticRegression at the chosen C; a
+Bradley-Terry reward from preferred pairs against LogisticRegression on the feature
+differences; FIR delays recovering a lagged response; .tsv inputs equal to .npy ones;
+every refusal."""
 import json
 import os
 import subprocess
@@ -153,6 +155,43 @@ class ModelCli(unittest.TestCase):
         self.assertEqual(proba.shape, (120, 2))
         self.assertLess(np.abs(proba - sk.predict_proba(X.astype(float))).max(), 1e-4)
         self.assertGreater(out["held_out_accuracy"], 0.75)
+
+    def test_bradley_terry_equals_logistic_regression_on_differences(self):
+        rng = np.random.default_rng(6)
+        items, p, n = 41, 6, 257
+        X = rng.standard_normal((items, p)).astype(np.float32)
+        pairs = np.array([rng.choice(items, 2, replace=False) for _ in range(n)])
+        D = (X[pairs[:, 0]] - X[pairs[:, 1]]).astype(float)
+        won = (rng.random(n) < 1 / (1 + np.exp(-D @ [1, -1, 0.5, 0, 0, 2]))).astype(np.float32)
+        x = self.save("items.npy", X)
+        write_tsv(self.path("pairs.tsv"), pairs.astype(float), ["first", "second"])
+        out = json.loads(self.ok("fit", self.path("bt.btfm"), x, self.path("pairs.tsv"),
+                                 "--type", "bradley_terry", "--outcomes",
+                                 self.save("won.npy", won), "--alphas", "3", "--json"))
+        self.assertEqual((out["type"], out["n_pairs"], out["alpha"]), ("bradley_terry", n, [3.0]))
+        sk = LogisticRegression(C=1 / 3, fit_intercept=False, solver="newton-cg", tol=1e-8)
+        sk.fit(D, won)
+        self.ok("predict", self.path("bt.btfm"), x, self.path("s.npy"))
+        scores = np.load(self.path("s.npy"))[:, 0]
+        ref = X.astype(float) @ sk.coef_[0]
+        self.assertLess(np.abs(scores - ref).max(), 1e-5 * np.abs(ref).max())
+        self.ok("predict", self.path("bt.btfm"), x, self.path("p.npy"), "--pairs",
+                self.save("pairs.npy", pairs.astype(np.float32)))
+        proba = np.load(self.path("p.npy"))
+        self.assertEqual(proba.shape, (n, 3))
+        self.assertLess(np.abs(proba[:, 0] - sk.predict_proba(D)[:, 1]).max(), 1e-5)
+        self.assertLess(np.abs(proba[:, 2] - sk.predict_proba(D)[:, 0]).max(), 1e-5)
+        bad = self.save("bad.npy", np.array([[0, items]], np.float32))
+        r = run("fit", self.path("b.btfm"), x, bad, "--type", "bradley_terry")
+        self.assertIn("row 1 names item %d" % items, r.stderr)
+        r = run("fit", self.path("b.btfm"), x, self.path("pairs.tsv"), "--type",
+                "bradley_terry", "--outcomes", self.save("few.npy", won[:5]))
+        self.assertIn("expected one per pair (%d)" % n, r.stderr)
+        r = run("fit", self.path("b.btfm"), x, self.path("pairs.tsv"), "--type",
+                "bradley_terry", "--held-out", "5")
+        self.assertEqual(r.returncode, 2)
+        r = run("predict", self.path("bt.btfm"), x, self.path("p.npy"), "--pairs", bad)
+        self.assertIn("pairs[0]", r.stderr)
 
     def test_fir_delays_recover_a_lagged_response(self):
         rng = np.random.default_rng(5)
