@@ -52,6 +52,11 @@ static const btfm_param_table *const tables[] = {
 #else
 #  define BTFM_CAP_HDF5 ""
 #endif
+#ifdef BTFM_HAVE_MPI
+#  define BTFM_CAP_MPI " mpi"
+#else
+#  define BTFM_CAP_MPI ""
+#endif
 /* One line a layer, in dependency order, each starting with the layer's name (its folder
  * under lib/), then what it offers. */
 static const char capabilities[] =
@@ -66,7 +71,8 @@ static const char capabilities[] =
     " align"
     " model"
     " reward"
-    " cothb";
+    " cothb"
+    BTFM_CAP_MPI;
 
 const btfm_param_table *btfm_param_table_of(int kind)
 {

@@ -12,6 +12,7 @@
 #include "dense/dense.h"
 
 #define ALIGNER_PARAM_COUNT 11
+extern const btfm_param_table btfm_aligner_param_table; /* aligner.c */
 
 /* Every method maps subject data x (n_times x n_features) to the common space as
  *   y = ((x - mean) / scale) a b + offset
@@ -29,8 +30,24 @@ typedef struct align_map {
     int b_shared;
 } align_map;
 
+/* How a fit combines its subjects' contributions. A fit in one process has none (every
+ * subject is local); a distributed fit (lib/mpi) gives each process some of the subjects
+ * and combines their sums through `combine`, which every process calls the same number
+ * of times with the same n. */
+typedef enum align_op { ALIGN_SUM, ALIGN_MAX } align_op;
+typedef struct align_reduce {
+    /* values[0..n) := their sum or maximum over the processes; `st` is this process's
+     * status so far: returns it when it is an error, BTFM_E_REMOTE (with the failing
+     * process's message) when another process failed, else BTFM_OK. */
+    btfm_status (*combine)(void *ctx, double *values, int64_t n, align_op op, btfm_status st);
+    void *ctx;
+    int first;   /* global index of this process's first subject */
+    int n_total; /* subjects over all processes */
+} align_reduce;
+
 struct btfm_aligner {
     int method;
+    const align_reduce *reduce; /* during a distributed fit, else NULL */
     double params[ALIGNER_PARAM_COUNT];
     int n_subjects;
     int capacity;
@@ -51,6 +68,24 @@ struct btfm_aligner {
 };
 
 #define ALIGN_PARAM(a, p) ((a)->params[BTFM_ALIGNER_PARAM_##p])
+
+/* Combine values across the processes of a distributed fit (a->reduce); with none it
+ * returns st and leaves the values as they are. */
+btfm_status btfm_align_combine(const btfm_aligner *a, double *values, int64_t n, align_op op,
+                               btfm_status st);
+/* The global index of local subject i and the number of subjects over all processes. */
+int btfm_align_global_index(const btfm_aligner *a, int i);
+int btfm_align_total_subjects(const btfm_aligner *a);
+
+/* btfm_aligner_fit with `r` combining the processes' subjects (NULL: this process's
+ * alone); lib/mpi passes its MPI reduction. */
+btfm_status btfm_align_fit_with(btfm_aligner *a, const align_reduce *r);
+
+/* Move the maps of fitted `from` (same method and common space) after those of fitted
+ * `to`, leaving `from` without subjects; a gathered fit's subjects arrive this way. */
+btfm_status btfm_align_append_maps(btfm_aligner *to, btfm_aligner *from);
+/* Exchange the contents of two handles (a gathered fit replaces the caller's). */
+void btfm_align_swap(btfm_aligner *x, btfm_aligner *y);
 
 /* Method fits (one file each); the handle holds the training copies. */
 btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a);

@@ -166,6 +166,35 @@ btfm_status btfm_align_grow_subjects(btfm_aligner *a)
     return BTFM_OK;
 }
 
+btfm_status btfm_align_append_maps(btfm_aligner *to, btfm_aligner *from)
+{
+    for (int i = 0; i < from->n_subjects; i++) {
+        btfm_status st = btfm_align_grow_subjects(to);
+        if (st) return st;
+        const align_map *m = &from->maps[i];
+        if (m->b_shared) { /* a map on the shared basis gets its own copy of it */
+            double *b = btfm_dense_zeros(m->rank, from->n_components, "btfm_aligner");
+            if (!b) return BTFM_E_NOMEM;
+            memcpy(b, m->b, (size_t)(m->rank * from->n_components) * sizeof(double));
+            from->maps[i].b = b;
+            from->maps[i].b_shared = 0;
+        }
+        to->n_features[to->n_subjects] = from->n_features[i];
+        to->train[to->n_subjects] = NULL;
+        to->maps[to->n_subjects++] = from->maps[i];
+        memset(&from->maps[i], 0, sizeof from->maps[i]);
+    }
+    from->n_subjects = 0;
+    return BTFM_OK;
+}
+
+void btfm_align_swap(btfm_aligner *x, btfm_aligner *y)
+{
+    btfm_aligner t = *x;
+    *x = *y;
+    *y = t;
+}
+
 /* Whether x (n_times x n_features) is finite with no constant feature; the message
  * names the subject, the feature and the time point. */
 static btfm_status check_subject_data(const float *x, int64_t n_times, int64_t n_features,
@@ -235,19 +264,47 @@ btfm_status btfm_aligner_add_subject(btfm_aligner *a, const float *data, int64_t
     return BTFM_OK;
 }
 
+btfm_status btfm_align_combine(const btfm_aligner *a, double *values, int64_t n, align_op op,
+                               btfm_status st)
+{
+    return a->reduce ? a->reduce->combine(a->reduce->ctx, values, n, op, st) : st;
+}
+
+int btfm_align_global_index(const btfm_aligner *a, int i)
+{
+    return a->reduce ? a->reduce->first + i : i;
+}
+
+int btfm_align_total_subjects(const btfm_aligner *a)
+{
+    return a->reduce ? a->reduce->n_total : a->n_subjects;
+}
+
 btfm_status btfm_aligner_fit(btfm_aligner *a)
 {
     BTFM_CHECK_ARG(a, "btfm_aligner_fit", "aligner");
+    return btfm_align_fit_with(a, NULL);
+}
+
+btfm_status btfm_align_fit_with(btfm_aligner *a, const align_reduce *r)
+{
+    btfm_status st = BTFM_OK;
     if (a->fitted)
-        return btfm_fail(BTFM_E_STATE, "btfm_aligner_fit: already fitted; add further "
-                         "subjects with btfm_aligner_add_subject, or start a new aligner");
-    if (a->n_subjects < 2)
-        return btfm_fail(BTFM_E_STATE, "btfm_aligner_fit: %d subject%s added; alignment "
-                         "needs at least 2", a->n_subjects, a->n_subjects == 1 ? "" : "s");
+        st = btfm_fail(BTFM_E_STATE, "btfm_aligner_fit: already fitted; add further "
+                       "subjects with btfm_aligner_add_subject, or start a new aligner");
+    a->reduce = r;
+    st = btfm_align_combine(a, NULL, 0, ALIGN_SUM, st); /* every process stops alike */
+    const int total = btfm_align_total_subjects(a);
+    if (!st && total < 2)
+        st = btfm_fail(BTFM_E_STATE, "btfm_aligner_fit: %d subject%s added; alignment "
+                       "needs at least 2", total, total == 1 ? "" : "s");
     btfm_progress progress;
-    btfm_status st = btfm_progress_start(&progress, a->progress_fn, a->progress_user,
-                                         "alignment fit");
-    if (st) return st;
+    if (!st) st = btfm_progress_start(&progress, a->progress_fn, a->progress_user,
+                                      "alignment fit");
+    if (st) {
+        a->reduce = NULL;
+        return st;
+    }
     btfm_dense_check_kernels("aligner");
     int threads = btfm_align_threads_begin(a);
     btfm_scratch_begin();
@@ -260,6 +317,7 @@ btfm_status btfm_aligner_fit(btfm_aligner *a)
     a->progress = NULL;
     btfm_scratch_end();
     btfm_align_threads_restore(threads);
+    a->reduce = NULL;
     /* A stop asked at the last report comes after the work: the fit is kept. */
     if (!st && btfm_progress_done(&progress, "alignment fit") == BTFM_E_CANCELLED)
         btfm_clear_error();

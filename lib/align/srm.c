@@ -10,25 +10,32 @@
 btfm_status btfm_align_srm_components(const btfm_aligner *a, int64_t *K, int64_t *max_features)
 {
     int64_t k = (int64_t)ALIGN_PARAM(a, N_FEATURES);
-    int64_t smallest = 0;
-    *max_features = a->n_features[0];
-    for (int i = 1; i < a->n_subjects; i++) {
-        if (a->n_features[i] < a->n_features[smallest]) smallest = i;
+    /* The smallest subject over every process as V 2^24 + its index (exact in a double
+     * for V < 2^29), negated for a maximum, and the largest feature count. */
+    const double shift = 16777216.0;
+    double v[2] = {-HUGE_VAL, 0.0};
+    *max_features = 1;
+    for (int i = 0; i < a->n_subjects; i++) {
+        const double key = (double)a->n_features[i] * shift + btfm_align_global_index(a, i);
+        if (-key > v[0]) v[0] = -key;
         if (a->n_features[i] > *max_features) *max_features = a->n_features[i];
     }
+    btfm_status st = btfm_align_combine(a, v, 2, ALIGN_MAX, BTFM_OK);
+    if (st) return st;
+    const int64_t fewest = (int64_t)floor(-v[0] / shift);
+    const long long smallest = (long long)(-v[0] - (double)fewest * shift);
     if (k == 0) {
         k = 50;
         if (k > a->n_times) k = a->n_times;
-        if (k > a->n_features[smallest]) k = a->n_features[smallest];
+        if (k > fewest) k = fewest;
     }
     if (k > a->n_times)
         return btfm_fail(BTFM_E_RANGE, "btfm_aligner_fit: n_features = %lld exceeds the %lld "
                          "time points; choose at most %lld", (long long)k,
                          (long long)a->n_times, (long long)a->n_times);
-    if (k > a->n_features[smallest])
+    if (k > fewest)
         return btfm_fail(BTFM_E_RANGE, "btfm_aligner_fit: n_features = %lld exceeds subject "
-                         "%lld's %lld features", (long long)k, (long long)smallest,
-                         (long long)a->n_features[smallest]);
+                         "%lld's %lld features", (long long)k, smallest, (long long)fewest);
     *K = k;
     return BTFM_OK;
 }
@@ -111,7 +118,8 @@ btfm_status btfm_align_srm_start(btfm_aligner *a, int64_t K, double *sq_norm)
         const int64_t V = a->n_features[i];
         btfm_status st = btfm_align_srm_prepare(a, i, a->train[i], K, &sq_norm[i]);
         if (!st) st = btfm_dense_random_orthonormal(a->maps[i].a, V, K,
-                                                    seed * 0x100000001b3ULL + (uint64_t)i,
+                                                    seed * 0x100000001b3ULL +
+                                                        (uint64_t)btfm_align_global_index(a, i),
                                                     "btfm_aligner_fit");
         if (st) return st;
     }
@@ -150,42 +158,47 @@ static int gram_update(const float *gram, int64_t T, int64_t K, const double *s,
 
 btfm_status btfm_align_fit_srm(btfm_aligner *a)
 {
-    const int N = a->n_subjects;
+    const int N = a->n_subjects; /* this process's subjects */
+    const double n_all = btfm_align_total_subjects(a);
     const int64_t T = a->n_times;
     int64_t K, Vmax;
     btfm_status st = btfm_align_srm_components(a, &K, &Vmax);
     if (st) return st;
     /* The Gram form needs small K x K buffers on the stack and pays off when T <= V. */
     const int use_gram = K <= 64;
-    double *sq_norm = btfm_dense_zeros(N, 1, "btfm_aligner_fit");
-    double *shared = btfm_dense_zeros(T, K, "btfm_aligner_fit");
-    double *previous_s = btfm_dense_zeros(T, K, "btfm_aligner_fit");
+    const int64_t TK = T * K;
+    /* S's sums carry one more slot: the scalar each step combines along with them. */
+    double *sq_norm = btfm_dense_zeros(N > 0 ? N : 1, 1, "btfm_aligner_fit");
+    double *shared = btfm_dense_zeros(TK + 1, 1, "btfm_aligner_fit");
+    double *previous_s = btfm_dense_zeros(TK + 1, 1, "btfm_aligner_fit");
     double *as = btfm_dense_zeros(T, K, "btfm_aligner_fit");
     double *work = btfm_dense_zeros(Vmax, K, "btfm_aligner_fit");
-    double *zs = btfm_dense_zeros((N * K * K), 1, "btfm_aligner_fit");
-    float **gram = btfm_calloc((size_t)N, sizeof *gram);
-    int *pending = btfm_calloc((size_t)N, sizeof *pending); /* W still to form from z */
-    float *shared_f = btfm_malloc((size_t)(T * K) * sizeof(float));
-    float *scratch = btfm_malloc((size_t)(Vmax * K + T * K) * sizeof(float));
+    double *zs = btfm_dense_zeros((N > 0 ? N : 1) * K * K, 1, "btfm_aligner_fit");
+    float **gram = btfm_calloc((size_t)(N > 0 ? N : 1), sizeof *gram);
+    int *pending = btfm_calloc((size_t)(N > 0 ? N : 1), sizeof *pending); /* W still to form */
+    float *shared_f = btfm_malloc((size_t)TK * sizeof(float));
+    float *scratch = btfm_malloc((size_t)(Vmax * K + TK) * sizeof(float));
     if (!sq_norm || !shared || !previous_s || !as || !work || !zs || !gram || !pending ||
         !shared_f || !scratch) {
         st = btfm_fail_nomem("btfm_aligner_fit", 0);
         goto done;
     }
-    if ((st = btfm_align_srm_start(a, K, sq_norm))) goto done;
-    double total = 0.0;
-    for (int i = 0; i < N; i++) total += sq_norm[i];
-    for (int i = 0; i < N; i++) {
+    /* Local failures join the next combination, so every process stops at the same step. */
+    st = btfm_align_srm_start(a, K, sq_norm);
+    for (int i = 0; i < N && !st; i++) {
         const int64_t V = a->n_features[i];
-        btfm_align_srm_project(a->train[i], T, V, K, a->maps[i].a, scratch, 1.0 / N, shared);
+        shared[TK] += sq_norm[i];
+        btfm_align_srm_project(a->train[i], T, V, K, a->maps[i].a, scratch, 1.0 / n_all, shared);
         if (!use_gram || T > V) continue;
         if (!(gram[i] = btfm_malloc((size_t)(T * T) * sizeof(float)))) {
             st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * sizeof(float));
-            goto done;
+            break;
         }
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (blasint)T, (blasint)V, 1.0f,
                     a->train[i], (blasint)V, 0.0f, gram[i], (blasint)T);
     }
+    if ((st = btfm_align_combine(a, shared, TK + 1, ALIGN_SUM, st))) goto done;
+    const double total = shared[TK];
 
     const int max_iter = (int)ALIGN_PARAM(a, MAX_ITER);
     const double tol = ALIGN_PARAM(a, TOL);
@@ -196,36 +209,40 @@ btfm_status btfm_align_fit_srm(btfm_aligner *a)
         double *swap = previous_s;
         previous_s = shared;
         shared = swap;
-        for (int64_t j = 0; j < T * K; j++) {
+        for (int64_t j = 0; j < TK; j++) {
             shared_f[j] = (float)previous_s[j];
             s2 += previous_s[j] * previous_s[j];
         }
-        memset(shared, 0, (size_t)(T * K) * sizeof(double));
-        for (int i = 0; i < N; i++) {
+        memset(shared, 0, (size_t)(TK + 1) * sizeof(double));
+        for (int i = 0; i < N && !st; i++) {
             double fit_i;
             pending[i] = gram[i] && gram_update(gram[i], T, K, previous_s, shared_f,
                                                 scratch, as,
                                                 zs + (size_t)i * (size_t)(K * K), &fit_i,
-                                                1.0 / N, shared);
+                                                1.0 / n_all, shared);
             if (!pending[i]) { /* the direct route: W from X^T S, then X W */
                 st = btfm_align_srm_update_w(a->train[i], T, a->n_features[i], K, shared_f,
                                              a->maps[i].a, scratch, work, &fit_i);
-                if (st) goto done;
+                if (st) break;
                 btfm_align_srm_project(a->train[i], T, a->n_features[i], K, a->maps[i].a,
-                                       scratch, 1.0 / N, shared);
+                                       scratch, 1.0 / n_all, shared);
             }
             fit += fit_i;
         }
+        shared[TK] = fit;
+        if ((st = btfm_align_combine(a, shared, TK + 1, ALIGN_SUM, st))) goto done;
+        fit = shared[TK];
         iter++;
         /* sum ||X_i - S W_i^T||^2 with the new W and the S they were fitted to. */
-        objective = (total - 2.0 * fit + N * s2) / total;
+        objective = (total - 2.0 * fit + n_all * s2) / total;
         change = iter > 1 ? fabs(previous - objective) / fabs(objective) : NAN;
         if (change <= tol) break;
         previous = objective;
         /* at most max_iter iterations; the tolerance may end the fit sooner */
-        if ((st = btfm_progress_update(a->progress, "SRM iterations", (double)iter / max_iter)))
-            goto done;
+        /* A cancel joins the next combination, so that every process stops. */
+        st = btfm_progress_update(a->progress, "SRM iterations", (double)iter / max_iter);
     }
+    if ((st = btfm_align_combine(a, NULL, 0, ALIGN_SUM, st))) goto done;
     /* W = X^T S z for the subjects updated in Gram form (S of the last update). */
     for (int i = 0; i < N; i++) {
         if (!pending[i]) continue;
@@ -238,7 +255,7 @@ btfm_status btfm_align_fit_srm(btfm_aligner *a)
                     (blasint)K, 1.0, work, (blasint)K, zs + (size_t)i * (size_t)(K * K),
                     (blasint)K, 0.0, a->maps[i].a, (blasint)K);
     }
-    a->common = shared;
+    a->common = shared; /* T x K (the extra slot is never read) */
     shared = NULL;
     a->n_components = K;
     a->iterations = iter;

@@ -20,19 +20,21 @@ static btfm_status spd_inverse(const double *m, int64_t K, double *inv, double *
 
 btfm_status btfm_align_fit_srm_prob(btfm_aligner *a)
 {
-    const int N = a->n_subjects;
+    const int N = a->n_subjects; /* this process's subjects */
     const int64_t T = a->n_times;
     int64_t K, Vmax;
     btfm_status st = btfm_align_srm_components(a, &K, &Vmax);
     if (st) return st;
-    double *rho2 = btfm_dense_zeros(N, 1, "btfm_aligner_fit");
-    double *trace_xtx = btfm_dense_zeros(N, 1, "btfm_aligner_fit");
+    const int64_t TK = T * K;
+    double *rho2 = btfm_dense_zeros(N > 0 ? N : 1, 1, "btfm_aligner_fit");
+    double *trace_xtx = btfm_dense_zeros(N > 0 ? N : 1, 1, "btfm_aligner_fit");
     double *sigma_s = btfm_dense_zeros(K, K, "btfm_aligner_fit");
     double *inv_sigma_s = btfm_dense_zeros(K, K, "btfm_aligner_fit");
     double *sigma_rhos = btfm_dense_zeros(K, K, "btfm_aligner_fit");
     double *inv_sigma_rhos = btfm_dense_zeros(K, K, "btfm_aligner_fit");
     double *gain = btfm_dense_zeros(K, K, "btfm_aligner_fit");
-    double *wtx = btfm_dense_zeros(T, K, "btfm_aligner_fit"); /* sum_i x_i W_i / rho_i^2 */
+    /* sum_i x_i W_i / rho_i^2, then the three sums over subjects the E-step combines */
+    double *wtx = btfm_dense_zeros(TK + 3, 1, "btfm_aligner_fit");
     double *shared = btfm_dense_zeros(T, K, "btfm_aligner_fit");
     double *tmp = btfm_dense_zeros(T, K, "btfm_aligner_fit");
     float *shared_f = btfm_malloc((size_t)(T * K) * sizeof(float));
@@ -43,8 +45,9 @@ btfm_status btfm_align_fit_srm_prob(btfm_aligner *a)
         st = btfm_fail_nomem("btfm_aligner_fit", 0);
         goto done;
     }
-    /* ||X_i||^2 after centering: BrainIAK takes it before. */
-    if ((st = btfm_align_srm_start(a, K, trace_xtx))) goto done;
+    /* ||X_i||^2 after centering: BrainIAK takes it before. A local failure joins the
+     * next combination, so every process stops at the same step. */
+    st = btfm_align_srm_start(a, K, trace_xtx);
     for (int i = 0; i < N; i++) rho2[i] = 1.0;
     for (int64_t k = 0; k < K; k++) sigma_s[k * K + k] = 1.0;
 
@@ -54,20 +57,21 @@ btfm_status btfm_align_fit_srm_prob(btfm_aligner *a)
     int iter = 0;
     while (iter < max_iter) {
         /* E-step: posterior mean of the shared response. */
-        double rho0 = 0.0, trace_x_inv = 0.0, log_det_psi = 0.0, ld_sigma, ld_rhos;
-        for (int i = 0; i < N; i++) {
-            rho0 += 1.0 / rho2[i];
-            trace_x_inv += trace_xtx[i] / rho2[i];
-            log_det_psi += log(rho2[i]) * (double)a->n_features[i];
+        double ld_sigma, ld_rhos;
+        memset(wtx, 0, (size_t)(TK + 3) * sizeof(double));
+        for (int i = 0; i < N && !st; i++) {
+            btfm_align_srm_project(a->train[i], T, a->n_features[i], K, a->maps[i].a, scratch,
+                                   1.0 / rho2[i], wtx);
+            wtx[TK] += 1.0 / rho2[i];
+            wtx[TK + 1] += trace_xtx[i] / rho2[i];
+            wtx[TK + 2] += log(rho2[i]) * (double)a->n_features[i];
         }
+        if ((st = btfm_align_combine(a, wtx, TK + 3, ALIGN_SUM, st))) goto done;
+        const double rho0 = wtx[TK], trace_x_inv = wtx[TK + 1], log_det_psi = wtx[TK + 2];
         if ((st = spd_inverse(sigma_s, K, inv_sigma_s, &ld_sigma))) goto done;
         memcpy(sigma_rhos, inv_sigma_s, (size_t)(K * K) * sizeof(double));
         for (int64_t k = 0; k < K; k++) sigma_rhos[k * K + k] += rho0;
         if ((st = spd_inverse(sigma_rhos, K, inv_sigma_rhos, &ld_rhos))) goto done;
-        memset(wtx, 0, (size_t)(T * K) * sizeof(double));
-        for (int i = 0; i < N; i++)
-            btfm_align_srm_project(a->train[i], T, a->n_features[i], K, a->maps[i].a, scratch,
-                              1.0 / rho2[i], wtx);
         /* shared (time-major) = wtx (I - rho0 inv_sigma_rhos)^T sigma_s^T */
         for (int64_t i = 0; i < K; i++)
             for (int64_t j = 0; j < K; j++)
@@ -100,7 +104,7 @@ btfm_status btfm_align_fit_srm_prob(btfm_aligner *a)
             double fit;
             st = btfm_align_srm_update_w(a->train[i], T, V, K, shared_f, a->maps[i].a, scratch,
                                          work, &fit);
-            if (st) goto done;
+            if (st) break; /* reported at the next combination */
             rho2[i] = (trace_xtx[i] - 2.0 * fit + trace_sigma) / ((double)T * (double)V);
             if (!(rho2[i] > 0))
                 rho2[i] = 1e-12; /* a noiseless subject: keep the precision finite */
@@ -109,10 +113,11 @@ btfm_status btfm_align_fit_srm_prob(btfm_aligner *a)
         change = iter > 1 ? fabs(loglike - previous) / fabs(loglike) : NAN;
         if (change <= tol) break;
         previous = loglike;
-        if ((st = btfm_progress_update(a->progress, "probabilistic SRM iterations",
-                                       (double)iter / max_iter)))
-            goto done;
+        /* A cancel joins the next combination, so that every process stops. */
+        st = btfm_progress_update(a->progress, "probabilistic SRM iterations",
+                                  (double)iter / max_iter);
     }
+    if ((st = btfm_align_combine(a, NULL, 0, ALIGN_SUM, st))) goto done;
     a->common = shared;
     shared = NULL;
     a->n_components = K;

@@ -5,7 +5,9 @@ Default: every INCLUDE_DIR/btfm/*.h opens with a comment and an include guard na
 BTFM_<FILE>_H, and compiles alone (included twice) as C11 and as C++11 with
 -Wall -Wextra -pedantic -Werror. --consumer SRC --library LIB: build SRC (C++) against
 the headers and the shared library, with the address of every BTFM_API function
-taken, and run it, which proves the C linkage of every declaration.
+taken, and run it, which proves the C linkage of every declaration. btfm/mpi.h, which
+includes <mpi.h>, is checked with --mpi-flags (MPI's compile and link flags) and left
+out without them (a build without the 'mpi' feature does not install it).
 
 Exit status: 0 clean, 1 a header or program failed (named on stdout), 77 nothing to do
 (no C++ compiler for --consumer), 99 the check itself could not run.
@@ -26,10 +28,14 @@ C_FLAGS = ["-std=c11", "-Wall", "-Wextra", "-pedantic", "-Werror",
 CXX_FLAGS = ["-std=c++11", "-Wall", "-Wextra", "-pedantic", "-Werror", "-Wundef"]
 
 
-def public_headers(include_dir):
+MPI_HEADER = "mpi.h"
+
+
+def public_headers(include_dir, with_mpi=False):
     folder = os.path.join(include_dir, "btfm")
     try:
-        names = sorted(n for n in os.listdir(folder) if n.endswith(".h"))
+        names = sorted(n for n in os.listdir(folder)
+                       if n.endswith(".h") and (with_mpi or n != MPI_HEADER))
     except OSError as err:
         raise Unrunnable(f"cannot list public headers: {err}") from None
     if not names:
@@ -74,7 +80,7 @@ def preamble_problems(include_dir, header):
 
 def check_headers(args, workdir):
     failures, guards = 0, {}
-    for header in public_headers(args.include_dir):
+    for header in public_headers(args.include_dir, bool(args.mpi_flags)):
         guard, problems = preamble_problems(args.include_dir, header)
         if guard in guards:
             problems.append(f"include guard {guard} also used by {guards[guard]}")
@@ -83,6 +89,8 @@ def check_headers(args, workdir):
         # from being empty, which ISO C forbids.
         source = f"#include <{header}>\n#include <{header}>\ntypedef int tu_not_empty;\n"
         include = [f"-I{args.include_dir}"]
+        if header == "btfm/" + MPI_HEADER:
+            include += args.mpi_flags
         stem = os.path.basename(header)[:-2]
         languages = [("C11", args.cc, C_FLAGS, f"alone_{stem}.c")]
         if args.cxx:
@@ -115,8 +123,11 @@ def check_consumer(args, workdir):
         source = f.read()
     # Take the address of every declared function too: a declaration outside
     # extern "C" would then be an undefined C++-mangled reference at link time.
-    functions = sorted(api_declarations(read_headers([os.path.join(args.include_dir,
-                                                                   "btfm")])))
+    functions = sorted(api_declarations(read_headers(
+        [os.path.join(args.include_dir, h) for h in public_headers(args.include_dir,
+                                                                  bool(args.mpi_flags))])))
+    if args.mpi_flags:
+        source = f"#include <btfm/{MPI_HEADER}>\n" + source
     source += ("\ntypedef void (*btfm_any_fn)(void);\n"
                "extern const btfm_any_fn btfm_every_api_function[];\n"
                "const btfm_any_fn btfm_every_api_function[] = {\n"
@@ -124,8 +135,8 @@ def check_consumer(args, workdir):
                + "};\n")
     program = os.path.join(workdir, "consumer")
     library = os.path.abspath(args.library)
-    flags = CXX_FLAGS + args.flag + [f"-I{args.include_dir}"]
-    libraries = [library, f"-Wl,-rpath,{os.path.dirname(library)}"]
+    flags = CXX_FLAGS + args.flag + [f"-I{args.include_dir}"] + args.mpi_flags
+    libraries = [library, f"-Wl,-rpath,{os.path.dirname(library)}"] + args.mpi_flags
     ok, messages = compile_source(args.cxx, flags, source, "consumer.cpp", workdir,
                                   output=program, libraries=libraries)
     command = " ".join(args.cxx + flags + [args.consumer] + libraries)
@@ -160,10 +171,13 @@ def main():
     parser.add_argument("--library", help="shared library the --consumer program links")
     parser.add_argument("--flag", action="append", default=[],
                         help="extra compile and link flag for --consumer (repeatable)")
+    parser.add_argument("--mpi-flags", default="",
+                        help="MPI's compile and link flags: check btfm/mpi.h too")
     parser.add_argument("include_dir", help="folder that holds btfm/*.h")
     args = parser.parse_args()
     args.cc = shlex.split(args.cc)
     args.cxx = shlex.split(args.cxx)
+    args.mpi_flags = shlex.split(args.mpi_flags)
     if args.consumer and not args.library:
         parser.error("--consumer needs --library")
     with tempfile.TemporaryDirectory(prefix="btfm-headers-") as workdir:

@@ -655,6 +655,9 @@ _SIGNATURES = {
 
     # corpus
 
+    # mpi (btfm/mpi.h; MPI_Comm as Open MPI's pointer handle; btfm/align.py)
+    "btfm_aligner_fit_mpi": (c_int, [AlignerPtr, c_void_p]),
+    "btfm_aligner_gather_mpi": (c_int, [AlignerPtr, c_int, c_void_p]),
 }
 
 

@@ -21,7 +21,7 @@ try:
 except ImportError:  # the rest of the package works without numpy; this module needs it
     np = None
 
-from ._errors import check
+from ._errors import STATUS_NAMES, Error, check
 from ._handle import Handle
 from ._lib import AlignerPtr, lib
 from ._params import ParamsMixin
@@ -151,17 +151,52 @@ class Aligner(ParamsMixin, Handle):
         check(self._invoke(lib.btfm_aligner_add_subject, _ptr(x), x.shape[0], x.shape[1]))
         return self.n_subjects - 1
 
-    def fit(self, subjects=None, progress=None) -> "Aligner":
+    def fit(self, subjects=None, progress=None, comm=None) -> "Aligner":
         """Add `subjects` (a list of time x features arrays, if given) and fit.
         progress: True for a bar on a terminal, or a callable progress(stage, fraction)
         that returns True to cancel (btfm.Error E_CANCELLED, the aligner left unfitted
-        with its subjects, ready for another fit)."""
-        for data in subjects or []:
-            self.add_subject(data)
+        with its subjects, ready for another fit).
+
+        With `comm` (an mpi4py communicator, e.g. ``MPI.COMM_WORLD``) the fit is
+        distributed (btfm_aligner_fit_mpi): every rank calls fit with its own subjects,
+        which in rank order make the fit's subject list; afterwards each rank holds the
+        common space and the maps of its own subjects (numbered from 0 on each rank), and
+        gather() brings every map to one rank. The SRM methods run distributed. Needs a
+        library built with MPI ("mpi" in btfm.capabilities()). A cancel through
+        `progress` on one rank stops every rank (BTFM_E_REMOTE on the others).
+        """
+        handle = None if comm is None else _comm_handle(comm)
+        # A subject refused on one rank must not leave the others waiting in the fit:
+        # the ranks agree first, and the others raise BTFM_E_REMOTE with its message.
+        error = None
+        try:
+            for data in subjects or []:
+                self.add_subject(data)
+        except (Error, ValueError, TypeError) as e:
+            if comm is None:
+                raise
+            error = e
+        if comm is not None:
+            messages = comm.allgather(None if error is None else str(error))
+            failed = [r for r, m in enumerate(messages) if m is not None]
+            if error is not None:
+                raise error
+            if failed:
+                raise Error(_REMOTE, f"rank {failed[0]} of {len(messages)} failed: "
+                            f"{messages[failed[0]]}")
         with self._lock:
             ptr = self._require_open()
             with attached(lib.btfm_aligner_set_progress, ptr, progress):
-                check(lib.btfm_aligner_fit(ptr))
+                if comm is None:
+                    check(lib.btfm_aligner_fit(ptr))
+                else:
+                    check(lib.btfm_aligner_fit_mpi(ptr, handle))
+        return self
+
+    def gather(self, comm, root: int = 0) -> "Aligner":
+        """After a distributed fit: rank `root` receives every rank's maps in global
+        order (btfm_aligner_gather_mpi); the other ranks keep theirs. Collective."""
+        check(self._invoke(lib.btfm_aligner_gather_mpi, int(root), _comm_handle(comm)))
         return self
 
     def transform(self, data, subject: int):
@@ -255,3 +290,21 @@ def classification(data, labels):
     check(lib.btfm_align_classification(_ptr(x), _ptr(y), x.shape[0], x.shape[1], x.shape[2],
                                         _ptr(out)))
     return out
+
+
+_REMOTE = next(code for code, name in STATUS_NAMES.items() if name == "BTFM_E_REMOTE")
+
+
+def _comm_handle(comm):
+    """The C handle of an mpi4py communicator, passed to the library as it is: Open MPI's
+    MPI_Comm is a pointer, which mpi4py gives as MPI._handleof(comm)."""
+    try:
+        from mpi4py import MPI
+    except ImportError as e:
+        raise ImportError("a distributed fit needs mpi4py (Debian python3-mpi4py)") from e
+    if not isinstance(comm, MPI.Comm):
+        raise TypeError(f"comm must be an mpi4py communicator, not {type(comm).__name__}")
+    if MPI._sizeof(MPI.Comm) != ctypes.sizeof(ctypes.c_void_p):
+        raise TypeError("this MPI's communicator handles are not pointers (Open MPI's are); "
+                        "the package passes MPI_Comm as a pointer")
+    return ctypes.c_void_p(MPI._handleof(comm))

@@ -161,6 +161,7 @@ def test_declared_types_match_the_header_prototypes():
     scalar["int32_t"] = ctypes.c_int32
     scalar["uint64_t"] = ctypes.c_uint64
     scalar["unsigned char"] = ctypes.c_ubyte
+    scalar["MPI_Comm"] = ctypes.c_void_p  # Open MPI's communicator handle is a pointer
 
     def expected(c_type):
         if c_type in scalar:

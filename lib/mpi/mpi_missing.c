@@ -1,0 +1,25 @@
+/* Builds without the 'mpi' feature: the distributed functions exist (the ABI is the same
+ * in every build) and say that this build cannot run them. */
+#include "core/internal.h"
+
+#ifndef BTFM_HAVE_MPI
+/* The communicator is never looked at, so its type does not matter here. */
+BTFM_API btfm_status btfm_aligner_fit_mpi(void *a, void *comm);
+BTFM_API btfm_status btfm_aligner_gather_mpi(void *a, int root, void *comm);
+
+static btfm_status missing(const char *func)
+{
+    return btfm_fail(BTFM_E_UNSUPPORTED, "%s: this build of libbtfm has no MPI (configure "
+                     "with -Dmpi=enabled and Open MPI's libopenmpi-dev)", func);
+}
+
+btfm_status btfm_aligner_fit_mpi(void *a, void *comm)
+{
+    return missing("btfm_aligner_fit_mpi");
+}
+
+btfm_status btfm_aligner_gather_mpi(void *a, int root, void *comm)
+{
+    return missing("btfm_aligner_gather_mpi");
+}
+#endif

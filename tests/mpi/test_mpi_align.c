@@ -1,0 +1,192 @@
+/* Distributed SRM fits against the single-process fit of the same subjects: run under
+ * mpirun with any number of ranks (also more ranks than subjects); each rank holds a
+ * contiguous block of the simulated subjects (align_sim.h). Also: one rank's bad input
+ * reaches every rank as an error instead of a hang. Exit status 0 when every rank passed. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <btfm/btfm.h>
+#include <btfm/mpi.h>
+#include "align_sim.h"
+
+static int rank, size, failures;
+
+#define EXPECT(cond, ...)                                                                  \
+    do {                                                                                   \
+        if (!(cond)) {                                                                     \
+            failures++;                                                                    \
+            fprintf(stderr, "rank %d: %s:%d: ", rank, __FILE__, __LINE__);                 \
+            fprintf(stderr, __VA_ARGS__);                                                  \
+            fputc('\n', stderr);                                                           \
+        }                                                                                  \
+    } while (0)
+
+enum { T = 41, K = 4, MAX_SUBJECTS = 7 };
+
+/* N subjects of T time points, subject i with 23 + 3 i features (prime, odd, even). */
+static float *subjects[MAX_SUBJECTS];
+static int64_t features[MAX_SUBJECTS];
+
+static void simulate(int n)
+{
+    double s[T * K], w[64 * K];
+    sim_state = 2027;
+    sim_shared(s, T, K);
+    for (int i = 0; i < n; i++) {
+        features[i] = 23 + 3 * i;
+        subjects[i] = malloc((size_t)(T * features[i]) * sizeof(float));
+        sim_layout(w, features[i], K);
+        sim_subject(subjects[i], s, w, T, features[i], K, 1.0, 0.5);
+    }
+}
+
+static btfm_aligner *new_aligner(int method)
+{
+    btfm_aligner *a = NULL;
+    btfm_aligner_new(&a, method);
+    btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_N_FEATURES, K);
+    btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_TOL, 0); /* a fixed number of iterations */
+    btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_MAX_ITER, 25);
+    btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_SEED, 7);
+    return a;
+}
+
+/* max |x - y| / max |y| */
+static double rel_diff(const float *x, const float *y, int64_t n)
+{
+    double d = 0, m = 0;
+    for (int64_t j = 0; j < n; j++) {
+        if (fabs(x[j] - y[j]) > d) d = fabs(x[j] - y[j]);
+        if (fabs(y[j]) > m) m = fabs(y[j]);
+    }
+    return d / m;
+}
+
+/* Subject i of n lives on rank owner(i): contiguous blocks, some ranks empty when n < size. */
+static void block(int n, int r, int *first, int *count)
+{
+    *first = (int)((long)n * r / size);
+    *count = (int)((long)n * (r + 1) / size) - *first;
+}
+
+static void check_fit(int method, int n)
+{
+    btfm_aligner *ref = new_aligner(method), *dist = new_aligner(method);
+    for (int i = 0; i < n; i++) btfm_aligner_add_subject(ref, subjects[i], T, features[i]);
+    EXPECT(btfm_aligner_fit(ref) == BTFM_OK, "reference fit: %s", btfm_last_error());
+    int first, count;
+    block(n, rank, &first, &count);
+    for (int i = 0; i < count; i++)
+        btfm_aligner_add_subject(dist, subjects[first + i], T, features[first + i]);
+    btfm_status st = btfm_aligner_fit_mpi(dist, MPI_COMM_WORLD);
+    EXPECT(st == BTFM_OK, "method %d, %d subjects: %s", method, n, btfm_last_error());
+    if (st == BTFM_OK) {
+        float c_ref[T * K], c_dist[T * K], y_ref[T * K], y_dist[T * K];
+        int iter_ref, iter_dist, local = -1;
+        double obj_ref, obj_dist;
+        btfm_aligner_common(ref, c_ref, sizeof c_ref / sizeof *c_ref);
+        btfm_aligner_common(dist, c_dist, sizeof c_dist / sizeof *c_dist);
+        btfm_aligner_fit_info(ref, &iter_ref, &obj_ref);
+        btfm_aligner_fit_info(dist, &iter_dist, &obj_dist);
+        btfm_aligner_n_subjects(dist, &local);
+        EXPECT(local == count, "%d local subjects, expected %d", local, count);
+        EXPECT(iter_ref == iter_dist, "iterations %d and %d", iter_dist, iter_ref);
+        EXPECT(fabs(obj_ref - obj_dist) <= 1e-5 * fabs(obj_ref), "objective %.9g vs %.9g",
+               obj_dist, obj_ref);
+        double d = rel_diff(c_dist, c_ref, T * K);
+        EXPECT(d <= 1e-5, "method %d, %d subjects on %d ranks: shared response differs by %g",
+               method, n, size, d);
+        for (int i = 0; i < count; i++) {
+            const int g = first + i;
+            btfm_aligner_transform(ref, g, subjects[g], T, features[g], y_ref);
+            btfm_aligner_transform(dist, i, subjects[g], T, features[g], y_dist);
+            d = rel_diff(y_dist, y_ref, T * K);
+            EXPECT(d <= 1e-5, "method %d: subject %d's map differs by %g", method, g, d);
+        }
+        /* every map on rank 0, in global order */
+        st = btfm_aligner_gather_mpi(dist, 0, MPI_COMM_WORLD);
+        EXPECT(st == BTFM_OK, "gather: %s", btfm_last_error());
+        btfm_aligner_n_subjects(dist, &local);
+        EXPECT(local == (rank == 0 ? n : count), "%d subjects after the gather", local);
+        for (int g = 0; rank == 0 && st == BTFM_OK && g < n; g++) {
+            btfm_aligner_transform(ref, g, subjects[g], T, features[g], y_ref);
+            EXPECT(btfm_aligner_transform(dist, g, subjects[g], T, features[g], y_dist) ==
+                   BTFM_OK, "%s", btfm_last_error());
+            d = rel_diff(y_dist, y_ref, T * K);
+            EXPECT(d <= 1e-5, "gathered subject %d's map differs by %g", g, d);
+        }
+    }
+    btfm_aligner_free(ref);
+    btfm_aligner_free(dist);
+}
+
+/* The last rank's aligner is already fitted: it returns BTFM_E_STATE, every other rank
+ * BTFM_E_REMOTE with its message, and nobody waits forever. */
+static void check_one_rank_fails(void)
+{
+    const int bad = size - 1;
+    btfm_aligner *a = new_aligner(BTFM_ALIGN_SRM);
+    int first, count;
+    block(4, rank, &first, &count);
+    for (int i = 0; i < count; i++)
+        btfm_aligner_add_subject(a, subjects[first + i], T, features[first + i]);
+    if (rank == bad) { /* fitted alone beforehand */
+        btfm_aligner_add_subject(a, subjects[5], T, features[5]);
+        btfm_aligner_add_subject(a, subjects[6], T, features[6]);
+        btfm_aligner_fit(a);
+    }
+    btfm_status st = btfm_aligner_fit_mpi(a, MPI_COMM_WORLD);
+    const char *msg = btfm_last_error();
+    if (rank == bad) {
+        EXPECT(st == BTFM_E_STATE, "the failing rank returned %d", st);
+        EXPECT(strstr(msg, "already fitted") != NULL, "message: %s", msg);
+    } else {
+        char expect[64];
+        snprintf(expect, sizeof expect, "rank %d of %d failed with BTFM_E_STATE", bad, size);
+        EXPECT(st == BTFM_E_REMOTE, "another rank returned %d", st);
+        EXPECT(strstr(msg, expect) && strstr(msg, "already fitted"), "message: %s", msg);
+        EXPECT(!btfm_aligner_is_fitted(a), "a failed fit left the aligner fitted");
+    }
+    btfm_aligner_free(a);
+
+    /* Parameters that differ between ranks: the same error on every rank. */
+    a = new_aligner(BTFM_ALIGN_PROBABILISTIC_SRM);
+    block(4, rank, &first, &count);
+    for (int i = 0; i < count; i++)
+        btfm_aligner_add_subject(a, subjects[first + i], T, features[first + i]);
+    if (rank == bad && size > 1) btfm_aligner_set_param(a, BTFM_ALIGNER_PARAM_SEED, 8);
+    st = btfm_aligner_fit_mpi(a, MPI_COMM_WORLD);
+    if (size > 1) {
+        EXPECT(st == BTFM_E_INVALID, "different seeds: status %d", st);
+        EXPECT(strstr(btfm_last_error(), "parameter seed is 7 on one rank and 8 on another"),
+               "message: %s", btfm_last_error());
+    }
+    btfm_aligner_free(a);
+
+    /* Hyperalignment is refused alike on every rank. */
+    btfm_aligner *h = NULL;
+    btfm_aligner_new(&h, BTFM_ALIGN_HYPERALIGNMENT);
+    EXPECT(btfm_aligner_fit_mpi(h, MPI_COMM_WORLD) == BTFM_E_UNSUPPORTED, "hyperalignment");
+    btfm_aligner_free(h);
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    simulate(MAX_SUBJECTS);
+    EXPECT(strstr(btfm_capabilities(), " mpi") != NULL, "capabilities: %s", btfm_capabilities());
+    check_one_rank_fails();
+    for (int method = BTFM_ALIGN_SRM; method <= BTFM_ALIGN_PROBABILISTIC_SRM; method++) {
+        check_fit(method, 5);
+        check_fit(method, 2); /* fewer subjects than ranks with 3 or 4 ranks */
+    }
+    int all = 0;
+    MPI_Allreduce(&failures, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    if (rank == 0) printf("%d ranks: %s (%d failed checks)\n", size, all ? "FAIL" : "OK", all);
+    for (int i = 0; i < MAX_SUBJECTS; i++) free(subjects[i]);
+    MPI_Finalize();
+    return all ? 1 : 0;
+}

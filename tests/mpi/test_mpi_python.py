@@ -1,0 +1,91 @@
+"""btfm.Aligner.fit(my_subjects, comm=MPI.COMM_WORLD) under mpirun: each rank fits with a
+block of the simulated subjects and must reach the single-process fit of all of them (the
+shared response, each rank's maps, and every map after gather() on rank 0); a rank whose
+subject has the wrong length makes every rank raise, the others with BTFM_E_REMOTE."""
+
+import sys
+
+import numpy as np
+from mpi4py import MPI
+
+import btfm
+
+comm = MPI.COMM_WORLD
+rank, size = comm.Get_rank(), comm.Get_size()
+failures = []
+
+
+def expect(ok, what):
+    if not ok:
+        failures.append(what)
+        print(f"rank {rank}: {what}", file=sys.stderr)
+
+
+def simulate(n, T=37, K=3):
+    rng = np.random.default_rng(11)  # the same subjects on every rank
+    s = rng.standard_normal((T, K))
+    out = []
+    for i in range(n):
+        w, _ = np.linalg.qr(rng.standard_normal((20 + 5 * i, K)))
+        out.append((s @ w.T + 0.3 * rng.standard_normal((T, 20 + 5 * i))).astype(np.float32))
+    return out
+
+
+def rel(x, y):
+    return float(np.abs(x - y).max() / np.abs(y).max())
+
+
+def block(n):
+    return n * rank // size, n * (rank + 1) // size
+
+
+params = dict(n_features=3, tol=0, max_iter=30, seed=3)
+for method in ("srm", "probabilistic_srm"):
+    for n in (5, 2):
+        subjects = simulate(n)
+        ref = btfm.Aligner(method, **params).fit(subjects)
+        lo, hi = block(n)
+        dist = btfm.Aligner(method, **params).fit(subjects[lo:hi], comm=comm)
+        expect(dist.n_subjects == hi - lo, f"{dist.n_subjects} local subjects")
+        expect(rel(dist.common, ref.common) <= 1e-5, f"{method} n={n}: shared response")
+        for i in range(lo, hi):
+            d = rel(dist.transform(subjects[i], i - lo), ref.transform(subjects[i], i))
+            expect(d <= 1e-5, f"{method} n={n}: subject {i} differs by {d:g}")
+        dist.gather(comm, root=0)
+        if rank == 0:
+            expect(dist.n_subjects == n, "gathered subjects")
+            for i in range(n):
+                d = rel(dist.transform(subjects[i], i), ref.transform(subjects[i], i))
+                expect(d <= 1e-5, f"{method} n={n}: gathered subject {i} differs by {d:g}")
+
+# One rank's subject is one time point short: every rank raises the same error.
+subjects = simulate(4)
+lo, hi = block(4)
+mine = [x[:-1] if rank == size - 1 and j == lo else x for j, x in zip(range(lo, hi), subjects[lo:hi])]
+try:  # refused by add_subject on the last rank
+    btfm.Aligner("srm", **params).fit(mine, comm=comm)
+    expect(False, "a wrong length went unnoticed")
+except btfm.Error as e:
+    bad = rank == size - 1
+    expect(e.status_name == ("BTFM_E_INVALID" if bad else "BTFM_E_REMOTE"), str(e))
+    expect("has 37 time points but subject 0 has 36" in e.message, e.message)
+    expect(bad or f"rank {size - 1} of {size} failed" in e.message, e.message)
+
+# Subjects of different lengths on different ranks: refused alike by the fit.
+mine = [x[:-1] if rank == size - 1 else x for x in subjects[lo:hi]]
+try:
+    btfm.Aligner("srm", **params).fit(mine, comm=comm)
+    expect(size == 1, "different lengths went unnoticed")
+except btfm.Error as e:
+    expect(e.status_name == "BTFM_E_INVALID" and "36 and 37 time points" in e.message, str(e))
+
+try:
+    btfm.Aligner("srm").fit(comm=object())
+    expect(False, "a non-communicator was accepted")
+except TypeError:
+    pass
+
+total = comm.allreduce(len(failures))
+if rank == 0:
+    print(f"{size} ranks: {'FAIL' if total else 'OK'} ({total} failed checks)")
+sys.exit(1 if total else 0)
