@@ -117,4 +117,12 @@ void *cli_malloc_large(size_t bytes);
 /* Tables (info_table.c): describe a TSV file (columns, rows, numeric ranges). */
 int cli_info_table(const char *path, int json);
 
+/* cli_mpi.c: under mpirun (builds with MPI) this process's rank and the rank count,
+ * else 0 and 1; whether any rank failed (`failed` is this one's verdict); the aligner's
+ * fit over every rank's subjects with the maps gathered on rank 0; the end of MPI. */
+void cli_mpi_begin(int *rank, int *size);
+int cli_mpi_failed(int failed);
+btfm_status cli_mpi_fit(btfm_aligner *a);
+void cli_mpi_end(void);
+
 #endif

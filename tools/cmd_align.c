@@ -97,8 +97,13 @@ static int align_fit(int argc, char **argv)
                                "probabilistic_srm)", method);
     }
     if (btfm_aligner_new(&a, m)) { free(params); return cli_fail("align fit"); }
+    /* Under mpirun each rank reads a contiguous block of the inputs, in their order. */
+    int rank, size;
+    cli_mpi_begin(&rank, &size);
+    const int first = (int)((long)n_inputs * rank / size);
+    const int last = (int)((long)n_inputs * (rank + 1) / size);
     for (int i = 0; i < n_params && rc == CLI_OK; i++) rc = set_named_param(a, params[i]);
-    for (int i = 0; i < n_inputs && rc == CLI_OK; i++) {
+    for (int i = first; i < last && rc == CLI_OK; i++) {
         float *data;
         int64_t rows, cols;
         if (read_matrix("fit", inputs[i], mask, &data, &rows, &cols)) {
@@ -108,9 +113,12 @@ static int align_fit(int argc, char **argv)
         if (btfm_aligner_add_subject(a, data, rows, cols)) rc = cli_fail(inputs[i]);
         free(data);
     }
-    if (rc == CLI_OK && (btfm_aligner_fit(a) || btfm_aligner_save(a, out)))
+    if (cli_mpi_failed(rc != CLI_OK) && rc == CLI_OK) /* another rank said why */
+        rc = CLI_FAILED;
+    if (rc == CLI_OK && (cli_mpi_fit(a) || (rank == 0 && btfm_aligner_save(a, out))))
         rc = cli_fail("align fit");
-    if (rc == CLI_OK) {
+    cli_mpi_end();
+    if (rc == CLI_OK && rank == 0) {
         int n, iterations;
         int64_t k;
         btfm_aligner_n_subjects(a, &n);
