@@ -186,7 +186,11 @@ static const cli_help helps[] = {
      "(EDF, BrainVision, NIfTI volumes masked with --mask); all must have the same number of "
      "time points, in the same order.\n\n"
      "transform maps a subject's data (same features as at fit) into the common space, or "
-     "back with --inverse, and writes a .npy matrix (time x components).",
+     "back with --inverse, and writes a .npy matrix (time x components).\n\n"
+     "Under mpirun (builds with MPI) fit divides the inputs among the ranks in contiguous "
+     "blocks, each rank reads only its own, the shared response models run over all ranks "
+     "and rank 0 writes the model a single process would: mpirun -n 4 btfm align fit "
+     "model.btfm IN... (doc/distributed.md).",
      (const cli_option_help[]){
          {"--method M", "hyperalignment, srm (the default) or probabilistic_srm."},
          {"--n-features K",
