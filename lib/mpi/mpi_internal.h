@@ -3,6 +3,7 @@
  * instead of leaving them waiting in a collective. */
 #ifndef BTFM_MPI_INTERNAL_H
 #define BTFM_MPI_INTERNAL_H
+#ifdef BTFM_HAVE_MPI /* the layer is built only with MPI */
 
 #include <btfm/mpi.h>
 #include "core/internal.h"
@@ -29,4 +30,5 @@ btfm_status btfm_mpi_check(int rc, const char *call);
 btfm_status btfm_mpi_allreduce(const mpi_group *g, double *values, int64_t n, int max,
                                btfm_status st);
 
+#endif
 #endif
