@@ -62,7 +62,7 @@ static const btfm_param_table *const tables[] = {
 static const char capabilities[] =
     "core container zlib progress"
     " dense"
-    " io dataset edf bdf brainvision volume" BTFM_CAP_NIFTI " fif eeglab eyelink" BTFM_CAP_HDF5
+    " io dataset edf bdf brainvision volume" BTFM_CAP_NIFTI " fif eeglab eyelink physio" BTFM_CAP_HDF5
     " table bids"
     " signal"
     " spectrum"

@@ -68,7 +68,7 @@ static int info_recording(const char *path, unsigned flags, int json)
     if (st == BTFM_E_UNSUPPORTED && strstr(btfm_last_error(), "not a recognized format")) {
         fprintf(stderr, "btfm info: %s: neither a libbtfm container, a table (.tsv) nor a "
                 "recording (EDF/EDF+, BDF/BDF+, BrainVision .vhdr, NIfTI, FIF, SNIRF, EEGLAB .set, "
-                "EyeLink .asc)\n", path);
+                "EyeLink .asc, BIDS _physio.tsv.gz)\n", path);
         return CLI_FAILED;
     }
     if (st) {

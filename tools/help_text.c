@@ -8,7 +8,7 @@
 
 const char cli_help_overview[] =
     "btfm reads brain recordings (EDF/EDF+, BDF/BDF+, BrainVision, NIfTI-1/2, MEG/EEG FIF, "
-    "SNIRF, EEGLAB .set, EyeLink .asc eye tracking and BIDS folders), converts and de-identifies them, filters them, cuts epochs, "
+    "SNIRF, EEGLAB .set, eye tracking as EyeLink .asc or BIDS physio, and BIDS folders), converts and de-identifies them, filters them, cuts epochs, "
     "computes power spectra, turns fNIRS light into haemoglobin, fits hyperalignment and "
     "shared response models across subjects, writes simulated sessions with known ground "
     "truth, and runs the CoTHB controller's benchmark. Every command that reads a recording "
@@ -82,7 +82,7 @@ static const cli_help helps[] = {
      "Describes FILE: a recording (format, channels with types, units and rates, duration, "
      "start time, identification, events by type and label; for NIfTI volumes the grid, "
      "affine and mask; for FIF files the first sample, filters, SSP projectors and "
-     "MaxFilter history the file reports, none of which is applied; for EyeLink files gaze and "
+     "MaxFilter history the file reports, none of which is applied; for eye tracking gaze and "
      "pupil channels with fixations, saccades, blinks and messages as events), a libbtfm "
      "model container (its "
      "arrays), a TSV table (columns and numeric ranges), or a BIDS folder (subjects, "

@@ -28,6 +28,7 @@ typedef enum btfm_format {
     BTFM_FORMAT_SNIRF = 7,       /* fNIRS .snirf (HDF5; include/btfm/fnirs.h) (since 1.3) */
     BTFM_FORMAT_EEGLAB = 8,      /* EEGLAB .set (MAT-file level 5) with .fdt (since 1.3) */
     BTFM_FORMAT_EYELINK = 9,     /* SR Research EyeLink ASCII exports, .asc (since 1.3) */
+    BTFM_FORMAT_PHYSIO = 10,     /* BIDS physio *_physio.tsv[.gz] + .json, eye tracking (since 1.3) */
     BTFM_FORMAT_MAX_ = 0x7fffffff
 } btfm_format;
 

@@ -168,6 +168,7 @@ btfm_status btfm_fif_open(btfm_dataset **out, const char *path, unsigned flags);
 btfm_status btfm_snirf_open(btfm_dataset **out, const char *path, unsigned flags);
 btfm_status btfm_eeglab_open(btfm_dataset **out, const char *path, unsigned flags);
 btfm_status btfm_eyelink_open(btfm_dataset **out, const char *path, unsigned flags);
+btfm_status btfm_physio_open(btfm_dataset **out, const char *path, unsigned flags);
 btfm_status btfm_edf_save(btfm_dataset *ds, const char *path, int format, unsigned flags);
 btfm_status btfm_brainvision_save(btfm_dataset *ds, const char *path, unsigned flags);
 

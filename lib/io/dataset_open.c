@@ -9,7 +9,7 @@
 #include "io/volume/volume_internal.h"
 
 static const char *format_names[] = {"auto", "edf", "bdf", "brainvision", "nifti", "memory",
-                                     "fif", "snirf", "eeglab", "eyelink"};
+                                     "fif", "snirf", "eeglab", "eyelink", "physio"};
 
 const char *btfm_format_name(int format)
 {
@@ -32,6 +32,8 @@ static int format_from_extension(const char *path)
     if (has_extension(path, ".snirf")) return BTFM_FORMAT_SNIRF;
     if (has_extension(path, ".set")) return BTFM_FORMAT_EEGLAB;
     if (has_extension(path, ".asc")) return BTFM_FORMAT_EYELINK;
+    if (has_extension(path, "_physio.tsv.gz") || has_extension(path, "_physio.tsv"))
+        return BTFM_FORMAT_PHYSIO;
     static const char *nifti[] = {".nii", ".nii.gz", ".hdr", ".img", ".hdr.gz", ".img.gz"};
     for (size_t i = 0; i < sizeof nifti / sizeof *nifti; i++)
         if (has_extension(path, nifti[i])) return BTFM_FORMAT_NIFTI;
@@ -111,7 +113,7 @@ btfm_status btfm_dataset_open(btfm_dataset **out, const char *path, int format, 
         if (format == BTFM_FORMAT_AUTO) format = format_from_extension(path);
         if (format == BTFM_FORMAT_AUTO)
             return btfm_fail(BTFM_E_UNSUPPORTED, "btfm_dataset_open: %s: not a recognized format "
-                             "(expected EDF/EDF+, BDF/BDF+, a BrainVision .vhdr, NIfTI, FIF, SNIRF, an EEGLAB .set or an EyeLink .asc)",
+                             "(expected EDF/EDF+, BDF/BDF+, a BrainVision .vhdr, NIfTI, FIF, SNIRF, an EEGLAB .set, an EyeLink .asc or a BIDS _physio.tsv.gz)",
                              path);
     }
     switch (format) {
@@ -124,6 +126,7 @@ btfm_status btfm_dataset_open(btfm_dataset **out, const char *path, int format, 
     case BTFM_FORMAT_SNIRF: return btfm_snirf_open(out, path, flags);
     case BTFM_FORMAT_EEGLAB: return btfm_eeglab_open(out, path, flags);
     case BTFM_FORMAT_EYELINK: return btfm_eyelink_open(out, path, flags);
+    case BTFM_FORMAT_PHYSIO: return btfm_physio_open(out, path, flags);
     case BTFM_FORMAT_MEMORY:
         return btfm_fail(BTFM_E_INVALID, "btfm_dataset_open: %s: memory datasets are made by "
                          "btfm_dataset_from_array, not opened", path);

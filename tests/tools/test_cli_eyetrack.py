@@ -1,6 +1,7 @@
 """btfm info on an EEGLAB .set (written by scipy.io.savemat, checked against MNE's
-read_raw_eeglab) and on an EyeLink .asc (written here after SR Research's documented
-layout, checked against the values written)."""
+read_raw_eeglab), on an EyeLink .asc (written here after SR Research's documented layout)
+and on a BIDS eye-tracking physio file, checked against the values written."""
+import gzip
 import json
 import os
 import subprocess
@@ -63,6 +64,23 @@ class EyetrackInfo(unittest.TestCase):
             {"type": "message", "label": "TRIGGER 3", "count": 1}])
         text = run("info", path).stdout
         self.assertIn("eyelink recording, 3 channels x 4 samples at 250 Hz", text)
+
+    def test_info_on_a_bids_physio_file(self):
+        stem = os.path.join(self.dir.name, "sub-01_task-read_recording-eye1")
+        with gzip.open(stem + "_physio.tsv.gz", "wt") as f:
+            f.write("1000\t512.5\t384\n1004\tn/a\tn/a\n1008\t513\t385\n")
+        with open(stem + "_physio.json", "w") as f:
+            json.dump({"SamplingFrequency": 250, "StartTime": 0,
+                       "Columns": ["timestamp", "x_coordinate", "y_coordinate"],
+                       "timestamp": {"Units": "ms"}, "x_coordinate": {"Units": "pixel"}}, f)
+        r = run("info", stem + "_physio.tsv.gz", "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        info = json.loads(r.stdout)
+        self.assertEqual((info["format"], info["sfreq"], info["n_times"]), ("physio", 250, 3))
+        self.assertEqual([(c["name"], c["type"], c["unit"]) for c in info["channels"]],
+                         [("timestamp", "misc", "ms"), ("x_coordinate", "gaze", "pixel"),
+                          ("y_coordinate", "gaze", "")])
+        self.assertEqual(info["metadata"]["Columns"][0], "timestamp")
 
     @unittest.skipIf(mne is None, "needs mne and scipy")
     def test_info_on_an_eeglab_set_matches_mne(self):
