@@ -15,12 +15,15 @@ planar gradiometers, Neuromag names and coil types) and one stim channel (STI 01
 import argparse
 import os
 import statistics
+import sys
 import tempfile
-import time
 
 import numpy as np
 
 import btfm
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sidebyside import race, record  # noqa: E402  (same timing rules as every benchmark)
 
 SFREQ = 1000.0
 
@@ -59,12 +62,6 @@ def warm(path):
             pass
 
 
-def timed(fn):
-    t = time.perf_counter()
-    result = fn()
-    return time.perf_counter() - t, result
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0)
@@ -86,14 +83,11 @@ def main():
         def theirs():
             return mne.io.read_raw_fif(path, preload=True, verbose="ERROR").get_data()
 
-        a, b = ours(), theirs()  # warm-up, and the same values before anything is timed
+        a, b = ours(), theirs()  # the same values before anything is timed
         assert a.shape == b.T.shape, (a.shape, b.shape)
         assert np.array_equal(a, b.T.astype(np.float32)), "the readers disagree"
         del a, b
-        t_ours, t_mne = [], []
-        for _ in range(args.runs):  # interleaved, so load on the machine hits both alike
-            t_ours.append(timed(ours)[0])
-            t_mne.append(timed(theirs)[0])
+        t_ours, t_mne = race(ours, theirs, args.runs)  # warmed up, interleaved
         print(f"file: {n_channels} channels x {args.minutes:g} min at {SFREQ:g} Hz "
               f"({n} samples), {args.fmt}, {size / 1e6:.0f} MB, warm page cache; "
               f"{args.runs} interleaved runs after a warm-up")
@@ -102,8 +96,8 @@ def main():
               f"({size / statistics.median(t_ours) / 1e9:.2f} GB/s)")
         print(f"MNE read_raw_fif(preload=True)  best {min(t_mne) * 1e3:8.1f} ms  "
               f"median {statistics.median(t_mne) * 1e3:8.1f} ms")
-        print(f"ratio (MNE / libbtfm)           best {min(t_mne) / min(t_ours):6.1f}x   "
-              f"median {statistics.median(t_mne) / statistics.median(t_ours):6.1f}x")
+        record("fif", f"{n_channels} ch x {args.minutes:g} min {args.fmt}", t_ours, t_mne,
+               "MNE read_raw_fif(preload=True)", target=5)
 
 
 if __name__ == "__main__":
