@@ -11,7 +11,7 @@ static const cli_command commands[] = {
      cmd_version},
     {"demo", "[--bids DIR] [--seed N] [--param NAME=VALUE] [--plot FILE.svg] [--json]",
      "fit RLHB reward heads on a (simulated) rating session and compare them", cmd_demo},
-    {"info", "FILE [--json] [--complete-records] [--lenient]",
+    {"info", "FILE [--json] [--complete-records] [--lenient] [--plot FILE.svg]",
      "describe a file (a libbtfm model container or a recording) or a BIDS folder", cmd_info},
     {"convert", "IN OUT [--anonymize] [--complete-records]",
      "copy a recording into the format of OUT's extension (.edf, .bdf, .vhdr)", cmd_convert},

@@ -103,6 +103,10 @@ int cmd_nirs(int argc, char **argv);
  * with `save_flags` (BTFM_SAVE_*), parsing "IN OUT [--anonymize] [--complete-records]". */
 void cli_info_dataset(const char *path, const btfm_dataset *ds, int json);
 
+/* btfm info --plot (info_plot.c): the first seconds of up to 32 channels of `ds` with its
+ * events, as an SVG figure at `plot`; CLI_OK or CLI_FAILED with the reason printed. */
+int cli_info_plot(const char *path, btfm_dataset *ds, const char *plot);
+
 /* A BIDS folder (info_bids.c): subjects, sessions, tasks, datatypes and counts. */
 int cli_info_bids(const char *path, int lenient, int json);
 int cli_copy_dataset(const char *command, int argc, char **argv, unsigned save_flags);

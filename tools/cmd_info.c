@@ -60,7 +60,7 @@ static int is_container(const char *path)
     return n == sizeof head && memcmp(head, magic, sizeof head) == 0;
 }
 
-static int info_recording(const char *path, unsigned flags, int json)
+static int info_recording(const char *path, unsigned flags, int json, const char *plot)
 {
     btfm_dataset *ds = NULL;
     btfm_status st = btfm_dataset_open(&ds, path, BTFM_FORMAT_AUTO, flags);
@@ -76,19 +76,24 @@ static int info_recording(const char *path, unsigned flags, int json)
         return CLI_FAILED;
     }
     cli_info_dataset(path, ds, json);
+    int rc = plot ? cli_info_plot(path, ds, plot) : CLI_OK;
     btfm_dataset_free(ds);
-    return CLI_OK;
+    return rc;
 }
 
 int cmd_info(int argc, char **argv)
 {
-    const char *path = NULL;
+    const char *path = NULL, *plot = NULL;
     int json = 0, lenient = 0;
     unsigned flags = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) json = 1;
         else if (strcmp(argv[i], "--complete-records") == 0) flags |= BTFM_OPEN_COMPLETE_RECORDS;
         else if (strcmp(argv[i], "--lenient") == 0) lenient = 1;
+        else if (strcmp(argv[i], "--plot") == 0) {
+            if (i + 1 >= argc) return cli_usage_error("info", "--plot needs a FILE.svg");
+            plot = argv[++i];
+        }
         else if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("info", "unknown option '%s'", argv[i]);
         else if (path) return cli_usage_error("info", "expected one FILE, got '%s' and '%s'", path, argv[i]);
         else path = argv[i];
@@ -99,10 +104,14 @@ int cmd_info(int argc, char **argv)
         fprintf(stderr, "btfm info: %s: %s\n", path, strerror(errno));
         return CLI_FAILED;
     }
-    if (S_ISDIR(sb.st_mode)) return cli_info_bids(path, lenient, json);
     size_t len = strlen(path);
-    if (len > 4 && strcmp(path + len - 4, ".tsv") == 0) return cli_info_table(path, json);
-    if (!is_container(path)) return info_recording(path, flags, json);
+    int table = len > 4 && strcmp(path + len - 4, ".tsv") == 0;
+    if (plot && (S_ISDIR(sb.st_mode) || table || is_container(path)))
+        return cli_usage_error("info", "--plot draws a recording's channels; %s is a %s", path,
+                               S_ISDIR(sb.st_mode) ? "folder" : table ? "table" : "model container");
+    if (S_ISDIR(sb.st_mode)) return cli_info_bids(path, lenient, json);
+    if (table) return cli_info_table(path, json);
+    if (!is_container(path)) return info_recording(path, flags, json, plot);
     btfm_container *c = NULL;
     if (btfm_container_load(&c, path, NULL) != BTFM_OK) return cli_fail("info");
     print_container(path, c, json);

@@ -95,8 +95,13 @@ static const cli_help helps[] = {
          {"--lenient",
           "For a BIDS folder: skip files that break the BIDS rules (listed at the end) instead of "
           "refusing the folder."},
+         {"--plot FILE.svg",
+          "For a recording: also draw its first 10 s as an SVG figure, up to 32 channels as "
+          "stacked traces (each scaled to its own range over those seconds, named on the left) "
+          "with the events there as vertical markers."},
          {NULL, NULL}},
      (const char *const[]){"btfm info sub-01_task-rest_eeg.edf",
+                           "btfm info sub-01_task-rest_eeg.edf --plot overview.svg",
                            "btfm info recording.bdf --json --complete-records",
                            "btfm info sub-01_task-rest_meg.fif --json",
                            "btfm info bids_dataset/ --lenient", "btfm info model.btfm", NULL}},

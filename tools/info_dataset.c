@@ -199,6 +199,45 @@ static void print_nirs(const btfm_dataset *ds, int json)
            n_short, btfm_dataset_coordinate_frame(ds));
 }
 
+/* Whether a free-text identification field says more than EDF+'s "unknown" (X) and
+ * the "Startdate dd-MMM-yyyy" of the recording field. */
+static int identifies(const char *field)
+{
+    char copy[256];
+    snprintf(copy, sizeof copy, "%s", field ? field : "");
+    for (char *save = NULL, *tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        if (strcmp(tok, "X") == 0 || strcmp(tok, "Startdate") == 0) continue;
+        if (strlen(tok) == 11 && tok[2] == '-' && tok[6] == '-') continue; /* the date */
+        return 1;
+    }
+    return 0;
+}
+
+/* The identifying fields of a recording: the subject and recording texts, and a start
+ * date other than the 1985-01-01 that de-identification (btfm anonymize) sets. */
+static void print_identifying(const btfm_dataset *ds, int json)
+{
+    const char *found[3];
+    int n = 0;
+    double start;
+    if (identifies(btfm_dataset_subject(ds))) found[n++] = "subject";
+    if (identifies(btfm_dataset_recording(ds))) found[n++] = "recording";
+    if (btfm_dataset_start_time(ds, &start) == BTFM_OK) {
+        double day = floor(start / 86400.0);
+        if (day != 5479.0) found[n++] = "start_date"; /* days from 1970-01-01 to 1985-01-01 */
+    }
+    if (json) {
+        printf(", \"identifying\": [");
+        for (int i = 0; i < n; i++) printf("%s\"%s\"", i ? ", " : "", found[i]);
+        printf("]");
+        return;
+    }
+    if (!n) return;
+    printf("  identifying:");
+    for (int i = 0; i < n; i++) printf("%s %s", i ? "," : "", found[i]);
+    printf(" (btfm anonymize writes a de-identified copy)\n");
+}
+
 void cli_info_dataset(const char *path, const btfm_dataset *ds, int json)
 {
     int64_t shape[4];
@@ -221,6 +260,7 @@ void cli_info_dataset(const char *path, const btfm_dataset *ds, int json)
         cli_json_string(stdout, btfm_dataset_subject(ds));
         printf(", \"recording\": ");
         cli_json_string(stdout, btfm_dataset_recording(ds));
+        print_identifying(ds, 1);
         print_volume(ds, 1);
         print_nirs(ds, 1);
         printf(", \"channels\": [");
@@ -236,6 +276,7 @@ void cli_info_dataset(const char *path, const btfm_dataset *ds, int json)
     printf("  subject:    %s\n  recording:  %s\n  records:    %lld\n",
            btfm_dataset_subject(ds), btfm_dataset_recording(ds),
            (long long)btfm_dataset_n_records(ds));
+    print_identifying(ds, 0);
     if (btfm_dataset_format(ds) == BTFM_FORMAT_FIF) cli_info_fif(ds);
     print_nirs(ds, 0);
     if (!print_volume(ds, 0)) print_channels(ds, 0);

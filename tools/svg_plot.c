@@ -28,7 +28,7 @@ typedef struct marker {
 
 struct svg_axes {
     char *title, *xlabel, *ylabel;
-    int has_xlim, has_ylim, ylog, next_color;
+    int has_xlim, has_ylim, ylog, next_color, no_legend;
     double xlim[2], ylim[2];
     series *series;
     int n_series;
@@ -136,6 +136,8 @@ void svg_axes_set_ylim(svg_axes *a, double lo, double hi)
 }
 
 void svg_axes_set_ylog(svg_axes *a, int on) { a->ylog = on != 0; }
+
+void svg_axes_set_legend(svg_axes *a, int on) { a->no_legend = !on; }
 
 int svg_axes_set_yticks(svg_axes *a, int n, const double *values, const char *const *labels)
 {
@@ -452,7 +454,7 @@ static void write_axes(FILE *out, const svg_axes *a, double x0, double y0, doubl
     }
     fprintf(out, "</g>\n<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"none\" "
             "stroke=\"#333\"/>\n", b.x, b.y, b.w, b.h);
-    write_legend(out, a, &b);
+    if (!a->no_legend) write_legend(out, a, &b);
     if (a->title) {
         fprintf(out, "<text class=\"title\" x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" "
                 "font-size=\"13\">", b.x + b.w / 2, y0 + 18);

@@ -35,6 +35,10 @@ void svg_axes_set_ylim(svg_axes *a, double lo, double hi);
 /* A logarithmic y axis (values <= 0 are left out of the series). */
 void svg_axes_set_ylog(svg_axes *a, int on);
 
+/* Whether the labelled series are listed in a legend (on by default; off when named y
+ * ticks already say which trace is which). The labels stay on the series. */
+void svg_axes_set_legend(svg_axes *a, int on);
+
 /* Named y ticks instead of numbers (e.g. channel names at each trace's offset);
  * n values and labels, copied. */
 int svg_axes_set_yticks(svg_axes *a, int n, const double *values, const char *const *labels);

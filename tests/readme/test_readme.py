@@ -1,5 +1,8 @@
-"""The README's C and Lua examples, extracted and run as a reader would run them.
-(The Python example is run by the Python binding's tests.)"""
+"""The README's C and Lua examples, and every shell block of README.md and doc/*.md
+marked runnable (an HTML comment `<!-- runnable -->` on the line before its ```sh fence),
+extracted and run as a reader would run them. (The Python example is run by the Python
+binding's tests.)"""
+import glob
 import os
 import re
 import shutil
@@ -9,8 +12,20 @@ import tempfile
 import unittest
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-LIB_DIR, LUA_DIR, CC = sys.argv[1:4]
-del sys.argv[1:4]
+LIB_DIR, LUA_DIR, CC, BTFM_EXE = sys.argv[1:5]
+del sys.argv[1:5]
+RUNNABLE = re.compile(r"^<!-- runnable -->\n```sh\n(.*?)^```", re.S | re.M)
+
+
+def runnable_blocks():
+    """(file, line, text) of every shell block marked runnable."""
+    found = []
+    for path in [os.path.join(ROOT, "README.md")] + sorted(glob.glob(os.path.join(ROOT, "doc", "*.md"))):
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        for m in RUNNABLE.finditer(text):
+            found.append((os.path.relpath(path, ROOT), text.count("\n", 0, m.start()) + 1, m.group(1)))
+    return found
 
 
 def block(lang):
@@ -50,6 +65,29 @@ class Readme(unittest.TestCase):
                                     LD_LIBRARY_PATH=LIB_DIR))
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertTrue(r.stdout.startswith(version() + "\tcore "), r.stdout)
+
+
+class ShellBlocks(unittest.TestCase):
+    def test_runnable_shell_blocks(self):
+        """Each block runs in a fresh folder under bash -e (a failing command fails the
+        block), with the built btfm first on PATH and the built Python package and Lua
+        module found, as after an install."""
+        blocks = runnable_blocks()
+        self.assertGreaterEqual(len(blocks), 2, "no shell block is marked runnable")
+        env = dict(os.environ,
+                   PATH=os.pathsep.join([os.path.dirname(BTFM_EXE), "/usr/bin",
+                                         os.environ.get("PATH", "")]),
+                   BTFM_LIBRARY=os.path.join(LIB_DIR, "libbtfm.so.1"),
+                   LD_LIBRARY_PATH=LIB_DIR,
+                   PYTHONPATH=os.path.join(ROOT, "bindings", "python"),
+                   PYTHONDONTWRITEBYTECODE="1",
+                   LUA_CPATH=os.path.join(LUA_DIR, "?.so") + ";;", LC_ALL="C")
+        for name, line, text in blocks:
+            with self.subTest(block="%s:%d" % (name, line)), tempfile.TemporaryDirectory() as d:
+                r = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", text], cwd=d, env=env,
+                                   capture_output=True, text=True, timeout=120)
+                self.assertEqual(r.returncode, 0, "%s:%d failed:\n%s\n%s%s" % (
+                    name, line, text, r.stdout[-2000:], r.stderr[-2000:]))
 
 
 if __name__ == "__main__":

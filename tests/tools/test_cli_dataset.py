@@ -14,6 +14,8 @@ BTFM = sys.argv.pop(1) if len(sys.argv) > 1 else os.environ["BTFM_EXE"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "io"))
 import edfspec  # noqa: E402
+sys.path.insert(0, HERE)
+import svg_read  # noqa: E402
 
 SPR, N_RECORDS = 64, 3
 ANNOTATIONS = [(0.5, None, "go"), (1.25, 0.5, "stop"), (2.0, None, "go")]
@@ -47,6 +49,42 @@ class DatasetCli(unittest.TestCase):
 
     def out(self, name):
         return os.path.join(self.dir.name, name)
+
+    def test_info_plot_draws_every_channel_and_the_events(self):
+        """The figure's traces, mapped back from pixels, are the file's digital values
+        scaled to [-0.4, 0.4] around each trace's offset (the scaling is affine, so the
+        digital values give it without the library's conversion)."""
+        rng = np.random.default_rng(7)
+        names = ["EEG Fz", "EEG Cz", "Trig"]
+        n = SPR * N_RECORDS
+        signals = [{"label": name, "dim": "uV", "pmin": -250, "pmax": 250, "dmin": -32768,
+                    "dmax": 32767, "spr": SPR, "digital": rng.integers(-3000, 3000, n)}
+                   for name in names]
+        path = self.out("three.edf")
+        edfspec.write(path, signals, N_RECORDS, annotations=ANNOTATIONS)
+        r = run("info", path, "--plot", self.out("overview.svg"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("EEG Fz", r.stdout)  # the description is still printed
+        root, axes = svg_read.read(self.out("overview.svg"))
+        self.assertEqual(len(axes), 1)
+        a = axes[0]
+        self.assertEqual(a.yticks(), names)
+        self.assertEqual(a.legend(), [])
+        self.assertEqual(a.markers(), [0.5, 1.25, 2.0])
+        for c, name in enumerate(names):
+            pts = np.array(a.series(name)["parts"][0])
+            np.testing.assert_allclose(pts[:, 0], np.arange(n) / SPR, atol=2e-3)
+            d = signals[c]["digital"].astype(float)
+            mid, half = (d.max() + d.min()) / 2, (d.max() - d.min()) / 2
+            np.testing.assert_allclose(pts[:, 1], (2 - c) + 0.4 * (d - mid) / half, atol=0.01)
+        for other in (self.dir.name, self.out("t.tsv")):
+            if other.endswith(".tsv"):
+                with open(other, "w") as f:
+                    f.write("a\n1\n")
+            r = run("info", other, "--plot", self.out("x.svg"))
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn("--plot draws a recording", r.stderr)
+        self.assertFalse(os.path.exists(self.out("x.svg")))
 
     def test_info_json_describes_what_was_written(self):
         r = run("info", self.path, "--json")
@@ -110,6 +148,13 @@ class DatasetCli(unittest.TestCase):
                          list(before.annotations.description))
         np.testing.assert_allclose(after.annotations.onset, before.annotations.onset,
                                    rtol=0, atol=1e-7)
+        # btfm info flags what identifies the subject before, and nothing after
+        info = json.loads(run("info", self.path, "--json").stdout)
+        self.assertEqual(info["identifying"], ["subject", "recording", "start_date"])
+        self.assertIn("identifying: subject, recording, start_date", run("info", self.path).stdout)
+        info = json.loads(run("info", target, "--json").stdout)
+        self.assertEqual(info["identifying"], [])
+        self.assertNotIn("identifying", run("info", target).stdout)
 
     def test_errors(self):
         r = run("convert", self.out("missing.edf"), self.out("x.edf"))
