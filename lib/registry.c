@@ -21,6 +21,8 @@ extern const btfm_param_table btfm_epochs_plan_param_table;
 extern const btfm_param_table btfm_welch_plan_param_table;
 extern const btfm_param_table btfm_design_plan_param_table;
 extern const btfm_param_table btfm_clean_plan_param_table;
+extern const btfm_param_table btfm_corpus_param_table;
+extern const btfm_param_table btfm_loader_param_table;
 
 /* Looked up by kind. Numbers are reserved per layer (include/btfm/param.h), so a build
  * may skip some: bindings ask btfm_object_kind_name for every number from 1 to 255. */
@@ -33,6 +35,8 @@ static const btfm_param_table *const tables[] = {
     &btfm_reward_head_param_table,
     &btfm_sim_rating_param_table,
     &btfm_sim_shared_param_table,
+    &btfm_corpus_param_table,
+    &btfm_loader_param_table,
     &btfm_epochs_plan_param_table,
     &btfm_welch_plan_param_table,
     &btfm_design_plan_param_table,
@@ -72,6 +76,7 @@ static const char capabilities[] =
     " model"
     " reward"
     " cothb"
+    " corpus loader"
     BTFM_CAP_MPI;
 
 const btfm_param_table *btfm_param_table_of(int kind)

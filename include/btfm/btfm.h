@@ -24,5 +24,6 @@
 #include "sim.h"
 #include "model.h"
 #include "reward.h"
+#include "corpus.h"
 
 #endif

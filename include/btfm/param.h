@@ -20,6 +20,8 @@ typedef enum btfm_object_kind {
     BTFM_OBJECT_REWARD_HEAD = 6,         /* btfm_reward_head (include/btfm/reward.h) */
     BTFM_OBJECT_SIM_RATING_SESSION = 8,  /* btfm_sim (include/btfm/sim.h) */
     BTFM_OBJECT_SIM_SHARED_RESPONSE = 9, /* btfm_sim */
+    BTFM_OBJECT_CORPUS = 10,             /* btfm_corpus_builder (include/btfm/corpus.h) */
+    BTFM_OBJECT_LOADER = 11,             /* btfm_loader (include/btfm/corpus.h) */
     BTFM_OBJECT_EPOCHS_PLAN = 12,        /* btfm_epochs_plan (include/btfm/signal.h) */
     BTFM_OBJECT_WELCH_PLAN = 13,         /* btfm_welch_plan (include/btfm/spectrum.h) */
     BTFM_OBJECT_DESIGN_PLAN = 14,        /* btfm_glm_design_plan (include/btfm/glm.h) */

@@ -44,6 +44,7 @@ from . import sim
 from . import reward
 from .reward import RewardHead, RewardFeatures
 from . import fnirs
+from . import corpus
 
 # btfm.open and btfm.signal stay out of __all__: `from btfm import *` must not replace the
 # built-in open() nor the standard library's signal module in the importer's namespace.
@@ -72,4 +73,5 @@ __all__ = [
     "sim",
     "reward", "RewardHead", "RewardFeatures",
     "fnirs",
+    "corpus",
 ]

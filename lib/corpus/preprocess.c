@@ -1,0 +1,527 @@
+/* One recording into the corpus: pick channels, repair or drop bad channels, re-reference,
+ * band-pass, resample, robust z-score and clip per channel, quantize; the binary and its
+ * index entry written atomically (the entry last, so its presence means "done"). The
+ * order and equations are those of doc/corpus.md. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <btfm/signal.h>
+#include <btfm/volume.h>
+#include <btfm/version.h>
+#include "corpus_internal.h"
+#include "core/atomic_file.h"
+#include "core/json.h"
+
+typedef struct prepared {
+    float *x;            /* n_times x n_channels */
+    int64_t n_times;
+    int n_channels;
+    double sfreq, source_sfreq;
+    int *channels;       /* dataset index of each kept channel */
+    double *median, *iqr, *scale;
+    int volume;
+    btfm_json *entry;    /* interpolated / dropped names, filters applied */
+    btfm_json *interpolated, *dropped;
+} prepared;
+
+static void prepared_free(prepared *p)
+{
+    btfm_free(p->x), btfm_free(p->channels);
+    btfm_free(p->median), btfm_free(p->iqr), btfm_free(p->scale);
+    btfm_json_free(p->interpolated), btfm_json_free(p->dropped);
+}
+
+/* 1 when `name` is in the comma-separated `list` (case-insensitive). */
+static int in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncasecmp(p, name, n) == 0) return 1;
+        p = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
+static btfm_status pick_channels(const btfm_corpus_builder *b, btfm_dataset *ds, prepared *p,
+                                 const char *path)
+{
+    int n = btfm_dataset_n_channels(ds);
+    const char *types = b->channel_types ? b->channel_types : "eeg";
+    p->channels = btfm_malloc((size_t)(n > 0 ? n : 1) * sizeof *p->channels);
+    if (!p->channels) return btfm_fail_nomem("corpus", 0);
+    for (int c = 0; c < n; c++)
+        if (p->volume || in_list(types, btfm_channel_type_name(btfm_dataset_channel_type(ds, c))))
+            p->channels[p->n_channels++] = c;
+    if (p->n_channels == 0)
+        return btfm_fail(BTFM_E_NOTFOUND, "corpus: %s: no channel of type %s among its %d "
+                         "channels (set channel_types)", path, types, n);
+    return BTFM_OK;
+}
+
+/* Keep the columns with keep[c] != 0 of x (in place) and of p->channels. */
+static void keep_columns(prepared *p, const unsigned char *keep)
+{
+    int n_out = 0;
+    for (int c = 0; c < p->n_channels; c++) n_out += keep[c] != 0;
+    for (int64_t t = 0; t < p->n_times; t++) {
+        const float *row = p->x + t * p->n_channels;
+        float *dst = p->x + t * n_out;
+        for (int c = 0, k = 0; c < p->n_channels; c++)
+            if (keep[c]) dst[k++] = row[c];
+    }
+    for (int c = 0, k = 0; c < p->n_channels; c++)
+        if (keep[c]) p->channels[k++] = p->channels[c];
+    p->n_channels = n_out;
+}
+
+static btfm_status handle_bads(const btfm_corpus_builder *b, btfm_dataset *ds, prepared *p)
+{
+    int mode = (int)b->params[BTFM_CORPUS_BADS], C = p->n_channels, n_bad = 0;
+    unsigned char *bad = btfm_calloc((size_t)C, 1);
+    double *pos = btfm_calloc((size_t)C * 3, sizeof *pos);
+    btfm_status st = BTFM_OK;
+    if (!bad || !pos) { st = btfm_fail_nomem("corpus", 0); goto done; }
+    int have_positions = 1;
+    for (int c = 0; c < C; c++) {
+        bad[c] = btfm_dataset_channel_bad(ds, p->channels[c]) == 1;
+        n_bad += bad[c];
+        if (btfm_dataset_channel_position(ds, p->channels[c], pos + 3 * c) != BTFM_OK)
+            have_positions = 0;
+    }
+    if (n_bad == 0 || mode == 0) goto done;
+    if (n_bad == C) {
+        st = btfm_fail(BTFM_E_INVALID, "corpus: every picked channel is marked bad");
+        goto done;
+    }
+    btfm_json *list = mode == 2 && have_positions ? p->interpolated : p->dropped;
+    /* the names, in channel order */
+    for (int c = 0; c < C; c++) {
+        if (!bad[c]) continue;
+        btfm_json *name = NULL;
+        if ((st = btfm_json_new_string(&name, btfm_dataset_channel_name(ds, p->channels[c]))) ||
+            (st = btfm_json_append(list, name)))
+            goto done;
+    }
+    if (mode == 2 && have_positions) {
+        int neighbors = C - n_bad < 4 ? C - n_bad : 4;
+        st = btfm_interpolate_bads(p->x, p->n_times, C, pos, bad, neighbors, 0, p->x);
+    } else {
+        for (int c = 0; c < C; c++) bad[c] = !bad[c];
+        keep_columns(p, bad);
+    }
+done:
+    btfm_free(bad);
+    btfm_free(pos);
+    return st;
+}
+
+/* Subtract the mean of the good channels (all of them once bads are repaired or dropped;
+ * kept bad channels are re-referenced but not part of the mean, as in MNE). */
+static btfm_status average_reference(const btfm_corpus_builder *b, btfm_dataset *ds, prepared *p)
+{
+    int *refs = btfm_malloc((size_t)p->n_channels * sizeof *refs), n_refs = 0;
+    if (!refs) return btfm_fail_nomem("corpus", 0);
+    for (int c = 0; c < p->n_channels; c++)
+        if (b->params[BTFM_CORPUS_BADS] != 0 || btfm_dataset_channel_bad(ds, p->channels[c]) != 1)
+            refs[n_refs++] = c;
+    btfm_status st = btfm_rereference(p->x, p->n_times, p->n_channels, refs, n_refs, NULL, 0,
+                                      0, p->x);
+    btfm_free(refs);
+    return st;
+}
+
+static btfm_status band_pass(prepared *p, double l_freq, double h_freq, int order,
+                             btfm_json *applied)
+{
+    double nyquist = p->sfreq / 2;
+    if (h_freq >= nyquist) h_freq = 0; /* nothing to remove above Nyquist */
+    if (l_freq >= nyquist)
+        return btfm_fail(BTFM_E_RANGE, "corpus: high-pass edge %g Hz at or above the Nyquist "
+                         "frequency %g Hz of the recording", l_freq, nyquist);
+    int kind = l_freq > 0 && h_freq > 0 ? BTFM_FILTER_BANDPASS
+             : l_freq > 0               ? BTFM_FILTER_HIGHPASS
+             : h_freq > 0               ? BTFM_FILTER_LOWPASS
+                                        : 0;
+    btfm_status st = btfm_json_set_number(applied, "l_freq", kind == BTFM_FILTER_LOWPASS ? 0 : l_freq);
+    if (st == BTFM_OK) st = btfm_json_set_number(applied, "h_freq", h_freq);
+    if (st || kind == 0) return st;
+    double sos[6 * 10];
+    int n_sections = btfm_butter_n_sections(order, kind);
+    if (n_sections < 0) return n_sections;
+    double f1 = kind == BTFM_FILTER_LOWPASS ? h_freq : l_freq;
+    if ((st = btfm_butter(order, kind, f1, h_freq, p->sfreq, sos, sizeof sos / sizeof sos[0])))
+        return st;
+    return btfm_sosfiltfilt(sos, n_sections, p->x, p->n_times, p->n_channels, BTFM_PAD_ODD, -1,
+                            0, p->x);
+}
+
+/* up / down with up / down = target / sfreq, from the rates in mHz. */
+static btfm_status resample(prepared *p, double target)
+{
+    if (target <= 0 || target == p->sfreq) return BTFM_OK;
+    long long a = llround(target * 1000), c = llround(p->sfreq * 1000), g = a, h = c;
+    while (h) { long long r = g % h; g = h; h = r; }
+    long long up = a / g, down = c / g;
+    if (up > 100000 || down > 100000)
+        return btfm_fail(BTFM_E_UNSUPPORTED, "corpus: no short rational ratio from %g Hz to %g "
+                         "Hz", p->sfreq, target);
+    int64_t n_out = btfm_resample_poly_len(p->n_times, (int)up, (int)down);
+    if (n_out < 0) return (btfm_status)n_out;
+    size_t bytes;
+    if (btfm_mul_size((size_t)n_out, (size_t)p->n_channels * sizeof(float), &bytes))
+        return btfm_fail(BTFM_E_RANGE, "corpus: resampled recording too large");
+    float *y = btfm_malloc_large(bytes ? bytes : 1);
+    if (!y) return btfm_fail_nomem("corpus", bytes);
+    btfm_status st = btfm_resample_poly(p->x, p->n_times, p->n_channels, (int)up, (int)down, 0, y);
+    if (st) { btfm_free(y); return st; }
+    btfm_free(p->x);
+    p->x = y;
+    p->n_times = n_out;
+    p->sfreq = target;
+    return BTFM_OK;
+}
+
+/* k-th smallest of v[0..n) (Hoare's selection; reorders v). */
+static float select_kth(float *v, int64_t n, int64_t k)
+{
+    int64_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        float pivot = v[lo + (hi - lo) / 2];
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot) i++;
+            while (v[j] > pivot) j--;
+            if (i <= j) { float t = v[i]; v[i] = v[j]; v[j] = t; i++, j--; }
+        }
+        if (k <= j) hi = j;
+        else if (k >= i) lo = i;
+        else break;
+    }
+    return v[k];
+}
+
+/* numpy.percentile(v, 100 q) with linear interpolation. */
+static double percentile(float *v, int64_t n, double q)
+{
+    double pos = q * (double)(n - 1);
+    int64_t k = (int64_t)floor(pos);
+    double lo = select_kth(v, n, k);
+    if (k + 1 >= n) return lo;
+    float hi = v[k + 1]; /* after selection the rest lies above: its minimum is next */
+    for (int64_t i = k + 2; i < n; i++) if (v[i] < hi) hi = v[i];
+    return lo + (pos - (double)k) * ((double)hi - lo);
+}
+
+/* z = (x - median) / IQR per channel (scikit-learn's RobustScaler; a zero IQR counts as
+ * 1), clipped to [-clip, clip]. */
+static btfm_status robust_scale(prepared *p, double clip)
+{
+    int C = p->n_channels;
+    int64_t T = p->n_times;
+    p->median = btfm_malloc((size_t)C * sizeof(double));
+    p->iqr = btfm_malloc((size_t)C * sizeof(double));
+    float *col = btfm_malloc((size_t)(T > 0 ? T : 1) * sizeof(float));
+    if (!p->median || !p->iqr || !col) { btfm_free(col); return btfm_fail_nomem("corpus", 0); }
+    if (T == 0) { btfm_free(col); return btfm_fail(BTFM_E_RANGE, "corpus: recording has no samples"); }
+    for (int c = 0; c < C; c++) {
+        for (int64_t t = 0; t < T; t++) col[t] = p->x[t * C + c];
+        double q1 = percentile(col, T, 0.25), q2 = percentile(col, T, 0.5),
+               q3 = percentile(col, T, 0.75);
+        p->median[c] = q2;
+        p->iqr[c] = q3 - q1;
+    }
+    btfm_free(col);
+    for (int64_t t = 0; t < T; t++) {
+        float *row = p->x + t * C;
+        for (int c = 0; c < C; c++) {
+            double s = p->iqr[c] > 0 ? p->iqr[c] : 1.0;
+            double z = ((double)row[c] - p->median[c]) / s;
+            if (clip > 0) z = z < -clip ? -clip : z > clip ? clip : z;
+            row[c] = (float)z;
+        }
+    }
+    return BTFM_OK;
+}
+
+static btfm_status write_binary(const char *path, const prepared *p, int dtype, double *scale)
+{
+    int C = p->n_channels;
+    int64_t T = p->n_times;
+    if (dtype == BTFM_CORPUS_INT16) {
+        for (int c = 0; c < C; c++) scale[c] = 0;
+        for (int64_t t = 0; t < T; t++)
+            for (int c = 0; c < C; c++) {
+                double a = fabs((double)p->x[t * C + c]);
+                if (a > scale[c]) scale[c] = a;
+            }
+        for (int c = 0; c < C; c++) scale[c] = scale[c] > 0 ? scale[c] / 32767.0 : 1.0;
+    }
+    btfm_atomic_file af;
+    btfm_status st = btfm_atomic_open(&af, path, 1);
+    if (st) return st;
+    enum { CHUNK = 1 << 15 };
+    unsigned char buf[2 * CHUNK];
+    size_t used = 0, total = (size_t)T * (size_t)C;
+    for (size_t i = 0; i < total; i++) {
+        float v = p->x[i];
+        uint16_t u;
+        if (dtype == BTFM_CORPUS_INT16) {
+            long q = lrint((double)v / scale[i % (size_t)C]);
+            u = (uint16_t)(int16_t)(q > 32767 ? 32767 : q < -32767 ? -32767 : q);
+        } else {
+            u = btfm_half_from_float(v);
+        }
+        buf[used++] = (unsigned char)(u & 0xff);
+        buf[used++] = (unsigned char)(u >> 8);
+        if (used == sizeof buf || i + 1 == total) {
+            if (fwrite(buf, 1, used, af.fp) != used) {
+                btfm_atomic_abort(&af);
+                return btfm_fail(BTFM_E_IO, "corpus: %s: write failed", path);
+            }
+            used = 0;
+        }
+    }
+    return btfm_atomic_commit(&af);
+}
+
+/* ---- the index entry ---- */
+
+static btfm_status numbers_array(btfm_json **out, const double *v, size_t n)
+{
+    btfm_status st = btfm_json_new_array(out);
+    for (size_t i = 0; st == BTFM_OK && i < n; i++) {
+        btfm_json *x = NULL;
+        if (!(st = btfm_json_new_number(&x, v[i]))) st = btfm_json_append(*out, x);
+    }
+    return st;
+}
+
+static btfm_status channels_json(btfm_json *e, btfm_dataset *ds, const prepared *p)
+{
+    int C = p->n_channels;
+    const char **names = btfm_malloc((size_t)C * sizeof *names);
+    const char **types = btfm_malloc((size_t)C * sizeof *types);
+    btfm_json *positions = NULL;
+    btfm_status st = names && types ? btfm_json_new_array(&positions) : btfm_fail_nomem("corpus", 0);
+    double affine[16];
+    int64_t *voxels = NULL;
+    if (st == BTFM_OK && p->volume && btfm_dataset_mask_kind(ds) != BTFM_MASK_LABELS &&
+        btfm_dataset_volume_affine(ds, affine) == BTFM_OK) {
+        voxels = btfm_malloc((size_t)btfm_dataset_n_channels(ds) * sizeof *voxels);
+        if (!voxels || btfm_dataset_channel_voxels(ds, voxels) != BTFM_OK) {
+            btfm_free(voxels);
+            voxels = NULL;
+        }
+    }
+    int64_t shape[4] = {0};
+    if (voxels) btfm_dataset_volume_shape(ds, shape);
+    for (int c = 0; st == BTFM_OK && c < C; c++) {
+        int ch = p->channels[c];
+        names[c] = btfm_dataset_channel_name(ds, ch);
+        types[c] = p->volume ? "bold" : btfm_channel_type_name(btfm_dataset_channel_type(ds, ch));
+        double xyz[3];
+        btfm_json *item = NULL;
+        int have = btfm_dataset_channel_position(ds, ch, xyz) == BTFM_OK;
+        if (!have && voxels) { /* voxel centre in world millimetres, as metres */
+            int64_t v = voxels[ch], i = v % shape[0], j = (v / shape[0]) % shape[1],
+                    k = v / (shape[0] * shape[1]);
+            for (int r = 0; r < 3; r++)
+                xyz[r] = (affine[4 * r] * (double)i + affine[4 * r + 1] * (double)j +
+                          affine[4 * r + 2] * (double)k + affine[4 * r + 3]) / 1000.0;
+            have = 1;
+        }
+        if (have) st = numbers_array(&item, xyz, 3);
+        else st = btfm_json_new_literal(&item, BTFM_JSON_NULL);
+        if (st == BTFM_OK) st = btfm_json_append(positions, item);
+    }
+    btfm_free(voxels);
+    if (st == BTFM_OK) st = btfm_json_set_strings(e, "channel_names", names, (size_t)C);
+    if (st == BTFM_OK) st = btfm_json_set_strings(e, "channel_types", types, (size_t)C);
+    if (st == BTFM_OK) { st = btfm_json_set(e, "channel_positions", positions); positions = NULL; }
+    if (st == BTFM_OK)
+        st = btfm_json_set_string(e, "coordinate_frame", btfm_dataset_coordinate_frame(ds));
+    btfm_json_free(positions);
+    btfm_free(names);
+    btfm_free(types);
+    return st;
+}
+
+/* Events at the corpus rate. Free-text annotations only when named in keep_annotations;
+ * gaps and annotations starting with "BAD" become bad segments. */
+static btfm_status events_json(const btfm_corpus_builder *b, btfm_json *e, btfm_dataset *ds,
+                               const prepared *p)
+{
+    int64_t n = btfm_dataset_n_events(ds);
+    unsigned char *keep = btfm_calloc((size_t)(n > 0 ? n : 1), 1);
+    int64_t *picked = btfm_malloc((size_t)(n > 0 ? n : 1) * sizeof *picked);
+    btfm_json *onsets = NULL, *durations = NULL, *labels = NULL, *bads = NULL;
+    btfm_status st = keep && picked ? BTFM_OK : btfm_fail_nomem("corpus", 0);
+    for (const char *s = b->keep_annotations; st == BTFM_OK && s && *s;) {
+        const char *end = strchr(s, ',');
+        char label[256];
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        if (len >= sizeof label) len = sizeof label - 1;
+        memcpy(label, s, len), label[len] = '\0';
+        int64_t m = 0;
+        if (len && btfm_dataset_select_events(ds, label, picked, n, &m) == BTFM_OK)
+            for (int64_t i = 0; i < m; i++) keep[picked[i]] = 1;
+        s = end ? end + 1 : NULL;
+    }
+    btfm_clear_error();
+    const btfm_table *table = NULL;
+    int column = -1;
+    if (b->label_column && btfm_dataset_events_table(ds, &table) == BTFM_OK &&
+        btfm_table_find_column(table, b->label_column, &column) != BTFM_OK) {
+        st = btfm_fail(BTFM_E_NOTFOUND, "corpus: the events table has no column \"%s\" "
+                       "(label_column)", b->label_column);
+    }
+    if (st == BTFM_OK) st = btfm_json_new_array(&onsets);
+    if (st == BTFM_OK) st = btfm_json_new_array(&durations);
+    if (st == BTFM_OK) st = btfm_json_new_array(&labels);
+    if (st == BTFM_OK) st = btfm_json_new_array(&bads);
+    int64_t row = 0;
+    for (int64_t i = 0; st == BTFM_OK && i < n; i++) {
+        double onset, duration;
+        const char *type, *label;
+        if ((st = btfm_dataset_event(ds, i, &onset, &duration, &type, &label, NULL))) break;
+        int is_bids = strcmp(type, "bids") == 0;
+        int64_t this_row = is_bids ? row++ : -1;
+        double first = nearbyint(onset * p->sfreq), length = nearbyint(duration * p->sfreq);
+        btfm_json *x = NULL;
+        if (strcmp(type, "gap") == 0 || strncasecmp(label, "bad", 3) == 0) {
+            double seg[2] = {first, first + (length > 0 ? length : 1)};
+            if (!(st = numbers_array(&x, seg, 2))) st = btfm_json_append(bads, x);
+            continue;
+        }
+        if (strcmp(type, "annotation") == 0 && !keep[i]) continue;
+        if (column >= 0 && this_row >= 0 && this_row < btfm_table_n_rows(table))
+            label = btfm_table_cell(table, this_row, column);
+        if (!(st = btfm_json_new_number(&x, first)) && !(st = btfm_json_append(onsets, x)) &&
+            !(st = btfm_json_new_number(&x, length)) && !(st = btfm_json_append(durations, x)) &&
+            !(st = btfm_json_new_string(&x, label)))
+            st = btfm_json_append(labels, x);
+    }
+    btfm_json *events = NULL;
+    if (st == BTFM_OK) st = btfm_json_new_object(&events);
+    if (st == BTFM_OK) { st = btfm_json_set(events, "onset", onsets); onsets = NULL; }
+    if (st == BTFM_OK) { st = btfm_json_set(events, "duration", durations); durations = NULL; }
+    if (st == BTFM_OK) { st = btfm_json_set(events, "label", labels); labels = NULL; }
+    if (st == BTFM_OK) { st = btfm_json_set(e, "events", events); events = NULL; }
+    if (st == BTFM_OK) { st = btfm_json_set(e, "bad_segments", bads); bads = NULL; }
+    btfm_json_free(events), btfm_json_free(onsets), btfm_json_free(durations);
+    btfm_json_free(labels), btfm_json_free(bads);
+    btfm_free(keep);
+    btfm_free(picked);
+    return st;
+}
+
+static btfm_status entry_json(const btfm_corpus_builder *b, const corpus_source *s,
+                              btfm_dataset *ds, const prepared *p, btfm_json *filters,
+                              const char *fingerprint, const char *sources_json,
+                              btfm_json **out)
+{
+    btfm_json *e = NULL, *x = NULL;
+    btfm_status st = btfm_json_new_object(&e);
+    int dtype = (int)b->params[BTFM_CORPUS_DTYPE];
+    char file[1200];
+    snprintf(file, sizeof file, "%s/%s.bin", CORPUS_RECORDINGS, s->id);
+    double shape[2] = {(double)p->n_times, (double)p->n_channels};
+    if (st == BTFM_OK) st = btfm_json_set_string(e, "id", s->id);
+    if (st == BTFM_OK) st = btfm_json_set_string(e, "file", file);
+    if (st == BTFM_OK) st = btfm_json_set_string(e, "subject", s->subject);
+    if (st == BTFM_OK) st = btfm_json_set_string(e, "session", s->session);
+    if (st == BTFM_OK) st = btfm_json_set_string(e, "task", s->task);
+    if (st == BTFM_OK) st = btfm_json_set_string(e, "run", s->run);
+    if (st == BTFM_OK) st = btfm_json_set_string(e, "datatype", s->datatype);
+    if (st == BTFM_OK) st = btfm_json_set_string(e, "dtype", dtype ? "float16" : "int16");
+    if (st == BTFM_OK) st = btfm_json_set_numbers(e, "shape", shape, 2);
+    if (st == BTFM_OK) st = btfm_json_set_number(e, "sfreq", p->sfreq);
+    if (st == BTFM_OK) st = btfm_json_set_number(e, "source_sfreq", p->source_sfreq);
+    if (st == BTFM_OK) st = channels_json(e, ds, p);
+    if (st == BTFM_OK && dtype == BTFM_CORPUS_INT16)
+        st = btfm_json_set_numbers(e, "scale", p->scale, (size_t)p->n_channels);
+    if (st == BTFM_OK) st = btfm_json_set_numbers(e, "median", p->median, (size_t)p->n_channels);
+    if (st == BTFM_OK) st = btfm_json_set_numbers(e, "iqr", p->iqr, (size_t)p->n_channels);
+    if (st == BTFM_OK) st = btfm_json_copy(&x, p->interpolated);
+    if (st == BTFM_OK) st = btfm_json_set(e, "interpolated_channels", x);
+    if (st == BTFM_OK) st = btfm_json_copy(&x, p->dropped);
+    if (st == BTFM_OK) st = btfm_json_set(e, "dropped_channels", x);
+    if (st == BTFM_OK) st = events_json(b, e, ds, p);
+    if (st == BTFM_OK) st = btfm_json_copy(&x, filters);
+    if (st == BTFM_OK) st = btfm_json_set(e, "preprocessing", x);
+    if (st == BTFM_OK) st = btfm_json_parse(&x, sources_json, strlen(sources_json), "sources");
+    if (st == BTFM_OK) st = btfm_json_set(e, "sources", x);
+    if (st == BTFM_OK) st = btfm_json_set_string(e, "build_sha256", fingerprint);
+    if (st == BTFM_OK) st = btfm_json_set_string(e, "library_version", btfm_version_string());
+    if (st) { btfm_json_free(e); return st; }
+    *out = e;
+    return BTFM_OK;
+}
+
+btfm_status btfm_corpus_build_recording(const btfm_corpus_builder *b, const corpus_source *s,
+                                   btfm_dataset *ds, const char *fingerprint,
+                                   const char *sources_json)
+{
+    prepared p = {0};
+    btfm_json *filters = NULL, *entry = NULL;
+    char *bin = btfm_corpus_path(b->out_dir, s->id, ".bin");
+    char *json = btfm_corpus_path(b->out_dir, s->id, ".json");
+    int64_t vshape[4];
+    p.volume = btfm_dataset_volume_shape(ds, vshape) == BTFM_OK;
+    btfm_clear_error();
+    btfm_status st = bin && json ? BTFM_OK : btfm_fail_nomem("corpus", 0);
+    if (st == BTFM_OK && p.volume) {
+        st = b->atlas ? btfm_dataset_mask_labels(ds, b->atlas)
+           : b->mask  ? btfm_dataset_mask_image(ds, b->mask)
+                      : btfm_dataset_mask_compute(ds, BTFM_MASK_EPI, 0);
+    }
+    if (st == BTFM_OK) st = btfm_json_new_object(&filters);
+    if (st == BTFM_OK) st = btfm_json_new_array(&p.interpolated);
+    if (st == BTFM_OK) st = btfm_json_new_array(&p.dropped);
+    if (st == BTFM_OK) st = pick_channels(b, ds, &p, s->path);
+    p.n_times = btfm_dataset_n_times(ds);
+    p.sfreq = p.source_sfreq = btfm_dataset_sfreq(ds);
+    size_t bytes = 0;
+    if (st == BTFM_OK && btfm_mul_size((size_t)p.n_times, (size_t)p.n_channels * sizeof(float), &bytes))
+        st = btfm_fail(BTFM_E_RANGE, "corpus: %s: too large for memory", s->path);
+    if (st == BTFM_OK && !(p.x = btfm_malloc_large(bytes ? bytes : 1)))
+        st = btfm_fail_nomem("corpus", bytes);
+    if (st == BTFM_OK)
+        st = btfm_dataset_read(ds, 0, p.n_times, p.channels, p.n_channels, p.x);
+    if (st == BTFM_OK && !p.volume) st = handle_bads(b, ds, &p);
+    if (st == BTFM_OK && !p.volume && b->params[BTFM_CORPUS_REFERENCE] == 1) {
+        st = average_reference(b, ds, &p);
+        if (st == BTFM_OK) st = btfm_json_set_string(filters, "reference", "average");
+    }
+    if (st == BTFM_OK)
+        st = p.volume ? band_pass(&p, b->params[BTFM_CORPUS_FMRI_L_FREQ],
+                                  b->params[BTFM_CORPUS_FMRI_H_FREQ],
+                                  (int)b->params[BTFM_CORPUS_FILTER_ORDER], filters)
+                      : band_pass(&p, b->params[BTFM_CORPUS_L_FREQ], b->params[BTFM_CORPUS_H_FREQ],
+                                  (int)b->params[BTFM_CORPUS_FILTER_ORDER], filters);
+    if (st == BTFM_OK && !p.volume) st = resample(&p, b->params[BTFM_CORPUS_SFREQ]);
+    if (st == BTFM_OK) st = btfm_json_set_number(filters, "filter_order", b->params[BTFM_CORPUS_FILTER_ORDER]);
+    if (st == BTFM_OK) st = btfm_json_set_number(filters, "clip", b->params[BTFM_CORPUS_CLIP]);
+    if (st == BTFM_OK) st = btfm_json_set_string(filters, "scaling", "robust: (x - median) / IQR");
+    if (st == BTFM_OK && p.volume)
+        st = btfm_json_set_string(filters, "mask", btfm_mask_kind_name(btfm_dataset_mask_kind(ds)));
+    if (st == BTFM_OK) st = robust_scale(&p, b->params[BTFM_CORPUS_CLIP]);
+    if (st == BTFM_OK && !(p.scale = btfm_malloc((size_t)p.n_channels * sizeof(double))))
+        st = btfm_fail_nomem("corpus", 0);
+    if (st == BTFM_OK) st = write_binary(bin, &p, (int)b->params[BTFM_CORPUS_DTYPE], p.scale);
+    if (st == BTFM_OK) st = entry_json(b, s, ds, &p, filters, fingerprint, sources_json, &entry);
+    if (st == BTFM_OK) st = btfm_json_write_file(entry, json);
+    if (st && st != BTFM_E_NOMEM) {
+        char msg[900];
+        snprintf(msg, sizeof msg, "%s", btfm_last_error());
+        if (!strstr(msg, s->path)) st = btfm_fail(st, "%s: %s", s->path, msg);
+    }
+    btfm_json_free(entry);
+    btfm_json_free(filters);
+    prepared_free(&p);
+    btfm_free(bin);
+    btfm_free(json);
+    return st;
+}
