@@ -44,6 +44,9 @@ static const cli_command commands[] = {
      "fit an RLHB reward head on a rating session; score a session's items", cmd_reward},
     {"nirs", "od|hb|short|sci IN [OUT] [--ppf P] [--max-distance M] [--band L H LT HT] [--json]",
      "fNIRS: optical density, haemoglobin (Beer-Lambert), short-channel regression, coupling", cmd_nirs},
+    {"corpus", "build SOURCE... OUT_DIR [--key-file F] [--param NAME=VALUE]... | info OUT_DIR | "
+               "windows OUT_DIR [--length S] [--stride S]",
+     "build a training corpus from a BIDS folder or files; describe it; count its windows", cmd_corpus},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 

@@ -422,6 +422,43 @@ static const cli_help helps[] = {
                            "btfm nirs od rec.snirf od.vhdr",
                            "btfm nirs short rec.snirf clean.vhdr --max-distance 0.008",
                            "btfm nirs hb rec.snirf hb.vhdr --ppf 6", NULL}},
+    {"corpus",
+     "build preprocesses recordings once into a training corpus (doc/corpus.md): SOURCE is a "
+     "BIDS folder (its eeg, ieeg and func recordings, or --query's) or a list of recording "
+     "files; each is picked, re-referenced, band-passed, resampled, robust z-scored and "
+     "stored as int16 (or float16) that numpy.memmap opens, with OUT_DIR/index.json "
+     "describing them. Recordings are built in parallel, each written atomically, so a "
+     "rerun after an interruption finishes the same corpus; a recording that fails is listed "
+     "with its reason. Subjects become keyed pseudonyms (HMAC-SHA-256 of the label under a "
+     "key that is never stored). info lists a corpus's recordings; windows counts the "
+     "windows of each split (train, val, test by subject, seeded) for a window length and "
+     "stride, or around events. Every parameter: btfm params corpus and btfm params loader.",
+     (const cli_option_help[]){
+         {"--key-file F", "build: the pseudonymization key, read from file F (else --key TEXT "
+          "or the environment variable BTFM_CORPUS_KEY)."},
+         {"--key TEXT", "build: the pseudonymization key given on the command line."},
+         {"--param NAME=VALUE", "build: a corpus parameter (sfreq, l_freq, h_freq, dtype, "
+          "...); windows: a loader parameter (split_by, seed, val_fraction, ...)."},
+         {"--query Q", "build: which recordings of a BIDS folder, e.g. \"task=rest datatype=eeg\"."},
+         {"--channel-types T", "build: channel types kept from EEG-like recordings, comma-separated (default eeg)."},
+         {"--keep-annotations L", "build: free-text annotation labels kept as events (others are dropped)."},
+         {"--label-column C", "build: the events.tsv column whose values label the events."},
+         {"--mask M", "build: a NIfTI mask image for fMRI runs (voxel time series)."},
+         {"--atlas A", "build: a NIfTI label image for fMRI runs (parcel time series)."},
+         {"--json", "build, info, windows: print the result as JSON."},
+         {"--length S", "windows: window length in seconds."},
+         {"--stride S", "windows: stride between window starts in seconds (default the length)."},
+         {"--events L", "windows: one window per event labelled L (comma-separated), from --tmin to --tmax."},
+         {"--tmin S", "windows: event-locked window start in seconds from the event."},
+         {"--tmax S", "windows: event-locked window end in seconds from the event."},
+         {NULL, NULL}},
+     (const char *const[]){"btfm corpus build ds/ corpus/ --key-file secret.key --param sfreq=250",
+                           "btfm corpus build ds/ corpus/ --key TEXT --query \"task=rest\" --channel-types eeg,eog --param dtype=1",
+                           "btfm corpus build a.edf b.edf corpus/ --key-file k --keep-annotations stim --label-column trial_type --json",
+                           "btfm corpus build fmri/ parcels/ --key-file k --atlas atlas.nii.gz --mask brain.nii.gz",
+                           "btfm corpus info corpus/ --json",
+                           "btfm corpus windows corpus/ --length 4 --stride 2 --param split_by=1 --json",
+                           "btfm corpus windows corpus/ --events stim --tmin -0.2 --tmax 0.8", NULL}},
 };
 
 const cli_help *cli_help_of(const char *command)

@@ -155,6 +155,11 @@ BTFM_API btfm_status btfm_loader_get_param(const btfm_loader *l, int param, doub
  * labels in sorted order. */
 BTFM_API btfm_status btfm_loader_set_events(btfm_loader *l, const char *labels);
 
+/* The corpus's common sampling rate in Hz, and recording i's id, samples and channels
+ * (any output may be NULL; the id is owned by the loader). */
+BTFM_API double btfm_loader_sfreq(const btfm_loader *l);
+BTFM_API btfm_status btfm_loader_recording(const btfm_loader *l, int64_t i, const char **id,
+                                           int64_t *n_times, int *n_channels);
 /* Recordings, channels (the largest count of a recording: batches pad with zeros and
  * channel id -1), samples per window, and the corpus channel vocabulary (sorted names;
  * channel ids index it). Owned by the loader. */

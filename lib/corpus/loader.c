@@ -513,6 +513,21 @@ int64_t btfm_loader_n_recordings(const btfm_loader *l)
     return l ? l->n_recs : btfm_fail(BTFM_E_INVALID, "btfm_loader_n_recordings: loader is NULL");
 }
 
+double btfm_loader_sfreq(const btfm_loader *l) { return l ? l->sfreq : NAN; }
+
+btfm_status btfm_loader_recording(const btfm_loader *l, int64_t i, const char **id,
+                                  int64_t *n_times, int *n_channels)
+{
+    BTFM_CHECK_ARG(l, "btfm_loader_recording", "loader");
+    if (i < 0 || i >= l->n_recs)
+        return btfm_fail(BTFM_E_RANGE, "btfm_loader_recording: recording %lld of %lld",
+                         (long long)i, (long long)l->n_recs);
+    if (id) *id = l->recs[i].id;
+    if (n_times) *n_times = l->recs[i].n_times;
+    if (n_channels) *n_channels = l->recs[i].n_channels;
+    return BTFM_OK;
+}
+
 int btfm_loader_n_channels(const btfm_loader *l)
 {
     return l ? l->max_channels : btfm_fail(BTFM_E_INVALID, "btfm_loader_n_channels: loader is NULL");

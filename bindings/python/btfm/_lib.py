@@ -672,6 +672,8 @@ _SIGNATURES = {
     "btfm_loader_get_param": (c_int, [c_void_p, c_int, _p_double]),
     "btfm_loader_set_events": (c_int, [c_void_p, c_char_p]),
     "btfm_loader_n_recordings": (c_int64, [c_void_p]),
+    "btfm_loader_sfreq": (c_double, [c_void_p]),
+    "btfm_loader_recording": (c_int, [c_void_p, c_int64, _p_str, _p_int64, _p_int]),
     "btfm_loader_n_channels": (c_int, [c_void_p]),
     "btfm_loader_window_len": (c_int64, [c_void_p]),
     "btfm_loader_n_channel_names": (c_int, [c_void_p]),
