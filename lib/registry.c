@@ -15,6 +15,7 @@ extern const btfm_param_table btfm_cothb_tuner_param_table;
 extern const btfm_param_table btfm_model_param_table;
 extern const btfm_param_table btfm_reward_head_param_table;
 extern const btfm_param_table btfm_reward_features_param_table;
+extern const btfm_param_table btfm_stream_param_table;
 extern const btfm_param_table btfm_sim_rating_param_table;
 extern const btfm_param_table btfm_sim_shared_param_table;
 extern const btfm_param_table btfm_epochs_plan_param_table;
@@ -43,6 +44,7 @@ static const btfm_param_table *const tables[] = {
     &btfm_clean_plan_param_table,
     &btfm_cothb_tuner_param_table,
     &btfm_reward_features_param_table,
+    &btfm_stream_param_table,
 };
 #define TABLE_COUNT ((int)(sizeof tables / sizeof tables[0]))
 
@@ -76,6 +78,7 @@ static const char capabilities[] =
     " model"
     " reward"
     " cothb"
+    " stream"
     " corpus loader"
     BTFM_CAP_MPI;
 

@@ -24,6 +24,7 @@
 #include "sim.h"
 #include "model.h"
 #include "reward.h"
+#include "stream.h"
 #include "corpus.h"
 
 #endif

@@ -18,6 +18,7 @@ typedef enum btfm_object_kind {
     BTFM_OBJECT_COTHB = 4,
     BTFM_OBJECT_MODEL = 5,
     BTFM_OBJECT_REWARD_HEAD = 6,         /* btfm_reward_head (include/btfm/reward.h) */
+    BTFM_OBJECT_STREAM = 7,              /* btfm_stream (include/btfm/stream.h) */
     BTFM_OBJECT_SIM_RATING_SESSION = 8,  /* btfm_sim (include/btfm/sim.h) */
     BTFM_OBJECT_SIM_SHARED_RESPONSE = 9, /* btfm_sim */
     BTFM_OBJECT_CORPUS = 10,             /* btfm_corpus_builder (include/btfm/corpus.h) */

@@ -149,6 +149,10 @@ BTFM_API void btfm_iir_free(btfm_iir *f);
 /* Reset the state: at rest (initial NULL), or as if each channel c had held the value
  * initial[c] forever (sosfilt_zi x initial[c]), which avoids the start-up transient. */
 BTFM_API btfm_status btfm_iir_reset(btfm_iir *f, const float *initial);
+/* Reset one channel's state only, as btfm_iir_reset does for all (initial: that
+ * channel's value, or NULL for at rest); the other channels are untouched. Allocates
+ * nothing: a stream restarts a channel this way after a gap of non-finite samples. */
+BTFM_API btfm_status btfm_iir_reset_channel(btfm_iir *f, int channel, const float *initial);
 /* Filter the next n_times samples (n_times x n_channels) into `out` (out == x allowed).
  * Allocates nothing. */
 BTFM_API btfm_status btfm_iir_process(btfm_iir *f, const float *x, int64_t n_times,

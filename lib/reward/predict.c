@@ -49,6 +49,70 @@ static double logistic(double x)
     return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
 }
 
+void btfm_reward_combine(const reward_fit *f, int mode, const double *decoders, double z,
+                         float *o)
+{
+    const int use_rating = mode != BTFM_REWARD_BRAIN_ONLY;
+    const int use_brain = mode != BTFM_REWARD_RATINGS_ONLY;
+    const double v = f->reliability;
+    const double brain_prec = f->brain_slope > 0 ? f->brain_slope * f->brain_slope / f->brain_noise : 0;
+    const double brain_gain = f->brain_slope > 0 ? f->brain_slope / f->brain_noise : 0;
+    const double b = decoders[0], conf = decoders[1], pen = decoders[2], nov = decoders[3];
+    double mu, sd, p_conf, p_pen;
+    if (f->has_ratings) {
+        double prec = 1.0 / v, num = 0;
+        if (use_rating && !isnan(z)) {
+            double w = 1;
+            if (use_brain && f->has_confidence && f->confidence_mean > 0)
+                w = fmin(2.0, fmax(0.5, 1 + f->confidence_gain * (conf / f->confidence_mean - 1)));
+            double ty = w / (1.0 - v);
+            prec += ty;
+            num += ty * z;
+        }
+        if (use_brain) {
+            prec += brain_prec;
+            num += brain_gain * b;
+        }
+        mu = num / prec;
+        sd = 1.0 / sqrt(prec);
+        p_conf = btfm_reward_phi(mu / sd);
+        p_pen = use_brain && f->has_penalty ? logistic(pen)
+                                            : btfm_reward_phi((f->penalty_threshold - mu) / sd);
+    } else {
+        mu = b;
+        sd = NAN;
+        p_conf = logistic(b);
+        p_pen = 1 - p_conf;
+    }
+    o[BTFM_REWARD_OUT_REWARD] = (float)mu;
+    o[BTFM_REWARD_OUT_SD] = (float)sd;
+    o[BTFM_REWARD_OUT_CONFIDENCE] = (float)p_conf;
+    o[BTFM_REWARD_OUT_PENALTY] = (float)p_pen;
+    o[BTFM_REWARD_OUT_NOVELTY] =
+        f->has_novelty ? (float)((nov - f->novelty_center) / f->novelty_scale) : 0.0f;
+}
+
+btfm_status btfm_reward_fold_single(const btfm_reward_head *h, double *weights, double *offset,
+                                    const char *func)
+{
+    const reward_fit *f = h->fit;
+    if (!f) return btfm_fail(BTFM_E_STATE, "%s: the reward head is not fitted", func);
+    if (f->normalize)
+        return btfm_fail(BTFM_E_INVALID, "%s: the reward head standardizes features within "
+                         "each annotator's batch, which one row at a time cannot do; fit it "
+                         "with normalize 0 to score a stream", func);
+    for (int k = 0; k < REWARD_N_DECODERS; k++) offset[k] = f->intercept[k];
+    for (int64_t j = 0; j < f->n_features; j++) {
+        const double sc = f->scale[j];
+        for (int k = 0; k < REWARD_N_DECODERS; k++) {
+            double w = f->weights[j * REWARD_N_DECODERS + k];
+            weights[j * REWARD_N_DECODERS + k] = sc > 0 ? w / sc : 0;
+            offset[k] -= sc > 0 ? f->center[j] / sc * w : 0;
+        }
+    }
+    return BTFM_OK;
+}
+
 btfm_status btfm_reward_head_predict(const btfm_reward_head *h, float *out, size_t capacity,
                                      const float *features, int64_t n_items, int64_t n_features,
                                      const int64_t *annotators, const float *ratings)
@@ -120,48 +184,12 @@ btfm_status btfm_reward_head_predict(const btfm_reward_head *h, float *out, size
                     out + (size_t)i * BTFM_REWARD_N_OUTPUTS, BTFM_REWARD_N_OUTPUTS);
         i = e;
     }
-    const int use_rating = mode != BTFM_REWARD_BRAIN_ONLY;
-    const int use_brain = mode != BTFM_REWARD_RATINGS_ONLY;
-    const double v = f->reliability;
-    const double brain_prec = f->brain_slope > 0 ? f->brain_slope * f->brain_slope / f->brain_noise : 0;
-    const double brain_gain = f->brain_slope > 0 ? f->brain_slope / f->brain_noise : 0;
     for (int64_t i = 0; !st && i < n; i++) {
         float *o = out + (size_t)i * BTFM_REWARD_N_OUTPUTS;
         const double *off = offset + (size_t)group[i] * REWARD_N_DECODERS;
-        double b = o[0] + off[0], conf = o[1] + off[1], pen = o[2] + off[2], nov = o[3] + off[3];
-        double mu, sd, p_conf, p_pen;
-        if (f->has_ratings) {
-            double prec = 1.0 / v, num = 0;
-            if (use_rating && z && !isnan(z[i])) {
-                double w = 1;
-                if (use_brain && f->has_confidence && f->confidence_mean > 0)
-                    w = fmin(2.0, fmax(0.5, 1 + f->confidence_gain *
-                                                    (conf / f->confidence_mean - 1)));
-                double ty = w / (1.0 - v);
-                prec += ty;
-                num += ty * z[i];
-            }
-            if (use_brain) {
-                prec += brain_prec;
-                num += brain_gain * b;
-            }
-            mu = num / prec;
-            sd = 1.0 / sqrt(prec);
-            p_conf = btfm_reward_phi(mu / sd);
-            p_pen = use_brain && f->has_penalty ? logistic(pen)
-                                                : btfm_reward_phi((f->penalty_threshold - mu) / sd);
-        } else {
-            mu = b;
-            sd = NAN;
-            p_conf = logistic(b);
-            p_pen = 1 - p_conf;
-        }
-        o[BTFM_REWARD_OUT_REWARD] = (float)mu;
-        o[BTFM_REWARD_OUT_SD] = (float)sd;
-        o[BTFM_REWARD_OUT_CONFIDENCE] = (float)p_conf;
-        o[BTFM_REWARD_OUT_PENALTY] = (float)p_pen;
-        o[BTFM_REWARD_OUT_NOVELTY] =
-            f->has_novelty ? (float)((nov - f->novelty_center) / f->novelty_scale) : 0.0f;
+        const double decoders[REWARD_N_DECODERS] = {o[0] + off[0], o[1] + off[1],
+                                                    o[2] + off[2], o[3] + off[3]};
+        btfm_reward_combine(f, mode, decoders, z ? z[i] : NAN, o);
     }
     btfm_free(group);
     btfm_free(z);

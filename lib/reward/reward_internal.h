@@ -84,6 +84,17 @@ btfm_status btfm_reward_standardize_ratings(float *z, double *pooled_sd, const f
                                             int64_t n, const int32_t *group, int64_t n_groups,
                                             double fallback_sd, const char *func);
 
+/* One item's outputs (BTFM_REWARD_N_OUTPUTS floats into o) from its decoders' values
+ * (value, confidence, penalty, novelty, offsets included) and its standardized rating z
+ * (NaN: none) in `mode`: the Gaussian combination of btfm_reward_head_predict. */
+void btfm_reward_combine(const reward_fit *f, int mode, const double *decoders, double z,
+                         float *o);
+/* The decoders of a head fitted without per-annotator normalization as one linear map on
+ * raw features: decoder k of a row x is x . weights[:, k] + offset[k] (weights n_features x
+ * REWARD_N_DECODERS); what scoring one row at a time (a stream) needs. */
+btfm_status btfm_reward_fold_single(const btfm_reward_head *h, double *weights, double *offset,
+                                    const char *func);
+
 /* Standard normal distribution function and its inverse. */
 double btfm_reward_phi(double x);
 double btfm_reward_phi_inv(double p);

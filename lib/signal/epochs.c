@@ -22,14 +22,8 @@ int64_t btfm_epochs_n_times(double tmin, double tmax, double sfreq)
     return last - first + 1;
 }
 
-/* The epoch geometry shared by the array and dataset forms. */
-typedef struct epoch_plan {
-    int64_t offset, n_times; /* first sample relative to the event, samples per epoch */
-    int64_t base_lo, base_hi; /* baseline samples [lo, hi) within the epoch; lo = hi: none */
-} epoch_plan;
-
-static btfm_status make_plan(epoch_plan *plan, double tmin, double tmax, double bmin, double bmax,
-                             double sfreq)
+btfm_status btfm_epoch_geometry_make(btfm_epoch_geometry *plan, double tmin, double tmax,
+                                     double bmin, double bmax, double sfreq)
 {
     plan->n_times = btfm_epochs_n_times(tmin, tmax, sfreq);
     if (plan->n_times < 0) return (btfm_status)plan->n_times;
@@ -58,8 +52,8 @@ static btfm_status make_plan(epoch_plan *plan, double tmin, double tmax, double 
 
 /* Baseline-correct one epoch in place; return the first channel whose peak-to-peak
  * amplitude exceeds its limit, or BTFM_EPOCH_KEPT. */
-static int finish_epoch(const epoch_plan *plan, float *e, int n_channels, const double *reject,
-                        double *work)
+int btfm_epoch_finish(const btfm_epoch_geometry *plan, float *e, int n_channels,
+                      const double *reject, double *work)
 {
     const size_t C = (size_t)n_channels;
     double *lo = work, *hi = work + C, *mean = work + 2 * C;
@@ -87,7 +81,7 @@ static int finish_epoch(const epoch_plan *plan, float *e, int n_channels, const 
 typedef btfm_status (*fetch_fn)(void *ctx, int64_t first, int64_t count, float *out);
 
 /* The loop shared by both forms: fetch each window, check it, keep it or not. */
-static btfm_status cut(const char *func, const epoch_plan *plan, int64_t n_times, int n_channels,
+static btfm_status cut(const char *func, const btfm_epoch_geometry *plan, int64_t n_times, int n_channels,
                        const int64_t *starts, int64_t n_events, const double *reject,
                        unsigned flags, fetch_fn fetch, void *ctx, float *out, int64_t *n_kept,
                        unsigned char *kept, int *reason)
@@ -106,7 +100,7 @@ static btfm_status cut(const char *func, const epoch_plan *plan, int64_t n_times
             if (st == BTFM_OK)
                 st = btfm_signal_check_finite(func, dst, plan->n_times, n_channels, first, flags);
             if (st != BTFM_OK) break;
-            r = finish_epoch(plan, dst, n_channels, reject, work);
+            r = btfm_epoch_finish(plan, dst, n_channels, reject, work);
             if (r == BTFM_EPOCH_KEPT) count++;
         }
         if (kept) kept[e] = r == BTFM_EPOCH_KEPT;
@@ -149,8 +143,8 @@ btfm_status btfm_epochs_compute(const btfm_epochs_options *o, const float *x, in
     if (st == BTFM_OK) st = check_common(func, n_events, out, n_kept);
     if (st != BTFM_OK) return st;
     if (n_events > 0) BTFM_CHECK_ARG(event_samples, func, "event_samples");
-    epoch_plan plan;
-    if ((st = make_plan(&plan, o->tmin, o->tmax, o->baseline_min, o->baseline_max, sfreq)))
+    btfm_epoch_geometry plan;
+    if ((st = btfm_epoch_geometry_make(&plan, o->tmin, o->tmax, o->baseline_min, o->baseline_max, sfreq)))
         return st;
     array_src src = {x, n_channels};
     return cut(func, &plan, n_times, n_channels, event_samples, n_events, o->reject_ptp,
@@ -234,8 +228,8 @@ btfm_status btfm_epochs_compute_dataset(const btfm_epochs_options *o, btfm_datas
                          n_ds_events ? "the recording's event labels are: " : "the recording "
                          "has no events", known);
     }
-    epoch_plan plan;
-    if ((st = make_plan(&plan, o->tmin, o->tmax, o->baseline_min, o->baseline_max, sfreq)))
+    btfm_epoch_geometry plan;
+    if ((st = btfm_epoch_geometry_make(&plan, o->tmin, o->tmax, o->baseline_min, o->baseline_max, sfreq)))
         return st;
     size_t bytes = ((size_t)n_events + 1) * sizeof(int64_t) + (size_t)n_channels * sizeof(double);
     int64_t *starts = btfm_malloc(bytes);

@@ -244,6 +244,28 @@ btfm_status btfm_iir_reset(btfm_iir *f, const float *initial)
     return BTFM_OK;
 }
 
+btfm_status btfm_iir_reset_channel(btfm_iir *f, int channel, const float *initial)
+{
+    static const char func[] = "btfm_iir_reset_channel";
+    BTFM_CHECK_ARG(f, func, "filter");
+    const int S = f->sos.n_sections, C = f->n_channels;
+    if (channel < 0 || channel >= C)
+        return btfm_fail(BTFM_E_RANGE, "%s: channel %d is not in [0, %d)", func, channel, C);
+    if (initial) {
+        if (!isfinite(*initial))
+            return btfm_fail(BTFM_E_NUMERIC, "%s: the initial value of channel %d is %g; "
+                             "expected a finite value or NULL (at rest)", func, channel,
+                             (double)*initial);
+        for (int s = 0; s < 2 * S; s++)
+            if (!isfinite(f->zi[s]))
+                return btfm_fail(BTFM_E_NUMERIC, "%s: the cascade has a pole at z = 1, so it "
+                                 "has no steady state; reset with initial NULL", func);
+    }
+    for (int s = 0; s < 2 * S; s++)
+        f->state[(size_t)s * C + channel] = initial ? f->zi[s] * *initial : 0.0;
+    return BTFM_OK;
+}
+
 btfm_status btfm_iir_process(btfm_iir *f, const float *x, int64_t n_times, unsigned flags,
                              float *out)
 {

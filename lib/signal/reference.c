@@ -36,6 +36,14 @@ btfm_status btfm_rereference(const float *x, int64_t n_times, int n_channels, co
     unsigned char *is_target = btfm_calloc((size_t)n_channels, 1);
     if (!is_target) return btfm_fail_nomem(func, (size_t)n_channels);
     for (int i = 0; i < (targets ? n_targets : n_channels); i++) is_target[targets ? targets[i] : i] = 1;
+    btfm_rereference_rows(x, n_times, n_channels, refs, n_refs, is_target, out);
+    btfm_free(is_target);
+    return BTFM_OK;
+}
+
+void btfm_rereference_rows(const float *x, int64_t n_times, int n_channels, const int *refs,
+                           int n_refs, const unsigned char *is_target, float *out)
+{
     const size_t C = (size_t)n_channels;
     for (int64_t t = 0; t < n_times; t++) {
         const float *row = x + (size_t)t * C;
@@ -45,8 +53,6 @@ btfm_status btfm_rereference(const float *x, int64_t n_times, int n_channels, co
         ref /= n_refs;
         for (size_t c = 0; c < C; c++) dst[c] = is_target[c] ? (float)(row[c] - ref) : row[c];
     }
-    btfm_free(is_target);
-    return BTFM_OK;
 }
 
 btfm_status btfm_interpolate_bads(const float *x, int64_t n_times, int n_channels,

@@ -61,6 +61,27 @@ btfm_status btfm_epochs_compute_dataset(const btfm_epochs_options *o, btfm_datas
                                         int64_t *n_kept, unsigned char *kept, int *reason,
                                         const char *func);
 
+/* The geometry of an epoch (btfm_epochs' conventions) at a sampling rate: its first
+ * sample relative to the event, its length, its baseline samples [base_lo, base_hi)
+ * within the epoch (equal: no baseline). Baseline ends as in btfm_epochs_options. */
+typedef struct btfm_epoch_geometry {
+    int64_t offset, n_times;
+    int64_t base_lo, base_hi;
+} btfm_epoch_geometry;
+btfm_status btfm_epoch_geometry_make(btfm_epoch_geometry *g, double tmin, double tmax,
+                                     double baseline_min, double baseline_max, double sfreq);
+/* Check one epoch e (g->n_times x n_channels) against the peak-to-peak limits `reject`
+ * (may be NULL) and, when kept, subtract its baseline in place; returns the first channel
+ * over its limit or BTFM_EPOCH_KEPT. `work` holds 3 x n_channels doubles. Allocates
+ * nothing (the real-time path uses it). */
+int btfm_epoch_finish(const btfm_epoch_geometry *g, float *e, int n_channels,
+                      const double *reject, double *work);
+
+/* The rows of btfm_rereference after its checks, given the targets as a mask of
+ * n_channels bytes: allocates nothing (the real-time path uses it). */
+void btfm_rereference_rows(const float *x, int64_t n_times, int n_channels, const int *refs,
+                           int n_refs, const unsigned char *is_target, float *out);
+
 /* Threads for a call of `n_tasks` independent tasks and about `work` operations: 1 for
  * small work or with BTFM_SIGNAL_SINGLE_THREAD, else the online CPUs (or the environment
  * variable BTFM_NUM_THREADS), at most n_tasks. */

@@ -111,6 +111,31 @@ btfm_status btfm_welch_compute(const btfm_welch_options *o, const float *x, int6
  * the options do not fit them. */
 int64_t btfm_welch_n_freqs(const btfm_welch_options *o, int64_t n_times, const char *func);
 
+/* Welch's estimate over a sliding window for real-time use (welch_sliding.c): samples
+ * are pushed one chunk at a time, and the PSD of the last `window` samples is available
+ * whenever that window starts at a multiple of the segment step (nperseg - noverlap),
+ * equal to btfm_welch_compute's on the same samples within rounding (a direct DFT at the
+ * bins instead of an FFT). Only the bins from just below fmin to just above fmax are
+ * kept, so btfm_band_power over bands inside [fmin, fmax] gives the full spectrum's
+ * answer. Mean average, constant or no detrending, windows other than Kaiser. Pushing
+ * and asking allocate nothing; non-finite samples make the PSD of every window holding
+ * them non-finite, and no other. */
+typedef struct btfm_welch_sliding btfm_welch_sliding;
+btfm_status btfm_welch_sliding_new(btfm_welch_sliding **out, const btfm_welch_options *o,
+                                   double sfreq, int64_t window, int n_channels, double fmin,
+                                   double fmax, const char *func);
+void btfm_welch_sliding_free(btfm_welch_sliding *w);
+/* Forget every sample pushed: the next one is sample 0 again. */
+void btfm_welch_sliding_reset(btfm_welch_sliding *w);
+/* The bins kept and their frequencies (Hz). */
+int btfm_welch_sliding_n_freqs(const btfm_welch_sliding *w);
+const double *btfm_welch_sliding_freqs(const btfm_welch_sliding *w);
+/* The next n_times samples (n_times x n_channels). */
+void btfm_welch_sliding_push(btfm_welch_sliding *w, const float *x, int64_t n_times);
+/* The PSD (n_freqs x n_channels) of the last `window` samples; BTFM_E_STATE when that
+ * window does not start at a multiple of the step. */
+btfm_status btfm_welch_sliding_psd(const btfm_welch_sliding *w, double *psd);
+
 /* BTFM_E_NUMERIC naming the first non-finite sample (channel and sample index, and the
  * epoch when n_epochs > 1) unless `flags` has BTFM_ALLOW_NONFINITE. */
 btfm_status btfm_spectrum_check_finite(const float *x, int64_t n_epochs, int64_t n_times,

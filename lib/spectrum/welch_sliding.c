@@ -1,0 +1,188 @@
+/* Welch's estimate (welch.c) over a sliding window, kept up to date sample by sample for
+ * real-time use: each segment's windowed DFT at the few bins a band power needs grows as
+ * its samples arrive, so a window's PSD costs no FFT and no allocation when it is asked. */
+#include <math.h>
+#include <string.h>
+#include "spectrum_internal.h"
+#include "signal/signal_internal.h"
+
+struct btfm_welch_sliding {
+    int n_channels, n_bins;
+    int64_t nperseg, step, nfft, window, n_seg; /* segments per window */
+    int n_active;                               /* segments open at once */
+    int detrend;
+    int64_t pos;                                /* samples pushed */
+    double *freqs;                              /* n_bins */
+    double *tw;                                 /* nperseg x n_bins x 2: w[t] e^{-2 pi i k t / nfft} */
+    double *tw_sum;                             /* n_bins x 2: the window's own DFT */
+    double *bin_scale;                          /* n_bins */
+    double *acc;                                /* n_active x (n_bins x 2 + 1) x C */
+    double *periodograms;                       /* n_seg x n_bins x C */
+    double *xd;                                 /* C: the sample in double */
+};
+
+void btfm_welch_sliding_free(btfm_welch_sliding *w)
+{
+    if (!w) return;
+    btfm_free(w->freqs);
+    btfm_free(w->tw);
+    btfm_free(w->acc);
+    btfm_free(w->periodograms);
+    btfm_free(w);
+}
+
+void btfm_welch_sliding_reset(btfm_welch_sliding *w) { w->pos = 0; }
+
+int btfm_welch_sliding_n_freqs(const btfm_welch_sliding *w) { return w->n_bins; }
+
+const double *btfm_welch_sliding_freqs(const btfm_welch_sliding *w) { return w->freqs; }
+
+btfm_status btfm_welch_sliding_new(btfm_welch_sliding **out, const btfm_welch_options *o,
+                                   double sfreq, int64_t window, int n_channels, double fmin,
+                                   double fmax, const char *func)
+{
+    *out = NULL;
+    int64_t n_freqs = btfm_welch_n_freqs(o, window, func);
+    if (n_freqs < 0) return (btfm_status)n_freqs;
+    if (o->average != BTFM_AVERAGE_MEAN || o->detrend == BTFM_DETREND_LINEAR)
+        return btfm_fail(BTFM_E_INVALID, "%s: a sliding Welch estimate takes the mean over "
+                         "segments and constant or no detrending", func);
+    if (o->window == BTFM_WINDOW_KAISER)
+        return btfm_fail(BTFM_E_INVALID, "%s: the Kaiser window is not offered here", func);
+    const int64_t nperseg = o->nperseg ? o->nperseg : (window < 256 ? window : 256);
+    const int64_t noverlap = o->noverlap < 0 ? nperseg / 2 : o->noverlap;
+    const int64_t nfft = o->nfft ? o->nfft : nperseg;
+    const double df = sfreq / (double)nfft;
+    if (!(fmin >= 0) || !(fmax > fmin) || fmax > sfreq / 2)
+        return btfm_fail(BTFM_E_RANGE, "%s: frequencies [%g, %g] Hz; expected 0 <= fmin < fmax "
+                         "<= %g (Nyquist)", func, fmin, fmax, sfreq / 2);
+    /* the bins that reach just past both ends, as btfm_band_power needs */
+    int64_t k0 = (int64_t)floor(fmin / df + 1e-9), k1 = (int64_t)ceil(fmax / df - 1e-9);
+    if (k1 > nfft / 2) k1 = nfft / 2;
+    btfm_welch_sliding *w = btfm_calloc(1, sizeof *w);
+    if (!w) return btfm_fail_nomem(func, sizeof *w);
+    const int C = n_channels, K = (int)(k1 - k0 + 1);
+    w->n_channels = C;
+    w->n_bins = K;
+    w->nperseg = nperseg;
+    w->step = nperseg - noverlap;
+    w->nfft = nfft;
+    w->window = window;
+    w->n_seg = (window - nperseg) / w->step + 1;
+    w->n_active = (int)((nperseg + w->step - 1) / w->step);
+    w->detrend = o->detrend;
+    size_t n_tw = (size_t)nperseg * K * 2, n_acc = (size_t)w->n_active * (2 * (size_t)K + 1) * C;
+    size_t n_per = (size_t)w->n_seg * K * C;
+    w->freqs = btfm_malloc(sizeof(double) * ((size_t)K * 4 + (size_t)C + (size_t)nperseg));
+    w->tw = btfm_malloc(sizeof(double) * n_tw);
+    w->acc = btfm_calloc(n_acc, sizeof(double));
+    w->periodograms = btfm_calloc(n_per, sizeof(double));
+    if (!w->freqs || !w->tw || !w->acc || !w->periodograms) {
+        btfm_welch_sliding_free(w);
+        return btfm_fail_nomem(func, sizeof(double) * (n_tw + n_acc + n_per));
+    }
+    w->tw_sum = w->freqs + K;
+    w->bin_scale = w->tw_sum + 2 * K;
+    w->xd = w->bin_scale + K;
+    double *win = w->xd + C;
+    btfm_window_fill(o->window, o->kaiser_beta, nperseg, 1, win);
+    double sum = 0, sum_sq = 0;
+    for (int64_t t = 0; t < nperseg; t++) {
+        sum += win[t];
+        sum_sq += win[t] * win[t];
+    }
+    const double scale = o->scaling == BTFM_SCALING_DENSITY ? 1.0 / (sfreq * sum_sq)
+                                                            : 1.0 / (sum * sum);
+    const int64_t last_doubled = nfft % 2 ? nfft / 2 : nfft / 2 - 1; /* as welch.c */
+    for (int k = 0; k < K; k++) {
+        int64_t f = k0 + k;
+        w->freqs[k] = (double)f * sfreq / (double)nfft;
+        w->bin_scale[k] = f >= 1 && f <= last_doubled ? 2.0 * scale : scale;
+        w->tw_sum[2 * k] = w->tw_sum[2 * k + 1] = 0;
+        for (int64_t t = 0; t < nperseg; t++) {
+            /* the phase reduced exactly before the trigonometry */
+            double phase = 2.0 * M_PI * (double)((f * t) % nfft) / (double)nfft;
+            double *c = w->tw + ((size_t)t * K + k) * 2;
+            c[0] = win[t] * cos(phase);
+            c[1] = -win[t] * sin(phase);
+            w->tw_sum[2 * k] += c[0];
+            w->tw_sum[2 * k + 1] += c[1];
+        }
+    }
+    *out = w;
+    return BTFM_OK;
+}
+
+/* Add sample row x (C floats), at local time t, to the accumulator a of its segment. */
+BTFM_HOT static void accumulate(double *restrict a, const double *restrict x,
+                                const double *restrict tw, int K, int C)
+{
+    for (int k = 0; k < K; k++) {
+        const double cr = tw[2 * k], ci = tw[2 * k + 1];
+        double *restrict re = a + (size_t)(2 * k) * C, *restrict im = re + C;
+        for (int c = 0; c < C; c++) {
+            re[c] += x[c] * cr;
+            im[c] += x[c] * ci;
+        }
+    }
+    double *restrict sum = a + (size_t)2 * K * C;
+    for (int c = 0; c < C; c++) sum[c] += x[c];
+}
+
+/* The periodogram of a finished segment from its accumulator. */
+static void finish_segment(const btfm_welch_sliding *w, const double *a, double *p)
+{
+    const int K = w->n_bins, C = w->n_channels;
+    const double *sum = a + (size_t)2 * K * C;
+    for (int k = 0; k < K; k++) {
+        const double *re = a + (size_t)(2 * k) * C, *im = re + C;
+        const double wr = w->tw_sum[2 * k], wi = w->tw_sum[2 * k + 1];
+        for (int c = 0; c < C; c++) {
+            double mean = w->detrend == BTFM_DETREND_CONSTANT ? sum[c] / (double)w->nperseg : 0;
+            double xr = re[c] - mean * wr, xi = im[c] - mean * wi;
+            p[(size_t)k * C + c] = (xr * xr + xi * xi) * w->bin_scale[k];
+        }
+    }
+}
+
+void btfm_welch_sliding_push(btfm_welch_sliding *w, const float *x, int64_t n_times)
+{
+    const int K = w->n_bins, C = w->n_channels;
+    const size_t acc_size = (2 * (size_t)K + 1) * C;
+    for (int64_t i = 0; i < n_times; i++) {
+        const int64_t n = w->pos;
+        for (int c = 0; c < C; c++) w->xd[c] = x[(size_t)i * C + c];
+        if (n % w->step == 0) /* segment n / step opens */
+            memset(w->acc + (size_t)((n / w->step) % w->n_active) * acc_size, 0,
+                   acc_size * sizeof(double));
+        int64_t m_first = n >= w->nperseg ? (n - w->nperseg) / w->step + 1 : 0;
+        for (int64_t m = m_first; m <= n / w->step; m++) {
+            double *a = w->acc + (size_t)(m % w->n_active) * acc_size;
+            const int64_t t = n - m * w->step;
+            accumulate(a, w->xd, w->tw + (size_t)t * K * 2, K, C);
+            if (t == w->nperseg - 1)
+                finish_segment(w, a, w->periodograms + (size_t)(m % w->n_seg) * K * C);
+        }
+        w->pos++;
+    }
+}
+
+btfm_status btfm_welch_sliding_psd(const btfm_welch_sliding *w, double *psd)
+{
+    const int64_t start = w->pos - w->window;
+    if (start < 0 || start % w->step)
+        return btfm_fail(BTFM_E_STATE, "btfm_welch_sliding_psd: a window must start at a "
+                         "multiple of the segment step (%lld samples) after %lld samples; "
+                         "%lld samples were pushed", (long long)w->step,
+                         (long long)w->window, (long long)w->pos);
+    const size_t n = (size_t)w->n_bins * w->n_channels;
+    const double inv = 1.0 / (double)w->n_seg;
+    const int64_t m0 = start / w->step;
+    memcpy(psd, w->periodograms + (size_t)(m0 % w->n_seg) * n, n * sizeof(double));
+    for (int64_t s = 1; s < w->n_seg; s++) {
+        const double *p = w->periodograms + (size_t)((m0 + s) % w->n_seg) * n;
+        for (size_t i = 0; i < n; i++) psd[i] += p[i];
+    }
+    for (size_t i = 0; i < n; i++) psd[i] *= inv;
+    return BTFM_OK;
+}
