@@ -44,6 +44,8 @@ from . import sim
 from . import reward
 from .reward import RewardHead, RewardFeatures
 from . import fnirs
+from . import stream
+from .stream import Stream
 from . import corpus
 
 # btfm.open and btfm.signal stay out of __all__: `from btfm import *` must not replace the
@@ -73,5 +75,6 @@ __all__ = [
     "sim",
     "reward", "RewardHead", "RewardFeatures",
     "fnirs",
+    "stream", "Stream",
     "corpus",
 ]

@@ -1,0 +1,120 @@
+"""The stream against SciPy as the independent truth: sosfilt with its state carried
+chunk to chunk (zi), the common average, scipy.signal.welch on each window and the
+trapezoid band power; ERP window means from NumPy; the state indices from those powers;
+and on the simulator, that each index moves with the latent state it is meant to follow."""
+
+import numpy as np
+import pytest
+
+import btfm
+
+signal = pytest.importorskip("scipy.signal")
+
+SFREQ = 250.0
+BANDS = [(1, 4), (4, 8), (8, 13), (13, 30)]
+
+
+def recording(n, n_channels, seed=3):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n) / SFREQ
+    x = rng.normal(0, 10e-6, (n, n_channels))
+    x += 20e-6 * np.sin(2 * np.pi * 10 * t)[:, None] * np.linspace(0.5, 1.5, n_channels)
+    x += 8e-6 * np.sin(2 * np.pi * 50 * t)[:, None] + 1e-3  # mains hum and a DC offset
+    return x.astype(np.float32)
+
+
+def scipy_pipeline(x, chunk):
+    """What a Python developer writes: sosfilt chunk by chunk with zi, CAR, welch."""
+    sos = np.vstack([signal.butter(4, [1, 40], "bandpass", fs=SFREQ, output="sos"),
+                     np.concatenate(signal.iirnotch(50, 30, fs=SFREQ))[None, :]])
+    zi = np.zeros((sos.shape[0], 2, x.shape[1]))
+    parts = []
+    for i in range(0, len(x), chunk):
+        y, zi = signal.sosfilt(sos, x[i:i + chunk].astype(np.float64), axis=0, zi=zi)
+        parts.append(y.astype(np.float32))
+    y = np.concatenate(parts)
+    y = (y - y.astype(np.float64).mean(axis=1, keepdims=True)).astype(np.float32)
+    return y
+
+
+def band_powers(window):
+    freqs, psd = signal.welch(window.astype(np.float64), SFREQ, nperseg=125, noverlap=62,
+                              axis=0)
+    out = []
+    for lo, hi in BANDS:
+        sel = (freqs >= lo) & (freqs <= hi)
+        out.append(np.trapz(psd[sel], freqs[sel], axis=0))
+    return np.array(out)  # bands x channels
+
+
+@pytest.mark.parametrize("chunk", [1, 13, 97, 600])
+def test_band_powers_match_scipy(chunk):
+    n, C = int(8 * SFREQ), 6
+    x = recording(n, C)
+    s = btfm.Stream(C, SFREQ, notch=50, reference="average", segment=0.5, segment_step=0.25,
+                    capacity=1024)
+    # 0.25 s at 250 Hz rounds to 63 samples: segments of 125 every 63, windows every 63
+    for i in range(0, n, chunk):
+        s.push(x[i:i + chunk])
+    rows = s.pull()
+    windows = rows[rows[:, s.column("kind")] == btfm.stream.ROW_WINDOW]
+    y = scipy_pipeline(x, 50)
+    first = s.column("delta:0")
+    worst = 0.0
+    for row in windows:
+        end = int(row[s.column("sample")])
+        want = band_powers(y[end - 249:end + 1])
+        got = row[first:first + 4 * C].reshape(4, C)
+        worst = max(worst, float(np.max(np.abs(got - want) / np.abs(want))))
+    assert len(windows) == (n - 250) // 63 + 1
+    assert worst < 1e-5, worst
+
+
+def test_erp_and_indices_match_numpy():
+    n, C = int(10 * SFREQ), 4
+    x = recording(n, C, seed=8)
+    markers = [2.0, 3.52, 7.0]
+    s = btfm.Stream(C, SFREQ, notch=50, reference="average", erp_windows=[(0.1, 0.2)],
+                    frontal=[0], posterior=[2, 3], segment=0.5, segment_step=0.25)
+    for m in markers:
+        s.push_marker(m, code=7)
+    s.calibrate(True)
+    for i in range(0, n, 25):
+        s.push(x[i:i + 25])
+        if i == 1500:
+            s.calibrate(False)
+    rows = s.pull()
+    y = scipy_pipeline(x, n)
+    epochs = rows[rows[:, s.column("kind")] == btfm.stream.ROW_EPOCH]
+    assert len(epochs) == 3
+    for row, m in zip(epochs, markers):
+        k = int(round(m * SFREQ))
+        assert int(row[s.column("sample")]) == k
+        epoch = y[k - 50:k + 201].astype(np.float64)  # tmin -0.2 s, tmax 0.8 s
+        epoch -= epoch[:51].mean(axis=0)  # baseline [tmin, 0]
+        t = np.arange(-50, 201) / SFREQ
+        want = epoch[(t >= 0.1) & (t <= 0.2)].mean(axis=0)
+        got = row[s.column("erp0:0"):s.column("erp0:0") + C]
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+    windows = rows[rows[:, s.column("kind")] == btfm.stream.ROW_WINDOW]
+    state = np.empty((len(windows), 4))
+    for r, row in enumerate(windows):
+        end = int(row[s.column("sample")])
+        freqs, psd = signal.welch(y[end - 249:end + 1].astype(np.float64), SFREQ, nperseg=125,
+                                  noverlap=62, axis=0)
+        p = [np.trapz(psd[(freqs >= lo) & (freqs <= hi)], freqs[(freqs >= lo) & (freqs <= hi)],
+                      axis=0) for lo, hi in [(4, 8), (8, 13), (13, 30)]]
+        theta, alpha, beta = p
+        state[r] = [np.log10(theta[0]), theta[0] / alpha[2:].mean(),
+                    (theta.mean() + alpha.mean()) / beta.mean(), np.log10(alpha[2:].mean())]
+        got = [row[s.column("state:" + name)] for name in btfm.stream.INDICES[:4]]
+        np.testing.assert_allclose(got, state[r], rtol=1e-5)
+    # z-scores against the windows flagged as calibration, with the sample SD
+    calib = (windows[:, s.column("flags")].astype(int) & btfm.stream.FLAG_CALIBRATING) > 0
+    assert 3 < calib.sum() < len(windows)
+    mean, sd = state[calib].mean(axis=0), state[calib].std(axis=0, ddof=1)
+    after = np.flatnonzero(~calib)
+    after = after[after > np.flatnonzero(calib).max()]
+    for r in after:
+        got = [windows[r, s.column("z:" + name)] for name in btfm.stream.INDICES[:4]]
+        np.testing.assert_allclose(got, (state[r] - mean) / sd, rtol=1e-4, atol=1e-6)
