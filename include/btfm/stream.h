@@ -45,7 +45,7 @@ typedef enum btfm_stream_param {
     BTFM_STREAM_PARAM_CAPACITY = 19,       /* int: rows the output ring holds (256) */
     BTFM_STREAM_PARAM_OVERFLOW = 20,       /* int: btfm_stream_overflow (drop oldest) */
     BTFM_STREAM_PARAM_EOG_CHANNEL = 21,    /* int: pushed channel holding vertical EOG (-1) */
-    BTFM_STREAM_PARAM_BLINK_THRESHOLD = 22,/* real: blink amplitude, in pushed units (1e-4) */
+    BTFM_STREAM_PARAM_BLINK_THRESHOLD = 22,/* real: blink amplitude, in pushed units (5e-5) */
     BTFM_STREAM_PARAM_BLINK_PERIOD = 23,   /* real: blink rate over the last s (30) */
     BTFM_STREAM_PARAM_DETREND = 24,        /* int: btfm_detrend_type of segments (constant) */
     BTFM_STREAM_PARAM_MAX_ = 0x7fffffff

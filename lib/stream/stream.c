@@ -40,7 +40,7 @@ static const btfm_param_def stream_params[STREAM_PARAM_COUNT] = {
      "A full output ring: 0 drops its oldest row (counted), 1 refuses the push."},
     {"eog_channel", BTFM_PARAM_INT, -1, -1, 65535,
      "Pushed channel holding vertical EOG for the blink rate (-1: none)."},
-    {"blink_threshold", BTFM_PARAM_REAL, 1e-4, 0, 1e30,
+    {"blink_threshold", BTFM_PARAM_REAL, 5e-5, 0, 1e30,
      "EOG amplitude (1-10 Hz) that counts as a blink, in the pushed unit."},
     {"blink_period", BTFM_PARAM_REAL, 30, 1, 3600, "The blink rate counts the last s."},
     {"detrend", BTFM_PARAM_INT, 1, 0, 1, "Welch segments: 0 as they are, 1 mean removed."},
