@@ -47,6 +47,8 @@ static const cli_command commands[] = {
     {"corpus", "build SOURCE... OUT_DIR [--key-file F] [--param NAME=VALUE]... | info OUT_DIR | "
                "windows OUT_DIR [--length S] [--stride S]",
      "build a training corpus from a BIDS folder or files; describe it; count its windows", cmd_corpus},
+    {"stream", "replay FILE [--pipeline CONFIG] [--realtime] [--chunk N]",
+     "play a recording through a real-time pipeline, printing its rows as JSON Lines", cmd_stream},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 

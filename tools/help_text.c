@@ -459,6 +459,30 @@ static const cli_help helps[] = {
                            "btfm corpus info corpus/ --json",
                            "btfm corpus windows corpus/ --length 4 --stride 2 --param split_by=1 --json",
                            "btfm corpus windows corpus/ --events stim --tmin -0.2 --tmax 0.8", NULL}},
+    {"stream",
+     "replay plays a recording through a real-time stream (doc/streaming.md), as an "
+     "amplifier would deliver it: chunks of samples pushed in order, the recording's events "
+     "pushed as markers when the replay reaches them, and every row the stream makes printed "
+     "as one JSON object a line (JSON Lines): \"kind\" (window or epoch), \"time\", "
+     "\"sample\", \"flags\", band powers \"<band>:<channel>\", ERP means "
+     "\"erp<w>:<channel>\", state indices \"state:<index>\" and their z-scores, reward "
+     "outputs; columns without a value are left out. Without a pipeline file the EEG "
+     "channels are band-passed 1-40 Hz and give delta, theta, alpha and beta power every "
+     "250 ms over 1 s windows.\n\n"
+     "A pipeline file holds one setting a line, name = value, # for comments: any parameter "
+     "of the stream (btfm params stream: window, hop, notch, reference, highpass, lowpass, "
+     "amplitude_limit, epoch_tmin, ...), picks, frontal and posterior (channel names, comma "
+     "separated), eog (a channel name), bands and erp_windows (pairs, \"4 8, 8 13\"), "
+     "reward_head (a head saved by btfm reward fit, fitted with normalize 0).",
+     (const cli_option_help[]){
+         {"--pipeline CONFIG", "The pipeline file (default: band powers of the EEG channels)."},
+         {"--realtime", "Push each chunk when its last sample would have been recorded, as "
+                        "a live amplifier does (default: as fast as possible)."},
+         {"--chunk N", "Samples a push (default 10)."},
+         {NULL, NULL}},
+     (const char *const[]){"btfm stream replay sub-01_eeg.edf > rows.jsonl",
+                           "btfm stream replay rec.vhdr --pipeline alpha.conf --realtime",
+                           "btfm stream replay rec.bdf --chunk 32", NULL}},
 };
 
 const cli_help *cli_help_of(const char *command)

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <btfm/btfm.h>
 
-enum { C = 8, SFREQ = 250, SECONDS = 40 };
+enum { C = 8, SFREQ = 256, SECONDS = 40 };
 
 static btfm_stream *s;
 static float *x;

@@ -24,6 +24,9 @@ from ._handle import Handle
 from ._lib import lib
 from ._params import ParamsMixin
 
+__all__ = ["Stream", "INDICES", "ROW_WINDOW", "ROW_EPOCH", "FLAG_NONFINITE", "FLAG_AMPLITUDE",
+           "FLAG_FLAT", "FLAG_OUTSIDE", "FLAG_CALIBRATING"]
+
 #: Row kinds (column "kind") and flag bits (columns "flags" and "flags:<channel>").
 ROW_WINDOW, ROW_EPOCH = 0, 1
 FLAG_NONFINITE, FLAG_AMPLITUDE, FLAG_FLAT, FLAG_OUTSIDE, FLAG_CALIBRATING = 1, 2, 4, 8, 16
