@@ -128,6 +128,8 @@ void btfm_lua_open_model(lua_State *L, int module_index);
 void btfm_lua_open_reward(lua_State *L, int module_index);
 /* fNIRS functions over datasets: btfm_lua_fnirs.c (after btfm_lua_open_dataset). */
 void btfm_lua_open_fnirs(lua_State *L, int module_index);
+/* btfm.stream: real-time streams (btfm_lua_stream.c). */
+void btfm_lua_open_stream(lua_State *L, int module_index);
 
 /* A flat table of numbers at `arg` as a float (as_double 0) or double block owned by a
  * userdata pushed on the stack. count >= 0: exactly count values; count < 0: any
