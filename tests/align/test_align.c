@@ -662,7 +662,7 @@ static void *fit_in_thread(void *arg)
 {
     threaded_fit *f = arg;
     float got[40 * VS];
-    for (int round = 0; round < 3; round++) {
+    for (int round = 0; round < UNIT_SIZE(3, 1); round++) {
         fit_template(f->m, f->threads, got);
         for (int j = 0; j < 40 * VS; j++)
             f->worst = fmax(f->worst, fabs((double)got[j] - f->expect[j]));

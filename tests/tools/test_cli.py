@@ -92,11 +92,11 @@ class Cli(unittest.TestCase):
             self.assertIn(text, r.stderr, args)
 
     def test_demo(self):
-        # The default session, seed 1: the table, the figure, and the joint head ahead of
-        # ratings alone on the latent reward (the seeds and the null case: test_demo_claim).
+        # A small session: the table and the figure (the default session, its seeds and
+        # the null case: test_demo_claim).
         with tempfile.TemporaryDirectory() as d:
             svg = os.path.join(d, "demo.svg")
-            r = run("demo", "--plot", svg)
+            r = run("demo", "--plot", svg, "--param", "n_annotators=4", "--param", "n_items=30")
             self.assertEqual(r.returncode, 0, r.stderr)
             for mode in ("ratings-only", "brain-only", "joint"):
                 self.assertIn("\n" + mode, r.stdout)
