@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <unistd.h>
 #include "unit.h"
+#include "progress_watch.h"
 #include "align_sim.h"
 #include "align/align_internal.h"
 
@@ -308,17 +309,6 @@ static void check_method(int method, int64_t k)
 
 /* Progress: what a callback sees, and a cancel that leaves the aligner as it was (the
  * truth: a fit of the same subjects by an aligner that was never cancelled). */
-typedef struct watched { int calls, cancel_at; double last; int backwards; } watched;
-
-static int watch(const char *stage, double fraction, void *user)
-{
-    watched *w = user;
-    ck_assert_ptr_nonnull(stage);
-    if (fraction < w->last) w->backwards++;
-    w->last = fraction;
-    return ++w->calls == w->cancel_at;
-}
-
 static void check_cancel(int method)
 {
     sim m;

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "unit.h"
+#include "progress_watch.h"
 #include "bids/bids_internal.h"
 
 static char root[64];
@@ -742,21 +743,10 @@ END_TEST
 
 /* Indexing reports to the thread's callback; a cancel, in the folder walk or in the
  * checks of the recordings, gives no handle (and is never skipped as lenient). */
-typedef struct seen { int calls, cancel_at, backwards; double last; } seen;
-
-static int watch(const char *stage, double fraction, void *user)
-{
-    seen *w = user;
-    ck_assert_ptr_nonnull(stage);
-    if (fraction < w->last) w->backwards++;
-    w->last = fraction;
-    return ++w->calls == w->cancel_at;
-}
-
 START_TEST(test_index_progress_and_cancel)
 {
     put_dataset();
-    seen w = {0, 0, 0, 0};
+    watched w = {0, 0, 0, 0};
     btfm_set_thread_progress(watch, &w);
     btfm_bids *b = open_ok(0);
     btfm_bids_free(b);
@@ -765,7 +755,7 @@ START_TEST(test_index_progress_and_cancel)
     const int stops[] = {2, total - 1};
     for (int k = 0; k < 2; k++)
         for (unsigned flags = 0; flags <= BTFM_BIDS_LENIENT; flags += BTFM_BIDS_LENIENT) {
-            w = (seen){0, stops[k], 0, 0};
+            w = (watched){0, stops[k], 0, 0};
             expect_rule(flags, BTFM_E_CANCELLED, "cancelled by the progress callback");
             ck_assert_int_eq(w.calls, stops[k]);
         }

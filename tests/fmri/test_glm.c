@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include "unit.h"
+#include "progress_watch.h"
 
 /* A deterministic standard normal stream (Box-Muller on a 64-bit LCG). */
 static uint64_t rng_state = 42;
@@ -273,18 +274,6 @@ START_TEST(per_event_betas_of_disjoint_events)
 }
 END_TEST
 
-/* Progress: a callback that stops the work at its `cancel_at`-th call. */
-typedef struct seen { int calls, cancel_at, backwards; double last; } seen;
-
-static int watch(const char *stage, double fraction, void *user)
-{
-    seen *w = user;
-    ck_assert_ptr_nonnull(stage);
-    if (fraction < w->last) w->backwards++;
-    w->last = fraction;
-    return ++w->calls == w->cancel_at;
-}
-
 /* A refit cancelled part way leaves the previous fit, bit for bit; LSS and LSA stop on
  * the thread's callback. Three blocks of voxels give the callback places to stop. */
 START_TEST(cancel_leaves_the_previous_fit)
@@ -302,14 +291,14 @@ START_TEST(cancel_leaves_the_previous_fit)
     }
     btfm_glm *g;
     ck_assert_ok(btfm_glm_new(&g, x, N, P, BTFM_GLM_AR1));
-    seen w = {0, 0, 0, 0};
+    watched w = {0, 0, 0, 0};
     ck_assert_ok(btfm_glm_set_progress(g, watch, &w));
     ck_assert_ok(btfm_glm_fit(g, y, N, V));
     ck_assert(w.last == 1.0 && w.backwards == 0 && w.calls >= 4 && w.calls <= 210);
     float *before = malloc(sizeof(float) * P * V * 2), *after = before + P * V;
     ck_assert_ok(btfm_glm_betas(g, before, P * V));
     for (int stop = 2; stop <= 4; stop++) { /* in the OLS pass, and in the AR(1) refit */
-        w = (seen){0, stop, 0, 0};
+        w = (watched){0, stop, 0, 0};
         ck_assert_status(btfm_glm_fit(g, y2, N, V), BTFM_E_CANCELLED);
         ck_assert_int_eq(w.calls, stop);
         ck_assert_ok(btfm_glm_betas(g, after, P * V));
@@ -323,12 +312,12 @@ START_TEST(cancel_leaves_the_previous_fit)
     for (int t = 0; t < N; t++) ev[t * E + t / 10] = 1.0;
     float *betas = malloc(sizeof(float) * E * V * 4), *wide = malloc(sizeof(float) * N * V * 4);
     for (int j = 0; j < N * V * 4; j++) wide[j] = (float)normal();
-    w = (seen){0, 2, 0, 0};
+    w = (watched){0, 2, 0, 0};
     btfm_set_thread_progress(watch, &w);
     ck_assert_status(btfm_glm_lss(wide, N, V * 4, ev, NULL, E, NULL, 0, betas), BTFM_E_CANCELLED);
-    w = (seen){0, 2, 0, 0};
+    w = (watched){0, 2, 0, 0};
     ck_assert_status(btfm_glm_lsa(wide, N, V * 4, ev, E, NULL, 0, betas), BTFM_E_CANCELLED);
-    w = (seen){0, 0, 0, 0};
+    w = (watched){0, 0, 0, 0};
     ck_assert_ok(btfm_glm_lss(wide, N, V * 4, ev, NULL, E, NULL, 0, betas));
     ck_assert(w.last == 1.0 && w.backwards == 0);
     btfm_set_thread_progress(NULL, NULL);

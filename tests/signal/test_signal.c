@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdint.h>
 #include "unit.h"
+#include "progress_watch.h"
 
 /* |H(e^{jw})| of a cascade at w = 2 pi f / sfreq. */
 static double gain(const double *sos, int n, double f, double sfreq)
@@ -194,18 +195,6 @@ START_TEST(zero_phase_of_a_slow_sine)
 }
 END_TEST
 
-/* Progress on the thread's callback: a stop at the `cancel_at`-th call. */
-typedef struct seen { int calls, cancel_at, backwards; double last; } seen;
-
-static int watch(const char *stage, double fraction, void *user)
-{
-    seen *w = user;
-    ck_assert_ptr_nonnull(stage);
-    if (fraction < w->last) w->backwards++;
-    w->last = fraction;
-    return ++w->calls == w->cancel_at;
-}
-
 /* A filter cancelled in place leaves the signal as it was; watched to the end it gives
  * the same bits as without a callback. Channels and samples enough for several batches
  * (tiles of 32 channels, blocks of 512 output samples). */
@@ -219,22 +208,22 @@ START_TEST(cancel_leaves_the_signal)
     double sos[12];
     ck_assert_ok(btfm_butter(4, BTFM_FILTER_LOWPASS, 30, 0, 250, sos, 12));
     ck_assert_ok(btfm_sosfiltfilt(sos, 2, x, N, C, BTFM_PAD_ODD, -1, 0, want));
-    seen w = {0, 2, 0, 0};
+    watched w = {0, 2, 0, 0};
     btfm_set_thread_progress(watch, &w);
     ck_assert_status(btfm_sosfiltfilt(sos, 2, x, N, C, BTFM_PAD_ODD, -1, 0, x), BTFM_E_CANCELLED);
     ck_assert_int_eq(w.calls, 2);
     ck_assert_mem_eq(x, keep, sizeof(float) * N * C);
-    w = (seen){0, 0, 0, 0};
+    w = (watched){0, 0, 0, 0};
     ck_assert_ok(btfm_sosfiltfilt(sos, 2, x, N, C, BTFM_PAD_ODD, -1, 0, x));
     ck_assert(w.last == 1.0 && w.backwards == 0 && w.calls >= 3);
     ck_assert_mem_eq(x, want, sizeof(float) * N * C);
     /* resampling by 3: 2100 output samples of 2 channels, five blocks */
     btfm_set_thread_progress(NULL, NULL);
     ck_assert_ok(btfm_resample_poly(keep, N, 2, 3, 1, 0, want));
-    w = (seen){0, 2, 0, 0};
+    w = (watched){0, 2, 0, 0};
     btfm_set_thread_progress(watch, &w);
     ck_assert_status(btfm_resample_poly(keep, N, 2, 3, 1, 0, out), BTFM_E_CANCELLED);
-    w = (seen){0, 0, 0, 0};
+    w = (watched){0, 0, 0, 0};
     ck_assert_ok(btfm_resample_poly(keep, N, 2, 3, 1, 0, out));
     ck_assert(w.last == 1.0 && w.backwards == 0 && w.calls >= 3);
     ck_assert_mem_eq(out, want, sizeof(float) * 3 * N * 2);
