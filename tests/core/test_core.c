@@ -473,10 +473,14 @@ START_TEST(fifos_are_refused_without_blocking)
 {
     char dir[] = "/tmp/btfm-core-XXXXXX", path[160];
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    const char *names[] = {"x.edf", "x.bdf", "x.vhdr", "x.nii", "events.tsv"};
+    const char *names[] = {"x.edf", "x.bdf", "x.vhdr", "x.nii", "events.tsv", "x.fif",
+                           "x.snirf"};
     const int formats[] = {BTFM_FORMAT_EDF, BTFM_FORMAT_BDF, BTFM_FORMAT_BRAINVISION,
-                           BTFM_FORMAT_NIFTI, BTFM_FORMAT_AUTO};
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+                           BTFM_FORMAT_NIFTI, BTFM_FORMAT_AUTO, BTFM_FORMAT_FIF,
+                           BTFM_FORMAT_SNIRF};
+    /* SNIRF files are refused as unsupported, FIFO or not, without HDF5 */
+    const size_t n = sizeof names / sizeof *names - !btfm_has_capability("snirf");
+    for (size_t i = 0; i < n; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         ck_assert_int_eq(mkfifo(path, 0600), 0);
         char *bytes;

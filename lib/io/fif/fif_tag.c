@@ -21,19 +21,19 @@ btfm_status btfm_fif_file_open(fif_file *f, const char *path)
     memset(f, 0, sizeof *f);
     f->fd = -1;
     if (btfm_io_strdup(&f->path, path, strlen(path))) return btfm_fail_nomem("fif", strlen(path));
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        btfm_status st = btfm_fail(errno == ENOENT ? BTFM_E_NOTFOUND : BTFM_E_IO, "fif: %s: %s",
-                                   path, strerror(errno));
+    int fd;
+    btfm_status opened = btfm_open_regular(path, "fif", &fd); /* a FIFO never blocks */
+    if (opened) {
         btfm_fif_file_close(f);
-        return st;
+        return opened;
     }
     unsigned char magic[2] = {0, 0};
     struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    if (fstat(fd, &sb) != 0) {
+        btfm_status st = btfm_fail(BTFM_E_IO, "fif: %s: %s", path, strerror(errno));
         close(fd);
         btfm_fif_file_close(f);
-        return btfm_fail(BTFM_E_IO, "fif: %s: not a regular file", path);
+        return st;
     }
     if (pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
         close(fd);

@@ -1,9 +1,10 @@
 /* SNIRF (fNIRS, HDF5): open /nirs/data1, check its layout, and read windows of
  * dataTimeSeries on demand. Specification: fNIRS/snirf, snirf_specification.md (v1.0). */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+#include "core/read_file.h"
 #include "snirf_internal.h"
 
 #define CHUNK_VALUES 262144 /* doubles read from the file at a time */
@@ -356,15 +357,13 @@ btfm_status btfm_snirf_open(btfm_dataset **out, const char *path, unsigned flags
 {
     (void)flags;
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return btfm_fail(errno == ENOENT ? BTFM_E_NOTFOUND : BTFM_E_IO, "snirf: %s: %s", path,
-                         strerror(errno));
-    fclose(f);
+    int fd; /* refuses a FIFO or a device without blocking, as HDF5's open would not */
+    btfm_status st = btfm_open_regular(path, "snirf", &fd);
+    if (st) return st;
+    close(fd);
     btfm_h5_guard g;
     btfm_h5_enter(&g);
     hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    btfm_status st;
     if (file < 0) {
         btfm_h5_where w = {"snirf", path};
         st = btfm_h5_fail(&w, BTFM_E_FORMAT, NULL, "not an HDF5 file, or a damaged one");
