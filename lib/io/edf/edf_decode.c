@@ -1,6 +1,6 @@
 /* EDF/BDF sample decoding kernels: channel-contiguous little-endian int16/int24 to scaled,
- * time-major float rows, one scalar kernel and SSE2, AVX2 and AVX-512 ones picked at run
- * time. Every kernel computes (float)((double)digital * gain + offset) with separate
+ * time-major float rows, one scalar kernel and SSE2 (EDF), AVX2 and AVX-512 ones picked at
+ * run time. Every kernel computes (float)((double)digital * gain + offset) with separate
  * multiply and add (no fused multiply-add), so all give bit-identical floats. */
 #include <string.h>
 #include "edf_internal.h"
@@ -96,8 +96,28 @@ BTFM_HOT static void decode_sse2(const edf_decode *d, int *j_done, int64_t *t_do
         r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);                                       \
     } while (0)
 
-/* The body shared by both: SCALE8(x, j) scales eight floats of channels j .. j + 7. */
-#define EDF_DECODE8_BODY(SCALE8)                                                           \
+/* Eight int16 samples from p as floats. */
+#define EDF_LOAD8_INT16(p)                                                                 \
+    _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))))
+
+/* Eight int24 samples (24 bytes from p, nothing read past them) as floats: each sample's
+ * three bytes moved to the top of a 32-bit lane, then shifted down with its sign; every
+ * int24 is exact in a float. */
+EDF_TARGET_AVX2 static inline __m256 load8_int24(const unsigned char *p)
+{
+    const __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)p);          /* 0-15 */
+    const __m128i tail = _mm_loadl_epi64((const __m128i *)(const void *)(p + 16)); /* 16-23 */
+    const __m128i hi = _mm_alignr_epi8(tail, lo, 12);                               /* 12-23 */
+    const __m128i place = _mm_setr_epi8(-1, 0, 1, 2, -1, 3, 4, 5, -1, 6, 7, 8, -1, 9, 10, 11);
+    const __m256i v = _mm256_set_m128i(_mm_shuffle_epi8(hi, place), _mm_shuffle_epi8(lo, place));
+    return _mm256_cvtepi32_ps(_mm256_srai_epi32(v, 8));
+}
+
+#define EDF_LOAD8_INT24(p) load8_int24(p)
+
+/* The body shared by both: LOAD8(p) reads eight samples of one channel from p (BPS bytes
+ * each), SCALE8(x, j) scales eight floats of channels j .. j + 7. */
+#define EDF_DECODE8_BODY(LOAD8, BPS, SCALE8)                                               \
     const int n8 = d->n_picks & ~7;                                                        \
     const int64_t c8 = d->count & ~(int64_t)7;                                             \
     const int streaming = d->streaming && (uintptr_t)d->out % 32 == 0 && d->stride % 8 == 0; \
@@ -107,8 +127,7 @@ BTFM_HOT static void decode_sse2(const edf_decode *d, int *j_done, int64_t *t_do
         for (int j = 0; j < n8; j += 8) {                                                  \
             __m256 r[8];                                                                   \
             for (int k = 0; k < 8; k++)                                                    \
-                r[k] = _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(_mm_loadu_si128(           \
-                    (const __m128i *)(const void *)(d->src[j + k] + 2 * t))));             \
+                r[k] = LOAD8(d->src[j + k] + (BPS) * t);                                   \
             EDF_TRANSPOSE8(r);                                                             \
             for (int k = 0; k < 8; k++) {                                                  \
                 __m256 v = SCALE8(r[k], j);                                                \
@@ -144,13 +163,25 @@ EDF_TARGET_AVX512 static inline __m256 scale8_avx512(__m256 x, const double *gai
 
 BTFM_HOT EDF_TARGET_AVX2 static void decode_avx2(const edf_decode *d, int *j_done, int64_t *t_done)
 {
-    EDF_DECODE8_BODY(SCALE_AVX2)
+    EDF_DECODE8_BODY(EDF_LOAD8_INT16, 2, SCALE_AVX2)
 }
 
 BTFM_HOT EDF_TARGET_AVX512 static void decode_avx512(const edf_decode *d, int *j_done,
                                                      int64_t *t_done)
 {
-    EDF_DECODE8_BODY(SCALE_AVX512)
+    EDF_DECODE8_BODY(EDF_LOAD8_INT16, 2, SCALE_AVX512)
+}
+
+BTFM_HOT EDF_TARGET_AVX2 static void decode_bdf_avx2(const edf_decode *d, int *j_done,
+                                                     int64_t *t_done)
+{
+    EDF_DECODE8_BODY(EDF_LOAD8_INT24, 3, SCALE_AVX2)
+}
+
+BTFM_HOT EDF_TARGET_AVX512 static void decode_bdf_avx512(const edf_decode *d, int *j_done,
+                                                         int64_t *t_done)
+{
+    EDF_DECODE8_BODY(EDF_LOAD8_INT24, 3, SCALE_AVX512)
 }
 #endif
 
@@ -171,14 +202,13 @@ void btfm_edf_decode(const edf_decode *d, edf_kernel kernel)
     int j_done = 0;
     int64_t t_done = 0;
 #ifdef EDF_X86
-    if (!d->bdf) {
-        if (kernel == EDF_KERNEL_AVX512 && btfm_cpu_isa() >= BTFM_ISA_AVX512)
-            decode_avx512(d, &j_done, &t_done);
-        else if (kernel >= EDF_KERNEL_AVX2 && btfm_cpu_isa() >= BTFM_ISA_AVX2)
-            decode_avx2(d, &j_done, &t_done);
-        else if (kernel >= EDF_KERNEL_SSE2)
-            decode_sse2(d, &j_done, &t_done);
-    }
+    /* int24 needs SSSE3's byte shuffle: BDF has the AVX2 and AVX-512 kernels only */
+    if (kernel == EDF_KERNEL_AVX512 && btfm_cpu_isa() >= BTFM_ISA_AVX512)
+        (d->bdf ? decode_bdf_avx512 : decode_avx512)(d, &j_done, &t_done);
+    else if (kernel >= EDF_KERNEL_AVX2 && btfm_cpu_isa() >= BTFM_ISA_AVX2)
+        (d->bdf ? decode_bdf_avx2 : decode_avx2)(d, &j_done, &t_done);
+    else if (kernel >= EDF_KERNEL_SSE2 && !d->bdf)
+        decode_sse2(d, &j_done, &t_done);
     if (d->streaming) _mm_sfence(); /* order the streaming stores before the plain ones */
 #else
     (void)kernel;
