@@ -5,6 +5,7 @@
 #include <string.h>
 #include "align_internal.h"
 #include <btfm/container.h>
+#include "core/persist.h"
 
 #define ALIGNER_KIND "aligner"
 #define ALIGNER_LAYOUT 1 /* version of the array layout below */
@@ -16,9 +17,9 @@ static btfm_status put_f64(btfm_container *c, const char *name, int ndim, int64_
     return btfm_container_put(c, name, BTFM_DTYPE_F64, ndim, shape, data);
 }
 
-static btfm_status to_container(const btfm_aligner *a, btfm_container **out, const char *func)
+static btfm_status to_container(const void *obj, btfm_container **out, const char *func)
 {
-    BTFM_CHECK_ARG(a, func, "aligner");
+    const btfm_aligner *a = obj;
     if (!a->fitted)
         return btfm_fail(BTFM_E_STATE, "%s: only a fitted aligner can be saved", func);
     btfm_container *c;
@@ -54,29 +55,6 @@ static btfm_status to_container(const btfm_aligner *a, btfm_container **out, con
     }
     *out = c;
     return BTFM_OK;
-}
-
-btfm_status btfm_aligner_save(const btfm_aligner *a, const char *path)
-{
-    BTFM_CHECK_ARG(path, "btfm_aligner_save", "path");
-    btfm_container *c;
-    btfm_status st = to_container(a, &c, "btfm_aligner_save");
-    if (st) return st;
-    st = btfm_container_save(c, path);
-    btfm_container_free(c);
-    return st;
-}
-
-btfm_status btfm_aligner_save_buffer(const btfm_aligner *a, void *buffer, size_t capacity,
-                                     size_t *written)
-{
-    BTFM_CHECK_ARG(written, "btfm_aligner_save_buffer", "written");
-    btfm_container *c;
-    btfm_status st = to_container(a, &c, "btfm_aligner_save_buffer");
-    if (st) return st;
-    st = btfm_container_save_buffer(c, buffer, capacity, written);
-    btfm_container_free(c);
-    return st;
 }
 
 /* The shape of array `name`, which must be f64 with `ndim` dimensions. */
@@ -163,8 +141,9 @@ static btfm_status load_subject(const btfm_container *c, btfm_aligner *a, int i)
     return st;
 }
 
-static btfm_status from_container(const btfm_container *c, btfm_aligner **out)
+static btfm_status from_container(const btfm_container *c, void **out, const char *func)
 {
+    (void)func; /* messages name btfm_aligner_load for both loads */
     int32_t header[3];
     int64_t dims[2];
     double params[ALIGNER_PARAM_COUNT], fit[2];
@@ -216,26 +195,36 @@ static btfm_status from_container(const btfm_container *c, btfm_aligner **out)
     return BTFM_OK;
 }
 
+static const btfm_persist_ops aligner_persist = {ALIGNER_KIND, "aligner", to_container,
+                                                  from_container};
+
+btfm_status btfm_aligner_save(const btfm_aligner *a, const char *path)
+{
+    return btfm_persist_save(&aligner_persist, a, path, "btfm_aligner_save");
+}
+
+btfm_status btfm_aligner_save_buffer(const btfm_aligner *a, void *buffer, size_t capacity,
+                                     size_t *written)
+{
+    return btfm_persist_save_buffer(&aligner_persist, a, buffer, capacity, written,
+                                    "btfm_aligner_save_buffer");
+}
+
 btfm_status btfm_aligner_load(btfm_aligner **out, const char *path)
 {
     BTFM_CHECK_ARG(out, "btfm_aligner_load", "out");
-    *out = NULL;
-    btfm_container *c;
-    btfm_status st = btfm_container_load(&c, path, ALIGNER_KIND);
-    if (st) return st;
-    st = from_container(c, out);
-    btfm_container_free(c);
+    void *a;
+    btfm_status st = btfm_persist_load(&aligner_persist, &a, path, "btfm_aligner_load");
+    *out = a;
     return st;
 }
 
 btfm_status btfm_aligner_load_buffer(btfm_aligner **out, const void *buffer, size_t size)
 {
     BTFM_CHECK_ARG(out, "btfm_aligner_load_buffer", "out");
-    *out = NULL;
-    btfm_container *c;
-    btfm_status st = btfm_container_load_buffer(&c, buffer, size, ALIGNER_KIND);
-    if (st) return st;
-    st = from_container(c, out);
-    btfm_container_free(c);
+    void *a;
+    btfm_status st = btfm_persist_load_buffer(&aligner_persist, &a, buffer, size,
+                                              "btfm_aligner_load_buffer");
+    *out = a;
     return st;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <btfm/container.h>
 #include "cothb_internal.h"
+#include "core/persist.h"
 
 #define COTHB_FORMAT 3
 #define KIND "cothb"
@@ -183,8 +184,10 @@ static btfm_status read_map(cothb_map *m, const btfm_container *k)
     return st;
 }
 
-static btfm_status to_container(const btfm_cothb *c, btfm_container **out)
+static btfm_status to_container(const void *obj, btfm_container **out, const char *func)
 {
+    (void)func;
+    const btfm_cothb *c = obj;
     btfm_container *k;
     btfm_status st = btfm_container_new(&k, KIND);
     if (st) return st;
@@ -220,30 +223,6 @@ static btfm_status to_container(const btfm_cothb *c, btfm_container **out)
     }
     *out = k;
     return BTFM_OK;
-}
-
-btfm_status btfm_cothb_save(const btfm_cothb *c, const char *path)
-{
-    BTFM_CHECK_ARG(c, "btfm_cothb_save", "controller");
-    BTFM_CHECK_ARG(path, "btfm_cothb_save", "path");
-    btfm_container *k;
-    btfm_status st = to_container(c, &k);
-    if (st) return st;
-    st = btfm_container_save(k, path);
-    btfm_container_free(k);
-    return st;
-}
-
-btfm_status btfm_cothb_save_buffer(const btfm_cothb *c, void *buffer, size_t capacity,
-                                   size_t *written)
-{
-    BTFM_CHECK_ARG(c, "btfm_cothb_save_buffer", "controller");
-    btfm_container *k;
-    btfm_status st = to_container(c, &k);
-    if (st) return st;
-    st = btfm_container_save_buffer(k, buffer, capacity, written);
-    btfm_container_free(k);
-    return st;
 }
 
 static btfm_status bad(const char *what, long long value)
@@ -409,8 +388,9 @@ static btfm_status expect_rows(const btfm_container *k, const char *name, int64_
     return BTFM_OK;
 }
 
-static btfm_status from_container(const btfm_container *k, btfm_cothb **out)
+static btfm_status from_container(const btfm_container *k, void **out, const char *func)
 {
+    (void)func; /* messages name btfm_cothb_load for both loads */
     int32_t format = 0;
     btfm_status st = btfm_container_get(k, "format", BTFM_DTYPE_I32, 1, &format);
     if (st) return st;
@@ -511,31 +491,35 @@ static btfm_status from_container(const btfm_container *k, btfm_cothb **out)
     return BTFM_OK;
 }
 
-/* The common tail of both loads: read the controller out of a loaded container. */
-static btfm_status load_from(btfm_status loaded, btfm_container *k, btfm_cothb **out)
+static const btfm_persist_ops cothb_persist = {KIND, "controller", to_container, from_container};
+
+btfm_status btfm_cothb_save(const btfm_cothb *c, const char *path)
 {
-    if (loaded) return loaded;
-    btfm_status st = from_container(k, out);
-    btfm_container_free(k);
-    return st;
+    return btfm_persist_save(&cothb_persist, c, path, "btfm_cothb_save");
+}
+
+btfm_status btfm_cothb_save_buffer(const btfm_cothb *c, void *buffer, size_t capacity,
+                                   size_t *written)
+{
+    return btfm_persist_save_buffer(&cothb_persist, c, buffer, capacity, written,
+                                    "btfm_cothb_save_buffer");
 }
 
 btfm_status btfm_cothb_load(btfm_cothb **out, const char *path)
 {
     BTFM_CHECK_ARG(out, "btfm_cothb_load", "out");
-    *out = NULL;
-    BTFM_CHECK_ARG(path, "btfm_cothb_load", "path");
-    btfm_container *k = NULL;
-    btfm_status st = btfm_container_load(&k, path, KIND);
-    return load_from(st, k, out);
+    void *c;
+    btfm_status st = btfm_persist_load(&cothb_persist, &c, path, "btfm_cothb_load");
+    *out = c;
+    return st;
 }
 
 btfm_status btfm_cothb_load_buffer(btfm_cothb **out, const void *buffer, size_t size)
 {
     BTFM_CHECK_ARG(out, "btfm_cothb_load_buffer", "out");
-    *out = NULL;
-    BTFM_CHECK_ARG(buffer, "btfm_cothb_load_buffer", "buffer");
-    btfm_container *k = NULL;
-    btfm_status st = btfm_container_load_buffer(&k, buffer, size, KIND);
-    return load_from(st, k, out);
+    void *c;
+    btfm_status st = btfm_persist_load_buffer(&cothb_persist, &c, buffer, size,
+                                              "btfm_cothb_load_buffer");
+    *out = c;
+    return st;
 }

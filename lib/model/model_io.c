@@ -8,6 +8,7 @@
 #include <btfm/container.h>
 #include "model_internal.h"
 #include "dense/dense.h"
+#include "core/persist.h"
 
 #define MODEL_KIND "model"
 #define MODEL_LAYOUT 1 /* version of the array layout below */
@@ -53,9 +54,9 @@ static int array_specs(model_fit *f, array_spec *specs)
     return k;
 }
 
-static btfm_status to_container(const btfm_model *m, btfm_container **out, const char *func)
+static btfm_status to_container(const void *obj, btfm_container **out, const char *func)
 {
-    BTFM_CHECK_ARG(m, func, "model");
+    const btfm_model *m = obj;
     if (!m->fit) return btfm_fail(BTFM_E_STATE, "%s: only a fitted model can be saved", func);
     model_fit *f = m->fit;
     btfm_container *c;
@@ -98,29 +99,6 @@ static btfm_status to_container(const btfm_model *m, btfm_container **out, const
     }
     *out = c;
     return BTFM_OK;
-}
-
-btfm_status btfm_model_save(const btfm_model *m, const char *path)
-{
-    BTFM_CHECK_ARG(path, "btfm_model_save", "path");
-    btfm_container *c;
-    btfm_status st = to_container(m, &c, "btfm_model_save");
-    if (st) return st;
-    st = btfm_container_save(c, path);
-    btfm_container_free(c);
-    return st;
-}
-
-btfm_status btfm_model_save_buffer(const btfm_model *m, void *buffer, size_t capacity,
-                                   size_t *written)
-{
-    BTFM_CHECK_ARG(written, "btfm_model_save_buffer", "written");
-    btfm_container *c;
-    btfm_status st = to_container(m, &c, "btfm_model_save_buffer");
-    if (st) return st;
-    st = btfm_container_save_buffer(c, buffer, capacity, written);
-    btfm_container_free(c);
-    return st;
 }
 
 static btfm_status bad(const char *what, const char *expected)
@@ -236,8 +214,9 @@ static btfm_status load_aligner(const btfm_container *c, model_fit *f)
     return st;
 }
 
-static btfm_status from_container(const btfm_container *c, btfm_model **out)
+static btfm_status from_container(const btfm_container *c, void **out, const char *func)
 {
+    (void)func; /* messages name btfm_model_load for both loads */
     int32_t h[HEADER_COUNT];
     int64_t d[DIMS_COUNT];
     double params[MODEL_PARAM_COUNT], scalars[3];
@@ -303,26 +282,35 @@ static btfm_status from_container(const btfm_container *c, btfm_model **out)
     return BTFM_OK;
 }
 
+static const btfm_persist_ops model_persist = {MODEL_KIND, "model", to_container, from_container};
+
+btfm_status btfm_model_save(const btfm_model *m, const char *path)
+{
+    return btfm_persist_save(&model_persist, m, path, "btfm_model_save");
+}
+
+btfm_status btfm_model_save_buffer(const btfm_model *m, void *buffer, size_t capacity,
+                                  size_t *written)
+{
+    return btfm_persist_save_buffer(&model_persist, m, buffer, capacity, written,
+                                    "btfm_model_save_buffer");
+}
+
 btfm_status btfm_model_load(btfm_model **out, const char *path)
 {
     BTFM_CHECK_ARG(out, "btfm_model_load", "out");
-    *out = NULL;
-    btfm_container *c;
-    btfm_status st = btfm_container_load(&c, path, MODEL_KIND);
-    if (st) return st;
-    st = from_container(c, out);
-    btfm_container_free(c);
+    void *m;
+    btfm_status st = btfm_persist_load(&model_persist, &m, path, "btfm_model_load");
+    *out = m;
     return st;
 }
 
 btfm_status btfm_model_load_buffer(btfm_model **out, const void *buffer, size_t size)
 {
     BTFM_CHECK_ARG(out, "btfm_model_load_buffer", "out");
-    *out = NULL;
-    btfm_container *c;
-    btfm_status st = btfm_container_load_buffer(&c, buffer, size, MODEL_KIND);
-    if (st) return st;
-    st = from_container(c, out);
-    btfm_container_free(c);
+    void *m;
+    btfm_status st = btfm_persist_load_buffer(&model_persist, &m, buffer, size,
+                                              "btfm_model_load_buffer");
+    *out = m;
     return st;
 }

@@ -7,6 +7,7 @@
 #include <btfm/container.h>
 #include "reward_internal.h"
 #include "dense/dense.h"
+#include "core/persist.h"
 
 #define HEAD_KIND "reward_head"
 #define HEAD_LAYOUT 1
@@ -31,10 +32,9 @@ static void scalars_to(reward_fit *f, const double *s)
     f->confidence_gain = s[14];
 }
 
-static btfm_status to_container(const btfm_reward_head *h, btfm_container **out,
-                                const char *func)
+static btfm_status to_container(const void *obj, btfm_container **out, const char *func)
 {
-    BTFM_CHECK_ARG(h, func, "head");
+    const btfm_reward_head *h = obj;
     if (!h->fit) return btfm_fail(BTFM_E_STATE, "%s: only a fitted head can be saved", func);
     const reward_fit *f = h->fit;
     btfm_container *c;
@@ -62,36 +62,12 @@ static btfm_status to_container(const btfm_reward_head *h, btfm_container **out,
     return BTFM_OK;
 }
 
-btfm_status btfm_reward_head_save(const btfm_reward_head *h, const char *path)
-{
-    BTFM_CHECK_ARG(path, "btfm_reward_head_save", "path");
-    btfm_container *c;
-    btfm_status st = to_container(h, &c, "btfm_reward_head_save");
-    if (st) return st;
-    st = btfm_container_save(c, path);
-    btfm_container_free(c);
-    return st;
-}
-
-btfm_status btfm_reward_head_save_buffer(const btfm_reward_head *h, void *buffer,
-                                         size_t capacity, size_t *written)
-{
-    BTFM_CHECK_ARG(written, "btfm_reward_head_save_buffer", "written");
-    btfm_container *c;
-    btfm_status st = to_container(h, &c, "btfm_reward_head_save_buffer");
-    if (st) return st;
-    st = btfm_container_save_buffer(c, buffer, capacity, written);
-    btfm_container_free(c);
-    return st;
-}
-
 static btfm_status bad(const char *func, const char *what)
 {
     return btfm_fail(BTFM_E_FORMAT, "%s: %s", func, what);
 }
 
-static btfm_status from_container(const btfm_container *c, btfm_reward_head **out,
-                                  const char *func)
+static btfm_status from_container(const btfm_container *c, void **out, const char *func)
 {
     int32_t flags[N_FLAGS];
     double scalars[N_SCALARS], params[REWARD_PARAM_COUNT];
@@ -163,28 +139,35 @@ static btfm_status from_container(const btfm_container *c, btfm_reward_head **ou
     return BTFM_OK;
 }
 
+static const btfm_persist_ops head_persist = {HEAD_KIND, "head", to_container, from_container};
+
+btfm_status btfm_reward_head_save(const btfm_reward_head *h, const char *path)
+{
+    return btfm_persist_save(&head_persist, h, path, "btfm_reward_head_save");
+}
+
+btfm_status btfm_reward_head_save_buffer(const btfm_reward_head *h, void *buffer, size_t capacity,
+                                         size_t *written)
+{
+    return btfm_persist_save_buffer(&head_persist, h, buffer, capacity, written,
+                                    "btfm_reward_head_save_buffer");
+}
+
 btfm_status btfm_reward_head_load(btfm_reward_head **out, const char *path)
 {
-    const char *func = "btfm_reward_head_load";
-    BTFM_CHECK_ARG(out, func, "out");
-    *out = NULL;
-    btfm_container *c;
-    btfm_status st = btfm_container_load(&c, path, HEAD_KIND);
-    if (st) return st;
-    st = from_container(c, out, func);
-    btfm_container_free(c);
+    BTFM_CHECK_ARG(out, "btfm_reward_head_load", "out");
+    void *h;
+    btfm_status st = btfm_persist_load(&head_persist, &h, path, "btfm_reward_head_load");
+    *out = h;
     return st;
 }
 
 btfm_status btfm_reward_head_load_buffer(btfm_reward_head **out, const void *buffer, size_t size)
 {
-    const char *func = "btfm_reward_head_load_buffer";
-    BTFM_CHECK_ARG(out, func, "out");
-    *out = NULL;
-    btfm_container *c;
-    btfm_status st = btfm_container_load_buffer(&c, buffer, size, HEAD_KIND);
-    if (st) return st;
-    st = from_container(c, out, func);
-    btfm_container_free(c);
+    BTFM_CHECK_ARG(out, "btfm_reward_head_load_buffer", "out");
+    void *h;
+    btfm_status st = btfm_persist_load_buffer(&head_persist, &h, buffer, size,
+                                              "btfm_reward_head_load_buffer");
+    *out = h;
     return st;
 }
