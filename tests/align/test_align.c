@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <unistd.h>
 #include "unit.h"
+#include "container_edit.h"
 #include "progress_watch.h"
 #include "align_sim.h"
 #include "align/align_internal.h"
@@ -548,42 +549,6 @@ START_TEST(save_load_round_trip)
 }
 END_TEST
 
-/* A saved aligner (buf, n bytes) with the elements of array `name` replaced by `data`
- * (same dtype and count, `bytes` bytes): the file a crafted or corrupted writer makes,
- * with a valid CRC, so only the loader's field checks stand in its way. */
-static void *with_field(const void *buf, size_t n, const char *name, const void *data,
-                        size_t bytes, size_t *out_size)
-{
-    btfm_container *c, *d;
-    ck_assert_ok(btfm_container_load_buffer(&c, buf, n, "aligner"));
-    ck_assert_ok(btfm_container_new(&d, "aligner"));
-    for (int i = 0; i < btfm_container_count(c); i++) {
-        const char *nm;
-        int dtype, ndim;
-        int64_t shape[8];
-        const void *p;
-        size_t nb;
-        ck_assert_ok(btfm_container_array_info(c, i, &nm, &dtype, &ndim, shape));
-        ck_assert_ok(btfm_container_array_data(c, i, &p, &nb));
-        if (strcmp(nm, name) == 0) {
-            ck_assert_uint_le(bytes, nb);
-            void *q = malloc(nb);
-            memcpy(q, p, nb);
-            memcpy(q, data, bytes);
-            ck_assert_ok(btfm_container_put(d, nm, dtype, ndim, shape, q));
-            free(q);
-        } else {
-            ck_assert_ok(btfm_container_put(d, nm, dtype, ndim, shape, p));
-        }
-    }
-    ck_assert_ok(btfm_container_save_buffer(d, NULL, 0, out_size));
-    void *out = malloc(*out_size);
-    ck_assert_ok(btfm_container_save_buffer(d, out, *out_size, out_size));
-    btfm_container_free(c);
-    btfm_container_free(d);
-    return out;
-}
-
 /* Every field of a loaded model is checked against the shapes and for finiteness before
  * it sizes an allocation: dims whose product is 2^31 or wraps, a NaN in the fit
  * information or in the maps are refused, not loaded as garbage. */
@@ -609,7 +574,8 @@ START_TEST(loaded_models_are_validated)
         {"fit_change", &neg, sizeof neg, "final objective change -1"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        void *bad = with_field(buf, n, cases[i].name, cases[i].data, cases[i].bytes, &size);
+        void *bad = container_replace(buf, n, "aligner",
+                                      cases[i].name, cases[i].data, cases[i].bytes, &size);
         ck_assert_status(btfm_aligner_load_buffer(&b, bad, size), BTFM_E_FORMAT);
         ck_assert_ptr_null(b);
         ck_assert_msg(strstr(btfm_last_error(), cases[i].message), "%s: %s", cases[i].name,
@@ -617,7 +583,7 @@ START_TEST(loaded_models_are_validated)
         free(bad);
     }
     /* unchanged, the same file loads */
-    void *same = with_field(buf, n, "fit", &nan, 0, &size);
+    void *same = container_replace(buf, n, "aligner", "fit", &nan, 0, &size);
     ck_assert_ok(btfm_aligner_load_buffer(&b, same, size));
     btfm_aligner_free(b);
     free(same);

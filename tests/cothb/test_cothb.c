@@ -3,6 +3,7 @@
  * hand to the signals the test gives. */
 #include <math.h>
 #include "unit.h"
+#include "container_edit.h"
 
 static btfm_cothb *make(void)
 {
@@ -796,48 +797,6 @@ START_TEST(run_reports_every_action_with_its_target)
 }
 END_TEST
 
-/* A container with every array of `blob` except `name`, which gets `data` (same dtype
- * and shape). Returns the new buffer (caller frees) and its size. */
-static void *replace_array(const void *blob, size_t size, const char *name, const void *data,
-                           size_t *out_size)
-{
-    btfm_container *in, *out;
-    ck_assert_ok(btfm_container_load_buffer(&in, blob, size, "cothb"));
-    ck_assert_ok(btfm_container_new(&out, "cothb"));
-    for (int i = 0; i < btfm_container_count(in); i++) {
-        const char *n;
-        int dtype, ndim;
-        int64_t shape[8];
-        const void *bytes;
-        size_t nbytes;
-        ck_assert_ok(btfm_container_array_info(in, i, &n, &dtype, &ndim, shape));
-        ck_assert_ok(btfm_container_array_data(in, i, &bytes, &nbytes));
-        ck_assert_ok(btfm_container_put(out, n, dtype, ndim, shape,
-                                        strcmp(n, name) == 0 ? data : bytes));
-    }
-    ck_assert_ok(btfm_container_save_buffer(out, NULL, 0, out_size));
-    void *result = malloc(*out_size);
-    ck_assert_ok(btfm_container_save_buffer(out, result, *out_size, out_size));
-    btfm_container_free(in);
-    btfm_container_free(out);
-    return result;
-}
-
-/* A copy of array `name` of the container in `blob` (caller frees). */
-static void *array_copy(const void *blob, size_t size, const char *name, size_t *nbytes)
-{
-    btfm_container *k;
-    int index;
-    const void *bytes;
-    ck_assert_ok(btfm_container_load_buffer(&k, blob, size, "cothb"));
-    ck_assert_ok(btfm_container_find(k, name, &index));
-    ck_assert_ok(btfm_container_array_data(k, index, &bytes, nbytes));
-    void *copy = malloc(*nbytes);
-    memcpy(copy, bytes, *nbytes);
-    btfm_container_free(k);
-    return copy;
-}
-
 /* Every loaded field is checked: one wrong value in a node's integer columns (parent,
  * depth, sub-problem root, children count, status, steps) or its signals is refused with
  * BTFM_E_FORMAT naming the node, never loaded. */
@@ -857,7 +816,7 @@ START_TEST(load_validates_every_node_field)
     ck_assert_ok(btfm_cothb_load_buffer(&d, blob, size));
     btfm_cothb_free(d);
     size_t nbytes;
-    int64_t *ints = array_copy(blob, size, "node_int", &nbytes);
+    int64_t *ints = container_array_copy(blob, size, "cothb", "node_int", &nbytes);
     int n_int = (int)(nbytes / sizeof(int64_t) / 3);
     /* Columns in file order: parent, created_step, sub_root, left_step, observed_step,
      * answer, level, depth, status, n_children, flags, strategy, rechecks, n_evidence,
@@ -873,7 +832,8 @@ START_TEST(load_validates_every_node_field)
         int64_t saved = ints[2 * n_int + cases[k].column];
         ints[2 * n_int + cases[k].column] = cases[k].value;
         size_t bad_size;
-        void *bad = replace_array(blob, size, "node_int", ints, &bad_size);
+        void *bad = container_replace(blob, size, "cothb",
+                                      "node_int", ints, WHOLE_ARRAY, &bad_size);
         d = NULL;
         ck_assert_status(btfm_cothb_load_buffer(&d, bad, bad_size), BTFM_E_FORMAT);
         ck_assert_ptr_null(d);
@@ -882,10 +842,10 @@ START_TEST(load_validates_every_node_field)
         free(bad);
         ints[2 * n_int + cases[k].column] = saved;
     }
-    double *reals = array_copy(blob, size, "node_real", &nbytes);
+    double *reals = container_array_copy(blob, size, "cothb", "node_real", &nbytes);
     reals[nbytes / sizeof(double) / 3 + 0] = 1.5; /* node 1's reliability signal */
     size_t bad_size;
-    void *bad = replace_array(blob, size, "node_real", reals, &bad_size);
+    void *bad = container_replace(blob, size, "cothb", "node_real", reals, WHOLE_ARRAY, &bad_size);
     ck_assert_status(btfm_cothb_load_buffer(&d, bad, bad_size), BTFM_E_FORMAT);
     ck_assert_ptr_nonnull(strstr(btfm_last_error(), "node 1: reliability = 1.5"));
     free(bad);
@@ -913,17 +873,17 @@ START_TEST(load_validates_counts_and_trace_values)
     void *blob = malloc(size);
     ck_assert_ok(btfm_cothb_save_buffer(c, blob, size, &size));
     btfm_cothb *d = NULL;
-    int64_t *state = array_copy(blob, size, "state", &nbytes);
+    int64_t *state = container_array_copy(blob, size, "cothb", "state", &nbytes);
     state[12] = (int64_t)1 << 50; /* the node count */
-    void *bad = replace_array(blob, size, "state", state, &bad_size);
+    void *bad = container_replace(blob, size, "cothb", "state", state, WHOLE_ARRAY, &bad_size);
     ck_assert_status(btfm_cothb_load_buffer(&d, bad, bad_size), BTFM_E_FORMAT);
     ck_assert_ptr_null(d);
     ck_assert_msg(strstr(btfm_last_error(), "node count = 1125899906842624 but array "
                          "\"node_int\" holds"), "%s", btfm_last_error());
     free(bad);
-    int64_t *events = array_copy(blob, size, "trace_int", &nbytes);
+    int64_t *events = container_array_copy(blob, size, "cothb", "trace_int", &nbytes);
     const int64_t rows = (int64_t)(nbytes / sizeof(int64_t) / 5);
-    double *values = array_copy(blob, size, "trace_real", &nbytes);
+    double *values = container_array_copy(blob, size, "cothb", "trace_real", &nbytes);
     const int width = (int)(nbytes / sizeof(double) / (size_t)rows);
     int64_t add = -1, action = -1;
     for (int64_t r = 0; r < rows; r++) {
@@ -940,14 +900,15 @@ START_TEST(load_validates_counts_and_trace_values)
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         const double saved = values[cases[k].row * width];
         values[cases[k].row * width] = cases[k].value;
-        bad = replace_array(blob, size, "trace_real", values, &bad_size);
+        bad = container_replace(blob, size, "cothb", "trace_real", values, WHOLE_ARRAY, &bad_size);
         ck_assert_status(btfm_cothb_load_buffer(&d, bad, bad_size), BTFM_E_FORMAT);
         ck_assert_msg(strstr(btfm_last_error(), cases[k].message), "case %zu: %s", k,
                       btfm_last_error());
         free(bad);
         values[cases[k].row * width] = saved;
     }
-    bad = replace_array(blob, size, "trace_real", values, &bad_size); /* restored: loads */
+    bad = container_replace(blob, size, "cothb",
+                            "trace_real", values, WHOLE_ARRAY, &bad_size); /* restored: loads */
     ck_assert_ok(btfm_cothb_load_buffer(&d, bad, bad_size));
     btfm_cothb_free(d);
     free(bad);
@@ -1203,12 +1164,14 @@ START_TEST(calibration_is_saved_and_validated)
         }
         if (method == BTFM_COTHB_CALIBRATION_ISOTONIC) {
             size_t nbytes;
-            double *knots = array_copy(blob, size, "reliability_knots", &nbytes);
+            double *knots = container_array_copy(blob, size, "cothb",
+                                                 "reliability_knots", &nbytes);
             size_t k = nbytes / sizeof(double) / 2;
             ck_assert_uint_gt(k, 3);
             knots[k + 1] = knots[k] - 0.1; /* a decreasing probability */
             size_t bad_size;
-            void *bad = replace_array(blob, size, "reliability_knots", knots, &bad_size);
+            void *bad = container_replace(blob, size, "cothb",
+                                          "reliability_knots", knots, WHOLE_ARRAY, &bad_size);
             btfm_cothb *e = NULL;
             ck_assert_status(btfm_cothb_load_buffer(&e, bad, bad_size), BTFM_E_FORMAT);
             ck_assert_ptr_nonnull(strstr(btfm_last_error(), "knot probability"));
@@ -1641,16 +1604,17 @@ START_TEST(load_validates_answers_and_strategies)
     ck_assert_double_eq(p, q);
     btfm_cothb_free(d);
     size_t nbytes, bad_size;
-    double *strategies = array_copy(blob, size, "strategies", &nbytes);
+    double *strategies = container_array_copy(blob, size, "cothb", "strategies", &nbytes);
     strategies[1] *= 0.5; /* reliabilities no longer sum to 1 */
-    void *bad = replace_array(blob, size, "strategies", strategies, &bad_size);
+    void *bad = container_replace(blob, size, "cothb",
+                                  "strategies", strategies, WHOLE_ARRAY, &bad_size);
     ck_assert_status(btfm_cothb_load_buffer(&d, bad, bad_size), BTFM_E_FORMAT);
     ck_assert_ptr_nonnull(strstr(btfm_last_error(), "sum of strategy reliabilities"));
     free(bad);
     free(strategies);
-    int64_t *terminals = array_copy(blob, size, "terminals", &nbytes);
+    int64_t *terminals = container_array_copy(blob, size, "cothb", "terminals", &nbytes);
     terminals[0] = a; /* not a finished path */
-    bad = replace_array(blob, size, "terminals", terminals, &bad_size);
+    bad = container_replace(blob, size, "cothb", "terminals", terminals, WHOLE_ARRAY, &bad_size);
     ck_assert_status(btfm_cothb_load_buffer(&d, bad, bad_size), BTFM_E_FORMAT);
     ck_assert_ptr_nonnull(strstr(btfm_last_error(), "answer node"));
     free(bad);
