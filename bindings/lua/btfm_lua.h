@@ -124,8 +124,12 @@ void btfm_lua_open_spectrum(lua_State *L, int module_index);
 void btfm_lua_open_sim(lua_State *L, int module_index);
 /* btfm.model: linear models, noise ceilings, RDMs (btfm_lua_model.c). */
 void btfm_lua_open_model(lua_State *L, int module_index);
-/* btfm.reward_head: RLHB reward heads (btfm_lua_reward.c). */
+/* btfm.reward_head: RLHB reward heads (btfm_lua_reward.c), which also opens
+ * btfm.reward_features, the feature builder (btfm_lua_reward_features.c). */
 void btfm_lua_open_reward(lua_State *L, int module_index);
+void btfm_lua_open_reward_features(lua_State *L, int module_index);
+/* The open aligner at `arg` (btfm_lua_align.c). */
+btfm_aligner *btfm_lua_check_aligner(lua_State *L, int arg);
 /* fNIRS functions over datasets: btfm_lua_fnirs.c (after btfm_lua_open_dataset). */
 void btfm_lua_open_fnirs(lua_State *L, int module_index);
 /* btfm.stream: real-time streams (btfm_lua_stream.c). */

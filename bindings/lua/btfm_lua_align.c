@@ -37,6 +37,8 @@ static btfm_aligner *check_aligner(lua_State *L, int arg)
     return (btfm_aligner *)btfm_lua_check_handle(L, arg, &aligner_type);
 }
 
+btfm_aligner *btfm_lua_check_aligner(lua_State *L, int arg) { return check_aligner(L, arg); }
+
 static int push_ok(lua_State *L, btfm_status st)
 {
     if (st) return btfm_lua_fail(L, st);

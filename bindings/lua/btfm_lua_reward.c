@@ -230,4 +230,5 @@ void btfm_lua_open_reward(lua_State *L, int module_index)
     lua_pushvalue(L, module_index);
     luaL_setfuncs(L, module_functions, 0);
     lua_pop(L, 1);
+    btfm_lua_open_reward_features(L, module_index);
 }
