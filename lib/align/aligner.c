@@ -293,7 +293,6 @@ btfm_status btfm_align_fit_with(btfm_aligner *a, const align_reduce *r)
         st = btfm_fail(BTFM_E_STATE, "btfm_aligner_fit: already fitted; add further "
                        "subjects with btfm_aligner_add_subject, or start a new aligner");
     a->reduce = r;
-    st = btfm_align_combine(a, NULL, 0, ALIGN_SUM, st); /* every process stops alike */
     const int total = btfm_align_total_subjects(a);
     if (!st && total < 2)
         st = btfm_fail(BTFM_E_STATE, "btfm_aligner_fit: %d subject%s added; alignment "
@@ -301,6 +300,8 @@ btfm_status btfm_align_fit_with(btfm_aligner *a, const align_reduce *r)
     btfm_progress progress;
     if (!st) st = btfm_progress_start(&progress, a->progress_fn, a->progress_user,
                                       "alignment fit");
+    /* Every process stops alike, also when one of them was cancelled at the start. */
+    st = btfm_align_combine(a, NULL, 0, ALIGN_SUM, st);
     if (st) {
         a->reduce = NULL;
         return st;

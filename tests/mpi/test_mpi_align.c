@@ -1,7 +1,8 @@
 /* Distributed SRM fits against the single-process fit of the same subjects: run under
  * mpirun with any number of ranks (also more ranks than subjects); each rank holds a
  * contiguous block of the simulated subjects (align_sim.h). Also: one rank's bad input
- * reaches every rank as an error instead of a hang. Exit status 0 when every rank passed. */
+ * reaches every rank as an error instead of a hang, and so does a cancel on one rank.
+ * Exit status 0 when every rank passed. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,6 +172,59 @@ static void check_one_rank_fails(void)
     btfm_aligner_free(h);
 }
 
+/* A progress callback that cancels at its cancel_at-th call. */
+static int cancel_at(const char *stage, double fraction, void *user)
+{
+    (void)stage, (void)fraction;
+    int *left = user;
+    return --*left == 0;
+}
+
+/* The last rank's host cancels the fit at its callback's `at`-th call (1: the start, 2:
+ * the first iteration): that rank returns BTFM_E_CANCELLED, every other rank
+ * BTFM_E_REMOTE naming it, nobody waits forever, and every handle is left as it was, so
+ * the same handles fitted again give the single-process fit. */
+static void check_cancel_on_one_rank(int method, int at)
+{
+    const int bad = size - 1, n = 4;
+    btfm_aligner *ref = new_aligner(method), *a = new_aligner(method);
+    for (int i = 0; i < n; i++) btfm_aligner_add_subject(ref, subjects[i], T, features[i]);
+    EXPECT(btfm_aligner_fit(ref) == BTFM_OK, "reference fit: %s", btfm_last_error());
+    int first, count, left = at;
+    block(n, rank, &first, &count);
+    for (int i = 0; i < count; i++)
+        btfm_aligner_add_subject(a, subjects[first + i], T, features[first + i]);
+    if (rank == bad) btfm_aligner_set_progress(a, cancel_at, &left);
+    btfm_status st = btfm_aligner_fit_mpi(a, MPI_COMM_WORLD);
+    const char *msg = btfm_last_error();
+    if (rank == bad) {
+        EXPECT(st == BTFM_E_CANCELLED, "cancel at call %d: the cancelling rank returned %d",
+               at, st);
+    } else {
+        char expect[64];
+        snprintf(expect, sizeof expect, "rank %d of %d failed with BTFM_E_CANCELLED", bad, size);
+        EXPECT(st == BTFM_E_REMOTE, "cancel at call %d: another rank returned %d", at, st);
+        EXPECT(strstr(msg, expect) != NULL, "message: %s", msg);
+    }
+    int local = -1;
+    btfm_aligner_n_subjects(a, &local);
+    EXPECT(!btfm_aligner_is_fitted(a) && local == count,
+           "a cancelled fit changed the aligner (fitted %d, %d subjects)",
+           btfm_aligner_is_fitted(a), local);
+    btfm_aligner_set_progress(a, NULL, NULL);
+    st = btfm_aligner_fit_mpi(a, MPI_COMM_WORLD);
+    EXPECT(st == BTFM_OK, "the fit after a cancel: %s", btfm_last_error());
+    if (st == BTFM_OK) {
+        float c_ref[T * K], c_dist[T * K];
+        btfm_aligner_common(ref, c_ref, sizeof c_ref / sizeof *c_ref);
+        btfm_aligner_common(a, c_dist, sizeof c_dist / sizeof *c_dist);
+        const double d = rel_diff(c_dist, c_ref, T * K);
+        EXPECT(d <= 1e-5, "after a cancel at call %d the shared response differs by %g", at, d);
+    }
+    btfm_aligner_free(ref);
+    btfm_aligner_free(a);
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -179,6 +233,10 @@ int main(int argc, char **argv)
     simulate(MAX_SUBJECTS);
     EXPECT(strstr(btfm_capabilities(), " mpi") != NULL, "capabilities: %s", btfm_capabilities());
     check_one_rank_fails();
+    for (int at = 1; at <= 2; at++) {
+        check_cancel_on_one_rank(BTFM_ALIGN_SRM, at);
+        check_cancel_on_one_rank(BTFM_ALIGN_PROBABILISTIC_SRM, at);
+    }
     for (int method = BTFM_ALIGN_SRM; method <= BTFM_ALIGN_PROBABILISTIC_SRM; method++) {
         check_fit(method, 5);
         check_fit(method, 2); /* fewer subjects than ranks with 3 or 4 ranks */
