@@ -20,7 +20,7 @@ static const cli_command commands[] = {
     {"params", "[KIND] [--json]", "list the tunable parameters of each object kind", cmd_params},
     {"cothb", "bench|calibrate|tune [options]",
      "benchmark CoTHB against baselines at equal budgets, calibrate a signal, tune", cmd_cothb},
-    {"align", "fit [--method M] [--n-features K] [--param NAME=VALUE] [--mask MASK] OUT.model "
+    {"align", "fit [--method M] [--n-features K] [--param NAME=VALUE] [--mask MASK] [--plot FILE.svg] OUT.model "
      "IN... | transform MODEL IN OUT.npy --subject I [--inverse] [--mask MASK] (IN: .npy or a "
      "dataset such as .nii.gz; MASK: an image, epi or background)",
      "fit hyperalignment or a shared response model; map data into the common space", cmd_align},

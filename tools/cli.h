@@ -105,6 +105,12 @@ int cmd_stream(int argc, char **argv);
  * with `save_flags` (BTFM_SAVE_*), parsing "IN OUT [--anonymize] [--complete-records]". */
 void cli_info_dataset(const char *path, const btfm_dataset *ds, int json);
 
+/* btfm align fit --plot (align_plot.c): the fitted aligner's convergence and held-out
+ * segment matching after a fit on the first four fifths of `data` (n subjects of rows x
+ * cols[i]), as an SVG figure at `plot`; CLI_OK or CLI_FAILED with the reason printed. */
+int cli_align_plot(const char *plot, const btfm_aligner *a, float *const *data,
+                   const int64_t *cols, int n, int64_t rows);
+
 /* btfm info --plot (info_plot.c): the first seconds of up to 32 channels of `ds` with its
  * events, as an SVG figure at `plot`; CLI_OK or CLI_FAILED with the reason printed. */
 int cli_info_plot(const char *path, btfm_dataset *ds, const char *plot);

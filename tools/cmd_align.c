@@ -66,7 +66,7 @@ static int set_named_param(btfm_aligner *a, const char *spec)
 
 static int align_fit(int argc, char **argv)
 {
-    const char *method = "srm", *out = NULL, *mask = NULL;
+    const char *method = "srm", *out = NULL, *mask = NULL, *plot = NULL;
     btfm_aligner *a = NULL;
     int rc = CLI_OK, n_params = 0, n_inputs = 0;
     char spec[80];
@@ -80,6 +80,7 @@ static int align_fit(int argc, char **argv)
             params[n_params++] = spec;
         } else if (strcmp(argv[i], "--param") == 0 && i + 1 < argc) params[n_params++] = argv[++i];
         else if (strcmp(argv[i], "--mask") == 0 && i + 1 < argc) mask = argv[++i];
+        else if (strcmp(argv[i], "--plot") == 0 && i + 1 < argc) plot = argv[++i];
         else if (argv[i][0] == '-') {
             free(params);
             return cli_usage_error("align", "unknown option '%s'", argv[i]);
@@ -103,6 +104,12 @@ static int align_fit(int argc, char **argv)
     const int first = (int)((long)n_inputs * rank / size);
     const int last = (int)((long)n_inputs * (rank + 1) / size);
     for (int i = 0; i < n_params && rc == CLI_OK; i++) rc = set_named_param(a, params[i]);
+    /* The plot's held-out fit needs every input: this rank's are kept, rank 0 reads the
+     * others after the fit. */
+    float **kept = plot ? calloc((size_t)n_inputs, sizeof *kept) : NULL;
+    int64_t *kept_cols = plot ? calloc((size_t)n_inputs, sizeof *kept_cols) : NULL;
+    int64_t kept_rows = 0;
+    if (plot && (!kept || !kept_cols)) rc = cli_fail("align fit");
     for (int i = first; i < last && rc == CLI_OK; i++) {
         float *data;
         int64_t rows, cols;
@@ -111,7 +118,12 @@ static int align_fit(int argc, char **argv)
             break;
         }
         if (btfm_aligner_add_subject(a, data, rows, cols)) rc = cli_fail(inputs[i]);
-        free(data);
+        if (kept) {
+            kept[i] = data;
+            kept_cols[i] = cols;
+            kept_rows = rows;
+        } else
+            free(data);
     }
     if (cli_mpi_failed(rc != CLI_OK) && rc == CLI_OK) /* another rank said why */
         rc = CLI_FAILED;
@@ -131,6 +143,14 @@ static int align_fit(int argc, char **argv)
         if (!isnan(change)) printf(" (final relative objective change %.3g)", change);
         printf("\n");
     }
+    for (int i = 0; rc == CLI_OK && plot && rank == 0 && i < n_inputs; i++)
+        if (!kept[i] && read_matrix("fit", inputs[i], mask, &kept[i], &kept_rows, &kept_cols[i]))
+            rc = CLI_FAILED;
+    if (rc == CLI_OK && plot && rank == 0)
+        rc = cli_align_plot(plot, a, kept, kept_cols, n_inputs, kept_rows);
+    for (int i = 0; kept && i < n_inputs; i++) free(kept[i]);
+    free(kept);
+    free(kept_cols);
     btfm_aligner_free(a);
     free(params);
     return rc;

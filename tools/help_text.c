@@ -207,6 +207,12 @@ static const cli_help helps[] = {
          {"--mask MASK",
           "For NIfTI inputs: the voxels to use, a mask image on the same grid, or epi or "
           "background to compute one as nilearn does."},
+         {"--plot FILE.svg",
+          "fit: also draw an SVG figure: the objective after each iteration (SRM; hyperalignment "
+          "does not iterate) and held-out time-segment matching (windows of 10 time points) of "
+          "every subject on the last fifth of the time points after a second fit, with the same "
+          "settings, on the first four fifths, beside the raw features' matching when the "
+          "subjects share their features. Under mpirun rank 0 draws it."},
          {"--subject I", "transform: the subject (0-based, in the order given to fit)."},
          {"--inverse", "transform: map from the common space back to the subject's features."},
          {NULL, NULL}},
@@ -214,6 +220,8 @@ static const cli_help helps[] = {
                            "sub-01.npy sub-02.npy sub-03.npy",
                            "btfm align fit --param max_iter=20 --mask mask.nii.gz model.btfm "
                            "sub-01_bold.nii.gz sub-02_bold.nii.gz",
+                           "btfm align fit --n-features 10 --plot fit.svg model.btfm sub-01.npy "
+                           "sub-02.npy sub-03.npy",
                            "btfm align transform model.btfm sub-02.npy shared.npy --subject 1",
                            "btfm align transform model.btfm shared.npy back.npy --subject 1 "
                            "--inverse",

@@ -119,6 +119,24 @@ static int aligner_fit_info(lua_State *L)
     return 3;
 }
 
+/* a:fit_history() -> {objective after iteration 1, 2, ...} (empty for hyperalignment), or
+ * nil, message before the fit */
+static int aligner_fit_history(lua_State *L)
+{
+    btfm_aligner *a = check_aligner(L, 1);
+    int n = 0;
+    btfm_status st = btfm_aligner_fit_history(a, NULL, 0, &n);
+    if (st) return btfm_lua_fail(L, st);
+    double *values = lua_newuserdatauv(L, sizeof(double) * (size_t)(n > 0 ? n : 1), 0);
+    if ((st = btfm_aligner_fit_history(a, values, (size_t)n, &n))) return btfm_lua_fail(L, st);
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushnumber(L, values[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    return 1;
+}
+
 static int aligner_save(lua_State *L)
 {
     return push_ok(L, btfm_aligner_save(check_aligner(L, 1), btfm_lua_check_cstring(L, 2)));
@@ -225,6 +243,7 @@ static const luaL_Reg aligner_methods[] = {
     {"inverse_transform", aligner_inverse_transform},
     {"dims", aligner_dims},
     {"fit_info", aligner_fit_info},
+    {"fit_history", aligner_fit_history},
     {"save", aligner_save},
     {"to_string", aligner_to_string},
     {NULL, NULL},

@@ -106,6 +106,15 @@ BTFM_API btfm_status btfm_aligner_fit_info(const btfm_aligner *a, int *iteration
  * stopped at `max_iter`; NaN for hyperalignment and for a single iteration. Since 1.3. */
 BTFM_API btfm_status btfm_aligner_fit_change(const btfm_aligner *a, double *change);
 
+/* The objective after each iteration of the last fit, the convergence of
+ * btfm_aligner_fit_info's value: SRM's relative reconstruction error, the probabilistic
+ * SRM's log-likelihood (up to a constant). Up to `capacity` values into `out`;
+ * *n_iterations gets their number (0 for hyperalignment, which does not iterate). Saved
+ * with the model (a file written before 1.3 gives 0); after a distributed fit every rank
+ * holds the whole fit's values. Since 1.3. */
+BTFM_API btfm_status btfm_aligner_fit_history(const btfm_aligner *a, double *out,
+                                              size_t capacity, int *n_iterations);
+
 /* The common-space time series the subjects were aligned to (n_times x n_components,
  * the template for hyperalignment, the shared response for SRM) into `out`. */
 BTFM_API btfm_status btfm_aligner_common(const btfm_aligner *a, float *out, size_t capacity);

@@ -65,6 +65,8 @@ struct btfm_aligner {
     btfm_progress_fn progress_fn; /* btfm_aligner_set_progress (NULL: the thread's) */
     void *progress_user;
     btfm_progress *progress;      /* the running fit's, on the caller's thread; else NULL */
+    double *history;              /* the objective after each SRM iteration (max_iter) */
+    int n_history;
 };
 
 #define ALIGN_PARAM(a, p) ((a)->params[BTFM_ALIGNER_PARAM_##p])

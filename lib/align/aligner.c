@@ -117,6 +117,7 @@ void btfm_aligner_free(btfm_aligner *a)
     btfm_free(a->n_features);
     btfm_free(a->common);
     btfm_free(a->basis);
+    btfm_free(a->history);
     btfm_free(a);
 }
 
@@ -293,6 +294,13 @@ btfm_status btfm_align_fit_with(btfm_aligner *a, const align_reduce *r)
         st = btfm_fail(BTFM_E_STATE, "btfm_aligner_fit: already fitted; add further "
                        "subjects with btfm_aligner_add_subject, or start a new aligner");
     a->reduce = r;
+    /* Room for the objective after each iteration (hyperalignment does not iterate); a
+     * failure here joins the combination below, so that every process stops alike. */
+    const int max_iter = (int)ALIGN_PARAM(a, MAX_ITER);
+    double *history = NULL;
+    if (!st && a->method != BTFM_ALIGN_HYPERALIGNMENT && max_iter >= 1 &&
+        !(history = btfm_malloc((size_t)max_iter * sizeof *history)))
+        st = btfm_fail_nomem("btfm_aligner_fit", (size_t)max_iter * sizeof *history);
     const int total = btfm_align_total_subjects(a);
     if (!st && total < 2)
         st = btfm_fail(BTFM_E_STATE, "btfm_aligner_fit: %d subject%s added; alignment "
@@ -304,8 +312,12 @@ btfm_status btfm_align_fit_with(btfm_aligner *a, const align_reduce *r)
     st = btfm_align_combine(a, NULL, 0, ALIGN_SUM, st);
     if (st) {
         a->reduce = NULL;
+        btfm_free(history);
         return st;
     }
+    btfm_free(a->history);
+    a->history = history;
+    a->n_history = 0;
     btfm_dense_check_kernels("aligner");
     int threads = btfm_align_threads_begin(a);
     btfm_scratch_begin();
@@ -332,6 +344,7 @@ btfm_status btfm_align_fit_with(btfm_aligner *a, const align_reduce *r)
                 btfm_hyper_unstandardize(a->train[i], a->n_times, a->n_features[i],
                                          a->maps[i].mean, a->maps[i].scale);
         for (int i = 0; i < a->n_subjects; i++) btfm_align_map_clear(&a->maps[i]);
+        a->n_history = 0;
         btfm_free(a->common);
         btfm_free(a->basis);
         a->common = NULL;
@@ -425,6 +438,20 @@ btfm_status btfm_aligner_fit_change(const btfm_aligner *a, double *change)
     btfm_status st = require_fitted(a, "btfm_aligner_fit_change");
     if (!st) *change = a->change;
     return st;
+}
+
+btfm_status btfm_aligner_fit_history(const btfm_aligner *a, double *out, size_t capacity,
+                                     int *n_iterations)
+{
+    BTFM_CHECK_ARG(a, "btfm_aligner_fit_history", "aligner");
+    BTFM_CHECK_ARG(n_iterations, "btfm_aligner_fit_history", "n_iterations");
+    btfm_status st = require_fitted(a, "btfm_aligner_fit_history");
+    if (st) return st;
+    *n_iterations = a->n_history;
+    size_t n = (size_t)a->n_history < capacity ? (size_t)a->n_history : capacity;
+    if (n) BTFM_CHECK_ARG(out, "btfm_aligner_fit_history", "out");
+    for (size_t i = 0; i < n; i++) out[i] = a->history[i];
+    return BTFM_OK;
 }
 
 btfm_status btfm_aligner_common(const btfm_aligner *a, float *out, size_t capacity)

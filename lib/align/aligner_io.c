@@ -34,6 +34,8 @@ static btfm_status to_container(const void *obj, btfm_container **out, const cha
     if (!st) st = put_f64(c, "params", 1, ALIGNER_PARAM_COUNT, 0, a->params);
     if (!st) st = put_f64(c, "fit", 1, 2, 0, fit);
     if (!st) st = put_f64(c, "fit_change", 1, 1, 0, &a->change); /* since 1.3 */
+    if (!st && a->n_history > 0) /* since 1.3; a fit that iterates */
+        st = put_f64(c, "fit_history", 1, a->n_history, 0, a->history);
     if (!st) st = put_f64(c, "common", 2, a->n_times, a->n_components, a->common);
     for (int i = 0; i < a->n_subjects && !st; i++) {
         const align_map *m = &a->maps[i];
@@ -180,6 +182,10 @@ static btfm_status from_container(const btfm_container *c, void **out, const cha
             st = btfm_fail(BTFM_E_FORMAT, "btfm_aligner_load: final objective change %g; "
                            "expected a finite non-negative number or NaN", a->change);
     }
+    /* the objective after each iteration, one per iteration (files before 1.3 lack it) */
+    if (!st && !btfm_container_find(c, "fit_history", &index) &&
+        !(st = read_f64(c, "fit_history", a->iterations, 0, &a->history)))
+        a->n_history = a->iterations;
     a->fitted = 1;
     if (!st) st = read_f64(c, "common", dims[0], dims[1], &a->common);
     for (int i = 0; i < header[2] && !st; i++) {

@@ -235,6 +235,7 @@ btfm_status btfm_align_fit_srm(btfm_aligner *a)
         iter++;
         /* sum ||X_i - S W_i^T||^2 with the new W and the S they were fitted to. */
         objective = (total - 2.0 * fit + n_all * s2) / total;
+        if (a->history) a->history[a->n_history++] = objective;
         change = iter > 1 ? fabs(previous - objective) / fabs(objective) : NAN;
         if (change <= tol) break;
         previous = objective;

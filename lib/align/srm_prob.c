@@ -110,6 +110,7 @@ btfm_status btfm_align_fit_srm_prob(btfm_aligner *a)
                 rho2[i] = 1e-12; /* a noiseless subject: keep the precision finite */
         }
         iter++;
+        if (a->history) a->history[a->n_history++] = loglike;
         change = iter > 1 ? fabs(loglike - previous) / fabs(loglike) : NAN;
         if (change <= tol) break;
         previous = loglike;

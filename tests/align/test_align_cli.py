@@ -49,6 +49,52 @@ def test_fit_and_transform(tmp_path):
     assert r.returncode == 0 and np.load(tmp_path / "back.npy").shape == (100, 40)
 
 
+@pytest.mark.parametrize("method", ["srm", "hyperalignment"])
+def test_fit_plot_draws_convergence_and_held_out_scores(tmp_path, method):
+    """The figure mapped back from its pixels: the convergence panel is the fit's
+    objective after each iteration (SRM's falls at every one), the held-out panel the
+    segment matching that BrainIAK's procedure (references.py, NumPy) gives on the last
+    fifth of each subject, after a fit on the first four fifths with the same settings."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+    import svg_read
+    train, *_ = ref.simulate(4, 200, 10, 30, 4, noise=0.5, seed=8)
+    inputs = []
+    for i, x in enumerate(train):
+        inputs.append(tmp_path / f"sub-{i}.npy")
+        np.save(inputs[-1], x)
+    model, svg = tmp_path / "m.model", tmp_path / "fit.svg"
+    k = ["--n-features", 4] if method == "srm" else []
+    r = run("fit", "--method", method, *k, "--plot", svg, model, *inputs)
+    assert r.returncode == 0, r.stderr
+    _, (conv, held) = svg_read.read(str(svg))
+    al = btfm.Aligner(method, **({"n_features": 4} if method == "srm" else {}))
+    al.fit([x for x in train])
+    if method == "srm":
+        pts = np.array(conv.series("objective")["parts"][0])
+        history = np.array(al.fit_history)
+        assert len(history) == al.fit_info[0] == len(pts) >= 2
+        np.testing.assert_allclose(pts[:, 0], np.arange(1, len(pts) + 1), atol=0.02)
+        span = np.ptp(history) or 1.0
+        np.testing.assert_allclose(pts[:, 1], history, atol=0.01 * span)
+        assert np.all(np.diff(history) <= 1e-9)  # SRM's error falls at every iteration
+        # saved with the model, the history of the fit the CLI ran
+        np.testing.assert_allclose(btfm.Aligner.load(model).fit_history, history, rtol=1e-5)
+    else:
+        assert al.fit_history == [] and "does not iterate" in conv.title
+    split = 200 - 200 // 5
+    part = btfm.Aligner(method, **({"n_features": 4} if method == "srm" else {}))
+    part.fit([x[:split] for x in train])
+    images = [part.transform(x[split:], i) for i, x in enumerate(train)]
+    want = ref.segment_matching(images, win_size=10)
+    raw = ref.segment_matching([x[split:] for x in train], win_size=10)
+    got = np.array(held.series("aligned")["parts"][0])
+    np.testing.assert_allclose(got[:, 0], np.arange(4), atol=0.02)
+    np.testing.assert_allclose(got[:, 1], want, atol=0.01)
+    anat = np.array(held.series("anatomical")["parts"][0])
+    np.testing.assert_allclose(anat[:, 1], raw, atol=0.01)
+    assert want.mean() > raw.mean() + 0.3  # alignment beats anatomy on this simulation
+
+
 @pytest.mark.parametrize("content,message", [
     (b"not numpy", "not a .npy file"),
     ("int", "dtype"),

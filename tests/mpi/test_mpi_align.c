@@ -71,6 +71,23 @@ static void block(int n, int r, int *first, int *count)
     *count = (int)((long)n * (r + 1) / size) - *first;
 }
 
+/* The objective after each iteration, as the single-process fit's (on every rank, also
+ * one without subjects, and after the gather, which rebuilds rank 0's aligner). */
+static void check_history(btfm_aligner *ref, btfm_aligner *dist, const char *when)
+{
+    double h_ref[32], h_dist[32];
+    int n_ref = -1, n_dist = -2;
+    btfm_aligner_fit_history(ref, h_ref, 32, &n_ref);
+    EXPECT(btfm_aligner_fit_history(dist, h_dist, 32, &n_dist) == BTFM_OK, "%s: %s", when,
+           btfm_last_error());
+    EXPECT(n_ref == 25 && n_dist == n_ref, "%s: %d iterations in the history, expected %d (25)",
+           when, n_dist, n_ref);
+    for (int i = 0; i < n_ref && i < n_dist && i < 32; i++)
+        EXPECT(fabs(h_dist[i] - h_ref[i]) <= 1e-5 * fabs(h_ref[i]),
+               "%s: objective after iteration %d: %.9g, expected %.9g", when, i + 1, h_dist[i],
+               h_ref[i]);
+}
+
 static void check_fit(int method, int n)
 {
     btfm_aligner *ref = new_aligner(method), *dist = new_aligner(method);
@@ -95,6 +112,7 @@ static void check_fit(int method, int n)
         EXPECT(iter_ref == iter_dist, "iterations %d and %d", iter_dist, iter_ref);
         EXPECT(fabs(obj_ref - obj_dist) <= 1e-5 * fabs(obj_ref), "objective %.9g vs %.9g",
                obj_dist, obj_ref);
+        check_history(ref, dist, "distributed fit");
         double d = rel_diff(c_dist, c_ref, T * K);
         EXPECT(d <= 1e-5, "method %d, %d subjects on %d ranks: shared response differs by %g",
                method, n, size, d);
@@ -110,6 +128,7 @@ static void check_fit(int method, int n)
         EXPECT(st == BTFM_OK, "gather: %s", btfm_last_error());
         btfm_aligner_n_subjects(dist, &local);
         EXPECT(local == (rank == 0 ? n : count), "%d subjects after the gather", local);
+        if (st == BTFM_OK && rank == 0) check_history(ref, dist, "gathered fit");
         for (int g = 0; rank == 0 && st == BTFM_OK && g < n; g++) {
             btfm_aligner_transform(ref, g, subjects[g], T, features[g], y_ref);
             EXPECT(btfm_aligner_transform(dist, g, subjects[g], T, features[g], y_dist) ==

@@ -1,6 +1,8 @@
 """`mpirun -n 3 btfm align fit OUT inputs...` splits the inputs by rank and writes the
-model of the single-process `btfm align fit` (compared through the Python package); an
-unreadable input on one rank fails the whole run, on time, without writing OUT."""
+model of the single-process `btfm align fit` (compared through the Python package), with
+the same objective after each iteration, also in the --plot figure rank 0 draws (read
+back from the SVG); an unreadable input on one rank fails the whole run, on time, without
+writing OUT."""
 
 import os
 import subprocess
@@ -10,6 +12,9 @@ import tempfile
 import numpy as np
 
 import btfm
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+import svg_read  # noqa: E402
 
 BTFM = os.environ["BTFM_EXE"]
 MPIRUN = [os.environ["MPIRUN"], "-n", "3", "--oversubscribe", "--allow-run-as-root"]
@@ -27,7 +32,8 @@ with tempfile.TemporaryDirectory() as tmp:
             "--param", "max_iter=20"]
     one, three = os.path.join(tmp, "one.model"), os.path.join(tmp, "three.model")
     subprocess.run([BTFM, "align", "fit", one, *paths, *opts], check=True, timeout=120)
-    r = subprocess.run(MPIRUN + [BTFM, "align", "fit", three, *paths, *opts],
+    svg = os.path.join(tmp, "fit.svg")
+    r = subprocess.run(MPIRUN + [BTFM, "align", "fit", three, *paths, *opts, "--plot", svg],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("5 subjects") == 1, r.stdout  # rank 0 alone reports
@@ -38,6 +44,14 @@ with tempfile.TemporaryDirectory() as tmp:
         ya, yb = a.transform(x, i), b.transform(x, i)
         d = np.abs(ya - yb).max() / np.abs(ya).max()
         assert d <= 1e-5, (i, d)
+    history = np.array(a.fit_history)
+    assert len(history) == 20 and np.allclose(b.fit_history, history, rtol=1e-5, atol=0)
+    _, (conv, held) = svg_read.read(svg)
+    pts = np.array(conv.series("objective")["parts"][0])
+    assert np.allclose(pts[:, 0], np.arange(1, 21), atol=0.02)
+    assert np.allclose(pts[:, 1], history, atol=0.01 * np.ptp(history))
+    # rank 0 read every input for the held-out panel: one score per subject
+    assert len(held.series("aligned")["parts"][0]) == 5
 
     bad = os.path.join(tmp, "bad.model")
     broken = os.path.join(tmp, "broken.npy")

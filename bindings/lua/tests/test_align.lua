@@ -78,6 +78,18 @@ for i = 1, N do assert(srm:add_subject(subject(i, 0), T, V)) end
 assert(srm:fit())
 iters, objective, change = srm:fit_info()
 check(iters >= 1 and change <= 1e-6, "SRM stops on its tolerance and reports the change")
+-- fit_history: one objective per iteration, the last fit_info's, never rising (SRM's
+-- error; by more than single-precision rounding near convergence); hyperalignment does
+-- not iterate; the history travels with the saved model.
+local history = assert(srm:fit_history())
+local falls = true
+for i = 2, #history do falls = falls and history[i] <= history[i - 1] + 1e-6 end
+check(#history == iters and history[#history] == objective and falls, "SRM fit_history")
+check(#assert(al:fit_history()) == 0, "hyperalignment has no fit history")
+local reloaded = assert(btfm.aligner_from_string(srm:to_string())):fit_history()
+local kept = #reloaded == #history
+for i = 1, #history do kept = kept and reloaded[i] == history[i] end
+check(kept, "fit_history saved with the model")
 
 -- Round trip through the container; the loaded model maps identically.
 local copy = assert(btfm.aligner_from_string(al:to_string()))

@@ -499,6 +499,7 @@ _SIGNATURES = {
     "btfm_align_segment_matching_z": (c_int, [_p_float, c_int, c_int64, c_int64, c_int64,
                                               c_int, _p_double]),
     "btfm_aligner_set_progress": (c_int, [AlignerPtr, PROGRESS_FN, c_void_p]),
+    "btfm_aligner_fit_history": (c_int, [AlignerPtr, _p_double, c_size_t, _p_int]),
 
     # model
     "btfm_model_type_name": (c_char_p, [c_int]),

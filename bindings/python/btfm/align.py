@@ -129,6 +129,18 @@ class Aligner(ParamsMixin, Handle):
         return it.value, obj.value
 
     @property
+    def fit_history(self):
+        """The objective after each iteration of the fit (SRM: relative reconstruction
+        error; probabilistic SRM: log-likelihood up to a constant) as a list; empty for
+        hyperalignment, which does not iterate. Saved with the model. See
+        btfm_aligner_fit_history."""
+        n = ctypes.c_int()
+        check(self._invoke(lib.btfm_aligner_fit_history, None, 0, ctypes.byref(n)))
+        out = (ctypes.c_double * max(n.value, 1))()
+        check(self._invoke(lib.btfm_aligner_fit_history, out, n.value, ctypes.byref(n)))
+        return list(out[:n.value])
+
+    @property
     def fit_change(self) -> float:
         """The relative objective change of the fit's last SRM iteration: at most tol
         when it converged, larger when it stopped at max_iter (nan for hyperalignment);
