@@ -3,22 +3,20 @@ independent implementation of the format), the fitted model checked against the
 simulation's truth and against the same model used from Python."""
 
 import os
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 import references as ref  # noqa: E402
 import btfm  # noqa: E402
+import svg_read  # noqa: E402
+from cli_support import run  # noqa: E402
 
 BTFM = os.environ.get("BTFM_EXE")
 pytestmark = pytest.mark.skipif(not BTFM, reason="BTFM_EXE names the btfm program")
-
-
-def run(*args):
-    return subprocess.run([BTFM, "align", *map(str, args)], capture_output=True, text=True)
 
 
 def test_fit_and_transform(tmp_path):
@@ -28,7 +26,8 @@ def test_fit_and_transform(tmp_path):
         inputs.append(tmp_path / f"sub-{i}.npy")
         np.save(inputs[-1], x if i % 2 else x.astype(np.float64))  # f4 and f8 inputs
     model = tmp_path / "srm.model"
-    r = run("fit", "--method", "srm", "--n-features", 4, "--param", "seed=3", model, *inputs)
+    r = run("align", "fit", "--method", "srm", "--n-features", 4, "--param", "seed=3", model,
+            *inputs)
     assert r.returncode == 0, r.stderr
     al = btfm.Aligner.load(model)
     assert (al.method, al.n_subjects, al.n_components, al.get_param("seed")) == ("srm", 4, 4, 3)
@@ -39,13 +38,14 @@ def test_fit_and_transform(tmp_path):
     images = []
     for i, x in enumerate(test):
         np.save(tmp_path / "in.npy", x)
-        r = run("transform", model, tmp_path / "in.npy", tmp_path / "out.npy", "--subject", i)
+        r = run("align", "transform", model, tmp_path / "in.npy", tmp_path / "out.npy",
+                "--subject", i)
         assert r.returncode == 0, r.stderr
         images.append(np.load(tmp_path / "out.npy"))
         np.testing.assert_array_equal(images[-1], al.transform(x, i))
     assert ref.segment_matching(images).mean() >= 0.95
-    r = run("transform", model, tmp_path / "out.npy", tmp_path / "back.npy", "--subject", 3,
-            "--inverse")
+    r = run("align", "transform", model, tmp_path / "out.npy", tmp_path / "back.npy",
+            "--subject", 3, "--inverse")
     assert r.returncode == 0 and np.load(tmp_path / "back.npy").shape == (100, 40)
 
 
@@ -55,8 +55,6 @@ def test_fit_plot_draws_convergence_and_held_out_scores(tmp_path, method):
     objective after each iteration (SRM's falls at every one), the held-out panel the
     segment matching that BrainIAK's procedure (references.py, NumPy) gives on the last
     fifth of each subject, after a fit on the first four fifths with the same settings."""
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-    import svg_read
     train, *_ = ref.simulate(4, 200, 10, 30, 4, noise=0.5, seed=8)
     inputs = []
     for i, x in enumerate(train):
@@ -64,7 +62,7 @@ def test_fit_plot_draws_convergence_and_held_out_scores(tmp_path, method):
         np.save(inputs[-1], x)
     model, svg = tmp_path / "m.model", tmp_path / "fit.svg"
     k = ["--n-features", 4] if method == "srm" else []
-    r = run("fit", "--method", method, *k, "--plot", svg, model, *inputs)
+    r = run("align", "fit", "--method", method, *k, "--plot", svg, model, *inputs)
     assert r.returncode == 0, r.stderr
     _, (conv, held) = svg_read.read(str(svg))
     al = btfm.Aligner(method, **({"n_features": 4} if method == "srm" else {}))
@@ -117,16 +115,16 @@ def test_bad_npy_inputs(tmp_path, content, message):
         bad.write_bytes(content)
     good = tmp_path / "good.npy"
     np.save(good, np.random.rand(10, 3).astype(np.float32))
-    r = run("fit", tmp_path / "m.model", good, bad)
+    r = run("align", "fit", tmp_path / "m.model", good, bad)
     assert r.returncode == 1 and message in r.stderr and "bad.npy" in r.stderr
 
 
 def test_usage_errors(tmp_path):
-    assert run("fit", "--method", "pca", "m", "a.npy", "b.npy").returncode == 2
-    r = run("fit", "--mask", "mask.nii.gz", tmp_path / "m", tmp_path / "a.nii.gz",
+    assert run("align", "fit", "--method", "pca", "m", "a.npy", "b.npy").returncode == 2
+    r = run("align", "fit", "--mask", "mask.nii.gz", tmp_path / "m", tmp_path / "a.nii.gz",
             tmp_path / "b.nii.gz")
     assert r.returncode == 1 and "a.nii.gz" in r.stderr
-    assert run("transform", "m").returncode == 2
+    assert run("align", "transform", "m").returncode == 2
 
 
 def test_fit_on_nifti_volumes_with_a_mask(tmp_path):
@@ -150,14 +148,14 @@ def test_fit_on_nifti_volumes_with_a_mask(tmp_path):
         data = nib.load(paths[-1]).get_fdata()
         matrices.append(data.reshape((80, -1), order="F")[inside].T.astype(np.float32))
     model = tmp_path / "srm.model"
-    r = run("fit", "--method", "srm", "--n-features", 3, "--param", "seed=2", "--mask",
+    r = run("align", "fit", "--method", "srm", "--n-features", 3, "--param", "seed=2", "--mask",
             tmp_path / "mask.nii.gz", model, *paths)
     assert r.returncode == 0, r.stderr
     expected = btfm.Aligner("srm", n_features=3, seed=2).fit(matrices)
     got = btfm.Aligner.load(model)
     np.testing.assert_array_equal(got.transform(matrices[0], 0), expected.transform(matrices[0], 0))
-    r = run("transform", model, paths[1], tmp_path / "shared.npy", "--subject", 1, "--mask",
-            tmp_path / "mask.nii.gz")
+    r = run("align", "transform", model, paths[1], tmp_path / "shared.npy", "--subject", 1,
+            "--mask", tmp_path / "mask.nii.gz")
     assert r.returncode == 0, r.stderr
     np.testing.assert_array_equal(np.load(tmp_path / "shared.npy"),
                                   expected.transform(matrices[1], 1))

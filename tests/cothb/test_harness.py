@@ -15,21 +15,22 @@ import itertools
 import json
 import math
 import os
-import subprocess
 import sys
 import tempfile
 import unittest
 
 import numpy as np
 
-BTFM, LIBRARY = sys.argv.pop(1), sys.argv.pop(1)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from cli_support import program, run  # noqa: E402
+
+program()  # the btfm under test, then the library
+LIBRARY = sys.argv.pop(1)
 PROBLEMS, DEPTH, SLIP, BUDGET = 2000, 6, 0.2, 24
 
 
 def bench(*extra):
-    out = subprocess.run([BTFM, "cothb", "bench", "--json", "--problems", str(PROBLEMS),
-                          "--tune-problems", "10", *extra], capture_output=True, text=True,
-                         timeout=600)
+    out = run("cothb", "bench", "--json", "--problems", PROBLEMS, "--tune-problems", 10, *extra)
     assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
@@ -99,7 +100,7 @@ class Harness(unittest.TestCase):
 
     def test_bad_options_are_refused(self):
         for args in (["--budget", "3"], ["--dprime", "x"], ["--family", "tree"], ["--bogus"]):
-            out = subprocess.run([BTFM, "cothb", "bench", *args], capture_output=True, text=True)
+            out = run("cothb", "bench", *args)
             self.assertEqual(out.returncode, 2, args)
             self.assertIn("btfm cothb", out.stderr)
 
@@ -116,13 +117,12 @@ class Calibrate(unittest.TestCase):
             with open(path, "w") as f:
                 f.write("score\tcorrect\n")
                 f.writelines(f"{s!r}\t{c}\n" for s, c in zip(score, correct))
-            out = subprocess.run([BTFM, "cothb", "calibrate", path, "--json", "--save",
-                                  os.path.join(tmp, "c.btfm")], capture_output=True, text=True)
+            out = run("cothb", "calibrate", path, "--json", "--save", os.path.join(tmp, "c.btfm"))
             self.assertEqual(out.returncode, 0, out.stderr)
             self.assertTrue(os.path.getsize(os.path.join(tmp, "c.btfm")) > 0)
             with open(path, "a") as f:
                 f.write("0.5\t2\n")
-            bad = subprocess.run([BTFM, "cothb", "calibrate", path], capture_output=True, text=True)
+            bad = run("cothb", "calibrate", path)
         report = json.loads(out.stdout)
         self.assertEqual(report["n"], 997)
         self.assertAlmostEqual(report["base_rate"], correct.mean(), places=12)

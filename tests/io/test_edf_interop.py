@@ -27,7 +27,7 @@ UNIT = {"uV": 1e-6, "mV": 1e-3, "V": 1.0}
 def write_with_edflib(kind, path):
     """Write a fixture with EDFlib; returns the ground truth it printed."""
     out = subprocess.run([os.environ["EDFLIB_WRITER"], kind, str(path)], check=True,
-                         capture_output=True, text=True, timeout=60).stdout
+                         capture_output=True, text=True).stdout
     return json.loads(out)
 
 
@@ -35,7 +35,7 @@ def read_with_edflib(path, tmp):
     """EDFlib's read-back: header dict, per-signal digital and physical arrays."""
     prefix = str(tmp / (os.path.basename(str(path)) + ".sig"))
     out = subprocess.run([os.environ["EDFLIB_READER"], str(path), prefix], check=True,
-                         capture_output=True, text=True, timeout=60).stdout
+                         capture_output=True, text=True).stdout
     header = json.loads(out)
     for i, s in enumerate(header["signals"]):
         s["label"] = s["label"].rstrip()

@@ -85,7 +85,7 @@ class ShellBlocks(unittest.TestCase):
         for name, line, text in blocks:
             with self.subTest(block="%s:%d" % (name, line)), tempfile.TemporaryDirectory() as d:
                 r = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", text], cwd=d, env=env,
-                                   capture_output=True, text=True, timeout=120)
+                                   capture_output=True, text=True)
                 self.assertEqual(r.returncode, 0, "%s:%d failed:\n%s\n%s%s" % (
                     name, line, text, r.stdout[-2000:], r.stderr[-2000:]))
 

@@ -9,12 +9,14 @@ commit."""
 import gzip
 import hashlib
 import os
-import subprocess
 import sys
 import tempfile
 import unittest
 
-BTFM = sys.argv.pop(1) if len(sys.argv) > 1 else os.environ["BTFM_EXE"]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from cli_support import program, run  # noqa: E402
+
+program()  # the btfm under test: the first argument
 FAMILIES = ["Prescott", "Nehalem", "Sandybridge", "Haswell", "SkylakeX"]
 
 SESSIONS = {
@@ -35,14 +37,14 @@ DIGESTS = {
 
 def write(name, out, family, threads):
     kind, *params = SESSIONS[name]
-    argv = [BTFM, "sim", kind, out]
+    argv = ["sim", kind, out]
     for p in params + [f"num_threads={threads}"] * (kind == "rating-session"):
         argv += ["--param", p]
     env = dict(os.environ, OPENBLAS_CORETYPE=family, OPENBLAS_NUM_THREADS="1",
                BTFM_PROGRESS="never")
-    r = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+    r = run(*argv, env=env)
     if r.returncode:
-        raise AssertionError(f"{' '.join(argv)}: {r.stderr}")
+        raise AssertionError(f"btfm {' '.join(argv)}: {r.stderr}")
 
 
 def files(root):

@@ -6,13 +6,13 @@ zlib.crc32 from Python's standard library), independent of libbtfm's own writer.
 import json
 import os
 import struct
-import subprocess
-import sys
 import tempfile
 import unittest
 import zlib
 
-BTFM = sys.argv.pop(1) if len(sys.argv) > 1 else os.environ["BTFM_EXE"]
+from cli_support import program, run
+
+program()  # the btfm under test: the first argument
 SOURCE_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 
@@ -41,12 +41,6 @@ def container_bytes(kind, arrays):
         payload += b"".join(struct.pack("<Q", s) for s in shape) + raw
         out += chunk(b"ARRY", payload)
     return out + chunk(b"TAIL", b"")
-
-
-def run(*args):
-    # No timeout of its own: how long a command takes depends on the machine and its
-    # load; meson's per-test timeout stops a command that hangs.
-    return subprocess.run([BTFM, *args], capture_output=True, text=True)
 
 
 class Cli(unittest.TestCase):

@@ -3,21 +3,18 @@ tests/io/edfspec.py from the specification, JSON and TSV by hand), so every expe
 count comes from what this script wrote."""
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import unittest
 
 import numpy as np
 
-BTFM = sys.argv.pop(1) if len(sys.argv) > 1 else os.environ["BTFM_EXE"]
+from cli_support import program, run
+
+program()  # the btfm under test: the first argument
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "io"))
 import edfspec  # noqa: E402
-
-
-def run(*args):
-    return subprocess.run([BTFM, *args], capture_output=True, text=True, timeout=60)
 
 
 def put(root, rel, text):

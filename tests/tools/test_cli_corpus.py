@@ -3,20 +3,15 @@ described and windowed; the counts against the recordings' lengths in index.json
 json alone) and the window rule n = floor((T - L) / S) + 1; the JSON outputs; a missing key
 and a missing corpus refused with their messages."""
 import json
-import math
 import os
-import subprocess
-import sys
 import tempfile
 import unittest
 
-BTFM = sys.argv.pop(1) if len(sys.argv) > 1 else os.environ["BTFM_EXE"]
+from cli_support import program, run
+
+program()  # the btfm under test: the first argument
 SMALL = ["--param", "n_annotators=3", "--param", "n_items=6", "--param", "sfreq=100",
          "--param", "n_pairs=2", "--param", "line_freq=0"]
-
-
-def run(*args, env=None):
-    return subprocess.run([BTFM, *args], capture_output=True, text=True, timeout=120, env=env)
 
 
 class Corpus(unittest.TestCase):

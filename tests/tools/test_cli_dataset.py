@@ -3,14 +3,15 @@ written by tests/io/edfspec.py (from the EDF+ specification, independent of libb
 converted files are read back by MNE and by their raw header bytes."""
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import unittest
 
 import numpy as np
 
-BTFM = sys.argv.pop(1) if len(sys.argv) > 1 else os.environ["BTFM_EXE"]
+from cli_support import program, run
+
+program()  # the btfm under test: the first argument
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "io"))
 import edfspec  # noqa: E402
@@ -19,10 +20,6 @@ import svg_read  # noqa: E402
 
 SPR, N_RECORDS = 64, 3
 ANNOTATIONS = [(0.5, None, "go"), (1.25, 0.5, "stop"), (2.0, None, "go")]
-
-
-def run(*args):
-    return subprocess.run([BTFM, *args], capture_output=True, text=True, timeout=60)
 
 
 def make_signals():

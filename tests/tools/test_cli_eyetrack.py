@@ -4,14 +4,14 @@ and on a BIDS eye-tracking physio file, checked against the values written."""
 import gzip
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import unittest
 
 import numpy as np
 
-BTFM = sys.argv.pop(1) if len(sys.argv) > 1 else os.environ["BTFM_EXE"]
+from cli_support import program, run
+
+program()  # the btfm under test: the first argument
 
 try:
     import mne
@@ -33,10 +33,6 @@ EBLINK R 1008\t1012\t8
 1012\t514.0\t386.0\t1002\t...
 END\t1016 \tSAMPLES\tEVENTS\tRES\t38.5\t31.1
 """
-
-
-def run(*args):
-    return subprocess.run([BTFM, *args], capture_output=True, text=True, timeout=120)
 
 
 class EyetrackInfo(unittest.TestCase):

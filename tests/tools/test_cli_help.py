@@ -7,10 +7,11 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import unittest
 
-BTFM = os.path.abspath(sys.argv.pop(1) if len(sys.argv) > 1 else os.environ["BTFM_EXE"])
+from cli_support import program, run
+
+program()  # the btfm under test: the first argument
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 # The source files whose option strings a command accepts.
@@ -21,10 +22,6 @@ SOURCES = {"anonymize": ["cmd_anonymize.c", "cmd_convert.c"], "help": ["btfm.c"]
 SHARED = {"--help"}
 NOT_ACCEPTED = {"anonymize": {"--anonymize"}, "version": {"--version", "--man"},
                 "help": {"--version", "--verbose"}}
-
-
-def run(*args):
-    return subprocess.run([BTFM, *args], capture_output=True, text=True, timeout=300)
 
 
 def commands():
@@ -108,7 +105,7 @@ class Help(unittest.TestCase):
     @unittest.skipUnless(shutil.which("groff"), "groff is not installed")
     def test_the_manual_page_renders_without_warnings(self):
         r = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", os.path.join(ROOT, "doc", "btfm.1")],
-                           capture_output=True, text=True, timeout=300)
+                           capture_output=True, text=True)
         self.assertEqual((r.returncode, r.stderr), (0, ""))
 
 

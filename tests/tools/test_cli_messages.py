@@ -5,14 +5,14 @@ expected texts come from the operating system (os.strerror) and the .npy files f
 NumPy."""
 import errno
 import os
-import subprocess
-import sys
 import tempfile
 import unittest
 
 import numpy as np
 
-BTFM = os.path.abspath(sys.argv.pop(1) if len(sys.argv) > 1 else os.environ["BTFM_EXE"])
+from cli_support import program, run
+
+program()  # the btfm under test: the first argument
 
 # Every command that reads a recording, with the arguments that follow the input.
 READERS = {
@@ -24,10 +24,6 @@ READERS = {
     "anonymize": ("anonymize", "{}", "out.edf"),
     "align fit": ("align", "fit", "out.model", "{}", "{}"),
 }
-
-
-def run(*args, cwd=None):
-    return subprocess.run([BTFM, *args], capture_output=True, text=True, timeout=300, cwd=cwd)
 
 
 class InputMessages(unittest.TestCase):

@@ -7,14 +7,14 @@ differences; FIR delays recovering a lagged response; .tsv inputs equal to .npy 
 every refusal."""
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import unittest
 
 import numpy as np
 
-BTFM = sys.argv.pop(1) if len(sys.argv) > 1 else os.environ["BTFM_EXE"]
+from cli_support import program, run
+
+program()  # the btfm under test: the first argument
 try:
     from sklearn.linear_model import LogisticRegression, Ridge, RidgeCV
     from sklearn.metrics import r2_score
@@ -23,11 +23,6 @@ except ImportError:  # pragma: no cover - the CI image has python3-sklearn
     RidgeCV = None
 
 ALPHAS = [0.1, 1.0, 10.0, 100.0]
-
-
-def run(*args):
-    return subprocess.run([BTFM, "model", *map(str, args)], capture_output=True, text=True,
-                          timeout=120)
 
 
 def data(n=97, p=13, t=7, seed=0):
@@ -65,7 +60,7 @@ class ModelCli(unittest.TestCase):
         return self.path(name)
 
     def ok(self, *args):
-        r = run(*args)
+        r = run("model", *args)
         self.assertEqual(r.returncode, 0, r.stderr)
         return r.stdout
 
@@ -182,15 +177,15 @@ class ModelCli(unittest.TestCase):
         self.assertLess(np.abs(proba[:, 0] - sk.predict_proba(D)[:, 1]).max(), 1e-5)
         self.assertLess(np.abs(proba[:, 2] - sk.predict_proba(D)[:, 0]).max(), 1e-5)
         bad = self.save("bad.npy", np.array([[0, items]], np.float32))
-        r = run("fit", self.path("b.btfm"), x, bad, "--type", "bradley_terry")
+        r = run("model", "fit", self.path("b.btfm"), x, bad, "--type", "bradley_terry")
         self.assertIn("row 1 names item %d" % items, r.stderr)
-        r = run("fit", self.path("b.btfm"), x, self.path("pairs.tsv"), "--type",
+        r = run("model", "fit", self.path("b.btfm"), x, self.path("pairs.tsv"), "--type",
                 "bradley_terry", "--outcomes", self.save("few.npy", won[:5]))
         self.assertIn("expected one per pair (%d)" % n, r.stderr)
-        r = run("fit", self.path("b.btfm"), x, self.path("pairs.tsv"), "--type",
+        r = run("model", "fit", self.path("b.btfm"), x, self.path("pairs.tsv"), "--type",
                 "bradley_terry", "--held-out", "5")
         self.assertEqual(r.returncode, 2)
-        r = run("predict", self.path("bt.btfm"), x, self.path("p.npy"), "--pairs", bad)
+        r = run("model", "predict", self.path("bt.btfm"), x, self.path("p.npy"), "--pairs", bad)
         self.assertIn("pairs[0]", r.stderr)
 
     def test_fir_delays_recover_a_lagged_response(self):
@@ -230,25 +225,25 @@ class ModelCli(unittest.TestCase):
             (("predict", model, x), 2, "predict needs MODEL X OUT.npy"),
         ]
         for args, code, text in cases:
-            r = run(*args)
+            r = run("model", *args)
             self.assertEqual(r.returncode, code, (args, r.stderr))
             self.assertIn(text, r.stderr, args)
         self.assertFalse(os.path.exists(model), "no model after a failed fit")
         labels = self.save("frac.npy", np.full(20, 0.5, np.float32))
-        r = run("fit", model, x, labels, "--type", "logistic")
+        r = run("model", "fit", model, x, labels, "--type", "logistic")
         self.assertIn("row 1 holds 0.5; expected a whole number", r.stderr)
         with open(self.path("na.tsv"), "w") as f:
             f.write("a\tb\n1\t2\nn/a\t3\n")
-        r = run("fit", model, self.path("na.tsv"), y)
+        r = run("model", "fit", model, self.path("na.tsv"), y)
         self.assertIn("row 2, column 'a' is n/a", r.stderr)
         self.ok("fit", model, x, y)
-        r = run("predict", model, self.save("wide.npy", np.zeros((3, 14), np.float32)),
+        r = run("model", "predict", model, self.save("wide.npy", np.zeros((3, 14), np.float32)),
                 self.path("p.npy"))
         self.assertEqual(r.returncode, 1)
         self.assertIn("features", r.stderr)
-        r = run("predict", model, x, self.path("p.npy"), "--proba")
+        r = run("model", "predict", model, x, self.path("p.npy"), "--proba")
         self.assertIn("--proba needs a logistic model", r.stderr)
-        r = run("fit", model, x, self.save("cube.npy", np.zeros((20, 2, 2), np.float32)))
+        r = run("model", "fit", model, x, self.save("cube.npy", np.zeros((20, 2, 2), np.float32)))
         self.assertIn("expected a matrix", r.stderr)
 
 

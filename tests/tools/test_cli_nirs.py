@@ -4,14 +4,15 @@ compared with MNE's own optical_density / beer_lambert_law / scalp_coupling_inde
 SNIRF file; btfm info is checked against what the writer put in."""
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import unittest
 
 import numpy as np
 
-BTFM = sys.argv.pop(1) if len(sys.argv) > 1 else os.environ["BTFM_EXE"]
+from cli_support import program, run
+
+program()  # the btfm under test: the first argument
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "io"))
 
@@ -20,10 +21,6 @@ try:
     import snirfspec  # noqa: E402  (needs h5py)
 except ImportError:  # the interpreter lacks MNE or h5py: nothing to compare with
     mne = None
-
-
-def run(*args):
-    return subprocess.run([BTFM, *args], capture_output=True, text=True, timeout=120)
 
 
 def has_snirf():

@@ -6,7 +6,6 @@ compared with scipy.signal.welch on each; the --plot figure is parsed as XML and
 points mapped back to the spectrum SciPy computes. Inputs are .npy arrays and an EDF file
 written from the specification (tests/io/edfspec.py)."""
 import os
-import subprocess
 import sys
 import tempfile
 import unittest
@@ -14,7 +13,9 @@ import unittest
 import numpy as np
 from scipy import signal as scipy_signal
 
-BTFM = sys.argv.pop(1) if len(sys.argv) > 1 else os.environ["BTFM_EXE"]
+from cli_support import program, run
+
+program()  # the btfm under test: the first argument
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "io"))
 sys.path.insert(0, HERE)
@@ -22,10 +23,6 @@ import edfspec  # noqa: E402
 import svg_read  # noqa: E402
 
 FS = 256.0
-
-
-def run(*args):
-    return subprocess.run([BTFM, *args], capture_output=True, text=True, timeout=60)
 
 
 class PsdCli(unittest.TestCase):

@@ -7,16 +7,12 @@ import io
 import json
 import math
 import os
-import subprocess
-import sys
 import tempfile
 import unittest
 
-BTFM = sys.argv.pop(1) if len(sys.argv) > 1 else "btfm"
+from cli_support import program, run
 
-
-def run(*args):
-    return subprocess.run([BTFM, *args], capture_output=True, text=True)
+program()  # the btfm under test: the first argument
 
 
 def corr(a, b):

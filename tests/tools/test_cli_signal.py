@@ -3,17 +3,14 @@ specification (tests/io/edfspec.py). The filtered file is read back by MNE and c
 with scipy.signal.sosfiltfilt of the input as MNE reads it; the epochs .npy is compared
 with windows cut by NumPy from MNE's reading around the annotations."""
 import os
-import subprocess
-import sys
 import tempfile
 import unittest
 
 import numpy as np
 
-BTFM = sys.argv.pop(1) if len(sys.argv) > 1 else os.environ["BTFM_EXE"]
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "io"))
-import edfspec  # noqa: E402
+from cli_support import edfspec, program, run, write_uv_edf
+
+program()  # the btfm under test: the first argument
 
 try:
     import mne
@@ -25,10 +22,6 @@ SFREQ, N_RECORDS = 256, 20
 ONSETS = [1.0, 5.5, 10.25, 19.9]
 
 
-def run(*args):
-    return subprocess.run([BTFM, *args], capture_output=True, text=True, timeout=60)
-
-
 @unittest.skipIf(mne is None, "needs mne and scipy")
 class SignalCli(unittest.TestCase):
     def setUp(self):
@@ -37,16 +30,9 @@ class SignalCli(unittest.TestCase):
         self.path = os.path.join(self.dir.name, "rec.edf")
         t = np.arange(SFREQ * N_RECORDS) / SFREQ
         rng = np.random.default_rng(0)
-        signals = []
-        for k in range(3):
-            uv = 40 * np.sin(2 * np.pi * 10 * t + k) + 80 * np.sin(2 * np.pi * 0.1 * t) \
-                + 30 * np.sin(2 * np.pi * 50 * t) + rng.normal(0, 5, t.size)
-            digital = np.round(uv / 500 * 32767).astype(int)
-            signals.append({"label": f"EEG {k}", "dim": "uV", "pmin": -500 * 32768 / 32767,
-                            "pmax": 500, "dmin": -32768, "dmax": 32767, "spr": SFREQ,
-                            "digital": digital})
-        edfspec.write(self.path, signals, N_RECORDS,
-                      annotations=[(o, None, "stim") for o in ONSETS])
+        uv = [40 * np.sin(2 * np.pi * 10 * t + k) + 80 * np.sin(2 * np.pi * 0.1 * t)
+              + 30 * np.sin(2 * np.pi * 50 * t) + rng.normal(0, 5, t.size) for k in range(3)]
+        write_uv_edf(self.path, uv, SFREQ, N_RECORDS, ONSETS)
         self.raw = mne.io.read_raw_edf(self.path, preload=True)
 
     def tearDown(self):

@@ -4,24 +4,21 @@ computed with NumPy from the EDF files (read here from the specification) and th
 items.tsv; every refused argument."""
 import csv
 import os
-import subprocess
 import sys
 import tempfile
 import unittest
 
 import numpy as np
 
-BTFM = sys.argv.pop(1) if len(sys.argv) > 1 else os.environ["BTFM_EXE"]
+from cli_support import program, run
+
+program()  # the btfm under test: the first argument
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import svg_read  # noqa: E402
 
 SMALL = ["--param", "n_annotators=2", "--param", "n_items=12", "--param", "sfreq=100",
          "--param", "n_pairs=4", "--param", "n_bad_channels=0", "--param", "line_freq=0"]
-
-
-def run(*args):
-    return subprocess.run([BTFM, *args], capture_output=True, text=True, timeout=120)
 
 
 def read_edf(path):

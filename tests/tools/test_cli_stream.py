@@ -4,17 +4,14 @@ MNE's reading of the same file (sosfilt band-pass, welch, trapezoid band power),
 pipeline file with an ERP window around the file's annotations, and its errors."""
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import unittest
 
 import numpy as np
 
-BTFM = sys.argv.pop(1) if len(sys.argv) > 1 else os.environ["BTFM_EXE"]
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "io"))
-import edfspec  # noqa: E402
+from cli_support import program, run, write_uv_edf
+
+program()  # the btfm under test: the first argument
 
 try:
     import mne
@@ -26,10 +23,6 @@ SFREQ, N_RECORDS = 256, 12
 ONSETS = [2.0, 5.5, 9.25]
 
 
-def run(*args):
-    return subprocess.run([BTFM, *args], capture_output=True, text=True, timeout=60)
-
-
 @unittest.skipIf(mne is None, "needs mne and scipy")
 class StreamCli(unittest.TestCase):
     def setUp(self):
@@ -38,16 +31,9 @@ class StreamCli(unittest.TestCase):
         self.path = os.path.join(self.dir.name, "rec.edf")
         t = np.arange(SFREQ * N_RECORDS) / SFREQ
         rng = np.random.default_rng(4)
-        signals = []
-        for k in range(3):
-            uv = 40 * np.sin(2 * np.pi * 10 * t + k) + 20 * np.sin(2 * np.pi * 6 * t) \
-                + rng.normal(0, 5, t.size)
-            digital = np.round(uv / 500 * 32767).astype(int)
-            signals.append({"label": f"EEG {k}", "dim": "uV", "pmin": -500 * 32768 / 32767,
-                            "pmax": 500, "dmin": -32768, "dmax": 32767, "spr": SFREQ,
-                            "digital": digital})
-        edfspec.write(self.path, signals, N_RECORDS,
-                      annotations=[(o, None, "stim") for o in ONSETS])
+        uv = [40 * np.sin(2 * np.pi * 10 * t + k) + 20 * np.sin(2 * np.pi * 6 * t)
+              + rng.normal(0, 5, t.size) for k in range(3)]
+        write_uv_edf(self.path, uv, SFREQ, N_RECORDS, ONSETS)
         raw = mne.io.read_raw_edf(self.path, preload=True)
         self.x = raw.get_data().T.astype(np.float32)
 

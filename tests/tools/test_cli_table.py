@@ -2,19 +2,14 @@
 ranges are compared with what Python computes from the same file (csv module, float())."""
 import csv
 import json
-import math
 import os
 import random
-import subprocess
-import sys
 import tempfile
 import unittest
 
-BTFM = sys.argv.pop(1) if len(sys.argv) > 1 else os.environ["BTFM_EXE"]
+from cli_support import program, run
 
-
-def run(*args):
-    return subprocess.run([BTFM, *args], capture_output=True, text=True, timeout=60)
+program()  # the btfm under test: the first argument
 
 
 class TableCli(unittest.TestCase):

@@ -7,16 +7,16 @@ correlation: one standard error of a correlation near 0.4 over the 480 held-out
 presentations, (1 - r^2) / sqrt(n) = 0.038 (doc/rlhb.md)."""
 
 import json
-import subprocess
-import sys
 import unittest
 
-BTFM = sys.argv.pop(1) if len(sys.argv) > 1 else "btfm"
+from cli_support import program, run
+
+program()  # the btfm under test: the first argument
 MARGIN = 0.04
 
 
 def demo(*args):
-    r = subprocess.run([BTFM, "demo", "--json", *args], capture_output=True, text=True)
+    r = run("demo", "--json", *args)
     if r.returncode != 0:
         raise AssertionError(r.stderr)
     return json.loads(r.stdout)["modes"]
