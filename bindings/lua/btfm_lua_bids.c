@@ -336,16 +336,24 @@ static int dataset_events_table(lua_State *L)
 
 /* ---- writer ---- */
 
-/* btfm.bids_writer(root, name) */
+/* btfm.bids_writer(root, name [, {keep_identity = true}]): recordings de-identified unless
+ * keep_identity */
 static int module_bids_writer(lua_State *L)
 {
     const char *root = btfm_lua_check_cstring(L, 1);
     const char *name = btfm_lua_check_cstring(L, 2);
+    int keep = 0;
+    if (lua_istable(L, 3)) {
+        lua_getfield(L, 3, "keep_identity");
+        keep = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
     btfm_lua_box *box = btfm_lua_new_box(L, &writer_type);
     btfm_bids_writer *w;
     btfm_status st = btfm_bids_writer_new(&w, root, name);
     if (st) return btfm_lua_fail(L, st);
     box->handle = w;
+    if ((st = btfm_bids_writer_keep_identity(w, keep))) return btfm_lua_fail(L, st);
     return 1;
 }
 

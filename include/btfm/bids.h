@@ -174,6 +174,14 @@ BTFM_API btfm_status btfm_bids_writer_add(btfm_bids_writer *w, btfm_dataset *ds,
                                           const char *entities, int format,
                                           const char *sidecar_json, const btfm_table *events);
 
+/* Whether btfm_bids_writer_add keeps what identifies a subject. By default (keep 0) a
+ * writer shares de-identified data: every recording is written as btfm_dataset_anonymize
+ * leaves it (subject and recording fields cleared, the start date moved to 1985-01-01
+ * with the time of day kept) and scans.tsv's acq_time holds that moved date; the caller's
+ * dataset is not changed. keep = 1 writes the identification and dates as they are, for
+ * data that stays private. Since 1.3. */
+BTFM_API btfm_status btfm_bids_writer_keep_identity(btfm_bids_writer *w, int keep);
+
 /* participants.tsv columns beyond participant_id (first column participant_id,
  * "sub-<label>"); subjects added without a row get a row of n/a. Copied. */
 BTFM_API btfm_status btfm_bids_writer_set_participants(btfm_bids_writer *w,

@@ -22,6 +22,7 @@ struct btfm_bids_writer {
     btfm_table *participants; /* the caller's, copied; NULL for participant_id only */
     int64_t n_scans, scans_cap;
     scan_entry *scans;
+    int keep_identity; /* btfm_bids_writer_keep_identity; 0: de-identify */
 };
 
 static btfm_status make_dirs(const char *path)
@@ -62,6 +63,13 @@ btfm_status btfm_bids_writer_new(btfm_bids_writer **out, const char *root, const
         return btfm_fail_nomem(func, sizeof *w);
     }
     *out = w;
+    return BTFM_OK;
+}
+
+btfm_status btfm_bids_writer_keep_identity(btfm_bids_writer *w, int keep)
+{
+    BTFM_CHECK_ARG(w, "btfm_bids_writer_keep_identity", "writer");
+    w->keep_identity = keep != 0;
     return BTFM_OK;
 }
 
@@ -309,12 +317,14 @@ static btfm_status write_events(const btfm_dataset *ds, const btfm_table *events
 static btfm_status add_scan(btfm_bids_writer *w, const name_parts *p, const char *file,
                             const btfm_dataset *ds)
 {
+    double start = ds->start_time;
+    if (!w->keep_identity) start = btfm_deidentified_start(start);
     void *grown = w->scans;
     btfm_status st = btfm_reserve(&grown, &w->scans_cap, w->n_scans + 1, sizeof *w->scans, "bids scans");
     w->scans = grown;
     if (st) return st;
     char acq[64] = "n/a";
-    if (ds->has_start_time) btfm_bids_format_time(ds->start_time, acq, sizeof acq);
+    if (ds->has_start_time) btfm_bids_format_time(start, acq, sizeof acq);
     scan_entry *s = &w->scans[w->n_scans];
     s->dir = btfm_strdup(p->dir);
     s->prefix = btfm_strdup(p->prefix);
@@ -357,7 +367,7 @@ btfm_status btfm_bids_writer_add(btfm_bids_writer *w, btfm_dataset *ds, const ch
     snprintf(task_label, sizeof task_label, "%.*s", (int)strcspn(task, "_"), task);
     snprintf(file, sizeof file, "%s_%s%s", p.base, suffix_of(&p), ext);
     sprintf(path, "%s/%s", folder, file);
-    st = btfm_dataset_save(ds, path, format, 0);
+    st = btfm_dataset_save(ds, path, format, w->keep_identity ? 0 : BTFM_SAVE_ANONYMIZE);
     /* The stored units and rates are what the file says: read them back. */
     if (!st) st = btfm_dataset_open(&written, path, format, 0);
     if (!st) st = add_scan(w, &p, file, ds);

@@ -329,11 +329,14 @@ btfm_status btfm_dataset_anonymize(btfm_dataset *ds)
     CHECK_DS(ds, "btfm_dataset_anonymize");
     ds->subject[0] = '\0';
     ds->recording[0] = '\0';
-    if (ds->has_start_time) {
-        /* 1985-01-01 (POSIX 473385600), keeping the time of day. */
-        double day = fmod(ds->start_time, 86400.0);
-        if (day < 0) day += 86400.0;
-        ds->start_time = 473385600.0 + day;
-    }
+    if (ds->has_start_time) ds->start_time = btfm_deidentified_start(ds->start_time);
     return BTFM_OK;
+}
+
+double btfm_deidentified_start(double posix_seconds)
+{
+    /* 1985-01-01 (POSIX 473385600), keeping the time of day. */
+    double day = fmod(posix_seconds, 86400.0);
+    if (day < 0) day += 86400.0;
+    return 473385600.0 + day;
 }

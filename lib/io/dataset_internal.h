@@ -189,4 +189,8 @@ int btfm_io_message_code(const char *text);
 btfm_status btfm_dataset_adopt_array(btfm_dataset **out, float *data, int64_t n_times,
                                      int n_channels, double sfreq, const btfm_dataset *like);
 
+/* The start time de-identification (btfm_dataset_anonymize) gives a recording that
+ * started at `posix_seconds`: 1985-01-01 with the time of day kept. */
+double btfm_deidentified_start(double posix_seconds);
+
 #endif

@@ -134,6 +134,8 @@ btfm_status btfm_sim_rating_session(btfm_sim *sim, const char *out_dir)
     sim_table annotators = {0};
     st = btfm_rating_design_new(&d, sim);
     if (!st) st = btfm_bids_writer_new(&w, o.root, "libbtfm simulated rating session");
+    /* simulated annotators identify nobody; their dates keep the sessions apart */
+    if (!st) st = btfm_bids_writer_keep_identity(w, 1);
     if (!st) st = write_root_files(sim, &o);
     if (!st) st = btfm_sim_truth_description(sim, &o);
     if (!st) st = btfm_rating_write_item_truth(&d, &o);

@@ -349,6 +349,7 @@ btfm_status btfm_sim_shared_response(btfm_sim *sim, const char *out_dir)
     static const char *const subject_columns[] = {"participant_id", "snr", "noise_sd"};
     if (!common || !mixing) st = btfm_fail_nomem(func, 2 * cells * sizeof(double));
     if (!st) st = btfm_bids_writer_new(&w, o.root, "libbtfm simulated shared response");
+    if (!st) st = btfm_bids_writer_keep_identity(w, 1); /* simulated subjects identify nobody */
     if (!st) st = btfm_sim_truth_description(sim, &o);
     if (!st) st = write_course(sim, &o);
     if (!st) st = btfm_sim_table_new(&subjects, subject_columns, 3);

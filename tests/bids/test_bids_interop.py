@@ -279,3 +279,39 @@ def test_participant_values_are_typed(tmp_path):
     assert table.values("age") == [30.0, None, 7.5]
     assert isinstance(table.values("age")[0], float)
 
+
+@pytest.mark.parametrize("keep", [False, True])
+def test_writer_deidentifies_unless_asked_to_keep(tmp_path, keep):
+    """The written EDF header bytes (read here, not by libbtfm), MNE's meas_date and
+    scans.tsv: de-identified by default as btfm anonymize does, as they were with
+    keep_identity."""
+    src = str(tmp_path / "named.edf")
+    signals = [{"label": "Fz", "digital": np.arange(int(SFREQ) * 2) % 100, "spr": int(SFREQ),
+                "dim": "uV", "pmin": -3200, "pmax": 3200, "dmin": -32768, "dmax": 32767}]
+    edfspec.write(src, signals, 2, patient="MCH-0234567 F 02-MAY-1951 Jane_Doe",
+                  recording="Startdate 02-MAR-2021 EEG_LAB_7 X X", startdate="02.03.21",
+                  starttime="10.20.30")
+    root = str(tmp_path / "shared")
+    with btfm.open(src) as ds:
+        btfm.bids.write(root, [(ds, {"sub": "01", "task": "rest", "datatype": "eeg"})],
+                        keep_identity=keep)
+        assert "Jane_Doe" in ds.subject  # the caller's dataset is not changed
+    edf = os.path.join(root, "sub-01", "eeg", "sub-01_task-rest_eeg.edf")
+    with open(edf, "rb") as f:
+        head = f.read(256)
+    with open(os.path.join(root, "sub-01", "sub-01_scans.tsv")) as f:
+        scans = f.read()
+    raw = mne.io.read_raw_edf(edf, verbose="error")
+    if keep:
+        assert b"Jane_Doe" in head and b"1951" in head and b"EEG_LAB_7" in head
+        assert head[168:184] == b"02.03.2110.20.30"
+        assert raw.info["meas_date"].date().isoformat() == "2021-03-02"
+        assert "2021-03-02T10:20:30" in scans
+    else:
+        for secret in (b"Jane_Doe", b"MCH-0234567", b"1951", b"EEG_LAB_7", b"2021", b"02.03.21"):
+            assert secret not in head
+        assert head[168:184] == b"01.01.8510.20.30"  # the date moved, the time kept
+        assert raw.info["meas_date"].date().isoformat() == "1985-01-01"
+        assert "1985-01-01T10:20:30" in scans and "2021" not in scans
+    with btfm.open(src) as ds:  # the samples unchanged
+        np.testing.assert_allclose(raw.get_data(), ds.get_data(), rtol=1e-6, atol=1e-12)

@@ -131,6 +131,47 @@ test("writer round trip", function()
   b:close()
 end)
 
+-- An EDF header by hand (the EDF specification's fields): the patient and the start date
+-- identify the subject, and a writer clears them unless told to keep them.
+local function edf_bytes()
+  local function field(text, width) return text .. string.rep(" ", width - #text) end
+  local head = field("0", 8) .. field("MCH-0234567 F 02-MAY-1951 Jane_Doe", 80) ..
+      field("Startdate 02-MAR-2021 X X X", 80) .. "02.03.21" .. "10.20.30" ..
+      field("512", 8) .. field("", 44) .. field("2", 8) .. field("1", 8) .. field("1", 4) ..
+      field("Fz", 16) .. field("", 80) .. field("uV", 8) .. field("-100", 8) ..
+      field("100", 8) .. field("-32768", 8) .. field("32767", 8) .. field("", 80) ..
+      field("4", 8) .. field("", 32)
+  local data = {}
+  for i = 1, 8 do data[i] = string.pack("<i2", 1000 * i) end
+  return head .. table.concat(data)
+end
+
+test("writer de-identifies unless keep_identity", function()
+  local src = root .. "/named.edf"
+  local f = assert(io.open(src, "wb"))
+  f:write(edf_bytes())
+  f:close()
+  local ds = assert(btfm.open(src))
+  for _, keep in ipairs({false, true}) do
+    local out = root .. "/derivatives/" .. (keep and "private" or "shared")
+    local w = assert(btfm.bids_writer(out, "copy", keep and {keep_identity = true} or nil))
+    assert(w:add(ds, {sub = "01", task = "rest", datatype = "eeg"}, {format = "edf"}))
+    assert(w:finish())
+    local back = assert(btfm.open(out .. "/sub-01/eeg/sub-01_task-rest_eeg.edf"))
+    local day = os.date("!%Y-%m-%d %H:%M:%S", math.floor(back:start_time()))
+    if keep then
+      assert(back:subject():find("Jane_Doe", 1, true), back:subject())
+      same(day, "2021-03-02 10:20:30", "date kept")
+    else
+      same(back:subject():find("Jane_Doe", 1, true), nil, "name cleared")
+      same(day, "1985-01-01 10:20:30", "date moved, time of day kept")
+    end
+    back:close()
+  end
+  assert(ds:subject():find("Jane_Doe", 1, true), "the caller's dataset unchanged")
+  ds:close()
+end)
+
 test("errors", function()
   local ok, msg, status = btfm.bids_open(root .. "/sub-01")
   same(ok, nil, "not a dataset")

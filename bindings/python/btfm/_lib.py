@@ -425,6 +425,7 @@ _SIGNATURES = {
     # io: formats
 
     # bids
+    "btfm_bids_writer_keep_identity": (c_int, [c_void_p, c_int]),
 
     # signal
     "btfm_fir_design": (c_int, [_p_double, c_int, c_int, c_double, c_double, c_int, c_double,

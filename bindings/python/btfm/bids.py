@@ -299,16 +299,20 @@ class BIDS(Handle):
 
 class Writer(Handle):
     """Write a BIDS dataset: Writer(root, name), add() each recording, finish() (or use
-    as a context manager, which finishes on a clean exit)."""
+    as a context manager, which finishes on a clean exit). The recordings are written
+    de-identified, as btfm anonymize does (subject and recording identification cleared,
+    the start date moved to 1985-01-01, also in scans.tsv); keep_identity=True writes
+    them as they are, for data that stays private."""
 
     _type_name = "BIDS writer"
     _free = lib.btfm_bids_writer_free
 
-    def __init__(self, root, name: str = "libbtfm dataset"):
+    def __init__(self, root, name: str = "libbtfm dataset", keep_identity: bool = False):
         ptr = ctypes.c_void_p()
         check(lib.btfm_bids_writer_new(ctypes.byref(ptr), to_cpath(root, "root"),
                                        to_cstr(name, "name")))
         super().__init__(ptr)
+        check(self._invoke(lib.btfm_bids_writer_keep_identity, 1 if keep_identity else 0))
 
     def add(self, dataset: Dataset, entities: str | None = None, format: str | None = None,
             sidecar: dict | None = None, events: Table | None = None, **labels) -> None:
@@ -359,10 +363,11 @@ class Writer(Handle):
 
 
 def write(root, recordings, name: str = "libbtfm dataset", participants=None,
-          format: str = "edf") -> None:
+          format: str = "edf", keep_identity: bool = False) -> None:
     """Write a BIDS dataset in one call: `recordings` is a sequence of
-    (dataset, {"sub": "01", "task": "rest", "datatype": "eeg", ...}) pairs."""
-    with Writer(root, name) as writer:
+    (dataset, {"sub": "01", "task": "rest", "datatype": "eeg", ...}) pairs, written
+    de-identified unless keep_identity (see Writer)."""
+    with Writer(root, name, keep_identity=keep_identity) as writer:
         if participants is not None:
             writer.set_participants(participants)
         for dataset, labels in recordings:
