@@ -47,6 +47,7 @@ from . import fnirs
 from . import stream
 from .stream import Stream
 from . import corpus
+from . import plot
 
 # btfm.open and btfm.signal stay out of __all__: `from btfm import *` must not replace the
 # built-in open() nor the standard library's signal module in the importer's namespace.
@@ -77,4 +78,5 @@ __all__ = [
     "fnirs",
     "stream", "Stream",
     "corpus",
+    "plot",
 ]
