@@ -127,7 +127,13 @@ static int align_fit(int argc, char **argv)
     }
     if (cli_mpi_failed(rc != CLI_OK) && rc == CLI_OK) /* another rank said why */
         rc = CLI_FAILED;
-    if (rc == CLI_OK && (cli_mpi_fit(a) || (rank == 0 && btfm_aligner_save(a, out))))
+    cli_progress bar; /* rank 0's, on its standard error */
+    cli_progress_init(&bar);
+    if (rank == 0) btfm_aligner_set_progress(a, cli_progress_fn, &bar);
+    btfm_status st = rc == CLI_OK ? cli_mpi_fit(a) : BTFM_OK;
+    cli_progress_finish(&bar);
+    btfm_aligner_set_progress(a, NULL, NULL);
+    if (rc == CLI_OK && (st || (rank == 0 && btfm_aligner_save(a, out))))
         rc = cli_fail("align fit");
     cli_mpi_end();
     if (rc == CLI_OK && rank == 0) {

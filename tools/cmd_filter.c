@@ -54,8 +54,13 @@ int cmd_filter(int argc, char **argv)
             btfm_dataset_free(ds);
             return cli_fail("filter");
         }
-    if (btfm_dataset_filtered(&filtered, ds, sos, n, 0) ||
-        btfm_dataset_save(filtered, out, BTFM_FORMAT_AUTO, 0)) {
+    cli_progress bar; /* zero-phase filtering of a long recording takes a while */
+    cli_progress_init(&bar);
+    btfm_set_thread_progress(cli_progress_fn, &bar);
+    btfm_status st = btfm_dataset_filtered(&filtered, ds, sos, n, 0);
+    btfm_set_thread_progress(NULL, NULL);
+    cli_progress_finish(&bar);
+    if (st || btfm_dataset_save(filtered, out, BTFM_FORMAT_AUTO, 0)) {
         btfm_dataset_free(filtered);
         btfm_dataset_free(ds);
         return cli_fail("filter");

@@ -55,7 +55,13 @@ static void print_values(btfm_bids *b, const char *key, const char *label, int j
 int cli_info_bids(const char *path, int lenient, int json)
 {
     btfm_bids *b = NULL;
-    if (btfm_bids_open(&b, path, lenient ? BTFM_BIDS_LENIENT : 0) != BTFM_OK) return cli_fail("info");
+    cli_progress bar; /* indexing a large dataset takes a while */
+    cli_progress_init(&bar);
+    btfm_set_thread_progress(cli_progress_fn, &bar);
+    btfm_status st = btfm_bids_open(&b, path, lenient ? BTFM_BIDS_LENIENT : 0);
+    btfm_set_thread_progress(NULL, NULL);
+    cli_progress_finish(&bar);
+    if (st) return cli_fail("info");
     char name[256], version[64];
     description_string(btfm_bids_description(b), "Name", name, sizeof name);
     description_string(btfm_bids_description(b), "BIDSVersion", version, sizeof version);

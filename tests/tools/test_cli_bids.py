@@ -60,6 +60,12 @@ class BidsInfo(unittest.TestCase):
         self.assertIn("tasks:     oddball (2), rest (1)\n", r.stdout)
         self.assertIn("datatypes: eeg (3)\n", r.stdout)
 
+    def test_indexing_progress_bar_when_asked(self):
+        r = run("info", self.root, env=dict(os.environ, BTFM_PROGRESS="always"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stderr, r"\[#{30}\] 100% BIDS index")
+        self.assertNotRegex(run("info", self.root).stderr, r"\[[#.]{30}\]")  # not on a pipe
+
     def test_json(self):
         r = run("info", self.root, "--json")
         self.assertEqual(r.returncode, 0, r.stderr)

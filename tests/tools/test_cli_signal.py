@@ -56,6 +56,17 @@ class SignalCli(unittest.TestCase):
         middle = np.sqrt(np.mean(got[SFREQ * 5:-SFREQ * 5] ** 2, axis=0))
         self.assertTrue(np.all((middle > 27e-6) & (middle < 31e-6)), middle)
 
+    def test_filter_progress_bar_when_asked_or_on_a_terminal(self):
+        out = os.path.join(self.dir.name, "bar.edf")
+        r = run("filter", self.path, out, "--band", "1", "40",
+                env=dict(os.environ, BTFM_PROGRESS="always"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stderr, r"\[#{30}\] 100% ")  # the bar, run to its end
+        self.assertTrue(r.stderr.endswith("\n"), r.stderr)  # the line finished
+        r = run("filter", self.path, out, "--band", "1", "40")  # stderr is a pipe here
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotRegex(r.stderr, r"\[[#.]{30}\]")
+
     def test_filter_usage_errors(self):
         self.assertEqual(run("filter", self.path).returncode, 2)
         self.assertEqual(run("filter", self.path, "o.edf").returncode, 2)
