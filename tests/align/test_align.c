@@ -572,6 +572,7 @@ START_TEST(loaded_models_are_validated)
         {"common", &nan, sizeof nan, "array \"common\", element 0 is nan; expected a finite"},
         {"subject1/a", &nan, sizeof nan, "array \"subject1/a\", element 0 is nan"},
         {"fit_change", &neg, sizeof neg, "final objective change -1"},
+        {"fit_history", &nan, sizeof nan, "array \"fit_history\", element 0 is nan"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         void *bad = container_replace(buf, n, "aligner",
@@ -582,6 +583,16 @@ START_TEST(loaded_models_are_validated)
                       btfm_last_error());
         free(bad);
     }
+    /* the history holds one value an iteration: one iteration more in the fit
+     * information and the history no longer matches */
+    int iterations;
+    double objective;
+    ck_assert_ok(btfm_aligner_fit_info(a, &iterations, &objective));
+    const double more[2] = {iterations + 1, objective};
+    void *longer = container_replace(buf, n, "aligner", "fit", more, sizeof more, &size);
+    ck_assert_status(btfm_aligner_load_buffer(&b, longer, size), BTFM_E_FORMAT);
+    ck_assert_msg(strstr(btfm_last_error(), "array \"fit_history\" is"), "%s", btfm_last_error());
+    free(longer);
     /* unchanged, the same file loads */
     void *same = container_replace(buf, n, "aligner", "fit", &nan, 0, &size);
     ck_assert_ok(btfm_aligner_load_buffer(&b, same, size));
