@@ -17,7 +17,9 @@ extern "C" {
  * method and parameters): the subjects, in rank order, are the fit's subject list, so
  * subject i of rank r is global subject (subjects of ranks 0..r-1) + i. A rank may hold
  * no subject. SRM and probabilistic SRM combine their per-iteration sums across the
- * ranks (MPI_Allreduce of T x K + 3 doubles), hyperalignment is BTFM_E_UNSUPPORTED.
+ * ranks (MPI_Allreduce of T x K + 3 doubles); hyperalignment passes its level-1
+ * template from rank to rank in the subjects' order and sums the aligned data of levels
+ * 2 and 3 across the ranks (T x V_c doubles, V_c the reference's features).
  * Afterwards every rank has the common space and the maps of its own subjects (numbered
  * from 0 on each rank); the result equals btfm_aligner_fit of all the subjects in one
  * process up to rounding. When the input of one rank is wrong, that rank returns its

@@ -3,7 +3,10 @@
  * the leave-one-out mean for a number of passes, level 3 fits the final maps to the
  * common template. Every Procrustes step works on T-sized problems: each subject is
  * decomposed once (hyper_subject.c), the T x V products run in single precision, the
- * template's own work on column blocks (hyper_template.c). */
+ * template's own work on column blocks (hyper_template.c). In a distributed fit each
+ * process holds some of the subjects: level 1's template passes from process to process
+ * in the subjects' global order, and the means of levels 2 and 3 are summed across them,
+ * so the fit is the one-process fit of all subjects. */
 #include <math.h>
 #include <string.h>
 #include <cblas.h>
@@ -203,12 +206,18 @@ typedef struct hyper_fit {
     btfm_aligner *a;
     hyper_subject *hs;
     float **mapped;     /* per subject, T x Vc */
-    int ref;
+    int ref;            /* the reference's local index, -1 when another process has it */
     int64_t Vc;
     const float *common; /* level 2: the template (T x Vc); level 3: the target */
     const float *gram;   /* level 3: the target's Gram matrix, or NULL */
     const common_factor *factor; /* level 3: the target's shared factor, or NULL */
-    int *order;          /* level 1: the subjects but the reference, in order */
+    int *order;          /* level 1: the local subjects but the reference, in order */
+    int n_order;
+    int step0;           /* level 1: the global step of order[0] */
+    int *blocks;         /* level 1: per run of steps on one process, that process's first
+                          * subject + 1; n_blocks runs in global order */
+    int n_blocks;
+    double *pass;        /* distributed fit: T x Vc sums passed between processes */
     int workers;         /* threads for the per-subject phases and level 1's blocks */
     double target_sq;    /* level 3: ||target||^2 */
     double *sq;          /* level 3: per subject ||X R - C||^2 */
@@ -223,11 +232,12 @@ static btfm_status prepare_task(void *ctx, int64_t i, int worker)
                    &fit->hs[i], i == fit->ref ? fit->mapped[i] : NULL);
 }
 
-/* The preparation of the reference (index 0) and of the first subject of level 1. */
+/* The preparation of the reference (when local) and of the first local subject of
+ * level 1. */
 static btfm_status prepare_first_task(void *ctx, int64_t k, int worker)
 {
     hyper_fit *fit = ctx;
-    return prepare_task(ctx, k == 0 ? fit->ref : fit->order[0], worker);
+    return prepare_task(ctx, k == 0 && fit->ref >= 0 ? fit->ref : fit->order[0], worker);
 }
 
 /* Level 2 for subject i: M_i = z(P(Z_i -> z((N C - M_i) / (N - 1)))), C the plain mean of
@@ -237,7 +247,7 @@ BTFM_HOT static btfm_status level2_task(void *ctx, int64_t i, int worker)
     hyper_fit *fit = ctx;
     btfm_aligner *a = fit->a;
     const int64_t T = a->n_times, Vc = fit->Vc;
-    const int N = a->n_subjects;
+    const int N = btfm_align_total_subjects(a);
     const size_t tbytes = (size_t)(T * Vc) * sizeof(float);
     float *target = btfm_scratch_get(tbytes);
     double *acc = btfm_dense_zeros((2 * Vc), 1, "btfm_aligner_fit");
@@ -301,90 +311,176 @@ static btfm_status template_update(const hyper_fit *fit, float *const *mean_of, 
     return st;
 }
 
+/* The plain mean of every subject's aligned data into `common`: summed across the
+ * processes of a distributed fit (in double, as one process sums), else template_update.
+ * Called alike on every process; `st` joins the processes' combination. */
+static btfm_status template_mean(const hyper_fit *fit, float *common, btfm_status st)
+{
+    const btfm_aligner *a = fit->a;
+    if (!a->reduce) return st ? st : template_update(fit, fit->mapped, 0, common, NULL);
+    const int64_t n = a->n_times * fit->Vc;
+    double *sum = fit->pass;
+    for (int64_t j = 0; !st && j < n; j++) sum[j] = 0.0; /* NULL after a failure */
+    for (int i = 0; !st && i < a->n_subjects; i++)
+        for (int64_t j = 0; j < n; j++) sum[j] += fit->mapped[i][j];
+    st = btfm_align_combine(a, sum, n, ALIGN_SUM, st);
+    const double total = btfm_align_total_subjects(a);
+    for (int64_t j = 0; !st && j < n; j++) common[j] = (float)(sum[j] / total);
+    return st;
+}
+
+/* A distributed fit's level-1 template from the process that grew it last (`mine`) to
+ * every other, which adds zeros; without a reduction there is nothing to pass. */
+static btfm_status pass_template(const hyper_fit *fit, float *common, int mine, btfm_status st)
+{
+    const btfm_aligner *a = fit->a;
+    if (!a->reduce) return st;
+    const int64_t n = a->n_times * fit->Vc;
+    for (int64_t j = 0; !st && j < n; j++) fit->pass[j] = mine ? common[j] : 0.0;
+    st = btfm_align_combine(a, fit->pass, n, ALIGN_SUM, st);
+    for (int64_t j = 0; !st && !mine && j < n; j++) common[j] = (float)fit->pass[j];
+    return st;
+}
+
 /* Level 1: the template grows subject by subject from the reference (in `common`). Each
  * step's T x T algebra runs on the caller's thread, its eigendecomposition beside the
- * preparation of the next subject, its T x V products and z-scores on column blocks. */
-static btfm_status level1(hyper_fit *fit, float *common)
+ * preparation of the next subject, its T x V products and z-scores on column blocks. In
+ * a distributed fit each process grows it through its run of subjects in turn. */
+static btfm_status level1(hyper_fit *fit, float *common, btfm_status st)
 {
     btfm_aligner *a = fit->a;
-    const int N = a->n_subjects, W = fit->workers;
+    const int n = fit->n_order, W = fit->workers, N = btfm_align_total_subjects(a);
+    const int own = btfm_align_global_index(a, 0) + 1;
     const int64_t T = a->n_times, Vc = fit->Vc, chunk = btfm_hyper_template_chunk(Vc, W);
     const int scaling = (int)ALIGN_PARAM(a, SCALING), reflection = (int)ALIGN_PARAM(a, REFLECTION);
     const int by_gram = T <= Vc; /* whether any step can take the T x T route */
     float *left = by_gram ? btfm_malloc((size_t)(T * T) * sizeof(float)) : NULL;
     template_scratch ts = {0};
-    btfm_status st = (by_gram && !left)
-                         ? btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * sizeof(float))
-                         : btfm_hyper_template_scratch_init(&ts, W, T, chunk, by_gram);
+    if (!st)
+        st = (by_gram && !left)
+                 ? btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * sizeof(float))
+                 : btfm_hyper_template_scratch_init(&ts, W, T, chunk, by_gram);
     template_blocks l = {NULL, 0, NULL, NULL, 1, common, by_gram ? ts.gram : NULL, ts.acc,
                          T, Vc, chunk};
-    if (!st) {
+    if (!st && fit->ref >= 0) {
         memcpy(common, fit->mapped[fit->ref], (size_t)(T * Vc) * sizeof(float));
         st = btfm_hyper_template_run(&l, W);
     }
-    for (int s = 0; !st && s < N - 1; s++) {
-        const int i = fit->order[s];
-        const int64_t V = a->n_features[i];
-        /* the last step has no preparation beside it, but still its workers */
-        align_side side = {s + 1 < N - 1 ? prepare_task : NULL, fit,
-                           s + 1 < N - 1 ? fit->order[s + 1] : 0, W};
-        align_source src = btfm_hyper_source(&fit->hs[i], T, V);
-        l.left = by_gram && btfm_align_procrustes_by_gram(&src, Vc, reflection) ? left : NULL;
-        if (l.left) { /* an ill-conditioned step fills mapped in double instead of left */
-            int used_left = 0;
-            st = btfm_align_procrustes_float(&src, common, Vc, ts.gram[0], scaling, reflection,
-                                             fit->mapped[i], left, &used_left, NULL, &side);
-            if (!used_left) l.left = NULL;
-        } else
-            st = map_to(a, &fit->hs[i], V, common, Vc, fit->mapped[i], &side);
-        l.mapped = fit->mapped[i];
-        if (!st) st = btfm_hyper_template_run(&l, W);
-        /* level 1 takes the first 40% of the fit */
-        if (!st) st = btfm_progress_update(a->progress, "level 1", 0.4 * (s + 1.0) / (N - 1));
+    st = pass_template(fit, common, fit->ref >= 0, st);
+    for (int b = 0; b < fit->n_blocks && !st; b++) {
+        const int mine = fit->blocks[b] == own;
+        if (mine && a->reduce && by_gram) { /* the passed template's Gram matrix */
+            template_blocks g = l;
+            g.zscore = 0;
+            st = btfm_hyper_template_run(&g, W);
+        }
+        for (int s = 0; mine && !st && s < n; s++) {
+            const int i = fit->order[s];
+            const int64_t V = a->n_features[i];
+            /* the last step has no preparation beside it, but still its workers */
+            align_side side = {s + 1 < n ? prepare_task : NULL, fit,
+                               s + 1 < n ? fit->order[s + 1] : 0, W};
+            align_source src = btfm_hyper_source(&fit->hs[i], T, V);
+            l.left = by_gram && btfm_align_procrustes_by_gram(&src, Vc, reflection) ? left
+                                                                                 : NULL;
+            if (l.left) { /* an ill-conditioned step fills mapped in double instead of left */
+                int used_left = 0;
+                st = btfm_align_procrustes_float(&src, common, Vc, ts.gram[0], scaling,
+                                                 reflection, fit->mapped[i], left, &used_left,
+                                                 NULL, &side);
+                if (!used_left) l.left = NULL;
+            } else
+                st = map_to(a, &fit->hs[i], V, common, Vc, fit->mapped[i], &side);
+            l.mapped = fit->mapped[i];
+            if (!st) st = btfm_hyper_template_run(&l, W);
+            /* level 1 takes the first 40% of the fit */
+            if (!st)
+                st = btfm_progress_update(a->progress, "level 1",
+                                          0.4 * (fit->step0 + s + 1.0) / (N - 1));
+        }
+        st = pass_template(fit, common, mine, st);
     }
     btfm_hyper_template_scratch_clear(&ts);
     btfm_free(left);
     return st;
 }
 
+/* The reference's global index (the parameter, or the subject with most features, the
+ * first of them) and its feature count; with the processes' subjects in global order,
+ * runs of level-1 steps (fit->blocks). Called alike on every process. */
+static btfm_status plan_level1(hyper_fit *fit, int *ref, int64_t *Vc, btfm_status st)
+{
+    btfm_aligner *a = fit->a;
+    const int N = btfm_align_total_subjects(a), first = btfm_align_global_index(a, 0);
+    /* per global subject: its feature count, and its process's first subject + 1 */
+    double *info = btfm_dense_zeros(2 * N, 1, "btfm_aligner_fit");
+    fit->blocks = btfm_malloc((size_t)N * sizeof *fit->blocks);
+    if (!st && (!info || !fit->blocks))
+        st = btfm_fail_nomem("btfm_aligner_fit", (size_t)N * 2 * sizeof(double));
+    for (int i = 0; !st && i < a->n_subjects; i++) {
+        info[first + i] = (double)a->n_features[i];
+        info[N + first + i] = first + 1.0;
+    }
+    st = btfm_align_combine(a, info, info ? 2 * N : 0, ALIGN_SUM, st);
+    if (!st && *ref < 0) {
+        *ref = 0;
+        for (int g = 1; g < N; g++)
+            if (info[g] > info[*ref]) *ref = g;
+    }
+    fit->n_blocks = 0;
+    for (int g = 0; !st && g < N; g++) {
+        const int owner = (int)info[N + g];
+        if (g != *ref && (fit->n_blocks == 0 || fit->blocks[fit->n_blocks - 1] != owner))
+            fit->blocks[fit->n_blocks++] = owner;
+    }
+    /* the global step of this process's first level-1 subject */
+    fit->step0 = first - (*ref < first ? 1 : 0);
+    if (!st) *Vc = (int64_t)info[*ref];
+    btfm_free(info);
+    return st;
+}
+
 btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
 {
-    const int N = a->n_subjects;
+    const int N = a->n_subjects, N_all = btfm_align_total_subjects(a);
+    const int first = btfm_align_global_index(a, 0);
     const int64_t T = a->n_times;
     int ref = (int)ALIGN_PARAM(a, REFERENCE);
-    if (ref >= N)
+    if (ref >= N_all)
         return btfm_fail(BTFM_E_RANGE, "btfm_aligner_fit: reference = %d but there are only "
                          "%d subjects (numbered from 0; -1 picks the one with most features)",
-                         ref, N);
-    if (ref < 0) {
-        ref = 0;
-        for (int i = 1; i < N; i++)
-            if (a->n_features[i] > a->n_features[ref]) ref = i;
-    }
-    const int64_t Vc = a->n_features[ref];
+                         ref, N_all);
     const int64_t K = (int64_t)ALIGN_PARAM(a, N_FEATURES);
     if (K > T)
         return btfm_fail(BTFM_E_RANGE, "btfm_aligner_fit: n_features = %lld exceeds the %lld "
                          "time points", (long long)K, (long long)T);
-    hyper_subject *hs = btfm_calloc((size_t)N, sizeof *hs);
-    float **mapped = btfm_calloc((size_t)N, sizeof *mapped);
-    float *common = btfm_malloc((size_t)(T * Vc) * sizeof(float));
-    double *sq = btfm_dense_zeros(N, 1, "btfm_aligner_fit");
-    float *target = NULL, *gram = NULL;
+    /* Local failures join the next combination of a distributed fit, so that every
+     * process stops at the same one; hence `if (!st)` steps between combinations. */
+    const size_t n_alloc = N > 0 ? (size_t)N : 1;
+    hyper_subject *hs = btfm_calloc(n_alloc, sizeof *hs);
+    float **mapped = btfm_calloc(n_alloc, sizeof *mapped);
+    double *sq = btfm_dense_zeros(N > 0 ? N : 1, 1, "btfm_aligner_fit");
+    int *order = btfm_malloc(n_alloc * sizeof *order);
+    float *common = NULL, *target = NULL, *gram = NULL;
     int prepared = 0; /* training copies that may be standardized in place */
-    int *order = btfm_malloc((size_t)N * sizeof *order);
     common_factor factor = {NULL, NULL};
-    hyper_fit fit = {.a = a, .hs = hs, .mapped = mapped, .ref = ref, .Vc = Vc, .sq = sq,
-                     .order = order, .workers = btfm_align_workers(a)};
+    hyper_fit fit = {.a = a, .hs = hs, .mapped = mapped, .sq = sq, .order = order,
+                     .workers = btfm_align_workers(a)};
     /* Every phase spreads its own work over the workers, with OpenBLAS on one thread per
      * caller: OpenBLAS's own threads would keep spinning between calls and take a core
      * from the workers. */
     const int blas_threads = btfm_dense_blas_threads_push(1);
     btfm_status st = BTFM_OK;
-    if (!hs || !mapped || !common || !sq || !order) {
-        st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * Vc) * sizeof(float));
-        goto done;
-    }
+    if (!hs || !mapped || !sq || !order)
+        st = btfm_fail_nomem("btfm_aligner_fit", n_alloc * sizeof(hyper_subject));
+    int64_t Vc = 0;
+    if ((st = plan_level1(&fit, &ref, &Vc, st))) goto done;
+    fit.Vc = Vc;
+    fit.ref = ref >= first && ref < first + N ? ref - first : -1;
+    common = btfm_malloc((size_t)(T * Vc) * sizeof(float));
+    if (!common) st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * Vc) * sizeof(float));
+    if (!st && a->reduce && !(fit.pass = btfm_dense_zeros(T, Vc, "btfm_aligner_fit")))
+        st = BTFM_E_NOMEM;
     for (int i = 0; i < N && !st; i++) {
         mapped[i] = btfm_malloc((size_t)(T * Vc) * sizeof(float));
         if (!mapped[i]) st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * Vc) * 4);
@@ -393,72 +489,67 @@ btfm_status btfm_align_fit_hyperalignment(btfm_aligner *a)
     for (int i = 0; i < N && !st; i++)
         if (!(st = btfm_align_map_alloc(&a->maps[i], a->n_features[i], 0, 0)))
             prepared = i + 1;
-    for (int i = 0, s = 0; i < N; i++)
-        if (i != ref) order[s++] = i;
+    for (int i = 0; i < N; i++)
+        if (i != fit.ref) order[fit.n_order++] = i;
     /* The reference and the first subject of level 1 are prepared side by side; every
      * later subject beside the eigendecomposition of the level-1 step before its own,
      * so that level 1's sequential steps leave no core idle. */
-    if (st || (st = btfm_parallel_for(fit.workers, N > 1 ? 2 : 1, prepare_first_task, &fit)))
-        goto done;
-    if ((st = level1(&fit, common))) goto done;
-    if ((st = template_update(&fit, mapped, 0, common, NULL))) goto done;
+    const int n_first = (fit.ref >= 0) + (fit.n_order > 0);
+    if (!st && n_first > 0)
+        st = btfm_parallel_for(fit.workers, n_first, prepare_first_task, &fit);
+    if ((st = level1(&fit, common, st))) goto done;
+    if ((st = template_mean(&fit, common, st))) goto done;
 
     /* Level 2: each subject against the mean of the others, `level2_passes` times; the
      * subjects of a pass are independent. As in PyMVPA, the template stays the plain
      * mean between passes and is z-scored once at the end. */
     fit.common = common;
     for (int pass = 0; pass < (int)ALIGN_PARAM(a, LEVEL2_PASSES); pass++) {
-        if ((st = btfm_parallel_for(fit.workers, N, level2_task, &fit))) goto done;
-        if ((st = template_update(&fit, mapped, 0, common, NULL))) goto done;
-        if ((st = btfm_progress_update(a->progress, "level 2",
-                                       0.4 + 0.4 * (pass + 1.0) / ALIGN_PARAM(a, LEVEL2_PASSES))))
-            goto done;
+        if (N > 0) st = btfm_parallel_for(fit.workers, N, level2_task, &fit);
+        if ((st = template_mean(&fit, common, st))) goto done;
+        /* a cancel here joins the next combination */
+        st = btfm_progress_update(a->progress, "level 2",
+                                  0.4 + 0.4 * (pass + 1.0) / ALIGN_PARAM(a, LEVEL2_PASSES));
     }
     /* The final z-score also forms the template's Gram matrix, which the reduction and
      * level 3's T x T route both start from. */
-    gram = btfm_malloc((size_t)(T * T) * sizeof(float));
-    if (!gram) {
+    if (!st && !(gram = btfm_malloc((size_t)(T * T) * sizeof(float))))
         st = btfm_fail_nomem("btfm_aligner_fit", (size_t)(T * T) * sizeof(float));
-        goto done;
-    }
-    if ((st = template_update(&fit, NULL, 1, common, gram))) goto done;
+    if (!st) st = template_update(&fit, NULL, 1, common, gram);
     for (int i = 0; i < N; i++) { /* the aligned data are no longer needed */
         btfm_free(mapped[i]);
         mapped[i] = NULL;
     }
-    if (K > 0 && K < Vc) {
-        if ((st = reduce_common(a, gram, K))) goto done;
-        a->n_components = K;
-    } else {
-        if (!(a->common = btfm_dense_zeros(T, Vc, "btfm_aligner_fit"))) {
-            st = BTFM_E_NOMEM;
-            goto done;
-        }
-        for (int64_t j = 0; j < T * Vc; j++) a->common[j] = common[j];
-        a->n_components = Vc;
+    if (!st && K > 0 && K < Vc) {
+        if (!(st = reduce_common(a, gram, K))) a->n_components = K;
+    } else if (!st) {
+        if (!(a->common = btfm_dense_zeros(T, Vc, "btfm_aligner_fit"))) st = BTFM_E_NOMEM;
+        for (int64_t j = 0; !st && j < T * Vc; j++) a->common[j] = common[j];
+        if (!st) a->n_components = Vc;
     }
 
     /* Level 3: the final map of every subject to the common template (whose Gram matrix
      * every subject's T x T route shares). */
     const int64_t Kc = a->n_components;
     target = common; /* T x Vc floats hold the T x Kc target */
-    for (int64_t j = 0; j < T * Kc; j++) {
+    for (int64_t j = 0; !st && j < T * Kc; j++) {
         target[j] = (float)a->common[j];
         fit.target_sq += a->common[j] * a->common[j];
     }
     /* The T x T route needs T <= Kc, so Kc = Vc: the target is the template itself, whose
      * Gram matrix is at hand. */
-    if (T <= Kc && (st = common_factor_init(a->common, gram, T, Kc, &factor))) goto done;
+    if (!st && T <= Kc) st = common_factor_init(a->common, gram, T, Kc, &factor);
     fit.common = target;
     fit.gram = T <= Kc ? gram : NULL;
     fit.factor = &factor;
-    if ((st = btfm_progress_update(a->progress, "level 3", 0.85))) goto done;
-    if ((st = btfm_parallel_for(fit.workers, N, level3_task, &fit))) goto done;
-    a->basis = factor.basis; /* the maps refer to it */
-    factor.basis = NULL;
+    if (!st) st = btfm_progress_update(a->progress, "level 3", 0.85);
+    if (!st && N > 0) st = btfm_parallel_for(fit.workers, N, level3_task, &fit);
     double total = 0.0;
     for (int i = 0; i < N; i++) total += sq[i];
-    a->objective = (total > 0 ? total : 0.0) / ((double)N * (double)T * (double)Kc);
+    if ((st = btfm_align_combine(a, &total, 1, ALIGN_SUM, st))) goto done;
+    a->basis = factor.basis; /* the maps refer to it */
+    factor.basis = NULL;
+    a->objective = (total > 0 ? total : 0.0) / ((double)N_all * (double)T * (double)Kc);
     a->iterations = 0;
     a->change = NAN;
 done:
@@ -476,6 +567,8 @@ done:
     btfm_free(common);
     btfm_free(sq);
     btfm_free(gram);
+    btfm_free(fit.blocks);
+    btfm_free(fit.pass);
     common_factor_clear(&factor);
     return st;
 }

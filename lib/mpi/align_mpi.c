@@ -28,10 +28,6 @@ static btfm_status check_same(const mpi_group *g, btfm_aligner *a, btfm_status s
     if (v[0] != -v[N])
         return btfm_fail(BTFM_E_INVALID, "%s: the ranks' aligners use different methods "
                          "(%g and %g); create them alike on every rank", func, -v[N], v[0]);
-    if (a->method == BTFM_ALIGN_HYPERALIGNMENT)
-        return btfm_fail(BTFM_E_UNSUPPORTED, "%s: hyperalignment is fitted in one process; "
-                         "the shared response models (srm, probabilistic_srm) run over MPI",
-                         func);
     if (v[1] != -HUGE_VAL && v[1] != -v[N + 1]) /* -HUGE_VAL: no rank has a subject */
         return btfm_fail(BTFM_E_INVALID, "%s: subjects on different ranks have %g and %g "
                          "time points; every subject must cover the same shared stimulus",
