@@ -39,11 +39,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--btfm", default=os.environ.get("BTFM", "build/tools/btfm"))
     parser.add_argument("--minutes", type=float, default=30.0)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="2 runs, filter and psd only")
+    parser.add_argument("--runs", type=int, help="interleaved runs a side (5; 2 with --quick)")
+    parser.add_argument("--quick", action="store_true", help="filter and psd only")
     args = parser.parse_args()
-    if args.quick:
-        args.runs = 2
+    if args.runs is None:
+        args.runs = 2 if args.quick else 5
     import mne
     mne.set_log_level("ERROR")
     with tempfile.TemporaryDirectory() as folder:

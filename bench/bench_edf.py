@@ -104,16 +104,16 @@ def main():
         # Interleaved with MNE in one process: each of our reads follows one of MNE's,
         # which has just freed its arrays (the fresh-memory case of a mixed pipeline).
         t_fresh, t_mne = race(fresh, theirs, args.runs)
-        record("edf", "EDF 118 MB decode, fresh array (ds.data)", t_fresh, t_mne,
+        record("edf", f"EDF {size_mb:.0f} MB decode, fresh array (ds.data)", t_fresh, t_mne,
                "MNE read_raw_edf(preload)", target=10)
         t_reused, t_mne2 = race(reused, theirs, args.runs)
-        record("edf", "EDF 118 MB decode, reused array (ds.read(out=buf))", t_reused, t_mne2,
+        record("edf", f"EDF {size_mb:.0f} MB decode, reused array (ds.read(out=buf))", t_reused, t_mne2,
                "MNE read_raw_edf(preload)", target=10)
         if args.edflib:
             out = subprocess.run([args.edflib, path, str(max(3, args.runs // 2))],
                                  check=True, capture_output=True, text=True).stdout
             t_edflib = float(out)
-            record("edf", "EDF 118 MB decode vs EDFlib (C)", t_fresh, (t_edflib, t_edflib),
+            record("edf", f"EDF {size_mb:.0f} MB decode vs EDFlib (C)", t_fresh, (t_edflib, t_edflib),
                    "EDFlib edfread_physical_samples", target=8)
 
         rng = np.random.default_rng(1)
