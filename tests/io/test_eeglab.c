@@ -156,7 +156,8 @@ static void check_read(const char *path)
     float out[6];
     ck_assert_ok(btfm_dataset_read(ds, 0, 3, NULL, 0, out));
     /* column-major 2 x 3: sample t of channel c is DATA[c + 2 t] */
-    ck_assert_all(i, 6, out[i] == (float)(DATA[i] * 1e-6), "sample %d: %g", i, out[i]);
+    ck_assert_all(i, 6, out[i] == (float)(DATA[i] * 1e-6), "sample %lld: %g", (long long)i,
+                  out[i]);
     ck_assert_str_eq(btfm_dataset_channel_name(ds, 1), "Oz");
     double xyz[3];
     ck_assert_ok(btfm_dataset_channel_position(ds, 0, xyz));
