@@ -101,6 +101,7 @@ typedef enum btfm_cothb_param {
     BTFM_COTHB_PARAM_CHANCE = 30,
     BTFM_COTHB_PARAM_PROBE_PRIOR = 31,
     BTFM_COTHB_PARAM_PLANNING = 32,
+    BTFM_COTHB_PARAM_MIN_DPRIME = 33,
     BTFM_COTHB_PARAM_MAX_ = 0x7fffffff
 } btfm_cothb_param;
 
@@ -175,8 +176,10 @@ BTFM_API btfm_status btfm_cothb_run(btfm_cothb *c, btfm_cothb_step_fn step, int 
                                     int64_t *final_node, void *user);
 
 /* Start a new problem: the tree, trace, answers, strategies and budgets spent are
- * cleared and the random state is seeded again; parameters, the reliability calibration
- * and the logistic policy are kept. */
+ * cleared and the random state is seeded again; parameters, the reliability calibration,
+ * the logistic policy and the statistics of the readings seen so far (the base rate and
+ * sensitivity the budget policy estimates from them) are kept. A new controller starts
+ * without readings. */
 BTFM_API btfm_status btfm_cothb_reset(btfm_cothb *c);
 
 /* Name the answer a level-0 node reaches (any key the host derives from the answer, a
@@ -372,7 +375,8 @@ BTFM_API btfm_status btfm_cothb_tuner_set_progress(btfm_cothb_tuner *t, btfm_pro
 
 /* Tune controller parameter `param` over `n_values` values (1 to 64, each within the
  * parameter's bounds); at most 16 knobs. Without any, btfm_cothb_tuner_run tunes
- * continue_threshold, branch_threshold, rechecks, stop_confidence and wrong_answers. */
+ * planning, min_dprime, continue_threshold, branch_threshold, rechecks, stop_confidence
+ * and wrong_answers. */
 BTFM_API btfm_status btfm_cothb_tuner_add_knob(btfm_cothb_tuner *t, int param,
                                                const double *values, int n_values);
 

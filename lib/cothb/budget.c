@@ -9,11 +9,14 @@
  * continue_threshold is accepted and one below it re-checked if it is at least
  * branch_threshold (and has re-checks left), else re-sampled, while the budget leaves
  * room to finish the path. Candidates left behind stay monitored, and once nothing can
- * be spent on the step the most reliable of them is taken (retrieved). A finished path adds its answer to the vote (answers.c). With
- * budget left, the weakest step of the path is re-checked or re-sampled with a new
- * suffix, else a new path is started, until the voted answer is probable enough
- * (stop_confidence) or nothing more fits; the search then answers with the voted
- * answer, and stops without one only if no path was finished. */
+ * be spent on the step the most reliable of them is taken (retrieved). A finished path
+ * adds its answer to the vote (answers.c). With budget left, the weakest step of the
+ * path is re-checked or re-sampled with a new suffix when that pays (optimal stopping
+ * for that step, or the thresholds), else a new path is started, until the voted answer
+ * is probable enough (stop_confidence) or nothing more fits; the search then answers
+ * with the voted answer, and stops without one only if no path was finished. While the
+ * estimated d' is below min_dprime the readings cannot improve a step: every step is
+ * accepted and spare budget goes to new paths (self-consistency through the vote). */
 #include <math.h>
 #include "cothb_internal.h"
 
@@ -141,67 +144,11 @@ static int64_t weakest_step(const btfm_cothb *c, int64_t terminal)
     return weakest;
 }
 
-/* Back at a step of a finished path after re-checking it: resume the path if the step
- * holds, else re-sample it with a new suffix if that fits. */
-static void plan_revisit(const btfm_cothb *c, cothb_plan *p)
+/* Whether the readings carry enough to steer single steps (min_dprime); else spare budget
+ * goes to independent paths, settled by the vote. */
+static int signal_steers(btfm_cothb *c)
 {
-    int64_t cur = c->current, terminal = c->revisit;
-    const cothb_node *n = &c->nodes[cur];
-    double r = reliability(c, cur), tau = param(c, BTFM_COTHB_PARAM_CONTINUE_THRESHOLD);
-    int64_t suffix = path_length(c) - n->depth;
-    if (r < tau && r >= param(c, BTFM_COTHB_PARAM_BRANCH_THRESHOLD) &&
-        n->rechecks < param(c, BTFM_COTHB_PARAM_RECHECKS) && affordable(c, 0, 0, 1, 1) &&
-        has_room(c, cur)) {
-        set(p, BTFM_COTHB_DECOMPOSE, cur, -1, -1);
-        p->new_level = n->level + 1;
-    } else if (r < tau && n->parent >= 0 && has_room(c, n->parent) &&
-               affordable(c, suffix > 0 ? suffix : 0, 1, 0, 0)) {
-        set(p, BTFM_COTHB_BRANCH, n->parent, cur, -1);
-        p->new_level = 0;
-        p->end_revisit = 1;
-    } else {
-        set(p, BTFM_COTHB_RETRIEVE, terminal, cur, -1);
-        p->end_revisit = 1;
-    }
-}
-
-/* A path is finished: answer, or spend what is left on its weakest step or a new path. */
-static void plan_after_path(const btfm_cothb *c, cothb_plan *p)
-{
-    int64_t cur = c->current;
-    double probability;
-    int64_t best = btfm_cothb_best_answer(c, &probability);
-    if (best >= 0 && probability >= param(c, BTFM_COTHB_PARAM_STOP_CONFIDENCE)) {
-        set(p, BTFM_COTHB_ANSWER, best, -1, -1);
-        p->value = probability;
-        return;
-    }
-    double tau = param(c, BTFM_COTHB_PARAM_CONTINUE_THRESHOLD);
-    int64_t w = weakest_step(c, cur), length = path_length(c);
-    if (w >= 0 && reliability(c, w) < tau) {
-        const cothb_node *n = &c->nodes[w];
-        int64_t suffix = length - n->depth;
-        if (reliability(c, w) >= param(c, BTFM_COTHB_PARAM_BRANCH_THRESHOLD) &&
-            n->rechecks < param(c, BTFM_COTHB_PARAM_RECHECKS) && affordable(c, 0, 0, 1, 1) &&
-            has_room(c, w)) {
-            set(p, BTFM_COTHB_DECOMPOSE, w, cur, COTHB_CLOSE_KEEP);
-            p->new_level = n->level + 1;
-            p->start_revisit = 1;
-            return;
-        }
-        if (n->parent >= 0 && has_room(c, n->parent) &&
-            affordable(c, suffix > 0 ? suffix : 0, 1, 0, 0)) {
-            set(p, BTFM_COTHB_BRANCH, n->parent, cur, COTHB_CLOSE_KEEP);
-            p->new_level = 0;
-            return;
-        }
-    }
-    if (length > 0 && has_room(c, 0) && affordable(c, length - 1, 1, 0, 0)) {
-        set(p, BTFM_COTHB_BRANCH, 0, cur, COTHB_CLOSE_KEEP);
-        p->new_level = 0;
-        return;
-    }
-    btfm_cothb_plan_finish(c, p);
+    return btfm_cothb_signal_dprime(c) >= param(c, BTFM_COTHB_PARAM_MIN_DPRIME);
 }
 
 /* Re-samples that fit beyond the `rest` EXTENDs a path still needs. */
@@ -214,6 +161,83 @@ static int64_t spare_steps(const btfm_cothb *c, int64_t rest)
     double nodes = param(c, BTFM_COTHB_PARAM_MAX_NODES) - (double)c->n_nodes - (double)rest;
     double spare = fmin(fmin(cost, actions / 2), nodes); /* a re-check takes two actions */
     return spare < 1 ? 0 : spare > 1e9 ? 1000000000 : (int64_t)spare;
+}
+
+/* What to do with step `id` of a finished path (the rest of the path being fixed): accept
+ * it, re-check it or re-sample it with a new suffix. With planning, by optimal stopping
+ * for the one step with the whole spare budget; else re-check between the thresholds,
+ * re-sample below branch_threshold. Only what fits is chosen. */
+static int revisit_choice(btfm_cothb *c, int64_t id)
+{
+    const cothb_node *n = &c->nodes[id];
+    double r = reliability(c, id);
+    int64_t suffix = path_length(c) - n->depth;
+    int can_recheck = n->rechecks < param(c, BTFM_COTHB_PARAM_RECHECKS) &&
+                      affordable(c, 0, 0, 1, 1) && has_room(c, id);
+    int can_resample = n->parent >= 0 && has_room(c, n->parent) &&
+                       affordable(c, suffix > 0 ? suffix : 0, 1, 0, 0);
+    if (!signal_steers(c)) return COTHB_STEP_ACCEPT;
+    int choice = param(c, BTFM_COTHB_PARAM_PLANNING) != 0
+                     ? btfm_cothb_plan_step(c, r, spare_steps(c, 0), 1, can_recheck) : -1;
+    if (choice == COTHB_STEP_RESAMPLE && !can_resample)
+        return can_recheck ? COTHB_STEP_RECHECK : COTHB_STEP_ACCEPT;
+    if (choice >= 0) return choice;
+    /* Thresholds (or no memory for the planning tables). */
+    if (r >= param(c, BTFM_COTHB_PARAM_CONTINUE_THRESHOLD)) return COTHB_STEP_ACCEPT;
+    if (r >= param(c, BTFM_COTHB_PARAM_BRANCH_THRESHOLD) && can_recheck) return COTHB_STEP_RECHECK;
+    return can_resample ? COTHB_STEP_RESAMPLE : COTHB_STEP_ACCEPT;
+}
+
+/* Back at a step of a finished path after re-checking it: re-check it again, re-sample
+ * it with a new suffix, or resume the path. */
+static void plan_revisit(btfm_cothb *c, cothb_plan *p)
+{
+    int64_t cur = c->current, terminal = c->revisit;
+    const cothb_node *n = &c->nodes[cur];
+    int choice = revisit_choice(c, cur);
+    if (choice == COTHB_STEP_RECHECK) {
+        set(p, BTFM_COTHB_DECOMPOSE, cur, -1, -1);
+        p->new_level = n->level + 1;
+    } else if (choice == COTHB_STEP_RESAMPLE) {
+        set(p, BTFM_COTHB_BRANCH, n->parent, cur, -1);
+        p->new_level = 0;
+        p->end_revisit = 1;
+    } else {
+        set(p, BTFM_COTHB_RETRIEVE, terminal, cur, -1);
+        p->end_revisit = 1;
+    }
+}
+
+/* A path is finished: answer, or spend what is left on its weakest step or a new path. */
+static void plan_after_path(btfm_cothb *c, cothb_plan *p)
+{
+    int64_t cur = c->current;
+    double probability;
+    int64_t best = btfm_cothb_best_answer(c, &probability);
+    if (best >= 0 && probability >= param(c, BTFM_COTHB_PARAM_STOP_CONFIDENCE)) {
+        set(p, BTFM_COTHB_ANSWER, best, -1, -1);
+        p->value = probability;
+        return;
+    }
+    int64_t w = weakest_step(c, cur), length = path_length(c);
+    int choice = w >= 0 ? revisit_choice(c, w) : COTHB_STEP_ACCEPT;
+    if (choice == COTHB_STEP_RECHECK) {
+        set(p, BTFM_COTHB_DECOMPOSE, w, cur, COTHB_CLOSE_KEEP);
+        p->new_level = c->nodes[w].level + 1;
+        p->start_revisit = 1;
+        return;
+    }
+    if (choice == COTHB_STEP_RESAMPLE) {
+        set(p, BTFM_COTHB_BRANCH, c->nodes[w].parent, cur, COTHB_CLOSE_KEEP);
+        p->new_level = 0;
+        return;
+    }
+    if (length > 0 && has_room(c, 0) && affordable(c, length - 1, 1, 0, 0)) {
+        set(p, BTFM_COTHB_BRANCH, 0, cur, COTHB_CLOSE_KEEP);
+        p->new_level = 0;
+        return;
+    }
+    btfm_cothb_plan_finish(c, p);
 }
 
 /* The step at the current leaf by optimal stopping (plan.c): 1 when a plan was made,
@@ -274,7 +298,7 @@ void btfm_cothb_plan_budget(btfm_cothb *c, cothb_plan *p)
         return;
     }
     if (param(c, BTFM_COTHB_PARAM_PLANNING) != 0 && plan_step(c, p)) return;
-    if (r >= tau) {
+    if (r >= tau || !signal_steers(c)) {
         extend(c, p, cur);
         return;
     }

@@ -8,7 +8,8 @@
 #include "core/param.h"
 
 #define COTHB_NSIG 8           /* BTFM_COTHB_SIGNAL_PATH + 1 */
-#define COTHB_NPARAM 33        /* BTFM_COTHB_PARAM_PLANNING + 1 */
+#define COTHB_NPARAM 34        /* BTFM_COTHB_PARAM_MIN_DPRIME + 1 */
+#define COTHB_NPARAM_V2 33     /* parameters of format 2 files written before min_dprime */
 #define COTHB_NPARAM_V1 22     /* parameters of release 1.2 (format 1 files) */
 #define COTHB_MAX_MONITORED 64 /* upper bound of the "monitored" parameter */
 #define COTHB_NHEAD 2          /* logistic policy heads: continue, switch */
@@ -136,6 +137,8 @@ struct btfm_cothb {
     int64_t path_read_count;
     double read_logit_sum, read_logit_sq; /* first readings' log-odds: sum, sum of squares */
     cothb_plan_table *plans[COTHB_PLAN_CACHE]; /* planning tables (plan.c), not saved */
+    int64_t dprime_count;     /* the d' estimate (plan.c) for these readings and base rate, */
+    double dprime_base, dprime_value; /* valid while dprime_count = read_count + 1; not saved */
     /* Strategies (probe.c). */
     cothb_strategy strategies[COTHB_MAX_MONITORED + 1];
     int64_t n_strategies;
@@ -210,7 +213,7 @@ int64_t btfm_cothb_strategy_index(const btfm_cothb *c, int64_t id);
  * needs and `steps` steps left including this one; -1 when out of memory. */
 enum { COTHB_STEP_ACCEPT = 0, COTHB_STEP_RESAMPLE = 1, COTHB_STEP_RECHECK = 2 };
 int btfm_cothb_plan_step(btfm_cothb *c, double b, int64_t spare, int64_t steps, int can_recheck);
-double btfm_cothb_signal_dprime(const btfm_cothb *c);
+double btfm_cothb_signal_dprime(btfm_cothb *c);
 void btfm_cothb_plans_free(btfm_cothb *c);
 
 /* budget.c: the budget policy's decision (a plan, applied by policy.c). */

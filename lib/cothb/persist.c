@@ -400,7 +400,13 @@ static btfm_status from_container(const btfm_container *k, void **out, const cha
     int64_t state[S_COUNT];
     double reals[R_COUNT] = {0};
     int n_state = format == 1 ? S_COUNT_V1 : S_COUNT;
-    int n_param = format == 1 ? COTHB_NPARAM_V1 : COTHB_NPARAM;
+    /* Format 2 files from before min_dprime hold one parameter less (its default). */
+    int n_param = format == 1 ? COTHB_NPARAM_V1 : COTHB_NPARAM, index, dtype, ndim;
+    int64_t shape[BTFM_CONTAINER_MAX_NDIM];
+    if (format != 1 && !btfm_container_find(k, "params", &index) &&
+        !btfm_container_array_info(k, index, NULL, &dtype, &ndim, shape) && ndim == 1 &&
+        shape[0] == COTHB_NPARAM_V2)
+        n_param = COTHB_NPARAM_V2;
     double params[COTHB_NPARAM];
     if ((st = btfm_container_get(k, "state", BTFM_DTYPE_I64, (size_t)n_state, state)) ||
         (st = btfm_container_get(k, "params", BTFM_DTYPE_F64, (size_t)n_param, params)))

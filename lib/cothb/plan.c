@@ -5,11 +5,11 @@
  * Readings follow equal-variance Gaussian signal detection: a fresh step is right with
  * the base rate p0, the log-likelihood ratio of its reading is N(+d'^2/2, d'^2) when it
  * is right and N(-d'^2/2, d'^2) when it is wrong, and a calibrated reliability is
- * r = sigmoid(logit p0 + LLR). d' is the calibration's (when one is fitted) or comes
- * from the first readings of the search, E[LLR^2] = d'^2 + d'^4/4, shrunk toward 1 by
- * four pseudo-readings. Backward induction over the spare budget s (steps beyond those
- * the path still needs), the steps left m and the reliability b of the best candidate
- * for the current step:
+ * r = sigmoid(logit p0 + LLR). d' is the calibration's (when one is fitted) or the
+ * posterior mean given the spread of the first readings of fresh steps (kept across
+ * btfm_cothb_reset: they describe the host's signal). Backward induction over the spare
+ * budget s (steps beyond those the path still needs), the steps left m and the
+ * reliability b of the best candidate for the current step:
  *     W(b, s, m) = max { b V(s, m - 1),                         accept
  *                        sum_k P(r_k) W(max(b, r_k), s - 1, m),   re-sample (best kept)
  *                        sum_k P(r_k | b) W(b + r_k, s - 1, m) }  re-check (log-odds sum)
@@ -84,14 +84,41 @@ static void build(cothb_plan_table *t)
     }
 }
 
-/* d' from the calibration, else from the first readings of the search. */
-double btfm_cothb_signal_dprime(const btfm_cothb *c)
+/* d' from the calibration, else from the spread of the first readings of the search:
+ * their log-odds have variance v(d) = d^2 + p0 (1 - p0) d^4 (the LLR is +-d^2/2 + d Z),
+ * and with n readings of sample variance s^2, (n - 1) s^2 / v is chi-square with n - 1
+ * degrees of freedom. The posterior mean of d over a grid (flat prior on [0, 3]), with
+ * v floored at 0.1^2 (readings known to 0.1 in log-odds), so that readings that never
+ * vary (a calibrated host whose signal carries nothing) give d near 0 within a few
+ * steps, and readings that vary give d as their spread says. */
+#define DPRIME_GRID 24
+#define DPRIME_STEP 0.125
+#define DPRIME_FLOOR 0.01
+
+double btfm_cothb_signal_dprime(btfm_cothb *c)
 {
     if (c->map.method != BTFM_COTHB_CALIBRATION_NONE && c->map.dprime > 0) return c->map.dprime;
-    double lp = btfm_cothb_logit(btfm_cothb_base_rate(c)), n = (double)c->read_count;
-    double m2 = c->read_logit_sq - 2 * lp * c->read_logit_sum + n * lp * lp; /* sum LLR^2 */
-    m2 = (m2 + 4 * 1.25) / (n + 4); /* four pseudo-readings at d' = 1 */
-    return sqrt(fmax(2 * (sqrt(1 + m2) - 1), 0));
+    double n = (double)c->read_count, p0 = btfm_cothb_base_rate(c);
+    /* Readings only accumulate, so their count (and the base rate) identify the estimate:
+     * it is computed once per new reading, not at every step. */
+    if (c->dprime_count == c->read_count + 1 && c->dprime_base == p0) return c->dprime_value;
+    double ss = n > 1 ? fmax(c->read_logit_sq - c->read_logit_sum * c->read_logit_sum / n, 0) : 0;
+    double loglik[DPRIME_GRID + 1], top = -INFINITY;
+    for (int i = 0; i <= DPRIME_GRID; i++) {
+        double d = i * DPRIME_STEP, v = d * d + p0 * (1 - p0) * d * d * d * d + DPRIME_FLOOR;
+        loglik[i] = n > 1 ? -0.5 * ((n - 1) * log(v) + ss / v) : 0;
+        top = fmax(top, loglik[i]);
+    }
+    double mass = 0, mean = 0;
+    for (int i = 0; i <= DPRIME_GRID; i++) {
+        double w = exp(loglik[i] - top);
+        mass += w;
+        mean += w * i * DPRIME_STEP;
+    }
+    c->dprime_count = c->read_count + 1;
+    c->dprime_base = p0;
+    c->dprime_value = mean / mass;
+    return c->dprime_value;
 }
 
 static const cothb_plan_table *table_for(btfm_cothb *c, double p0, double dprime, int spare,
@@ -99,7 +126,7 @@ static const cothb_plan_table *table_for(btfm_cothb *c, double p0, double dprime
 {
     /* A coarse grid, so that searches reuse their tables (kept across btfm_cothb_reset). */
     p0 = fmin(fmax(round(p0 * 20) / 20, 0.05), 0.95);
-    dprime = fmin(round(dprime * 4) / 4, 6);
+    dprime = fmin(fmax(round(dprime * 4) / 4, 0.25), 6); /* d' = 0 has no table */
     spare = spare > MAX_SPARE ? MAX_SPARE : spare;
     steps = steps > MAX_STEPS ? MAX_STEPS : steps;
     for (int i = 0; i < COTHB_PLAN_CACHE; i++) {
@@ -137,7 +164,10 @@ void btfm_cothb_plans_free(btfm_cothb *c)
 int btfm_cothb_plan_step(btfm_cothb *c, double b, int64_t spare, int64_t steps, int can_recheck)
 {
     double d = btfm_cothb_signal_dprime(c);
-    if (d < 0.05 || spare <= 0 || steps <= 0) return COTHB_STEP_ACCEPT; /* nothing to learn */
+    /* Readings that carry (next to) nothing cannot improve a step: spare budget is kept for
+     * independent paths (budget.c). */
+    if (d < fmax(c->params[BTFM_COTHB_PARAM_MIN_DPRIME], 0.05) || spare <= 0 || steps <= 0)
+        return COTHB_STEP_ACCEPT;
     const cothb_plan_table *t = table_for(c, btfm_cothb_base_rate(c), d, (int)(spare < MAX_SPARE ? spare : MAX_SPARE),
                                           (int)(steps < MAX_STEPS ? steps : MAX_STEPS));
     if (!t) return -1;

@@ -76,6 +76,10 @@ static const btfm_param_def cothb_params[] = {
     {"planning", BTFM_PARAM_BOOL, 1, 0, 1,
      "Budget policy: accept, re-check or re-sample each step by optimal stopping under the "
      "signal's estimated d' and base rate (0: by continue_threshold and branch_threshold)."},
+    {"min_dprime", BTFM_PARAM_REAL, 0.4, 0, 10,
+     "Budget policy: while the readings' estimated d' (or the calibration's) is below this, "
+     "they carry too little to steer single steps: each step is accepted and the spare "
+     "budget goes to independent paths settled by the vote (0: always steer)."},
 };
 
 const btfm_param_table btfm_cothb_param_table = {
@@ -229,9 +233,8 @@ btfm_status btfm_cothb_reset(btfm_cothb *c)
     c->last_target = -1;
     c->learned_length = 0;
     c->revisit = -1;
-    c->read_sum = c->path_read_sum = 0;
-    c->read_count = c->path_read_count = 0;
-    c->read_logit_sum = c->read_logit_sq = 0;
+    /* The readings' statistics (base rate, spread) describe the host's signal, not the
+     * problem: they are kept, so each problem starts with what earlier ones showed. */
     btfm_cothb_strategies_init(c);
     btfm_cothb_node_init(c, &c->nodes[0], -1, 0, 0);
     seed_rng(c);

@@ -121,8 +121,9 @@ btfm_status btfm_cothb_tuner_add_knob(btfm_cothb_tuner *t, int param, const doub
     return BTFM_OK;
 }
 
-/* The knobs tuned when the host adds none: the budget policy's thresholds, re-checks, its
- * early stop and how much agreement counts in the vote. */
+/* The knobs tuned when the host adds none: optimal stopping or thresholds, the signal
+ * strength below which spare budget goes to independent paths, the thresholds,
+ * re-checks, the early stop and how much agreement counts in the vote. */
 static void default_knobs(btfm_cothb_tuner *t)
 {
     static const double cont[] = {0,   0.3,  0.5, 0.6,  0.7,  0.8,  0.85,
@@ -131,7 +132,11 @@ static void default_knobs(btfm_cothb_tuner *t)
     static const double rechecks[] = {0, 1, 2, 3};
     static const double stop[] = {0.9, 0.95, 0.99, 1};
     static const double wrong[] = {1, 2, 4, 8, 1e3, 1e6}; /* 1e6: nearly a majority vote */
+    static const double planning[] = {1, 0};
+    static const double min_dprime[] = {0, 0.2, 0.4, 0.6, 0.8, 1, 1.5};
 #define ADD(p, v) btfm_cothb_tuner_add_knob(t, p, v, (int)(sizeof v / sizeof v[0]))
+    ADD(BTFM_COTHB_PARAM_PLANNING, planning);
+    ADD(BTFM_COTHB_PARAM_MIN_DPRIME, min_dprime);
     ADD(BTFM_COTHB_PARAM_CONTINUE_THRESHOLD, cont);
     ADD(BTFM_COTHB_PARAM_BRANCH_THRESHOLD, branch);
     ADD(BTFM_COTHB_PARAM_RECHECKS, rechecks);

@@ -1,6 +1,7 @@
 /* Crafted model files for the loaders' field checks: a saved container with one array's
- * bytes replaced, and a copy of one array. The result carries a valid CRC, as a crafted
- * or corrupted writer's file would, so only the loader's own checks stand in its way. */
+ * bytes replaced (or a one-dimensional array resized), and a copy of one array. The
+ * result carries a valid CRC, as a crafted or corrupted writer's file would, so only the
+ * loader's own checks stand in its way. */
 #ifndef BTFM_TEST_CONTAINER_EDIT_H
 #define BTFM_TEST_CONTAINER_EDIT_H
 
@@ -12,12 +13,13 @@
 
 #define WHOLE_ARRAY SIZE_MAX
 
-/* The container of `kind` saved in (blob, size) with the first `bytes` bytes of array
- * `name` (WHOLE_ARRAY: all of them) taken from `data`; same dtype and shape. Returns the
- * new file's bytes (caller frees) and their count. */
-static inline void *container_replace(const void *blob, size_t size, const char *kind,
-                                      const char *name, const void *data, size_t bytes,
-                                      size_t *out_size)
+/* The container of `kind` saved in (blob, size) with array `name` edited: the first
+ * `bytes` bytes (WHOLE_ARRAY: all of them) taken from `data`; same dtype, and the same
+ * shape unless `length` >= 0 gives the array (one-dimensional) a new length, `data`
+ * then holding all of it. Returns the new file's bytes (caller frees) and their count. */
+static inline void *container_edit(const void *blob, size_t size, const char *kind,
+                                   const char *name, const void *data, size_t bytes,
+                                   int64_t length, size_t *out_size)
 {
     btfm_container *in, *out;
     ck_assert_ok(btfm_container_load_buffer(&in, blob, size, kind));
@@ -31,7 +33,11 @@ static inline void *container_replace(const void *blob, size_t size, const char 
         ck_assert_ok(btfm_container_array_info(in, i, &n, &dtype, &ndim, shape));
         ck_assert_ok(btfm_container_array_data(in, i, &p, &nbytes));
         void *q = NULL;
-        if (strcmp(n, name) == 0) {
+        if (strcmp(n, name) == 0 && length >= 0) {
+            ck_assert_int_eq(ndim, 1);
+            shape[0] = length;
+            p = data;
+        } else if (strcmp(n, name) == 0) {
             const size_t k = bytes == WHOLE_ARRAY ? nbytes : bytes;
             ck_assert_uint_le(k, nbytes);
             q = malloc(nbytes ? nbytes : 1);
@@ -48,6 +54,15 @@ static inline void *container_replace(const void *blob, size_t size, const char 
     btfm_container_free(in);
     btfm_container_free(out);
     return result;
+}
+
+/* The container with the first `bytes` bytes of array `name` (WHOLE_ARRAY: all of them)
+ * taken from `data`; same dtype and shape. */
+static inline void *container_replace(const void *blob, size_t size, const char *kind,
+                                      const char *name, const void *data, size_t bytes,
+                                      size_t *out_size)
+{
+    return container_edit(blob, size, kind, name, data, bytes, -1, out_size);
 }
 
 /* A copy of array `name` of the container of `kind` in (blob, size); caller frees. */

@@ -4,6 +4,7 @@
 #include <math.h>
 #include "unit.h"
 #include "container_edit.h"
+#include "cothb/cothb_internal.h" /* btfm_cothb_signal_dprime, btfm_cothb_plan_step */
 
 static btfm_cothb *make(void)
 {
@@ -62,7 +63,7 @@ START_TEST(names_and_sizes)
     ck_assert_int_eq(btfm_cothb_n_signals(), BTFM_COTHB_SIGNAL_PATH + 1);
     ck_assert_str_eq(btfm_cothb_signal_name(BTFM_COTHB_SIGNAL_PATH), "path");
     ck_assert_uint_le(btfm_cothb_node_bytes(), 256);
-    ck_assert_int_eq(btfm_param_count(BTFM_OBJECT_COTHB), BTFM_COTHB_PARAM_PLANNING + 1);
+    ck_assert_int_eq(btfm_param_count(BTFM_OBJECT_COTHB), BTFM_COTHB_PARAM_MIN_DPRIME + 1);
     ck_assert_str_eq(btfm_object_kind_name(BTFM_OBJECT_COTHB), "cothb");
     ck_assert(btfm_has_capability("cothb"));
 }
@@ -1372,6 +1373,170 @@ START_TEST(budget_policy_never_starts_what_it_cannot_finish)
 }
 END_TEST
 
+/* A single path of fresh steps, each accepted, observed with the given readings: the
+ * readings' statistics the budget policy estimates the signal from. */
+static btfm_cothb *read_steps(const double *r, int n)
+{
+    btfm_cothb *c = make_budget(0, n);
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_CONTINUE_THRESHOLD, 0));
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_BRANCH_THRESHOLD, 0));
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_DEPTH, n + 1));
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_STEPS, 2 * n + 20));
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_TRACE, 0));
+    int64_t node = 0;
+    for (int i = 0; i < n; i++) {
+        expect(c, BTFM_COTHB_EXTEND, node);
+        node = grow(c, node, r[i], 0);
+    }
+    return c;
+}
+
+/* The signal's d' from the spread of the readings: calibrated readings of simulated
+ * steps (base rate 0.8, r = P(correct | x) = sigmoid(d' x + log 4)) give back the d' of
+ * the simulation; readings that never vary (a calibrated host whose signal carries
+ * nothing) give d' near 0 within four steps (posterior mean 0.046 by the grid of
+ * plan.c), and with at most one reading nothing is known: the prior's mean, 1.5. The
+ * statistics describe the host's signal, so btfm_cothb_reset keeps them. */
+START_TEST(the_signal_strength_is_estimated_from_the_spread_of_the_readings)
+{
+    enum { N = 1500 };
+    static double x[N], r[N];
+    static int y[N];
+    const double dprimes[3] = {0.5, 1, 2};
+    for (int k = 0; k < 3; k++) {
+        simulate_steps(dprimes[k], N, 11 + (uint64_t)k, x, y);
+        for (int i = 0; i < N; i++) r[i] = 1 / (1 + exp(-(dprimes[k] * x[i] + log(4.0))));
+        btfm_cothb *c = read_steps(r, N);
+        double d = btfm_cothb_signal_dprime(c);
+        ck_assert_msg(fabs(d - dprimes[k]) < 0.1, "d' %g estimated as %g", dprimes[k], d);
+        ck_assert_ok(btfm_cothb_reset(c));
+        ck_assert_double_eq(btfm_cothb_signal_dprime(c), d);
+        btfm_cothb_free(c);
+    }
+    const double constant[4] = {0.8, 0.8, 0.8, 0.8};
+    btfm_cothb *one = read_steps(constant, 1), *four = read_steps(constant, 4);
+    ck_assert_double_eq_tol(btfm_cothb_signal_dprime(one), 1.5, 1e-12);
+    ck_assert_double_lt(btfm_cothb_signal_dprime(four), 0.05);
+    btfm_cothb_free(one);
+    btfm_cothb_free(four);
+}
+END_TEST
+
+/* A signal that carries nothing cannot improve a step, so the budget goes to independent
+ * paths settled by the vote (self-consistency). Earlier problems showed readings that
+ * never vary; after the reset, paths of 2 steps with a budget of 6 are three paths, none
+ * of them re-checked or re-sampled. Answers 1, 2, 1 at path probability p = 0.8 * 0.8:
+ * with o = p / (1 - p), w_1 = (1 + o)^2 - 1 and w_2 = o, P(1) = w_1 / (1 + w_1 + w_2), at
+ * the first terminal reaching it. With min_dprime = 0 the same readings are planned
+ * with a d' that rounds below the planning grid: the search still ends with an answer. */
+START_TEST(without_signal_spare_budget_goes_to_independent_paths)
+{
+    const double constant[5] = {0.8, 0.8, 0.8, 0.8, 0.8};
+    btfm_cothb *c = read_steps(constant, 5);
+    ck_assert_ok(btfm_cothb_reset(c));
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_PLANNING, 1));
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_CONTINUE_THRESHOLD, 0.7));
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_BRANCH_THRESHOLD, 0.3));
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_PATH_LENGTH, 2));
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_COST, 6));
+    const int64_t keys[3] = {1, 2, 1};
+    int64_t first = -1, previous = -1;
+    for (int i = 0; i < 3; i++) {
+        int64_t target = expect(c, i ? BTFM_COTHB_BRANCH : BTFM_COTHB_EXTEND, 0);
+        if (i) ck_assert_int_eq(target, previous);
+        int64_t a = grow(c, 0, 0.8, 0);
+        expect(c, BTFM_COTHB_EXTEND, a);
+        previous = grow_answer(c, a, 0.8, 1, keys[i]);
+        if (!i) first = previous;
+    }
+    expect(c, BTFM_COTHB_ANSWER, first);
+    double o = 0.64 / 0.36, w1 = (1 + o) * (1 + o) - 1, w2 = o, p;
+    int64_t key;
+    ck_assert_ok(btfm_cothb_answer(c, NULL, &key, &p));
+    ck_assert_int_eq(key, 1);
+    ck_assert_double_eq_tol(p, w1 / (1 + w1 + w2), 1e-12);
+    btfm_cothb_free(c);
+
+    const double weak[12] = {0.78, 0.82, 0.78, 0.82, 0.78, 0.82, 0.78, 0.82, 0.78, 0.82, 0.78, 0.82};
+    c = read_steps(weak, 12);
+    double d = btfm_cothb_signal_dprime(c);
+    ck_assert_double_gt(d, 0.05); /* planned, below the grid's first d' of 0.25 */
+    ck_assert_double_lt(d, 0.125);
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MIN_DPRIME, 0));
+    int choice = btfm_cothb_plan_step(c, 0.5, 10, 3, 1);
+    ck_assert(choice == COTHB_STEP_ACCEPT || choice == COTHB_STEP_RESAMPLE ||
+              choice == COTHB_STEP_RECHECK);
+    btfm_cothb_free(c);
+}
+END_TEST
+
+/* Budget left after a finished path goes to its weakest step as optimal stopping for
+ * that one step decides. Paths of 2 steps, a budget of 3: path (0.95, 0.9) leaves one
+ * spare step. For one step at stake with one spare step, a re-check is worth b (the
+ * readings are a martingale) and a re-sample E max(b, r) > b, so the weakest step (0.9)
+ * is re-sampled although it is above continue_threshold; the new candidate (0.95,
+ * answer 2) then wins the vote: P = w_2 / (1 + w_1 + w_2) with w_i the odds of its path
+ * (0.95 * 0.9 and 0.95 * 0.95). With planning = 0 the step passes the threshold (0.7), a
+ * new path does not fit, and the first path is answered. */
+START_TEST(spare_budget_after_a_path_goes_to_its_weakest_step_by_optimal_stopping)
+{
+    for (int planning = 1; planning >= 0; planning--) {
+        btfm_cothb *c = make_budget(2, 3);
+        ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_PLANNING, planning));
+        ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_BASE_RATE, 0.8));
+        ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MIN_DPRIME, 0));
+        expect(c, BTFM_COTHB_EXTEND, 0);
+        int64_t a = grow(c, 0, 0.95, 0);
+        expect(c, BTFM_COTHB_EXTEND, a);
+        int64_t b = grow_answer(c, a, 0.9, 1, 1);
+        if (!planning) {
+            expect(c, BTFM_COTHB_ANSWER, b);
+            btfm_cothb_free(c);
+            continue;
+        }
+        ck_assert_int_eq(expect(c, BTFM_COTHB_BRANCH, a), b);
+        int64_t d = grow_answer(c, a, 0.95, 1, 2);
+        expect(c, BTFM_COTHB_ANSWER, d);
+        double p1 = 0.95 * 0.9, p2 = 0.95 * 0.95, w1 = p1 / (1 - p1), w2 = p2 / (1 - p2), p;
+        int64_t key;
+        ck_assert_ok(btfm_cothb_answer(c, NULL, &key, &p));
+        ck_assert_int_eq(key, 2);
+        ck_assert_double_eq_tol(p, w2 / (1 + w1 + w2), 1e-12);
+        btfm_cothb_free(c);
+    }
+}
+END_TEST
+
+/* Files of format 2 written before min_dprime hold one parameter less: they load with
+ * the parameter at its default and every other one as saved. */
+START_TEST(format_2_files_without_min_dprime_still_load)
+{
+    btfm_cothb *c = make(), *fresh = make(), *loaded = NULL;
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_PLANNING, 0));
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MIN_DPRIME, 2));
+    size_t size, old_size, nbytes;
+    ck_assert_ok(btfm_cothb_save_buffer(c, NULL, 0, &size));
+    void *blob = malloc(size);
+    ck_assert_ok(btfm_cothb_save_buffer(c, blob, size, &size));
+    double *params = container_array_copy(blob, size, "cothb", "params", &nbytes);
+    void *old = container_edit(blob, size, "cothb", "params", params, WHOLE_ARRAY,
+                               BTFM_COTHB_PARAM_MIN_DPRIME, &old_size);
+    ck_assert_ok(btfm_cothb_load_buffer(&loaded, old, old_size));
+    double planning, min_dprime, fresh_value;
+    ck_assert_ok(btfm_cothb_get_param(loaded, BTFM_COTHB_PARAM_PLANNING, &planning));
+    ck_assert_ok(btfm_cothb_get_param(loaded, BTFM_COTHB_PARAM_MIN_DPRIME, &min_dprime));
+    ck_assert_ok(btfm_cothb_get_param(fresh, BTFM_COTHB_PARAM_MIN_DPRIME, &fresh_value));
+    ck_assert_double_eq(planning, 0);
+    ck_assert_double_eq(min_dprime, fresh_value);
+    btfm_cothb_free(loaded);
+    btfm_cothb_free(fresh);
+    btfm_cothb_free(c);
+    free(params);
+    free(blob);
+    free(old);
+}
+END_TEST
+
 /* The strategy model of doc/cothb.md by hand: two entries (strategy 0 and "other"),
  * volatility tau, slip eps, chance g, outcomes as readings at base rate 1/2. */
 static double probe_step(double lambda, int outcome, double tau, double eps, double g)
@@ -1531,7 +1696,7 @@ START_TEST(the_tuner_chooses_the_rewarding_setting)
     ck_assert_ok(btfm_cothb_tuner_set_param(t, BTFM_COTHB_TUNER_PARAM_HELD_OUT, 0));
     h.bad_reward = 0;
     ck_assert_ok(btfm_cothb_tuner_run(t, base, threshold_episode, &h));
-    ck_assert_int_eq(btfm_cothb_tuner_n_knobs(t), 5);
+    ck_assert_int_eq(btfm_cothb_tuner_n_knobs(t), 7);
     ck_assert_ok(btfm_cothb_tuner_result(t, report, 2));
     ck_assert(isnan(report[BTFM_COTHB_TUNING_HELD_OUT_REWARD]));
     btfm_cothb_tuner_free(t);
@@ -1663,6 +1828,10 @@ static Suite *cothb_suite(void)
     tcase_add_test(tc, the_tuner_chooses_the_rewarding_setting);
     tcase_add_test(tc, reset_starts_a_new_problem_with_the_same_configuration);
     tcase_add_test(tc, load_validates_answers_and_strategies);
+    tcase_add_test(tc, the_signal_strength_is_estimated_from_the_spread_of_the_readings);
+    tcase_add_test(tc, without_signal_spare_budget_goes_to_independent_paths);
+    tcase_add_test(tc, format_2_files_without_min_dprime_still_load);
+    tcase_add_test(tc, spare_budget_after_a_path_goes_to_its_weakest_step_by_optimal_stopping);
     suite_add_tcase(s, tc);
     return s;
 }

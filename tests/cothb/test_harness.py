@@ -6,8 +6,10 @@ the reliabilities carry no information, so: a chain of thought is right with pro
 0.8^6 and generates exactly 6 steps; self-consistency over B / 6 chains is right with
 the majority-vote probability enumerated here over every combination of answers; a
 reliability-weighted vote weighs every chain alike and so equals it; the rejection loop
-keeps re-sampling identically distributed steps and is right with 0.8^6 again. Every
-method stays within its budget, and the paired differences lie inside their intervals.
+keeps re-sampling identically distributed steps and is right with 0.8^6 again; CoTHB,
+finding that the readings carry nothing, votes over independent chains as
+self-consistency does. Every method stays within its budget, and the paired
+differences lie inside their intervals.
 
 usage: test_harness.py BTFM_EXE LIBBTFM_SO
 """
@@ -67,6 +69,15 @@ class Harness(unittest.TestCase):
     def setUpClass(cls):
         (cls.cell,) = bench("--dprime", "0", "--budget", str(BUDGET))
         cls.methods = cls.cell["methods"]
+
+    def test_cothb_without_signal_is_self_consistency(self):
+        # Readings that never vary give d' near 0 (the controller keeps their statistics
+        # across problems): every step is accepted and the whole budget goes to B / 6
+        # independent chains settled by the vote, a majority vote when they weigh alike.
+        row = self.methods["cothb"]
+        truth = majority_vote_success(BUDGET // DEPTH)
+        self.assertTrue(within(row["accuracy"], truth, PROBLEMS), (row, truth))
+        self.assertGreater(row["steps"], BUDGET - 0.01)
 
     def test_chain_of_thought_matches_the_closed_form(self):
         row = self.methods["chain"]

@@ -341,8 +341,10 @@ class CoTHB(ParamsMixin, Handle):
         return cls._open_with(lib.btfm_cothb_load_buffer, CoTHBPtr, data, len(data))
 
     def reset(self) -> None:
-        """Start a new problem: the search is cleared, the parameters, calibration and
-        logistic policy are kept, the random state is seeded again."""
+        """Start a new problem: the search is cleared, the parameters, calibration,
+        logistic policy and the statistics of the readings seen so far (from which the
+        budget policy estimates the signal's base rate and d') are kept, the random state
+        is seeded again."""
         check(self._invoke(lib.btfm_cothb_reset))
 
     def set_answer(self, node: int, answer: int) -> None:
@@ -411,8 +413,9 @@ class CoTHBTuner(ParamsMixin, Handle):
     """Tune a controller's knobs against task reward (doc/cothb.md, "Tuning").
 
     CoTHBTuner(problems=500, held_out=500, rounds=2, first_problem=0). add_knob(name,
-    values) chooses which parameters are tuned (default: continue_threshold,
-    branch_threshold, rechecks, stop_confidence, wrong_answers); run(base, episode)
+    values) chooses which parameters are tuned (default: planning, min_dprime,
+    continue_threshold, branch_threshold, rechecks, stop_confidence, wrong_answers);
+    run(base, episode)
     calls episode(controller, problem) -> reward for each training and held-out problem,
     the controller already set to the setting being tried, and returns the report.
     """
