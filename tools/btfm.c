@@ -98,6 +98,19 @@ int cli_fail(const char *what)
     return CLI_FAILED;
 }
 
+int cli_unknown_option(const char *command, const char *option)
+{
+    /* An option the help text documents with a value ("--plot FILE.svg") that ended the
+     * line without it is not unknown: say what it needs. */
+    const cli_help *h = cli_help_of(command);
+    const size_t n = strlen(option);
+    for (const cli_option_help *o = h ? h->options : NULL; o && o->option; o++)
+        for (const char *p = strstr(o->option, option); p; p = strstr(p + 1, option))
+            if ((p == o->option || p[-1] == ' ') && p[n] == ' ')
+                return cli_usage_error(command, "%s needs a value (%s)", option, o->option);
+    return cli_usage_error(command, "unknown option '%s'", option);
+}
+
 int cli_usage_error(const char *command, const char *fmt, ...)
 {
     va_list ap;

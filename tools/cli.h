@@ -24,6 +24,10 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 #endif
     ;
 
+/* cli_usage_error for an option the command does not accept, or, when its help text
+ * documents it with a value, "OPTION needs a value" (the option ended the line). */
+int cli_unknown_option(const char *command, const char *option);
+
 /* Write `s` as a JSON string literal (quoted, escaped). */
 void cli_json_string(FILE *out, const char *s);
 

@@ -83,7 +83,7 @@ static int align_fit(int argc, char **argv)
         else if (strcmp(argv[i], "--plot") == 0 && i + 1 < argc) plot = argv[++i];
         else if (argv[i][0] == '-') {
             free(params);
-            return cli_usage_error("align", "unknown option '%s'", argv[i]);
+            return cli_unknown_option("align", argv[i]);
         } else if (!out) out = argv[i];
         else inputs[n_inputs++] = argv[i];
     }
@@ -174,7 +174,7 @@ static int align_transform(int argc, char **argv)
             if (*end || subject < 0) return cli_usage_error("align", "--subject takes an index >= 0");
         } else if (strcmp(argv[i], "--inverse") == 0) inverse = 1;
         else if (strcmp(argv[i], "--mask") == 0 && i + 1 < argc) mask = argv[++i];
-        else if (argv[i][0] == '-') return cli_usage_error("align", "unknown option '%s'", argv[i]);
+        else if (argv[i][0] == '-') return cli_unknown_option("align", argv[i]);
         else if (!model) model = argv[i];
         else if (!in) in = argv[i];
         else if (!out) out = argv[i];

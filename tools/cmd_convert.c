@@ -11,7 +11,7 @@ int cli_copy_dataset(const char *command, int argc, char **argv, unsigned save_f
         if (strcmp(argv[i], "--complete-records") == 0) open_flags |= BTFM_OPEN_COMPLETE_RECORDS;
         else if (strcmp(argv[i], "--anonymize") == 0 && strcmp(command, "convert") == 0)
             save_flags |= BTFM_SAVE_ANONYMIZE;
-        else if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error(command, "unknown option '%s'", argv[i]);
+        else if (argv[i][0] == '-' && argv[i][1]) return cli_unknown_option(command, argv[i]);
         else if (!in) in = argv[i];
         else if (!out) out = argv[i];
         else return cli_usage_error(command, "expected IN and OUT, got a third file '%s'", argv[i]);

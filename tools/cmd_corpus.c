@@ -68,7 +68,7 @@ static int build(int argc, char **argv)
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
         } else if (a[0] == '-' && a[1] == '-') {
-            rc = cli_usage_error("corpus", "unknown option '%s'", a);
+            rc = cli_unknown_option("corpus", a);
         } else if (n_pos < (int)(sizeof positional / sizeof positional[0])) {
             positional[n_pos++] = a;
         }
@@ -199,7 +199,7 @@ static int windows(int argc, char **argv)
         } else if (strcmp(argv[i], "--json") == 0) {
             json = 1;
         } else {
-            rc = cli_usage_error("corpus", "unknown option '%s'", argv[i]);
+            rc = cli_unknown_option("corpus", argv[i]);
         }
     }
     static const char *const names[] = {"train", "val", "test", "all"};

@@ -33,6 +33,7 @@ static int number_list(int argc, char **argv, int *i, double lo, double hi, doub
 
 static int choice(const char *option, const char *value, const char *const *names, int n, int *out)
 {
+    if (!value) return cli_usage_error("cothb", "%s needs a value", option);
     for (int k = 0; k < n; k++)
         if (value && strcmp(value, names[k]) == 0) {
             *out = k;
@@ -40,7 +41,7 @@ static int choice(const char *option, const char *value, const char *const *name
         }
     return cli_usage_error("cothb", "%s expects %s%s%s%s%s, got '%s'", option, names[0],
                            n > 1 ? " or " : "", n > 1 ? names[1] : "", n > 2 ? " or " : "",
-                           n > 2 ? names[2] : "", value ? value : "");
+                           n > 2 ? names[2] : "", value);
 }
 
 /* The options bench and tune share; *i is advanced past a recognized option. Returns
@@ -197,7 +198,7 @@ static int bench(int argc, char **argv)
     options_defaults(&o);
     for (int i = 2; i < argc; i++) {
         int st = task_option(&o, argc, argv, &i);
-        if (st < 0) return cli_usage_error("cothb", "unknown option '%s'", argv[i]);
+        if (st < 0) return cli_unknown_option("cothb", argv[i]);
         if (st) return st;
     }
     if (o.save) return cli_usage_error("cothb", "--save belongs to 'btfm cothb tune'");
@@ -341,7 +342,7 @@ static int tune(int argc, char **argv)
     o.problems = 500;
     for (int i = 2; i < argc; i++) {
         int st = task_option(&o, argc, argv, &i);
-        if (st < 0) return cli_usage_error("cothb", "unknown option '%s'", argv[i]);
+        if (st < 0) return cli_unknown_option("cothb", argv[i]);
         if (st) return st;
     }
     if (o.n_dprimes > 1 || o.n_budgets > 1 || o.svg)

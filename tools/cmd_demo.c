@@ -216,7 +216,8 @@ int cmd_demo(int argc, char **argv)
         } else if (strcmp(argv[i], "--param") == 0 && i + 1 < argc) {
             rc = cli_param_option("demo", BTFM_OBJECT_SIM_RATING_SESSION, argv[++i], &param, &v);
             if (rc == CLI_OK && btfm_sim_set_param(sim, param, v)) rc = cli_fail("demo");
-        } else rc = cli_usage_error("demo", "unknown argument '%s'", argv[i]);
+        } else if (argv[i][0] == '-') rc = cli_unknown_option("demo", argv[i]);
+        else rc = cli_usage_error("demo", "unknown argument '%s'", argv[i]);
     }
     char tmp[] = "/tmp/btfm-demo-XXXXXX", root[sizeof tmp + 16];
     const char *source = bids;

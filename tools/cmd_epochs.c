@@ -45,7 +45,7 @@ int cmd_epochs(int argc, char **argv)
             if (argv[i][2] == 'r') reject = argv[++i];
             else label = argv[++i];
         } else if (argv[i][0] == '-' && argv[i][1] && !(argv[i][1] >= '0' && argv[i][1] <= '9')) {
-            return cli_usage_error("epochs", "unknown option '%s'", argv[i]);
+            return cli_unknown_option("epochs", argv[i]);
         } else if (!in) in = argv[i];
         else if (!out) out = argv[i];
         else return cli_usage_error("epochs", "expected IN and OUT.npy, got a third file '%s'", argv[i]);

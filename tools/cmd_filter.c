@@ -28,7 +28,7 @@ int cmd_filter(int argc, char **argv)
         } else if (strcmp(argv[i], "--notch-q") == 0) {
             st = cli_number_option("filter", argc, argv, &i, &quality);
         } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage_error("filter", "unknown option '%s'", argv[i]);
+            return cli_unknown_option("filter", argv[i]);
         } else if (!in) in = argv[i];
         else if (!out) out = argv[i];
         else return cli_usage_error("filter", "expected IN and OUT, got a third file '%s'", argv[i]);

@@ -94,7 +94,7 @@ int cmd_info(int argc, char **argv)
             if (i + 1 >= argc) return cli_usage_error("info", "--plot needs a FILE.svg");
             plot = argv[++i];
         }
-        else if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("info", "unknown option '%s'", argv[i]);
+        else if (argv[i][0] == '-' && argv[i][1]) return cli_unknown_option("info", argv[i]);
         else if (path) return cli_usage_error("info", "expected one FILE, got '%s' and '%s'", path, argv[i]);
         else path = argv[i];
     }

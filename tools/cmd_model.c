@@ -189,7 +189,7 @@ static int parse_fit(int argc, char **argv, fit_options *o)
                                        "number of folds >= 2, got '%s'", argv[i]);
             o->held_out = (int)k;
         } else if (strcmp(a, "--json") == 0) o->json = 1;
-        else if (a[0] == '-') return cli_usage_error("model", "unknown option '%s'", a);
+        else if (a[0] == '-') return cli_unknown_option("model", a);
         else if (!o->out) o->out = a;
         else if (!o->x) o->x = a;
         else if (!o->y) o->y = a;
@@ -449,7 +449,7 @@ static int model_predict(int argc, char **argv)
             pairs_path = argv[++i];
         }
         else if (strcmp(argv[i], "--proba") == 0) what = 2;
-        else if (argv[i][0] == '-') return cli_usage_error("model", "unknown option '%s'", argv[i]);
+        else if (argv[i][0] == '-') return cli_unknown_option("model", argv[i]);
         else if (!path) path = argv[i];
         else if (!in) in = argv[i];
         else if (!out) out = argv[i];
@@ -533,7 +533,7 @@ static int model_score(int argc, char **argv)
         if (strcmp(argv[i], "--kind") == 0 && i + 1 < argc) kind_name = argv[++i];
         else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) out = argv[++i];
         else if (strcmp(argv[i], "--json") == 0) json = 1;
-        else if (argv[i][0] == '-') return cli_usage_error("model", "unknown option '%s'", argv[i]);
+        else if (argv[i][0] == '-') return cli_unknown_option("model", argv[i]);
         else if (!path) path = argv[i];
         else if (!xin) xin = argv[i];
         else if (!yin) yin = argv[i];

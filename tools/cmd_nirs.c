@@ -67,7 +67,7 @@ int cmd_nirs(int argc, char **argv)
             has_band = 1;
         } else if (strcmp(argv[i], "--json") == 0) json = 1;
         else if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error("nirs", "unknown option '%s'", argv[i]);
+            return cli_unknown_option("nirs", argv[i]);
         else if (!in) in = argv[i];
         else if (!out) out = argv[i];
         else return cli_usage_error("nirs", "unexpected argument '%s'", argv[i]);

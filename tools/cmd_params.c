@@ -39,7 +39,7 @@ int cmd_params(int argc, char **argv)
     int json = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) json = 1;
-        else if (argv[i][0] == '-') return cli_usage_error("params", "unknown option '%s'", argv[i]);
+        else if (argv[i][0] == '-') return cli_unknown_option("params", argv[i]);
         else if (only) return cli_usage_error("params", "expected at most one KIND");
         else only = argv[i];
     }

@@ -89,7 +89,7 @@ static int parse(int argc, char **argv, psd_options *o)
         else if (strcmp(a, "--average") == 0) o->average = 1;
         else if (strcmp(a, "--out") == 0 && more) o->out = argv[++i];
         else if (strcmp(a, "--plot") == 0 && more) o->plot = argv[++i];
-        else if (a[0] == '-') return cli_usage_error("psd", "unknown option '%s'", a);
+        else if (a[0] == '-') return cli_unknown_option("psd", a);
         else if (!o->in) o->in = a;
         else return cli_usage_error("psd", "unexpected argument '%s'", a);
     }

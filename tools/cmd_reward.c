@@ -29,7 +29,7 @@ static int fit(int argc, char **argv)
             else btfm_reward_head_set_param(h, BTFM_REWARD_PARAM_MODE, mode);
             i++;
         } else if (argv[i][0] == '-') {
-            rc = cli_usage_error("reward", "unknown option '%s'", argv[i]);
+            rc = cli_unknown_option("reward", argv[i]);
         } else if (!bids) bids = argv[i];
         else if (!out) out = argv[i];
         else rc = cli_usage_error("reward", "unexpected argument '%s'", argv[i]);
@@ -89,7 +89,7 @@ static int score(int argc, char **argv)
     int json = 0, rc = CLI_OK;
     for (int i = 2; i < argc && rc == CLI_OK; i++) {
         if (strcmp(argv[i], "--json") == 0) json = 1;
-        else if (argv[i][0] == '-') rc = cli_usage_error("reward", "unknown option '%s'", argv[i]);
+        else if (argv[i][0] == '-') rc = cli_unknown_option("reward", argv[i]);
         else if (!head_path) head_path = argv[i];
         else if (!bids) bids = argv[i];
         else rc = cli_usage_error("reward", "unexpected argument '%s'", argv[i]);

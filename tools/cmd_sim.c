@@ -206,8 +206,9 @@ int cmd_sim(int argc, char **argv)
         } else if (strcmp(argv[i], "--plot") == 0 && i + 1 < argc && rating) {
             svg = argv[++i];
         } else if (argv[i][0] == '-') {
-            rc = cli_usage_error("sim", "unknown option '%s'%s", argv[i],
-                                 strcmp(argv[i], "--plot") == 0 ? " (rating-session only)" : "");
+            rc = !rating && strcmp(argv[i], "--plot") == 0
+                     ? cli_usage_error("sim", "unknown option '--plot' (rating-session only)")
+                     : cli_unknown_option("sim", argv[i]);
         } else if (!out) {
             out = argv[i];
         } else {

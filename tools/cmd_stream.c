@@ -170,7 +170,7 @@ static int replay(int argc, char **argv)
         if (!strcmp(argv[i], "--pipeline") && i + 1 < argc) pipeline = argv[++i];
         else if (!strcmp(argv[i], "--realtime")) realtime = 1;
         else if (!strcmp(argv[i], "--chunk")) rc = cli_number_option("stream", argc, argv, &i, &chunk_value);
-        else if (argv[i][0] == '-') rc = cli_usage_error("stream", "unknown option '%s'", argv[i]);
+        else if (argv[i][0] == '-') rc = cli_unknown_option("stream", argv[i]);
         else if (!path) path = argv[i];
         else rc = cli_usage_error("stream", "unexpected argument '%s'", argv[i]);
     }

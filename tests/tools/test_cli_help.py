@@ -93,6 +93,32 @@ class Help(unittest.TestCase):
         self.assertEqual(r.returncode, 2)
         self.assertIn("unknown option '--anonymize'", r.stderr)
 
+    def test_an_option_without_its_value_is_named_as_such(self):
+        """Every option the help documents with a value ("--plot FILE.svg"), last on the
+        line without it: a usage error saying what it needs, not "unknown option"
+        (after the subcommand of the command's first example, for commands that have
+        them)."""
+        checked = 0
+        for name in commands():
+            text = run(name, "--help").stdout
+            options, examples = help_sections(text)
+            words = examples[0].split()
+            sub = len(words) > 2 and re.fullmatch(r"[a-z][a-z-]*", words[2])
+            prefixes = [[]] + ([[words[2]]] if sub else [])
+            for line in text.splitlines():
+                parts = line.split()
+                if not (line.startswith("  --") and not line.startswith("   ")) or len(parts) < 2:
+                    continue
+                flag = parts[0].rstrip(",")
+                if parts[1].startswith("--"):
+                    continue  # "--a, --b": flags only
+                results = [run(name, *prefix, flag) for prefix in prefixes]
+                self.assertTrue(any(r.returncode == 2 and f"{flag} needs" in r.stderr
+                                    for r in results),
+                                (name, flag, [r.stderr.splitlines()[:1] for r in results]))
+                checked += 1
+        self.assertGreater(checked, 40)
+
     def test_the_manual_page_is_up_to_date(self):
         r = run("help", "--man")
         self.assertEqual(r.returncode, 0, r.stderr)
