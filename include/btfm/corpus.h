@@ -53,8 +53,9 @@ BTFM_API btfm_status btfm_corpus_builder_get_param(const btfm_corpus_builder *b,
                                                    double *value);
 
 /* The pseudonymization key (`len` >= 8 bytes, copied; never written anywhere): a subject
- * label L becomes the first 16 hex digits of HMAC-SHA-256(key, L). Required before a
- * build: the same key gives the same pseudonyms across corpora. */
+ * label L becomes the first 16 hex digits of HMAC-SHA-256(key, L), and a session, task or
+ * run label L that could be a date those of HMAC-SHA-256(key, "ses-L") ("task-L", "run-L").
+ * Required before a build: the same key gives the same pseudonyms across corpora. */
 BTFM_API btfm_status btfm_corpus_builder_set_key(btfm_corpus_builder *b, const void *key,
                                                  size_t len);
 
@@ -83,8 +84,8 @@ BTFM_API btfm_status btfm_corpus_builder_set_progress(btfm_corpus_builder *b,
  * files added by btfm_corpus_builder_add_file (EDF, BDF, BrainVision, NIfTI, FIF, ... any
  * btfm_dataset_open format; their subject is the file name's sub- entity, else the
  * file name). Creates `out_dir` (and out_dir/recordings) when missing, removes stale
- * temporaries of an interrupted build, and writes nothing else. Returns the number of
- * recordings to build in *n_recordings (may be NULL). */
+ * temporaries of an interrupted build and writes out_dir/plan.json (the plan's ids), nothing
+ * else. Returns the number of recordings to build in *n_recordings (may be NULL). */
 BTFM_API btfm_status btfm_corpus_builder_add_file(btfm_corpus_builder *b, const char *path);
 BTFM_API btfm_status btfm_corpus_builder_plan(btfm_corpus_builder *b, const char *source,
                                               const char *out_dir, int64_t *n_recordings);
@@ -98,9 +99,10 @@ BTFM_API btfm_status btfm_corpus_builder_plan(btfm_corpus_builder *b, const char
 BTFM_API btfm_status btfm_corpus_builder_build_one(btfm_corpus_builder *b, int64_t index,
                                                    int *built);
 
-/* Step 3: merge out_dir/recordings/ into out_dir/index.json (atomically), recordings in
- * the order of their ids, failures listed with their reasons under "failed". Needs no
- * builder: a process that built nothing can merge. */
+/* Step 3: merge the recordings of out_dir/plan.json into out_dir/index.json (atomically),
+ * in the order of their ids, failures listed with their reasons under "failed"; entries
+ * of earlier plans left in recordings/ stay out. A planned recording neither built nor
+ * failed is BTFM_E_STATE. Needs no builder: a process that built nothing can merge. */
 BTFM_API btfm_status btfm_corpus_merge(const char *out_dir);
 
 /* Steps 1-3 with the recordings built in parallel (num_threads). A rerun after an

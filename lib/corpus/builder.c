@@ -52,6 +52,7 @@ static void clear_plan(btfm_corpus_builder *b)
         corpus_source *s = &b->sources[i];
         btfm_free(s->path), btfm_free(s->id), btfm_free(s->subject), btfm_free(s->label);
         btfm_free(s->session), btfm_free(s->task), btfm_free(s->run), btfm_free(s->datatype);
+        for (int k = 0; k < 3; k++) btfm_free(s->source_entity[k]);
     }
     btfm_free(b->sources);
     b->sources = NULL;
@@ -217,6 +218,54 @@ static int ends_with(const char *s, const char *tail)
     return n >= t && strcmp(s + n - t, tail) == 0;
 }
 
+int btfm_corpus_label_is_date(const char *label)
+{
+    static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul",
+                                         "aug", "sep", "oct", "nov", "dec"};
+    int digits = 0;
+    for (const char *p = label; *p; p++) {
+        digits += isdigit((unsigned char)*p) != 0;
+        for (size_t m = 0; m < sizeof months / sizeof months[0]; m++) {
+            int at = 1;
+            for (int k = 0; k < 3 && at; k++)
+                at = p[k] && tolower((unsigned char)p[k]) == months[m][k];
+            if (!at) continue;
+            const char *after = p + 3;
+            while (isalpha((unsigned char)*after)) after++;
+            if ((p > label && isdigit((unsigned char)p[-1])) || isdigit((unsigned char)*after))
+                return 1;
+        }
+    }
+    return digits >= 6;
+}
+
+/* Session, task and run labels that could be dates become the first 16 hex digits of
+ * HMAC-SHA-256(key, "<entity>-<label>"), as subjects do; the source's labels are kept in
+ * memory for redacting messages. */
+static btfm_status pseudonymize_dates(const btfm_corpus_builder *b, corpus_source *s)
+{
+    static const char *const entity[3] = {"ses", "task", "run"};
+    char **value[3] = {&s->session, &s->task, &s->run};
+    for (int k = 0; k < 3; k++) {
+        if (!(s->source_entity[k] = btfm_strdup(*value[k])))
+            return btfm_fail_nomem("corpus plan", 0);
+        if (!btfm_corpus_label_is_date(*value[k])) continue;
+        char text[600], hex[17];
+        int n = snprintf(text, sizeof text, "%s-%s", entity[k], *value[k]);
+        if (n < 0 || (size_t)n >= sizeof text)
+            return btfm_fail(BTFM_E_RANGE, "corpus plan: %s: a %s label of %zu bytes", s->path,
+                             entity[k], strlen(*value[k]));
+        uint8_t mac[32];
+        btfm_hmac_sha256(b->key, b->key_len, text, (size_t)n, mac);
+        btfm_hex(mac, 8, hex);
+        char *pseudonym = btfm_strdup(hex);
+        if (!pseudonym) return btfm_fail_nomem("corpus plan", 17);
+        btfm_free(*value[k]);
+        *value[k] = pseudonym;
+    }
+    return BTFM_OK;
+}
+
 static btfm_status fill_source(btfm_corpus_builder *b, corpus_source *s, const char *path,
                                int64_t bids_index)
 {
@@ -257,6 +306,8 @@ static btfm_status fill_source(btfm_corpus_builder *b, corpus_source *s, const c
     btfm_free(own);
     if (!s->label) return btfm_fail_nomem("corpus plan", 0);
     char hex[65];
+    btfm_status st = pseudonymize_dates(b, s);
+    if (st) return st;
     btfm_hex(mac, 8, hex);
     if (!(s->subject = btfm_strdup(hex))) return btfm_fail_nomem("corpus plan", 17);
     char id[1024];
@@ -285,6 +336,37 @@ static btfm_status disambiguate(btfm_corpus_builder *b)
         }
     }
     return BTFM_OK;
+}
+
+/* out_dir/plan.json: the ids of this plan, sorted, so that the merge takes these
+ * recordings and not what an earlier build with other sources left in recordings/. */
+static int compare_ids(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static btfm_status write_plan(const btfm_corpus_builder *b)
+{
+    const char **ids = btfm_malloc((size_t)(b->n_sources ? b->n_sources : 1) * sizeof *ids);
+    if (!ids) return btfm_fail_nomem("corpus plan", 0);
+    for (int64_t i = 0; i < b->n_sources; i++) ids[i] = b->sources[i].id;
+    qsort(ids, (size_t)b->n_sources, sizeof *ids, compare_ids);
+    btfm_json *plan = NULL;
+    btfm_status st = btfm_json_new_object(&plan);
+    if (st == BTFM_OK) st = btfm_json_set_string(plan, "format", CORPUS_FORMAT "-plan");
+    if (st == BTFM_OK) st = btfm_json_set_number(plan, "format_version", CORPUS_FORMAT_VERSION);
+    if (st == BTFM_OK) st = btfm_json_set_strings(plan, "ids", ids, (size_t)b->n_sources);
+    size_t n = strlen(b->out_dir) + sizeof CORPUS_PLAN + 2;
+    char *path = btfm_malloc(n);
+    if (st == BTFM_OK && !path) st = btfm_fail_nomem("corpus plan", n);
+    if (st == BTFM_OK) {
+        snprintf(path, n, "%s/%s", b->out_dir, CORPUS_PLAN);
+        st = btfm_json_write_file(plan, path);
+    }
+    btfm_free(path);
+    btfm_json_free(plan);
+    btfm_free(ids);
+    return st;
 }
 
 btfm_status btfm_corpus_builder_plan(btfm_corpus_builder *b, const char *source,
@@ -331,6 +413,7 @@ btfm_status btfm_corpus_builder_plan(btfm_corpus_builder *b, const char *source,
     if ((st = make_dir(out_dir)) == BTFM_OK && (st = make_dir(rec)) == BTFM_OK) {
         remove_stale_temporaries(rec);
         remove_stale_temporaries(out_dir);
+        st = write_plan(b);
     }
     btfm_free(rec);
     if (st) goto fail;
@@ -466,24 +549,35 @@ static int already_built(const char *out_dir, const char *id, const char *finger
     return done;
 }
 
-/* `text` with the subject's label as "sub-<label>" or as a path component's start (a file
- * without entities) replaced by the pseudonym. */
+/* `text` with the source's labels replaced by what the corpus stores: the subject's as
+ * "sub-<label>" or as a path component's start (a file without entities), and the
+ * session, task and run labels that were pseudonymized as "<entity>-<label>". */
 static int label_at(const char *text, const char *label, size_t n)
 {
     return strncmp(text, label, n) == 0 && !isalnum((unsigned char)text[n]);
 }
 
-static void redact(char *out, size_t cap, const char *text, const char *label,
-                   const char *pseudonym)
+static void redact(char *out, size_t cap, const char *text, const corpus_source *s)
 {
-    size_t used = 0, n = strlen(label);
+    static const char *const prefix[4] = {"sub-", "ses-", "task-", "run-"};
+    const char *from[4] = {s->label, s->source_entity[0], s->source_entity[1],
+                           s->source_entity[2]};
+    const char *to[4] = {s->subject, s->session, s->task, s->run};
+    size_t used = 0;
     for (const char *p = text; *p && used + 1 < cap;) {
-        size_t skip = 0;
-        if (strncmp(p, "sub-", 4) == 0 && label_at(p + 4, label, n)) skip = 4 + n;
-        else if (p > text && p[-1] == '/' && label_at(p, label, n)) skip = n;
-        if (n && skip) {
-            int written = snprintf(out + used, cap - used, "%s%s", skip > n ? "sub-" : "",
-                                   pseudonym);
+        int k = 0;
+        size_t skip = 0, n = 0;
+        for (; k < 4 && !skip; k++) {
+            if (!from[k] || !*from[k] || strcmp(from[k], to[k]) == 0) continue;
+            n = strlen(from[k]);
+            size_t pl = strlen(prefix[k]);
+            if (strncmp(p, prefix[k], pl) == 0 && label_at(p + pl, from[k], n)) skip = pl + n;
+            else if (k == 0 && p > text && p[-1] == '/' && label_at(p, from[k], n)) skip = n;
+        }
+        if (skip) {
+            k--;
+            int written = snprintf(out + used, cap - used, "%s%s", skip > n ? prefix[k] : "",
+                                   to[k]);
             used += written > 0 ? (size_t)written : 0;
             if (used >= cap) used = cap - 1;
             p += skip;
@@ -558,7 +652,7 @@ btfm_status btfm_corpus_builder_build_one(btfm_corpus_builder *b, int64_t index,
     /* The recording's own failure: recorded, not fatal to the build, with the subject's
      * label (in the file's path) replaced by its pseudonym. */
     char reason[1024];
-    redact(reason, sizeof reason, btfm_last_error(), s->label, s->subject);
+    redact(reason, sizeof reason, btfm_last_error(), s);
     remove_entry(b->out_dir, s->id, ".json");
     remove_entry(b->out_dir, s->id, ".bin");
     return write_failure(b->out_dir, s, st, reason);

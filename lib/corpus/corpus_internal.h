@@ -12,6 +12,7 @@
 #define CORPUS_FORMAT "btfm-corpus"
 #define CORPUS_FORMAT_VERSION 1
 #define CORPUS_INDEX "index.json"
+#define CORPUS_PLAN "plan.json"
 #define CORPUS_RECORDINGS "recordings"
 #define CORPUS_PARAM_COUNT 11
 #define CORPUS_KEY_MAX 1024
@@ -23,7 +24,8 @@ typedef struct corpus_source {
     char *id;          /* sub-<pseudonym>[_ses-..][_task-..][_acq-..][_run-..]_<datatype> */
     char *subject;     /* the pseudonym */
     char *label;       /* the subject's label in the source (kept in memory only) */
-    char *session, *task, *run, *datatype; /* "" when absent */
+    char *session, *task, *run, *datatype; /* as stored: "" when absent, pseudonyms for dates */
+    char *source_entity[3]; /* session, task, run labels in the source (memory only) */
 } corpus_source;
 
 struct btfm_corpus_builder {
@@ -48,6 +50,11 @@ struct btfm_corpus_builder {
 btfm_status btfm_corpus_build_recording(const btfm_corpus_builder *b, const corpus_source *src,
                                    btfm_dataset *ds, const char *build_sha256,
                                    const char *sources_json);
+
+/* 1 when an entity label could hold a date: six or more digits in it (20230115,
+ * 2023-01-15, 150123) or a month's name next to a number (15jan2023, march3). Such
+ * labels are pseudonymized. */
+int btfm_corpus_label_is_date(const char *label);
 
 /* "<out_dir>/recordings/<id><suffix>", NULL after NOMEM. */
 char *btfm_corpus_path(const char *out_dir, const char *id, const char *suffix);

@@ -1,65 +1,83 @@
-/* The index merge: every finished recording entry of out_dir/recordings/ (in the order of
- * their ids) and every recorded failure into out_dir/index.json, written atomically. Runs
- * alone, so the recordings can be built by many processes and merged by one. */
-#include <dirent.h>
+/* The index merge: the entries and failures of the recordings in out_dir/plan.json (in
+ * the order of their ids) into out_dir/index.json, written atomically. Runs alone, so the
+ * recordings can be built by many processes and merged by one; what an earlier build
+ * with other sources left in recordings/ stays out of the index. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <btfm/version.h>
 #include "corpus_internal.h"
 #include "core/json.h"
 
-static int compare_names(const void *a, const void *b)
+/* The entry at `path` when the file exists (*entry NULL when it does not). */
+static btfm_status read_entry(const char *path, btfm_json **entry)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    *entry = NULL;
+    struct stat info;
+    if (stat(path, &info) != 0) return BTFM_OK;
+    btfm_status st = btfm_json_read_file(entry, path);
+    if (st) return st;
+    if (btfm_json_kind_of(*entry) != BTFM_JSON_OBJECT || !btfm_json_get(*entry, "id")) {
+        btfm_json_free(*entry);
+        *entry = NULL;
+        return btfm_fail(BTFM_E_FORMAT, "btfm_corpus_merge: %s is not a recording entry (an "
+                         "object with an id)", path);
+    }
+    return BTFM_OK;
 }
 
-static int ends_with(const char *s, const char *tail)
+static btfm_status read_plan(const char *out_dir, btfm_json **plan, const btfm_json **ids)
 {
-    size_t n = strlen(s), t = strlen(tail);
-    return n >= t && strcmp(s + n - t, tail) == 0;
+    char path[8192];
+    snprintf(path, sizeof path, "%s/%s", out_dir, CORPUS_PLAN);
+    struct stat info;
+    if (stat(path, &info) != 0)
+        return btfm_fail(BTFM_E_NOTFOUND, "btfm_corpus_merge: %s: no plan (plan and build the "
+                         "corpus first)", path);
+    btfm_status st = btfm_json_read_file(plan, path);
+    if (st) return st;
+    *ids = btfm_json_get(*plan, "ids");
+    if (btfm_json_number(btfm_json_get(*plan, "format_version")) != CORPUS_FORMAT_VERSION)
+        return btfm_fail(BTFM_E_VERSION, "btfm_corpus_merge: %s: a plan of another format "
+                         "version (expected %d)", path, CORPUS_FORMAT_VERSION);
+    if (btfm_json_kind_of(*ids) != BTFM_JSON_ARRAY)
+        return btfm_fail(BTFM_E_FORMAT, "btfm_corpus_merge: %s: no \"ids\" list", path);
+    for (size_t i = 0; i < btfm_json_length(*ids); i++)
+        if (!btfm_json_string(btfm_json_at(*ids, i)))
+            return btfm_fail(BTFM_E_FORMAT, "btfm_corpus_merge: %s: id %zu is not a string",
+                             path, i);
+    return BTFM_OK;
 }
 
 btfm_status btfm_corpus_merge(const char *out_dir)
 {
     BTFM_CHECK_ARG(out_dir, "btfm_corpus_merge", "out_dir");
-    char *dir = btfm_corpus_path(out_dir, "", "");
-    if (!dir) return btfm_fail_nomem("btfm_corpus_merge", 0);
-    DIR *d = opendir(dir);
-    if (!d) {
-        btfm_status st = btfm_fail(BTFM_E_NOTFOUND, "btfm_corpus_merge: %s: no recordings "
-                                   "folder (plan and build the corpus first)", dir);
-        btfm_free(dir);
-        return st;
-    }
-    char **names = NULL;
-    int64_t n = 0, cap = 0;
-    btfm_status st = BTFM_OK;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (!ends_with(e->d_name, ".json") || strstr(e->d_name, ".tmp-")) continue;
-        if ((st = btfm_reserve((void **)&names, &cap, n + 1, sizeof *names, "merge"))) break;
-        if (!(names[n] = btfm_strdup(e->d_name))) { st = btfm_fail_nomem("merge", 0); break; }
-        n++;
-    }
-    closedir(d);
-    if (st == BTFM_OK) qsort(names, (size_t)n, sizeof *names, compare_names);
-    btfm_json *index = NULL, *recordings = NULL, *failed = NULL;
+    btfm_json *plan = NULL, *index = NULL, *recordings = NULL, *failed = NULL;
+    const btfm_json *ids = NULL;
+    btfm_status st = read_plan(out_dir, &plan, &ids);
     if (st == BTFM_OK) st = btfm_json_new_object(&index);
     if (st == BTFM_OK) st = btfm_json_new_array(&recordings);
     if (st == BTFM_OK) st = btfm_json_new_array(&failed);
-    for (int64_t i = 0; st == BTFM_OK && i < n; i++) {
-        char path[8192];
-        snprintf(path, sizeof path, "%s%s", dir, names[i]);
+    size_t n = st == BTFM_OK ? btfm_json_length(ids) : 0;
+    for (size_t i = 0; st == BTFM_OK && i < n; i++) {
+        const char *id = btfm_json_string(btfm_json_at(ids, i));
+        char *done = btfm_corpus_path(out_dir, id, ".json");
+        char *why = btfm_corpus_path(out_dir, id, ".failed.json");
         btfm_json *entry = NULL;
-        if ((st = btfm_json_read_file(&entry, path))) break;
-        if (btfm_json_kind_of(entry) != BTFM_JSON_OBJECT || !btfm_json_get(entry, "id")) {
-            btfm_json_free(entry);
-            st = btfm_fail(BTFM_E_FORMAT, "btfm_corpus_merge: %s is not a recording entry "
-                           "(an object with an id)", path);
-            break;
+        if (!done || !why) st = btfm_fail_nomem("btfm_corpus_merge", 0);
+        if (st == BTFM_OK && (st = read_entry(done, &entry)) == BTFM_OK) {
+            if (entry) {
+                st = btfm_json_append(recordings, entry);
+            } else if ((st = read_entry(why, &entry)) == BTFM_OK) {
+                if (entry) st = btfm_json_append(failed, entry);
+                else st = btfm_fail(BTFM_E_STATE, "btfm_corpus_merge: %s: recording %s of the "
+                                    "plan is not built yet (neither %s nor %s exists)",
+                                    out_dir, id, done, why);
+            }
         }
-        st = btfm_json_append(ends_with(names[i], ".failed.json") ? failed : recordings, entry);
+        btfm_free(done);
+        btfm_free(why);
     }
     if (st == BTFM_OK) st = btfm_json_set_string(index, "format", CORPUS_FORMAT);
     if (st == BTFM_OK) st = btfm_json_set_number(index, "format_version", CORPUS_FORMAT_VERSION);
@@ -76,8 +94,6 @@ btfm_status btfm_corpus_merge(const char *out_dir)
     btfm_json_free(recordings);
     btfm_json_free(failed);
     btfm_json_free(index);
-    for (int64_t i = 0; i < n; i++) btfm_free(names[i]);
-    btfm_free(names);
-    btfm_free(dir);
+    btfm_json_free(plan);
     return st;
 }

@@ -8,6 +8,7 @@
 #include "unit.h"
 #include "counting_alloc.h"
 #include "corpus/corpus_internal.h"
+#include "core/sha256.h"
 
 #define SF 250.0
 #define N_TIMES 2000
@@ -436,6 +437,74 @@ START_TEST(damaged_corpora_are_named)
 }
 END_TEST
 
+/* A second build into the same folder with fewer sources: the index holds this plan's
+ * recordings only. Date-like session labels never reach the corpus, failure reasons
+ * included. */
+START_TEST(merge_takes_the_plan_and_dates_stay_out)
+{
+    ck_assert(btfm_corpus_label_is_date("20230115"));
+    ck_assert(btfm_corpus_label_is_date("2023-01-15"));
+    ck_assert(btfm_corpus_label_is_date("150123"));
+    ck_assert(btfm_corpus_label_is_date("15Jan2023"));
+    ck_assert(btfm_corpus_label_is_date("march3"));
+    ck_assert(!btfm_corpus_label_is_date("01"));
+    ck_assert(!btfm_corpus_label_is_date("2023"));
+    ck_assert(!btfm_corpus_label_is_date("baseline"));
+    ck_assert(!btfm_corpus_label_is_date("novelty"));
+    ck_assert(!btfm_corpus_label_is_date(""));
+
+    char out[300], path[700], cmd[1500];
+    snprintf(out, sizeof out, "%s/corpus-two-queries", root);
+    btfm_corpus_builder *b = builder(BTFM_CORPUS_FLOAT16);
+    ck_assert_ok(btfm_corpus_build(b, NULL, out, NULL, NULL));
+    btfm_corpus_builder_free(b);
+    /* subject a again, with a date as its session label, and a damaged file of one */
+    snprintf(cmd, sizeof cmd, "cp '%s/sub-a_task-rest_eeg.edf' '%s/sub-a_ses-20230115_task-"
+             "rest_eeg.edf' && printf 'not EDF' > '%s/sub-e_ses-2023-02-01_task-rest_eeg.edf'",
+             root, root, root);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_ok(btfm_corpus_builder_new(&b));
+    ck_assert_ok(btfm_corpus_builder_set_key(b, "a secret key", 12));
+    ck_assert_ok(btfm_corpus_builder_set_param(b, BTFM_CORPUS_SFREQ, 0));
+    ck_assert_ok(btfm_corpus_builder_set_param(b, BTFM_CORPUS_NUM_THREADS, 1));
+    snprintf(path, sizeof path, "%s/sub-a_ses-20230115_task-rest_eeg.edf", root);
+    ck_assert_ok(btfm_corpus_builder_add_file(b, path));
+    snprintf(path, sizeof path, "%s/sub-e_ses-2023-02-01_task-rest_eeg.edf", root);
+    ck_assert_ok(btfm_corpus_builder_add_file(b, path));
+    int64_t built = 0, failed = 0;
+    ck_assert_ok(btfm_corpus_build(b, NULL, out, &built, &failed));
+    ck_assert_int_eq(built, 1);
+    ck_assert_int_eq(failed, 1);
+    btfm_corpus_builder_free(b);
+    btfm_loader *l = NULL;
+    ck_assert_ok(btfm_loader_new(&l, out));
+    ck_assert_int_eq(btfm_loader_n_recordings(l), 1); /* not the first build's three */
+    btfm_loader_free(l);
+    long size;
+    snprintf(path, sizeof path, "%s/index.json", out);
+    char *index = read_all(path, &size);
+    ck_assert_ptr_null(strstr(index, "20230115"));
+    ck_assert_ptr_null(strstr(index, "2023-02-01"));
+    ck_assert_ptr_null(strstr(index, "sub-e"));
+    uint8_t mac[32];
+    char hex[65], want[64];
+    btfm_hmac_sha256("a secret key", 12, "ses-20230115", 12, mac);
+    btfm_hex(mac, 8, hex);
+    snprintf(want, sizeof want, "\"session\": \"%s\"", hex);
+    ck_assert_msg(strstr(index, want), "no %s in %s", want, index);
+    btfm_hmac_sha256("a secret key", 12, "ses-2023-02-01", 14, mac);
+    btfm_hex(mac, 8, hex);
+    snprintf(want, sizeof want, "ses-%s", hex);
+    ck_assert_ptr_nonnull(strstr(strstr(index, "\"failed\""), want)); /* the failure's id */
+    free(index);
+    /* the merge of a folder without a plan names it */
+    snprintf(path, sizeof path, "%s/plan.json", out);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_status(btfm_corpus_merge(out), BTFM_E_NOTFOUND);
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(), "plan.json"));
+}
+END_TEST
+
 static Suite *corpus_suite(void)
 {
     Suite *s = suite_create("corpus");
@@ -448,6 +517,7 @@ static Suite *corpus_suite(void)
     tcase_add_test(tc, batches_resume_and_no_allocation);
     tcase_add_test(tc, event_locked_windows);
     tcase_add_test(tc, damaged_corpora_are_named);
+    tcase_add_test(tc, merge_takes_the_plan_and_dates_stay_out);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -8,6 +8,7 @@ import hmac
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -123,6 +124,20 @@ def test_full_pipeline_matches_scipy(sources, tmp_path):
         assert entry["sfreq"] == 250 and got.shape == z.shape
         # float32 filtering against float64: within a few thousandths of an IQR
         assert np.max(np.abs(got - z)) < 5e-3, np.max(np.abs(got - z))
+
+
+def test_date_sessions_pseudonymized_and_merge_takes_the_plan(sources, tmp_path):
+    out = str(tmp_path / "corpus")
+    btfm.corpus.build(None, out, KEY, files=sources, sfreq=0)
+    dated = str(tmp_path / "sub-01_ses-20230115_task-rest_eeg.edf")
+    shutil.copy(sources[0], dated)
+    btfm.corpus.build(None, out, KEY, files=[dated], sfreq=0)  # same folder, one file
+    index, entries = corpus_entries(out)
+    assert index["n_recordings"] == 1 and list(entries) == [pseudonym("01")]
+    want = hmac.new(KEY, b"ses-20230115", hashlib.sha256).hexdigest()[:16]
+    assert entries[pseudonym("01")]["session"] == want
+    text = open(os.path.join(out, "index.json"), encoding="utf-8").read()
+    assert "20230115" not in text and "ses-" + want in text
 
 
 @pytest.fixture(scope="module")
@@ -250,3 +265,4 @@ def test_killed_build_resumes_to_the_same_bytes(tmp_path):
         build(out, kill_after=rng.uniform(0.05, 0.9) * duration)
         build(out)
         assert files(out) == reference
+
