@@ -271,5 +271,6 @@ LUALIB_API int luaopen_btfm(lua_State *L)
     btfm_lua_open_reward(L, lua_gettop(L));
     btfm_lua_open_fnirs(L, lua_gettop(L));
     btfm_lua_open_stream(L, lua_gettop(L));
+    btfm_lua_open_corpus(L, lua_gettop(L));
     return 1;
 }

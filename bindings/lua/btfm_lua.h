@@ -134,6 +134,8 @@ btfm_aligner *btfm_lua_check_aligner(lua_State *L, int arg);
 void btfm_lua_open_fnirs(lua_State *L, int module_index);
 /* btfm.stream: real-time streams (btfm_lua_stream.c). */
 void btfm_lua_open_stream(lua_State *L, int module_index);
+/* btfm.corpus: corpus builds and loader iterators (btfm_lua_corpus.c). */
+void btfm_lua_open_corpus(lua_State *L, int module_index);
 
 /* A flat table of numbers at `arg` as a float (as_double 0) or double block owned by a
  * userdata pushed on the stack. count >= 0: exactly count values; count < 0: any

@@ -141,8 +141,17 @@ typedef enum btfm_loader_param {
     BTFM_LOADER_PATCH_LEN = 18,   /* int: samples per token (0: one token a channel) */
     BTFM_LOADER_MASK_RATIO = 19,  /* real: share of tokens masked per window */
     BTFM_LOADER_TIME_MAJOR = 20,  /* bool: data as batch x time x channel (tokens per TR) */
+    BTFM_LOADER_TOKENS = 21,      /* int: 0 samples, 1 band powers of each patch (below) */
     BTFM_LOADER_PARAM_MAX_ = 0x7fffffff
 } btfm_loader_param;
+
+/* Band-power tokens (tokens = 1): each patch of patch_len samples becomes
+ * BTFM_LOADER_N_BANDS values, log10 of the mean one-sided power density (units^2/Hz, as
+ * scipy.signal.periodogram with a periodic Hann window and the mean removed) over the
+ * frequency bins f with lo <= f < hi of delta 1-4, theta 4-8, alpha 8-13, beta 13-30 and
+ * gamma 30-45 Hz; a density under 1e-12 counts as 1e-12. Every band must hold a bin
+ * (a patch of at least sfreq/3 samples covers delta) and lie below Nyquist. */
+#define BTFM_LOADER_N_BANDS 5
 
 /* Open the corpus at `dir` (index.json and every recording binary, memory-mapped). A
  * corpus of another format version, a binary whose size disagrees with its index entry
@@ -202,7 +211,8 @@ BTFM_API btfm_status btfm_loader_set_state(btfm_loader *l, int64_t epoch, int64_
  * C = btfm_loader_n_channels, T = btfm_loader_window_len, P = T / patch_len tokens a
  * channel (1 without patches). */
 BTFM_API int64_t btfm_batch_size(const btfm_batch *b);
-/* rows x C x T floats (rows x T x C when time_major); with patches, C x P x patch_len. */
+/* rows x C x T floats (rows x T x C when time_major); with patches, C x P x patch_len;
+ * band-power tokens: rows x C x P x BTFM_LOADER_N_BANDS. */
 BTFM_API const float *btfm_batch_data(const btfm_batch *b);
 /* rows label ids (-1 for fixed-length windows). */
 BTFM_API const int32_t *btfm_batch_labels(const btfm_batch *b);

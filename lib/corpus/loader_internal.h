@@ -5,7 +5,7 @@
 #include <pthread.h>
 #include "corpus_internal.h"
 
-#define LOADER_PARAM_COUNT 21
+#define LOADER_PARAM_COUNT 22
 
 /* One recording of an opened corpus. */
 typedef struct corpus_rec {

@@ -175,6 +175,22 @@ def test_sampler_matches_torch_distributed_sampler(corpus, world, drop_last):
     del torch
 
 
+def test_band_power_tokens_match_scipy_periodogram(corpus):
+    common = dict(window_s=2, batch_size=16, patch_len=125, split="all", shuffle=False)
+    raw = btfm.corpus.Loader(corpus, **common)
+    x = raw.next_batch()["data"].astype(np.float64)  # rows x C x P x 125 samples
+    bands = btfm.corpus.Loader(corpus, tokens=1, **common)  # owns the batch's buffers
+    powers = bands.next_batch()["data"]
+    f, pxx = scipy_signal.periodogram(x, fs=250, window="hann", axis=-1)
+    want = np.stack([np.log10(np.maximum(pxx[..., (f >= lo) & (f < hi)].mean(axis=-1), 1e-12))
+                     for lo, hi in btfm.corpus.BANDS.values()], axis=-1)
+    assert powers.shape == x.shape[:3] + (5,)
+    assert np.max(np.abs(powers - want)) < 1e-4, np.max(np.abs(powers - want))
+    # patches too short for a bin in 1-4 Hz are refused, naming the band
+    with pytest.raises(btfm.Error, match="1-4 Hz"):
+        btfm.corpus.Loader(corpus, tokens=1, window_s=2, patch_len=25).next_batch()
+
+
 def test_batches_are_the_stored_windows_and_torch_shares_them(corpus):
     torch = pytest.importorskip("torch")
     c = btfm.corpus.Corpus(corpus)
@@ -266,3 +282,69 @@ def test_killed_build_resumes_to_the_same_bytes(tmp_path):
         build(out)
         assert files(out) == reference
 
+
+def write_bold(folder, shape=(7, 6, 5), n_vols=101, tr=2.0, seed=4):
+    """A 4-D NIfTI run, a mask and a label image written by nibabel: odd and prime sizes,
+    an oblique affine, voxels with their own level and slow drift."""
+    nib = pytest.importorskip("nibabel")
+    rng = np.random.default_rng(seed)
+    t = np.arange(n_vols) * tr
+    data = (100 + 20 * rng.random(shape)[..., None]
+            + 3 * np.sin(2 * np.pi * 0.004 * t + rng.random(shape)[..., None] * 6)
+            + rng.standard_normal(shape + (n_vols,))).astype(np.float32)
+    affine = np.array([[2.5, 0.1, 0, -9], [0, 2.5, 0.2, -7.5], [0, 0, 3, -6], [0, 0, 0, 1]])
+    img = nib.Nifti1Image(data, affine)
+    img.header.set_xyzt_units("mm", "sec")
+    img.header["pixdim"][4] = tr
+    paths = {"bold": os.path.join(folder, "sub-07_task-movie_bold.nii"),
+             "mask": os.path.join(folder, "mask.nii"), "atlas": os.path.join(folder, "atlas.nii")}
+    nib.save(img, paths["bold"])
+    mask = rng.random(shape) < 0.6
+    nib.save(nib.Nifti1Image(mask.astype(np.uint8), affine), paths["mask"])
+    labels = rng.integers(0, 4, shape).astype(np.int16)  # 0 is background
+    nib.save(nib.Nifti1Image(labels, affine), paths["atlas"])
+    return paths, data.astype(np.float64), mask, labels, affine
+
+
+@pytest.mark.parametrize("high_pass", [0.0, 0.01])
+def test_fmri_voxels_match_nibabel(tmp_path, high_pass):
+    paths, data, mask, _, affine = write_bold(str(tmp_path))
+    out = str(tmp_path / "corpus")
+    report = btfm.corpus.build(None, out, KEY, files=[paths["bold"]], mask=paths["mask"],
+                               fmri_l_freq=high_pass, fmri_h_freq=0, clip=0, dtype=1)
+    assert report == {"built": 1, "failed": 0}
+    index, entries = corpus_entries(out)
+    entry = entries[pseudonym("07")]
+    assert entry["datatype"] == "func" and entry["sfreq"] == pytest.approx(0.5)
+    # voxels in the file's order (x fastest): nibabel's array raveled in Fortran order
+    order = np.flatnonzero(mask.ravel(order="F"))
+    x = data.reshape(-1, data.shape[-1], order="F")[order].T  # time x voxel
+    if high_pass:
+        sos = scipy_signal.butter(4, high_pass, btype="highpass", fs=0.5, output="sos")
+        x = scipy_signal.sosfiltfilt(sos, x, axis=0)
+    z = preprocessing.RobustScaler().fit_transform(x)
+    got = memmap_values(out, entry)
+    assert got.shape == z.shape == (101, mask.sum())
+    # float16 storage: relative error 2^-11 of the value, plus float32 arithmetic
+    assert np.max(np.abs(got - z) / (np.abs(z) + 1)) < 2e-3, np.max(np.abs(got - z))
+    # every voxel's position: its centre through the affine, in metres
+    ijk = np.stack(np.unravel_index(order, mask.shape, order="F"), axis=1)
+    centres = (ijk @ affine[:3, :3].T + affine[:3, 3]) / 1000
+    assert np.allclose(np.asarray(entry["channel_positions"], float), centres, atol=1e-9)
+
+
+def test_fmri_parcels_match_label_means(tmp_path):
+    paths, data, _, labels, _ = write_bold(str(tmp_path))
+    out = str(tmp_path / "corpus")
+    btfm.corpus.build(None, out, KEY, files=[paths["bold"]], atlas=paths["atlas"],
+                      fmri_l_freq=0, clip=0, dtype=0)
+    _, entries = corpus_entries(out)
+    entry = entries[pseudonym("07")]
+    # NiftiLabelsMasker's signals: the mean of each label's voxels, labels ascending
+    x = np.stack([data[labels == k].mean(axis=0) for k in (1, 2, 3)], axis=1)
+    z = preprocessing.RobustScaler().fit_transform(x)
+    got = memmap_values(out, entry)
+    assert got.shape == z.shape
+    # int16 rounding (half a step) plus float32 sums of voxels near 100 (about 1e-4 of an IQR)
+    scale = np.asarray(entry["scale"])
+    assert np.all(np.abs(got - z) <= scale / 2 + 3e-4), np.max(np.abs(got - z) - scale / 2)

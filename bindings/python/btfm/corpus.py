@@ -32,12 +32,15 @@ from ._params import ParamsMixin
 from ._progress import attached
 from ._util import from_cstr, to_cpath
 
-__all__ = ["CorpusBuilder", "Loader", "Corpus", "build", "merge", "SPLITS", "SPLIT_BY"]
+__all__ = ["CorpusBuilder", "Loader", "Corpus", "build", "merge", "SPLITS", "SPLIT_BY", "BANDS"]
 
 #: Split numbers of the loader's `split` parameter.
 SPLITS = {"train": 0, "val": 1, "test": 2, "all": 3}
 #: Units of the loader's `split_by` parameter.
 SPLIT_BY = {"subject": 0, "session": 1, "recording": 2, "window": 3}
+#: Bands of band-power tokens (tokens=1), Hz, [lo, hi).
+BANDS = {"delta": (1, 4), "theta": (4, 8), "alpha": (8, 13), "beta": (13, 30), "gamma": (30, 45)}
+N_BANDS = len(BANDS)
 _TEXTS = ("query", "channel_types", "keep_annotations", "label_column", "mask", "atlas")
 _I64 = ctypes.c_int64
 
@@ -254,6 +257,8 @@ class Loader(ParamsMixin, Handle):
         shape = (rows, T, C) if self.get_param("time_major") else (rows, C, T)
         if patch != T and not self.get_param("time_major"):
             shape = (rows, C, P, patch)
+        if self.get_param("tokens") == 1:  # log10 band powers of each patch
+            shape = (rows, C, P, N_BANDS)
         return {
             "data": as_array(lib.btfm_batch_data(batch), shape=shape),
             "labels": as_array(lib.btfm_batch_labels(batch), shape=(rows,)),
