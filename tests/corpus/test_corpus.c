@@ -487,7 +487,7 @@ START_TEST(merge_takes_the_plan_and_dates_stay_out)
     ck_assert_ptr_null(strstr(index, "2023-02-01"));
     ck_assert_ptr_null(strstr(index, "sub-e"));
     uint8_t mac[32];
-    char hex[65], want[64];
+    char hex[65], want[96];
     btfm_hmac_sha256("a secret key", 12, "ses-20230115", 12, mac);
     btfm_hex(mac, 8, hex);
     snprintf(want, sizeof want, "\"session\": \"%s\"", hex);
