@@ -49,6 +49,9 @@ static const cli_command commands[] = {
      "build a training corpus from a BIDS folder or files; describe it; count its windows", cmd_corpus},
     {"stream", "replay FILE [--pipeline CONFIG] [--realtime] [--chunk N]",
      "play a recording through a real-time pipeline, printing its rows as JSON Lines", cmd_stream},
+    {"sync", "DEVICE REFERENCE [--events LABEL --output OUT] [--json]",
+     "align a device's clock (eye tracker, second amplifier) to a recording by shared triggers",
+     cmd_sync},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 

@@ -104,6 +104,7 @@ int cmd_reward(int argc, char **argv);
 int cmd_nirs(int argc, char **argv);
 int cmd_corpus(int argc, char **argv);
 int cmd_stream(int argc, char **argv);
+int cmd_sync(int argc, char **argv);
 
 /* Recordings (info_dataset.c, cmd_convert.c): describe one; open IN and save it as OUT
  * with `save_flags` (BTFM_SAVE_*), parsing "IN OUT [--anonymize] [--complete-records]". */

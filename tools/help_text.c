@@ -491,6 +491,30 @@ static const cli_help helps[] = {
      (const char *const[]){"btfm stream replay sub-01_eeg.edf > rows.jsonl",
                            "btfm stream replay rec.vhdr --pipeline alpha.conf --realtime",
                            "btfm stream replay rec.bdf --chunk 32", NULL}},
+    {"sync",
+     "Maps the clock of DEVICE (an eye tracker's EyeLink .asc or BIDS physio file, a second "
+     "amplifier) onto the clock of REFERENCE (the EEG) through the triggers both recorded "
+     "(doc/formats.md, EyeLink): events with the same non-zero code, such as an EyeLink "
+     "\"MSG 1234 TRIGGER 5\" and the EEG's trigger 5. Triggers are paired by code and time, "
+     "so a trigger that only one side logged is left out rather than shifting the others; "
+     "the line t_reference = offset + (1 + drift) t_device is fitted to the pairs by least "
+     "squares. Prints the offset (s), the drift (s per s and ms per hour), the residual rms "
+     "and the number of pairs: an rms above the devices' timing resolution (the tracker's "
+     "1 ms plus the EEG's sample period) says the triggers do not line up.\n\n"
+     "With --output, DEVICE's events (all but acquisition gaps, or those --events picks) are "
+     "mapped through the line and added to REFERENCE's, and REFERENCE is written to OUT "
+     "(.edf, .bdf, .vhdr by the extension), where btfm epochs --label cuts at them.",
+     (const cli_option_help[]){
+         {"--events LABEL", "With --output: import only the events LABEL selects (a type such "
+                            "as fixation, saccade, blink, message, or a label; MNE's "
+                            "hierarchical tags)."},
+         {"--output OUT", "Write REFERENCE with DEVICE's events added, in OUT's format."},
+         {"--json", "Print offset_s, drift, drift_ms_per_hour, rms_s and n_pairs as JSON."},
+         {NULL, NULL}},
+     (const char *const[]){"btfm sync sub-01_task-read_eyetrack.asc sub-01_task-read_eeg.set",
+                           "btfm sync eye.asc eeg.vhdr --json",
+                           "btfm sync eye.asc eeg.set --events fixation --output eeg_fix.vhdr",
+                           "btfm epochs eeg_fix.vhdr fix.npy --label fixation", NULL}},
 };
 
 const cli_help *cli_help_of(const char *command)

@@ -225,12 +225,15 @@ BTFM_API btfm_status btfm_dataset_events_table(const btfm_dataset *ds,
                                                const btfm_table **table);
 
 /* The clock of `ds` mapped onto the clock of `reference` (since 1.3): two recordings of
- * one session (an eye tracker and the EEG) that logged the same triggers. The k-th event
- * with code c in `ds` is paired with the k-th event with code c in `reference` (events of
- * code 0 and eye movements, blinks and gaps are no triggers), and the least-squares line
- * t_reference = offset_s + (1 + drift) t_ds is fitted to the pairs. `rms_s` is the root
- * mean square residual (s), `n_pairs` the pairs used; each output may be NULL.
- * BTFM_E_NOTFOUND when fewer than two pairs at distinct times exist. */
+ * one session (an eye tracker and the EEG) that logged the same triggers: events with the
+ * same non-zero code (eye movements, blinks and gaps are no triggers). Triggers are paired
+ * by code and time: the offset most same-code pairs agree on within 50 ms, then nearest
+ * same-code triggers within a window of the line, one to one, refitted until the pairs
+ * settle (the window ends at six robust standard deviations of the residuals, 1-50 ms),
+ * so a trigger only one side logged is left out instead of shifting the others. The
+ * least-squares line t_reference = offset_s + (1 + drift) t_ds through the pairs is
+ * returned; `rms_s` is the root mean square residual (s), `n_pairs` the pairs used; each
+ * output may be NULL. BTFM_E_NOTFOUND when fewer than two pairs at distinct times exist. */
 BTFM_API btfm_status btfm_dataset_sync(const btfm_dataset *ds, const btfm_dataset *reference,
                                        double *offset_s, double *drift, double *rms_s,
                                        int64_t *n_pairs);

@@ -36,8 +36,9 @@ def write_asc(path, blocks, rate, eyes=("LEFT",), vel=False, events=(), messages
             for kind, eye, s, e, extra in events:
                 if s == int(t) and kind != "MSG":
                     lines.append("%s %s %d\t%d\t%d%s" % (kind, eye, s, e, e - s + 1, extra))
-            for mt, text in messages:
-                if mt == int(t):
+            for mt, text in messages:  # after the last sample at or before them
+                if int(t) <= mt < int(start + (k + 1) * step) or \
+                        (k == len(samples) - 1 and mt >= int(t)):
                     lines.append("MSG\t%d %s" % (mt, text))
         lines.append("END\t%d \tSAMPLES\tEVENTS\tRES\t 38.54\t 31.12"
                      % (start + len(samples) * step))
@@ -180,6 +181,58 @@ def test_sync_recovers_offset_and_drift_from_sample_quantized_triggers(tmp_path)
     eeg.close()
 
 
+def line_fit(x, y):
+    """Least-squares offset and drift of y = offset + (1 + drift) x, and the rms."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    slope = np.sum((x - x.mean()) * (y - y.mean())) / np.sum((x - x.mean()) ** 2)
+    offset = y.mean() - slope * x.mean()
+    return offset, slope - 1, np.sqrt(np.mean((y - offset - slope * x) ** 2))
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_sync_pairs_triggers_that_one_side_missed_or_added(tmp_path, seed):
+    """60 triggers over 10 minutes drawn on one clock line; the tracker missed some, the
+    EEG others, each logged stray triggers (one of them 20 ms from a trigger the other
+    side missed, with its code), the EEG started late and the tracker stopped early. The
+    pairs are the surviving true ones: the fit equals the least-squares line through
+    exactly those, which is close to the simulated line."""
+    rng = np.random.default_rng(seed)
+    start, n_ms = 50_000, 600_000
+    t_ms = np.sort(rng.choice(np.arange(2000, n_ms - 2000, 13), 60, replace=False))
+    codes = rng.integers(1, 5, t_ms.size)
+    offset, drift, sfreq = 4.321, 63e-6, 500.0
+    t_eye = t_ms / 1000.0
+    t_eeg = np.ceil((offset + (1 + drift) * t_eye) * sfreq) / sfreq
+    order = rng.permutation(np.arange(5, 55))
+    eye_missed, eeg_missed = set(order[:3]), set(order[3:6])
+    eeg_missed |= {0, 1, 2}        # the EEG started after the first three
+    eye_missed |= {57, 58, 59}     # the tracker stopped before the last three
+    eye_msgs = [(start + int(t), "TRIGGER %d" % c)
+                for k, (t, c) in enumerate(zip(t_ms, codes)) if k not in eye_missed]
+    stray_ms = rng.choice(np.arange(1000, n_ms - 1000), 4, replace=False)
+    eye_msgs += [(start + int(t), "TRIGGER %d" % rng.integers(1, 5)) for t in stray_ms]
+    trap = min(eye_missed - {57, 58, 59})  # the EEG has it: a stray one 25 ms off here
+    eye_msgs.append((start + int(t_ms[trap]) + 25, "TRIGGER %d" % codes[trap]))
+    path = str(tmp_path / "drops.asc")
+    write_asc(path, [(start, np.zeros((n_ms // 100, 3)))], 10.0, messages=sorted(eye_msgs))
+    eeg = btfm.from_array(np.zeros((int(620 * sfreq), 1), np.float32), sfreq)
+    events = [(t_eeg[k], int(codes[k])) for k in range(t_ms.size) if k not in eeg_missed]
+    events += [(rng.uniform(5, 600), int(rng.integers(1, 5))) for _ in range(4)]
+    k = min(eeg_missed - {0, 1, 2})        # the tracker has it: a stray EEG one 20 ms off
+    events.append((t_eeg[k] + 0.020, int(codes[k])))
+    for onset, code in sorted(events):
+        eeg.add_event(onset, label=str(code), type="trigger", code=code)
+    both = [k for k in range(t_ms.size) if k not in eye_missed and k not in eeg_missed]
+    want = line_fit(t_eye[both], t_eeg[both])
+    with btfm.open(path) as eye:
+        sync = eye.sync(eeg)
+    eeg.close()
+    assert sync.n_pairs == len(both)
+    np.testing.assert_allclose([sync.offset, sync.drift, sync.rms], want, rtol=0, atol=1e-9)
+    assert abs(sync.offset - (offset + 1 / sfreq / 2)) < 1e-3
+    assert abs(sync.drift - drift) < 1e-5
+
+
 def test_fixations_become_eeg_segment_onsets(tmp_path):
     """Fixations on words, synced to the EEG by trigger messages and imported there:
     their onsets are the simulated clock line applied to the tracker's times, and epochs,
@@ -262,3 +315,90 @@ def test_the_examples_of_doc_formats_run(tmp_path, monkeypatch):
     assert abs(scope["sync"].offset - offset) < 1e-9 and scope["sync"].n_pairs == 4
     assert scope["epochs"].data.shape[0] == len(fix)
     assert scope["features"].shape[0] == len(fix)
+
+
+def rich_asc(path):
+    """A binocular HREF export with velocity, resolution and input-port columns, event
+    start lines, button and input lines, comments, corneal-reflection flags, missing
+    values in every column kind, and a second block after a pause."""
+    rng = np.random.default_rng(14)
+    lines = ["** CONVERTED FROM rich.edf using edfapi 4.2", "** EYELINK 1000 PLUS", "**",
+             "MSG\t4990 !CAL validation GOOD", "INPUT\t4995\t0",
+             "START\t5000 \tLEFT\tRIGHT\tSAMPLES\tEVENTS", "PRESCALER\t1", "VPRESCALER\t1",
+             "PUPIL\tDIAMETER",
+             "EVENTS\tHREF\tLEFT\tRIGHT\tRATE\t 250.00\tTRACKING\tCR\tFILTER\t2\tINPUT",
+             "SAMPLES\tHREF\tLEFT\tRIGHT\tVEL\tRES\tRATE\t 250.00\tTRACKING\tCR\tFILTER\t2"
+             "\tINPUT"]
+
+    def sample(t, k):
+        v = np.round(rng.uniform(-2000, 2000, 13), 1)
+        cells = ["%.1f" % x for x in v[:12]] + ["%d" % (k % 256)]
+        if k % 17 == 3:  # the left eye lost: its position, pupil and velocity
+            for i in (0, 1, 2, 6, 7):
+                cells[i] = "."
+        flags = "C.R.." if k % 11 == 5 else "....."
+        return "%d\t%s\t%s" % (t, "\t".join(cells), flags)
+
+    for k in range(60):
+        t = 5000 + 4 * k
+        lines.append(sample(t, k))
+        if k == 10:
+            lines += ["SFIX L   5040", "SSACC R  5040"]
+        if k == 20:
+            lines += ["EFIX L   5040\t5080\t44\t  -12.5\t  40.1\t  1021",
+                      "ESACC R  5040\t5076\t40\t  10.0\t  20.0\t  300.0\t  -50.0\t   4.1\t  210",
+                      "BUTTON\t5080\t1\t1", "MSG\t5080 TRIGGER 12",
+                      "# a comment the exporter may add", "INPUT\t5080\t12"]
+        if k == 30:
+            lines += ["SBLINK R 5120", "MSG\t5120 sentence 4 start"]
+        if k == 40:
+            lines.append("EBLINK R 5120\t5160\t44")
+    lines.append("END\t5240 \tSAMPLES\tEVENTS\tRES\t 38.54\t 31.12")
+    lines += ["MSG\t5600 between blocks", "START\t6000 \tLEFT\tRIGHT\tSAMPLES\tEVENTS",
+              "SAMPLES\tHREF\tLEFT\tRIGHT\tVEL\tRES\tRATE\t 250.00\tTRACKING\tCR\tFILTER\t2"
+              "\tINPUT"]
+    for k in range(25):
+        lines.append(sample(6000 + 4 * k, 100 + k))
+    lines.append("END\t6100 \tSAMPLES\tEVENTS\tRES\t 38.54\t 31.12")
+    with open(path, "w", encoding="ascii") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def spec_files(tmp_path):
+    mono = str(tmp_path / "mono.asc")
+    start = 1000
+    samples = gaze(300, 3, 15)
+    samples[40:60] = np.nan
+    write_asc(mono, [(start, samples)], 500.0,
+              events=[("EFIX", "L", start + 10, start + 70, "\t 1.0\t 2.0\t 900"),
+                      ("EBLINK", "L", start + 80, start + 120, ""),
+                      ("ESACC", "L", start + 122, start + 140, "\t 1\t 2\t 3\t 4\t 5\t 6")],
+              messages=[(start + 200, "TRIALID 7"), (start + 400, "TRIGGER 250")])
+    bino = str(tmp_path / "bino.asc")
+    write_asc(bino, [(700, gaze(200, 6, 16)), (900, gaze(150, 6, 17))], 2000.0,
+              eyes=("LEFT", "RIGHT"), events=[("EFIX", "R", 720, 760, "\t 1\t 2\t 3")])
+    rich = str(tmp_path / "rich.asc")
+    rich_asc(rich)
+    return [mono, bino, rich]
+
+
+def test_agrees_with_an_independent_reading_of_the_format(tmp_path):
+    """ascspec.py reads the same files from SR Research's description of the format
+    (Debian's MNE has no EyeLink reader to compare with): channels, every sample (NaN
+    where missing and between blocks), and every event and message."""
+    from ascspec import read_asc
+    for path in spec_files(tmp_path):
+        want = read_asc(path)
+        with btfm.open(path) as ds:
+            assert ds.sfreq == want.sfreq, path
+            assert ds.ch_names == want.ch_names, path
+            assert [c.type for c in ds.channels] == want.ch_types, path
+            n_eye = len(want.units)
+            assert [c.unit for c in ds.channels][:n_eye] == want.units, path
+            np.testing.assert_array_equal(ds.data, np.array(want.data(), np.float32),
+                                          err_msg=path)
+            got = sorted((e.type, e.label, round(e.onset, 9), round(e.duration, 9), e.code)
+                         for e in ds.events)
+            expected = sorted((t, lab, round(o, 9), round(d, 9), c)
+                              for t, lab, o, d, c in want.events)
+            assert got == expected, path

@@ -431,9 +431,9 @@ class Dataset(Handle):
 
     def sync(self, reference: "Dataset") -> Sync:
         """This recording's clock mapped onto `reference`'s by the triggers both logged
-        (an eye tracker's "TRIGGER 5" messages and the EEG's trigger 5): the k-th event
-        with code c here is paired with the k-th with code c there, and a line is fitted.
-        Returns btfm.Sync(offset, drift, rms, n_pairs); an onset t here is
+        (an eye tracker's "TRIGGER 5" messages and the EEG's trigger 5): triggers are
+        paired by code and time, so one that only one side logged is left out, and a
+        line is fitted to the pairs (doc/formats.md, EyeLink). Returns btfm.Sync(offset, drift, rms, n_pairs); an onset t here is
         offset + (1 + drift) * t in `reference`. Fewer than two shared triggers raise
         btfm.NotFoundError."""
         if not isinstance(reference, Dataset):
