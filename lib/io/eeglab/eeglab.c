@@ -11,6 +11,10 @@
 #include "core/number.h"
 #include "core/read_file.h"
 #include "eeglab_internal.h"
+#ifdef BTFM_HAVE_HDF5
+#include "io/hdf5/h5_internal.h"
+#include "mat73.h"
+#endif
 
 #define CHUNK_ROWS 4096
 
@@ -258,19 +262,68 @@ static btfm_status add_events(btfm_dataset *ds, const btfm_eeglab *e)
     return BTFM_OK;
 }
 
+/* A v7.3 .set: the HDF5 file's variables into e->mat, then the EEG structure. */
+static btfm_status parse_v73(btfm_eeglab *e, const char *path)
+{
+    memset(e, 0, sizeof *e);
+#ifdef BTFM_HAVE_HDF5
+    btfm_h5_guard g;
+    btfm_h5_enter(&g);
+    hid_t file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    btfm_status st;
+    if (file < 0) {
+        btfm_h5_where w = {"eeglab", path};
+        st = btfm_h5_fail(&w, BTFM_E_FORMAT, NULL, "the header of a MATLAB v7.3 MAT-file, "
+                          "but not an HDF5 file, or a damaged one");
+    } else {
+        st = btfm_mat73_read(&e->mat, file, path);
+        H5Fclose(file);
+    }
+    btfm_h5_leave(&g);
+    return st ? st : btfm_eeglab_from_mat(e, path);
+#else
+    return btfm_fail(BTFM_E_UNSUPPORTED, "eeglab: %s: a MATLAB v7.3 (HDF5) .set file, and this "
+                     "build has no HDF5 (meson feature 'snirf'); re-save it in EEGLAB as "
+                     "MATLAB v6/v7 (pop_saveset(EEG, 'version', '7')) or rebuild with HDF5",
+                     path);
+#endif
+}
+
+/* Whether the file starts with the text of a v7.3 MAT header. */
+static btfm_status peek_v73(const char *path, int *v73)
+{
+    *v73 = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return btfm_fail(errno == ENOENT ? BTFM_E_NOTFOUND : BTFM_E_IO, "eeglab: %s: %s", path,
+                         strerror(errno));
+    unsigned char head[32];
+    ssize_t got = read(fd, head, sizeof head);
+    close(fd);
+    *v73 = got > 0 && btfm_eeglab_is_v73(head, (size_t)got);
+    return BTFM_OK;
+}
+
 btfm_status btfm_eeglab_open(btfm_dataset **out, const char *path, unsigned flags)
 {
     (void)flags;
     *out = NULL;
     char *bytes = NULL;
     size_t len = 0;
-    btfm_status st = btfm_read_file(path, "eeglab", SIZE_MAX / 2, &bytes, &len);
-    if (st) return st;
+    int v73 = 0;
+    btfm_status st = peek_v73(path, &v73);
     btfm_eeglab e;
-    st = btfm_eeglab_parse(&e, (const unsigned char *)bytes, len, path);
+    memset(&e, 0, sizeof e);
+    if (!st && v73) st = parse_v73(&e, path);
+    else if (!st && !(st = btfm_read_file(path, "eeglab", SIZE_MAX / 2, &bytes, &len)))
+        st = btfm_eeglab_parse(&e, (const unsigned char *)bytes, len, path);
+    if (st) {
+        btfm_free(bytes);
+        return st;
+    }
     eeglab_state *s = NULL;
     btfm_dataset *ds = NULL;
-    if (!st && !(s = btfm_calloc(1, sizeof *s))) st = btfm_fail_nomem("eeglab", sizeof *s);
+    if (!(s = btfm_calloc(1, sizeof *s))) st = btfm_fail_nomem("eeglab", sizeof *s);
     if (s) s->fd = -1;
     if (!st) st = btfm_dataset_alloc(&ds, path, BTFM_FORMAT_EEGLAB, e.nbchan);
     if (st) {

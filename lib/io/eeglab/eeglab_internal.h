@@ -34,11 +34,15 @@ typedef struct btfm_eeglab_event {
     int code;                     /* a numeric integral type, else 0 */
 } btfm_eeglab_event;
 
-/* The EEG structure of a .set file's bytes (level 5). v7.3 files (HDF5) are
- * BTFM_E_UNSUPPORTED; missing or invalid srate, nbchan, pnts, trials, chanlocs of the
- * wrong length: BTFM_E_FORMAT naming `where` and the field. `e` is empty on failure. */
+/* The EEG structure of a .set file's bytes (level 5; v7.3 files, HDF5, are read from
+ * their file by the driver). Missing or invalid srate, nbchan, pnts, trials, chanlocs of
+ * the wrong length: BTFM_E_FORMAT naming `where` and the field. `e` is empty on failure. */
 btfm_status btfm_eeglab_parse(btfm_eeglab *e, const unsigned char *bytes, size_t len,
                               const char *where);
+/* The EEG structure of e->mat, a parsed MAT-file of any version (e is cleared on failure). */
+btfm_status btfm_eeglab_from_mat(btfm_eeglab *e, const char *where);
+/* 1 when the bytes start with the header text of a MATLAB v7.3 (HDF5) MAT-file. */
+int btfm_eeglab_is_v73(const unsigned char *bytes, size_t len);
 void btfm_eeglab_clear(btfm_eeglab *e);
 
 /* Channel i (0 <= i < nbchan); failures name the channel. */

@@ -78,18 +78,9 @@ static btfm_status read_fields(btfm_eeglab *e, const char *where)
     return BTFM_OK;
 }
 
-btfm_status btfm_eeglab_parse(btfm_eeglab *e, const unsigned char *bytes, size_t len,
-                              const char *where)
+btfm_status btfm_eeglab_from_mat(btfm_eeglab *e, const char *where)
 {
-    memset(e, 0, sizeof *e);
-    static const char v73[] = "MATLAB 7.3 MAT-file";
-    if (len >= sizeof v73 - 1 && memcmp(bytes, v73, sizeof v73 - 1) == 0)
-        return btfm_fail(BTFM_E_UNSUPPORTED, "eeglab: %s: a MATLAB v7.3 (HDF5) .set file; "
-                         "this library reads v6/v7 .set files: re-save it in EEGLAB with "
-                         "File > Preferences > 'Save .set files as MATLAB v6' (or "
-                         "pop_saveset(EEG, 'version', '7'))", where);
-    btfm_status st = btfm_mat_parse(&e->mat, bytes, len, where);
-    if (st) return st;
+    btfm_status st = BTFM_OK;
     if (btfm_mat_var(&e->mat, "ALLEEG"))
         st = btfm_fail(BTFM_E_UNSUPPORTED, "eeglab: %s: holds ALLEEG, several datasets; save "
                        "each dataset (EEG) to its own .set file", where);
@@ -103,6 +94,23 @@ btfm_status btfm_eeglab_parse(btfm_eeglab *e, const unsigned char *bytes, size_t
     if (!st) st = read_fields(e, where);
     if (st) btfm_eeglab_clear(e);
     return st;
+}
+
+int btfm_eeglab_is_v73(const unsigned char *bytes, size_t len)
+{
+    static const char v73[] = "MATLAB 7.3 MAT-file";
+    return len >= sizeof v73 - 1 && memcmp(bytes, v73, sizeof v73 - 1) == 0;
+}
+
+btfm_status btfm_eeglab_parse(btfm_eeglab *e, const unsigned char *bytes, size_t len,
+                              const char *where)
+{
+    memset(e, 0, sizeof *e);
+    if (btfm_eeglab_is_v73(bytes, len))
+        return btfm_fail(BTFM_E_UNSUPPORTED, "eeglab: %s: a MATLAB v7.3 (HDF5) .set file is "
+                         "read from its file (btfm_dataset_open), not from bytes", where);
+    btfm_status st = btfm_mat_parse(&e->mat, bytes, len, where);
+    return st ? st : btfm_eeglab_from_mat(e, where);
 }
 
 void btfm_eeglab_clear(btfm_eeglab *e)
