@@ -32,8 +32,8 @@ int cmd_sync(int argc, char **argv)
         else if (strcmp(argv[i], "--events") == 0 || strcmp(argv[i], "--output") == 0) {
             if (i + 1 >= argc)
                 return cli_usage_error("sync", "%s needs a value", argv[i]);
-            if (argv[i][2] == 'e') label = argv[++i];
-            else out = argv[++i];
+            const char **value = strcmp(argv[i], "--events") == 0 ? &label : &out;
+            *value = argv[++i];
         } else if (argv[i][0] == '-' && argv[i][1])
             return cli_usage_error("sync", "unknown option '%s'", argv[i]);
         else if (!device) device = argv[i];

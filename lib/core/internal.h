@@ -95,4 +95,8 @@ int btfm_utf8_valid(const char *s, size_t len);
  * `len` bytes; a NUL byte counts as a character of 1); 0 when it is malformed. */
 int btfm_utf8_char(const char *s, size_t len);
 
+/* Write code point `c` as UTF-8 at `out` (room for 4 bytes); U+FFFD stands for surrogates
+ * and values past U+10FFFF. The bytes written. */
+size_t btfm_utf8_put(char *out, uint32_t c);
+
 #endif

@@ -1,4 +1,5 @@
-/* UTF-8 validation (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF). */
+/* UTF-8 validation and encoding (RFC 3629: no overlong forms, no surrogates, at most
+ * U+10FFFF). */
 #include "internal.h"
 
 int btfm_utf8_valid(const char *s, size_t len)
@@ -35,4 +36,19 @@ int btfm_utf8_char(const char *s, size_t len)
     }
     if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
     return extra + 1;
+}
+
+size_t btfm_utf8_put(char *o, uint32_t c)
+{
+    if ((c >= 0xD800 && c < 0xE000) || c > 0x10FFFF) c = 0xFFFD;
+    if (c < 0x80) { o[0] = (char)c; return 1; }
+    if (c < 0x800) { o[0] = (char)(0xC0 | c >> 6); o[1] = (char)(0x80 | (c & 63)); return 2; }
+    if (c < 0x10000) {
+        o[0] = (char)(0xE0 | c >> 12); o[1] = (char)(0x80 | (c >> 6 & 63));
+        o[2] = (char)(0x80 | (c & 63));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | c >> 18); o[1] = (char)(0x80 | (c >> 12 & 63));
+    o[2] = (char)(0x80 | (c >> 6 & 63)); o[3] = (char)(0x80 | (c & 63));
+    return 4;
 }

@@ -3,11 +3,11 @@
  * valid EEGLAB layout built in memory with HDF5's core driver: objects deleted, replaced
  * by datasets of any class, type, shape and value, by groups, by references to any object
  * (their own ancestors included), marked empty. Whatever is refused must say why. */
-#include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "io/eeglab/eeglab_internal.h"
+#include "h5_mutation.h"
+#include "eeglab_check.h"
 #include "io/eeglab/mat73.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
@@ -22,15 +22,6 @@ static const char *const paths[] = {
 #define N_PATHS ((int)(sizeof paths / sizeof *paths))
 static const char *const classes[] = {"double", "single", "char", "cell", "struct", "logical",
                                       "int8", "uint64", "sparse", "function_handle", "", "x"};
-
-typedef struct reader { const unsigned char *p; size_t n; } reader;
-
-static unsigned byte(reader *r)
-{
-    if (!r->n) return 0;
-    r->n--;
-    return *r->p++;
-}
 
 static void set_class(hid_t obj, const char *cls)
 {
@@ -176,15 +167,8 @@ static void mutate(hid_t f, reader *r)
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-    static unsigned serial;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     char name[64];
-    snprintf(name, sizeof name, "fuzz-%u.set", serial++);
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_fapl_core(fapl, 1 << 16, 0); /* in memory, never written */
-    hid_t f = H5Fcreate(name, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    H5Pclose(fapl);
-    if (f < 0) abort();
+    hid_t f = memory_file(name, "set");
     valid_layout(f);
     reader r = {data, size};
     for (int i = 0; i < 32 && r.n; i++) mutate(f, &r);
@@ -198,16 +182,6 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         if (btfm_last_error()[0] == '\0') abort(); /* a refusal must say why */
         return 0;
     }
-    if (e.nbchan < 1 || e.pnts < 1 || e.trials < 1 || !(e.srate > 0)) abort();
-    for (int i = 0; i < e.nbchan; i++) {
-        btfm_eeglab_channel c;
-        if (btfm_eeglab_channel_info(&e, i, &c) == BTFM_OK && (!c.label || !*c.label)) abort();
-    }
-    for (int64_t i = 0; i < btfm_eeglab_n_events(&e); i++) {
-        btfm_eeglab_event ev;
-        btfm_eeglab_event_info(&e, i, &ev);
-        if (!ev.label) abort();
-    }
-    btfm_eeglab_clear(&e);
+    check_accepted_eeglab(&e);
     return 0;
 }

@@ -3,11 +3,11 @@
  * in memory with HDF5's core driver: links deleted, datasets replaced by others of any
  * type, shape and value, groups where datasets belong. Whatever the reader refuses must
  * say why; whatever it accepts must read without fault. */
-#include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "h5_mutation.h"
 #include "io/snirf/snirf_internal.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
@@ -28,18 +28,6 @@ static const char *const paths[] = {
     "/nirs/aux1/timeOffset", "/nirs/data1/measurementList4", "/nirs/data2", "/nirs1",
 };
 #define N_PATHS ((int)(sizeof paths / sizeof *paths))
-
-typedef struct reader {
-    const unsigned char *p;
-    size_t n;
-} reader;
-
-static unsigned byte(reader *r)
-{
-    if (!r->n) return 0;
-    r->n--;
-    return *r->p++;
-}
 
 static double number(reader *r)
 {
@@ -181,15 +169,8 @@ static void mutate(hid_t f, reader *r)
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-    static unsigned serial;
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     char name[64];
-    snprintf(name, sizeof name, "fuzz-%u.snirf", serial++);
-    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-    H5Pset_fapl_core(fapl, 1 << 16, 0); /* in memory, never written */
-    hid_t f = H5Fcreate(name, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-    H5Pclose(fapl);
-    if (f < 0) abort();
+    hid_t f = memory_file(name, "snirf");
     valid_layout(f);
     reader r = {data, size};
     for (int i = 0; i < 64 && r.n; i++) mutate(f, &r);

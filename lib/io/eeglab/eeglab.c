@@ -289,14 +289,14 @@ static btfm_status parse_v73(btfm_eeglab *e, const char *path)
 #endif
 }
 
-/* Whether the file starts with the text of a v7.3 MAT header. */
+/* Whether the file (a regular one: FIFOs and devices are refused) starts with the text
+ * of a v7.3 MAT header. */
 static btfm_status peek_v73(const char *path, int *v73)
 {
     *v73 = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return btfm_fail(errno == ENOENT ? BTFM_E_NOTFOUND : BTFM_E_IO, "eeglab: %s: %s", path,
-                         strerror(errno));
+    int fd;
+    btfm_status st = btfm_open_regular(path, "eeglab", &fd);
+    if (st) return st;
     unsigned char head[32];
     ssize_t got = read(fd, head, sizeof head);
     close(fd);

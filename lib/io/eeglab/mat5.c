@@ -105,22 +105,6 @@ static btfm_status copy_name(const parser *p, size_t data, size_t size, char **o
     return BTFM_OK;
 }
 
-/* Append code point c as UTF-8 (U+FFFD for surrogates and values past U+10FFFF). */
-static size_t put_utf8(char *o, uint32_t c)
-{
-    if ((c >= 0xD800 && c < 0xE000) || c > 0x10FFFF) c = 0xFFFD;
-    if (c < 0x80) { o[0] = (char)c; return 1; }
-    if (c < 0x800) { o[0] = (char)(0xC0 | c >> 6); o[1] = (char)(0x80 | (c & 63)); return 2; }
-    if (c < 0x10000) {
-        o[0] = (char)(0xE0 | c >> 12); o[1] = (char)(0x80 | (c >> 6 & 63));
-        o[2] = (char)(0x80 | (c & 63));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | c >> 18); o[1] = (char)(0x80 | (c >> 12 & 63));
-    o[2] = (char)(0x80 | (c >> 6 & 63)); o[3] = (char)(0x80 | (c & 63));
-    return 4;
-}
-
 /* Characters of a char array, stored column by column, as UTF-8 row after row. */
 static btfm_status read_chars(const parser *p, btfm_mat *m, size_t pos, size_t end)
 {
@@ -144,9 +128,10 @@ static btfm_status read_chars(const parser *p, btfm_mat *m, size_t pos, size_t e
     if (!(m->text = btfm_malloc((size_t)m->n * 4 + 1))) return btfm_fail_nomem("mat text", (size_t)m->n * 4);
     size_t o = 0;
     for (int64_t r = 0; r < rows; r++)
-        for (int64_t c = 0; c < cols; c++)
-            o += put_utf8(m->text + o, (uint32_t)load(p->bytes + data + (size_t)(c * rows + r) * width,
-                                                      width, p->file->swap));
+        for (int64_t c = 0; c < cols; c++) {
+            size_t at = data + (size_t)(c * rows + r) * width;
+            o += btfm_utf8_put(m->text + o, (uint32_t)load(p->bytes + at, width, p->file->swap));
+        }
     m->text[o] = 0;
     return BTFM_OK;
 }

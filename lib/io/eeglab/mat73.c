@@ -147,22 +147,6 @@ static btfm_status read_numbers(walker *k, hid_t d, const char *path, btfm_mat *
     return BTFM_OK;
 }
 
-/* Append code point c as UTF-8; surrogate pairs are joined by the caller. */
-static size_t put_utf8(char *o, uint32_t c)
-{
-    if ((c >= 0xD800 && c < 0xE000) || c > 0x10FFFF) c = 0xFFFD;
-    if (c < 0x80) { o[0] = (char)c; return 1; }
-    if (c < 0x800) { o[0] = (char)(0xC0 | c >> 6); o[1] = (char)(0x80 | (c & 63)); return 2; }
-    if (c < 0x10000) {
-        o[0] = (char)(0xE0 | c >> 12); o[1] = (char)(0x80 | (c >> 6 & 63));
-        o[2] = (char)(0x80 | (c & 63));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | c >> 18); o[1] = (char)(0x80 | (c >> 12 & 63));
-    o[2] = (char)(0x80 | (c >> 6 & 63)); o[3] = (char)(0x80 | (c & 63));
-    return 4;
-}
-
 /* char arrays: UTF-16 code units, column by column, as UTF-8 row after row. */
 static btfm_status read_chars(walker *k, hid_t d, const char *path, btfm_mat *m)
 {
@@ -197,7 +181,7 @@ static btfm_status read_chars(walker *k, hid_t d, const char *path, btfm_mat *m)
                     c++;
                 }
             }
-            o += put_utf8(m->text + o, u);
+            o += btfm_utf8_put(m->text + o, u);
         }
     m->text[o] = 0;
     btfm_free(units);
