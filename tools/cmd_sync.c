@@ -35,7 +35,7 @@ int cmd_sync(int argc, char **argv)
             const char **value = strcmp(argv[i], "--events") == 0 ? &label : &out;
             *value = argv[++i];
         } else if (argv[i][0] == '-' && argv[i][1])
-            return cli_usage_error("sync", "unknown option '%s'", argv[i]);
+            return cli_unknown_option("sync", argv[i]);
         else if (!device) device = argv[i];
         else if (!reference) reference = argv[i];
         else return cli_usage_error("sync", "unexpected argument '%s'", argv[i]);
