@@ -17,7 +17,11 @@ times and the ratios reference / ours, and checks the answers agree first.
 2. ridge-gcv: the same data, leave-one-out in closed form against RidgeCV(alphas,
    alpha_per_target=True) over all targets.
 3. logistic: 10,000 x 256, binary, 10 Cs, 5 folds, against LogisticRegressionCV on the
-   same folds (lbfgs, tol 1e-6 as needed for coefficients to agree to 1e-5) ...
+   same folds (lbfgs, tol 1e-6 as needed for coefficients to agree to 1e-5). The host
+   lets libbtfm set OpenBLAS's threads (btfm.set_blas_thread_control(True), as the btfm
+   command line does), so the folds run on the library's threads with one OpenBLAS
+   thread each; scikit-learn runs its folds in turn with OpenBLAS on every core, and
+   again with n_jobs=2 (folds in two worker processes).
 4. bradley-terry: 10,000 pairs of 2,000 items x 256 features, 10 alphas, 5 folds, against
    LogisticRegressionCV on the feature differences without intercept (the same model).
 5. encoding: 600 volumes x 50,000 voxels x 1,000 features, 4 FIR delays, 5-fold inner CV
@@ -28,6 +32,7 @@ times and the ratios reference / ours, and checks the answers agree first.
 """
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -62,6 +67,17 @@ def report(name, ours, ref, scale=1.0, ref_name="reference"):
     print(f"  {name}: libbtfm best {bo:8.3f} s median {mo:8.3f} s | {ref_name} best {br:8.3f} s "
           f"median {mr:8.3f} s | ratio best {br / bo:6.2f}x median {mr / mo:6.2f}x", flush=True)
     record("model", name, ours, (br, mr), ref_name)  # into bench/run-all's table
+
+
+@contextlib.contextmanager
+def blas_control():
+    """The host lets libbtfm set OpenBLAS's thread count around its own parallel work."""
+    import btfm
+    before = btfm.set_blas_thread_control(True)
+    try:
+        yield
+    finally:
+        btfm.set_blas_thread_control(before)
 
 
 def rel(a, b):
@@ -160,15 +176,27 @@ def case_logistic(args):
     test_fold = np.repeat(np.arange(5), n // 5)
     print(f"logistic, {n} x {p}, 10 Cs, 5 contiguous folds", flush=True)
 
-    def sk_fit():
+    def sk_fit(n_jobs=None):
         return SkLogisticRegressionCV(Cs=Cs, cv=PredefinedSplit(test_fold), tol=1e-6,
-                                      max_iter=1000).fit(Xd, y)
+                                      max_iter=1000, n_jobs=n_jobs).fit(Xd, y)
     ours = LogisticRegressionCV(Cs=Cs, cv=5).fit(X, y)
     sk = sk_fit()
     print(f"  C equal: {ours.C_[0] == sk.C_[0]}, coef rel. difference "
           f"{rel(ours.coef_.ravel(), sk.coef_.ravel()):.1e}", flush=True)
-    a, b = interleave(args.runs, lambda: LogisticRegressionCV(Cs=Cs, cv=5).fit(X, y), sk_fit)
-    report("logistic CV", a, b, ref_name="scikit-learn LogisticRegressionCV")
+    with blas_control():
+        a, b = interleave(args.runs, lambda: LogisticRegressionCV(Cs=Cs, cv=5).fit(X, y), sk_fit)
+        report("logistic CV", a, b, ref_name="scikit-learn LogisticRegressionCV")
+        a, b = interleave(args.runs, lambda: LogisticRegressionCV(Cs=Cs, cv=5).fit(X, y),
+                          lambda: sk_fit(n_jobs=2))
+        report("logistic CV", a, b, ref_name="scikit-learn LogisticRegressionCV n_jobs=2")
+        # Both sides at tol 1e-6 (ours: no step above 1e-6 relative; scikit-learn: no
+        # gradient entry above 1e-6), about as far from the converged fit.
+        loose = LogisticRegressionCV(Cs=Cs, cv=5, tol=1e-6).fit(X, y)
+        print(f"  tol 1e-6: C equal: {loose.C_[0] == sk.C_[0]}, coef rel. difference "
+              f"{rel(loose.coef_.ravel(), sk.coef_.ravel()):.1e}", flush=True)
+        a, b = interleave(args.runs, lambda: LogisticRegressionCV(Cs=Cs, cv=5, tol=1e-6).fit(X, y),
+                          sk_fit)
+        report("logistic CV, tol 1e-6", a, b, ref_name="scikit-learn LogisticRegressionCV")
 
 
 def case_bradley_terry(args):
@@ -188,18 +216,24 @@ def case_bradley_terry(args):
     print(f"Bradley-Terry, {len(pairs)} pairs of {items} items x {p} features, 10 alphas, "
           f"5 folds", flush=True)
 
-    def sk_fit():
+    def sk_fit(n_jobs=None):
         return SkLogisticRegressionCV(Cs=1 / alphas, cv=PredefinedSplit(test_fold),
-                                      fit_intercept=False, tol=1e-6, max_iter=1000).fit(D, y)
+                                      fit_intercept=False, tol=1e-6, max_iter=1000,
+                                      n_jobs=n_jobs).fit(D, y)
     split = PredefinedSplit(test_fold)
     ours = BradleyTerry(alphas=alphas, cv=split, scoring="accuracy").fit(X, pairs, y.astype(float))
     sk = sk_fit()
     print(f"  C equal: {1 / ours.alpha_ == sk.C_[0]}, coef rel. difference "
           f"{rel(ours.coef_.ravel(), sk.coef_.ravel()):.1e}", flush=True)
-    a, b = interleave(args.runs,
-                      lambda: BradleyTerry(alphas=alphas, cv=split, scoring="accuracy")
-                      .fit(X, pairs, y.astype(float)), sk_fit)
-    report("Bradley-Terry CV", a, b, ref_name="scikit-learn LogisticRegressionCV on differences")
+    def ours():
+        BradleyTerry(alphas=alphas, cv=split, scoring="accuracy").fit(X, pairs, y.astype(float))
+    with blas_control():
+        a, b = interleave(args.runs, ours, sk_fit)
+        report("Bradley-Terry CV", a, b,
+               ref_name="scikit-learn LogisticRegressionCV on differences")
+        a, b = interleave(args.runs, ours, lambda: sk_fit(n_jobs=2))
+        report("Bradley-Terry CV", a, b,
+               ref_name="scikit-learn LogisticRegressionCV on differences n_jobs=2")
 
 
 ENCODING_CHILD = r"""

@@ -50,11 +50,15 @@ typedef enum btfm_ties {
     BTFM_TIES_MAX_ = 0x7fffffff
 } btfm_ties;
 
-/* Ridge solvers: one decomposition reused for every alpha. */
+/* Solvers. Ridge: one decomposition reused for every alpha. Logistic regression and
+ * Bradley-Terry: 0 preconditioned L-BFGS with Newton's method as the fallback, or Newton's
+ * method alone. */
 typedef enum btfm_ridge_solver {
     BTFM_RIDGE_AUTO = 0,   /* primal when features <= samples, else dual */
     BTFM_RIDGE_PRIMAL = 1, /* eigendecomposition of the features' Gram matrix (thin SVD) */
     BTFM_RIDGE_DUAL = 2,   /* eigendecomposition of the samples' kernel matrix */
+    BTFM_MODEL_NEWTON = 3, /* logistic regression and Bradley-Terry: Newton's method (IRLS)
+                              from the start instead of quasi-Newton steps (solver 0) */
     BTFM_RIDGE_SOLVER_MAX_ = 0x7fffffff
 } btfm_ridge_solver;
 
@@ -80,9 +84,12 @@ typedef enum btfm_model_param {
     BTFM_MODEL_PARAM_N_ITER = 12,       /* int: banded ridge random-search draws */
     BTFM_MODEL_PARAM_HRF = 13,          /* bool: convolve features with the SPM HRF (needs t_r) */
     BTFM_MODEL_PARAM_T_R = 14,          /* real: seconds between samples for the HRF */
-    BTFM_MODEL_PARAM_SOLVER = 15,       /* int: btfm_ridge_solver */
+    BTFM_MODEL_PARAM_SOLVER = 15,       /* int: btfm_ridge_solver (BTFM_MODEL_NEWTON for
+                                           logistic regression and Bradley-Terry) */
     BTFM_MODEL_PARAM_NOISE_RANK = 16,   /* int: ridge: rank of the residual covariance kept
                                            for synthetic responses (0: per target only) */
+    BTFM_MODEL_PARAM_BAND_SEARCH = 17,  /* int: banded ridge: 0 random search, 1 random search
+                                           then gradient steps on the band penalties */
     BTFM_MODEL_PARAM_MAX_ = 0x7fffffff
 } btfm_model_param;
 

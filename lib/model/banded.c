@@ -160,6 +160,15 @@ btfm_status btfm_model_fit_banded(btfm_model *m, const float *x, int64_t n, int6
         btfm_free(draw.eig);
         memset(&draw, 0, sizeof draw);
     }
+    /* The design's shift and unit scales, as a primal ridge fit records them (a saved
+     * model is checked for positive scales). */
+    for (int64_t k = 0; k < P && !st; k++) {
+        fit->center[k] = c.mu_x[k];
+        fit->scale[k] = 1.0;
+    }
+    if (!st && MODEL_PARAM(m, BAND_SEARCH) == 1)
+        st = btfm_model_banded_gradient(&c, fit->band, n_bands, (int)MODEL_PARAM(m, MAX_ITER),
+                                        MODEL_PARAM(m, TOL), fit);
     if (!st && MODEL_PARAM(m, NOISE_RANK) > 0)
         st = btfm_model_noise_factor(fit, c.x, n, y, (int64_t)MODEL_PARAM(m, NOISE_RANK), func);
     if (!st) st = btfm_progress_done(&progress, "banded ridge");

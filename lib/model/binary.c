@@ -89,6 +89,13 @@ btfm_status btfm_model_binary_design(binary_logit *b, int64_t n)
 {
     b->n = n;
     b->stored = b->head = 0; /* curvature pairs of another design say nothing */
+    if (b->shared_gram) {
+        double sw = 0;
+        for (int64_t r = 0; r < n; r++) sw += weight(b, r);
+        const double f = b->shared_weight > 0 ? sw / b->shared_weight : 1.0;
+        for (int64_t k = 0; k < b->q * b->q; k++) b->gram[k] = f * b->shared_gram[k];
+        return BTFM_OK;
+    }
     /* The weights go through eta as scratch: it is rewritten by every evaluation. */
     for (int64_t r = 0; r < n; r++) b->eta[r] = weight(b, r);
     weighted_gram(b, b->eta, b->gram);
@@ -114,13 +121,25 @@ BTFM_HOT BTFM_SIMD_CLONES static void axpy(double a, const float *x, double *y, 
     for (int64_t j = 0; j < p; j++) y[j] += a * (double)x[j];
 }
 
-/* Row r's loss at predictor v into *f; returns its residual w (sigmoid(v) - t). */
-static double residual(const binary_logit *b, int64_t r, double v, double *f)
+/* Row r's loss at predictor v, log(1 + e^v) - t v weighted: into *f, except the term
+ * log(1 + e^-|v|) of unweighted rows, whose factor 1 + e^-|v| (in (1, 2]) is multiplied
+ * into *prod instead (one logarithm per LOG_BATCH rows, see loss). Returns the residual
+ * w (sigmoid(v) - t). */
+static double residual(const binary_logit *b, int64_t r, double v, double *f, double *prod)
 {
-    const double wr = weight(b, r), t = b->t[r], ex = exp(-fabs(v));
+    const double t = b->t[r], ex = exp(-fabs(v));
+    if (!b->w) {
+        *f += (v > 0 ? v : 0.0) - t * v;
+        *prod *= 1.0 + ex;
+        return (v >= 0 ? 1.0 : ex) / (1.0 + ex) - t;
+    }
+    const double wr = b->w[r];
     *f += wr * ((v > 0 ? v : 0.0) + log1p(ex) - t * v);
     return wr * ((v >= 0 ? 1.0 : ex) / (1.0 + ex) - t);
 }
+
+/* Rows whose factors share one logarithm: their product stays below 2^64. */
+enum { LOG_BATCH = 64 };
 
 /* The penalized loss at theta; with grad non-NULL also its gradient. eta receives the
  * linear predictor. With u = theta / scale, a row's predictor is x . u + theta_0 -
@@ -132,7 +151,7 @@ static double loss(binary_logit *b, const double *theta, double *grad)
 {
     const int64_t n = b->n, p = b->p;
     double *u = b->work + (2 * MEMORY + 4) * b->q, *gx = u + b->q;
-    double f = 0, c0 = b->intercept ? theta[p] : 0.0, sres = 0;
+    double f = 0, c0 = b->intercept ? theta[p] : 0.0, sres = 0, prod = 1.0;
     for (int64_t j = 0; j < p; j++) {
         f += 0.5 * b->alpha * theta[j] * theta[j];
         u[j] = theta[j] / b->scale[j];
@@ -148,7 +167,11 @@ static double loss(binary_logit *b, const double *theta, double *grad)
         for (int64_t r = 0; r < n; r++) b->eta[r] = score[b->first[r]] - score[b->second[r]] + c0;
         memset(b->item, 0, (size_t)b->n_items * sizeof *b->item);
         for (int64_t r = 0; r < n; r++) {
-            const double res = residual(b, r, b->eta[r], &f);
+            const double res = residual(b, r, b->eta[r], &f, &prod);
+            if (r % LOG_BATCH == LOG_BATCH - 1) {
+                f += log(prod);
+                prod = 1.0;
+            }
             b->item[b->first[r]] += res;
             b->item[b->second[r]] -= res;
         }
@@ -159,11 +182,16 @@ static double loss(binary_logit *b, const double *theta, double *grad)
         for (int64_t r = 0; r < n; r++) {
             const float *xr = b->x + b->first[r] * p;
             const double v = b->eta[r] = dot(xr, u, p) + c0;
-            const double res = residual(b, r, v, &f);
+            const double res = residual(b, r, v, &f, &prod);
+            if (r % LOG_BATCH == LOG_BATCH - 1) {
+                f += log(prod);
+                prod = 1.0;
+            }
             sres += res;
             if (grad) axpy(res, xr, gx, p);
         }
     }
+    f += log(prod);
     if (!grad) return f;
     for (int64_t j = 0; j < p; j++)
         grad[j] = (gx[j] - (b->center && !b->second ? b->center[j] * sres : 0.0)) / b->scale[j] +
@@ -271,9 +299,9 @@ btfm_status btfm_model_binary_fit(binary_logit *b, double alpha, double *theta, 
     }
     b->alpha = alpha;
     double f = loss(b, theta, g);
-    btfm_status st = precondition(b);
+    btfm_status st = b->newton ? BTFM_OK : precondition(b);
     int stored = b->stored, head = b->head, converged = 0;
-    for (int it = 0; it < max_iter && !st && !converged; it++) {
+    for (int it = 0; it < (b->newton ? 0 : max_iter) && !st && !converged; it++) {
         direction(b, g, d, s_mem, y_mem, stored, head);
         double slope = cblas_ddot((int)q, g, 1, d, 1);
         if (!(slope < 0)) { /* not a descent direction: forget the pairs */
@@ -332,7 +360,8 @@ btfm_status btfm_model_binary_fit(binary_logit *b, double alpha, double *theta, 
     b->head = head;
     if (!st && !converged) {
         /* The quasi-Newton steps ran out (a nearly separable problem, where the Gram
-         * matrix says little about the curvature): Newton's method finishes. */
+         * matrix says little about the curvature), or none were asked for: Newton's
+         * method finishes. */
         newton_problem pr = {.n_par = q, .eval = eval, .ctx = b, .func = b->func};
         return btfm_model_newton(&pr, theta, max_iter, tol, hessian);
     }

@@ -20,6 +20,7 @@ typedef struct bt {
     int ties, tie_par, max_iter;
     double eps, alpha, tol;
     int standardize;
+    int newton;     /* Newton's method alone (solver BTFM_MODEL_NEWTON) */
     const char *func;
     /* the training pairs */
     const int64_t *rows;
@@ -350,6 +351,54 @@ static btfm_status check_pairs(const bt *B)
     return BTFM_OK;
 }
 
+/* A context's own buffers (its constant fields already set). */
+static btfm_status buffers(bt *B)
+{
+    const int64_t n = B->n_pairs, p = B->p;
+    B->scale = btfm_model_doubles((size_t)p, B->func);
+    B->coef = btfm_model_doubles((size_t)(3 * n), B->func);
+    B->diff = B->buf = B->t = B->wr = B->hbuf = NULL;
+    B->first = B->second = NULL;
+    memset(&B->bin, 0, sizeof B->bin);
+    if (!B->scale || !B->coef) return BTFM_E_NOMEM;
+    if (!B->x) return BTFM_OK;
+    if (B->ties != BTFM_TIES_NONE) { /* a tie parameter: Newton on the differences */
+        B->diff = btfm_dense_zeros(n, p, B->func);
+        B->buf = btfm_dense_zeros(n, p, B->func);
+        if (!B->diff || !B->buf) return BTFM_E_NOMEM;
+    }
+    B->t = btfm_model_doubles((size_t)n, B->func);
+    B->wr = btfm_model_doubles((size_t)n, B->func);
+    B->first = btfm_malloc((size_t)n * sizeof *B->first);
+    B->second = btfm_malloc((size_t)n * sizeof *B->second);
+    B->hbuf = btfm_dense_zeros(p, p, B->func);
+    if (!B->t || !B->wr || !B->first || !B->second || !B->hbuf ||
+        btfm_model_binary_init(&B->bin, n, B->n_items, p, 0, B->func))
+        return BTFM_E_NOMEM;
+    B->bin.x = B->x;
+    B->bin.newton = B->newton;
+    B->bin.first = B->first;
+    B->bin.second = B->second;
+    B->bin.scale = B->scale;
+    B->bin.t = B->t;
+    B->bin.w = B->w ? B->wr : NULL;
+    return BTFM_OK;
+}
+
+static void release(bt *B)
+{
+    btfm_free(B->scale);
+    btfm_free(B->coef);
+    btfm_free(B->diff);
+    btfm_free(B->buf);
+    btfm_free(B->t);
+    btfm_free(B->wr);
+    btfm_free(B->hbuf);
+    btfm_free(B->first);
+    btfm_free(B->second);
+    btfm_model_binary_clear(&B->bin);
+}
+
 btfm_status btfm_model_fit_bt(btfm_model *m, const float *x, int64_t n_items, int64_t p,
                               const int64_t *pairs, const float *outcomes, int64_t n_pairs,
                               model_fit *fit)
@@ -359,7 +408,7 @@ btfm_status btfm_model_fit_bt(btfm_model *m, const float *x, int64_t n_items, in
             .p = p, .n_pairs = n_pairs, .np = p + 1, .ties = (int)MODEL_PARAM(m, TIES),
             .max_iter = (int)MODEL_PARAM(m, MAX_ITER), .eps = MODEL_PARAM(m, LABEL_SMOOTHING),
             .tol = MODEL_PARAM(m, TOL), .standardize = MODEL_PARAM(m, STANDARDIZE) != 0,
-            .func = func};
+            .newton = MODEL_PARAM(m, SOLVER) == BTFM_MODEL_NEWTON, .func = func};
     if (m->n_delays || MODEL_PARAM(m, HRF))
         return btfm_fail(BTFM_E_INVALID, "%s: delays and the HRF apply to ridge models only",
                          func);
@@ -373,27 +422,17 @@ btfm_status btfm_model_fit_bt(btfm_model *m, const float *x, int64_t n_items, in
         return btfm_fail(BTFM_E_INVALID, "%s: scoring is %s; Bradley-Terry is scored by "
                          "accuracy or log_likelihood", func, btfm_model_score_name(kind));
     const int64_t np = B.np;
-    B.scale = btfm_model_doubles((size_t)p, func);
-    B.coef = btfm_model_doubles((size_t)(3 * n_pairs), func);
-    if (x && B.ties != BTFM_TIES_NONE) { /* a tie parameter: Newton on the differences */
-        B.diff = btfm_dense_zeros(n_pairs, p, func);
-        B.buf = btfm_dense_zeros(n_pairs, p, func);
+    /* A context per fold worker (the first is B), each with buffers of its own. */
+    const int workers = btfm_model_glm_workers(m, n_pairs, np);
+    bt *extra = btfm_calloc((size_t)workers, sizeof *extra);
+    void **ctxs = btfm_calloc((size_t)workers, sizeof *ctxs);
+    if (!extra || !ctxs) st = btfm_fail_nomem(func, (size_t)workers * sizeof *extra);
+    if (!st) st = buffers(&B);
+    for (int w = 1; w < workers && !st; w++) {
+        extra[w] = B;
+        st = buffers(&extra[w]);
     }
-    if (x) {
-        B.t = btfm_model_doubles((size_t)n_pairs, func);
-        B.wr = btfm_model_doubles((size_t)n_pairs, func);
-        B.first = btfm_malloc((size_t)n_pairs * sizeof *B.first);
-        B.second = btfm_malloc((size_t)n_pairs * sizeof *B.second);
-        B.hbuf = btfm_dense_zeros(p, p, func);
-        if (!btfm_model_binary_init(&B.bin, n_pairs, n_items, p, 0, func)) {
-            B.bin.x = x;
-            B.bin.first = B.first;
-            B.bin.second = B.second;
-            B.bin.scale = B.scale;
-            B.bin.t = B.t;
-            B.bin.w = B.w ? B.wr : NULL;
-        }
-    }
+    for (int w = 0; w < workers && ctxs; w++) ctxs[w] = w ? (void *)&extra[w] : (void *)&B;
     int64_t *all = btfm_malloc((size_t)n_pairs * sizeof *all);
     double *theta = btfm_model_doubles((size_t)np, func);
     double *hessian = btfm_model_doubles((size_t)(np * np), func);
@@ -410,24 +449,35 @@ btfm_status btfm_model_fit_bt(btfm_model *m, const float *x, int64_t n_items, in
     fit->center = btfm_model_doubles((size_t)p, func);
     fit->scale = btfm_model_doubles((size_t)p, func);
     fit->cov = btfm_model_doubles((size_t)(p * p), func);
-    if (!B.scale || !B.coef || (x && B.ties != BTFM_TIES_NONE && (!B.diff || !B.buf)) ||
-        (x && (!B.t || !B.wr || !B.first || !B.second || !B.hbuf || !B.bin.gram)) ||
-        !all || !theta || !hessian ||
-        !inv || !fit->coef || !fit->intercept || !fit->alpha || !fit->noise_var ||
-        !fit->center || !fit->scale || !fit->cov)
+    if (!st && (!all || !theta || !hessian || !inv || !fit->coef || !fit->intercept ||
+                !fit->alpha || !fit->noise_var || !fit->center || !fit->scale || !fit->cov))
         st = BTFM_E_NOMEM;
     btfm_progress progress;
     if (!st) st = btfm_progress_start(&progress, m->progress, m->progress_user, "bradley_terry");
     glm_ops ops = {np, prepare, start, fit_one, score};
     int best = 0;
+    for (int64_t i = 0; i < n_pairs && all; i++) all[i] = i;
+    /* The binary solver: the Gram matrix of every pair once, each training set's
+     * preconditioner from it. */
+    double *gram = NULL;
+    if (!st && m->n_alphas > 1 && x && !(st = prepare(&B, all, n_pairs)) && B.binary) {
+        double sw = 0;
+        for (int64_t i = 0; i < n_pairs; i++) sw += B.wr[i];
+        if (!(gram = btfm_model_doubles((size_t)(p * p), func))) st = BTFM_E_NOMEM;
+        else memcpy(gram, B.bin.gram, (size_t)(p * p) * sizeof *gram);
+        for (int w = 0; w < workers && gram; w++) {
+            bt *c = ctxs[w];
+            c->bin.shared_gram = gram;
+            c->bin.shared_weight = sw;
+        }
+    }
     if (!st && m->n_alphas > 1) {
         fit->cv_scores = btfm_model_doubles((size_t)m->n_alphas, func);
         fit->n_cv_alphas = m->n_alphas;
-        st = fit->cv_scores ? btfm_model_glm_cv(m, &ops, &B, n_pairs, kind, 1, fit->cv_scores,
-                                                &best, &progress, func)
+        st = fit->cv_scores ? btfm_model_glm_cv(m, &ops, ctxs, workers, n_pairs, kind, 1,
+                                                fit->cv_scores, &best, theta, &progress, func)
                             : BTFM_E_NOMEM;
     }
-    for (int64_t i = 0; i < n_pairs && all; i++) all[i] = i;
     if (!st) st = prepare(&B, all, n_pairs);
     if (!st) {
         start(&B, theta);
@@ -447,16 +497,11 @@ btfm_status btfm_model_fit_bt(btfm_model *m, const float *x, int64_t n_items, in
         fit->sum_weights = (double)n_pairs;
         st = btfm_progress_done(&progress, "bradley_terry");
     }
-    btfm_free(B.scale);
-    btfm_free(B.coef);
-    btfm_free(B.diff);
-    btfm_free(B.buf);
-    btfm_free(B.t);
-    btfm_free(B.wr);
-    btfm_free(B.hbuf);
-    btfm_free(B.first);
-    btfm_free(B.second);
-    btfm_model_binary_clear(&B.bin);
+    release(&B);
+    for (int w = 1; w < workers && extra; w++) release(&extra[w]);
+    btfm_free(extra);
+    btfm_free(ctxs);
+    btfm_free(gram);
     btfm_free(all);
     btfm_free(theta);
     btfm_free(hessian);

@@ -40,6 +40,13 @@ typedef struct binary_logit {
     const double *w;       /* n weights, or NULL for 1 */
     int64_t n, n_items, p, q; /* q = p + intercept: theta's length */
     int intercept;         /* an unpenalized last coefficient */
+    int newton;            /* Newton's method alone, no quasi-Newton steps */
+    /* The preconditioner's Gram matrix of every row (q x q, upper part) with the total of
+     * their weights, or NULL: a training set then takes it scaled by its share of the
+     * weight instead of forming its own (the preconditioner only steers the steps; the
+     * gradient and the stopping rule stay exact). */
+    const double *shared_gram;
+    double shared_weight;
     double alpha;
     const char *func;
     double *gram, *factor, *scratch, *work, *rho, *eta, *item;
@@ -55,7 +62,8 @@ void btfm_model_binary_clear(binary_logit *b);
 btfm_status btfm_model_binary_design(binary_logit *b, int64_t n);
 /* Minimize with penalty alpha from theta (a warm start; overwritten by the minimizer):
  * preconditioned L-BFGS until a full step moves no parameter by more than
- * tol (1 + max |theta|), Newton's method after max_iter steps without that; hessian (may
+ * tol (1 + max |theta|), Newton's method after max_iter steps without that (or from the
+ * start with b->newton); hessian (may
  * be NULL) receives the Hessian at the result (upper part). */
 btfm_status btfm_model_binary_fit(binary_logit *b, double alpha, double *theta, int max_iter,
                                   double tol, double *hessian);
@@ -76,9 +84,19 @@ typedef struct glm_ops {
 } glm_ops;
 
 /* Fold-averaged scores of every alpha (cv_scores, n_alphas) and the chosen one (*best:
- * the first best by the sum over folds), the grid walked in order with warm starts. */
-btfm_status btfm_model_glm_cv(const btfm_model *m, const glm_ops *ops, void *ctx,
-                              int64_t n_samples, int kind, int min_test, double *cv_scores,
-                              int *best, btfm_progress *progress, const char *func);
+ * the first best by the sum over folds), each fold walking the grid in order with warm
+ * starts. The folds run on up to n_ctx threads, thread w fitting through ctxs[w] (each a
+ * context of its own, prepared by the fold it runs); the scores do not depend on the
+ * number. start (n_par, may be NULL) receives the folds' mean solution at the chosen
+ * alpha, the refit's starting point. */
+btfm_status btfm_model_glm_cv(const btfm_model *m, const glm_ops *ops, void *const *ctxs,
+                              int n_ctx, int64_t n_samples, int kind, int min_test,
+                              double *cv_scores, int *best, double *start,
+                              btfm_progress *progress, const char *func);
+
+/* Worker threads worth giving the cross-validation of a fit of n_par parameters on
+ * n_samples rows: 1 without a grid, for small work, or while OpenBLAS's own threads
+ * have the cores and the host keeps its thread count (doc/THREADING.md). */
+int btfm_model_glm_workers(const btfm_model *m, int64_t n_samples, int64_t n_par);
 
 #endif

@@ -17,11 +17,13 @@ typedef struct logit {
     int64_t n, p, q;  /* samples, features, parameters per class (p + intercept) */
     int K, nk;        /* classes; weight vectors (1 for two classes) */
     int intercept, standardize;
+    int newton;       /* Newton's method alone (solver BTFM_MODEL_NEWTON) */
     double eps;
     double alpha;
     int max_iter;
     double tol;
     double *pr;       /* K */
+    double *u;        /* nk x (p + 1): the scoring weights per class, offset last */
     const char *func;
     /* the training rows and their standardized design, a column of ones last */
     int64_t n_rows;
@@ -205,6 +207,15 @@ static double score(void *ctx, const double *theta, const int64_t *rows, int64_t
     logit *L = ctx;
     const int64_t p = L->p, q = L->q;
     double sw = 0, total = 0, e[1], *pr = L->pr;
+    /* theta on the standardized features as weights and an offset on the raw ones */
+    for (int k = 0; k < L->nk; k++) {
+        double *u = L->u + k * (p + 1), off = L->intercept ? theta[k * q + p] : 0.0;
+        for (int64_t j = 0; j < p; j++) {
+            u[j] = theta[k * q + j] / L->scale[j];
+            off -= u[j] * L->mean[j];
+        }
+        u[p] = off;
+    }
     for (int64_t r = 0; r < n_rows; r++) {
         const int64_t i = rows[r];
         const float *xr = L->x + i * p;
@@ -213,8 +224,9 @@ static double score(void *ctx, const double *theta, const int64_t *rows, int64_t
         int predicted = 0;
         double logp;
         for (int k = 0; k < L->nk; k++) {
-            double v = L->intercept ? theta[k * q + p] : 0.0;
-            for (int64_t j = 0; j < p; j++) v += theta[k * q + j] * (xr[j] - L->mean[j]) / L->scale[j];
+            const double *u = L->u + k * (p + 1);
+            double v = u[p];
+            for (int64_t j = 0; j < p; j++) v += u[j] * xr[j];
             if (L->nk == 1) e[0] = v;
             else pr[k] = v;
         }
@@ -298,6 +310,49 @@ static btfm_status count_classes(const int32_t *labels, int64_t n, int *classes,
     return st;
 }
 
+/* A context's own buffers for up to n training rows (its constant fields already set). */
+static btfm_status buffers(logit *L, int64_t n)
+{
+    const int64_t p = L->p;
+    L->mean = btfm_model_doubles((size_t)p, L->func);
+    L->scale = btfm_model_doubles((size_t)p, L->func);
+    L->pr = btfm_model_doubles((size_t)L->K, L->func);
+    L->u = btfm_model_doubles((size_t)(L->nk * (p + 1)), L->func);
+    if (!L->u) return BTFM_E_NOMEM;
+    if (L->nk > 1) {
+        L->xs = btfm_dense_zeros(n, L->q, L->func);
+        L->buf = btfm_dense_zeros(n, L->q, L->func);
+        L->eta = btfm_dense_zeros(n, L->nk, L->func);
+        return L->mean && L->scale && L->pr && L->xs && L->buf && L->eta ? BTFM_OK
+                                                                          : BTFM_E_NOMEM;
+    }
+    L->t = btfm_model_doubles((size_t)n, L->func);
+    L->wr = btfm_model_doubles((size_t)n, L->func);
+    btfm_status st = btfm_model_binary_init(&L->bin, n, 0, p, L->intercept, L->func);
+    if (st || !L->mean || !L->scale || !L->pr || !L->t || !L->wr) return BTFM_E_NOMEM;
+    L->bin.x = L->x;
+    L->bin.newton = L->newton;
+    L->bin.center = L->mean;
+    L->bin.scale = L->scale;
+    L->bin.t = L->t;
+    L->bin.w = L->w ? L->wr : NULL;
+    return BTFM_OK;
+}
+
+static void release(logit *L)
+{
+    btfm_free(L->mean);
+    btfm_free(L->scale);
+    btfm_free(L->pr);
+    btfm_free(L->u);
+    btfm_free(L->xs);
+    btfm_free(L->buf);
+    btfm_free(L->eta);
+    btfm_free(L->t);
+    btfm_free(L->wr);
+    btfm_model_binary_clear(&L->bin);
+}
+
 btfm_status btfm_model_fit_logistic(btfm_model *m, const float *x, int64_t n, int64_t p,
                                     const int32_t *labels, model_fit *fit)
 {
@@ -305,6 +360,7 @@ btfm_status btfm_model_fit_logistic(btfm_model *m, const float *x, int64_t n, in
     logit L = {.x = x, .labels = labels, .w = m->weights, .n = n, .p = p,
                .intercept = MODEL_PARAM(m, FIT_INTERCEPT) != 0,
                .standardize = MODEL_PARAM(m, STANDARDIZE) != 0,
+               .newton = MODEL_PARAM(m, SOLVER) == BTFM_MODEL_NEWTON,
                .eps = MODEL_PARAM(m, LABEL_SMOOTHING), .max_iter = (int)MODEL_PARAM(m, MAX_ITER),
                .tol = MODEL_PARAM(m, TOL), .func = func};
     if (m->n_delays || MODEL_PARAM(m, HRF))
@@ -321,24 +377,17 @@ btfm_status btfm_model_fit_logistic(btfm_model *m, const float *x, int64_t n, in
     L.nk = L.K == 2 ? 1 : L.K;
     L.q = p + (L.intercept ? 1 : 0);
     const int64_t np = (int64_t)L.nk * L.q;
-    L.mean = btfm_model_doubles((size_t)p, func);
-    L.scale = btfm_model_doubles((size_t)p, func);
-    if (L.nk > 1) {
-        L.xs = btfm_dense_zeros(n, L.q, func);
-        L.buf = btfm_dense_zeros(n, L.q, func);
-        L.eta = btfm_dense_zeros(n, L.nk, func);
-    } else {
-        L.t = btfm_model_doubles((size_t)n, func);
-        L.wr = btfm_model_doubles((size_t)n, func);
-        if (!btfm_model_binary_init(&L.bin, n, 0, p, L.intercept, func)) {
-            L.bin.x = x;
-            L.bin.center = L.mean;
-            L.bin.scale = L.scale;
-            L.bin.t = L.t;
-            L.bin.w = L.w ? L.wr : NULL;
-        }
+    /* A context per fold worker (the first is L), each with buffers of its own. */
+    const int workers = btfm_model_glm_workers(m, n, np);
+    logit *extra = btfm_calloc((size_t)workers, sizeof *extra);
+    void **ctxs = btfm_calloc((size_t)workers, sizeof *ctxs);
+    if (!extra || !ctxs) st = btfm_fail_nomem(func, (size_t)workers * sizeof *extra);
+    if (!st) st = buffers(&L, n);
+    for (int w = 1; w < workers && !st; w++) {
+        extra[w] = L;
+        st = buffers(&extra[w], n);
     }
-    L.pr = btfm_model_doubles((size_t)L.K, func);
+    for (int w = 0; w < workers && ctxs; w++) ctxs[w] = w ? (void *)&extra[w] : (void *)&L;
     int64_t *all = btfm_malloc((size_t)n * sizeof *all);
     double *theta = btfm_model_doubles((size_t)np, func);
     double *hessian = btfm_model_doubles((size_t)(np * np), func);
@@ -351,38 +400,46 @@ btfm_status btfm_model_fit_logistic(btfm_model *m, const float *x, int64_t n, in
     fit->noise_var = btfm_model_doubles((size_t)L.nk, func);
     fit->center = btfm_model_doubles((size_t)p, func);
     fit->scale = btfm_model_doubles((size_t)p, func);
-    if (!L.mean || !L.scale || !L.pr || !all || !theta ||
-        (L.nk > 1 ? !L.xs || !L.buf || !L.eta : !L.t || !L.wr || !L.bin.gram) ||
-        !hessian || !fit->coef || !fit->intercept || !fit->alpha || !fit->noise_var ||
-        !fit->center || !fit->scale)
+    if (!st && (!all || !theta || !hessian || !fit->coef || !fit->intercept || !fit->alpha ||
+                !fit->noise_var || !fit->center || !fit->scale))
         st = BTFM_E_NOMEM;
     btfm_progress progress;
     if (!st) st = btfm_progress_start(&progress, m->progress, m->progress_user, "logistic");
     glm_ops ops = {np, prepare, start, fit_one, score};
     int best = 0;
+    for (int64_t i = 0; i < n && all; i++) all[i] = i;
+    /* Two classes: the Gram matrix of every row once, each training set's preconditioner
+     * from it. */
+    double *gram = NULL;
+    if (!st && m->n_alphas > 1 && L.nk == 1 && !(st = prepare(&L, all, n))) {
+        double sw = 0;
+        for (int64_t i = 0; i < n; i++) sw += L.wr[i];
+        if (!(gram = btfm_model_doubles((size_t)(L.q * L.q), func))) st = BTFM_E_NOMEM;
+        else memcpy(gram, L.bin.gram, (size_t)(L.q * L.q) * sizeof *gram);
+        for (int w = 0; w < workers && gram; w++) {
+            logit *c = ctxs[w];
+            c->bin.shared_gram = gram;
+            c->bin.shared_weight = sw;
+        }
+    }
     if (!st && m->n_alphas > 1) {
         fit->cv_scores = btfm_model_doubles((size_t)m->n_alphas, func);
         fit->n_cv_alphas = m->n_alphas;
-        st = fit->cv_scores ? btfm_model_glm_cv(m, &ops, &L, n, kind, 1, fit->cv_scores, &best,
-                                                &progress, func)
+        st = fit->cv_scores ? btfm_model_glm_cv(m, &ops, ctxs, workers, n, kind, 1,
+                                                fit->cv_scores, &best, theta, &progress, func)
                             : BTFM_E_NOMEM;
     }
-    for (int64_t i = 0; i < n && all; i++) all[i] = i;
     if (!st) st = prepare(&L, all, n);
     if (!st) st = fit_one(&L, m->alphas[best], theta, hessian);
     if (!st) st = finish(&L, theta, hessian, fit);
     for (int k = 0; !st && k < L.nk; k++) fit->alpha[k] = m->alphas[best];
     if (!st) st = btfm_progress_done(&progress, "logistic");
     fit->sum_weights = n;
-    btfm_free(L.mean);
-    btfm_free(L.scale);
-    btfm_free(L.xs);
-    btfm_free(L.buf);
-    btfm_free(L.eta);
-    btfm_free(L.t);
-    btfm_free(L.wr);
-    btfm_model_binary_clear(&L.bin);
-    btfm_free(L.pr);
+    release(&L);
+    for (int w = 1; w < workers && extra; w++) release(&extra[w]);
+    btfm_free(extra);
+    btfm_free(ctxs);
+    btfm_free(gram);
     btfm_free(all);
     btfm_free(theta);
     btfm_free(hessian);

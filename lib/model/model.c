@@ -34,7 +34,8 @@ static const btfm_param_def model_params[MODEL_PARAM_COUNT] = {
      "The held-out score cross-validation maximizes (btfm_score_kind): 0 the type's "
      "default, 1 R^2, 2 minus the MSE, 3 Pearson r, 4 accuracy, 5 log-likelihood."},
     {"max_iter", BTFM_PARAM_INT, 100, 1, 1e6,
-     "Newton iterations at most (logistic regression, Bradley-Terry)."},
+     "Solver iterations at most (logistic regression, Bradley-Terry; banded ridge's "
+     "gradient search)."},
     {"tol", BTFM_PARAM_REAL, 1e-8, 0, 1,
      "Newton stops when a step moves no coefficient by more than tol (1 + max |coef|)."},
     {"label_smoothing", BTFM_PARAM_REAL, 0, 0, 0.499,
@@ -51,12 +52,18 @@ static const btfm_param_def model_params[MODEL_PARAM_COUNT] = {
      "group) before the fit and at prediction."},
     {"t_r", BTFM_PARAM_REAL, 0, 0, 1e4,
      "Seconds between samples (the repetition time), needed by the HRF."},
-    {"solver", BTFM_PARAM_INT, 0, 0, 2,
-     "Ridge decomposition (btfm_ridge_solver): 0 automatic, 1 primal (features' Gram "
-     "matrix), 2 dual (samples' kernel matrix)."},
+    {"solver", BTFM_PARAM_INT, 0, 0, 3,
+     "Solver (btfm_ridge_solver). Ridge: 0 automatic, 1 primal (features' Gram matrix), 2 "
+     "dual (samples' kernel matrix). Logistic regression and Bradley-Terry: 0 preconditioned "
+     "L-BFGS with Newton's method as the fallback, 3 Newton's method (IRLS) alone."},
     {"noise_rank", BTFM_PARAM_INT, 0, 0, 1000,
      "Ridge: leading components of the residual covariance the fit keeps for synthetic "
      "responses with correlated noise (0: per-target variances only)."},
+    {"band_search", BTFM_PARAM_INT, 0, 0, 1,
+     "Banded ridge: 0 the random search over band weights; 1 the random search, then "
+     "per target BFGS steps on the log band penalties down the gradient of the held-out "
+     "squared error (himalaya's hyper-gradient search; needs K folds; max_iter steps, "
+     "stopping when no log penalty moves by more than tol)."},
 };
 
 const btfm_param_table btfm_model_param_table = {

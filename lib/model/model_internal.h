@@ -8,7 +8,7 @@
 #include "core/param.h"
 #include "core/progress.h"
 
-#define MODEL_PARAM_COUNT 17
+#define MODEL_PARAM_COUNT 18
 #define MODEL_PARAM(m, p) ((m)->params[BTFM_MODEL_PARAM_##p])
 
 /* What a fit produces. Rows of coef are the design's columns: the input features, once

@@ -222,16 +222,23 @@ static btfm_status from_container(const btfm_container *c, void **out, const cha
     double params[MODEL_PARAM_COUNT], scalars[3];
     btfm_status st = btfm_container_get(c, "header", BTFM_DTYPE_I32, HEADER_COUNT, h);
     if (!st) st = btfm_container_get(c, "dims", BTFM_DTYPE_I64, DIMS_COUNT, d);
-    if (!st) st = btfm_container_get(c, "params", BTFM_DTYPE_F64, MODEL_PARAM_COUNT, params);
+    /* Files of earlier releases have fewer parameters: the rest keep their defaults. */
+    int index = 0, dtype = 0, ndim = 0;
+    int64_t shape[BTFM_CONTAINER_MAX_NDIM];
+    if (!st) st = btfm_container_find(c, "params", &index);
+    if (!st) st = btfm_container_array_info(c, index, NULL, &dtype, &ndim, shape);
+    if (!st && (ndim != 1 || shape[0] < 17 || shape[0] > MODEL_PARAM_COUNT))
+        st = bad("a params array of another shape", "17 to 18 parameters (one per "
+                 "btfm_model_param)");
+    const int n_params = st ? 0 : (int)shape[0];
+    if (!st) st = btfm_container_get(c, "params", BTFM_DTYPE_F64, (size_t)n_params, params);
     if (!st) st = btfm_container_get(c, "scalars", BTFM_DTYPE_F64, 3, scalars);
     if (!st) st = check_header(h, d);
     if (st) return st;
     btfm_model *m;
     if ((st = btfm_model_new(&m, h[1]))) return st;
-    for (int p = 0; p < MODEL_PARAM_COUNT && !st; p++)
+    for (int p = 0; p < n_params && !st; p++)
         st = btfm_model_set_param(m, p, params[p]);
-    int index, dtype, ndim;
-    int64_t shape[BTFM_CONTAINER_MAX_NDIM];
     if (!st) st = btfm_container_find(c, "alphas", &index);
     if (!st) st = btfm_container_array_info(c, index, NULL, &dtype, &ndim, shape);
     if (!st && (dtype != BTFM_DTYPE_F64 || ndim != 1 || shape[0] < 1 || shape[0] > 100000))

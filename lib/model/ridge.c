@@ -182,7 +182,10 @@ btfm_status btfm_ridge_begin(btfm_model *m, const float *x, int64_t n, int64_t p
         .per_target = MODEL_PARAM(m, ALPHA_PER_TARGET) != 0,
         .scoring = scoring, .progress = progress, .func = func,
     };
-    if (scoring != BTFM_SCORE_R2 && scoring != BTFM_SCORE_NEG_MSE &&
+    if (MODEL_PARAM(m, SOLVER) == BTFM_MODEL_NEWTON)
+        st = btfm_fail(BTFM_E_INVALID, "%s: solver 3 (newton) applies to logistic regression "
+                       "and Bradley-Terry; ridge takes 0 (auto), 1 (primal) or 2 (dual)", func);
+    if (!st && scoring != BTFM_SCORE_R2 && scoring != BTFM_SCORE_NEG_MSE &&
         scoring != BTFM_SCORE_PEARSON)
         st = btfm_fail(BTFM_E_INVALID, "%s: scoring is %s; ridge is scored by r2, neg_mse or "
                        "pearson", func, btfm_model_score_name(scoring));

@@ -77,4 +77,10 @@ int btfm_ridge_use_dual(const btfm_model *m, int64_t n, int64_t P);
 btfm_status btfm_ridge_primal(ridge_ctx *c, model_fit *fit);
 btfm_status btfm_ridge_dual(ridge_ctx *c, model_fit *fit);
 
+/* Banded ridge: refine each target's band penalties in fit (alpha, band_weights, from
+ * the random search) by BFGS on the held-out squared error summed over c's K folds
+ * (banded_gradient.c); the coefficients, intercepts and noise variances refitted. */
+btfm_status btfm_model_banded_gradient(const ridge_ctx *c, const int32_t *band, int n_bands,
+                                       int max_iter, double tol, model_fit *fit);
+
 #endif

@@ -223,7 +223,9 @@ START_TEST(logistic_is_optimal)
         labels[i] = (X[i * P] + 0.5 * X[i * P + 1] + ref_normal() > 1.5) + (i % 4 == 0 && i > 8);
         w[i] = 0.5 + (i % 3);
     }
-    for (int K = 2; K <= 3; K++) {
+    for (int run = 0; run < 3; run++) {
+        /* two classes by the default solver and by Newton's method alone; three */
+        const int K = run < 2 ? 2 : 3, solver = run == 1 ? BTFM_MODEL_NEWTON : 0;
         int32_t lab[N];
         for (int i = 0; i < N; i++) lab[i] = K == 2 ? labels[i] > 0 : labels[i];
         btfm_model *m;
@@ -231,6 +233,7 @@ START_TEST(logistic_is_optimal)
         ck_assert_ok(btfm_model_new(&m, BTFM_MODEL_LOGISTIC));
         ck_assert_ok(btfm_model_set_alphas(m, &alpha, 1));
         ck_assert_ok(btfm_model_set_param(m, BTFM_MODEL_PARAM_LABEL_SMOOTHING, eps));
+        ck_assert_ok(btfm_model_set_param(m, BTFM_MODEL_PARAM_SOLVER, solver));
         if (K == 2) ck_assert_ok(btfm_model_set_sample_weight(m, w, N));
         ck_assert_ok(btfm_model_fit_classes(m, X, N, P, lab));
         ck_assert_int_eq(btfm_model_n_classes(m), K);
@@ -255,6 +258,51 @@ START_TEST(logistic_is_optimal)
                       (long long)i, grad[i]);
         btfm_model_free(m);
     }
+}
+END_TEST
+
+/* Cross-validated logistic regression and Bradley-Terry with the folds on two threads
+ * (the host lets the library set OpenBLAS's threads) give the same scores, choice and
+ * coefficients as on one thread (BTFM_NUM_THREADS=1). */
+START_TEST(cv_folds_give_the_same_fit_on_any_thread_count)
+{
+    enum { n = 400, p = 12, items = 60 };
+    static float x[n * p];
+    static int32_t lab[n];
+    static int64_t pairs[2 * n];
+    static float won[n];
+    for (int i = 0; i < n; i++) {
+        double eta = 0;
+        for (int k = 0; k < p; k++) eta += (x[i * p + k] = (float)(ref_normal() + 0.1 * k)) * (k % 3 - 1);
+        lab[i] = eta + ref_normal() > 0;
+        pairs[2 * i] = i % items;
+        pairs[2 * i + 1] = (i * 7 + 3) % items == i % items ? (i + 1) % items : (i * 7 + 3) % items;
+        won[i] = ref_uniform() < 0.5 + 0.4 * tanh(x[pairs[2 * i] * p] - x[pairs[2 * i + 1] * p]);
+    }
+    const double alphas[10] = {1e-3, 1e-2, 0.1, 0.3, 1, 3, 10, 30, 100, 1e3};
+    const int previous = btfm_set_blas_thread_control(1);
+    for (int type = 0; type < 2; type++) {
+        double scores[2][10], coef_d[2][p];
+        for (int one = 0; one < 2; one++) {
+            if (one) setenv("BTFM_NUM_THREADS", "1", 1);
+            btfm_model *m;
+            ck_assert_ok(btfm_model_new(&m, type ? BTFM_MODEL_BRADLEY_TERRY : BTFM_MODEL_LOGISTIC));
+            ck_assert_ok(btfm_model_set_alphas(m, alphas, 10));
+            if (type) ck_assert_ok(btfm_model_fit_pairs(m, x, items, p, pairs, won, n));
+            else ck_assert_ok(btfm_model_fit_classes(m, x, n, p, lab));
+            unsetenv("BTFM_NUM_THREADS");
+            float coef[p];
+            ck_assert_ok(btfm_model_cv_scores(m, scores[one], 10));
+            ck_assert_ok(btfm_model_coef(m, coef, p));
+            for (int k = 0; k < p; k++) coef_d[one][k] = coef[k];
+            btfm_model_free(m);
+        }
+        ck_assert_all(a, 10, scores[0][a] == scores[1][a], "type %d alpha %lld: score %.17g "
+                      "on two threads, %.17g on one", type, (long long)a, scores[0][a], scores[1][a]);
+        ck_assert_all(k, p, coef_d[0][k] == coef_d[1][k], "type %d coefficient %lld: %g and %g", type, (long long)k, coef_d[0][k],
+                      coef_d[1][k]);
+    }
+    btfm_set_blas_thread_control(previous);
 }
 END_TEST
 
@@ -517,6 +565,7 @@ static Suite *model_suite(void)
     tcase_add_test(tc, delays_build_the_design);
     tcase_add_test(tc, logistic_is_optimal);
     tcase_add_test(tc, bradley_terry_is_optimal);
+    tcase_add_test(tc, cv_folds_give_the_same_fit_on_any_thread_count);
     tcase_add_test(tc, failures_keep_the_fit_and_saves_round_trip);
     tcase_add_test(tc, inconsistent_files_are_refused);
     tcase_add_test(tc, bad_inputs_name_the_argument);

@@ -297,3 +297,121 @@ def test_binary_solver_on_hard_and_soft_problems():
     sk.fit(np.r_[D, D], np.r_[np.ones(n), np.zeros(n)],
            sample_weight=np.r_[w * prob, w * (1 - prob)])
     assert rel(bt.coef_, sk.coef_[0]) < 1e-6
+
+
+def cv_sse(X, y, lam, folds):
+    """Held-out squared error summed over the folds of ridge with a penalty per column
+    (lam: ... x p, any leading shape), centred on each training fold."""
+    lam = np.asarray(lam, float)
+    total = np.zeros(lam.shape[:-1])
+    for test in folds:
+        train = np.setdiff1d(np.arange(len(y)), test)
+        xm, ym = X[train].mean(0), y[train].mean()
+        Xc, yc = X[train] - xm, y[train] - ym
+        A = Xc.T @ Xc + lam[..., :, None] * np.eye(X.shape[1])
+        w = np.linalg.solve(A, np.broadcast_to(Xc.T @ yc, lam.shape)[..., None])[..., 0]
+        r = (y[test] - ym) - w @ (X[test] - xm).T
+        total += (r ** 2).sum(-1)
+    return total
+
+
+def test_banded_gradient_search_finds_the_exhaustive_grid_minimum():
+    """Two bands of 4 and 6 features, 5 contiguous folds: the gradient search's band
+    penalties against the minimum of the held-out squared error over an exhaustive grid of
+    log penalties (steps of 0.2, then 0.004 around the best), per target; and it never
+    ends worse than the random search it starts from."""
+    from btfm.model import BandedRidgeCV
+    rng = np.random.default_rng(21)
+    n, sizes = 90, (4, 6)
+    X = (rng.standard_normal((n, 10)) * rng.uniform(0.5, 2, 10) + 1).astype(np.float32)
+    bands = np.repeat([0, 1], sizes)
+    w0, w1 = rng.standard_normal(4), rng.standard_normal(6)
+    Y = np.stack([X[:, :4] @ w0 + 0.3 * (X[:, 4:] @ w1), 0.4 * (X[:, :4] @ w0) + X[:, 4:] @ w1], 1)
+    Y = (Y + 2.0 * rng.standard_normal((n, 2)) + 3).astype(np.float32)
+    Xd, Yd = X.astype(float), Y.astype(float)
+    folds = np.array_split(np.arange(n), 5)
+    alphas = np.logspace(-2, 4, 7)
+    rand = BandedRidgeCV(bands=bands, alphas=alphas, n_iter=10, cv=5).fit(X, Y)
+    grad = BandedRidgeCV(bands=bands, alphas=alphas, n_iter=10, cv=5, search="gradient").fit(X, Y)
+    coarse = np.arange(-4, 7.0001, 0.2)
+    for j in range(2):
+        lam_rand = rand.alpha_[j] / rand.band_weights_[:, j]
+        lam_grad = grad.alpha_[j] / grad.band_weights_[:, j]
+        ours = cv_sse(Xd, Yd[:, j], lam_grad[bands], folds)
+        assert ours <= cv_sse(Xd, Yd[:, j], lam_rand[bands], folds) * (1 + 1e-9)
+        best = None
+        for grid in (coarse, None):
+            if grid is None:  # around the coarse minimum
+                g0, g1 = best
+                a = g0 + np.arange(-0.12, 0.12001, 0.004)
+                b = g1 + np.arange(-0.12, 0.12001, 0.004)
+            else:
+                a = b = grid
+            L0, L1 = np.meshgrid(a, b, indexing="ij")
+            lam = np.stack([np.exp(L0), np.exp(L1)], -1)[..., bands]
+            sse = cv_sse(Xd, Yd[:, j], lam, folds)
+            i0, i1 = np.unravel_index(sse.argmin(), sse.shape)
+            if grid is not None:  # an interior minimum: the comparison means something
+                assert 0 < i0 < len(a) - 1 and 0 < i1 < len(b) - 1, (j, a[i0], b[i1])
+            best = (a[i0], b[i1])
+            grid_min = sse.min()
+        assert ours <= grid_min * (1 + 1e-7), (j, ours, grid_min)
+        assert np.abs(np.log(lam_grad) - np.array(best)).max() < 0.02, (j, np.log(lam_grad), best)
+    # The refit: ridge on all samples at those penalties, in closed form.
+    for j in range(2):
+        lam = (grad.alpha_[j] / grad.band_weights_[:, j])[bands]
+        Xc, yc = Xd - Xd.mean(0), Yd[:, j] - Yd[:, j].mean()
+        w = np.linalg.solve(Xc.T @ Xc + np.diag(lam), Xc.T @ yc)
+        assert rel(grad.coef_[j], w) < 1e-5
+        assert abs(grad.intercept_[j] - (Yd[:, j].mean() - Xd.mean(0) @ w)) < 1e-4
+    with pytest.raises(Exception, match="K folds"):
+        BandedRidgeCV(bands=bands, cv=0, search="gradient").fit(X, Y)
+    # Banded models (either search) survive a save and a load.
+    for m in (rand, grad):
+        again = Model.from_bytes(m.model_.to_bytes())
+        assert np.array_equal(again.predict(X), m.model_.predict(X))
+        assert np.array_equal(again.band_weights(2), m.model_.band_weights())
+
+
+def test_newton_solver_equals_sklearn():
+    """solver="newton" runs Newton's method (IRLS) alone: the path two-class fits fall back
+    on when their quasi-Newton steps run out. Against scikit-learn's newton-cholesky on
+    uncentered features scaled from 0.3 to 4 with sample weights, weak to strong
+    penalties and a cross-validated C; Bradley-Terry against logistic regression on the
+    differences; and each equal to the default solver's fit."""
+    rng = np.random.default_rng(31)
+    n, p = 157, 11
+    X = (rng.standard_normal((n, p)) * rng.uniform(0.3, 4, p) + 2).astype(np.float32)
+    Xd = X.astype(float)
+    eta = (Xd - 2) @ (rng.standard_normal(p) * 0.5)
+    y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(int)
+    sw = rng.uniform(0.5, 2, n)
+    for C in (0.01, 1.0, 100.0):
+        m = LogisticRegressionCV(Cs=[C], solver="newton").fit(X, y, sample_weight=sw)
+        ref = LogisticRegression(C=C, solver="newton-cholesky", tol=1e-10, max_iter=1000)
+        ref.fit(Xd, y, sample_weight=sw)
+        assert rel(m.coef_, ref.coef_) < 1e-5, C
+        assert abs(m.intercept_[0] - ref.intercept_[0]) < 1e-5 * (1 + abs(ref.intercept_[0]))
+        auto = LogisticRegressionCV(Cs=[C]).fit(X, y, sample_weight=sw)
+        assert rel(auto.coef_, m.coef_) < 1e-6, C
+    m = LogisticRegressionCV(Cs=6, cv=KFold(4), solver="newton").fit(X, y)
+    sk = SkLogisticRegressionCV(Cs=6, cv=KFold(4), solver="newton-cholesky", tol=1e-10,
+                                max_iter=1000).fit(Xd, y)
+    assert np.array_equal(m.C_, sk.C_)
+    assert rel(m.coef_, sk.coef_) < 1e-5
+    items = 41
+    Xi = rng.standard_normal((items, 7)).astype(np.float32)
+    pairs = np.array([rng.choice(items, 2, replace=False) for _ in range(500)])
+    D = (Xi[pairs[:, 0]] - Xi[pairs[:, 1]]).astype(float)
+    o = (rng.random(500) < 1 / (1 + np.exp(-D @ rng.standard_normal(7)))).astype(float)
+    bt = BradleyTerry(alphas=[0.7], solver="newton").fit(Xi, pairs, o)
+    ref = LogisticRegression(C=1 / 0.7, fit_intercept=False, solver="newton-cholesky",
+                             tol=1e-12, max_iter=1000).fit(D, o.astype(int))
+    assert rel(bt.coef_, ref.coef_[0]) < 1e-5
+    assert rel(BradleyTerry(alphas=[0.7]).fit(Xi, pairs, o).coef_, bt.coef_) < 1e-6
+    with pytest.raises(ValueError, match="solver"):
+        LogisticRegressionCV(solver="sag").fit(X, y)
+    ridge = Model("ridge")
+    ridge.set_param("solver", 3)
+    with pytest.raises(Exception, match="solver 3"):
+        ridge.fit(X, X[:, :2].copy())

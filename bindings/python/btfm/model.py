@@ -668,22 +668,37 @@ class BandedRidgeCV(RidgeCV):
     is then penalized by alpha / weight_b. Other arguments as RidgeCV (cv defaults to 5
     contiguous folds here; predict_std is not available).
 
+    search: "random" (the above), or "gradient": then, per target, BFGS steps on the log
+    band penalties down the gradient of the held-out squared error summed over the folds
+    (himalaya's hyper-gradient search, solver="hyper_gradient"), from the random search's
+    choice, at most max_iter steps, stopping when no log penalty moves by more than tol.
+    It needs K folds (cv >= 2 or groups) and standardize=False.
+
     Fitted, besides RidgeCV's: band_weights_ (bands x targets), deltas_ (himalaya's
     log(weight / alpha)). score_split(X, y) gives each band's share of the held-out R^2:
     which bands matter.
     """
 
-    _param_names = RidgeCV._param_names + ["bands", "n_iter"]
+    _param_names = RidgeCV._param_names + ["bands", "n_iter", "search", "max_iter", "tol"]
     _type = "banded_ridge"
 
-    def __init__(self, bands=None, alphas=(0.1, 1.0, 10.0), *, n_iter=20, cv=5, **kwargs):
+    def __init__(self, bands=None, alphas=(0.1, 1.0, 10.0), *, n_iter=20, cv=5,
+                 search="random", max_iter=100, tol=1e-8, **kwargs):
         super().__init__(alphas, cv=cv, **kwargs)
         self.bands = bands
         self.n_iter = n_iter
+        self.search = search
+        self.max_iter = max_iter
+        self.tol = tol
 
     def _prepare(self, model):
         if self.bands is None:
             raise ValueError("BandedRidgeCV needs bands: the band of each feature")
+        if self.search not in ("random", "gradient"):
+            raise ValueError(f"search is {self.search!r}; expected 'random' or 'gradient'")
+        model.set_param("band_search", int(self.search == "gradient"))
+        model.set_param("max_iter", int(self.max_iter))
+        model.set_param("tol", float(self.tol))
         model.set_bands(self.bands)
         if np.ndim(self.n_iter) == 0:
             model.set_param("n_iter", int(self.n_iter))
@@ -705,6 +720,12 @@ class BandedRidgeCV(RidgeCV):
         return out[:, 0] if self._1d else out
 
 
+def _glm_solver(name):
+    if name not in ("auto", "newton"):
+        raise ValueError(f"unknown solver {name!r}; known: auto, newton")
+    return 3 if name == "newton" else 0
+
+
 def _check_labels(y):
     classes, codes = np.unique(np.asarray(y), return_inverse=True)
     if classes.size < 2:
@@ -720,14 +741,17 @@ class LogisticRegressionCV(_Estimator):
     Cs: an int (that many values logspace(-4, 4)) or the values of C = 1 / alpha, tried in
     order. cv: None for 5 contiguous folds, an int, or a scikit-learn splitter whose test
     sets partition the samples (StratifiedKFold(5) gives scikit-learn's default splits).
+    solver: "auto" (two classes: preconditioned L-BFGS, Newton's method as the fallback;
+    more classes: Newton's method) or "newton" (Newton's method, IRLS, alone).
     """
 
     _param_names = ["Cs", "fit_intercept", "cv", "groups", "gap", "scoring", "standardize",
-                    "shuffle", "random_state", "max_iter", "tol", "label_smoothing"]
+                    "shuffle", "random_state", "max_iter", "tol", "label_smoothing", "solver"]
 
     def __init__(self, Cs=10, *, fit_intercept=True, cv=None, groups=None, gap=0,
                  scoring=None, standardize=False, shuffle=False, random_state=None,
-                 max_iter=100, tol=1e-8, label_smoothing=0.0):
+                 max_iter=100, tol=1e-8, label_smoothing=0.0, solver="auto"):
+        self.solver = solver
         self.Cs = Cs
         self.fit_intercept = fit_intercept
         self.cv = cv
@@ -756,6 +780,7 @@ class LogisticRegressionCV(_Estimator):
             model.set_param("max_iter", int(self.max_iter))
             model.set_param("tol", float(self.tol))
             model.set_param("label_smoothing", float(self.label_smoothing))
+            model.set_param("solver", _glm_solver(self.solver))
             model.fit_classes(X, codes, progress=progress)
         except BaseException:
             model.close()
@@ -800,15 +825,18 @@ class BradleyTerry(_Estimator):
     X @ coef_; X=None fits one free score per item. pairs (n x 2) item indices; outcomes 1
     (first preferred), 0 (second), 0.5 (tie). ties: "none", "rao_kupper", "davidson".
     alphas: penalties (default 1 / logspace(-4, 4, 10)). Groups and sample weights are
-    per pair (e.g. annotators)."""
+    per pair (e.g. annotators). solver: "auto" (features without a tie parameter:
+    preconditioned L-BFGS, Newton's method as the fallback; otherwise Newton's method) or
+    "newton" (Newton's method alone)."""
 
     _param_names = ["alphas", "cv", "groups", "gap", "scoring", "ties", "label_smoothing",
-                    "standardize", "shuffle", "random_state", "max_iter", "tol"]
+                    "standardize", "shuffle", "random_state", "max_iter", "tol", "solver"]
     fit_intercept = False
 
     def __init__(self, alphas=None, *, cv=None, groups=None, gap=0, scoring=None, ties="none",
                  label_smoothing=0.0, standardize=False, shuffle=False, random_state=None,
-                 max_iter=100, tol=1e-8):
+                 max_iter=100, tol=1e-8, solver="auto"):
+        self.solver = solver
         self.alphas = alphas
         self.cv = cv
         self.groups = groups
@@ -838,6 +866,7 @@ class BradleyTerry(_Estimator):
             model.set_param("label_smoothing", float(self.label_smoothing))
             model.set_param("max_iter", int(self.max_iter))
             model.set_param("tol", float(self.tol))
+            model.set_param("solver", _glm_solver(self.solver))
             model.fit_pairs(X, pairs, outcomes, n_items=n_items, progress=progress)
         except BaseException:
             model.close()
