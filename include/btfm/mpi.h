@@ -8,6 +8,7 @@
 
 #include <mpi.h>
 #include "aligner.h"
+#include "model.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -30,6 +31,20 @@ BTFM_API btfm_status btfm_aligner_fit_mpi(btfm_aligner *a, MPI_Comm comm);
  * order, into its aligner, which then transforms, saves and loads like one fitted in one
  * process; the other ranks' aligners are left as they are. */
 BTFM_API btfm_status btfm_aligner_gather_mpi(btfm_aligner *a, int root, MPI_Comm comm);
+
+/* Ridge with the targets divided among the ranks: every rank passes the same design x
+ * (n_samples x n_features) and settings, and y holds its own block of targets
+ * (n_samples x n_targets; a rank may hold none: n_targets 0, y NULL). The targets, in rank
+ * order, are the fit's target list. Each rank decomposes the shared design itself and
+ * cross-validates and fits its own targets, so the coefficients, intercepts, alphas and
+ * cross-validation scores of `m` equal btfm_model_fit of all targets in one process
+ * restricted to this rank's columns, up to rounding; a rank without targets keeps its
+ * model as it was. Only ridge with alpha_per_target on and noise_rank 0 (the targets
+ * independent of each other); others are BTFM_E_UNSUPPORTED. When one rank fails, it
+ * returns its error and every other rank BTFM_E_REMOTE, and no rank's model changes. */
+BTFM_API btfm_status btfm_model_fit_mpi(btfm_model *m, const float *x, int64_t n_samples,
+                                        int64_t n_features, const float *y,
+                                        int64_t n_targets, MPI_Comm comm);
 
 #ifdef __cplusplus
 }

@@ -496,7 +496,22 @@ static model_fit *new_fit(const btfm_model *m, const char *func)
 btfm_status btfm_model_fit(btfm_model *m, const float *x, int64_t n_samples,
                            int64_t n_features, const float *y, int64_t n_targets)
 {
-    const char *func = "btfm_model_fit";
+    model_fit *fit = NULL;
+    btfm_status st = btfm_model_fit_staged(m, x, n_samples, n_features, y, n_targets, &fit,
+                                           "btfm_model_fit");
+    return st ? st : swap_in(m, fit, st);
+}
+
+void btfm_model_fit_commit(btfm_model *m, model_fit *fit)
+{
+    swap_in(m, fit, BTFM_OK);
+}
+
+btfm_status btfm_model_fit_staged(btfm_model *m, const float *x, int64_t n_samples,
+                                  int64_t n_features, const float *y, int64_t n_targets,
+                                  model_fit **out, const char *func)
+{
+    *out = NULL;
     BTFM_CHECK_ARG(m, func, "model");
     BTFM_CHECK_ARG(x, func, "x");
     BTFM_CHECK_ARG(y, func, "y");
@@ -517,7 +532,9 @@ btfm_status btfm_model_fit(btfm_model *m, const float *x, int64_t n_samples,
     st = m->type == BTFM_MODEL_RIDGE
              ? btfm_model_fit_ridge(m, x, n_samples, n_features, y, n_targets, fit)
              : btfm_model_fit_banded(m, x, n_samples, n_features, y, n_targets, fit);
-    return swap_in(m, fit, st);
+    if (st) btfm_model_fit_free(fit);
+    else *out = fit;
+    return st;
 }
 
 btfm_status btfm_model_fit_classes(btfm_model *m, const float *x, int64_t n_samples,

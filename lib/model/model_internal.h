@@ -91,6 +91,14 @@ struct btfm_model {
 
 void btfm_model_fit_free(model_fit *f);
 
+/* btfm_model_fit in two steps, for callers that decide with others whether to keep the
+ * fit (the distributed fit): the new fit into *out, the model untouched; then commit
+ * swaps it in (freeing the previous one), or btfm_model_fit_free discards it. */
+btfm_status btfm_model_fit_staged(btfm_model *m, const float *x, int64_t n_samples,
+                                  int64_t n_features, const float *y, int64_t n_targets,
+                                  model_fit **out, const char *func);
+void btfm_model_fit_commit(btfm_model *m, model_fit *fit);
+
 /* Columns of cv_scores: one per target for ridge, one for the classifiers. */
 static inline int64_t btfm_model_cv_columns(const model_fit *f)
 {

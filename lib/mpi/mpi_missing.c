@@ -6,6 +6,9 @@
 /* The communicator is never looked at, so its type does not matter here. */
 BTFM_API btfm_status btfm_aligner_fit_mpi(void *a, void *comm);
 BTFM_API btfm_status btfm_aligner_gather_mpi(void *a, int root, void *comm);
+BTFM_API btfm_status btfm_model_fit_mpi(void *m, const float *x, int64_t n_samples,
+                                        int64_t n_features, const float *y,
+                                        int64_t n_targets, void *comm);
 
 static btfm_status missing(const char *func)
 {
@@ -21,5 +24,12 @@ btfm_status btfm_aligner_fit_mpi(void *a, void *comm)
 btfm_status btfm_aligner_gather_mpi(void *a, int root, void *comm)
 {
     return missing("btfm_aligner_gather_mpi");
+}
+
+btfm_status btfm_model_fit_mpi(void *m, const float *x, int64_t n_samples,
+                               int64_t n_features, const float *y, int64_t n_targets,
+                               void *comm)
+{
+    return missing("btfm_model_fit_mpi");
 }
 #endif

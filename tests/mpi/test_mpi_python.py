@@ -1,7 +1,9 @@
 """btfm.Aligner.fit(my_subjects, comm=MPI.COMM_WORLD) under mpirun: each rank fits with a
 block of the simulated subjects and must reach the single-process fit of all of them (the
 shared response, each rank's maps, and every map after gather() on rank 0); a rank whose
-subject has the wrong length makes every rank raise, the others with BTFM_E_REMOTE."""
+subject has the wrong length makes every rank raise, the others with BTFM_E_REMOTE.
+btfm.Model.fit(X, my_targets, comm=...): each rank's ridge fit equals its columns of the
+one-process fit of every target; bad targets on one rank make every rank raise."""
 
 import sys
 
@@ -84,6 +86,37 @@ try:
     expect(False, "a non-communicator was accepted")
 except TypeError:
     pass
+
+# Ridge over the targets (Model.fit(X, my_columns, comm=)): every rank's block of the
+# one-process fit, also for a rank without targets (2 targets on 3 ranks); a constant
+# target on the last rank makes every rank raise.
+rng = np.random.default_rng(5)
+X = rng.standard_normal((41, 13)).astype(np.float32)
+for t, kwargs in ((6, {}), (2, {"cv": 4})):
+    Y = (X @ rng.standard_normal((13, t)) * np.linspace(0.2, 2, t)
+         + rng.standard_normal((41, t))).astype(np.float32)
+    ref = btfm.Model("ridge", **kwargs)
+    ref.set_alphas([0.1, 1, 10, 100])
+    ref.fit(X, Y)
+    lo, hi = block(t)
+    dist = btfm.Model("ridge", **kwargs)
+    dist.set_alphas([0.1, 1, 10, 100])
+    dist.fit(X, Y[:, lo:hi], comm=comm)
+    expect(dist.fitted == (hi > lo), f"ridge t={t}: fitted {dist.fitted} with {hi - lo} targets")
+    if hi > lo:
+        expect(rel(dist.coef, ref.coef[:, lo:hi]) <= 1e-5, f"ridge t={t}: coefficients")
+        expect(rel(dist.intercept, ref.intercept[lo:hi]) <= 1e-5, f"ridge t={t}: intercepts")
+        expect(np.array_equal(dist.alpha, ref.alpha[lo:hi]), f"ridge t={t}: alphas")
+Y = rng.standard_normal((41, 2)).astype(np.float32)
+if rank == size - 1:
+    Y[:, 1] = 1.5
+try:
+    btfm.Model("ridge").fit(X, Y, comm=comm)
+    expect(False, "a constant target went unnoticed")
+except btfm.Error as e:
+    bad = rank == size - 1
+    expect(e.status_name == ("BTFM_E_INVALID" if bad else "BTFM_E_REMOTE"), str(e))
+    expect("constant" in e.message, e.message)
 
 total = comm.allreduce(len(failures))
 if rank == 0:

@@ -724,6 +724,8 @@ _SIGNATURES = {
     # mpi (btfm/mpi.h; MPI_Comm as Open MPI's pointer handle; btfm/align.py)
     "btfm_aligner_fit_mpi": (c_int, [AlignerPtr, c_void_p]),
     "btfm_aligner_gather_mpi": (c_int, [AlignerPtr, c_int, c_void_p]),
+    "btfm_model_fit_mpi": (c_int, [ModelPtr, _p_float, c_int64, c_int64, _p_float, c_int64,
+                                   c_void_p]),
 }
 
 

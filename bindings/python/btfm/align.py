@@ -189,13 +189,7 @@ class Aligner(ParamsMixin, Handle):
                 raise
             error = e
         if comm is not None:
-            messages = comm.allgather(None if error is None else str(error))
-            failed = [r for r, m in enumerate(messages) if m is not None]
-            if error is not None:
-                raise error
-            if failed:
-                raise Error(_REMOTE, f"rank {failed[0]} of {len(messages)} failed: "
-                            f"{messages[failed[0]]}")
+            _agree(comm, error)
         with self._lock:
             ptr = self._require_open()
             with attached(lib.btfm_aligner_set_progress, ptr, progress):
@@ -305,6 +299,19 @@ def classification(data, labels):
 
 
 _REMOTE = next(code for code, name in STATUS_NAMES.items() if name == "BTFM_E_REMOTE")
+
+
+def _agree(comm, error):
+    """Every rank learns whether one failed before a collective call: the failing rank
+    raises its error, the others btfm.Error E_REMOTE with the first failing rank's
+    message."""
+    messages = comm.allgather(None if error is None else str(error))
+    failed = [r for r, m in enumerate(messages) if m is not None]
+    if error is not None:
+        raise error
+    if failed:
+        raise Error(_REMOTE, f"rank {failed[0]} of {len(messages)} failed: "
+                    f"{messages[failed[0]]}")
 
 
 def _comm_handle(comm):

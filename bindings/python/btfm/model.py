@@ -219,11 +219,31 @@ class Model(ParamsMixin, Handle):
             with attached(lib.btfm_model_set_progress, ptr, progress):
                 check(func(ptr, *args))
 
-    def fit(self, X, Y, progress=None) -> "Model":
-        """Ridge / banded ridge: X (samples x features), Y (samples x targets)."""
-        x, y = _f32(X, "X", 2), _f32(Y, "Y", 2)
-        self._fit_call(lib.btfm_model_fit, progress, _ptr(x, _F), x.shape[0], x.shape[1],
-                       _ptr(y, _F), y.shape[1])
+    def fit(self, X, Y, progress=None, comm=None) -> "Model":
+        """Ridge / banded ridge: X (samples x features), Y (samples x targets).
+
+        With `comm` (an mpi4py communicator, e.g. ``MPI.COMM_WORLD``) the ridge fit is
+        distributed over the targets (btfm_model_fit_mpi): every rank passes the same X
+        and settings and its own block of target columns (possibly none: shape
+        (samples, 0)); each rank's model then equals the one-process fit of all targets
+        restricted to its columns. Needs a library built with MPI ("mpi" in
+        btfm.capabilities()); ridge with alpha_per_target on and noise_rank 0 only.
+        """
+        if comm is None:
+            x, y = _f32(X, "X", 2), _f32(Y, "Y", 2)
+            self._fit_call(lib.btfm_model_fit, progress, _ptr(x, _F), x.shape[0],
+                           x.shape[1], _ptr(y, _F), y.shape[1])
+            return self
+        from .align import _agree, _comm_handle
+        handle = _comm_handle(comm)
+        x = y = error = None
+        try:  # bad arrays on one rank must not leave the others waiting in the fit
+            x, y = _f32(X, "X", 2), _f32(Y, "Y", 2)
+        except (ValueError, TypeError) as e:
+            error = e
+        _agree(comm, error)
+        self._fit_call(lib.btfm_model_fit_mpi, progress, _ptr(x, _F), x.shape[0], x.shape[1],
+                       _ptr(y, _F) if y.shape[1] else None, y.shape[1], handle)
         return self
 
     def fit_classes(self, X, labels, progress=None) -> "Model":
