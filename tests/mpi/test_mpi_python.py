@@ -2,7 +2,7 @@
 block of the simulated subjects and must reach the single-process fit of all of them (the
 shared response, each rank's maps, and every map after gather() on rank 0); a rank whose
 subject has the wrong length makes every rank raise, the others with BTFM_E_REMOTE.
-btfm.Model.fit(X, my_targets, comm=...): each rank's ridge fit equals its columns of the
+btfm.model.Model.fit(X, my_targets, comm=...): each rank's ridge fit equals its columns of the
 one-process fit of every target; bad targets on one rank make every rank raise."""
 
 import sys
@@ -95,11 +95,11 @@ X = rng.standard_normal((41, 13)).astype(np.float32)
 for t, kwargs in ((6, {}), (2, {"cv": 4})):
     Y = (X @ rng.standard_normal((13, t)) * np.linspace(0.2, 2, t)
          + rng.standard_normal((41, t))).astype(np.float32)
-    ref = btfm.Model("ridge", **kwargs)
+    ref = btfm.model.Model("ridge", **kwargs)
     ref.set_alphas([0.1, 1, 10, 100])
     ref.fit(X, Y)
     lo, hi = block(t)
-    dist = btfm.Model("ridge", **kwargs)
+    dist = btfm.model.Model("ridge", **kwargs)
     dist.set_alphas([0.1, 1, 10, 100])
     dist.fit(X, Y[:, lo:hi], comm=comm)
     expect(dist.fitted == (hi > lo), f"ridge t={t}: fitted {dist.fitted} with {hi - lo} targets")
@@ -111,7 +111,7 @@ Y = rng.standard_normal((41, 2)).astype(np.float32)
 if rank == size - 1:
     Y[:, 1] = 1.5
 try:
-    btfm.Model("ridge").fit(X, Y, comm=comm)
+    btfm.model.Model("ridge").fit(X, Y, comm=comm)
     expect(False, "a constant target went unnoticed")
 except btfm.Error as e:
     bad = rank == size - 1
