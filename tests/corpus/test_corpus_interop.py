@@ -3,6 +3,7 @@ SciPy and scikit-learn's RobustScaler give the stored values (read back with pla
 memmaps, as doc/corpus.md describes); provenance digests and pseudonyms from hashlib and
 hmac; the sampler against torch's DistributedSampler; zero-copy torch batches; a build
 killed at random moments and rerun equals an uninterrupted one byte for byte."""
+import gc
 import hashlib
 import hmac
 import json
@@ -189,6 +190,20 @@ def test_band_power_tokens_match_scipy_periodogram(corpus):
     # patches too short for a bin in 1-4 Hz are refused, naming the band
     with pytest.raises(btfm.Error, match="1-4 Hz"):
         btfm.corpus.Loader(corpus, tokens=1, window_s=2, patch_len=25).next_batch()
+
+
+def test_a_batch_keeps_its_loader_alive(corpus):
+    """A batch taken from a loader nobody holds stays valid: its views keep the loader
+    (and the buffers they show) alive."""
+    common = dict(window_s=2, batch_size=16, split="all", shuffle=False)
+    held = btfm.corpus.Loader(corpus, **common)
+    want = {k: v.copy() for k, v in held.next_batch().items()}
+    batch = btfm.corpus.Loader(corpus, **common).next_batch()  # the loader is dropped here
+    gc.collect()
+    reuse = [np.full(want["data"].size * 2, 7.0, dtype=np.float32) for _ in range(8)]
+    for key, value in want.items():
+        assert np.array_equal(batch[key], value, equal_nan=value.dtype.kind == "f"), key
+    del reuse
 
 
 def test_batches_are_the_stored_windows_and_torch_shares_them(corpus):

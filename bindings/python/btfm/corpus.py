@@ -248,12 +248,24 @@ class Loader(ParamsMixin, Handle):
     def set_state(self, epoch: int, position: int = 0) -> None:
         check(self._invoke(lib.btfm_loader_set_state, int(epoch), int(position)))
 
+    def _view(self, pointer, shape) -> np.ndarray:
+        """A numpy view of the loader's buffer at `pointer` that keeps the loader alive as
+        long as the view is, so a batch taken from a loader nobody else holds stays valid
+        (until the loader's next batch overwrites it)."""
+        count = int(np.prod(shape))
+        address = ctypes.cast(pointer, ctypes.c_void_p).value
+        if not address or count == 0:
+            return np.zeros(shape, dtype=np.dtype(type(pointer)._type_))
+        block = (type(pointer)._type_ * count).from_address(address)
+        block._loader = self
+        return np.ctypeslib.as_array(block).reshape(shape)
+
     def _views(self, batch) -> dict:
         rows = lib.btfm_batch_size(batch)
         C, T = self.n_channels, self.window_len
         patch = self.get_param("patch_len") or T
         P = T // patch
-        as_array = np.ctypeslib.as_array
+        as_array = self._view
         shape = (rows, T, C) if self.get_param("time_major") else (rows, C, T)
         if patch != T and not self.get_param("time_major"):
             shape = (rows, C, P, patch)
