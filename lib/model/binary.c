@@ -34,7 +34,9 @@ btfm_status btfm_model_binary_init(binary_logit *b, int64_t n_max, int64_t n_ite
     b->rho = btfm_model_doubles(2 * MEMORY, func);
     b->eta = btfm_model_doubles((size_t)(n_max > 0 ? n_max : 1), func);
     b->item = btfm_model_doubles((size_t)(n_items > 0 ? n_items : 1), func);
-    if (!b->gram || !b->factor || !b->scratch || !b->work || !b->rho || !b->eta || !b->item) {
+    b->active = btfm_malloc((size_t)(n_items > 0 ? n_items : 1) * sizeof *b->active);
+    if (!b->gram || !b->factor || !b->scratch || !b->work || !b->rho || !b->eta || !b->item ||
+        !b->active) {
         btfm_model_binary_clear(b);
         return BTFM_E_NOMEM;
     }
@@ -50,7 +52,9 @@ void btfm_model_binary_clear(binary_logit *b)
     btfm_free(b->rho);
     btfm_free(b->eta);
     btfm_free(b->item);
+    btfm_free(b->active);
     b->gram = b->factor = b->scratch = b->work = b->rho = b->eta = b->item = NULL;
+    b->active = NULL;
 }
 
 static double weight(const binary_logit *b, int64_t r) { return b->w ? b->w[r] : 1.0; }
@@ -89,6 +93,15 @@ btfm_status btfm_model_binary_design(binary_logit *b, int64_t n)
 {
     b->n = n;
     b->stored = b->head = 0; /* curvature pairs of another design say nothing */
+    if (b->second) {
+        /* Only the items these rows compare are scored: a training fold of pairs often
+         * leaves half the items out. */
+        memset(b->item, 0, (size_t)b->n_items * sizeof *b->item);
+        for (int64_t r = 0; r < n; r++) b->item[b->first[r]] = b->item[b->second[r]] = 1;
+        b->n_active = 0;
+        for (int64_t i = 0; i < b->n_items; i++)
+            if (b->item[i] != 0) b->active[b->n_active++] = i;
+    }
     if (b->shared_gram) {
         double sw = 0;
         for (int64_t r = 0; r < n; r++) sw += weight(b, r);
@@ -159,13 +172,13 @@ static double loss(binary_logit *b, const double *theta, double *grad)
     }
     if (grad) memset(gx, 0, (size_t)p * sizeof *gx);
     if (b->second) {
-        for (int64_t i = 0; i < b->n_items; i++) {
-            b->item[i] = dot(b->x + i * p, u, p);
-        }
+        const int64_t *active = b->active, n_active = b->n_active;
+        for (int64_t k = 0; k < n_active; k++)
+            b->item[active[k]] = dot(b->x + active[k] * p, u, p);
         double *score = b->item;
         /* eta first (the item scores are overwritten by the residual sums next) */
         for (int64_t r = 0; r < n; r++) b->eta[r] = score[b->first[r]] - score[b->second[r]] + c0;
-        memset(b->item, 0, (size_t)b->n_items * sizeof *b->item);
+        for (int64_t k = 0; k < n_active; k++) b->item[active[k]] = 0;
         for (int64_t r = 0; r < n; r++) {
             const double res = residual(b, r, b->eta[r], &f, &prod);
             if (r % LOG_BATCH == LOG_BATCH - 1) {
@@ -176,8 +189,9 @@ static double loss(binary_logit *b, const double *theta, double *grad)
             b->item[b->second[r]] -= res;
         }
         if (grad)
-            for (int64_t i = 0; i < b->n_items; i++)
-                if (b->item[i] != 0) axpy(b->item[i], b->x + i * p, gx, p);
+            for (int64_t k = 0; k < n_active; k++)
+                if (b->item[active[k]] != 0)
+                    axpy(b->item[active[k]], b->x + active[k] * p, gx, p);
     } else {
         for (int64_t r = 0; r < n; r++) {
             const float *xr = b->x + b->first[r] * p;

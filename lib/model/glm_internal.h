@@ -50,6 +50,7 @@ typedef struct binary_logit {
     double alpha;
     const char *func;
     double *gram, *factor, *scratch, *work, *rho, *eta, *item;
+    int64_t *active, n_active; /* pairs: the items the design's rows compare */
     int stored, head; /* quasi-Newton pairs kept from the previous penalty */
 } binary_logit;
 

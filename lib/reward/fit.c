@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "reward_internal.h"
+#include "core/parallel.h"
 #include "core/progress.h"
 #include "dense/dense.h"
 
@@ -73,6 +74,82 @@ static int distinct_count(const int64_t *v, int64_t n)
     return n ? 1 : 0;
 }
 
+/* The out-of-fold refits of one decoder run as one task per fold on the library's
+ * threads (a fold's rows of the output belong to its task alone). */
+typedef struct ridge_oof {
+    const fit_data *fd;
+    const float *x;        /* n_rows x n_cols */
+    const int64_t *groups; /* fold of each row */
+    const float *y;
+    const double *weights;
+    int64_t n_rows, n_cols;
+    double alpha;          /* the one penalty when the training folds are one group */
+    double *oof;
+} ridge_oof;
+
+static btfm_status ridge_fold(void *arg, int64_t fold, int worker)
+{
+    const ridge_oof *c = arg;
+    const fit_data *fd = c->fd;
+    const int64_t n_rows = c->n_rows, n_cols = c->n_cols;
+    (void)worker;
+    int64_t n_train = 0;
+    for (int64_t i = 0; i < n_rows; i++) n_train += c->groups[i] != fold;
+    const int64_t n_test = n_rows - n_train;
+    if (!n_test) return BTFM_OK;
+    btfm_status st = BTFM_OK;
+    float *xt = btfm_dense_zeros_f(n_train ? n_train : 1, n_cols, fd->func);
+    float *yt = btfm_dense_zeros_f(n_train ? n_train : 1, 1, fd->func);
+    double *wt = c->weights ? btfm_dense_zeros(n_train ? n_train : 1, 1, fd->func) : NULL;
+    float *xo = btfm_dense_zeros_f(n_test, n_cols, fd->func);
+    float *pred = btfm_dense_zeros_f(n_test, 1, fd->func);
+    int64_t *gt = btfm_malloc((size_t)(n_train ? n_train : 1) * sizeof *gt);
+    if (!xt || !yt || (c->weights && !wt) || !xo || !pred || !gt) st = BTFM_E_NOMEM;
+    int64_t t = 0, o = 0;
+    for (int64_t i = 0; !st && i < n_rows; i++) {
+        if (c->groups[i] != fold) {
+            gt[t] = c->groups[i];
+            memcpy(xt + t * n_cols, c->x + i * n_cols, (size_t)n_cols * sizeof *xt);
+            yt[t] = c->y[i];
+            if (wt) wt[t] = c->weights[i];
+            t++;
+        } else {
+            memcpy(xo + o * n_cols, c->x + i * n_cols, (size_t)n_cols * sizeof *xo);
+            o++;
+        }
+    }
+    if (!st && n_train >= 2) {
+        btfm_model *m = NULL;
+        int inner = distinct_count(gt, n_train) > 1 && fd->n_alphas > 1;
+        st = make_model(&m, BTFM_MODEL_RIDGE, inner ? fd->alphas : &c->alpha,
+                        inner ? fd->n_alphas : 1, inner ? gt : NULL, wt, n_train);
+        if (!st) st = btfm_model_fit(m, xt, n_train, n_cols, yt, 1);
+        if (!st) st = btfm_model_predict(m, pred, xo, n_test, n_cols);
+        btfm_model_free(m);
+    }
+    o = 0;
+    for (int64_t i = 0; !st && i < n_rows; i++)
+        if (c->groups[i] == fold) c->oof[i] = pred[o++];
+    btfm_free(xo);
+    btfm_free(gt);
+    btfm_free(xt);
+    btfm_free(yt);
+    btfm_free(wt);
+    btfm_free(pred);
+    return st;
+}
+
+/* fn(ctx, f) for every fold f, on as many threads as `work` (operations per fold) is
+ * worth, with OpenBLAS on one thread inside them when the host lets the library set it. */
+static btfm_status on_folds(const fit_data *fd, btfm_task_fn fn, void *ctx, double work)
+{
+    const int threads = btfm_dense_blas_workers(btfm_parallel_threads(fd->k, work * fd->k));
+    const int blas = threads > 1 ? btfm_dense_blas_threads_push(1) : 0;
+    btfm_status st = btfm_parallel_for(threads, fd->k, fn, ctx);
+    btfm_dense_blas_threads_pop(blas);
+    return st;
+}
+
 /* Ridge of target y (one per listed row) on the given columns: coefficients into coef
  * (n_cols), intercept, chosen alpha; out-of-fold predictions (by fold, with that alpha)
  * into oof when not NULL. */
@@ -100,54 +177,62 @@ static btfm_status ridge(const fit_data *fd, const int64_t *rows, int64_t n_rows
     m = NULL;
     /* Out of fold: refit without each fold, choosing alpha again inside it (nested), so
      * the held-out predictions carry no selection from the fold they predict. */
-    for (int64_t f = 0; !st && oof && f < fd->k; f++) {
-        int64_t n_train = 0, n_test = 0;
-        for (int64_t i = 0; i < n_rows; i++) n_train += groups[i] != f;
-        n_test = n_rows - n_train;
-        if (!n_test) continue;
-        float *xt = btfm_dense_zeros_f(n_train ? n_train : 1, n_cols, fd->func);
-        float *yt = btfm_dense_zeros_f(n_train ? n_train : 1, 1, fd->func);
-        double *wt = weights ? btfm_dense_zeros(n_train ? n_train : 1, 1, fd->func) : NULL;
-        float *xo = btfm_dense_zeros_f(n_test, n_cols, fd->func);
-        float *pred = btfm_dense_zeros_f(n_test, 1, fd->func);
-        if (!xt || !yt || (weights && !wt) || !xo || !pred) st = BTFM_E_NOMEM;
-        int64_t *gt = btfm_malloc((size_t)(n_train ? n_train : 1) * sizeof *gt);
-        if (!gt) st = BTFM_E_NOMEM;
-        int64_t t = 0, o = 0;
-        for (int64_t i = 0; !st && i < n_rows; i++) {
-            if (groups[i] != f) {
-                gt[t] = groups[i];
-                memcpy(xt + t * n_cols, x + i * n_cols, (size_t)n_cols * sizeof *xt);
-                yt[t] = y[i];
-                if (wt) wt[t] = weights[i];
-                t++;
-            } else {
-                memcpy(xo + o * n_cols, x + i * n_cols, (size_t)n_cols * sizeof *xo);
-                o++;
-            }
-        }
-        if (!st && n_train >= 2) {
-            int inner = distinct_count(gt, n_train) > 1 && fd->n_alphas > 1;
-            st = make_model(&m, BTFM_MODEL_RIDGE, inner ? fd->alphas : alpha,
-                            inner ? fd->n_alphas : 1, inner ? gt : NULL, wt, n_train);
-            if (!st) st = btfm_model_fit(m, xt, n_train, n_cols, yt, 1);
-            if (!st) st = btfm_model_predict(m, pred, xo, n_test, n_cols);
-            btfm_model_free(m);
-            m = NULL;
-        }
-        o = 0;
-        for (int64_t i = 0; !st && i < n_rows; i++)
-            if (groups[i] == f) oof[i] = pred[o++];
-        btfm_free(xo);
-        btfm_free(gt);
-        btfm_free(xt);
-        btfm_free(yt);
-        btfm_free(wt);
-        btfm_free(pred);
+    if (!st && oof) {
+        ridge_oof ctx = {fd, x, groups, y, weights, n_rows, n_cols, *alpha, oof};
+        st = on_folds(fd, ridge_fold, &ctx, (double)n_rows * n_cols * n_cols);
     }
     btfm_free(x);
     btfm_free(groups);
     btfm_free(c);
+    return st;
+}
+
+typedef struct bt_oof {
+    const fit_data *fd;
+    const float *x; /* every row's value columns, n x n_cols */
+    int64_t n_cols;
+    const int64_t *groups; /* fold of each pair (its chosen item's) */
+    const double *w;
+    double alpha;
+    double *oof;
+} bt_oof;
+
+/* The scores of fold f's rows from the pairs that touch no item of fold f. */
+static btfm_status bt_fold(void *arg, int64_t f, int worker)
+{
+    const bt_oof *c = arg;
+    const fit_data *fd = c->fd;
+    const btfm_reward_head *h = fd->h;
+    const int64_t P = h->n_pairs;
+    (void)worker;
+    int64_t *sub = btfm_malloc((size_t)P * 2 * sizeof *sub);
+    int64_t *gsub = btfm_malloc((size_t)P * sizeof *gsub);
+    double *ws = btfm_dense_zeros(P, 1, fd->func);
+    float *scores = btfm_dense_zeros_f(fd->n, 1, fd->func);
+    btfm_status st = sub && gsub && ws && scores ? BTFM_OK : BTFM_E_NOMEM;
+    int64_t n_sub = 0;
+    for (int64_t p = 0; !st && p < P; p++)
+        if (c->groups[p] != f && fd->fold[h->pairs[2 * p + 1]] != f) {
+            sub[2 * n_sub] = h->pairs[2 * p];
+            sub[2 * n_sub + 1] = h->pairs[2 * p + 1];
+            gsub[n_sub] = c->groups[p];
+            ws[n_sub++] = c->w[p];
+        }
+    if (!st && n_sub != P && n_sub != 0) {
+        btfm_model *m = NULL;
+        int inner = distinct_count(gsub, n_sub) > 1 && fd->n_alphas > 1;
+        st = make_model(&m, BTFM_MODEL_BRADLEY_TERRY, inner ? fd->alphas : &c->alpha,
+                        inner ? fd->n_alphas : 1, inner ? gsub : NULL, ws, n_sub);
+        if (!st) st = btfm_model_fit_pairs(m, c->x, fd->n, c->n_cols, sub, NULL, n_sub);
+        if (!st) st = btfm_model_predict(m, scores, c->x, fd->n, c->n_cols);
+        for (int64_t i = 0; !st && i < fd->n; i++)
+            if (fd->fold[i] == f) c->oof[i] = scores[i];
+        btfm_model_free(m);
+    }
+    btfm_free(sub);
+    btfm_free(gsub);
+    btfm_free(ws);
+    btfm_free(scores);
     return st;
 }
 
@@ -161,13 +246,11 @@ static btfm_status bradley_terry(const fit_data *fd, const int64_t *cols, int64_
     btfm_status st = BTFM_OK;
     float *x = gather(fd, NULL, fd->n, cols, n_cols);
     int64_t *groups = btfm_malloc((size_t)P * sizeof *groups);
-    int64_t *sub = btfm_malloc((size_t)P * 2 * sizeof *sub);
-    int64_t *gsub = btfm_malloc((size_t)P * sizeof *gsub);
-    double *w = btfm_dense_zeros(P, 1, fd->func), *ws = btfm_dense_zeros(P, 1, fd->func);
+    double *w = btfm_dense_zeros(P, 1, fd->func);
     float *c = btfm_dense_zeros_f(n_cols, 1, fd->func);
     float *scores = btfm_dense_zeros_f(fd->n, 1, fd->func);
     btfm_model *m = NULL;
-    if (!x || !groups || !sub || !gsub || !w || !ws || !c || !scores) st = BTFM_E_NOMEM;
+    if (!x || !groups || !w || !c || !scores) st = BTFM_E_NOMEM;
     for (int64_t p = 0; !st && p < P; p++) {
         groups[p] = fd->fold[h->pairs[2 * p]];
         w[p] = h->pair_weight ? h->pair_weight[p] : 1.0;
@@ -183,32 +266,13 @@ static btfm_status bradley_terry(const fit_data *fd, const int64_t *cols, int64_
     for (int64_t i = 0; !st && i < fd->n; i++) oof[i] = scores[i];
     btfm_model_free(m);
     m = NULL;
-    for (int64_t f = 0; !st && f < fd->k; f++) {
-        int64_t n_sub = 0;
-        for (int64_t p = 0; p < P; p++)
-            if (groups[p] != f && fd->fold[h->pairs[2 * p + 1]] != f) {
-                sub[2 * n_sub] = h->pairs[2 * p];
-                sub[2 * n_sub + 1] = h->pairs[2 * p + 1];
-                gsub[n_sub] = groups[p];
-                ws[n_sub++] = w[p];
-            }
-        if (n_sub == P || n_sub == 0) continue;
-        int inner = distinct_count(gsub, n_sub) > 1 && fd->n_alphas > 1;
-        st = make_model(&m, BTFM_MODEL_BRADLEY_TERRY, inner ? fd->alphas : alpha,
-                        inner ? fd->n_alphas : 1, inner ? gsub : NULL, ws, n_sub);
-        if (!st) st = btfm_model_fit_pairs(m, x, fd->n, n_cols, sub, NULL, n_sub);
-        if (!st) st = btfm_model_predict(m, scores, x, fd->n, n_cols);
-        for (int64_t i = 0; !st && i < fd->n; i++)
-            if (fd->fold[i] == f) oof[i] = scores[i];
-        btfm_model_free(m);
-        m = NULL;
+    if (!st) {
+        bt_oof ctx = {fd, x, n_cols, groups, w, *alpha, oof};
+        st = on_folds(fd, bt_fold, &ctx, (double)P * n_cols * 50 * fd->n_alphas);
     }
     btfm_free(x);
     btfm_free(groups);
-    btfm_free(sub);
-    btfm_free(gsub);
     btfm_free(w);
-    btfm_free(ws);
     btfm_free(c);
     btfm_free(scores);
     return st;
