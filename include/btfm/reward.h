@@ -159,6 +159,19 @@ BTFM_API btfm_status btfm_reward_head_predict(const btfm_reward_head *h, float *
                                               int64_t n_items, int64_t n_features,
                                               const int64_t *annotators, const float *ratings);
 
+/* ---- scores from preferences alone ------------------------------------------------------- */
+
+/* Each of n_items items' Bradley-Terry strength from pairwise preferences alone: the
+ * maximum a posteriori scores s under P(chosen preferred) = 1 / (1 + exp(s_rejected -
+ * s_chosen)) with the penalty alpha / 2 ||s||^2 (a Gaussian prior of variance 1 / alpha;
+ * 1 suits rating z units), pairs (chosen, rejected) item indices weighted by weight
+ * (n_pairs values >= 0, may be NULL: 1). Items in no pair get NaN. This is what
+ * ratings-only mode takes from pairs: give these scores as the ratings of items labelled
+ * by preferences (NaN where none) to btfm_reward_head_predict. */
+BTFM_API btfm_status btfm_reward_pair_scores(float *out, size_t capacity, int64_t n_items,
+                                             const int64_t *pairs, const float *weight,
+                                             int64_t n_pairs, double alpha);
+
 /* ---- metrics ---------------------------------------------------------------------------- */
 
 /* Columns of btfm_reward_metrics. */

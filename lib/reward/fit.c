@@ -285,14 +285,44 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* Ratings standardized within each annotator (btfm_reward_standardize_ratings). */
+/* The labels of ratings-only mode: each row's standardized rating, and for a row
+ * without one that the pairs compare, its standardized score from the preferences alone
+ * (btfm_reward_pair_scores), each standardized within the annotator on its own. */
 static btfm_status standardize_ratings(fit_data *fd, const int32_t *group, int64_t n_groups,
                                        reward_fit *f)
 {
-    btfm_status st = btfm_reward_standardize_ratings(fd->z, &f->rating_scale, fd->h->ratings,
-                                                     fd->n, group, n_groups, 0, fd->func);
-    if (!st && !(f->rating_scale > 0))
-        st = btfm_fail(BTFM_E_INVALID, "%s: ratings: every annotator gave a single distinct "
-                       "rating; expected ratings that vary within annotators", fd->func);
+    const btfm_reward_head *h = fd->h;
+    const int from_pairs = h->pairs && (int)h->params[BTFM_REWARD_PARAM_MODE] ==
+                                           BTFM_REWARD_RATINGS_ONLY;
+    btfm_status st = BTFM_OK;
+    f->rating_scale = 0;
+    if (h->ratings) {
+        st = btfm_reward_standardize_ratings(fd->z, &f->rating_scale, h->ratings, fd->n, group,
+                                             n_groups, 0, fd->func);
+        if (!st && !(f->rating_scale > 0))
+            st = btfm_fail(BTFM_E_INVALID, "%s: ratings: every annotator gave a single distinct "
+                           "rating; expected ratings that vary within annotators", fd->func);
+    } else {
+        for (int64_t i = 0; i < fd->n; i++) fd->z[i] = NAN;
+    }
+    if (st || !from_pairs) return st;
+    float *s = btfm_dense_zeros_f(fd->n, 2, fd->func);
+    if (!s) return BTFM_E_NOMEM;
+    float *zs = s + fd->n;
+    double scale = 0;
+    st = btfm_reward_pair_scores(s, (size_t)fd->n, fd->n, h->pairs, h->pair_weight, h->n_pairs,
+                                 1.0);
+    if (!st) st = btfm_reward_standardize_ratings(zs, &scale, s, fd->n, group, n_groups, 0,
+                                                  fd->func);
+    if (!st && !h->ratings) {
+        if (!(scale > 0))
+            st = btfm_fail(BTFM_E_INVALID, "%s: pairs: the preferences give every item the "
+                           "same score; expected preferences that order items", fd->func);
+        f->rating_scale = 1; /* labels in pair-score units */
+    }
+    for (int64_t i = 0; !st && i < fd->n; i++)
+        if (isnan(fd->z[i]) && !isnan(zs[i])) fd->z[i] = zs[i];
+    btfm_free(s);
     return st;
 }
 
@@ -430,9 +460,6 @@ static btfm_status check_inputs(const btfm_reward_head *h, const float *x, int64
             return btfm_fail(BTFM_E_INVALID, "%s: pairs row %lld names item %lld; the features "
                              "have %lld items (0 .. %lld)", func, (long long)(p / 2),
                              (long long)h->pairs[p], (long long)n, (long long)(n - 1));
-    if ((int)h->params[BTFM_REWARD_PARAM_MODE] == BTFM_REWARD_RATINGS_ONLY && !h->ratings)
-        return btfm_fail(BTFM_E_STATE, "%s: mode ratings_only needs ratings "
-                         "(btfm_reward_head_set_ratings)", func);
     if (h->ratings) {
         int64_t first = -1, distinct = 0;
         for (int64_t i = 0; i < n && distinct < 2; i++)
@@ -462,13 +489,17 @@ static btfm_status fit_all(fit_data *fd, const int32_t *group, int64_t n_groups,
     if (!cols || !coef || !coef2 || !b1 || !b2 || !wts || !y) st = BTFM_E_NOMEM;
     const int use_conf = h->params[BTFM_REWARD_PARAM_USE_CONFIDENCE] != 0;
     double *w = NULL;
-    if (!st && h->ratings) {
+    const int pair_labels = h->pairs && (int)h->params[BTFM_REWARD_PARAM_MODE] ==
+                                            BTFM_REWARD_RATINGS_ONLY;
+    if (!st && (h->ratings || pair_labels)) {
         st = standardize_ratings(fd, group, n_groups, f);
         for (int64_t i = 0; !st && i < n; i++)
             if (!isnan(fd->z[i])) fd->rated[fd->n_rated++] = i;
         for (int64_t r = 0; r < fd->n_rated; r++) {
             y[r] = fd->z[fd->rated[r]];
-            wts[r] = use_conf && h->rating_confidence ? h->rating_confidence[fd->rated[r]] : 1;
+            wts[r] = use_conf && h->rating_confidence && !isnan(h->ratings[fd->rated[r]])
+                         ? h->rating_confidence[fd->rated[r]]
+                         : 1;
         }
         w = use_conf && h->rating_confidence ? wts : NULL;
         if (!st) st = reliability(fd, group, &f->reliability);

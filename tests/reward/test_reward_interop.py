@@ -152,3 +152,66 @@ def test_bytes_roundtrip_and_errors(tmp_path):
         btfm.RewardHead().fit(x[:100], ratings=ratings[:100], annotators=annot[:100])
     with pytest.raises(ValueError, match="annotators is required"):
         btfm.RewardHead().fit(x, ratings=ratings)
+
+
+def _pair_session(seed=4, n_annot=5, per=16, n_pairs=40):
+    rng = np.random.default_rng(seed)
+    u = rng.standard_normal(n_annot * per)
+    pairs = []
+    for a in range(n_annot):
+        for _ in range(n_pairs):
+            i, j = a * per + rng.choice(per, 2, replace=False)
+            win = u[i] + rng.standard_normal() > u[j] + rng.standard_normal()
+            pairs.append((i, j) if win else (j, i))
+    ann = np.repeat(np.arange(n_annot), per)
+    x = (np.outer(u, np.ones(3)) + rng.standard_normal((n_annot * per, 3))).astype(np.float32)
+    return x, np.array(pairs, dtype=np.int64), ann, u
+
+
+def test_pair_scores_match_sklearn_logistic_on_difference_vectors():
+    _, pairs, ann, _ = _pair_session()
+    n = len(ann) + 3  # three items in no pair
+    rng = np.random.default_rng(1)
+    weight = rng.uniform(0.5, 2.0, len(pairs)).astype(np.float32)
+    for alpha, w in [(1.0, None), (0.3, weight)]:
+        got = btfm.reward.pair_scores(pairs, n, weight=w, alpha=alpha)
+        d = np.zeros((2 * len(pairs), n))
+        d[np.arange(len(pairs)), pairs[:, 0]] = 1
+        d[np.arange(len(pairs)), pairs[:, 1]] = -1
+        d[len(pairs):] = -d[:len(pairs)]  # both orders, so there are two classes
+        y = np.r_[np.ones(len(pairs)), np.zeros(len(pairs))]
+        sw = None if w is None else np.r_[w, w].astype(float)
+        # Both orders double the loss: C halves for the same optimum.
+        ref = sklearn_linear.LogisticRegression(C=0.5 / alpha, fit_intercept=False, tol=1e-10,
+                                                solver="newton-cholesky",
+                                                max_iter=10000).fit(d, y, sample_weight=sw)
+        seen = np.zeros(n, bool)
+        seen[pairs.ravel()] = True
+        assert np.isnan(got[~seen]).all() and not np.isnan(got[seen]).any()
+        assert np.allclose(got[seen], ref.coef_[0][seen], atol=1e-4), \
+            np.abs(got[seen] - ref.coef_[0][seen]).max()
+    with pytest.raises(btfm.Error, match="pairs row 0"):
+        btfm.reward.pair_scores([[2, 2]], 4)
+
+
+def test_ratings_only_mode_learns_from_pairs():
+    x, pairs, ann, u = _pair_session()
+    v = 0.6
+    head = btfm.RewardHead("ratings_only", reliability=v, folds=5)
+    head.fit(x, pairs=pairs, annotators=ann)
+    s = btfm.reward.pair_scores(pairs, len(ann))
+    out = head.predict(x, annotators=ann, ratings=s)
+    # Ratings-only: the reward is v times the label standardized within its annotator.
+    z = np.empty(len(ann))
+    for a in np.unique(ann):
+        m = ann == a
+        z[m] = (s[m] - np.nanmean(s[m])) / np.nanstd(s[m], ddof=1)
+    z[np.isnan(z)] = 0  # an item in no pair has no label: the prior mean
+    assert np.allclose(out["reward"], v * z, atol=1e-5)
+    assert stats.pearsonr(out["reward"], u)[0] > 0.5
+    # A rating wins over the pair score where both exist; unrated rows take the pairs'.
+    ratings = np.full(len(ann), np.nan, dtype=np.float32)
+    ratings[::4] = np.round(3 + u[::4])
+    both = btfm.RewardHead("ratings_only", reliability=v).fit(
+        x, ratings=ratings, pairs=pairs, annotators=ann)
+    assert both.fitted

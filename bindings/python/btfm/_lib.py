@@ -618,6 +618,8 @@ _SIGNATURES = {
     "btfm_reward_features_config": (c_char_p, [c_void_p]),
     "btfm_reward_features_column": (c_int, [c_void_p, DatasetPtr, c_char_p, _p_double,
                                             c_size_t]),
+    "btfm_reward_pair_scores": (c_int, [_p_float, c_size_t, c_int64, _p_int64, _p_float,
+                                        c_int64, c_double]),
 
     # cothb
     "btfm_cothb_last_action": (c_int, [c_void_p, _p_int, _p_int64, _p_int64]),

@@ -28,7 +28,8 @@ from ._params import ParamsMixin
 from ._progress import attached
 from ._util import enumerate_names, to_cpath
 
-__all__ = ["RewardHead", "RewardFeatures", "MODES", "OUTPUTS", "ROLES", "metrics"]
+__all__ = ["RewardHead", "RewardFeatures", "MODES", "OUTPUTS", "ROLES", "metrics",
+           "pair_scores"]
 
 #: {name: number} of the modes and output columns, read from the library.
 MODES = {name: number for number, name
@@ -127,6 +128,8 @@ class RewardHead(ParamsMixin, Handle):
         per item (any hashable). rating_confidence weights ratings; pair_weight weights
         pairs (a margin or a confidence); items: item ids (the same id for the same item
         seen by several annotators); roles: per-feature bits or names of ROLES;
+        in ratings_only mode pairs also label the items without a rating (their
+        pair_scores, standardized within annotators);
         feature_config: RewardFeatures.config, saved and checked at prediction."""
         x = _array(features, "features", np.float32, 2)
         n = x.shape[0]
@@ -264,6 +267,27 @@ def _roles(roles, d):
     if ro.shape[0] != d:
         raise ValueError(f"roles must have one entry per feature ({d}), got {ro.shape[0]}")
     return ro
+
+
+def pair_scores(pairs, n_items, weight=None, alpha=1.0):
+    """Each item's Bradley-Terry strength from pairwise preferences alone (float32, NaN
+    for items in no pair): pairs are (chosen, rejected) rows of item indices, weight one
+    value per pair, alpha the ridge penalty (a Gaussian prior of variance 1 / alpha). The
+    same model as scikit-learn's LogisticRegression(C=1 / alpha, fit_intercept=False) on
+    the one-hot difference vectors. What ratings-only mode learns from pairs: pass these
+    as the ratings of items labelled by preferences when predicting."""
+    p = _array(pairs, "pairs", np.int64, 2)
+    if p.shape[1] != 2:
+        raise ValueError(f"pairs must be (n_pairs, 2), got shape {p.shape}")
+    w = None
+    if weight is not None:
+        w = _array(weight, "weight", np.float32, 1)
+        if w.shape[0] != p.shape[0]:
+            raise ValueError("weight must have one value per pair")
+    out = np.empty(int(n_items), dtype=np.float32)
+    check(lib.btfm_reward_pair_scores(_ptr(out, _F), out.size, out.size, _ptr(p, _I64),
+                                      _ptr(w, _F), p.shape[0], float(alpha)))
+    return out
 
 
 def metrics(reward, truth, confidence=None, annotators=None) -> dict:
