@@ -10,19 +10,8 @@
 #include <string.h>
 #include <btfm/btfm.h>
 #include <btfm/mpi.h>
+#include "mpi_expect.h"
 #include "align_sim.h"
-
-static int rank, size, failures;
-
-#define EXPECT(cond, ...)                                                                  \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            failures++;                                                                    \
-            fprintf(stderr, "rank %d: %s:%d: ", rank, __FILE__, __LINE__);                 \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-        }                                                                                  \
-    } while (0)
 
 enum { T = 41, K = 4, MAX_SUBJECTS = 7 };
 
@@ -263,8 +252,7 @@ int main(int argc, char **argv)
     check_fit(BTFM_ALIGN_HYPERALIGNMENT, 5);
     check_fit(BTFM_ALIGN_HYPERALIGNMENT, 2);
     check_fit(BTFM_ALIGN_HYPERALIGNMENT, 7);
-    int all = 0;
-    MPI_Allreduce(&failures, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    const int all = mpi_failures();
     if (rank == 0) printf("%d ranks: %s (%d failed checks)\n", size, all ? "FAIL" : "OK", all);
     for (int i = 0; i < MAX_SUBJECTS; i++) free(subjects[i]);
     MPI_Finalize();

@@ -10,18 +10,7 @@
 #include <string.h>
 #include <btfm/btfm.h>
 #include <btfm/mpi.h>
-
-static int rank, size, failures;
-
-#define EXPECT(cond, ...)                                                                  \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            failures++;                                                                    \
-            fprintf(stderr, "rank %d: %s:%d: ", rank, __FILE__, __LINE__);                 \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fputc('\n', stderr);                                                           \
-        }                                                                                  \
-    } while (0)
+#include "mpi_expect.h"
 
 enum { N = 37, MAX_P = 53, MAX_T = 7 };
 
@@ -184,8 +173,7 @@ int main(int argc, char **argv)
     check_fit(53, 3, 0);  /* dual (features > samples), leave-one-out */
     check_fit(53, 7, 4);  /* dual, 4 folds */
     check_failure();
-    int all = 0;
-    MPI_Allreduce(&failures, &all, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+    const int all = mpi_failures();
     if (rank == 0) printf("%s: %d failure(s) over %d rank(s)\n", argv[0], all, size);
     MPI_Finalize();
     return all != 0;
