@@ -86,7 +86,7 @@ static int build(int argc, char **argv)
         }
     }
     if (rc == CLI_OK && btfm_corpus_builder_set_key(b, key, key_len)) rc = cli_fail("corpus build");
-    const char *out = positional[n_pos - 1], *source = NULL;
+    const char *out = n_pos > 0 ? positional[n_pos - 1] : NULL, *source = NULL;
     if (rc == CLI_OK && n_pos == 2 && is_folder(positional[0])) source = positional[0];
     for (int i = 0; rc == CLI_OK && !source && i < n_pos - 1; i++)
         if (btfm_corpus_builder_add_file(b, positional[i])) rc = cli_fail("corpus build");
