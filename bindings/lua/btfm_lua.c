@@ -260,6 +260,7 @@ LUALIB_API int luaopen_btfm(lua_State *L)
     btfm_lua_open_container(L, lua_gettop(L));
     btfm_lua_open_dataset(L, lua_gettop(L));
     btfm_lua_open_cothb(L, lua_gettop(L));
+    btfm_lua_open_cothb_tuner(L, lua_gettop(L));
     btfm_lua_open_align(L, lua_gettop(L));
     btfm_lua_open_table(L, lua_gettop(L));
     btfm_lua_open_bids(L, lua_gettop(L));

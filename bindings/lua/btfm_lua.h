@@ -108,6 +108,11 @@ void btfm_lua_push_param_value(lua_State *L, int param_type, double value);
 void btfm_lua_open_container(lua_State *L, int module_index);
 void btfm_lua_open_dataset(lua_State *L, int module_index);
 void btfm_lua_open_cothb(lua_State *L, int module_index);
+void btfm_lua_open_cothb_tuner(lua_State *L, int module_index); /* after open_cothb */
+/* Controllers for other binding files (the tuner's episodes): a new empty box, and the
+ * open controller at `arg`. */
+btfm_lua_box *btfm_lua_new_cothb_box(lua_State *L);
+btfm_cothb *btfm_lua_check_cothb(lua_State *L, int arg);
 void btfm_lua_open_align(lua_State *L, int module_index);
 void btfm_lua_open_table(lua_State *L, int module_index);
 void btfm_lua_open_bids(lua_State *L, int module_index); /* after btfm_lua_open_dataset */

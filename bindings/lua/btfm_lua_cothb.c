@@ -35,6 +35,10 @@ static btfm_cothb *check_cothb(lua_State *L, int arg)
     return (btfm_cothb *)btfm_lua_check_handle(L, arg, &cothb_type);
 }
 
+btfm_cothb *btfm_lua_check_cothb(lua_State *L, int arg) { return check_cothb(L, arg); }
+
+btfm_lua_box *btfm_lua_new_cothb_box(lua_State *L) { return btfm_lua_new_box(L, &cothb_type); }
+
 static int push_action(lua_State *L, int action, int64_t node, int64_t target)
 {
     lua_pushstring(L, btfm_cothb_action_name(action));
