@@ -52,8 +52,11 @@ def record(bench, case, ours, theirs, reference, target=None, unit="s"):
            "ratio_median": tm / om if om > 0 else float("inf"),
            "target": target, "load": load(), "unit": unit}
     goal = f" (target >= {target:g}x)" if target else ""
-    print(f"  {case}: ours {ob * 1e3:.1f} / {om * 1e3:.1f} ms, {reference} "
-          f"{tb * 1e3:.1f} / {tm * 1e3:.1f} ms (best / median): "
+    def pair(best, median):  # microseconds below a millisecond, where ms would show 0.0
+        if max(best, median) < 1e-3:
+            return f"{best * 1e6:.1f} / {median * 1e6:.1f} us"
+        return f"{best * 1e3:.1f} / {median * 1e3:.1f} ms"
+    print(f"  {case}: ours {pair(ob, om)}, {reference} {pair(tb, tm)} (best / median): "
           f"{row['ratio_best']:.2f}x / {row['ratio_median']:.2f}x{goal}, load {row['load']:.1f}")
     path = os.environ.get("BTFM_BENCH_JSON")
     if path:

@@ -75,6 +75,8 @@ typedef enum btfm_sim_rating_param {
     BTFM_SIM_RATING_FMRI_AR = 53,           /* real */
     BTFM_SIM_RATING_FMRI_MOTION_MM = 54,    /* real */
     BTFM_SIM_RATING_NUM_THREADS = 55,       /* int: 0 = the processors online */
+    BTFM_SIM_RATING_THETA_ENGAGEMENT_UV = 56, /* real: 0 = no ongoing theta (1.3) */
+    BTFM_SIM_RATING_BLINK_ENGAGEMENT = 57,  /* real: 0 = blinks do not follow engagement (1.3) */
     BTFM_SIM_RATING_PARAM_MAX_ = 0x7fffffff
 } btfm_sim_rating_param;
 

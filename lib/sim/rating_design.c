@@ -402,17 +402,6 @@ static btfm_status draw_timeline(rating_annotator *a, const btfm_sim *sim, const
     return st;
 }
 
-/* 1 when time t falls inside a gaze event. Events are in onset order and t grows between
- * calls: *cursor skips the events that ended before t. */
-static int reading_at(const rating_annotator *a, double t, int64_t *cursor)
-{
-    while (*cursor < a->n_events && a->events[*cursor].onset + a->events[*cursor].duration <= t)
-        (*cursor)++;
-    for (int64_t i = *cursor; i < a->n_events && a->events[i].onset <= t; i++)
-        if (a->events[i].kind == EV_GAZE && t < a->events[i].onset + a->events[i].duration) return 1;
-    return 0;
-}
-
 /* Blinks (Poisson, thinned to 30% while reading) and artifacts (Poisson: muscle bursts,
  * electrode pops, movements). */
 static btfm_status draw_transients(rating_annotator *a, const btfm_sim *sim, timeline *tl)
@@ -426,7 +415,7 @@ static btfm_status draw_transients(rating_annotator *a, const btfm_sim *sim, tim
         t += -btfm_sim_log(btfm_sim_rng_uniform(&r)) / rate;
         if (t > a->duration_s - 1.0) break;
         double keep = btfm_sim_rng_uniform(&r), amplitude = btfm_sim_exp(0.25 * btfm_sim_rng_normal(&r));
-        if (reading_at(a, t, &cursor) && keep > 0.3) continue;
+        if (btfm_rating_reading_at(a, t, &cursor) && keep > 0.3) continue;
         st = add_transient(a, tl, (rating_transient){
             .onset = btfm_sim_round6(t), .duration = 0.6, .kind = TR_BLINK, .channel = -1,
             .amplitude_uv = btfm_sim_round6(RP(sim, BLINK_UV) * amplitude)});
@@ -463,6 +452,32 @@ static btfm_status draw_transients(rating_annotator *a, const btfm_sim *sim, tim
         st = add_transient(a, tl, tr);
     }
     return st;
+}
+
+/* Blinks kept with probability 1 - blink_engagement e(t), from a stream of their own
+ * (nothing is drawn when the coupling is off, so the default files do not change). Runs
+ * on the events sorted by onset, as the EEG generator sees them. */
+static void thin_blinks(rating_annotator *a, const btfm_sim *sim)
+{
+    const double depth = RP(sim, BLINK_ENGAGEMENT);
+    if (!(depth > 0)) return;
+    sim_rng r;
+    btfm_sim_rng_init(&r, seed_of(sim), SIM_STREAM_SCHEDULE, ((uint64_t)a->index << 8) | 4);
+    rating_engagement eng;
+    btfm_rating_engagement_init(&eng, sim, a);
+    const double sfreq = RP(sim, SFREQ);
+    int64_t n = 0, kept = 0;
+    double e = btfm_rating_engagement_next(&eng, a, 0);
+    for (int64_t k = 0; k < a->n_transients; k++) {
+        rating_transient tr = a->transients[k];
+        if (tr.kind == TR_BLINK) {
+            const int64_t at = (int64_t)floor(tr.onset * sfreq);
+            while (n < at) e = btfm_rating_engagement_next(&eng, a, ++n);
+            if (btfm_sim_rng_uniform(&r) >= 1.0 - depth * e) continue;
+        }
+        a->transients[kept++] = tr;
+    }
+    a->n_transients = kept;
 }
 
 /* Start of a component's support: the generator evaluates it within 5 widths of its peak. */
@@ -562,6 +577,7 @@ btfm_status btfm_rating_annotator_new(rating_annotator *a, const btfm_sim *sim, 
     qsort(a->events, (size_t)a->n_events, sizeof *a->events, events_by_onset);
     qsort(a->components, (size_t)a->n_components, sizeof *a->components, by_support);
     qsort(a->transients, (size_t)a->n_transients, sizeof *a->transients, by_onset);
+    thin_blinks(a, sim);
     /* Whole seconds: EDF's 1 s records hold the recording without padding. */
     a->n_samples = (int64_t)ceil(a->duration_s) * (int64_t)RP(sim, SFREQ);
     return BTFM_OK;

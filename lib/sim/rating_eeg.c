@@ -45,11 +45,9 @@ typedef struct eeg_gen {
     sim_pink pink;
     sim_pink_state channel_pink, source_pink;
     double alpha_re[2], alpha_im[2], alpha_rho_cos, alpha_rho_sin, alpha_drive;
-    double reading_smooth, smooth_rate;
-    sim_rng ou_rng;
-    double ou_now, ou_next;
-    int64_t ou_step;
-    int64_t first_component, first_transient, event_cursor, next_saccade;
+    double theta_re, theta_im, theta_rho_cos, theta_rho_sin, theta_drive;
+    rating_engagement eng;
+    int64_t first_component, first_transient, next_saccade;
     double gaze_from, gaze_to, gaze_onset, gaze_duration;
     double line3;              /* 0 when the third harmonic is above 0.45 sfreq */
     int64_t next_trace;
@@ -71,38 +69,14 @@ static double blink_shape(double t)
 
 /* ---- the serial part of a block: engagement, sources, line phase, layers ---- */
 
-static int reading_at(const eeg_gen *g, double t, int64_t *cursor)
-{
-    const rating_annotator *a = g->a;
-    while (*cursor < a->n_events && a->events[*cursor].onset + a->events[*cursor].duration <= t)
-        (*cursor)++;
-    for (int64_t i = *cursor; i < a->n_events && a->events[i].onset <= t; i++)
-        if (a->events[i].kind == EV_GAZE && t < a->events[i].onset + a->events[i].duration) return 1;
-    return 0;
-}
-
-/* Engagement e(t) = logistic(logit(mean) + 2 (reading(t) smoothed - 1/2) + OU(t)), the
- * OU process on a 0.1 s grid (tau 20 s, sd 0.5), linearly interpolated; alpha follows. */
+/* Engagement e(t) (rating_engagement.c); alpha follows. */
 static void engagement_block(eeg_gen *g)
 {
     const rating_annotator *a = g->a;
-    const double base = btfm_sim_log(a->engagement_mean / (1.0 - a->engagement_mean));
-    const double rho = btfm_sim_exp(-0.1 / 20.0), drive = 0.5 * sqrt(1.0 - rho * rho);
     const double depth = RP(g->sim, ALPHA_ENGAGEMENT);
     for (int64_t i = 0; i < g->count; i++) {
         int64_t n = g->t0 + i;
-        double t = (double)n / (double)g->sfreq;
-        int64_t step = n * 10 / g->sfreq; /* the 0.1 s grid point at or before n */
-        while (g->ou_step < step) {
-            g->ou_now = g->ou_next;
-            g->ou_next = rho * g->ou_next + drive * btfm_sim_rng_normal(&g->ou_rng);
-            g->ou_step++;
-        }
-        double frac = (double)(n * 10 - step * g->sfreq) / (double)g->sfreq;
-        double ou = g->ou_now + frac * (g->ou_next - g->ou_now);
-        double reading = reading_at(g, t, &g->event_cursor);
-        g->reading_smooth += (reading - g->reading_smooth) * g->smooth_rate;
-        double e = btfm_sim_logistic(base + 2.0 * (g->reading_smooth - 0.5) + ou);
+        double e = btfm_rating_engagement_next(&g->eng, a, n);
         g->engagement[i] = e;
         g->alpha_amp[i] = a->alpha_uv * (1.0 - depth * e);
         if (g->next_trace < g->n_trace && n == (g->next_trace * g->sfreq + 2) / 4) {
@@ -155,6 +129,20 @@ static void rhythms_block(eeg_gen *g)
             g->alpha_re[s] = re + g->alpha_drive * btfm_sim_rng_normal(r);
             g->alpha_im[s] = im + g->alpha_drive * btfm_sim_rng_normal(r);
             g->sources[(size_t)(SRC_ALPHA_L + s) * (size_t)g->block + (size_t)i] = g->alpha_amp[i] * g->alpha_re[s];
+        }
+    }
+    /* Ongoing frontal-midline theta growing with engagement (off by default: its own
+     * stream is drawn only when it is on, so the default files do not change). */
+    const double theta_uv = RP(g->sim, THETA_ENGAGEMENT_UV);
+    if (theta_uv > 0) {
+        sim_rng *r = &g->source_rng[SRC_THETA];
+        double *src = g->sources + (size_t)SRC_THETA * (size_t)g->block;
+        for (int64_t i = 0; i < g->count; i++) {
+            double re = g->theta_rho_cos * g->theta_re - g->theta_rho_sin * g->theta_im;
+            double im = g->theta_rho_sin * g->theta_re + g->theta_rho_cos * g->theta_im;
+            g->theta_re = re + g->theta_drive * btfm_sim_rng_normal(r);
+            g->theta_im = im + g->theta_drive * btfm_sim_rng_normal(r);
+            src[i] += theta_uv * g->engagement[i] * g->theta_re;
         }
     }
     for (int k = 0; k < N_BACKGROUND; k++)
@@ -403,10 +391,7 @@ static btfm_status gen_init(eeg_gen *g, const btfm_sim *sim, rating_annotator *a
         btfm_sim_rng_init(&g->channel_rng[c], seed, SIM_STREAM_CHANNEL, ((uint64_t)a->index << 12) | (uint64_t)c);
     for (int k = 0; k < N_SOURCES; k++)
         btfm_sim_rng_init(&g->source_rng[k], seed, SIM_STREAM_SOURCE, ((uint64_t)a->index << 8) | (uint64_t)k);
-    btfm_sim_rng_init(&g->ou_rng, seed, SIM_STREAM_ENGAGEMENT, (uint64_t)a->index);
-    g->ou_step = 0;
-    g->ou_now = 0;
-    g->ou_next = 0.5 * btfm_sim_rng_normal(&g->ou_rng);
+    btfm_rating_engagement_init(&g->eng, sim, a);
     btfm_sim_pink_design(&g->pink, RP(sim, APERIODIC_EXPONENT), 0.5, (double)g->sfreq);
     double bandwidth = 2.0, rho = btfm_sim_exp(-SIM_PI * bandwidth / (double)g->sfreq);
     double s, c;
@@ -414,7 +399,10 @@ static btfm_status gen_init(eeg_gen *g, const btfm_sim *sim, rating_annotator *a
     g->alpha_rho_cos = rho * c;
     g->alpha_rho_sin = rho * s;
     g->alpha_drive = sqrt(1.0 - rho * rho);
-    g->smooth_rate = 1.0 - btfm_sim_exp(-1.0 / (0.5 * (double)g->sfreq));
+    btfm_sim_sincos(SIM_TWO_PI * a->theta_freq / (double)g->sfreq, &s, &c);
+    g->theta_rho_cos = rho * c; /* theta as alpha: about 2 Hz wide */
+    g->theta_rho_sin = rho * s;
+    g->theta_drive = g->alpha_drive;
     g->gaze_duration = 1.0;
     double f3 = 3.0 * RP(sim, LINE_FREQ);
     g->line3 = f3 > 0 && f3 < 0.45 * (double)g->sfreq ? 0.2 : 0.0;

@@ -118,6 +118,19 @@ typedef struct rating_annotator {
 
 #define TRACE_STEP_S 0.25
 
+/* rating_engagement.c: the latent engagement, stepped one sample at a time (n = 0, 1, 2,
+ * ... in order), and whether time t is inside a gaze event (t grows between calls; the
+ * events sorted by onset). */
+typedef struct rating_engagement {
+    sim_rng ou_rng;
+    double ou_now, ou_next, reading_smooth, smooth_rate, base, rho, drive;
+    int64_t ou_step, sfreq, cursor;
+} rating_engagement;
+void btfm_rating_engagement_init(rating_engagement *e, const btfm_sim *sim,
+                                 const rating_annotator *a);
+double btfm_rating_engagement_next(rating_engagement *e, const rating_annotator *a, int64_t n);
+int btfm_rating_reading_at(const rating_annotator *a, double t, int64_t *cursor);
+
 /* rating_design.c: the items, then one annotator (traits, perception, timeline,
  * components, transients, topography, behaviour). */
 btfm_status btfm_rating_design_new(rating_design *d, const btfm_sim *sim);

@@ -88,6 +88,10 @@ static const btfm_param_def rating_params[] = {
     {"num_threads", BTFM_PARAM_INT, 0, 0, 64,
      "Threads generating the signals (0: BTFM_NUM_THREADS, else the processors online); the "
      "files do not depend on it."},
+    {"theta_engagement_uv", BTFM_PARAM_REAL, 0, 0, 200,
+     "RMS of ongoing frontal-midline theta at full engagement, microvolts (0: none)."},
+    {"blink_engagement", BTFM_PARAM_REAL, 0, 0, 1,
+     "Blink rate falls by this fraction at full engagement (0: blinks ignore engagement)."},
 };
 
 static const btfm_param_def shared_params[] = {
@@ -182,7 +186,7 @@ btfm_status btfm_sim_set_progress(btfm_sim *sim, btfm_progress_fn fn, void *user
     return BTFM_OK;
 }
 
-_Static_assert(sizeof rating_params / sizeof *rating_params == BTFM_SIM_RATING_NUM_THREADS + 1,
+_Static_assert(sizeof rating_params / sizeof *rating_params == BTFM_SIM_RATING_BLINK_ENGAGEMENT + 1,
                "the rating table follows btfm_sim_rating_param");
 _Static_assert(sizeof shared_params / sizeof *shared_params == BTFM_SIM_SHARED_NUM_THREADS + 1,
                "the shared-response table follows btfm_sim_shared_param");

@@ -43,6 +43,7 @@ void btfm_stream_rt_reset(stream_rt *rt)
         rt->in_gap[p] = 0;
         rt->last_nonfinite[p] = rt->last_over[p] = -1;
     }
+    rt->n_gap = 0;
     rt->n_pending = 0;
     rt->n_blinks = 0;
     rt->last_blink = INT64_MIN / 2;

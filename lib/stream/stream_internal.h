@@ -54,6 +54,7 @@ typedef struct stream_rt {
     double *psd, *power, *index_power;
     float *held;                /* last finite value per pick */
     unsigned char *in_gap;      /* inside a run of non-finite samples */
+    int n_gap;                  /* picks inside such a run */
     int64_t *last_nonfinite, *last_over;
     double amplitude_limit, flat_limit;
     int64_t flat_block;         /* samples per min/max block (gcd of window and hop) */

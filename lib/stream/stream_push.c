@@ -33,39 +33,59 @@ static void filter_rows(stream_rt *rt, int64_t first, int64_t count)
 }
 
 /* Picks of `len` samples into the scratch block, non-finite values replaced by the
- * channel's last finite one (its filter restarted from it), then filtered. */
-static void pick_and_filter(stream_rt *rt, const float *x, int64_t len)
+ * channel's last finite one (its filter restarted from it), then filtered. A row of finite
+ * values with no channel in a gap takes the branch-free path. Returns whether any picked
+ * value was not finite. */
+static int pick_and_filter(stream_rt *rt, const float *x, int64_t len)
 {
     const int P = rt->n_picks, C = rt->n_channels;
+    const int *restrict pick = rt->pick;
     int64_t done = 0;
+    int any = 0;
     for (int64_t t = 0; t < len; t++) {
-        const float *row = x + (size_t)t * C;
+        const float *restrict row = x + (size_t)t * C;
+        float *restrict dst = rt->scratch + (size_t)t * P;
+        unsigned char *restrict bad = rt->bad + (size_t)t * P;
+        int row_bad = 0;
         for (int p = 0; p < P; p++) {
-            float v = row[rt->pick[p]];
-            unsigned char bad = !isfinite(v);
-            if (bad) {
+            const float v = row[pick[p]];
+            const int b = !isfinite(v);
+            dst[p] = v;
+            bad[p] = (unsigned char)b;
+            row_bad |= b;
+        }
+        any |= row_bad;
+        if (!row_bad && !rt->n_gap) {
+            memcpy(rt->held, dst, sizeof(float) * (size_t)P);
+            continue;
+        }
+        for (int p = 0; p < P; p++) {
+            if (bad[p]) {
                 if (!rt->in_gap[p]) {
                     filter_rows(rt, done, t - done);
                     done = t;
                     if (rt->iir && btfm_iir_reset_channel(rt->iir, p, &rt->held[p]))
                         btfm_iir_reset_channel(rt->iir, p, NULL);
                     rt->in_gap[p] = 1;
+                    rt->n_gap++;
                     btfm_warn("btfm_stream_push: pushed channel %d holds a non-finite value at "
                               "sample %lld; its filter restarts from its last finite value and "
                               "the windows and epochs holding the gap are flagged",
                               rt->pick[p], (long long)(rt->n_samples + t));
                 }
                 rt->last_nonfinite[p] = rt->n_samples + t;
-                v = rt->held[p];
+                dst[p] = rt->held[p];
             } else {
-                rt->in_gap[p] = 0;
-                rt->held[p] = v;
+                if (rt->in_gap[p]) {
+                    rt->in_gap[p] = 0;
+                    rt->n_gap--;
+                }
+                rt->held[p] = dst[p];
             }
-            rt->bad[(size_t)t * P + p] = bad;
-            rt->scratch[(size_t)t * P + p] = v;
         }
     }
     filter_rows(rt, done, len - done);
+    return any;
 }
 
 /* Blinks on the EOG channel: an excursion of the 1-10 Hz signal beyond the threshold, at
@@ -94,31 +114,43 @@ static void detect_blinks(stream_rt *rt, const float *x, int64_t len)
     }
 }
 
-/* Everything after filtering for one block: reference, flags, Welch, history. */
+/* Everything after filtering for one block: reference, flags, Welch, history. Each check
+ * runs over the block as its own loop across channels, and only when it is asked for. */
 static void process_block(stream_rt *rt, const float *x, int64_t len, const double *times)
 {
     const int P = rt->n_picks;
     const int64_t N = rt->n_samples;
-    pick_and_filter(rt, x, len);
+    const int any_bad = pick_and_filter(rt, x, len);
     float *y = rt->scratch;
     if (rt->reference == BTFM_STREAM_REFERENCE_AVERAGE)
         btfm_rereference_rows(y, len, P, rt->refs, P, rt->is_target, y);
-    const int64_t n_blk = rt->window / rt->flat_block;
-    for (int64_t t = 0; t < len; t++) {
-        float *row = y + (size_t)t * P;
-        const int64_t n = N + t;
-        float *lo = rt->blk_min + (size_t)((n / rt->flat_block) % n_blk) * P;
-        float *hi = rt->blk_max + (size_t)((n / rt->flat_block) % n_blk) * P;
-        if (n % rt->flat_block == 0)
-            for (int p = 0; p < P; p++) lo[p] = INFINITY, hi[p] = -INFINITY;
-        for (int p = 0; p < P; p++) {
-            if (rt->bad[(size_t)t * P + p]) row[p] = NAN;
-            if (rt->amplitude_limit > 0 && fabsf(row[p]) > rt->amplitude_limit)
-                rt->last_over[p] = n;
-            if (row[p] < lo[p]) lo[p] = row[p];
-            if (row[p] > hi[p]) hi[p] = row[p];
+    if (any_bad)
+        for (size_t i = 0; i < (size_t)len * P; i++)
+            if (rt->bad[i]) y[i] = NAN;
+    if (rt->amplitude_limit > 0) {
+        for (int64_t t = 0; t < len; t++)
+            for (int p = 0; p < P; p++)
+                if (fabsf(y[(size_t)t * P + p]) > rt->amplitude_limit) rt->last_over[p] = N + t;
+    }
+    if (rt->flat_limit > 0) {
+        const int64_t n_blk = rt->window / rt->flat_block;
+        for (int64_t t = 0; t < len; t++) {
+            const float *restrict row = y + (size_t)t * P;
+            const int64_t n = N + t;
+            float *restrict lo = rt->blk_min + (size_t)((n / rt->flat_block) % n_blk) * P;
+            float *restrict hi = rt->blk_max + (size_t)((n / rt->flat_block) % n_blk) * P;
+            if (n % rt->flat_block == 0)
+                for (int p = 0; p < P; p++) lo[p] = INFINITY, hi[p] = -INFINITY;
+            for (int p = 0; p < P; p++) {
+                lo[p] = row[p] < lo[p] ? row[p] : lo[p];
+                hi[p] = row[p] > hi[p] ? row[p] : hi[p];
+            }
         }
-        memcpy(rt->history + (size_t)(n % rt->n_history) * P, row, sizeof(float) * (size_t)P);
+    }
+    for (int64_t t = 0; t < len; t++) {
+        const int64_t n = N + t;
+        memcpy(rt->history + (size_t)(n % rt->n_history) * P, y + (size_t)t * P,
+               sizeof(float) * (size_t)P);
         rt->history_time[n % rt->n_history] = times[t];
     }
     btfm_welch_sliding_push(rt->welch, y, len);

@@ -152,6 +152,8 @@ START_TEST(parameter_tables_follow_the_enums)
         {BTFM_OBJECT_SIM_RATING_SESSION, BTFM_SIM_RATING_N_PAIRS, "n_pairs"},
         {BTFM_OBJECT_SIM_RATING_SESSION, BTFM_SIM_RATING_FMRI_MOTION_MM, "fmri_motion_mm"},
         {BTFM_OBJECT_SIM_RATING_SESSION, BTFM_SIM_RATING_NUM_THREADS, "num_threads"},
+        {BTFM_OBJECT_SIM_RATING_SESSION, BTFM_SIM_RATING_THETA_ENGAGEMENT_UV, "theta_engagement_uv"},
+        {BTFM_OBJECT_SIM_RATING_SESSION, BTFM_SIM_RATING_BLINK_ENGAGEMENT, "blink_engagement"},
         {BTFM_OBJECT_SIM_SHARED_RESPONSE, BTFM_SIM_SHARED_CORRESPONDENCE, "correspondence"},
         {BTFM_OBJECT_SIM_SHARED_RESPONSE, BTFM_SIM_SHARED_FORMAT, "format"},
         {BTFM_OBJECT_SIM_SHARED_RESPONSE, BTFM_SIM_SHARED_NUM_THREADS, "num_threads"},
@@ -161,7 +163,7 @@ START_TEST(parameter_tables_follow_the_enums)
         ck_assert_ok(btfm_param_find(pins[i].kind, pins[i].name, &param));
         ck_assert_int_eq(param, pins[i].param);
     }
-    ck_assert_int_eq(btfm_param_count(BTFM_OBJECT_SIM_RATING_SESSION), BTFM_SIM_RATING_NUM_THREADS + 1);
+    ck_assert_int_eq(btfm_param_count(BTFM_OBJECT_SIM_RATING_SESSION), BTFM_SIM_RATING_BLINK_ENGAGEMENT + 1);
     ck_assert_int_eq(btfm_param_count(BTFM_OBJECT_SIM_SHARED_RESPONSE), BTFM_SIM_SHARED_NUM_THREADS + 1);
     ck_assert_str_eq(btfm_object_kind_name(BTFM_OBJECT_SIM_RATING_SESSION), "sim_rating_session");
     for (int kind = BTFM_OBJECT_SIM_RATING_SESSION; kind <= BTFM_OBJECT_SIM_SHARED_RESPONSE; kind++) {

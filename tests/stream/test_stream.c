@@ -332,6 +332,146 @@ START_TEST(test_threads)
 }
 END_TEST
 
+/* A stream like make_stream's with a reward head (or none), its rows with markers every
+ * 0.5 s from 1 s, pushed in chunks of `chunk`; the row count into *n_rows. */
+static double *stream_rows(const float *x, int64_t n, int64_t chunk, const btfm_reward_head *head,
+                           btfm_stream **out, size_t *n_rows)
+{
+    btfm_stream *s = NULL;
+    ck_assert_ok(btfm_stream_new(&s));
+    ck_assert_ok(btfm_stream_set_param(s, BTFM_STREAM_PARAM_N_CHANNELS, C));
+    ck_assert_ok(btfm_stream_set_param(s, BTFM_STREAM_PARAM_SFREQ, SFREQ));
+    ck_assert_ok(btfm_stream_set_param(s, BTFM_STREAM_PARAM_NOTCH, 50));
+    ck_assert_ok(btfm_stream_set_param(s, BTFM_STREAM_PARAM_REFERENCE,
+                                       BTFM_STREAM_REFERENCE_AVERAGE));
+    ck_assert_ok(btfm_stream_set_erp_windows(s, erp_windows, 2));
+    if (head) ck_assert_ok(btfm_stream_set_reward_head(s, head));
+    ck_assert_ok(btfm_stream_configure(s));
+    for (double t = 1.0; t < (double)n / SFREQ - 1.0; t += 0.5)
+        ck_assert_ok(btfm_stream_push_marker(s, t, 1, "item"));
+    const int ncol = btfm_stream_n_columns(s);
+    size_t cap = 256, total = 0, got;
+    double *rows = malloc(sizeof(double) * cap * (size_t)ncol);
+    for (int64_t i = 0; i < n; i += chunk) {
+        ck_assert_ok(btfm_stream_push(s, x + i * C, n - i < chunk ? n - i : chunk, C, NULL));
+        ck_assert_ok(btfm_stream_pull(s, rows + total * ncol, cap - total, &got));
+        total += got;
+        ck_assert_uint_lt(total, cap);
+    }
+    *out = s;
+    *n_rows = total;
+    return rows;
+}
+
+/* The features of the rows of `kind` (d columns from `col`) as floats; their count. */
+static int64_t features_of(const double *rows, size_t n_rows, int ncol, int kind, int col, int d,
+                           float *f)
+{
+    int64_t n = 0;
+    for (size_t r = 0; r < n_rows; r++) {
+        if (rows[r * ncol + 2] != kind) continue;
+        for (int j = 0; j < d; j++) f[n * d + j] = (float)rows[r * ncol + col + j];
+        n++;
+    }
+    return n;
+}
+
+/* The reward columns of window rows (band powers) and epoch rows (ERP means) against
+ * btfm_reward_head_predict on the same rows' features: heads fitted (joint, no
+ * per-annotator normalization) on a first pass's rows, ratings from a few features. */
+START_TEST(test_reward_columns)
+{
+    const int64_t n = 20 * SFREQ;
+    float *x = make_signal(n);
+    for (int64_t t = 0; t < n; t++) /* alpha waxing and waning, so the ratings have signal */
+        for (int c = 0; c < C; c++)
+            x[t * C + c] *= (float)(1.0 + 0.8 * sin(2 * M_PI * (double)t / (3.7 * SFREQ) + c));
+    btfm_stream *plain;
+    size_t n_rows;
+    double *rows = stream_rows(x, n, 64, NULL, &plain, &n_rows);
+    int ncol = btfm_stream_n_columns(plain);
+    const int kinds[2] = {BTFM_STREAM_ROW_WINDOW, BTFM_STREAM_ROW_EPOCH};
+    const int dims[2] = {4 * C, 2 * C};
+    const int cols[2] = {btfm_stream_find_column(plain, "delta:0"),
+                         btfm_stream_find_column(plain, "erp0:0")};
+    const int64_t expect[2] = {(n - 256) / 64 + 1, 36};
+    for (int k = 0; k < 2; k++) {
+        const int d = dims[k];
+        float *f = malloc(sizeof(float) * n_rows * (size_t)d);
+        const int64_t m = features_of(rows, n_rows, ncol, kinds[k], cols[k], d, f);
+        ck_assert_int_eq(m, expect[k]);
+        float *ratings = malloc(sizeof(float) * (size_t)m);
+        int64_t *who = malloc(sizeof(int64_t) * (size_t)m);
+        uint64_t state = 99;
+        for (int64_t i = 0; i < m; i++) {
+            state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+            double mean = 0, sd = 0;
+            for (int64_t j = 0; j < m; j++) mean += f[j * d + 2];
+            mean /= (double)m;
+            for (int64_t j = 0; j < m; j++) sd += (f[j * d + 2] - mean) * (f[j * d + 2] - mean);
+            sd = sqrt(sd / (double)m);
+            ratings[i] = (float)((f[i * d + 2] - mean) / sd +
+                                 ((double)(state >> 11) / 9007199254740992.0 - 0.5));
+            who[i] = i % 4;
+        }
+        btfm_reward_head *h = NULL;
+        ck_assert_ok(btfm_reward_head_new(&h, BTFM_REWARD_JOINT));
+        ck_assert_ok(btfm_reward_head_set_param(h, BTFM_REWARD_PARAM_NORMALIZE, 0));
+        ck_assert_ok(btfm_reward_head_set_param(h, BTFM_REWARD_PARAM_FOLDS, 4));
+        ck_assert_ok(btfm_reward_head_set_ratings(h, ratings, NULL, m));
+        ck_assert_ok(btfm_reward_head_fit(h, f, m, d, who));
+        btfm_stream *s;
+        size_t n_scored;
+        double *scored = stream_rows(x, n, 13, h, &s, &n_scored);
+        const int sc = btfm_stream_n_columns(s), col_reward = btfm_stream_find_column(s, "reward:reward");
+        ck_assert_int_eq(sc, ncol + BTFM_REWARD_N_OUTPUTS);
+        ck_assert_int_eq(col_reward, ncol);
+        float *g = malloc(sizeof(float) * n_scored * (size_t)d);
+        ck_assert_int_eq(features_of(scored, n_scored, sc, kinds[k], cols[k], d, g), m);
+        ck_assert_int_eq(memcmp(f, g, sizeof(float) * (size_t)(m * d)), 0); /* same rows */
+        float *want = malloc(sizeof(float) * (size_t)m * BTFM_REWARD_N_OUTPUTS);
+        memset(who, 0, sizeof(int64_t) * (size_t)m); /* one new person, no rating */
+        ck_assert_ok(btfm_reward_head_predict(h, want, (size_t)m * BTFM_REWARD_N_OUTPUTS, f, m, d,
+                                              who, NULL));
+        double worst = 0, lo = INFINITY, hi = -INFINITY;
+        int64_t i = 0;
+        for (size_t r = 0; r < n_scored; r++) {
+            const double *row = scored + r * sc;
+            const int mine = row[2] == kinds[k];
+            for (int o = 0; o < BTFM_REWARD_N_OUTPUTS; o++) {
+                const double v = row[col_reward + o];
+                if (!mine) { /* the other kind of row is not scored */
+                    ck_assert(isnan(v));
+                    continue;
+                }
+                const double w = want[i * BTFM_REWARD_N_OUTPUTS + o];
+                worst = fmax(worst, fabs(v - w) / fmax(1.0, fabs(w)));
+            }
+            if (mine) {
+                lo = fmin(lo, row[col_reward]);
+                hi = fmax(hi, row[col_reward]);
+                i++;
+            }
+        }
+        /* float features and float outputs on both sides: a few float roundings apart */
+        ck_assert_msg(worst < 2e-6, "%s rows: reward columns differ from predict by %g",
+                      k ? "epoch" : "window", worst);
+        ck_assert_msg(hi - lo > 0.1, "the reward hardly moves (%g .. %g)", lo, hi);
+        btfm_stream_free(s);
+        btfm_reward_head_free(h);
+        free(want);
+        free(g);
+        free(scored);
+        free(who);
+        free(ratings);
+        free(f);
+    }
+    btfm_stream_free(plain);
+    free(rows);
+    free(x);
+}
+END_TEST
+
 static Suite *stream_suite(void)
 {
     Suite *suite = suite_create("stream");
@@ -342,6 +482,7 @@ static Suite *stream_suite(void)
     tcase_add_test(tc, test_bad_input);
     tcase_add_test(tc, test_overflow);
     tcase_add_test(tc, test_threads);
+    tcase_add_test(tc, test_reward_columns);
     suite_add_tcase(suite, tc);
     return suite;
 }

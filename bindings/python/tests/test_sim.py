@@ -16,7 +16,8 @@ def small(tmp_path, name="s", **params):
 
 def test_params_come_from_the_library():
     names = [p.name for p in btfm.sim.params("rating_session")]
-    assert names[0] == "seed" and "effect_scale" in names and names[-1] == "num_threads"
+    assert names[0] == "seed" and "effect_scale" in names and "num_threads" in names
+    assert names[-2:] == ["theta_engagement_uv", "blink_engagement"]
     info = {p.name: p for p in btfm.sim.params("shared_response")}
     assert info["correspondence"].type == "real" and info["correspondence"].max == 1.0
     assert "sim_rating_session" in btfm.object_kinds()
