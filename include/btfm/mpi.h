@@ -36,15 +36,27 @@ BTFM_API btfm_status btfm_aligner_gather_mpi(btfm_aligner *a, int root, MPI_Comm
  * (n_samples x n_features) and settings, and y holds its own block of targets
  * (n_samples x n_targets; a rank may hold none: n_targets 0, y NULL). The targets, in rank
  * order, are the fit's target list. Each rank decomposes the shared design itself and
- * cross-validates and fits its own targets, so the coefficients, intercepts, alphas and
- * cross-validation scores of `m` equal btfm_model_fit of all targets in one process
- * restricted to this rank's columns, up to rounding; a rank without targets keeps its
- * model as it was. Only ridge with alpha_per_target on and noise_rank 0 (the targets
+ * fits its own targets against the design's decompositions (its SVD, through the Gram
+ * or kernel matrix of each training set), which the first rank holding targets computes
+ * and broadcasts; so the coefficients, intercepts, alphas and cross-validation scores of
+ * `m` equal btfm_model_fit of all targets in one process restricted to this rank's
+ * columns, up to rounding; a rank without targets keeps its model as it was. The
+ * design's contents (x, weights, groups, folds, delays) must be the same on every rank
+ * (compared through a hash: BTFM_E_INVALID on every rank otherwise). Only ridge with alpha_per_target on and noise_rank 0 (the targets
  * independent of each other); others are BTFM_E_UNSUPPORTED. When one rank fails, it
  * returns its error and every other rank BTFM_E_REMOTE, and no rank's model changes. */
 BTFM_API btfm_status btfm_model_fit_mpi(btfm_model *m, const float *x, int64_t n_samples,
                                         int64_t n_features, const float *y,
                                         int64_t n_targets, MPI_Comm comm);
+
+/* After btfm_model_fit_mpi with more than one alpha: the cross-validation scores of every
+ * rank's targets, on every rank, as btfm_model_cv_scores of the one-process fit gives
+ * them: n_alphas x (all targets) in C order, the targets in rank order. out holds at
+ * least n_alphas x (all targets) values (BTFM_E_RANGE otherwise). BTFM_E_STATE on every
+ * rank when a rank's model was fitted in another way since, or by another distributed
+ * fit. */
+BTFM_API btfm_status btfm_model_cv_scores_mpi(const btfm_model *m, double *out,
+                                              size_t capacity, MPI_Comm comm);
 
 #ifdef __cplusplus
 }

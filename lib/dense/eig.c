@@ -20,6 +20,10 @@ btfm_status btfm_dense_syev(double *m, int64_t n, double *w, const char *where)
 {
     lapack_int info = LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', (lapack_int)n, m,
                                      (lapack_int)n, w);
+    if (info < 0) /* LAPACKE's input check: NaN in the matrix (an overflowed sum) */
+        return btfm_fail(BTFM_E_NUMERIC, "%s: the %lld x %lld eigenproblem's matrix holds NaN "
+                         "(LAPACK dsyevd info %d); its sums overflowed double: rescale the "
+                         "data or the weights", where, (long long)n, (long long)n, (int)info);
     if (info != 0)
         return btfm_fail(BTFM_E_NUMERIC, "%s: the %lld x %lld eigenproblem did not converge "
                          "(LAPACK dsyevd info %d)", where, (long long)n, (long long)n,

@@ -459,6 +459,7 @@ static btfm_status swap_in(btfm_model *m, model_fit *fit, btfm_status st)
     }
     btfm_model_fit_free(m->fit);
     m->fit = fit;
+    m->distributed = 0;
     return BTFM_OK;
 }
 
@@ -497,8 +498,8 @@ btfm_status btfm_model_fit(btfm_model *m, const float *x, int64_t n_samples,
                            int64_t n_features, const float *y, int64_t n_targets)
 {
     model_fit *fit = NULL;
-    btfm_status st = btfm_model_fit_staged(m, x, n_samples, n_features, y, n_targets, &fit,
-                                           "btfm_model_fit");
+    btfm_status st = btfm_model_fit_staged(m, x, n_samples, n_features, y, n_targets, NULL,
+                                           &fit, "btfm_model_fit");
     return st ? st : swap_in(m, fit, st);
 }
 
@@ -509,7 +510,7 @@ void btfm_model_fit_commit(btfm_model *m, model_fit *fit)
 
 btfm_status btfm_model_fit_staged(btfm_model *m, const float *x, int64_t n_samples,
                                   int64_t n_features, const float *y, int64_t n_targets,
-                                  model_fit **out, const char *func)
+                                  const ridge_share *share, model_fit **out, const char *func)
 {
     *out = NULL;
     BTFM_CHECK_ARG(m, func, "model");
@@ -530,7 +531,7 @@ btfm_status btfm_model_fit_staged(btfm_model *m, const float *x, int64_t n_sampl
     model_fit *fit = new_fit(m, func);
     if (!fit) return BTFM_E_NOMEM;
     st = m->type == BTFM_MODEL_RIDGE
-             ? btfm_model_fit_ridge(m, x, n_samples, n_features, y, n_targets, fit)
+             ? btfm_model_fit_ridge(m, x, n_samples, n_features, y, n_targets, share, fit)
              : btfm_model_fit_banded(m, x, n_samples, n_features, y, n_targets, fit);
     if (st) btfm_model_fit_free(fit);
     else *out = fit;

@@ -87,16 +87,24 @@ struct btfm_model {
     btfm_progress_fn progress;
     void *progress_user;
     model_fit *fit;
+    /* The last fit when it was btfm_model_fit_mpi: this rank's targets [first, first +
+     * count) of total; distributed 0 after any other fit (lib/mpi gathers by it). */
+    int distributed;
+    int64_t dist_first, dist_count, dist_total;
 };
 
 void btfm_model_fit_free(model_fit *f);
 
+typedef struct ridge_share ridge_share; /* below */
+
 /* btfm_model_fit in two steps, for callers that decide with others whether to keep the
- * fit (the distributed fit): the new fit into *out, the model untouched; then commit
+ * fit (the distributed fit, whose ridge decompositions come through `share`; NULL in one
+ * process): the new fit into *out, the model untouched; then commit
  * swaps it in (freeing the previous one), or btfm_model_fit_free discards it. */
 btfm_status btfm_model_fit_staged(btfm_model *m, const float *x, int64_t n_samples,
                                   int64_t n_features, const float *y, int64_t n_targets,
-                                  model_fit **out, const char *func);
+                                  const ridge_share *share, model_fit **out,
+                                  const char *func);
 void btfm_model_fit_commit(btfm_model *m, model_fit *fit);
 
 /* Columns of cv_scores: one per target for ridge, one for the classifiers. */
@@ -184,12 +192,28 @@ typedef struct ridge_problem {
     btfm_progress *progress;
 } ridge_problem;
 
+/* A distributed fit's decompositions (lib/mpi): one rank computes every training set's
+ * decomposition and the others receive it instead of computing it. Each share point is
+ * agree(st) on every rank holding targets, then, when no rank failed, bcast of the
+ * decomposition's arrays from the computing rank in the same order on every rank. */
+struct ridge_share {
+    int compute;  /* this rank computes and sends */
+    btfm_status (*agree)(void *ctx, btfm_status st);
+    btfm_status (*bcast)(void *ctx, double *values, int64_t n);
+    void *ctx;
+};
+
+/* A share point: agree on st, then the arrays (ptr[i], len[i]) from the computing rank. */
+btfm_status btfm_ridge_share(const ridge_share *sh, double *const *ptr, const int64_t *len,
+                             int count, btfm_status st);
+
 /* The CV scores of every alpha for targets [t0, t1): scores (n_alphas x (t1 - t0),
  * row stride `ld`) receive the fold-averaged held-out score. */
 typedef struct ridge_cache ridge_cache;
 
 btfm_status btfm_model_fit_ridge(btfm_model *m, const float *x, int64_t n, int64_t p,
-                                 const float *y, int64_t t, model_fit *fit);
+                                 const float *y, int64_t t, const ridge_share *share,
+                                 model_fit *fit);
 /* Primal coefficients of a dual ridge fit (n_coef x n_outputs, C order). */
 btfm_status btfm_model_dual_coef(const model_fit *f, float *out);
 btfm_status btfm_model_fit_banded(btfm_model *m, const float *x, int64_t n, int64_t p,

@@ -220,8 +220,17 @@ int btfm_ridge_use_dual(const btfm_model *m, int64_t n, int64_t P)
     return solver == BTFM_RIDGE_DUAL || (solver == BTFM_RIDGE_AUTO && P > n);
 }
 
+btfm_status btfm_ridge_share(const ridge_share *sh, double *const *ptr, const int64_t *len,
+                             int count, btfm_status st)
+{
+    if ((st = sh->agree(sh->ctx, st))) return st;
+    for (int i = 0; i < count && !st; i++) st = sh->bcast(sh->ctx, ptr[i], len[i]);
+    return st;
+}
+
 btfm_status btfm_model_fit_ridge(btfm_model *m, const float *x, int64_t n, int64_t p,
-                                 const float *y, int64_t t, model_fit *fit)
+                                 const float *y, int64_t t, const ridge_share *share,
+                                 model_fit *fit)
 {
     const char *func = "btfm_model_fit";
     ridge_ctx c;
@@ -231,6 +240,7 @@ btfm_status btfm_model_fit_ridge(btfm_model *m, const float *x, int64_t n, int64
     btfm_status st = btfm_progress_start(&progress, m->progress, m->progress_user, "ridge");
     if (!st) st = btfm_ridge_begin(m, x, n, p, y, t, m->n_alphas > 1, &c, &splits, &owned,
                                    &progress, func);
+    if (!st) c.share = share;
     const int dual = !st && btfm_ridge_use_dual(m, n, c.p);
     if (!st) st = btfm_ridge_fit_alloc(fit, c.p, t, dual, n, func);
     if (!st) st = dual ? btfm_ridge_dual(&c, fit) : btfm_ridge_primal(&c, fit);

@@ -36,6 +36,8 @@ static void dset_clear(dual_set *s)
     memset(s, 0, sizeof *s);
 }
 
+static btfm_status dset_decompose(const ridge_ctx *c, dual_set *s);
+
 /* Build training set `f` (-1: every sample): rows, means, factors, kernel, eigenbasis. */
 static btfm_status dset_build(ridge_ctx *c, int f, dual_set *s)
 {
@@ -86,7 +88,8 @@ static btfm_status dset_build(ridge_ctx *c, int f, dual_set *s)
     s->zs = btfm_dense_zeros(s->n_tr, P, func);
     s->Q = btfm_dense_zeros(s->n_tr, s->n_tr, func);
     s->lam = btfm_model_doubles((size_t)s->n_tr, func);
-    if (!s->zs || !s->Q || !s->lam) return BTFM_E_NOMEM;
+    if (f >= 0) s->M = btfm_dense_zeros(s->n_te, s->n_tr, func);
+    if (!s->zs || !s->Q || !s->lam || (f >= 0 && !s->M)) return BTFM_E_NOMEM;
     for (int64_t r = 0; r < s->n_tr; r++) {
         const int64_t i = s->tr[r];
         const double sw = sqrt(ridge_w(c, i));
@@ -94,18 +97,34 @@ static btfm_status dset_build(ridge_ctx *c, int f, dual_set *s)
         double *z = s->zs + r * P;
         for (int64_t k = 0; k < P; k++) z[k] = sw * (xr[k] - c->mu_x[k] - s->mx[k]) * s->factor[k];
     }
+    /* A distributed fit: one rank decomposes, the others receive the eigenbasis. */
+    const ridge_share *sh = c->share;
+    btfm_status st = !sh || sh->compute ? dset_decompose(c, s) : BTFM_OK;
+    if (sh) {
+        double *const ptr[3] = {s->Q, s->lam, s->M};
+        const int64_t len[3] = {s->n_tr * s->n_tr, s->n_tr, s->n_te * s->n_tr};
+        st = btfm_ridge_share(sh, ptr, len, f >= 0 ? 3 : 2, st);
+    }
+    return st;
+}
+
+/* The kernel of s's rows, its eigendecomposition and, for a fold, the test kernel in
+ * that eigenbasis. */
+static btfm_status dset_decompose(const ridge_ctx *c, dual_set *s)
+{
+    const int64_t P = c->p;
+    const char *func = c->func;
     cblas_dsyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)s->n_tr, (int)P, 1.0, s->zs,
                 (int)P, 0.0, s->Q, (int)s->n_tr);
     btfm_status st = btfm_dense_syev(s->Q, s->n_tr, s->lam, func);
     if (st) return st;
     for (int64_t k = 0; k < s->n_tr; k++)
         if (!(s->lam[k] > 0)) s->lam[k] = 0;
-    if (f < 0) return BTFM_OK;
+    if (!s->M) return BTFM_OK; /* the final fit's set */
     /* M = (x_te - mx) factor zs^T Q: the test kernel in the eigenbasis. */
     double *zt = btfm_dense_zeros(s->n_te, P, func);
     double *kt = btfm_dense_zeros(s->n_te, s->n_tr, func);
-    s->M = btfm_dense_zeros(s->n_te, s->n_tr, func);
-    if (!zt || !kt || !s->M) {
+    if (!zt || !kt) {
         btfm_free(zt);
         btfm_free(kt);
         return BTFM_E_NOMEM;

@@ -22,6 +22,7 @@ typedef struct ridge_ctx {
     double *col_scale;     /* p extra column factors (banded ridge's sqrt(gamma)), or NULL */
     btfm_progress *progress;
     const char *func;
+    const ridge_share *share; /* NULL in one process */
     /* fixed once */
     double *mu_x;          /* p: global weighted means of x (0 without intercept) */
     double *mu_y;          /* t: the same for y */

@@ -182,7 +182,7 @@ static btfm_status decompose_all(primal *pr)
     pr->folds = K ? btfm_calloc((size_t)K, sizeof *pr->folds) : NULL;
     if (!Wtot || !sxtot || !Wg || !sxg || (K && (!Wte || !sxte || !swte || !pr->folds)))
         st = BTFM_E_NOMEM;
-    pr->n_folds = K;
+    pr->n_folds = pr->folds ? K : 0;
     double swtot = 0;
     for (int f = 0; !st && f < K; f++) {
         add_rows_x(c, s->test + s->test_start[f], s->test_start[f + 1] - s->test_start[f],
@@ -219,6 +219,79 @@ static btfm_status decompose_all(primal *pr)
     btfm_free(swte);
     btfm_free(Wg);
     btfm_free(sxg);
+    return st;
+}
+
+/* A training set's arrays on a rank that receives its decomposition (fold: 1 for a
+ * fold's set, 0 for the final fit's). */
+static btfm_status set_alloc(primal_set *s, int64_t p, int fold, const char *func)
+{
+    s->mx = btfm_model_doubles((size_t)p, func);
+    s->sx_te = btfm_model_doubles((size_t)p, func);
+    s->s2 = btfm_model_doubles((size_t)p, func);
+    s->factor = btfm_model_doubles((size_t)p, func);
+    s->P = btfm_dense_zeros(p, p, func);
+    if (fold) {
+        s->G = btfm_dense_zeros(p, p, func);
+        s->u = btfm_model_doubles((size_t)p, func);
+    } else {
+        s->V = btfm_dense_zeros(p, p, func);
+    }
+    return s->mx && s->sx_te && s->s2 && s->factor && s->P && (fold ? s->G && s->u : !!s->V)
+               ? BTFM_OK
+               : BTFM_E_NOMEM;
+}
+
+/* Every training set's arrays, to be filled by the computing rank's decompositions. */
+static btfm_status receive_alloc(primal *pr)
+{
+    ridge_ctx *c = pr->c;
+    const model_splits *s = c->splits;
+    const int K = s && !s->loo ? s->n_folds : 0;
+    if (K && !(pr->folds = btfm_calloc((size_t)K, sizeof *pr->folds)))
+        return btfm_fail_nomem(c->func, (size_t)K * sizeof *pr->folds);
+    pr->n_folds = K;
+    btfm_status st = BTFM_OK;
+    for (int f = 0; f < K && !st; f++) st = set_alloc(&pr->folds[f], c->p, 1, c->func);
+    return st ? st : set_alloc(&pr->full, c->p, 0, c->func);
+}
+
+/* A distributed fit's one share point: every training set's decomposition from the
+ * computing rank (2 p^2 + 5 p + 2 doubles a fold, 2 p^2 + 4 p + 2 for the final fit). */
+static btfm_status share_sets(primal *pr, btfm_status st)
+{
+    const int64_t p = pr->c->p;
+    const int n_sets = pr->n_folds + 1;
+    double **ptr = btfm_calloc((size_t)n_sets * 8, sizeof *ptr);
+    int64_t *len = btfm_calloc((size_t)n_sets * 8, sizeof *len);
+    double *sw = btfm_model_doubles(2 * (size_t)n_sets, pr->c->func);
+    if (!st && (!ptr || !len || !sw)) st = btfm_fail_nomem(pr->c->func, (size_t)n_sets * 64);
+    int count = 0;
+    for (int f = 0; !st && f < n_sets; f++) {
+        primal_set *s = f < pr->n_folds ? &pr->folds[f] : &pr->full;
+        const int fold = f < pr->n_folds;
+        double *const a[7] = {s->mx, s->sx_te, s->s2, s->factor, s->P, fold ? s->G : s->V, s->u};
+        const int64_t l[7] = {p, p, p, p, p * p, p * p, p};
+        for (int i = 0; i < (fold ? 7 : 6); i++) {
+            ptr[count] = a[i];
+            len[count++] = l[i];
+        }
+        sw[2 * f] = s->sw_tr;
+        sw[2 * f + 1] = s->sw_te;
+    }
+    if (!st) {
+        ptr[count] = sw;
+        len[count++] = 2 * (int64_t)n_sets;
+    }
+    st = btfm_ridge_share(pr->c->share, ptr, len, count, st);
+    for (int f = 0; !st && f < n_sets; f++) {
+        primal_set *s = f < pr->n_folds ? &pr->folds[f] : &pr->full;
+        s->sw_tr = sw[2 * f];
+        s->sw_te = sw[2 * f + 1];
+    }
+    btfm_free(ptr);
+    btfm_free(len);
+    btfm_free(sw);
     return st;
 }
 
@@ -566,7 +639,9 @@ btfm_status btfm_ridge_primal(ridge_ctx *c, model_fit *fit)
     pr.xt = btfm_dense_zeros(RIDGE_TILE, p, c->func);
     pr.yt = btfm_dense_zeros(RIDGE_TILE, chunk, c->func);
     btfm_status st = pr.xt && pr.yt ? BTFM_OK : BTFM_E_NOMEM;
-    if (!st) st = decompose_all(&pr);
+    const ridge_share *sh = c->share;
+    if (!st) st = sh && !sh->compute ? receive_alloc(&pr) : decompose_all(&pr);
+    if (sh) st = share_sets(&pr, st);
     if (!st && loo) st = loo_prepare(&pr);
     if (!st) st = buf_alloc(&b, K, p, chunk, c->func);
     /* One pass when each target chooses its own alpha; otherwise the scores of every

@@ -18,6 +18,7 @@ btfm_status btfm_mpi_open(mpi_group *g, MPI_Comm comm, const char *func)
 {
     int up = 0, down = 0;
     g->comm = MPI_COMM_NULL;
+    g->labels = NULL;
     MPI_Initialized(&up);
     MPI_Finalized(&down);
     if (!up || down)
@@ -64,7 +65,8 @@ btfm_status btfm_mpi_agree(const mpi_group *g, btfm_status st)
     if (failed) return st;
     memcpy(&code, text, sizeof code);
     const char *name = btfm_status_name(code);
-    return btfm_fail(BTFM_E_REMOTE, "rank %d of %d failed with %s: %s", first, g->size,
+    return btfm_fail(BTFM_E_REMOTE, "rank %d of %d failed with %s: %s",
+                     g->labels ? g->labels[first] : first, g->labels ? g->label_size : g->size,
                      name ? name : "an error", text + sizeof(int));
 }
 

@@ -11,6 +11,10 @@
 typedef struct mpi_group {
     MPI_Comm comm; /* our duplicate (MPI_COMM_NULL until opened) */
     int rank, size;
+    /* A subgroup of the caller's ranks: its members' ranks in the caller's communicator
+     * (of label_size ranks), which messages name; NULL for the whole communicator. */
+    const int *labels;
+    int label_size;
 } mpi_group;
 
 /* Duplicate `comm` (errors returned, not fatal) for one call; `func` names the caller in

@@ -9,6 +9,8 @@ BTFM_API btfm_status btfm_aligner_gather_mpi(void *a, int root, void *comm);
 BTFM_API btfm_status btfm_model_fit_mpi(void *m, const float *x, int64_t n_samples,
                                         int64_t n_features, const float *y,
                                         int64_t n_targets, void *comm);
+BTFM_API btfm_status btfm_model_cv_scores_mpi(const void *m, double *out, size_t capacity,
+                                              void *comm);
 
 static btfm_status missing(const char *func)
 {
@@ -31,5 +33,10 @@ btfm_status btfm_model_fit_mpi(void *m, const float *x, int64_t n_samples,
                                void *comm)
 {
     return missing("btfm_model_fit_mpi");
+}
+
+btfm_status btfm_model_cv_scores_mpi(const void *m, double *out, size_t capacity, void *comm)
+{
+    return missing("btfm_model_cv_scores_mpi");
 }
 #endif

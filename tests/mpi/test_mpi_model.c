@@ -3,6 +3,8 @@
  * block of the targets and the whole design. Primal and dual routes, leave-one-out and
  * K-fold selection. Also: one rank's bad targets reach every rank as an error and leave
  * every model as it was; settings that differ between ranks are refused on every rank.
+ * The design is decomposed on one rank only: its failure reaches every rank. Every
+ * target's cross-validation scores gathered on every rank equal the one-process ones.
  * Exit status 0 when every rank passed. */
 #include <math.h>
 #include <stdio.h>
@@ -115,6 +117,16 @@ static void check_fit(int64_t p, int64_t t, int cv)
         e = rel_block(a, b, 5, t, first, count);
         EXPECT(e < 1e-5, "p %lld cv %d: cv scores differ by %g", (long long)p, cv, e);
     }
+    /* every target's scores on every rank, also on ranks without targets */
+    double all[5 * MAX_T], one[5 * MAX_T];
+    st = btfm_model_cv_scores_mpi(dist, all, 5 * (size_t)t, MPI_COMM_WORLD);
+    EXPECT(st == BTFM_OK, "p %lld cv %d: gathering scores: %s", (long long)p, cv,
+           btfm_last_error());
+    btfm_model_cv_scores(ref, one, 5 * MAX_T);
+    const double e = st ? 1 : rel_block(all, one, 5, t, 0, t);
+    EXPECT(e < 1e-5, "p %lld cv %d: gathered cv scores differ by %g", (long long)p, cv, e);
+    st = btfm_model_cv_scores_mpi(dist, all, 5 * (size_t)t - 1, MPI_COMM_WORLD);
+    EXPECT(st == BTFM_E_RANGE, "gathering into too small a buffer: status %d", st);
     /* the truth's alphas are not all equal, so selection is exercised */
     double alpha[MAX_T];
     btfm_model_alpha(ref, alpha, MAX_T);
@@ -157,9 +169,68 @@ static void check_failure(void)
     if (size > 1)
         EXPECT(strstr(btfm_last_error(), "seed") != NULL, "message: %s", btfm_last_error());
     btfm_model_set_param(m, BTFM_MODEL_PARAM_SEED, 0);
+    /* a design that differs on one rank: every rank refuses */
+    const float keep = x[7];
+    if (rank == bad) x[7] += 0.5f;
+    st = btfm_model_fit_mpi(m, x, N, p, y, t, MPI_COMM_WORLD);
+    x[7] = keep;
+    EXPECT(st == (size > 1 ? BTFM_E_INVALID : BTFM_OK), "different x: status %d", st);
+    if (size > 1)
+        EXPECT(strstr(btfm_last_error(), "design's contents") != NULL, "message: %s",
+               btfm_last_error());
     btfm_model_set_param(m, BTFM_MODEL_PARAM_ALPHA_PER_TARGET, 0);
     st = btfm_model_fit_mpi(m, x, N, p, y, t, MPI_COMM_WORLD);
     EXPECT(st == BTFM_E_UNSUPPORTED, "one shared alpha: status %d", st);
+    btfm_model_free(m);
+}
+
+/* Only the first rank holding targets decomposes the design. Weights of 1e300 on values
+ * of 1e30 overflow its Gram matrix (the one-process fit fails with BTFM_E_NUMERIC on the
+ * same input): that rank returns BTFM_E_NUMERIC, every other one BTFM_E_REMOTE with its
+ * message, and every model keeps its earlier fit (and its gathered scores). */
+static void check_decomposition_failure(int64_t p)
+{
+    const int64_t t = 2;
+    simulate(p, t);
+    int64_t first, count;
+    block(t, rank, &first, &count);
+    float mine[N * 2];
+    for (int64_t i = 0; i < N; i++)
+        for (int64_t j = 0; j < count; j++) mine[i * count + j] = y[i * t + first + j];
+    btfm_model *m = new_model(0);
+    btfm_status st = btfm_model_fit_mpi(m, x, N, p, count ? mine : NULL, count, MPI_COMM_WORLD);
+    EXPECT(st == BTFM_OK, "p %lld: first fit: %s", (long long)p, btfm_last_error());
+    double before[5 * 2], after[5 * 2];
+    EXPECT(btfm_model_cv_scores_mpi(m, before, 10, MPI_COMM_WORLD) == BTFM_OK, "scores: %s",
+           btfm_last_error());
+    float pb[N * 2] = {0}, pa[N * 2] = {0};
+    if (count) btfm_model_predict(m, pb, x, N, p);
+    double w[N];
+    for (int64_t i = 0; i < N; i++) w[i] = 1e300;
+    static float big[N * MAX_P];
+    for (int64_t i = 0; i < N * p; i++) big[i] = x[i] * 1e30f;
+    btfm_model_set_sample_weight(m, w, N);
+    btfm_model *ref = new_model(0);
+    btfm_model_set_sample_weight(ref, w, N);
+    EXPECT(btfm_model_fit(ref, big, N, p, y, t) == BTFM_E_NUMERIC, "one process: %s",
+           btfm_last_error());
+    int computing = 0; /* the first rank holding targets */
+    for (int r = size - 1; r >= 0; r--) {
+        int64_t f, c;
+        block(t, r, &f, &c);
+        if (c) computing = r;
+    }
+    st = btfm_model_fit_mpi(m, big, N, p, count ? mine : NULL, count, MPI_COMM_WORLD);
+    EXPECT(st == (rank == computing ? BTFM_E_NUMERIC : BTFM_E_REMOTE), "p %lld: status %d: %s",
+           (long long)p, st, btfm_last_error());
+    EXPECT(strstr(btfm_last_error(), "eigenproblem") != NULL, "message: %s", btfm_last_error());
+    if (count) btfm_model_predict(m, pa, x, N, p);
+    EXPECT(memcmp(pa, pb, sizeof pa) == 0, "p %lld: the model changed after a failure",
+           (long long)p);
+    EXPECT(btfm_model_cv_scores_mpi(m, after, 10, MPI_COMM_WORLD) == BTFM_OK &&
+               memcmp(before, after, sizeof before) == 0,
+           "p %lld: the gathered scores changed after a failure", (long long)p);
+    btfm_model_free(ref);
     btfm_model_free(m);
 }
 
@@ -173,6 +244,8 @@ int main(int argc, char **argv)
     check_fit(53, 3, 0);  /* dual (features > samples), leave-one-out */
     check_fit(53, 7, 4);  /* dual, 4 folds */
     check_failure();
+    check_decomposition_failure(5);  /* primal */
+    check_decomposition_failure(41); /* dual */
     const int all = mpi_failures();
     if (rank == 0) printf("%s: %d failure(s) over %d rank(s)\n", argv[0], all, size);
     MPI_Finalize();

@@ -88,7 +88,8 @@ except TypeError:
     pass
 
 # Ridge over the targets (Model.fit(X, my_columns, comm=)): every rank's block of the
-# one-process fit, also for a rank without targets (2 targets on 3 ranks); a constant
+# one-process fit, also for a rank without targets (2 targets on 3 ranks), and every
+# target's cross-validation scores gathered on every rank; a constant
 # target on the last rank makes every rank raise.
 rng = np.random.default_rng(5)
 X = rng.standard_normal((41, 13)).astype(np.float32)
@@ -107,6 +108,9 @@ for t, kwargs in ((6, {}), (2, {"cv": 4})):
         expect(rel(dist.coef, ref.coef[:, lo:hi]) <= 1e-5, f"ridge t={t}: coefficients")
         expect(rel(dist.intercept, ref.intercept[lo:hi]) <= 1e-5, f"ridge t={t}: intercepts")
         expect(np.array_equal(dist.alpha, ref.alpha[lo:hi]), f"ridge t={t}: alphas")
+    scores = dist.gather_cv_scores(comm)  # every target's, on every rank
+    expect(scores.shape == ref.cv_scores.shape and rel(scores, ref.cv_scores) <= 1e-5,
+           f"ridge t={t}: gathered cv scores")
 Y = rng.standard_normal((41, 2)).astype(np.float32)
 if rank == size - 1:
     Y[:, 1] = 1.5

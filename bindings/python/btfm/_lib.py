@@ -728,6 +728,7 @@ _SIGNATURES = {
     "btfm_aligner_gather_mpi": (c_int, [AlignerPtr, c_int, c_void_p]),
     "btfm_model_fit_mpi": (c_int, [ModelPtr, _p_float, c_int64, c_int64, _p_float, c_int64,
                                    c_void_p]),
+    "btfm_model_cv_scores_mpi": (c_int, [ModelPtr, _p_double, c_size_t, c_void_p]),
 }
 
 

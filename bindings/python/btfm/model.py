@@ -233,6 +233,7 @@ class Model(ParamsMixin, Handle):
             x, y = _f32(X, "X", 2), _f32(Y, "Y", 2)
             self._fit_call(lib.btfm_model_fit, progress, _ptr(x, _F), x.shape[0],
                            x.shape[1], _ptr(y, _F), y.shape[1])
+            self._mpi_targets = 0
             return self
         from .align import _agree, _comm_handle
         handle = _comm_handle(comm)
@@ -244,7 +245,18 @@ class Model(ParamsMixin, Handle):
         _agree(comm, error)
         self._fit_call(lib.btfm_model_fit_mpi, progress, _ptr(x, _F), x.shape[0], x.shape[1],
                        _ptr(y, _F) if y.shape[1] else None, y.shape[1], handle)
+        self._mpi_targets = comm.allreduce(y.shape[1])
         return self
+
+    def gather_cv_scores(self, comm):
+        """After ``fit(..., comm=)``: the cross-validation scores of every rank's targets,
+        on every rank (btfm_model_cv_scores_mpi), as ``cv_scores`` of the one-process fit
+        of all targets: n_alphas x (all targets), the targets in rank order. Collective."""
+        from .align import _comm_handle
+        handle = _comm_handle(comm)
+        out = np.empty((self.alphas.size, getattr(self, "_mpi_targets", 0)))
+        check(self._invoke(lib.btfm_model_cv_scores_mpi, _ptr(out, _D), out.size, handle))
+        return out
 
     def fit_classes(self, X, labels, progress=None) -> "Model":
         """Logistic: labels are classes 0 .. K-1."""
