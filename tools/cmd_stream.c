@@ -213,15 +213,17 @@ static int replay(int argc, char **argv)
             rc = cli_fail(path);
             break;
         }
-        /* events become markers once the replay reaches them */
+        /* events become markers once the replay reaches them, on the sample the offline
+         * epochs take (btfm_dataset_epochs: the onset times the rate, rounded) */
         for (; next_event < n_events; next_event++) {
             double onset;
             const char *type, *label;
             int code;
             btfm_dataset_event(r.ds, next_event, &onset, NULL, &type, &label, &code);
-            if (onset > (double)(i + len) / sfreq) break;
+            const double at = nearbyint(onset * sfreq);
+            if (at >= (double)(i + len)) break;
             if (!strcmp(type, "gap")) continue;
-            if (btfm_stream_push_marker(r.s, onset, code, label) &&
+            if (btfm_stream_push_marker_sample(r.s, (int64_t)at, code, label) &&
                 btfm_last_error_status() != BTFM_E_RANGE)
                 rc = cli_fail("stream");
         }

@@ -149,6 +149,19 @@ static int stream_push_marker(lua_State *L)
     return 1;
 }
 
+/* s:push_marker_sample(sample [, code [, label]]) -> true: a marker at pushed sample
+ * `sample` (the stream's count from 0). */
+static int stream_push_marker_sample(lua_State *L)
+{
+    btfm_stream *s = btfm_lua_check_handle(L, 1, &stream_type);
+    btfm_status st = btfm_stream_push_marker_sample(s, (int64_t)luaL_checkinteger(L, 2),
+                                                    (int)luaL_optinteger(L, 3, 0),
+                                                    btfm_lua_opt_cstring(L, 4));
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
 /* s:pull([max_rows]) -> list of rows, each a table of the row's columns that hold a value
  * ({time=, sample=, kind=, flags=, ["alpha:Pz"]=, ...}); {} when none is ready. */
 static int stream_pull(lua_State *L)
@@ -217,6 +230,7 @@ void btfm_lua_open_stream(lua_State *L, int module_index)
 {
     static const luaL_Reg methods[] = {
         {"push", stream_push},           {"push_marker", stream_push_marker},
+        {"push_marker_sample", stream_push_marker_sample},
         {"pull", stream_pull},           {"columns", stream_columns},
         {"calibrate", stream_calibrate}, {"n_dropped", stream_n_dropped},
         {"n_samples", stream_n_samples}, {NULL, NULL},

@@ -167,6 +167,14 @@ BTFM_API btfm_status btfm_stream_push(btfm_stream *s, const float *chunk, int64_
  * the history kept is BTFM_E_RANGE (the epoch could never be cut). */
 BTFM_API btfm_status btfm_stream_push_marker(btfm_stream *s, double time, int code,
                                              const char *label);
+/* A marker at pushed sample `sample` (the stream's own count from 0, the "sample" column),
+ * otherwise as btfm_stream_push_marker: its epoch is cut around that sample, and its row's
+ * time is that sample's (the host's timestamp when pushes gave them). The sample may lie
+ * ahead of the samples pushed. A negative sample, or one whose epoch begins before the
+ * oldest sample kept, is BTFM_E_RANGE. With times t_n, the marker at sample n gives the
+ * row btfm_stream_push_marker at t_n gives. */
+BTFM_API btfm_status btfm_stream_push_marker_sample(btfm_stream *s, int64_t sample, int code,
+                                                    const char *label);
 
 /* Take up to `capacity` rows (capacity x btfm_stream_n_columns doubles, oldest first) into
  * `out`; *n_rows receives how many. Never blocks: no row ready is *n_rows = 0 and

@@ -58,6 +58,7 @@ void btfm_stream_rt_reset(stream_rt *rt)
     atomic_store(&rt->marker_head, 0);
     atomic_store(&rt->marker_tail, 0);
     store_time_bits(rt, -INFINITY);
+    atomic_store(&rt->oldest_sample, INT64_MIN);
 }
 
 static int64_t samples_of(double seconds, double sfreq) { return (int64_t)llround(seconds * sfreq); }

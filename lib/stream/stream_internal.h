@@ -22,13 +22,14 @@ enum {
 };
 
 typedef struct stream_marker {
-    double time;
+    double time;                /* NaN for a marker given by sample */
+    int64_t sample;             /* -1 for a marker given by time */
     int code;
     char label[STREAM_LABEL_BYTES];
 } stream_marker;
 
 typedef struct stream_pending {
-    double time;
+    double time;    /* NaN while a marker given by sample waits for its sample */
     int code;
     int64_t sample; /* -1 until the stream has passed its time */
 } stream_pending;
@@ -107,6 +108,7 @@ typedef struct stream_rt {
     stream_marker markers[STREAM_MARKER_SLOTS];
     _Atomic uint64_t marker_head, marker_tail;
     _Atomic uint64_t oldest_time_bits; /* time of the oldest sample kept, for push_marker */
+    _Atomic int64_t oldest_sample;     /* and its index (INT64_MIN before the first push) */
     /* the clock */
     int64_t n_samples;
     double last_time;

@@ -162,6 +162,7 @@ static void process_block(stream_rt *rt, const float *x, int64_t len, const doub
     uint64_t bits;
     memcpy(&bits, &oldest, sizeof bits);
     atomic_store_explicit(&rt->oldest_time_bits, bits, memory_order_release);
+    atomic_store_explicit(&rt->oldest_sample, oldest_kept(rt), memory_order_release);
 }
 
 static double mean_of(const double *v, const int *idx, int n, int P)
@@ -334,13 +335,15 @@ static void process_markers(stream_rt *rt)
 {
     stream_marker m;
     while (rt->n_pending < STREAM_PENDING && btfm_stream_marker_take(rt, &m))
-        rt->pending[rt->n_pending++] = (stream_pending){m.time, m.code, -1};
+        rt->pending[rt->n_pending++] = (stream_pending){m.time, m.code, m.sample};
     if (rt->n_samples == 0) return;
     const int64_t last = rt->n_samples - 1, oldest = oldest_kept(rt);
     int kept = 0;
     for (int i = 0; i < rt->n_pending; i++) {
         stream_pending *p = &rt->pending[i];
         int done = 0;
+        if (isnan(p->time) && p->sample >= oldest && p->sample <= last)
+            p->time = history_time(rt, p->sample); /* given by sample: its time is here */
         if (p->sample < 0 && p->time <= history_time(rt, last)) {
             if (p->time < history_time(rt, oldest) - 0.5 / rt->sfreq) {
                 p->sample = -1;

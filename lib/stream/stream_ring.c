@@ -74,6 +74,30 @@ btfm_status btfm_stream_pull(btfm_stream *s, double *out, size_t capacity, size_
     return BTFM_OK;
 }
 
+/* A marker into the marker ring (its time, or its sample), from the one marker thread. */
+static btfm_status marker_put(stream_rt *rt, double time, int64_t sample, int code,
+                              const char *label, const char *func)
+{
+    const uint64_t head = atomic_load_explicit(&rt->marker_head, memory_order_relaxed);
+    const uint64_t tail = atomic_load_explicit(&rt->marker_tail, memory_order_acquire);
+    if (head - tail >= STREAM_MARKER_SLOTS)
+        return btfm_fail(BTFM_E_AGAIN, "%s: %d markers are waiting for their samples; push "
+                         "samples first", func, STREAM_MARKER_SLOTS);
+    stream_marker *m = &rt->markers[head % STREAM_MARKER_SLOTS];
+    m->time = time;
+    m->sample = sample;
+    m->code = code;
+    m->label[0] = '\0';
+    if (label) {
+        size_t n = strlen(label);
+        if (n >= STREAM_LABEL_BYTES) n = STREAM_LABEL_BYTES - 1;
+        memcpy(m->label, label, n);
+        m->label[n] = '\0';
+    }
+    atomic_store_explicit(&rt->marker_head, head + 1, memory_order_release);
+    return BTFM_OK;
+}
+
 btfm_status btfm_stream_push_marker(btfm_stream *s, double time, int code, const char *label)
 {
     static const char func[] = "btfm_stream_push_marker";
@@ -91,23 +115,28 @@ btfm_status btfm_stream_push_marker(btfm_stream *s, double time, int code, const
                          "oldest sample kept is at %g s (history %g s); push markers sooner "
                          "or keep more history", func, time, time + rt->tmin, oldest,
                          (double)rt->n_history / rt->sfreq);
-    const uint64_t head = atomic_load_explicit(&rt->marker_head, memory_order_relaxed);
-    const uint64_t tail = atomic_load_explicit(&rt->marker_tail, memory_order_acquire);
-    if (head - tail >= STREAM_MARKER_SLOTS)
-        return btfm_fail(BTFM_E_AGAIN, "%s: %d markers are waiting for their samples; push "
-                         "samples first", func, STREAM_MARKER_SLOTS);
-    stream_marker *m = &rt->markers[head % STREAM_MARKER_SLOTS];
-    m->time = time;
-    m->code = code;
-    m->label[0] = '\0';
-    if (label) {
-        size_t n = strlen(label);
-        if (n >= STREAM_LABEL_BYTES) n = STREAM_LABEL_BYTES - 1;
-        memcpy(m->label, label, n);
-        m->label[n] = '\0';
-    }
-    atomic_store_explicit(&rt->marker_head, head + 1, memory_order_release);
-    return BTFM_OK;
+    return marker_put(rt, time, -1, code, label, func);
+}
+
+btfm_status btfm_stream_push_marker_sample(btfm_stream *s, int64_t sample, int code,
+                                           const char *label)
+{
+    static const char func[] = "btfm_stream_push_marker_sample";
+    BTFM_CHECK_ARG(s, func, "stream");
+    stream_rt *rt = s->rt;
+    if (!rt) return btfm_fail(BTFM_E_STATE, "%s: configure the stream first", func);
+    if (sample < 0 || sample > INT64_MAX / 4)
+        return btfm_fail(BTFM_E_RANGE, "%s: sample = %lld; expected a sample index from 0 (the "
+                         "stream's count of pushed samples)", func, (long long)sample);
+    const int64_t oldest = atomic_load_explicit(&rt->oldest_sample, memory_order_acquire);
+    /* the epoch starts at sample + offset (offset < 0 with a pre-marker part) */
+    if (oldest != INT64_MIN && sample + rt->geo.offset < oldest)
+        return btfm_fail(BTFM_E_RANGE, "%s: a marker at sample %lld needs samples from %lld, "
+                         "but the oldest sample kept is %lld (history %g s); push markers "
+                         "sooner or keep more history", func, (long long)sample,
+                         (long long)(sample + rt->geo.offset), (long long)oldest,
+                         (double)rt->n_history / rt->sfreq);
+    return marker_put(rt, NAN, sample, code, label, func);
 }
 
 int btfm_stream_marker_take(stream_rt *rt, stream_marker *m)

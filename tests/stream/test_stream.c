@@ -472,6 +472,96 @@ START_TEST(test_reward_columns)
 }
 END_TEST
 
+/* The epoch rows (kind 1) of a stream fed x in chunks of 13 with host times ts, into rows
+ * (max_rows x ncol), with a late marker at sample 200 given by sample or by time; returns
+ * how many. */
+static int epoch_rows(btfm_stream *s, int by_sample, const float *x, const double *ts, int64_t n,
+                      double *rows, int max_rows)
+{
+    const int ncol = btfm_stream_n_columns(s);
+    double *buf = malloc(sizeof(double) * 64 * (size_t)ncol);
+    int got_epochs = 0;
+    for (int64_t i = 0; i < n; i += 13) {
+        const int64_t len = n - i < 13 ? n - i : 13;
+        ck_assert_ok(btfm_stream_push(s, x + i * C, len, C, ts + i));
+        size_t got;
+        ck_assert_ok(btfm_stream_pull(s, buf, 64, &got));
+        for (size_t r = 0; r < got; r++)
+            if (buf[r * ncol + 2] == BTFM_STREAM_ROW_EPOCH && got_epochs < max_rows)
+                memcpy(rows + (size_t)got_epochs++ * ncol, buf + r * ncol, sizeof(double) * ncol);
+        if (i == 390) { /* late markers: their samples are already in the history */
+            if (by_sample)
+                ck_assert_ok(btfm_stream_push_marker_sample(s, 200, 8, "late"));
+            else
+                ck_assert_ok(btfm_stream_push_marker(s, ts[200], 7, "late"));
+        }
+    }
+    free(buf);
+    return got_epochs;
+}
+
+/* Markers by sample index against the same markers by time, on host timestamps with
+ * jitter (times that are not sample / sfreq): ahead of their samples and late, both forms
+ * give the same epoch rows bit for bit, at the sample given and with its timestamp; a
+ * negative sample and one whose epoch has left the history are refused. */
+START_TEST(test_marker_by_sample)
+{
+    const int64_t n = 3 * SFREQ;
+    float *x = make_signal(n);
+    double *ts = malloc(sizeof(double) * (size_t)n);
+    uint64_t state = 99;
+    for (int64_t i = 0; i < n; i++) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        ts[i] = 1000.25 + (double)i / SFREQ + 1e-4 * (double)(state >> 11) / 9007199254740992.0;
+    }
+    const int64_t at[] = {100, 333, 513};
+    btfm_stream *by_time = make_stream(BTFM_STREAM_REFUSE, 64);
+    btfm_stream *by_sample = make_stream(BTFM_STREAM_REFUSE, 64);
+    for (int m = 0; m < 3; m++) {
+        ck_assert_ok(btfm_stream_push_marker(by_time, ts[at[m]], 10 + m, "stim"));
+        ck_assert_ok(btfm_stream_push_marker_sample(by_sample, at[m], 10 + m, "stim"));
+    }
+    const int ncol = btfm_stream_n_columns(by_time);
+    double *a = malloc(sizeof(double) * 8 * (size_t)ncol), *b = malloc(sizeof(double) * 8 * (size_t)ncol);
+    ck_assert_int_eq(epoch_rows(by_time, 0, x, ts, n, a, 8), 4);
+    ck_assert_int_eq(epoch_rows(by_sample, 1, x, ts, n, b, 8), 4);
+    const int64_t want_sample[] = {100, 200, 333, 513};
+    const int want_code[] = {10, 7, 11, 12};
+    const int erp = btfm_stream_find_column(by_time, "erp0:0");
+    for (int r = 0; r < 4; r++) {
+        const double *row = a + (size_t)r * ncol;
+        ck_assert_int_eq((int64_t)row[1], want_sample[r]);
+        ck_assert_int_eq((int)row[3], want_code[r]);
+        ck_assert(row[0] == ts[want_sample[r]]);
+        ck_assert(isfinite(row[erp]) && row[4] == 0);
+    }
+    /* the late pair: by time makes code 7, by sample code 8; otherwise the same row */
+    ck_assert_int_eq((int)b[ncol + 3], 8);
+    b[ncol + 3] = 7;
+    ck_assert_all(i, 4 * ncol, memcmp(&a[i], &b[i], sizeof(double)) == 0,
+                  "row %lld, column %lld differs", (long long)(i / ncol), (long long)(i % ncol));
+    /* after 6 s more, sample 10's epoch has left the 4 s history; negative is never valid */
+    float *more = make_signal(6 * SFREQ);
+    ck_assert_ok(btfm_stream_push(by_sample, more, 6 * SFREQ, C, NULL));
+    ck_assert_status(btfm_stream_push_marker_sample(by_sample, 10, 1, NULL), BTFM_E_RANGE);
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(), "sample 10 needs samples from -41"));
+    ck_assert_status(btfm_stream_push_marker_sample(by_sample, -1, 1, NULL), BTFM_E_RANGE);
+    ck_assert_status(btfm_stream_push_marker_sample(NULL, 5, 1, NULL), BTFM_E_INVALID);
+    ck_assert_ok(btfm_stream_push_marker_sample(by_sample, n + 3 * SFREQ, 1, NULL));
+    btfm_stream *raw = NULL;
+    ck_assert_ok(btfm_stream_new(&raw));
+    ck_assert_status(btfm_stream_push_marker_sample(raw, 5, 1, NULL), BTFM_E_STATE);
+    btfm_stream_free(raw);
+    free(more);
+    free(a);
+    free(b);
+    free(ts);
+    free(x);
+    btfm_stream_free(by_time);
+    btfm_stream_free(by_sample);
+}
+END_TEST
+
 static Suite *stream_suite(void)
 {
     Suite *suite = suite_create("stream");
@@ -483,6 +573,7 @@ static Suite *stream_suite(void)
     tcase_add_test(tc, test_overflow);
     tcase_add_test(tc, test_threads);
     tcase_add_test(tc, test_reward_columns);
+    tcase_add_test(tc, test_marker_by_sample);
     suite_add_tcase(suite, tc);
     return suite;
 }

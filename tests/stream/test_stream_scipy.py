@@ -118,3 +118,46 @@ def test_erp_and_indices_match_numpy():
     for r in after:
         got = [windows[r, s.column("z:" + name)] for name in btfm.stream.INDICES[:4]]
         np.testing.assert_allclose(got, (state[r] - mean) / sd, rtol=1e-4, atol=1e-6)
+
+
+def test_marker_by_sample_matches_numpy_and_time():
+    # host timestamps with jitter (not sample / sfreq); markers at samples, one of them
+    # pushed after its sample; ERP means from NumPy on SciPy's filtering, and the rows of
+    # the same markers given by their samples' times
+    n, C = int(6 * SFREQ), 3
+    x = recording(n, C, seed=11)
+    ts = 500.0 + np.arange(n) / SFREQ + np.random.default_rng(2).uniform(0, 1e-4, n)
+    samples = [np.int64(120), 511, 1003]
+    rows = {}
+    for form in ("sample", "time"):
+        s = btfm.Stream(C, SFREQ, notch=50, reference="average", erp_windows=[(0.1, 0.2)])
+        mark = ((lambda k: s.push_marker(sample=k, code=3)) if form == "sample"
+                else (lambda k: s.push_marker(float(ts[k]), code=3)))
+        for k in samples[:2]:
+            mark(k)
+        for i in range(0, n, 25):
+            s.push(x[i:i + 25], timestamps=ts[i:i + 25])
+            if i == 1100:
+                mark(samples[2])  # late: its sample is in the history
+        r = s.pull()
+        rows[form] = r[r[:, s.column("kind")] == btfm.stream.ROW_EPOCH]
+    assert rows["sample"].tobytes() == rows["time"].tobytes()
+    y = scipy_pipeline(x, n)
+    for row, k in zip(rows["sample"], samples):
+        assert int(row[s.column("sample")]) == k and row[s.column("time")] == ts[k]
+        epoch = y[k - 50:k + 201].astype(np.float64)
+        epoch -= epoch[:51].mean(axis=0)
+        t = np.arange(-50, 201) / SFREQ
+        want = epoch[(t >= 0.1) & (t <= 0.2)].mean(axis=0)
+        got = row[s.column("erp0:0"):s.column("erp0:0") + C]
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+    with pytest.raises(btfm.Error) as err:
+        s.push_marker(sample=-1)
+    assert err.value.status_name == "BTFM_E_RANGE"
+    with pytest.raises(btfm.Error, match="oldest sample kept"):
+        s.push_marker(sample=10)
+    for bad in (dict(), dict(time=1.0, sample=5)):
+        with pytest.raises(TypeError):
+            s.push_marker(**bad)
+    with pytest.raises(TypeError):
+        s.push_marker(sample=5.0)

@@ -1,7 +1,8 @@
 """btfm stream replay driven as from a shell on an EDF+ file written from the
 specification (tests/io/edfspec.py): the default pipeline's JSON Lines against SciPy on
 MNE's reading of the same file (sosfilt band-pass, welch, trapezoid band power), a
-pipeline file with an ERP window around the file's annotations, and its errors."""
+pipeline file with an ERP window around the file's annotations (on MNE's event
+samples), and its errors."""
 import json
 import os
 import tempfile
@@ -20,7 +21,7 @@ except ImportError:  # the interpreter lacks SciPy/MNE: nothing to compare with
     mne = None
 
 SFREQ, N_RECORDS = 256, 12
-ONSETS = [2.0, 5.5, 9.25]
+ONSETS = [2.0, 5.5, 7.3, 9.25]  # 7.3 s lies between samples 1868 and 1869
 
 
 @unittest.skipIf(mne is None, "needs mne and scipy")
@@ -36,6 +37,7 @@ class StreamCli(unittest.TestCase):
         write_uv_edf(self.path, uv, SFREQ, N_RECORDS, ONSETS)
         raw = mne.io.read_raw_edf(self.path, preload=True)
         self.x = raw.get_data().T.astype(np.float32)
+        self.events = mne.events_from_annotations(raw)[0][:, 0]
 
     def tearDown(self):
         self.dir.cleanup()
@@ -69,7 +71,11 @@ class StreamCli(unittest.TestCase):
                     "hop = 0.5\nsegment_step = 0.5\nbands = 8 13\n")
         rows = self.rows("--pipeline", conf)
         epochs = [r for r in rows if r["kind"] == "epoch"]
-        self.assertEqual([round(r["time"], 6) for r in epochs], ONSETS)
+        # each annotation on the sample MNE's events_from_annotations gives it, the row's
+        # time that sample's
+        self.assertEqual([r["sample"] for r in epochs], list(self.events))
+        self.assertEqual(len(epochs), len(ONSETS))
+        self.assertEqual([r["time"] for r in epochs], [k / SFREQ for k in self.events])
         self.assertIn("erp0:EEG 2", epochs[0])
         windows = [r for r in rows if r["kind"] == "window"]
         self.assertEqual(len(windows), (SFREQ * N_RECORDS - SFREQ) // 128 + 1)

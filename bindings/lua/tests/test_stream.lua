@@ -2,7 +2,8 @@
 -- has power A^2 / 2 in 4-16 Hz (Parseval; the Hann window's main lobe spans +-4 Hz at
 -- 0.5 s segments) and none to speak of at 20-30 Hz; rows come one per hop; a marker's
 -- epoch of a unit step at the marker has ERP mean 1 - 1/27 after the baseline [-0.1, 0] s
--- (27 samples, the last at the step); errors follow the nil, message, status convention
+-- (27 samples, the last at the step), whether the marker is given by time or by sample;
+-- errors follow the nil, message, status convention
 -- and bad arguments raise.
 local btfm = require "btfm"
 
@@ -18,6 +19,7 @@ local s = assert(btfm.stream(C, fs, {highpass = 0, lowpass = 0, capacity = 64,
 local cols = s:columns()
 check(cols[1] == "time" and cols[6] == "flags:0", "columns start with time ... flags:0")
 assert(s:push_marker(3.0, 5, "step"))
+assert(s:push_marker_sample(3 * fs, 6, "step by sample"))
 local x = {}
 for t = 0, 4 * fs - 1 do
   local v = A * math.sin(2 * math.pi * 10 * t / fs)
@@ -26,9 +28,10 @@ for t = 0, 4 * fs - 1 do
 end
 assert(s:push(x, 4 * fs))
 local rows = s:pull()
-local windows, epoch = 0, nil
+local windows, epoch, by_sample = 0, nil, nil
 for _, row in ipairs(rows) do
-  if row.kind == 0 then windows = windows + 1 else epoch = row end
+  if row.kind == 0 then windows = windows + 1
+  elseif row.code == 5 then epoch = row else by_sample = row end
 end
 check(windows == (4 * fs - fs) // 64 + 1, "one window row per hop")
 local w = rows[1]
@@ -36,9 +39,16 @@ check(math.abs(w["band0:0"] / (A * A / 2) - 1) < 0.01, "power of a sinusoid is A
 check(w["band1:0"] < 1e-6 * A * A, "no power far from the sinusoid")
 check(epoch and epoch.code == 5 and epoch.sample == 3 * fs, "the marker's epoch at its sample")
 check(epoch and math.abs(epoch["erp0:1"] - (1 - 1 / 27)) < 1e-6, "ERP mean of a unit step after its baseline")
+check(by_sample and by_sample.code == 6 and by_sample.sample == 3 * fs and by_sample.time == 3.0
+      and by_sample["erp0:1"] == epoch["erp0:1"], "a marker by sample: the same epoch as by time")
+local ok, msg, status = s:push_marker_sample(-1)
+check(ok == nil and status == "BTFM_E_RANGE", "a negative marker sample is refused")
+ok, msg, status = s:push_marker_sample(0)
+check(ok == nil and status == "BTFM_E_RANGE" and msg:find("oldest sample kept"),
+      "a marker sample whose epoch left the history is refused")
 check(s:n_samples() == 4 * fs and s:n_dropped() == 0, "counters")
 check(not pcall(s.push, s, {1, 2, 3}, 1), "a table of the wrong length raises")
-local ok, msg, status = s:push_marker(0 / 0)
+ok, msg, status = s:push_marker(0 / 0)
 check(ok == nil and status == "BTFM_E_INVALID", "a NaN marker time is refused")
 ok, msg, status = btfm.stream(2, fs, {hop = 0.3})
 check(ok == nil and status == "BTFM_E_RANGE" and msg:find("segment_step"), "hop not a step multiple")

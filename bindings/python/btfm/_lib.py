@@ -679,6 +679,7 @@ _SIGNATURES = {
     "btfm_stream_n_samples": (c_int64, [c_void_p]),
     "btfm_stream_set_calibration": (c_int, [c_void_p, c_int]),
     "btfm_stream_reset": (c_int, [c_void_p]),
+    "btfm_stream_push_marker_sample": (c_int, [c_void_p, c_int64, c_int, c_char_p]),
 
     # corpus (handles as c_void_p; btfm/corpus.py)
     "btfm_corpus_builder_new": (c_int, [_p_void]),

@@ -13,6 +13,7 @@ window or epoch. push() and pull() may run on two different threads (one each).
 from __future__ import annotations
 
 import ctypes
+import operator
 
 try:
     import numpy as np
@@ -146,11 +147,21 @@ class Stream(ParamsMixin, Handle):
                            None if ts is None else ts.ctypes.data_as(
                                ctypes.POINTER(ctypes.c_double))))
 
-    def push_marker(self, time: float, code: int = 0, label: str | None = None) -> None:
-        """A marker at `time` (s, the samples' clock): its epoch becomes a row once its
-        last sample is pushed."""
-        check(self._invoke(lib.btfm_stream_push_marker, float(time), int(code),
-                           None if label is None else str(label).encode()))
+    def push_marker(self, time: float | None = None, code: int = 0, label: str | None = None,
+                    *, sample: int | None = None) -> None:
+        """A marker at `time` (s, the samples' clock) or at `sample` (the stream's count
+        of pushed samples from 0; the row's time is then that sample's): its epoch becomes
+        a row once its last sample is pushed. Give one of the two. A marker whose epoch
+        begins before the history kept, or a negative sample, raises btfm.Error (RANGE)."""
+        if (time is None) == (sample is None):
+            raise TypeError("push_marker: give either time (s) or sample (index), not "
+                            f"{'both' if time is not None else 'neither'}")
+        text = None if label is None else str(label).encode()
+        if sample is not None:
+            check(self._invoke(lib.btfm_stream_push_marker_sample, operator.index(sample),
+                               int(code), text))
+        else:
+            check(self._invoke(lib.btfm_stream_push_marker, float(time), int(code), text))
 
     def pull(self, max_rows: int = 4096):
         """The rows ready (at most max_rows), oldest first, as a float64 array of shape
