@@ -12,6 +12,7 @@ typedef struct btfm_sha256_ctx {
     uint64_t n_bytes;
     uint8_t block[64];
     size_t used;
+    int shani;  /* the CPU's SHA extensions compress the blocks */
 } btfm_sha256_ctx;
 
 void btfm_sha256_init(btfm_sha256_ctx *c);

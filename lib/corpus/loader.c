@@ -74,7 +74,7 @@ struct btfm_loader {
     int64_t T, P, patch, n_samples, n_batches, batch_size;
     int64_t *perm, *order, order_epoch;
     struct btfm_batch *ring;
-    int n_ring;
+    int n_ring, gather_kernel;
     uint32_t **scratch; /* per thread: token indices for masks */
     /* band-power tokens: per thread a row of samples; the Hann window, the DFT tables of
      * the bins in a band (n_bins x patch cos, then sin), each bin's band, the density
@@ -407,6 +407,8 @@ static btfm_status prepare(btfm_loader *l)
         unprepare(l);
         return btfm_fail_nomem("loader", 0);
     }
+    l->gather_kernel = btfm_corpus_gather_kernel((size_t)(l->batch_size * l->max_channels * l->T) *
+                                                 sizeof(float));
     if (p[BTFM_LOADER_TOKENS] != 0) st = prepare_bands(l);
     for (int i = 0; i < l->n_ring && st == BTFM_OK; i++) st = alloc_batch(l, &l->ring[i]);
     for (int t = 0; t < l->n_threads && st == BTFM_OK; t++)
@@ -447,30 +449,15 @@ static void fill_rows(btfm_loader *l, struct btfm_batch *b, int64_t row, int64_t
     int64_t T = l->T, C = l->max_channels, start = l->windows.start[w], Cr = r->n_channels;
     float *out = l->bands ? l->rowbuf[worker] : b->data + row * C * T;
     int time_major = l->params[BTFM_LOADER_TIME_MAJOR] != 0;
-    const unsigned char *base = r->map + 2 * start * Cr;
-    enum { BLOCK = 64 };
     if (time_major) {
         for (int64_t t = 0; t < T; t++) {
             for (int64_t c = 0; c < Cr; c++) out[t * C + c] = sample_at(r, (start + t) * Cr + c);
             for (int64_t c = Cr; c < C; c++) out[t * C + c] = 0;
         }
-    } else if (r->dtype == BTFM_CORPUS_INT16) {
-        for (int64_t t0 = 0; t0 < T; t0 += BLOCK) {
-            int64_t t1 = t0 + BLOCK < T ? t0 + BLOCK : T;
-            for (int64_t c = 0; c < Cr; c++) {
-                float s = r->scale[c];
-                float *dst = out + c * T;
-                for (int64_t t = t0; t < t1; t++) {
-                    const unsigned char *q = base + 2 * (t * Cr + c);
-                    dst[t] = (float)(int16_t)(uint16_t)(q[0] | q[1] << 8) * s;
-                }
-            }
-        }
-        for (int64_t c = Cr; c < C; c++) memset(out + c * T, 0, (size_t)T * sizeof(float));
-    } else {
-        for (int64_t c = 0; c < C; c++)
-            for (int64_t t = 0; t < T; t++)
-                out[c * T + t] = c < Cr ? sample_at(r, (start + t) * Cr + c) : 0;
+    } else { /* band tokens read the row straight back: it stays in the caches */
+        int kernel = l->bands && l->gather_kernel == BTFM_GATHER_STREAM ? BTFM_GATHER_AVX2
+                                                                          : l->gather_kernel;
+        btfm_corpus_gather(r, start, T, C, kernel, out);
     }
     if (l->bands) band_tokens(l, out, Cr, b->data + row * C * l->P * BTFM_LOADER_N_BANDS);
     b->labels[row] = l->windows.label[w];

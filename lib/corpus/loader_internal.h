@@ -59,6 +59,16 @@ btfm_status btfm_corpus_labels(const corpus_rec *recs, int64_t n_recs, const cha
                           char ***labels, int *n_labels);
 void btfm_window_list_free(window_list *w);
 
+/* Batch assembly kernels: scalar, AVX2, AVX2 with streaming stores. */
+enum { BTFM_GATHER_SCALAR, BTFM_GATHER_AVX2, BTFM_GATHER_STREAM };
+/* The fastest kernel this CPU runs for batches of batch_bytes. */
+int btfm_corpus_gather_kernel(size_t batch_bytes);
+/* Samples [start, start + T) of r as C rows of T floats into out (rows past r's channels
+ * zero); `kernel` one of the above, AVX2 ones only where btfm_corpus_gather_kernel gives
+ * them. */
+void btfm_corpus_gather(const corpus_rec *r, int64_t start, int64_t T, int64_t C, int kernel,
+                        float *out);
+
 /* A uniform draw in [0, n) from a splitmix64 stream (Lemire's multiply-shift). */
 uint64_t btfm_corpus_draw(uint64_t *state, uint64_t n);
 /* A seeded permutation of 0 .. n-1 (Fisher-Yates) into perm. */

@@ -2,10 +2,13 @@
  * the order of their ids) into out_dir/index.json, written atomically. Runs alone, so the
  * recordings can be built by many processes and merged by one; what an earlier build
  * with other sources left in recordings/ stays out of the index. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <btfm/version.h>
 #include "corpus_internal.h"
 #include "core/json.h"
@@ -50,6 +53,23 @@ static btfm_status read_plan(const char *out_dir, btfm_json **plan, const btfm_j
     return BTFM_OK;
 }
 
+/* Recordings are written without syncing their names (each binary's data is synced
+ * before its entry is written): one sync of recordings/ here makes every rename durable
+ * before the index names them. */
+static btfm_status sync_recordings(const char *out_dir)
+{
+    char *dir = btfm_corpus_path(out_dir, "", "");
+    if (!dir) return btfm_fail_nomem("btfm_corpus_merge", 0);
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    btfm_status st = BTFM_OK;
+    if (fd < 0 || fsync(fd) != 0)
+        st = btfm_fail(BTFM_E_IO, "btfm_corpus_merge: %s: cannot sync the folder (%s)", dir,
+                       strerror(errno));
+    if (fd >= 0) close(fd);
+    btfm_free(dir);
+    return st;
+}
+
 btfm_status btfm_corpus_merge(const char *out_dir)
 {
     BTFM_CHECK_ARG(out_dir, "btfm_corpus_merge", "out_dir");
@@ -86,6 +106,7 @@ btfm_status btfm_corpus_merge(const char *out_dir)
         st = btfm_json_set_number(index, "n_recordings", (double)btfm_json_length(recordings));
     if (st == BTFM_OK) { st = btfm_json_set(index, "recordings", recordings); recordings = NULL; }
     if (st == BTFM_OK) { st = btfm_json_set(index, "failed", failed); failed = NULL; }
+    if (st == BTFM_OK) st = sync_recordings(out_dir);
     if (st == BTFM_OK) {
         char index_path[8192];
         snprintf(index_path, sizeof index_path, "%s/%s", out_dir, CORPUS_INDEX);

@@ -2,9 +2,11 @@
  * band-pass, resample, robust z-score and clip per channel, quantize; the binary and its
  * index entry written atomically (the entry last, so its presence means "done"). The
  * order and equations are those of doc/corpus.md. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <btfm/signal.h>
 #include <btfm/volume.h>
 #include <btfm/version.h>
@@ -183,10 +185,9 @@ static btfm_status resample(prepared *p, double target)
     return BTFM_OK;
 }
 
-/* k-th smallest of v[0..n) (Hoare's selection; reorders v). */
-static float select_kth(float *v, int64_t n, int64_t k)
+/* The k-th smallest of v[lo..hi] (Hoare's selection), leaving v[lo..k) <= v[k] <= v(k..hi]. */
+static float select_kth(float *v, int64_t lo, int64_t hi, int64_t k)
 {
-    int64_t lo = 0, hi = n - 1;
     while (lo < hi) {
         float pivot = v[lo + (hi - lo) / 2];
         int64_t i = lo, j = hi;
@@ -202,37 +203,66 @@ static float select_kth(float *v, int64_t n, int64_t k)
     return v[k];
 }
 
-/* numpy.percentile(v, 100 q) with linear interpolation. */
-static double percentile(float *v, int64_t n, double q)
+static float min_of(const float *v, int64_t lo, int64_t end)
 {
-    double pos = q * (double)(n - 1);
-    int64_t k = (int64_t)floor(pos);
-    double lo = select_kth(v, n, k);
-    if (k + 1 >= n) return lo;
-    float hi = v[k + 1]; /* after selection the rest lies above: its minimum is next */
-    for (int64_t i = k + 2; i < n; i++) if (v[i] < hi) hi = v[i];
-    return lo + (pos - (double)k) * ((double)hi - lo);
+    float m = v[lo];
+    for (int64_t i = lo + 1; i < end; i++) m = v[i] < m ? v[i] : m;
+    return m;
+}
+
+/* numpy.percentile(v, 25 / 50 / 75) with linear interpolation, by nested selection: the
+ * median over all of v, q1 among the values left of it, q3 among those right of it, and
+ * each quantile's successor as the least value between it and the next one selected.
+ * Reorders v (n >= 1). */
+static void quartiles(float *v, int64_t n, double q[3])
+{
+    int64_t k[3];
+    double frac[3];
+    for (int i = 0; i < 3; i++) {
+        double pos = 0.25 * (i + 1) * (double)(n - 1);
+        k[i] = (int64_t)floor(pos);
+        frac[i] = pos - (double)k[i];
+    }
+    select_kth(v, 0, n - 1, k[1]);
+    if (k[0] < k[1]) select_kth(v, 0, k[1] - 1, k[0]);
+    if (k[2] > k[1]) select_kth(v, k[1] + 1, n - 1, k[2]);
+    for (int i = 0; i < 3; i++) {
+        /* v(k_i .. bound) holds the values between quantile i and the next one selected */
+        int64_t bound = i < 2 && k[i + 1] > k[i] ? k[i + 1] : n;
+        double hi = k[i] + 1 >= n ? v[k[i]]
+                  : k[i] + 1 < bound ? min_of(v, k[i] + 1, bound) : v[bound];
+        q[i] = v[k[i]] + frac[i] * (hi - v[k[i]]);
+    }
 }
 
 /* z = (x - median) / IQR per channel (scikit-learn's RobustScaler; a zero IQR counts as
- * 1), clipped to [-clip, clip]. */
+ * 1), clipped to [-clip, clip]. The columns are copied out in blocks of rows, so x is
+ * read once rather than once a channel. */
 static btfm_status robust_scale(prepared *p, double clip)
 {
     int C = p->n_channels;
     int64_t T = p->n_times;
+    if (T == 0) return btfm_fail(BTFM_E_RANGE, "corpus: recording has no samples");
+    size_t bytes;
+    if (btfm_mul_size((size_t)T, (size_t)C * sizeof(float), &bytes))
+        return btfm_fail(BTFM_E_RANGE, "corpus: recording too large");
     p->median = btfm_malloc((size_t)C * sizeof(double));
     p->iqr = btfm_malloc((size_t)C * sizeof(double));
-    float *col = btfm_malloc((size_t)(T > 0 ? T : 1) * sizeof(float));
-    if (!p->median || !p->iqr || !col) { btfm_free(col); return btfm_fail_nomem("corpus", 0); }
-    if (T == 0) { btfm_free(col); return btfm_fail(BTFM_E_RANGE, "corpus: recording has no samples"); }
-    for (int c = 0; c < C; c++) {
-        for (int64_t t = 0; t < T; t++) col[t] = p->x[t * C + c];
-        double q1 = percentile(col, T, 0.25), q2 = percentile(col, T, 0.5),
-               q3 = percentile(col, T, 0.75);
-        p->median[c] = q2;
-        p->iqr[c] = q3 - q1;
+    float *cols = btfm_malloc_large(bytes);
+    if (!p->median || !p->iqr || !cols) { btfm_free(cols); return btfm_fail_nomem("corpus", bytes); }
+    enum { BLOCK = 256 };
+    for (int64_t t0 = 0; t0 < T; t0 += BLOCK) {
+        int64_t t1 = t0 + BLOCK < T ? t0 + BLOCK : T;
+        for (int c = 0; c < C; c++)
+            for (int64_t t = t0; t < t1; t++) cols[(size_t)c * (size_t)T + (size_t)t] = p->x[t * C + c];
     }
-    btfm_free(col);
+    for (int c = 0; c < C; c++) {
+        double q[3];
+        quartiles(cols + (size_t)c * (size_t)T, T, q);
+        p->median[c] = q[1];
+        p->iqr[c] = q[2] - q[0];
+    }
+    btfm_free(cols);
     for (int64_t t = 0; t < T; t++) {
         float *row = p->x + t * C;
         for (int c = 0; c < C; c++) {
@@ -258,17 +288,19 @@ static btfm_status write_binary(const char *path, const prepared *p, int dtype, 
             }
         for (int c = 0; c < C; c++) scale[c] = scale[c] > 0 ? scale[c] / 32767.0 : 1.0;
     }
+    /* the data synced here, the name by the merge's one sync of the folder (the entry,
+     * written after, is what marks the recording done) */
     btfm_atomic_file af;
-    btfm_status st = btfm_atomic_open(&af, path, 1);
+    btfm_status st = btfm_atomic_open(&af, path, 0);
     if (st) return st;
     enum { CHUNK = 1 << 15 };
     unsigned char buf[2 * CHUNK];
     size_t used = 0, total = (size_t)T * (size_t)C;
-    for (size_t i = 0; i < total; i++) {
+    for (size_t i = 0, c = 0; i < total; i++, c = c + 1 == (size_t)C ? 0 : c + 1) {
         float v = p->x[i];
         uint16_t u;
         if (dtype == BTFM_CORPUS_INT16) {
-            long q = lrint((double)v / scale[i % (size_t)C]);
+            long q = lrint((double)v / scale[c]);
             u = (uint16_t)(int16_t)(q > 32767 ? 32767 : q < -32767 ? -32767 : q);
         } else {
             u = btfm_half_from_float(v);
@@ -283,7 +315,31 @@ static btfm_status write_binary(const char *path, const prepared *p, int dtype, 
             used = 0;
         }
     }
+    if (fflush(af.fp) != 0 || fdatasync(fileno(af.fp)) != 0) {
+        btfm_atomic_abort(&af);
+        return btfm_fail(BTFM_E_IO, "corpus: %s: write failed (%s)", path, strerror(errno));
+    }
     return btfm_atomic_commit(&af);
+}
+
+/* The entry, atomically but unsynced: a lost entry only means the recording is built
+ * again, and the merge copies it into the index, which is synced. */
+static btfm_status write_entry(const btfm_json *entry, const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    btfm_atomic_file af;
+    btfm_status st = btfm_json_dump(entry, &text, &len);
+    if (st == BTFM_OK && (st = btfm_atomic_open(&af, path, 0)) == BTFM_OK) {
+        if (fwrite(text, 1, len, af.fp) == len) {
+            st = btfm_atomic_commit(&af);
+        } else {
+            btfm_atomic_abort(&af);
+            st = btfm_fail(BTFM_E_IO, "corpus: %s: write failed", path);
+        }
+    }
+    btfm_free(text);
+    return st;
 }
 
 /* ---- the index entry ---- */
@@ -512,7 +568,7 @@ btfm_status btfm_corpus_build_recording(const btfm_corpus_builder *b, const corp
         st = btfm_fail_nomem("corpus", 0);
     if (st == BTFM_OK) st = write_binary(bin, &p, (int)b->params[BTFM_CORPUS_DTYPE], p.scale);
     if (st == BTFM_OK) st = entry_json(b, s, ds, &p, filters, fingerprint, sources_json, &entry);
-    if (st == BTFM_OK) st = btfm_json_write_file(entry, json);
+    if (st == BTFM_OK) st = write_entry(entry, json);
     if (st && st != BTFM_E_NOMEM) {
         char msg[900];
         snprintf(msg, sizeof msg, "%s", btfm_last_error());

@@ -1,4 +1,5 @@
-"""SHA-256 and HMAC-SHA-256 of lib/core/sha256.c against Python's hashlib and hmac, on
+"""SHA-256 and HMAC-SHA-256 of lib/core/sha256.c (with the SHA extensions where the CPU has
+them, and the portable kernel) against Python's hashlib and hmac, on
 sizes around the 64-byte block and its 55/56-byte padding boundary, and keys shorter than,
 equal to and longer than a block."""
 import hashlib
@@ -25,6 +26,7 @@ def test_sha256_matches_hashlib(tmp_path, size):
     path = tmp_path / "data.bin"
     path.write_bytes(data)
     assert run("sha256", path) == hashlib.sha256(data).hexdigest()
+    assert run("sha256-scalar", path) == hashlib.sha256(data).hexdigest()
     for piece in (1, 7, 64, 100):
         if size <= 4096:
             assert run("sha256-split", path, piece) == hashlib.sha256(data).hexdigest()

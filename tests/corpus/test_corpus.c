@@ -8,6 +8,7 @@
 #include "unit.h"
 #include "counting_alloc.h"
 #include "corpus/corpus_internal.h"
+#include "corpus/loader_internal.h"
 #include "core/sha256.h"
 
 #define SF 250.0
@@ -124,6 +125,55 @@ START_TEST(half_closed_forms)
     ck_assert_uint_eq(btfm_half_from_float(1.0f + ldexpf(1, -11)), 0x3c00); /* tie to even */
     ck_assert_uint_eq(btfm_half_from_float(1.0f + ldexpf(3, -11)), 0x3c02); /* tie to even, up */
     ck_assert_float_eq(btfm_half_to_float(0x3555), 0.333251953125f);
+}
+END_TEST
+
+/* Batch assembly: every kernel the CPU runs turns a time x channel int16 window into
+ * channel rows of v * scale (float), on channel counts around the 8-channel block and
+ * lengths around the 16-sample step, with zero rows past the recording's channels; and
+ * float16 windows as their halves. */
+START_TEST(gather_kernels_match_closed_form)
+{
+    enum { MAX_C = 19, MAX_T = 40, START = 3 };
+    static const int channels[] = {1, 7, 8, 9, 16, 19};
+    static const int lengths[] = {1, 8, 15, 16, 17, 33, 40};
+    uint16_t *map = malloc(sizeof(uint16_t) * (MAX_T + START) * MAX_C);
+    float scale[MAX_C], *out = aligned_alloc(64, sizeof(float) * (MAX_C + 2) * MAX_T);
+    int kernels[3] = {BTFM_GATHER_SCALAR}, n_kernels = 1;
+    if (btfm_corpus_gather_kernel((size_t)1 << 30) != BTFM_GATHER_SCALAR) {
+        kernels[n_kernels++] = BTFM_GATHER_AVX2;
+        kernels[n_kernels++] = BTFM_GATHER_STREAM;
+    }
+    int wrong = 0;
+    for (size_t ci = 0; ci < sizeof channels / sizeof *channels; ci++) {
+        int Cr = channels[ci];
+        for (int i = 0; i < (MAX_T + START) * Cr; i++)
+            map[i] = (uint16_t)(int16_t)((i * 7919) % 65535 - 32767);
+        for (int c = 0; c < Cr; c++) scale[c] = 0.001f * (float)(c + 1) + 0.5f;
+        for (int dtype = 0; dtype < 2; dtype++) {
+            corpus_rec r = {.n_channels = Cr, .dtype = dtype, .scale = scale,
+                            .map = (const unsigned char *)map};
+            for (size_t ti = 0; ti < sizeof lengths / sizeof *lengths; ti++) {
+                int T = lengths[ti];
+                for (int k = 0; k < n_kernels; k++) {
+                    for (int i = 0; i < (Cr + 2) * T; i++) out[i] = NAN;
+                    btfm_corpus_gather(&r, START, T, Cr + 2, kernels[k], out);
+                    for (int c = 0; c < Cr + 2; c++)
+                        for (int t = 0; t < T; t++) {
+                            uint16_t u = map[(START + t) * Cr + c % Cr];
+                            float want = c >= Cr ? 0.0f
+                                       : dtype ? btfm_half_to_float(u)
+                                               : (float)(int16_t)u * scale[c];
+                            float got = out[c * T + t];
+                            wrong += !(got == want || (isnan(got) && isnan(want)));
+                        }
+                }
+            }
+        }
+    }
+    ck_assert_int_eq(wrong, 0);
+    free(map);
+    free(out);
 }
 END_TEST
 
@@ -512,6 +562,7 @@ static Suite *corpus_suite(void)
     unit_set_timeout(tc, 3);
     tcase_add_unchecked_fixture(tc, setup, teardown);
     tcase_add_test(tc, half_closed_forms);
+    tcase_add_test(tc, gather_kernels_match_closed_form);
     tcase_add_test(tc, build_matches_robust_z);
     tcase_add_test(tc, windows_and_sampler);
     tcase_add_test(tc, batches_resume_and_no_allocation);

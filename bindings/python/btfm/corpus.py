@@ -188,6 +188,7 @@ class Loader(ParamsMixin, Handle):
         """Labels of the events of event-locked windows (list or comma-separated)."""
         if isinstance(labels, (list, tuple)):
             labels = ",".join(labels)
+        self._layout = None
         check(self._invoke(lib.btfm_loader_set_events, None if labels is None else labels.encode()))
 
     @property
@@ -248,6 +249,10 @@ class Loader(ParamsMixin, Handle):
     def set_state(self, epoch: int, position: int = 0) -> None:
         check(self._invoke(lib.btfm_loader_set_state, int(epoch), int(position)))
 
+    def set_param(self, name: str, value) -> None:
+        self._layout = None
+        super().set_param(name, value)
+
     def _view(self, pointer, shape) -> np.ndarray:
         """A numpy view of the loader's buffer at `pointer` that keeps the loader alive as
         long as the view is, so a batch taken from a loader nobody else holds stays valid
@@ -260,27 +265,32 @@ class Loader(ParamsMixin, Handle):
         block._loader = self
         return np.ctypeslib.as_array(block).reshape(shape)
 
-    def _views(self, batch) -> dict:
-        rows = lib.btfm_batch_size(batch)
+    def _batch_layout(self):
+        """Each array's C accessor and shape after the row count, from the parameters
+        (asked of the library once, not at every batch)."""
         C, T = self.n_channels, self.window_len
         patch = self.get_param("patch_len") or T
         P = T // patch
-        as_array = self._view
-        shape = (rows, T, C) if self.get_param("time_major") else (rows, C, T)
+        data = (T, C) if self.get_param("time_major") else (C, T)
         if patch != T and not self.get_param("time_major"):
-            shape = (rows, C, P, patch)
+            data = (C, P, patch)
         if self.get_param("tokens") == 1:  # log10 band powers of each patch
-            shape = (rows, C, P, N_BANDS)
-        return {
-            "data": as_array(lib.btfm_batch_data(batch), shape=shape),
-            "labels": as_array(lib.btfm_batch_labels(batch), shape=(rows,)),
-            "mask": as_array(lib.btfm_batch_mask(batch), shape=(rows, C, P)).view(np.bool_),
-            "window_ids": as_array(lib.btfm_batch_window_ids(batch), shape=(rows,)),
-            "recordings": as_array(lib.btfm_batch_recordings(batch), shape=(rows,)),
-            "starts": as_array(lib.btfm_batch_starts(batch), shape=(rows,)),
-            "channel_ids": as_array(lib.btfm_batch_channel_ids(batch), shape=(rows, C)),
-            "positions": as_array(lib.btfm_batch_positions(batch), shape=(rows, C, 3)),
-        }
+            data = (C, P, N_BANDS)
+        return [("data", lib.btfm_batch_data, data), ("labels", lib.btfm_batch_labels, ()),
+                ("mask", lib.btfm_batch_mask, (C, P)),
+                ("window_ids", lib.btfm_batch_window_ids, ()),
+                ("recordings", lib.btfm_batch_recordings, ()),
+                ("starts", lib.btfm_batch_starts, ()),
+                ("channel_ids", lib.btfm_batch_channel_ids, (C,)),
+                ("positions", lib.btfm_batch_positions, (C, 3))]
+
+    def _views(self, batch) -> dict:
+        if getattr(self, "_layout", None) is None:
+            self._layout = self._batch_layout()
+        rows = lib.btfm_batch_size(batch)
+        views = {name: self._view(get(batch), (rows,) + shape) for name, get, shape in self._layout}
+        views["mask"] = views["mask"].view(np.bool_)
+        return views
 
     def next_batch(self):
         """The next batch as numpy views, or None at the end of the epoch (the state then

@@ -5,6 +5,7 @@
 #include <string.h>
 #include "edf_internal.h"
 #include "core/cpu.h"
+#include "core/transpose8.h"
 #if defined(__GNUC__) && defined(__x86_64__)
 #  include <immintrin.h>
 #  define EDF_X86 1
@@ -76,29 +77,6 @@ BTFM_HOT static void decode_sse2(const edf_decode *d, int *j_done, int64_t *t_do
 #define EDF_TARGET_AVX2 __attribute__((target("avx2")))
 #define EDF_TARGET_AVX512 __attribute__((target("avx2,avx512f")))
 
-#define EDF_TRANSPOSE8(r)                                                                  \
-    do {                                                                                   \
-        __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);   \
-        __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);   \
-        __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);   \
-        __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);   \
-        __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE); \
-        __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE); \
-        __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE); \
-        __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE); \
-        r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);                                       \
-        r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);                                       \
-        r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);                                       \
-        r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);                                       \
-        r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);                                       \
-        r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);                                       \
-        r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);                                       \
-        r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);                                       \
-    } while (0)
-
-/* Eight int16 samples from p as floats. */
-#define EDF_LOAD8_INT16(p)                                                                 \
-    _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(const void *)(p))))
 
 /* Eight int24 samples (24 bytes from p, nothing read past them) as floats: each sample's
  * three bytes moved to the top of a 32-bit lane, then shifted down with its sign; every
@@ -128,7 +106,7 @@ EDF_TARGET_AVX2 static inline __m256 load8_int24(const unsigned char *p)
             __m256 r[8];                                                                   \
             for (int k = 0; k < 8; k++)                                                    \
                 r[k] = LOAD8(d->src[j + k] + (BPS) * t);                                   \
-            EDF_TRANSPOSE8(r);                                                             \
+            BTFM_TRANSPOSE8_PS(r);                                                         \
             for (int k = 0; k < 8; k++) {                                                  \
                 __m256 v = SCALE8(r[k], j);                                                \
                 if (streaming)                                                             \
@@ -163,13 +141,13 @@ EDF_TARGET_AVX512 static inline __m256 scale8_avx512(__m256 x, const double *gai
 
 BTFM_HOT EDF_TARGET_AVX2 static void decode_avx2(const edf_decode *d, int *j_done, int64_t *t_done)
 {
-    EDF_DECODE8_BODY(EDF_LOAD8_INT16, 2, SCALE_AVX2)
+    EDF_DECODE8_BODY(BTFM_LOAD8_INT16_PS, 2, SCALE_AVX2)
 }
 
 BTFM_HOT EDF_TARGET_AVX512 static void decode_avx512(const edf_decode *d, int *j_done,
                                                      int64_t *t_done)
 {
-    EDF_DECODE8_BODY(EDF_LOAD8_INT16, 2, SCALE_AVX512)
+    EDF_DECODE8_BODY(BTFM_LOAD8_INT16_PS, 2, SCALE_AVX512)
 }
 
 BTFM_HOT EDF_TARGET_AVX2 static void decode_bdf_avx2(const edf_decode *d, int *j_done,
