@@ -76,7 +76,7 @@ def mne_build(paths, out):
         np.save(os.path.join(out, name + "_scale.npy"), scale)
 
 
-def bench_build(paths, folder, runs):
+def bench_build(paths, folder, runs, warmup=1, single_thread=True):
     counter = [0]
 
     def fresh():
@@ -98,10 +98,12 @@ def bench_build(paths, folder, runs):
 
     minutes = btfm.open(paths[0]).n_times / SF / 60
     case = f"build {len(paths)} x {minutes:g} min, 32 ch, 500 Hz -> 250 Hz"
-    t_ours, t_theirs = race(ours(0), theirs, runs)
+    t_ours, t_theirs = race(ours(0), theirs, runs, warmup)
     record("corpus", case + " (all cores)", t_ours, t_theirs, "MNE + NumPy (1 process)",
            target=10)
-    t_ours, t_theirs = race(ours(1), theirs, runs)
+    if not single_thread:
+        return
+    t_ours, t_theirs = race(ours(1), theirs, runs, warmup)
     record("corpus", case + " (1 thread)", t_ours, t_theirs, "MNE + NumPy (1 process)")
 
 
@@ -190,6 +192,11 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="8 recordings of 2 minutes")
     parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--build-warmup", type=int, default=1,
+                        help="untimed builds of each side first (at full size 0 saves a "
+                        "whole MNE pass; the sources are in the page cache already)")
+    parser.add_argument("--no-single-thread", action="store_true",
+                        help="skip the one-thread build comparison")
     args = parser.parse_args()
     if args.quick:
         args.recordings, args.minutes, args.runs = 8, 2, 3
@@ -199,7 +206,7 @@ def main():
         os.makedirs(sources)
         paths = write_recordings(sources, args.recordings, args.minutes)
         if not args.skip_build:
-            bench_build(paths, folder, args.runs)
+            bench_build(paths, folder, args.runs, args.build_warmup, not args.no_single_thread)
         corpus = os.path.join(folder, "corpus")
         btfm.corpus.build(None, corpus, KEY, files=paths, **SETTINGS)
         bench_serve(corpus, args.runs)

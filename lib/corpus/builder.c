@@ -22,7 +22,7 @@ static const btfm_param_def corpus_params[CORPUS_PARAM_COUNT] = {
     {"l_freq", BTFM_PARAM_REAL, 0.5, 0, 1e5, "High-pass edge of the zero-phase Butterworth band-pass in Hz (0: none)."},
     {"h_freq", BTFM_PARAM_REAL, 75, 0, 1e5, "Low-pass edge in Hz (0: none; dropped when at or above the Nyquist frequency)."},
     {"filter_order", BTFM_PARAM_INT, 4, 1, 10, "Butterworth order, applied forward and backward."},
-    {"reference", BTFM_PARAM_INT, 1, 0, 1, "0 keeps the reference, 1 re-references to the average of the good picked channels."},
+    {"reference", BTFM_PARAM_INT, 1, 0, 1, "0 keeps the reference, 1 re-references EEG and iEEG to the average of the good picked channels (MEG and fNIRS keep theirs)."},
     {"bads", BTFM_PARAM_INT, 2, 0, 2, "Bad channels: 0 keep, 1 drop, 2 interpolate from the nearest good ones (drop when positions are missing)."},
     {"clip", BTFM_PARAM_REAL, 20, 0, 1e4, "Clip robust z-scores to [-clip, clip] (0: no clipping)."},
     {"dtype", BTFM_PARAM_INT, 0, 0, 1, "Storage: 0 int16 with a per-channel scale, 1 float16."},
@@ -218,6 +218,26 @@ static int ends_with(const char *s, const char *tail)
     return n >= t && strcmp(s + n - t, tail) == 0;
 }
 
+/* A file's datatype: its BIDS suffix (sub-01_task-rest_meg.fif: meg) when it names one,
+ * else what its extension holds. */
+static const char *file_datatype(const char *path)
+{
+    if (ends_with(path, ".nii") || ends_with(path, ".nii.gz") || ends_with(path, ".hdr"))
+        return "func";
+    static const char *const suffixes[] = {"eeg", "ieeg", "meg", "nirs"};
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *cut = strrchr(base, '_');
+    if (cut) {
+        size_t n = strcspn(cut + 1, ".");
+        for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++)
+            if (strlen(suffixes[i]) == n && strncmp(cut + 1, suffixes[i], n) == 0) return suffixes[i];
+    }
+    if (ends_with(path, ".snirf")) return "nirs";
+    if (ends_with(path, ".fif") || ends_with(path, ".fif.gz")) return "meg";
+    return "eeg";
+}
+
 int btfm_corpus_label_is_date(const char *label)
 {
     static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul",
@@ -292,9 +312,7 @@ static btfm_status fill_source(btfm_corpus_builder *b, corpus_source *s, const c
         s->session = (v = name_entity(path, "ses")) ? v : dup_or_empty(NULL);
         s->task = (v = name_entity(path, "task")) ? v : dup_or_empty(NULL);
         s->run = (v = name_entity(path, "run")) ? v : dup_or_empty(NULL);
-        int volume = ends_with(path, ".nii") || ends_with(path, ".nii.gz") ||
-                     ends_with(path, ".hdr");
-        s->datatype = dup_or_empty(volume ? "func" : "eeg");
+        s->datatype = dup_or_empty(file_datatype(path));
     }
     if (!label || !s->session || !s->task || !s->run || !s->datatype) {
         btfm_free(own);

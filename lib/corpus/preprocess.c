@@ -46,11 +46,21 @@ static int in_list(const char *list, const char *name)
     return 0;
 }
 
-static btfm_status pick_channels(const btfm_corpus_builder *b, btfm_dataset *ds, prepared *p,
-                                 const char *path)
+/* The channel types picked unless channel_types says: the sensors of the datatype. */
+static const char *default_types(const char *datatype)
+{
+    return strcmp(datatype, "meg") == 0  ? "meg_mag,meg_grad"
+         : strcmp(datatype, "nirs") == 0 ? "hbo,hbr,fnirs_cw_amplitude,fnirs_od"
+         : strcmp(datatype, "ieeg") == 0 ? "ecog,seeg,dbs"
+                                         : "eeg";
+}
+
+static btfm_status pick_channels(const btfm_corpus_builder *b, const corpus_source *s,
+                                 btfm_dataset *ds, prepared *p)
 {
     int n = btfm_dataset_n_channels(ds);
-    const char *types = b->channel_types ? b->channel_types : "eeg";
+    const char *path = s->path;
+    const char *types = b->channel_types ? b->channel_types : default_types(s->datatype);
     p->channels = btfm_malloc((size_t)(n > 0 ? n : 1) * sizeof *p->channels);
     if (!p->channels) return btfm_fail_nomem("corpus", 0);
     for (int c = 0; c < n; c++)
@@ -536,7 +546,7 @@ btfm_status btfm_corpus_build_recording(const btfm_corpus_builder *b, const corp
     if (st == BTFM_OK) st = btfm_json_new_object(&filters);
     if (st == BTFM_OK) st = btfm_json_new_array(&p.interpolated);
     if (st == BTFM_OK) st = btfm_json_new_array(&p.dropped);
-    if (st == BTFM_OK) st = pick_channels(b, ds, &p, s->path);
+    if (st == BTFM_OK) st = pick_channels(b, s, ds, &p);
     p.n_times = btfm_dataset_n_times(ds);
     p.sfreq = p.source_sfreq = btfm_dataset_sfreq(ds);
     size_t bytes = 0;
@@ -547,7 +557,9 @@ btfm_status btfm_corpus_build_recording(const btfm_corpus_builder *b, const corp
     if (st == BTFM_OK)
         st = btfm_dataset_read(ds, 0, p.n_times, p.channels, p.n_channels, p.x);
     if (st == BTFM_OK && !p.volume) st = handle_bads(b, ds, &p);
-    if (st == BTFM_OK && !p.volume && b->params[BTFM_CORPUS_REFERENCE] == 1) {
+    /* the average reference is one of voltages (EEG, iEEG), as MNE's set_eeg_reference */
+    int voltages = strcmp(s->datatype, "meg") != 0 && strcmp(s->datatype, "nirs") != 0;
+    if (st == BTFM_OK && !p.volume && voltages && b->params[BTFM_CORPUS_REFERENCE] == 1) {
         st = average_reference(b, ds, &p);
         if (st == BTFM_OK) st = btfm_json_set_string(filters, "reference", "average");
     }

@@ -1,5 +1,6 @@
-"""Corpora against independent implementations: recordings read by MNE and preprocessed by
-SciPy and scikit-learn's RobustScaler give the stored values (read back with plain NumPy
+"""Corpora against independent implementations: recordings read by MNE (EEG from EDF, MEG
+from FIF) or h5py (fNIRS from SNIRF) and preprocessed by SciPy and scikit-learn's
+RobustScaler give the stored values and the loader's tokens (read back with plain NumPy
 memmaps, as doc/corpus.md describes); provenance digests and pseudonyms from hashlib and
 hmac; the sampler against torch's DistributedSampler; zero-copy torch batches; a build
 killed at random moments and rerun equals an uninterrupted one byte for byte."""
@@ -363,3 +364,91 @@ def test_fmri_parcels_match_label_means(tmp_path):
     # int16 rounding (half a step) plus float32 sums of voxels near 100 (about 1e-4 of an IQR)
     scale = np.asarray(entry["scale"])
     assert np.all(np.abs(got - z) <= scale / 2 + 3e-4), np.max(np.abs(got - z) - scale / 2)
+
+
+def expected_z(x, sf, sfreq, l_freq=0.5, h_freq=75.0, clip=20.0):
+    """The preprocessing of doc/corpus.md without re-referencing, in SciPy and scikit-learn:
+    Butterworth band-pass forward and backward, polyphase resampling, robust z, clip."""
+    from fractions import Fraction
+    bands = [l_freq, h_freq] if h_freq < sf / 2 else [l_freq]
+    sos = scipy_signal.butter(4, bands, btype="bandpass" if len(bands) == 2 else "highpass",
+                              fs=sf, output="sos")
+    y = scipy_signal.sosfiltfilt(sos, x, axis=0)
+    ratio = Fraction(sfreq) / Fraction(sf)
+    y = scipy_signal.resample_poly(y, ratio.numerator, ratio.denominator, axis=0)
+    return np.clip(preprocessing.RobustScaler().fit_transform(y), -clip, clip)
+
+
+def assert_tokens(out, z, window_s, patch_len):
+    """The loader's first batch of patch tokens (channel x patch x sample) against the
+    windows of z cut and reshaped in NumPy."""
+    loader = btfm.corpus.Loader(out, window_s=window_s, patch_len=patch_len, shuffle=False,
+                                batch_size=4, num_threads=1)
+    batch = loader.next_batch()
+    T = loader.window_len
+    assert batch["data"].shape == (4, z.shape[1], T // patch_len, patch_len)
+    for i, start in enumerate(batch["starts"]):
+        want = z[start:start + T].T.reshape(z.shape[1], T // patch_len, patch_len)
+        assert np.max(np.abs(batch["data"][i] - want)) < 5e-3
+
+
+def test_meg_fif_written_by_mne(tmp_path):
+    """A FIF file saved by MNE: by default the magnetometers and gradiometers are picked
+    (not the EEG channel), kept on their own reference, and stored as MNE's read of the
+    file preprocessed by SciPy and scikit-learn."""
+    sf, n = 600.0, 12000
+    names = ["MEG 0111", "MEG 0112", "MEG 0113", "EEG 001", "MEG 0121"]
+    types = ["mag", "grad", "grad", "eeg", "mag"]
+    units = np.array([2e-12, 3e-11, 3e-11, 1e-5, 1e-12])
+    rng = np.random.default_rng(5)
+    t = np.arange(n) / sf
+    x = (np.sin(2 * np.pi * (7 + 3 * np.arange(5))[:, None] * t)
+         + 0.5 * rng.standard_normal((5, n))) * units[:, None]
+    raw = mne.io.RawArray(x, mne.create_info(names, sf, types), verbose="error")
+    path = str(tmp_path / "sub-07_task-rest_meg.fif")
+    raw.save(path, verbose="error")
+    out = str(tmp_path / "corpus")
+    assert btfm.corpus.build(None, out, KEY, files=[path]) == {"built": 1, "failed": 0}
+    entry = corpus_entries(out)[1][pseudonym("07")]
+    assert entry["datatype"] == "meg" and entry["sfreq"] == 250
+    assert entry["channel_names"] == ["MEG 0111", "MEG 0112", "MEG 0113", "MEG 0121"]
+    assert entry["channel_types"] == ["meg_mag", "meg_grad", "meg_grad", "meg_mag"]
+    assert "reference" not in entry["preprocessing"]
+    meg = mne.io.read_raw_fif(path, preload=True, verbose="error").get_data(picks="meg").T
+    z = expected_z(meg, sf, 250)
+    got = memmap_values(out, entry)
+    assert got.shape == z.shape
+    assert np.max(np.abs(got - z)) < 5e-3, np.max(np.abs(got - z))
+    assert_tokens(out, z, window_s=2, patch_len=125)
+
+
+def test_fnirs_snirf_written_with_h5py(tmp_path):
+    """A SNIRF file written with h5py from the specification: the continuous-wave
+    amplitudes are picked by default, named as MNE names them, kept unreferenced, and
+    stored as h5py's read of dataTimeSeries preprocessed by SciPy and scikit-learn."""
+    h5py = pytest.importorskip("h5py")
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "io"))
+    import snirfspec
+    sf, n = 10.0, 1500
+    pairs = [(1, 1), (1, 2), (2, 2)]
+    rng = np.random.default_rng(6)
+    t = np.arange(n) / sf
+    data = (1.0 + 0.05 * np.sin(2 * np.pi * 0.1 * t)[:, None] * rng.uniform(0.5, 2, 6)
+            + 0.01 * rng.standard_normal((n, 6)))
+    src, det = snirfspec.probe_positions(2, 2)
+    path = str(tmp_path / "sub-09_task-rest_nirs.snirf")
+    snirfspec.write(path, data, t, snirfspec.cw_layout(2, 2, pairs), [760.0, 850.0], src, det)
+    out = str(tmp_path / "corpus")
+    r = btfm.corpus.build(None, out, KEY, files=[path], sfreq=5, l_freq=0.05, h_freq=0.7)
+    assert r == {"built": 1, "failed": 0}
+    entry = corpus_entries(out)[1][pseudonym("09")]
+    assert entry["datatype"] == "nirs" and entry["sfreq"] == 5
+    assert entry["channel_names"] == mne.io.read_raw_snirf(path, verbose="error").ch_names
+    assert entry["channel_types"] == ["fnirs_cw_amplitude"] * 6
+    with h5py.File(path, "r") as f:
+        x = f["nirs/data1/dataTimeSeries"][()]
+    z = expected_z(x, sf, 5, l_freq=0.05, h_freq=0.7)
+    got = memmap_values(out, entry)
+    assert got.shape == z.shape
+    assert np.max(np.abs(got - z)) < 5e-3, np.max(np.abs(got - z))
+    assert_tokens(out, z, window_s=20, patch_len=10)
