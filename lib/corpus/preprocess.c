@@ -213,36 +213,73 @@ static float select_kth(float *v, int64_t lo, int64_t hi, int64_t k)
     return v[k];
 }
 
-static float min_of(const float *v, int64_t lo, int64_t end)
+/* Floats as unsigned keys in the same order (negative ones bit-flipped). */
+static inline uint32_t float_key(float f)
 {
-    float m = v[lo];
-    for (int64_t i = lo + 1; i < end; i++) m = v[i] < m ? v[i] : m;
-    return m;
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    return u & 0x80000000u ? ~u : u | 0x80000000u;
 }
 
-/* numpy.percentile(v, 25 / 50 / 75) with linear interpolation, by nested selection: the
- * median over all of v, q1 among the values left of it, q3 among those right of it, and
- * each quantile's successor as the least value between it and the next one selected.
- * Reorders v (n >= 1). */
-static void quartiles(float *v, int64_t n, double q[3])
+enum { KEY_BINS = 1 << 16 };
+
+/* Scratch of the quartiles: a histogram of the keys' top 16 bits and each bin's slot
+ * among the bins selected from (0: none). */
+typedef struct quartile_scratch {
+    uint32_t *hist;
+    uint8_t *slot;
+} quartile_scratch;
+
+/* numpy.percentile(v, 25 / 50 / 75) with linear interpolation. The six order statistics
+ * it needs (each quantile's rank and the next) are found by a histogram of the values'
+ * top 16 key bits, then selected among the values of their few bins only: three passes
+ * over v without data-dependent branches, where selecting in all of v is many. n >= 1. */
+static btfm_status quartiles(const float *v, int64_t n, quartile_scratch *q, double out[3])
 {
-    int64_t k[3];
+    int64_t rank[6];
     double frac[3];
     for (int i = 0; i < 3; i++) {
         double pos = 0.25 * (i + 1) * (double)(n - 1);
-        k[i] = (int64_t)floor(pos);
-        frac[i] = pos - (double)k[i];
+        rank[2 * i] = (int64_t)floor(pos);
+        rank[2 * i + 1] = rank[2 * i] + 1 < n ? rank[2 * i] + 1 : rank[2 * i];
+        frac[i] = pos - (double)rank[2 * i];
     }
-    select_kth(v, 0, n - 1, k[1]);
-    if (k[0] < k[1]) select_kth(v, 0, k[1] - 1, k[0]);
-    if (k[2] > k[1]) select_kth(v, k[1] + 1, n - 1, k[2]);
-    for (int i = 0; i < 3; i++) {
-        /* v(k_i .. bound) holds the values between quantile i and the next one selected */
-        int64_t bound = i < 2 && k[i + 1] > k[i] ? k[i + 1] : n;
-        double hi = k[i] + 1 >= n ? v[k[i]]
-                  : k[i] + 1 < bound ? min_of(v, k[i] + 1, bound) : v[bound];
-        q[i] = v[k[i]] + frac[i] * (hi - v[k[i]]);
+    memset(q->hist, 0, KEY_BINS * sizeof *q->hist);
+    for (int64_t i = 0; i < n; i++) q->hist[float_key(v[i]) >> 16]++;
+    /* the bin of each rank (ranks ascend), the bins' slots and their values' offsets */
+    int64_t bin_of[6], below[6], first[7], count = 0;
+    int n_bins = 0, r = 0;
+    memset(q->slot, 0, KEY_BINS);
+    for (int64_t b = 0, seen = 0; b < KEY_BINS && r < 6; seen += q->hist[b], b++) {
+        while (r < 6 && rank[r] < seen + (int64_t)q->hist[b]) {
+            if (!q->slot[b]) {
+                q->slot[b] = (uint8_t)(++n_bins);
+                first[n_bins - 1] = count;
+                count += q->hist[b];
+            }
+            bin_of[r] = q->slot[b] - 1;
+            below[r] = seen;
+            r++;
+        }
     }
+    first[n_bins] = count;
+    float *picked = btfm_malloc((size_t)count * sizeof *picked);
+    if (!picked) return btfm_fail_nomem("corpus", (size_t)count * sizeof *picked);
+    int64_t fill[6];
+    for (int k = 0; k < n_bins; k++) fill[k] = first[k];
+    for (int64_t i = 0; i < n; i++) {
+        int k = q->slot[float_key(v[i]) >> 16];
+        if (k) picked[fill[k - 1]++] = v[i];
+    }
+    double value[6];
+    for (int j = 0; j < 6; j++) {
+        int64_t k = bin_of[j];
+        value[j] = select_kth(picked, first[k], first[k + 1] - 1, first[k] + rank[j] - below[j]);
+    }
+    for (int i = 0; i < 3; i++)
+        out[i] = value[2 * i] + frac[i] * (value[2 * i + 1] - value[2 * i]);
+    btfm_free(picked);
+    return BTFM_OK;
 }
 
 /* z = (x - median) / IQR per channel (scikit-learn's RobustScaler; a zero IQR counts as
@@ -266,13 +303,18 @@ static btfm_status robust_scale(prepared *p, double clip)
         for (int c = 0; c < C; c++)
             for (int64_t t = t0; t < t1; t++) cols[(size_t)c * (size_t)T + (size_t)t] = p->x[t * C + c];
     }
-    for (int c = 0; c < C; c++) {
-        double q[3];
-        quartiles(cols + (size_t)c * (size_t)T, T, q);
-        p->median[c] = q[1];
-        p->iqr[c] = q[2] - q[0];
+    quartile_scratch q = {btfm_malloc(KEY_BINS * sizeof *q.hist), btfm_malloc(KEY_BINS)};
+    btfm_status st = q.hist && q.slot ? BTFM_OK : btfm_fail_nomem("corpus", 0);
+    for (int c = 0; st == BTFM_OK && c < C; c++) {
+        double quart[3];
+        st = quartiles(cols + (size_t)c * (size_t)T, T, &q, quart);
+        p->median[c] = quart[1];
+        p->iqr[c] = quart[2] - quart[0];
     }
+    btfm_free(q.hist);
+    btfm_free(q.slot);
     btfm_free(cols);
+    if (st) return st;
     for (int64_t t = 0; t < T; t++) {
         float *row = p->x + t * C;
         for (int c = 0; c < C; c++) {
