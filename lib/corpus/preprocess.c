@@ -16,6 +16,8 @@
 
 typedef struct prepared {
     float *x;            /* n_times x n_channels */
+    float *spare;        /* the samples before resampling: scratch of the z-score */
+    size_t spare_bytes;
     int64_t n_times;
     int n_channels;
     double sfreq, source_sfreq;
@@ -28,7 +30,7 @@ typedef struct prepared {
 
 static void prepared_free(prepared *p)
 {
-    btfm_free(p->x), btfm_free(p->channels);
+    btfm_free(p->x), btfm_free(p->spare), btfm_free(p->channels);
     btfm_free(p->median), btfm_free(p->iqr), btfm_free(p->scale);
     btfm_json_free(p->interpolated), btfm_json_free(p->dropped);
 }
@@ -188,7 +190,8 @@ static btfm_status resample(prepared *p, double target)
     if (!y) return btfm_fail_nomem("corpus", bytes);
     btfm_status st = btfm_resample_poly(p->x, p->n_times, p->n_channels, (int)up, (int)down, 0, y);
     if (st) { btfm_free(y); return st; }
-    btfm_free(p->x);
+    p->spare = p->x; /* kept for the z-score's columns: no fresh pages to fault in */
+    p->spare_bytes = (size_t)p->n_times * (size_t)p->n_channels * sizeof(float);
     p->x = y;
     p->n_times = n_out;
     p->sfreq = target;
@@ -295,8 +298,8 @@ static btfm_status robust_scale(prepared *p, double clip)
         return btfm_fail(BTFM_E_RANGE, "corpus: recording too large");
     p->median = btfm_malloc((size_t)C * sizeof(double));
     p->iqr = btfm_malloc((size_t)C * sizeof(double));
-    float *cols = btfm_malloc_large(bytes);
-    if (!p->median || !p->iqr || !cols) { btfm_free(cols); return btfm_fail_nomem("corpus", bytes); }
+    float *cols = p->spare_bytes >= bytes ? p->spare : btfm_malloc_large(bytes);
+    if (!p->median || !p->iqr || !cols) return btfm_fail_nomem("corpus", bytes);
     enum { BLOCK = 256 };
     for (int64_t t0 = 0; t0 < T; t0 += BLOCK) {
         int64_t t1 = t0 + BLOCK < T ? t0 + BLOCK : T;
@@ -313,7 +316,7 @@ static btfm_status robust_scale(prepared *p, double clip)
     }
     btfm_free(q.hist);
     btfm_free(q.slot);
-    btfm_free(cols);
+    if (cols != p->spare) btfm_free(cols);
     if (st) return st;
     for (int64_t t = 0; t < T; t++) {
         float *row = p->x + t * C;
