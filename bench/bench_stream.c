@@ -3,11 +3,13 @@
  * reward head; the time from a push's call to its row being ready, and the sustained
  * throughput. Prints one JSON line per run; bench_stream.py runs it beside a NumPy/SciPy
  * loop. Usage: bench_stream [SECONDS] [RUNS] */
+#define _GNU_SOURCE /* RUSAGE_THREAD */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <btfm/btfm.h>
 
 enum { C = 64, SFREQ = 1000, CHUNK = 10, N_BANDS = 4 };
@@ -17,6 +19,16 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Minor page faults and involuntary context switches of this thread so far: what a slow
+ * push met (first touch of memory, the scheduler running another process). */
+static void usage_now(long *faults, long *switches)
+{
+    struct rusage u;
+    getrusage(RUSAGE_THREAD, &u);
+    *faults = u.ru_minflt + u.ru_majflt;
+    *switches = u.ru_nivcsw;
 }
 
 static int cmp(const void *a, const void *b)
@@ -91,26 +103,43 @@ int main(int argc, char **argv)
             btfm_stream_set_reward_head(s, head) || btfm_stream_configure(s))
             fail("configure");
         const int ncol = btfm_stream_n_columns(s);
-        double *rows = malloc(sizeof(double) * 4 * (size_t)ncol);
+        double *rows = calloc(4 * (size_t)ncol, sizeof(double));
+        memset(rows, 0, sizeof(double) * 4 * (size_t)ncol); /* a host's buffer, in use */
         size_t n_all = 0, n_row = 0, got;
         double busy = 0;
+        /* rows slower than 50 us, and how many of them met a page fault or a switch */
+        long slow = 0, slow_fault = 0, slow_switch = 0, faults = 0, switches = 0;
         for (int64_t p = 0; p < n_pushes; p++) {
+            long f0, s0, f1, s1;
+            usage_now(&f0, &s0);
             double t0 = now();
             if (btfm_stream_push(s, x + p * CHUNK * C, CHUNK, C, NULL)) fail("push");
             if (btfm_stream_pull(s, rows, 4, &got)) fail("pull");
             double dt = now() - t0;
+            usage_now(&f1, &s1);
+            faults += f1 - f0;
+            switches += s1 - s0;
             busy += dt;
             all[n_all++] = dt;
             if (got) with_row[n_row++] = dt;
+            if (got && dt > 50e-6) {
+                if (getenv("BENCH_STREAM_TRACE"))
+                    fprintf(stderr, "row %zu: %.1f us\n", n_row - 1, 1e6 * dt);
+                slow++;
+                slow_fault += f1 > f0;
+                slow_switch += s1 > s0;
+            }
         }
         double reward = rows[btfm_stream_find_column(s, "reward:reward")];
         printf("{\"run\": %d, \"pushes\": %zu, \"rows\": %zu, \"p50_row_us\": %.2f, "
                "\"p99_row_us\": %.2f, \"max_row_us\": %.2f, \"p50_push_us\": %.2f, "
-               "\"p99_push_us\": %.2f, \"channel_samples_per_s\": %.4g, \"reward\": %.4g}\n",
+               "\"p99_push_us\": %.2f, \"channel_samples_per_s\": %.4g, \"reward\": %.4g, "
+               "\"faults\": %ld, \"switches\": %ld, \"rows_over_50us\": %ld, "
+               "\"of_them_faulted\": %ld, \"of_them_switched\": %ld}\n",
                run, n_all, n_row, 1e6 * quantile(with_row, n_row, 0.5),
                1e6 * quantile(with_row, n_row, 0.99), 1e6 * quantile(with_row, n_row, 1.0),
                1e6 * quantile(all, n_all, 0.5), 1e6 * quantile(all, n_all, 0.99),
-               (double)n * C / busy, reward);
+               (double)n * C / busy, reward, faults, switches, slow, slow_fault, slow_switch);
         fflush(stdout);
         free(rows);
         btfm_stream_free(s);

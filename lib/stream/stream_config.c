@@ -367,6 +367,17 @@ static btfm_status build(const btfm_stream *s, stream_rt *rt, const char *func)
         !rt->last_over || !rt->blk_min || !rt->blk_max || !rt->history || !rt->history_time ||
         !rt->ring)
         return btfm_fail_nomem(func, sizeof(float) * H * P + sizeof(uint64_t) * ring_words);
+    /* Touch every page of the large buffers now: the first write to a fresh page faults
+     * (microseconds each, more on a loaded machine), and the history and the ring would
+     * otherwise take those faults inside pushes during the first seconds and rows. */
+    memset(rt->history, 0, sizeof(float) * H * P);
+    memset(rt->history_time, 0, sizeof(double) * H);
+    memset(rt->ring, 0, sizeof(uint64_t) * ring_words);
+    float *zeros = btfm_calloc(B * (size_t)rt->n_channels, sizeof(float));
+    if (!zeros) return btfm_fail_nomem(func, B * (size_t)rt->n_channels * sizeof(float));
+    btfm_stream_rt_reset(rt);
+    btfm_stream_rt_warm(rt, zeros);
+    btfm_free(zeros);
     btfm_stream_rt_reset(rt);
     return BTFM_OK;
 }

@@ -136,6 +136,11 @@ btfm_status btfm_stream_build(btfm_stream *s, stream_rt **out);
 void btfm_stream_rt_free(stream_rt *rt);
 /* Back to the state right after configuration. */
 void btfm_stream_rt_reset(stream_rt *rt);
+/* One window of zeros (`zeros`: block x n_channels) through every step a push takes, up
+ * to a row in the ring (stream_push.c), for configuration to run and then reset: the code,
+ * tables and buffers of a push are warm (pages touched, symbols bound, caches filled)
+ * before the first real push, so the first row costs what later ones do. */
+void btfm_stream_rt_warm(stream_rt *rt, const float *zeros);
 
 /* The reward head's decoders prepared for one row at a time (stream_reward.c), and the
  * scores of the n_features values at `features` into BTFM_REWARD_N_OUTPUTS doubles. */

@@ -273,6 +273,18 @@ static void emit_window(stream_rt *rt)
     btfm_stream_ring_put(rt, row);
 }
 
+void btfm_stream_rt_warm(stream_rt *rt, const float *zeros)
+{
+    double times[128];
+    while (rt->n_samples < rt->window) {
+        int64_t len = rt->window - rt->n_samples;
+        if (len > rt->block) len = rt->block;
+        for (int64_t t = 0; t < len; t++) times[t] = (double)(rt->n_samples + t) / rt->sfreq;
+        process_block(rt, zeros, len, times);
+    }
+    emit_window(rt);
+}
+
 /* The sample nearest to `time` among those kept (the earlier one on a tie). */
 static int64_t nearest_sample(const stream_rt *rt, double time)
 {
