@@ -97,7 +97,7 @@ def c_ours(exe, seconds):
     out = subprocess.run([exe, str(seconds), "1"], check=True, capture_output=True, text=True)
     r = json.loads(out.stdout.strip().splitlines()[-1])
     return (r["p50_row_us"] * 1e-6, r["p99_row_us"] * 1e-6, r["channel_samples_per_s"],
-            r["rows"])
+            r["rows"], r["rows_over_50us"], r["of_them_switched"], r["of_them_faulted"])
 
 
 def main():
@@ -113,7 +113,15 @@ def main():
         results["numpy"].append(numpy_loop(x))
     print(f"64 channels at 1000 Hz, 10-sample chunks, {seconds:g} s a run, {runs} runs, "
           f"load {load():.1f}")
-    print("side               p50 (us)   p99 (us)   channel-samples/s")
+    print("each run, p50 / p99 push-to-row (us):")
+    for name, label in (("c", "btfm (C)"), ("py", "btfm.Stream (Py)"), ("numpy", "NumPy/SciPy")):
+        print(f"  {label:18s} " + "  ".join(f"{1e6 * v[0]:.1f} / {1e6 * v[1]:.1f}"
+                                            for v in results[name]))
+    print("  btfm (C) rows over 50 us a run (preempted by the scheduler, met a page fault): "
+          + "  ".join(f"{v[4]} ({v[5]}, {v[6]})" for v in results["c"]))
+    worst = max(v[1] for v in results["c"])
+    print(f"C API: the slowest run's p99 is {1e6 * worst:.1f} us (target: every run < 50 us)")
+    print("side               p50 (us)   p99 (us)   channel-samples/s  (medians of the runs)")
     for name, label in (("c", "btfm (C)"), ("py", "btfm.Stream (Py)"), ("numpy", "NumPy/SciPy")):
         r = results[name]
         print(f"{label:18s} {1e6 * np.median([v[0] for v in r]):9.1f}  "

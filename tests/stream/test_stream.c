@@ -506,7 +506,7 @@ static int epoch_rows(btfm_stream *s, int by_sample, const float *x, const doubl
  * negative sample and one whose epoch has left the history are refused. */
 START_TEST(test_marker_by_sample)
 {
-    const int64_t n = 3 * SFREQ;
+    const int64_t n = 2 * SFREQ;
     float *x = make_signal(n);
     double *ts = malloc(sizeof(double) * (size_t)n);
     uint64_t state = 99;
@@ -514,7 +514,7 @@ START_TEST(test_marker_by_sample)
         state = state * 6364136223846793005ULL + 1442695040888963407ULL;
         ts[i] = 1000.25 + (double)i / SFREQ + 1e-4 * (double)(state >> 11) / 9007199254740992.0;
     }
-    const int64_t at[] = {100, 333, 513};
+    const int64_t at[] = {60, 290, 300};
     btfm_stream *by_time = make_stream(BTFM_STREAM_REFUSE, 64);
     btfm_stream *by_sample = make_stream(BTFM_STREAM_REFUSE, 64);
     for (int m = 0; m < 3; m++) {
@@ -525,7 +525,7 @@ START_TEST(test_marker_by_sample)
     double *a = malloc(sizeof(double) * 8 * (size_t)ncol), *b = malloc(sizeof(double) * 8 * (size_t)ncol);
     ck_assert_int_eq(epoch_rows(by_time, 0, x, ts, n, a, 8), 4);
     ck_assert_int_eq(epoch_rows(by_sample, 1, x, ts, n, b, 8), 4);
-    const int64_t want_sample[] = {100, 200, 333, 513};
+    const int64_t want_sample[] = {60, 200, 290, 300};
     const int want_code[] = {10, 7, 11, 12};
     const int erp = btfm_stream_find_column(by_time, "erp0:0");
     for (int r = 0; r < 4; r++) {
@@ -540,9 +540,9 @@ START_TEST(test_marker_by_sample)
     b[ncol + 3] = 7;
     ck_assert_all(i, 4 * ncol, memcmp(&a[i], &b[i], sizeof(double)) == 0,
                   "row %lld, column %lld differs", (long long)(i / ncol), (long long)(i % ncol));
-    /* after 6 s more, sample 10's epoch has left the 4 s history; negative is never valid */
-    float *more = make_signal(6 * SFREQ);
-    ck_assert_ok(btfm_stream_push(by_sample, more, 6 * SFREQ, C, NULL));
+    /* after 4 s more, sample 10's epoch has left the 4 s history; negative is never valid */
+    float *more = make_signal(4 * SFREQ);
+    ck_assert_ok(btfm_stream_push(by_sample, more, 4 * SFREQ, C, NULL));
     ck_assert_status(btfm_stream_push_marker_sample(by_sample, 10, 1, NULL), BTFM_E_RANGE);
     ck_assert_ptr_nonnull(strstr(btfm_last_error(), "sample 10 needs samples from -41"));
     ck_assert_status(btfm_stream_push_marker_sample(by_sample, -1, 1, NULL), BTFM_E_RANGE);
