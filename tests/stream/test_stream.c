@@ -29,7 +29,8 @@ static float *make_signal(int64_t n)
     return x;
 }
 
-static btfm_stream *make_stream(int overflow, int capacity)
+/* The tests' stream: 1-40 Hz + 50 Hz notch, CAR, two ERP windows, an optional reward head. */
+static btfm_stream *make_stream_with(int overflow, int capacity, const btfm_reward_head *head)
 {
     btfm_stream *s = NULL;
     ck_assert_ok(btfm_stream_new(&s));
@@ -41,8 +42,14 @@ static btfm_stream *make_stream(int overflow, int capacity)
     ck_assert_ok(btfm_stream_set_param(s, BTFM_STREAM_PARAM_OVERFLOW, overflow));
     ck_assert_ok(btfm_stream_set_param(s, BTFM_STREAM_PARAM_CAPACITY, capacity));
     ck_assert_ok(btfm_stream_set_erp_windows(s, erp_windows, 2));
+    if (head) ck_assert_ok(btfm_stream_set_reward_head(s, head));
     ck_assert_ok(btfm_stream_configure(s));
     return s;
+}
+
+static btfm_stream *make_stream(int overflow, int capacity)
+{
+    return make_stream_with(overflow, capacity, NULL);
 }
 
 /* The offline pipeline: the same cascade over the whole signal, CAR, then per window
@@ -337,16 +344,7 @@ END_TEST
 static double *stream_rows(const float *x, int64_t n, int64_t chunk, const btfm_reward_head *head,
                            btfm_stream **out, size_t *n_rows)
 {
-    btfm_stream *s = NULL;
-    ck_assert_ok(btfm_stream_new(&s));
-    ck_assert_ok(btfm_stream_set_param(s, BTFM_STREAM_PARAM_N_CHANNELS, C));
-    ck_assert_ok(btfm_stream_set_param(s, BTFM_STREAM_PARAM_SFREQ, SFREQ));
-    ck_assert_ok(btfm_stream_set_param(s, BTFM_STREAM_PARAM_NOTCH, 50));
-    ck_assert_ok(btfm_stream_set_param(s, BTFM_STREAM_PARAM_REFERENCE,
-                                       BTFM_STREAM_REFERENCE_AVERAGE));
-    ck_assert_ok(btfm_stream_set_erp_windows(s, erp_windows, 2));
-    if (head) ck_assert_ok(btfm_stream_set_reward_head(s, head));
-    ck_assert_ok(btfm_stream_configure(s));
+    btfm_stream *s = make_stream_with(BTFM_STREAM_DROP_OLDEST, 256, head);
     for (double t = 1.0; t < (double)n / SFREQ - 1.0; t += 0.5)
         ck_assert_ok(btfm_stream_push_marker(s, t, 1, "item"));
     const int ncol = btfm_stream_n_columns(s);
