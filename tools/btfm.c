@@ -91,13 +91,14 @@ int cli_param_option(const char *command, int kind, const char *spec, int *param
     name[eq - spec] = '\0';
     if (!cli_number(eq + 1, value))
         return cli_usage_error(command, "--param %s: '%s' is not a finite number", name, eq + 1);
-    if (btfm_param_find(kind, name, param)) return cli_fail(command);
+    if (btfm_param_find(kind, name, param)) return cli_fail(command, NULL);
     return CLI_OK;
 }
 
-int cli_fail(const char *what)
+int cli_fail(const char *command, const char *what)
 {
-    fprintf(stderr, "btfm: %s: %s\n", what, btfm_last_error());
+    if (what) fprintf(stderr, "btfm %s: %s: %s\n", command, what, btfm_last_error());
+    else fprintf(stderr, "btfm %s: %s\n", command, btfm_last_error());
     return CLI_FAILED;
 }
 
@@ -180,13 +181,13 @@ int cmd_version(int argc, char **argv)
            btfm_version_string(), btfm_capabilities());
     if (!verbose) return CLI_OK;
     size_t size;
-    if (btfm_runtime_info(NULL, 0, &size)) return cli_fail("version");
+    if (btfm_runtime_info(NULL, 0, &size)) return cli_fail("version", NULL);
     char *text = malloc(size);
-    if (!text) return cli_fail("version");
+    if (!text) return cli_fail("version", NULL);
     btfm_status st = btfm_runtime_info(text, size, &size);
     if (!st) fputs(text, stdout);
     free(text);
-    return st ? cli_fail("version") : CLI_OK;
+    return st ? cli_fail("version", NULL) : CLI_OK;
 }
 
 int main(int argc, char **argv)

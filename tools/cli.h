@@ -14,8 +14,10 @@ typedef struct cli_command {
 
 enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
 
-/* Print "btfm: <what>: <btfm_last_error()>" and return CLI_FAILED. */
-int cli_fail(const char *what);
+/* Print "btfm <command>: <what>: <btfm_last_error()>" (without "<what>: " when `what` is
+ * NULL) and return CLI_FAILED. Every message of a command starts "btfm <command>: ", where
+ * <command> may go on with its subcommand ("btfm align fit: "). */
+int cli_fail(const char *command, const char *what);
 
 /* Print "btfm <command>: <message>", the command's usage, and return CLI_USAGE. */
 int cli_usage_error(const char *command, const char *fmt, ...)

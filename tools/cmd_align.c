@@ -42,7 +42,7 @@ static int read_matrix(const char *what, const char *path, const char *mask, flo
         if (st) free(*data);
     }
     btfm_dataset_free(ds);
-    if (st) cli_fail(path);
+    if (st) cli_fail(what[0] == 'f' ? "align fit" : "align transform", path);
     return st ? -1 : 0;
 }
 
@@ -60,7 +60,7 @@ static int set_named_param(btfm_aligner *a, const char *spec)
     int param;
     double value;
     int rc = cli_param_option("align", BTFM_OBJECT_ALIGNER, spec, &param, &value);
-    if (rc == CLI_OK && btfm_aligner_set_param(a, param, value)) rc = cli_fail("align fit");
+    if (rc == CLI_OK && btfm_aligner_set_param(a, param, value)) rc = cli_fail("align fit", NULL);
     return rc;
 }
 
@@ -72,7 +72,7 @@ static int align_fit(int argc, char **argv)
     char spec[80];
     /* Options and inputs are collected first, so options may come anywhere. */
     char **params = calloc((size_t)argc * 2, sizeof *params), **inputs = params + argc;
-    if (!params) return cli_fail("align fit");
+    if (!params) return cli_fail("align fit", NULL);
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--method") == 0 && i + 1 < argc) method = argv[++i];
         else if (strcmp(argv[i], "--n-features") == 0 && i + 1 < argc) {
@@ -97,7 +97,7 @@ static int align_fit(int argc, char **argv)
         return cli_usage_error("align", "unknown method '%s' (hyperalignment, srm, "
                                "probabilistic_srm)", method);
     }
-    if (btfm_aligner_new(&a, m)) { free(params); return cli_fail("align fit"); }
+    if (btfm_aligner_new(&a, m)) { free(params); return cli_fail("align fit", NULL); }
     /* Under mpirun each rank reads a contiguous block of the inputs, in their order. */
     int rank, size;
     cli_mpi_begin(&rank, &size);
@@ -109,7 +109,7 @@ static int align_fit(int argc, char **argv)
     float **kept = plot ? calloc((size_t)n_inputs, sizeof *kept) : NULL;
     int64_t *kept_cols = plot ? calloc((size_t)n_inputs, sizeof *kept_cols) : NULL;
     int64_t kept_rows = 0;
-    if (plot && (!kept || !kept_cols)) rc = cli_fail("align fit");
+    if (plot && (!kept || !kept_cols)) rc = cli_fail("align fit", NULL);
     for (int i = first; i < last && rc == CLI_OK; i++) {
         float *data;
         int64_t rows, cols;
@@ -117,7 +117,7 @@ static int align_fit(int argc, char **argv)
             rc = CLI_FAILED;
             break;
         }
-        if (btfm_aligner_add_subject(a, data, rows, cols)) rc = cli_fail(inputs[i]);
+        if (btfm_aligner_add_subject(a, data, rows, cols)) rc = cli_fail("align fit", inputs[i]);
         if (kept) {
             kept[i] = data;
             kept_cols[i] = cols;
@@ -134,7 +134,7 @@ static int align_fit(int argc, char **argv)
     cli_progress_finish(&bar);
     btfm_aligner_set_progress(a, NULL, NULL);
     if (rc == CLI_OK && (st || (rank == 0 && btfm_aligner_save(a, out))))
-        rc = cli_fail("align fit");
+        rc = cli_fail("align fit", NULL);
     cli_mpi_end();
     if (rc == CLI_OK && rank == 0) {
         int n, iterations;
@@ -183,7 +183,7 @@ static int align_transform(int argc, char **argv)
     if (!out || subject < 0)
         return cli_usage_error("align", "transform needs MODEL IN OUT.npy --subject I");
     btfm_aligner *a;
-    if (btfm_aligner_load(&a, model)) return cli_fail(model);
+    if (btfm_aligner_load(&a, model)) return cli_fail("align transform", model);
     float *data, *result = NULL;
     int64_t rows, cols, width = 0;
     char err[512];
@@ -198,7 +198,7 @@ static int align_transform(int argc, char **argv)
     if (!st)
         st = inverse ? btfm_aligner_inverse_transform(a, (int)subject, data, rows, cols, result)
                      : btfm_aligner_transform(a, (int)subject, data, rows, cols, result);
-    if (st) rc = cli_fail(in);
+    if (st) rc = cli_fail("align transform", in);
     else if (npy_write_f32(out, result, rows, width, err, sizeof err)) {
         fprintf(stderr, "btfm align transform: %s\n", err);
         rc = CLI_FAILED;

@@ -21,7 +21,7 @@ int cli_copy_dataset(const char *command, int argc, char **argv, unsigned save_f
     if (cli_open_dataset(command, in, open_flags, &ds)) return CLI_FAILED;
     if (btfm_dataset_save(ds, out, BTFM_FORMAT_AUTO, save_flags)) {
         btfm_dataset_free(ds);
-        return cli_fail(command);
+        return cli_fail(command, NULL);
     }
     printf("%s: wrote %s (%d channels x %lld samples at %g Hz, %lld events%s)\n", command, out,
            btfm_dataset_n_channels(ds), (long long)btfm_dataset_n_times(ds),

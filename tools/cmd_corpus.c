@@ -36,7 +36,7 @@ static int is_folder(const char *path)
 static int build(int argc, char **argv)
 {
     btfm_corpus_builder *b = NULL;
-    if (btfm_corpus_builder_new(&b)) return cli_fail("corpus build");
+    if (btfm_corpus_builder_new(&b)) return cli_fail("corpus build", NULL);
     char key[1024];
     size_t key_len = 0;
     const char *positional[4096];
@@ -49,7 +49,7 @@ static int build(int argc, char **argv)
             matched = 1;
             if (i + 1 >= argc) rc = cli_usage_error("corpus", "%s needs a value", a);
             else if (btfm_corpus_builder_set_text(b, text_options[t][1], argv[++i]))
-                rc = cli_fail("corpus build");
+                rc = cli_fail("corpus build", NULL);
         }
         if (matched) continue;
         if (strcmp(a, "--param") == 0) {
@@ -58,7 +58,7 @@ static int build(int argc, char **argv)
             if (i + 1 >= argc) rc = cli_usage_error("corpus", "--param needs NAME=VALUE");
             else if ((rc = cli_param_option("corpus", BTFM_OBJECT_CORPUS, argv[++i], &param, &value)) == CLI_OK &&
                      btfm_corpus_builder_set_param(b, param, value))
-                rc = cli_fail("corpus build");
+                rc = cli_fail("corpus build", NULL);
         } else if (strcmp(a, "--key-file") == 0 && i + 1 < argc) {
             rc = read_key(argv[++i], key, sizeof key, &key_len);
         } else if (strcmp(a, "--key") == 0 && i + 1 < argc) {
@@ -85,11 +85,11 @@ static int build(int argc, char **argv)
                                  "--key TEXT or the environment variable BTFM_CORPUS_KEY");
         }
     }
-    if (rc == CLI_OK && btfm_corpus_builder_set_key(b, key, key_len)) rc = cli_fail("corpus build");
+    if (rc == CLI_OK && btfm_corpus_builder_set_key(b, key, key_len)) rc = cli_fail("corpus build", NULL);
     const char *out = n_pos > 0 ? positional[n_pos - 1] : NULL, *source = NULL;
     if (rc == CLI_OK && n_pos == 2 && is_folder(positional[0])) source = positional[0];
     for (int i = 0; rc == CLI_OK && !source && i < n_pos - 1; i++)
-        if (btfm_corpus_builder_add_file(b, positional[i])) rc = cli_fail("corpus build");
+        if (btfm_corpus_builder_add_file(b, positional[i])) rc = cli_fail("corpus build", NULL);
     int64_t built = 0, failed = 0;
     if (rc == CLI_OK) {
         cli_progress bar;
@@ -97,7 +97,7 @@ static int build(int argc, char **argv)
         btfm_corpus_builder_set_progress(b, cli_progress_fn, &bar);
         btfm_status st = btfm_corpus_build(b, source, out, &built, &failed);
         cli_progress_finish(&bar);
-        if (st) rc = cli_fail("corpus build");
+        if (st) rc = cli_fail("corpus build", NULL);
     }
     btfm_corpus_builder_free(b);
     memset(key, 0, sizeof key);
@@ -113,7 +113,7 @@ static int build(int argc, char **argv)
 
 static int open_loader(const char *dir, btfm_loader **l)
 {
-    if (btfm_loader_new(l, dir)) return cli_fail("corpus");
+    if (btfm_loader_new(l, dir)) return cli_fail("corpus", NULL);
     return CLI_OK;
 }
 
@@ -183,19 +183,19 @@ static int windows(int argc, char **argv)
             matched = 1;
             if ((rc = cli_number_option("corpus", argc, argv, &i, &v)) == CLI_OK &&
                 btfm_loader_set_param(l, numbers[k].param, v))
-                rc = cli_fail("corpus windows");
+                rc = cli_fail("corpus windows", NULL);
         }
         if (matched) continue;
         if (strcmp(argv[i], "--events") == 0 && i + 1 < argc) {
             if (btfm_loader_set_param(l, BTFM_LOADER_EVENT_LOCKED, 1) ||
                 btfm_loader_set_events(l, argv[++i]))
-                rc = cli_fail("corpus windows");
+                rc = cli_fail("corpus windows", NULL);
         } else if (strcmp(argv[i], "--param") == 0 && i + 1 < argc) {
             int param;
             double value;
             if ((rc = cli_param_option("corpus", BTFM_OBJECT_LOADER, argv[++i], &param, &value)) == CLI_OK &&
                 btfm_loader_set_param(l, param, value))
-                rc = cli_fail("corpus windows");
+                rc = cli_fail("corpus windows", NULL);
         } else if (strcmp(argv[i], "--json") == 0) {
             json = 1;
         } else {
@@ -205,7 +205,7 @@ static int windows(int argc, char **argv)
     static const char *const names[] = {"train", "val", "test", "all"};
     int64_t n[4] = {0}, skipped[4] = {0};
     for (int s = 0; s < 4 && rc == CLI_OK; s++)
-        if (btfm_loader_count(l, s, &n[s], &skipped[s])) rc = cli_fail("corpus windows");
+        if (btfm_loader_count(l, s, &n[s], &skipped[s])) rc = cli_fail("corpus windows", NULL);
     if (rc == CLI_OK) {
         int64_t len = btfm_loader_window_len(l);
         if (json) {

@@ -221,7 +221,7 @@ static int bench(int argc, char **argv)
         }
         btfm_status st = harness_run_cell(cell, o.problems, o.tune_problems, cli_progress_fn, &bar);
         if (st) {
-            fprintf(stderr, "btfm: cothb bench: %s\n", harness_last_error());
+            fprintf(stderr, "btfm cothb bench: %s\n", harness_last_error());
             rc = st == BTFM_E_CANCELLED ? CLI_FAILED : CLI_FAILED;
             break;
         }
@@ -266,7 +266,7 @@ static int calibrate(int argc, char **argv)
     }
     if (!path) return cli_usage_error("cothb", "calibrate needs a TSV file of labelled steps");
     btfm_table *t = NULL;
-    if (btfm_table_read(&t, path)) return cli_fail("cothb calibrate");
+    if (btfm_table_read(&t, path)) return cli_fail("cothb calibrate", NULL);
     int cs, cc, rc = CLI_OK;
     int64_t n = btfm_table_n_rows(t);
     double *scores = malloc(sizeof(double) * (size_t)(n ? 2 * n : 2));
@@ -278,7 +278,7 @@ static int calibrate(int argc, char **argv)
     } else if (btfm_table_find_column(t, "score", &cs) || btfm_table_find_column(t, "correct", &cc) ||
                btfm_table_column_numbers(t, cs, scores) ||
                btfm_table_column_numbers(t, cc, scores + n)) {
-        rc = cli_fail("cothb calibrate");
+        rc = cli_fail("cothb calibrate", NULL);
     } else {
         for (int64_t r = 0; r < n && rc == CLI_OK; r++) {
             double y = scores[n + r];
@@ -293,7 +293,7 @@ static int calibrate(int argc, char **argv)
                                        BTFM_COTHB_QUALITY_LOG_LOSS + 1) ||
              btfm_cothb_new(&c) || btfm_cothb_calibrate_reliability(c, m, scores, correct, n) ||
              (save && btfm_cothb_save(c, save))))
-            rc = cli_fail("cothb calibrate");
+            rc = cli_fail("cothb calibrate", NULL);
     }
     if (rc == CLI_OK) {
         if (json) printf("{\"method\": \"%s\"", methods[method]);
@@ -365,7 +365,7 @@ static int tune(int argc, char **argv)
         btfm_cothb_tuner_run(t, base, tune_episode, &host) ||
         btfm_cothb_tuner_result(t, report, BTFM_COTHB_TUNING_SETTINGS + 1) ||
         btfm_cothb_tuner_apply(t, base) || (o.save && btfm_cothb_save(base, o.save)))
-        rc = cli_fail("cothb tune");
+        rc = cli_fail("cothb tune", NULL);
     cli_progress_finish(&bar);
     if (rc == CLI_OK) {
         if (o.json) printf("{\"knobs\": {");

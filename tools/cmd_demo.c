@@ -69,7 +69,7 @@ static int hold_out(const demo_session *s, int held, demo_result *r, int64_t fir
          btfm_reward_head_set_roles(h, s->roles, d) ||
          btfm_reward_head_set_feature_config(h, s->config) ||
          btfm_reward_head_fit(h, x, n, d, annot)))
-        rc = cli_fail("demo: reward head");
+        rc = cli_fail("demo", "reward head");
     const demo_annotator *a = &s->a[held];
     float *out = malloc((size_t)a->n * BTFM_REWARD_N_OUTPUTS * sizeof *out);
     int64_t *ha = malloc((size_t)a->n * sizeof *ha);
@@ -79,7 +79,7 @@ static int hold_out(const demo_session *s, int held, demo_result *r, int64_t fir
         if (btfm_reward_head_set_param(h, BTFM_REWARD_PARAM_MODE, mode) ||
             btfm_reward_head_predict(h, out, (size_t)a->n * BTFM_REWARD_N_OUTPUTS, a->x, a->n, d,
                                      ha, a->rating)) {
-            rc = cli_fail("demo: scoring");
+            rc = cli_fail("demo", "scoring");
             break;
         }
         for (int64_t i = 0; i < a->n; i++) {
@@ -139,7 +139,7 @@ static int evaluate(const demo_session *s, demo_result *r, cli_progress *bar)
         double out[BTFM_REWARD_N_METRICS];
         if (btfm_reward_metrics(out, BTFM_REWARD_N_METRICS, NULL, r->reward[m], r->confidence[m],
                                 r->truth, NULL, r->n))
-            rc = cli_fail("demo: metrics");
+            rc = cli_fail("demo", "metrics");
         memcpy(r->metrics[m], out, sizeof out);
         r->r_unrated[m] = corr_where(r->reward[m], r->truth, r->rated, r->n);
     }
@@ -201,7 +201,7 @@ int cmd_demo(int argc, char **argv)
     const char *bids = NULL, *svg = NULL, *keep = NULL;
     int json = 0, align = 1, rc = CLI_OK;
     btfm_sim *sim = NULL;
-    if (btfm_sim_new(&sim, BTFM_OBJECT_SIM_RATING_SESSION)) return cli_fail("demo");
+    if (btfm_sim_new(&sim, BTFM_OBJECT_SIM_RATING_SESSION)) return cli_fail("demo", NULL);
     for (int i = 1; i < argc && rc == CLI_OK; i++) {
         double v;
         int param;
@@ -212,10 +212,10 @@ int cmd_demo(int argc, char **argv)
         else if (strcmp(argv[i], "--no-align") == 0) align = 0;
         else if (strcmp(argv[i], "--seed") == 0) {
             rc = cli_number_option("demo", argc, argv, &i, &v);
-            if (rc == CLI_OK && btfm_sim_set_param(sim, BTFM_SIM_RATING_SEED, v)) rc = cli_fail("demo");
+            if (rc == CLI_OK && btfm_sim_set_param(sim, BTFM_SIM_RATING_SEED, v)) rc = cli_fail("demo", NULL);
         } else if (strcmp(argv[i], "--param") == 0 && i + 1 < argc) {
             rc = cli_param_option("demo", BTFM_OBJECT_SIM_RATING_SESSION, argv[++i], &param, &v);
-            if (rc == CLI_OK && btfm_sim_set_param(sim, param, v)) rc = cli_fail("demo");
+            if (rc == CLI_OK && btfm_sim_set_param(sim, param, v)) rc = cli_fail("demo", NULL);
         } else if (argv[i][0] == '-') rc = cli_unknown_option("demo", argv[i]);
         else rc = cli_usage_error("demo", "unknown argument '%s'", argv[i]);
     }
@@ -243,7 +243,7 @@ int cmd_demo(int argc, char **argv)
         if (rc == CLI_OK) {
             btfm_sim_set_progress(sim, cli_progress_fn, &bar);
             btfm_set_thread_progress(NULL, NULL);
-            if (btfm_sim_rating_session(sim, label)) rc = cli_fail("demo: simulation");
+            if (btfm_sim_rating_session(sim, label)) rc = cli_fail("demo", "simulation");
         }
         static char text[256];
         snprintf(text, sizeof text, "simulated rating session (seed %.0f, effect scale %g)",
@@ -255,7 +255,7 @@ int cmd_demo(int argc, char **argv)
     demo_session s;
     demo_result r;
     memset(&r, 0, sizeof r);
-    if (rc == CLI_OK) rc = demo_session_read(&s, bids, align, cli_progress_fn, &bar);
+    if (rc == CLI_OK) rc = demo_session_read(&s, "demo", bids, align, cli_progress_fn, &bar);
     if (rc == CLI_OK) {
         rc = evaluate(&s, &r, &bar);
         cli_progress_finish(&bar);

@@ -60,7 +60,7 @@ int cmd_epochs(int argc, char **argv)
     if (events && btfm_dataset_select_events(ds, label, events, n_all, &n_events)) {
         free(events);
         btfm_dataset_free(ds);
-        return cli_fail("epochs");
+        return cli_fail("epochs", NULL);
     }
     int64_t n_times = btfm_epochs_n_times(tmin, tmax, btfm_dataset_sfreq(ds)), n_kept = 0;
     int n_channels = btfm_dataset_n_channels(ds);
@@ -72,13 +72,13 @@ int cmd_epochs(int argc, char **argv)
     btfm_epochs_plan *plan = NULL;
     if (n_times < 0 || !data || !reason || make_plan(&plan, tmin, tmax, bmin, bmax, reject) ||
         btfm_epochs_plan_run_dataset(plan, data, &n_kept, NULL, reason, ds, events, n_events)) {
-        rc = !data && n_times >= 0 ? (fprintf(stderr, "btfm: epochs: out of memory\n"), CLI_FAILED)
-                                   : cli_fail("epochs");
+        rc = !data && n_times >= 0 ? (fprintf(stderr, "btfm epochs: out of memory\n"), CLI_FAILED)
+                                   : cli_fail("epochs", NULL);
     } else {
         char err[512];
         int64_t shape[3] = {n_kept, n_times, n_channels};
         if (npy_write_f32_nd(out, data, shape, 3, err, sizeof err)) {
-            fprintf(stderr, "btfm: epochs: %s\n", err);
+            fprintf(stderr, "btfm epochs: %s\n", err);
             rc = CLI_FAILED;
         } else {
             int64_t out_of_bounds = 0;

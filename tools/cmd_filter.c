@@ -46,13 +46,13 @@ int cmd_filter(int argc, char **argv)
         n = btfm_butter_n_sections((int)order, kind);
         if (n < 0 || btfm_butter((int)order, kind, isnan(low) ? high : low, high, sfreq, sos, 60)) {
             btfm_dataset_free(ds);
-            return cli_fail("filter");
+            return cli_fail("filter", NULL);
         }
     }
     for (int k = 0; k < n_notch; k++, n++)
         if (btfm_iirnotch(notch[k], quality, sfreq, sos + 6 * n)) {
             btfm_dataset_free(ds);
-            return cli_fail("filter");
+            return cli_fail("filter", NULL);
         }
     cli_progress bar; /* zero-phase filtering of a long recording takes a while */
     cli_progress_init(&bar);
@@ -63,7 +63,7 @@ int cmd_filter(int argc, char **argv)
     if (st || btfm_dataset_save(filtered, out, BTFM_FORMAT_AUTO, 0)) {
         btfm_dataset_free(filtered);
         btfm_dataset_free(ds);
-        return cli_fail("filter");
+        return cli_fail("filter", NULL);
     }
     printf("filter: wrote %s (%d channels x %lld samples at %g Hz, %d sections)\n", out,
            btfm_dataset_n_channels(filtered), (long long)btfm_dataset_n_times(filtered), sfreq, n);

@@ -113,7 +113,7 @@ int cmd_info(int argc, char **argv)
     if (table) return cli_info_table(path, json);
     if (!is_container(path)) return info_recording(path, flags, json, plot);
     btfm_container *c = NULL;
-    if (btfm_container_load(&c, path, NULL) != BTFM_OK) return cli_fail("info");
+    if (btfm_container_load(&c, path, NULL) != BTFM_OK) return cli_fail("info", NULL);
     print_container(path, c, json);
     btfm_container_free(c);
     return CLI_OK;

@@ -23,7 +23,7 @@ static int read_matrix(const char *what, const char *path, float **data, int64_t
     if (has_suffix(path, ".tsv")) {
         btfm_table *t;
         if (btfm_table_read(&t, path)) {
-            cli_fail(what);
+            cli_fail(what, NULL);
             return -1;
         }
         *rows = btfm_table_n_rows(t);
@@ -34,7 +34,7 @@ static int read_matrix(const char *what, const char *path, float **data, int64_t
         if (rc) fprintf(stderr, "btfm %s: %s: out of memory\n", what, path);
         for (int j = 0; !rc && j < *cols; j++) {
             if (btfm_table_column_numbers(t, j, column)) {
-                cli_fail(what);
+                cli_fail(what, NULL);
                 rc = -1;
             }
             for (int64_t i = 0; !rc && i < *rows; i++) {
@@ -229,7 +229,7 @@ static int set_indices(btfm_model *m, const char *option, const char *path, int6
     btfm_status st = groups ? btfm_model_set_groups(m, w, rows)
                             : btfm_model_set_bands(m, w, rows);
     free(w);
-    return st ? cli_fail(option) : CLI_OK;
+    return st ? cli_fail("model fit", option) : CLI_OK;
 }
 
 /* --held-out: nested held-out predictions, their R^2 and Pearson r per target. */
@@ -265,7 +265,7 @@ static int held_out_scores(btfm_model *m, const fit_options *o, const float *x, 
         if (!st) st = btfm_model_score_columns(r, BTFM_SCORE_PEARSON, y, pred, n, t);
     }
     free(pred);
-    return st ? cli_fail("model fit --held-out") : CLI_OK;
+    return st ? cli_fail("model fit", "--held-out") : CLI_OK;
 }
 
 /* Bradley-Terry: Y holds the pairs (first, second; item rows of X counted from 0), one
@@ -302,22 +302,22 @@ static int model_fit(int argc, char **argv)
 {
     fit_options o = {0};
     o.params = calloc((size_t)argc + 1, sizeof *o.params);
-    if (!o.params) return cli_fail("model fit");
+    if (!o.params) return cli_fail("model fit", NULL);
     float *x = NULL, *y = NULL;
     int32_t *labels = NULL;
     double *r2 = NULL, *r = NULL, *alpha = NULL, accuracy = NAN;
     btfm_model *m = NULL;
     int64_t n = 0, p = 0, t = 0, ny = 0;
     int rc = parse_fit(argc, argv, &o);
-    if (rc == CLI_OK && btfm_model_new(&m, o.type)) rc = cli_fail("model fit");
+    if (rc == CLI_OK && btfm_model_new(&m, o.type)) rc = cli_fail("model fit", NULL);
     for (int i = 0; rc == CLI_OK && i < o.n_params; i++) {
         int param;
         double value;
         rc = cli_param_option("model", BTFM_OBJECT_MODEL, o.params[i], &param, &value);
-        if (rc == CLI_OK && btfm_model_set_param(m, param, value)) rc = cli_fail(o.params[i]);
+        if (rc == CLI_OK && btfm_model_set_param(m, param, value)) rc = cli_fail("model fit", o.params[i]);
     }
     if (rc == CLI_OK && o.n_alphas > 0 && btfm_model_set_alphas(m, o.alphas, o.n_alphas))
-        rc = cli_fail("--alphas");
+        rc = cli_fail("model fit", "--alphas");
     if (rc == CLI_OK && o.n_delays > 0) {
         int32_t *d = malloc(sizeof(int32_t) * (size_t)o.n_delays);
         for (int i = 0; d && i < o.n_delays; i++) {
@@ -327,7 +327,7 @@ static int model_fit(int argc, char **argv)
                 rc = cli_usage_error("model", "--delays takes whole numbers of samples");
             } else d[i] = (int32_t)o.delays[i];
         }
-        if (d && btfm_model_set_delays(m, d, o.n_delays)) rc = cli_fail("--delays");
+        if (d && btfm_model_set_delays(m, d, o.n_delays)) rc = cli_fail("model fit", "--delays");
         free(d);
     }
     if (rc == CLI_OK && (read_matrix("model fit", o.x, &x, &n, &p) ||
@@ -360,19 +360,19 @@ static int model_fit(int argc, char **argv)
                                   : btfm_model_fit(m, x, n, p, y, t);
         cli_progress_finish(&bar);
         btfm_model_set_progress(m, NULL, NULL);
-        if (st || btfm_model_save(m, o.out)) rc = cli_fail("model fit");
+        if (st || btfm_model_save(m, o.out)) rc = cli_fail("model fit", NULL);
     }
     int64_t outputs = 0;
     if (rc == CLI_OK) {
         btfm_model_dims(m, NULL, NULL, &outputs);
         alpha = malloc(sizeof(double) * (size_t)outputs);
-        if (!alpha || btfm_model_alpha(m, alpha, (size_t)outputs)) rc = cli_fail("model fit");
+        if (!alpha || btfm_model_alpha(m, alpha, (size_t)outputs)) rc = cli_fail("model fit", NULL);
     }
     if (rc == CLI_OK && o.held_out >= 0) {
         r2 = calloc((size_t)t * 2, sizeof(double));
         r = r2 ? r2 + t : NULL;
         rc = r2 ? held_out_scores(m, &o, x, n, p, y, t, labels, r2, r, &accuracy)
-                : cli_fail("model fit");
+                : cli_fail("model fit", NULL);
     }
     if (rc == CLI_OK && o.scores && r2) {
         char err[512];
@@ -457,7 +457,7 @@ static int model_predict(int argc, char **argv)
     }
     if (!out) return cli_usage_error("model", "predict needs MODEL X OUT.npy");
     btfm_model *m;
-    if (btfm_model_load(&m, path)) return cli_fail(path);
+    if (btfm_model_load(&m, path)) return cli_fail("model predict", path);
     float *x = NULL, *pred = NULL;
     int64_t n, p, width = 0;
     int rc = read_matrix("model predict", in, &x, &n, &p) ? CLI_FAILED : CLI_OK;
@@ -491,7 +491,7 @@ static int model_predict(int argc, char **argv)
             proba = malloc(sizeof(double) * (size_t)(3 * np) + 1);
             prob = malloc(sizeof(float) * (size_t)(3 * np) + 1);
             if (!proba || !prob || btfm_model_predict_pairs(m, proba, x, n, p, pairs, np))
-                rc = cli_fail(pairs_path);
+                rc = cli_fail("model predict", pairs_path);
         }
         for (int64_t k = 0; rc == CLI_OK && k < 3 * np; k++) prob[k] = (float)proba[k];
         if (rc == CLI_OK && npy_write_f32(out, prob, np, 3, err, sizeof err)) {
@@ -513,7 +513,7 @@ static int model_predict(int argc, char **argv)
                          : what == 1 ? btfm_model_predict_std(m, pred, x, n, p)
                                      : btfm_model_predict_proba(m, pred, x, n, p);
         char err[512];
-        if (st) rc = cli_fail(in);
+        if (st) rc = cli_fail("model predict", in);
         else if (npy_write_f32(out, pred, n, width, err, sizeof err)) {
             fprintf(stderr, "btfm model predict: %s\n", err);
             rc = CLI_FAILED;
@@ -544,7 +544,7 @@ static int model_score(int argc, char **argv)
     if (kind != BTFM_SCORE_R2 && kind != BTFM_SCORE_PEARSON && kind != BTFM_SCORE_NEG_MSE)
         return cli_usage_error("model", "unknown --kind '%s' (r2, pearson, neg_mse)", kind_name);
     btfm_model *m;
-    if (btfm_model_load(&m, path)) return cli_fail(path);
+    if (btfm_model_load(&m, path)) return cli_fail("model score", path);
     float *x = NULL, *y = NULL;
     double *s = NULL;
     int64_t n, p, ny, t;
@@ -557,7 +557,7 @@ static int model_score(int argc, char **argv)
     }
     if (rc == CLI_OK) {
         s = malloc(sizeof(double) * (size_t)t);
-        if (!s || btfm_model_score(m, s, kind, x, y, n, p, t)) rc = cli_fail(xin);
+        if (!s || btfm_model_score(m, s, kind, x, y, n, p, t)) rc = cli_fail("model score", xin);
     }
     if (rc == CLI_OK && out) {
         char err[512];

@@ -28,7 +28,7 @@ static int print_sci(const btfm_dataset *ds, const double *band, int json)
     if (!sci) return cli_usage_error("nirs", "out of memory");
     if (btfm_dataset_scalp_coupling_index((btfm_dataset *)ds, band, sci)) {
         free(sci);
-        return cli_fail("nirs sci");
+        return cli_fail("nirs sci", NULL);
     }
     if (json) printf("{\"scalp_coupling_index\": [");
     for (int c = 0, k = 0; c < n; c++) {
@@ -79,7 +79,7 @@ int cmd_nirs(int argc, char **argv)
     if (!wants_out && out) return cli_usage_error("nirs", "sci prints; it takes no OUT");
     btfm_dataset *ds = NULL, *od = NULL, *result = NULL;
     int owned = 0, rc = CLI_OK;
-    if (btfm_dataset_open(&ds, in, BTFM_FORMAT_AUTO, 0)) return cli_fail("nirs");
+    if (btfm_dataset_open(&ds, in, BTFM_FORMAT_AUTO, 0)) return cli_fail("nirs", NULL);
     btfm_status st = as_od(ds, &od, &owned);
     if (!st) {
         if (strcmp(step, "sci") == 0) {
@@ -94,7 +94,7 @@ int cmd_nirs(int argc, char **argv)
                 st = btfm_dataset_save(result, out, BTFM_FORMAT_AUTO, 0);
         }
     }
-    if (st) rc = cli_fail("nirs");
+    if (st) rc = cli_fail("nirs", NULL);
     else if (wants_out) {
         const btfm_dataset *written = result ? result : od;
         printf("nirs %s: wrote %s (%d channels x %lld samples at %g Hz)\n", step, out,

@@ -143,7 +143,7 @@ static int load(const psd_options *o, float **data, int64_t *n_epochs, int64_t *
     *sfreq = o->sfreq > 0 ? o->sfreq : btfm_dataset_sfreq(*ds);
     *data = cli_malloc_large(sizeof(float) * (size_t)(*n_times > 0 ? *n_times : 1) * (size_t)*n_channels);
     if (!*data || btfm_dataset_read(*ds, 0, *n_times, NULL, 0, *data)) {
-        int rc = *data ? cli_fail(o->in) : (fprintf(stderr, "btfm psd: out of memory\n"), CLI_FAILED);
+        int rc = *data ? cli_fail("psd", o->in) : (fprintf(stderr, "btfm psd: out of memory\n"), CLI_FAILED);
         free(*data);
         btfm_dataset_free(*ds);
         *ds = NULL;
@@ -292,7 +292,7 @@ int cmd_psd(int argc, char **argv)
     }
     if (st) {
         rc = st == BTFM_E_NOMEM ? (fprintf(stderr, "btfm psd: out of memory\n"), CLI_FAILED)
-                                : cli_fail(o.in);
+                                : cli_fail("psd", o.in);
     } else {
         if (o.out) rc = write_npy(o.out, result, n_epochs, rows, n_channels, epochs_axis);
         if (o.plot && rc == CLI_OK)

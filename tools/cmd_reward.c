@@ -13,13 +13,13 @@ static int fit(int argc, char **argv)
     const char *bids = NULL, *out = NULL;
     int rc = CLI_OK;
     btfm_reward_head *h = NULL;
-    if (btfm_reward_head_new(&h, BTFM_REWARD_JOINT)) return cli_fail("reward fit");
+    if (btfm_reward_head_new(&h, BTFM_REWARD_JOINT)) return cli_fail("reward fit", NULL);
     for (int i = 2; i < argc && rc == CLI_OK; i++) {
         if (strcmp(argv[i], "--param") == 0 && i + 1 < argc) {
             int param;
             double v;
             rc = cli_param_option("reward", BTFM_OBJECT_REWARD_HEAD, argv[++i], &param, &v);
-            if (rc == CLI_OK && btfm_reward_head_set_param(h, param, v)) rc = cli_fail("reward fit");
+            if (rc == CLI_OK && btfm_reward_head_set_param(h, param, v)) rc = cli_fail("reward fit", NULL);
         } else if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) {
             int mode = 0;
             for (int m = 1; btfm_reward_mode_name(m); m++)
@@ -39,7 +39,7 @@ static int fit(int argc, char **argv)
     demo_session s;
     cli_progress bar;
     cli_progress_init(&bar);
-    if (rc == CLI_OK) rc = demo_session_read(&s, bids, 0, cli_progress_fn, &bar);
+    if (rc == CLI_OK) rc = demo_session_read(&s, "reward fit", bids, 0, cli_progress_fn, &bar);
     if (rc == CLI_OK) {
         int64_t n = 0, n_pairs = 0, row = 0, p = 0;
         const int64_t d = s.n_features;
@@ -66,7 +66,7 @@ static int fit(int argc, char **argv)
              btfm_reward_head_set_items(h, items, n) || btfm_reward_head_set_roles(h, s.roles, d) ||
              btfm_reward_head_set_feature_config(h, s.config) ||
              btfm_reward_head_fit(h, x, n, d, who) || btfm_reward_head_save(h, out)))
-            rc = cli_fail("reward fit");
+            rc = cli_fail("reward fit", NULL);
         cli_progress_finish(&bar);
         if (rc == CLI_OK) {
             double v, beta, noise, alpha;
@@ -98,10 +98,10 @@ static int score(int argc, char **argv)
         rc = cli_usage_error("reward", "score needs a head file and a BIDS folder");
     if (rc != CLI_OK) return rc;
     btfm_reward_head *h = NULL;
-    if (btfm_reward_head_load(&h, head_path)) return cli_fail(head_path);
+    if (btfm_reward_head_load(&h, head_path)) return cli_fail("reward score", head_path);
     demo_session s;
-    rc = demo_session_read(&s, bids, 0, NULL, NULL);
-    if (rc == CLI_OK && btfm_reward_head_check_config(h, s.config)) rc = cli_fail("reward score");
+    rc = demo_session_read(&s, "reward score", bids, 0, NULL, NULL);
+    if (rc == CLI_OK && btfm_reward_head_check_config(h, s.config)) rc = cli_fail("reward score", NULL);
     if (rc == CLI_OK && !json) printf("participant_id\titem_id\trating\treward\tsd\tconfidence\tpenalty\tnovelty\n");
     if (rc == CLI_OK && json) printf("[");
     int first = 1;
@@ -112,7 +112,7 @@ static int score(int argc, char **argv)
         if (!out || !who ||
             btfm_reward_head_predict(h, out, (size_t)a->n * BTFM_REWARD_N_OUTPUTS, a->x, a->n,
                                      s.n_features, who, a->rating))
-            rc = cli_fail("reward score");
+            rc = cli_fail("reward score", NULL);
         for (int64_t i = 0; rc == CLI_OK && i < a->n; i++) {
             const float *o = out + i * BTFM_REWARD_N_OUTPUTS;
             char rating[32];

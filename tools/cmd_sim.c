@@ -52,7 +52,7 @@ static int read_latents(const char *root, double **latent, int *n_items, double 
     char path[4096];
     snprintf(path, sizeof path, "%s/derivatives/truth/items.tsv", root);
     btfm_table *t;
-    if (btfm_table_read(&t, path)) return cli_fail("sim --plot");
+    if (btfm_table_read(&t, path)) return cli_fail("sim", "--plot");
     *n_items = (int)btfm_table_n_rows(t);
     for (int p = 0; p < N_PANELS; p++) {
         int col;
@@ -62,7 +62,7 @@ static int read_latents(const char *root, double **latent, int *n_items, double 
             btfm_table_column_numbers(t, col, latent[p])) {
             free(sorted);
             btfm_table_free(t);
-            return cli_fail("sim --plot");
+            return cli_fail("sim", "--plot");
         }
         memcpy(sorted, latent[p], sizeof(double) * (size_t)*n_items);
         for (int i = 1; i < *n_items; i++) /* insertion sort: items are few */
@@ -86,14 +86,14 @@ static int accumulate(const char *root, double **latent, int n_items, double bou
                       int *n_samples)
 {
     btfm_bids *b;
-    if (btfm_bids_open(&b, root, 0)) return cli_fail("sim --plot");
+    if (btfm_bids_open(&b, root, 0)) return cli_fail("sim", "--plot");
     int64_t n_rec, indices[1024];
     int rc = CLI_OK;
-    if (btfm_bids_query(b, "datatype=eeg", indices, 1024, &n_rec)) rc = cli_fail("sim --plot");
+    if (btfm_bids_query(b, "datatype=eeg", indices, 1024, &n_rec)) rc = cli_fail("sim", "--plot");
     for (int64_t r = 0; rc == CLI_OK && r < n_rec && r < 1024; r++) {
         btfm_dataset *ds;
         if (btfm_bids_open_recording(b, indices[r], &ds)) {
-            rc = cli_fail("sim --plot");
+            rc = cli_fail("sim", "--plot");
             break;
         }
         *sfreq = btfm_dataset_sfreq(ds);
@@ -108,7 +108,7 @@ static int accumulate(const char *root, double **latent, int n_items, double bou
             btfm_table_find_column(events, "item_id", &item_col)) {
             free(window);
             btfm_dataset_free(ds);
-            rc = cli_fail("sim --plot");
+            rc = cli_fail("sim", "--plot");
             break;
         }
         for (int p = 0; p < N_PANELS && rc == CLI_OK; p++) {
@@ -126,7 +126,7 @@ static int accumulate(const char *root, double **latent, int n_items, double bou
                 if (first < 0 || first + len > btfm_dataset_n_times(ds) || item < 1 || item > n_items)
                     continue;
                 if (btfm_dataset_read(ds, first, len, &channel, 1, window)) {
-                    rc = cli_fail("sim --plot");
+                    rc = cli_fail("sim", "--plot");
                     break;
                 }
                 double base = 0;
@@ -157,7 +157,7 @@ static int plot_session(const char *root, const char *svg)
     svg_figure *fig = rc == CLI_OK ? svg_figure_new(1, N_PANELS, 520, 380,
                                                    "Event-locked averages over annotators, by tercile of the latent value")
                                    : NULL;
-    if (rc == CLI_OK && !fig) rc = cli_fail("sim --plot");
+    if (rc == CLI_OK && !fig) rc = cli_fail("sim", "--plot");
     static const char *const names[3] = {"lowest third", "middle third", "highest third"};
     double t[PLOT_SAMPLES_MAX], y[PLOT_SAMPLES_MAX];
     for (int k = 0; k < n_samples; k++) t[k] = (k - 0.2 * sfreq) / sfreq;
@@ -169,7 +169,7 @@ static int plot_session(const char *root, const char *svg)
             for (int k = 0; k < n_samples; k++) y[k] = counts[p][q] ? sums[p][q][k] / counts[p][q] : NAN;
             char label[64];
             snprintf(label, sizeof label, "%s (%ld epochs)", names[q], counts[p][q]);
-            if (svg_axes_line(ax, t, y, n_samples, label, q)) rc = cli_fail("sim --plot");
+            if (svg_axes_line(ax, t, y, n_samples, label, q)) rc = cli_fail("sim", "--plot");
         }
         svg_axes_vline(ax, 0, panels[p].event);
     }
@@ -195,14 +195,14 @@ int cmd_sim(int argc, char **argv)
     int kind = rating ? BTFM_OBJECT_SIM_RATING_SESSION : BTFM_OBJECT_SIM_SHARED_RESPONSE;
     const char *out = NULL, *svg = NULL;
     btfm_sim *sim;
-    if (btfm_sim_new(&sim, kind)) return cli_fail("sim");
+    if (btfm_sim_new(&sim, kind)) return cli_fail("sim", NULL);
     int rc = CLI_OK;
     for (int i = 2; i < argc && rc == CLI_OK; i++) {
         if (strcmp(argv[i], "--param") == 0 && i + 1 < argc) {
             int param;
             double value;
             rc = cli_param_option("sim", kind, argv[++i], &param, &value);
-            if (rc == CLI_OK && btfm_sim_set_param(sim, param, value)) rc = cli_fail("sim");
+            if (rc == CLI_OK && btfm_sim_set_param(sim, param, value)) rc = cli_fail("sim", NULL);
         } else if (strcmp(argv[i], "--plot") == 0 && i + 1 < argc && rating) {
             svg = argv[++i];
         } else if (argv[i][0] == '-') {
@@ -230,7 +230,7 @@ int cmd_sim(int argc, char **argv)
     cli_progress_finish(&bar);
     if (st) {
         btfm_sim_free(sim);
-        return cli_fail(argv[1]);
+        return cli_fail("sim", argv[1]);
     }
     double seed, people, size;
     btfm_sim_get_param(sim, 0, &seed);

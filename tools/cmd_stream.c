@@ -90,7 +90,7 @@ static int config_line(replay_config *r, const char *path, int line, char *key, 
     } else if (!strcmp(key, "reward_head")) {
         btfm_reward_head_free(r->head);
         r->head = NULL;
-        if (btfm_reward_head_load(&r->head, value)) return cli_fail(value);
+        if (btfm_reward_head_load(&r->head, value)) return cli_fail("stream", value);
         st = btfm_stream_set_reward_head(r->s, r->head);
     } else {
         char spec[600];
@@ -101,7 +101,7 @@ static int config_line(replay_config *r, const char *path, int line, char *key, 
         if (rc != CLI_OK) return rc;
         st = btfm_stream_set_param(r->s, param, v);
     }
-    return st ? cli_fail(where) : CLI_OK;
+    return st ? cli_fail("stream", where) : CLI_OK;
 }
 
 static int read_config(replay_config *r, const char *path)
@@ -186,7 +186,7 @@ static int replay(int argc, char **argv)
     if (btfm_stream_new(&r.s) || btfm_stream_set_param(r.s, BTFM_STREAM_PARAM_N_CHANNELS, C) ||
         btfm_stream_set_param(r.s, BTFM_STREAM_PARAM_SFREQ, sfreq) ||
         btfm_stream_set_param(r.s, BTFM_STREAM_PARAM_OVERFLOW, BTFM_STREAM_REFUSE))
-        rc = cli_fail("stream");
+        rc = cli_fail("stream", NULL);
     /* the default picks: the EEG channels (all channels when none is marked EEG) */
     int *eeg = malloc(sizeof(int) * (size_t)C), n_eeg = 0;
     const char **names = malloc(sizeof(char *) * (size_t)C);
@@ -197,9 +197,9 @@ static int replay(int argc, char **argv)
     if (!eeg || !names) rc = CLI_FAILED;
     if (rc == CLI_OK && (btfm_stream_set_channel_names(r.s, names, C) ||
                          (n_eeg && btfm_stream_set_picks(r.s, eeg, n_eeg))))
-        rc = cli_fail("stream");
+        rc = cli_fail("stream", NULL);
     if (rc == CLI_OK && pipeline) rc = read_config(&r, pipeline);
-    if (rc == CLI_OK && btfm_stream_configure(r.s)) rc = cli_fail(pipeline ? pipeline : "stream");
+    if (rc == CLI_OK && btfm_stream_configure(r.s)) rc = cli_fail("stream", pipeline);
     const int ncol = rc == CLI_OK ? btfm_stream_n_columns(r.s) : 0;
     float *x = rc == CLI_OK ? malloc(sizeof(float) * (size_t)chunk * (size_t)C) : NULL;
     double *rows = rc == CLI_OK ? malloc(sizeof(double) * 64 * (size_t)ncol) : NULL;
@@ -210,7 +210,7 @@ static int replay(int argc, char **argv)
     for (int64_t i = 0; rc == CLI_OK && i < n_times; i += chunk) {
         const int64_t len = n_times - i < chunk ? n_times - i : chunk;
         if (btfm_dataset_read(r.ds, i, len, NULL, 0, x)) {
-            rc = cli_fail(path);
+            rc = cli_fail("stream", path);
             break;
         }
         /* events become markers once the replay reaches them, on the sample the offline
@@ -225,7 +225,7 @@ static int replay(int argc, char **argv)
             if (!strcmp(type, "gap")) continue;
             if (btfm_stream_push_marker_sample(r.s, (int64_t)at, code, label) &&
                 btfm_last_error_status() != BTFM_E_RANGE)
-                rc = cli_fail("stream");
+                rc = cli_fail("stream", NULL);
         }
         if (realtime) sleep_until(start + (double)(i + len) / sfreq);
         for (;;) {
@@ -235,7 +235,7 @@ static int replay(int argc, char **argv)
             print_rows(r.s, rows, n, ncol);
             if (st == BTFM_OK) break;
             if (st != BTFM_E_AGAIN) {
-                rc = cli_fail("stream");
+                rc = cli_fail("stream", NULL);
                 break;
             }
         }

@@ -50,11 +50,11 @@ int cmd_sync(int argc, char **argv)
     if (!rc) rc = cli_open_dataset("sync", reference, 0, &ref);
     double offset = 0, drift = 0, rms = 0;
     int64_t pairs = 0, imported = 0;
-    if (!rc && btfm_dataset_sync(dev, ref, &offset, &drift, &rms, &pairs)) rc = cli_fail("sync");
+    if (!rc && btfm_dataset_sync(dev, ref, &offset, &drift, &rms, &pairs)) rc = cli_fail("sync", NULL);
     if (!rc && out) {
         if (btfm_dataset_import_events(ref, dev, label, offset, drift, &imported) ||
             btfm_dataset_save(ref, out, BTFM_FORMAT_AUTO, 0))
-            rc = cli_fail("sync");
+            rc = cli_fail("sync", NULL);
     }
     if (!rc && json) {
         print_json(offset, drift, rms, (long long)pairs, (long long)imported, out);

@@ -30,12 +30,13 @@ typedef struct demo_session {
     double *truth;        /* latent reward by item id (index = id), NaN when unknown */
     int64_t max_item;
     int aligned;          /* features in an aligner's shared space */
+    const char *command;  /* the command reading it ("demo", "reward fit"): its messages' prefix */
 } demo_session;
 
 /* Read every EEG recording of the BIDS folder `root`; with `align`, fit SRM over the
  * annotators' item-locked epochs and compute the features in its shared space. */
-int demo_session_read(demo_session *s, const char *root, int align, btfm_progress_fn fn,
-                      void *user);
+int demo_session_read(demo_session *s, const char *command, const char *root, int align,
+                      btfm_progress_fn fn, void *user);
 void demo_session_free(demo_session *s);
 
 /* Held-out predictions, one per mode, of every row in session order. */

@@ -100,7 +100,7 @@ int demo_plot(const char *path, const demo_session *s, const demo_result *r)
         if (s->n_annotators > 63) break;
         if (btfm_reward_metrics(out, 64 * BTFM_REWARD_N_METRICS, &groups, r->reward[m],
                                 r->confidence[m], r->truth, r->annotator, r->n)) {
-            rc = cli_fail("demo --plot");
+            rc = cli_fail("demo", "--plot");
             break;
         }
         for (int64_t g = 0; g < groups; g++) ax[g] = (double)g + 1, ay[g] = out[(g + 1) * BTFM_REWARD_N_METRICS];

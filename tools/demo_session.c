@@ -21,7 +21,7 @@ void demo_session_free(demo_session *s)
 }
 
 /* A column's numbers, or NULL with the library's message printed. */
-static double *numbers(const btfm_table *t, const char *name)
+static double *numbers(const char *command, const btfm_table *t, const char *name)
 {
     int col;
     double *v = NULL;
@@ -30,12 +30,13 @@ static double *numbers(const btfm_table *t, const char *name)
         btfm_table_column_numbers(t, col, v) == BTFM_OK)
         return v;
     free(v);
-    cli_fail("demo");
+    cli_fail(command, NULL);
     return NULL;
 }
 
 /* Ratings (from the events' rating rows) and pairs (beh/ preference choices). */
-static int labels(demo_annotator *a, btfm_bids *b, btfm_dataset *ds, int64_t max_item)
+static int labels(const char *command, demo_annotator *a, btfm_bids *b, btfm_dataset *ds,
+                  int64_t max_item)
 {
     const btfm_table *ev;
     int rc = CLI_FAILED, tt;
@@ -44,7 +45,7 @@ static int labels(demo_annotator *a, btfm_bids *b, btfm_dataset *ds, int64_t max
     a->confidence = malloc((size_t)a->n * sizeof *a->confidence);
     if (!row_of || !a->rating || !a->confidence) {
         free(row_of);
-        fprintf(stderr, "btfm demo: out of memory\n");
+        fprintf(stderr, "btfm %s: out of memory\n", command);
         return CLI_FAILED;
     }
     for (int64_t k = 0; k <= max_item + 1; k++) row_of[k] = -1;
@@ -55,10 +56,10 @@ static int labels(demo_annotator *a, btfm_bids *b, btfm_dataset *ds, int64_t max
     }
     if (btfm_dataset_events_table(ds, &ev) || btfm_table_find_column(ev, "trial_type", &tt)) {
         free(row_of);
-        return cli_fail("demo: events");
+        return cli_fail(command, "events");
     }
-    double *item = numbers(ev, "item_id"), *rating = numbers(ev, "rating");
-    double *conf = numbers(ev, "rating_confidence");
+    double *item = numbers(command, ev, "item_id"), *rating = numbers(command, ev, "rating");
+    double *conf = numbers(command, ev, "rating_confidence");
     for (int64_t e = 0; item && rating && conf && e < btfm_table_n_rows(ev); e++)
         if (strcmp(btfm_table_cell(ev, e, tt), "rating") == 0 && item[e] >= 0 &&
             item[e] <= (double)max_item && row_of[(int64_t)item[e]] >= 0) {
@@ -74,10 +75,10 @@ static int labels(demo_annotator *a, btfm_bids *b, btfm_dataset *ds, int64_t max
     if (rc == CLI_OK && btfm_bids_query(b, query, &idx, 1, &n) == BTFM_OK && n == 1) {
         btfm_table *t = NULL;
         if (btfm_bids_read_table(b, idx, &t)) {
-            rc = cli_fail("demo: preferences");
+            rc = cli_fail(command, "preferences");
         } else {
-            double *ia = numbers(t, "item_a"), *ib = numbers(t, "item_b");
-            double *ch = numbers(t, "chosen_item");
+            double *ia = numbers(command, t, "item_a"), *ib = numbers(command, t, "item_b");
+            double *ch = numbers(command, t, "chosen_item");
             int64_t rows = btfm_table_n_rows(t);
             a->pairs = malloc(((size_t)rows + 1) * 2 * sizeof *a->pairs);
             for (int64_t p = 0; ia && ib && ch && a->pairs && p < rows; p++) {
@@ -108,7 +109,7 @@ static int features(demo_session *s, demo_annotator *a, btfm_dataset *ds,
     if (btfm_reward_features_new(&fb) || btfm_reward_features_set_aligner(fb, aligner, subject) ||
         btfm_reward_features_compute(fb, ds)) {
         btfm_reward_features_free(fb);
-        return cli_fail("demo: features");
+        return cli_fail(s->command, "features");
     }
     int64_t n = btfm_reward_features_n_rows(fb), d = btfm_reward_features_n_features(fb);
     free(a->x);
@@ -118,7 +119,7 @@ static int features(demo_session *s, demo_annotator *a, btfm_dataset *ds,
     if (!a->x || !item || !a->item) rc = CLI_FAILED;
     if (rc == CLI_OK && (btfm_reward_features_matrix(fb, a->x, (size_t)(n * d)) ||
                          btfm_reward_features_column(fb, ds, "item_id", item, (size_t)n)))
-        rc = cli_fail("demo: features");
+        rc = cli_fail(s->command, "features");
     for (int64_t r = 0; rc == CLI_OK && r < n; r++) a->item[r] = isnan(item[r]) ? -1 : (int64_t)item[r];
     if (rc == CLI_OK && !aligner) {
         int64_t T;
@@ -126,12 +127,13 @@ static int features(demo_session *s, demo_annotator *a, btfm_dataset *ds,
         btfm_reward_features_epochs(fb, NULL, 0, &T, &C);
         a->epochs = malloc((size_t)(n * T * C) * sizeof *a->epochs);
         if (!a->epochs || btfm_reward_features_epochs(fb, a->epochs, (size_t)(n * T * C), &T, &C))
-            rc = cli_fail("demo: epochs");
+            rc = cli_fail(s->command, "epochs");
         s->n_times = T, s->n_channels = C;
     }
     if (rc == CLI_OK && (s->n_features && s->n_features != d))
-        rc = (fprintf(stderr, "btfm demo: recordings give different feature counts (%lld, "
-                      "%lld): use one montage\n", (long long)s->n_features, (long long)d),
+        rc = (fprintf(stderr, "btfm %s: recordings give different feature counts (%lld, "
+                      "%lld): use one montage\n", s->command, (long long)s->n_features,
+                      (long long)d),
               CLI_FAILED);
     if (rc == CLI_OK) {
         s->n_features = d;
@@ -158,7 +160,7 @@ static int truth(demo_session *s, const char *root)
     if (!s->truth) return CLI_FAILED;
     for (int64_t k = 0; k <= s->max_item; k++) s->truth[k] = NAN;
     if (btfm_table_read(&t, path) != BTFM_OK) return CLI_OK;
-    double *id = numbers(t, "item_id"), *reward = numbers(t, "reward");
+    double *id = numbers(s->command, t, "item_id"), *reward = numbers(s->command, t, "reward");
     for (int64_t r = 0; id && reward && r < btfm_table_n_rows(t); r++)
         if (id[r] >= 0 && id[r] <= (double)s->max_item) s->truth[(int64_t)id[r]] = reward[r];
     int rc = id && reward ? CLI_OK : CLI_FAILED;
@@ -179,7 +181,7 @@ static int fit_aligner(demo_session *s, btfm_aligner **out)
     btfm_aligner *al = NULL;
     if (btfm_aligner_new(&al, BTFM_ALIGN_SRM) ||
         btfm_aligner_set_param(al, BTFM_ALIGNER_PARAM_N_FEATURES, 16))
-        return cli_fail("demo: aligner");
+        return cli_fail(s->command, "aligner");
     float *data = malloc((size_t)(n_items * T * C) * sizeof *data);
     int64_t *order = malloc((size_t)n_items * sizeof *order);
     int rc = data && order ? CLI_OK : CLI_FAILED;
@@ -201,27 +203,28 @@ static int fit_aligner(demo_session *s, btfm_aligner **out)
             for (int64_t t = 0; t < T; t++)
                 for (int g = 0; g < n_good; g++)
                     data[((r * T) + t) * n_good + g] = a->epochs[((order[r] * T) + t) * C + good[g]];
-        if (btfm_aligner_add_subject(al, data, n_items * T, n_good)) rc = cli_fail("demo: aligner");
+        if (btfm_aligner_add_subject(al, data, n_items * T, n_good)) rc = cli_fail(s->command, "aligner");
     }
-    if (rc == CLI_OK && btfm_aligner_fit(al)) rc = cli_fail("demo: aligner");
+    if (rc == CLI_OK && btfm_aligner_fit(al)) rc = cli_fail(s->command, "aligner");
     free(data), free(order);
     if (rc != CLI_OK) btfm_aligner_free(al);
     else *out = al;
     return rc;
 }
 
-int demo_session_read(demo_session *s, const char *root, int align, btfm_progress_fn fn,
-                      void *user)
+int demo_session_read(demo_session *s, const char *command, const char *root, int align,
+                      btfm_progress_fn fn, void *user)
 {
     memset(s, 0, sizeof *s);
+    s->command = command;
     btfm_bids *b = NULL;
-    if (btfm_bids_open(&b, root, 0)) return cli_fail("demo");
+    if (btfm_bids_open(&b, root, 0)) return cli_fail(command, NULL);
     int64_t idx[1024], n = 0;
     int rc = CLI_OK;
-    if (btfm_bids_query(b, "datatype=eeg", idx, 1024, &n)) rc = cli_fail("demo");
+    if (btfm_bids_query(b, "datatype=eeg", idx, 1024, &n)) rc = cli_fail(command, NULL);
     if (rc == CLI_OK && n < 2)
-        rc = (fprintf(stderr, "btfm demo: %s has %lld EEG recording%s; annotator-wise "
-                      "cross-validation needs at least two annotators\n", root, (long long)n,
+        rc = (fprintf(stderr, "btfm %s: %s has %lld EEG recording%s; annotator-wise "
+                      "cross-validation needs at least two annotators\n", command, root, (long long)n,
                       n == 1 ? "" : "s"), CLI_FAILED);
     if (n > 1024) n = 1024;
     s->a = calloc((size_t)(n > 0 ? n : 1), sizeof *s->a);
@@ -232,7 +235,7 @@ int demo_session_read(demo_session *s, const char *root, int align, btfm_progres
         const char *sub = btfm_bids_recording_entity(b, idx[k], "sub");
         snprintf(a->id, sizeof a->id, "%s", sub ? sub : "?");
         if (btfm_bids_open_recording(b, idx[k], &ds[k])) {
-            rc = cli_fail(btfm_bids_recording_path(b, idx[k]));
+            rc = cli_fail(command, btfm_bids_recording_path(b, idx[k]));
             break;
         }
         rc = features(s, a, ds[k], NULL, 0);
@@ -241,7 +244,8 @@ int demo_session_read(demo_session *s, const char *root, int align, btfm_progres
             if (a->item[r] > s->max_item) s->max_item = a->item[r];
         if (rc == CLI_OK && fn) fn("reading", 0.5 * (double)(k + 1) / (double)n, user);
     }
-    for (int64_t k = 0; rc == CLI_OK && k < n; k++) rc = labels(&s->a[k], b, ds[k], s->max_item);
+    for (int64_t k = 0; rc == CLI_OK && k < n; k++)
+        rc = labels(command, &s->a[k], b, ds[k], s->max_item);
     if (rc == CLI_OK) {
         s->sfreq = btfm_dataset_sfreq(ds[0]);
         s->tmin = -0.2;

@@ -61,7 +61,7 @@ int cli_info_bids(const char *path, int lenient, int json)
     btfm_status st = btfm_bids_open(&b, path, lenient ? BTFM_BIDS_LENIENT : 0);
     btfm_set_thread_progress(NULL, NULL);
     cli_progress_finish(&bar);
-    if (st) return cli_fail("info");
+    if (st) return cli_fail("info", NULL);
     char name[256], version[64];
     description_string(btfm_bids_description(b), "Name", name, sizeof name);
     description_string(btfm_bids_description(b), "BIDSVersion", version, sizeof version);

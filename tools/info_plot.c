@@ -31,7 +31,7 @@ int cli_info_plot(const char *path, btfm_dataset *ds, const char *plot)
         fprintf(stderr, "btfm info: out of memory for the plot\n");
         rc = CLI_FAILED;
     } else if (n > 0 && btfm_dataset_read(ds, 0, n, picks, shown, x) != BTFM_OK) {
-        rc = cli_fail("info");
+        rc = cli_fail("info", NULL);
     }
     svg_axes *a = fig ? svg_figure_axes(fig, 0, 0) : NULL;
     if (rc == CLI_OK) {

@@ -31,13 +31,13 @@ static void summarize(const btfm_table *t, int column, double *values, column_su
 int cli_info_table(const char *path, int json)
 {
     btfm_table *t = NULL;
-    if (btfm_table_read(&t, path) != BTFM_OK) return cli_fail("info");
+    if (btfm_table_read(&t, path) != BTFM_OK) return cli_fail("info", NULL);
     int64_t n_rows = btfm_table_n_rows(t);
     int n_columns = btfm_table_n_columns(t);
     double *values = malloc((size_t)(n_rows ? n_rows : 1) * sizeof *values);
     if (!values) {
         btfm_table_free(t);
-        fprintf(stderr, "btfm: info: %s: out of memory\n", path);
+        fprintf(stderr, "btfm info: %s: out of memory\n", path);
         return CLI_FAILED;
     }
     if (json) {

@@ -2,9 +2,11 @@
 that is not what its name says, an array of the wrong shape. Every message names the
 file and says what is wrong in the words the file system or the format would use; the
 expected texts come from the operating system (os.strerror) and the .npy files from
-NumPy."""
+NumPy. Every message starts with the command that failed, "btfm COMMAND: " or, for a
+command with subcommands, "btfm COMMAND SUBCOMMAND: ", as git and curl name theirs."""
 import errno
 import os
+import re
 import tempfile
 import unittest
 
@@ -82,6 +84,60 @@ class InputMessages(unittest.TestCase):
                           % (file, str(shape)), r.stderr)
             self.assertNotIn("}", r.stderr)
             self.assertNotIn("  ", r.stderr)  # no header padding
+
+
+# A failing call of every command and subcommand: (arguments, exit status). Missing inputs
+# and refused values fail at run time (1); help, version, params and two of cothb's
+# subcommands have no input to miss and fail on their usage (2).
+FAILING_CALLS = [
+    (("help", "nope"), 2),
+    (("version", "--nope"), 2),
+    (("demo", "--bids", "missing"), 1),
+    (("info", "missing.edf"), 1),
+    (("convert", "missing.edf", "out.edf"), 1),
+    (("anonymize", "missing.edf", "out.edf"), 1),
+    (("params", "nope"), 2),
+    (("cothb", "bench", "--budget", "1"), 2),
+    (("cothb", "calibrate", "missing.tsv"), 1),
+    (("cothb", "tune", "--svg", "out.svg"), 2),
+    (("align", "fit", "out.model", "missing.npy", "missing.npy"), 1),
+    (("align", "transform", "missing.model", "in.npy", "out.npy", "--subject", "0"), 1),
+    (("filter", "missing.edf", "out.edf", "--low", "1"), 1),
+    (("epochs", "missing.edf", "out.npy"), 1),
+    (("psd", "missing.edf"), 1),
+    (("sim", "rating-session", "out", "--param", "nope=1"), 1),
+    (("sim", "shared-response", "out", "--param", "nope=1"), 1),
+    (("model", "fit", "out.model", "missing.npy", "missing.npy"), 1),
+    (("model", "predict", "missing.model", "x.npy", "out.npy"), 1),
+    (("model", "score", "missing.model", "x.npy", "y.npy"), 1),
+    (("reward", "fit", "missing", "out.btfm"), 1),
+    (("reward", "score", "missing.btfm", "missing"), 1),
+    (("nirs", "od", "missing.snirf", "out.snirf"), 1),
+    (("nirs", "hb", "missing.snirf", "out.snirf"), 1),
+    (("nirs", "short", "missing.snirf", "out.snirf"), 1),
+    (("nirs", "sci", "missing.snirf"), 1),
+    (("corpus", "build", "--key", "abc", "missing.edf", "out"), 1),
+    (("corpus", "info", "missing"), 1),
+    (("corpus", "windows", "missing"), 1),
+    (("stream", "replay", "missing.edf"), 1),
+    (("sync", "missing.edf", "missing2.edf"), 1),
+]
+
+
+class MessagePrefix(unittest.TestCase):
+    def test_every_command_names_itself_in_its_messages(self):
+        commands = re.findall(r"^  (\w+) ", run("help").stdout, re.M)
+        self.assertEqual(sorted(commands), sorted({a[0] for a, _ in FAILING_CALLS}),
+                         "a failing call for every command of 'btfm help'")
+        with tempfile.TemporaryDirectory() as d:
+            for args, status in FAILING_CALLS:
+                r = run(*args, cwd=d)
+                self.assertEqual(r.returncode, status, (args, r.stderr))
+                # "btfm align fit: " or "btfm align: " (a usage error of the command), never
+                # "btfm: " or another command's name
+                sub = " " + args[1] if len(args) > 1 and re.fullmatch(r"[a-z-]+", args[1]) else ""
+                self.assertRegex(r.stderr, r"^btfm %s(%s)?: \S" % (args[0], re.escape(sub)), args)
+                self.assertNotRegex(r.stderr, r"(^|\n)btfm: ", args)
 
 
 if __name__ == "__main__":
