@@ -168,6 +168,10 @@ static int info(int argc, char **argv)
 static int windows(int argc, char **argv)
 {
     if (argc < 3) return cli_usage_error("corpus", "windows takes OUT_DIR [options]");
+    if (argv[2][0] == '-' && argv[2][1] == '-') { /* an option where OUT_DIR belongs */
+        if (argc == 3 && strcmp(argv[2], "--json") != 0) return cli_unknown_option("corpus", argv[2]);
+        return cli_usage_error("corpus", "windows takes OUT_DIR before its options");
+    }
     btfm_loader *l;
     if (open_loader(argv[2], &l)) return CLI_FAILED;
     int rc = CLI_OK, json = 0;
