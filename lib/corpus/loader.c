@@ -34,10 +34,6 @@ static const btfm_param_def loader_params[LOADER_PARAM_COUNT] = {
     {"tokens", BTFM_PARAM_INT, 0, 0, 1, "Token values: 0 the samples, 1 log10 band powers (delta, theta, alpha, beta, gamma) of each patch."},
 };
 
-/* Band-power tokens: the bands (Hz, [lo, hi)) of BTFM_LOADER_N_BANDS. */
-static const double band_edges[BTFM_LOADER_N_BANDS][2] = {
-    {1, 4}, {4, 8}, {8, 13}, {13, 30}, {30, 45}};
-
 const btfm_param_table btfm_loader_param_table = {
     BTFM_OBJECT_LOADER, "loader", LOADER_PARAM_COUNT, loader_params,
 };
@@ -76,12 +72,10 @@ struct btfm_loader {
     struct btfm_batch *ring;
     int n_ring, gather_kernel;
     uint32_t **scratch; /* per thread: token indices for masks */
-    /* band-power tokens: per thread a row of samples; the Hann window, the DFT tables of
-     * the bins in a band (n_bins x patch cos, then sin), each bin's band, the density
-     * scale per bin and the bins per band */
+    /* band-power tokens: their tables, and per thread a row of samples */
+    band_plan band;
     float **rowbuf;
-    double *hann, *dft, *bin_scale, band_bins[BTFM_LOADER_N_BANDS];
-    int *bin_band, n_bins, bands;
+    int bands;
     /* state */
     int64_t epoch, position;
     /* threads */
@@ -125,9 +119,9 @@ static void unprepare(btfm_loader *l)
     l->ring = NULL;
     for (int t = 0; l->scratch && t < l->n_threads; t++) btfm_free(l->scratch[t]);
     for (int t = 0; l->rowbuf && t < l->n_threads; t++) btfm_free(l->rowbuf[t]);
-    btfm_free(l->rowbuf), btfm_free(l->hann), btfm_free(l->dft), btfm_free(l->bin_scale);
-    btfm_free(l->bin_band);
-    l->rowbuf = NULL, l->hann = NULL, l->dft = NULL, l->bin_scale = NULL, l->bin_band = NULL;
+    btfm_free(l->rowbuf);
+    l->rowbuf = NULL;
+    btfm_band_plan_free(&l->band);
     l->bands = 0;
     btfm_free(l->scratch), btfm_free(l->threads), btfm_free(l->perm), btfm_free(l->order);
     btfm_free(l->args);
@@ -245,56 +239,14 @@ static btfm_status ensure_labels(btfm_loader *l)
     return btfm_corpus_labels(l->recs, l->n_recs, l->events, &l->labels, &l->n_labels);
 }
 
-/* The tables of band-power tokens for patches of l->patch samples at l->sfreq: the
- * periodic Hann window w, cos and sin of the bins f_k = k sfreq / patch in a band, and
- * scipy.signal.periodogram's density scale 1 / (sfreq sum w^2), doubled off 0 and Nyquist. */
+/* Band-power tokens: the tables, and a row of samples per thread to compute them from. */
 static btfm_status prepare_bands(btfm_loader *l)
 {
-    int64_t L = l->patch;
-    double fs = l->sfreq;
     if (l->params[BTFM_LOADER_TIME_MAJOR] != 0)
         return btfm_fail(BTFM_E_INVALID, "loader: band-power tokens are channel x patch; "
                          "time_major must be 0");
-    int64_t k_max = L / 2;
-    int n = 0;
-    for (int64_t k = 1; k <= k_max; k++) {
-        double f = (double)k * fs / (double)L;
-        for (int j = 0; j < BTFM_LOADER_N_BANDS; j++) n += f >= band_edges[j][0] && f < band_edges[j][1];
-    }
-    l->hann = btfm_malloc((size_t)L * sizeof *l->hann);
-    l->dft = btfm_malloc((size_t)(2 * (n ? n : 1) * L) * sizeof *l->dft);
-    l->bin_scale = btfm_malloc((size_t)(n ? n : 1) * sizeof *l->bin_scale);
-    l->bin_band = btfm_malloc((size_t)(n ? n : 1) * sizeof *l->bin_band);
-    if (!l->hann || !l->dft || !l->bin_scale || !l->bin_band) return btfm_fail_nomem("loader", 0);
-    double sum_w2 = 0;
-    for (int64_t i = 0; i < L; i++) {
-        l->hann[i] = 0.5 - 0.5 * cos(2 * M_PI * (double)i / (double)L);
-        sum_w2 += l->hann[i] * l->hann[i];
-    }
-    memset(l->band_bins, 0, sizeof l->band_bins);
-    l->n_bins = 0;
-    for (int64_t k = 1; k <= k_max; k++) {
-        double f = (double)k * fs / (double)L;
-        for (int j = 0; j < BTFM_LOADER_N_BANDS; j++) {
-            if (!(f >= band_edges[j][0] && f < band_edges[j][1])) continue;
-            int b = l->n_bins++;
-            l->bin_band[b] = j;
-            l->band_bins[j] += 1;
-            l->bin_scale[b] = (2 * k == L ? 1.0 : 2.0) / (fs * sum_w2);
-            for (int64_t i = 0; i < L; i++) {
-                double a = 2 * M_PI * (double)((k * i) % L) / (double)L;
-                l->dft[(2 * b) * L + i] = cos(a) * l->hann[i];
-                l->dft[(2 * b + 1) * L + i] = sin(a) * l->hann[i];
-            }
-        }
-    }
-    for (int j = 0; j < BTFM_LOADER_N_BANDS; j++)
-        if (l->band_bins[j] == 0)
-            return btfm_fail(BTFM_E_RANGE, "loader: band-power tokens: patches of %lld samples "
-                             "at %g Hz have no frequency bin in %g-%g Hz (bins every %g Hz up to "
-                             "%g Hz); use longer patches or a higher rate", (long long)L, fs,
-                             band_edges[j][0], band_edges[j][1], fs / (double)L,
-                             (double)k_max * fs / (double)L);
+    btfm_status st = btfm_band_plan_init(&l->band, l->patch, l->sfreq);
+    if (st) return st;
     l->rowbuf = btfm_calloc((size_t)l->n_threads, sizeof *l->rowbuf);
     if (!l->rowbuf) return btfm_fail_nomem("loader", 0);
     for (int t = 0; t < l->n_threads; t++)
@@ -302,38 +254,6 @@ static btfm_status prepare_bands(btfm_loader *l)
             return btfm_fail_nomem("loader", 0);
     l->bands = 1;
     return BTFM_OK;
-}
-
-/* Row `raw` (C x T samples) as band-power tokens into `out` (C x P x N_BANDS). */
-static void band_tokens(const btfm_loader *l, const float *raw, int64_t Cr, float *out)
-{
-    int64_t L = l->patch, P = l->P, C = l->max_channels;
-    for (int64_t c = 0; c < C; c++) {
-        for (int64_t p = 0; p < P; p++) {
-            float *o = out + (c * P + p) * BTFM_LOADER_N_BANDS;
-            if (c >= Cr) {
-                for (int j = 0; j < BTFM_LOADER_N_BANDS; j++) o[j] = 0;
-                continue;
-            }
-            const float *v = raw + c * l->T + p * L;
-            double mean = 0, power[BTFM_LOADER_N_BANDS] = {0};
-            for (int64_t i = 0; i < L; i++) mean += v[i];
-            mean /= (double)L;
-            for (int b = 0; b < l->n_bins; b++) {
-                const double *cs = l->dft + 2 * b * L, *sn = cs + L;
-                double re = 0, im = 0;
-                for (int64_t i = 0; i < L; i++) {
-                    double d = v[i] - mean;
-                    re += d * cs[i], im += d * sn[i];
-                }
-                power[l->bin_band[b]] += (re * re + im * im) * l->bin_scale[b];
-            }
-            for (int j = 0; j < BTFM_LOADER_N_BANDS; j++) {
-                double m = power[j] / l->band_bins[j];
-                o[j] = (float)log10(m > 1e-12 ? m : 1e-12);
-            }
-        }
-    }
 }
 
 static btfm_status alloc_batch(btfm_loader *l, struct btfm_batch *b)
@@ -459,7 +379,8 @@ static void fill_rows(btfm_loader *l, struct btfm_batch *b, int64_t row, int64_t
                                                                           : l->gather_kernel;
         btfm_corpus_gather(r, start, T, C, kernel, out);
     }
-    if (l->bands) band_tokens(l, out, Cr, b->data + row * C * l->P * BTFM_LOADER_N_BANDS);
+    if (l->bands)
+        btfm_band_tokens(&l->band, out, Cr, C, T, b->data + row * C * l->P * BTFM_LOADER_N_BANDS);
     b->labels[row] = l->windows.label[w];
     b->recordings[row] = l->windows.rec[w];
     b->window_ids[row] = w;

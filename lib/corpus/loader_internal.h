@@ -69,6 +69,23 @@ int btfm_corpus_gather_kernel(size_t batch_bytes);
 void btfm_corpus_gather(const corpus_rec *r, int64_t start, int64_t T, int64_t C, int kernel,
                         float *out);
 
+/* Band-power tokens of patches of `patch` samples (band_tokens.c): the periodic Hann
+ * window, cos and sin of each in-band bin (windowed; n_bins x patch cos, then sin), each
+ * bin's band and density scale, and the bins per band. */
+typedef struct band_plan {
+    int64_t patch;
+    double *hann, *dft, *bin_scale, band_bins[BTFM_LOADER_N_BANDS];
+    int *bin_band, n_bins;
+} band_plan;
+/* The tables for patches of `patch` samples at `sfreq`; BTFM_E_RANGE, naming the band,
+ * when a band has no frequency bin. */
+btfm_status btfm_band_plan_init(band_plan *bp, int64_t patch, double sfreq);
+void btfm_band_plan_free(band_plan *bp);
+/* Row `raw` (Cr channels x T samples) as tokens into `out` (C x T/patch x N_BANDS; the
+ * channels from Cr on zero). */
+void btfm_band_tokens(const band_plan *bp, const float *raw, int64_t Cr, int64_t C, int64_t T,
+                      float *out);
+
 /* A uniform draw in [0, n) from a splitmix64 stream (Lemire's multiply-shift). */
 uint64_t btfm_corpus_draw(uint64_t *state, uint64_t n);
 /* A seeded permutation of 0 .. n-1 (Fisher-Yates) into perm. */
