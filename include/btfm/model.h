@@ -89,7 +89,9 @@ typedef enum btfm_model_param {
     BTFM_MODEL_PARAM_NOISE_RANK = 16,   /* int: ridge: rank of the residual covariance kept
                                            for synthetic responses (0: per target only) */
     BTFM_MODEL_PARAM_BAND_SEARCH = 17,  /* int: banded ridge: 0 random search, 1 random search
-                                           then gradient steps on the band penalties */
+                                           then gradient (BFGS) steps on the band penalties,
+                                           2 random search then exact coordinate updates of
+                                           each band's penalty */
     BTFM_MODEL_PARAM_MAX_ = 0x7fffffff
 } btfm_model_param;
 

@@ -166,9 +166,10 @@ btfm_status btfm_model_fit_banded(btfm_model *m, const float *x, int64_t n, int6
         fit->center[k] = c.mu_x[k];
         fit->scale[k] = 1.0;
     }
-    if (!st && MODEL_PARAM(m, BAND_SEARCH) == 1)
+    if (!st && MODEL_PARAM(m, BAND_SEARCH) >= 1)
         st = btfm_model_banded_gradient(&c, fit->band, n_bands, (int)MODEL_PARAM(m, MAX_ITER),
-                                        MODEL_PARAM(m, TOL), fit);
+                                        MODEL_PARAM(m, TOL), MODEL_PARAM(m, BAND_SEARCH) == 2,
+                                        fit);
     if (!st && MODEL_PARAM(m, NOISE_RANK) > 0)
         st = btfm_model_noise_factor(fit, c.x, n, y, (int64_t)MODEL_PARAM(m, NOISE_RANK), func);
     if (!st) st = btfm_progress_done(&progress, "banded ridge");

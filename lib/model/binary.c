@@ -89,6 +89,27 @@ static void weighted_gram(binary_logit *b, const double *d, double *out)
     }
 }
 
+/* The preconditioner's Gram matrix sum_r w_r z_r z_r^T (upper part) into b->gram, in
+ * single precision: it only steers the steps (the gradient and the stopping rule stay
+ * double), and ssyrk takes half the time of dsyrk on the largest product of a fit. */
+static void preconditioner_gram(binary_logit *b, const double *w)
+{
+    const int64_t n = b->n, q = b->q;
+    float *rows = (float *)b->scratch, *acc = (float *)b->factor; /* BLOCK x q, q x q */
+    double *one = b->work;                                        /* q */
+    if (n == 0) memset(acc, 0, (size_t)(q * q) * sizeof *acc);
+    for (int64_t r0 = 0; r0 < n; r0 += BLOCK) {
+        const int64_t m = n - r0 < BLOCK ? n - r0 : BLOCK;
+        for (int64_t r = 0; r < m; r++) {
+            design_row(b, r0 + r, sqrt(fmax(w[r0 + r], 0.0)), one);
+            for (int64_t j = 0; j < q; j++) rows[r * q + j] = (float)one[j];
+        }
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)q, (int)m, 1.0f, rows, (int)q,
+                    r0 ? 1.0f : 0.0f, acc, (int)q);
+    }
+    for (int64_t k = 0; k < q * q; k++) b->gram[k] = acc[k];
+}
+
 btfm_status btfm_model_binary_design(binary_logit *b, int64_t n)
 {
     b->n = n;
@@ -111,13 +132,13 @@ btfm_status btfm_model_binary_design(binary_logit *b, int64_t n)
     }
     /* The weights go through eta as scratch: it is rewritten by every evaluation. */
     for (int64_t r = 0; r < n; r++) b->eta[r] = weight(b, r);
-    weighted_gram(b, b->eta, b->gram);
+    preconditioner_gram(b, b->eta);
     return BTFM_OK;
 }
 
 /* x . u for float x, double u: eight partial sums in a fixed order, so every vectorized
  * clone returns the same value. */
-BTFM_HOT BTFM_SIMD_CLONES static double dot(const float *x, const double *u, int64_t p)
+BTFM_HOT BTFM_SIMD_CLONES double btfm_model_dot_fd(const float *x, const double *u, int64_t p)
 {
     double acc[8] = {0}, rest = 0;
     int64_t j = 0;
@@ -174,7 +195,7 @@ static double loss(binary_logit *b, const double *theta, double *grad)
     if (b->second) {
         const int64_t *active = b->active, n_active = b->n_active;
         for (int64_t k = 0; k < n_active; k++)
-            b->item[active[k]] = dot(b->x + active[k] * p, u, p);
+            b->item[active[k]] = btfm_model_dot_fd(b->x + active[k] * p, u, p);
         double *score = b->item;
         /* eta first (the item scores are overwritten by the residual sums next) */
         for (int64_t r = 0; r < n; r++) b->eta[r] = score[b->first[r]] - score[b->second[r]] + c0;
@@ -195,7 +216,7 @@ static double loss(binary_logit *b, const double *theta, double *grad)
     } else {
         for (int64_t r = 0; r < n; r++) {
             const float *xr = b->x + b->first[r] * p;
-            const double v = b->eta[r] = dot(xr, u, p) + c0;
+            const double v = b->eta[r] = btfm_model_dot_fd(xr, u, p) + c0;
             const double res = residual(b, r, v, &f, &prod);
             if (r % LOG_BATCH == LOG_BATCH - 1) {
                 f += log(prod);

@@ -253,12 +253,12 @@ static void start(void *ctx, double *theta)
     if (B->ties == BTFM_TIES_NONE) theta[B->p] = 0;
 }
 
-static btfm_status fit_one(void *ctx, double alpha, double *theta, double *hessian)
+static btfm_status fit_one(void *ctx, double alpha, double tol, double *theta, double *hessian)
 {
     bt *B = ctx;
     if (B->binary) {
         const int64_t p = B->p, np = B->np;
-        btfm_status st = btfm_model_binary_fit(&B->bin, alpha, theta, B->max_iter, B->tol,
+        btfm_status st = btfm_model_binary_fit(&B->bin, alpha, theta, B->max_iter, tol,
                                                hessian ? B->hbuf : NULL);
         if (!st && hessian) { /* the tie parameter's row and column: fixed */
             memset(hessian, 0, (size_t)(np * np) * sizeof *hessian);
@@ -273,7 +273,7 @@ static btfm_status fit_one(void *ctx, double alpha, double *theta, double *hessi
     if (B->tie_par && B->ties == BTFM_TIES_RAO_KUPPER && !(theta[B->p] > 1e-12)) start(B, theta);
     newton_problem pr = {.n_par = B->np, .eval = eval, .feasible = feasible, .ctx = B,
                          .func = B->func};
-    return btfm_model_newton(&pr, theta, B->max_iter, B->tol, hessian);
+    return btfm_model_newton(&pr, theta, B->max_iter, tol, hessian);
 }
 
 /* P(first preferred), P(tie), P(second preferred) at score difference d. */
@@ -481,7 +481,7 @@ btfm_status btfm_model_fit_bt(btfm_model *m, const float *x, int64_t n_items, in
     if (!st) st = prepare(&B, all, n_pairs);
     if (!st) {
         start(&B, theta);
-        st = fit_one(&B, m->alphas[best], theta, hessian);
+        st = fit_one(&B, m->alphas[best], B.tol, theta, hessian);
     }
     double log_det;
     if (!st && btfm_dense_spd_inverse(hessian, np, inv, &log_det))

@@ -177,11 +177,11 @@ static btfm_status prepare(void *ctx, const int64_t *rows, int64_t n_rows)
 
 static void start(void *ctx, double *theta) { (void)ctx; (void)theta; }
 
-static btfm_status fit_one(void *ctx, double alpha, double *theta, double *hessian)
+static btfm_status fit_one(void *ctx, double alpha, double tol, double *theta, double *hessian)
 {
     logit *L = ctx;
     if (L->nk == 1)
-        return btfm_model_binary_fit(&L->bin, alpha, theta, L->max_iter, L->tol, hessian);
+        return btfm_model_binary_fit(&L->bin, alpha, theta, L->max_iter, tol, hessian);
     L->alpha = alpha;
     const int64_t np = (int64_t)L->nk * L->q;
     newton_problem pr = {.n_par = np, .eval = eval, .ctx = L, .func = L->func};
@@ -193,7 +193,7 @@ static btfm_status fit_one(void *ctx, double alpha, double *theta, double *hessi
         for (int k = 0; k < L->nk; k++) gauge[k * L->q + L->p] = 1.0 / sqrt((double)L->nk);
         pr.gauge = gauge;
     }
-    btfm_status st = btfm_model_newton(&pr, theta, L->max_iter, L->tol, hessian);
+    btfm_status st = btfm_model_newton(&pr, theta, L->max_iter, tol, hessian);
     if (!st && hessian && gauge) /* invertible, with the gauge fixed */
         for (int64_t i = 0; i < np; i++)
             for (int64_t k = 0; k < np; k++) hessian[i * np + k] += gauge[i] * gauge[k];
@@ -225,8 +225,7 @@ static double score(void *ctx, const double *theta, const int64_t *rows, int64_t
         double logp;
         for (int k = 0; k < L->nk; k++) {
             const double *u = L->u + k * (p + 1);
-            double v = u[p];
-            for (int64_t j = 0; j < p; j++) v += u[j] * xr[j];
+            const double v = u[p] + btfm_model_dot_fd(xr, u, p);
             if (L->nk == 1) e[0] = v;
             else pr[k] = v;
         }
@@ -430,7 +429,7 @@ btfm_status btfm_model_fit_logistic(btfm_model *m, const float *x, int64_t n, in
                             : BTFM_E_NOMEM;
     }
     if (!st) st = prepare(&L, all, n);
-    if (!st) st = fit_one(&L, m->alphas[best], theta, hessian);
+    if (!st) st = fit_one(&L, m->alphas[best], L.tol, theta, hessian);
     if (!st) st = finish(&L, theta, hessian, fit);
     for (int k = 0; !st && k < L.nk; k++) fit->alpha[k] = m->alphas[best];
     if (!st) st = btfm_progress_done(&progress, "logistic");

@@ -59,11 +59,13 @@ static const btfm_param_def model_params[MODEL_PARAM_COUNT] = {
     {"noise_rank", BTFM_PARAM_INT, 0, 0, 1000,
      "Ridge: leading components of the residual covariance the fit keeps for synthetic "
      "responses with correlated noise (0: per-target variances only)."},
-    {"band_search", BTFM_PARAM_INT, 0, 0, 1,
+    {"band_search", BTFM_PARAM_INT, 0, 0, 2,
      "Banded ridge: 0 the random search over band weights; 1 the random search, then "
      "per target BFGS steps on the log band penalties down the gradient of the held-out "
-     "squared error (himalaya's hyper-gradient search; needs K folds; max_iter steps, "
-     "stopping when no log penalty moves by more than tol)."},
+     "squared error (himalaya's hyper-gradient search); 2 the random search, then per "
+     "target exact coordinate updates of each band's penalty, the held-out error along it "
+     "in closed form. 1 and 2 need K folds; max_iter steps or sweeps, stopping when no log "
+     "penalty moves by more than tol."},
 };
 
 const btfm_param_table btfm_model_param_table = {

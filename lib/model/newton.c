@@ -88,6 +88,7 @@ typedef struct cv_run {
     const model_splits *s;
     int64_t n_samples;
     int kind;
+    double tol;          /* the folds' fits: max(tol, GLM_CV_TOL) */
     int64_t *train;      /* n_samples per worker */
     double *path;        /* per fold and alpha: the solution (n_par) */
     double *scores;      /* per fold and alpha */
@@ -110,7 +111,7 @@ static btfm_status fold_task(void *arg, int64_t f, int worker)
     c->ops->start(ctx, theta);
     for (int a = 0; a < A && !st; a++, theta += np) {
         if (a) memcpy(theta, theta - np, (size_t)np * sizeof *theta);
-        st = c->ops->fit(ctx, c->m->alphas[a], theta, NULL);
+        st = c->ops->fit(ctx, c->m->alphas[a], c->tol, theta, NULL);
         if (!st)
             c->scores[f * A + a] = c->ops->score(ctx, theta, s->test + s->test_start[f],
                                                  s->test_start[f + 1] - s->test_start[f],
@@ -137,7 +138,8 @@ btfm_status btfm_model_glm_cv(const btfm_model *m, const glm_ops *ops, void *con
     if (st) return st;
     const int A = m->n_alphas, K = s.n_folds;
     const int64_t np = ops->n_par;
-    cv_run c = {m, ops, ctxs, &s, n_samples, kind, NULL, NULL, NULL};
+    cv_run c = {m, ops, ctxs, &s, n_samples, kind, fmax(MODEL_PARAM(m, TOL), GLM_CV_TOL), NULL,
+                NULL, NULL};
     c.path = btfm_model_doubles((size_t)K * (size_t)A * (size_t)np, func);
     c.scores = btfm_model_doubles((size_t)K * (size_t)A, func);
     c.train = btfm_malloc((size_t)n_ctx * (size_t)n_samples * sizeof *c.train);

@@ -79,9 +79,11 @@ btfm_status btfm_ridge_primal(ridge_ctx *c, model_fit *fit);
 btfm_status btfm_ridge_dual(ridge_ctx *c, model_fit *fit);
 
 /* Banded ridge: refine each target's band penalties in fit (alpha, band_weights, from
- * the random search) by BFGS on the held-out squared error summed over c's K folds
- * (banded_gradient.c); the coefficients, intercepts and noise variances refitted. */
+ * the random search) on the held-out squared error summed over c's K folds, by BFGS or
+ * (coordinate nonzero) by exact coordinate updates (banded_gradient.c); the coefficients,
+ * intercepts and noise variances refitted. */
 btfm_status btfm_model_banded_gradient(const ridge_ctx *c, const int32_t *band, int n_bands,
-                                       int max_iter, double tol, model_fit *fit);
+                                       int max_iter, double tol, int coordinate,
+                                       model_fit *fit);
 
 #endif

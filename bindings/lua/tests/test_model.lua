@@ -1,6 +1,7 @@
 -- Tests of btfm.model from Lua against closed forms: an exact linear fit, the K-fold
 -- scores of a one-feature ridge written out here, a banded ridge whose signal lives in one
--- band, Bradley-Terry on two items (score difference log(wins / losses)), noise ceilings
+-- band, both band searches against an exhaustive grid's minimum and Newton's method
+-- against scikit-learn (values computed offline and written here), Bradley-Terry on two items (score difference log(wins / losses)), noise ceilings
 -- of noise-free repeats, RDMs of collinear patterns, a steering direction along the class
 -- means; persistence, and errors as nil, message, status name. Environment as
 -- test_btfm.lua: LUA_CPATH, BTFM_SOURCE_DIR, BTFM_LUA_TEST_TMP.
@@ -126,6 +127,59 @@ test("logistic regression and Bradley-Terry", function()
   assert(bt:fit_pairs(nil, 2, 2, {0, 1, 0, 1, 0, 1, 0, 1}, {1, 1, 1, 0}))
   local s = bt:coef()
   close_to(s[1] - s[2], math.log(3), 1e-4, "score difference")
+end)
+
+test("Newton's method (solver 3) equals scikit-learn's newton-cholesky", function()
+  -- Labels from a noisy rule (not separable), one penalty alpha = 0.5 (C = 2). The values
+  -- are scikit-learn's LogisticRegression(C=2, solver="newton-cholesky", tol=1e-12) on
+  -- the same float32 features.
+  local labels = {}
+  for i = 1, n do
+    labels[i] = math.sin(2.3 * i) + 0.8 * x[2 * i - 1] - 0.5 * x[2 * i] > 0 and 1 or 0
+  end
+  for _, solver in ipairs({3, 0}) do -- Newton alone, then the quasi-Newton default
+    local clf = assert(btfm.model("logistic"))
+    assert(clf:set_alphas({0.5}))
+    assert(clf:set_param("solver", solver))
+    assert(clf:set_param("tol", 1e-10))
+    assert(clf:fit_classes(x, n, 2, labels))
+    local coef = clf:coef()
+    near(coef[1], 1.1787800070, 1e-6, "solver " .. solver .. " coef 1")
+    near(coef[2], -0.5231707454, 1e-6, "solver " .. solver .. " coef 2")
+    near(clf:intercept()[1], -0.0730119927, 1e-6, "solver " .. solver .. " intercept")
+  end
+  local bad = assert(btfm.model("logistic"))
+  fails("BTFM_E_RANGE", "solver 4", bad:set_param("solver", 4))
+end)
+
+test("band searches reach the held-out error's minimum", function()
+  -- Two bands of two features, 5 contiguous folds. The reference: the minimum of the
+  -- held-out squared error over an exhaustive grid of the two log penalties (steps of 0.2
+  -- over [-8, 10], then 0.002 around the best), computed with NumPy on the same float32
+  -- data: log lambda = (-0.652, 3.182), error 15.22018.
+  local nb, xb, yb = 60, {}, {}
+  for i = 1, nb do
+    for j = 0, 3 do xb[4 * (i - 1) + j + 1] = math.sin(0.37 * i * (j + 1) + j) end
+    local r = 4 * (i - 1)
+    yb[i] = xb[r + 1] + 0.5 * xb[r + 2] + 0.2 * xb[r + 3] - 0.1 * xb[r + 4] + 0.6 * math.sin(5.3 * i)
+  end
+  for search = 1, 2 do -- 1 gradient (BFGS), 2 exact coordinate updates
+    local m = assert(btfm.model("banded_ridge"))
+    assert(m:set_bands({0, 0, 1, 1}))
+    assert(m:set_alphas({0.01, 0.1, 1, 10, 100}))
+    assert(m:set_param("cv", 5))
+    assert(m:set_param("n_iter", 5))
+    assert(m:set_param("band_search", search))
+    assert(m:fit(xb, nb, 4, yb, 1))
+    local w, alpha = m:band_weights(2), m:alpha()[1]
+    near(math.log(alpha / w[1]), -0.652, 0.01, "search " .. search .. " log penalty of band 0")
+    near(math.log(alpha / w[2]), 3.182, 0.01, "search " .. search .. " log penalty of band 1")
+  end
+  local bad = assert(btfm.model("banded_ridge"))
+  assert(bad:set_bands({0, 0, 1, 1}))
+  assert(bad:set_param("band_search", 2))
+  local msg = fails("BTFM_E_INVALID", "band search without K folds", bad:fit(xb, nb, 4, yb, 1))
+  check(msg:find("K folds", 1, true), msg)
 end)
 
 test("noise ceilings, RDMs and steering directions", function()

@@ -700,11 +700,14 @@ class BandedRidgeCV(RidgeCV):
     is then penalized by alpha / weight_b. Other arguments as RidgeCV (cv defaults to 5
     contiguous folds here; predict_std is not available).
 
-    search: "random" (the above), or "gradient": then, per target, BFGS steps on the log
+    search: "random" (the above); "gradient": then, per target, BFGS steps on the log
     band penalties down the gradient of the held-out squared error summed over the folds
     (himalaya's hyper-gradient search, solver="hyper_gradient"), from the random search's
-    choice, at most max_iter steps, stopping when no log penalty moves by more than tol.
-    It needs K folds (cv >= 2 or groups) and standardize=False.
+    choice; or "coordinate": then, per target, sweeps of exact coordinate updates, each
+    band's penalty moved to the minimum of that error along it, known in closed form from
+    one eigendecomposition per fold (it never increases the error). Both take at most
+    max_iter steps or sweeps, stopping when no log penalty moves by more than tol, and
+    need K folds (cv >= 2 or groups) and standardize=False.
 
     Fitted, besides RidgeCV's: band_weights_ (bands x targets), deltas_ (himalaya's
     log(weight / alpha)). score_split(X, y) gives each band's share of the held-out R^2:
@@ -726,9 +729,10 @@ class BandedRidgeCV(RidgeCV):
     def _prepare(self, model):
         if self.bands is None:
             raise ValueError("BandedRidgeCV needs bands: the band of each feature")
-        if self.search not in ("random", "gradient"):
-            raise ValueError(f"search is {self.search!r}; expected 'random' or 'gradient'")
-        model.set_param("band_search", int(self.search == "gradient"))
+        searches = ("random", "gradient", "coordinate")  # band_search 0, 1, 2
+        if self.search not in searches:
+            raise ValueError(f"search is {self.search!r}; expected one of {searches}")
+        model.set_param("band_search", searches.index(self.search))
         model.set_param("max_iter", int(self.max_iter))
         model.set_param("tol", float(self.tol))
         model.set_bands(self.bands)
