@@ -37,7 +37,8 @@ static const btfm_param_def model_params[MODEL_PARAM_COUNT] = {
      "Solver iterations at most (logistic regression, Bradley-Terry; banded ridge's "
      "gradient search)."},
     {"tol", BTFM_PARAM_REAL, 1e-8, 0, 1,
-     "Newton stops when a step moves no coefficient by more than tol (1 + max |coef|)."},
+     "Newton stops when a step moves no coefficient by more than tol (1 + max |coef|); "
+     "the fits inside cross-validation at tol or 1e-6, whichever is looser."},
     {"label_smoothing", BTFM_PARAM_REAL, 0, 0, 0.499,
      "Label smoothing eps: the observed outcome gets probability 1 - eps and the reverse "
      "eps (multinomial: eps shared by the other classes)."},
