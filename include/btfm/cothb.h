@@ -293,6 +293,38 @@ BTFM_API btfm_status btfm_cothb_reliability_of_score(const btfm_cothb *c, double
 BTFM_API btfm_status btfm_cothb_observe_score(btfm_cothb *c, int64_t node, int signal,
                                               double score);
 
+/* Multichannel reliability: P(step correct | features) from several raw features of each
+ * step (ERN amplitude, band powers, pupil size, ... in any units) by the model layer's
+ * L2-penalized logistic regression on standardized features: scikit-learn's
+ * make_pipeline(StandardScaler(), LogisticRegression(C = 1 / l2)). features is n_steps x
+ * n_features (C order, finite), correct[i] 1 or 0 (at least 5 of each, 10 steps). The
+ * held-out d' of the fit (5 contiguous folds, sqrt(2) Phi^-1(AUC)) and the base rate
+ * then describe the signal to the budget policy, as a score calibration's do. Saved
+ * with the controller; a failed fit leaves the previous one in place. */
+BTFM_API btfm_status btfm_cothb_calibrate_features(btfm_cothb *c, const float *features,
+                                                   int64_t n_steps, int64_t n_features,
+                                                   const int32_t *correct, double l2);
+
+/* P(step correct) of one step's features (n_features values) through the calibration
+ * (BTFM_E_STATE without one). */
+BTFM_API btfm_status btfm_cothb_reliability_of_features(const btfm_cothb *c,
+                                                        double *probability,
+                                                        const float *features,
+                                                        int64_t n_features);
+
+/* Observe one step's features in signal slot `signal` (not terminal) of `node`: their
+ * calibrated probability is observed as btfm_cothb_observe would. */
+BTFM_API btfm_status btfm_cothb_observe_features(btfm_cothb *c, int64_t node, int signal,
+                                                 const float *features, int64_t n_features);
+
+/* The feature calibration's features (0 without one; negative status for NULL), and its
+ * weights in the features' units (capacity >= that count; NULL to skip), intercept and
+ * held-out d' (each may be NULL): P = 1 / (1 + exp(-(w . x + intercept))). */
+BTFM_API int64_t btfm_cothb_n_features(const btfm_cothb *c);
+BTFM_API btfm_status btfm_cothb_feature_weights(const btfm_cothb *c, double *weights,
+                                                size_t capacity, double *intercept,
+                                                double *dprime);
+
 /* Items of a signal-quality report (btfm_cothb_signal_quality). New items are appended. */
 typedef enum btfm_cothb_quality {
     BTFM_COTHB_QUALITY_N = 0,               /* labelled steps */

@@ -14,6 +14,9 @@
 #define COTHB_MAX_MONITORED 64 /* upper bound of the "monitored" parameter */
 #define COTHB_NHEAD 2          /* logistic policy heads: continue, switch */
 #define COTHB_PLAN_CACHE 4     /* planning tables kept, most recently used first */
+#define COTHB_DPRIME_GRID 24   /* d' estimates: grid points 0 .. 24 times 0.125 */
+#define COTHB_DPRIME_STEP 0.125
+#define COTHB_DPRIME_FLOOR 0.01 /* readings known to 0.1 in log-odds */
 
 extern const btfm_param_table btfm_cothb_param_table; /* tree.c */
 
@@ -84,6 +87,14 @@ typedef struct cothb_map {
     double dprime;      /* sqrt(2) Phi^-1(AUC) of the calibration data (direction-free) */
 } cothb_map;
 
+/* A fitted multichannel feature calibration (features.c): P = sigmoid(w . x + b). */
+typedef struct cothb_features {
+    int64_t n;          /* features; 0 without a calibration */
+    double *w, b;       /* weights in the features' units, intercept */
+    double base_rate;   /* fraction of correct steps in the calibration data */
+    double dprime;      /* held-out sqrt(2) Phi^-1(AUC), 0 at or below chance */
+} cothb_features;
+
 typedef struct cothb_plan_table cothb_plan_table; /* plan.c */
 
 /* A strategy of the monitored set (Collins & Koechlin 2012): its reliability, the
@@ -126,6 +137,7 @@ struct btfm_cothb {
     double policy_w[COTHB_NHEAD][COTHB_NSIG];
     double policy_b[COTHB_NHEAD];
     cothb_map map;
+    cothb_features features;
     /* Budget policy (budget.c, answers.c). */
     int64_t *terminals;       /* level-0 terminals registered as answers, in order */
     int64_t n_terminals, cap_terminals;
@@ -139,6 +151,19 @@ struct btfm_cothb {
     cothb_plan_table *plans[COTHB_PLAN_CACHE]; /* planning tables (plan.c), not saved */
     int64_t dprime_count;     /* the d' estimate (plan.c) for these readings and base rate, */
     double dprime_base, dprime_value; /* valid while dprime_count = read_count + 1; not saved */
+    int64_t dprime_pairs;     /* ... and dprime_pairs = n_pairs */
+    /* Re-check agreement (agreement.c): per re-check of a level-0 step, the log-odds sum
+     * and count of its earlier readings and the re-check's log-odds (3 doubles a row),
+     * kept across reset like the first readings. */
+    double *pairs;
+    int64_t n_pairs, cap_pairs;
+    double agree_loglik[COTHB_DPRIME_GRID + 1]; /* cache of their scores, not saved: */
+    int64_t agree_done, agree_basis;           /* pairs scored; readings + pairs then */
+    double agree_mean, agree_var, agree_p0;    /* the first readings' statistics then */
+    /* While the re-checks overrule the spread (plan.c), readings are uncalibrated: a
+     * reading's log-likelihood ratio is reading_slope (logit r - reading_center). */
+    int64_t reading_mapped;
+    double reading_slope, reading_center;
     /* Strategies (probe.c). */
     cothb_strategy strategies[COTHB_MAX_MONITORED + 1];
     int64_t n_strategies;
@@ -216,6 +241,21 @@ int btfm_cothb_plan_step(btfm_cothb *c, double b, int64_t spare, int64_t steps, 
 double btfm_cothb_signal_dprime(btfm_cothb *c);
 void btfm_cothb_plans_free(btfm_cothb *c);
 
+/* agreement.c: remember a re-check reading of level-0 step t (before it joins t's
+ * evidence); the log-likelihood of the re-checks under each grid d' into loglik
+ * (COTHB_DPRIME_GRID + 1), returning how many there are (0: loglik untouched); check
+ * loaded rows. */
+void btfm_cothb_note_recheck(btfm_cothb *c, const cothb_node *t, double reading);
+int64_t btfm_cothb_agreement(btfm_cothb *c, double p0, double *loglik);
+/* Readings' log-likelihood ratio for a signal of sensitivity d' under the agreement
+ * model (slope and centre in log-odds). */
+void btfm_cothb_agreement_map(const btfm_cothb *c, double dprime, double *slope, double *center);
+/* The agreement state saved with the controller (COTHB_AGREE_STATE values), and back. */
+#define COTHB_AGREE_STATE (COTHB_DPRIME_GRID + 1 + 8)
+void btfm_cothb_agreement_state(const btfm_cothb *c, double *state);
+btfm_status btfm_cothb_set_agreement_state(btfm_cothb *c, const double *state);
+btfm_status btfm_cothb_check_pairs(const double *pairs, int64_t n);
+
 /* budget.c: the budget policy's decision (a plan, applied by policy.c). */
 typedef struct cothb_plan {
     int action;
@@ -249,6 +289,9 @@ double btfm_cothb_map_apply(const cothb_map *m, double score);
 void btfm_cothb_map_free(cothb_map *m);
 double btfm_cothb_auc(const double *s, const int *y, int64_t n, double *se, btfm_status *st,
                       const char *func);
+
+/* features.c: release a feature calibration. */
+void btfm_cothb_features_free(cothb_features *f);
 
 /* quality.c: the standard normal quantile. */
 double btfm_cothb_normal_quantile(double p);

@@ -56,6 +56,7 @@ double btfm_cothb_base_rate(const btfm_cothb *c)
     double b = c->params[BTFM_COTHB_PARAM_BASE_RATE];
     if (b > 0) return clamp_rate(b);
     if (c->map.method != BTFM_COTHB_CALIBRATION_NONE) return clamp_rate(c->map.base_rate);
+    if (c->features.n) return clamp_rate(c->features.base_rate);
     return clamp_rate((c->read_sum + 0.5) / ((double)c->read_count + 1));
 }
 
@@ -73,6 +74,12 @@ double btfm_cothb_evidence(const btfm_cothb *c, const cothb_node *n)
 {
     double base = btfm_cothb_logit(btfm_cothb_base_rate(c));
     double own = n->signals[BTFM_COTHB_SIGNAL_RELIABILITY];
+    if (c->reading_mapped && c->map.method == BTFM_COTHB_CALIBRATION_NONE && !c->features.n) {
+        /* uncalibrated readings (agreement.c) */
+        double a = c->reading_slope, m = c->reading_center;
+        return sigmoid(base + (isnan(own) ? 0 : a * (btfm_cothb_logit(own) - m)) +
+                       a * (n->evidence_sum - (double)n->n_evidence * m));
+    }
     double z = (isnan(own) ? base : btfm_cothb_logit(own)) + n->evidence_sum -
                (double)n->n_evidence * base;
     return sigmoid(z);
@@ -133,6 +140,7 @@ void btfm_cothb_combine_recheck(btfm_cothb *c, int64_t target, const cothb_node 
     cothb_node *t = &c->nodes[target];
     double r = sub->signals[BTFM_COTHB_SIGNAL_RELIABILITY];
     double path = sub->signals[BTFM_COTHB_SIGNAL_PATH];
+    btfm_cothb_note_recheck(c, t, r);
     if (!isnan(r)) {
         t->evidence_sum += btfm_cothb_logit(r);
         t->n_evidence++;

@@ -184,6 +184,99 @@ static btfm_status read_map(cothb_map *m, const btfm_container *k)
     return st;
 }
 
+/* The re-checks' readings (agreement.c), n x 3 values in one row; files written before
+ * them have no such array and load without any. */
+#define PAIRS_NAME "recheck_readings"
+
+static btfm_status put_pairs(const btfm_cothb *c, btfm_container *k)
+{
+    double none = 0;
+    int64_t count = c->n_pairs * 3, n_state = COTHB_AGREE_STATE;
+    double state[COTHB_AGREE_STATE];
+    btfm_cothb_agreement_state(c, state);
+    btfm_status st = btfm_container_put(k, PAIRS_NAME, BTFM_DTYPE_F64, 1, &count,
+                                        c->pairs ? (const void *)c->pairs : &none);
+    if (!st) st = btfm_container_put(k, "recheck_state", BTFM_DTYPE_F64, 1, &n_state, state);
+    return st;
+}
+
+static btfm_status read_pairs(btfm_cothb *c, const btfm_container *k)
+{
+    int index, dtype, ndim;
+    int64_t shape[BTFM_CONTAINER_MAX_NDIM];
+    if (btfm_container_find(k, PAIRS_NAME, &index)) return BTFM_OK;
+    btfm_status st = btfm_container_array_info(k, index, NULL, &dtype, &ndim, shape);
+    if (st) return st;
+    if (ndim != 1 || shape[0] % 3 || shape[0] / 3 > (1 << 16))
+        return btfm_fail(BTFM_E_FORMAT, "btfm_cothb_load: array \"" PAIRS_NAME "\" holds "
+                         "%lld values; expected 3 per re-check, at most 65536 re-checks",
+                         ndim == 1 ? (long long)shape[0] : -1LL);
+    int64_t n = shape[0] / 3;
+    if (n > 0)
+        st = btfm_reserve((void **)&c->pairs, &c->cap_pairs, n, 3 * sizeof *c->pairs,
+                          "btfm_cothb_load");
+    if (!st && n > 0)
+        st = btfm_container_get(k, PAIRS_NAME, BTFM_DTYPE_F64, (size_t)shape[0], c->pairs);
+    if (!st) st = btfm_cothb_check_pairs(c->pairs, n);
+    if (!st) c->n_pairs = n;
+    double state[COTHB_AGREE_STATE];
+    if (!st) st = btfm_container_get(k, "recheck_state", BTFM_DTYPE_F64, COTHB_AGREE_STATE, state);
+    if (!st) st = btfm_cothb_set_agreement_state(c, state);
+    return st;
+}
+
+/* The feature calibration (features.c): the weights then the intercept, base rate and
+ * d'; absent without one (and from files written before it). */
+#define FEATURES_NAME "feature_calibration"
+
+static btfm_status put_features(const cothb_features *f, btfm_container *k)
+{
+    if (!f->n) return BTFM_OK;
+    int64_t count = f->n + 3;
+    double *row = btfm_malloc((size_t)count * sizeof *row);
+    if (!row) return btfm_fail_nomem("btfm_cothb_save", (size_t)count * sizeof *row);
+    memcpy(row, f->w, (size_t)f->n * sizeof *row);
+    row[f->n] = f->b;
+    row[f->n + 1] = f->base_rate;
+    row[f->n + 2] = f->dprime;
+    btfm_status st = btfm_container_put(k, FEATURES_NAME, BTFM_DTYPE_F64, 1, &count, row);
+    btfm_free(row);
+    return st;
+}
+
+static btfm_status read_features(cothb_features *f, const btfm_container *k)
+{
+    int index, dtype, ndim;
+    int64_t shape[BTFM_CONTAINER_MAX_NDIM];
+    if (btfm_container_find(k, FEATURES_NAME, &index)) return BTFM_OK;
+    btfm_status st = btfm_container_array_info(k, index, NULL, &dtype, &ndim, shape);
+    if (st) return st;
+    if (ndim != 1 || shape[0] < 4 || shape[0] > 4096 + 3)
+        return btfm_fail(BTFM_E_FORMAT, "btfm_cothb_load: array \"" FEATURES_NAME "\" holds "
+                         "%lld values; expected 1 to 4096 weights and 3 more",
+                         ndim == 1 ? (long long)shape[0] : -1LL);
+    double *row = btfm_malloc((size_t)shape[0] * sizeof *row);
+    if (!row) return btfm_fail_nomem("btfm_cothb_load", (size_t)shape[0] * sizeof *row);
+    st = btfm_container_get(k, FEATURES_NAME, BTFM_DTYPE_F64, (size_t)shape[0], row);
+    int64_t n = shape[0] - 3;
+    for (int64_t j = 0; !st && j <= n; j++)
+        if (!isfinite(row[j])) st = btfm_cothb_load_error(-1, "feature weight", row[j]);
+    if (!st && !(row[n + 1] > 0 && row[n + 1] < 1))
+        st = btfm_cothb_load_error(-1, "feature base rate", row[n + 1]);
+    if (!st && !(row[n + 2] >= 0 && row[n + 2] <= 100))
+        st = btfm_cothb_load_error(-1, "feature d'", row[n + 2]);
+    if (st) {
+        btfm_free(row);
+        return st;
+    }
+    f->n = n;
+    f->w = row; /* the weights lead the row; the rest is copied out */
+    f->b = row[n];
+    f->base_rate = row[n + 1];
+    f->dprime = row[n + 2];
+    return BTFM_OK;
+}
+
 static btfm_status to_container(const void *obj, btfm_container **out, const char *func)
 {
     (void)func;
@@ -217,6 +310,8 @@ static btfm_status to_container(const void *obj, btfm_container **out, const cha
     if (!st) st = put_tables(c, k);
     if (!st) st = put_search(c, k);
     if (!st) st = put_map(&c->map, k);
+    if (!st) st = put_pairs(c, k);
+    if (!st) st = put_features(&c->features, k);
     if (st) {
         btfm_container_free(k);
         return st;
@@ -460,6 +555,7 @@ static btfm_status from_container(const btfm_container *k, void **out, const cha
         c->policy_b[h] = policy[h][COTHB_NSIG];
     }
     if (!st) st = read_map(&c->map, k);
+    if (!st) st = read_features(&c->features, k);
     if (format == 1) {
         btfm_cothb_strategies_init(c);
     } else if (!st) {
@@ -473,6 +569,7 @@ static btfm_status from_container(const btfm_container *k, void **out, const cha
         c->other = reals[R_OTHER];
         c->read_logit_sum = reals[R_LOGIT_SUM];
         c->read_logit_sq = reals[R_LOGIT_SQ];
+        if (!st) st = read_pairs(c, k);
     }
     c->cost = reals[R_COST];
     c->current = state[S_CURRENT];

@@ -90,34 +90,66 @@ static void build(cothb_plan_table *t)
  * degrees of freedom. The posterior mean of d over a grid (flat prior on [0, 3]), with
  * v floored at 0.1^2 (readings known to 0.1 in log-odds), so that readings that never
  * vary (a calibrated host whose signal carries nothing) give d near 0 within a few
- * steps, and readings that vary give d as their spread says. */
-#define DPRIME_GRID 24
-#define DPRIME_STEP 0.125
-#define DPRIME_FLOOR 0.01
+ * steps, and readings that vary give d as their spread says.
+ * The spread speaks for d' only if the readings are calibrated; re-checks say how much
+ * readings of one step agree whatever their scale (agreement.c). When they favour
+ * another d' than the spread's by a Bayes factor above 20 (their likelihood averaged over
+ * the grid against its value at the spread's d'), as raw scores that vary but carry
+ * nothing do, d' is their posterior mean instead. */
+#define AGREEMENT_BAYES_FACTOR 10
+
+static double grid_mean(const double *loglik)
+{
+    double top = -INFINITY, mass = 0, mean = 0;
+    for (int i = 0; i <= COTHB_DPRIME_GRID; i++) top = fmax(top, loglik[i]);
+    for (int i = 0; i <= COTHB_DPRIME_GRID; i++) {
+        double w = exp(loglik[i] - top);
+        mass += w;
+        mean += w * i * COTHB_DPRIME_STEP;
+    }
+    return mean / mass;
+}
+
+/* The re-checks' d' when they contradict the spread's estimate `spread` (readings are
+ * then mapped to calibrated log-likelihood ratios), else `spread`. */
+static double checked_by_agreement(btfm_cothb *c, double p0, double spread)
+{
+    double loglik[COTHB_DPRIME_GRID + 1];
+    c->reading_mapped = 0;
+    if (!btfm_cothb_agreement(c, p0, loglik)) return spread;
+    double x = fmin(spread / COTHB_DPRIME_STEP, COTHB_DPRIME_GRID);
+    int k = (int)fmin(floor(x), COTHB_DPRIME_GRID - 1);
+    double at = loglik[k] + (x - k) * (loglik[k + 1] - loglik[k]), average = 0;
+    for (int i = 0; i <= COTHB_DPRIME_GRID; i++) average += exp(fmin(loglik[i] - at, 700));
+    average /= COTHB_DPRIME_GRID + 1;
+    if (!(average > AGREEMENT_BAYES_FACTOR)) return spread;
+    double d = grid_mean(loglik);
+    c->reading_mapped = 1;
+    btfm_cothb_agreement_map(c, d, &c->reading_slope, &c->reading_center);
+    return d;
+}
 
 double btfm_cothb_signal_dprime(btfm_cothb *c)
 {
     if (c->map.method != BTFM_COTHB_CALIBRATION_NONE && c->map.dprime > 0) return c->map.dprime;
+    if (c->features.n && c->features.dprime > 0) return c->features.dprime;
     double n = (double)c->read_count, p0 = btfm_cothb_base_rate(c);
-    /* Readings only accumulate, so their count (and the base rate) identify the estimate:
-     * it is computed once per new reading, not at every step. */
-    if (c->dprime_count == c->read_count + 1 && c->dprime_base == p0) return c->dprime_value;
+    /* Readings and re-checks only accumulate, so their counts (and the base rate)
+     * identify the estimate: it is computed once per new reading, not at every step. */
+    if (c->dprime_count == c->read_count + 1 && c->dprime_base == p0 &&
+        c->dprime_pairs == c->n_pairs)
+        return c->dprime_value;
     double ss = n > 1 ? fmax(c->read_logit_sq - c->read_logit_sum * c->read_logit_sum / n, 0) : 0;
-    double loglik[DPRIME_GRID + 1], top = -INFINITY;
-    for (int i = 0; i <= DPRIME_GRID; i++) {
-        double d = i * DPRIME_STEP, v = d * d + p0 * (1 - p0) * d * d * d * d + DPRIME_FLOOR;
+    double loglik[COTHB_DPRIME_GRID + 1];
+    for (int i = 0; i <= COTHB_DPRIME_GRID; i++) {
+        double d = i * COTHB_DPRIME_STEP;
+        double v = d * d + p0 * (1 - p0) * d * d * d * d + COTHB_DPRIME_FLOOR;
         loglik[i] = n > 1 ? -0.5 * ((n - 1) * log(v) + ss / v) : 0;
-        top = fmax(top, loglik[i]);
-    }
-    double mass = 0, mean = 0;
-    for (int i = 0; i <= DPRIME_GRID; i++) {
-        double w = exp(loglik[i] - top);
-        mass += w;
-        mean += w * i * DPRIME_STEP;
     }
     c->dprime_count = c->read_count + 1;
     c->dprime_base = p0;
-    c->dprime_value = mean / mass;
+    c->dprime_pairs = c->n_pairs;
+    c->dprime_value = checked_by_agreement(c, p0, grid_mean(loglik));
     return c->dprime_value;
 }
 

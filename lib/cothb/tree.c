@@ -202,8 +202,20 @@ btfm_status btfm_cothb_copy_config(btfm_cothb *dst, const btfm_cothb *src)
         memcpy(map.x, src->map.x, bytes);
         map.y = map.x + src->map.n;
     }
+    cothb_features features = src->features;
+    if (src->features.n > 0) {
+        size_t bytes = (size_t)src->features.n * sizeof *features.w;
+        features.w = btfm_malloc(bytes);
+        if (!features.w) {
+            btfm_cothb_map_free(&map);
+            return btfm_fail_nomem("cothb configuration", bytes);
+        }
+        memcpy(features.w, src->features.w, bytes);
+    }
     btfm_cothb_map_free(&dst->map);
     dst->map = map;
+    btfm_cothb_features_free(&dst->features);
+    dst->features = features;
     memcpy(dst->params, src->params, sizeof dst->params);
     memcpy(dst->policy_w, src->policy_w, sizeof dst->policy_w);
     memcpy(dst->policy_b, src->policy_b, sizeof dst->policy_b);
@@ -247,7 +259,9 @@ void btfm_cothb_free(btfm_cothb *c)
     btfm_free(c->nodes);
     btfm_free(c->trace);
     btfm_free(c->terminals);
+    btfm_free(c->pairs);
     btfm_cothb_map_free(&c->map);
+    btfm_cothb_features_free(&c->features);
     btfm_cothb_plans_free(c);
     btfm_free(c);
 }

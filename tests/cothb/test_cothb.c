@@ -1422,6 +1422,172 @@ START_TEST(the_signal_strength_is_estimated_from_the_spread_of_the_readings)
 }
 END_TEST
 
+/* Budget-policy searches (paths of 4 steps, budget 12) over `problems` simulated
+ * problems, one controller reset between them: a generated step is right with
+ * probability 0.8, and each reading of it (its own, each re-check) is an independent
+ * error score x ~ N(-d'/2, 1) when right, N(+d'/2, 1) when wrong. A calibrated host
+ * reports P(right | x) = sigmoid(log 4 - d' x), a raw one sigmoid(-x). */
+static btfm_cothb *drive_readings(double dprime, int calibrated, int problems, uint64_t seed)
+{
+    enum { MAX_NODES = 256 };
+    btfm_cothb *c = make();
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_PATH_LENGTH, 4));
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_COST, 12));
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_MAX_NODES, MAX_NODES));
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_TRACE, 0));
+    uint64_t state = seed;
+    int right[MAX_NODES];
+    for (int p = 0; p < problems; p++) {
+        ck_assert_ok(btfm_cothb_reset(c));
+        right[0] = 1;
+        for (;;) {
+            int action = 0, level = 0;
+            int64_t node = -1, target = -1, id = -1;
+            ck_assert_ok(btfm_cothb_next(c, &action, &node, &target));
+            if (action == BTFM_COTHB_ANSWER || action == BTFM_COTHB_STOP) break;
+            if (action != BTFM_COTHB_EXTEND && action != BTFM_COTHB_BRANCH &&
+                action != BTFM_COTHB_DECOMPOSE)
+                continue;
+            ck_assert_ok(btfm_cothb_add_node(c, node, &id));
+            ck_assert_int_lt(id, MAX_NODES);
+            ck_assert_ok(btfm_cothb_node_info(c, id, NULL, &level, NULL, NULL, NULL));
+            if (level > 0) { /* a re-check: one more reading of step `node` */
+                right[id] = right[node];
+            } else {
+                state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+                right[id] = (double)(state >> 11) * 0x1.0p-53 < 0.8;
+            }
+            double x = gauss(&state) + (right[id] ? -dprime / 2 : dprime / 2);
+            double r = calibrated ? 1 / (1 + exp(-(log(4.0) - dprime * x))) : 1 / (1 + exp(x));
+            int depth = 0;
+            ck_assert_ok(btfm_cothb_node_info(c, id, NULL, NULL, NULL, &depth, NULL));
+            double s[7] = {r, NAN, NAN, NAN, NAN, NAN, level > 0 || depth >= 4 ? 1.0 : NAN};
+            ck_assert_ok(btfm_cothb_observe(c, id, s, 7));
+        }
+    }
+    return c;
+}
+
+/* Raw scores that vary but carry nothing look informative to the spread of the readings
+ * (log-odds of variance 1 read as calibrated give d' near 0.9), but re-checks of a step
+ * agree with its first reading no more than readings of different steps do: the
+ * controller's d' is near the simulation's 0, it then stops re-checking, and its
+ * probabilities no longer follow the noise (every path of a search equally probable).
+ * Calibrated readings of an informative signal (d' = 1) keep their d' within 0.1 with
+ * the re-checks they received. */
+START_TEST(the_signal_strength_is_checked_by_the_agreement_of_re_checks)
+{
+    btfm_cothb *noise = drive_readings(0, 0, 250, 3);
+    double d = btfm_cothb_signal_dprime(noise);
+    ck_assert_msg(noise->n_pairs >= 20, "%lld re-checks", (long long)noise->n_pairs);
+    ck_assert_msg(d < 0.3, "d' of uninformative raw scores estimated as %g", d);
+    /* The spread alone says otherwise: the same readings without the re-checks. */
+    btfm_cothb *spread = make();
+    spread->read_count = noise->read_count;
+    spread->read_sum = noise->read_sum;
+    spread->read_logit_sum = noise->read_logit_sum;
+    spread->read_logit_sq = noise->read_logit_sq;
+    ck_assert_double_gt(btfm_cothb_signal_dprime(spread), 0.6);
+    btfm_cothb_free(spread);
+    /* Uncalibrated readings are mapped to their likelihood ratios: near 1 at d' near 0. */
+    ck_assert_int_eq(noise->reading_mapped, 1);
+    ck_assert_double_lt(noise->reading_slope, 0.3);
+    /* A saved controller keeps the re-checks and their verdict. */
+    size_t size = 0;
+    ck_assert_ok(btfm_cothb_save_buffer(noise, NULL, 0, &size));
+    void *buf = malloc(size);
+    btfm_cothb *loaded = NULL;
+    ck_assert_ok(btfm_cothb_save_buffer(noise, buf, size, &size));
+    ck_assert_ok(btfm_cothb_load_buffer(&loaded, buf, size));
+    ck_assert_int_eq(loaded->n_pairs, noise->n_pairs);
+    ck_assert_double_eq(btfm_cothb_signal_dprime(loaded), d);
+    btfm_cothb_free(loaded);
+    free(buf);
+    btfm_cothb_free(noise);
+
+    btfm_cothb *signal = drive_readings(1, 1, 100, 4);
+    d = btfm_cothb_signal_dprime(signal);
+    ck_assert_msg(signal->n_pairs >= 100, "%lld re-checks", (long long)signal->n_pairs);
+    ck_assert_msg(fabs(d - 1) < 0.1, "d' 1 estimated as %g", d);
+    ck_assert_int_eq(signal->reading_mapped, 0);
+    btfm_cothb_free(signal);
+}
+END_TEST
+
+/* Multichannel features through the model layer's logistic regression. Steps right with
+ * probability 0.8 and two features x_j ~ N(-+mu_j / 2, sd_j^2) in their own units: the
+ * truth is P(right | x) = sigmoid(log 4 - sum_j mu_j (x_j - c_j) / sd_j^2), and the
+ * held-out d' is |mu / sd| = 1.5 (the simulation's). */
+START_TEST(feature_calibration_recovers_the_simulated_logistic_map)
+{
+    enum { N = 1500 };
+    static float x[N * 2];
+    static int32_t y[N];
+    const double mu[2] = {1.2 * 4, 0.9 * 10}, sd[2] = {4, 10}, center[2] = {6, 30};
+    uint64_t state = 21;
+    for (int i = 0; i < N; i++) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        y[i] = (double)(state >> 11) * 0x1.0p-53 < 0.8;
+        for (int j = 0; j < 2; j++)
+            x[i * 2 + j] = (float)(center[j] + sd[j] * gauss(&state) + (y[i] ? -mu[j] : mu[j]) / 2);
+    }
+    btfm_cothb *c = make();
+    double p = 0;
+    ck_assert_int_eq(btfm_cothb_reliability_of_features(c, &p, x, 2), BTFM_E_STATE);
+    ck_assert_int_eq(btfm_cothb_n_features(c), 0);
+    ck_assert_ok(btfm_cothb_calibrate_features(c, x, N, 2, y, 1e-3));
+    ck_assert_int_eq(btfm_cothb_n_features(c), 2);
+    double w[2], b, dprime;
+    ck_assert_ok(btfm_cothb_feature_weights(c, w, 2, &b, &dprime));
+    double truth_b = log(4.0);
+    for (int j = 0; j < 2; j++) {
+        double truth = -mu[j] / (sd[j] * sd[j]);
+        ck_assert_msg(fabs(w[j] - truth) < 0.2 * fabs(truth), "w[%d] %g, truth %g", j, w[j], truth);
+        truth_b -= truth * center[j];
+    }
+    ck_assert_msg(fabs(b - truth_b) < 0.5, "intercept %g, truth %g", b, truth_b);
+    ck_assert_msg(fabs(dprime - 1.5) < 0.15, "held-out d' %g, truth 1.5", dprime);
+    /* The planner reads the calibration's d' and base rate. */
+    ck_assert_double_eq(btfm_cothb_signal_dprime(c), dprime);
+    /* A step's features are observed as their probability, sigmoid(w . x + b). */
+    int action = 0;
+    int64_t node = -1, target = -1, id = -1;
+    ck_assert_ok(btfm_cothb_set_param(c, BTFM_COTHB_PARAM_POLICY, 0));
+    ck_assert_ok(btfm_cothb_next(c, &action, &node, &target));
+    ck_assert_ok(btfm_cothb_add_node(c, node, &id));
+    const float one[2] = {2.5f, 41.0f};
+    ck_assert_ok(btfm_cothb_observe_features(c, id, BTFM_COTHB_SIGNAL_RELIABILITY, one, 2));
+    double r = 0, expected = 1 / (1 + exp(-(w[0] * 2.5 + w[1] * 41.0 + b)));
+    ck_assert_ok(btfm_cothb_reliability(c, id, &r));
+    ck_assert_double_eq_tol(r, expected, 1e-12);
+    /* Bad input: wrong width, a non-finite feature, labels other than 0/1, one class. */
+    ck_assert_int_eq(btfm_cothb_reliability_of_features(c, &p, x, 3), BTFM_E_INVALID);
+    const float nan_row[2] = {NAN, 1};
+    ck_assert_int_eq(btfm_cothb_reliability_of_features(c, &p, nan_row, 2), BTFM_E_RANGE);
+    y[7] = 2;
+    ck_assert_int_eq(btfm_cothb_calibrate_features(c, x, N, 2, y, 1), BTFM_E_INVALID);
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(), "correct[7] = 2"));
+    y[7] = 1;
+    static int32_t all_right[N];
+    for (int i = 0; i < N; i++) all_right[i] = 1;
+    ck_assert_int_eq(btfm_cothb_calibrate_features(c, x, N, 2, all_right, 1), BTFM_E_INVALID);
+    /* The failed fits kept the calibration; a saved controller keeps it too. */
+    double w2[2], b2;
+    size_t size = 0;
+    ck_assert_ok(btfm_cothb_save_buffer(c, NULL, 0, &size));
+    void *buf = malloc(size);
+    btfm_cothb *loaded = NULL;
+    ck_assert_ok(btfm_cothb_save_buffer(c, buf, size, &size));
+    ck_assert_ok(btfm_cothb_load_buffer(&loaded, buf, size));
+    ck_assert_ok(btfm_cothb_feature_weights(loaded, w2, 2, &b2, NULL));
+    ck_assert(w2[0] == w[0] && w2[1] == w[1] && b2 == b);
+    ck_assert_int_eq(btfm_cothb_feature_weights(loaded, w2, 1, NULL, NULL), BTFM_E_RANGE);
+    btfm_cothb_free(loaded);
+    free(buf);
+    btfm_cothb_free(c);
+}
+END_TEST
+
 /* A signal that carries nothing cannot improve a step, so the budget goes to independent
  * paths settled by the vote (self-consistency). Earlier problems showed readings that
  * never vary; after the reset, paths of 2 steps with a budget of 6 are three paths, none
@@ -1829,6 +1995,8 @@ static Suite *cothb_suite(void)
     tcase_add_test(tc, reset_starts_a_new_problem_with_the_same_configuration);
     tcase_add_test(tc, load_validates_answers_and_strategies);
     tcase_add_test(tc, the_signal_strength_is_estimated_from_the_spread_of_the_readings);
+    tcase_add_test(tc, the_signal_strength_is_checked_by_the_agreement_of_re_checks);
+    tcase_add_test(tc, feature_calibration_recovers_the_simulated_logistic_map);
     tcase_add_test(tc, without_signal_spare_budget_goes_to_independent_paths);
     tcase_add_test(tc, format_2_files_without_min_dprime_still_load);
     tcase_add_test(tc, spare_budget_after_a_path_goes_to_its_weakest_step_by_optimal_stopping);

@@ -654,6 +654,14 @@ _SIGNATURES = {
     "btfm_cothb_tuner_n_knobs": (c_int, [c_void_p]),
     "btfm_cothb_tuner_knob": (c_int, [c_void_p, c_int, _p_int, _p_double]),
     "btfm_cothb_tuner_apply": (c_int, [c_void_p, c_void_p]),
+    "btfm_cothb_calibrate_features": (c_int, [c_void_p, _p_float, c_int64, c_int64,
+                                              POINTER(ctypes.c_int32),
+                                              c_double]),
+    "btfm_cothb_reliability_of_features": (c_int, [c_void_p, _p_double, _p_float, c_int64]),
+    "btfm_cothb_observe_features": (c_int, [c_void_p, c_int64, c_int, _p_float, c_int64]),
+    "btfm_cothb_n_features": (c_int64, [c_void_p]),
+    "btfm_cothb_feature_weights": (c_int, [c_void_p, _p_double, c_size_t, _p_double,
+                                           _p_double]),
 
     # stream
     "btfm_iir_reset_channel": (c_int, [IirPtr, c_int, _p_float]),

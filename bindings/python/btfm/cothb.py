@@ -299,6 +299,52 @@ class CoTHB(ParamsMixin, Handle):
         check(self._invoke(lib.btfm_cothb_observe_score, int(node), COTHB_SIGNALS.index(signal),
                            float(score)))
 
+    def calibrate_features(self, features, correct, l2: float = 1.0) -> None:
+        """Fit P(step correct | features) on labelled steps: features (n_steps x
+        n_features; ERN amplitude, band powers, pupil size... in any units), correct (1 or
+        0 per step), through the model layer's logistic regression on standardized
+        features (scikit-learn's StandardScaler + LogisticRegression(C=1/l2))."""
+        from .model import _f32, _ptr, np  # numpy is needed here only
+        x = _f32(features, "features", 2)
+        y = np.ascontiguousarray(np.asarray(correct).astype(np.int32))
+        if y.shape != (x.shape[0],):
+            raise ValueError(f"correct must hold one label per row of features "
+                             f"({x.shape[0]}), got shape {y.shape}")
+        check(self._invoke(lib.btfm_cothb_calibrate_features, _ptr(x, ctypes.c_float),
+                           x.shape[0], x.shape[1], _ptr(y, ctypes.c_int32), float(l2)))
+
+    def reliability_of_features(self, features) -> float:
+        """P(step correct) for one step's features through the feature calibration."""
+        from .model import _f32, _ptr
+        x = _f32(features, "features", 1)
+        value = ctypes.c_double()
+        check(self._invoke(lib.btfm_cothb_reliability_of_features, ctypes.byref(value),
+                           _ptr(x, ctypes.c_float), x.shape[0]))
+        return value.value
+
+    def observe_features(self, node: int, features, signal: str = "reliability") -> None:
+        """Observe one step's features for `node` in a signal slot, through the feature
+        calibration."""
+        from .model import _f32, _ptr
+        if signal not in COTHB_SIGNALS:
+            raise ValueError(f"unknown signal {signal!r}; known: {', '.join(COTHB_SIGNALS)}")
+        x = _f32(features, "features", 1)
+        check(self._invoke(lib.btfm_cothb_observe_features, int(node),
+                           COTHB_SIGNALS.index(signal), _ptr(x, ctypes.c_float), x.shape[0]))
+
+    @property
+    def feature_calibration(self) -> dict | None:
+        """{"weights": per feature in its units, "intercept", "dprime" (held-out)} of the
+        feature calibration, or None without one."""
+        with self._lock:
+            ptr = self._require_open()
+            n = check(lib.btfm_cothb_n_features(ptr))
+            if not n:
+                return None
+            w, b, d = (ctypes.c_double * n)(), ctypes.c_double(), ctypes.c_double()
+            check(lib.btfm_cothb_feature_weights(ptr, w, n, ctypes.byref(b), ctypes.byref(d)))
+        return {"weights": list(w), "intercept": b.value, "dprime": d.value}
+
     def policy(self, head: int = 0) -> tuple:
         """(weights per signal slot, bias) of head 0 (continue vs leave) or 1 (switch vs
         explore)."""
