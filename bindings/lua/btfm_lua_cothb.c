@@ -282,6 +282,114 @@ static int cothb_observe_score(lua_State *L)
     return 1;
 }
 
+/* The numbers of the table at `arg` (a sequence of n numbers) into out; `what` names it. */
+static void check_row(lua_State *L, int arg, float *out, lua_Integer n, const char *what)
+{
+    for (lua_Integer j = 1; j <= n; j++) {
+        lua_geti(L, arg, j);
+        out[j - 1] = (float)btfm_lua_check_field_number(L, arg, what);
+        lua_pop(L, 1);
+    }
+}
+
+/* A Lua-owned block of n floats (freed by the collector, so an error never leaks it). */
+static float *float_block(lua_State *L, lua_Integer n)
+{
+    return lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof(float), 0);
+}
+
+/* c:calibrate_features({{f1, f2, ...}, ...}, {correct, ...} [, l2 = 1]) */
+static int cothb_calibrate_features(lua_State *L)
+{
+    btfm_cothb *c = check_cothb(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    double l2 = luaL_optnumber(L, 4, 1.0);
+    lua_settop(L, 4);
+    lua_Integer n = luaL_len(L, 2), p = 0;
+    if (luaL_len(L, 3) != n) return luaL_argerror(L, 3, "one label per row of features");
+    if (n > 0) {
+        lua_geti(L, 2, 1);
+        if (!lua_istable(L, -1)) return btfm_lua_field_error(L, 2, "rows[1]", "table expected");
+        p = luaL_len(L, -1);
+        lua_pop(L, 1);
+    }
+    float *x = float_block(L, n * p);
+    int32_t *y = lua_newuserdatauv(L, (size_t)(n > 0 ? n : 1) * sizeof *y, 0);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_geti(L, 2, i);
+        if (!lua_istable(L, -1) || luaL_len(L, -1) != p)
+            return btfm_lua_field_error(L, 2, "rows", "every row a table of the same length");
+        check_row(L, lua_gettop(L), x + (i - 1) * p, p, "features");
+        lua_pop(L, 1);
+        lua_geti(L, 3, i);
+        y[i - 1] = (int32_t)(lua_isboolean(L, -1) ? lua_toboolean(L, -1)
+                                                    : btfm_lua_check_field_integer(L, 3, "correct"));
+        lua_pop(L, 1);
+    }
+    btfm_status st = btfm_cothb_calibrate_features(c, x, (int64_t)n, (int64_t)p, y, l2);
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* c:reliability_of_features({f1, f2, ...}) -> P(step correct) */
+static int cothb_reliability_of_features(lua_State *L)
+{
+    btfm_cothb *c = check_cothb(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_Integer p = luaL_len(L, 2);
+    float *x = float_block(L, p);
+    check_row(L, 2, x, p, "features");
+    double prob;
+    btfm_status st = btfm_cothb_reliability_of_features(c, &prob, x, (int64_t)p);
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushnumber(L, prob);
+    return 1;
+}
+
+/* c:observe_features(node, {f1, f2, ...}) observes them as the reliability */
+static int cothb_observe_features(lua_State *L)
+{
+    btfm_cothb *c = check_cothb(L, 1);
+    int64_t node = (int64_t)luaL_checkinteger(L, 2);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    lua_Integer p = luaL_len(L, 3);
+    float *x = float_block(L, p);
+    check_row(L, 3, x, p, "features");
+    btfm_status st = btfm_cothb_observe_features(c, node, BTFM_COTHB_SIGNAL_RELIABILITY, x,
+                                                 (int64_t)p);
+    if (st) return btfm_lua_fail(L, st);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* c:feature_calibration() -> {weights = {...}, intercept =, dprime =}, or nil without one */
+static int cothb_feature_calibration(lua_State *L)
+{
+    btfm_cothb *c = check_cothb(L, 1);
+    int64_t n = btfm_cothb_n_features(c);
+    if (n <= 0) {
+        lua_pushnil(L);
+        return 1;
+    }
+    double *w = lua_newuserdatauv(L, (size_t)n * sizeof *w, 0), b, d;
+    btfm_status st = btfm_cothb_feature_weights(c, w, (size_t)n, &b, &d);
+    if (st) return btfm_lua_fail(L, st);
+    lua_createtable(L, 0, 3);
+    lua_createtable(L, (int)n, 0);
+    for (int64_t j = 0; j < n; j++) {
+        lua_pushnumber(L, w[j]);
+        lua_seti(L, -2, j + 1);
+    }
+    lua_setfield(L, -2, "weights");
+    lua_pushnumber(L, b);
+    lua_setfield(L, -2, "intercept");
+    lua_pushnumber(L, d);
+    lua_setfield(L, -2, "dprime");
+    return 1;
+}
+
 /* btfm.cothb_signal_quality(scores, correct [, method = "isotonic" [, folds = 5]]) ->
  * {n =, base_rate =, auc =, ...} */
 static int module_signal_quality(lua_State *L)
@@ -411,6 +519,10 @@ static const luaL_Reg cothb_methods[] = {
     {"calibrate_reliability", cothb_calibrate_reliability},
     {"reliability_of_score", cothb_reliability_of_score},
     {"observe_score", cothb_observe_score},
+    {"calibrate_features", cothb_calibrate_features},
+    {"reliability_of_features", cothb_reliability_of_features},
+    {"observe_features", cothb_observe_features},
+    {"feature_calibration", cothb_feature_calibration},
     {"reset", cothb_reset},       {"set_answer", cothb_set_answer},
     {"answer", cothb_answer},     {"answers", cothb_answers},
     {"node_strategy", cothb_node_strategy}, {"strategies", cothb_strategies},

@@ -25,6 +25,8 @@ void btfm_cothb_note_recheck(btfm_cothb *c, const cothb_node *t, double reading)
     if (t->level != 0 || isnan(own) || isnan(reading) || t->n_evidence != t->rechecks ||
         c->n_pairs >= MAX_PAIRS)
         return;
+    /* A reading of exactly 0 or 1 is a verdict, not a noisy reading of the signal. */
+    if (reading <= 1e-9 || reading >= 1 - 1e-9 || own <= 1e-9 || own >= 1 - 1e-9) return;
     /* Out of memory, this re-check is not remembered (the estimate only has one less). */
     if (btfm_reserve((void **)&c->pairs, &c->cap_pairs, c->n_pairs + 1, 3 * sizeof *c->pairs,
                      "cothb re-checks"))

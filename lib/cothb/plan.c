@@ -93,10 +93,13 @@ static void build(cothb_plan_table *t)
  * steps, and readings that vary give d as their spread says.
  * The spread speaks for d' only if the readings are calibrated; re-checks say how much
  * readings of one step agree whatever their scale (agreement.c). When they favour
- * another d' than the spread's by a Bayes factor above 20 (their likelihood averaged over
+ * another d' than the spread's by a Bayes factor above 10 (their likelihood averaged over
  * the grid against its value at the spread's d'), as raw scores that vary but carry
- * nothing do, d' is their posterior mean instead. */
+ * nothing do, and there are at least 100 of them, d' is their posterior mean instead. */
 #define AGREEMENT_BAYES_FACTOR 10
+/* Fewer re-checks never overrule the spread: readings far from the Gaussian model (a
+ * verifier's 0.05 / 0.5 / 0.95 verdicts) can give a few re-checks a large Bayes factor. */
+#define AGREEMENT_MIN_RECHECKS 100
 
 static double grid_mean(const double *loglik)
 {
@@ -116,7 +119,7 @@ static double checked_by_agreement(btfm_cothb *c, double p0, double spread)
 {
     double loglik[COTHB_DPRIME_GRID + 1];
     c->reading_mapped = 0;
-    if (!btfm_cothb_agreement(c, p0, loglik)) return spread;
+    if (btfm_cothb_agreement(c, p0, loglik) < AGREEMENT_MIN_RECHECKS) return spread;
     double x = fmin(spread / COTHB_DPRIME_STEP, COTHB_DPRIME_GRID);
     int k = (int)fmin(floor(x), COTHB_DPRIME_GRID - 1);
     double at = loglik[k] + (x - k) * (loglik[k + 1] - loglik[k]), average = 0;

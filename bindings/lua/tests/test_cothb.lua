@@ -140,4 +140,51 @@ test("the vote follows its closed form, and reset keeps the configuration", func
   eq(c:get_param("wrong_answers"), 4, "configuration kept")
 end)
 
+-- Multichannel features: the fit must satisfy the optimality conditions of its objective
+-- (scikit-learn's StandardScaler + LogisticRegression(C = 1 / l2)): on features
+-- standardized with their population sd, sum (p - y) z_j + l2 w_j sd_j = 0 and
+-- sum (p - y) = 0, with p from the reported weights.
+test("feature calibration meets its optimality conditions", function()
+  local rows, correct, seed = {}, {}, 7
+  local function uniform() seed = (seed * 48271) % 2147483647; return seed / 2147483647 end
+  for i = 1, 61 do
+    local right = uniform() < 0.7
+    local ern = 6 + 8 * (uniform() - 0.5) + (right and -2 or 2)
+    local pupil = 4 + 0.6 * (uniform() - 0.5) + (right and -0.1 or 0.1)
+    rows[i], correct[i] = {ern, pupil}, right and 1 or 0
+  end
+  local c = btfm.cothb()
+  eq(c:feature_calibration(), nil, "no calibration yet")
+  local l2 = 0.5
+  assert(c:calibrate_features(rows, correct, l2))
+  local cal = c:feature_calibration()
+  local n, mean, sd = #rows, {0, 0}, {0, 0}
+  for _, r in ipairs(rows) do for j = 1, 2 do mean[j] = mean[j] + r[j] / n end end
+  for _, r in ipairs(rows) do for j = 1, 2 do sd[j] = sd[j] + (r[j] - mean[j]) ^ 2 / n end end
+  local grad = {0, 0, 0}
+  for i, r in ipairs(rows) do
+    local p = c:reliability_of_features(r)
+    local z = cal.intercept + cal.weights[1] * r[1] + cal.weights[2] * r[2]
+    -- (features reach the library as floats)
+    assert(math.abs(p - 1 / (1 + math.exp(-z))) < 1e-6, "probability of the weights")
+    for j = 1, 2 do grad[j] = grad[j] + (p - correct[i]) * (r[j] - mean[j]) / math.sqrt(sd[j]) end
+    grad[3] = grad[3] + (p - correct[i])
+  end
+  for j = 1, 2 do grad[j] = grad[j] + l2 * cal.weights[j] * math.sqrt(sd[j]) end
+  for j = 1, 3 do assert(math.abs(grad[j]) < 1e-4, "gradient " .. j .. " = " .. grad[j]) end
+  assert(cal.weights[1] < 0, "a larger ERN means a wrong step")
+  local id
+  while true do
+    local action, node = assert(c:next())
+    if action == "extend" then id = assert(c:add_node(node)); break end
+  end
+  assert(c:observe_features(id, rows[1]))
+  assert(math.abs(c:reliability(id) - c:reliability_of_features(rows[1])) < 1e-12)
+  local v, msg, status = c:reliability_of_features({1, 2, 3})
+  eq(v, nil, "wrong width"); eq(status, "BTFM_E_INVALID", "status")
+  assert(msg:find("n_features = 3", 1, true), msg)
+  local ok, err = pcall(c.calibrate_features, c, {{1, 2}, {3}}, {1, 0})
+  assert(not ok and tostring(err):find("same length", 1, true), tostring(err))
+end)
+
 H.finish()
