@@ -200,23 +200,37 @@ static btfm_status put_pairs(const btfm_cothb *c, btfm_container *k)
     return st;
 }
 
-static btfm_status read_pairs(btfm_cothb *c, const btfm_container *k)
+/* The length of optional 1-D array `name` into *count (-1 when the file has none); a
+ * length outside [min, max] or not a multiple of `per` is a format error. */
+static btfm_status optional_length(const btfm_container *k, const char *name, int64_t min,
+                                   int64_t max, int64_t per, int64_t *count)
 {
     int index, dtype, ndim;
     int64_t shape[BTFM_CONTAINER_MAX_NDIM];
-    if (btfm_container_find(k, PAIRS_NAME, &index)) return BTFM_OK;
+    *count = -1;
+    if (btfm_container_find(k, name, &index)) return BTFM_OK;
     btfm_status st = btfm_container_array_info(k, index, NULL, &dtype, &ndim, shape);
     if (st) return st;
-    if (ndim != 1 || shape[0] % 3 || shape[0] / 3 > (1 << 16))
-        return btfm_fail(BTFM_E_FORMAT, "btfm_cothb_load: array \"" PAIRS_NAME "\" holds "
-                         "%lld values; expected 3 per re-check, at most 65536 re-checks",
-                         ndim == 1 ? (long long)shape[0] : -1LL);
-    int64_t n = shape[0] / 3;
+    if (ndim != 1 || shape[0] < min || shape[0] > max || shape[0] % per)
+        return btfm_fail(BTFM_E_FORMAT, "btfm_cothb_load: array \"%s\" holds %lld values in "
+                         "%d dimensions; expected one dimension of %lld to %lld values, a "
+                         "multiple of %lld", name, ndim == 1 ? (long long)shape[0] : -1LL,
+                         ndim, (long long)min, (long long)max, (long long)per);
+    *count = shape[0];
+    return BTFM_OK;
+}
+
+static btfm_status read_pairs(btfm_cothb *c, const btfm_container *k)
+{
+    int64_t count;
+    btfm_status st = optional_length(k, PAIRS_NAME, 0, 3 << 16, 3, &count);
+    if (st || count < 0) return st;
+    int64_t n = count / 3;
     if (n > 0)
         st = btfm_reserve((void **)&c->pairs, &c->cap_pairs, n, 3 * sizeof *c->pairs,
                           "btfm_cothb_load");
     if (!st && n > 0)
-        st = btfm_container_get(k, PAIRS_NAME, BTFM_DTYPE_F64, (size_t)shape[0], c->pairs);
+        st = btfm_container_get(k, PAIRS_NAME, BTFM_DTYPE_F64, (size_t)count, c->pairs);
     if (!st) st = btfm_cothb_check_pairs(c->pairs, n);
     if (!st) c->n_pairs = n;
     double state[COTHB_AGREE_STATE];
@@ -246,19 +260,13 @@ static btfm_status put_features(const cothb_features *f, btfm_container *k)
 
 static btfm_status read_features(cothb_features *f, const btfm_container *k)
 {
-    int index, dtype, ndim;
-    int64_t shape[BTFM_CONTAINER_MAX_NDIM];
-    if (btfm_container_find(k, FEATURES_NAME, &index)) return BTFM_OK;
-    btfm_status st = btfm_container_array_info(k, index, NULL, &dtype, &ndim, shape);
-    if (st) return st;
-    if (ndim != 1 || shape[0] < 4 || shape[0] > 4096 + 3)
-        return btfm_fail(BTFM_E_FORMAT, "btfm_cothb_load: array \"" FEATURES_NAME "\" holds "
-                         "%lld values; expected 1 to 4096 weights and 3 more",
-                         ndim == 1 ? (long long)shape[0] : -1LL);
-    double *row = btfm_malloc((size_t)shape[0] * sizeof *row);
-    if (!row) return btfm_fail_nomem("btfm_cothb_load", (size_t)shape[0] * sizeof *row);
-    st = btfm_container_get(k, FEATURES_NAME, BTFM_DTYPE_F64, (size_t)shape[0], row);
-    int64_t n = shape[0] - 3;
+    int64_t count;
+    btfm_status st = optional_length(k, FEATURES_NAME, 4, 4096 + 3, 1, &count);
+    if (st || count < 0) return st;
+    double *row = btfm_malloc((size_t)count * sizeof *row);
+    if (!row) return btfm_fail_nomem("btfm_cothb_load", (size_t)count * sizeof *row);
+    st = btfm_container_get(k, FEATURES_NAME, BTFM_DTYPE_F64, (size_t)count, row);
+    int64_t n = count - 3;
     for (int64_t j = 0; !st && j <= n; j++)
         if (!isfinite(row[j])) st = btfm_cothb_load_error(-1, "feature weight", row[j]);
     if (!st && !(row[n + 1] > 0 && row[n + 1] < 1))
