@@ -173,6 +173,29 @@ static int model_fit_pairs(lua_State *L)
     return push_ok(L, btfm_model_fit_pairs(m, x, items, x ? p : 0, pairs, o, n2 / 2));
 }
 
+/* m:fit_encoder(embeddings, n_embeddings, dim, items, features, n_rows, n_features,
+ * annotators [, folds]) -> held-out r of each feature (table): the model (ridge) becomes an
+ * encoder from item embeddings to annotators' brain features (btfm_reward_encoder_fit;
+ * items are 0-based rows of the embeddings) */
+static int model_fit_encoder(lua_State *L)
+{
+    lua_settop(L, 10); /* optional arguments stay below the blocks pushed on the stack */
+    btfm_model *m = check_model(L, 1);
+    lua_Integer ne = luaL_checkinteger(L, 3), dim = luaL_checkinteger(L, 4);
+    lua_Integer n = luaL_checkinteger(L, 7), d = luaL_checkinteger(L, 8);
+    int folds = (int)luaL_optinteger(L, 10, 5);
+    const float *emb = (const float *)btfm_lua_check_matrix(L, 2, ne, dim, 0);
+    const int64_t *items = (const int64_t *)check_integers(L, 5, n, 1, NULL);
+    const float *x = (const float *)btfm_lua_check_matrix(L, 6, n, d, 0);
+    const int64_t *annot = (const int64_t *)check_integers(L, 9, n, 1, NULL);
+    double *r = (double *)lua_newuserdatauv(L, (size_t)d * sizeof *r, 0);
+    btfm_status st = btfm_reward_encoder_fit(m, r, (size_t)d, emb, ne, dim, items, x, n, d,
+                                             annot, folds);
+    if (st) return btfm_lua_fail(L, st);
+    btfm_lua_push_doubles(L, r, (size_t)d);
+    return 1;
+}
+
 static int64_t outputs(lua_State *L, btfm_model *m, int64_t *features)
 {
     int64_t coef = 0, t = 0;
@@ -525,6 +548,7 @@ static const luaL_Reg model_methods[] = {
     {"fit", model_fit},
     {"fit_classes", model_fit_classes},
     {"fit_pairs", model_fit_pairs},
+    {"fit_encoder", model_fit_encoder},
     {"predict", model_predict},
     {"predict_std", model_predict_std},
     {"predict_proba", model_predict_proba},

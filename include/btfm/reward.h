@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "aligner.h"
 #include "dataset.h"
+#include "model.h"
 #include "export.h"
 #include "progress.h"
 #include "status.h"
@@ -171,6 +172,32 @@ BTFM_API btfm_status btfm_reward_head_predict(const btfm_reward_head *h, float *
 BTFM_API btfm_status btfm_reward_pair_scores(float *out, size_t capacity, int64_t n_items,
                                              const int64_t *pairs, const float *weight,
                                              int64_t n_pairs, double alpha);
+
+/* ---- the other direction: item embeddings -> brain features ------------------------------- */
+
+/* Fit `model`, a ridge btfm_model (its alphas, alpha per target, noise rank and other
+ * settings as the caller set them), as an encoding model: from the host's item embeddings
+ * (n_embeddings x dim floats) to annotators' brain features (n_rows x n_features floats,
+ * row r an item shown to annotators[r]; items[r] its row of the embeddings). Each feature
+ * is z-scored within each annotator (a person's amplitude and noise level do not count),
+ * then over all rows: the model predicts that scale, which a host can use as auxiliary
+ * targets of its own reward model. Penalties are chosen by cross-validation over `folds`
+ * (>= 3) folds of whole items (contiguous in the order items first appear; the model's
+ * groups and cv are set to them), so every score is of items the fit never saw.
+ * held_out_r (n_features doubles; NULL skips the nested cross-validation) receives each
+ * feature's Pearson r between its held-out predictions (each outer fold choosing its own
+ * penalties) and the rows. Then btfm_model_predict on embeddings gives an item's expected
+ * response, btfm_model_synthesize a synthetic annotator's single-trial response (noise
+ * from the rows' residuals; the seed picks the annotator), btfm_model_save keeps it.
+ * Ratings are one more target: give the rated rows' ratings as a one-column feature
+ * matrix. A feature constant within every annotator is refused. On failure the model
+ * keeps its previous fit. */
+BTFM_API btfm_status btfm_reward_encoder_fit(btfm_model *model, double *held_out_r,
+                                             size_t capacity, const float *embeddings,
+                                             int64_t n_embeddings, int64_t dim,
+                                             const int64_t *items, const float *features,
+                                             int64_t n_rows, int64_t n_features,
+                                             const int64_t *annotators, int folds);
 
 /* ---- metrics ---------------------------------------------------------------------------- */
 

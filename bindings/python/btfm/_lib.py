@@ -620,6 +620,9 @@ _SIGNATURES = {
                                             c_size_t]),
     "btfm_reward_pair_scores": (c_int, [_p_float, c_size_t, c_int64, _p_int64, _p_float,
                                         c_int64, c_double]),
+    "btfm_reward_encoder_fit": (c_int, [ModelPtr, _p_double, c_size_t, _p_float, c_int64,
+                                        c_int64, _p_int64, _p_float, c_int64, c_int64,
+                                        _p_int64, c_int]),
 
     # cothb
     "btfm_cothb_last_action": (c_int, [c_void_p, _p_int, _p_int64, _p_int64]),

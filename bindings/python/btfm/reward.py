@@ -28,8 +28,8 @@ from ._params import ParamsMixin
 from ._progress import attached
 from ._util import enumerate_names, to_cpath
 
-__all__ = ["RewardHead", "RewardFeatures", "MODES", "OUTPUTS", "ROLES", "metrics",
-           "pair_scores"]
+__all__ = ["RewardHead", "RewardFeatures", "BrainEncoder", "MODES", "OUTPUTS", "ROLES",
+           "metrics", "pair_scores"]
 
 #: {name: number} of the modes and output columns, read from the library.
 MODES = {name: number for number, name
@@ -288,6 +288,94 @@ def pair_scores(pairs, n_items, weight=None, alpha=1.0):
     check(lib.btfm_reward_pair_scores(_ptr(out, _F), out.size, out.size, _ptr(p, _I64),
                                       _ptr(w, _F), p.shape[0], float(alpha)))
     return out
+
+
+class BrainEncoder:
+    """The other direction: predict annotators' brain features (and ratings) from the
+    host's item embeddings, for an auxiliary brain-prediction loss or synthetic annotators.
+
+        >>> enc = btfm.reward.BrainEncoder(folds=5).fit(embeddings, features, items,
+        ...                                             annotators, ratings=ratings)
+        >>> enc.held_out_r_              # per feature, on items the fit never saw
+        >>> enc.predict(new_embeddings)  # {"features": (n, d), "rating": (n,)}
+        >>> enc.synthesize(new_embeddings, seed=3)  # one synthetic annotator's responses
+
+    `embeddings` is items x dim; row r of `features` (rows x features) shows item
+    items[r] (a row of embeddings) to annotators[r]. Features are z-scored within each
+    annotator, ratings likewise; one ridge per target (penalty from `alphas` by
+    cross-validation over `folds` folds of whole items; btfm_reward_encoder_fit). The
+    fitted btfm.model.Model objects are `model_` and `rating_model_` (save them, or use
+    their full API)."""
+
+    def __init__(self, folds: int = 5, alphas=None, noise_rank: int = 0):
+        _need_numpy()
+        self.folds = int(folds)
+        self.alphas = np.logspace(-2, 6, 17) if alphas is None else np.asarray(alphas, float)
+        self.noise_rank = int(noise_rank)
+        self.model_ = self.rating_model_ = None
+        self.held_out_r_ = self.rating_held_out_r_ = None
+
+    def _fit_one(self, emb, targets, items, annot, noise_rank, progress):
+        from .model import Model
+        model = Model("ridge", noise_rank=noise_rank)
+        model.set_alphas(self.alphas)
+        r = np.empty(targets.shape[1])
+        model._fit_call(lib.btfm_reward_encoder_fit, progress, _ptr(r, _D), r.size,
+                        _ptr(emb, _F), emb.shape[0], emb.shape[1], _ptr(items, _I64),
+                        _ptr(targets, _F), targets.shape[0], targets.shape[1],
+                        _ptr(annot, _I64), self.folds)
+        return model, r
+
+    def fit(self, embeddings, features, items, annotators, ratings=None, *,
+            progress=None) -> "BrainEncoder":
+        emb = _array(embeddings, "embeddings", np.float32, 2)
+        x = _array(features, "features", np.float32, 2)
+        n = x.shape[0]
+        it = _array(items, "items", np.int64, 1)
+        if it.shape[0] != n:
+            raise ValueError(f"items must hold one embedding row per feature row ({n})")
+        a = _annotators(annotators, n)
+        self.model_, self.held_out_r_ = self._fit_one(emb, x, it, a, self.noise_rank, progress)
+        self.rating_model_ = self.rating_held_out_r_ = None
+        if ratings is not None:
+            y = _array(ratings, "ratings", np.float32, 1)
+            if y.shape[0] != n:
+                raise ValueError(f"ratings must hold one value per row ({n}), NaN where none")
+            rated = ~np.isnan(y)
+            model, r = self._fit_one(emb, np.ascontiguousarray(y[rated, None]),
+                                     np.ascontiguousarray(it[rated]),
+                                     np.ascontiguousarray(a[rated]), 0, progress)
+            self.rating_model_, self.rating_held_out_r_ = model, float(r[0])
+        return self
+
+    def _models(self):
+        if self.model_ is None:
+            raise RuntimeError("BrainEncoder: fit it first")
+        return [("features", self.model_), ("rating", self.rating_model_)]
+
+    def predict(self, embeddings) -> dict:
+        """Each item's expected response: {"features": (n, d), "rating": (n,)} in the
+        standardized units of the fit (the rating only when fitted with ratings)."""
+        emb = _array(embeddings, "embeddings", np.float32, 2)
+        out = {}
+        for name, model in self._models():
+            if model is not None:
+                p = model.predict(emb)
+                out[name] = p[:, 0] if name == "rating" else p
+        return out
+
+    def synthesize(self, embeddings, seed: int = 0, noise: str = "independent") -> dict:
+        """One synthetic annotator's single-trial responses to the items (a prediction
+        plus noise like the fit's residuals; "low_rank" needs noise_rank > 0): the same
+        keys as predict; another seed is another annotator."""
+        emb = _array(embeddings, "embeddings", np.float32, 2)
+        out = {}
+        for k, (name, model) in enumerate(self._models()):
+            if model is not None:
+                p = model.synthesize(emb, noise=noise if name == "features" else "independent",
+                                     seed=int(seed) * 2 + k)
+                out[name] = p[:, 0] if name == "rating" else p
+        return out
 
 
 def metrics(reward, truth, confidence=None, annotators=None) -> dict:
