@@ -40,8 +40,10 @@ static const cli_command commands[] = {
      "[--out S.npy] [--json] (X, Y, G, B: .npy or .tsv)",
      "fit ridge, banded ridge or logistic readouts (encoding, decoding); predict; score", cmd_model},
     {"reward", "fit BIDS_DIR OUT.btfm [--mode M] [--param NAME=VALUE]... | score HEAD.btfm "
-     "BIDS_DIR [--json]",
-     "fit an RLHB reward head on a rating session; score a session's items", cmd_reward},
+     "BIDS_DIR [--json] | pair-scores BIDS_DIR|CHOICES.tsv [--alpha A] [--json] | encoder "
+     "BIDS_DIR EMBEDDINGS.tsv OUT.btfm [--folds K] [--json]",
+     "fit an RLHB reward head on a rating session; score a session's items; item scores "
+     "from pairwise choices; an encoder from item embeddings to brain features", cmd_reward},
     {"nirs", "od|hb|short|sci IN [OUT] [--ppf P] [--max-distance M] [--band L H LT HT] [--json]",
      "fNIRS: optical density, haemoglobin (Beer-Lambert), short-channel regression, coupling", cmd_nirs},
     {"corpus", "build SOURCE... OUT_DIR [--key-file F] [--param NAME=VALUE]... | info OUT_DIR | "

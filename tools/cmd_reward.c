@@ -1,12 +1,14 @@
-/* btfm reward fit|score: fit a reward head on a rating session (BIDS: EEG with item
- * events, ratings, pairwise choices) and save it; score a session's items with a saved
- * head, one TSV row (or JSON object) per item. */
+/* btfm reward fit|score|pair-scores|encoder: fit a reward head on a rating session (BIDS:
+ * EEG with item events, ratings, pairwise choices) and save it; score a session's items
+ * with a saved head, one TSV row (or JSON object) per item; the other two live in
+ * reward_pairs.c and reward_encoder.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 #include "demo.h"
+#include "reward_cli.h"
 
 static int fit(int argc, char **argv)
 {
@@ -144,5 +146,8 @@ int cmd_reward(int argc, char **argv)
 {
     if (argc >= 2 && strcmp(argv[1], "fit") == 0) return fit(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "score") == 0) return score(argc, argv);
-    return cli_usage_error("reward", "expected fit or score");
+    if (argc >= 2 && strcmp(argv[1], "pair-scores") == 0)
+        return reward_pair_scores_command(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "encoder") == 0) return reward_encoder_command(argc, argv);
+    return cli_usage_error("reward", "expected fit, score, pair-scores or encoder");
 }

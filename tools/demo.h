@@ -27,6 +27,7 @@ typedef struct demo_session {
     int plot_channel;     /* Pz, else the first channel */
     char *config;
     int32_t *roles;
+    char **names;         /* n_features feature names ("Pz:erp:0.250-0.350") */
     double *truth;        /* latent reward by item id (index = id), NaN when unknown */
     int64_t max_item;
     int aligned;          /* features in an aligner's shared space */

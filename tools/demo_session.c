@@ -9,8 +9,16 @@
 #include "cli.h"
 #include "demo.h"
 
+static void free_names(demo_session *s)
+{
+    for (int64_t j = 0; s->names && j < s->n_features; j++) free(s->names[j]);
+    free(s->names);
+    s->names = NULL;
+}
+
 void demo_session_free(demo_session *s)
 {
+    free_names(s);
     for (int k = 0; s->a && k < s->n_annotators; k++) {
         demo_annotator *a = &s->a[k];
         free(a->x), free(a->item), free(a->rating), free(a->confidence), free(a->pairs);
@@ -144,6 +152,11 @@ static int features(demo_session *s, demo_annotator *a, btfm_dataset *ds,
         s->roles = malloc((size_t)d * sizeof *s->roles);
         if (!s->config || !s->roles || btfm_reward_features_roles(fb, s->roles, (size_t)d))
             rc = CLI_FAILED;
+        if (rc == CLI_OK && !s->names && !(s->names = calloc((size_t)d, sizeof *s->names)))
+            rc = CLI_FAILED;
+        for (int64_t j = 0; rc == CLI_OK && j < d; j++)
+            if (!s->names[j] && !(s->names[j] = strdup(btfm_reward_features_name(fb, j))))
+                rc = CLI_FAILED;
     }
     free(item);
     btfm_reward_features_free(fb);
@@ -258,6 +271,7 @@ int demo_session_read(demo_session *s, const char *command, const char *root, in
     if (arc == CLI_FAILED) rc = CLI_FAILED;
     if (rc == CLI_OK && fn) fn("aligning", 0.6, user);
     for (int64_t k = 0; rc == CLI_OK && al && k < n; k++) {
+        if (k == 0) free_names(s); /* the shared space has other features */
         s->n_features = 0;
         rc = features(s, &s->a[k], ds[k], al, (int)k);
         if (rc == CLI_OK && fn) fn("aligned features", 0.6 + 0.4 * (double)(k + 1) / (double)n, user);

@@ -395,17 +395,31 @@ static const cli_help helps[] = {
      "annotator, then saves it with the features' configuration. score loads a head and "
      "prints, for every item of every EEG recording of a session, the reward, its standard "
      "deviation, the confidence, the negative-affect penalty and the novelty as TSV (or "
-     "JSON); a session whose features were made otherwise is refused.",
+     "JSON); a session whose features were made otherwise is refused. pair-scores prints "
+     "each item's Bradley-Terry strength from pairwise choices alone (item_id, score, "
+     "n_pairs), the choices of every annotator of a BIDS session pooled by item id, or of "
+     "one table with columns chosen_item, item_a, item_b or chosen, rejected (and an "
+     "optional weight). encoder fits the other direction: from a table of the host's item "
+     "embeddings (item_id and one column per dimension) to every annotator's brain "
+     "features, one ridge per feature with its penalty chosen over folds of whole items, "
+     "prints each feature's held-out r on items the fit never saw (and the ratings'), and "
+     "saves the model (btfm model predict gives an item's expected response).",
      (const cli_option_help[]){
          {"--mode M", "fit: ratings_only, brain_only or joint (the default); scoring uses it."},
          {"--param NAME=VALUE", "fit: a reward head parameter (btfm params reward_head)."},
-         {"--json", "score: one JSON array of objects instead of TSV."},
+         {"--json", "score, pair-scores, encoder: JSON instead of TSV."},
+         {"--alpha A", "pair-scores: the penalty on the scores (a Gaussian prior of variance "
+                       "1 / A; default 1)."},
+         {"--folds K", "encoder: folds of whole items (default 5, at least 3)."},
          {NULL, NULL}},
      (const char *const[]){"btfm reward fit session head.btfm",
                            "btfm reward fit session rlhf.btfm --mode ratings_only",
                            "btfm reward fit session head.btfm --param folds=4",
                            "btfm reward score head.btfm new_session > rewards.tsv",
-                           "btfm reward score head.btfm new_session --json", NULL}},
+                           "btfm reward score head.btfm new_session --json",
+                           "btfm reward pair-scores session > strengths.tsv",
+                           "btfm reward pair-scores choices.tsv --alpha 0.5 --json",
+                           "btfm reward encoder session embeddings.tsv encoder.btfm", NULL}},
     {"nirs",
      "fNIRS processing with MNE's conventions (doc/fnirs.md). IN is a recording whose "
      "channels carry their source-detector geometry (a SNIRF file); its continuous-wave "

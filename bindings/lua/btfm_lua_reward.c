@@ -205,6 +205,32 @@ static int module_metrics(lua_State *L)
     return 1;
 }
 
+/* btfm.reward_pair_scores(pairs, n_items [, {weight=, alpha=}]) -> n_items numbers (NaN:
+ * in no pair): each item's Bradley-Terry strength from preferences alone; pairs flat
+ * (chosen, rejected, ...), 0-based item indices as in head:fit */
+static int module_pair_scores(lua_State *L)
+{
+    lua_settop(L, 3); /* the optional table stays below the blocks pushed on the stack */
+    lua_Integer n_pairs = 0, n = luaL_checkinteger(L, 2);
+    int64_t *pairs = check_int64(L, 1, -1, &n_pairs);
+    if (n_pairs % 2) return luaL_argerror(L, 1, "expected (chosen, rejected) pairs");
+    n_pairs /= 2;
+    float *weight = NULL;
+    double alpha = 1;
+    if (!lua_isnil(L, 3)) {
+        luaL_checktype(L, 3, LUA_TTABLE);
+        if (lua_getfield(L, 3, "weight") != LUA_TNIL)
+            weight = (float *)btfm_lua_check_numbers(L, lua_gettop(L), n_pairs, 0, NULL);
+        if (lua_getfield(L, 3, "alpha") != LUA_TNIL) alpha = luaL_checknumber(L, lua_gettop(L));
+    }
+    if (n < 0) return luaL_argerror(L, 2, "expected a count of items");
+    float *out = (float *)lua_newuserdatauv(L, ((size_t)n + 1) * sizeof *out, 0);
+    btfm_status st = btfm_reward_pair_scores(out, (size_t)n, n, pairs, weight, n_pairs, alpha);
+    if (st) return btfm_lua_fail(L, st);
+    btfm_lua_push_floats(L, out, (size_t)n);
+    return 1;
+}
+
 static const luaL_Reg head_methods[] = {
     {"fit", head_fit},
     {"predict", head_predict},
@@ -221,6 +247,7 @@ static const luaL_Reg module_functions[] = {
     {"reward_head_load", module_load},
     {"reward_head_from_string", module_from_string},
     {"reward_metrics", module_metrics},
+    {"reward_pair_scores", module_pair_scores},
     {NULL, NULL},
 };
 
