@@ -3,8 +3,11 @@
  * item-locked features, align the annotators, fit reward heads with every annotator
  * held out in turn, and report how ratings-only, brain-only and joint rewards match the
  * latent reward: correlation, pairwise accuracy, calibration (doc/rlhb.md). */
-#define _XOPEN_SOURCE 700
+#define _GNU_SOURCE /* nftw, dlsym's RTLD_DEFAULT */
+#include <dlfcn.h>
 #include <ftw.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +117,60 @@ static double corr_where(const float *a, const float *b, const unsigned char *ma
     return saa > 0 && sbb > 0 ? sab / sqrt(saa * sbb) : NAN;
 }
 
+/* The held-out fits are independent: they run on two threads (each fit spreads its folds
+ * over the library's threads too), taking annotators from a shared counter. */
+typedef struct hold_out_pool {
+    const demo_session *s;
+    demo_result *r;
+    const int64_t *first;
+    atomic_int next, done, failed;
+} hold_out_pool;
+
+static void *hold_out_worker(void *arg)
+{
+    hold_out_pool *p = arg;
+    for (int k; !atomic_load(&p->failed) && (k = atomic_fetch_add(&p->next, 1)) < p->s->n_annotators;) {
+        if (hold_out(p->s, k, p->r, p->first[k]) != CLI_OK) atomic_store(&p->failed, 1);
+        atomic_fetch_add(&p->done, 1);
+    }
+    return NULL;
+}
+
+static int hold_out_all(const demo_session *s, demo_result *r, cli_progress *bar)
+{
+    int64_t *first = malloc(((size_t)s->n_annotators + 1) * sizeof *first);
+    if (!first) return CLI_FAILED;
+    first[0] = 0;
+    for (int k = 0; k < s->n_annotators; k++) first[k + 1] = first[k] + s->a[k].n;
+    hold_out_pool p = {.s = s, .r = r, .first = first};
+    pthread_t helper;
+    const int helped = pthread_create(&helper, NULL, hold_out_worker, &p) == 0;
+    /* the calling thread works too and reports progress between its fits */
+    for (int k; !atomic_load(&p.failed) && (k = atomic_fetch_add(&p.next, 1)) < s->n_annotators;) {
+        if (hold_out(s, k, r, first[k]) != CLI_OK) atomic_store(&p.failed, 1);
+        atomic_fetch_add(&p.done, 1);
+        cli_progress_fn("reward heads, annotator held out",
+                        0.5 + 0.5 * (double)atomic_load(&p.done) / s->n_annotators, bar);
+    }
+    if (helped) pthread_join(helper, NULL);
+    free(first);
+    return atomic_load(&p.failed) ? CLI_FAILED : CLI_OK;
+}
+
+/* OpenBLAS's idle workers spin (sched_yield) between calls. The demo's products are small
+ * (hundreds of rows), so a second OpenBLAS thread gains little, and on a loaded machine
+ * its spinning takes the cores from the work: the demo runs OpenBLAS on one thread unless
+ * OPENBLAS_NUM_THREADS says otherwise (the command owns its process). */
+static void one_blas_thread(void)
+{
+    if (getenv("OPENBLAS_NUM_THREADS") || getenv("OMP_NUM_THREADS")) return;
+    void (*set)(int);
+    void *sym = dlsym(RTLD_DEFAULT, "openblas_set_num_threads");
+    if (!sym) return;
+    memcpy(&set, &sym, sizeof set);
+    set(1);
+}
+
 static int evaluate(const demo_session *s, demo_result *r, cli_progress *bar)
 {
     memset(r, 0, sizeof *r);
@@ -128,13 +185,7 @@ static int evaluate(const demo_session *s, demo_result *r, cli_progress *bar)
     r->annotator = malloc((size_t)r->n * sizeof *r->annotator);
     r->rated = malloc((size_t)r->n);
     if (!r->truth || !r->annotator || !r->rated) rc = CLI_FAILED;
-    int64_t first = 0;
-    for (int k = 0; rc == CLI_OK && k < s->n_annotators; k++) {
-        rc = hold_out(s, k, r, first);
-        first += s->a[k].n;
-        cli_progress_fn("reward heads, annotator held out",
-                        0.5 + 0.5 * (double)(k + 1) / s->n_annotators, bar);
-    }
+    if (rc == CLI_OK) rc = hold_out_all(s, r, bar);
     for (int m = 0; rc == CLI_OK && m < 3; m++) {
         double out[BTFM_REWARD_N_METRICS];
         if (btfm_reward_metrics(out, BTFM_REWARD_N_METRICS, NULL, r->reward[m], r->confidence[m],
@@ -201,6 +252,7 @@ int cmd_demo(int argc, char **argv)
     const char *bids = NULL, *svg = NULL, *keep = NULL;
     int json = 0, align = 1, rc = CLI_OK;
     btfm_sim *sim = NULL;
+    one_blas_thread();
     if (btfm_sim_new(&sim, BTFM_OBJECT_SIM_RATING_SESSION)) return cli_fail("demo", NULL);
     for (int i = 1; i < argc && rc == CLI_OK; i++) {
         double v;
