@@ -332,6 +332,22 @@ btfm_status btfm_reward_group_ids(const int64_t *ids, int64_t n, int32_t *group,
     return BTFM_OK;
 }
 
+/* s += row and q += (row - m)^2, element by element (no reordered sums: every clone
+ * gives the same values); the statistics' two passes over the features. */
+BTFM_HOT BTFM_SIMD_CLONES static void add_row(double *s, const float *row, int64_t d)
+{
+    for (int64_t j = 0; j < d; j++) s[j] += row[j];
+}
+
+BTFM_HOT BTFM_SIMD_CLONES static void add_square(double *q, const double *m, const float *row,
+                                                 int64_t d)
+{
+    for (int64_t j = 0; j < d; j++) {
+        double v = row[j] - m[j];
+        q[j] += v * v;
+    }
+}
+
 btfm_status btfm_reward_group_stats(const float *x, int64_t n, int64_t d, const int32_t *group,
                                    int64_t n_groups, double *mean, double *inv_sd,
                                    const char *func)
@@ -341,22 +357,14 @@ btfm_status btfm_reward_group_stats(const float *x, int64_t n, int64_t d, const 
     memset(mean, 0, (size_t)n_groups * (size_t)d * sizeof *mean);
     memset(inv_sd, 0, (size_t)n_groups * (size_t)d * sizeof *inv_sd);
     for (int64_t i = 0; i < n; i++) {
-        double *s = mean + (size_t)group[i] * d;
-        const float *row = x + (size_t)i * d;
         cnt[group[i]] += 1;
-        for (int64_t j = 0; j < d; j++) s[j] += row[j];
+        add_row(mean + (size_t)group[i] * d, x + (size_t)i * d, d);
     }
     for (int64_t g = 0; g < n_groups; g++)
         for (int64_t j = 0; j < d; j++) mean[g * d + j] /= cnt[g] > 0 ? cnt[g] : 1;
-    for (int64_t i = 0; i < n; i++) {
-        const double *m = mean + (size_t)group[i] * d;
-        double *q = inv_sd + (size_t)group[i] * d;
-        const float *row = x + (size_t)i * d;
-        for (int64_t j = 0; j < d; j++) {
-            double v = row[j] - m[j];
-            q[j] += v * v;
-        }
-    }
+    for (int64_t i = 0; i < n; i++)
+        add_square(inv_sd + (size_t)group[i] * d, mean + (size_t)group[i] * d,
+                   x + (size_t)i * d, d);
     for (int64_t g = 0; g < n_groups; g++)
         for (int64_t j = 0; j < d; j++) {
             double var = cnt[g] > 1 ? inv_sd[g * d + j] / (cnt[g] - 1) : 0;

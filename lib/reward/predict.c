@@ -1,8 +1,7 @@
 /* Scoring items with a fitted head: the decoders folded with each annotator's
  * standardization into one small weight matrix per annotator (so a batch is one pass of
- * matrix products over the features), then the Gaussian combination of the brain reward
+ * row products over the features), then the Gaussian combination of the brain reward
  * with the item's rating, the mode decides which of them count (doc/rlhb.md). */
-#include <cblas.h>
 #include <math.h>
 #include <string.h>
 #include "reward_internal.h"
@@ -42,6 +41,22 @@ static btfm_status fold_weights(const reward_fit *f, const float *x, int64_t n,
     btfm_free(mean);
     btfm_free(inv_sd);
     return st;
+}
+
+/* The four decoders of one row: acc[k] += x . G[:, k] (G d x 4), each lane summed in the
+ * features' order in double, so every clone gives the same values. A batch's rows are
+ * scored here rather than by a BLAS product with four columns, which is mostly packing
+ * overhead (and OpenBLAS threads that spin between calls). */
+BTFM_HOT BTFM_SIMD_CLONES static void decode_row(double *acc, const float *x, const float *G,
+                                                 int64_t d)
+{
+    double a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    for (int64_t j = 0; j < d; j++) {
+        const double v = x[j];
+        const float *g = G + j * REWARD_N_DECODERS;
+        a0 += v * g[0], a1 += v * g[1], a2 += v * g[2], a3 += v * g[3];
+    }
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 }
 
 static double logistic(double x)
@@ -174,22 +189,11 @@ btfm_status btfm_reward_head_predict(const btfm_reward_head *h, float *out, size
     double *offset = st ? NULL : btfm_dense_zeros(n_groups, REWARD_N_DECODERS, func);
     if (!st && (!G || !offset)) st = BTFM_E_NOMEM;
     if (!st) st = fold_weights(f, features, n, group, n_groups, G, offset, func);
-    /* Decoders into columns 0..3 of out: runs of one annotator in one product. */
-    for (int64_t i = 0; !st && i < n;) {
-        int64_t e = i + 1;
-        while (e < n && group[e] == group[i]) e++;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(e - i), REWARD_N_DECODERS,
-                    (int)d, 1.0f, features + (size_t)i * d, (int)d,
-                    G + (size_t)group[i] * d * REWARD_N_DECODERS, REWARD_N_DECODERS, 0.0f,
-                    out + (size_t)i * BTFM_REWARD_N_OUTPUTS, BTFM_REWARD_N_OUTPUTS);
-        i = e;
-    }
     for (int64_t i = 0; !st && i < n; i++) {
-        float *o = out + (size_t)i * BTFM_REWARD_N_OUTPUTS;
         const double *off = offset + (size_t)group[i] * REWARD_N_DECODERS;
-        const double decoders[REWARD_N_DECODERS] = {o[0] + off[0], o[1] + off[1],
-                                                    o[2] + off[2], o[3] + off[3]};
-        btfm_reward_combine(f, mode, decoders, z ? z[i] : NAN, o);
+        double decoders[REWARD_N_DECODERS] = {off[0], off[1], off[2], off[3]};
+        decode_row(decoders, features + (size_t)i * d, G + (size_t)group[i] * d * REWARD_N_DECODERS, d);
+        btfm_reward_combine(f, mode, decoders, z ? z[i] : NAN, out + (size_t)i * BTFM_REWARD_N_OUTPUTS);
     }
     btfm_free(group);
     btfm_free(z);
