@@ -1,9 +1,11 @@
 /* The reward head against independent truths: the posterior of the Gaussian model in
  * closed form, the ridge decoder against the normal equations solved here, a simulation
  * whose latent reward is known, metrics against values worked by hand, and every error
- * path leaving the previous fit in place. */
+ * path leaving the previous fit in place; the embedding-to-brain encoder against a line
+ * worked out here. */
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 #include "../common/unit.h"
 
 enum { ANNOTATORS = 8, ITEMS = 60, D = 12, N = ANNOTATORS * ITEMS };
@@ -411,6 +413,84 @@ START_TEST(test_pairs_only)
 }
 END_TEST
 
+/* The embedding-to-brain encoder: features exactly linear in 2-d item embeddings, each
+ * annotator on its own scale and offset, become one line after the per-annotator
+ * z-scoring; the encoder must predict new items on that line (worked out here) and
+ * score r = 1 on held-out items; every refused input leaves the previous fit. */
+START_TEST(test_encoder_linear)
+{
+    enum { M = 12, A = 3, E = 2, F = 2, R = M * A };
+    float emb[M * E], feat[R * F], line[M * F];
+    int64_t items[R], annot[R];
+    for (int m = 0; m < M; m++) {
+        emb[m * E] = (float)sin(1.3 * (m + 1)), emb[m * E + 1] = (float)cos(0.7 * (m + 1));
+        line[m * F] = 1.5f * emb[m * E] - 0.7f * emb[m * E + 1];
+        line[m * F + 1] = 0.2f * emb[m * E] + emb[m * E + 1];
+    }
+    for (int a = 0; a < A; a++)
+        for (int m = 0; m < M; m++) {
+            const int r = a * M + m;
+            items[r] = (m * 5 + a) % M, annot[r] = 10 * a;
+            for (int j = 0; j < F; j++)
+                feat[r * F + j] = (float)((a + 1) * line[items[r] * F + j] + 3 * a - j);
+        }
+    btfm_model *enc;
+    ck_assert_ok(btfm_model_new(&enc, BTFM_MODEL_RIDGE));
+    const double alpha = 1e-6;
+    ck_assert_ok(btfm_model_set_alphas(enc, &alpha, 1));
+    double r[F];
+    ck_assert_ok(btfm_reward_encoder_fit(enc, r, F, emb, M, E, items, feat, R, F, annot, 4));
+    ck_assert_msg(r[0] > 0.99999 && r[1] > 0.99999, "held-out r %g %g", r[0], r[1]);
+    /* standardized line: z over the items (ddof 1), then over all rows */
+    const float probe[2 * E] = {0.3f, -0.4f, -1.1f, 0.9f};
+    float pred[2 * F];
+    ck_assert_ok(btfm_model_predict(enc, pred, probe, 2, E));
+    for (int j = 0; j < F; j++) {
+        double mean = 0, sq = 0;
+        for (int m = 0; m < M; m++) mean += line[m * F + j] / M;
+        for (int m = 0; m < M; m++) sq += (line[m * F + j] - mean) * (line[m * F + j] - mean);
+        const double sd = sqrt(sq / (M - 1)), overall = sqrt((double)(M - 1) * A / (R - 1));
+        const double w0 = j ? 0.2 : 1.5, w1 = j ? 1.0 : -0.7;
+        for (int i = 0; i < 2; i++) {
+            double want = ((w0 * probe[i * E] + w1 * probe[i * E + 1]) - mean) / sd / overall;
+            ck_assert_msg(fabs(pred[i * F + j] - want) < 1e-3, "item %d feature %d: %g vs %g",
+                          i, j, pred[i * F + j], want);
+        }
+    }
+    /* refused inputs, the fit kept */
+    int64_t bad_items[R];
+    memcpy(bad_items, items, sizeof items);
+    bad_items[5] = M;
+    ck_assert_status(btfm_reward_encoder_fit(enc, r, F, emb, M, E, bad_items, feat, R, F, annot, 4),
+                     BTFM_E_INVALID);
+    ck_assert_msg(strstr(btfm_last_error(), "items[5] is 12"), "%s", btfm_last_error());
+    ck_assert_status(btfm_reward_encoder_fit(enc, r, F, emb, M, E, items, feat, R, F, annot, 2),
+                     BTFM_E_INVALID);
+    ck_assert_status(btfm_reward_encoder_fit(enc, r, F, emb, M, E, items, feat, R, F, annot, 13),
+                     BTFM_E_INVALID);
+    ck_assert_status(btfm_reward_encoder_fit(enc, r, 1, emb, M, E, items, feat, R, F, annot, 4),
+                     BTFM_E_RANGE);
+    float flat[R * F];
+    memcpy(flat, feat, sizeof feat);
+    for (int i = 0; i < R; i++) flat[i * F + 1] = (float)annot[i];
+    ck_assert_status(btfm_reward_encoder_fit(enc, r, F, emb, M, E, items, flat, R, F, annot, 4),
+                     BTFM_E_INVALID);
+    ck_assert_msg(strstr(btfm_last_error(), "feature 1 is constant"), "%s", btfm_last_error());
+    flat[7] = NAN;
+    ck_assert_status(btfm_reward_encoder_fit(enc, r, F, emb, M, E, items, flat, R, F, annot, 4),
+                     BTFM_E_NUMERIC);
+    float again[2 * F];
+    ck_assert_ok(btfm_model_predict(enc, again, probe, 2, E));
+    ck_assert(memcmp(again, pred, sizeof pred) == 0);
+    btfm_model *logit;
+    ck_assert_ok(btfm_model_new(&logit, BTFM_MODEL_LOGISTIC));
+    ck_assert_status(btfm_reward_encoder_fit(logit, r, F, emb, M, E, items, feat, R, F, annot, 4),
+                     BTFM_E_INVALID);
+    btfm_model_free(logit);
+    btfm_model_free(enc);
+}
+END_TEST
+
 static Suite *reward_suite(void)
 {
     Suite *s = suite_create("reward");
@@ -424,6 +504,7 @@ static Suite *reward_suite(void)
     tcase_add_test(tc, test_save_load);
     tcase_add_test(tc, test_bad_input);
     tcase_add_test(tc, test_pairs_only);
+    tcase_add_test(tc, test_encoder_linear);
     suite_add_tcase(s, tc);
     return s;
 }
