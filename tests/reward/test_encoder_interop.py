@@ -6,6 +6,12 @@ as well as the item's expected response allows, the EEG features' encoder predic
 items' reward, shuffled embeddings predict nothing, and synthetic annotators carry the
 fit's residual spread."""
 
+import csv
+import glob
+import json
+import os
+import subprocess
+
 import numpy as np
 import pytest
 
@@ -123,6 +129,26 @@ def column(table, name):
     return np.asarray(table[name], dtype=np.float64)
 
 
+def eeg_features(session, index):
+    """Default reward features of every recording stacked: the matrix, each row's item
+    (a row of the embeddings, through index), annotator and rating (the simulator's
+    perceived table, NaN where none), and the feature names."""
+    b = btfm.bids.open(str(session))
+    x, rows, annot, ratings = [], [], [], []
+    for a, rec in enumerate(b.query(datatype="eeg")):
+        ds = rec.open()
+        fb = btfm.RewardFeatures().compute(ds)
+        x.append(fb.matrix)
+        shown = fb.column("item_id", ds)
+        rows += [index[int(i)] for i in shown]
+        annot += [a] * len(shown)
+        seen = btfm.sim.truth(str(session), "perceived", subject=a + 1)
+        rating = dict(zip(column(seen, "item_id").astype(int), column(seen, "rating")))
+        ratings += [rating[int(i)] for i in shown]
+        names = fb.names
+    return np.concatenate(x), np.array(rows), np.array(annot), np.array(ratings), names
+
+
 def test_encoder_recovers_simulated_responses(session):
     items_t = btfm.sim.truth(str(session), "items")
     latent = np.stack([column(items_t, k) for k in
@@ -137,11 +163,9 @@ def test_encoder_recovers_simulated_responses(session):
     # 1) the injected amplitudes as the responses: E[rewp | item] is linear in the item's
     # reward, so the held-out r must reach the correlation of each row with that
     # expectation (the ceiling), and new items' predictions follow their reward.
-    rows, annot, amp, rated = [], [], [], {}
+    rows, annot, amp = [], [], []
     for a in range(1, 5):
         seen = btfm.sim.truth(str(session), "perceived", subject=a)
-        rated.update({(a - 1, int(i)): v for i, v in zip(column(seen, "item_id"),
-                                                         column(seen, "rating"))})
         rows += [index[int(i)] for i in column(seen, "item_id")]
         annot += [a] * len(seen["item_id"])
         amp.append(np.stack([column(seen, k) for k in ("rewp_uv", "p3a_uv")], axis=1))
@@ -166,23 +190,10 @@ def test_encoder_recovers_simulated_responses(session):
     assert not np.allclose(other, enc.synthesize(emb, seed=4)["features"])
 
     # 2) the EEG features: the reward positivity window at Pz is predicted on new items
-    b = btfm.bids.open(str(session))
-    feats, frows, fannot, ratings = [], [], [], []
-    for a, rec in enumerate(b.query(datatype="eeg")):
-        ds = rec.open()
-        fb = btfm.RewardFeatures().compute(ds)
-        feats.append(fb.matrix)
-        shown = fb.column("item_id", ds)
-        frows += [index[int(i)] for i in shown]
-        ratings += [rated[(a, int(i))] for i in shown]
-        fannot += [a] * fb.matrix.shape[0]
-        names = fb.names
-    x = np.concatenate(feats)
+    x, frows, fannot, ratings, names = eeg_features(session, index)
     keep = x.std(axis=0) > 0  # bad channels give zeros
     x, names = x[:, keep], [n for n, k in zip(names, keep) if k]
-    frows, fannot = np.array(frows), np.array(fannot)
-    rat = np.array(ratings)
-    eeg = btfm.reward.BrainEncoder(folds=5).fit(emb, x, frows, fannot, ratings=rat)
+    eeg = btfm.reward.BrainEncoder(folds=5).fit(emb, x, frows, fannot, ratings=ratings)
     pz = names.index("Pz:erp:0.250-0.350")
     assert eeg.held_out_r_[pz] > 0.15, eeg.held_out_r_[pz]
     assert eeg.rating_held_out_r_ > 0.3
@@ -196,8 +207,6 @@ def test_encoder_recovers_simulated_responses(session):
 
 
 def btfm_cli(*args):
-    import os
-    import subprocess
     r = subprocess.run([os.environ["BTFM_EXE"], *map(str, args)], capture_output=True,
                        text=True)
     assert r.returncode == 0, r.stderr
@@ -205,9 +214,6 @@ def btfm_cli(*args):
 
 
 def test_cli_pair_scores_match_python(session, tmp_path):
-    import csv
-    import glob
-    import json
     chosen, rejected = [], []
     for path in sorted(glob.glob(str(session / "sub-*" / "beh" / "*_task-preference_beh.tsv"))):
         for row in csv.DictReader(open(path), delimiter="\t"):
@@ -236,7 +242,6 @@ def test_cli_pair_scores_match_python(session, tmp_path):
 
 
 def test_cli_encoder_matches_python(session, tmp_path):
-    import json
     items_t = btfm.sim.truth(str(session), "items")
     ids = column(items_t, "item_id").astype(int)
     latent = np.stack([column(items_t, k) for k in ("reward", "novelty")], axis=1)
@@ -250,24 +255,11 @@ def test_cli_encoder_matches_python(session, tmp_path):
                               "--folds", "4", "--json"))
     # the same through Python: default features of each recording, constant ones left out
     index = {i: k for k, i in enumerate(ids)}
-    b = btfm.bids.open(str(session))
-    x, rows, annot, ratings = [], [], [], []
-    for a, rec in enumerate(b.query(datatype="eeg")):
-        ds = rec.open()
-        fb = btfm.RewardFeatures().compute(ds)
-        x.append(fb.matrix)
-        shown = fb.column("item_id", ds)
-        rows += [index[int(i)] for i in shown]
-        annot += [a] * len(shown)
-        seen = btfm.sim.truth(str(session), "perceived", subject=a + 1)
-        rating = dict(zip(column(seen, "item_id").astype(int), column(seen, "rating")))
-        ratings += [rating[int(i)] for i in shown]
-        names = fb.names
-    x = np.concatenate(x)
-    keep = np.array([any(np.ptp(x[np.array(annot) == a, j]) > 0 for a in set(annot))
+    x, rows, annot, ratings, names = eeg_features(session, index)
+    keep = np.array([any(np.ptp(x[annot == a, j]) > 0 for a in set(annot))
                      for j in range(x.shape[1])])
     enc = btfm.reward.BrainEncoder(folds=4, alphas=10.0 ** np.arange(-2, 7)).fit(
-        np.array([emb[index[i]] for i in ids]), x[:, keep], rows, annot, ratings=ratings)
+        emb, x[:, keep], rows, annot, ratings=ratings)
     assert [f["name"] for f in out["features"]] == [n for n, k in zip(names, keep) if k]
     assert np.allclose([f["held_out_r"] for f in out["features"]], enc.held_out_r_, atol=1e-5)
     assert abs(out["rating_r"] - enc.rating_held_out_r_) < 1e-5
