@@ -419,7 +419,7 @@ static const cli_help helps[] = {
                            "btfm reward score head.btfm new_session --json",
                            "btfm reward pair-scores session > strengths.tsv",
                            "btfm reward pair-scores choices.tsv --alpha 0.5 --json",
-                           "btfm reward encoder session embeddings.tsv encoder.btfm", NULL}},
+                           "btfm reward encoder session embeddings.tsv encoder.btfm --folds 4", NULL}},
     {"nirs",
      "fNIRS processing with MNE's conventions (doc/fnirs.md). IN is a recording whose "
      "channels carry their source-detector geometry (a SNIRF file); its continuous-wave "

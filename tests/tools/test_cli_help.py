@@ -17,7 +17,8 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 
 # The source files whose option strings a command accepts.
 SOURCES = {"anonymize": ["cmd_anonymize.c", "cmd_convert.c"], "help": ["btfm.c"],
-           "version": ["btfm.c"]}
+           "version": ["btfm.c"],
+           "reward": ["cmd_reward.c", "reward_pairs.c", "reward_encoder.c"]}
 # Options handled by shared code, not the command's own: --help everywhere; convert's
 # --anonymize is refused by anonymize (tested below).
 SHARED = {"--help"}
