@@ -21,25 +21,25 @@ static int read_embeddings(embeddings *e, const char *path)
     btfm_table *t = NULL;
     int id_col;
     if (btfm_table_read(&t, path) || btfm_table_find_column(t, "item_id", &id_col))
-        return (btfm_table_free(t), cli_fail(path));
+        return (btfm_table_free(t), cli_fail("reward encoder", path));
     const int64_t n = btfm_table_n_rows(t);
     const int cols = btfm_table_n_columns(t);
     e->n = n, e->dim = cols - 1;
     double *v = malloc(((size_t)n + 1) * sizeof *v);
     e->x = malloc(((size_t)(n * e->dim) + 1) * sizeof *e->x);
     e->id = malloc(((size_t)n + 1) * sizeof *e->id);
-    int rc = v && e->x && e->id ? CLI_OK : (fprintf(stderr, "btfm reward: out of memory\n"), CLI_FAILED);
+    int rc = v && e->x && e->id ? CLI_OK : (fprintf(stderr, "btfm reward encoder: out of memory\n"), CLI_FAILED);
     if (rc == CLI_OK && (n < 2 || e->dim < 1))
-        rc = (fprintf(stderr, "btfm reward: %s: expected item_id and at least one embedding "
+        rc = (fprintf(stderr, "btfm reward encoder: %s: expected item_id and at least one embedding "
                       "column, and two items or more\n", path), CLI_FAILED);
     for (int c = 0, k = 0; rc == CLI_OK && c < cols; c++) {
         if (btfm_table_column_numbers(t, c, v)) {
-            rc = cli_fail(path);
+            rc = cli_fail("reward encoder", path);
             break;
         }
         for (int64_t r = 0; r < n && rc == CLI_OK; r++) {
             if (isnan(v[r]))
-                rc = (fprintf(stderr, "btfm reward: %s: row %lld, column %s is n/a; expected "
+                rc = (fprintf(stderr, "btfm reward encoder: %s: row %lld, column %s is n/a; expected "
                               "a number\n", path, (long long)r + 1, btfm_table_column_name(t, c)),
                       CLI_FAILED);
             else if (c == id_col) e->id[r] = (int64_t)v[r];
@@ -87,7 +87,7 @@ static int fit_and_report(const demo_session *s, const embeddings *e, const char
         for (int64_t i = 0; rc == CLI_OK && i < a->n; i++, row++) {
             item[row] = embedding_row(e, a->item[i]);
             if (item[row] < 0)
-                rc = (fprintf(stderr, "btfm reward: item %lld (sub-%s) has no embedding\n",
+                rc = (fprintf(stderr, "btfm reward encoder: item %lld (sub-%s) has no embedding\n",
                               (long long)a->item[i], a->id), CLI_FAILED);
             who[row] = k;
             for (int64_t j = 0; j < d; j++) x[row * d + j] = a->x[i * s->n_features + keep[j]];
@@ -103,12 +103,12 @@ static int fit_and_report(const demo_session *s, const embeddings *e, const char
         (btfm_model_new(&m, BTFM_MODEL_RIDGE) || btfm_model_set_alphas(m, alphas, n_alphas) ||
          btfm_reward_encoder_fit(m, r, (size_t)d, e->x, e->n, e->dim, item, x, n, d, who, folds) ||
          btfm_model_save(m, out)))
-        rc = cli_fail("reward encoder");
+        rc = cli_fail("reward encoder", NULL);
     if (rc == CLI_OK && n_rated > folds &&
         (btfm_model_new(&mr, BTFM_MODEL_RIDGE) || btfm_model_set_alphas(mr, alphas, n_alphas) ||
          btfm_reward_encoder_fit(mr, &r_rating, 1, e->x, e->n, e->dim, r_item, rating, n_rated, 1,
                                  r_who, folds)))
-        rc = cli_fail("reward encoder (ratings)");
+        rc = cli_fail("reward encoder", "ratings");
     if (rc == CLI_OK && json) {
         printf("{\"model\": ");
         cli_json_string(stdout, out);
@@ -161,7 +161,7 @@ int reward_encoder_command(int argc, char **argv)
     embeddings e = {0};
     demo_session s;
     rc = read_embeddings(&e, emb_path);
-    if (rc == CLI_OK) rc = demo_session_read(&s, bids, 0, NULL, NULL);
+    if (rc == CLI_OK) rc = demo_session_read(&s, "reward encoder", bids, 0, NULL, NULL);
     if (rc == CLI_OK) {
         rc = fit_and_report(&s, &e, out, (int)folds, json);
         demo_session_free(&s);

@@ -41,7 +41,7 @@ static int add_table(choices *c, const btfm_table *t, const char *where)
     }
     int rc = CLI_OK;
     if (!ch || (!rej && !(a && b)))
-        rc = (fprintf(stderr, "btfm reward: %s: expected columns chosen_item, item_a, item_b "
+        rc = (fprintf(stderr, "btfm reward pair-scores: %s: expected columns chosen_item, item_a, item_b "
                       "(BIDS preferences) or chosen, rejected\n", where), CLI_FAILED);
     if (rc == CLI_OK && c->n + rows > c->capacity) {
         int64_t cap = 2 * (c->n + rows) + 16;
@@ -51,7 +51,7 @@ static int add_table(choices *c, const btfm_table *t, const char *where)
         if (y) c->rejected = y;
         float *z = realloc(c->weight, (size_t)cap * sizeof *z);
         if (z) c->weight = z;
-        if (!x || !y || !z) rc = (fprintf(stderr, "btfm reward: out of memory\n"), CLI_FAILED);
+        if (!x || !y || !z) rc = (fprintf(stderr, "btfm reward pair-scores: out of memory\n"), CLI_FAILED);
         else c->capacity = cap;
     }
     for (int64_t r = 0; rc == CLI_OK && r < rows; r++) {
@@ -59,7 +59,7 @@ static int add_table(choices *c, const btfm_table *t, const char *where)
         if (!rej && ch[r] != a[r] && ch[r] != b[r]) continue; /* no choice made */
         if (!(ch[r] == floor(ch[r]) && other == floor(other) && fabs(ch[r]) < 9e15 &&
               fabs(other) < 9e15)) {
-            rc = (fprintf(stderr, "btfm reward: %s: row %lld: expected whole item ids, found "
+            rc = (fprintf(stderr, "btfm reward pair-scores: %s: row %lld: expected whole item ids, found "
                           "%g and %g\n", where, (long long)r + 1, ch[r], other), CLI_FAILED);
             break;
         }
@@ -79,23 +79,23 @@ static int read_choices(choices *c, const char *source)
     btfm_table *t = NULL;
     if (stat(source, &sb) == 0 && S_ISDIR(sb.st_mode)) {
         btfm_bids *b = NULL;
-        if (btfm_bids_open(&b, source, 0)) return cli_fail(source);
+        if (btfm_bids_open(&b, source, 0)) return cli_fail("reward pair-scores", source);
         int64_t idx[4096], n = 0;
         int rc = btfm_bids_query(b, "datatype=beh task=preference", idx, 4096, &n)
-                     ? cli_fail(source) : CLI_OK;
+                     ? cli_fail("reward pair-scores", source) : CLI_OK;
         if (rc == CLI_OK && n == 0)
-            rc = (fprintf(stderr, "btfm reward: %s has no preference files "
+            rc = (fprintf(stderr, "btfm reward pair-scores: %s has no preference files "
                           "(sub-*/beh/*_task-preference_beh.tsv)\n", source), CLI_FAILED);
         for (int64_t k = 0; rc == CLI_OK && k < n && k < 4096; k++) {
             const char *path = btfm_bids_recording_path(b, idx[k]);
-            rc = btfm_bids_read_table(b, idx[k], &t) ? cli_fail(path) : add_table(c, t, path);
+            rc = btfm_bids_read_table(b, idx[k], &t) ? cli_fail("reward pair-scores", path) : add_table(c, t, path);
             btfm_table_free(t);
             t = NULL;
         }
         btfm_bids_free(b);
         return rc;
     }
-    if (btfm_table_read(&t, source)) return cli_fail(source);
+    if (btfm_table_read(&t, source)) return cli_fail("reward pair-scores", source);
     int rc = add_table(c, t, source);
     btfm_table_free(t);
     return rc;
@@ -136,7 +136,7 @@ int reward_pair_scores_command(int argc, char **argv)
     if (rc == CLI_OK) {
         ids = malloc((size_t)(2 * c.n + 1) * sizeof *ids);
         pairs = malloc((size_t)(2 * c.n + 1) * sizeof *pairs);
-        if (!ids || !pairs) rc = (fprintf(stderr, "btfm reward: out of memory\n"), CLI_FAILED);
+        if (!ids || !pairs) rc = (fprintf(stderr, "btfm reward pair-scores: out of memory\n"), CLI_FAILED);
     }
     if (rc == CLI_OK) {
         for (int64_t p = 0; p < c.n; p++) ids[2 * p] = c.chosen[p], ids[2 * p + 1] = c.rejected[p];
@@ -145,7 +145,7 @@ int reward_pair_scores_command(int argc, char **argv)
             if (k == 0 || ids[k] != ids[n_ids - 1]) ids[n_ids++] = ids[k];
         scores = malloc((size_t)(n_ids + 1) * sizeof *scores);
         count = calloc((size_t)(n_ids + 1), sizeof *count);
-        if (!scores || !count) rc = (fprintf(stderr, "btfm reward: out of memory\n"), CLI_FAILED);
+        if (!scores || !count) rc = (fprintf(stderr, "btfm reward pair-scores: out of memory\n"), CLI_FAILED);
     }
     for (int64_t p = 0; rc == CLI_OK && p < c.n; p++) {
         pairs[2 * p] = find(ids, n_ids, c.chosen[p]);
@@ -154,7 +154,7 @@ int reward_pair_scores_command(int argc, char **argv)
     }
     if (rc == CLI_OK && btfm_reward_pair_scores(scores, (size_t)n_ids, n_ids, pairs,
                                                 c.weighted ? c.weight : NULL, c.n, alpha))
-        rc = cli_fail("reward pair-scores");
+        rc = cli_fail("reward pair-scores", NULL);
     if (rc == CLI_OK) {
         if (json) printf("[");
         else printf("item_id\tscore\tn_pairs\n");
