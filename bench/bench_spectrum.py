@@ -2,12 +2,12 @@
 scipy.signal.welch(axis=0) on 64 channels x 921,600 float32 samples (30 min at 512 Hz),
 nperseg 512 and 1024, Hann, 50% overlap, constant detrending, mean (and median) over
 segments; prints each best-of-N wall time, the ratio and the largest relative
-difference. Then real FFTs of 64 rows of n = 512, 4096, 10007 (prime), 30030 and 65536
-against numpy.fft.rfft (pocketfft). Both sides warmed up, runs interleaved, best and
-median.
+difference. Then real FFTs of 64 rows of n = 512, 4096, 10007 (prime), 30030, 65536,
+3 * 2^15 and 2^18 against numpy.fft.rfft (pocketfft). Both sides warmed up, runs
+interleaved, best and median.
 
     BTFM_LIBRARY=build/lib/libbtfm.so.1 PYTHONPATH=bindings/python \
-        /usr/bin/python3 bench/bench_spectrum.py [--repeat N] [--quick]
+        /usr/bin/python3 bench/bench_spectrum.py [--repeat N] [--quick] [--rfft-only]
 """
 
 import argparse
@@ -27,12 +27,13 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="a tenth of the samples")
+    parser.add_argument("--rfft-only", action="store_true", help="only the real FFTs")
     args = parser.parse_args()
     n_times = 921600 // (10 if args.quick else 1)
     x = np.random.default_rng(0).standard_normal((n_times, 64)).astype(np.float32) * 1e-5
     print(f"Welch PSD of {x.shape[1]} channels x {x.shape[0]} float32 samples at 512 Hz; "
           f"{args.repeat} interleaved runs a side after one warm-up")
-    for nperseg in (512, 1024):
+    for nperseg in () if args.rfft_only else (512, 1024):
         for average in ("mean", "median"):
             ours = lambda: spectrum.welch(x, 512.0, nperseg=nperseg, average=average)  # noqa: E731
             ref = lambda: scipy.signal.welch(x, 512.0, nperseg=nperseg,  # noqa: E731
@@ -44,7 +45,7 @@ def main():
                    t_ours, t_ref, "scipy.signal.welch")
 
     print("\nReal FFT of 64 rows (numpy.fft.rfft's layout: rows of n samples)")
-    for n in (512, 4096, 10007, 30030, 65536):
+    for n in (512, 4096, 10007, 30030, 65536, 3 * 2**15, 2**18):
         rows = np.random.default_rng(n).standard_normal((64, n))
         ours = lambda: spectrum.rfft(rows)  # noqa: E731
         ref = lambda: np.fft.rfft(rows)  # noqa: E731

@@ -164,22 +164,31 @@ BTFM_HOT BTFM_SIMD_CLONES static void rows_to_lanes(const double *in, int64_t st
     }
 }
 
+/* Lanes back to rows a block of elements at a time, so that the block read once per
+ * row stays in the first-level cache (a whole long signal in lanes layout does not). */
+enum { ROWS_BLOCK = 256 };
+
 BTFM_HOT BTFM_SIMD_CLONES static void lanes_to_rows(const double *src, int64_t n, int have,
                                                     int64_t stride, double *out)
 {
     const int L = BTFM_FFT_LANES;
-    for (int l = 0; l < have; l++)
-        for (int64_t t = 0; t < n; t++) out[l * stride + t] = src[t * L + l];
+    for (int64_t t0 = 0; t0 < n; t0 += ROWS_BLOCK) {
+        const int64_t t1 = t0 + ROWS_BLOCK < n ? t0 + ROWS_BLOCK : n;
+        for (int l = 0; l < have; l++)
+            for (int64_t t = t0; t < t1; t++) out[l * stride + t] = src[t * L + l];
+    }
 }
 
-/* Complex elements in lanes layout to interleaved rows, and back. */
-BTFM_HOT BTFM_SIMD_CLONES static void lanes_to_complex_rows(const double *src, int64_t bins,
-                                                            int have, double *out)
+/* `count` complex elements in lanes layout to interleaved rows `stride` doubles apart,
+ * and complex rows back to lanes. */
+BTFM_HOT BTFM_SIMD_CLONES static void lanes_to_complex_rows(const double *src, int64_t count,
+                                                            int have, int64_t stride,
+                                                            double *out)
 {
     const int L = BTFM_FFT_LANES;
     for (int l = 0; l < have; l++) {
-        double *o = out + (size_t)l * 2 * (size_t)bins;
-        for (int64_t k = 0; k < bins; k++) {
+        double *o = out + (size_t)l * (size_t)stride;
+        for (int64_t k = 0; k < count; k++) {
             o[2 * k] = src[2 * k * L + l];
             o[2 * k + 1] = src[(2 * k + 1) * L + l];
         }
@@ -231,9 +240,14 @@ static btfm_status rows_task(void *ctx, int64_t group, int worker)
         btfm_fft_inverse_lanes(plan, spec, x, work, BTFM_FFT_LANES);
         lanes_to_rows(x, n, have, n, j->out + r * n);
     } else {
+        /* bins made and moved to the rows a block at a time, while the block is in cache */
         rows_to_lanes(j->in + r * n, n, have, n, x);
-        btfm_fft_forward_lanes(plan, x, spec, work, BTFM_FFT_LANES);
-        lanes_to_complex_rows(spec, bins, have, j->out + r * 2 * bins);
+        const double *z = btfm_fft_forward_begin(plan, x, work, BTFM_FFT_LANES);
+        for (int64_t k0 = 0; k0 < bins; k0 += ROWS_BLOCK) {
+            const int64_t k1 = k0 + ROWS_BLOCK < bins ? k0 + ROWS_BLOCK : bins;
+            btfm_fft_forward_bins(plan, z, k0, k1, spec, BTFM_FFT_LANES);
+            lanes_to_complex_rows(spec, k1 - k0, have, 2 * bins, j->out + (r * bins + k0) * 2);
+        }
     }
     return BTFM_OK;
 }

@@ -1,7 +1,9 @@
 /* The FFT kernels, written once over a lane vector type and included by fft_exec.c for
  * each lane count: before inclusion VEC is the type of one lane vector (double, or a
- * GCC vector of BTFM_FFT_LANES doubles) and FN(name) names the instance. A complex
- * element is two VECs, real then imaginary (spectrum_internal.h's lanes layout).
+ * GCC vector of BTFM_FFT_LANES doubles), FN(name) names the instance and FFT_OUTLINED
+ * declares the two functions kept out of line (compiled once for each instruction set)
+ * so that the transforms are not inlined into every caller. A complex element is two
+ * VECs, real then imaginary (spectrum_internal.h's lanes layout).
  *
  * Passes: the Stockham autosort structure of FFTPACK (Swarztrauber 1982): input viewed
  * as (ido, radix, l1), output as (ido, l1, radix), outputs j > 0 of position i > 0
@@ -220,8 +222,9 @@ BTFM_INLINE void FN(pass)(int P, int64_t ido, int64_t l1, const VEC *restrict cc
     }
 }
 
-/* The passes of a mixed-radix plan; the result ends in `data`. */
-BTFM_INLINE void FN(run_passes)(const btfm_cfft *p, VEC *data, VEC *work)
+/* The passes of a mixed-radix plan, alternating between data and work: returns the one
+ * the result ends in. */
+FFT_OUTLINED VEC *FN(run_passes)(const btfm_cfft *p, VEC *data, VEC *work)
 {
     VEC *in = data, *out = work;
     const double *tw = p->twiddles, *roots = p->roots;
@@ -246,13 +249,81 @@ BTFM_INLINE void FN(run_passes)(const btfm_cfft *p, VEC *data, VEC *work)
         out = swap;
         l1 *= P;
     }
-    if (in != data) memcpy(data, in, sizeof(VEC) * 2 * (size_t)p->n);
+    return in;
 }
 
-/* Bluestein: X_k = c_k sum_j (x_j c_j) conj(c_{k-j}) with c_k = exp(-i pi k^2 / n), the
- * convolution done circularly at the inner plan's length m. */
-BTFM_INLINE void FN(run_bluestein)(const btfm_cfft *p, VEC *data, VEC *work)
+/* Four-step (Bailey 1990) for long lengths n = n1 n2, the data seen as the n1 x n2
+ * matrix x[r n2 + c]: length-n1 transforms down every column, each output r of column c
+ * twiddled by w_n^(r c), then length-n2 transforms along every row, whose output k of
+ * row r is X[r + n1 k], written transposed into `work`. Columns and rows move
+ * BTFM_FFT_BLOCK at a time, so that each strided access touches that many adjacent
+ * elements, and every transform runs on a buffer that stays in cache. Overwrites data;
+ * returns work. */
+FFT_OUTLINED VEC *FN(run_blocked)(const btfm_cfft *p, VEC *data, VEC *work)
 {
+    enum { B = BTFM_FFT_BLOCK };
+    const btfm_cfft *f1 = p->first, *f2 = p->second;
+    const int64_t n1 = f1->n, n2 = f2->n, len = n1 > n2 ? n1 : n2;
+    VEC *out = work, *buf = work + 2 * p->n, *sub = buf + 2 * B * len;
+    for (int64_t c0 = 0; c0 < n2; c0 += B) {
+        const int nb = n2 - c0 < B ? (int)(n2 - c0) : B;
+        for (int64_t r = 0; r < n1; r++) {
+            const VEC *src = data + 2 * (r * n2 + c0);
+            for (int b = 0; b < nb; b++) {
+                buf[2 * (b * n1 + r)] = src[2 * b];
+                buf[2 * (b * n1 + r) + 1] = src[2 * b + 1];
+            }
+        }
+        for (int b = 0; b < nb; b++) {
+            VEC *col = buf + 2 * b * n1;
+            const VEC *y = FN(run_passes)(f1, col, sub);
+            const double *w = p->block_twiddles + 2 * (c0 + b) * n1;
+            for (int64_t r = 0; r < n1; r++) {
+                VEC yr = y[2 * r], yi = y[2 * r + 1];
+                col[2 * r] = yr * w[2 * r] - yi * w[2 * r + 1];
+                col[2 * r + 1] = yr * w[2 * r + 1] + yi * w[2 * r];
+            }
+        }
+        for (int64_t r = 0; r < n1; r++) {
+            VEC *dst = data + 2 * (r * n2 + c0);
+            for (int b = 0; b < nb; b++) {
+                dst[2 * b] = buf[2 * (b * n1 + r)];
+                dst[2 * b + 1] = buf[2 * (b * n1 + r) + 1];
+            }
+        }
+    }
+    for (int64_t r0 = 0; r0 < n1; r0 += B) {
+        const int nb = n1 - r0 < B ? (int)(n1 - r0) : B;
+        const VEC *y[B];
+        for (int b = 0; b < nb; b++)
+            y[b] = FN(run_passes)(f2, data + 2 * (r0 + b) * n2, buf + 2 * b * len);
+        for (int64_t k = 0; k < n2; k++) {
+            VEC *dst = out + 2 * (k * n1 + r0);
+            for (int b = 0; b < nb; b++) {
+                dst[2 * b] = y[b][2 * k];
+                dst[2 * b + 1] = y[b][2 * k + 1];
+            }
+        }
+    }
+    return out;
+}
+
+/* A mixed-radix plan, four-step when it is split and the batch is long enough. */
+BTFM_INLINE VEC *FN(run_smooth)(const btfm_cfft *p, VEC *data, VEC *work)
+{
+    if (p->first && sizeof(VEC) * 2 * (size_t)p->n >= BTFM_FFT_BLOCKED_BYTES)
+        return FN(run_blocked)(p, data, work);
+    return FN(run_passes)(p, data, work);
+}
+
+/* The complex DFT of data, using work (btfm_cfft_work_doubles); returns the one of them
+ * the result ends in.
+ *
+ * Bluestein: X_k = c_k sum_j (x_j c_j) conj(c_{k-j}) with c_k = exp(-i pi k^2 / n), the
+ * convolution done circularly at the inner plan's length m. */
+BTFM_INLINE VEC *FN(cfft_exec)(const btfm_cfft *p, VEC *data, VEC *work)
+{
+    if (!p->inner) return FN(run_smooth)(p, data, work);
     const int64_t n = p->n, m = p->inner->n;
     VEC *a = work, *inner_work = work + 2 * m;
     for (int64_t k = 0; k < n; k++) {
@@ -262,62 +333,79 @@ BTFM_INLINE void FN(run_bluestein)(const btfm_cfft *p, VEC *data, VEC *work)
         a[2 * k + 1] = xr * ci + xi * cr;
     }
     memset(a + 2 * n, 0, sizeof(VEC) * 2 * (size_t)(m - n));
-    FN(run_passes)(p->inner, a, inner_work);
-    for (int64_t k = 0; k < m; k++) { /* conj(A K): the next forward pass inverts */
-        const double kr = p->kernel[2 * k], ki = p->kernel[2 * k + 1];
-        VEC yr = a[2 * k], yi = a[2 * k + 1];
-        a[2 * k] = yr * kr - yi * ki;
-        a[2 * k + 1] = -(yr * ki + yi * kr);
+    for (int round = 0;; round++) {
+        const VEC *y = FN(run_smooth)(p->inner, a, inner_work);
+        if (round == 1) {
+            for (int64_t k = 0; k < n; k++) { /* c_k conj(y_k) */
+                const double cr = p->chirp[2 * k], ci = p->chirp[2 * k + 1];
+                VEC yr = y[2 * k], yi = y[2 * k + 1];
+                data[2 * k] = yr * cr + yi * ci;
+                data[2 * k + 1] = yr * ci - yi * cr;
+            }
+            return data;
+        }
+        for (int64_t k = 0; k < m; k++) { /* conj(Y K): the next forward pass inverts */
+            const double kr = p->kernel[2 * k], ki = p->kernel[2 * k + 1];
+            VEC yr = y[2 * k], yi = y[2 * k + 1];
+            a[2 * k] = yr * kr - yi * ki;
+            a[2 * k + 1] = -(yr * ki + yi * kr);
+        }
     }
-    FN(run_passes)(p->inner, a, inner_work);
-    for (int64_t k = 0; k < n; k++) { /* c_k conj(a_k) */
-        const double cr = p->chirp[2 * k], ci = p->chirp[2 * k + 1];
-        VEC yr = a[2 * k], yi = a[2 * k + 1];
-        data[2 * k] = yr * cr + yi * ci;
-        data[2 * k + 1] = yr * ci - yi * cr;
-    }
-}
-
-BTFM_INLINE void FN(cfft_run)(const btfm_cfft *p, VEC *data, VEC *work)
-{
-    if (p->inner)
-        FN(run_bluestein)(p, data, work);
-    else
-        FN(run_passes)(p, data, work);
 }
 
 /* Real forward transform: for even n, the packed signal z_k = x_2k + i x_2k+1 is
  * transformed at length h = n / 2, then X_k = E_k + w^k O_k with E_k = (Z_k +
  * conj Z_{h-k}) / 2 and O_k = -i (Z_k - conj Z_{h-k}) / 2. Odd n goes through a complex
- * transform of length n. */
-BTFM_INLINE void FN(real_forward)(const btfm_fft *p, VEC *x, VEC *out, VEC *work)
+ * transform of length n. In two halves, so that the many-row path can turn bins into
+ * rows a block at a time: real_forward_begin transforms (x is overwritten) and returns
+ * Z, real_forward_bins makes bins [k0, k1) of X from it into out (k1 - k0 elements). */
+BTFM_INLINE VEC *FN(real_forward_begin)(const btfm_fft *p, VEC *x, VEC *work)
 {
     const int64_t n = p->n;
-    if (n % 2 == 0) {
-        const int64_t h = n / 2;
-        FN(cfft_run)(p->c, x, work);
-        VEC zr = x[0], zi = x[1], zero = (VEC){0};
-        out[0] = zr + zi;
-        out[1] = zero;
-        out[2 * h] = zr - zi;
-        out[2 * h + 1] = zero;
-        for (int64_t k = 1; k < h; k++) {
-            const VEC *a = x + 2 * k, *b = x + 2 * (h - k);
-            const double wr = p->twiddles[2 * k], wi = p->twiddles[2 * k + 1];
-            VEC er = 0.5 * (a[0] + b[0]), ei = 0.5 * (a[1] - b[1]);
-            VEC or_ = 0.5 * (a[1] + b[1]), oi = -0.5 * (a[0] - b[0]);
-            out[2 * k] = er + or_ * wr - oi * wi;
-            out[2 * k + 1] = ei + or_ * wi + oi * wr;
-        }
-    } else {
-        VEC *z = work, *cwork = work + 2 * n;
+    VEC *src = x, *w = work;
+    if (n % 2) {
+        src = work;
+        w = work + 2 * n;
         for (int64_t k = 0; k < n; k++) {
-            z[2 * k] = x[k];
-            z[2 * k + 1] = (VEC){0};
+            src[2 * k] = x[k];
+            src[2 * k + 1] = (VEC){0};
         }
-        FN(cfft_run)(p->c, z, cwork);
-        memcpy(out, z, sizeof(VEC) * 2 * (size_t)(n / 2 + 1));
     }
+    return FN(cfft_exec)(p->c, src, w);
+}
+
+BTFM_INLINE void FN(real_forward_bins)(const btfm_fft *p, const VEC *z, int64_t k0, int64_t k1,
+                                       VEC *out)
+{
+    const int64_t n = p->n;
+    if (n % 2) {
+        memcpy(out, z + 2 * k0, sizeof(VEC) * 2 * (size_t)(k1 - k0));
+        return;
+    }
+    const int64_t h = n / 2;
+    VEC *o = out - 2 * k0; /* o[2 k] is bin k */
+    for (int64_t k = k0 > 1 ? k0 : 1; k < k1 && k < h; k++) {
+        const VEC *a = z + 2 * k, *b = z + 2 * (h - k);
+        const double wr = p->twiddles[2 * k], wi = p->twiddles[2 * k + 1];
+        VEC er = 0.5 * (a[0] + b[0]), ei = 0.5 * (a[1] - b[1]);
+        VEC or_ = 0.5 * (a[1] + b[1]), oi = -0.5 * (a[0] - b[0]);
+        o[2 * k] = er + or_ * wr - oi * wi;
+        o[2 * k + 1] = ei + or_ * wi + oi * wr;
+    }
+    VEC zr = z[0], zi = z[1], zero = (VEC){0};
+    if (k0 == 0) {
+        o[0] = zr + zi;
+        o[1] = zero;
+    }
+    if (k1 == h + 1) {
+        o[2 * h] = zr - zi;
+        o[2 * h + 1] = zero;
+    }
+}
+
+BTFM_INLINE void FN(real_forward)(const btfm_fft *p, VEC *x, VEC *out, VEC *work)
+{
+    FN(real_forward_bins)(p, FN(real_forward_begin)(p, x, work), 0, p->n / 2 + 1, out);
 }
 
 /* Real inverse transform, the forward one read backwards: Z_k = (X_k + conj X_{h-k}) +
@@ -338,10 +426,10 @@ BTFM_INLINE void FN(real_inverse)(const btfm_fft *p, const VEC *in, VEC *out, VE
             out[2 * k] = sr - ti;
             out[2 * k + 1] = -(si + tr); /* conjugated for the forward transform */
         }
-        FN(cfft_run)(p->c, out, work);
+        const VEC *z = FN(cfft_exec)(p->c, out, work);
         for (int64_t k = 0; k < h; k++) {
-            out[2 * k] *= scale;
-            out[2 * k + 1] *= -scale;
+            out[2 * k] = z[2 * k] * scale;
+            out[2 * k + 1] = z[2 * k + 1] * -scale;
         }
     } else {
         VEC *z = work, *cwork = work + 2 * n;
@@ -353,8 +441,8 @@ BTFM_INLINE void FN(real_inverse)(const btfm_fft *p, const VEC *in, VEC *out, VE
             z[2 * (n - k)] = in[2 * k];
             z[2 * (n - k) + 1] = in[2 * k + 1];
         }
-        FN(cfft_run)(p->c, z, cwork);
-        for (int64_t k = 0; k < n; k++) out[k] = z[2 * k] * scale;
+        const VEC *y = FN(cfft_exec)(p->c, z, cwork);
+        for (int64_t k = 0; k < n; k++) out[k] = y[2 * k] * scale;
     }
 }
 

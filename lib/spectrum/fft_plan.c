@@ -59,13 +59,22 @@ void btfm_cfft_free(btfm_cfft *p)
     btfm_cfft_free(p->inner);
     btfm_free(p->chirp);
     btfm_free(p->kernel);
+    btfm_cfft_free(p->first);
+    btfm_cfft_free(p->second);
+    btfm_free(p->block_twiddles);
     btfm_free(p);
 }
 
 size_t btfm_cfft_work_doubles(const btfm_cfft *p, int lanes)
 {
-    size_t m = (size_t)(p->inner ? p->inner->n : p->n);
-    return 2 * (size_t)lanes * m * (p->inner ? 2 : 1);
+    const size_t L = (size_t)lanes;
+    if (p->inner) return 2 * L * (size_t)p->inner->n + btfm_cfft_work_doubles(p->inner, lanes);
+    size_t w = 2 * L * (size_t)p->n;
+    if (p->first) { /* the transposed result, the block of columns, one transform's work */
+        size_t len = (size_t)(p->first->n > p->second->n ? p->first->n : p->second->n);
+        w += 2 * L * len * (BTFM_FFT_BLOCK + 1);
+    }
+    return w;
 }
 
 static btfm_status mixed_radix(btfm_cfft *p)
@@ -130,7 +139,37 @@ static btfm_status bluestein(btfm_cfft *p)
     return BTFM_OK;
 }
 
+static btfm_status cfft_make(btfm_cfft **out, int64_t n, int may_split);
+
+/* The four-step split of a long length: n1 the largest divisor of n up to sqrt(n) (every
+ * divisor of a mixed-radix length is one too), when that leaves both sides long enough
+ * to be worth the extra pass. */
+static btfm_status four_step(btfm_cfft *p)
+{
+    const int64_t n = p->n;
+    if ((size_t)n * 2 * sizeof(btfm_v8d) < BTFM_FFT_BLOCKED_BYTES) return BTFM_OK;
+    int64_t n1 = 1;
+    for (int64_t d = 2; d * d <= n; d++)
+        if (n % d == 0) n1 = d;
+    if (n1 < 16) return BTFM_OK;
+    const int64_t n2 = n / n1;
+    btfm_status st = cfft_make(&p->first, n1, 0);
+    if (!st) st = cfft_make(&p->second, n2, 0);
+    if (st) return st;
+    p->block_twiddles = btfm_malloc(sizeof(double) * 2 * (size_t)n);
+    if (!p->block_twiddles) return btfm_fail_nomem("btfm_fft_new", sizeof(double) * 2 * (size_t)n);
+    for (int64_t c = 0; c < n2; c++)
+        for (int64_t r = 0; r < n1; r++)
+            unit_root(r * c % n, n, p->block_twiddles + 2 * (c * n1 + r));
+    return BTFM_OK;
+}
+
 btfm_status btfm_cfft_new(btfm_cfft **out, int64_t n)
+{
+    return cfft_make(out, n, 1);
+}
+
+static btfm_status cfft_make(btfm_cfft **out, int64_t n, int may_split)
 {
     *out = NULL;
     btfm_cfft *p = btfm_calloc(1, sizeof *p);
@@ -141,6 +180,7 @@ btfm_status btfm_cfft_new(btfm_cfft **out, int64_t n)
     if (count >= 0) {
         p->n_factors = count;
         st = mixed_radix(p);
+        if (!st && may_split) st = four_step(p);
     } else {
         st = bluestein(p);
     }

@@ -40,8 +40,18 @@ typedef float btfm_v8f __attribute__((vector_size(32), aligned(4), may_alias));
 
 /* A complex DFT plan of length n: mixed radix (Stockham autosort; radices 4, 2, 3, 5 and
  * generic odd ones) or Bluestein's chirp-z through a plan of a length with factors
- * 2, 3, 5 only. Immutable once made: one plan may run on many threads. */
+ * 2, 3, 5 only. Immutable once made: one plan may run on many threads.
+ *
+ * Long mixed-radix plans also carry a four-step split n = n1 n2 (fft_kernels.h,
+ * run_blocked), used instead of the passes when one batch of transforms
+ * (2 n lanes doubles) takes at least BTFM_FFT_BLOCKED_BYTES: every pass of the plain
+ * Stockham passes streams the whole batch through the caches, and at power-of-two
+ * lengths its strided accesses also fall into the same cache sets. */
 typedef struct btfm_cfft btfm_cfft;
+
+#define BTFM_FFT_BLOCKED_BYTES ((size_t)1 << 20)
+/* Adjacent columns (rows) of the four-step split moved together. */
+#define BTFM_FFT_BLOCK 4
 
 struct btfm_cfft {
     int64_t n;
@@ -49,6 +59,10 @@ struct btfm_cfft {
     int factors[64];
     double *twiddles;      /* per pass: (radix - 1) (ido - 1) complex, forward sign */
     double *roots;         /* per generic pass: cos and sin of 2 pi j / radix */
+    /* four-step split (when `first` is set): the data as an n1 x n2 matrix */
+    struct btfm_cfft *first;  /* length n1, down the columns; never split itself */
+    struct btfm_cfft *second; /* length n2, along the rows; never split itself */
+    double *block_twiddles;   /* n complex: exp(-2 pi i r c / n) at c n1 + r */
     /* Bluestein (when `inner` is set) */
     btfm_cfft *inner;      /* plan of length m >= 2 n - 1 */
     double *chirp;         /* n complex: exp(-i pi k^2 / n) */
@@ -79,6 +93,12 @@ size_t btfm_fft_work_doubles(const btfm_fft *p, int lanes);
 /* Forward real FFT of `lanes` signals x (n x lanes, overwritten) into out
  * ((n / 2 + 1) complex elements in lanes layout). Unnormalized, like numpy.fft.rfft. */
 void btfm_fft_forward_lanes(const btfm_fft *p, double *x, double *out, double *work, int lanes);
+/* The same in two halves: the transform (x overwritten), returning the complex
+ * transform behind the bins (inside x or work), then bins [k0, k1) from it into out
+ * (k1 - k0 complex elements in lanes layout). */
+double *btfm_fft_forward_begin(const btfm_fft *p, double *x, double *work, int lanes);
+void btfm_fft_forward_bins(const btfm_fft *p, const double *z, int64_t k0, int64_t k1,
+                           double *out, int lanes);
 /* Inverse: `in` ((n / 2 + 1) complex elements) to out (n x lanes), scaled by 1 / n like
  * numpy.fft.irfft; the imaginary parts of the DC and (even n) Nyquist bins are ignored. */
 void btfm_fft_inverse_lanes(const btfm_fft *p, const double *in, double *out, double *work,

@@ -1,5 +1,6 @@
 """btfm.spectrum.rfft / irfft against numpy.fft for every length 1..300, primes (Bluestein
-above 65), powers of two and a product of six small primes.
+above 65), powers of two and a product of six small primes; long lengths on both sides of
+the four-step threshold.
 
 Tolerance: max |ours - numpy| <= 1e-12 x max |numpy| per length (double precision);
 1e-6 relative for the float32 entry points."""
@@ -90,5 +91,37 @@ def test_many_rows_bad_arguments():
         assert lib.btfm_fft_rfft_rows(plan, buf.ctypes.data_as(dp), -1, buf.ctypes.data_as(dp)) != 0
         assert lib.btfm_fft_rfft_rows(plan, None, 1, buf.ctypes.data_as(dp)) != 0
         assert lib.btfm_fft_irfft_rows(plan, buf.ctypes.data_as(dp), 0, buf.ctypes.data_as(dp)) == 0
+    finally:
+        lib.btfm_fft_free(plan)
+
+
+# Long lengths take the four-step path of the batched kernels once a batch of eight
+# transforms reaches 1 MiB (complex length 8192: real n = 16384), and of the one-row
+# entry points at 16 times that (complex length 65536): just below and at the first
+# threshold, Bluestein with a split inner plan (16382 = 2 x 8191, 65537 prime), the
+# square split 2^17 (256 x 256, also the one-row threshold), the non-square 2^18
+# (256 x 512), a composite 3 x 2^15 (192 x 256) and an odd composite 3^4 5^2 7^2.
+FOUR_STEP = [16380, 16382, 16384, 2**17, 3 * 2**15, 2**18, 99225, 65537]
+
+
+@pytest.mark.parametrize("n", FOUR_STEP)
+def test_four_step_lengths_match_numpy(n):
+    rng = np.random.default_rng(n)
+    x = rng.standard_normal((9, n))  # a full group of eight rows and a partial one
+    ref = np.fft.rfft(x)
+    scale = np.abs(ref).max()
+    assert np.abs(spectrum.rfft(x) - ref).max() <= 1e-12 * scale
+    assert np.abs(spectrum.irfft(ref, n) - x).max() <= 1e-12 * np.abs(x).max()
+    plan = ctypes.c_void_p()  # the one-row entry points, forward and inverse
+    assert lib.btfm_fft_new(ctypes.byref(plan), n) == 0
+    try:
+        dp = ctypes.POINTER(ctypes.c_double)
+        one = np.empty(n // 2 + 1, dtype=np.complex128)
+        row = np.ascontiguousarray(x[4])
+        assert lib.btfm_fft_rfft(plan, row.ctypes.data_as(dp), one.view(np.float64).ctypes.data_as(dp)) == 0
+        assert np.abs(one - ref[4]).max() <= 1e-12 * scale
+        back = np.empty(n)
+        assert lib.btfm_fft_irfft(plan, one.view(np.float64).ctypes.data_as(dp), back.ctypes.data_as(dp)) == 0
+        assert np.abs(back - x[4]).max() <= 1e-12 * np.abs(x).max()
     finally:
         lib.btfm_fft_free(plan)

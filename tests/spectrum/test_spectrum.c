@@ -124,6 +124,56 @@ START_TEST(test_fft_lanes_match_single)
 }
 END_TEST
 
+/* The smallest length whose batched transform takes the four-step path
+ * (spectrum_internal.h; complex 8192 = 64 x 128; longer and Bluestein lengths are checked
+ * against NumPy in tests/spectrum). Every lane holds a tone with its own bin and phase,
+ * so the whole spectrum has a closed form: n/2 e^(i phase) at the tone's bin, zero
+ * elsewhere. */
+START_TEST(test_fft_four_step)
+{
+    enum { L = BTFM_FFT_LANES };
+    const int64_t ns[] = {16384};
+    for (size_t i = 0; i < sizeof ns / sizeof *ns; i++) {
+        const int64_t n = ns[i], bins = n / 2 + 1;
+        btfm_fft *plan;
+        ck_assert_ok(btfm_fft_new(&plan, n));
+        ck_assert_msg(plan->c->first != NULL, "n = %lld has no four-step split", (long long)n);
+        double *x = malloc(sizeof(double) * (size_t)(n * L)), *X = malloc(sizeof(double) * (size_t)(2 * bins * L));
+        double *xs = malloc(sizeof(double) * (size_t)(n * L));
+        double *work = malloc(sizeof(double) * btfm_fft_work_doubles(plan, L));
+        int64_t bin[L];
+        double phase[L];
+        for (int l = 0; l < L; l++) {
+            bin[l] = 1 + (n / 2 - 2) * l / (L - 1) + l * 37; /* low to high, odd offsets */
+            if (bin[l] >= n / 2) bin[l] = n / 2 - 1 - l;
+            phase[l] = 0.3 + 0.7 * l;
+            for (int64_t t = 0; t < n; t++)
+                xs[t * L + l] = x[t * L + l] =
+                    cos(2.0 * PI * (double)(bin[l] * t % n) / (double)n + phase[l]);
+        }
+        btfm_fft_forward_lanes(plan, x, X, work, L);
+        double worst = 0.0;
+        for (int l = 0; l < L; l++)
+            for (int64_t k = 0; k < bins; k++) {
+                double er = k == bin[l] ? 0.5 * (double)n * cos(phase[l]) : 0.0;
+                double ei = k == bin[l] ? 0.5 * (double)n * sin(phase[l]) : 0.0;
+                double d = fmax(fabs(X[2 * L * k + l] - er), fabs(X[2 * L * k + L + l] - ei));
+                if (d > worst) worst = d;
+            }
+        ck_assert_msg(worst < 1e-9 * (double)n, "n = %lld: largest error %g", (long long)n, worst);
+        btfm_fft_inverse_lanes(plan, X, x, work, L); /* the forward one overwrote x */
+        worst = 0.0;
+        for (int64_t j = 0; j < n * L; j++) worst = fmax(worst, fabs(x[j] - xs[j]));
+        ck_assert_msg(worst < 1e-12, "n = %lld: inverse off by %g", (long long)n, worst);
+        btfm_fft_free(plan);
+        free(x);
+        free(xs);
+        free(X);
+        free(work);
+    }
+}
+END_TEST
+
 START_TEST(test_fft_errors)
 {
     btfm_fft *plan = (btfm_fft *)1;
@@ -547,6 +597,7 @@ static Suite *spectrum_suite(void)
     tcase_add_test(tc, test_fft_cosine_is_two_spikes);
     tcase_add_test(tc, test_fft_inverse_and_parseval);
     tcase_add_test(tc, test_fft_lanes_match_single);
+    tcase_add_test(tc, test_fft_four_step);
     tcase_add_test(tc, test_fft_errors);
     tcase_add_test(tc, test_fft_float);
     tcase_add_test(tc, test_welch_white_noise_level);
