@@ -219,8 +219,9 @@ BTFM_API btfm_status btfm_dataset_meta_bool(const btfm_dataset *ds, const char *
                                             int *value);
 
 /* The events table the dataset's events came from (BIDS events.tsv: all of its columns,
- * the rows kept as events, in the order of those events); BTFM_E_NOTFOUND when none.
- * Owned by the dataset. */
+ * the rows kept as events, in the order of those events: the events of type "bids" the
+ * dataset was opened with, not gaps or events added or imported later);
+ * BTFM_E_NOTFOUND when none. Owned by the dataset. */
 BTFM_API btfm_status btfm_dataset_events_table(const btfm_dataset *ds,
                                                const btfm_table **table);
 

@@ -299,7 +299,9 @@ BTFM_API btfm_status btfm_reward_features_epochs(const btfm_reward_features *fb,
                                                  int *n_sources);
 
 /* A numeric column of the dataset's events table (BIDS events.tsv: "item_id", "segment",
- * "rating", ...) for each row: n_rows doubles, NaN for n/a. */
+ * "rating", ...) for each row: n_rows doubles, NaN for n/a. Each row reads the line of
+ * its event, also when events were added to the dataset since; BTFM_E_STATE when a row's
+ * event did not come from the table (one the host added). */
 BTFM_API btfm_status btfm_reward_features_column(const btfm_reward_features *fb,
                                                  btfm_dataset *ds, const char *column,
                                                  double *out, size_t capacity);

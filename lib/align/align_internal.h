@@ -86,7 +86,8 @@ btfm_status btfm_align_fit_with(btfm_aligner *a, const align_reduce *r);
 /* Move the maps of fitted `from` (same method and common space) after those of fitted
  * `to`, leaving `from` without subjects; a gathered fit's subjects arrive this way. */
 btfm_status btfm_align_append_maps(btfm_aligner *to, btfm_aligner *from);
-/* Exchange the contents of two handles (a gathered fit replaces the caller's). */
+/* Exchange the fits two handles hold, each keeping its host's progress callback (a
+ * gathered fit replaces the caller's). */
 void btfm_align_swap(btfm_aligner *x, btfm_aligner *y);
 
 /* Method fits (one file each); the handle holds the training copies. */

@@ -194,6 +194,11 @@ void btfm_align_swap(btfm_aligner *x, btfm_aligner *y)
     btfm_aligner t = *x;
     *x = *y;
     *y = t;
+    /* the host's callback belongs to the handle, not to the fit it holds */
+    y->progress_fn = x->progress_fn;
+    y->progress_user = x->progress_user;
+    x->progress_fn = t.progress_fn;
+    x->progress_user = t.progress_user;
 }
 
 /* Whether x (n_times x n_features) is finite with no constant feature; the message

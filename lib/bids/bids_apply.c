@@ -96,7 +96,7 @@ btfm_status btfm_bids_apply_events(btfm_dataset *ds, const btfm_table *events, c
         const char *label = label_col >= 0 ? btfm_table_cell(events, r, label_col) : "n/a";
         int code = value_col >= 0 ? cell_code(btfm_table_cell(events, r, value_col)) : 0;
         if ((st = btfm_table_add_row(table, cells)) ||
-            (st = btfm_dataset_add_event(ds, onsets[r], durations[r], "bids", label, code)))
+            (st = btfm_dataset_insert_event(ds, onsets[r], durations[r], "bids", label, code, k)))
             goto done;
     }
     btfm_dataset_take_events_table(ds, table);

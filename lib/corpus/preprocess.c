@@ -13,6 +13,7 @@
 #include "corpus_internal.h"
 #include "core/atomic_file.h"
 #include "core/json.h"
+#include "io/dataset_internal.h"
 
 typedef struct prepared {
     float *x;            /* n_times x n_channels */
@@ -492,13 +493,11 @@ static btfm_status events_json(const btfm_corpus_builder *b, btfm_json *e, btfm_
     if (st == BTFM_OK) st = btfm_json_new_array(&durations);
     if (st == BTFM_OK) st = btfm_json_new_array(&labels);
     if (st == BTFM_OK) st = btfm_json_new_array(&bads);
-    int64_t row = 0;
     for (int64_t i = 0; st == BTFM_OK && i < n; i++) {
         double onset, duration;
         const char *type, *label;
         if ((st = btfm_dataset_event(ds, i, &onset, &duration, &type, &label, NULL))) break;
-        int is_bids = strcmp(type, "bids") == 0;
-        int64_t this_row = is_bids ? row++ : -1;
+        const int64_t this_row = ds->events[i].row;
         double first = nearbyint(onset * p->sfreq), length = nearbyint(duration * p->sfreq);
         btfm_json *x = NULL;
         if (strcmp(type, "gap") == 0 || strncasecmp(label, "bad", 3) == 0) {

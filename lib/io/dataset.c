@@ -107,6 +107,7 @@ btfm_status btfm_dataset_append_event(btfm_dataset *ds, double onset, double dur
     e->onset = onset;
     e->duration = duration;
     e->code = code;
+    e->row = -1;
     ds->n_events++;
     return BTFM_OK;
 }

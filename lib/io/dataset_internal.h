@@ -34,6 +34,7 @@ typedef struct btfm_event_rec {
     double onset, duration;
     char *type, *label;
     int code;
+    int64_t row; /* its row of the events table (events_table), or -1 */
 } btfm_event_rec;
 
 /* The measurement behind an fNIRS channel (source 0: not an fNIRS channel). */
@@ -105,9 +106,12 @@ btfm_status btfm_io_strdup(char **dst, const char *src, size_t len);
 /* Replace a string field with a copy of `value` (old value freed), reporting NOMEM. */
 btfm_status btfm_set_string(char **field, const char *value);
 
-/* Append an event (strings copied); btfm_dataset_finish sorts. */
+/* Append an event (strings copied; no row of the events table); btfm_dataset_finish sorts. */
 btfm_status btfm_dataset_append_event(btfm_dataset *ds, double onset, double duration,
                                    const char *type, const char *label, int code);
+/* btfm_dataset_add_event for an event from row `row` of the events table (-1: none). */
+btfm_status btfm_dataset_insert_event(btfm_dataset *ds, double onset, double duration,
+                                      const char *type, const char *label, int code, int64_t row);
 
 /* After the driver filled the channels: sort events, set up resamplers for channels below
  * the dataset rate, and check consistency. */

@@ -148,6 +148,7 @@ btfm_status btfm_dataset_copy_recording(btfm_dataset *dst, const btfm_dataset *s
         if ((st = btfm_dataset_append_event(dst, ev->onset, ev->duration, ev->type, ev->label,
                                             ev->code)))
             return st;
+        dst->events[dst->n_events - 1].row = ev->row;
     }
     dst->has_start_time = src->has_start_time;
     dst->start_time = src->start_time;
@@ -199,6 +200,12 @@ btfm_status btfm_dataset_set_channel_unit(btfm_dataset *ds, int channel, const c
 btfm_status btfm_dataset_add_event(btfm_dataset *ds, double onset, double duration,
                                       const char *type, const char *label, int code)
 {
+    return btfm_dataset_insert_event(ds, onset, duration, type, label, code, -1);
+}
+
+btfm_status btfm_dataset_insert_event(btfm_dataset *ds, double onset, double duration,
+                                      const char *type, const char *label, int code, int64_t row)
+{
     static const char func[] = "btfm_dataset_add_event";
     BTFM_CHECK_ARG(ds, func, "dataset");
     BTFM_CHECK_ARG(type, func, "type");
@@ -212,6 +219,7 @@ btfm_status btfm_dataset_add_event(btfm_dataset *ds, double onset, double durati
     if (st) return st;
     /* Keep the order by onset; equal onsets stay in insertion order. */
     btfm_event_rec e = ds->events[ds->n_events - 1];
+    e.row = row;
     int64_t i = ds->n_events - 1;
     while (i > 0 && ds->events[i - 1].onset > onset) {
         ds->events[i] = ds->events[i - 1];

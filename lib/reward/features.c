@@ -12,6 +12,7 @@
 #include "core/number.h"
 #include "core/progress.h"
 #include "dense/dense.h"
+#include "io/dataset_internal.h"
 
 #define FEATURES_PARAM_COUNT 12
 
@@ -50,6 +51,7 @@ struct btfm_reward_features {
     float *matrix;        /* n_rows x n_features */
     float *epochs;        /* n_rows x n_epoch_times x n_sources */
     int64_t *events;      /* dataset event index of each row */
+    int64_t *table_rows;  /* its row of the dataset's events table then, or -1 */
     int32_t *roles;
     char **names;
     char *config;
@@ -74,9 +76,11 @@ static void clear_result(btfm_reward_features *fb)
     btfm_free(fb->matrix);
     btfm_free(fb->epochs);
     btfm_free(fb->events);
+    btfm_free(fb->table_rows);
     btfm_free(fb->roles);
     btfm_free(fb->config);
     fb->names = NULL, fb->matrix = NULL, fb->epochs = NULL, fb->events = NULL;
+    fb->table_rows = NULL;
     fb->roles = NULL, fb->config = NULL;
     fb->n_rows = fb->n_features = 0;
 }
@@ -287,8 +291,10 @@ btfm_status btfm_reward_features_compute(btfm_reward_features *fb, btfm_dataset 
     const int64_t n_ev = btfm_dataset_n_events(ds);
     int64_t n_rows = 0;
     fb->events = btfm_malloc((size_t)(n_ev > 0 ? n_ev : 1) * sizeof *fb->events);
+    fb->table_rows = btfm_malloc((size_t)(n_ev > 0 ? n_ev : 1) * sizeof *fb->table_rows);
     int64_t *samples = btfm_malloc((size_t)(n_ev > 0 ? n_ev : 1) * 2 * sizeof *samples);
-    if (!st && (!fb->events || !samples)) st = btfm_fail_nomem(func, (size_t)n_ev * 24);
+    if (!st && (!fb->events || !fb->table_rows || !samples))
+        st = btfm_fail_nomem(func, (size_t)n_ev * 32);
     int64_t last_onset = -1;
     int onset = fb->params[9] != 0 && fb->onset_event[0];
     for (int64_t e = 0; !st && e < n_ev; e++) {
@@ -306,6 +312,7 @@ btfm_status btfm_reward_features_compute(btfm_reward_features *fb, btfm_dataset 
                 break;
             }
             fb->events[n_rows] = e;
+            fb->table_rows[n_rows] = ds->events[e].row;
             samples[n_rows] = s;
             samples[n_ev + n_rows] = last_onset;
             n_rows++;
@@ -555,13 +562,16 @@ btfm_status btfm_reward_features_column(const btfm_reward_features *fb, btfm_dat
     int col;
     st = btfm_table_find_column(t, column, &col);
     if (st) return st;
-    if (btfm_table_n_rows(t) != btfm_dataset_n_events(ds))
-        return btfm_fail(BTFM_E_STATE, "%s: the dataset's events no longer match its events "
-                         "table", func);
-    double *all = btfm_dense_zeros(btfm_table_n_rows(t), 1, func);
+    const int64_t n_table = btfm_table_n_rows(t);
+    for (int64_t r = 0; r < fb->n_rows; r++)
+        if (fb->table_rows[r] < 0 || fb->table_rows[r] >= n_table)
+            return btfm_fail(BTFM_E_STATE, "%s: row %lld's event (event %lld) does not come "
+                             "from the dataset's events table", func, (long long)r,
+                             (long long)fb->events[r]);
+    double *all = btfm_dense_zeros(n_table, 1, func);
     if (!all) return BTFM_E_NOMEM;
     st = btfm_table_column_numbers(t, col, all);
-    for (int64_t r = 0; !st && r < fb->n_rows; r++) out[r] = all[fb->events[r]];
+    for (int64_t r = 0; !st && r < fb->n_rows; r++) out[r] = all[fb->table_rows[r]];
     btfm_free(all);
     return st;
 }

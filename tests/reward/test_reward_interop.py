@@ -67,6 +67,31 @@ def test_features_match_mne_and_scipy(session):
     assert worst < 2e-3, worst
 
 
+def test_column_follows_the_events_table_after_events_are_added(session):
+    """A column is read from each row's own line of events.tsv (numpy's read of the file),
+    also after the host added events before, between and with the "bids" type."""
+    rec = recording(session, 1)
+    ds = rec.open()
+    events = np.genfromtxt(str(rec.path).replace("_eeg.edf", "_events.tsv"), delimiter="\t",
+                           names=True, dtype=None, encoding="utf-8")
+    want = np.array([float(e["item_id"]) for e in events if e["trial_type"] == "item_end"])
+    fb = btfm.RewardFeatures().compute(ds)
+    assert np.array_equal(fb.column("item_id"), want)
+    first = ds.events[0].onset
+    ds.add_event(first / 2, label="note")
+    ds.add_event(first, label="item_end", type="bids")  # the host's own, not from the file
+    ds.add_event(ds.events[-1].onset + 1.0, label="note")
+    fb = btfm.RewardFeatures().compute(ds)
+    assert fb.shape[0] == len(want) + 1
+    with pytest.raises(btfm.Error, match="does not come from the dataset.s events table"):
+        fb.column("item_id")
+    # features taken before the host adds events keep reading their own lines
+    ds = rec.open()
+    fb = btfm.RewardFeatures().compute(ds)
+    ds.add_event(ds.events[0].onset / 2, label="note")
+    assert np.array_equal(fb.column("item_id"), want)
+
+
 def _standardize(x, groups):
     out = np.empty_like(x, dtype=np.float64)
     for g in np.unique(groups):
