@@ -92,6 +92,8 @@ btfm_status btfm_channel_own_strings(btfm_channel *c);
 btfm_status btfm_channel_copy(btfm_channel *c, const btfm_channel *src, int index);
 /* Free a channel's strings and resampler (not the channel itself). */
 void btfm_channel_clear(btfm_channel *c);
+/* Free a table of n channels (NULL is fine) with what each owns. */
+void btfm_channels_release(btfm_channel *channels, int n);
 
 /* "a, b, c": the distinct event labels of `ds` for messages (io/event_select.c). */
 btfm_status btfm_dataset_event_labels_text(const btfm_dataset *ds, char *out, size_t cap);

@@ -76,6 +76,13 @@ btfm_status btfm_volume_copy(btfm_volume **out, const btfm_volume *v)
     return BTFM_OK;
 }
 
+static int digits(int64_t v)
+{
+    int n = 1;
+    while ((v /= 10) > 0) n++;
+    return n;
+}
+
 /* Decimal digits of v >= 0 at p; returns the end. */
 static char *put_int(char *p, int64_t v)
 {
@@ -92,8 +99,11 @@ btfm_status btfm_volume_make_channels(btfm_dataset *ds, int n_channels)
     const btfm_volume *vol = ds->volume;
     int labels = vol->kind == BTFM_MASK_LABELS;
     /* Names "x,y,z" (voxels) or the label value, in one block with the shared "" for the
-     * other strings. */
-    size_t per = 3 * 21 + 3, bytes = 1 + (size_t)n_channels * per;
+     * other strings, sized from the grid's digits: a whole grid's names are megabytes of
+     * fresh memory. */
+    size_t per = 21 + 2;
+    if (!labels) per = (size_t)(digits(vol->nx - 1) + digits(vol->ny - 1) + digits(vol->nz - 1) + 3);
+    size_t bytes = 1 + (size_t)n_channels * per;
     /* Tens of megabytes for a whole grid: huge pages make their first touch cheap. */
     char *arena = btfm_malloc_large(bytes);
     btfm_channel *channels = btfm_malloc_large((size_t)(n_channels ? n_channels : 1) * sizeof *channels);
@@ -133,8 +143,7 @@ btfm_status btfm_volume_make_channels(btfm_dataset *ds, int n_channels)
         }
         *p++ = '\0';
     }
-    for (int i = 0; i < ds->n_channels; i++) btfm_channel_clear(&ds->channels[i]);
-    btfm_free(ds->channels);
+    btfm_channels_release(ds->channels, ds->n_channels);
     btfm_free(ds->channel_arena);
     ds->channels = channels;
     ds->channel_arena = arena;
