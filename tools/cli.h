@@ -138,10 +138,13 @@ int cli_info_table(const char *path, int json);
 
 /* cli_mpi.c: under mpirun (builds with MPI) this process's rank and the rank count,
  * else 0 and 1; whether any rank failed (`failed` is this one's verdict); the aligner's
- * fit over every rank's subjects with the maps gathered on rank 0; the end of MPI. */
+ * fit over every rank's subjects with the maps gathered on rank 0; a corpus build with
+ * the recordings divided among the ranks; the end of MPI. */
 void cli_mpi_begin(int *rank, int *size);
 int cli_mpi_failed(int failed);
 btfm_status cli_mpi_fit(btfm_aligner *a);
+btfm_status cli_mpi_build(btfm_corpus_builder *b, const char *source, const char *out,
+                          int64_t *built, int64_t *failed);
 void cli_mpi_end(void);
 
 #endif

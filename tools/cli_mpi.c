@@ -1,6 +1,7 @@
 /* The command under mpirun (builds with MPI): MPI is started when the launcher's
  * environment says so, each rank reads its share of the inputs, and the fit runs over
- * the ranks with rank 0 writing the result. Elsewhere: one process, rank 0 of 1. */
+ * the ranks with rank 0 writing the result (align fit), or the ranks build a corpus's
+ * recordings and rank 0 merges its index (corpus build). Elsewhere: one process, rank 0 of 1. */
 #include <stdio.h>
 #include <stdlib.h>
 #include "cli.h"
@@ -49,6 +50,15 @@ btfm_status cli_mpi_fit(btfm_aligner *a)
     }
 #endif
     return btfm_aligner_fit(a);
+}
+
+btfm_status cli_mpi_build(btfm_corpus_builder *b, const char *source, const char *out,
+                          int64_t *built, int64_t *failed)
+{
+#ifdef BTFM_CLI_MPI
+    if (started) return btfm_corpus_build_mpi(b, source, out, built, failed, MPI_COMM_WORLD);
+#endif
+    return btfm_corpus_build(b, source, out, built, failed);
 }
 
 void cli_mpi_end(void)

@@ -91,17 +91,23 @@ static int build(int argc, char **argv)
     for (int i = 0; rc == CLI_OK && !source && i < n_pos - 1; i++)
         if (btfm_corpus_builder_add_file(b, positional[i])) rc = cli_fail("corpus build", NULL);
     int64_t built = 0, failed = 0;
+    /* Under mpirun the ranks divide the recordings and rank 0 merges the index. */
+    int rank, size;
+    cli_mpi_begin(&rank, &size);
+    if (cli_mpi_failed(rc != CLI_OK) && rc == CLI_OK) /* another rank said why */
+        rc = CLI_FAILED;
     if (rc == CLI_OK) {
-        cli_progress bar;
+        cli_progress bar; /* rank 0's, on its standard error */
         cli_progress_init(&bar);
-        btfm_corpus_builder_set_progress(b, cli_progress_fn, &bar);
-        btfm_status st = btfm_corpus_build(b, source, out, &built, &failed);
+        if (rank == 0) btfm_corpus_builder_set_progress(b, cli_progress_fn, &bar);
+        btfm_status st = cli_mpi_build(b, source, out, &built, &failed);
         cli_progress_finish(&bar);
         if (st) rc = cli_fail("corpus build", NULL);
     }
+    cli_mpi_end();
     btfm_corpus_builder_free(b);
     memset(key, 0, sizeof key);
-    if (rc != CLI_OK) return rc;
+    if (rc != CLI_OK || rank != 0) return rc;
     if (json)
         printf("{\"built\": %lld, \"failed\": %lld, \"corpus\": ", (long long)built, (long long)failed),
             cli_json_string(stdout, out), printf("}\n");

@@ -451,7 +451,9 @@ static const cli_help helps[] = {
      "stored as int16 (or float16) that numpy.memmap opens, with OUT_DIR/index.json "
      "describing them. Recordings are built in parallel, each written atomically, so a "
      "rerun after an interruption finishes the same corpus; a recording that fails is listed "
-     "with its reason. Subjects become keyed pseudonyms (HMAC-SHA-256 of the label under a "
+     "with its reason. Under mpirun (builds with MPI) the ranks divide the recordings and "
+     "rank 0 merges the index, the same bytes as one process: mpirun -n 4 btfm corpus build "
+     "SOURCE OUT_DIR on a folder every rank sees. Subjects become keyed pseudonyms (HMAC-SHA-256 of the label under a "
      "key that is never stored). info lists a corpus's recordings; windows counts the "
      "windows of each split (train, val, test by subject, seeded) for a window length and "
      "stride, or around events. Every parameter: btfm params corpus and btfm params loader.",

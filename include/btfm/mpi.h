@@ -8,6 +8,7 @@
 
 #include <mpi.h>
 #include "aligner.h"
+#include "corpus.h"
 #include "model.h"
 
 #ifdef __cplusplus
@@ -57,6 +58,20 @@ BTFM_API btfm_status btfm_model_fit_mpi(btfm_model *m, const float *x, int64_t n
  * fit. */
 BTFM_API btfm_status btfm_model_cv_scores_mpi(const btfm_model *m, double *out,
                                               size_t capacity, MPI_Comm comm);
+
+/* btfm_corpus_build with the recordings divided among the ranks: every rank passes a
+ * builder with the same settings and sources and the same out_dir, a folder every rank
+ * sees (a shared file system). Rank 0 creates and cleans out_dir and writes plan.json;
+ * every rank plans the same recordings (compared across ranks: BTFM_E_INVALID on every
+ * rank when they differ) and builds every size-th of them from its rank on
+ * (btfm_corpus_builder_build_one); rank 0 merges the index. out_dir then holds the bytes
+ * btfm_corpus_build in one process writes. *n_built and *n_failed (may be NULL) count the
+ * corpus's recordings on every rank. Each rank reports its own recordings through the
+ * builder's progress callback; a failure or cancel on one rank returns its error there and
+ * BTFM_E_REMOTE on the others, with no index written (a rerun builds what is missing). */
+BTFM_API btfm_status btfm_corpus_build_mpi(btfm_corpus_builder *b, const char *source,
+                                           const char *out_dir, int64_t *n_built,
+                                           int64_t *n_failed, MPI_Comm comm);
 
 #ifdef __cplusplus
 }

@@ -390,6 +390,12 @@ static btfm_status write_plan(const btfm_corpus_builder *b)
 btfm_status btfm_corpus_builder_plan(btfm_corpus_builder *b, const char *source,
                                      const char *out_dir, int64_t *n_recordings)
 {
+    return btfm_corpus_plan_with(b, source, out_dir, n_recordings, 1);
+}
+
+btfm_status btfm_corpus_plan_with(btfm_corpus_builder *b, const char *source,
+                                  const char *out_dir, int64_t *n_recordings, int write)
+{
     BTFM_CHECK_ARG(b, "btfm_corpus_builder_plan", "builder");
     BTFM_CHECK_ARG(out_dir, "btfm_corpus_builder_plan", "out_dir");
     if (n_recordings) *n_recordings = 0;
@@ -428,7 +434,7 @@ btfm_status btfm_corpus_builder_plan(btfm_corpus_builder *b, const char *source,
     if (!(b->out_dir = btfm_strdup(out_dir))) { st = btfm_fail_nomem("plan", 0); goto fail; }
     char *rec = btfm_corpus_path(out_dir, "", "");
     if (!rec) { st = btfm_fail_nomem("btfm_corpus_builder_plan", 0); goto fail; }
-    if ((st = make_dir(out_dir)) == BTFM_OK && (st = make_dir(rec)) == BTFM_OK) {
+    if (write && (st = make_dir(out_dir)) == BTFM_OK && (st = make_dir(rec)) == BTFM_OK) {
         remove_stale_temporaries(rec);
         remove_stale_temporaries(out_dir);
         st = write_plan(b);

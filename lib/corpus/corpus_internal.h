@@ -59,6 +59,11 @@ int btfm_corpus_label_is_date(const char *label);
 /* "<out_dir>/recordings/<id><suffix>", NULL after NOMEM. */
 char *btfm_corpus_path(const char *out_dir, const char *id, const char *suffix);
 
+/* btfm_corpus_builder_plan; with write 0 the plan is made in memory only: out_dir is not
+ * created, cleaned nor written (the ranks of a distributed build other than the first). */
+btfm_status btfm_corpus_plan_with(btfm_corpus_builder *b, const char *source,
+                                  const char *out_dir, int64_t *n_recordings, int write);
+
 /* IEEE 754 binary16 from float, rounding to nearest even (overflow to infinity), and back. */
 uint16_t btfm_half_from_float(float f);
 float btfm_half_to_float(uint16_t h);

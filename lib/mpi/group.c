@@ -86,4 +86,30 @@ btfm_status btfm_mpi_allreduce(const mpi_group *g, double *values, int64_t n, in
     return BTFM_OK;
 }
 
+uint64_t btfm_mpi_hash(uint64_t h, const void *data, size_t size)
+{
+    const unsigned char *b = data;
+    for (size_t i = 0; data && i < size; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+btfm_status btfm_mpi_same(const mpi_group *g, double *v, int n, const char *const *names,
+                          const char *func, btfm_status st)
+{
+    double *both = btfm_malloc(2 * (size_t)n * sizeof *both);
+    if (!both && !st) st = btfm_fail_nomem(func, 2 * (size_t)n * sizeof *both);
+    for (int j = 0; both && j < n; j++) {
+        both[j] = v[j];
+        both[n + j] = -v[j];
+    }
+    if (!(st = btfm_mpi_allreduce(g, both, 2 * n, 1, st)))
+        for (int j = 0; j < n && !st; j++)
+            if (both[j] != -both[n + j])
+                st = btfm_fail(BTFM_E_INVALID, "%s: %s is %.17g on one rank and %.17g on "
+                               "another; give every rank the same", func, names[j],
+                               -both[n + j], both[j]);
+    btfm_free(both);
+    return st;
+}
+
 #endif

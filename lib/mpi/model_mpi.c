@@ -9,25 +9,17 @@
 #include "core/param.h"
 #include "model/model_internal.h"
 
-/* FNV-1a over bytes, continuing from h. */
-static uint64_t hash_bytes(uint64_t h, const void *data, size_t size)
-{
-    const unsigned char *b = data;
-    for (size_t i = 0; data && i < size; i++) h = (h ^ b[i]) * 0x100000001b3ull;
-    return h;
-}
-
 /* The contents every rank's design must share: x, the sample weights, groups, folds and
  * delays (the ranks use one rank's decompositions of them). */
 static uint64_t hash_design(const btfm_model *m, const float *x, int64_t n, int64_t p)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    if (n > 0 && p > 0) h = hash_bytes(h, x, (size_t)n * (size_t)p * sizeof *x);
+    uint64_t h = BTFM_MPI_HASH_START;
+    if (n > 0 && p > 0) h = btfm_mpi_hash(h, x, (size_t)n * (size_t)p * sizeof *x);
     if (!m) return h;
-    h = hash_bytes(h, m->weights, (size_t)m->n_weights * sizeof *m->weights);
-    h = hash_bytes(h, m->groups, (size_t)m->n_groups * sizeof *m->groups);
-    h = hash_bytes(h, m->folds, (size_t)m->n_folds * sizeof *m->folds);
-    return hash_bytes(h, m->delays, (size_t)m->n_delays * sizeof *m->delays);
+    h = btfm_mpi_hash(h, m->weights, (size_t)m->n_weights * sizeof *m->weights);
+    h = btfm_mpi_hash(h, m->groups, (size_t)m->n_groups * sizeof *m->groups);
+    h = btfm_mpi_hash(h, m->folds, (size_t)m->n_folds * sizeof *m->folds);
+    return btfm_mpi_hash(h, m->delays, (size_t)m->n_delays * sizeof *m->delays);
 }
 
 /* What a rank's settings must share with the others, compared through the maximum of

@@ -34,5 +34,15 @@ btfm_status btfm_mpi_check(int rc, const char *call);
 btfm_status btfm_mpi_allreduce(const mpi_group *g, double *values, int64_t n, int max,
                                btfm_status st);
 
+/* FNV-1a over bytes, continuing from h (start with BTFM_MPI_HASH_START): a value every
+ * rank computes from what must be the same on every rank. */
+#define BTFM_MPI_HASH_START 0xcbf29ce484222325ull
+uint64_t btfm_mpi_hash(uint64_t h, const void *data, size_t size);
+
+/* Whether v[0..n) is the same on every rank, after agreeing on `st`: BTFM_E_INVALID on
+ * every rank naming names[j] (with func) for the first value that differs. Collective. */
+btfm_status btfm_mpi_same(const mpi_group *g, double *v, int n, const char *const *names,
+                          const char *func, btfm_status st);
+
 #endif
 #endif

@@ -11,6 +11,8 @@ BTFM_API btfm_status btfm_model_fit_mpi(void *m, const float *x, int64_t n_sampl
                                         int64_t n_targets, void *comm);
 BTFM_API btfm_status btfm_model_cv_scores_mpi(const void *m, double *out, size_t capacity,
                                               void *comm);
+BTFM_API btfm_status btfm_corpus_build_mpi(void *b, const char *source, const char *out_dir,
+                                           int64_t *n_built, int64_t *n_failed, void *comm);
 
 static btfm_status missing(const char *func)
 {
@@ -38,5 +40,13 @@ btfm_status btfm_model_fit_mpi(void *m, const float *x, int64_t n_samples,
 btfm_status btfm_model_cv_scores_mpi(const void *m, double *out, size_t capacity, void *comm)
 {
     return missing("btfm_model_cv_scores_mpi");
+}
+
+btfm_status btfm_corpus_build_mpi(void *b, const char *source, const char *out_dir,
+                                  int64_t *n_built, int64_t *n_failed, void *comm)
+{
+    if (n_built) *n_built = 0;
+    if (n_failed) *n_failed = 0;
+    return missing("btfm_corpus_build_mpi");
 }
 #endif

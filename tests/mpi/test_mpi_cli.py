@@ -2,8 +2,10 @@
 model of the single-process `btfm align fit` (compared through the Python package), with
 the same objective after each iteration, also in the --plot figure rank 0 draws (read
 back from the SVG); an unreadable input on one rank fails the whole run, on time, without
-writing OUT."""
+writing OUT. `mpirun -n 3 btfm corpus build` writes the bytes of the one-process build.
+"""
 
+import filecmp
 import os
 import subprocess
 import sys
@@ -62,5 +64,37 @@ with tempfile.TemporaryDirectory() as tmp:
     assert r.returncode != 0
     assert "broken.npy" in r.stderr, r.stderr
     assert not os.path.exists(bad)
+
+    # btfm corpus build under mpirun: the ranks divide the recordings, rank 0 merges the
+    # index; the folder holds the bytes of the one-process build (4 recordings, one of
+    # them not EDF, on 3 ranks).
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                                    "tools"))
+    from cli_support import write_uv_edf  # noqa: E402
+    edfs = []
+    for i in range(3):
+        edfs.append(os.path.join(tmp, f"sub-{i}_task-rest_eeg.edf"))
+        t = np.arange(250 * 4) / 250
+        write_uv_edf(edfs[-1], [20 * np.sin(2 * np.pi * (5 + i) * t), 10 * np.cos(t + i)],
+                     250, 4, onsets=(1, 2))
+    edfs.append(os.path.join(tmp, "sub-9_task-rest_eeg.edf"))
+    with open(edfs[-1], "w") as f:
+        f.write("not EDF")
+    c_one, c_three = os.path.join(tmp, "c_one"), os.path.join(tmp, "c_three")
+    key = ["--key", "a secret key", "--param", "l_freq=0", "--param", "sfreq=0"]
+    subprocess.run([BTFM, "corpus", "build", *edfs, c_one, *key], check=True,
+                   capture_output=True)
+    r = subprocess.run(MPIRUN + [BTFM, "corpus", "build", *edfs, c_three, *key],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("3 recordings built, 1 failed") == 1, r.stdout  # rank 0 reports
+    names = []
+    for d, _, files in os.walk(c_one):
+        names += [os.path.relpath(os.path.join(d, f), c_one) for f in files]
+    assert len(names) >= 8 and "index.json" in names, names
+    match, mismatch, errors = filecmp.cmpfiles(c_one, c_three, names, shallow=False)
+    assert not mismatch and not errors, (mismatch, errors)
+    assert sorted(names) == sorted(os.path.relpath(os.path.join(d, f), c_three)
+                                   for d, _, files in os.walk(c_three) for f in files)
 print("OK")
 sys.exit(0)

@@ -3,9 +3,14 @@ block of the simulated subjects and must reach the single-process fit of all of 
 shared response, each rank's maps, and every map after gather() on rank 0); a rank whose
 subject has the wrong length makes every rank raise, the others with BTFM_E_REMOTE.
 btfm.model.Model.fit(X, my_targets, comm=...): each rank's ridge fit equals its columns of the
-one-process fit of every target; bad targets on one rank make every rank raise."""
+one-process fit of every target; bad targets on one rank make every rank raise.
+btfm.corpus.build(..., comm=) writes the bytes of the one-process build."""
 
+import filecmp
+import os
+import shutil
 import sys
+import tempfile
 
 import numpy as np
 from mpi4py import MPI
@@ -121,6 +126,36 @@ except btfm.Error as e:
     bad = rank == size - 1
     expect(e.status_name == ("BTFM_E_INVALID" if bad else "BTFM_E_REMOTE"), str(e))
     expect("constant" in e.message, e.message)
+
+# A corpus over the ranks (btfm.corpus.build(..., comm=)): the bytes of the one-process
+# build of the same EDF files, written by rank 0 after.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from cli_support import write_uv_edf  # noqa: E402
+tmp = comm.bcast(tempfile.mkdtemp() if rank == 0 else None)
+files = [os.path.join(tmp, f"sub-{i}_task-rest_eeg.edf") for i in range(4)]
+if rank == 0:
+    tt = np.arange(250 * 3) / 250
+    for i, f in enumerate(files):
+        write_uv_edf(f, [30 * np.sin(2 * np.pi * (4 + i) * tt), 5 * tt], 250, 3, onsets=(1,))
+comm.Barrier()
+settings = {"l_freq": 0, "sfreq": 0}
+counts = btfm.corpus.build(None, os.path.join(tmp, "mpi"), b"a secret key", files, comm=comm,
+                           **settings)
+expect(counts == {"built": 4, "failed": 0}, f"corpus counts {counts}")
+if rank == 0:
+    btfm.corpus.build(None, os.path.join(tmp, "one"), b"a secret key", files, **settings)
+    cmp = filecmp.dircmp(os.path.join(tmp, "mpi"), os.path.join(tmp, "one"))
+    rec = cmp.subdirs.get("recordings")
+    same = not (cmp.left_only or cmp.right_only or cmp.diff_files) and rec is not None and \
+        not (rec.left_only or rec.right_only or rec.diff_files) and len(rec.same_files) == 8
+    # dircmp compares by os.stat first: check the bytes too
+    same = same and all(filecmp.cmp(os.path.join(tmp, "mpi", "recordings", f),
+                                    os.path.join(tmp, "one", "recordings", f), shallow=False)
+                        for f in rec.same_files) and filecmp.cmp(
+        os.path.join(tmp, "mpi", "index.json"), os.path.join(tmp, "one", "index.json"),
+        shallow=False)
+    expect(same, "the distributed corpus differs from the one-process one")
+    shutil.rmtree(tmp)
 
 total = comm.allreduce(len(failures))
 if rank == 0:

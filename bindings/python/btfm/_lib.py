@@ -741,6 +741,8 @@ _SIGNATURES = {
     "btfm_model_fit_mpi": (c_int, [ModelPtr, _p_float, c_int64, c_int64, _p_float, c_int64,
                                    c_void_p]),
     "btfm_model_cv_scores_mpi": (c_int, [ModelPtr, _p_double, c_size_t, c_void_p]),
+    "btfm_corpus_build_mpi": (c_int, [c_void_p, c_char_p, c_char_p, _p_int64, _p_int64,
+                                      c_void_p]),
 }
 
 

@@ -102,16 +102,30 @@ class CorpusBuilder(ParamsMixin, Handle):
         check(self._invoke(lib.btfm_corpus_builder_build_one, int(index), ctypes.byref(built)))
         return bool(built.value)
 
-    def build(self, source, out_dir, progress=None) -> dict:
+    def build(self, source, out_dir, progress=None, comm=None) -> dict:
         """Plan, build every recording on the cores and merge the index. Returns
-        {"built": n, "failed": n}."""
+        {"built": n, "failed": n}.
+
+        With `comm` (an mpi4py communicator, e.g. ``MPI.COMM_WORLD``) the build is
+        distributed (btfm_corpus_build_mpi): every rank passes the same settings, sources
+        and out_dir (a folder every rank sees), the ranks divide the recordings and rank 0
+        merges the index, which holds the bytes of a one-process build. Collective."""
         built, failed = _I64(), _I64()
+        handle = None
+        if comm is not None:
+            from .align import _comm_handle
+            handle = _comm_handle(comm)
+        src = None if source is None else to_cpath(source)
         with self._lock:
             ptr = self._require_open()
             with attached(lib.btfm_corpus_builder_set_progress, ptr, progress):
-                check(lib.btfm_corpus_build(ptr, None if source is None else to_cpath(source),
-                                            to_cpath(out_dir), ctypes.byref(built),
-                                            ctypes.byref(failed)))
+                if handle is None:
+                    check(lib.btfm_corpus_build(ptr, src, to_cpath(out_dir),
+                                                ctypes.byref(built), ctypes.byref(failed)))
+                else:
+                    check(lib.btfm_corpus_build_mpi(ptr, src, to_cpath(out_dir),
+                                                    ctypes.byref(built), ctypes.byref(failed),
+                                                    handle))
         return {"built": built.value, "failed": failed.value}
 
 
@@ -120,10 +134,11 @@ def merge(out_dir) -> None:
     check(lib.btfm_corpus_merge(to_cpath(out_dir)))
 
 
-def build(source, out_dir, key, files=(), progress=None, **settings) -> dict:
-    """Build a corpus from a BIDS folder `source` (or from `files` with source None)."""
+def build(source, out_dir, key, files=(), progress=None, comm=None, **settings) -> dict:
+    """Build a corpus from a BIDS folder `source` (or from `files` with source None);
+    with `comm` (mpi4py) over the ranks of an MPI job (CorpusBuilder.build)."""
     with CorpusBuilder(key, files, **settings) as builder:
-        return builder.build(source, out_dir, progress=progress)
+        return builder.build(source, out_dir, progress=progress, comm=comm)
 
 
 class Corpus:
