@@ -235,17 +235,99 @@ static int bench(int argc, char **argv)
     return rc;
 }
 
+/* --features: the columns named in `list` (comma-separated) and "correct" of t through
+ * the model layer's logistic fit; the weights in the columns' units, the intercept and
+ * the held-out d' printed, the controller written with --save. */
+static int calibrate_features(const btfm_table *t, const char *path, const char *list,
+                              double l2, int json, const char *save)
+{
+    int cols[64], n_cols = 0, cc, rc = CLI_OK;
+    for (const char *s = list; *s && n_cols < 64;) {
+        const char *end = strchr(s, ',');
+        size_t len = end ? (size_t)(end - s) : strlen(s);
+        char name[256];
+        if (len == 0 || len >= sizeof name)
+            return cli_usage_error("cothb", "--features expects column names separated by "
+                                   "commas, got '%s'", list);
+        memcpy(name, s, len), name[len] = '\0';
+        if (btfm_table_find_column(t, name, &cols[n_cols++])) return cli_fail("cothb calibrate", NULL);
+        s = end ? end + 1 : s + len;
+    }
+    if (n_cols == 64) return cli_usage_error("cothb", "--features names more than 63 columns");
+    if (btfm_table_find_column(t, "correct", &cc)) return cli_fail("cothb calibrate", NULL);
+    const int64_t n = btfm_table_n_rows(t);
+    double *column = malloc(sizeof(double) * (size_t)(n ? n : 1));
+    float *x = malloc(sizeof(float) * (size_t)(n ? n : 1) * (size_t)n_cols);
+    int32_t *correct = malloc(sizeof(int32_t) * (size_t)(n ? n : 1));
+    double *weights = malloc(sizeof(double) * (size_t)n_cols), intercept = 0, dprime = 0;
+    btfm_cothb *c = NULL;
+    if (!column || !x || !correct || !weights)
+        rc = cli_usage_error("cothb", "out of memory for %lld rows", (long long)n);
+    for (int j = 0; rc == CLI_OK && j < n_cols; j++) {
+        if (btfm_table_column_numbers(t, cols[j], column)) rc = cli_fail("cothb calibrate", NULL);
+        for (int64_t r = 0; rc == CLI_OK && r < n; r++) x[r * n_cols + j] = (float)column[r];
+    }
+    if (rc == CLI_OK && btfm_table_column_numbers(t, cc, column)) rc = cli_fail("cothb calibrate", NULL);
+    for (int64_t r = 0; rc == CLI_OK && r < n; r++) {
+        if (column[r] != 0 && column[r] != 1)
+            rc = cli_usage_error("cothb", "%s, row %lld: correct is %g; expected 0 or 1", path,
+                                 (long long)r + 1, column[r]);
+        correct[r] = column[r] == 1;
+    }
+    if (rc == CLI_OK &&
+        (btfm_cothb_new(&c) || btfm_cothb_calibrate_features(c, x, n, n_cols, correct, l2) ||
+         btfm_cothb_feature_weights(c, weights, (size_t)n_cols, &intercept, &dprime) ||
+         (save && btfm_cothb_save(c, save))))
+        rc = cli_fail("cothb calibrate", NULL);
+    if (rc == CLI_OK) {
+        if (json) {
+            printf("{\"steps\": %lld, \"dprime\": ", (long long)n);
+            cli_json_number(stdout, dprime);
+            printf(", \"intercept\": ");
+            cli_json_number(stdout, intercept);
+            printf(", \"weights\": {");
+            for (int j = 0; j < n_cols; j++) {
+                printf("%s\"%s\": ", j ? ", " : "", btfm_table_column_name(t, cols[j]));
+                cli_json_number(stdout, weights[j]);
+            }
+            printf("}}\n");
+        } else {
+            printf("%-18s %lld\n%-18s %.6g\n%-18s %.6g\n", "steps", (long long)n,
+                   "dprime (held out)", dprime, "intercept", intercept);
+            for (int j = 0; j < n_cols; j++)
+                printf("weight %-11s %.6g\n", btfm_table_column_name(t, cols[j]), weights[j]);
+            if (save) printf("calibrated controller saved to %s\n", save);
+        }
+    }
+    btfm_cothb_free(c);
+    free(column);
+    free(x);
+    free(correct);
+    free(weights);
+    return rc;
+}
+
 /* A TSV file with columns "score" and "correct" (1 right, 0 wrong): the calibration's
- * signal-quality report, and a reliability map fitted to all rows, written with --save. */
+ * signal-quality report, and a reliability map fitted to all rows, written with --save;
+ * or, with --features, several feature columns through calibrate_features. */
 static int calibrate(int argc, char **argv)
 {
     static const char *const methods[] = {"platt", "isotonic"};
-    const char *path = NULL, *save = NULL;
+    const char *path = NULL, *save = NULL, *features = NULL;
     int method = 0, json = 0, folds = 5;
+    double l2 = 1.0;
     for (int i = 2; i < argc; i++) {
         int st = CLI_OK;
         double v;
-        if (strcmp(argv[i], "--method") == 0) {
+        if (strcmp(argv[i], "--features") == 0) {
+            if (i + 1 >= argc) return cli_usage_error("cothb", "--features needs a value");
+            features = argv[++i];
+        } else if (strcmp(argv[i], "--l2") == 0) {
+            st = cli_number_option("cothb", argc, argv, &i, &v);
+            if (!st && !(v > 0 && isfinite(v)))
+                st = cli_usage_error("cothb", "--l2 expects a positive number");
+            l2 = v;
+        } else if (strcmp(argv[i], "--method") == 0) {
             st = choice("--method", i + 1 < argc ? argv[++i] : NULL, methods, 2, &method);
         } else if (strcmp(argv[i], "--folds") == 0) {
             st = cli_number_option("cothb", argc, argv, &i, &v);
@@ -267,6 +349,11 @@ static int calibrate(int argc, char **argv)
     if (!path) return cli_usage_error("cothb", "calibrate needs a TSV file of labelled steps");
     btfm_table *t = NULL;
     if (btfm_table_read(&t, path)) return cli_fail("cothb calibrate", NULL);
+    if (features) {
+        int rc = calibrate_features(t, path, features, l2, json, save);
+        btfm_table_free(t);
+        return rc;
+    }
     int cs, cc, rc = CLI_OK;
     int64_t n = btfm_table_n_rows(t);
     double *scores = malloc(sizeof(double) * (size_t)(n ? 2 * n : 2));

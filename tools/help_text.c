@@ -150,7 +150,10 @@ static const cli_help helps[] = {
      "calibrate reads a TSV file of labelled steps (columns score and correct, 1 right or 0 "
      "wrong) and prints the signal-quality report (AUC with its interval, d', calibration "
      "error, Brier score, log loss; out of fold); --save writes a controller holding the "
-     "calibration for a host to load.\n\n"
+     "calibration for a host to load. With --features it fits the named columns (several "
+     "raw features of each step in any units: ERN amplitude, band powers, pupil size) by "
+     "L2-penalized logistic regression on standardized features and prints the held-out d', "
+     "the intercept and each feature's weight in its own units (doc/cothb.md).\n\n"
      "tune runs the library's tuner (btfm_cothb_tuner) on one benchmark task and prints "
      "the chosen knobs and their held-out accuracy against the defaults; --save writes the "
      "tuned controller.",
@@ -173,6 +176,9 @@ static const cli_help helps[] = {
          {"--svg FILE", "bench: a figure of accuracy against budget, one panel per d'."},
          {"--method platt|isotonic", "calibrate: the calibration map (default platt)."},
          {"--folds K", "calibrate: folds of the out-of-fold report (default 5)."},
+         {"--features COL[,COL...]",
+          "calibrate: feature columns fitted together instead of one score column."},
+         {"--l2 X", "calibrate --features: the penalty, scikit-learn's 1 / C (default 1)."},
          {"--save FILE", "calibrate, tune: write the calibrated or tuned controller."},
          {"--json", "Print JSON instead of text."},
          {NULL, NULL}},
@@ -182,6 +188,8 @@ static const cli_help helps[] = {
                            "--tune-problems 400 --seed 7",
                            "btfm cothb bench --host raw --json",
                            "btfm cothb calibrate steps.tsv --method isotonic --folds 10 "
+                           "--save calibrated.btfm",
+                           "btfm cothb calibrate steps.tsv --features ern,theta,pupil --l2 0.5 "
                            "--save calibrated.btfm",
                            "btfm cothb tune --dprime 1 --budget 24 --save tuned.btfm --json", NULL}},
     {"align",

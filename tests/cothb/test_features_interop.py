@@ -90,3 +90,39 @@ def test_feature_calibration_errors():
     with pytest.raises(btfm.Error, match="n_features = 3: the calibration has 4"):
         c.reliability_of_features(x[0, :3])
     assert c.feature_calibration is not None
+
+
+def test_command_line_fits_the_same_calibration(tmp_path):
+    """btfm cothb calibrate --features on a TSV of the same steps: scikit-learn's weights in
+    the features' units, the library's held-out d', and a saved controller that loads."""
+    import json
+    import os
+    import subprocess
+    exe = os.environ.get("BTFM_EXE")
+    if not exe:
+        pytest.skip("no btfm program given")
+    x, right, _ = steps(403, 5)
+    names = ["ern", "theta", "pupil", "noise"]
+    path = tmp_path / "steps.tsv"
+    with open(path, "w") as f:
+        f.write("\t".join(names + ["correct"]) + "\n")
+        for row, y in zip(x, right):
+            f.write("\t".join(repr(float(v)) for v in row) + "\t%d\n" % y)
+    saved = tmp_path / "cal.btfm"
+    r = subprocess.run([exe, "cothb", "calibrate", str(path), "--features", ",".join(names),
+                        "--l2", "0.5", "--json", "--save", str(saved)], capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout)
+    sk = make_pipeline(StandardScaler(), LogisticRegression(C=2.0, solver="newton-cholesky", tol=1e-12, max_iter=200))
+    sk.fit(x.astype(np.float64), right)
+    weights = sk[1].coef_[0] / sk[0].scale_
+    np.testing.assert_allclose([got["weights"][n] for n in names], weights, rtol=2e-4, atol=1e-6)
+    c = btfm.CoTHB()
+    c.calibrate_features(x, right, l2=0.5)
+    assert got["steps"] == 403 and abs(got["dprime"] - c.feature_calibration["dprime"]) < 1e-9
+    assert btfm.CoTHB.load(str(saved)).feature_calibration == c.feature_calibration
+    bad = subprocess.run([exe, "cothb", "calibrate", str(path), "--features", "ern,pupli"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and "pupli" in bad.stderr, bad.stderr
+

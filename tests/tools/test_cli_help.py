@@ -43,7 +43,7 @@ def source_options(name):
     for file in SOURCES.get(name, ["cmd_%s.c" % name]):
         with open(os.path.join(ROOT, "tools", file), encoding="utf-8") as f:
             text = f.read()
-        found |= set(re.findall(r'"(--[a-z][a-z-]*)"', text))
+        found |= set(re.findall(r'"(--[a-z][a-z0-9-]*)"', text))
     return found - SHARED - NOT_ACCEPTED.get(name, set())
 
 
