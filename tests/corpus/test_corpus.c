@@ -138,7 +138,8 @@ START_TEST(gather_kernels_match_closed_form)
     static const int channels[] = {1, 7, 8, 9, 16, 19};
     static const int lengths[] = {1, 8, 15, 16, 17, 33, 40};
     uint16_t *map = malloc(sizeof(uint16_t) * (MAX_T + START) * MAX_C);
-    float scale[MAX_C], *out = aligned_alloc(64, sizeof(float) * (MAX_C + 2) * MAX_T);
+    /* aligned_alloc wants a size that is a multiple of the alignment */
+    float scale[MAX_C], *out = aligned_alloc(64, (sizeof(float) * (MAX_C + 2) * MAX_T + 63) / 64 * 64);
     int kernels[3] = {BTFM_GATHER_SCALAR}, n_kernels = 1;
     if (btfm_corpus_gather_kernel((size_t)1 << 30) != BTFM_GATHER_SCALAR) {
         kernels[n_kernels++] = BTFM_GATHER_AVX2;
