@@ -235,26 +235,38 @@ static int bench(int argc, char **argv)
     return rc;
 }
 
+/* Column "correct" of t (1 right, 0 wrong) into y (its rows), each value checked. */
+static int correct_column(const btfm_table *t, const char *path, double *y)
+{
+    int cc;
+    if (btfm_table_find_column(t, "correct", &cc) || btfm_table_column_numbers(t, cc, y))
+        return cli_fail("cothb calibrate", NULL);
+    for (int64_t r = 0; r < btfm_table_n_rows(t); r++)
+        if (y[r] != 0 && y[r] != 1)
+            return cli_usage_error("cothb", "%s, row %lld: correct is %g; expected 0 or 1", path,
+                                   (long long)r + 1, y[r]);
+    return CLI_OK;
+}
+
 /* --features: the columns named in `list` (comma-separated) and "correct" of t through
  * the model layer's logistic fit; the weights in the columns' units, the intercept and
  * the held-out d' printed, the controller written with --save. */
 static int calibrate_features(const btfm_table *t, const char *path, const char *list,
                               double l2, int json, const char *save)
 {
-    int cols[64], n_cols = 0, cc, rc = CLI_OK;
-    for (const char *s = list; *s && n_cols < 64;) {
+    int cols[64], n_cols = 0, rc = CLI_OK;
+    for (const char *s = list; s && n_cols < 64;) {
         const char *end = strchr(s, ',');
         size_t len = end ? (size_t)(end - s) : strlen(s);
         char name[256];
-        if (len == 0 || len >= sizeof name)
+        if (len == 0 || len >= sizeof name) /* also "a,,b" and "a," */
             return cli_usage_error("cothb", "--features expects column names separated by "
                                    "commas, got '%s'", list);
         memcpy(name, s, len), name[len] = '\0';
         if (btfm_table_find_column(t, name, &cols[n_cols++])) return cli_fail("cothb calibrate", NULL);
-        s = end ? end + 1 : s + len;
+        s = end ? end + 1 : NULL;
     }
     if (n_cols == 64) return cli_usage_error("cothb", "--features names more than 63 columns");
-    if (btfm_table_find_column(t, "correct", &cc)) return cli_fail("cothb calibrate", NULL);
     const int64_t n = btfm_table_n_rows(t);
     double *column = malloc(sizeof(double) * (size_t)(n ? n : 1));
     float *x = malloc(sizeof(float) * (size_t)(n ? n : 1) * (size_t)n_cols);
@@ -267,13 +279,8 @@ static int calibrate_features(const btfm_table *t, const char *path, const char 
         if (btfm_table_column_numbers(t, cols[j], column)) rc = cli_fail("cothb calibrate", NULL);
         for (int64_t r = 0; rc == CLI_OK && r < n; r++) x[r * n_cols + j] = (float)column[r];
     }
-    if (rc == CLI_OK && btfm_table_column_numbers(t, cc, column)) rc = cli_fail("cothb calibrate", NULL);
-    for (int64_t r = 0; rc == CLI_OK && r < n; r++) {
-        if (column[r] != 0 && column[r] != 1)
-            rc = cli_usage_error("cothb", "%s, row %lld: correct is %g; expected 0 or 1", path,
-                                 (long long)r + 1, column[r]);
-        correct[r] = column[r] == 1;
-    }
+    if (rc == CLI_OK) rc = correct_column(t, path, column);
+    for (int64_t r = 0; rc == CLI_OK && r < n; r++) correct[r] = column[r] == 1;
     if (rc == CLI_OK &&
         (btfm_cothb_new(&c) || btfm_cothb_calibrate_features(c, x, n, n_cols, correct, l2) ||
          btfm_cothb_feature_weights(c, weights, (size_t)n_cols, &intercept, &dprime) ||
@@ -354,7 +361,7 @@ static int calibrate(int argc, char **argv)
         btfm_table_free(t);
         return rc;
     }
-    int cs, cc, rc = CLI_OK;
+    int cs, rc = CLI_OK;
     int64_t n = btfm_table_n_rows(t);
     double *scores = malloc(sizeof(double) * (size_t)(n ? 2 * n : 2));
     int *correct = malloc(sizeof(int) * (size_t)(n ? n : 1));
@@ -362,18 +369,11 @@ static int calibrate(int argc, char **argv)
     btfm_cothb *c = NULL;
     if (!scores || !correct) {
         rc = cli_usage_error("cothb", "out of memory for %lld rows", (long long)n);
-    } else if (btfm_table_find_column(t, "score", &cs) || btfm_table_find_column(t, "correct", &cc) ||
-               btfm_table_column_numbers(t, cs, scores) ||
-               btfm_table_column_numbers(t, cc, scores + n)) {
+    } else if (btfm_table_find_column(t, "score", &cs) || btfm_table_column_numbers(t, cs, scores)) {
         rc = cli_fail("cothb calibrate", NULL);
     } else {
-        for (int64_t r = 0; r < n && rc == CLI_OK; r++) {
-            double y = scores[n + r];
-            if (y != 0 && y != 1)
-                rc = cli_usage_error("cothb", "%s, row %lld: correct is %g; expected 0 or 1", path,
-                                     (long long)r + 1, y);
-            correct[r] = y == 1;
-        }
+        rc = correct_column(t, path, scores + n);
+        for (int64_t r = 0; r < n && rc == CLI_OK; r++) correct[r] = scores[n + r] == 1;
         int m = method ? BTFM_COTHB_CALIBRATION_ISOTONIC : BTFM_COTHB_CALIBRATION_PLATT;
         if (rc == CLI_OK &&
             (btfm_cothb_signal_quality(scores, correct, n, m, folds, report,

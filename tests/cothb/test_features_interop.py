@@ -125,4 +125,7 @@ def test_command_line_fits_the_same_calibration(tmp_path):
     bad = subprocess.run([exe, "cothb", "calibrate", str(path), "--features", "ern,pupli"],
                          capture_output=True, text=True)
     assert bad.returncode == 1 and "pupli" in bad.stderr, bad.stderr
+    bad = subprocess.run([exe, "cothb", "calibrate", str(path), "--features", "ern,"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "got 'ern,'" in bad.stderr, bad.stderr
 
