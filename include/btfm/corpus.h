@@ -33,6 +33,9 @@ typedef enum btfm_corpus_param {
     BTFM_CORPUS_NUM_THREADS = 8,    /* int: recordings built at once (0: the processors online) */
     BTFM_CORPUS_FMRI_L_FREQ = 9,    /* real: fMRI high-pass, Hz (0: none) */
     BTFM_CORPUS_FMRI_H_FREQ = 10,   /* real: fMRI low-pass, Hz (0: none) */
+    BTFM_CORPUS_NIRS_SFREQ = 11,    /* real: common rate of fNIRS recordings, Hz (0 keeps each) */
+    BTFM_CORPUS_NIRS_L_FREQ = 12,   /* real: fNIRS high-pass, Hz (0: none) */
+    BTFM_CORPUS_NIRS_H_FREQ = 13,   /* real: fNIRS low-pass, Hz (0: none) */
     BTFM_CORPUS_PARAM_MAX_ = 0x7fffffff
 } btfm_corpus_param;
 

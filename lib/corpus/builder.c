@@ -29,6 +29,9 @@ static const btfm_param_def corpus_params[CORPUS_PARAM_COUNT] = {
     {"num_threads", BTFM_PARAM_INT, 0, 0, 256, "Recordings built at once (0: the processors online)."},
     {"fmri_l_freq", BTFM_PARAM_REAL, 0.01, 0, 1e3, "High-pass edge for fMRI runs in Hz (0: none)."},
     {"fmri_h_freq", BTFM_PARAM_REAL, 0, 0, 1e3, "Low-pass edge for fMRI runs in Hz (0: none)."},
+    {"nirs_sfreq", BTFM_PARAM_REAL, 5, 0, 1e6, "Common rate of fNIRS recordings in Hz (0 keeps each recording's)."},
+    {"nirs_l_freq", BTFM_PARAM_REAL, 0.05, 0, 1e5, "High-pass edge for fNIRS recordings in Hz (0: none)."},
+    {"nirs_h_freq", BTFM_PARAM_REAL, 0.7, 0, 1e5, "Low-pass edge for fNIRS recordings in Hz (0: none)."},
 };
 
 const btfm_param_table btfm_corpus_param_table = {
@@ -410,7 +413,7 @@ btfm_status btfm_corpus_plan_with(btfm_corpus_builder *b, const char *source,
     int64_t n = 0, *picks = NULL;
     if (source) {
         if ((st = btfm_bids_open(&b->bids, source, BTFM_BIDS_LENIENT))) return st;
-        const char *query = b->query ? b->query : "datatype=eeg,ieeg,func";
+        const char *query = b->query ? b->query : "datatype=eeg,ieeg,meg,nirs,func";
         if ((st = btfm_bids_query(b->bids, query, NULL, 0, &n))) goto fail;
         if (n == 0) {
             st = btfm_fail(BTFM_E_NOTFOUND, "btfm_corpus_builder_plan: %s: no recording "

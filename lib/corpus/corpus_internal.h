@@ -14,7 +14,7 @@
 #define CORPUS_INDEX "index.json"
 #define CORPUS_PLAN "plan.json"
 #define CORPUS_RECORDINGS "recordings"
-#define CORPUS_PARAM_COUNT 11
+#define CORPUS_PARAM_COUNT 14
 #define CORPUS_KEY_MAX 1024
 
 /* One recording to build: where it comes from and what it will be called. */

@@ -607,13 +607,17 @@ btfm_status btfm_corpus_build_recording(const btfm_corpus_builder *b, const corp
         st = average_reference(b, ds, &p);
         if (st == BTFM_OK) st = btfm_json_set_string(filters, "reference", "average");
     }
+    /* fMRI and fNIRS have their own band and rate: hemodynamics lie below 1 Hz */
+    int nirs = strcmp(s->datatype, "nirs") == 0;
+    const double *pr = b->params;
+    double l_freq = p.volume ? pr[BTFM_CORPUS_FMRI_L_FREQ] : nirs ? pr[BTFM_CORPUS_NIRS_L_FREQ]
+                                                                   : pr[BTFM_CORPUS_L_FREQ];
+    double h_freq = p.volume ? pr[BTFM_CORPUS_FMRI_H_FREQ] : nirs ? pr[BTFM_CORPUS_NIRS_H_FREQ]
+                                                                   : pr[BTFM_CORPUS_H_FREQ];
     if (st == BTFM_OK)
-        st = p.volume ? band_pass(&p, b->params[BTFM_CORPUS_FMRI_L_FREQ],
-                                  b->params[BTFM_CORPUS_FMRI_H_FREQ],
-                                  (int)b->params[BTFM_CORPUS_FILTER_ORDER], filters)
-                      : band_pass(&p, b->params[BTFM_CORPUS_L_FREQ], b->params[BTFM_CORPUS_H_FREQ],
-                                  (int)b->params[BTFM_CORPUS_FILTER_ORDER], filters);
-    if (st == BTFM_OK && !p.volume) st = resample(&p, b->params[BTFM_CORPUS_SFREQ]);
+        st = band_pass(&p, l_freq, h_freq, (int)pr[BTFM_CORPUS_FILTER_ORDER], filters);
+    if (st == BTFM_OK && !p.volume)
+        st = resample(&p, nirs ? pr[BTFM_CORPUS_NIRS_SFREQ] : pr[BTFM_CORPUS_SFREQ]);
     if (st == BTFM_OK) st = btfm_json_set_number(filters, "filter_order", b->params[BTFM_CORPUS_FILTER_ORDER]);
     if (st == BTFM_OK) st = btfm_json_set_number(filters, "clip", b->params[BTFM_CORPUS_CLIP]);
     if (st == BTFM_OK) st = btfm_json_set_string(filters, "scaling", "robust: (x - median) / IQR");

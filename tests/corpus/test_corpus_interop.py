@@ -392,10 +392,8 @@ def assert_tokens(out, z, window_s, patch_len):
         assert np.max(np.abs(batch["data"][i] - want)) < 5e-3
 
 
-def test_meg_fif_written_by_mne(tmp_path):
-    """A FIF file saved by MNE: by default the magnetometers and gradiometers are picked
-    (not the EEG channel), kept on their own reference, and stored as MNE's read of the
-    file preprocessed by SciPy and scikit-learn."""
+def write_meg_fif(path):
+    """Five channels (two magnetometers, two gradiometers, one EEG) saved by MNE."""
     sf, n = 600.0, 12000
     names = ["MEG 0111", "MEG 0112", "MEG 0113", "EEG 001", "MEG 0121"]
     types = ["mag", "grad", "grad", "eeg", "mag"]
@@ -405,28 +403,14 @@ def test_meg_fif_written_by_mne(tmp_path):
     x = (np.sin(2 * np.pi * (7 + 3 * np.arange(5))[:, None] * t)
          + 0.5 * rng.standard_normal((5, n))) * units[:, None]
     raw = mne.io.RawArray(x, mne.create_info(names, sf, types), verbose="error")
-    path = str(tmp_path / "sub-07_task-rest_meg.fif")
     raw.save(path, verbose="error")
-    out = str(tmp_path / "corpus")
-    assert btfm.corpus.build(None, out, KEY, files=[path]) == {"built": 1, "failed": 0}
-    entry = corpus_entries(out)[1][pseudonym("07")]
-    assert entry["datatype"] == "meg" and entry["sfreq"] == 250
-    assert entry["channel_names"] == ["MEG 0111", "MEG 0112", "MEG 0113", "MEG 0121"]
-    assert entry["channel_types"] == ["meg_mag", "meg_grad", "meg_grad", "meg_mag"]
-    assert "reference" not in entry["preprocessing"]
-    meg = mne.io.read_raw_fif(path, preload=True, verbose="error").get_data(picks="meg").T
-    z = expected_z(meg, sf, 250)
-    got = memmap_values(out, entry)
-    assert got.shape == z.shape
-    assert np.max(np.abs(got - z)) < 5e-3, np.max(np.abs(got - z))
-    assert_tokens(out, z, window_s=2, patch_len=125)
+    return sf
 
 
-def test_fnirs_snirf_written_with_h5py(tmp_path):
-    """A SNIRF file written with h5py from the specification: the continuous-wave
-    amplitudes are picked by default, named as MNE names them, kept unreferenced, and
-    stored as h5py's read of dataTimeSeries preprocessed by SciPy and scikit-learn."""
-    h5py = pytest.importorskip("h5py")
+def write_snirf(path):
+    """Six continuous-wave amplitudes at 10 Hz (two sources, two detectors, two
+    wavelengths), written with h5py from the specification."""
+    pytest.importorskip("h5py")
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "io"))
     import snirfspec
     sf, n = 10.0, 1500
@@ -436,13 +420,32 @@ def test_fnirs_snirf_written_with_h5py(tmp_path):
     data = (1.0 + 0.05 * np.sin(2 * np.pi * 0.1 * t)[:, None] * rng.uniform(0.5, 2, 6)
             + 0.01 * rng.standard_normal((n, 6)))
     src, det = snirfspec.probe_positions(2, 2)
-    path = str(tmp_path / "sub-09_task-rest_nirs.snirf")
     snirfspec.write(path, data, t, snirfspec.cw_layout(2, 2, pairs), [760.0, 850.0], src, det)
-    out = str(tmp_path / "corpus")
-    r = btfm.corpus.build(None, out, KEY, files=[path], sfreq=5, l_freq=0.05, h_freq=0.7)
-    assert r == {"built": 1, "failed": 0}
-    entry = corpus_entries(out)[1][pseudonym("09")]
+    return sf
+
+
+def check_meg(out, entry, path, sf):
+    """MEG: magnetometers and gradiometers (not the EEG channel), on their own reference,
+    with the EEG band and rate: MNE's read preprocessed by SciPy and scikit-learn."""
+    assert entry["datatype"] == "meg" and entry["sfreq"] == 250
+    assert entry["channel_names"] == ["MEG 0111", "MEG 0112", "MEG 0113", "MEG 0121"]
+    assert entry["channel_types"] == ["meg_mag", "meg_grad", "meg_grad", "meg_mag"]
+    assert "reference" not in entry["preprocessing"]
+    meg = mne.io.read_raw_fif(path, preload=True, verbose="error").get_data(picks="meg").T
+    z = expected_z(meg, sf, 250)
+    got = memmap_values(out, entry)
+    assert got.shape == z.shape
+    assert np.max(np.abs(got - z)) < 5e-3, np.max(np.abs(got - z))
+    return z
+
+
+def check_nirs(out, entry, path, sf):
+    """fNIRS: the continuous-wave amplitudes, named as MNE names them, unreferenced, with
+    the fNIRS defaults (0.05-0.7 Hz, 5 Hz): h5py's read preprocessed by SciPy and
+    scikit-learn."""
+    import h5py
     assert entry["datatype"] == "nirs" and entry["sfreq"] == 5
+    assert entry["preprocessing"]["l_freq"] == 0.05 and entry["preprocessing"]["h_freq"] == 0.7
     assert entry["channel_names"] == mne.io.read_raw_snirf(path, verbose="error").ch_names
     assert entry["channel_types"] == ["fnirs_cw_amplitude"] * 6
     with h5py.File(path, "r") as f:
@@ -451,4 +454,56 @@ def test_fnirs_snirf_written_with_h5py(tmp_path):
     got = memmap_values(out, entry)
     assert got.shape == z.shape
     assert np.max(np.abs(got - z)) < 5e-3, np.max(np.abs(got - z))
+    return z
+
+
+def test_meg_fif_written_by_mne(tmp_path):
+    path = str(tmp_path / "sub-07_task-rest_meg.fif")
+    sf = write_meg_fif(path)
+    out = str(tmp_path / "corpus")
+    assert btfm.corpus.build(None, out, KEY, files=[path]) == {"built": 1, "failed": 0}
+    z = check_meg(out, corpus_entries(out)[1][pseudonym("07")], path, sf)
+    assert_tokens(out, z, window_s=2, patch_len=125)
+
+
+def test_fnirs_snirf_with_the_fnirs_defaults(tmp_path):
+    path = str(tmp_path / "sub-09_task-rest_nirs.snirf")
+    sf = write_snirf(path)
+    out = str(tmp_path / "corpus")
+    assert btfm.corpus.build(None, out, KEY, files=[path]) == {"built": 1, "failed": 0}
+    z = check_nirs(out, corpus_entries(out)[1][pseudonym("09")], path, sf)
     assert_tokens(out, z, window_s=20, patch_len=10)
+
+
+def test_bids_folder_default_query_takes_every_datatype(tmp_path):
+    """A BIDS folder with EEG, MEG and fNIRS recordings: the default query builds all three,
+    each with its datatype's picks, band and rate; a query narrows it to one."""
+    root = tmp_path / "bids"
+    for sub, dt in (("01", "eeg"), ("02", "meg"), ("03", "nirs")):
+        (root / f"sub-{sub}" / dt).mkdir(parents=True)
+    (root / "dataset_description.json").write_text(
+        '{"Name": "three datatypes", "BIDSVersion": "1.8.0"}')
+    common = {"TaskName": "rest", "PowerLineFrequency": 50, "SoftwareFilters": "n/a"}
+    sidecars = {"eeg": {"SamplingFrequency": SF, "EEGReference": "Cz"},
+                "meg": {"SamplingFrequency": 600, "DewarPosition": "upright",
+                        "DigitizedLandmarks": False, "DigitizedHeadPoints": False},
+                "nirs": {"SamplingFrequency": 10, "NIRSChannelCount": 6,
+                         "NIRSSourceOptodeCount": 2, "NIRSDetectorOptodeCount": 2}}
+    for dt, fields in sidecars.items():
+        (root / f"task-rest_{dt}.json").write_text(json.dumps({**common, **fields}))
+    eeg = write_edfs(str(root / "sub-01" / "eeg"), n_subjects=1, seconds=6)[0]
+    meg = str(root / "sub-02" / "meg" / "sub-02_task-rest_meg.fif")
+    nirs = str(root / "sub-03" / "nirs" / "sub-03_task-rest_nirs.snirf")
+    meg_sf, nirs_sf = write_meg_fif(meg), write_snirf(nirs)
+    out = str(tmp_path / "corpus")
+    assert btfm.corpus.build(str(root), out, KEY) == {"built": 3, "failed": 0}
+    entries = corpus_entries(out)[1]
+    assert sorted(e["datatype"] for e in entries.values()) == ["eeg", "meg", "nirs"]
+    e = entries[pseudonym("01")]
+    assert e["datatype"] == "eeg" and e["sfreq"] == 250 and e["channel_types"] == ["eeg"] * N_CH
+    check_meg(out, entries[pseudonym("02")], meg, meg_sf)
+    check_nirs(out, entries[pseudonym("03")], nirs, nirs_sf)
+    only = str(tmp_path / "meg-only")
+    assert btfm.corpus.build(str(root), only, KEY, query="datatype=meg") == {"built": 1,
+                                                                            "failed": 0}
+    assert list(corpus_entries(only)[1]) == [pseudonym("02")]
