@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -193,7 +194,11 @@ int main(int argc, char **argv)
         if (std::strcmp(argv[i], "--steps") == 0) steps = std::atoi(argv[++i]);
     torch::manual_seed(0);
     torch::set_num_threads(1);  // the loader's threads read ahead on the other cores
-    char root[] = "/tmp/btfm-pretrain-XXXXXX";
+    const char *tmp = std::getenv("TMPDIR");
+    std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/btfm-pretrain-XXXXXX";
+    std::vector<char> buf(templ.begin(), templ.end());
+    buf.push_back('\0');
+    char *root = buf.data();
     if (!mkdtemp(root)) {
         std::perror("mkdtemp");
         return 1;

@@ -74,7 +74,9 @@ int main(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     if (rank == 0) {
-        snprintf(root, sizeof root, "/tmp/btfm-mpi-corpus-XXXXXX");
+        const char *tmp = getenv("TMPDIR");
+        int n = snprintf(root, sizeof root, "%s/btfm-mpi-corpus-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        EXPECT(n > 0 && (size_t)n < sizeof root, "TMPDIR too long for the test's buffers");
         EXPECT(mkdtemp(root) != NULL, "mkdtemp");
         write_sources();
     }
