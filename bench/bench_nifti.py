@@ -5,7 +5,8 @@ float32 matrix.
 
   .nii     libbtfm: btfm.open(path, mask=mask_path).data
            nibabel: nib.load(path).get_fdata()[mask].T (what apply_mask-style code does)
-  .nii.gz  the same, plus `zcat file > /dev/null` (the time just to inflate the file)
+  .nii.gz  the same, plus `zcat file > /dev/null` (the time just to inflate the file);
+           the inflate libbtfm uses (ISA-L, or zlib in builds without it) is printed
 
 Peak memory (maximum resident set size) of each reader is measured in a fresh child
 process, next to the data's own size.
@@ -99,6 +100,8 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         paths, mask_path, inside = write_files(folder)
         n_vox = int(inside.sum())
+        print(f"libbtfm {btfm.__version__}, .nii.gz inflated by {btfm.runtime_info()['inflate']}; "
+              f"load average {os.getloadavg()[0]:.1f}")
         print(f"{SHAPE} int16 run, {os.path.getsize(paths['.nii']) / 1e6:.1f} MB .nii, "
               f"{os.path.getsize(paths['.nii.gz']) / 1e6:.1f} MB .nii.gz; mask of {n_vox} voxels; "
               f"output {SHAPE[3]} x {n_vox} float32 = {SHAPE[3] * n_vox * 4 / 1e6:.1f} MB")

@@ -53,6 +53,11 @@ static const btfm_param_table *const tables[] = {
 #else
 #  define BTFM_CAP_NIFTI ""
 #endif
+#ifdef BTFM_HAVE_ISAL
+#  define BTFM_CAP_ISAL " isal"
+#else
+#  define BTFM_CAP_ISAL ""
+#endif
 #ifdef BTFM_HAVE_HDF5
 #  define BTFM_CAP_HDF5 " snirf hdf5"
 #else
@@ -68,7 +73,7 @@ static const btfm_param_table *const tables[] = {
 static const char capabilities[] =
     "core container zlib progress"
     " dense"
-    " io dataset edf bdf brainvision volume" BTFM_CAP_NIFTI " fif eeglab eyelink physio" BTFM_CAP_HDF5
+    " io dataset edf bdf brainvision volume" BTFM_CAP_NIFTI BTFM_CAP_ISAL " fif eeglab eyelink physio" BTFM_CAP_HDF5
     " table bids"
     " signal"
     " spectrum"

@@ -8,6 +8,7 @@
 #include <btfm/version.h>
 #include "core/cpu.h"
 #include "dense/dense.h"
+#include "io/volume/gzip_reader.h"
 
 typedef struct report {
     char text[4096];
@@ -59,6 +60,7 @@ btfm_status btfm_runtime_info(char *buffer, size_t capacity, size_t *written)
     const char *core = btfm_dense_blas_kernels(), *config = btfm_dense_blas_config();
     line(r, "version", "%s", btfm_version_string());
     line(r, "capabilities", "%s", btfm_capabilities());
+    line(r, "inflate", "%s", btfm_gzip_backend());
     line(r, "cpu", "%s", cpu_name);
     line(r, "cpu_isa", "%s", btfm_isa_name(cpu));
     line(r, "cpu_features", "%s", features);

@@ -7,7 +7,7 @@ packages="meson ninja-build pkg-config gcc g++ clang libclang-rt-14-dev
   liblua5.4-dev lua5.4 abigail-tools valgrind
   python3 python3-numpy python3-scipy python3-pytest python3-setuptools python3-pip python3-wheel
   python3-mne python3-sklearn python3-nibabel libedf-dev hyperfine locales
-  libhdf5-dev python3-h5py
+  libhdf5-dev python3-h5py libisal-dev
   libopenmpi-dev openmpi-bin python3-mpi4py"
 missing=""
 for p in $packages; do

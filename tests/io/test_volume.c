@@ -315,31 +315,201 @@ START_TEST(errors_are_clear)
 }
 END_TEST
 
-/* A read of more than 4 million samples is split over the processors (volumes in tasks,
- * a buffer a worker): every value still follows from what was written. */
-START_TEST(large_reads_split_over_threads)
+/* A 64 x 64 x 32 int16 run of nt volumes (.nii.gz when gz) read whole: every value follows
+ * from what was written. */
+static void check_large_read(const char *name, int nt, int gz)
 {
-    enum { GV = 64 * 64 * 32, BIG_T = 40 }; /* 5.2 million samples */
-    float *values = malloc(sizeof(float) * GV * BIG_T);
-    for (int t = 0; t < BIG_T; t++)
+    enum { GV = 64 * 64 * 32 };
+    float *values = malloc(sizeof(float) * GV * (size_t)nt);
+    for (int t = 0; t < nt; t++)
         for (int v = 0; v < GV; v++) values[(size_t)t * GV + v] = (float)((v * 7 + t) % 2000 - 1000);
     char big[300];
-    snprintf(big, sizeof big, "%s/big.nii", dir);
+    snprintf(big, sizeof big, "%s/%s", dir, name);
     grid[0] = grid[1] = 64;
     grid[2] = 32;
-    write_nifti(big, 4, BIG_T, values, SLOPE, INTER, 0);
+    write_nifti(big, 4, nt, values, SLOPE, INTER, gz);
     grid[0] = NX;
     grid[1] = NY;
     grid[2] = NZ;
     btfm_dataset *ds;
     ck_assert_ok(btfm_dataset_open(&ds, big, BTFM_FORMAT_AUTO, 0));
-    float *out = malloc(sizeof(float) * GV * BIG_T);
-    ck_assert_ok(btfm_dataset_read(ds, 0, BIG_T, NULL, 0, out));
-    ck_assert_all(i, (int64_t)GV * BIG_T, out[i] == (float)(SLOPE * values[i] + INTER),
+    float *out = malloc(sizeof(float) * GV * (size_t)nt);
+    ck_assert_ok(btfm_dataset_read(ds, 0, nt, NULL, 0, out));
+    ck_assert_all(i, (int64_t)GV * nt, out[i] == (float)(SLOPE * values[i] + INTER),
                   "sample %lld", (long long)i);
     btfm_dataset_free(ds);
     free(out);
     free(values);
+}
+
+/* A read of more than 4 million samples is split over the processors (volumes in tasks,
+ * a buffer a worker). */
+START_TEST(large_reads_split_over_threads)
+{
+    check_large_read("big.nii", 40, 0); /* 5.2 million samples */
+}
+END_TEST
+
+/* The bytes of a file. */
+static unsigned char *slurp(const char *file, size_t *n)
+{
+    FILE *f = fopen(file, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    *n = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc(*n + 1);
+    ck_assert_uint_eq(fread(b, 1, *n, f), *n);
+    fclose(f);
+    return b;
+}
+
+/* One gzip member of `n` bytes (zlib's deflate; with FEXTRA, FNAME, FCOMMENT and a header
+ * CRC when `named`) appended to f. */
+static void put_member(FILE *f, const unsigned char *data, size_t n, int level, int named)
+{
+    z_stream z = {0};
+    ck_assert_int_eq(deflateInit2(&z, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    unsigned char extra[] = {'B', 'C', 2, 0, 0x34, 0x12};
+    gz_header h = {.extra = extra, .extra_len = sizeof extra, .name = (Bytef *)"run.nii",
+                   .comment = (Bytef *)"member", .hcrc = 1, .os = 3};
+    if (named) ck_assert_int_eq(deflateSetHeader(&z, &h), Z_OK);
+    uLong cap = deflateBound(&z, (uLong)n) + 64;
+    unsigned char *out = malloc(cap);
+    z.next_in = (Bytef *)data;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+    fwrite(out, 1, z.total_out, f);
+    deflateEnd(&z);
+    free(out);
+}
+
+/* A .nii.gz made from the bytes of `src`: members split at `cuts` (the last with a
+ * FEXTRA/FNAME/FCOMMENT/FHCRC header), `tail` bytes appended; then byte `flip` of the
+ * compressed file (counted from its end when negative) inverted and the file cut to
+ * `keep` bytes (0: whole). */
+static void write_gz(const char *out, const char *src, const size_t *cuts, int n_cuts,
+                     const char *tail, long flip, long keep)
+{
+    size_t n;
+    unsigned char *raw = slurp(src, &n);
+    FILE *f = fopen(out, "wb");
+    size_t at = 0;
+    for (int i = 0; i <= n_cuts; i++) {
+        size_t end = i < n_cuts ? cuts[i] : n;
+        put_member(f, raw + at, end - at, i % 2 ? 9 : 1, i == n_cuts && n_cuts > 0);
+        at = end;
+    }
+    if (tail) fputs(tail, f);
+    fclose(f);
+    free(raw);
+    if (!flip && !keep) return;
+    unsigned char *gz = slurp(out, &n);
+    if (flip) gz[flip > 0 ? (size_t)flip : n - (size_t)-flip] ^= 0xff;
+    f = fopen(out, "wb");
+    fwrite(gz, 1, keep ? (size_t)keep : n, f);
+    fclose(f);
+    free(gz);
+}
+
+/* Reads all nt volumes of `file` (volumes 3 .. nt - 1, then all: a backward jump): the
+ * status, and the values checked against `expected` (nt x nv) when it is OK. */
+static btfm_status read_all(const char *file, int nt, int nv, const float *expected)
+{
+    btfm_dataset *ds;
+    btfm_status st = btfm_dataset_open(&ds, file, BTFM_FORMAT_AUTO, 0);
+    if (st) return st;
+    float *out = malloc(sizeof(float) * (size_t)(nt * nv));
+    st = btfm_dataset_read(ds, 3, nt - 3, NULL, 0, out);
+    if (!st) st = btfm_dataset_read(ds, 0, nt, NULL, 0, out);
+    if (!st)
+        ck_assert_all(i, (int64_t)nt * nv, out[i] == expected[i], "%s: sample %lld", file,
+                      (long long)i);
+    free(out);
+    btfm_dataset_free(ds);
+    return st;
+}
+
+/* .nii.gz data through the gzip reader (ISA-L's inflate or zlib's, as built): several
+ * members with every optional header field, bytes after the last member, and damaged
+ * files, each refused saying what and where. */
+START_TEST(gzip_members_and_damage)
+{
+    char gz[300], mid[300];
+    snprintf(gz, sizeof gz, "%s/run.nii.gz", dir);
+    float small[NT * NV];
+    for (int i = 0; i < NT * NV; i++) small[i] = (float)value(i % NV, i / NV);
+    const size_t cuts[] = {101, 352 + 7, 352 + 3 * NV * 2 + 1}; /* inside the header and volumes */
+    write_gz(gz, path, cuts, 3, "trailing bytes that start no member\n", 0, 0);
+    ck_assert_ok(read_all(gz, NT, NV, small));
+    write_gz(gz, path, cuts, 3, NULL, 0, 0);
+    ck_assert_ok(read_all(gz, NT, NV, small));
+    /* bytes between two members end the data, as in gzread: volume 3 is missing */
+    const size_t first[] = {352 + 3 * NV * 2};
+    size_t n;
+    write_gz(gz, path, first, 1, NULL, 0, 0);
+    unsigned char *two = slurp(gz, &n);
+    FILE *f = fopen(gz, "wb");
+    z_stream z = {0}; /* the first member alone: its compressed size from inflate */
+    unsigned char sink[4096];
+    ck_assert_int_eq(inflateInit2(&z, 31), Z_OK);
+    z.next_in = two;
+    z.avail_in = (uInt)n;
+    do {
+        z.next_out = sink;
+        z.avail_out = sizeof sink;
+    } while (inflate(&z, Z_NO_FLUSH) == Z_OK);
+    fwrite(two, 1, z.total_in, f);
+    fputs("junk", f);
+    fwrite(two + z.total_in, 1, n - z.total_in, f);
+    fclose(f);
+    inflateEnd(&z);
+    free(two);
+    ck_assert_status(read_all(gz, NT, NV, small), BTFM_E_TRUNCATED);
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(), "volume 3 ends after 0 of 48 bytes, at byte 496"));
+    /* Damage near the end of a file longer than a header read inflates: 6 volumes of
+     * 37 x 29 x 11 int16 voxels (primes). */
+    enum { MV = 37 * 29 * 11 };
+    float *stored_mid = malloc(sizeof(float) * NT * MV), *mid_values = malloc(sizeof(float) * NT * MV);
+    for (int i = 0; i < NT * MV; i++) {
+        stored_mid[i] = (float)((i * 7) % 2001 - 1000);
+        mid_values[i] = (float)(SLOPE * stored_mid[i] + INTER);
+    }
+    snprintf(mid, sizeof mid, "%s/mid.nii", dir);
+    grid[0] = 37, grid[1] = 29, grid[2] = 11;
+    write_nifti(mid, 4, NT, stored_mid, SLOPE, INTER, 0);
+    grid[0] = NX, grid[1] = NY, grid[2] = NZ;
+    write_gz(gz, mid, NULL, 0, NULL, 0, 0);
+    ck_assert_ok(read_all(gz, NT, MV, mid_values));
+    size_t n_one;
+    free(slurp(gz, &n_one));
+    /* the CRC-32 and the length in the trailer */
+    write_gz(gz, mid, NULL, 0, NULL, -8, 0);
+    ck_assert_status(read_all(gz, NT, MV, mid_values), BTFM_E_FORMAT);
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(), ": corrupted gzip data at byte"));
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(), "the CRC-32 check failed"));
+    write_gz(gz, mid, NULL, 0, NULL, -2, 0);
+    ck_assert_status(read_all(gz, NT, MV, mid_values), BTFM_E_FORMAT);
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(), "the length check failed"));
+    /* cut inside the compressed data: the header still reads, the volumes do not */
+    write_gz(gz, mid, NULL, 0, NULL, 0, (long)n_one - 200);
+    ck_assert_status(read_all(gz, NT, MV, mid_values), BTFM_E_TRUNCATED);
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(), ": the gzip data ends inside a compressed member"));
+    /* a damaged deflate block */
+    write_gz(gz, mid, NULL, 0, NULL, (long)n_one / 2, 0);
+    ck_assert_status(read_all(gz, NT, MV, mid_values), BTFM_E_FORMAT);
+    ck_assert_ptr_nonnull(strstr(btfm_last_error(), ": corrupted gzip data at byte"));
+    free(stored_mid);
+    free(mid_values);
+}
+END_TEST
+
+/* A .nii.gz read of more than 4 MB inflates on one thread while another gathers. */
+START_TEST(large_gzip_reads_overlap_inflate_and_gather)
+{
+    check_large_read("big.nii.gz", 17, 1); /* 4.5 MB of int16 */
 }
 END_TEST
 
@@ -355,6 +525,8 @@ static Suite *volume_suite(void)
     tcase_add_test(tc, writes_unmask_into_the_grid);
     tcase_add_test(tc, errors_are_clear);
     tcase_add_test(tc, large_reads_split_over_threads);
+    tcase_add_test(tc, gzip_members_and_damage);
+    tcase_add_test(tc, large_gzip_reads_overlap_inflate_and_gather);
     suite_add_tcase(s, tc);
     return s;
 }

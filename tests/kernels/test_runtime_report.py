@@ -61,6 +61,9 @@ def test_report_matches_cpuinfo_and_forced_family():
     info = btfm.runtime_info()
     assert info["cpu"] == model and info["version"] == btfm.version()
     assert info["capabilities"].split() == btfm.capabilities()
+    # the inflate named is the one the capabilities say was built in
+    expected = "isa-l " if "isal" in btfm.capabilities() else "zlib "
+    assert r["inflate"].startswith(expected) and info["inflate"] == r["inflate"]
 
 
 CHILD = """

@@ -40,7 +40,8 @@ def live_allocations() -> int:
 
 def runtime_info() -> dict:
     """What this process runs on, as {key: text}: "version", "capabilities", "cpu",
-    "cpu_isa" ("sse3" ... "avx512"), "cpu_features", "cpu_count", "blas", "blas_config",
+    "inflate" (what inflates .nii.gz data: "isa-l 2.30" or "zlib 1.2.13"), "cpu_isa"
+    ("sse3" ... "avx512"), "cpu_features", "cpu_count", "blas", "blas_config",
     "blas_kernels" (OpenBLAS's kernel family, e.g. "Haswell"), "blas_kernels_isa",
     "blas_threads", "blas_threading", "blas_thread_control" ("on" or "off",
     set_blas_thread_control), "OPENBLAS_CORETYPE", "OPENBLAS_NUM_THREADS",

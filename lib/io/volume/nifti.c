@@ -1,26 +1,28 @@
 /* The NIfTI driver: NIfTI-1 and NIfTI-2 headers through nifticlib (after our own checks),
- * samples read a volume at a time (pread for .nii/.img, zlib for .gz) and gathered into
- * the active mask's channels. */
+ * samples read a volume at a time (pread for .nii/.img, the gzip reader for .gz) and
+ * gathered into the active mask's channels. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 #include <nifti2_io.h>
 #include "core/json.h"
 #include "core/parallel.h"
 #include "core/read_file.h"
+#include "gzip_reader.h"
 #include "volume_internal.h"
 
 typedef struct nifti_state {
     char *data_path;
     int64_t data_offset;
     int fd;                 /* uncompressed data file, else -1 */
-    gzFile gz;              /* compressed data file, else NULL */
+    btfm_gzip_reader *gz;   /* compressed data file, else NULL */
+    int64_t n_volumes;
     int datatype, bytes, swapped, scaled;
     double slope, inter;
     size_t volume_bytes;
@@ -41,31 +43,16 @@ static int ends_with(const char *s, const char *suffix)
 /* ---- reading one volume ---- */
 
 /* Volume t as stored (byte order fixed) into raw; the .gz stream is shared, so only
- * uncompressed files may be read this way from several threads at once. */
+ * uncompressed files may be read this way from several threads at once. The last volume
+ * of a .gz also checks that the compressed data ends intact. */
 static btfm_status read_raw_into(nifti_state *st, int64_t t, unsigned char *raw)
 {
     int64_t at = st->data_offset + t * (int64_t)st->volume_bytes;
     size_t done = 0;
     if (st->gz) {
-        if ((int64_t)gztell(st->gz) != at && gzseek(st->gz, (z_off_t)at, SEEK_SET) < 0)
-            return btfm_fail(BTFM_E_IO, "nifti: %s: cannot seek to volume %lld (byte %lld of the "
-                             "uncompressed data)", st->data_path, (long long)t, (long long)at);
-        while (done < st->volume_bytes) {
-            size_t want = st->volume_bytes - done;
-            if (want > (1u << 30)) want = 1u << 30;
-            int got = gzread(st->gz, raw + done, (unsigned)want);
-            if (got <= 0) {
-                int zerr = 0;
-                const char *msg = gzerror(st->gz, &zerr);
-                if (got < 0 || zerr)
-                    return btfm_fail(BTFM_E_FORMAT, "nifti: %s: volume %lld: gzip data: %s",
-                                     st->data_path, (long long)t, msg);
-                return btfm_fail(BTFM_E_TRUNCATED, "nifti: %s: volume %lld ends after %zu of %zu "
-                                 "bytes (the file is shorter than its header says)",
-                                 st->data_path, (long long)t, done, st->volume_bytes);
-            }
-            done += (size_t)got;
-        }
+        btfm_status s = btfm_gzip_read(st->gz, at, raw, st->volume_bytes, t);
+        if (!s && t == st->n_volumes - 1) s = btfm_gzip_check_end(st->gz, t);
+        if (s) return s;
     } else {
         while (done < st->volume_bytes) {
             ssize_t got = pread(st->fd, raw + done, st->volume_bytes - done, (off_t)(at + (int64_t)done));
@@ -216,6 +203,81 @@ static btfm_status gather_task(void *ctx, int64_t index, int worker)
     return BTFM_OK;
 }
 
+/* .nii.gz reads of several volumes on two threads: the gzip stream is sequential, so one
+ * thread inflates volume t + 1 while the other gathers volume t. A free thread takes
+ * whichever step is ready (inflating first), so one thread alone runs them in turn and
+ * the result is the serial path's. */
+enum { PIPE_BUFFERS = 3 };
+
+typedef struct pipe_job {
+    nifti_state *st;
+    int64_t first, count;
+    size_t stride;
+    float *out;
+    unsigned char *buf[PIPE_BUFFERS];
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int64_t inflated, gathered; /* volumes done, each in order */
+    int inflating, gathering, failed;
+} pipe_job;
+
+static btfm_status pipe_task(void *ctx, int64_t index, int worker)
+{
+    pipe_job *j = ctx;
+    btfm_status s = BTFM_OK;
+    pthread_mutex_lock(&j->lock);
+    while (!j->failed && j->gathered < j->count) {
+        if (!j->inflating && j->inflated < j->count && j->inflated - j->gathered < PIPE_BUFFERS) {
+            const int64_t t = j->inflated;
+            j->inflating = 1;
+            pthread_mutex_unlock(&j->lock);
+            s = read_raw_into(j->st, j->first + t, j->buf[t % PIPE_BUFFERS]);
+            pthread_mutex_lock(&j->lock);
+            j->inflating = 0;
+            if (s) j->failed = 1;
+            else j->inflated++;
+        } else if (!j->gathering && j->gathered < j->inflated) {
+            const int64_t t = j->gathered;
+            j->gathering = 1;
+            pthread_mutex_unlock(&j->lock);
+            gather(j->st, j->buf[t % PIPE_BUFFERS], j->out + (size_t)t * j->stride);
+            pthread_mutex_lock(&j->lock);
+            j->gathering = 0;
+            j->gathered++;
+        } else {
+            pthread_cond_wait(&j->changed, &j->lock);
+            continue;
+        }
+        pthread_cond_broadcast(&j->changed);
+    }
+    pthread_mutex_unlock(&j->lock);
+    return s;
+}
+
+static btfm_status read_pipelined(nifti_state *st, int64_t first, int64_t count, size_t stride,
+                                  float *out)
+{
+    pipe_job j = {.st = st, .first = first, .count = count, .stride = stride, .out = out};
+    unsigned char *extra = btfm_malloc((PIPE_BUFFERS - 1) * st->volume_bytes);
+    if (!extra) return btfm_fail_nomem("nifti read", (PIPE_BUFFERS - 1) * st->volume_bytes);
+    j.buf[0] = st->raw;
+    for (int b = 1; b < PIPE_BUFFERS; b++) j.buf[b] = extra + (size_t)(b - 1) * st->volume_bytes;
+    st->raw_index = -1;
+    btfm_status s;
+    if (pthread_mutex_init(&j.lock, NULL) != 0) {
+        s = btfm_fail(BTFM_E_NOMEM, "nifti read: cannot create a mutex");
+    } else if (pthread_cond_init(&j.changed, NULL) != 0) {
+        pthread_mutex_destroy(&j.lock);
+        s = btfm_fail(BTFM_E_NOMEM, "nifti read: cannot create a condition variable");
+    } else {
+        s = btfm_parallel_for(2, 2, pipe_task, &j);
+        pthread_cond_destroy(&j.changed);
+        pthread_mutex_destroy(&j.lock);
+    }
+    btfm_free(extra);
+    return s;
+}
+
 static btfm_status nifti_read_block(btfm_dataset *ds, int64_t first, int64_t count,
                                     const int *picks, int n_picks, size_t stride, float *out)
 {
@@ -242,6 +304,9 @@ static btfm_status nifti_read_block(btfm_dataset *ds, int64_t first, int64_t cou
             return s;
         }
     }
+    if (!labels && st->gz && count > 1 &&
+        btfm_parallel_threads(count, (double)count * (double)st->volume_bytes) > 1)
+        return read_pipelined(st, first, count, stride, out);
     for (int64_t t = 0; t < count; t++) {
         btfm_status s = read_raw_volume(ds, first + t);
         if (s) return s;
@@ -273,7 +338,7 @@ static void nifti_close(btfm_dataset *ds)
     nifti_state *st = ds->state;
     if (!st) return;
     if (st->fd >= 0) close(st->fd);
-    if (st->gz) gzclose(st->gz);
+    btfm_gzip_close(st->gz);
     btfm_free(st->data_path);
     btfm_free(st->raw);
     btfm_free(st->sums);
@@ -318,19 +383,11 @@ static btfm_status read_head(const char *path, unsigned char *buf, size_t cap, s
                          strerror(errno));
     *file_size = ends_with(path, ".gz") ? -1 : (int64_t)sb.st_size;
     int fd;
-    btfm_status opened = btfm_open_regular(path, "nifti", &fd);
-    if (opened) return opened;
-    gzFile gz = gzdopen(fd, "rb");
-    if (!gz) {
-        close(fd);
-        return btfm_fail(BTFM_E_IO, "nifti: %s: cannot open: %s", path, strerror(errno));
-    }
-    int got = gzread(gz, buf, (unsigned)cap);
-    int zerr = 0;
-    const char *msg = gzerror(gz, &zerr);
-    btfm_status st = got < 0 ? btfm_fail(BTFM_E_FORMAT, "nifti: %s: gzip data: %s", path, msg) : BTFM_OK;
-    gzclose(gz);
-    *n = got < 0 ? 0 : (size_t)got;
+    btfm_status st = btfm_open_regular(path, "nifti", &fd);
+    btfm_gzip_reader *g = NULL;
+    if (!st) st = btfm_gzip_open(&g, fd, path);
+    if (!st) st = btfm_gzip_read_head(g, buf, cap, n);
+    btfm_gzip_close(g);
     return st;
 }
 
@@ -387,13 +444,9 @@ static btfm_status open_data(nifti_state *st, const nifti_image *nim, const char
     btfm_status opened = btfm_open_regular(st->data_path, "nifti: data file", &st->fd);
     if (opened) return opened;
     if (ends_with(st->data_path, ".gz")) {
-        st->gz = gzdopen(st->fd, "rb");
-        if (!st->gz)
-            return btfm_fail(BTFM_E_IO, "nifti: %s: cannot open the data file %s: %s", path,
-                             st->data_path, strerror(errno));
-        st->fd = -1; /* the gzip stream owns it now */
-        gzbuffer(st->gz, 1u << 18);
-        return BTFM_OK;
+        int fd = st->fd;
+        st->fd = -1; /* the gzip reader owns it now */
+        return btfm_gzip_open(&st->gz, fd, st->data_path);
     }
     struct stat sb;
     double need = (double)st->data_offset + (double)st->volume_bytes * (double)nim->nt;
@@ -491,6 +544,7 @@ btfm_status btfm_nifti_open(btfm_dataset **out, const char *path, unsigned flags
     ns->slope = ns->scaled ? h.scl_slope : 1.0;
     ns->inter = ns->scaled ? h.scl_inter : 0.0;
     ns->data_offset = nim->iname_offset;
+    ns->n_volumes = vol->nt;
     ns->volume_bytes = (size_t)vol->n_voxels * (size_t)ns->bytes;
     if ((st = open_data(ns, nim, path))) goto fail;
     if (!(ns->raw = btfm_malloc(ns->volume_bytes))) {
