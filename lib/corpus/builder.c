@@ -638,7 +638,9 @@ static void remove_entry(const char *out_dir, const char *id, const char *suffix
     btfm_free(p);
 }
 
-btfm_status btfm_corpus_builder_build_one(btfm_corpus_builder *b, int64_t index, int *built)
+/* Recording `index` of the plan, in a worker's buffers (NULL: buffers of its own). */
+btfm_status btfm_corpus_build_one_in(btfm_corpus_builder *b, int64_t index, int *built,
+                                     corpus_scratch *scratch)
 {
     BTFM_CHECK_ARG(b, "btfm_corpus_builder_build_one", "builder");
     if (built) *built = 0;
@@ -666,7 +668,7 @@ btfm_status btfm_corpus_builder_build_one(btfm_corpus_builder *b, int64_t index,
                                 : btfm_dataset_open(&ds, s->path, BTFM_FORMAT_AUTO, 0);
     char *sources_text = NULL;
     if (st == BTFM_OK) st = btfm_json_dump(sources, &sources_text, NULL);
-    if (st == BTFM_OK) st = btfm_corpus_build_recording(b, s, ds, fingerprint, sources_text);
+    if (st == BTFM_OK) st = btfm_corpus_build_recording(b, s, ds, fingerprint, sources_text, scratch);
     btfm_free(sources_text);
     btfm_json_free(sources);
     btfm_dataset_free(ds);
@@ -685,11 +687,17 @@ btfm_status btfm_corpus_builder_build_one(btfm_corpus_builder *b, int64_t index,
     return write_failure(b->out_dir, s, st, reason);
 }
 
+btfm_status btfm_corpus_builder_build_one(btfm_corpus_builder *b, int64_t index, int *built)
+{
+    return btfm_corpus_build_one_in(b, index, built, NULL);
+}
+
 /* ---- the whole build ---- */
 
 typedef struct build_ctx {
     btfm_corpus_builder *b;
     btfm_progress *progress;
+    corpus_scratch *scratch; /* one a worker */
     atomic_llong done, built, failed;
 } build_ctx;
 
@@ -697,7 +705,7 @@ static btfm_status build_task(void *ctx_, int64_t index, int worker)
 {
     build_ctx *ctx = ctx_;
     int built = 0;
-    btfm_status st = btfm_corpus_builder_build_one(ctx->b, index, &built);
+    btfm_status st = btfm_corpus_build_one_in(ctx->b, index, &built, &ctx->scratch[worker]);
     if (st) return st;
     atomic_fetch_add(built ? &ctx->built : &ctx->failed, 1);
     long long done = atomic_fetch_add(&ctx->done, 1) + 1;
@@ -719,14 +727,19 @@ btfm_status btfm_corpus_build(btfm_corpus_builder *b, const char *source, const 
     int64_t n = 0;
     if ((st = btfm_corpus_builder_plan(b, source, out_dir, &n))) return st;
     btfm_progress part = btfm_progress_part(&progress, 0.0, 0.98);
-    build_ctx ctx = {.b = b, .progress = &part};
     int threads = (int)b->params[BTFM_CORPUS_NUM_THREADS];
     if (threads == 0) {
         long online = sysconf(_SC_NPROCESSORS_ONLN);
         threads = online > 0 ? (int)online : 1;
     }
     if (threads > n) threads = (int)n;
-    if ((st = btfm_parallel_for(threads, n, build_task, &ctx))) return st;
+    build_ctx ctx = {.b = b, .progress = &part,
+                     .scratch = btfm_calloc(threads > 0 ? (size_t)threads : 1, sizeof(corpus_scratch))};
+    if (!ctx.scratch) return btfm_fail_nomem("btfm_corpus_build", 0);
+    st = btfm_parallel_for(threads, n, build_task, &ctx);
+    for (int w = 0; w < threads; w++) btfm_corpus_scratch_free(&ctx.scratch[w]);
+    btfm_free(ctx.scratch);
+    if (st) return st;
     if ((st = btfm_corpus_merge(out_dir))) return st;
     if (n_built) *n_built = atomic_load(&ctx.built);
     if (n_failed) *n_failed = atomic_load(&ctx.failed);

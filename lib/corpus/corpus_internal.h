@@ -44,12 +44,25 @@ struct btfm_corpus_builder {
     int64_t n_sources;
 };
 
-/* Preprocess recording `src` (opened as `ds`) and write its binary and entry. The
- * recording's own failures return their status with the message set; the caller turns
- * them into a .failed.json. */
+/* The two large buffers of a recording's preprocessing (before and after resampling),
+ * kept by a build's worker from one recording to the next. Zero-initialized when empty. */
+typedef struct corpus_scratch {
+    float *buf[2];
+    size_t cap[2];
+} corpus_scratch;
+
+void btfm_corpus_scratch_free(corpus_scratch *s);
+
+/* btfm_corpus_builder_build_one in a worker's buffers (NULL: buffers of its own). */
+btfm_status btfm_corpus_build_one_in(btfm_corpus_builder *b, int64_t index, int *built,
+                                     corpus_scratch *scratch);
+
+/* Preprocess recording `src` (opened as `ds`) and write its binary and entry, in the
+ * buffers of `scratch` (NULL: buffers of its own). The recording's own failures return
+ * their status with the message set; the caller turns them into a .failed.json. */
 btfm_status btfm_corpus_build_recording(const btfm_corpus_builder *b, const corpus_source *src,
                                    btfm_dataset *ds, const char *build_sha256,
-                                   const char *sources_json);
+                                   const char *sources_json, corpus_scratch *scratch);
 
 /* 1 when an entity label could hold a date: six or more digits in it (20230115,
  * 2023-01-15, 150123) or a month's name next to a number (15jan2023, march3). Such

@@ -16,8 +16,9 @@
 #include "io/dataset_internal.h"
 
 typedef struct prepared {
-    float *x;            /* n_times x n_channels */
-    float *spare;        /* the samples before resampling: scratch of the z-score */
+    corpus_scratch *scratch; /* owns x and spare */
+    float *x;            /* n_times x n_channels: one of the scratch's buffers */
+    float *spare;        /* the other: the samples before resampling, then the z-score's */
     size_t spare_bytes;
     int64_t n_times;
     int n_channels;
@@ -31,9 +32,32 @@ typedef struct prepared {
 
 static void prepared_free(prepared *p)
 {
-    btfm_free(p->x), btfm_free(p->spare), btfm_free(p->channels);
+    btfm_free(p->channels);
     btfm_free(p->median), btfm_free(p->iqr), btfm_free(p->scale);
     btfm_json_free(p->interpolated), btfm_json_free(p->dropped);
+}
+
+/* Buffer `which` of the scratch with room for `bytes`, kept from recording to recording:
+ * a fresh buffer would cost its page faults and page clearing (a fifth of a build) on
+ * every recording. */
+static float *scratch_buffer(corpus_scratch *s, int which, size_t bytes)
+{
+    if (bytes == 0) bytes = 1;
+    if (s->cap[which] < bytes) {
+        btfm_free(s->buf[which]);
+        s->cap[which] = 0;
+        if (!(s->buf[which] = btfm_malloc_large(bytes))) return NULL;
+        s->cap[which] = bytes;
+    }
+    return s->buf[which];
+}
+
+void btfm_corpus_scratch_free(corpus_scratch *s)
+{
+    if (!s) return;
+    btfm_free(s->buf[0]), btfm_free(s->buf[1]);
+    s->buf[0] = s->buf[1] = NULL;
+    s->cap[0] = s->cap[1] = 0;
 }
 
 /* 1 when `name` is in the comma-separated `list` (case-insensitive). */
@@ -187,11 +211,11 @@ static btfm_status resample(prepared *p, double target)
     size_t bytes;
     if (btfm_mul_size((size_t)n_out, (size_t)p->n_channels * sizeof(float), &bytes))
         return btfm_fail(BTFM_E_RANGE, "corpus: resampled recording too large");
-    float *y = btfm_malloc_large(bytes ? bytes : 1);
+    float *y = scratch_buffer(p->scratch, p->x == p->scratch->buf[0], bytes);
     if (!y) return btfm_fail_nomem("corpus", bytes);
     btfm_status st = btfm_resample_poly(p->x, p->n_times, p->n_channels, (int)up, (int)down, 0, y);
-    if (st) { btfm_free(y); return st; }
-    p->spare = p->x; /* kept for the z-score's columns: no fresh pages to fault in */
+    if (st) return st;
+    p->spare = p->x; /* kept for the z-score's columns */
     p->spare_bytes = (size_t)p->n_times * (size_t)p->n_channels * sizeof(float);
     p->x = y;
     p->n_times = n_out;
@@ -286,10 +310,31 @@ static btfm_status quartiles(const float *v, int64_t n, quartile_scratch *q, dou
     return BTFM_OK;
 }
 
+/* Rows of x z-scored in place, z = (x - median) / iqr clipped to [lo, hi], and each
+ * channel's largest |z| (as stored, in float) into absmax: one pass, in vector code. */
+BTFM_HOT BTFM_SIMD_CLONES static void scale_rows(float *x, int64_t T, int C, const double *median,
+                                                const double *iqr, double lo, double hi,
+                                                double *absmax)
+{
+    for (int c = 0; c < C; c++) absmax[c] = 0;
+    for (int64_t t = 0; t < T; t++) {
+        float *row = x + t * C;
+        for (int c = 0; c < C; c++) {
+            double z = ((double)row[c] - median[c]) / iqr[c];
+            z = z < lo ? lo : z;
+            z = z > hi ? hi : z;
+            float f = (float)z;
+            row[c] = f;
+            double a = fabs((double)f);
+            absmax[c] = a > absmax[c] ? a : absmax[c];
+        }
+    }
+}
+
 /* z = (x - median) / IQR per channel (scikit-learn's RobustScaler; a zero IQR counts as
- * 1), clipped to [-clip, clip]. The columns are copied out in blocks of rows, so x is
- * read once rather than once a channel. */
-static btfm_status robust_scale(prepared *p, double clip)
+ * 1), clipped to [-clip, clip]; absmax gets each channel's largest |z|. The columns are
+ * copied out in blocks of rows, so x is read once rather than once a channel. */
+static btfm_status robust_scale(prepared *p, double clip, double *absmax)
 {
     int C = p->n_channels;
     int64_t T = p->n_times;
@@ -299,7 +344,8 @@ static btfm_status robust_scale(prepared *p, double clip)
         return btfm_fail(BTFM_E_RANGE, "corpus: recording too large");
     p->median = btfm_malloc((size_t)C * sizeof(double));
     p->iqr = btfm_malloc((size_t)C * sizeof(double));
-    float *cols = p->spare_bytes >= bytes ? p->spare : btfm_malloc_large(bytes);
+    float *cols = p->spare_bytes >= bytes ? p->spare
+                : scratch_buffer(p->scratch, p->x == p->scratch->buf[0], bytes);
     if (!p->median || !p->iqr || !cols) return btfm_fail_nomem("corpus", bytes);
     enum { BLOCK = 256 };
     for (int64_t t0 = 0; t0 < T; t0 += BLOCK) {
@@ -317,60 +363,64 @@ static btfm_status robust_scale(prepared *p, double clip)
     }
     btfm_free(q.hist);
     btfm_free(q.slot);
-    if (cols != p->spare) btfm_free(cols);
     if (st) return st;
-    for (int64_t t = 0; t < T; t++) {
-        float *row = p->x + t * C;
-        for (int c = 0; c < C; c++) {
-            double s = p->iqr[c] > 0 ? p->iqr[c] : 1.0;
-            double z = ((double)row[c] - p->median[c]) / s;
-            if (clip > 0) z = z < -clip ? -clip : z > clip ? clip : z;
-            row[c] = (float)z;
-        }
-    }
+    double *divisor = btfm_malloc((size_t)C * sizeof *divisor);
+    if (!divisor) return btfm_fail_nomem("corpus", 0);
+    for (int c = 0; c < C; c++) divisor[c] = p->iqr[c] > 0 ? p->iqr[c] : 1.0;
+    scale_rows(p->x, T, C, p->median, divisor, clip > 0 ? -clip : -HUGE_VAL,
+               clip > 0 ? clip : HUGE_VAL, absmax);
+    btfm_free(divisor);
     return BTFM_OK;
 }
 
+/* Rows of z as little-endian int16, round(z / scale) (halves to even, as lrint). */
+BTFM_HOT BTFM_SIMD_CLONES static void quantize_rows(const float *x, int64_t rows, int C,
+                                                   const double *scale, int16_t *out)
+{
+    for (int64_t t = 0; t < rows; t++)
+        for (int c = 0; c < C; c++) {
+            double q = __builtin_rint((double)x[t * C + c] / scale[c]);
+            q = q > 32767 ? 32767 : q < -32767 ? -32767 : q;
+            out[t * C + c] = (int16_t)q;
+        }
+}
+
+/* The binary of z: int16 or float16. scale holds each channel's largest |z| on entry and
+ * the int16 scale, that / 32767, on return. */
 static btfm_status write_binary(const char *path, const prepared *p, int dtype, double *scale)
 {
     int C = p->n_channels;
     int64_t T = p->n_times;
-    if (dtype == BTFM_CORPUS_INT16) {
-        for (int c = 0; c < C; c++) scale[c] = 0;
-        for (int64_t t = 0; t < T; t++)
-            for (int c = 0; c < C; c++) {
-                double a = fabs((double)p->x[t * C + c]);
-                if (a > scale[c]) scale[c] = a;
-            }
-        for (int c = 0; c < C; c++) scale[c] = scale[c] > 0 ? scale[c] / 32767.0 : 1.0;
-    }
+    for (int c = 0; c < C; c++) scale[c] = scale[c] > 0 ? scale[c] / 32767.0 : 1.0;
+    /* whole rows at a time, at least 32 K values */
+    enum { CHUNK = 1 << 15 };
+    int64_t rows = C >= CHUNK ? 1 : CHUNK / C;
+    uint16_t *buf = btfm_malloc((size_t)rows * (size_t)C * sizeof *buf);
+    if (!buf) return btfm_fail_nomem("corpus", 0);
     /* the data synced here, the name by the merge's one sync of the folder (the entry,
      * written after, is what marks the recording done) */
     btfm_atomic_file af;
     btfm_status st = btfm_atomic_open(&af, path, 0);
-    if (st) return st;
-    enum { CHUNK = 1 << 15 };
-    unsigned char buf[2 * CHUNK];
-    size_t used = 0, total = (size_t)T * (size_t)C;
-    for (size_t i = 0, c = 0; i < total; i++, c = c + 1 == (size_t)C ? 0 : c + 1) {
-        float v = p->x[i];
-        uint16_t u;
+    if (st) { btfm_free(buf); return st; }
+    for (int64_t t0 = 0; t0 < T; t0 += rows) {
+        int64_t n = T - t0 < rows ? T - t0 : rows;
+        size_t count = (size_t)n * (size_t)C;
+        const float *x = p->x + t0 * C;
         if (dtype == BTFM_CORPUS_INT16) {
-            long q = lrint((double)v / scale[c]);
-            u = (uint16_t)(int16_t)(q > 32767 ? 32767 : q < -32767 ? -32767 : q);
+            quantize_rows(x, n, C, scale, (int16_t *)buf);
         } else {
-            u = btfm_half_from_float(v);
+            for (size_t i = 0; i < count; i++) buf[i] = btfm_half_from_float(x[i]);
         }
-        buf[used++] = (unsigned char)(u & 0xff);
-        buf[used++] = (unsigned char)(u >> 8);
-        if (used == sizeof buf || i + 1 == total) {
-            if (fwrite(buf, 1, used, af.fp) != used) {
-                btfm_atomic_abort(&af);
-                return btfm_fail(BTFM_E_IO, "corpus: %s: write failed", path);
-            }
-            used = 0;
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+        for (size_t i = 0; i < count; i++) buf[i] = (uint16_t)(buf[i] >> 8 | buf[i] << 8);
+#endif
+        if (fwrite(buf, sizeof *buf, count, af.fp) != count) {
+            btfm_atomic_abort(&af);
+            btfm_free(buf);
+            return btfm_fail(BTFM_E_IO, "corpus: %s: write failed", path);
         }
     }
+    btfm_free(buf);
     if (fflush(af.fp) != 0 || fdatasync(fileno(af.fp)) != 0) {
         btfm_atomic_abort(&af);
         return btfm_fail(BTFM_E_IO, "corpus: %s: write failed (%s)", path, strerror(errno));
@@ -572,9 +622,10 @@ static btfm_status entry_json(const btfm_corpus_builder *b, const corpus_source 
 
 btfm_status btfm_corpus_build_recording(const btfm_corpus_builder *b, const corpus_source *s,
                                    btfm_dataset *ds, const char *fingerprint,
-                                   const char *sources_json)
+                                   const char *sources_json, corpus_scratch *scratch)
 {
-    prepared p = {0};
+    corpus_scratch own = {{NULL, NULL}, {0, 0}};
+    prepared p = {.scratch = scratch ? scratch : &own};
     btfm_json *filters = NULL, *entry = NULL;
     char *bin = btfm_corpus_path(b->out_dir, s->id, ".bin");
     char *json = btfm_corpus_path(b->out_dir, s->id, ".json");
@@ -596,7 +647,7 @@ btfm_status btfm_corpus_build_recording(const btfm_corpus_builder *b, const corp
     size_t bytes = 0;
     if (st == BTFM_OK && btfm_mul_size((size_t)p.n_times, (size_t)p.n_channels * sizeof(float), &bytes))
         st = btfm_fail(BTFM_E_RANGE, "corpus: %s: too large for memory", s->path);
-    if (st == BTFM_OK && !(p.x = btfm_malloc_large(bytes ? bytes : 1)))
+    if (st == BTFM_OK && !(p.x = scratch_buffer(p.scratch, 0, bytes)))
         st = btfm_fail_nomem("corpus", bytes);
     if (st == BTFM_OK)
         st = btfm_dataset_read(ds, 0, p.n_times, p.channels, p.n_channels, p.x);
@@ -623,10 +674,11 @@ btfm_status btfm_corpus_build_recording(const btfm_corpus_builder *b, const corp
     if (st == BTFM_OK) st = btfm_json_set_string(filters, "scaling", "robust: (x - median) / IQR");
     if (st == BTFM_OK && p.volume)
         st = btfm_json_set_string(filters, "mask", btfm_mask_kind_name(btfm_dataset_mask_kind(ds)));
-    if (st == BTFM_OK) st = robust_scale(&p, b->params[BTFM_CORPUS_CLIP]);
     if (st == BTFM_OK && !(p.scale = btfm_malloc((size_t)p.n_channels * sizeof(double))))
         st = btfm_fail_nomem("corpus", 0);
-    if (st == BTFM_OK) st = write_binary(bin, &p, (int)b->params[BTFM_CORPUS_DTYPE], p.scale);
+    if (st == BTFM_OK) st = robust_scale(&p, b->params[BTFM_CORPUS_CLIP], p.scale);
+    if (st == BTFM_OK)
+        st = write_binary(bin, &p, (int)b->params[BTFM_CORPUS_DTYPE], p.scale);
     if (st == BTFM_OK) st = entry_json(b, s, ds, &p, filters, fingerprint, sources_json, &entry);
     if (st == BTFM_OK) st = write_entry(entry, json);
     if (st && st != BTFM_E_NOMEM) {
@@ -637,6 +689,7 @@ btfm_status btfm_corpus_build_recording(const btfm_corpus_builder *b, const corp
     btfm_json_free(entry);
     btfm_json_free(filters);
     prepared_free(&p);
+    btfm_corpus_scratch_free(&own);
     btfm_free(bin);
     btfm_free(json);
     return st;

@@ -48,12 +48,14 @@ btfm_status btfm_corpus_build_mpi(btfm_corpus_builder *b, const char *source,
     double counts[2] = {0, 0}; /* built, failed */
     const int64_t mine = n > g.rank ? (n - g.rank + g.size - 1) / g.size : 0;
     st = btfm_progress_start(&progress, b->progress, b->progress_user, "corpus");
+    corpus_scratch scratch = {{NULL, NULL}, {0, 0}};
     for (int64_t i = g.rank, k = 0; i < n && !st; i += g.size, k++) {
         int built = 0;
-        st = btfm_corpus_builder_build_one(b, i, &built);
+        st = btfm_corpus_build_one_in(b, i, &built, &scratch);
         counts[built ? 0 : 1] += !st;
         if (!st) st = btfm_progress_update(&progress, "recordings", (k + 1.0) / (double)mine);
     }
+    btfm_corpus_scratch_free(&scratch);
     if ((st = btfm_mpi_allreduce(&g, counts, 2, 0, st))) goto done;
     if (g.rank == 0) st = btfm_corpus_merge(out_dir);
     if (!st) st = btfm_progress_done(&progress, "corpus");
