@@ -36,6 +36,11 @@ btfm_status btfm_signal_check_finite(const char *func, const float *x, int64_t n
  * periodic (spectral estimates), as scipy.signal.get_window(name, n, fftbins=periodic);
  * `kaiser_beta` shapes BTFM_WINDOW_KAISER. The arguments are valid (btfm_window_check). */
 void btfm_window_fill(int window, double kaiser_beta, int64_t n, int periodic, double *w);
+/* The coefficients a[j] of a window that is a sum of cosines, w = sum_j a[j] cos(j x) over
+ * x = linspace(-pi, pi) (Hann, Hamming, Blackman, boxcar): their count, or 0 for another
+ * window. `a` holds BTFM_WINDOW_MAX_COSINES. */
+enum { BTFM_WINDOW_MAX_COSINES = 3 };
+int btfm_window_cosines(int window, double *a);
 /* BTFM_E_INVALID for an unknown window, BTFM_E_RANGE for a Kaiser beta outside [0, 100]. */
 btfm_status btfm_window_check(int window, double kaiser_beta, const char *func);
 /* The btfm_window of a deprecated btfm_fir_window number, or -1. */

@@ -36,6 +36,17 @@ btfm_status btfm_window_check(int window, double kaiser_beta, const char *func)
     return BTFM_OK;
 }
 
+int btfm_window_cosines(int window, double *a)
+{
+    switch (window) {
+    case BTFM_WINDOW_HANN: a[0] = 0.5, a[1] = 0.5; return 2;
+    case BTFM_WINDOW_HAMMING: a[0] = 0.54, a[1] = 1.0 - 0.54; return 2;
+    case BTFM_WINDOW_BLACKMAN: a[0] = 0.42, a[1] = 0.50, a[2] = 0.08; return 3;
+    case BTFM_WINDOW_BOXCAR: a[0] = 1.0; return 1;
+    default: return 0;
+    }
+}
+
 void btfm_window_fill(int window, double kaiser_beta, int64_t n, int periodic, double *w)
 {
     /* The periodic window is the symmetric one of n + 1 samples without its last. */
@@ -45,22 +56,21 @@ void btfm_window_fill(int window, double kaiser_beta, int64_t n, int periodic, d
         return;
     }
     const double step = (M_PI - -M_PI) / (double)(m - 1), alpha = (double)(m - 1) / 2.0;
+    double a[BTFM_WINDOW_MAX_COSINES] = {0};
+    const int n_cos = btfm_window_cosines(window, a);
     for (int64_t i = 0; i < n; i++) {
         /* numpy.linspace(-pi, pi, m)[i], as scipy's general_cosine takes it */
         const double x = i == m - 1 ? M_PI : (double)i * step + -M_PI;
-        switch (window) {
-        case BTFM_WINDOW_HANN: w[i] = 0.5 * cos(0 * x) + 0.5 * cos(1 * x); break;
-        case BTFM_WINDOW_HAMMING: w[i] = 0.54 * cos(0 * x) + (1.0 - 0.54) * cos(1 * x); break;
-        case BTFM_WINDOW_BLACKMAN:
-            w[i] = 0.42 * cos(0 * x) + 0.50 * cos(1 * x) + 0.08 * cos(2 * x);
-            break;
-        case BTFM_WINDOW_KAISER: {
+        if (window == BTFM_WINDOW_KAISER) {
             const double r = ((double)i - alpha) / alpha;
             w[i] = btfm_bessel_i0(kaiser_beta * sqrt(fmax(0.0, 1 - r * r))) /
                    btfm_bessel_i0(kaiser_beta);
-            break;
-        }
-        default: w[i] = 1.0; break;
+        } else if (n_cos) {
+            double v = a[0] * cos(0 * x);
+            for (int j = 1; j < n_cos; j++) v += a[j] * cos(j * x);
+            w[i] = v;
+        } else {
+            w[i] = 1.0;
         }
     }
 }

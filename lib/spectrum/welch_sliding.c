@@ -8,21 +8,38 @@
 
 /* Samples taken together: each accumulator is read and written once per block rather than
  * once per sample. */
-enum { SAMPLE_BLOCK = 16 };
+enum { SAMPLE_BLOCK = 16, MAX_BLOCKS = 16 };
+
+/* Two ways to grow a segment's DFT.
+ * - Blocked, when the window is a sum of cosines (Hann, Hamming, Blackman, boxcar), nfft =
+ *   nperseg and the step divides nperseg (the stream's case): each block of `step` samples
+ *   gets one unwindowed DFT at the bins, shared by the nperseg / step segments holding it;
+ *   a segment's DFT is the sum of its blocks' turned by their offsets, and the window is
+ *   applied to it there as a few taps across neighbouring bins (a cosine in time is a shift
+ *   in frequency). A sample then costs one accumulator instead of one per open segment.
+ * - Otherwise each open segment accumulates w[t] e^{-2 pi i k t / nfft} itself. */
+enum { MAX_TAPS = 3 };
 
 struct btfm_welch_sliding {
     int n_channels, n_bins;
+    int64_t k0;                                 /* the first bin kept */
     int64_t nperseg, step, nfft, window, n_seg; /* segments per window */
-    int n_active;                               /* segments open at once */
+    int n_active;                               /* accumulators open at once */
     int detrend;
     int64_t pos;                                /* samples pushed */
     double *freqs;                              /* n_bins */
-    double *tw;                                 /* nperseg x n_bins x 2: w[t] e^{-2 pi i k t / nfft} */
+    double *tw;                                 /* per accumulator row: twiddles, n_acc_bins x 2 */
     double *tw_sum;                             /* n_bins x 2: the window's own DFT */
     double *bin_scale;                          /* n_bins */
-    double *acc;                                /* n_active x (n_bins x 2 + 1) x C */
+    double *acc;                                /* n_active x (n_acc_bins x 2 + 1) x C */
     double *periodograms;                       /* n_seg x n_bins x C */
     double *xd;                                 /* SAMPLE_BLOCK x C: samples in double */
+    /* blocked only */
+    int blocked, n_acc_bins, n_taps;            /* accumulator bins u0 .. u0 + n_acc_bins - 1 */
+    int64_t u0;
+    double taps[MAX_TAPS];                      /* X_w[k] = sum_j taps[|j|] X[k + j] */
+    double *turn;                               /* (nperseg / step) x n_acc_bins x 2 */
+    double *dft;                                /* (n_acc_bins x 2 + 1) x C: a segment's DFT, mean */
 };
 
 void btfm_welch_sliding_free(btfm_welch_sliding *w)
@@ -32,6 +49,8 @@ void btfm_welch_sliding_free(btfm_welch_sliding *w)
     btfm_free(w->tw);
     btfm_free(w->acc);
     btfm_free(w->periodograms);
+    btfm_free(w->turn);
+    btfm_free(w->dft);
     btfm_free(w);
 }
 
@@ -68,21 +87,46 @@ btfm_status btfm_welch_sliding_new(btfm_welch_sliding **out, const btfm_welch_op
     const int C = n_channels, K = (int)(k1 - k0 + 1);
     w->n_channels = C;
     w->n_bins = K;
+    w->k0 = k0;
     w->nperseg = nperseg;
     w->step = nperseg - noverlap;
     w->nfft = nfft;
     w->window = window;
     w->n_seg = (window - nperseg) / w->step + 1;
-    w->n_active = (int)((nperseg + w->step - 1) / w->step);
     w->detrend = o->detrend;
-    size_t n_tw = (size_t)nperseg * K * 2, n_acc = (size_t)w->n_active * (2 * (size_t)K + 1) * C;
+    double cosines[BTFM_WINDOW_MAX_COSINES];
+    const int n_cos = btfm_window_cosines(o->window, cosines);
+    w->blocked = n_cos > 0 && nfft == nperseg && nperseg % w->step == 0 &&
+                 nperseg / w->step <= MAX_BLOCKS;
+    int U = K; /* accumulator bins */
+    if (w->blocked) {
+        /* the bins the taps reach, folded into [0, nfft / 2] by X[-q] = X[nfft - q] = conj X[q] */
+        const int64_t J = n_cos - 1;
+        w->u0 = k0 - J > 0 ? k0 - J : 0;
+        const int64_t u1 = k1 + J < nfft / 2 ? k1 + J : nfft / 2;
+        U = (int)(u1 - w->u0 + 1);
+        w->n_taps = n_cos;
+        w->taps[0] = cosines[0];
+        for (int j = 1; j < n_cos; j++) w->taps[j] = (j % 2 ? -0.5 : 0.5) * cosines[j];
+        w->n_active = (int)(nperseg / w->step);
+    } else {
+        w->n_active = (int)((nperseg + w->step - 1) / w->step);
+    }
+    w->n_acc_bins = U;
+    const int64_t tw_rows = w->blocked ? w->step : nperseg;
+    size_t n_tw = (size_t)tw_rows * U * 2, n_acc = (size_t)w->n_active * (2 * (size_t)U + 1) * C;
     size_t n_per = (size_t)w->n_seg * K * C;
     w->freqs = btfm_malloc(sizeof(double) *
                            ((size_t)K * 4 + (size_t)SAMPLE_BLOCK * C + (size_t)nperseg));
     w->tw = btfm_malloc(sizeof(double) * n_tw);
     w->acc = btfm_calloc(n_acc, sizeof(double));
     w->periodograms = btfm_calloc(n_per, sizeof(double));
-    if (!w->freqs || !w->tw || !w->acc || !w->periodograms) {
+    if (w->blocked) {
+        w->turn = btfm_malloc(sizeof(double) * (size_t)w->n_active * U * 2);
+        w->dft = btfm_calloc((2 * (size_t)U + 1) * C, sizeof(double));
+    }
+    if (!w->freqs || !w->tw || !w->acc || !w->periodograms ||
+        (w->blocked && (!w->turn || !w->dft))) {
         btfm_welch_sliding_free(w);
         return btfm_fail_nomem(func, sizeof(double) * (n_tw + n_acc + n_per));
     }
@@ -105,15 +149,31 @@ btfm_status btfm_welch_sliding_new(btfm_welch_sliding **out, const btfm_welch_op
         w->bin_scale[k] = f >= 1 && f <= last_doubled ? 2.0 * scale : scale;
         w->tw_sum[2 * k] = w->tw_sum[2 * k + 1] = 0;
         for (int64_t t = 0; t < nperseg; t++) {
-            /* the phase reduced exactly before the trigonometry */
             double phase = 2.0 * M_PI * (double)((f * t) % nfft) / (double)nfft;
-            double *c = w->tw + ((size_t)t * K + k) * 2;
-            c[0] = win[t] * cos(phase);
-            c[1] = -win[t] * sin(phase);
-            w->tw_sum[2 * k] += c[0];
-            w->tw_sum[2 * k + 1] += c[1];
+            w->tw_sum[2 * k] += win[t] * cos(phase);
+            w->tw_sum[2 * k + 1] += -win[t] * sin(phase);
         }
     }
+    /* the twiddles: a block's unwindowed ones, or a segment's windowed ones; each phase is
+     * reduced exactly before the trigonometry */
+    const int64_t first = w->blocked ? w->u0 : k0;
+    for (int64_t t = 0; t < tw_rows; t++)
+        for (int u = 0; u < U; u++) {
+            const int64_t f = first + u;
+            const double phase = 2.0 * M_PI * (double)((f * t) % nfft) / (double)nfft;
+            const double g = w->blocked ? 1.0 : win[t];
+            double *c = w->tw + ((size_t)t * U + u) * 2;
+            c[0] = g * cos(phase);
+            c[1] = -g * sin(phase);
+        }
+    /* block r of a segment starts r step samples in: its DFT turns by e^{-2 pi i u r step / nfft} */
+    for (int r = 0; w->blocked && r < w->n_active; r++)
+        for (int u = 0; u < U; u++) {
+            const int64_t f = first + u;
+            const double phase = 2.0 * M_PI * (double)((f * r * w->step) % nfft) / (double)nfft;
+            w->turn[((size_t)r * U + u) * 2] = cos(phase);
+            w->turn[((size_t)r * U + u) * 2 + 1] = -sin(phase);
+        }
     *out = w;
     return BTFM_OK;
 }
@@ -175,6 +235,91 @@ static void finish_segment(const btfm_welch_sliding *w, const double *a, double 
     }
 }
 
+/* The blocked form's periodogram of the segment made of the n_active blocks ending with the
+ * one in slot `last`: the blocks' DFTs turned to the segment's start and added in block
+ * order, the window's taps across neighbouring bins, the mean removed, then as above. */
+BTFM_HOT BTFM_SIMD_CLONES
+static void finish_blocks(const btfm_welch_sliding *w, int last, double *p)
+{
+    const int K = w->n_bins, C = w->n_channels, U = w->n_acc_bins, R = w->n_active;
+    const size_t acc_size = (2 * (size_t)U + 1) * C;
+    double *restrict X = w->dft, *restrict mean = w->dft + (size_t)2 * U * C;
+    for (int r = 0; r < R; r++) {
+        const double *restrict a = w->acc + (size_t)((last + 1 + r) % R) * acc_size;
+        for (int u = 0; u < U; u++) {
+            const double tr = w->turn[((size_t)r * U + u) * 2], ti = w->turn[((size_t)r * U + u) * 2 + 1];
+            const double *restrict br = a + (size_t)(2 * u) * C, *restrict bi = br + C;
+            double *restrict xr = X + (size_t)(2 * u) * C, *restrict xi = xr + C;
+            if (r == 0)
+                for (int c = 0; c < C; c++) xr[c] = br[c] * tr - bi[c] * ti, xi[c] = br[c] * ti + bi[c] * tr;
+            else
+                for (int c = 0; c < C; c++) xr[c] += br[c] * tr - bi[c] * ti, xi[c] += br[c] * ti + bi[c] * tr;
+        }
+        const double *restrict sum = a + (size_t)2 * U * C;
+        for (int c = 0; c < C; c++) mean[c] = (r ? mean[c] : 0.0) + sum[c];
+    }
+    const double inv_n = w->detrend == BTFM_DETREND_CONSTANT ? 1.0 / (double)w->nperseg : 0.0;
+    for (int c = 0; c < C; c++) mean[c] *= inv_n;
+    const int64_t N = w->nfft;
+    for (int k = 0; k < K; k++) {
+        const int64_t f = w->k0 + k;
+        double *restrict out = p + (size_t)k * C;
+        const double wr = w->tw_sum[2 * k], wi = w->tw_sum[2 * k + 1], sc = w->bin_scale[k];
+        const double *xr0 = X + (size_t)(2 * (f - w->u0)) * C, *xi0 = xr0 + C;
+        /* the outer taps' bins, each folded into the accumulated range (conjugate if folded) */
+        const double *lr[MAX_TAPS], *li[MAX_TAPS], *hr[MAX_TAPS], *hi[MAX_TAPS];
+        double ls[MAX_TAPS], hs[MAX_TAPS];
+        for (int j = 1; j < w->n_taps; j++) {
+            int64_t q = f - j, s = 1;
+            if (q < 0) q = -q, s = -1;
+            lr[j] = X + (size_t)(2 * (q - w->u0)) * C, li[j] = lr[j] + C, ls[j] = s;
+            q = f + j, s = 1;
+            if (q > N / 2) q = N - q, s = -1;
+            hr[j] = X + (size_t)(2 * (q - w->u0)) * C, hi[j] = hr[j] + C, hs[j] = s;
+        }
+        const double t0 = w->taps[0];
+        if (w->n_taps == 2) {
+            const double t1 = w->taps[1], s1 = ls[1], s2 = hs[1];
+            const double *restrict ar = lr[1], *restrict ai = li[1], *restrict br = hr[1],
+                                   *restrict bi = hi[1];
+            for (int c = 0; c < C; c++) {
+                const double yr = t0 * xr0[c] + t1 * (ar[c] + br[c]) - mean[c] * wr;
+                const double yi = t0 * xi0[c] + t1 * (s1 * ai[c] + s2 * bi[c]) - mean[c] * wi;
+                out[c] = (yr * yr + yi * yi) * sc;
+            }
+        } else {
+            for (int c = 0; c < C; c++) {
+                double yr = t0 * xr0[c], yi = t0 * xi0[c];
+                for (int j = 1; j < w->n_taps; j++) {
+                    yr += w->taps[j] * (lr[j][c] + hr[j][c]);
+                    yi += w->taps[j] * (ls[j] * li[j][c] + hs[j] * hi[j][c]);
+                }
+                yr -= mean[c] * wr;
+                yi -= mean[c] * wi;
+                out[c] = (yr * yr + yi * yi) * sc;
+            }
+        }
+    }
+}
+
+static void push_blocked(btfm_welch_sliding *w, int64_t n0, int64_t n1)
+{
+    const int C = w->n_channels, U = w->n_acc_bins, R = w->n_active;
+    const size_t acc_size = (2 * (size_t)U + 1) * C;
+    for (int64_t t = n0; t < n1;) {
+        const int64_t b = t / w->step, start = b * w->step, end = start + w->step;
+        const int64_t hi = end < n1 ? end : n1;
+        double *a = w->acc + (size_t)(b % R) * acc_size;
+        if (t == start) memset(a, 0, acc_size * sizeof(double)); /* the block opens here */
+        accumulate(a, w->xd + (size_t)(t - n0) * C, (int)(hi - t),
+                   w->tw + (size_t)(t - start) * U * 2, U, C);
+        if (hi == end && b >= R - 1) /* the segment of blocks b - R + 1 .. b is complete */
+            finish_blocks(w, (int)(b % R),
+                          w->periodograms + (size_t)((b - R + 1) % w->n_seg) * w->n_bins * C);
+        t = hi;
+    }
+}
+
 void btfm_welch_sliding_push(btfm_welch_sliding *w, const float *x, int64_t n_times)
 {
     const int K = w->n_bins, C = w->n_channels;
@@ -183,6 +328,11 @@ void btfm_welch_sliding_push(btfm_welch_sliding *w, const float *x, int64_t n_ti
         const int64_t len = n_times - i < SAMPLE_BLOCK ? n_times - i : SAMPLE_BLOCK;
         const int64_t n0 = w->pos, n1 = n0 + len; /* samples [n0, n1) */
         for (size_t j = 0; j < (size_t)len * C; j++) w->xd[j] = x[(size_t)i * C + j];
+        w->pos = n1;
+        if (w->blocked) {
+            push_blocked(w, n0, n1);
+            continue;
+        }
         /* each segment touching the block, in order: a slot is reused only by a segment
          * opening after the slot's previous one finished */
         const int64_t m_first = n0 >= w->nperseg ? (n0 - w->nperseg) / w->step + 1 : 0;
@@ -195,7 +345,6 @@ void btfm_welch_sliding_push(btfm_welch_sliding *w, const float *x, int64_t n_ti
                        w->tw + (size_t)(lo - start) * K * 2, K, C);
             if (hi == end) finish_segment(w, a, w->periodograms + (size_t)(m % w->n_seg) * K * C);
         }
-        w->pos = n1;
     }
 }
 

@@ -589,6 +589,71 @@ START_TEST(test_erp_features)
 }
 END_TEST
 
+/* The sliding estimate (the stream's spectrum) against btfm_welch on each window it can
+ * give: the blocked form (cosine windows, a step dividing the segment; bins folded at 0 Hz
+ * and at Nyquist, 1-3 taps) and the per-segment form (a step that does not divide it,
+ * nfft > nperseg), pushed in uneven chunks that straddle blocks. */
+START_TEST(test_welch_sliding_matches_welch)
+{
+    enum { N = 150, C = 5, W = 48 };
+    const double fs = 250;
+    float x[N * C];
+    for (int j = 0; j < N * C; j++) x[j] = (float)(gauss() + 3.0); /* an offset to detrend */
+    static double ref[129 * C], fr[129], got[129 * C];
+    /* window, nperseg, noverlap, nfft, detrend, fmin, fmax */
+    const double sets[][7] = {
+        {BTFM_WINDOW_HANN, 16, 8, 0, BTFM_DETREND_CONSTANT, 0, 125},
+        {BTFM_WINDOW_HAMMING, 16, 12, 0, BTFM_DETREND_NONE, 20, 60},
+        {BTFM_WINDOW_BLACKMAN, 24, 16, 0, BTFM_DETREND_CONSTANT, 0, 30},
+        {BTFM_WINDOW_BOXCAR, 12, 6, 0, BTFM_DETREND_CONSTANT, 100, 125},
+        {BTFM_WINDOW_HANN, 15, 6, 0, BTFM_DETREND_CONSTANT, 10, 110},
+        {BTFM_WINDOW_HANN, 16, 8, 32, BTFM_DETREND_CONSTANT, 5, 50},
+    };
+    static const int chunks[] = {5, 1, 11, 3};
+    for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
+        const double *o = sets[k];
+        const int64_t nperseg = (int64_t)o[1], step = nperseg - (int64_t)o[2];
+        const int64_t nfft = o[3] ? (int64_t)o[3] : nperseg;
+        const btfm_welch_options opt = {(int)o[0], 0, nperseg, (int64_t)o[2], (int64_t)o[3],
+                                        (int)o[4], BTFM_SCALING_DENSITY, BTFM_AVERAGE_MEAN, 0};
+        btfm_welch_sliding *w;
+        ck_assert_ok(btfm_welch_sliding_new(&w, &opt, fs, W, C, o[5], o[6], "test"));
+        const int K = btfm_welch_sliding_n_freqs(w);
+        const double *freqs = btfm_welch_sliding_freqs(w);
+        const int64_t k0 = (int64_t)llround(freqs[0] * (double)nfft / fs);
+        ck_assert_msg(freqs[0] <= o[5] && freqs[K - 1] >= o[6], "set %zu: bins %g-%g Hz", k,
+                      freqs[0], freqs[K - 1]);
+        int64_t pos = 0, checked = 0;
+        double worst = 0;
+        for (int c = 0; pos < N; c++) {
+            int64_t len = chunks[c % 4], next = pos < W ? W : pos + step - (pos - W) % step;
+            if (len > next - pos) len = next - pos;
+            if (len > N - pos) len = N - pos;
+            btfm_welch_sliding_push(w, x + pos * C, len);
+            pos += len;
+            if (pos < W || (pos - W) % step) {
+                ck_assert_status(btfm_welch_sliding_psd(w, got), BTFM_E_STATE);
+                continue;
+            }
+            ck_assert_ok(btfm_welch_sliding_psd(w, got));
+            ck_assert_ok(btfm_welch(x + (pos - W) * C, W, C, fs, (int)o[0], nperseg, (int64_t)o[2],
+                                    (int64_t)o[3], (int)o[4], BTFM_SCALING_DENSITY,
+                                    BTFM_AVERAGE_MEAN, 0, ref, fr));
+            double top = 0;
+            for (int j = 0; j < K * C; j++) top = fmax(top, ref[k0 * C + j]);
+            for (int j = 0; j < K * C; j++)
+                worst = fmax(worst, fabs(got[j] - ref[k0 * C + j]) / top);
+            ck_assert_all(i, K, freqs[i] == fr[k0 + i], "set %zu: bin %lld is at %g Hz, not %g",
+                          k, (long long)i, freqs[i], fr[k0 + i]);
+            checked++;
+        }
+        ck_assert_msg(worst < 1e-12, "set %zu: largest difference %g of the largest bin", k, worst);
+        ck_assert_int_eq(checked, (N - W) / step + 1);
+        btfm_welch_sliding_free(w);
+    }
+}
+END_TEST
+
 static Suite *spectrum_suite(void)
 {
     Suite *s = suite_create("spectrum");
@@ -604,6 +669,7 @@ static Suite *spectrum_suite(void)
     tcase_add_test(tc, test_welch_sinusoid_power);
     tcase_add_test(tc, test_welch_errors);
     tcase_add_test(tc, test_welch_plan_matches_welch);
+    tcase_add_test(tc, test_welch_sliding_matches_welch);
     tcase_add_test(tc, test_nonfinite);
     tcase_add_test(tc, test_band_power_flat);
     tcase_add_test(tc, test_dpss_orthonormal);
