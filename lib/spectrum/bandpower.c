@@ -30,9 +30,8 @@ btfm_status btfm_band_edges(int band, double *fmin, double *fmax)
     return BTFM_OK;
 }
 
-/* The bins [*first, *last] with fmin <= f <= fmax; fails with fewer than two. */
-static btfm_status band_bins(const double *freqs, int64_t n_freqs, double fmin, double fmax,
-                             int band, int64_t *first, int64_t *last)
+btfm_status btfm_band_bins(const double *freqs, int64_t n_freqs, double fmin, double fmax,
+                           int band, int64_t *first, int64_t *last)
 {
     const char *func = "btfm_band_power";
     if (!isfinite(fmin) || !isfinite(fmax) || fmin >= fmax)
@@ -93,19 +92,19 @@ btfm_status btfm_band_power(const double *psd, const double *freqs, int64_t n_fr
     double lowest = INFINITY, highest = -INFINITY;
     for (int b = 0; b < n_bands; b++) {
         int64_t first, last;
-        st = band_bins(freqs, n_freqs, bands[2 * b], bands[2 * b + 1], b, &first, &last);
+        st = btfm_band_bins(freqs, n_freqs, bands[2 * b], bands[2 * b + 1], b, &first, &last);
         if (st) return st;
         lowest = fmin(lowest, bands[2 * b]);
         highest = fmax(highest, bands[2 * b + 1]);
     }
     int64_t total_first = 0, total_last = 0;
     if (flags & BTFM_SPECTRUM_RELATIVE) {
-        st = band_bins(freqs, n_freqs, lowest, highest, -1, &total_first, &total_last);
+        st = btfm_band_bins(freqs, n_freqs, lowest, highest, -1, &total_first, &total_last);
         if (st) return st;
     }
     for (int b = 0; b < n_bands; b++) {
         int64_t first, last;
-        band_bins(freqs, n_freqs, bands[2 * b], bands[2 * b + 1], b, &first, &last);
+        btfm_band_bins(freqs, n_freqs, bands[2 * b], bands[2 * b + 1], b, &first, &last);
         for (int c = 0; c < n_channels; c++) {
             double p = trapezoid(psd, freqs, n_channels, c, first, last);
             if (flags & BTFM_SPECTRUM_RELATIVE)

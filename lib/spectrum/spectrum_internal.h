@@ -131,6 +131,12 @@ btfm_status btfm_welch_compute(const btfm_welch_options *o, const float *x, int6
  * the options do not fit them. */
 int64_t btfm_welch_n_freqs(const btfm_welch_options *o, int64_t n_times, const char *func);
 
+/* The bins [*first, *last] of increasing `freqs` with fmin <= f <= fmax, the ones
+ * btfm_band_power integrates for band number `band` (named in messages; -1 for the span of
+ * all bands); BTFM_E_RANGE with fewer than two or edges outside the frequencies. */
+btfm_status btfm_band_bins(const double *freqs, int64_t n_freqs, double fmin, double fmax,
+                           int band, int64_t *first, int64_t *last);
+
 /* Welch's estimate over a sliding window for real-time use (welch_sliding.c): samples
  * are pushed one chunk at a time, and the PSD of the last `window` samples is available
  * whenever that window starts at a multiple of the segment step (nperseg - noverlap),
@@ -155,6 +161,13 @@ void btfm_welch_sliding_push(btfm_welch_sliding *w, const float *x, int64_t n_ti
 /* The PSD (n_freqs x n_channels) of the last `window` samples; BTFM_E_STATE when that
  * window does not start at a multiple of the step. */
 btfm_status btfm_welch_sliding_psd(const btfm_welch_sliding *w, double *psd);
+/* Band powers without the PSD: once set (before the first push), each finished segment's
+ * trapezoid integral over each band's bins (btfm_band_bins) is kept, and a window's band
+ * powers (n_bands x n_channels, absolute) are the mean of its segments', which is
+ * btfm_band_power on its PSD within rounding. The bands must resolve in the bins kept. */
+btfm_status btfm_welch_sliding_set_bands(btfm_welch_sliding *w, const double *bands,
+                                         int n_bands, const char *func);
+btfm_status btfm_welch_sliding_band_power(const btfm_welch_sliding *w, double *power);
 
 /* BTFM_E_NUMERIC naming the first non-finite sample (channel and sample index, and the
  * epoch when n_epochs > 1) unless `flags` has BTFM_ALLOW_NONFINITE. */

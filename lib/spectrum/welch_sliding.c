@@ -40,6 +40,10 @@ struct btfm_welch_sliding {
     double taps[MAX_TAPS];                      /* X_w[k] = sum_j taps[|j|] X[k + j] */
     double *turn;                               /* (nperseg / step) x n_acc_bins x 2 */
     double *dft;                                /* (n_acc_bins x 2 + 1) x C: a segment's DFT, mean */
+    /* band powers per segment, when set */
+    int n_bands;
+    int *band_bins;                             /* n_bands x 2: first and last bin */
+    double *seg_power;                          /* n_seg x n_bands x C */
 };
 
 void btfm_welch_sliding_free(btfm_welch_sliding *w)
@@ -51,6 +55,8 @@ void btfm_welch_sliding_free(btfm_welch_sliding *w)
     btfm_free(w->periodograms);
     btfm_free(w->turn);
     btfm_free(w->dft);
+    btfm_free(w->band_bins);
+    btfm_free(w->seg_power);
     btfm_free(w);
 }
 
@@ -302,6 +308,23 @@ static void finish_blocks(const btfm_welch_sliding *w, int last, double *p)
     }
 }
 
+/* The trapezoid integral of each band over the periodogram p of segment m, as
+ * btfm_band_power's per channel, with the channels side by side. */
+BTFM_HOT BTFM_SIMD_CLONES
+static void integrate_bands(const btfm_welch_sliding *w, const double *p, int64_t m)
+{
+    const int C = w->n_channels;
+    double *restrict out = w->seg_power + (size_t)(m % w->n_seg) * w->n_bands * C;
+    for (int b = 0; b < w->n_bands; b++, out += C) {
+        for (int c = 0; c < C; c++) out[c] = 0.0;
+        for (int i = w->band_bins[2 * b]; i < w->band_bins[2 * b + 1]; i++) {
+            const double df = w->freqs[i + 1] - w->freqs[i];
+            const double *restrict lo = p + (size_t)i * C, *restrict hi = lo + C;
+            for (int c = 0; c < C; c++) out[c] += df * (lo[c] + hi[c]) / 2.0;
+        }
+    }
+}
+
 static void push_blocked(btfm_welch_sliding *w, int64_t n0, int64_t n1)
 {
     const int C = w->n_channels, U = w->n_acc_bins, R = w->n_active;
@@ -313,9 +336,11 @@ static void push_blocked(btfm_welch_sliding *w, int64_t n0, int64_t n1)
         if (t == start) memset(a, 0, acc_size * sizeof(double)); /* the block opens here */
         accumulate(a, w->xd + (size_t)(t - n0) * C, (int)(hi - t),
                    w->tw + (size_t)(t - start) * U * 2, U, C);
-        if (hi == end && b >= R - 1) /* the segment of blocks b - R + 1 .. b is complete */
-            finish_blocks(w, (int)(b % R),
-                          w->periodograms + (size_t)((b - R + 1) % w->n_seg) * w->n_bins * C);
+        if (hi == end && b >= R - 1) { /* the segment of blocks b - R + 1 .. b is complete */
+            double *p = w->periodograms + (size_t)((b - R + 1) % w->n_seg) * w->n_bins * C;
+            finish_blocks(w, (int)(b % R), p);
+            if (w->n_bands) integrate_bands(w, p, b - R + 1);
+        }
         t = hi;
     }
 }
@@ -343,27 +368,83 @@ void btfm_welch_sliding_push(btfm_welch_sliding *w, const float *x, int64_t n_ti
             if (lo == start) memset(a, 0, acc_size * sizeof(double)); /* it opens here */
             accumulate(a, w->xd + (size_t)(lo - n0) * C, (int)(hi - lo),
                        w->tw + (size_t)(lo - start) * K * 2, K, C);
-            if (hi == end) finish_segment(w, a, w->periodograms + (size_t)(m % w->n_seg) * K * C);
+            if (hi == end) {
+                double *p = w->periodograms + (size_t)(m % w->n_seg) * K * C;
+                finish_segment(w, a, p);
+                if (w->n_bands) integrate_bands(w, p, m);
+            }
         }
     }
 }
 
-btfm_status btfm_welch_sliding_psd(const btfm_welch_sliding *w, double *psd)
+/* The first segment of the window ending now, or a negative status when there is none. */
+static int64_t first_segment(const btfm_welch_sliding *w, const char *func)
 {
     const int64_t start = w->pos - w->window;
     if (start < 0 || start % w->step)
-        return btfm_fail(BTFM_E_STATE, "btfm_welch_sliding_psd: a window must start at a "
-                         "multiple of the segment step (%lld samples) after %lld samples; "
-                         "%lld samples were pushed", (long long)w->step,
-                         (long long)w->window, (long long)w->pos);
-    const size_t n = (size_t)w->n_bins * w->n_channels;
+        return btfm_fail(BTFM_E_STATE, "%s: a window must start at a multiple of the segment "
+                         "step (%lld samples) after %lld samples; %lld samples were pushed",
+                         func, (long long)w->step, (long long)w->window, (long long)w->pos);
+    return start / w->step;
+}
+
+/* The mean over the window's segments of n values per segment in `per_segment`. */
+static void segment_mean(const btfm_welch_sliding *w, const double *per_segment, size_t n,
+                         int64_t m0, double *out)
+{
     const double inv = 1.0 / (double)w->n_seg;
-    const int64_t m0 = start / w->step;
-    memcpy(psd, w->periodograms + (size_t)(m0 % w->n_seg) * n, n * sizeof(double));
+    memcpy(out, per_segment + (size_t)(m0 % w->n_seg) * n, n * sizeof(double));
     for (int64_t s = 1; s < w->n_seg; s++) {
-        const double *p = w->periodograms + (size_t)((m0 + s) % w->n_seg) * n;
-        for (size_t i = 0; i < n; i++) psd[i] += p[i];
+        const double *p = per_segment + (size_t)((m0 + s) % w->n_seg) * n;
+        for (size_t i = 0; i < n; i++) out[i] += p[i];
     }
-    for (size_t i = 0; i < n; i++) psd[i] *= inv;
+    for (size_t i = 0; i < n; i++) out[i] *= inv;
+}
+
+btfm_status btfm_welch_sliding_psd(const btfm_welch_sliding *w, double *psd)
+{
+    const int64_t m0 = first_segment(w, "btfm_welch_sliding_psd");
+    if (m0 < 0) return (btfm_status)m0;
+    segment_mean(w, w->periodograms, (size_t)w->n_bins * w->n_channels, m0, psd);
+    return BTFM_OK;
+}
+
+btfm_status btfm_welch_sliding_set_bands(btfm_welch_sliding *w, const double *bands,
+                                         int n_bands, const char *func)
+{
+    int *bins = btfm_malloc(sizeof(int) * 2 * (size_t)n_bands);
+    double *power = btfm_calloc((size_t)w->n_seg * n_bands * w->n_channels, sizeof(double));
+    if (!bins || !power) {
+        btfm_free(bins);
+        btfm_free(power);
+        return btfm_fail_nomem(func, sizeof(double) * (size_t)w->n_seg * n_bands * w->n_channels);
+    }
+    for (int b = 0; b < n_bands; b++) {
+        int64_t first, last;
+        btfm_status st = btfm_band_bins(w->freqs, w->n_bins, bands[2 * b], bands[2 * b + 1], b,
+                                        &first, &last);
+        if (st) {
+            btfm_free(bins);
+            btfm_free(power);
+            return st;
+        }
+        bins[2 * b] = (int)first;
+        bins[2 * b + 1] = (int)last;
+    }
+    btfm_free(w->band_bins);
+    btfm_free(w->seg_power);
+    w->band_bins = bins;
+    w->seg_power = power;
+    w->n_bands = n_bands;
+    return BTFM_OK;
+}
+
+btfm_status btfm_welch_sliding_band_power(const btfm_welch_sliding *w, double *power)
+{
+    static const char func[] = "btfm_welch_sliding_band_power";
+    if (!w->n_bands) return btfm_fail(BTFM_E_STATE, "%s: no bands were set", func);
+    const int64_t m0 = first_segment(w, func);
+    if (m0 < 0) return (btfm_status)m0;
+    segment_mean(w, w->seg_power, (size_t)w->n_bands * w->n_channels, m0, power);
     return BTFM_OK;
 }

@@ -13,7 +13,7 @@ void btfm_stream_rt_free(stream_rt *rt)
     btfm_iir_free(rt->eog_iir);
     btfm_welch_sliding_free(rt->welch);
     void *arrays[] = {rt->pick, rt->refs, rt->is_target, rt->bands, rt->scratch, rt->bad,
-                      rt->psd, rt->power, rt->index_power, rt->held, rt->in_gap,
+                      rt->psd, rt->power, rt->held, rt->in_gap,
                       rt->last_nonfinite, rt->last_over, rt->blk_min, rt->blk_max,
                       rt->history, rt->history_time, rt->erp, rt->epoch, rt->epoch_work,
                       rt->erp_out, rt->role[0], rt->role[1], rt->eog_scratch, rt->reward_w,
@@ -150,10 +150,14 @@ static btfm_status build_spectrum(const btfm_stream *s, stream_rt *rt, const cha
     if (st) return st;
     const int K = rt->n_bins = btfm_welch_sliding_n_freqs(rt->welch);
     const size_t P = (size_t)rt->n_picks;
+    const int n_all = rt->n_bands + 1 + STREAM_INDEX_BANDS;
     rt->psd = btfm_calloc((size_t)K * P, sizeof(double));
-    rt->power = btfm_calloc((size_t)rt->n_bands * P, sizeof(double));
-    rt->index_power = btfm_calloc(STREAM_INDEX_BANDS * P, sizeof(double));
-    if (!rt->psd || !rt->power || !rt->index_power) return btfm_fail_nomem(func, (size_t)K * P * 8);
+    rt->power = btfm_calloc((size_t)n_all * P, sizeof(double));
+    double *all = btfm_malloc(sizeof(double) * 2 * (size_t)n_all);
+    if (!rt->psd || !rt->power || !all) {
+        btfm_free(all);
+        return btfm_fail_nomem(func, (size_t)K * P * 8);
+    }
     /* every band must resolve in this spectrum: a dry run says which does not */
     const double *freqs = btfm_welch_sliding_freqs(rt->welch);
     st = btfm_band_power(rt->psd, freqs, K, rt->n_picks, rt->bands, rt->n_bands,
@@ -161,14 +165,37 @@ static btfm_status build_spectrum(const btfm_stream *s, stream_rt *rt, const cha
     if (st) {
         char cause[512];
         snprintf(cause, sizeof cause, "%s", btfm_last_error());
+        btfm_free(all);
         return btfm_fail(st, "%s: the bands do not fit a %lld-sample segment at %g Hz (%s)",
                          func, (long long)seg, rt->sfreq, cause);
     }
     if (rt->indices_ok &&
         btfm_band_power(rt->psd, freqs, K, rt->n_picks, rt->index_bands, STREAM_INDEX_BANDS, 0,
-                        rt->index_power))
+                        rt->power))
         rt->indices_ok = 0;
-    return BTFM_OK;
+    /* What a row needs, integrated segment by segment as segments finish (a window's PSD is
+     * never formed): the bands, their whole span for relative powers, and theta, alpha and
+     * beta for the state indices. */
+    int n = rt->n_bands;
+    memcpy(all, rt->bands, sizeof(double) * 2 * (size_t)n);
+    rt->band_span = rt->index_first = -1;
+    if (rt->relative) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (int b = 0; b < rt->n_bands; b++) {
+            lo = lo < rt->bands[2 * b] ? lo : rt->bands[2 * b];
+            hi = hi > rt->bands[2 * b + 1] ? hi : rt->bands[2 * b + 1];
+        }
+        all[2 * n] = lo, all[2 * n + 1] = hi;
+        rt->band_span = n++;
+    }
+    if (rt->indices_ok) {
+        memcpy(all + 2 * n, rt->index_bands, sizeof rt->index_bands);
+        rt->index_first = n;
+        n += STREAM_INDEX_BANDS;
+    }
+    st = btfm_welch_sliding_set_bands(rt->welch, all, n, func);
+    btfm_free(all);
+    return st;
 }
 
 static btfm_status build_epochs(const btfm_stream *s, stream_rt *rt, const char *func)

@@ -52,7 +52,9 @@ typedef struct stream_rt {
     int indices_ok;             /* the spectrum resolves theta, alpha and beta */
     float *scratch;             /* block x n_picks */
     unsigned char *bad;         /* block x n_picks: the sample was not finite */
-    double *psd, *power, *index_power;
+    double *psd;                /* n_bins x n_picks, for configuration's checks */
+    double *power;              /* per band kept by the sliding estimate, x n_picks */
+    int band_span, index_first; /* where the span of the bands and theta are in power, or -1 */
     float *held;                /* last finite value per pick */
     unsigned char *in_gap;      /* inside a run of non-finite samples */
     int n_gap;                  /* picks inside such a run */

@@ -173,17 +173,15 @@ static double mean_of(const double *v, const int *idx, int n, int P)
     return sum / n;
 }
 
-/* The state indices of the window just ended, and their calibration. */
-static void state_indices(stream_rt *rt, const double *psd, double *row, int *calibrating)
+/* The state indices of the window just ended from its band powers, and their calibration. */
+static void state_indices(stream_rt *rt, double *row, int *calibrating)
 {
     const int P = rt->n_picks;
     double idx[BTFM_STREAM_N_INDICES];
     for (int i = 0; i < BTFM_STREAM_N_INDICES; i++) idx[i] = NAN;
     if (rt->indices_ok) {
-        btfm_band_power(psd, btfm_welch_sliding_freqs(rt->welch), rt->n_bins, P,
-                        rt->index_bands, STREAM_INDEX_BANDS, BTFM_ALLOW_NONFINITE,
-                        rt->index_power);
-        const double *theta = rt->index_power, *alpha = theta + P, *beta = alpha + P;
+        const double *theta = rt->power + (size_t)rt->index_first * P, *alpha = theta + P,
+                     *beta = alpha + P;
         const double fm_theta = mean_of(theta, rt->role[0], rt->n_role[0], P);
         const double post_alpha = mean_of(alpha, rt->role[1], rt->n_role[1], P);
         idx[BTFM_STREAM_INDEX_FM_THETA] = log10(fm_theta);
@@ -243,10 +241,12 @@ static void emit_window(stream_rt *rt)
     row[1] = (double)(N - 1);
     row[2] = BTFM_STREAM_ROW_WINDOW;
     row[3] = 0;
-    btfm_welch_sliding_psd(rt->welch, rt->psd);
-    btfm_band_power(rt->psd, btfm_welch_sliding_freqs(rt->welch), rt->n_bins, P, rt->bands,
-                    rt->n_bands, BTFM_ALLOW_NONFINITE | (rt->relative ? BTFM_SPECTRUM_RELATIVE : 0),
-                    rt->power);
+    btfm_welch_sliding_band_power(rt->welch, rt->power);
+    if (rt->band_span >= 0) {
+        const double *span = rt->power + (size_t)rt->band_span * P;
+        for (int b = 0; b < rt->n_bands; b++)
+            for (int p = 0; p < P; p++) rt->power[(size_t)b * P + p] /= span[p];
+    }
     memcpy(row + rt->col_bands, rt->power, sizeof(double) * (size_t)rt->n_bands * P);
     const int64_t n_blk = rt->window / rt->flat_block;
     unsigned all = 0;
@@ -266,7 +266,7 @@ static void emit_window(stream_rt *rt)
         all |= f;
     }
     int calibrating;
-    state_indices(rt, rt->psd, row, &calibrating);
+    state_indices(rt, row, &calibrating);
     if (calibrating) all |= BTFM_STREAM_FLAG_CALIBRATING;
     row[4] = all;
     if (rt->reward_windows) btfm_stream_reward_score(rt, row + rt->col_bands, row + rt->col_reward);

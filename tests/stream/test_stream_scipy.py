@@ -37,11 +37,11 @@ def scipy_pipeline(x, chunk):
     return y
 
 
-def band_powers(window):
-    freqs, psd = signal.welch(window.astype(np.float64), SFREQ, nperseg=125, noverlap=62,
-                              axis=0)
+def band_powers(window, nperseg=125, noverlap=62, bands=BANDS):
+    freqs, psd = signal.welch(window.astype(np.float64), SFREQ, nperseg=nperseg,
+                              noverlap=noverlap, axis=0)
     out = []
-    for lo, hi in BANDS:
+    for lo, hi in bands:
         sel = (freqs >= lo) & (freqs <= hi)
         out.append(np.trapz(psd[sel], freqs[sel], axis=0))
     return np.array(out)  # bands x channels
@@ -67,6 +67,34 @@ def test_band_powers_match_scipy(chunk):
         got = row[first:first + 4 * C].reshape(4, C)
         worst = max(worst, float(np.max(np.abs(got - want) / np.abs(want))))
     assert len(windows) == (n - 250) // 63 + 1
+    assert worst < 1e-5, worst
+
+
+# Relative band powers (each band over the span of all of them), with segments of 125
+# every 63 samples and of 128 every 64 (a step that divides the segment: the sliding
+# estimate's blocked form) and bands that do not start at 1 Hz.
+@pytest.mark.parametrize("nperseg,step", [(125, 63), (128, 64)])
+def test_relative_band_powers_match_scipy(nperseg, step):
+    n, C, bands = int(6 * SFREQ), 5, [(4, 8), (8, 13), (20, 45)]
+    x = recording(n, C, seed=4)
+    s = btfm.Stream(C, SFREQ, notch=50, reference="average", segment=nperseg / SFREQ,
+                    segment_step=step / SFREQ, hop=step / SFREQ, bands=bands, relative=True,
+                    capacity=1024)
+    for i in range(0, n, 13):
+        s.push(x[i:i + 13])
+    rows = s.pull()
+    windows = rows[rows[:, s.column("kind")] == btfm.stream.ROW_WINDOW]
+    y = scipy_pipeline(x, 50)
+    first = s.column("theta:0")
+    worst = 0.0
+    for row in windows:
+        end = int(row[s.column("sample")])
+        window = y[end - 249:end + 1]
+        power = band_powers(window, nperseg, nperseg - step, bands)
+        want = power / band_powers(window, nperseg, nperseg - step, [(4, 45)])
+        got = row[first:first + 3 * C].reshape(3, C)
+        worst = max(worst, float(np.max(np.abs(got - want) / np.abs(want))))
+    assert len(windows) == (n - 250) // step + 1
     assert worst < 1e-5, worst
 
 
