@@ -358,6 +358,8 @@ static btfm_status build(const btfm_stream *s, stream_rt *rt, const char *func)
         rt->refs[p] = (int)p;
         rt->is_target[p] = 1;
     }
+    rt->all_picked = rt->n_picks == rt->n_channels;
+    for (size_t p = 0; p < P; p++) rt->all_picked &= rt->pick[p] == (int)p;
     btfm_status st = build_filter(s, rt, func);
     if (!st) st = build_spectrum(s, rt, func);
     if (!st) st = build_epochs(s, rt, func);

@@ -40,6 +40,7 @@ typedef struct stream_rt {
     double sfreq;
     int64_t window, hop, block; /* samples */
     int *pick;                  /* n_picks pushed-channel indices */
+    int all_picked;             /* the picks are every channel in order */
     btfm_iir *iir;              /* picked channels, or NULL without filters */
     int reference;
     int *refs;                  /* every pick's position */

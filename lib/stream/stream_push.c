@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 #include "stream_internal.h"
+#include "dense/dense.h"
 
 static double history_time(const stream_rt *rt, int64_t sample)
 {
@@ -24,11 +25,12 @@ static int64_t next_window_end(const stream_rt *rt)
     return n + rt->hop - (n - rt->window) % rt->hop;
 }
 
+/* Non-finite values were replaced before filtering: the filter need not look for them. */
 static void filter_rows(stream_rt *rt, int64_t first, int64_t count)
 {
     if (rt->iir && count > 0) {
         float *x = rt->scratch + (size_t)first * rt->n_picks;
-        btfm_iir_process(rt->iir, x, count, 0, x);
+        btfm_iir_process(rt->iir, x, count, BTFM_ALLOW_NONFINITE, x);
     }
 }
 
@@ -42,6 +44,13 @@ static int pick_and_filter(stream_rt *rt, const float *x, int64_t len)
     const int *restrict pick = rt->pick;
     int64_t done = 0;
     int any = 0;
+    if (rt->all_picked && !rt->n_gap && !btfm_dense_any_nonfinite(x, (size_t)len * C)) {
+        /* every channel, all finite: the chunk as it is */
+        memcpy(rt->scratch, x, sizeof(float) * (size_t)len * C);
+        memcpy(rt->held, x + (size_t)(len - 1) * C, sizeof(float) * (size_t)C);
+        filter_rows(rt, 0, len);
+        return 0;
+    }
     for (int64_t t = 0; t < len; t++) {
         const float *restrict row = x + (size_t)t * C;
         float *restrict dst = rt->scratch + (size_t)t * P;

@@ -33,12 +33,23 @@ btfm_status btfm_stream_reward_build(const btfm_reward_head *head, stream_rt *rt
 
 void btfm_stream_reward_score(const stream_rt *rt, const double *features, double *out)
 {
+    /* four running sums per decoder over features j, j + 1, j + 2, j + 3: independent
+     * additions the CPU overlaps, added in a fixed order */
+    enum { LANES = 4 };
     const int64_t d = rt->reward->fit->n_features;
-    double decoders[REWARD_N_DECODERS];
-    for (int k = 0; k < REWARD_N_DECODERS; k++) decoders[k] = rt->reward_offset[k];
-    for (int64_t j = 0; j < d; j++)
+    const double *restrict w = rt->reward_w;
+    double lane[LANES][REWARD_N_DECODERS] = {{0}};
+    int64_t j = 0;
+    for (; j + LANES <= d; j += LANES)
+        for (int l = 0; l < LANES; l++)
+            for (int k = 0; k < REWARD_N_DECODERS; k++)
+                lane[l][k] += features[j + l] * w[(j + l) * REWARD_N_DECODERS + k];
+    for (int l = 0; j < d; j++, l++)
         for (int k = 0; k < REWARD_N_DECODERS; k++)
-            decoders[k] += features[j] * rt->reward_w[j * REWARD_N_DECODERS + k];
+            lane[l][k] += features[j] * w[j * REWARD_N_DECODERS + k];
+    double decoders[REWARD_N_DECODERS];
+    for (int k = 0; k < REWARD_N_DECODERS; k++)
+        decoders[k] = rt->reward_offset[k] + ((lane[0][k] + lane[1][k]) + (lane[2][k] + lane[3][k]));
     float o[BTFM_REWARD_N_OUTPUTS];
     btfm_reward_combine(rt->reward->fit, rt->reward_mode, decoders, NAN, o);
     for (int k = 0; k < BTFM_REWARD_N_OUTPUTS; k++) out[k] = o[k];
