@@ -8,7 +8,7 @@
 
 /* Samples taken together: each accumulator is read and written once per block rather than
  * once per sample. */
-enum { SAMPLE_BLOCK = 16, MAX_BLOCKS = 16 };
+enum { SAMPLE_BLOCK = 16, MAX_BLOCKS = 16, FINISH_TILE = 16 };
 
 /* Two ways to grow a segment's DFT.
  * - Blocked, when the window is a sum of cosines (Hann, Hamming, Blackman, boxcar), nfft =
@@ -36,10 +36,11 @@ struct btfm_welch_sliding {
     double *xd;                                 /* SAMPLE_BLOCK x C: samples in double */
     /* blocked only */
     int blocked, n_acc_bins, n_taps;            /* accumulator bins u0 .. u0 + n_acc_bins - 1 */
+    int turn_real;                              /* every turn is real */
     int64_t u0;
     double taps[MAX_TAPS];                      /* X_w[k] = sum_j taps[|j|] X[k + j] */
     double *turn;                               /* (nperseg / step) x n_acc_bins x 2 */
-    double *dft;                                /* (n_acc_bins x 2 + 1) x C: a segment's DFT, mean */
+    double *dft;                                /* n_acc_bins x 2 x FINISH_TILE: a segment's DFT */
     /* band powers per segment, when set */
     int n_bands;
     int *band_bins;                             /* n_bands x 2: first and last bin */
@@ -129,7 +130,7 @@ btfm_status btfm_welch_sliding_new(btfm_welch_sliding **out, const btfm_welch_op
     w->periodograms = btfm_calloc(n_per, sizeof(double));
     if (w->blocked) {
         w->turn = btfm_malloc(sizeof(double) * (size_t)w->n_active * U * 2);
-        w->dft = btfm_calloc((2 * (size_t)U + 1) * C, sizeof(double));
+        w->dft = btfm_calloc(2 * (size_t)U * FINISH_TILE, sizeof(double));
     }
     if (!w->freqs || !w->tw || !w->acc || !w->periodograms ||
         (w->blocked && (!w->turn || !w->dft))) {
@@ -172,13 +173,23 @@ btfm_status btfm_welch_sliding_new(btfm_welch_sliding **out, const btfm_welch_op
             c[0] = g * cos(phase);
             c[1] = -g * sin(phase);
         }
-    /* block r of a segment starts r step samples in: its DFT turns by e^{-2 pi i u r step / nfft} */
+    /* block r of a segment starts r step samples in: its DFT turns by e^{-2 pi i u r step /
+     * nfft}, exact at quarter turns (with 50% overlap every turn is +-1, and real) */
+    w->turn_real = 1;
     for (int r = 0; w->blocked && r < w->n_active; r++)
         for (int u = 0; u < U; u++) {
-            const int64_t f = first + u;
-            const double phase = 2.0 * M_PI * (double)((f * r * w->step) % nfft) / (double)nfft;
-            w->turn[((size_t)r * U + u) * 2] = cos(phase);
-            w->turn[((size_t)r * U + u) * 2 + 1] = -sin(phase);
+            const int64_t num = ((first + u) * r * w->step) % nfft;
+            double *c = w->turn + ((size_t)r * U + u) * 2;
+            if (num * 4 % nfft == 0) {
+                static const double quarter[4][2] = {{1, 0}, {0, -1}, {-1, 0}, {0, 1}};
+                c[0] = quarter[num * 4 / nfft][0];
+                c[1] = quarter[num * 4 / nfft][1];
+            } else {
+                const double phase = 2.0 * M_PI * (double)num / (double)nfft;
+                c[0] = cos(phase);
+                c[1] = -sin(phase);
+            }
+            w->turn_real &= c[1] == 0;
         }
     *out = w;
     return BTFM_OK;
@@ -243,66 +254,79 @@ static void finish_segment(const btfm_welch_sliding *w, const double *a, double 
 
 /* The blocked form's periodogram of the segment made of the n_active blocks ending with the
  * one in slot `last`: the blocks' DFTs turned to the segment's start and added in block
- * order, the window's taps across neighbouring bins, the mean removed, then as above. */
+ * order, the window's taps across neighbouring bins, the mean removed, then as above. A
+ * tile of channels at a time, so that its DFT stays in L1 while the taps read it. */
 BTFM_HOT BTFM_SIMD_CLONES
 static void finish_blocks(const btfm_welch_sliding *w, int last, double *p)
 {
+    enum { T = FINISH_TILE };
     const int K = w->n_bins, C = w->n_channels, U = w->n_acc_bins, R = w->n_active;
     const size_t acc_size = (2 * (size_t)U + 1) * C;
-    double *restrict X = w->dft, *restrict mean = w->dft + (size_t)2 * U * C;
-    for (int r = 0; r < R; r++) {
-        const double *restrict a = w->acc + (size_t)((last + 1 + r) % R) * acc_size;
-        for (int u = 0; u < U; u++) {
-            const double tr = w->turn[((size_t)r * U + u) * 2], ti = w->turn[((size_t)r * U + u) * 2 + 1];
-            const double *restrict br = a + (size_t)(2 * u) * C, *restrict bi = br + C;
-            double *restrict xr = X + (size_t)(2 * u) * C, *restrict xi = xr + C;
-            if (r == 0)
-                for (int c = 0; c < C; c++) xr[c] = br[c] * tr - bi[c] * ti, xi[c] = br[c] * ti + bi[c] * tr;
-            else
-                for (int c = 0; c < C; c++) xr[c] += br[c] * tr - bi[c] * ti, xi[c] += br[c] * ti + bi[c] * tr;
-        }
-        const double *restrict sum = a + (size_t)2 * U * C;
-        for (int c = 0; c < C; c++) mean[c] = (r ? mean[c] : 0.0) + sum[c];
-    }
-    const double inv_n = w->detrend == BTFM_DETREND_CONSTANT ? 1.0 / (double)w->nperseg : 0.0;
-    for (int c = 0; c < C; c++) mean[c] *= inv_n;
     const int64_t N = w->nfft;
-    for (int k = 0; k < K; k++) {
-        const int64_t f = w->k0 + k;
-        double *restrict out = p + (size_t)k * C;
-        const double wr = w->tw_sum[2 * k], wi = w->tw_sum[2 * k + 1], sc = w->bin_scale[k];
-        const double *xr0 = X + (size_t)(2 * (f - w->u0)) * C, *xi0 = xr0 + C;
-        /* the outer taps' bins, each folded into the accumulated range (conjugate if folded) */
-        const double *lr[MAX_TAPS], *li[MAX_TAPS], *hr[MAX_TAPS], *hi[MAX_TAPS];
-        double ls[MAX_TAPS], hs[MAX_TAPS];
-        for (int j = 1; j < w->n_taps; j++) {
-            int64_t q = f - j, s = 1;
-            if (q < 0) q = -q, s = -1;
-            lr[j] = X + (size_t)(2 * (q - w->u0)) * C, li[j] = lr[j] + C, ls[j] = s;
-            q = f + j, s = 1;
-            if (q > N / 2) q = N - q, s = -1;
-            hr[j] = X + (size_t)(2 * (q - w->u0)) * C, hi[j] = hr[j] + C, hs[j] = s;
-        }
-        const double t0 = w->taps[0];
-        if (w->n_taps == 2) {
-            const double t1 = w->taps[1], s1 = ls[1], s2 = hs[1];
-            const double *restrict ar = lr[1], *restrict ai = li[1], *restrict br = hr[1],
-                                   *restrict bi = hi[1];
-            for (int c = 0; c < C; c++) {
-                const double yr = t0 * xr0[c] + t1 * (ar[c] + br[c]) - mean[c] * wr;
-                const double yi = t0 * xi0[c] + t1 * (s1 * ai[c] + s2 * bi[c]) - mean[c] * wi;
-                out[c] = (yr * yr + yi * yi) * sc;
+    const double inv_n = w->detrend == BTFM_DETREND_CONSTANT ? 1.0 / (double)w->nperseg : 0.0;
+    double *restrict X = w->dft;
+    for (int c0 = 0; c0 < C; c0 += T) {
+        const int cw = C - c0 < T ? C - c0 : T;
+        double mean[T];
+        for (int r = 0; r < R; r++) {
+            const double *restrict a = w->acc + (size_t)((last + 1 + r) % R) * acc_size + c0;
+            for (int u = 0; u < U; u++) {
+                const double tr = w->turn[((size_t)r * U + u) * 2];
+                const double ti = w->turn[((size_t)r * U + u) * 2 + 1];
+                const double *restrict br = a + (size_t)(2 * u) * C, *restrict bi = br + C;
+                double *restrict xr = X + (size_t)(2 * u) * T, *restrict xi = xr + T;
+                if (w->turn_real && r == 0)
+                    for (int c = 0; c < cw; c++) xr[c] = br[c] * tr, xi[c] = bi[c] * tr;
+                else if (w->turn_real)
+                    for (int c = 0; c < cw; c++) xr[c] += br[c] * tr, xi[c] += bi[c] * tr;
+                else if (r == 0)
+                    for (int c = 0; c < cw; c++)
+                        xr[c] = br[c] * tr - bi[c] * ti, xi[c] = br[c] * ti + bi[c] * tr;
+                else
+                    for (int c = 0; c < cw; c++)
+                        xr[c] += br[c] * tr - bi[c] * ti, xi[c] += br[c] * ti + bi[c] * tr;
             }
-        } else {
-            for (int c = 0; c < C; c++) {
-                double yr = t0 * xr0[c], yi = t0 * xi0[c];
-                for (int j = 1; j < w->n_taps; j++) {
-                    yr += w->taps[j] * (lr[j][c] + hr[j][c]);
-                    yi += w->taps[j] * (ls[j] * li[j][c] + hs[j] * hi[j][c]);
+            const double *restrict sum = a + (size_t)2 * U * C;
+            for (int c = 0; c < cw; c++) mean[c] = (r ? mean[c] : 0.0) + sum[c];
+        }
+        for (int c = 0; c < cw; c++) mean[c] *= inv_n;
+        for (int k = 0; k < K; k++) {
+            const int64_t f = w->k0 + k;
+            double *restrict out = p + (size_t)k * C + c0;
+            const double wr = w->tw_sum[2 * k], wi = w->tw_sum[2 * k + 1], sc = w->bin_scale[k];
+            const double *xr0 = X + (size_t)(2 * (f - w->u0)) * T, *xi0 = xr0 + T;
+            /* the outer taps' bins, each folded into the accumulated range (conjugate if folded) */
+            const double *lr[MAX_TAPS], *li[MAX_TAPS], *hr[MAX_TAPS], *hi[MAX_TAPS];
+            double ls[MAX_TAPS], hs[MAX_TAPS];
+            for (int j = 1; j < w->n_taps; j++) {
+                int64_t q = f - j, s = 1;
+                if (q < 0) q = -q, s = -1;
+                lr[j] = X + (size_t)(2 * (q - w->u0)) * T, li[j] = lr[j] + T, ls[j] = (double)s;
+                q = f + j, s = 1;
+                if (q > N / 2) q = N - q, s = -1;
+                hr[j] = X + (size_t)(2 * (q - w->u0)) * T, hi[j] = hr[j] + T, hs[j] = (double)s;
+            }
+            const double t0 = w->taps[0];
+            if (w->n_taps == 2) {
+                const double t1 = w->taps[1], s1 = ls[1], s2 = hs[1];
+                const double *restrict ar = lr[1], *restrict ai = li[1], *restrict br = hr[1],
+                                       *restrict bi = hi[1];
+                for (int c = 0; c < cw; c++) {
+                    const double yr = t0 * xr0[c] + t1 * (ar[c] + br[c]) - mean[c] * wr;
+                    const double yi = t0 * xi0[c] + t1 * (s1 * ai[c] + s2 * bi[c]) - mean[c] * wi;
+                    out[c] = (yr * yr + yi * yi) * sc;
                 }
-                yr -= mean[c] * wr;
-                yi -= mean[c] * wi;
-                out[c] = (yr * yr + yi * yi) * sc;
+            } else {
+                for (int c = 0; c < cw; c++) {
+                    double yr = t0 * xr0[c], yi = t0 * xi0[c];
+                    for (int j = 1; j < w->n_taps; j++) {
+                        yr += w->taps[j] * (lr[j][c] + hr[j][c]);
+                        yi += w->taps[j] * (ls[j] * li[j][c] + hs[j] * hi[j][c]);
+                    }
+                    yr -= mean[c] * wr;
+                    yi -= mean[c] * wi;
+                    out[c] = (yr * yr + yi * yi) * sc;
+                }
             }
         }
     }
