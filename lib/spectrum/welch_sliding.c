@@ -45,6 +45,11 @@ struct btfm_welch_sliding {
     int n_bands;
     int *band_bins;                             /* n_bands x 2: first and last bin */
     double *seg_power;                          /* n_seg x n_bands x C */
+    int64_t n_finished;                         /* segments integrated */
+    /* the sum of the band powers of the next window's segments but its last, made by the
+     * first push after a segment finishes so that the push ending a window only adds */
+    double *older;                              /* n_bands x C */
+    int64_t older_first;                        /* the first of those segments, or -1 */
 };
 
 void btfm_welch_sliding_free(btfm_welch_sliding *w)
@@ -58,10 +63,16 @@ void btfm_welch_sliding_free(btfm_welch_sliding *w)
     btfm_free(w->dft);
     btfm_free(w->band_bins);
     btfm_free(w->seg_power);
+    btfm_free(w->older);
     btfm_free(w);
 }
 
-void btfm_welch_sliding_reset(btfm_welch_sliding *w) { w->pos = 0; }
+void btfm_welch_sliding_reset(btfm_welch_sliding *w)
+{
+    w->pos = 0;
+    w->n_finished = 0;
+    w->older_first = -1;
+}
 
 int btfm_welch_sliding_n_freqs(const btfm_welch_sliding *w) { return w->n_bins; }
 
@@ -101,6 +112,7 @@ btfm_status btfm_welch_sliding_new(btfm_welch_sliding **out, const btfm_welch_op
     w->window = window;
     w->n_seg = (window - nperseg) / w->step + 1;
     w->detrend = o->detrend;
+    w->older_first = -1;
     double cosines[BTFM_WINDOW_MAX_COSINES];
     const int n_cos = btfm_window_cosines(o->window, cosines);
     w->blocked = n_cos > 0 && nfft == nperseg && nperseg % w->step == 0 &&
@@ -335,10 +347,11 @@ static void finish_blocks(const btfm_welch_sliding *w, int last, double *p)
 /* The trapezoid integral of each band over the periodogram p of segment m, as
  * btfm_band_power's per channel, with the channels side by side. */
 BTFM_HOT BTFM_SIMD_CLONES
-static void integrate_bands(const btfm_welch_sliding *w, const double *p, int64_t m)
+static void integrate_bands(btfm_welch_sliding *w, const double *p, int64_t m)
 {
     const int C = w->n_channels;
     double *restrict out = w->seg_power + (size_t)(m % w->n_seg) * w->n_bands * C;
+    w->n_finished = m + 1;
     for (int b = 0; b < w->n_bands; b++, out += C) {
         for (int c = 0; c < C; c++) out[c] = 0.0;
         for (int i = w->band_bins[2 * b]; i < w->band_bins[2 * b + 1]; i++) {
@@ -369,8 +382,23 @@ static void push_blocked(btfm_welch_sliding *w, int64_t n0, int64_t n1)
     }
 }
 
+/* The next window's segments but its last summed into `older`, once per finished segment. */
+static void sum_older(btfm_welch_sliding *w)
+{
+    const int64_t first = w->n_finished - (w->n_seg - 1);
+    if (!w->n_bands || w->n_seg < 2 || first < 0 || first == w->older_first) return;
+    const size_t n = (size_t)w->n_bands * w->n_channels;
+    memcpy(w->older, w->seg_power + (size_t)(first % w->n_seg) * n, n * sizeof(double));
+    for (int64_t s = 1; s < w->n_seg - 1; s++) {
+        const double *p = w->seg_power + (size_t)((first + s) % w->n_seg) * n;
+        for (size_t i = 0; i < n; i++) w->older[i] += p[i];
+    }
+    w->older_first = first;
+}
+
 void btfm_welch_sliding_push(btfm_welch_sliding *w, const float *x, int64_t n_times)
 {
+    sum_older(w);
     const int K = w->n_bins, C = w->n_channels;
     const size_t acc_size = (2 * (size_t)K + 1) * C;
     for (int64_t i = 0; i < n_times; i += SAMPLE_BLOCK) {
@@ -438,9 +466,11 @@ btfm_status btfm_welch_sliding_set_bands(btfm_welch_sliding *w, const double *ba
 {
     int *bins = btfm_malloc(sizeof(int) * 2 * (size_t)n_bands);
     double *power = btfm_calloc((size_t)w->n_seg * n_bands * w->n_channels, sizeof(double));
-    if (!bins || !power) {
+    double *older = btfm_calloc((size_t)n_bands * w->n_channels, sizeof(double));
+    if (!bins || !power || !older) {
         btfm_free(bins);
         btfm_free(power);
+        btfm_free(older);
         return btfm_fail_nomem(func, sizeof(double) * (size_t)w->n_seg * n_bands * w->n_channels);
     }
     for (int b = 0; b < n_bands; b++) {
@@ -450,6 +480,7 @@ btfm_status btfm_welch_sliding_set_bands(btfm_welch_sliding *w, const double *ba
         if (st) {
             btfm_free(bins);
             btfm_free(power);
+            btfm_free(older);
             return st;
         }
         bins[2 * b] = (int)first;
@@ -457,8 +488,11 @@ btfm_status btfm_welch_sliding_set_bands(btfm_welch_sliding *w, const double *ba
     }
     btfm_free(w->band_bins);
     btfm_free(w->seg_power);
+    btfm_free(w->older);
     w->band_bins = bins;
     w->seg_power = power;
+    w->older = older;
+    w->older_first = -1;
     w->n_bands = n_bands;
     return BTFM_OK;
 }
@@ -469,6 +503,14 @@ btfm_status btfm_welch_sliding_band_power(const btfm_welch_sliding *w, double *p
     if (!w->n_bands) return btfm_fail(BTFM_E_STATE, "%s: no bands were set", func);
     const int64_t m0 = first_segment(w, func);
     if (m0 < 0) return (btfm_status)m0;
-    segment_mean(w, w->seg_power, (size_t)w->n_bands * w->n_channels, m0, power);
+    const size_t n = (size_t)w->n_bands * w->n_channels;
+    if (w->older_first != m0) {
+        segment_mean(w, w->seg_power, n, m0, power);
+        return BTFM_OK;
+    }
+    /* what segment_mean adds, in its order, with all but the last segment done before */
+    const double inv = 1.0 / (double)w->n_seg;
+    const double *last = w->seg_power + (size_t)((m0 + w->n_seg - 1) % w->n_seg) * n;
+    for (size_t i = 0; i < n; i++) power[i] = (w->older[i] + last[i]) * inv;
     return BTFM_OK;
 }

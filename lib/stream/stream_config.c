@@ -178,7 +178,7 @@ static btfm_status build_spectrum(const btfm_stream *s, stream_rt *rt, const cha
      * beta for the state indices. */
     int n = rt->n_bands;
     memcpy(all, rt->bands, sizeof(double) * 2 * (size_t)n);
-    rt->band_span = rt->index_first = -1;
+    rt->band_span = -1;
     if (rt->relative) {
         double lo = INFINITY, hi = -INFINITY;
         for (int b = 0; b < rt->n_bands; b++) {
@@ -188,10 +188,15 @@ static btfm_status build_spectrum(const btfm_stream *s, stream_rt *rt, const cha
         all[2 * n] = lo, all[2 * n + 1] = hi;
         rt->band_span = n++;
     }
-    if (rt->indices_ok) {
-        memcpy(all + 2 * n, rt->index_bands, sizeof rt->index_bands);
-        rt->index_first = n;
-        n += STREAM_INDEX_BANDS;
+    for (int i = 0; rt->indices_ok && i < STREAM_INDEX_BANDS; i++) {
+        const double lo = rt->index_bands[2 * i], hi = rt->index_bands[2 * i + 1];
+        int b = 0; /* a configured band with the same edges serves (the standard ones do) */
+        while (b < rt->n_bands && !(rt->bands[2 * b] == lo && rt->bands[2 * b + 1] == hi)) b++;
+        if (b == rt->n_bands || rt->relative) { /* relative powers are not the absolute ones */
+            all[2 * n] = lo, all[2 * n + 1] = hi;
+            b = n++;
+        }
+        rt->index_band[i] = b;
     }
     st = btfm_welch_sliding_set_bands(rt->welch, all, n, func);
     btfm_free(all);

@@ -55,7 +55,8 @@ typedef struct stream_rt {
     unsigned char *bad;         /* block x n_picks: the sample was not finite */
     double *psd;                /* n_bins x n_picks, for configuration's checks */
     double *power;              /* per band kept by the sliding estimate, x n_picks */
-    int band_span, index_first; /* where the span of the bands and theta are in power, or -1 */
+    int band_span;              /* the span of the bands' place in power, or -1 */
+    int index_band[STREAM_INDEX_BANDS]; /* theta's, alpha's and beta's places in power */
     float *held;                /* last finite value per pick */
     unsigned char *in_gap;      /* inside a run of non-finite samples */
     int n_gap;                  /* picks inside such a run */

@@ -189,8 +189,9 @@ static void state_indices(stream_rt *rt, double *row, int *calibrating)
     double idx[BTFM_STREAM_N_INDICES];
     for (int i = 0; i < BTFM_STREAM_N_INDICES; i++) idx[i] = NAN;
     if (rt->indices_ok) {
-        const double *theta = rt->power + (size_t)rt->index_first * P, *alpha = theta + P,
-                     *beta = alpha + P;
+        const double *theta = rt->power + (size_t)rt->index_band[0] * P,
+                     *alpha = rt->power + (size_t)rt->index_band[1] * P,
+                     *beta = rt->power + (size_t)rt->index_band[2] * P;
         const double fm_theta = mean_of(theta, rt->role[0], rt->n_role[0], P);
         const double post_alpha = mean_of(alpha, rt->role[1], rt->n_role[1], P);
         idx[BTFM_STREAM_INDEX_FM_THETA] = log10(fm_theta);
