@@ -1,19 +1,48 @@
 /* Fuzz target: the NIfTI header checks made before nifticlib reads a file, then (for
  * headers they accept and small images) the whole open-and-read path through nifticlib
- * on a file holding the input. Whatever is refused must say why; whatever is accepted
- * must hold the invariants the reader relies on. */
+ * on a file holding the input. An input that starts like gzip is a .nii.gz: its inflated
+ * header goes through the same checks and the file through the gzip reader. Whatever is
+ * refused must say why; whatever is accepted must hold the invariants the reader relies
+ * on. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 #include "io/volume/volume_internal.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
+/* The first bytes a gzip input inflates to (zlib, members one after another). */
+static size_t inflate_head(const unsigned char *data, size_t size, unsigned char *out, size_t cap)
+{
+    z_stream z = {0};
+    if (inflateInit2(&z, 31) != Z_OK) return 0;
+    z.next_in = (unsigned char *)data;
+    z.avail_in = (uInt)size;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    while (z.avail_out && inflate(&z, Z_NO_FLUSH) == Z_STREAM_END && z.avail_in >= 2 &&
+           z.next_in[0] == 0x1f && z.next_in[1] == 0x8b)
+        inflateReset(&z);
+    size_t n = cap - z.avail_out;
+    inflateEnd(&z);
+    return n;
+}
+
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
     btfm_nifti_header h;
-    if (btfm_nifti_check_header(data, size, (int64_t)size, "fuzz.nii", &h) != BTFM_OK) {
+    int gz = size >= 2 && data[0] == 0x1f && data[1] == 0x8b;
+    unsigned char head[540];
+    const unsigned char *header = data;
+    size_t header_size = size;
+    if (gz) {
+        header_size = inflate_head(data, size, head, sizeof head);
+        header = head;
+    }
+    if (btfm_nifti_check_header(header, header_size, gz ? -1 : (int64_t)size, "fuzz.nii",
+                                &h) != BTFM_OK) {
         if (btfm_last_error()[0] == '\0') abort();
         return 0;
     }
@@ -28,7 +57,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     if (!h.single_file || n > 100000) return 0;
     /* The accepted header with its data, through nifticlib and the reader. */
     char path[64];
-    snprintf(path, sizeof path, "/tmp/btfm-fuzz-%ld.nii", (long)getpid());
+    snprintf(path, sizeof path, "/tmp/btfm-fuzz-%ld.nii%s", (long)getpid(), gz ? ".gz" : "");
     FILE *f = fopen(path, "wb");
     if (!f) return 0;
     fwrite(data, 1, size, f);
