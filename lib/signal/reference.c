@@ -54,6 +54,8 @@ void btfm_rereference_rows(const float *x, int64_t n_times, int n_channels, cons
     int leading = 0; /* the references are channels 0, 1, ... in order */
     while (leading < n_refs && refs[leading] == leading) leading++;
     const int in_order = leading == n_refs;
+    int every = 1; /* every channel is a target: no per-channel choice */
+    for (size_t c = 0; c < C; c++) every &= is_target[c] != 0;
     for (int64_t t = 0; t < n_times; t++) {
         const float *row = x + (size_t)t * C; /* out may be x */
         float *dst = out + (size_t)t * C;
@@ -68,7 +70,10 @@ void btfm_rereference_rows(const float *x, int64_t n_times, int n_channels, cons
         double ref = ((lane[0] + lane[1]) + (lane[2] + lane[3])) +
                      ((lane[4] + lane[5]) + (lane[6] + lane[7]));
         ref /= n_refs;
-        for (size_t c = 0; c < C; c++) dst[c] = is_target[c] ? (float)(row[c] - ref) : row[c];
+        if (every)
+            for (size_t c = 0; c < C; c++) dst[c] = (float)(row[c] - ref);
+        else
+            for (size_t c = 0; c < C; c++) dst[c] = is_target[c] ? (float)(row[c] - ref) : row[c];
     }
 }
 
