@@ -47,6 +47,27 @@ def band_powers(window, nperseg=125, noverlap=62, bands=BANDS):
     return np.array(out)  # bands x channels
 
 
+def pushed_windows(s, x, chunk):
+    """The window rows of x pushed in chunks of `chunk` samples."""
+    for i in range(0, len(x), chunk):
+        s.push(x[i:i + chunk])
+    rows = s.pull()
+    return rows[rows[:, s.column("kind")] == btfm.stream.ROW_WINDOW]
+
+
+def worst_band_error(s, windows, y, first_column, n_bands, want):
+    """The largest relative difference between the windows' band columns and
+    want(the window's 250 SciPy-filtered samples), bands x channels."""
+    C, worst = y.shape[1], 0.0
+    first = s.column(first_column)
+    for row in windows:
+        end = int(row[s.column("sample")])
+        got = row[first:first + n_bands * C].reshape(n_bands, C)
+        expected = want(y[end - 249:end + 1])
+        worst = max(worst, float(np.max(np.abs(got - expected) / np.abs(expected))))
+    return worst
+
+
 @pytest.mark.parametrize("chunk", [1, 13, 97, 600])
 def test_band_powers_match_scipy(chunk):
     n, C = int(8 * SFREQ), 6
@@ -54,18 +75,8 @@ def test_band_powers_match_scipy(chunk):
     s = btfm.Stream(C, SFREQ, notch=50, reference="average", segment=0.5, segment_step=0.25,
                     capacity=1024)
     # 0.25 s at 250 Hz rounds to 63 samples: segments of 125 every 63, windows every 63
-    for i in range(0, n, chunk):
-        s.push(x[i:i + chunk])
-    rows = s.pull()
-    windows = rows[rows[:, s.column("kind")] == btfm.stream.ROW_WINDOW]
-    y = scipy_pipeline(x, 50)
-    first = s.column("delta:0")
-    worst = 0.0
-    for row in windows:
-        end = int(row[s.column("sample")])
-        want = band_powers(y[end - 249:end + 1])
-        got = row[first:first + 4 * C].reshape(4, C)
-        worst = max(worst, float(np.max(np.abs(got - want) / np.abs(want))))
+    windows = pushed_windows(s, x, chunk)
+    worst = worst_band_error(s, windows, scipy_pipeline(x, 50), "delta:0", 4, band_powers)
     assert len(windows) == (n - 250) // 63 + 1
     assert worst < 1e-5, worst
 
@@ -80,20 +91,13 @@ def test_relative_band_powers_match_scipy(nperseg, step):
     s = btfm.Stream(C, SFREQ, notch=50, reference="average", segment=nperseg / SFREQ,
                     segment_step=step / SFREQ, hop=step / SFREQ, bands=bands, relative=True,
                     capacity=1024)
-    for i in range(0, n, 13):
-        s.push(x[i:i + 13])
-    rows = s.pull()
-    windows = rows[rows[:, s.column("kind")] == btfm.stream.ROW_WINDOW]
-    y = scipy_pipeline(x, 50)
-    first = s.column("theta:0")
-    worst = 0.0
-    for row in windows:
-        end = int(row[s.column("sample")])
-        window = y[end - 249:end + 1]
-        power = band_powers(window, nperseg, nperseg - step, bands)
-        want = power / band_powers(window, nperseg, nperseg - step, [(4, 45)])
-        got = row[first:first + 3 * C].reshape(3, C)
-        worst = max(worst, float(np.max(np.abs(got - want) / np.abs(want))))
+    windows = pushed_windows(s, x, 13)
+
+    def relative(window):
+        return (band_powers(window, nperseg, nperseg - step, bands) /
+                band_powers(window, nperseg, nperseg - step, [(4, 45)]))
+
+    worst = worst_band_error(s, windows, scipy_pipeline(x, 50), "theta:0", 3, relative)
     assert len(windows) == (n - 250) // step + 1
     assert worst < 1e-5, worst
 
