@@ -457,22 +457,17 @@ def check_nirs(out, entry, path, sf):
     return z
 
 
-def test_meg_fif_written_by_mne(tmp_path):
-    path = str(tmp_path / "sub-07_task-rest_meg.fif")
-    sf = write_meg_fif(path)
+@pytest.mark.parametrize("name, write, check, label, window_s, patch_len", [
+    ("sub-07_task-rest_meg.fif", write_meg_fif, check_meg, "07", 2, 125),
+    ("sub-09_task-rest_nirs.snirf", write_snirf, check_nirs, "09", 20, 10)])
+def test_meg_and_fnirs_files_with_their_defaults(tmp_path, name, write, check, label,
+                                                 window_s, patch_len):
+    path = str(tmp_path / name)
+    sf = write(path)
     out = str(tmp_path / "corpus")
     assert btfm.corpus.build(None, out, KEY, files=[path]) == {"built": 1, "failed": 0}
-    z = check_meg(out, corpus_entries(out)[1][pseudonym("07")], path, sf)
-    assert_tokens(out, z, window_s=2, patch_len=125)
-
-
-def test_fnirs_snirf_with_the_fnirs_defaults(tmp_path):
-    path = str(tmp_path / "sub-09_task-rest_nirs.snirf")
-    sf = write_snirf(path)
-    out = str(tmp_path / "corpus")
-    assert btfm.corpus.build(None, out, KEY, files=[path]) == {"built": 1, "failed": 0}
-    z = check_nirs(out, corpus_entries(out)[1][pseudonym("09")], path, sf)
-    assert_tokens(out, z, window_s=20, patch_len=10)
+    z = check(out, corpus_entries(out)[1][pseudonym(label)], path, sf)
+    assert_tokens(out, z, window_s=window_s, patch_len=patch_len)
 
 
 def test_bids_folder_default_query_takes_every_datatype(tmp_path):
