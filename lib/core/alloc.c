@@ -6,6 +6,7 @@
 #include "internal.h"
 #if defined(__linux__)
 #  include <sys/mman.h>
+#  include <unistd.h>
 #endif
 #include <btfm/alloc.h>
 
@@ -113,4 +114,30 @@ void *btfm_malloc_large(size_t size)
     }
 #endif
     return p;
+}
+
+void *btfm_malloc_unshared(size_t size)
+{
+    void *p = btfm_malloc_large(size);
+#if defined(__linux__) && defined(MADV_DONTFORK)
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t start = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    uintptr_t end = ((uintptr_t)p + size) & ~((uintptr_t)page - 1);
+    if (p && page > 0 && end > start) (void)madvise((void *)start, end - start, MADV_DONTFORK);
+#endif
+    return p;
+}
+
+void btfm_free_unshared(void *p, size_t size)
+{
+#if defined(__linux__) && defined(MADV_DOFORK)
+    long page = sysconf(_SC_PAGESIZE);
+    uintptr_t start = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
+    uintptr_t end = ((uintptr_t)p + size) & ~((uintptr_t)page - 1);
+    /* the pages may go back to the heap: children must inherit whatever uses them next */
+    if (p && page > 0 && end > start) (void)madvise((void *)start, end - start, MADV_DOFORK);
+#else
+    (void)size;
+#endif
+    btfm_free(p);
 }

@@ -52,6 +52,13 @@ char *btfm_strdup(const char *s);
  * advised to use transparent huge pages (madvise MADV_HUGEPAGE), which makes their first
  * touch several times cheaper on machines with THP in madvise mode. Free with btfm_free. */
 void *btfm_malloc_large(size_t size);
+/* btfm_malloc_large for buffers the library's own threads rewrite again and again: their
+ * whole pages are left out of child processes made by fork (MADV_DONTFORK). Otherwise a
+ * host that forks (a PyTorch DataLoader's workers) turns every such page copy-on-write,
+ * and the next rewrite takes one page fault a page. Free with btfm_free_unshared and the
+ * same size. */
+void *btfm_malloc_unshared(size_t size);
+void btfm_free_unshared(void *p, size_t size);
 
 /* Make room for `need` elements of `size` bytes in *array (capacity *capacity, grown by
  * doubling from 64); `what` names the caller in the NOMEM message. */

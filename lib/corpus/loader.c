@@ -45,7 +45,8 @@ typedef struct worker_arg {
 
 struct btfm_batch {
     int64_t rows;
-    float *data;
+    float *data;         /* data_bytes, not inherited by fork's children */
+    size_t data_bytes;
     int32_t *labels, *recordings, *channel_ids;
     uint8_t *mask;
     int64_t *window_ids, *starts;
@@ -111,7 +112,7 @@ static void unprepare(btfm_loader *l)
     l->labels = NULL, l->n_labels = 0;
     for (int i = 0; l->ring && i < l->n_ring; i++) {
         struct btfm_batch *b = &l->ring[i];
-        btfm_free(b->data), btfm_free(b->labels), btfm_free(b->recordings);
+        btfm_free_unshared(b->data, b->data_bytes), btfm_free(b->labels), btfm_free(b->recordings);
         btfm_free(b->channel_ids), btfm_free(b->mask), btfm_free(b->window_ids);
         btfm_free(b->starts), btfm_free(b->positions);
     }
@@ -264,7 +265,8 @@ static btfm_status alloc_batch(btfm_loader *l, struct btfm_batch *b)
         T = (size_t)BTFM_LOADER_N_BANDS * P; /* patches shorter than the band count */
     if (btfm_mul_size(B * C, T * sizeof(float), &data))
         return btfm_fail(BTFM_E_RANGE, "loader: a batch of %zu x %zu x %zu floats is too large", B, C, T);
-    b->data = btfm_malloc_large(data);
+    b->data = btfm_malloc_unshared(data);
+    b->data_bytes = data;
     b->labels = btfm_malloc(B * sizeof *b->labels);
     b->recordings = btfm_malloc(B * sizeof *b->recordings);
     b->channel_ids = btfm_malloc(B * C * sizeof *b->channel_ids);

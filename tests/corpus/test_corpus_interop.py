@@ -10,6 +10,7 @@ import hmac
 import json
 import os
 import random
+import resource
 import shutil
 import signal
 import subprocess
@@ -205,6 +206,28 @@ def test_a_batch_keeps_its_loader_alive(corpus):
     for key, value in want.items():
         assert np.array_equal(batch[key], value, equal_nan=value.dtype.kind == "f"), key
     del reuse
+
+
+def test_a_fork_leaves_the_batch_buffers_private(corpus):
+    """A host that forks (a DataLoader's workers) does not make the ring of batch buffers
+    copy-on-write: the next epoch rewrites them without a page fault a page. The windows
+    the epoch writes span about 2,400 pages; with the buffers inherited, each would fault."""
+    loader = btfm.corpus.Loader(corpus, window_s=8, stride_s=0.25, batch_size=64, split="all",
+                                shuffle=False, num_threads=1, n_buffers=2)
+    n = loader.count("all")[0]
+    pages = n * 7 * loader.window_len * 4 // 4096
+    assert pages > 2000
+    for _ in loader:
+        pass  # every buffer touched once
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in loader:
+        pass
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    assert faults < pages // 4, (faults, pages)
 
 
 def test_batches_are_the_stored_windows_and_torch_shares_them(corpus):
