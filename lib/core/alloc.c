@@ -116,26 +116,31 @@ void *btfm_malloc_large(size_t size)
     return p;
 }
 
-void *btfm_malloc_unshared(size_t size)
+#if defined(__linux__) && defined(MADV_DONTFORK) && defined(MADV_DOFORK)
+/* `advice` for the whole pages inside [p, p + size); advice only, a refusal is ignored. */
+static void advise_pages(void *p, size_t size, int advice)
 {
-    void *p = btfm_malloc_large(size);
-#if defined(__linux__) && defined(MADV_DONTFORK)
     long page = sysconf(_SC_PAGESIZE);
     uintptr_t start = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
     uintptr_t end = ((uintptr_t)p + size) & ~((uintptr_t)page - 1);
-    if (p && page > 0 && end > start) (void)madvise((void *)start, end - start, MADV_DONTFORK);
+    if (p && page > 0 && end > start) (void)madvise((void *)start, end - start, advice);
+}
+#endif
+
+void *btfm_malloc_unshared(size_t size)
+{
+    void *p = btfm_malloc_large(size);
+#if defined(__linux__) && defined(MADV_DONTFORK) && defined(MADV_DOFORK)
+    advise_pages(p, size, MADV_DONTFORK);
 #endif
     return p;
 }
 
 void btfm_free_unshared(void *p, size_t size)
 {
-#if defined(__linux__) && defined(MADV_DOFORK)
-    long page = sysconf(_SC_PAGESIZE);
-    uintptr_t start = ((uintptr_t)p + (uintptr_t)page - 1) & ~((uintptr_t)page - 1);
-    uintptr_t end = ((uintptr_t)p + size) & ~((uintptr_t)page - 1);
+#if defined(__linux__) && defined(MADV_DONTFORK) && defined(MADV_DOFORK)
     /* the pages may go back to the heap: children must inherit whatever uses them next */
-    if (p && page > 0 && end > start) (void)madvise((void *)start, end - start, MADV_DOFORK);
+    advise_pages(p, size, MADV_DOFORK);
 #else
     (void)size;
 #endif
