@@ -17,6 +17,19 @@ static const char *file_type(mode_t mode)
            : S_ISBLK(mode) ? "a block device" : "not a regular file";
 }
 
+int btfm_pread_full(int fd, void *buf, size_t n, int64_t offset, size_t *got)
+{
+    *got = 0;
+    while (*got < n) {
+        ssize_t r = pread(fd, (unsigned char *)buf + *got, n - *got, (off_t)(offset + (int64_t)*got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return errno;
+        if (r == 0) break;
+        *got += (size_t)r;
+    }
+    return 0;
+}
+
 btfm_status btfm_open_regular(const char *path, const char *who, int *fd)
 {
     *fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);

@@ -12,6 +12,11 @@
  * names what it is). `who` starts the messages. */
 btfm_status btfm_open_regular(const char *path, const char *who, int *fd);
 
+/* Read n bytes at `offset` of fd into buf, through short reads and EINTR: *got is n
+ * unless the file ends first. Returns 0, or the errno of a failed read (*got then holds
+ * the bytes read before it). */
+int btfm_pread_full(int fd, void *buf, size_t n, int64_t offset, size_t *got);
+
 /* Read all of the regular file `path` into a new buffer (*bytes, *len bytes, followed by
  * a NUL not counted in *len; release with btfm_free). `who` starts the messages.
  * BTFM_E_NOTFOUND when the file does not exist, BTFM_E_IO when it cannot be read or is

@@ -394,7 +394,7 @@ static btfm_status write_binary(const char *path, const prepared *p, int dtype, 
     for (int c = 0; c < C; c++) scale[c] = scale[c] > 0 ? scale[c] / 32767.0 : 1.0;
     /* whole rows at a time, at least 32 K values */
     enum { CHUNK = 1 << 15 };
-    int64_t rows = C >= CHUNK ? 1 : CHUNK / C;
+    int64_t rows = C >= CHUNK ? 1 : CHUNK / (C > 0 ? C : 1);
     uint16_t *buf = btfm_malloc((size_t)rows * (size_t)C * sizeof *buf);
     if (!buf) return btfm_fail_nomem("corpus", 0);
     /* the data synced here, the name by the merge's one sync of the folder (the entry,

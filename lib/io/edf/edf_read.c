@@ -10,17 +10,13 @@
 
 btfm_status btfm_edf_pread(btfm_dataset *ds, const edf_state *st, int64_t offset, size_t n, void *buf)
 {
-    size_t done = 0;
-    while (done < n) {
-        ssize_t got = pread(st->fd, (char *)buf + done, n - done, (off_t)(offset + (int64_t)done));
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0)
-            return btfm_fail(got < 0 ? BTFM_E_IO : BTFM_E_TRUNCATED, "edf: %s: byte %lld: %s",
-                             ds->path, (long long)(offset + (int64_t)done),
-                             got < 0 ? strerror(errno) : "the file ended early (was it truncated "
-                             "after opening?)");
-        done += (size_t)got;
-    }
+    size_t done;
+    int err = btfm_pread_full(st->fd, buf, n, offset, &done);
+    if (err || done < n)
+        return btfm_fail(err ? BTFM_E_IO : BTFM_E_TRUNCATED, "edf: %s: byte %lld: %s",
+                         ds->path, (long long)(offset + (int64_t)done),
+                         err ? strerror(err) : "the file ended early (was it truncated "
+                         "after opening?)");
     return BTFM_OK;
 }
 

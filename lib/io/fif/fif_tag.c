@@ -84,21 +84,15 @@ btfm_status btfm_fif_pread(const fif_file *f, void *buf, size_t n, int64_t offse
         memcpy(buf, f->bytes + offset, n);
         return BTFM_OK;
     }
-    unsigned char *p = buf;
-    while (n > 0) {
-        ssize_t got = pread(f->fd, p, n, (off_t)offset);
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0)
-            return btfm_fail(BTFM_E_IO, "fif: %s: read at byte %lld failed: %s", name_of(f),
-                             (long long)offset, strerror(errno));
-        if (got == 0)
-            return btfm_fail(BTFM_E_TRUNCATED, "fif: %s: the file ends at byte %lld, before "
-                             "the data its tags describe (was it truncated after opening?)",
-                             name_of(f), (long long)offset);
-        p += got;
-        n -= (size_t)got;
-        offset += got;
-    }
+    size_t got;
+    int err = btfm_pread_full(f->fd, buf, n, offset, &got);
+    if (err)
+        return btfm_fail(BTFM_E_IO, "fif: %s: read at byte %lld failed: %s", name_of(f),
+                         (long long)offset + (long long)got, strerror(err));
+    if (got < n)
+        return btfm_fail(BTFM_E_TRUNCATED, "fif: %s: the file ends at byte %lld, before "
+                         "the data its tags describe (was it truncated after opening?)",
+                         name_of(f), (long long)offset + (long long)got);
     return BTFM_OK;
 }
 

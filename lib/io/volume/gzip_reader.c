@@ -11,6 +11,7 @@
 #  include <isa-l.h>
 #  include <isa-l/igzip_lib.h>
 #endif
+#include "core/read_file.h"
 #include "gzip_reader.h"
 
 enum { IN_BYTES = 1 << 18, SKIP_BYTES = 1 << 16, CHUNK = 1 << 30 };
@@ -96,15 +97,13 @@ static btfm_status refill(btfm_gzip_reader *g, int64_t volume)
     size_t keep = g->z->avail_in;
     if (keep && g->z->next_in != g->in) memmove(g->in, g->z->next_in, keep);
     g->z->next_in = g->in;
-    for (;;) {
-        ssize_t got = pread(g->fd, g->in + keep, IN_BYTES - keep, (off_t)g->file_pos);
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0) return fail_io(g->path, volume, g->pos, errno);
-        if (got == 0) g->file_end = 1;
-        g->file_pos += got;
-        g->z->avail_in = (uint32_t)(keep + (size_t)got);
-        return BTFM_OK;
-    }
+    size_t got;
+    int err = btfm_pread_full(g->fd, g->in + keep, IN_BYTES - keep, g->file_pos, &got);
+    if (err) return fail_io(g->path, volume, g->pos, err);
+    if (got < IN_BYTES - keep) g->file_end = 1;
+    g->file_pos += (int64_t)got;
+    g->z->avail_in = (uint32_t)(keep + got);
+    return BTFM_OK;
 }
 
 static btfm_status restart(btfm_gzip_reader *g, int64_t volume)
@@ -253,15 +252,10 @@ btfm_status btfm_gzip_read(btfm_gzip_reader *g, int64_t at, void *buf, size_t n,
 {
     unsigned char *dst = buf;
     if (g->direct) {
-        size_t done = 0;
-        while (done < n) {
-            ssize_t got = pread(g->fd, dst + done, n - done, (off_t)(at + (int64_t)done));
-            if (got < 0 && errno == EINTR) continue;
-            if (got < 0) return fail_io(g->path, volume, at + (int64_t)done, errno);
-            if (got == 0) return fail_short(g->path, volume, at, n, (int64_t)done);
-            done += (size_t)got;
-        }
-        return BTFM_OK;
+        size_t done;
+        int err = btfm_pread_full(g->fd, dst, n, at, &done);
+        if (err) return fail_io(g->path, volume, at + (int64_t)done, err);
+        return done < n ? fail_short(g->path, volume, at, n, (int64_t)done) : BTFM_OK;
     }
     btfm_status s = BTFM_OK;
     if (at < g->pos && (s = restart(g, volume))) return s;
@@ -281,14 +275,8 @@ btfm_status btfm_gzip_read_head(btfm_gzip_reader *g, void *buf, size_t cap, size
 {
     *got = 0;
     if (g->direct) {
-        while (*got < cap) {
-            ssize_t r = pread(g->fd, (unsigned char *)buf + *got, cap - *got, (off_t)*got);
-            if (r < 0 && errno == EINTR) continue;
-            if (r < 0) return fail_io(g->path, -1, (int64_t)*got, errno);
-            if (r == 0) break;
-            *got += (size_t)r;
-        }
-        return BTFM_OK;
+        int err = btfm_pread_full(g->fd, buf, cap, 0, got);
+        return err ? fail_io(g->path, -1, (int64_t)*got, err) : BTFM_OK;
     }
     btfm_status s = g->pos ? restart(g, -1) : BTFM_OK;
     return s ? s : inflate_some(g, buf, cap, got, -1);

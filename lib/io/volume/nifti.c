@@ -48,24 +48,20 @@ static int ends_with(const char *s, const char *suffix)
 static btfm_status read_raw_into(nifti_state *st, int64_t t, unsigned char *raw)
 {
     int64_t at = st->data_offset + t * (int64_t)st->volume_bytes;
-    size_t done = 0;
     if (st->gz) {
         btfm_status s = btfm_gzip_read(st->gz, at, raw, st->volume_bytes, t);
         if (!s && t == st->n_volumes - 1) s = btfm_gzip_check_end(st->gz, t);
         if (s) return s;
     } else {
-        while (done < st->volume_bytes) {
-            ssize_t got = pread(st->fd, raw + done, st->volume_bytes - done, (off_t)(at + (int64_t)done));
-            if (got < 0 && errno == EINTR) continue;
-            if (got < 0)
-                return btfm_fail(BTFM_E_IO, "nifti: %s: volume %lld: %s", st->data_path,
-                                 (long long)t, strerror(errno));
-            if (got == 0)
-                return btfm_fail(BTFM_E_TRUNCATED, "nifti: %s: volume %lld ends after %zu of %zu "
-                                 "bytes at byte %lld", st->data_path, (long long)t, done,
-                                 st->volume_bytes, (long long)(at + (int64_t)done));
-            done += (size_t)got;
-        }
+        size_t done;
+        int err = btfm_pread_full(st->fd, raw, st->volume_bytes, at, &done);
+        if (err)
+            return btfm_fail(BTFM_E_IO, "nifti: %s: volume %lld: %s", st->data_path,
+                             (long long)t, strerror(err));
+        if (done < st->volume_bytes)
+            return btfm_fail(BTFM_E_TRUNCATED, "nifti: %s: volume %lld ends after %zu of %zu "
+                             "bytes at byte %lld", st->data_path, (long long)t, done,
+                             st->volume_bytes, (long long)(at + (int64_t)done));
     }
     if (st->swapped) {
         size_t n = st->volume_bytes / (size_t)st->bytes;
