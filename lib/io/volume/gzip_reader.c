@@ -74,8 +74,7 @@ struct btfm_gzip_reader {
     int data_end;                 /* the last member ended: the data ends at `pos` */
     int64_t pos;                  /* uncompressed offset of the next byte inflate gives */
     uint32_t member_out;          /* bytes the current member gave so far (mod 2^32) */
-    unsigned char peek;           /* a byte inflated ahead by btfm_gzip_check_end */
-    int have_peek;
+    int64_t member;               /* the current member, 0 for the first */
     unsigned char *skip;          /* SKIP_BYTES of scratch for forward jumps */
 };
 
@@ -84,8 +83,9 @@ const char *btfm_gzip_backend(void)
     return "isa-l " STR(ISAL_MAJOR_VERSION) "." STR(ISAL_MINOR_VERSION);
 }
 
-static void start_member(btfm_gzip_reader *g)
+static void start_member(btfm_gzip_reader *g, int64_t member)
 {
+    g->member = member;
     isal_inflate_reset(g->z);
     g->z->crc_flag = ISAL_GZIP;
     g->member_out = 0;
@@ -109,14 +109,14 @@ static btfm_status refill(btfm_gzip_reader *g, int64_t volume)
 static btfm_status restart(btfm_gzip_reader *g, int64_t volume)
 {
     g->file_pos = 0;
-    g->file_end = g->data_end = g->have_peek = 0;
+    g->file_end = g->data_end = 0;
     g->pos = 0;
     g->z->avail_in = 0;
     g->z->next_in = g->in;
     btfm_status s = refill(g, volume);
     if (s) return s;
     g->direct = !(g->z->avail_in >= 2 && g->in[0] == 0x1f && g->in[1] == 0x8b);
-    start_member(g);
+    start_member(g, 0);
     return BTFM_OK;
 }
 
@@ -161,12 +161,6 @@ static btfm_status inflate_some(btfm_gzip_reader *g, unsigned char *dst, size_t 
 {
     struct inflate_state *z = g->z;
     *got = 0;
-    if (n && g->have_peek) {
-        dst[0] = g->peek;
-        g->have_peek = 0;
-        g->pos++;
-        *got = 1;
-    }
     while (*got < n && !g->data_end) {
         if (z->block_state == ISAL_BLOCK_FINISH) {
             /* another member, or the end (bytes that start no member are ignored) */
@@ -176,7 +170,7 @@ static btfm_status inflate_some(btfm_gzip_reader *g, unsigned char *dst, size_t 
                 continue;
             }
             if (z->avail_in >= 2 && z->next_in[0] == 0x1f && z->next_in[1] == 0x8b)
-                start_member(g);
+                start_member(g, g->member + 1);
             else
                 g->data_end = 1;
             continue;
@@ -211,15 +205,16 @@ static btfm_status inflate_some(btfm_gzip_reader *g, unsigned char *dst, size_t 
 
 btfm_status btfm_gzip_check_end(btfm_gzip_reader *g, int64_t volume)
 {
-    if (g->direct || g->have_peek) return BTFM_OK;
-    /* one byte more: none means the data ended there, every member checked */
-    size_t got;
-    btfm_status s = inflate_some(g, &g->peek, 1, &got, volume);
-    if (!s && got) {
-        g->have_peek = 1;
-        g->pos--;
+    if (g->direct) return BTFM_OK;
+    /* the rest of the data, every member checked (as gzread reads it to the end) */
+    if (!g->skip && !(g->skip = btfm_malloc(SKIP_BYTES)))
+        return btfm_fail_nomem("gzip reader", SKIP_BYTES);
+    size_t got = SKIP_BYTES;
+    while (got == SKIP_BYTES) {
+        btfm_status s = inflate_some(g, g->skip, SKIP_BYTES, &got, volume);
+        if (s) return s;
     }
-    return s;
+    return BTFM_OK;
 }
 
 btfm_status btfm_gzip_open(btfm_gzip_reader **out, int fd, const char *path)
@@ -280,6 +275,28 @@ btfm_status btfm_gzip_read_head(btfm_gzip_reader *g, void *buf, size_t cap, size
     }
     btfm_status s = g->pos ? restart(g, -1) : BTFM_OK;
     return s ? s : inflate_some(g, buf, cap, got, -1);
+}
+
+int btfm_gzip_fd(const btfm_gzip_reader *g) { return g->direct ? -1 : g->fd; }
+
+int64_t btfm_gzip_compressed_pos(const btfm_gzip_reader *g)
+{
+    return g->file_pos - (int64_t)g->z->avail_in;
+}
+
+int btfm_gzip_head_crc(const btfm_gzip_reader *g, int64_t pos, uint32_t *crc)
+{
+    if (g->direct || g->member != 0 || g->pos != pos || g->data_end ||
+        (uint32_t)pos != g->member_out || g->z->block_state == ISAL_BLOCK_FINISH)
+        return 0;
+    *crc = g->z->crc;
+    return 1;
+}
+
+void btfm_gzip_end_at(btfm_gzip_reader *g, int64_t pos)
+{
+    g->pos = pos;
+    g->data_end = 1;
 }
 
 void btfm_gzip_close(btfm_gzip_reader *g)
@@ -385,15 +402,17 @@ btfm_status btfm_gzip_read_head(btfm_gzip_reader *g, void *buf, size_t cap, size
 
 btfm_status btfm_gzip_check_end(btfm_gzip_reader *g, int64_t volume)
 {
-    int c = gzgetc(g->gz);
-    if (c >= 0) return gzungetc(c, g->gz) < 0 ? btfm_fail(BTFM_E_IO, "nifti: %s: gzungetc failed",
-                                                          g->path) : BTFM_OK;
+    /* the rest of the data, every member checked */
+    unsigned char buf[4096];
+    int got;
+    while ((got = gzread(g->gz, buf, sizeof buf)) > 0) {
+    }
     int zerr = 0;
     const char *msg = gzerror(g->gz, &zerr);
     int64_t pos = (int64_t)gztell(g->gz);
     if (zerr == Z_BUF_ERROR) return fail_cut(g->path, volume, pos);
     if (zerr == Z_ERRNO) return fail_io(g->path, volume, pos, errno);
-    if (zerr) return fail_corrupt(g->path, volume, pos, zlib_error(msg));
+    if (got < 0 || zerr) return fail_corrupt(g->path, volume, pos, zlib_error(msg));
     return BTFM_OK;
 }
 

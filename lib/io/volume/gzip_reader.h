@@ -28,12 +28,30 @@ btfm_status btfm_gzip_read(btfm_gzip_reader *g, int64_t at, void *buf, size_t n,
  * Failures name the "header" where reads name a volume. */
 btfm_status btfm_gzip_read_head(btfm_gzip_reader *g, void *buf, size_t cap, size_t *got);
 
-/* After the last byte a caller needs: when the data ends there, whether its last member
- * ends intact (gzread checks a member's CRC-32 and length only once it reads past its
- * data). Data that goes on is fine and is not consumed. */
+/* After the last byte a caller needs: whether the rest of the data inflates intact, every
+ * member's CRC-32 and length checked (gzread checks a member only once it reads past its
+ * end). The rest is read and dropped: a read after this one starts again from the start. */
 btfm_status btfm_gzip_check_end(btfm_gzip_reader *g, int64_t volume);
 
 void btfm_gzip_close(btfm_gzip_reader *g);
+
+#ifdef BTFM_HAVE_ISAL
+/* For a read of one member on two threads (the tail by deflate_tail.h): */
+
+/* The file a compressed reader reads (it stays the reader's), -1 for data read as it is. */
+int btfm_gzip_fd(const btfm_gzip_reader *g);
+
+/* About the offset in the file of the compressed data inflated so far. */
+int64_t btfm_gzip_compressed_pos(const btfm_gzip_reader *g);
+
+/* 1 and the CRC-32 of the data before `pos` when the reader stands at `pos` inside the
+ * file's first member, else 0. */
+int btfm_gzip_head_crc(const btfm_gzip_reader *g, int64_t pos, uint32_t *crc);
+
+/* The data ends at `pos`, its member checked: the caller has inflated and checked the rest
+ * of the member, and the file ends with its trailer. */
+void btfm_gzip_end_at(btfm_gzip_reader *g, int64_t pos);
+#endif
 
 /* "isa-l 2.30" or "zlib 1.2.13": the inflate this build uses. */
 const char *btfm_gzip_backend(void);
