@@ -10,12 +10,16 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <nifti2_io.h>
 #include "core/json.h"
 #include "core/parallel.h"
 #include "core/read_file.h"
 #include "gzip_reader.h"
 #include "volume_internal.h"
+#ifdef BTFM_HAVE_ISAL
+#  include "deflate_tail.h"
+#endif
 
 typedef struct nifti_state {
     char *data_path;
@@ -42,12 +46,35 @@ static int ends_with(const char *s, const char *suffix)
 
 /* ---- reading one volume ---- */
 
+/* Where volume t starts in the (uncompressed) data file. */
+static int64_t volume_at(const nifti_state *st, int64_t t)
+{
+    return st->data_offset + t * (int64_t)st->volume_bytes;
+}
+
+/* A volume's bytes as stored into the machine's byte order. */
+static void fix_order(const nifti_state *st, unsigned char *raw)
+{
+    if (!st->swapped) return;
+    size_t n = st->volume_bytes / (size_t)st->bytes;
+    if (st->bytes == 2) {
+        uint16_t *p = (uint16_t *)raw;
+        for (size_t i = 0; i < n; i++) p[i] = (uint16_t)(p[i] >> 8 | p[i] << 8);
+    } else if (st->bytes == 4) {
+        uint32_t *p = (uint32_t *)raw;
+        for (size_t i = 0; i < n; i++) p[i] = __builtin_bswap32(p[i]);
+    } else if (st->bytes == 8) {
+        uint64_t *p = (uint64_t *)raw;
+        for (size_t i = 0; i < n; i++) p[i] = __builtin_bswap64(p[i]);
+    }
+}
+
 /* Volume t as stored (byte order fixed) into raw; the .gz stream is shared, so only
  * uncompressed files may be read this way from several threads at once. The last volume
  * of a .gz also checks that the compressed data ends intact. */
 static btfm_status read_raw_into(nifti_state *st, int64_t t, unsigned char *raw)
 {
-    int64_t at = st->data_offset + t * (int64_t)st->volume_bytes;
+    int64_t at = volume_at(st, t);
     if (st->gz) {
         btfm_status s = btfm_gzip_read(st->gz, at, raw, st->volume_bytes, t);
         if (!s && t == st->n_volumes - 1) s = btfm_gzip_check_end(st->gz, t);
@@ -63,19 +90,7 @@ static btfm_status read_raw_into(nifti_state *st, int64_t t, unsigned char *raw)
                              "bytes at byte %lld", st->data_path, (long long)t, done,
                              st->volume_bytes, (long long)(at + (int64_t)done));
     }
-    if (st->swapped) {
-        size_t n = st->volume_bytes / (size_t)st->bytes;
-        if (st->bytes == 2) {
-            uint16_t *p = (uint16_t *)raw;
-            for (size_t i = 0; i < n; i++) p[i] = (uint16_t)(p[i] >> 8 | p[i] << 8);
-        } else if (st->bytes == 4) {
-            uint32_t *p = (uint32_t *)raw;
-            for (size_t i = 0; i < n; i++) p[i] = __builtin_bswap32(p[i]);
-        } else if (st->bytes == 8) {
-            uint64_t *p = (uint64_t *)raw;
-            for (size_t i = 0; i < n; i++) p[i] = __builtin_bswap64(p[i]);
-        }
-    }
+    fix_order(st, raw);
     return BTFM_OK;
 }
 
@@ -274,6 +289,315 @@ static btfm_status read_pipelined(nifti_state *st, int64_t first, int64_t count,
     return s;
 }
 
+#ifdef BTFM_HAVE_ISAL
+/* .nii.gz reads to the end of a large file of one gzip member, on two threads that each
+ * inflate part of the member. Task 0 (thread A) reads and gathers volumes from the start
+ * as the serial path does. Task 1 (thread B) inflates the tail of the member from a
+ * deflate block boundary it finds (deflate_tail.h); the tail's offset in the data follows
+ * from the member's length in its trailer. When A reaches the tail, A's last 32 KiB fill in
+ * the tail's references to the data before it, and both threads gather its volumes. The
+ * tail counts only when the member's CRC-32, A's part combined with the tail's, matches
+ * the trailer; otherwise (and when B finds no boundary or is too late) A reads on alone,
+ * and the result is the serial path's, errors included. */
+enum { SPLIT_MIN_BYTES = 8 << 20, SPLIT_SEARCH = 256 << 10, SPLIT_MARGIN = 256 << 10 };
+/* Where B starts, as a fraction of the file: B decodes the first stretch of its part with
+ * our own decoder, slower than ISA-L's, so it takes less than half. */
+#define SPLIT_AT 0.60
+
+typedef struct split_job {
+    nifti_state *st;
+    int64_t first, count;
+    size_t stride;
+    float *out;
+    unsigned char *buf_a;    /* A's second volume buffer (the first is st->raw) */
+    unsigned char *buf_b;    /* B's volume buffer */
+    int64_t job, job_busy;   /* a volume A handed to B to gather, and the one B gathers */
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    btfm_deflate_tail tail;
+    btfm_deflate_tail_progress progress; /* B's, and A's way to stop it */
+    int b_started;           /* B runs (so A may wait for it) */
+    int64_t b_from, size;    /* B's part of the file starts at byte b_from of `size` */
+    int tail_ready;          /* 0 while B inflates, 1 when the tail is ready, -1 none */
+    int stage;               /* 0 A reading, 1 both gathering the tail, -1 A on its own */
+    int64_t tail_at;         /* the tail's offset in the uncompressed data */
+    int64_t touch;           /* the first volume (index in the read) with tail bytes */
+    int64_t next, gathered;  /* tail volumes handed out and done */
+    uint32_t *crcs;          /* from `touch` on: CRC-32 of each volume's tail bytes */
+    unsigned char window[BTFM_DEFLATE_WINDOW];
+} split_job;
+
+/* Whole tail volumes, taken in turn by both threads. */
+static void split_gather(split_job *j, unsigned char *buf)
+{
+    nifti_state *st = j->st;
+    for (;;) {
+        pthread_mutex_lock(&j->lock);
+        int64_t i = j->stage == 1 && j->next < j->count ? j->next++ : -1;
+        pthread_mutex_unlock(&j->lock);
+        if (i < 0) return;
+        size_t from = (size_t)(volume_at(st, j->first + i) - j->tail_at);
+        j->crcs[i - j->touch] = btfm_deflate_tail_copy(&j->tail, from, st->volume_bytes, buf);
+        fix_order(st, buf);
+        gather(st, buf, j->out + (size_t)i * j->stride);
+        pthread_mutex_lock(&j->lock);
+        j->gathered++;
+        pthread_cond_broadcast(&j->changed);
+        pthread_mutex_unlock(&j->lock);
+    }
+}
+
+static void split_stage(split_job *j, int stage)
+{
+    pthread_mutex_lock(&j->lock);
+    j->stage = stage;
+    if (stage < 0) atomic_store(&j->progress.cancel, 1);
+    pthread_cond_broadcast(&j->changed);
+    pthread_mutex_unlock(&j->lock);
+}
+
+/* Volumes i .. of the read the serial way; the reader goes back where it must. */
+static btfm_status split_serial(split_job *j, int64_t i)
+{
+    for (; i < j->count; i++) {
+        btfm_status s = read_raw_into(j->st, j->first + i, j->st->raw);
+        if (s) return s;
+        gather(j->st, j->st->raw, j->out + (size_t)i * j->stride);
+    }
+    return BTFM_OK;
+}
+
+/* A near B's part, with the lock held: wait for B when B will be done sooner than A could
+ * inflate the rest itself (a byte through our decoder costs about twice one through
+ * ISA-L's); stop B once A has passed where B is. */
+static void split_wait(split_job *j)
+{
+    const int64_t a = btfm_gzip_compressed_pos(j->st->gz);
+    if (a < j->b_from - SPLIT_MARGIN) return;
+    const int64_t b = j->b_from + (int64_t)atomic_load(&j->progress.done);
+    if (atomic_load(&j->progress.fast) || 2 * (j->size - b) <= j->size - a) {
+        while (!j->tail_ready) pthread_cond_wait(&j->changed, &j->lock);
+    } else if (a > b) {
+        atomic_store(&j->progress.cancel, 1);
+    }
+}
+
+static btfm_status split_head(split_job *j)
+{
+    nifti_state *st = j->st;
+    const int64_t vb = (int64_t)st->volume_bytes, w = BTFM_DEFLATE_WINDOW;
+    int64_t i = 0, ta = -1;
+    btfm_status s = BTFM_OK;
+    for (; i < j->count; i++) {
+        const int64_t va = volume_at(st, j->first + i);
+        if (ta < 0) {
+            pthread_mutex_lock(&j->lock);
+            if (j->b_started && !j->tail_ready) split_wait(j);
+            int ready = j->tail_ready;
+            pthread_mutex_unlock(&j->lock);
+            /* the tail counts when the window before it is still ahead */
+            if (ready == 1 && j->tail_at - w >= va && j->tail_at < volume_at(st, j->first + j->count))
+                ta = j->tail_at;
+            else if (ready)
+                break;
+        }
+        if (ta >= 0 && va + vb > ta - w) break;
+        /* two volume buffers: B, once its tail is ready, gathers the volume A inflated
+         * last while A inflates the next */
+        unsigned char *raw = i & 1 ? j->buf_a : st->raw;
+        pthread_mutex_lock(&j->lock);
+        while (i >= 2 && (j->job == i - 2 || j->job_busy == i - 2))
+            pthread_cond_wait(&j->changed, &j->lock);
+        pthread_mutex_unlock(&j->lock);
+        if ((s = read_raw_into(st, j->first + i, raw))) break;
+        pthread_mutex_lock(&j->lock);
+        int handed = j->tail_ready == 1 && j->stage == 0 && j->job < 0;
+        if (handed) {
+            j->job = i;
+            pthread_cond_broadcast(&j->changed);
+        }
+        pthread_mutex_unlock(&j->lock);
+        if (!handed) gather(st, raw, j->out + (size_t)i * j->stride);
+    }
+    pthread_mutex_lock(&j->lock);
+    while (j->job >= 0 || j->job_busy >= 0) pthread_cond_wait(&j->changed, &j->lock);
+    pthread_mutex_unlock(&j->lock);
+    if (s || ta < 0) {
+        split_stage(j, -1);
+        return s ? s : split_serial(j, i);
+    }
+    /* up to the tail, keeping the last 32 KiB */
+    int64_t va = 0, head = 0;
+    for (; i < j->count; i++) {
+        va = volume_at(st, j->first + i);
+        head = va + vb < ta ? vb : ta - va;
+        if ((s = btfm_gzip_read(st->gz, va, st->raw, (size_t)head, j->first + i))) {
+            split_stage(j, -1);
+            return s;
+        }
+        int64_t lo = va > ta - w ? va : ta - w;
+        if (lo < va + head)
+            memcpy(j->window + (lo - (ta - w)), st->raw + (lo - va), (size_t)(va + head - lo));
+        if (head < vb) break;
+        fix_order(st, st->raw);
+        gather(st, st->raw, j->out + (size_t)i * j->stride);
+        if (va + vb == ta) {
+            i++;
+            head = 0;
+            break;
+        }
+    }
+    uint32_t crc = 0;
+    if (!btfm_gzip_head_crc(st->gz, ta, &crc) ||
+        btfm_deflate_tail_set_window(&j->tail, j->window) != 0) {
+        split_stage(j, -1);
+        return split_serial(j, i);
+    }
+    /* both threads gather the tail's volumes; A starts with the one that straddles it */
+    j->touch = i;
+    pthread_mutex_lock(&j->lock);
+    j->next = i + (head > 0);
+    j->stage = 1;
+    pthread_cond_broadcast(&j->changed);
+    pthread_mutex_unlock(&j->lock);
+    if (head > 0) {
+        j->crcs[0] = btfm_deflate_tail_copy(&j->tail, 0, (size_t)(vb - head), st->raw + head);
+        fix_order(st, st->raw);
+        gather(st, st->raw, j->out + (size_t)i * j->stride);
+        pthread_mutex_lock(&j->lock);
+        j->gathered++;
+        pthread_mutex_unlock(&j->lock);
+    }
+    split_gather(j, st->raw);
+    pthread_mutex_lock(&j->lock);
+    while (j->gathered < j->count - j->touch) pthread_cond_wait(&j->changed, &j->lock);
+    pthread_mutex_unlock(&j->lock);
+    /* the member's CRC-32: A's part, each volume's tail bytes, the bytes after the last */
+    const btfm_deflate_tail *t = &j->tail;
+    for (int64_t k = i; k < j->count; k++) {
+        size_t n = (size_t)(k == i && head ? vb - head : vb);
+        crc = (uint32_t)crc32_combine(crc, j->crcs[k - i], (z_off_t)n);
+    }
+    for (size_t at = (size_t)(volume_at(st, j->first + j->count) - ta); at < t->n;) {
+        size_t n = t->n - at < (size_t)vb ? t->n - at : (size_t)vb;
+        crc = (uint32_t)crc32_combine(crc, btfm_deflate_tail_copy(t, at, n, st->raw), (z_off_t)n);
+        at += n;
+    }
+    st->raw_index = -1;
+    if (crc == t->trailer_crc && (uint32_t)(ta + (int64_t)t->n) == t->trailer_isize) {
+        btfm_gzip_end_at(st->gz, ta + (int64_t)t->n);
+        return BTFM_OK;
+    }
+    return split_serial(j, i);
+}
+
+static btfm_status split_tail(split_job *j)
+{
+    nifti_state *st = j->st;
+    int r = -1;
+    struct stat sb;
+    int fd = btfm_gzip_fd(st->gz);
+    pthread_mutex_lock(&j->lock);
+    int go = j->stage == 0 && fd >= 0 && fstat(fd, &sb) == 0 && sb.st_size >= SPLIT_MIN_BYTES;
+    const size_t size = go ? (size_t)sb.st_size : 0, from = (size_t)((double)size * SPLIT_AT);
+    j->b_started = go;
+    j->b_from = (int64_t)from;
+    j->size = (int64_t)size;
+    pthread_mutex_unlock(&j->lock);
+    if (go) {
+        /* B's part of the file, read rather than mapped: a file cut short meanwhile then
+         * fails the checks instead of raising SIGBUS */
+        unsigned char *part = btfm_malloc_large(size - from);
+        size_t got = 0;
+        if (part && btfm_pread_full(fd, part, size - from, (int64_t)from, &got) == 0 &&
+            got == size - from &&
+            ((uint32_t)part[got - 4] | (uint32_t)part[got - 3] << 8 |
+             (uint32_t)part[got - 2] << 16 | (uint32_t)part[got - 1] << 24) ==
+                (uint32_t)volume_at(st, st->n_volumes))
+            /* (only a member of the image's data and nothing more: the trailer's length) */
+            r = btfm_deflate_tail_inflate(part, got, 0, SPLIT_SEARCH, &j->progress, &j->tail);
+        btfm_free(part);
+    }
+    pthread_mutex_lock(&j->lock);
+    if (r == 0 && j->tail.n <= j->tail.trailer_isize) {
+        j->tail_at = (int64_t)(j->tail.trailer_isize - (uint32_t)j->tail.n);
+        j->tail_ready = 1;
+    } else {
+        j->tail_ready = -1;
+    }
+    pthread_cond_broadcast(&j->changed);
+    /* until A reaches the tail, gather the volumes A hands over */
+    while (j->tail_ready == 1 && j->stage == 0) {
+        if (j->job < 0) {
+            pthread_cond_wait(&j->changed, &j->lock);
+            continue;
+        }
+        const int64_t i = j->job_busy = j->job;
+        j->job = -1;
+        pthread_mutex_unlock(&j->lock);
+        gather(st, i & 1 ? j->buf_a : st->raw, j->out + (size_t)i * j->stride);
+        pthread_mutex_lock(&j->lock);
+        j->job_busy = -1;
+        pthread_cond_broadcast(&j->changed);
+    }
+    pthread_mutex_unlock(&j->lock);
+    split_gather(j, j->buf_b);
+    return BTFM_OK;
+}
+
+static btfm_status split_task(void *ctx, int64_t index, int worker)
+{
+    (void)worker;
+    return index == 0 ? split_head(ctx) : split_tail(ctx);
+}
+
+static btfm_status read_split(nifti_state *st, int64_t first, int64_t count, size_t stride,
+                              float *out)
+{
+    split_job *j = btfm_calloc(1, sizeof *j);
+    if (!j) return btfm_fail_nomem("nifti read", sizeof *j);
+    *j = (split_job){.st = st, .first = first, .count = count, .stride = stride, .out = out};
+    atomic_init(&j->progress.cancel, 0);
+    atomic_init(&j->progress.done, 0);
+    atomic_init(&j->progress.fast, 0);
+    j->job = j->job_busy = -1;
+    j->buf_a = btfm_malloc(st->volume_bytes);
+    j->buf_b = btfm_malloc(st->volume_bytes);
+    j->crcs = btfm_malloc((size_t)count * sizeof *j->crcs);
+    btfm_status s;
+    if (!j->buf_a || !j->buf_b || !j->crcs) {
+        s = btfm_fail_nomem("nifti read", 2 * st->volume_bytes + (size_t)count * sizeof *j->crcs);
+    } else if (pthread_mutex_init(&j->lock, NULL) != 0) {
+        s = btfm_fail(BTFM_E_NOMEM, "nifti read: cannot create a mutex");
+    } else if (pthread_cond_init(&j->changed, NULL) != 0) {
+        pthread_mutex_destroy(&j->lock);
+        s = btfm_fail(BTFM_E_NOMEM, "nifti read: cannot create a condition variable");
+    } else {
+        st->raw_index = -1;
+        s = btfm_parallel_for(2, 2, split_task, j);
+        pthread_cond_destroy(&j->changed);
+        pthread_mutex_destroy(&j->lock);
+    }
+    btfm_deflate_tail_free(&j->tail);
+    btfm_free(j->buf_a);
+    btfm_free(j->buf_b);
+    btfm_free(j->crcs);
+    btfm_free(j);
+    return s;
+}
+
+/* Whether a read of volumes [first, first + count) is one for read_split: to the end of a
+ * large compressed file. */
+static int split_pays(const nifti_state *st, int64_t first, int64_t count)
+{
+    struct stat sb;
+    int fd = btfm_gzip_fd(st->gz);
+    return first + count == st->n_volumes && count > 1 && fd >= 0 && fstat(fd, &sb) == 0 &&
+           sb.st_size >= SPLIT_MIN_BYTES && S_ISREG(sb.st_mode) &&
+           volume_at(st, st->n_volumes) <= (int64_t)UINT32_MAX;
+}
+#endif
+
 static btfm_status nifti_read_block(btfm_dataset *ds, int64_t first, int64_t count,
                                     const int *picks, int n_picks, size_t stride, float *out)
 {
@@ -301,8 +625,12 @@ static btfm_status nifti_read_block(btfm_dataset *ds, int64_t first, int64_t cou
         }
     }
     if (!labels && st->gz && count > 1 &&
-        btfm_parallel_threads(count, (double)count * (double)st->volume_bytes) > 1)
+        btfm_parallel_threads(count, (double)count * (double)st->volume_bytes) > 1) {
+#ifdef BTFM_HAVE_ISAL
+        if (split_pays(st, first, count)) return read_split(st, first, count, stride, out);
+#endif
         return read_pipelined(st, first, count, stride, out);
+    }
     for (int64_t t = 0; t < count; t++) {
         btfm_status s = read_raw_volume(ds, first + t);
         if (s) return s;
