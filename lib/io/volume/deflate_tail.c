@@ -19,7 +19,8 @@ enum {
     WINDOW = BTFM_DEFLATE_WINDOW,
     FAST_BITS = 11,
     COPY_SLACK = 16,
-    OUT_CHUNK = 4 << 20,           /* ISA-L's output between looks at `progress` */
+    OUT_CHUNK = 1 << 20,           /* the library inflate's output between looks at
+                                    * `progress` (about a millisecond) */
     MAX_BITS = 15,
     MAX_CANDIDATE_FAILURES = 1 << 20,
 };

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <nifti2_io.h>
@@ -300,6 +301,7 @@ static btfm_status read_pipelined(nifti_state *st, int64_t first, int64_t count,
  * the trailer; otherwise (and when B finds no boundary or is too late) A reads on alone,
  * and the result is the serial path's, errors included. */
 enum { SPLIT_MIN_BYTES = 8 << 20, SPLIT_SEARCH = 256 << 10, SPLIT_MARGIN = 256 << 10 };
+#define SPLIT_PATIENCE_NS 5000000L /* A waits for B while B moves within this */
 /* Where B starts, as a fraction of the file: B decodes the first stretch of its part with
  * our own decoder, slower than ISA-L's, so it takes less than half. */
 #define SPLIT_AT 0.60
@@ -375,8 +377,27 @@ static void split_wait(split_job *j)
     const int64_t a = btfm_gzip_compressed_pos(j->st->gz);
     if (a < j->b_from - SPLIT_MARGIN) return;
     const int64_t b = j->b_from + (int64_t)atomic_load(&j->progress.done);
+    if (atomic_load(&j->progress.cancel)) return;
     if (atomic_load(&j->progress.fast) || 2 * (j->size - b) <= j->size - a) {
-        while (!j->tail_ready) pthread_cond_wait(&j->changed, &j->lock);
+        /* only while B moves: a thread kept off the processors by other work is not
+         * waited for (A goes on alone) */
+        size_t seen = atomic_load(&j->progress.done);
+        while (!j->tail_ready) {
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            until.tv_nsec += SPLIT_PATIENCE_NS;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            if (pthread_cond_timedwait(&j->changed, &j->lock, &until) != ETIMEDOUT) continue;
+            size_t done = atomic_load(&j->progress.done);
+            if (done == seen && !j->tail_ready) {
+                atomic_store(&j->progress.cancel, 1);
+                return;
+            }
+            seen = done;
+        }
     } else if (a > b) {
         atomic_store(&j->progress.cancel, 1);
     }
@@ -551,6 +572,17 @@ static btfm_status split_task(void *ctx, int64_t index, int worker)
     return index == 0 ? split_head(ctx) : split_tail(ctx);
 }
 
+/* A condition variable whose timed waits count on the monotonic clock. */
+static int monotonic_cond(pthread_cond_t *c)
+{
+    pthread_condattr_t attr;
+    if (pthread_condattr_init(&attr) != 0) return -1;
+    int r = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (r == 0) r = pthread_cond_init(c, &attr);
+    pthread_condattr_destroy(&attr);
+    return r;
+}
+
 static btfm_status read_split(nifti_state *st, int64_t first, int64_t count, size_t stride,
                               float *out)
 {
@@ -569,7 +601,7 @@ static btfm_status read_split(nifti_state *st, int64_t first, int64_t count, siz
         s = btfm_fail_nomem("nifti read", 2 * st->volume_bytes + (size_t)count * sizeof *j->crcs);
     } else if (pthread_mutex_init(&j->lock, NULL) != 0) {
         s = btfm_fail(BTFM_E_NOMEM, "nifti read: cannot create a mutex");
-    } else if (pthread_cond_init(&j->changed, NULL) != 0) {
+    } else if (monotonic_cond(&j->changed) != 0) {
         pthread_mutex_destroy(&j->lock);
         s = btfm_fail(BTFM_E_NOMEM, "nifti read: cannot create a condition variable");
     } else {
