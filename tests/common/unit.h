@@ -3,6 +3,7 @@
 #define BTFM_TESTS_UNIT_H
 
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <btfm/btfm.h>
@@ -47,6 +48,25 @@ static inline void unit_set_timeout(TCase *tc, double idle_seconds)
 {
     double seconds = 20.0 * idle_seconds;
     tcase_set_timeout(tc, seconds < 60.0 ? 60.0 : seconds);
+}
+
+/* The bytes of a file (malloc'd, with a 0 after them; *size their count): the test fails
+ * when the file cannot be read. */
+static inline unsigned char *unit_read_file(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    ck_assert_msg(n >= 0, "cannot size %s", path);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)n + 1);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_msg(fread(b, 1, (size_t)n, f) == (size_t)n, "cannot read %s", path);
+    b[n] = 0;
+    fclose(f);
+    *size = (size_t)n;
+    return b;
 }
 
 #define BTFM_UNIT_MAIN(make_suite)                                                       \

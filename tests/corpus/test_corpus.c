@@ -91,20 +91,6 @@ static double percentile_sorted(const float *v, int n, double q)
     return k + 1 < n ? v[k] + (pos - k) * ((double)v[k + 1] - v[k]) : v[k];
 }
 
-static char *read_all(const char *path, long *size)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    *size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *p = malloc((size_t)*size + 1);
-    ck_assert_int_eq((long)fread(p, 1, (size_t)*size, f), *size);
-    p[*size] = 0;
-    fclose(f);
-    return p;
-}
-
 START_TEST(half_closed_forms)
 {
     /* every half round-trips through float (NaNs stay NaN) */
@@ -206,10 +192,10 @@ START_TEST(build_matches_robust_z)
     ck_assert_ok(btfm_corpus_build(b, NULL, out, &built, &failed));
     ck_assert_int_eq(built, 3);
     ck_assert_int_eq(failed, 1);
-    long size;
+    size_t size;
     char path[600];
     snprintf(path, sizeof path, "%s/index.json", out);
-    char *index = read_all(path, &size);
+    char *index = (char *)unit_read_file(path, &size);
     ck_assert_ptr_nonnull(strstr(index, "\"failed\""));
     ck_assert_ptr_nonnull(strstr(index, "reason"));
     ck_assert_ptr_null(strstr(index, "sub-a_"));           /* pseudonymized */
@@ -239,8 +225,8 @@ START_TEST(build_matches_robust_z)
         char id[200];
         ck_assert_int_eq(sscanf(p, "\"id\": \"%199[^\"]\"", id), 1);
         snprintf(path, sizeof path, "%s/recordings/%s.json", out, id);
-        long jsize;
-        char *entry = read_all(path, &jsize);
+        size_t jsize;
+        char *entry = (char *)unit_read_file(path, &jsize);
         const char *med = strstr(entry, "\"median\"");
         double m0 = strtod(strchr(med, '[') + 1, NULL);
         for (int t = 0; t < N_TIMES; t++) col[t] = x[t * N_CH];
@@ -251,9 +237,9 @@ START_TEST(build_matches_robust_z)
         double scale[N_CH];
         for (int c = 0; c < N_CH; c++) scale[c] = strtod(sc, (char **)&sc), sc++;
         snprintf(path, sizeof path, "%s/recordings/%s.bin", out, id);
-        long bsize;
-        char *bin = read_all(path, &bsize);
-        ck_assert_int_eq(bsize, 2L * N_TIMES * N_CH);
+        size_t bsize;
+        char *bin = (char *)unit_read_file(path, &bsize);
+        ck_assert_uint_eq(bsize, 2u * N_TIMES * N_CH);
         for (int c = 0; c < N_CH; c++) {
             for (int t = 0; t < N_TIMES; t++) col[t] = x[t * N_CH + c];
             qsort(col, N_TIMES, sizeof *col, compare_float);
@@ -276,11 +262,11 @@ START_TEST(build_matches_robust_z)
 
     /* rebuilding changes nothing, byte for byte */
     snprintf(path, sizeof path, "%s/index.json", out);
-    char *before = read_all(path, &size);
+    char *before = (char *)unit_read_file(path, &size);
     ck_assert_ok(btfm_corpus_build(b, NULL, out, &built, &failed));
-    long size2;
-    char *after = read_all(path, &size2);
-    ck_assert_int_eq(size, size2);
+    size_t size2;
+    char *after = (char *)unit_read_file(path, &size2);
+    ck_assert_uint_eq(size, size2);
     ck_assert_int_eq(memcmp(before, after, (size_t)size), 0);
     free(before), free(after);
     btfm_corpus_builder_free(b);
@@ -464,8 +450,8 @@ START_TEST(damaged_corpora_are_named)
     snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s/corpus' '%s'", out, root, out);
     ck_assert_int_eq(system(cmd), 0);
     snprintf(path, sizeof path, "%s/index.json", out);
-    long size;
-    char *index = read_all(path, &size);
+    size_t size;
+    char *index = (char *)unit_read_file(path, &size);
     char *p = strstr(index, "\"file\": \"");
     ck_assert_int_eq(sscanf(p, "\"file\": \"%255[^\"]\"", id), 1);
     /* a truncated binary */
@@ -531,9 +517,9 @@ START_TEST(merge_takes_the_plan_and_dates_stay_out)
     ck_assert_ok(btfm_loader_new(&l, out));
     ck_assert_int_eq(btfm_loader_n_recordings(l), 1); /* not the first build's three */
     btfm_loader_free(l);
-    long size;
+    size_t size;
     snprintf(path, sizeof path, "%s/index.json", out);
-    char *index = read_all(path, &size);
+    char *index = (char *)unit_read_file(path, &size);
     ck_assert_ptr_null(strstr(index, "20230115"));
     ck_assert_ptr_null(strstr(index, "2023-02-01"));
     ck_assert_ptr_null(strstr(index, "sub-e"));

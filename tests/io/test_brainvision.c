@@ -329,13 +329,7 @@ END_TEST
 
 static unsigned char *slurp(const char *name, size_t *n)
 {
-    *n = file_size(name);
-    unsigned char *b = malloc(*n + 1);
-    FILE *f = fopen(in_dir(name), "rb");
-    ck_assert_uint_eq(fread(b, 1, *n, f), *n);
-    fclose(f);
-    b[*n] = '\0';
-    return b;
+    return unit_read_file(in_dir(name), n);
 }
 
 START_TEST(test_round_trip_is_exact)

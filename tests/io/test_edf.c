@@ -497,14 +497,8 @@ START_TEST(written_digital_values_follow_the_scaling)
             for (int c = 0; c < nc; c++) ck_assert_ok(btfm_dataset_set_channel_unit(ds, c, "V"));
             const char *file = tmp(bdf ? "q.bdf" : "q.edf");
             ck_assert_ok(btfm_dataset_save(ds, file, BTFM_FORMAT_AUTO, 0));
-            FILE *f = fopen(file, "rb");
-            ck_assert_ptr_nonnull(f);
-            fseek(f, 0, SEEK_END);
-            long size = ftell(f);
-            fseek(f, 0, SEEK_SET);
-            unsigned char *file_bytes = malloc((size_t)size);
-            ck_assert_int_eq(fread(file_bytes, 1, (size_t)size, f), size);
-            fclose(f);
+            size_t size;
+            unsigned char *file_bytes = unit_read_file(file, &size);
             const int ns = nc + 1, bps = bdf ? 3 : 2; /* + the annotation signal */
             long spr_at = 256 + (long)ns * (16 + 80 + 8 + 8 * 4 + 80);
             long record_bytes = 0;

@@ -350,20 +350,6 @@ START_TEST(large_reads_split_over_threads)
 }
 END_TEST
 
-/* The bytes of a file. */
-static unsigned char *slurp(const char *file, size_t *n)
-{
-    FILE *f = fopen(file, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    *n = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(*n + 1);
-    ck_assert_uint_eq(fread(b, 1, *n, f), *n);
-    fclose(f);
-    return b;
-}
-
 /* One gzip member of `n` bytes (zlib's deflate; with FEXTRA, FNAME, FCOMMENT and a header
  * CRC when `named`) appended to f. */
 static void put_member(FILE *f, const unsigned char *data, size_t n, int level, int named)
@@ -394,7 +380,7 @@ static void write_gz(const char *out, const char *src, const size_t *cuts, int n
                      const char *tail, long flip, long keep)
 {
     size_t n;
-    unsigned char *raw = slurp(src, &n);
+    unsigned char *raw = unit_read_file(src, &n);
     FILE *f = fopen(out, "wb");
     size_t at = 0;
     for (int i = 0; i <= n_cuts; i++) {
@@ -406,7 +392,7 @@ static void write_gz(const char *out, const char *src, const size_t *cuts, int n
     fclose(f);
     free(raw);
     if (!flip && !keep) return;
-    unsigned char *gz = slurp(out, &n);
+    unsigned char *gz = unit_read_file(out, &n);
     if (flip) gz[flip > 0 ? (size_t)flip : n - (size_t)-flip] ^= 0xff;
     f = fopen(out, "wb");
     fwrite(gz, 1, keep ? (size_t)keep : n, f);
@@ -450,7 +436,7 @@ START_TEST(gzip_members_and_damage)
     const size_t first[] = {352 + 3 * NV * 2};
     size_t n;
     write_gz(gz, path, first, 1, NULL, 0, 0);
-    unsigned char *two = slurp(gz, &n);
+    unsigned char *two = unit_read_file(gz, &n);
     FILE *f = fopen(gz, "wb");
     z_stream z = {0}; /* the first member alone: its compressed size from inflate */
     unsigned char sink[4096];
@@ -484,7 +470,7 @@ START_TEST(gzip_members_and_damage)
     write_gz(gz, mid, NULL, 0, NULL, 0, 0);
     ck_assert_ok(read_all(gz, NT, MV, mid_values));
     size_t n_one;
-    free(slurp(gz, &n_one));
+    free(unit_read_file(gz, &n_one));
     /* the CRC-32 and the length in the trailer */
     write_gz(gz, mid, NULL, 0, NULL, -8, 0);
     ck_assert_status(read_all(gz, NT, MV, mid_values), BTFM_E_FORMAT);

@@ -67,19 +67,6 @@ static void write_all(const char *dir)
     btfm_dataset_free(ds);
 }
 
-static unsigned char *slurp(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "%s is missing", path);
-    fseek(f, 0, SEEK_END);
-    *size = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(*size + 1);
-    ck_assert_uint_eq(fread(b, 1, *size, f), *size);
-    fclose(f);
-    return b;
-}
-
 /* Every file under root/a/rel equals the one under root/b/rel; returns the count. */
 static int compare_trees(const char *rel)
 {
@@ -102,7 +89,7 @@ static int compare_trees(const char *rel)
             continue;
         }
         size_t na, nb;
-        unsigned char *a = slurp(da, &na), *b = slurp(db, &nb);
+        unsigned char *a = unit_read_file(da, &na), *b = unit_read_file(db, &nb);
         size_t at = 0;
         while (at < na && at < nb && a[at] == b[at]) at++;
         ck_assert_msg(na == nb && at == na, "%s differs from the C locale's at byte %zu", sub, at);

